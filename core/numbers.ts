@@ -1,0 +1,83 @@
+import { fail } from "./errors.js";
+
+/** SPEC §1: integers in JSON are decimal strings, no sign, no leading zeros. */
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+export const UINT64_MAX = (1n << 64n) - 1n;
+export const UINT128_MAX = (1n << 128n) - 1n;
+export const UINT256_MAX = (1n << 256n) - 1n;
+/** ratioBps cap (uint32 max), also the ratio when there are no liabilities. */
+export const RATIO_BPS_MAX = 4294967295n;
+export const USD_DECIMALS = 18;
+export const ONE_USD = 10n ** 18n;
+
+/** Explains, in one phrase, why a would-be number string is not one. */
+function whyNotDecimal(text: string): string {
+  if (text === "") return "is empty";
+  if (text.startsWith("-")) return "is negative";
+  if (text.startsWith("+")) return "has a sign";
+  if (/[eE]/.test(text)) return "uses exponent form";
+  if (text.includes(".")) return "is fractional";
+  if (/^0[0-9]/.test(text)) return "has leading zeros";
+  if (/\s/.test(text)) return "contains white space";
+  return "is not a decimal integer";
+}
+
+/**
+ * Parses a SPEC §1 decimal string into a bigint, rejecting anything else with
+ * an error that names `field`. `max` bounds the value (inclusive); the default
+ * is uint256. Numbers (JS `number`) are refused: JSON must carry strings.
+ */
+export function parseAmount(value: unknown, field: string, max: bigint = UINT256_MAX): bigint {
+  if (typeof value !== "string") {
+    fail("INVALID_NUMBER", field, `must be a decimal string, got ${value === null ? "null" : typeof value}`);
+  }
+  if (!DECIMAL.test(value)) fail("INVALID_NUMBER", field, `"${truncate(value)}" ${whyNotDecimal(value)}`);
+  const n = BigInt(value);
+  if (n > max) fail("OUT_OF_RANGE", field, `${truncate(value)} exceeds the maximum ${max}`);
+  return n;
+}
+
+/** A usd18 value: same rules as an amount, 18 implied decimals. */
+export function parseUsd18(value: unknown, field: string): bigint {
+  return parseAmount(value, field, UINT256_MAX);
+}
+
+/** Parses a JSON integer that must be a safe non-negative integer (indices, unix seconds). */
+export function parseSafeInteger(value: unknown, field: string, max: number = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) fail("INVALID_NUMBER", field, "must be an integer");
+  if (value < 0) fail("INVALID_NUMBER", field, "must not be negative");
+  if (value > max) fail("OUT_OF_RANGE", field, `${value} exceeds the maximum ${max}`);
+  return value;
+}
+
+export function formatAmount(value: bigint): string {
+  if (value < 0n) throw new RangeError("amounts are never negative");
+  return value.toString(10);
+}
+
+/** SPEC §1 value of an amount: floor(amount * priceUsd18 / 10^decimals). */
+export function valueUsd(amount: bigint, priceUsd18: bigint, decimals: number): bigint {
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 77) {
+    fail("OUT_OF_RANGE", "decimals", `${decimals} is not a token decimals count`);
+  }
+  return (amount * priceUsd18) / 10n ** BigInt(decimals);
+}
+
+/** SPEC §1 ratio in basis points, capped at uint32 max; no liabilities means the cap. */
+export function ratioBps(reservesUsd: bigint, liabilitiesUsd: bigint): number {
+  if (liabilitiesUsd === 0n) return Number(RATIO_BPS_MAX);
+  const r = (reservesUsd * 10000n) / liabilitiesUsd;
+  return Number(r > RATIO_BPS_MAX ? RATIO_BPS_MAX : r);
+}
+
+/** Renders a usd18 value as a human decimal (display only, never hashed). */
+export function formatUsd18(value: bigint, fractionDigits = 2): string {
+  const whole = value / ONE_USD;
+  const frac = (value % ONE_USD).toString().padStart(18, "0").slice(0, fractionDigits);
+  return fractionDigits > 0 ? `${whole}.${frac}` : whole.toString();
+}
+
+function truncate(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

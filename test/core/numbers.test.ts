@@ -1,0 +1,85 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { SolventError } from "../../core/errors.js";
+import { parseAmount, ratioBps, RATIO_BPS_MAX, UINT128_MAX, UINT256_MAX, valueUsd } from "../../core/numbers.js";
+
+function rejection(fn: () => unknown): SolventError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SolventError) return e;
+    throw e;
+  }
+  throw new Error("expected a SolventError");
+}
+
+describe("parseAmount (SPEC §1)", () => {
+  it("accepts canonical decimal strings", () => {
+    expect(parseAmount("0", "x")).toBe(0n);
+    expect(parseAmount("1234567890123456789012345678901234567890", "x")).toBe(1234567890123456789012345678901234567890n);
+    expect(parseAmount(UINT256_MAX.toString(), "x")).toBe(UINT256_MAX);
+  });
+
+  it.each([
+    ["-1", "negative"],
+    ["1.5", "fractional"],
+    ["1e18", "exponent"],
+    ["01", "leading zeros"],
+    ["", "empty"],
+    [" 1", "white space"],
+    ["+1", "sign"],
+    ["0x10", "not a decimal integer"],
+  ])("rejects %j as %s, naming the field", (input, why) => {
+    const err = rejection(() => parseAmount(input, "rows[3].balances[1]"));
+    expect(err.code).toBe("INVALID_NUMBER");
+    expect(err.record).toBe("rows[3].balances[1]");
+    expect(err.message).toContain(why);
+  });
+
+  it("rejects JSON numbers, null and other non-strings", () => {
+    for (const v of [1, 1.5, null, undefined, 10n, {}, []]) {
+      expect(rejection(() => parseAmount(v, "amount")).code).toBe("INVALID_NUMBER");
+    }
+  });
+
+  it("rejects values over the range, naming the field", () => {
+    const err = rejection(() => parseAmount((UINT256_MAX + 1n).toString(), "priceUsd"));
+    expect(err.code).toBe("OUT_OF_RANGE");
+    expect(err.record).toBe("priceUsd");
+    expect(rejection(() => parseAmount((UINT128_MAX + 1n).toString(), "b", UINT128_MAX)).code).toBe("OUT_OF_RANGE");
+    expect(parseAmount(UINT128_MAX.toString(), "b", UINT128_MAX)).toBe(UINT128_MAX);
+  });
+
+  it("round-trips every non-negative bigint", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: UINT256_MAX }), (n) => parseAmount(n.toString(), "n") === n),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("valuation and ratio (SPEC §1)", () => {
+  it("values an amount with floor(amount * price / 10^decimals)", () => {
+    // 1.5 tokens of 6 decimals at $2.00 -> $3.00
+    expect(valueUsd(1_500_000n, 2n * 10n ** 18n, 6)).toBe(3n * 10n ** 18n);
+    // floor, not round: 1 base unit of an 18-decimal token at $0.999999... is 0
+    expect(valueUsd(1n, 10n ** 18n - 1n, 18)).toBe(0n);
+    expect(valueUsd(7n, 10n ** 17n + 1n, 1)).toBe(70000000000000000n);
+  });
+
+  it("computes ratioBps with floor, cap and the zero-liabilities rule", () => {
+    expect(ratioBps(100n, 100n)).toBe(10000);
+    expect(ratioBps(99999n, 100000n)).toBe(9999);
+    expect(ratioBps(1n, 0n)).toBe(Number(RATIO_BPS_MAX));
+    expect(ratioBps(0n, 0n)).toBe(Number(RATIO_BPS_MAX));
+    expect(ratioBps(10n ** 30n, 1n)).toBe(Number(RATIO_BPS_MAX));
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 40n }), fc.bigInt({ min: 1n, max: 10n ** 40n }), (r, l) => {
+        const got = BigInt(ratioBps(r, l));
+        const exact = (r * 10000n) / l;
+        return got === (exact > RATIO_BPS_MAX ? RATIO_BPS_MAX : exact);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,9 @@
+import { defineConfig } from "vitest/config";
+
+// Node side: the shared core suite plus the CLI and scripts.
+export default defineConfig({
+  test: {
+    include: ["test/core/**/*.test.ts", "test/scripts/**/*.test.ts"],
+    testTimeout: 60_000,
+  },
+});
