@@ -1,0 +1,24 @@
+import { parseArgs } from "node:util";
+import { bytesToHex, hexToBytes } from "../../core/bytes.js";
+import { userCommitment } from "../../core/liabilities/commitment.js";
+import { EXIT_OK, UsageError, type Output } from "./io.js";
+
+export const commitHelp = `solvent commit --user ID [--salt HEX]
+
+Prints your SPEC §2 commitment SHA-256(0x02 || salt || utf8(userId)): the key
+under which the publisher serves your inclusion proof. Without --salt, a fresh
+random 16-byte salt is made and printed (an issuer does this per user per snapshot).`;
+
+export function commit(args: string[], io: Output): number {
+  const { values } = parseArgs({
+    args,
+    options: { user: { type: "string" }, salt: { type: "string" } },
+    strict: true,
+  });
+  if (values.user === undefined) throw new UsageError("--user is required");
+  const salt = values.salt === undefined ? crypto.getRandomValues(new Uint8Array(16)) : hexToBytes(values.salt, "--salt");
+  io.out(`userId:     ${values.user}`);
+  io.out(`salt:       ${bytesToHex(salt)}`);
+  io.out(`commitment: ${bytesToHex(userCommitment(salt, values.user))}`);
+  return EXIT_OK;
+}

@@ -1,0 +1,49 @@
+import { SolventError } from "../../core/errors.js";
+import { commit, commitHelp } from "./commit.js";
+import { consoleOutput, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+import { keygen, keygenHelp } from "./keygen.js";
+import { verify, verifyHelp } from "./verify.js";
+
+type Command = (args: string[], io: Output) => number | Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  commit: { run: commit, help: commitHelp },
+  verify: { run: verify, help: verifyHelp },
+  keygen: { run: keygen, help: keygenHelp },
+};
+
+const USAGE = `usage: solvent <command> [options]
+
+commands:
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.help.split("\n")[0]}`)
+  .join("\n")}
+
+solvent <command> --help explains one command.`;
+
+/** Runs the CLI and returns its exit status. */
+export async function main(argv: string[], io: Output = consoleOutput): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.out(USAGE);
+    return name === undefined ? EXIT_UNUSABLE : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`solvent: unknown command "${name}"\n\n${USAGE}`);
+    return EXIT_UNUSABLE;
+  }
+  if (args.includes("--help") || args.includes("-h")) {
+    io.out(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof SolventError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`solvent ${name}: ${(e as Error).message}`);
+      return EXIT_UNUSABLE;
+    }
+    throw e;
+  }
+}

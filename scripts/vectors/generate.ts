@@ -1,0 +1,291 @@
+/**
+ * Test vectors for every format a third party re-computes (docs/spec.md),
+ * generated from fixed inputs by the same core code the Worker runs.
+ * `npm run vectors` writes them; test/scripts/vectors.test.ts asserts the
+ * committed files equal what this produces now.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { keccak256 } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import {
+  attestationDigest,
+  attestationToJson,
+  issuerKey,
+  nextAttestation,
+  signAttestation,
+  ZERO_HASH,
+  type Attestation,
+} from "../../core/attestation.js";
+import { bytesToHex, utf8, type Hex } from "../../core/bytes.js";
+import {
+  custodianStatementDigest,
+  custodianStatementToJson,
+  signCustodianStatement,
+  type CustodianStatement,
+} from "../../core/custodianStatement.js";
+import { encodeFlags } from "../../core/flags.js";
+import { createKeysDocument } from "../../core/keysDocument.js";
+import { userCommitment } from "../../core/liabilities/commitment.js";
+import { buildLiabilityTree } from "../../core/liabilities/sumTree.js";
+import { ratioBps } from "../../core/numbers.js";
+import { ownershipMessage, ownershipMessageHash, signOwnership } from "../../core/ownershipProof.js";
+import {
+  buildReservesTree,
+  NATIVE_TOKEN,
+  reserveItemProof,
+  reserveLineItemToJson,
+  ReserveStatus,
+  sourceId,
+  ZERO_ADDRESS,
+  type ReserveLineItem,
+} from "../../core/reservesTree.js";
+
+/**
+ * Published test keys: derived from fixed phrases so anyone can re-derive
+ * them. They sign test vectors only and must never hold anything.
+ */
+export const TEST_KEYS = {
+  attestation: keccak256(utf8("solvent test vector key: attestation signer")),
+  custodian: keccak256(utf8("solvent test vector key: custodian signer")),
+  holder: keccak256(utf8("solvent test vector key: reserve holder")),
+} as const;
+
+const ISSUER_ID = "vector-issuer";
+const OBSERVED_AT = 1767225600n; // 2026-01-01T00:00:00Z
+const TICK_SECONDS = 3600n;
+const TTL_SECONDS = 7200n;
+
+/** Deterministic bytes for fixed inputs: SHA-256 of a label, truncated. */
+function fixedBytes(label: string, length: number): Uint8Array {
+  return sha256(utf8(label)).slice(0, length);
+}
+
+/** A deterministic balance below 2^100 (so 1,000 of them sum well under 2^128); some are zero. */
+function fixedBalance(label: string): bigint {
+  const b = fixedBytes(label, 13);
+  if (b[0]! < 32) return 0n; // about one in eight balances is zero
+  let v = 0n;
+  for (const byte of b) v = (v << 8n) | BigInt(byte);
+  return v >> 4n;
+}
+
+const ASSET_SETS: Record<number, string[]> = { 1: ["USD"], 3: ["USD", "BTC", "ETH"] };
+
+interface VectorUser {
+  userId: string;
+  salt: Hex;
+  commitment: Hex;
+  balances: string[];
+}
+
+function vectorUsers(n: number, k: number): VectorUser[] {
+  return Array.from({ length: n }, (_, i) => {
+    const userId = `user-${i}`;
+    const salt = fixedBytes(`solvent vector salt ${n}/${k}/${i}`, 16 + (i % 17));
+    const balances = Array.from({ length: k }, (_, a) => fixedBalance(`solvent vector balance ${n}/${k}/${i}/${a}`).toString());
+    return { userId, salt: bytesToHex(salt), commitment: bytesToHex(userCommitment(salt, userId)), balances };
+  });
+}
+
+/** The indices a vector file carries proofs for: first, middle and last. */
+function proofIndices(n: number): number[] {
+  return [...new Set([0, Math.floor(n / 2), n - 1])];
+}
+
+function sumTreeVector(n: number, k: number) {
+  const assets = ASSET_SETS[k]!;
+  const users = vectorUsers(n, k);
+  const tree = buildLiabilityTree({
+    assets,
+    rows: users.map((u) => ({ commitment: u.commitment, balances: u.balances.map(BigInt) })),
+  });
+  return {
+    description: `SPEC §2 sum tree: ${n} user(s), ${k} asset(s), leaves in the order listed`,
+    assets,
+    users,
+    root: tree.root,
+    rootSums: tree.rootSums.map(String),
+    proofs: proofIndices(n).map((i) => ({ userId: users[i]!.userId, salt: users[i]!.salt, proof: tree.proof(i) })),
+  };
+}
+
+const HOLDER = privateKeyToAccount(TEST_KEYS.holder).address;
+const USDC = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48" as const;
+const WETH = "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2" as const;
+const COLD_WALLET = "0x1111111111111111111111111111111111111111" as const;
+const USD18 = 10n ** 18n;
+/** Fixed liabilities of the vector chain: $3.4M, so the ratio crosses 100% within three steps. */
+const LIABILITIES_USD = 3_400_000n * USD18;
+
+/** One item of every SPEC §3 kind: proven, unproven, native, off-chain, excluded. */
+function reserveItems(): ReserveLineItem[] {
+  const item = (
+    label: string,
+    chainId: bigint,
+    holder: Hex,
+    token: Hex,
+    amount: bigint,
+    priceUsd: bigint,
+    decimals: number,
+    status: ReserveStatus,
+  ): ReserveLineItem => ({
+    label,
+    chainId,
+    holder: holder as ReserveLineItem["holder"],
+    token: token as ReserveLineItem["token"],
+    amount,
+    priceUsd,
+    valueUsd: (amount * priceUsd) / 10n ** BigInt(decimals),
+    status,
+  });
+  return [
+    item(`evm:1:${HOLDER}:${USDC}`, 1n, HOLDER, USDC, 2_500_000_000_000n, USD18, 6, ReserveStatus.ON_CHAIN_PROVEN),
+    item(`evm:1:${HOLDER}:${NATIVE_TOKEN}`, 1n, HOLDER, NATIVE_TOKEN, 125n * USD18, 3150n * USD18, 18, ReserveStatus.ON_CHAIN_PROVEN),
+    item(`evm:1:${COLD_WALLET}:${WETH}`, 1n, COLD_WALLET, WETH, 40n * USD18, 3150n * USD18, 18, ReserveStatus.ON_CHAIN_UNPROVEN),
+    item("custodian:acme-trust:USD", 0n, ZERO_ADDRESS, ZERO_ADDRESS, 1_000_000_00n, USD18, 2, ReserveStatus.OFF_CHAIN_STATEMENT),
+    item("custodian:stale-bank:USD", 0n, ZERO_ADDRESS, ZERO_ADDRESS, 5_000_000_00n, USD18, 2, ReserveStatus.EXCLUDED),
+  ];
+}
+
+function reservesTreeVector() {
+  const items = reserveItems();
+  const tree = buildReservesTree(items);
+  return {
+    description: "SPEC §3 reserves tree: OpenZeppelin StandardMerkleTree.of(items, encoding) with default options",
+    encoding: ["bytes32", "uint256", "address", "address", "uint256", "uint256", "uint256", "uint8"],
+    items: items.map((it, i) => ({
+      ...reserveLineItemToJson(it),
+      sourceId: sourceId(it.label),
+      leafHash: tree.leafHash(tree.at(i)!),
+      proof: reserveItemProof(tree, i),
+    })),
+    root: tree.root as Hex,
+  };
+}
+
+async function attestationChainVector(liabilitiesRoot: Hex, liabilitiesUsd: bigint) {
+  const signer = privateKeyToAccount(TEST_KEYS.attestation);
+  const items = reserveItems();
+  const tree = buildReservesTree(items);
+  const counted = (status: ReserveStatus) =>
+    items.filter((i) => i.status === status).reduce((sum, i) => sum + i.valueUsd, 0n);
+  const onchain = counted(ReserveStatus.ON_CHAIN_PROVEN);
+  const offchain = counted(ReserveStatus.OFF_CHAIN_STATEMENT);
+  const chain: { attestation: ReturnType<typeof attestationToJson>; digest: Hex; signature: Hex }[] = [];
+  let previous: Attestation | null = null;
+  for (let i = 0n; i < 3n; i++) {
+    // Reserves shrink each step so the chain also shows flags changing.
+    const reservesUsd = onchain + offchain - i * 1_000_000n * USD18;
+    const ratio = ratioBps(reservesUsd, liabilitiesUsd);
+    const flags = encodeFlags([
+      "UNPROVEN_OWNERSHIP",
+      "STALE_SOURCE",
+      ...(ratio < 10000 ? (["UNDERCOLLATERALIZED"] as const) : []),
+    ]);
+    const observedAt = OBSERVED_AT + i * TICK_SECONDS;
+    const a: Attestation = nextAttestation(previous, {
+      issuer: issuerKey(ISSUER_ID),
+      observedAt,
+      validUntil: observedAt + TTL_SECONDS,
+      reservesUsd,
+      onchainReservesUsd: onchain - i * 1_000_000n * USD18,
+      offchainReservesUsd: offchain,
+      liabilitiesUsd,
+      ratioBps: ratio,
+      reservesRoot: tree.root as Hex,
+      liabilitiesRoot,
+      flags,
+      reportHash: keccak256(utf8(`solvent vector report ${i + 1n}`)),
+    });
+    chain.push({ attestation: attestationToJson(a), digest: attestationDigest(a), signature: await signAttestation(a, signer) });
+    previous = a;
+  }
+  return {
+    description:
+      "SPEC §5 chain of three signed attestations. The signing key is a published TEST key: never trust it. " +
+      "liabilitiesRoot is the root of sumtree-5-users-3-assets.json.",
+    testPrivateKey: TEST_KEYS.attestation,
+    signer: signer.address,
+    issuerId: ISSUER_ID,
+    domain: { name: "Solvent", version: "1" },
+    keys: createKeysDocument({ address: signer.address, validFrom: Number(OBSERVED_AT - 86400n) }),
+    attestations: chain,
+    zeroHash: ZERO_HASH,
+  };
+}
+
+async function custodianStatementVector() {
+  const signer = privateKeyToAccount(TEST_KEYS.custodian);
+  const statement: CustodianStatement = {
+    issuer: ISSUER_ID,
+    custodian: "acme-trust",
+    account: "omnibus-1",
+    asset: "USD",
+    amount: 100_000_000n,
+    asOf: OBSERVED_AT - 600n,
+    nonce: 42n,
+  };
+  return {
+    description: "SPEC §9 custodian statement, signed with a published TEST key",
+    testPrivateKey: TEST_KEYS.custodian,
+    signer: signer.address,
+    domain: { name: "Solvent Custodian Statement", version: "1" },
+    statement: custodianStatementToJson(statement),
+    hashedIds: {
+      issuer: keccak256(utf8(statement.issuer)),
+      custodian: keccak256(utf8(statement.custodian)),
+      account: keccak256(utf8(statement.account)),
+      asset: keccak256(utf8(statement.asset)),
+    },
+    digest: custodianStatementDigest(statement),
+    signature: await signCustodianStatement(statement, signer),
+  };
+}
+
+async function ownershipProofVector() {
+  const signer = privateKeyToAccount(TEST_KEYS.holder);
+  const claim = { issuerId: ISSUER_ID, address: signer.address, chainId: 1 };
+  return {
+    description: "SPEC §8 address-ownership proof (EIP-191 personal_sign), signed with a published TEST key",
+    testPrivateKey: TEST_KEYS.holder,
+    claim,
+    message: ownershipMessage(claim),
+    messageHash: ownershipMessageHash(claim),
+    signature: await signOwnership(signer, claim),
+  };
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** Every vector file, keyed by its path under docs/test-vectors/. */
+export async function generateVectors(): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const trees = new Map<string, ReturnType<typeof sumTreeVector>>();
+  for (const n of [1, 2, 3, 5, 1000]) {
+    for (const k of [1, 3]) {
+      const vector = sumTreeVector(n, k);
+      const name = `sumtree-${n}-users-${k}-assets.json`;
+      trees.set(name, vector);
+      files.set(name, json(vector));
+    }
+  }
+  files.set("reserves-tree.json", json(reservesTreeVector()));
+
+  // The attestation chain attests the 5-user, 3-asset snapshot.
+  const five = trees.get("sumtree-5-users-3-assets.json")!;
+  const chain = await attestationChainVector(five.root, LIABILITIES_USD);
+  files.set("attestation-chain.json", json(chain));
+  files.set("custodian-statement.json", json(await custodianStatementVector()));
+  files.set("ownership-proof.json", json(await ownershipProofVector()));
+
+  // Ready-made inputs for `solvent verify` (README): user-2 of the 5-user tree.
+  const proofEntry = five.proofs.find((p) => p.userId === "user-2")!;
+  const latest = chain.attestations[2]!;
+  files.set("cli/proof.json", json(proofEntry.proof));
+  files.set("cli/user.json", json({ userId: proofEntry.userId, salt: proofEntry.salt }));
+  files.set("cli/attestation.json", json({ attestation: latest.attestation, signature: latest.signature, digest: latest.digest, signer: chain.signer }));
+  files.set("cli/keys.json", json(chain.keys));
+  return files;
+}

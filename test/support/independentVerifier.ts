@@ -1,0 +1,218 @@
+/**
+ * A second, deliberately naive implementation of the SPEC formats, written
+ * from SPEC.md alone and sharing no code with core/. Tests use it to check
+ * that what core/ produces is what a third-party verifier would re-compute.
+ * It favours obviousness over speed: objects per node, bigint everywhere.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { encodeAbiParameters, recoverAddress } from "viem";
+
+const enc = new TextEncoder();
+
+export function hex(bytes: Uint8Array): `0x${string}` {
+  return `0x${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+export function unhex(h: string): Uint8Array {
+  const body = h.startsWith("0x") ? h.slice(2) : h;
+  return Uint8Array.from(body.match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+function cat(...parts: Uint8Array[]): Uint8Array {
+  return Uint8Array.from(parts.flatMap((p) => Array.from(p)));
+}
+
+function be(value: bigint, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = size - 1; i >= 0; i--) {
+    out[i] = Number(value & 0xffn);
+    value >>= 8n;
+  }
+  return out;
+}
+
+const LIMIT = 1n << 128n;
+
+// ---------------------------------------------------------------- SPEC §2
+
+export interface SumNode {
+  hash: Uint8Array;
+  sums: bigint[];
+}
+
+export function commitment(salt: Uint8Array, userId: string): Uint8Array {
+  return sha256(cat(Uint8Array.of(2), salt, enc.encode(userId)));
+}
+
+export function leafNode(c: Uint8Array, balances: bigint[]): SumNode {
+  return { hash: sha256(cat(Uint8Array.of(0), c, ...balances.map((b) => be(b, 16)))), sums: [...balances] };
+}
+
+export function paddingNode(level: number, index: number, assets: number): SumNode {
+  return {
+    hash: sha256(cat(Uint8Array.of(3), Uint8Array.of(level), be(BigInt(index), 8))),
+    sums: Array<bigint>(assets).fill(0n),
+  };
+}
+
+export function innerNode(l: SumNode, r: SumNode): SumNode {
+  const sums = l.sums.map((s, i) => s + r.sums[i]!);
+  if (sums.some((s) => s >= LIMIT)) throw new Error("sum overflow");
+  return {
+    hash: sha256(cat(Uint8Array.of(1), l.hash, ...l.sums.map((s) => be(s, 16)), r.hash, ...r.sums.map((s) => be(s, 16)))),
+    sums,
+  };
+}
+
+/** Root of a sum tree built level by level exactly as SPEC §2 describes. */
+export function sumTreeRoot(leaves: SumNode[]): SumNode {
+  let level = leaves;
+  let l = 0;
+  const assets = leaves[0]!.sums.length;
+  while (level.length > 1) {
+    if (level.length % 2 === 1) level = [...level, paddingNode(l, level.length, assets)];
+    const next: SumNode[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(innerNode(level[i]!, level[i + 1]!));
+    level = next;
+    l++;
+  }
+  return level[0]!;
+}
+
+/** SPEC §2 verification of a proof JSON for (salt, userId); returns the reason on failure. */
+export function checkProof(proof: any, salt: Uint8Array, userId: string): string | null {
+  const balances = (proof.balances as string[]).map(BigInt);
+  let node = leafNode(commitment(salt, userId), balances);
+  if (BigInt(proof.leafIndex) >= 1n << BigInt(proof.path.length)) return "leafIndex out of range";
+  for (let l = 0; l < proof.path.length; l++) {
+    const sib: SumNode = { hash: unhex(proof.path[l].hash), sums: proof.path[l].sums.map(BigInt) };
+    if (sib.sums.some((s) => s >= LIMIT)) return "sibling sum out of range";
+    const right = (BigInt(proof.leafIndex) >> BigInt(l)) & 1n;
+    try {
+      node = right ? innerNode(sib, node) : innerNode(node, sib);
+    } catch {
+      return "partial sum overflow";
+    }
+  }
+  if (hex(node.hash) !== proof.root) return "root mismatch";
+  if (node.sums.map(String).join() !== proof.rootSums.join()) return "root sums mismatch";
+  return null;
+}
+
+// ---------------------------------------------------------------- SPEC §3
+
+const RESERVE_TYPES = ["bytes32", "uint256", "address", "address", "uint256", "uint256", "uint256", "uint8"] as const;
+
+export function keccak(bytes: Uint8Array): Uint8Array {
+  return keccak_256(bytes);
+}
+
+export function reserveLeafHash(item: any): Uint8Array {
+  const encoded = encodeAbiParameters(
+    RESERVE_TYPES.map((type) => ({ type })),
+    [
+      hex(keccak(enc.encode(item.label))),
+      BigInt(item.chainId),
+      item.holder,
+      item.token,
+      BigInt(item.amount),
+      BigInt(item.priceUsd),
+      BigInt(item.valueUsd),
+      Number(item.status),
+    ],
+  );
+  return keccak(keccak(unhex(encoded)));
+}
+
+function compare(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+function hashPairSorted(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return compare(a, b) <= 0 ? keccak(cat(a, b)) : keccak(cat(b, a));
+}
+
+/**
+ * The root OpenZeppelin's StandardMerkleTree.of computes with default options:
+ * leaves sorted by hash, laid out as a complete binary tree in an array.
+ */
+export function standardTreeRoot(leafHashes: Uint8Array[]): `0x${string}` {
+  const sorted = [...leafHashes].sort(compare);
+  const n = sorted.length;
+  const tree: Uint8Array[] = new Array(2 * n - 1);
+  sorted.forEach((leaf, i) => (tree[tree.length - 1 - i] = leaf));
+  for (let i = tree.length - 1 - n; i >= 0; i--) tree[i] = hashPairSorted(tree[2 * i + 1]!, tree[2 * i + 2]!);
+  return hex(tree[0]!);
+}
+
+/** OpenZeppelin MerkleProof.verify. */
+export function verifySortedProof(root: string, leaf: Uint8Array, proof: string[]): boolean {
+  return hex(proof.reduce((acc, p) => hashPairSorted(acc, unhex(p)), leaf)) === root;
+}
+
+// ---------------------------------------------------------------- SPEC §5 / §9 (EIP-712 by hand)
+
+const ATTESTATION_TYPE =
+  "SolvencyAttestation(bytes32 issuer,uint64 sequence,bytes32 previous,uint64 observedAt,uint64 validUntil," +
+  "uint256 reservesUsd,uint256 onchainReservesUsd,uint256 offchainReservesUsd,uint256 liabilitiesUsd,uint32 ratioBps," +
+  "bytes32 reservesRoot,bytes32 liabilitiesRoot,uint64 flags,bytes32 reportHash)";
+const ATTESTATION_FIELDS = ATTESTATION_TYPE.slice(ATTESTATION_TYPE.indexOf("(") + 1, -1)
+  .split(",")
+  .map((f) => f.split(" ") as [string, string]);
+
+const STATEMENT_TYPE =
+  "CustodianStatement(bytes32 issuer,bytes32 custodian,bytes32 account,bytes32 asset,uint256 amount,uint64 asOf,uint64 nonce)";
+
+function word(type: string, value: string): Uint8Array {
+  return type === "bytes32" ? unhex(value) : be(BigInt(value), 32);
+}
+
+function domainSeparator(name: string, version: string): Uint8Array {
+  return keccak(
+    cat(
+      keccak(enc.encode("EIP712Domain(string name,string version)")),
+      keccak(enc.encode(name)),
+      keccak(enc.encode(version)),
+    ),
+  );
+}
+
+function eip712(domain: Uint8Array, structHash: Uint8Array): `0x${string}` {
+  return hex(keccak(cat(Uint8Array.of(0x19, 0x01), domain, structHash)));
+}
+
+/** EIP-712 digest of an attestation given in its JSON form (§10). */
+export function attestationDigest(a: Record<string, string>): `0x${string}` {
+  const struct = keccak(cat(keccak(enc.encode(ATTESTATION_TYPE)), ...ATTESTATION_FIELDS.map(([t, n]) => word(t, a[n]!))));
+  return eip712(domainSeparator("Solvent", "1"), struct);
+}
+
+/** EIP-712 digest of a custodian statement whose ids are readable strings. */
+export function custodianStatementDigest(s: Record<string, string>): `0x${string}` {
+  const id = (v: string) => keccak(enc.encode(v));
+  const struct = keccak(
+    cat(
+      keccak(enc.encode(STATEMENT_TYPE)),
+      id(s.issuer!),
+      id(s.custodian!),
+      id(s.account!),
+      id(s.asset!),
+      be(BigInt(s.amount!), 32),
+      be(BigInt(s.asOf!), 32),
+      be(BigInt(s.nonce!), 32),
+    ),
+  );
+  return eip712(domainSeparator("Solvent Custodian Statement", "1"), struct);
+}
+
+export async function recoverDigestSigner(digest: `0x${string}`, signature: `0x${string}`): Promise<string> {
+  return (await recoverAddress({ hash: digest, signature })).toLowerCase();
+}
+
+/** EIP-191 personal_sign hash of a UTF-8 message. */
+export function personalMessageHash(message: string): `0x${string}` {
+  const body = enc.encode(message);
+  return hex(keccak(cat(enc.encode(`\x19Ethereum Signed Message:\n${body.length}`), body)));
+}
