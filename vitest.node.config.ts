@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import "./test/support/node20.js";
 
 // Node side: the shared core suite plus the CLI and scripts.
 export default defineConfig({

@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import "./test/support/node20.js";
 
 // workerd side: the same core suite, plus the Worker itself.
 export default defineConfig({
