@@ -11,7 +11,8 @@ export type SolventErrorCode =
   | "SUM_OVERFLOW"
   | "INVALID_PROOF"
   | "INVALID_SIGNATURE"
-  | "INVALID_DOCUMENT";
+  | "INVALID_DOCUMENT"
+  | "INVALID_CONFIG";
 
 export class SolventError extends Error {
   override readonly name = "SolventError";

@@ -1,12 +1,11 @@
-import { Hono } from "hono";
+import { createApp } from "./api/app.js";
+import type { Env } from "./env.js";
 
-const app = new Hono();
-
-app.get("/health", (c) => c.json({ ok: true, service: "solvent" }));
+const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller: ScheduledController, _env: unknown, _ctx: ExecutionContext): Promise<void> {
+  async scheduled(_controller: ScheduledController, _env: Env, _ctx: ExecutionContext): Promise<void> {
     // The publishing tick is wired here once the pipeline exists.
   },
-} satisfies ExportedHandler;
+} satisfies ExportedHandler<Env>;

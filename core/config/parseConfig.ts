@@ -1,0 +1,136 @@
+import type { z } from "zod";
+import { SolventError } from "../errors.js";
+import { configSchema, type IssuerConfig, type SolventConfig } from "./schema.js";
+
+export interface ConfigIssue {
+  /** JSON path of the offending field, e.g. `issuers[0].reserves.holders[2].address`. */
+  path: string;
+  message: string;
+}
+
+/** A configuration that cannot be used; lists every problem, not just the first. */
+export class ConfigError extends SolventError {
+  constructor(readonly issues: ConfigIssue[]) {
+    super("INVALID_CONFIG", issues[0]?.path ?? "config", issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+  }
+}
+
+export function jsonPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
+  return out === "" ? "(root)" : out;
+}
+
+function zodIssues(error: z.ZodError): ConfigIssue[] {
+  return error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issue.message }));
+}
+
+/**
+ * Validates a configuration document (already JSON-parsed): shape by the zod
+ * schema, then the references between its parts. Throws ConfigError naming
+ * the JSON path of every bad field.
+ */
+export function parseConfig(json: unknown): SolventConfig {
+  const parsed = configSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error));
+  const issues = crossReferenceIssues(parsed.data);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return parsed.data;
+}
+
+/** Parses configuration text, reporting JSON syntax errors as a ConfigError too. */
+export function parseConfigText(text: string, source = "config"): SolventConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError([{ path: source, message: `is not valid JSON: ${(e as Error).message}` }]);
+  }
+  return parseConfig(json);
+}
+
+function duplicates<T>(values: T[]): Set<T> {
+  const seen = new Set<T>();
+  const dup = new Set<T>();
+  for (const v of values) (seen.has(v) ? dup : seen).add(v);
+  return dup;
+}
+
+function crossReferenceIssues(config: SolventConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+
+  const chainIds = new Set(config.chains.map((c) => c.chainId));
+  const dupChains = duplicates(config.chains.map((c) => c.chainId));
+  config.chains.forEach((c, i) => dupChains.has(c.chainId) && add(`chains[${i}].chainId`, `chain ${c.chainId} is listed twice`));
+  const dupIssuers = duplicates(config.issuers.map((x) => x.id));
+  config.issuers.forEach((issuer, i) => {
+    const at = `issuers[${i}]`;
+    if (dupIssuers.has(issuer.id)) add(`${at}.id`, `issuer "${issuer.id}" is listed twice`);
+    issuerIssues(issuer, at, chainIds, add);
+  });
+  return issues;
+}
+
+function issuerIssues(
+  issuer: IssuerConfig,
+  at: string,
+  chainIds: Set<number>,
+  add: (path: string, message: string) => void,
+): void {
+  const assets = new Map(issuer.assets.map((a) => [a.id, a]));
+  const needAsset = (path: string, asset: string) => assets.has(asset) || add(path, `asset "${asset}" is not in this issuer's assets`);
+  const needChain = (path: string, chainId: number) => chainIds.has(chainId) || add(path, `chain ${chainId} is not in chains`);
+
+  const dupAssets = duplicates(issuer.assets.map((a) => a.id));
+  issuer.assets.forEach((asset, a) => {
+    const ap = `${at}.assets[${a}]`;
+    if (dupAssets.has(asset.id)) add(`${ap}.id`, `asset "${asset.id}" is listed twice`);
+    asset.prices.forEach((source, s) => {
+      const sp = `${ap}.prices[${s}]`;
+      if (source.kind === "fixed" && !asset.pegCurrency) {
+        add(sp, `a fixed price is allowed only for the peg currency itself; "${asset.id}" must be priced from markets`);
+      }
+      if (source.kind === "chainlink" || source.kind === "uniswapV3") needChain(`${sp}.chainId`, source.chainId);
+      if (source.kind === "uniswapV3") {
+        const quote = assets.get(source.quoteAsset);
+        if (!quote) add(`${sp}.quoteAsset`, `asset "${source.quoteAsset}" is not in this issuer's assets`);
+        else if (quote.id === asset.id) add(`${sp}.quoteAsset`, "an asset cannot be quoted against itself");
+        else if (quote.prices.some((q) => q.kind === "uniswapV3")) {
+          add(`${sp}.quoteAsset`, `"${quote.id}" is itself priced from a pool; quote against an asset with direct sources`);
+        }
+      }
+    });
+  });
+
+  const { supply, ledger } = issuer.liabilities;
+  if (supply) {
+    if (assets.has(supply.asset)) {
+      add(`${at}.liabilities.supply.asset`, `"${supply.asset}" is the issuer's own liability; it cannot also be one of its reserve assets`);
+    }
+    supply.tokens.forEach((t, i) => needChain(`${at}.liabilities.supply.tokens[${i}].chainId`, t.chainId));
+  }
+  if (ledger) {
+    const dupLedger = duplicates(ledger.assets);
+    ledger.assets.forEach((asset, i) => {
+      const p = `${at}.liabilities.ledger.assets[${i}]`;
+      needAsset(p, asset);
+      if (dupLedger.has(asset)) add(p, `asset "${asset}" is listed twice`);
+    });
+  }
+
+  const holderKeys = duplicates(issuer.reserves.holders.map((h) => `${h.chainId}:${h.address.toLowerCase()}`));
+  issuer.reserves.holders.forEach((holder, h) => {
+    const hp = `${at}.reserves.holders[${h}]`;
+    needChain(`${hp}.chainId`, holder.chainId);
+    if (holderKeys.has(`${holder.chainId}:${holder.address.toLowerCase()}`)) add(`${hp}.address`, "this holder is listed twice on this chain");
+    holder.holdings.forEach((holding, k) => needAsset(`${hp}.holdings[${k}].asset`, holding.asset));
+  });
+
+  const dupCustodians = duplicates(issuer.reserves.custodians.map((c) => c.id));
+  issuer.reserves.custodians.forEach((custodian, c) => {
+    const cp = `${at}.reserves.custodians[${c}]`;
+    if (dupCustodians.has(custodian.id)) add(`${cp}.id`, `custodian "${custodian.id}" is listed twice`);
+    custodian.accounts.forEach((account, k) => needAsset(`${cp}.accounts[${k}].asset`, account.asset));
+  });
+}

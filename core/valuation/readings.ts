@@ -1,0 +1,102 @@
+import type { Address } from "viem";
+import type { Hex } from "../bytes.js";
+
+/**
+ * What the sources hand to valuation: every value read for one tick, each
+ * with the place it was read from, or the reason it could not be. Valuation
+ * is pure: from readings + configuration + the previous attestation it
+ * derives line items, totals, flags and the report.
+ */
+export type Reading<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** The block every read of one chain is pinned to. */
+export interface PinnedBlock {
+  number: bigint;
+  hash: Hex;
+  timestamp: bigint;
+}
+
+export interface BlockReading {
+  chainId: number;
+  result: Reading<PinnedBlock>;
+}
+
+/** One configured on-chain holding of one holder. */
+export interface HoldingReading {
+  chainId: number;
+  holder: Address;
+  asset: string;
+  kind: "native" | "erc20" | "erc4626";
+  /**
+   * Where the balance sits: NATIVE_TOKEN for the chain's coin, the token for
+   * ERC-20, the vault for ERC-4626 (its label uses the vault address).
+   */
+  source: Address;
+  result: Reading<{
+    /** Base units of `token` (for a vault: underlying assets from convertToAssets(shares)). */
+    amount: bigint;
+    /** The token the amount is denominated in: NATIVE_TOKEN, the ERC-20, or the vault's underlying. */
+    token: Address;
+    decimals: number;
+    /** Vault shares held, for ERC-4626 holdings. */
+    shares?: bigint;
+  }>;
+}
+
+export type OwnershipMethod = "eoa" | "erc1271" | "contract" | "none";
+
+export interface OwnershipReading {
+  chainId: number;
+  holder: Address;
+  method: OwnershipMethod;
+  proven: boolean;
+  /** Why it is (not) proven, in words, e.g. "ERC-1271 isValidSignature returned 0xffffffff". */
+  detail: string;
+}
+
+/** totalSupply of a liability token on one chain, with the escrow balances to subtract. */
+export interface SupplyReading {
+  chainId: number;
+  token: Address;
+  result: Reading<{
+    totalSupply: bigint;
+    decimals: number;
+    escrows: { address: Address; amount: bigint }[];
+  }>;
+}
+
+/** One price source's answer for one asset, in usd18 per whole unit. */
+export interface PriceObservation {
+  asset: string;
+  /** e.g. `chainlink:1:0xfeed…`, `uniswapV3:1:0xpool…`, `http:https://…`, `fixed`. */
+  source: string;
+  result: Reading<{ priceUsd: bigint; updatedAt?: bigint }>;
+}
+
+/** A custodian statement the tick considered (the latest per custodian/account/asset). */
+export interface StatementReading {
+  custodian: string;
+  account: string;
+  asset: string;
+  result: Reading<{ amount: bigint; asOf: bigint; nonce: bigint; signer: Address; signature: Hex }>;
+}
+
+/** The latest complete liabilities ledger of the issuer, if any. */
+export interface LedgerReading {
+  ledgerId: string;
+  assets: string[];
+  root: Hex;
+  rootSums: bigint[];
+  users: number;
+}
+
+export interface TickReadings {
+  observedAt: bigint;
+  blocks: BlockReading[];
+  holdings: HoldingReading[];
+  ownership: OwnershipReading[];
+  supply: SupplyReading[];
+  prices: PriceObservation[];
+  statements: StatementReading[];
+  ledger: LedgerReading | null;
+}

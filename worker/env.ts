@@ -1,0 +1,19 @@
+/** Bindings and secrets of the Worker (wrangler.toml + `wrangler secret put`). */
+export interface Env {
+  DB: D1Database;
+  BUCKET: R2Bucket;
+  /** One Durable Object per issuer serialises its publishing. */
+  PUBLISHER: DurableObjectNamespace;
+  /** Secret: 0x-hex secp256k1 key that signs attestations. */
+  SIGNING_KEY?: string;
+  /** Secret: bearer token for every admin route of every issuer. */
+  ADMIN_TOKEN?: string;
+  /** Secret: JSON object { issuerId: token } of per-issuer admin tokens. */
+  ADMIN_TOKENS?: string;
+  /** Optional: the configuration as JSON text, overriding config/solvent.config.json. */
+  SOLVENT_CONFIG?: string;
+  /** "1" in the local demo: serves /demo/* routes. */
+  DEMO_MODE?: string;
+  /** Any other string secret, e.g. RPC keys named in rpcUrls as ${NAME}. */
+  [secret: string]: unknown;
+}
