@@ -3,7 +3,9 @@ export interface Env {
   DB: D1Database;
   BUCKET: R2Bucket;
   /** One Durable Object per issuer serialises its publishing. */
-  PUBLISHER: DurableObjectNamespace;
+  PUBLISHER: DurableObjectNamespace<import("./publisher/issuerPublisher.js").IssuerPublisher>;
+  /** Ledger builds too large for the upload request. */
+  LEDGER_QUEUE: Queue<unknown>;
   /** Secret: 0x-hex secp256k1 key that signs attestations. */
   SIGNING_KEY?: string;
   /** Secret: bearer token for every admin route of every issuer. */

@@ -1,6 +1,8 @@
 import { createApp } from "./api/app.js";
 import type { Env } from "./env.js";
 
+export { IssuerPublisher } from "./publisher/issuerPublisher.js";
+
 const app = createApp();
 
 export default {
