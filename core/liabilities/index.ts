@@ -1,0 +1,40 @@
+/** SPEC §2 liabilities: user commitments, the Merkle sum tree, inclusion proofs. */
+export { SALT_MAX_BYTES, SALT_MIN_BYTES, parseSalt, userCommitment, userCommitmentHex } from "./commitment.js";
+export {
+  LiabilityTree,
+  PROOF_VERSION,
+  buildLiabilityTree,
+  buildLiabilityTreeFromUsers,
+  parseAssets,
+  parseInclusionProof,
+  verifyInclusionProof,
+  type InclusionProof,
+  type InclusionProofResult,
+  type LiabilityRow,
+  type ProofSubject,
+  type UserRow,
+} from "./sumTree.js";
+export {
+  HASH_BYTES,
+  MAX_ASSETS,
+  SUM_BYTES,
+  buildSumTree,
+  buildSumTreeLevels,
+  foldPath,
+  hashLeaves,
+  innerHash,
+  leafHash,
+  levelWidth,
+  nodeAt,
+  paddingHash,
+  parentWidth,
+  siblingIndex,
+  siblingPath,
+  sumBytes,
+  topNode,
+  type SumTreeLevel,
+  type SumTreeLevels,
+  type SumTreeNodes,
+  type SumTreePosition,
+} from "./sumTreeCore.js";
+export { FixedLengthSha256, sha256 } from "./sha256.js";
