@@ -1,0 +1,32 @@
+/** The demo exchange's user ledger: `count` users over [USD, ETH] with fresh random salts. */
+import { bytesToHex } from "../../core/bytes.js";
+
+export interface DemoUser {
+  userId: string;
+  salt: `0x${string}`;
+  balances: { USD: string; ETH: string };
+}
+
+function randomBelow(limit: bigint): bigint {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let v = 0n;
+  for (const b of bytes) v = (v << 8n) | BigInt(b);
+  return v % limit;
+}
+
+export function demoUsers(count: number): DemoUser[] {
+  return Array.from({ length: count }, (_, i) => ({
+    userId: `user-${String(i + 1).padStart(4, "0")}@demo.example`,
+    salt: bytesToHex(crypto.getRandomValues(new Uint8Array(16))),
+    balances: {
+      // up to $2,000.00 (USD has 6 decimals) and up to 0.5 ETH; some users hold none of one
+      USD: (i % 9 === 0 ? 0n : randomBelow(2_000_000_000n)).toString(),
+      ETH: (i % 7 === 0 ? 0n : randomBelow(5n * 10n ** 17n)).toString(),
+    },
+  }));
+}
+
+/** CSV in the upload format `userId,salt,USD,ETH`. */
+export function demoLedgerCsv(users: DemoUser[]): string {
+  return `userId,salt,USD,ETH\n${users.map((u) => `${u.userId},${u.salt},${u.balances.USD},${u.balances.ETH}`).join("\n")}\n`;
+}

@@ -1,0 +1,309 @@
+/**
+ * The demo world on an anvil node: tokens, an ERC-4626 vault, Chainlink-style
+ * feeds, a v3-style pool, Multicall3, an ERC-1271 wallet, funded holders with
+ * signed ownership proofs, and the configuration of two issuers:
+ *
+ * - `demo-stable`: a pegged token (DUSD) whose liabilities are its on-chain
+ *   supply minus what a bridge escrow holds; reserves in USDC, vault shares
+ *   and WETH in a contract wallet.
+ * - `demo`: a custodial platform whose liabilities are a user ledger over USD
+ *   and ETH; reserves on-chain (a hot wallet, an unproven cold wallet) and at
+ *   a custodian that signs statements.
+ *
+ * `npm start` and the end-to-end tests both build exactly this world.
+ */
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  getAddress,
+  http,
+  parseEther,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
+import { mnemonicToAccount, type HDAccount } from "viem/accounts";
+import type { SolventConfigInput } from "../../core/config/schema.js";
+import { custodianStatementToJson, signCustodianStatement } from "../../core/custodianStatement.js";
+import { signOwnership } from "../../core/ownershipProof.js";
+import { deployContract, installMulticall3, loadArtifact, MULTICALL3_ADDRESS } from "../lib/artifacts.js";
+
+const MNEMONIC = "test test test test test test test test test test test junk";
+export const USD18 = 10n ** 18n;
+const USDC = 10n ** 6n;
+const FEED_DECIMALS = 8;
+
+/** Anvil's default accounts, by role in the demo. */
+export const demoAccounts = {
+  deployer: mnemonicToAccount(MNEMONIC, { addressIndex: 0 }),
+  stableTreasury: mnemonicToAccount(MNEMONIC, { addressIndex: 1 }),
+  walletOwner: mnemonicToAccount(MNEMONIC, { addressIndex: 2 }),
+  hotWallet: mnemonicToAccount(MNEMONIC, { addressIndex: 3 }),
+  coldWallet: mnemonicToAccount(MNEMONIC, { addressIndex: 4 }),
+  bridgeEscrow: mnemonicToAccount(MNEMONIC, { addressIndex: 5 }),
+  custodianSigner: mnemonicToAccount(MNEMONIC, { addressIndex: 6 }),
+  dusdHolders: [7, 8, 9].map((i) => mnemonicToAccount(MNEMONIC, { addressIndex: i })),
+};
+
+export interface DemoWorld {
+  rpcUrl: string;
+  chainId: number;
+  contracts: {
+    usdc: Address;
+    weth: Address;
+    dusd: Address;
+    vault: Address;
+    usdcFeed: Address;
+    ethFeed: Address;
+    pool: Address;
+    contractWallet: Address;
+    multicall3: Address;
+  };
+  config: SolventConfigInput;
+}
+
+export interface DemoWorldOptions {
+  /** Seconds between publishes; sets the attestation TTL. */
+  ttlSeconds?: number;
+}
+
+function chainFor(rpcUrl: string, chainId: number) {
+  return defineChain({
+    id: chainId,
+    name: "anvil",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+    contracts: { multicall3: { address: MULTICALL3_ADDRESS } },
+  });
+}
+
+export function demoClients(rpcUrl: string, chainId: number) {
+  const chain = chainFor(rpcUrl, chainId);
+  const publicClient = createPublicClient({ chain, transport: http(rpcUrl) }) as PublicClient;
+  const wallet = (account: HDAccount) => createWalletClient({ account, chain, transport: http(rpcUrl) });
+  return { publicClient, wallet };
+}
+
+/** Integer square root (Newton), for v3 sqrtPriceX96. */
+function isqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = n;
+  let y = (x + 1n) / 2n;
+  while (y < x) {
+    x = y;
+    y = (x + n / x) / 2n;
+  }
+  return x;
+}
+
+/** sqrtPriceX96 of a pool where one `base` token (baseDecimals) costs `quotePerBase` whole quote tokens. */
+export function sqrtPriceX96For(
+  base: Address,
+  quote: Address,
+  baseDecimals: number,
+  quoteDecimals: number,
+  quotePerBase: bigint,
+): { token0: Address; token1: Address; sqrtPriceX96: bigint } {
+  const baseIsToken0 = BigInt(base) < BigInt(quote);
+  // raw price = token1 base units per token0 base unit, scaled by 2^192
+  const num = baseIsToken0 ? quotePerBase * 10n ** BigInt(quoteDecimals) : 10n ** BigInt(baseDecimals);
+  const den = baseIsToken0 ? 10n ** BigInt(baseDecimals) : quotePerBase * 10n ** BigInt(quoteDecimals);
+  return {
+    token0: baseIsToken0 ? base : quote,
+    token1: baseIsToken0 ? quote : base,
+    sqrtPriceX96: isqrt((num << 192n) / den),
+  };
+}
+
+/** Deploys and funds the demo world on a fresh anvil node and returns its configuration. */
+export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions = {}): Promise<DemoWorld> {
+  const probe = createPublicClient({ transport: http(rpcUrl) });
+  const chainId = await probe.getChainId();
+  const { publicClient, wallet } = demoClients(rpcUrl, chainId);
+  const a = demoAccounts;
+  const deployer = wallet(a.deployer);
+  const send = async (hash: Hex) => {
+    const receipt = await publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`demo transaction ${hash} reverted`);
+  };
+
+  const multicall3 = await installMulticall3(publicClient, rpcUrl);
+  const [tokenArt, vaultArt, feedArt, poolArt, walletArt] = await Promise.all(
+    (["DemoToken", "DemoVault", "DemoPriceFeed", "DemoPool", "DemoContractWallet"] as const).map((n) => loadArtifact(n)),
+  );
+  const token = tokenArt!;
+  const usdc = await deployContract(deployer, publicClient, token, ["Demo USD Coin", "USDC", 6]);
+  const weth = await deployContract(deployer, publicClient, token, ["Demo Wrapped Ether", "WETH", 18]);
+  const dusd = await deployContract(deployer, publicClient, token, ["Demo Stable Dollar", "DUSD", 6]);
+  const vault = await deployContract(deployer, publicClient, vaultArt!, [usdc, "Savings USDC", "svUSDC"]);
+  const usdcFeed = await deployContract(deployer, publicClient, feedArt!, [FEED_DECIMALS, "USDC / USD", 100_000_000n]);
+  const ethFeed = await deployContract(deployer, publicClient, feedArt!, [FEED_DECIMALS, "ETH / USD", 3150n * 10n ** 8n]);
+  const { token0, token1, sqrtPriceX96 } = sqrtPriceX96For(weth, usdc, 18, 6, 3150n);
+  const pool = await deployContract(deployer, publicClient, poolArt!, [token0, token1, 500, sqrtPriceX96]);
+  const contractWallet = await deployContract(deployer, publicClient, walletArt!, [a.walletOwner.address]);
+
+  const write = (address: Address, functionName: string, args: readonly unknown[], from = deployer, abi = token.abi) =>
+    from.writeContract({ address, abi, functionName, args, account: from.account, chain: from.chain }).then(send);
+
+  // demo-stable: 1.2M DUSD minted, 200k of it locked in the bridge escrow.
+  for (const holder of a.dusdHolders) await write(dusd, "mint", [holder.address, 333_334n * USDC]);
+  await write(dusd, "mint", [a.bridgeEscrow.address, 200_000n * USDC]);
+  // Its reserves: 600k USDC and 300k in the vault (plus 1% yield) in the treasury, 40 WETH in the contract wallet.
+  await write(usdc, "mint", [a.stableTreasury.address, 900_000n * USDC]);
+  const treasury = wallet(a.stableTreasury);
+  await write(usdc, "approve", [vault, 300_000n * USDC], treasury);
+  await write(vault, "deposit", [300_000n * USDC, a.stableTreasury.address], treasury, vaultArt!.abi);
+  await write(usdc, "mint", [a.deployer.address, 3_000n * USDC]);
+  await write(usdc, "approve", [vault, 3_000n * USDC]);
+  await write(vault, "simulateYield", [3_000n * USDC], deployer, vaultArt!.abi);
+  await write(weth, "mint", [contractWallet, 40n * USD18]);
+
+  // demo: 250 ETH and 1.2M USDC in the hot wallet, 100 WETH in a cold wallet without an ownership proof.
+  await probe.request({ method: "anvil_setBalance" as never, params: [a.hotWallet.address, `0x${parseEther("250").toString(16)}`] as never });
+  await write(usdc, "mint", [a.hotWallet.address, 1_200_000n * USDC]);
+  await write(weth, "mint", [a.coldWallet.address, 100n * USD18]);
+
+  const sign = (account: HDAccount, issuerId: string, address: Address) => signOwnership(account, { issuerId, address, chainId });
+  const ttlSeconds = options.ttlSeconds ?? 180;
+  const policy = { ttlSeconds, maxSourceAgeSeconds: 3600, statementMaxAgeSeconds: 3600, priceDivergenceBps: 100, offchainShareMaxBps: 5000 };
+  const usdcAsset = {
+    id: "USDC",
+    decimals: 6,
+    prices: [{ kind: "chainlink" as const, chainId, feed: usdcFeed, maxAgeSeconds: 3600 }],
+  };
+  const ethAsset = {
+    id: "ETH",
+    decimals: 18,
+    prices: [
+      { kind: "chainlink" as const, chainId, feed: ethFeed, maxAgeSeconds: 3600 },
+      { kind: "uniswapV3" as const, chainId, pool, token: weth, quoteAsset: "USDC" },
+    ],
+  };
+
+  const config: SolventConfigInput = {
+    version: 1,
+    chains: [{ chainId, name: "anvil (demo)", rpcUrls: [rpcUrl], batchSize: 500, timeoutMs: 5000 }],
+    issuers: [
+      {
+        id: "demo-stable",
+        name: "Demo Stable Dollar (DUSD)",
+        assets: [usdcAsset, ethAsset],
+        liabilities: {
+          supply: { asset: "DUSD", pegUsd: USD18.toString(), tokens: [{ chainId, token: dusd, escrows: [a.bridgeEscrow.address] }] },
+        },
+        reserves: {
+          holders: [
+            {
+              chainId,
+              address: a.stableTreasury.address,
+              name: "Treasury",
+              ownership: { kind: "eoa", signature: await sign(a.stableTreasury, "demo-stable", a.stableTreasury.address) },
+              holdings: [
+                { type: "erc20", asset: "USDC", token: usdc },
+                { type: "erc4626", asset: "USDC", vault },
+              ],
+            },
+            {
+              chainId,
+              address: contractWallet,
+              name: "Multisig-style contract wallet",
+              ownership: { kind: "erc1271", signature: await sign(a.walletOwner, "demo-stable", contractWallet) },
+              holdings: [{ type: "erc20", asset: "ETH", token: weth }],
+            },
+          ],
+          custodians: [],
+        },
+        policy,
+      },
+      {
+        id: "demo",
+        name: "Demo Exchange",
+        assets: [
+          { id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: USD18.toString() }] },
+          usdcAsset,
+          ethAsset,
+        ],
+        liabilities: { ledger: { assets: ["USD", "ETH"] } },
+        reserves: {
+          holders: [
+            {
+              chainId,
+              address: a.hotWallet.address,
+              name: "Hot wallet",
+              ownership: { kind: "eoa", signature: await sign(a.hotWallet, "demo", a.hotWallet.address) },
+              holdings: [
+                { type: "native", asset: "ETH" },
+                { type: "erc20", asset: "USDC", token: usdc },
+              ],
+            },
+            {
+              chainId,
+              address: a.coldWallet.address,
+              name: "Cold wallet (no ownership proof yet)",
+              ownership: { kind: "none" },
+              holdings: [{ type: "erc20", asset: "ETH", token: weth }],
+            },
+          ],
+          custodians: [
+            {
+              id: "acme-trust",
+              name: "Acme Trust Co.",
+              signers: [a.custodianSigner.address],
+              accounts: [{ account: "omnibus-1", asset: "USD" }],
+            },
+          ],
+        },
+        policy,
+      },
+    ],
+  };
+  return {
+    rpcUrl,
+    chainId,
+    contracts: { usdc, weth, dusd, vault, usdcFeed, ethFeed, pool, contractWallet, multicall3: getAddress(multicall3) },
+    config,
+  };
+}
+
+/** Acme Trust's signed statement for the demo's omnibus account, as posted to the admin route. */
+export async function demoCustodianStatement(now: bigint, amountUsd = 900_000n) {
+  const statement = {
+    issuer: "demo",
+    custodian: "acme-trust",
+    account: "omnibus-1",
+    asset: "USD",
+    amount: amountUsd * USDC,
+    asOf: now,
+    nonce: now,
+  };
+  return {
+    statement: custodianStatementToJson(statement),
+    signature: await signCustodianStatement(statement, demoAccounts.custodianSigner),
+  };
+}
+
+/**
+ * The demo's price keeper: republishes both feeds with a fresh `updatedAt`
+ * (so they never go stale) and a small deterministic drift of the ETH price.
+ */
+export async function refreshDemoFeeds(world: DemoWorld, now: bigint, step: number): Promise<void> {
+  const { publicClient, wallet } = demoClients(world.rpcUrl, world.chainId);
+  const feed = await loadArtifact("DemoPriceFeed");
+  const deployer = wallet(demoAccounts.deployer);
+  const eth = 3150n * 10n ** 8n + BigInt(Math.round(Math.sin(step / 3) * 40)) * 10n ** 8n;
+  for (const [address, answer] of [
+    [world.contracts.usdcFeed, 100_000_000n],
+    [world.contracts.ethFeed, eth],
+  ] as const) {
+    const hash = await deployer.writeContract({
+      address,
+      abi: feed.abi,
+      functionName: "setAnswer",
+      args: [answer, now],
+      account: deployer.account,
+      chain: deployer.chain,
+    });
+    await publicClient.waitForTransactionReceipt({ hash });
+  }
+}
