@@ -1,0 +1,215 @@
+import { keccak256 } from "viem";
+import { issuerKey, ZERO_HASH, type Attestation } from "./attestation.js";
+import { SolventError } from "./errors.js";
+import { FLAGS } from "./flags.js";
+import { parseAmount, ratioBps, valueUsd } from "./numbers.js";
+import { reserveLineItemFromJson, reservesRoot, ReserveStatus, type ReserveLineItem } from "./reservesTree.js";
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const sum = (values: readonly bigint[]) => values.reduce((a, b) => a + b, 0n);
+
+/** Runs one check; a malformed field becomes a problem instead of an exception. False when it threw. */
+function attempt(problems: string[], check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch (error) {
+    if (error instanceof SolventError) problems.push(error.message);
+    else throw error;
+    return false;
+  }
+}
+
+function decodeReport(bytes: Uint8Array): Json | string {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return "the report is not valid UTF-8";
+  }
+  try {
+    const json: unknown = JSON.parse(text);
+    return isObject(json) ? json : "the report is not a JSON object";
+  } catch (error) {
+    return `the report is not valid JSON: ${(error as Error).message}`;
+  }
+}
+
+function checkHeader(report: Json, a: Attestation, problems: string[]): void {
+  if (report.version !== 1) problems.push(`report version ${JSON.stringify(report.version)} is not 1`);
+  if (typeof report.issuer !== "string" || report.issuer === "") problems.push("report issuer must be a non-empty string");
+  else if (issuerKey(report.issuer) !== a.issuer.toLowerCase()) problems.push(`keccak256("${report.issuer}") is not the attestation issuer ${a.issuer}`);
+  for (const key of ["sequence", "observedAt", "validUntil"] as const) {
+    attempt(problems, () => {
+      const value = parseAmount(report[key], `report.${key}`);
+      if (value !== a[key]) problems.push(`report ${key} ${value} differs from the attestation's ${a[key]}`);
+    });
+  }
+}
+
+/** Item values must follow from amount, price and the decimals the report states (SPEC §1). */
+function checkItemValue(item: ReserveLineItem, raw: Json, index: number, problems: string[]): void {
+  if (item.status === ReserveStatus.EXCLUDED || !isObject(raw.details) || typeof raw.details.decimals !== "string") return;
+  const decimals = Number(parseAmount(raw.details.decimals, `reserves.items[${index}].details.decimals`, 77n));
+  const expected = valueUsd(item.amount, item.priceUsd, decimals);
+  if (expected !== item.valueUsd) {
+    problems.push(`reserves.items[${index}] (${item.label}): valueUsd ${item.valueUsd} is not floor(${item.amount} × ${item.priceUsd} / 10^${decimals}) = ${expected}`);
+  }
+}
+
+/** Parses the items and returns the counted sums, or null when an item is unreadable. */
+function checkReserves(report: Json, a: Attestation, problems: string[]): { onchain: bigint; offchain: bigint } | null {
+  const reserves = report.reserves;
+  if (!isObject(reserves) || !Array.isArray(reserves.items)) {
+    problems.push("report reserves.items is missing");
+    return null;
+  }
+  const rawItems: unknown[] = reserves.items;
+  const items: ReserveLineItem[] = [];
+  rawItems.forEach((raw, i) =>
+    attempt(problems, () => {
+      const item = reserveLineItemFromJson(raw, i);
+      items.push(item);
+      checkItemValue(item, raw as Json, i, problems);
+    }),
+  );
+  if (items.length !== rawItems.length) return null;
+  attempt(problems, () => {
+    const root = reservesRoot(items);
+    if (root !== a.reservesRoot.toLowerCase()) problems.push(`reservesRoot recomputed from the report items ${root} differs from the attestation's ${a.reservesRoot}`);
+    if (reserves.root !== undefined && reserves.root !== root) problems.push(`report reserves.root ${String(reserves.root)} is not the root of its items ${root}`);
+  });
+  const valueOf = (status: ReserveStatus) => sum(items.filter((x) => x.status === status).map((x) => x.valueUsd));
+  return { onchain: valueOf(ReserveStatus.ON_CHAIN_PROVEN), offchain: valueOf(ReserveStatus.OFF_CHAIN_STATEMENT) };
+}
+
+function checkSupply(liabilities: Json, asset: Json, index: number, problems: string[]): void {
+  const supply = Array.isArray(liabilities.supply) ? (liabilities.supply as unknown[]) : [];
+  const values = supply.map((raw, i) => {
+    const at = `liabilities.supply[${i}]`;
+    const s = isObject(raw) ? raw : {};
+    const total = parseAmount(s.totalSupply, `${at}.totalSupply`);
+    const escrows = Array.isArray(s.escrows) ? (s.escrows as unknown[]) : [];
+    const escrowed = sum(escrows.map((e, k) => parseAmount(isObject(e) ? e.amount : undefined, `${at}.escrows[${k}].amount`)));
+    const net = parseAmount(s.netSupply, `${at}.netSupply`);
+    if (escrowed > total || net !== total - escrowed) problems.push(`${at}: netSupply ${net} is not totalSupply ${total} minus escrows ${escrowed}`);
+    const decimals = Number(parseAmount(s.decimals, `${at}.decimals`, 77n));
+    const value = parseAmount(s.valueUsd, `${at}.valueUsd`);
+    const expected = valueUsd(net, parseAmount(s.pegUsd, `${at}.pegUsd`), decimals);
+    if (value !== expected) problems.push(`${at}: valueUsd ${value} is not floor(${net} × pegUsd / 10^${decimals}) = ${expected}`);
+    return value;
+  });
+  const stated = parseAmount(asset.valueUsd, `liabilities.assets[${index}].valueUsd`);
+  if (stated !== sum(values)) problems.push(`liabilities.assets[${index}] (${String(asset.asset)}): valueUsd ${stated} is not the sum ${sum(values)} of the supply entries`);
+}
+
+/** Returns liabilitiesUsd as the sum of the per-asset values, checking each against its inputs. */
+function checkLiabilities(report: Json, a: Attestation, problems: string[]): bigint | null {
+  const liabilities = report.liabilities;
+  if (!isObject(liabilities) || !Array.isArray(liabilities.assets)) {
+    problems.push("report liabilities.assets is missing");
+    return null;
+  }
+  const root = liabilities.root === null ? ZERO_HASH : liabilities.root;
+  if (typeof root !== "string" || root.toLowerCase() !== a.liabilitiesRoot.toLowerCase()) {
+    problems.push(`liabilities root ${String(liabilities.root)} (zero when null) differs from the attestation's liabilitiesRoot ${a.liabilitiesRoot}`);
+  }
+  let total = 0n;
+  let readable = true;
+  (liabilities.assets as unknown[]).forEach((raw, i) => {
+    const done = attempt(problems, () => {
+      const at = `liabilities.assets[${i}]`;
+      const asset = isObject(raw) ? raw : {};
+      const value = parseAmount(asset.valueUsd, `${at}.valueUsd`);
+      total += value;
+      if (asset.source === "supply") return checkSupply(liabilities, asset, i, problems);
+      const amount = parseAmount(asset.amount, `${at}.amount`);
+      const price = parseAmount(asset.priceUsd, `${at}.priceUsd`);
+      const decimals = Number(parseAmount(asset.decimals, `${at}.decimals`, 77n));
+      const expected = valueUsd(amount, price, decimals);
+      if (value !== expected) problems.push(`${at} (${String(asset.asset)}): valueUsd ${value} is not floor(${amount} × ${price} / 10^${decimals}) = ${expected}`);
+    });
+    if (!done) readable = false;
+  });
+  return readable ? total : null;
+}
+
+function checkFlags(report: Json, a: Attestation, problems: string[]): void {
+  if (!Array.isArray(report.flags)) {
+    problems.push("report flags is missing");
+    return;
+  }
+  let bits = 0n;
+  (report.flags as unknown[]).forEach((raw, i) => {
+    const flag = isObject(raw) ? raw : {};
+    const known = FLAGS.find((f) => f.bit === flag.bit);
+    if (!known || known.name !== flag.name) {
+      problems.push(`flags[${i}]: bit ${JSON.stringify(flag.bit)} / name ${JSON.stringify(flag.name)} is not a SPEC §6 flag`);
+      return;
+    }
+    if (typeof flag.reason !== "string" || flag.reason === "") problems.push(`flags[${i}] (${known.name}) has no reason`);
+    bits |= 1n << BigInt(known.bit);
+  });
+  if (bits !== a.flags) {
+    const names = (b: bigint) => FLAGS.filter((f) => (b >> BigInt(f.bit)) & 1n).map((f) => f.name).join(", ") || "none";
+    problems.push(`report flags [${names(bits)}] (0x${bits.toString(16)}) differ from the attestation flags [${names(a.flags)}] (0x${a.flags.toString(16)})`);
+  }
+}
+
+function checkTotals(report: Json, a: Attestation, computed: Record<"reservesUsd" | "onchainReservesUsd" | "offchainReservesUsd" | "liabilitiesUsd", bigint | null>, problems: string[]): void {
+  const totals = isObject(report.totals) ? report.totals : null;
+  if (!totals) problems.push("report totals is missing");
+  for (const key of ["reservesUsd", "onchainReservesUsd", "offchainReservesUsd", "liabilitiesUsd"] as const) {
+    const value = computed[key];
+    if (value !== null && value !== a[key]) problems.push(`${key} recomputed from the report is ${value}, the attestation says ${a[key]}`);
+    if (totals) {
+      attempt(problems, () => {
+        const stated = parseAmount(totals[key], `report totals.${key}`);
+        if (stated !== a[key]) problems.push(`report totals.${key} ${stated} differs from the attestation's ${a[key]}`);
+      });
+    }
+  }
+  if (computed.reservesUsd !== null && computed.liabilitiesUsd !== null) {
+    const ratio = ratioBps(computed.reservesUsd, computed.liabilitiesUsd);
+    if (ratio !== a.ratioBps) problems.push(`ratioBps recomputed from the report is ${ratio}, the attestation says ${a.ratioBps}`);
+  }
+  if (totals) {
+    attempt(problems, () => {
+      const stated = parseAmount(totals.ratioBps, "report totals.ratioBps");
+      if (stated !== BigInt(a.ratioBps)) problems.push(`report totals.ratioBps ${stated} differs from the attestation's ${a.ratioBps}`);
+    });
+  }
+}
+
+/**
+ * What a third party re-computes from the report bytes alone and compares
+ * with the signed attestation: the hash, the issuer and times, the reserves
+ * root and counted sums, liabilities, the ratio, the flags and the
+ * liabilities root. Returns every problem found; empty means consistent.
+ */
+export function checkReport(bytes: Uint8Array, attestation: Attestation): string[] {
+  const problems: string[] = [];
+  const hash = keccak256(bytes);
+  if (hash !== attestation.reportHash.toLowerCase()) problems.push(`keccak256 of the report bytes ${hash} is not the attestation reportHash ${attestation.reportHash}`);
+  const report = decodeReport(bytes);
+  if (typeof report === "string") return [...problems, report];
+
+  attempt(problems, () => checkHeader(report, attestation, problems));
+  const reserves = checkReserves(report, attestation, problems);
+  const liabilitiesUsd = checkLiabilities(report, attestation, problems);
+  checkTotals(
+    report,
+    attestation,
+    {
+      reservesUsd: reserves && reserves.onchain + reserves.offchain,
+      onchainReservesUsd: reserves && reserves.onchain,
+      offchainReservesUsd: reserves && reserves.offchain,
+      liabilitiesUsd,
+    },
+    problems,
+  );
+  checkFlags(report, attestation, problems);
+  return problems;
+}

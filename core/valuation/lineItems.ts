@@ -1,0 +1,260 @@
+import type { Address } from "viem";
+import type { CustodianConfig, HolderConfig, IssuerConfig } from "../config/schema.js";
+import { FUTURE_SKEW_SECONDS } from "../custodianStatement.js";
+import { valueUsd } from "../numbers.js";
+import { NATIVE_TOKEN, ReserveStatus, ZERO_ADDRESS, type ReserveLineItem } from "../reservesTree.js";
+import type { PriceQuorum } from "./priceQuorum.js";
+import type { BlockReading, HoldingReading, OwnershipMethod, OwnershipReading, StatementReading, TickReadings } from "./readings.js";
+
+/**
+ * Why an item is status 3. All of these are a source failing or going stale
+ * (STALE_SOURCE); later rules (circular reserves, over policy) add their own.
+ */
+export type ExclusionCause =
+  | "block-failed"
+  | "not-read"
+  | "read-failed"
+  | "unpriced"
+  | "statement-missing"
+  | "statement-invalid"
+  | "statement-stale";
+
+export const SOURCE_FAILURE_CAUSES: ReadonlySet<ExclusionCause> = new Set<ExclusionCause>([
+  "block-failed",
+  "not-read",
+  "read-failed",
+  "unpriced",
+  "statement-missing",
+  "statement-invalid",
+  "statement-stale",
+]);
+
+export interface OnchainDetails {
+  kind: "native" | "erc20" | "erc4626";
+  asset: string;
+  chainId: number;
+  holderName: string | null;
+  /** The token, NATIVE_TOKEN or the vault: where the balance sits (the label's last part). */
+  source: Address;
+  /** Decimals of the leaf token as read on chain; null when the read failed. */
+  decimals: number | null;
+  blockNumber: bigint | null;
+  /** Vault shares held (ERC-4626 only). */
+  shares: bigint | null;
+  /** Amount read but not in the leaf (status 3 because unpriced). */
+  amountRead: bigint | null;
+  ownership: { method: OwnershipMethod; proven: boolean; detail: string };
+  reason: string | null;
+  exclusion: ExclusionCause | null;
+}
+
+export interface CustodianDetails {
+  kind: "custodian";
+  asset: string;
+  decimals: number;
+  custodian: string;
+  account: string;
+  statement: { amount: bigint; asOf: bigint; nonce: bigint; signer: Address } | null;
+  reason: string | null;
+  exclusion: ExclusionCause | null;
+}
+
+export type LineItemDetails = OnchainDetails | CustodianDetails;
+
+export interface ValuedLineItem {
+  item: ReserveLineItem;
+  details: LineItemDetails;
+}
+
+export interface LineItemInputs {
+  issuer: IssuerConfig;
+  readings: TickReadings;
+  prices: ReadonlyMap<string, PriceQuorum>;
+}
+
+type HoldingConfig = HolderConfig["holdings"][number];
+
+const lower = (a: string) => a.toLowerCase() as Address;
+
+function holdingSource(h: HoldingConfig): Address {
+  if (h.type === "native") return lower(NATIVE_TOKEN);
+  return lower(h.type === "erc20" ? h.token : h.vault);
+}
+
+export function onchainLabel(chainId: number, holder: string, source: string): string {
+  return `evm:${chainId}:${holder.toLowerCase()}:${source.toLowerCase()}`;
+}
+
+export function custodianLabel(custodian: string, account: string, asset: string): string {
+  return `custodian:${custodian}:${account}:${asset}`;
+}
+
+function ownershipOf(holder: HolderConfig, readings: readonly OwnershipReading[]): OnchainDetails["ownership"] {
+  const holderAddress = lower(holder.address);
+  const found = readings.find((o) => o.chainId === holder.chainId && lower(o.holder) === holderAddress);
+  if (holder.ownership.kind === "none") {
+    return { method: "none", proven: false, detail: "the configuration declares no ownership proof for this holder" };
+  }
+  if (!found) return { method: holder.ownership.kind, proven: false, detail: "no ownership check was recorded for this holder" };
+  return { method: found.method, proven: found.proven, detail: found.detail };
+}
+
+function findHolding(readings: readonly HoldingReading[], holder: HolderConfig, h: HoldingConfig): HoldingReading | undefined {
+  const holderAddress = lower(holder.address);
+  const source = holdingSource(h);
+  return readings.find(
+    (r) => r.chainId === holder.chainId && lower(r.holder) === holderAddress && r.kind === h.type && lower(r.source) === source && r.asset === h.asset,
+  );
+}
+
+function blockOf(blocks: readonly BlockReading[], chainId: number): BlockReading["result"] {
+  const found = blocks.find((b) => b.chainId === chainId);
+  return found ? found.result : { ok: false, reason: `no block was pinned for chain ${chainId}` };
+}
+
+function onchainItem(inputs: LineItemInputs, holder: HolderConfig, h: HoldingConfig): ValuedLineItem {
+  const { readings, prices } = inputs;
+  const chainId = holder.chainId;
+  const holderAddress = lower(holder.address);
+  const source = holdingSource(h);
+  const block = blockOf(readings.blocks, chainId);
+  const reading = findHolding(readings.holdings, holder, h);
+  const details: OnchainDetails = {
+    kind: h.type,
+    asset: h.asset,
+    chainId,
+    holderName: holder.name ?? null,
+    source,
+    decimals: null,
+    blockNumber: block.ok ? block.value.number : null,
+    shares: null,
+    amountRead: null,
+    ownership: ownershipOf(holder, readings.ownership),
+    reason: null,
+    exclusion: null,
+  };
+  const item: ReserveLineItem = {
+    label: onchainLabel(chainId, holderAddress, source),
+    chainId: BigInt(chainId),
+    holder: holderAddress,
+    token: source,
+    amount: 0n,
+    priceUsd: 0n,
+    valueUsd: 0n,
+    status: ReserveStatus.EXCLUDED,
+  };
+  const exclude = (exclusion: ExclusionCause, reason: string): ValuedLineItem => ({ item, details: { ...details, exclusion, reason } });
+
+  if (!block.ok) return exclude("block-failed", `block of chain ${chainId} could not be pinned: ${block.reason}`);
+  if (!reading) return exclude("not-read", `no reading was recorded for this ${h.type} holding of ${h.asset}`);
+  if (!reading.result.ok) return exclude("read-failed", `balance read failed: ${reading.result.reason}`);
+
+  const read = reading.result.value;
+  item.token = h.type === "erc4626" ? lower(read.token) : source;
+  details.decimals = read.decimals;
+  details.shares = h.type === "erc4626" ? (read.shares ?? null) : null;
+  const quorum = prices.get(h.asset);
+  if (!quorum || quorum.priceUsd === null) {
+    details.amountRead = read.amount;
+    return exclude("unpriced", `asset ${h.asset} has no price: ${quorum?.reason ?? "it was not priced"}`);
+  }
+  item.amount = read.amount;
+  item.priceUsd = quorum.priceUsd;
+  item.valueUsd = valueUsd(read.amount, quorum.priceUsd, read.decimals);
+  if (details.ownership.proven) {
+    item.status = ReserveStatus.ON_CHAIN_PROVEN;
+    return { item, details };
+  }
+  item.status = ReserveStatus.ON_CHAIN_UNPROVEN;
+  return { item, details: { ...details, reason: `ownership of ${holderAddress} on chain ${chainId} is not proven: ${details.ownership.detail}` } };
+}
+
+function statementProblem(
+  inputs: LineItemInputs,
+  custodian: CustodianConfig,
+  reading: StatementReading | undefined,
+): { exclusion: ExclusionCause; reason: string } | null {
+  const { readings, issuer } = inputs;
+  if (!reading) return { exclusion: "statement-missing", reason: "no statement was received for this account" };
+  if (!reading.result.ok) return { exclusion: "statement-invalid", reason: `statement rejected: ${reading.result.reason}` };
+  const s = reading.result.value;
+  if (!custodian.signers.some((a) => lower(a) === lower(s.signer))) {
+    return { exclusion: "statement-invalid", reason: `signer ${s.signer} is not registered for custodian ${custodian.id}` };
+  }
+  if (s.asOf > readings.observedAt + FUTURE_SKEW_SECONDS) {
+    return { exclusion: "statement-invalid", reason: `asOf ${s.asOf} lies more than ${FUTURE_SKEW_SECONDS}s after observedAt ${readings.observedAt}` };
+  }
+  const maxAge = BigInt(issuer.policy.statementMaxAgeSeconds);
+  if (s.asOf < readings.observedAt && readings.observedAt - s.asOf > maxAge) {
+    return { exclusion: "statement-stale", reason: `statement asOf ${s.asOf} is ${readings.observedAt - s.asOf}s old, over the ${maxAge}s limit` };
+  }
+  return null;
+}
+
+function custodianItem(inputs: LineItemInputs, custodian: CustodianConfig, account: CustodianConfig["accounts"][number]): ValuedLineItem {
+  const asset = inputs.issuer.assets.find((a) => a.id === account.asset);
+  const decimals = asset?.decimals ?? 0;
+  const reading = inputs.readings.statements.find(
+    (s) => s.custodian === custodian.id && s.account === account.account && s.asset === account.asset,
+  );
+  const statement = reading?.result.ok
+    ? { amount: reading.result.value.amount, asOf: reading.result.value.asOf, nonce: reading.result.value.nonce, signer: lower(reading.result.value.signer) }
+    : null;
+  const details: CustodianDetails = {
+    kind: "custodian",
+    asset: account.asset,
+    decimals,
+    custodian: custodian.id,
+    account: account.account,
+    statement,
+    reason: null,
+    exclusion: null,
+  };
+  const item: ReserveLineItem = {
+    label: custodianLabel(custodian.id, account.account, account.asset),
+    chainId: 0n,
+    holder: ZERO_ADDRESS,
+    token: ZERO_ADDRESS,
+    amount: 0n,
+    priceUsd: 0n,
+    valueUsd: 0n,
+    status: ReserveStatus.EXCLUDED,
+  };
+  const problem = statementProblem(inputs, custodian, reading);
+  if (problem) return { item, details: { ...details, ...problem } };
+  const quorum = inputs.prices.get(account.asset);
+  if (!asset || !quorum || quorum.priceUsd === null) {
+    return { item, details: { ...details, exclusion: "unpriced", reason: `asset ${account.asset} has no price: ${quorum?.reason ?? "it was not priced"}` } };
+  }
+  const amount = statement!.amount;
+  item.amount = amount;
+  item.priceUsd = quorum.priceUsd;
+  item.valueUsd = valueUsd(amount, quorum.priceUsd, decimals);
+  item.status = ReserveStatus.OFF_CHAIN_STATEMENT;
+  return { item, details };
+}
+
+/**
+ * SPEC §3 line items in configuration order: every holder's holdings, then
+ * every custodian's accounts. Every configured source yields exactly one
+ * item; one that could not be read or priced is status 3 with its reason,
+ * so reserves are only ever understated, never silently dropped.
+ */
+export function reserveLineItems(inputs: LineItemInputs): ValuedLineItem[] {
+  const out: ValuedLineItem[] = [];
+  for (const holder of inputs.issuer.reserves.holders) {
+    for (const h of holder.holdings) out.push(onchainItem(inputs, holder, h));
+  }
+  for (const custodian of inputs.issuer.reserves.custodians) {
+    for (const account of custodian.accounts) out.push(custodianItem(inputs, custodian, account));
+  }
+  return out;
+}
+
+/** Labels used by more than one item (their leaves would be indistinguishable by sourceId). */
+export function duplicateLabels(items: readonly ValuedLineItem[]): string[] {
+  const seen = new Set<string>();
+  const dup = new Set<string>();
+  for (const { item } of items) (seen.has(item.label) ? dup : seen).add(item.label);
+  return [...dup];
+}

@@ -1,0 +1,117 @@
+import { ZERO_HASH, type Attestation } from "../attestation.js";
+import type { Hex } from "../bytes.js";
+import type { IssuerConfig } from "../config/schema.js";
+import type { RaisedFlag } from "../flags.js";
+import { parseAmount, ratioBps } from "../numbers.js";
+import { reservesRoot, ReserveStatus } from "../reservesTree.js";
+import { duplicateLabels, reserveLineItems, type ValuedLineItem } from "./lineItems.js";
+import { valueLiabilities, type Liabilities } from "./liabilities.js";
+import { priceQuorum, type PriceQuorum } from "./priceQuorum.js";
+import type { PriceObservation, TickReadings } from "./readings.js";
+import { evaluateFlags } from "./riskFlags.js";
+
+export interface SnapshotTotals {
+  /** Status 0 + status 2 values. */
+  reservesUsd: bigint;
+  onchainReservesUsd: bigint;
+  offchainReservesUsd: bigint;
+  liabilitiesUsd: bigint;
+  ratioBps: number;
+}
+
+/** Everything valuation derives from one tick: what the report shows and the attestation signs. */
+export interface Snapshot {
+  issuerId: string;
+  observedAt: bigint;
+  assets: { id: string; decimals: number; pegCurrency: boolean }[];
+  prices: PriceQuorum[];
+  /** In the order given to the reserves tree. */
+  items: ValuedLineItem[];
+  liabilities: Liabilities;
+  totals: SnapshotTotals;
+  flags: RaisedFlag[];
+  flagBits: bigint;
+  reservesRoot: Hex;
+  /** The ledger root, or the zero hash when liabilities are on-chain supply only. */
+  liabilitiesRoot: Hex;
+}
+
+export type SnapshotResult = { ok: true; snapshot: Snapshot } | { ok: false; reason: string };
+
+export interface ValueSnapshotParameters {
+  issuer: IssuerConfig;
+  readings: TickReadings;
+  /** The issuer's last attestation, for rules that compare with it (SPEC §6 bits 7-8). */
+  previous?: Attestation | null;
+}
+
+/**
+ * A `fixed` price is configuration, not a reading: when the readers did not
+ * echo it, it is added here so the peg currency is always priced.
+ */
+function withFixedPrices(issuer: IssuerConfig, observations: readonly PriceObservation[]): PriceObservation[] {
+  const out = [...observations];
+  for (const asset of issuer.assets) {
+    for (const source of asset.prices) {
+      if (source.kind !== "fixed") continue;
+      if (out.some((o) => o.asset === asset.id && o.source === "fixed")) continue;
+      out.push({ asset: asset.id, source: "fixed", result: { ok: true, value: { priceUsd: parseAmount(source.priceUsd, `assets.${asset.id}.prices.fixed.priceUsd`) } } });
+    }
+  }
+  return out;
+}
+
+function sumWhere(items: readonly ValuedLineItem[], status: ReserveStatus): bigint {
+  return items.reduce((sum, { item }) => (item.status === status ? sum + item.valueUsd : sum), 0n);
+}
+
+/**
+ * Values one tick: a price per asset, a line item per configured reserve
+ * source, liabilities at what is owed, totals, flags and both roots. Pure:
+ * the same inputs give the same snapshot. Refuses (ok: false) only when
+ * publishing would mislead: liabilities that cannot be fully valued, or no
+ * reserve line item at all.
+ */
+export function valueSnapshot({ issuer, readings, previous = null }: ValueSnapshotParameters): SnapshotResult {
+  const observations = withFixedPrices(issuer, readings.prices);
+  const prices = issuer.assets.map((a) => priceQuorum(a.id, observations, issuer.policy.priceDivergenceBps));
+  const priceMap = new Map(prices.map((q) => [q.asset, q]));
+
+  const items = reserveLineItems({ issuer, readings, prices: priceMap });
+  if (items.length === 0) return { ok: false, reason: `issuer ${issuer.id} has no reserve holders or custodians; a snapshot needs at least one reserve line item` };
+  const dup = duplicateLabels(items);
+  if (dup.length > 0) return { ok: false, reason: `reserve labels must be unique; configured twice: ${dup.join(", ")}` };
+
+  const valued = valueLiabilities(issuer, readings, priceMap);
+  if (!valued.ok) return { ok: false, reason: `liabilities of ${issuer.id} cannot be valued: ${valued.reason}` };
+  const liabilities = valued.liabilities;
+
+  const onchainReservesUsd = sumWhere(items, ReserveStatus.ON_CHAIN_PROVEN);
+  const offchainReservesUsd = sumWhere(items, ReserveStatus.OFF_CHAIN_STATEMENT);
+  const reservesUsd = onchainReservesUsd + offchainReservesUsd;
+  const totals: SnapshotTotals = {
+    reservesUsd,
+    onchainReservesUsd,
+    offchainReservesUsd,
+    liabilitiesUsd: liabilities.totalUsd,
+    ratioBps: ratioBps(reservesUsd, liabilities.totalUsd),
+  };
+  const { flags, bits } = evaluateFlags({ issuer, readings, prices, items, liabilities, totals, previous });
+
+  return {
+    ok: true,
+    snapshot: {
+      issuerId: issuer.id,
+      observedAt: readings.observedAt,
+      assets: issuer.assets.map((a) => ({ id: a.id, decimals: a.decimals, pegCurrency: a.pegCurrency })),
+      prices,
+      items,
+      liabilities,
+      totals,
+      flags,
+      flagBits: bits,
+      reservesRoot: reservesRoot(items.map((v) => v.item)),
+      liabilitiesRoot: liabilities.ledger ? (liabilities.ledger.root.toLowerCase() as Hex) : ZERO_HASH,
+    },
+  };
+}
