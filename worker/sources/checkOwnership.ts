@@ -1,0 +1,99 @@
+import { getAddress, type Address, type Client, type Hex } from "viem";
+import { getCode } from "viem/actions";
+import type { ChainConfig, HolderConfig } from "../../core/config/schema.js";
+import { ownershipMessageHash, verifyOwnershipSignature } from "../../core/ownershipProof.js";
+import type { OwnershipReading, PinnedBlock } from "../../core/valuation/readings.js";
+import { describeRpcError } from "./chainClient.js";
+import { createChainCallBatch, type CallBatch } from "./multicall.js";
+
+const erc1271Abi = [
+  {
+    type: "function",
+    name: "isValidSignature",
+    stateMutability: "view",
+    inputs: [
+      { name: "hash", type: "bytes32" },
+      { name: "signature", type: "bytes" },
+    ],
+    outputs: [{ name: "magicValue", type: "bytes4" }],
+  },
+] as const;
+
+/** What ERC-1271 `isValidSignature` returns for a valid signature. */
+export const ERC1271_MAGIC_VALUE = "0x1626ba7e";
+
+export interface CheckOwnershipParameters {
+  issuerId: string;
+  chain: ChainConfig;
+  /** The issuer's holders; only those on this chain are checked. */
+  holders: readonly HolderConfig[];
+  block: PinnedBlock;
+  batch?: CallBatch;
+}
+
+/**
+ * SPEC §8 ownership of every holder on this chain:
+ * - `eoa`: the personal_sign signature recovers to the holder (no network);
+ * - `erc1271`: `isValidSignature(messageHash, signature)` at the pinned block
+ *   (in the shared aggregate3 round) returns exactly 0x1626ba7e;
+ * - `contract`: code at the address at the pinned block (one eth_getCode each);
+ * - `none`: never proven.
+ *
+ * @example
+ * const ownership = await checkOwnership(client, { issuerId: issuer.id, chain, holders: issuer.reserves.holders, block });
+ */
+export async function checkOwnership(client: Client, parameters: CheckOwnershipParameters): Promise<OwnershipReading[]> {
+  const { issuerId, chain, block } = parameters;
+  const batch = parameters.batch ?? createChainCallBatch(client, chain, block.number);
+  const holders = parameters.holders.filter((h) => h.chainId === chain.chainId);
+  return Promise.all(
+    holders.map(async (holder): Promise<OwnershipReading> => {
+      const address = getAddress(holder.address);
+      const base = { chainId: chain.chainId, holder: address, method: holder.ownership.kind };
+      try {
+        return { ...base, ...(await check(client, batch, issuerId, chain.chainId, address, holder.ownership, block)) };
+      } catch (error) {
+        return { ...base, proven: false, detail: `ownership check failed: ${describeRpcError(error)}` };
+      }
+    }),
+  );
+}
+
+async function check(
+  client: Client,
+  batch: CallBatch,
+  issuerId: string,
+  chainId: number,
+  address: Address,
+  ownership: HolderConfig["ownership"],
+  block: PinnedBlock,
+): Promise<{ proven: boolean; detail: string }> {
+  const claim = { issuerId, address, chainId };
+  switch (ownership.kind) {
+    case "eoa": {
+      const valid = await verifyOwnershipSignature(claim, ownership.signature as Hex);
+      return valid
+        ? { proven: true, detail: "EIP-191 signature by the holder over the SPEC §8 message" }
+        : { proven: false, detail: "EIP-191 signature does not recover to the holder for the SPEC §8 message" };
+    }
+    case "erc1271": {
+      const answer = await batch.read({
+        address,
+        abi: erc1271Abi,
+        functionName: "isValidSignature",
+        args: [ownershipMessageHash(claim), ownership.signature as Hex],
+      });
+      if (!answer.ok) return { proven: false, detail: `ERC-1271 check failed: ${answer.reason}` };
+      const proven = answer.value.toLowerCase() === ERC1271_MAGIC_VALUE;
+      return { proven, detail: `ERC-1271 isValidSignature returned ${answer.value} at block ${block.number}` };
+    }
+    case "contract": {
+      const code = await getCode(client, { address, blockNumber: block.number });
+      return code !== undefined && code !== "0x"
+        ? { proven: true, detail: `contract code at address (declared), block ${block.number}` }
+        : { proven: false, detail: `declared a contract, but there is no code at the address at block ${block.number}` };
+    }
+    case "none":
+      return { proven: false, detail: "ownership not proven (declared none)" };
+  }
+}

@@ -1,0 +1,221 @@
+import { getAddress } from "viem";
+import type { ChainConfig, IssuerConfig } from "../../core/config/schema.js";
+import { NATIVE_TOKEN } from "../../core/reservesTree.js";
+import type {
+  BlockReading,
+  HoldingReading,
+  LedgerReading,
+  OwnershipReading,
+  PriceObservation,
+  SupplyReading,
+  TickReadings,
+} from "../../core/valuation/readings.js";
+import { createChainClient, describeRpcError } from "./chainClient.js";
+import { checkOwnership } from "./checkOwnership.js";
+import { fetchHttpPrice, fixedPrice, httpLabel, type FetchFn } from "./fetchHttpPrice.js";
+import { createChainCallBatch, multicall3Abi } from "./multicall.js";
+import { confirmBlockUnchanged, pinBlock } from "./pinBlock.js";
+import { readHoldings } from "./readHoldings.js";
+import { chainlinkLabel, failedOnchainPrices, poolQuotesToObservations, readOnchainPrices, uniswapV3Label, type PoolQuote } from "./readOnchainPrices.js";
+import { readSupply } from "./readSupply.js";
+import { recheckStatements, type StoredStatement } from "./recheckStatements.js";
+
+/**
+ * The usd18 price to put pool quotes in USD with, or null when the quote
+ * asset has none. `direct` holds every non-pool observation of the tick.
+ */
+export type QuotePriceUsd = (assetId: string, direct: readonly PriceObservation[]) => bigint | null;
+
+export interface GatherReadingsParameters {
+  issuer: IssuerConfig;
+  /** The deployment's chains; the ones the issuer uses are read. */
+  chains: readonly ChainConfig[];
+  /** Worker secrets, for `${NAME}` placeholders in RPC URLs. */
+  secrets: Record<string, unknown>;
+  /** The latest stored statement per (custodian, account, asset). */
+  statements: readonly StoredStatement[];
+  ledger: LedgerReading | null;
+  /** Unix seconds; becomes `observedAt`. */
+  now: bigint;
+  /** For HTTP price sources. */
+  fetchFn: FetchFn;
+  /** Default: the lower median of the quote asset's ok direct observations. */
+  quotePriceUsd?: QuotePriceUsd;
+  /** Called for every JSON-RPC HTTP request, with the chain it is for (awaited when it returns a promise). */
+  onRequest?: (chainId: number) => void | Promise<void>;
+  /** Timeout of each HTTP price request; default 10 s. */
+  httpTimeoutMs?: number;
+}
+
+interface ChainReadings {
+  block: BlockReading;
+  holdings: HoldingReading[];
+  ownership: OwnershipReading[];
+  supply: SupplyReading[];
+  prices: PriceObservation[];
+  pools: PoolQuote[];
+}
+
+/**
+ * Everything one tick of one issuer needs, read once: per chain (in parallel)
+ * one client, one pinned block, holdings + ownership + supply + on-chain
+ * prices in shared aggregate3 rounds (two at most), then a reorg check; a
+ * chain that cannot be pinned, errs on the chain-id check or reorganised has
+ * every reading failed with that reason. HTTP and fixed prices alongside; pool
+ * prices last, in USD through `quotePriceUsd`. Statements are re-checked at `now`.
+ *
+ * @example
+ * const readings = await gatherReadings({ issuer, chains: config.chains, secrets: env, statements, ledger, now, fetchFn: fetch });
+ */
+export async function gatherReadings(parameters: GatherReadingsParameters): Promise<TickReadings> {
+  const { issuer, now, fetchFn } = parameters;
+  const chainIds = chainsOf(issuer);
+  const maxSourceAgeSeconds = issuer.policy.maxSourceAgeSeconds;
+
+  const offchainPrices = Promise.all(
+    issuer.assets.flatMap((asset) =>
+      asset.prices.flatMap((source) => {
+        if (source.kind === "http") {
+          return [fetchHttpPrice(fetchFn, source, { asset: asset.id, now, maxSourceAgeSeconds, timeoutMs: parameters.httpTimeoutMs })];
+        }
+        if (source.kind === "fixed") return [Promise.resolve(fixedPrice(asset.id, source))];
+        return [];
+      }),
+    ),
+  );
+  const [perChain, offchain, statements] = await Promise.all([
+    Promise.all(chainIds.map((chainId) => readChain(parameters, chainId))),
+    offchainPrices,
+    recheckStatements({
+      issuerId: issuer.id,
+      custodians: issuer.reserves.custodians,
+      statements: parameters.statements,
+      now,
+      maxAgeSeconds: issuer.policy.statementMaxAgeSeconds,
+    }),
+  ]);
+
+  const direct = [...perChain.flatMap((c) => c.prices), ...offchain];
+  const quote = parameters.quotePriceUsd ?? lowerMedianOfDirect;
+  const pooled = poolQuotesToObservations(
+    perChain.flatMap((c) => c.pools),
+    (assetId) => quote(assetId, direct),
+  );
+
+  return {
+    observedAt: now,
+    blocks: perChain.map((c) => c.block),
+    holdings: perChain.flatMap((c) => c.holdings),
+    ownership: perChain.flatMap((c) => c.ownership),
+    supply: perChain.flatMap((c) => c.supply),
+    prices: inConfigOrder(issuer, [...direct, ...pooled]),
+    statements,
+    ledger: parameters.ledger,
+  };
+}
+
+async function readChain(parameters: GatherReadingsParameters, chainId: number): Promise<ChainReadings> {
+  const { issuer, now } = parameters;
+  const chain = parameters.chains.find((c) => c.chainId === chainId);
+  if (!chain) return failedChain(issuer, chainId, `chain ${chainId} is not configured`);
+  const onRequest = parameters.onRequest;
+
+  let client;
+  try {
+    client = createChainClient(chain, parameters.secrets, { onRequest: onRequest && (() => onRequest(chainId)) });
+  } catch (error) {
+    return failedChain(issuer, chainId, describeRpcError(error));
+  }
+
+  let block;
+  try {
+    block = await pinBlock(client, { confirmations: chain.confirmations });
+  } catch (error) {
+    return failedChain(issuer, chainId, `chain ${chainId}: could not pin a block: ${describeRpcError(error)}`);
+  }
+
+  const batch = createChainCallBatch(client, chain, block.number);
+  const holders = issuer.reserves.holders;
+  let reads;
+  try {
+    reads = await Promise.all([
+      batch.read({ address: getAddress(chain.multicall3), abi: multicall3Abi, functionName: "getChainId" }),
+      readHoldings(client, { chain, holders, block, batch }),
+      checkOwnership(client, { issuerId: issuer.id, chain, holders, block, batch }),
+      readSupply(client, { chain, supply: issuer.liabilities.supply, block, batch }),
+      readOnchainPrices(client, { chain, assets: issuer.assets, block, now, batch }),
+    ]);
+  } catch (error) {
+    // Readers report failures as readings; reaching this is a bug, but it must not sink the other chains.
+    return failedChain(issuer, chainId, `chain ${chainId}: reading failed: ${describeRpcError(error)}`);
+  }
+  const [servedChainId, holdings, ownership, supply, prices] = reads;
+
+  try {
+    await confirmBlockUnchanged(client, block);
+  } catch (error) {
+    return failedChain(issuer, chainId, `chain ${chainId}: ${describeRpcError(error)}`);
+  }
+  // The URL could serve another network (a mistyped secret); then nothing read from it is about this chain.
+  if (!servedChainId.ok) return failedChain(issuer, chainId, `chain ${chainId}: could not confirm the chain id: ${servedChainId.reason}`);
+  if (servedChainId.value !== BigInt(chainId)) {
+    return failedChain(issuer, chainId, `chain ${chainId}: the RPC serves chain ${servedChainId.value}`);
+  }
+  return { block: { chainId, result: { ok: true, value: block } }, holdings, ownership, supply, prices: prices.direct, pools: prices.pools };
+}
+
+/** Every reading of one chain, failed with one reason: no partial trust in a chain we could not read consistently. */
+function failedChain(issuer: IssuerConfig, chainId: number, reason: string): ChainReadings {
+  const failed = { ok: false as const, reason };
+  const holders = issuer.reserves.holders.filter((h) => h.chainId === chainId);
+  return {
+    block: { chainId, result: failed },
+    holdings: holders.flatMap((h) =>
+      h.holdings.map((holding): HoldingReading => {
+        const base = { chainId, holder: getAddress(h.address), asset: holding.asset, result: failed };
+        if (holding.type === "native") return { ...base, kind: "native", source: NATIVE_TOKEN };
+        if (holding.type === "erc20") return { ...base, kind: "erc20", source: getAddress(holding.token) };
+        return { ...base, kind: "erc4626", source: getAddress(holding.vault) };
+      }),
+    ),
+    ownership: holders.map((h) => ({ chainId, holder: getAddress(h.address), method: h.ownership.kind, proven: false, detail: reason })),
+    supply: (issuer.liabilities.supply?.tokens ?? [])
+      .filter((t) => t.chainId === chainId)
+      .map((t) => ({ chainId, token: getAddress(t.token), result: failed })),
+    prices: failedOnchainPrices(chainId, issuer.assets, reason),
+    pools: [],
+  };
+}
+
+/** Chain ids the issuer reads, ascending. */
+function chainsOf(issuer: IssuerConfig): number[] {
+  const ids = new Set<number>();
+  for (const h of issuer.reserves.holders) ids.add(h.chainId);
+  for (const t of issuer.liabilities.supply?.tokens ?? []) ids.add(t.chainId);
+  for (const a of issuer.assets) for (const s of a.prices) if (s.kind === "chainlink" || s.kind === "uniswapV3") ids.add(s.chainId);
+  return [...ids].sort((a, b) => a - b);
+}
+
+/** The lower median of the asset's ok direct observations (integer, no averaging), or null. */
+export function lowerMedianOfDirect(assetId: string, direct: readonly PriceObservation[]): bigint | null {
+  const prices = direct
+    .filter((o) => o.asset === assetId && o.result.ok)
+    .map((o) => (o.result.ok ? o.result.value.priceUsd : 0n))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return prices.length === 0 ? null : prices[Math.floor((prices.length - 1) / 2)]!;
+}
+
+/** Observations ordered as their sources are configured (asset order, then source order). */
+function inConfigOrder(issuer: IssuerConfig, observations: readonly PriceObservation[]): PriceObservation[] {
+  const rank = new Map<string, number>();
+  for (const asset of issuer.assets) {
+    for (const s of asset.prices) {
+      const label =
+        s.kind === "chainlink" ? chainlinkLabel(s.chainId, s.feed) : s.kind === "uniswapV3" ? uniswapV3Label(s.chainId, s.pool) : s.kind === "http" ? httpLabel(s.url) : "fixed";
+      const key = `${asset.id}\u0000${label}`;
+      if (!rank.has(key)) rank.set(key, rank.size);
+    }
+  }
+  const at = (o: PriceObservation): number => rank.get(`${o.asset}\u0000${o.source}`) ?? Number.MAX_SAFE_INTEGER;
+  return [...observations].sort((a, b) => at(a) - at(b));
+}
