@@ -1,0 +1,189 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { extname } from "node:path";
+import { Readable } from "node:stream";
+import { parseArgs } from "node:util";
+import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+
+export const ledgerHelp = `solvent ledger upload FILE --issuer ID --url URL [--token T] [--format csv|ndjson]
+
+Uploads a user ledger (SPEC §2 liabilities) to a Solvent publisher: CSV with
+header userId,salt,<assets…> or commitment,<assets…>, or NDJSON lines
+{"userId","salt","balances":{…}} / {"commitment","balances":{…}}. The file is
+streamed; a large ledger is built in the background and its status is polled.
+The token may also come from SOLVENT_ADMIN_TOKEN. The format defaults from the
+file extension (.csv, .ndjson, .jsonl).
+Exit status: 0 stored and built, 1 rejected (row errors are printed), 2 unusable input.`;
+
+export interface LedgerUploadDeps {
+  env?: Record<string, string | undefined>;
+  /** Where the progress bar goes when it is a TTY (default process.stderr). */
+  progress?: { isTTY?: boolean; write(text: string): unknown };
+  pollIntervalMs?: number;
+  /** Give up polling after this long (default 6 hours). */
+  pollTimeoutMs?: number;
+}
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; errors?: { row: number; reason: string }[]; errorCount?: number; ledgerId?: string };
+}
+
+const MB = 1024 * 1024;
+const formatBytes = (n: number) => (n >= MB ? `${(n / MB).toFixed(1)} MiB` : `${n} B`);
+
+/** `solvent ledger upload …`; returns the exit status. */
+export async function ledgerUpload(args: string[], io: Output, deps: LedgerUploadDeps = {}): Promise<number> {
+  try {
+    return await run(args[0] === "upload" ? args.slice(1) : args, io, deps);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`solvent ledger upload: ${(e as Error).message}`);
+      return EXIT_UNUSABLE;
+    }
+    throw e;
+  }
+}
+
+async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: { issuer: { type: "string" }, url: { type: "string" }, token: { type: "string" }, format: { type: "string" } },
+  });
+  const env = deps.env ?? process.env;
+  if (positionals.length !== 1) throw new UsageError("give exactly one FILE to upload");
+  const file = positionals[0]!;
+  if (values.issuer === undefined) throw new UsageError("--issuer is required");
+  if (values.url === undefined) throw new UsageError("--url is required (the publisher, e.g. https://solvent.example)");
+  const token = values.token ?? env.SOLVENT_ADMIN_TOKEN;
+  if (token === undefined || token === "") throw new UsageError("--token or SOLVENT_ADMIN_TOKEN is required");
+  const ext = extname(file).toLowerCase();
+  const format = values.format ?? (ext === ".csv" ? "csv" : ext === ".ndjson" || ext === ".jsonl" ? "ndjson" : undefined);
+  if (format !== "csv" && format !== "ndjson") throw new UsageError("--format must be csv or ndjson (or name the file .csv / .ndjson)");
+  let base: URL;
+  try {
+    base = new URL(values.url);
+  } catch {
+    throw new UsageError(`--url "${values.url}" is not a URL`);
+  }
+  let size: number;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new Error("not a file");
+    size = info.size;
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+
+  const target = new URL(`/v1/admin/issuers/${encodeURIComponent(values.issuer)}/ledger?format=${format}`, base);
+  const progress = progressReporter(size, io, deps.progress ?? process.stderr);
+  const counting = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, ctl) {
+      progress.sent(chunk.byteLength);
+      ctl.enqueue(chunk);
+    },
+  });
+  const body = (Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>).pipeThrough(counting);
+  const auth = { Authorization: `Bearer ${token}` };
+  let res: Response;
+  try {
+    res = await fetch(target, {
+      method: "PUT",
+      headers: { ...auth, "Content-Type": format === "csv" ? "text/csv" : "application/x-ndjson" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+  } catch (e) {
+    progress.done();
+    throw new UsageError(`could not upload to ${target.origin}: ${(e as Error).cause ?? (e as Error).message}`);
+  }
+  progress.done();
+  const answer = (await res.json().catch(() => ({}))) as Record<string, unknown> & ErrorBody;
+
+  if (res.status === 201) return printComplete(answer, io);
+  if (res.status === 422) return printRejected(answer, io);
+  if (res.status !== 202) {
+    io.err(`upload refused (${res.status} ${answer.error?.code ?? ""}): ${answer.error?.message ?? res.statusText}`);
+    return EXIT_UNUSABLE;
+  }
+
+  io.out(`ledger ${String(answer.ledgerId)}: ${String(answer.users ?? "?")} rows accepted, building`);
+  const statusUrl = typeof answer.statusUrl === "string" ? new URL(answer.statusUrl, base) : null;
+  if (statusUrl === null) throw new UsageError("the publisher answered 202 without a statusUrl");
+  const deadline = Date.now() + (deps.pollTimeoutMs ?? 6 * 3600 * 1000);
+  let lastLine = "";
+  for (;;) {
+    await new Promise((r) => setTimeout(r, deps.pollIntervalMs ?? 2000));
+    const poll = await fetch(statusUrl, { headers: auth }).catch(() => null);
+    if (poll === null || poll.status >= 500) continue; // transient: keep polling
+    const status = (await poll.json().catch(() => ({}))) as Record<string, unknown> & ErrorBody;
+    if (!poll.ok) {
+      io.err(`status check refused (${poll.status}): ${status.error?.message ?? poll.statusText}`);
+      return EXIT_UNUSABLE;
+    }
+    if (status.status === "complete") return printComplete(status, io);
+    if (status.status === "failed") return printRejected({ error: { message: String(status.reason), errors: status.errors as never, errorCount: status.errorCount as number } }, io);
+    const p = status.progress as { done?: number; total?: number } | null;
+    const line = p && p.total ? `building: ${p.done}/${p.total} rows` : `status: ${String(status.status)}`;
+    if (line !== lastLine) io.err(line);
+    lastLine = line;
+    if (Date.now() > deadline) {
+      io.err(`still ${String(status.status)} after polling; check ${statusUrl.href}`);
+      return EXIT_UNUSABLE;
+    }
+  }
+}
+
+function printComplete(answer: Record<string, unknown>, io: Output): number {
+  io.out(`ledger ${String(answer.ledgerId)}: complete`);
+  io.out(`root:     ${String(answer.root)}`);
+  io.out(`users:    ${String(answer.users)}`);
+  if (Array.isArray(answer.rootSums)) io.out(`rootSums: ${answer.rootSums.join(", ")}`);
+  return EXIT_OK;
+}
+
+function printRejected(answer: ErrorBody, io: Output): number {
+  const e = answer.error ?? {};
+  io.err(`ledger rejected: ${e.message ?? "invalid"}`);
+  for (const r of e.errors ?? []) io.err(`  row ${r.row}: ${r.reason}`);
+  const shown = e.errors?.length ?? 0;
+  if (e.errorCount !== undefined && e.errorCount > shown) io.err(`  … and ${e.errorCount - shown} more (${e.errorCount} in all)`);
+  return EXIT_INVALID;
+}
+
+/** A bar redrawn in place on a TTY, otherwise a plain line every 10%. */
+function progressReporter(total: number, io: Output, tty: { isTTY?: boolean; write(text: string): unknown }) {
+  let sent = 0;
+  let lastDraw = 0;
+  let lastDecile = -1;
+  const draw = () => {
+    const ratio = total === 0 ? 1 : Math.min(1, sent / total);
+    const width = 30;
+    const filled = Math.round(ratio * width);
+    tty.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${formatBytes(sent)} / ${formatBytes(total)}`);
+  };
+  return {
+    sent(bytes: number) {
+      sent += bytes;
+      if (tty.isTTY) {
+        if (Date.now() - lastDraw > 100) {
+          lastDraw = Date.now();
+          draw();
+        }
+        return;
+      }
+      const decile = total === 0 ? 10 : Math.floor((sent / total) * 10);
+      if (decile > lastDecile) {
+        lastDecile = decile;
+        io.err(`sent ${sent} / ${total} bytes (${Math.min(100, decile * 10)}%)`);
+      }
+    },
+    done() {
+      if (tty.isTTY) {
+        draw();
+        tty.write("\n");
+      }
+    },
+  };
+}

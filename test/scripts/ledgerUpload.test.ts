@@ -1,0 +1,156 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ledgerUpload } from "../../scripts/cli/ledgerUpload.js";
+
+interface Received {
+  method: string;
+  url: string;
+  headers: IncomingMessage["headers"];
+  body: Buffer;
+}
+
+let server: Server;
+let base: string;
+let tmp: string;
+let csvFile: string;
+let csvBytes: Buffer;
+const received: Received[] = [];
+let respond: (req: Received, res: ServerResponse) => void = () => {};
+
+function json(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { "Content-Type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const r = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) };
+      received.push(r);
+      respond(r, res);
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  tmp = await mkdtemp(join(tmpdir(), "solvent-ledger-"));
+  // ~1 MB so the body goes out in many chunks.
+  const lines = ["userId,salt,USD,BTC"];
+  for (let i = 0; i < 12_000; i++) lines.push(`user-${i}-zoë,0x${(i % 256).toString(16).padStart(2, "0").repeat(16)},${i * 7},${i}`);
+  csvBytes = Buffer.from(`${lines.join("\n")}\n`);
+  csvFile = join(tmp, "ledger.csv");
+  await writeFile(csvFile, csvBytes);
+});
+
+afterAll(async () => {
+  await new Promise((ok) => server.close(ok));
+});
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
+}
+
+const notTty = { isTTY: false, write: () => true };
+
+describe("solvent ledger upload", () => {
+  it("streams the file intact with the bearer token and prints the root on 201", async () => {
+    received.length = 0;
+    respond = (_r, res) =>
+      json(res, 201, { ledgerId: "lg_1", status: "complete", root: `0x${"ab".repeat(32)}`, rootSums: ["5", "6"], users: 12_000, statusUrl: `${base}/s` });
+    const { io, out, err } = capture();
+    const code = await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "secret-t"], io, { progress: notTty });
+    expect(code).toBe(0);
+    expect(received).toHaveLength(1);
+    const r = received[0]!;
+    expect(r.method).toBe("PUT");
+    expect(r.url).toBe("/v1/admin/issuers/acme/ledger?format=csv");
+    expect(r.headers.authorization).toBe("Bearer secret-t");
+    expect(r.headers["content-type"]).toBe("text/csv");
+    expect(r.headers["transfer-encoding"]).toBe("chunked");
+    expect(r.body.equals(csvBytes)).toBe(true);
+    expect(out.join("\n")).toContain(`root:     0x${"ab".repeat(32)}`);
+    expect(out.join("\n")).toContain("users:    12000");
+    expect(err.at(-1)).toBe(`sent ${csvBytes.length} / ${csvBytes.length} bytes (100%)`);
+  });
+
+  it("takes the token from SOLVENT_ADMIN_TOKEN and draws a bar on a TTY", async () => {
+    received.length = 0;
+    respond = (_r, res) => json(res, 201, { ledgerId: "lg_2", status: "complete", root: "0x01", rootSums: ["1"], users: 1 });
+    const drawn: string[] = [];
+    const { io } = capture();
+    const code = await ledgerUpload([csvFile, "--issuer", "acme", "--url", base], io, {
+      env: { SOLVENT_ADMIN_TOKEN: "from-env" },
+      progress: { isTTY: true, write: (t: string) => drawn.push(t) },
+    });
+    expect(code).toBe(0);
+    expect(received[0]!.headers.authorization).toBe("Bearer from-env");
+    expect(drawn.join("")).toMatch(/\[#{30}\] 100%/);
+  });
+
+  it("exits 1 and prints the row errors on 422", async () => {
+    respond = (_r, res) =>
+      json(res, 422, {
+        error: {
+          code: "LEDGER_INVALID",
+          message: "2 invalid row(s); nothing was stored",
+          errors: [{ row: 2, reason: 'USD: "1.5" is fractional' }, { row: 3, reason: 'duplicate userId "alice": row 1 has the same userId' }],
+          errorCount: 150,
+        },
+      });
+    const { io, err } = capture();
+    const code = await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t"], io, { progress: notTty });
+    expect(code).toBe(1);
+    expect(err).toContain('  row 2: USD: "1.5" is fractional');
+    expect(err).toContain('  row 3: duplicate userId "alice": row 1 has the same userId');
+    expect(err).toContain("  … and 148 more (150 in all)");
+  });
+
+  it("polls the status URL after 202 until the build completes", async () => {
+    received.length = 0;
+    let polls = 0;
+    respond = (r, res) => {
+      if (r.method === "PUT") return json(res, 202, { ledgerId: "lg_3", status: "building", users: 12_000, statusUrl: `${base}/status/lg_3` });
+      polls += 1;
+      if (polls < 2) return json(res, 200, { status: "building", progress: { phase: "build", done: 10, total: 12_000 } });
+      return json(res, 200, { ledgerId: "lg_3", status: "complete", root: `0x${"cd".repeat(32)}`, rootSums: ["1", "2"], users: 12_000 });
+    };
+    const { io, out } = capture();
+    const code = await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t"], io, { progress: notTty, pollIntervalMs: 10 });
+    expect(code).toBe(0);
+    expect(received.filter((r) => r.method === "GET").map((r) => [r.url, r.headers.authorization])).toEqual([
+      ["/status/lg_3", "Bearer t"],
+      ["/status/lg_3", "Bearer t"],
+    ]);
+    expect(out.join("\n")).toContain(`root:     0x${"cd".repeat(32)}`);
+  });
+
+  it("exits 1 when the background build fails", async () => {
+    respond = (r, res) =>
+      r.method === "PUT"
+        ? json(res, 202, { ledgerId: "lg_4", status: "building", statusUrl: `${base}/status/lg_4` })
+        : json(res, 200, { status: "failed", reason: "rows 3 and 9 have the same commitment", errors: [], errorCount: 1 });
+    const { io, err } = capture();
+    expect(await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t"], io, { progress: notTty, pollIntervalMs: 10 })).toBe(1);
+    expect(err.join("\n")).toContain("rows 3 and 9 have the same commitment");
+  });
+
+  it("exits 2 for a missing file, missing flags or a refused token, sending nothing for unusable input", async () => {
+    received.length = 0;
+    const { io, err } = capture();
+    expect(await ledgerUpload(["upload", join(tmp, "nope.csv"), "--issuer", "acme", "--url", base, "--token", "t"], io)).toBe(2);
+    expect(err.at(-1)).toMatch(/cannot read .*nope\.csv/);
+    expect(await ledgerUpload(["upload", csvFile, "--url", base, "--token", "t"], io)).toBe(2);
+    expect(await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base], io, { env: {} })).toBe(2);
+    expect(received).toEqual([]);
+    respond = (_r, res) => json(res, 403, { error: { code: "FORBIDDEN", message: "the token is not valid" } });
+    expect(await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "bad"], io, { progress: notTty })).toBe(2);
+    expect(err.at(-1)).toMatch(/403 FORBIDDEN/);
+  });
+});

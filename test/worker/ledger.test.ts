@@ -1,0 +1,512 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { Hono } from "hono";
+import { beforeAll, describe, expect, it } from "vitest";
+import { attestationDigest, issuerKey, nextAttestation, type Attestation } from "../../core/attestation.js";
+import { bytesToHex, type Hex } from "../../core/bytes.js";
+import { parseConfig } from "../../core/config/parseConfig.js";
+import { buildLiabilityTree, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
+import { createAdminLedger, type AdminLedgerOptions } from "../../worker/api/adminLedger.js";
+import type { AppEnv } from "../../worker/api/context.js";
+import { handleError } from "../../worker/api/errors.js";
+import { proofRoutes } from "../../worker/api/proofRoutes.js";
+import { buildLedger } from "../../worker/ledger/buildLedger.js";
+import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
+import { deletePrefix, getLedger } from "../../worker/ledger/ledgerStore.js";
+import { parseLedger, type LedgerFormat, type LedgerRowBatch } from "../../worker/ledger/parseLedger.js";
+import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
+import { handleLedgerBuild, retryDelaySeconds, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
+import { insertAttestation } from "../../worker/storage/attestationStore.js";
+import { checkProof, commitment as naiveCommitment, hex, leafNode, sumTreeRoot, unhex } from "../support/independentVerifier.js";
+
+const ISSUER = "acme";
+const ASSETS = ["USD", "BTC"];
+const TOKEN = "test-admin-token";
+const TWO_128 = 1n << 128n;
+
+const config = parseConfig({
+  version: 1,
+  chains: [{ chainId: 1, name: "Ethereum", rpcUrls: ["http://127.0.0.1:1"] }],
+  issuers: [
+    {
+      id: ISSUER,
+      name: "Acme",
+      assets: [
+        { id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }] },
+        { id: "BTC", decimals: 8, prices: [{ kind: "chainlink", chainId: 1, feed: "0x8fFfFfd4AfB6115b954Bd326cbe7B4BA576818f6", maxAgeSeconds: 90000 }] },
+      ],
+      liabilities: { ledger: { assets: ASSETS } },
+      reserves: {},
+    },
+  ],
+});
+
+const baseEnv = env as unknown as { DB: D1Database; BUCKET: R2Bucket };
+const sent: LedgerBuildMessage[] = [];
+const testEnv = {
+  DB: baseEnv.DB,
+  BUCKET: baseEnv.BUCKET,
+  ADMIN_TOKEN: TOKEN,
+  LEDGER_QUEUE: { send: async (body: LedgerBuildMessage) => void sent.push(body) },
+};
+
+function appWith(options: AdminLedgerOptions = {}): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError(handleError);
+  app.use("*", async (c, next) => {
+    c.set("config", config);
+    await next();
+  });
+  app.route("/", createAdminLedger(options));
+  app.route("/", proofRoutes);
+  return app;
+}
+
+interface User {
+  userId: string;
+  salt: Uint8Array;
+  balances: bigint[];
+}
+
+function makeUsers(n: number, tag: string): User[] {
+  return Array.from({ length: n }, (_, i) => ({
+    userId: `${tag}-user-${i}${i % 7 === 0 ? "-zoë" : ""}`,
+    salt: crypto.getRandomValues(new Uint8Array(16 + (i % 17))),
+    balances: [BigInt(i * 1_000_003 + 17), i % 3 === 0 ? 0n : BigInt(i) * 10n ** 20n],
+  }));
+}
+
+function csvOf(users: User[]): string {
+  return `userId,salt,${ASSETS.join(",")}\n${users.map((u) => `${u.userId},${bytesToHex(u.salt)},${u.balances.join(",")}`).join("\n")}\n`;
+}
+
+function ndjsonOf(users: User[]): string {
+  return users
+    .map((u) => JSON.stringify({ userId: u.userId, salt: bytesToHex(u.salt), balances: Object.fromEntries(ASSETS.map((a, i) => [a, String(u.balances[i])])) }))
+    .join("\n");
+}
+
+/** The text as a stream of small chunks, so lines and UTF-8 sequences straddle chunk borders. */
+function streamOf(text: string, chunk = 7): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  let at = 0;
+  return new ReadableStream({
+    pull(ctl) {
+      if (at >= bytes.length) return ctl.close();
+      ctl.enqueue(bytes.slice(at, at + chunk));
+      at += chunk;
+    },
+  });
+}
+
+async function parse(text: string, format: LedgerFormat = "csv") {
+  const batches: LedgerRowBatch[] = [];
+  const result = await parseLedger(streamOf(text), { format, assets: ASSETS, onRows: (b) => void batches.push(b), batchRows: 5 });
+  return { ...result, batches };
+}
+
+const header = `userId,salt,${ASSETS.join(",")}`;
+const salt16 = `0x${"ab".repeat(16)}`;
+
+async function upload(app: Hono<AppEnv>, body: string, format: LedgerFormat, token = TOKEN): Promise<Response> {
+  return app.fetch(
+    new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger`, {
+      method: "PUT",
+      headers: { "Content-Type": format === "csv" ? "text/csv" : "application/x-ndjson", Authorization: `Bearer ${token}` },
+      body: streamOf(body, 4096),
+      duplex: "half",
+    } as RequestInit),
+    testEnv,
+  );
+}
+
+let previous: Attestation | null = null;
+/** Publishes the next attestation of ISSUER naming `ledgerId` and its root. */
+async function publish(ledgerId: string, root: Hex): Promise<bigint> {
+  const zero = `0x${"00".repeat(32)}` as Hex;
+  const a = nextAttestation(previous, {
+    issuer: issuerKey(ISSUER),
+    observedAt: 1_700_000_000n + (previous?.sequence ?? 0n) * 60n,
+    validUntil: 1_800_000_000n,
+    reservesUsd: 1n,
+    onchainReservesUsd: 1n,
+    offchainReservesUsd: 0n,
+    liabilitiesUsd: 1n,
+    ratioBps: 10000,
+    reservesRoot: zero,
+    liabilitiesRoot: root,
+    flags: 0n,
+    reportHash: zero,
+  });
+  await insertAttestation(baseEnv.DB, {
+    issuerId: ISSUER,
+    attestation: a,
+    digest: attestationDigest(a),
+    signature: `0x${"11".repeat(65)}`,
+    signer: `0x${"22".repeat(20)}`,
+    reportKey: `reports/${a.sequence}`,
+    reportHash: zero,
+    ledgerId,
+    publishedAt: 1_700_000_000,
+  });
+  previous = a;
+  return a.sequence;
+}
+
+async function getProof(app: Hono<AppEnv>, sequence: bigint | string, commitment: string): Promise<Response> {
+  return app.fetch(new Request(`https://solvent.test/v1/issuers/${ISSUER}/proofs/${sequence}/${commitment}`), testEnv);
+}
+
+/** Checks the stored tree against the core and the independent SPEC §2 implementation, and every user's proof. */
+async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: User[], root: string, sequence: bigint) {
+  const leaves = (await readLedgerLeaves(baseEnv.BUCKET, ledgerId))!;
+  expect(leaves).toHaveLength(users.length);
+  const expected = new Map(users.map((u) => [bytesToHex(userCommitment(u.salt, u.userId)), u.balances.join()]));
+  expect(new Map(leaves.map((l) => [l.commitment, l.balances.join()]))).toEqual(expected);
+  // SPEC §2 SHOULD: a fresh random order, not the upload order.
+  expect(leaves.map((l) => l.commitment)).not.toEqual([...expected.keys()]);
+  expect(buildLiabilityTree({ assets: ASSETS, rows: leaves }).root).toBe(root);
+  expect(hex(sumTreeRoot(leaves.map((l) => leafNode(unhex(l.commitment), l.balances))).hash)).toBe(root);
+
+  for (const u of users) {
+    const c = hex(naiveCommitment(u.salt, u.userId));
+    const res = await getProof(app, sequence, c);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    const proof = await res.json();
+    expect(verifyInclusionProof(proof, { userId: u.userId, salt: u.salt })).toMatchObject({ ok: true, root, balances: u.balances });
+    expect(checkProof(proof, u.salt, u.userId)).toBeNull();
+  }
+}
+
+describe("parseLedger", () => {
+  it("reads CSV and NDJSON into commitments and balances, dropping userId and salt", async () => {
+    const users = makeUsers(12, "p");
+    for (const [text, format] of [[csvOf(users), "csv"], [ndjsonOf(users), "ndjson"]] as const) {
+      const r = await parse(text, format);
+      expect(r.errors).toEqual([]);
+      expect(r.rows).toBe(12);
+      expect(r.form).toBe("user");
+      expect(r.totals).toEqual([users.reduce((s, u) => s + u.balances[0]!, 0n), users.reduce((s, u) => s + u.balances[1]!, 0n)]);
+      const records = r.batches.flatMap((b) => Array.from({ length: b.count }, (_, i) => b.records.subarray(i * 68, (i + 1) * 68)));
+      expect(records).toHaveLength(12);
+      records.forEach((rec, i) => {
+        expect(new DataView(rec.buffer, rec.byteOffset).getUint32(0)).toBe(i + 1);
+        expect(bytesToHex(rec.subarray(4, 36))).toBe(bytesToHex(userCommitment(users[i]!.salt, users[i]!.userId)));
+      });
+    }
+  });
+
+  it("reads the commitment form, CRLF line ends, quoted fields and a BOM", async () => {
+    const c = bytesToHex(userCommitment(unhex(salt16), "x"));
+    const r = await parse(`\uFEFFcommitment,USD,BTC\r\n"${c}",1,"2"\r\n`);
+    expect(r.errors).toEqual([]);
+    expect(r.form).toBe("commitment");
+    expect(r.rows).toBe(1);
+  });
+
+  it("lists each bad number form with its row", async () => {
+    const bad = ["-1", "1.5", "1e3", "01", "", " 1", "+1", "0x10", "340282366920938463463374607431768211456"];
+    const lines = bad.map((v, i) => `u${i},${salt16},${v},0`);
+    const r = await parse(`${header}\n${lines.join("\n")}\nok,${salt16},340282366920938463463374607431768211455,0\n`);
+    expect(r.errorCount).toBe(bad.length);
+    expect(r.errors.map((e) => e.row)).toEqual(bad.map((_, i) => i + 1));
+    expect(r.errors[0]!.reason).toMatch(/USD.*negative/);
+    expect(r.errors[1]!.reason).toMatch(/fractional/);
+    expect(r.errors[2]!.reason).toMatch(/exponent/);
+    expect(r.errors[3]!.reason).toMatch(/leading zeros/);
+    expect(r.errors[8]!.reason).toMatch(/exceeds the maximum/);
+    expect(r.rows).toBe(1);
+    expect(r.batches).toEqual([]); // nothing leaves the parser once a row is bad
+  });
+
+  it("rejects short and long salts, bad commitments, empty userIds and wrong column counts", async () => {
+    const r = await parse(
+      [header, `a,0x${"ab".repeat(15)},1,1`, `b,0x${"ab".repeat(33)},1,1`, `c,abab,1,1`, `,${salt16},1,1`, `d,${salt16},1`, `e,${salt16},1,1,1`].join("\n"),
+    );
+    expect(r.errors.map((e) => e.row)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(r.errors[0]!.reason).toMatch(/16 to 32 bytes, got 15/);
+    expect(r.errors[1]!.reason).toMatch(/got 33/);
+    expect(r.errors[2]!.reason).toMatch(/0x/);
+    expect(r.errors[3]!.reason).toMatch(/userId is empty/);
+    expect(r.errors[4]!.reason).toMatch(/expected 4 columns, got 3/);
+    expect(r.errors[5]!.reason).toMatch(/expected 4 columns, got 5/);
+    const c = await parse(`commitment,USD,BTC\n0x${"12".repeat(31)},1,1\n`);
+    expect(c.errors).toEqual([{ row: 1, reason: expect.stringMatching(/32 bytes, got 31/) }]);
+  });
+
+  it("rejects a header whose assets are not the issuer's in order (row 0)", async () => {
+    for (const h of ["userId,salt,BTC,USD", "userId,salt,USD", "userId,salt,USD,BTC,ETH", "user,salt,USD,BTC"]) {
+      const r = await parse(`${h}\nu,${salt16},1,1\n`);
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors[0]!.row).toBe(0);
+      expect(r.rows).toBe(0);
+    }
+  });
+
+  it("rejects NDJSON rows missing an asset, with extra assets or fields, numbers as JSON numbers, or mixed forms", async () => {
+    const c = bytesToHex(userCommitment(unhex(salt16), "x"));
+    const lines = [
+      JSON.stringify({ userId: "a", salt: salt16, balances: { USD: "1" } }),
+      JSON.stringify({ userId: "b", salt: salt16, balances: { USD: "1", BTC: "1", ETH: "1" } }),
+      JSON.stringify({ userId: "c", salt: salt16, balances: { USD: 1, BTC: "1" } }),
+      JSON.stringify({ userId: "d", salt: salt16, balances: { USD: "1", BTC: "1" }, extra: 1 }),
+      "{not json",
+      JSON.stringify({ userId: "f", salt: salt16, balances: { USD: "1", BTC: "1" } }),
+      JSON.stringify({ commitment: c, balances: { USD: "1", BTC: "1" } }),
+    ];
+    const r = await parse(lines.join("\n"), "ndjson");
+    expect(r.errors.map((e) => e.row)).toEqual([1, 2, 3, 4, 5, 7]);
+    expect(r.errors[0]!.reason).toMatch(/miss asset BTC/);
+    expect(r.errors[1]!.reason).toMatch(/unknown asset ETH/);
+    expect(r.errors[2]!.reason).toMatch(/decimal string/);
+    expect(r.errors[3]!.reason).toMatch(/unexpected field "extra"/);
+    expect(r.errors[5]!.reason).toMatch(/mixes forms/);
+    expect(r.rows).toBe(1);
+  });
+
+  it("names both rows of a duplicate userId and of a duplicate commitment", async () => {
+    const r = await parse([header, `alice,${salt16},1,1`, `bob,${salt16},1,1`, `alice,0x${"cd".repeat(16)},2,2`].join("\n"));
+    expect(r.errors).toEqual([{ row: 3, reason: expect.stringMatching(/duplicate userId "alice": row 1/) }]);
+    const c = bytesToHex(userCommitment(unhex(salt16), "x"));
+    const d = await parse(["commitment,USD,BTC", `${c},1,1`, `0x${"77".repeat(32)},1,1`, `${c.toUpperCase().replace("0X", "0x")},3,3`].join("\n"));
+    expect(d.errors).toEqual([{ row: 3, reason: expect.stringMatching(/duplicate commitment .*row 1/) }]);
+  });
+
+  it("rejects an empty body, a body with no rows, and totals reaching 2^128", async () => {
+    expect((await parse("")).errors).toEqual([{ row: 0, reason: expect.stringMatching(/empty/) }]);
+    expect((await parse("", "ndjson")).errors).toEqual([{ row: 1, reason: expect.stringMatching(/no rows/) }]);
+    expect((await parse(`${header}\n`)).errors).toEqual([{ row: 1, reason: expect.stringMatching(/no rows/) }]);
+    const max = (TWO_128 - 1n).toString();
+    const r = await parse([header, `a,${salt16},${max},0`, `b,${salt16},1,0`].join("\n"));
+    expect(r.errors).toEqual([{ row: 2, reason: expect.stringMatching(/total of USD reaches 2\^128/) }]);
+  });
+
+  it("reports the first 100 errors and the total count", async () => {
+    const lines = Array.from({ length: 150 }, (_, i) => `u${i},${salt16},x,1`);
+    const r = await parse(`${header}\n${lines.join("\n")}`);
+    expect(r.errorCount).toBe(150);
+    expect(r.errors).toHaveLength(100);
+    expect(r.errors[99]!.row).toBe(100);
+  });
+});
+
+describe("ledger upload, build and proofs", () => {
+  const app = appWith();
+  const syncUsers = makeUsers(37, "sync");
+  let syncLedger: { ledgerId: string; root: string };
+  let syncSequence: bigint;
+
+  beforeAll(async () => {
+    const res = await upload(app, csvOf(syncUsers), "csv");
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { ledgerId: string; status: string; root: string; rootSums: string[]; users: number; statusUrl: string };
+    expect(body).toMatchObject({ status: "complete", users: 37 });
+    expect(body.rootSums).toEqual(ASSETS.map((_, a) => syncUsers.reduce((s, u) => s + u.balances[a]!, 0n).toString()));
+    expect(body.statusUrl).toBe(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${body.ledgerId}`);
+    syncLedger = body;
+    syncSequence = await publish(body.ledgerId, body.root as Hex);
+  });
+
+  it("builds a small ledger in the request: the root is the core's and the independent re-computation's, every proof verifies", async () => {
+    await checkStoredLedger(app, syncLedger.ledgerId, syncUsers, syncLedger.root, syncSequence);
+    const status = await app.fetch(
+      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${syncLedger.ledgerId}`, { headers: { Authorization: `Bearer ${TOKEN}` } }),
+      testEnv,
+    );
+    expect(await status.json()).toMatchObject({ status: "complete", users: 37, root: syncLedger.root, errors: [] });
+  });
+
+  it("accepts NDJSON with ?format and a one-user ledger (empty path)", async () => {
+    const one = makeUsers(1, "solo");
+    const res = await app.fetch(
+      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?format=ndjson`, {
+        method: "PUT",
+        headers: { Authorization: `Bearer ${TOKEN}` },
+        body: ndjsonOf(one),
+      }),
+      testEnv,
+    );
+    expect(res.status).toBe(201);
+    const { ledgerId, root } = (await res.json()) as { ledgerId: string; root: Hex };
+    const proof = (await readInclusionProof(baseEnv.BUCKET, ledgerId, bytesToHex(userCommitment(one[0]!.salt, one[0]!.userId))))!;
+    expect(proof.path).toEqual([]);
+    expect(proof.root).toBe(root);
+    expect(checkProof(proof, one[0]!.salt, one[0]!.userId)).toBeNull();
+  });
+
+  it("answers 404 for a commitment not in the snapshot, 400 for malformed parameters", async () => {
+    const unknown = await getProof(app, syncSequence, `0x${"ee".repeat(32)}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
+    expect((await getProof(app, 999n, `0x${"ee".repeat(32)}`)).status).toBe(404);
+    for (const [seq, c] of [["01", `0x${"ee".repeat(32)}`], ["-1", `0x${"ee".repeat(32)}`], ["1", `0x${"ee".repeat(31)}`], ["1", "ee".repeat(32)], ["1", `0x${"zz".repeat(32)}`]]) {
+      const res = await getProof(app, seq!, c!);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("INVALID_PARAMETER");
+    }
+  });
+
+  it("finds commitments across several index buckets (5,000 rows in the commitment form)", async () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => ({ c: bytesToHex(crypto.getRandomValues(new Uint8Array(32))), b: [BigInt(i), 1n] }));
+    const res = await upload(app, `commitment,USD,BTC\n${rows.map((r) => `${r.c},${r.b.join(",")}`).join("\n")}\n`, "csv");
+    expect(res.status).toBe(201);
+    const { ledgerId, root } = (await res.json()) as { ledgerId: string; root: Hex };
+    const manifest = await (await baseEnv.BUCKET.get(`ledgers/${ledgerId}/manifest.json`))!.json<{ indexBits: number }>();
+    expect(manifest.indexBits).toBe(2);
+    const sorted = [...rows].sort((x, y) => (x.c < y.c ? -1 : 1));
+    for (const r of [sorted[0]!, sorted[1249]!, sorted[1250]!, sorted[2500]!, sorted[4999]!, ...rows.slice(0, 10)]) {
+      const proof = (await readInclusionProof(baseEnv.BUCKET, ledgerId, r.c))!;
+      expect(proof.root).toBe(root);
+      expect(verifyInclusionProof(proof, { commitment: r.c })).toMatchObject({ ok: true, balances: r.b });
+    }
+    expect(await readInclusionProof(baseEnv.BUCKET, ledgerId, `0x${"00".repeat(32)}`)).toBeNull();
+  });
+
+  it("refuses an invalid ledger with 422 and the row errors, storing nothing usable", async () => {
+    const before = await latestCompleteLedger(baseEnv.DB, ISSUER);
+    const res = await upload(app, `${header}\nalice,${salt16},1,1\nbob,${salt16},1.5,1\nalice,${salt16},1,1\n`, "csv");
+    expect(res.status).toBe(422);
+    const body = (await res.json()) as { error: { code: string; ledgerId: string; errors: unknown[]; errorCount: number } };
+    expect(body.error.code).toBe("LEDGER_INVALID");
+    expect(body.error.errorCount).toBe(2);
+    expect(body.error.errors).toEqual([
+      { row: 2, reason: expect.stringMatching(/fractional/) },
+      { row: 3, reason: expect.stringMatching(/duplicate userId "alice": row 1/) },
+    ]);
+    expect((await getLedger(baseEnv.DB, body.error.ledgerId))?.status).toBe("failed");
+    expect((await baseEnv.BUCKET.list({ prefix: `ledgers/${body.error.ledgerId}/` })).objects).toEqual([]);
+    expect(await latestCompleteLedger(baseEnv.DB, ISSUER)).toEqual(before);
+  });
+
+  it("needs the admin token and a ledger format", async () => {
+    expect((await upload(app, csvOf(syncUsers), "csv", "wrong")).status).toBe(403);
+    const res = await app.fetch(
+      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger`, { method: "PUT", headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "text/plain" }, body: "x" }),
+      testEnv,
+    );
+    expect(res.status).toBe(415);
+    const big = await appWith({ maxBytes: 100 }).fetch(
+      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger`, {
+        method: "PUT",
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "text/csv" },
+        body: streamOf(csvOf(syncUsers), 64),
+        duplex: "half",
+      } as RequestInit),
+      testEnv,
+    );
+    expect(big.status).toBe(413);
+  });
+
+  it("keeps a complete ledger immutable and never deletes a ledger", async () => {
+    const db = baseEnv.DB;
+    await expect(db.prepare("UPDATE ledgers SET root = ?1 WHERE ledger_id = ?2").bind(`0x${"00".repeat(32)}`, syncLedger.ledgerId).run()).rejects.toThrow(/LEDGER_IMMUTABLE/);
+    await expect(db.prepare("UPDATE ledgers SET status = 'failed' WHERE ledger_id = ?1").bind(syncLedger.ledgerId).run()).rejects.toThrow(/LEDGER_IMMUTABLE/);
+    await expect(db.prepare("DELETE FROM ledgers WHERE ledger_id = ?1").bind(syncLedger.ledgerId).run()).rejects.toThrow(/LEDGER_IMMUTABLE/);
+    await expect(
+      db.prepare("INSERT OR REPLACE INTO ledgers (ledger_id, issuer_id, status, format, assets_json, created_at) VALUES (?1, 'x', 'validating', 'csv', '[]', 0)").bind(syncLedger.ledgerId).run(),
+    ).rejects.toThrow(/LEDGER_IMMUTABLE/);
+    expect((await getLedger(db, syncLedger.ledgerId))?.root).toBe(syncLedger.root);
+  });
+
+  describe("large ledgers through the queue (threshold lowered to 50)", () => {
+    const queued = appWith({ syncRowLimit: 50, shardSize: 8 });
+    const users = makeUsers(117, "big");
+
+    async function startLarge(list: User[]): Promise<string> {
+      sent.length = 0;
+      const res = await upload(queued, ndjsonOf(list), "ndjson");
+      expect(res.status).toBe(202);
+      const body = (await res.json()) as { ledgerId: string; status: string; statusUrl: string };
+      expect(body.status).toBe("building");
+      expect(sent).toEqual([{ ledgerId: body.ledgerId, issuerId: ISSUER }]);
+      return body.ledgerId;
+    }
+
+    async function deliver(ledgerId: string, attempts: number, bucket: R2Bucket = baseEnv.BUCKET) {
+      const batch = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [
+        { id: `m-${ledgerId}-${attempts}`, timestamp: Date.now(), attempts, body: { ledgerId, issuerId: ISSUER } },
+      ]);
+      const ctx = createExecutionContext();
+      await handleLedgerBuild(batch, { DB: baseEnv.DB, BUCKET: bucket }, { shardSize: 8 });
+      return getQueueResult(batch, ctx);
+    }
+
+    it("answers 202, builds in the consumer, and serves proofs that verify", async () => {
+      const ledgerId = await startLarge(users);
+      expect((await getLedger(baseEnv.DB, ledgerId))?.status).toBe("building");
+      expect(await latestCompleteLedger(baseEnv.DB, ISSUER)).not.toMatchObject({ ledgerId });
+
+      const result = await deliver(ledgerId, 1);
+      expect(result.explicitAcks).toEqual([`m-${ledgerId}-1`]);
+      expect(result.retryMessages).toEqual([]);
+      const ledger = (await getLedger(baseEnv.DB, ledgerId))!;
+      expect(ledger.status).toBe("complete");
+      expect(ledger.rows).toBe(117);
+      // The spool is gone once complete; the rows live on in the tree.
+      expect((await baseEnv.BUCKET.list({ prefix: `ledgers/${ledgerId}/spool/` })).objects).toEqual([]);
+
+      const latest = await latestCompleteLedger(baseEnv.DB, ISSUER);
+      expect(latest).toEqual({
+        ledgerId,
+        assets: ASSETS,
+        root: ledger.root,
+        rootSums: ASSETS.map((_, a) => users.reduce((s, u) => s + u.balances[a]!, 0n)),
+        users: 117,
+      });
+      const sequence = await publish(ledgerId, ledger.root!);
+      await checkStoredLedger(queued, ledgerId, users, ledger.root!, sequence);
+
+      // A redelivered message is harmless: the complete ledger is left as it is.
+      const again = await deliver(ledgerId, 1);
+      expect(again.explicitAcks).toHaveLength(1);
+      expect((await buildLedger({ db: baseEnv.DB, bucket: baseEnv.BUCKET }, ledgerId))).toMatchObject({ status: "complete", root: ledger.root });
+      expect((await getLedger(baseEnv.DB, ledgerId))?.root).toBe(ledger.root);
+    });
+
+    it("retries transient failures, then marks the ledger failed and never publishes it", async () => {
+      const before = await latestCompleteLedger(baseEnv.DB, ISSUER);
+      const ledgerId = await startLarge(makeUsers(60, "flaky"));
+      const broken = new Proxy(baseEnv.BUCKET, {
+        get(target, prop) {
+          if (prop === "get") return async () => { throw new Error("R2 is unavailable"); };
+          const value = Reflect.get(target, prop);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      const first = await deliver(ledgerId, 1, broken);
+      expect(first.explicitAcks).toEqual([]);
+      expect(first.retryMessages).toMatchObject([{ msgId: `m-${ledgerId}-1` }]);
+      expect(retryDelaySeconds(1)).toBe(30);
+      expect((await getLedger(baseEnv.DB, ledgerId))?.status).toBe("building");
+
+      const last = await deliver(ledgerId, 4, broken);
+      expect(last.explicitAcks).toEqual([`m-${ledgerId}-4`]);
+      const failed = (await getLedger(baseEnv.DB, ledgerId))!;
+      expect(failed.status).toBe("failed");
+      expect(failed.error?.reason).toMatch(/after 4 attempts: R2 is unavailable/);
+      expect(await latestCompleteLedger(baseEnv.DB, ISSUER)).toEqual(before);
+      // Failed is final: a late redelivery cannot revive it.
+      await deliver(ledgerId, 2);
+      expect((await getLedger(baseEnv.DB, ledgerId))?.status).toBe("failed");
+    });
+
+    it("marks a ledger whose stored rows are gone failed at once, without retrying", async () => {
+      const before = await latestCompleteLedger(baseEnv.DB, ISSUER);
+      const ledgerId = await startLarge(makeUsers(55, "lost"));
+      await deletePrefix(baseEnv.BUCKET, `ledgers/${ledgerId}/spool/`);
+      const result = await deliver(ledgerId, 1);
+      expect(result.explicitAcks).toHaveLength(1);
+      expect(result.retryMessages).toEqual([]);
+      expect((await getLedger(baseEnv.DB, ledgerId))?.error?.reason).toMatch(/rows are missing/);
+      expect(await latestCompleteLedger(baseEnv.DB, ISSUER)).toEqual(before);
+      const status = await queued.fetch(
+        new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}`, { headers: { Authorization: `Bearer ${TOKEN}` } }),
+        testEnv,
+      );
+      expect(await status.json()).toMatchObject({ status: "failed", reason: expect.stringMatching(/rows are missing/) });
+    });
+  });
+});

@@ -1,0 +1,181 @@
+import { Hono, type Context } from "hono";
+import type { IssuerConfig } from "../../core/config/schema.js";
+import { buildLedger, type BuildLedgerOptions } from "../ledger/buildLedger.js";
+import {
+  RowSpool,
+  deletePrefix,
+  getLedger,
+  insertLedger,
+  ledgerPrefix,
+  markLedgerBuilding,
+  markLedgerFailed,
+  newLedgerId,
+  type LedgerRecord,
+} from "../ledger/ledgerStore.js";
+import { LedgerTooLargeError, parseLedger, recordBytes, type LedgerFormat } from "../ledger/parseLedger.js";
+import type { LedgerBuildMessage } from "../ledger/queueConsumer.js";
+import { adminAuth } from "./adminAuth.js";
+import type { AppEnv } from "./context.js";
+import { ApiError } from "./errors.js";
+
+/** Ledgers with at most this many rows are built inside the upload request. */
+export const LEDGER_SYNC_ROW_LIMIT = 100_000;
+/** Upload size cap. */
+export const LEDGER_MAX_BYTES = 2 * 1024 ** 3;
+/** Normalized rows held in memory for an in-request build (bytes). */
+const SYNC_MEMORY_BYTES = 48 * 1024 * 1024;
+
+export interface AdminLedgerOptions extends BuildLedgerOptions {
+  /** Rows built in the request; more go to the queue (default 100,000). */
+  syncRowLimit?: number;
+  /** Largest accepted body in bytes (default 2 GiB). */
+  maxBytes?: number;
+}
+
+function configuredLedgerAssets(c: Context<AppEnv>): { issuer: IssuerConfig; assets: string[] } {
+  const id = c.req.param("issuer") ?? "";
+  const issuer = c.var.config.issuers.find((i) => i.id === id);
+  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${id}" is not published here`);
+  const assets = issuer.liabilities.ledger?.assets;
+  if (!assets) throw new ApiError(409, "CONFLICT", `issuer "${id}" has no user ledger configured (liabilities.ledger)`);
+  return { issuer, assets };
+}
+
+function ledgerFormat(c: Context<AppEnv>): LedgerFormat {
+  const query = c.req.query("format");
+  if (query !== undefined) {
+    if (query === "csv" || query === "ndjson") return query;
+    throw new ApiError(400, "INVALID_PARAMETER", `format must be csv or ndjson, got "${query.slice(0, 40)}"`, { field: "format" });
+  }
+  const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type === "text/csv") return "csv";
+  if (type === "application/x-ndjson" || type === "application/ndjson") return "ndjson";
+  throw new ApiError(415, "INVALID_PARAMETER", "Content-Type must be text/csv or application/x-ndjson (or give ?format=csv|ndjson)", {
+    field: "Content-Type",
+  });
+}
+
+const statusPath = (issuerId: string, ledgerId: string) => `/v1/admin/issuers/${issuerId}/ledgers/${ledgerId}`;
+
+/** The status route's answer. */
+function ledgerStatus(ledger: LedgerRecord, statusUrl: string) {
+  return {
+    ledgerId: ledger.ledgerId,
+    issuer: ledger.issuerId,
+    status: ledger.status,
+    format: ledger.format,
+    assets: ledger.assets,
+    users: ledger.rows,
+    root: ledger.root,
+    rootSums: ledger.rootSums?.map(String) ?? null,
+    progress:
+      ledger.status === "building"
+        ? (ledger.progress ?? { phase: "build", done: 0, total: ledger.rows })
+        : ledger.status === "complete"
+          ? { phase: "build", done: ledger.rows, total: ledger.rows }
+          : null,
+    reason: ledger.error?.reason ?? null,
+    errors: ledger.error?.errors ?? [],
+    errorCount: ledger.error?.errorCount ?? (ledger.error ? 1 : 0),
+    createdAt: ledger.createdAt,
+    completedAt: ledger.completedAt,
+    statusUrl,
+  };
+}
+
+/**
+ * Ledger upload and status, behind adminAuth. Mounted at `/`.
+ * `PUT /v1/admin/issuers/:issuer/ledger` streams and validates the body; a
+ * ledger of at most `syncRowLimit` rows is built in the request (201), a
+ * larger one is spooled to R2 and built by the queue consumer (202).
+ */
+export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv> {
+  const syncRowLimit = options.syncRowLimit ?? LEDGER_SYNC_ROW_LIMIT;
+  const maxBytes = options.maxBytes ?? LEDGER_MAX_BYTES;
+  const app = new Hono<AppEnv>();
+
+  app.put("/v1/admin/issuers/:issuer/ledger", adminAuth, async (c) => {
+    const { issuer, assets } = configuredLedgerAssets(c);
+    const format = ledgerFormat(c);
+    const declared = Number(c.req.header("Content-Length") ?? "0");
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      throw new ApiError(413, "PAYLOAD_TOO_LARGE", `a ledger is at most ${maxBytes} bytes`);
+    }
+    const { DB: db, BUCKET: bucket } = c.env;
+    const ledgerId = newLedgerId();
+    const statusUrl = new URL(statusPath(issuer.id, ledgerId), c.req.url).toString();
+    await insertLedger(db, { ledgerId, issuerId: issuer.id, format, assets });
+
+    const memoryRows = Math.min(syncRowLimit, Math.floor(SYNC_MEMORY_BYTES / recordBytes(assets.length)));
+    const spool = new RowSpool(bucket, ledgerId, recordBytes(assets.length), memoryRows);
+    const discard = async (reason: Parameters<typeof markLedgerFailed>[2]) => {
+      // Only a ledger this request failed loses its objects (never a complete one).
+      if (!(await markLedgerFailed(db, ledgerId, reason))) return;
+      await deletePrefix(bucket, ledgerPrefix(ledgerId)).catch((e) => console.warn("ledger cleanup", ledgerId, e));
+    };
+
+    let parsed;
+    try {
+      const body = c.req.raw.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() });
+      parsed = await parseLedger(body, { format, assets, maxBytes, onRows: (batch) => spool.add(batch) });
+    } catch (error) {
+      await discard({ reason: error instanceof Error ? error.message : "upload failed" });
+      if (error instanceof LedgerTooLargeError) throw new ApiError(413, "PAYLOAD_TOO_LARGE", error.message, { ledgerId });
+      throw error;
+    }
+    if (parsed.errorCount > 0) {
+      await discard({ reason: "the ledger has invalid rows", errors: parsed.errors, errorCount: parsed.errorCount });
+      throw new ApiError(422, "LEDGER_INVALID", `${parsed.errorCount} invalid row(s); nothing was stored`, {
+        ledgerId,
+        errors: parsed.errors,
+        errorCount: parsed.errorCount,
+      });
+    }
+
+    if (parsed.rows <= syncRowLimit && spool.inMemory) {
+      await markLedgerBuilding(db, ledgerId, parsed.rows);
+      const records = spool.memoryRecords();
+      let result;
+      try {
+        result = await buildLedger({ db, bucket }, ledgerId, { rows: parsed.rows, buckets: async function* () { yield records; } }, options);
+      } catch (error) {
+        await discard({ reason: `build failed: ${error instanceof Error ? error.message : String(error)}` });
+        throw error;
+      }
+      if (result.status === "failed") {
+        throw new ApiError(422, "LEDGER_INVALID", result.reason, { ledgerId, errors: [{ row: 0, reason: result.reason }], errorCount: 1 });
+      }
+      return c.json(
+        { ledgerId, status: "complete", root: result.root, rootSums: result.rootSums.map(String), users: result.rows, statusUrl },
+        201,
+      );
+    }
+
+    try {
+      await spool.finish();
+      await markLedgerBuilding(db, ledgerId, parsed.rows);
+      const message: LedgerBuildMessage = { ledgerId, issuerId: issuer.id };
+      await c.env.LEDGER_QUEUE.send(message);
+    } catch (error) {
+      await discard({ reason: `could not queue the build: ${error instanceof Error ? error.message : String(error)}` });
+      throw error;
+    }
+    return c.json({ ledgerId, status: "building", users: parsed.rows, statusUrl }, 202);
+  });
+
+  app.get("/v1/admin/issuers/:issuer/ledgers/:ledgerId", adminAuth, async (c) => {
+    const issuerId = c.req.param("issuer");
+    const ledgerId = c.req.param("ledgerId");
+    const ledger = /^lg_[0-9a-f]{32}$/.test(ledgerId) ? await getLedger(c.env.DB, ledgerId) : null;
+    if (ledger === null || ledger.issuerId !== issuerId) {
+      throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId}" has no ledger "${ledgerId.slice(0, 80)}"`);
+    }
+    c.header("Cache-Control", "no-store");
+    return c.json(ledgerStatus(ledger, new URL(statusPath(issuerId, ledgerId), c.req.url).toString()));
+  });
+
+  return app;
+}
+
+/** The routes with the default limits. */
+export const adminLedger = createAdminLedger();

@@ -1,0 +1,405 @@
+/**
+ * Where a ledger lives: one D1 row (migrations/0002_ledgers.sql) and R2 objects.
+ *
+ * R2 layout, all under `ledgers/{ledgerId}/`:
+ *
+ *   spool/{b}-{part}.bin      normalized rows of a large upload, before the build:
+ *   spool/manifest.json       `b` is one of SPOOL_BUCKETS random buckets (each row
+ *                             goes to a uniformly random one), records as in
+ *                             parseLedger.ts `recordBytes` (row number, commitment,
+ *                             enc128 balances). Deleted once the ledger is complete.
+ *   builds/{buildId}/         one build attempt; a retry writes a new buildId, so a
+ *                             retry never overwrites objects a complete ledger uses.
+ *     shards/{s}.bin          leaves s*S .. s*S+S-1 (S = manifest.shardSize), the
+ *                             normalized rows in leaf order and their subtree:
+ *                             [commitments c*32][level 0 nodes][level 1 nodes]…[shard top]
+ *                             a node is hash (32) || enc128 sums (16 per asset), the
+ *                             levels hold SPEC §2 padding nodes where the tree has them.
+ *     top.bin                 every level above the shards, from the shard tops
+ *                             (level log2 S, or the root level when one shard) to the root.
+ *     index/{p}.bin           commitment -> leaf index: the entries whose commitment
+ *                             starts with the `indexBits`-bit prefix p (hex), sorted by
+ *                             commitment; an entry is commitment (32) || uint32be leaf.
+ *     manifest.json           TreeManifest: sizes, per-level node counts, root.
+ *   manifest.json             copy of the manifest of the build the D1 row names
+ *                             (build_id): what proofs read.
+ *
+ * A proof reads the manifest, one index bucket (about INDEX_BUCKET_TARGET
+ * entries) and one node per level with ranged gets: O(log N) bytes.
+ * The leaf order is a uniformly random permutation per ledger (SPEC §2 SHOULD):
+ * uniformly random buckets, each shuffled with Fisher-Yates from crypto.getRandomValues.
+ */
+import type { Hex } from "../../core/bytes.js";
+import type { LedgerFormat, LedgerRowBatch, LedgerRowError } from "./parseLedger.js";
+
+export const HASH_BYTES = 32;
+export const SUM_BYTES = 16;
+export const SPOOL_BUCKETS = 64;
+export const INDEX_BUCKET_TARGET = 2048;
+
+export type LedgerStatus = "validating" | "building" | "complete" | "failed";
+
+export const ledgerPrefix = (ledgerId: string) => `ledgers/${ledgerId}/`;
+export const spoolManifestKey = (ledgerId: string) => `ledgers/${ledgerId}/spool/manifest.json`;
+export const buildPrefix = (ledgerId: string, buildId: string) => `ledgers/${ledgerId}/builds/${buildId}/`;
+export const treeManifestKey = (ledgerId: string) => `ledgers/${ledgerId}/manifest.json`;
+export const shardKey = (ledgerId: string, buildId: string, shard: number) => `${buildPrefix(ledgerId, buildId)}shards/${shard}.bin`;
+export const topKey = (ledgerId: string, buildId: string) => `${buildPrefix(ledgerId, buildId)}top.bin`;
+export const indexKey = (ledgerId: string, buildId: string, prefix: number) =>
+  `${buildPrefix(ledgerId, buildId)}index/${prefix.toString(16)}.bin`;
+
+export function nodeBytes(assets: number): number {
+  return HASH_BYTES + SUM_BYTES * assets;
+}
+
+/** Everything a proof needs to find its nodes. */
+export interface TreeManifest {
+  version: 1;
+  ledgerId: string;
+  buildId: string;
+  assets: string[];
+  leafCount: number;
+  root: Hex;
+  rootSums: string[];
+  /** Leaves per shard, a power of two. */
+  shardSize: number;
+  shardCount: number;
+  /** Node counts per level of a full shard (level 0 first, its top last). */
+  fullShardCounts: number[];
+  /** Node counts per level of the last shard (equal to fullShardCounts when it is full). */
+  lastShardCounts: number[];
+  /** SPEC level of top.bin's first level (the shard tops). */
+  topLevel: number;
+  /** Node counts per level of top.bin; the last is the root (1). */
+  topCounts: number[];
+  /** Index buckets are keyed by the first `indexBits` bits of the commitment. */
+  indexBits: number;
+}
+
+/** Byte offset of node `local` of level `level` in a shard object with `leaves` leaves and `counts` per level. */
+export function shardNodeOffset(counts: readonly number[], leaves: number, level: number, local: number, assets: number): number {
+  let offset = leaves * HASH_BYTES;
+  for (let l = 0; l < level; l++) offset += counts[l]! * nodeBytes(assets);
+  return offset + local * nodeBytes(assets);
+}
+
+export function topNodeOffset(counts: readonly number[], level: number, local: number, assets: number): number {
+  let offset = 0;
+  for (let l = 0; l < level; l++) offset += counts[l]! * nodeBytes(assets);
+  return offset + local * nodeBytes(assets);
+}
+
+export function indexPrefix(commitment: Uint8Array, bits: number): number {
+  if (bits === 0) return 0;
+  const v = ((commitment[0]! << 16) | (commitment[1]! << 8) | commitment[2]!) >>> 0;
+  return v >>> (24 - bits);
+}
+
+// ------------------------------------------------------------------ D1
+
+export interface LedgerRecord {
+  ledgerId: string;
+  issuerId: string;
+  status: LedgerStatus;
+  format: LedgerFormat;
+  rows: number;
+  assets: string[];
+  root: Hex | null;
+  rootSums: bigint[] | null;
+  error: LedgerFailure | null;
+  buildId: string | null;
+  progress: LedgerProgress | null;
+  createdAt: number;
+  completedAt: number | null;
+}
+
+/** Why a ledger failed: row errors from validation, or one reason from the build. */
+export interface LedgerFailure {
+  reason: string;
+  errors?: LedgerRowError[];
+  errorCount?: number;
+}
+
+export interface LedgerProgress {
+  phase: "upload" | "build" | "index";
+  done: number;
+  total: number;
+}
+
+export interface LedgerDbRow {
+  ledger_id: string;
+  issuer_id: string;
+  status: LedgerStatus;
+  format: LedgerFormat;
+  rows: number;
+  assets_json: string;
+  root: string | null;
+  root_sums_json: string | null;
+  error_json: string | null;
+  build_id: string | null;
+  progress_json: string | null;
+  created_at: number;
+  completed_at: number | null;
+}
+
+export function toLedgerRecord(r: LedgerDbRow): LedgerRecord {
+  return {
+    ledgerId: r.ledger_id,
+    issuerId: r.issuer_id,
+    status: r.status,
+    format: r.format,
+    rows: r.rows,
+    assets: JSON.parse(r.assets_json) as string[],
+    root: r.root as Hex | null,
+    rootSums: r.root_sums_json === null ? null : (JSON.parse(r.root_sums_json) as string[]).map((s) => BigInt(s)),
+    error: r.error_json === null ? null : (JSON.parse(r.error_json) as LedgerFailure),
+    buildId: r.build_id,
+    progress: r.progress_json === null ? null : (JSON.parse(r.progress_json) as LedgerProgress),
+    createdAt: r.created_at,
+    completedAt: r.completed_at,
+  };
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** A fresh ledger id: `lg_` + 16 random bytes hex. */
+export function newLedgerId(): string {
+  return `lg_${randomHex(16)}`;
+}
+
+export function randomHex(bytes: number): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+export async function insertLedger(
+  db: D1Database,
+  ledger: { ledgerId: string; issuerId: string; format: LedgerFormat; assets: readonly string[] },
+): Promise<void> {
+  await db
+    .prepare(
+      "INSERT INTO ledgers (ledger_id, issuer_id, status, format, rows, assets_json, created_at) VALUES (?1, ?2, 'validating', ?3, 0, ?4, ?5)",
+    )
+    .bind(ledger.ledgerId, ledger.issuerId, ledger.format, JSON.stringify(ledger.assets), now())
+    .run();
+}
+
+export async function getLedger(db: D1Database, ledgerId: string): Promise<LedgerRecord | null> {
+  const row = await db.prepare("SELECT * FROM ledgers WHERE ledger_id = ?1").bind(ledgerId).first<LedgerDbRow>();
+  return row === null ? null : toLedgerRecord(row);
+}
+
+/** validating -> building, recording the row count; false when the ledger is no longer validating. */
+export async function markLedgerBuilding(db: D1Database, ledgerId: string, rows: number): Promise<boolean> {
+  const res = await db
+    .prepare("UPDATE ledgers SET status = 'building', rows = ?2, progress_json = NULL WHERE ledger_id = ?1 AND status = 'validating'")
+    .bind(ledgerId, rows)
+    .run();
+  return res.meta.changes === 1;
+}
+
+/** Takes the build for `buildId` (the latest attempt wins); false when the ledger is not building. */
+export async function claimLedgerBuild(db: D1Database, ledgerId: string, buildId: string): Promise<boolean> {
+  const res = await db
+    .prepare("UPDATE ledgers SET build_id = ?2 WHERE ledger_id = ?1 AND status = 'building'")
+    .bind(ledgerId, buildId)
+    .run();
+  return res.meta.changes === 1;
+}
+
+export async function setLedgerProgress(db: D1Database, ledgerId: string, buildId: string, progress: LedgerProgress): Promise<void> {
+  await db
+    .prepare("UPDATE ledgers SET progress_json = ?3 WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2")
+    .bind(ledgerId, buildId, JSON.stringify(progress))
+    .run();
+}
+
+/** building -> complete for the attempt holding the claim; false when another attempt or a failure got there. */
+export async function markLedgerComplete(
+  db: D1Database,
+  ledgerId: string,
+  buildId: string,
+  result: { root: Hex; rootSums: readonly bigint[]; rows: number },
+): Promise<boolean> {
+  const res = await db
+    .prepare(
+      `UPDATE ledgers SET status = 'complete', root = ?3, root_sums_json = ?4, rows = ?5, completed_at = ?6, progress_json = NULL
+       WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2`,
+    )
+    .bind(ledgerId, buildId, result.root, JSON.stringify(result.rootSums.map(String)), result.rows, now())
+    .run();
+  return res.meta.changes === 1;
+}
+
+/** Any state but complete -> failed (failed is final). False when already complete or failed. */
+export async function markLedgerFailed(db: D1Database, ledgerId: string, failure: LedgerFailure): Promise<boolean> {
+  const res = await db
+    .prepare("UPDATE ledgers SET status = 'failed', error_json = ?2, completed_at = ?3 WHERE ledger_id = ?1 AND status IN ('validating', 'building')")
+    .bind(ledgerId, JSON.stringify(failure), now())
+    .run();
+  return res.meta.changes === 1;
+}
+
+// ------------------------------------------------------------------ R2
+
+/** Deletes every object under `prefix` (best effort callers catch). */
+export async function deletePrefix(bucket: R2Bucket, prefix: string): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const list = await bucket.list({ prefix, ...(cursor ? { cursor } : {}) });
+    if (list.objects.length > 0) await bucket.delete(list.objects.map((o) => o.key));
+    cursor = list.truncated ? list.cursor : undefined;
+  } while (cursor !== undefined);
+}
+
+export async function readRange(bucket: R2Bucket, key: string, offset: number, length: number): Promise<Uint8Array> {
+  const obj = await bucket.get(key, { range: { offset, length } });
+  if (obj === null) throw new Error(`${key} is missing`);
+  const bytes = new Uint8Array(await obj.arrayBuffer());
+  if (bytes.length !== length) throw new Error(`${key}: expected ${length} bytes at ${offset}, got ${bytes.length}`);
+  return bytes;
+}
+
+export async function readObject(bucket: R2Bucket, key: string): Promise<Uint8Array | null> {
+  const obj = await bucket.get(key);
+  return obj === null ? null : new Uint8Array(await obj.arrayBuffer());
+}
+
+export async function readJson<T>(bucket: R2Bucket, key: string): Promise<T | null> {
+  const obj = await bucket.get(key);
+  return obj === null ? null : ((await obj.json()) as T);
+}
+
+interface SpoolManifest {
+  recordBytes: number;
+  rows: number;
+  buckets: { rows: number; parts: number }[];
+}
+
+/**
+ * Normalized rows of an upload. Held in memory while there are at most
+ * `memoryRows` rows (the in-request build reads them from there); past that
+ * every row goes to a uniformly random one of SPOOL_BUCKETS buckets, each
+ * written to R2 in parts of about `partBytes`.
+ */
+export class RowSpool {
+  private memory: Uint8Array[] = [];
+  private spilled = false;
+  private buffers: Uint8Array[] = [];
+  private fill: number[] = [];
+  private parts: number[] = [];
+  private bucketRows: number[] = [];
+  rows = 0;
+
+  constructor(
+    private readonly bucket: R2Bucket,
+    private readonly ledgerId: string,
+    private readonly recordSize: number,
+    private readonly memoryRows: number,
+    private readonly partBytes = 256 * 1024,
+  ) {}
+
+  /** True while every row is still in memory. */
+  get inMemory(): boolean {
+    return !this.spilled;
+  }
+
+  async add(batch: LedgerRowBatch): Promise<void> {
+    this.rows += batch.count;
+    if (!this.spilled) {
+      this.memory.push(batch.records);
+      if (this.rows <= this.memoryRows) return;
+      this.spilled = true;
+      const held = this.memory;
+      this.memory = [];
+      const per = Math.max(this.recordSize, Math.floor(this.partBytes / this.recordSize) * this.recordSize);
+      for (let b = 0; b < SPOOL_BUCKETS; b++) {
+        this.buffers.push(new Uint8Array(per));
+        this.fill.push(0);
+        this.parts.push(0);
+        this.bucketRows.push(0);
+      }
+      for (const records of held) await this.scatter(records);
+      return;
+    }
+    await this.scatter(batch.records);
+  }
+
+  /** The rows held in memory, in upload order (only while `inMemory`). */
+  memoryRecords(): Uint8Array {
+    const total = this.memory.reduce((n, r) => n + r.length, 0);
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const r of this.memory) {
+      out.set(r, o);
+      o += r.length;
+    }
+    return out;
+  }
+
+  private async scatter(records: Uint8Array): Promise<void> {
+    const n = records.length / this.recordSize;
+    const choice = crypto.getRandomValues(new Uint8Array(n));
+    for (let i = 0; i < n; i++) {
+      const b = choice[i]! & (SPOOL_BUCKETS - 1);
+      const buf = this.buffers[b]!;
+      buf.set(records.subarray(i * this.recordSize, (i + 1) * this.recordSize), this.fill[b]!);
+      this.fill[b]! += this.recordSize;
+      this.bucketRows[b]! += 1;
+      if (this.fill[b] === buf.length) await this.flush(b);
+    }
+  }
+
+  private async flush(b: number): Promise<void> {
+    const len = this.fill[b]!;
+    if (len === 0) return;
+    await this.bucket.put(spoolPartKey(this.ledgerId, b, this.parts[b]!), this.buffers[b]!.slice(0, len));
+    this.parts[b]! += 1;
+    this.fill[b] = 0;
+  }
+
+  /** Writes what is buffered and the spool manifest (only when spilled). */
+  async finish(): Promise<void> {
+    if (!this.spilled) return;
+    for (let b = 0; b < SPOOL_BUCKETS; b++) await this.flush(b);
+    const manifest: SpoolManifest = {
+      recordBytes: this.recordSize,
+      rows: this.rows,
+      buckets: this.bucketRows.map((rows, b) => ({ rows, parts: this.parts[b]! })),
+    };
+    await this.bucket.put(spoolManifestKey(this.ledgerId), JSON.stringify(manifest));
+  }
+}
+
+const spoolPartKey = (ledgerId: string, b: number, part: number) => `ledgers/${ledgerId}/spool/${b}-${part}.bin`;
+
+/**
+ * The spooled rows of a large upload, bucket by bucket (each bucket fully in
+ * memory, in no particular order). Null when the spool manifest is missing.
+ */
+export async function openRowSpool(
+  bucket: R2Bucket,
+  ledgerId: string,
+): Promise<{ rows: number; recordBytes: number; buckets: () => AsyncGenerator<Uint8Array> } | null> {
+  const manifest = await readJson<SpoolManifest>(bucket, spoolManifestKey(ledgerId));
+  if (manifest === null) return null;
+  return {
+    rows: manifest.rows,
+    recordBytes: manifest.recordBytes,
+    buckets: async function* () {
+      for (let b = 0; b < manifest.buckets.length; b++) {
+        const { rows, parts } = manifest.buckets[b]!;
+        const out = new Uint8Array(rows * manifest.recordBytes);
+        let o = 0;
+        for (let p = 0; p < parts; p++) {
+          const part = await readObject(bucket, spoolPartKey(ledgerId, b, p));
+          if (part === null) throw new Error(`spool part ${b}-${p} of ledger ${ledgerId} is missing`);
+          out.set(part, o);
+          o += part.length;
+        }
+        if (o !== out.length) throw new Error(`spool bucket ${b} of ledger ${ledgerId} holds ${o} bytes, expected ${out.length}`);
+        yield out;
+      }
+    },
+  };
+}
