@@ -16,6 +16,10 @@ export interface Env {
   SOLVENT_CONFIG?: string;
   /** "1" in the local demo: serves /demo/* routes. */
   DEMO_MODE?: string;
+  /** Demo only: JSON of three demo users (userId, salt) for /demo/users.json. */
+  DEMO_USERS?: string;
+  /** Demo only: JSON of the demo contract addresses for /demo/contracts.json. */
+  DEMO_CONTRACTS?: string;
   /** Any other string secret, e.g. RPC keys named in rpcUrls as ${NAME}. */
   [secret: string]: unknown;
 }

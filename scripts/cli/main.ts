@@ -2,6 +2,7 @@ import { SolventError } from "../../core/errors.js";
 import { commit, commitHelp } from "./commit.js";
 import { consoleOutput, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import { keygen, keygenHelp } from "./keygen.js";
+import { ledger, ledgerHelp } from "./ledger.js";
 import { verify, verifyHelp } from "./verify.js";
 
 type Command = (args: string[], io: Output) => number | Promise<number>;
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   commit: { run: commit, help: commitHelp },
   verify: { run: verify, help: verifyHelp },
   keygen: { run: keygen, help: keygenHelp },
+  ledger: { run: ledger, help: ledgerHelp },
 };
 
 const USAGE = `usage: solvent <command> [options]

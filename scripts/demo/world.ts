@@ -267,7 +267,7 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
 }
 
 /** Acme Trust's signed statement for the demo's omnibus account, as posted to the admin route. */
-export async function demoCustodianStatement(now: bigint, amountUsd = 900_000n) {
+export async function demoCustodianStatement(now: bigint, amountUsd = 900_000n, nonce = BigInt(Date.now())) {
   const statement = {
     issuer: "demo",
     custodian: "acme-trust",
@@ -275,7 +275,8 @@ export async function demoCustodianStatement(now: bigint, amountUsd = 900_000n) 
     asset: "USD",
     amount: amountUsd * USDC,
     asOf: now,
-    nonce: now,
+    // milliseconds: strictly increasing even for two statements in one second
+    nonce,
   };
   return {
     statement: custodianStatementToJson(statement),

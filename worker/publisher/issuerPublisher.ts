@@ -1,17 +1,58 @@
 import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../config/loadConfig.js";
 import type { Env } from "../env.js";
+import { publishTick, type PublishOutcome } from "./publishTick.js";
+
+/** What the object remembers of its last attempt, for the status route. */
+export interface PublisherStatus {
+  lastAttemptAt: number | null;
+  lastOutcome: PublishOutcome | { published: false; issuerId: string; code: "FAILED"; reason: string } | null;
+}
 
 /**
  * One instance per issuer (idFromName(issuerId)). Every publish of that
- * issuer runs here, strictly one after another.
+ * issuer runs here, strictly one after another: an overlapping cron tick or a
+ * retried admin trigger waits for the running one and then publishes the
+ * next sequence (or finds nothing new to do), never the same one twice.
  */
 export class IssuerPublisher extends DurableObject<Env> {
   private queue: Promise<unknown> = Promise.resolve();
 
   /** Runs `task` after every task queued before it has settled. */
-  protected serialised<T>(task: () => Promise<T>): Promise<T> {
+  private serialised<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(task, task);
     this.queue = run.catch(() => undefined);
     return run;
   }
+
+  /** Publishes the issuer's next attestation (RPC method). */
+  async publish(issuerId: string): Promise<PublishOutcome> {
+    return this.serialised(async () => {
+      const attemptAt = Math.floor(Date.now() / 1000);
+      try {
+        const outcome = await publishTick({ env: this.env, config: loadConfig(this.env), issuerId, now: BigInt(attemptAt) });
+        await this.remember(attemptAt, outcome);
+        return outcome;
+      } catch (e) {
+        // Nothing was committed: the D1 row is written last. Say why, keep the object healthy.
+        const reason = e instanceof Error ? e.message : String(e);
+        console.error(`publish ${issuerId} failed`, reason);
+        await this.remember(attemptAt, { published: false, issuerId, code: "FAILED", reason });
+        throw e;
+      }
+    });
+  }
+
+  async status(): Promise<PublisherStatus> {
+    return (await this.ctx.storage.get<PublisherStatus>("status")) ?? { lastAttemptAt: null, lastOutcome: null };
+  }
+
+  private async remember(at: number, outcome: PublisherStatus["lastOutcome"]): Promise<void> {
+    await this.ctx.storage.put<PublisherStatus>("status", { lastAttemptAt: at, lastOutcome: outcome });
+  }
+}
+
+/** The issuer's publisher object. */
+export function publisherFor(env: Pick<Env, "PUBLISHER">, issuerId: string) {
+  return env.PUBLISHER.get(env.PUBLISHER.idFromName(issuerId));
 }

@@ -1,0 +1,156 @@
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import {
+  attestationDigest,
+  issuerKey,
+  nextAttestation,
+  signAttestation,
+  ZERO_HASH,
+  type Attestation,
+} from "../../core/attestation.js";
+import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
+import { buildReport } from "../../core/report.js";
+import { priceQuorum } from "../../core/valuation/priceQuorum.js";
+import type { PriceObservation } from "../../core/valuation/readings.js";
+import { valueSnapshot } from "../../core/valuation/snapshot.js";
+import type { Env } from "../env.js";
+import { latestCompleteLedger } from "../ledger/latestLedger.js";
+import { gatherReadings } from "../sources/gatherReadings.js";
+import { insertAttestation, latestAttestation, SequenceTakenError } from "../storage/attestationStore.js";
+import { putReport } from "../storage/reportStore.js";
+import { ensureSigningKey } from "../storage/signingKeys.js";
+import { latestStatements } from "../storage/statementStore.js";
+
+/** What one publish attempt did; never a half state. */
+export type PublishOutcome =
+  | { published: true; issuerId: string; sequence: string; digest: string; ratioBps: number; flags: string[] }
+  | { published: false; issuerId: string; reason: string; code: "NOT_PUBLISHED" | "SEQUENCE_TAKEN" | "MISCONFIGURED" };
+
+/** The secret key that signs attestations; a clear error when it is missing or malformed. */
+export function signingAccount(env: Pick<Env, "SIGNING_KEY">): PrivateKeyAccount {
+  const key = env.SIGNING_KEY;
+  if (typeof key !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(key.trim())) {
+    throw new MisconfiguredError("SIGNING_KEY is missing or is not a 0x-prefixed 32-byte hex key (wrangler secret put SIGNING_KEY)");
+  }
+  return privateKeyToAccount(key.trim() as `0x${string}`);
+}
+
+export class MisconfiguredError extends Error {
+  override readonly name = "MisconfiguredError";
+}
+
+export interface PublishDeps {
+  env: Env;
+  config: SolventConfig;
+  issuerId: string;
+  /** Unix seconds; the moment the data is read (observedAt). */
+  now: bigint;
+  fetchFn?: typeof fetch;
+}
+
+/**
+ * One tick for one issuer: read, value, report, sign, store. Publishes at most
+ * one attestation, the next in the issuer's hash chain. Anything that would
+ * make the published numbers wrong (liabilities that cannot be valued, a
+ * missing key) publishes nothing and says why; a reserve source that fails
+ * only excludes its items and raises STALE_SOURCE.
+ *
+ * The caller serialises calls per issuer (IssuerPublisher); the D1 primary key
+ * on (issuer, sequence) is the second guard: a racing writer loses cleanly.
+ */
+export async function publishTick({ env, config, issuerId, now, fetchFn = fetch }: PublishDeps): Promise<PublishOutcome> {
+  const issuer = config.issuers.find((i) => i.id === issuerId);
+  if (!issuer) return { published: false, issuerId, code: "MISCONFIGURED", reason: `issuer "${issuerId}" is not configured` };
+  let signer: PrivateKeyAccount;
+  try {
+    signer = signingAccount(env);
+  } catch (e) {
+    return { published: false, issuerId, code: "MISCONFIGURED", reason: (e as Error).message };
+  }
+
+  const previous = await latestAttestation(env.DB, issuerId);
+  const ledger = issuer.liabilities.ledger ? await latestCompleteLedger(env.DB, issuerId) : null;
+  const statements = await latestStatements(env.DB, issuerId);
+  const readings = await gatherReadings({
+    issuer,
+    chains: config.chains,
+    secrets: env,
+    statements: statements.map((s) => ({ statement: s.statement, signature: s.signature })),
+    ledger,
+    now,
+    fetchFn,
+    quotePriceUsd: (asset: string, observations: readonly PriceObservation[]) => quotePrice(issuer, asset, observations),
+  });
+
+  const valued = valueSnapshot({ issuer, readings, previous: previous?.attestation ?? null });
+  if (!valued.ok) return { published: false, issuerId, code: "NOT_PUBLISHED", reason: valued.reason };
+  const { snapshot } = valued;
+  if (issuer.liabilities.ledger && !ledger) {
+    return { published: false, issuerId, code: "NOT_PUBLISHED", reason: "no complete liabilities ledger has been uploaded yet" };
+  }
+
+  const sequence = (previous?.attestation.sequence ?? 0n) + 1n;
+  const observedAt = readings.observedAt;
+  const validUntil = observedAt + BigInt(issuer.policy.ttlSeconds);
+  const report = buildReport(snapshot, {
+    issuerId,
+    sequence,
+    observedAt,
+    validUntil,
+    policy: issuer.policy,
+    blocks: readings.blocks,
+  });
+  const attestation: Attestation = nextAttestation(previous?.attestation ?? null, {
+    issuer: issuerKey(issuerId),
+    observedAt,
+    validUntil,
+    reservesUsd: snapshot.totals.reservesUsd,
+    onchainReservesUsd: snapshot.totals.onchainReservesUsd,
+    offchainReservesUsd: snapshot.totals.offchainReservesUsd,
+    liabilitiesUsd: snapshot.totals.liabilitiesUsd,
+    ratioBps: snapshot.totals.ratioBps,
+    reservesRoot: snapshot.reservesRoot,
+    liabilitiesRoot: ledger ? snapshot.liabilitiesRoot : ZERO_HASH,
+    flags: snapshot.flagBits,
+    reportHash: report.reportHash,
+  });
+  const signature = await signAttestation(attestation, signer);
+
+  // The key must be listed as valid at observedAt before anything refers to it.
+  await ensureSigningKey(env.DB, signer.address, Number(observedAt));
+  // Report bytes first (content-addressed, idempotent), then the D1 row, which is the commit point.
+  const reportKey = await putReport(env.BUCKET, issuerId, report.bytes, report.reportHash);
+  const digest = attestationDigest(attestation);
+  try {
+    await insertAttestation(env.DB, {
+      issuerId,
+      attestation,
+      digest,
+      signature,
+      signer: signer.address.toLowerCase() as `0x${string}`,
+      reportKey,
+      reportHash: report.reportHash,
+      ledgerId: ledger?.ledgerId ?? null,
+      publishedAt: Math.floor(Date.now() / 1000),
+    });
+  } catch (e) {
+    if (e instanceof SequenceTakenError) {
+      return { published: false, issuerId, code: "SEQUENCE_TAKEN", reason: e.message };
+    }
+    throw e;
+  }
+  return {
+    published: true,
+    issuerId,
+    sequence: sequence.toString(),
+    digest,
+    ratioBps: snapshot.totals.ratioBps,
+    flags: snapshot.flags.map((f) => f.name),
+  };
+}
+
+/** A pool's quote asset is priced by the same quorum as everything else, from its direct sources. */
+function quotePrice(issuer: IssuerConfig, asset: string, observations: readonly PriceObservation[]): bigint | null {
+  const config = issuer.assets.find((a) => a.id === asset);
+  if (!config) return null;
+  return priceQuorum(asset, observations, issuer.policy.priceDivergenceBps).priceUsd;
+}
