@@ -6,6 +6,10 @@ export interface Env {
   PUBLISHER: DurableObjectNamespace<import("./publisher/issuerPublisher.js").IssuerPublisher>;
   /** Ledger builds too large for the upload request. */
   LEDGER_QUEUE: Queue<unknown>;
+  /** The page's static files (public/). */
+  ASSETS: Fetcher;
+  /** Workers rate-limit binding for the public routes. */
+  PUBLIC_RATE_LIMIT: RateLimit;
   /** Secret: 0x-hex secp256k1 key that signs attestations. */
   SIGNING_KEY?: string;
   /** Secret: bearer token for every admin route of every issuer. */
