@@ -2,9 +2,8 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import "./test/support/node20.js";
 
-/** Published test secrets: never use them for anything real. */
-export const TEST_SIGNING_KEY = "0xf214f2b2cd398c806f84e317254e0f0b801d0643303237d97a22a48e01628897";
-export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+import { demoRelayerKey } from "./scripts/demo/world.js";
+import { TEST_ADMIN_TOKEN, TEST_SIGNING_KEY } from "./test/support/testSecrets.js";
 
 // workerd side: the same core suite, plus the Worker itself. D1 migrations are
 // applied by test/worker/setup.ts; anvil with the demo world is started once by
@@ -12,7 +11,10 @@ export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 export default defineConfig({
   plugins: [
     cloudflareTest(async ({ inject }) => {
-      const world = JSON.parse(inject("demoWorld")) as { config: unknown };
+      const world = JSON.parse(inject("demoWorld")) as { config: { issuers: Record<string, unknown>[] } };
+      // Test files share one anvil but each has its own D1 (sequences restart at 1), so only
+      // test/worker/relayer.test.ts relays to the shared oracle, with the world's full config.
+      const withoutRelayers = { ...world.config, issuers: world.config.issuers.map(({ relayer: _relayer, ...issuer }) => issuer) };
       return {
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
@@ -20,9 +22,10 @@ export default defineConfig({
             TEST_MIGRATIONS: await readD1Migrations("./migrations"),
             TEST_WORLD: inject("demoWorld"),
             TEST_RPC_PROXY: inject("rpcProxy"),
-            SOLVENT_CONFIG: JSON.stringify(world.config),
+            SOLVENT_CONFIG: JSON.stringify(withoutRelayers),
             SIGNING_KEY: TEST_SIGNING_KEY,
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+            RELAYER_KEY: demoRelayerKey(),
           },
         },
       };

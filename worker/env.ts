@@ -6,6 +6,8 @@ export interface Env {
   PUBLISHER: DurableObjectNamespace<import("./publisher/issuerPublisher.js").IssuerPublisher>;
   /** Ledger builds too large for the upload request. */
   LEDGER_QUEUE: Queue<unknown>;
+  /** Attestations to put on-chain (issuers with a relayer). */
+  RELAY_QUEUE: Queue<unknown>;
   /** The page's static files (public/). */
   ASSETS: Fetcher;
   /** Workers rate-limit binding for the public routes. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { relayerSchema } from "./relayerSchema.js";
 
 /**
  * The deployment configuration: chains and issuers. It is a file in the repo
@@ -154,6 +155,7 @@ export const issuerSchema = z.strictObject({
     custodians: z.array(custodianSchema).default([]),
   }),
   policy: policySchema.default(() => policySchema.parse({})),
+  relayer: relayerSchema.optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -6,11 +6,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { privateKeyToAccount } from "viem/accounts";
 import { join } from "node:path";
 import { getFreePort, startAnvil, type AnvilInstance } from "../lib/anvil.js";
 import { demoLedgerCsv, demoUsers, type DemoUser } from "./ledger.js";
-import { deployDemoWorld, demoCustodianStatement, refreshDemoFeeds, type DemoWorld } from "./world.js";
+import { deployDemoWorld, demoCustodianStatement, demoRelayerKey, refreshDemoFeeds, type DemoWorld } from "./world.js";
 
 /** wrangler's CLI, run with this Node directly (npx would not pass signals on to it). */
 const WRANGLER = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
@@ -41,6 +42,15 @@ export interface RunningDemo {
   /** Runs one tick now: fresh feeds and statement, then the cron path. */
   tick(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The address of SIGNING_KEY in the secret files, so the demo oracle trusts the demo publisher. */
+async function signingAddress(files: string[]) {
+  for (const file of files) {
+    const key = /^SIGNING_KEY=(0x[0-9a-fA-F]{64})\s*$/m.exec(await readFile(file, "utf8"))?.[1];
+    if (key) return privateKeyToAccount(key as `0x${string}`).address;
+  }
+  throw new Error(`no SIGNING_KEY=0x… line in ${files.join(", ")}`);
 }
 
 function signalGroup(group: number, signal: NodeJS.Signals): void {
@@ -91,7 +101,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   try {
     anvil = await startAnvil(options.anvilPort === 0 ? {} : { port: options.anvilPort });
     log(`anvil on ${anvil.rpcUrl}`);
-    const world = await deployDemoWorld(anvil.rpcUrl, { ttlSeconds: 180 });
+    const world = await deployDemoWorld(anvil.rpcUrl, { ttlSeconds: 180, attestationSigner: await signingAddress(options.secretFiles) });
     log(`demo contracts deployed (DUSD ${world.contracts.dusd}, vault ${world.contracts.vault})`);
 
     const users = demoUsers(options.users ?? 1000);
@@ -104,6 +114,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       [
         `SOLVENT_CONFIG='${JSON.stringify(world.config)}'`,
         "DEMO_MODE=1",
+        `RELAYER_KEY=${demoRelayerKey()}`,
         `DEMO_USERS='${JSON.stringify(shown)}'`,
         `DEMO_CONTRACTS='${JSON.stringify({ chainId: world.chainId, rpcUrl: world.rpcUrl, ...world.contracts })}'`,
       ].join("\n") + "\n",

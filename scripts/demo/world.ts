@@ -23,7 +23,8 @@ import {
   type Hex,
   type PublicClient,
 } from "viem";
-import { mnemonicToAccount, type HDAccount } from "viem/accounts";
+import { mnemonicToAccount, privateKeyToAccount, type HDAccount } from "viem/accounts";
+import { issuerKey } from "../../core/attestation.js";
 import type { SolventConfigInput } from "../../core/config/schema.js";
 import { custodianStatementToJson, signCustodianStatement } from "../../core/custodianStatement.js";
 import { signOwnership } from "../../core/ownershipProof.js";
@@ -59,6 +60,11 @@ export interface DemoWorld {
     pool: Address;
     contractWallet: Address;
     multicall3: Address;
+    /** Present when the world was deployed with an attestation signer. */
+    oracle?: Address;
+    feed?: Address;
+    market?: Address;
+    marketCollateral?: Address;
   };
   config: SolventConfigInput;
 }
@@ -66,6 +72,22 @@ export interface DemoWorld {
 export interface DemoWorldOptions {
   /** Seconds between publishes; sets the attestation TTL. */
   ttlSeconds?: number;
+  /**
+   * The publisher's signing address. When given, a SolvencyOracle that trusts
+   * it is deployed with a ReserveFeed and a GatedLendingMarket for `demo`, and
+   * both issuers get a relayer (key secret RELAYER_KEY, see demoRelayerKey).
+   */
+  attestationSigner?: Address;
+}
+
+/** The market's policy: deny undercollateralised, stale-source and circular attestations (bits 0, 1, 5). */
+export const DEMO_MARKET_POLICY = { minRatioBps: 10_000, maxAgeSeconds: 600, denyFlags: 0b100011n } as const;
+
+/** The demo relayer's key: anvil's published account #10 (never use it anywhere real). */
+export function demoRelayerKey(): Hex {
+  const key = mnemonicToAccount(MNEMONIC, { addressIndex: 10 }).getHdKey().privateKey;
+  if (!key) throw new Error("anvil account #10 has no private key");
+  return `0x${Array.from(key, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 function chainFor(rpcUrl: string, chainId: number) {
@@ -164,6 +186,34 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
   await write(usdc, "mint", [a.hotWallet.address, 1_200_000n * USDC]);
   await write(weth, "mint", [a.coldWallet.address, 100n * USD18]);
 
+  const onchain = options.attestationSigner ? await deployOnchainConsumers(options.attestationSigner) : undefined;
+
+  async function deployOnchainConsumers(signer: Address) {
+    const [oracleArt, feedConsumerArt, marketArt] = await Promise.all(
+      (["SolvencyOracle", "ReserveFeed", "GatedLendingMarket"] as const).map((n) => loadArtifact(n)),
+    );
+    const oracle = await deployContract(deployer, publicClient, oracleArt!, [256n]);
+    for (const id of ["demo", "demo-stable"]) await write(oracle, "addSigner", [issuerKey(id), signer], deployer, oracleArt!.abi);
+    const feed = await deployContract(deployer, publicClient, feedConsumerArt!, [oracle, issuerKey("demo"), "Demo Exchange reserves (USD)"]);
+    const collateral = await deployContract(deployer, publicClient, token, ["Demo Exchange Token", "DXT", 18]);
+    const market = await deployContract(deployer, publicClient, marketArt!, [
+      {
+        oracle,
+        issuer: issuerKey("demo"),
+        collateralToken: collateral,
+        borrowToken: usdc,
+        collateralPrice: 10n ** 6n, // 1 DXT (18 decimals) = 1 USDC (6 decimals), scaled by 1e18
+        ltvBps: 5_000n,
+        ...DEMO_MARKET_POLICY,
+      },
+    ]);
+    await write(usdc, "mint", [market, 1_000_000n * USDC]);
+    // the relayer pays gas
+    await probe.request({ method: "anvil_setBalance" as never, params: [privateKeyToAccount(demoRelayerKey()).address, `0x${parseEther("100").toString(16)}`] as never });
+    return { oracle, feed, market, marketCollateral: collateral };
+  }
+
+  const relayer = onchain ? { chainId, oracle: onchain.oracle, keySecret: "RELAYER_KEY", heartbeatSeconds: 300, ratioChangeBps: 1 } : undefined;
   const sign = (account: HDAccount, issuerId: string, address: Address) => signOwnership(account, { issuerId, address, chainId });
   const ttlSeconds = options.ttlSeconds ?? 180;
   const policy = { ttlSeconds, maxSourceAgeSeconds: 3600, statementMaxAgeSeconds: 3600, priceDivergenceBps: 100, offchainShareMaxBps: 5000 };
@@ -215,6 +265,7 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
           custodians: [],
         },
         policy,
+        ...(relayer ? { relayer } : {}),
       },
       {
         id: "demo",
@@ -255,13 +306,14 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
           ],
         },
         policy,
+        ...(relayer ? { relayer } : {}),
       },
     ],
   };
   return {
     rpcUrl,
     chainId,
-    contracts: { usdc, weth, dusd, vault, usdcFeed, ethFeed, pool, contractWallet, multicall3: getAddress(multicall3) },
+    contracts: { usdc, weth, dusd, vault, usdcFeed, ethFeed, pool, contractWallet, multicall3: getAddress(multicall3), ...onchain },
     config,
   };
 }

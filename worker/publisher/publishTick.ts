@@ -13,6 +13,7 @@ import { priceQuorum } from "../../core/valuation/priceQuorum.js";
 import type { PriceObservation } from "../../core/valuation/readings.js";
 import { valueSnapshot } from "../../core/valuation/snapshot.js";
 import type { Env } from "../env.js";
+import type { RelayMessage } from "../relayer/relayAttestation.js";
 import { latestCompleteLedger } from "../ledger/latestLedger.js";
 import { gatherReadings } from "../sources/gatherReadings.js";
 import { insertAttestation, latestAttestation, SequenceTakenError } from "../storage/attestationStore.js";
@@ -22,7 +23,7 @@ import { latestStatements } from "../storage/statementStore.js";
 
 /** What one publish attempt did; never a half state. */
 export type PublishOutcome =
-  | { published: true; issuerId: string; sequence: string; digest: string; ratioBps: number; flags: string[] }
+  | { published: true; issuerId: string; sequence: string; digest: string; ratioBps: number; flags: string[]; relay: string }
   | { published: false; issuerId: string; reason: string; code: "NOT_PUBLISHED" | "SEQUENCE_TAKEN" | "MISCONFIGURED" };
 
 /** The secret key that signs attestations; a clear error when it is missing or malformed. */
@@ -145,7 +146,22 @@ export async function publishTick({ env, config, issuerId, now, fetchFn = fetch 
     digest,
     ratioBps: snapshot.totals.ratioBps,
     flags: snapshot.flags.map((f) => f.name),
+    relay: issuer.relayer ? await queueRelay(env, issuerId, sequence) : "none",
   };
+}
+
+/**
+ * Hands the attestation to the relayer queue. Publishing never waits for the
+ * chain and never fails because of it: the attestation is already committed.
+ */
+async function queueRelay(env: Env, issuerId: string, sequence: bigint): Promise<string> {
+  try {
+    await env.RELAY_QUEUE.send({ kind: "relay", issuerId, sequence: sequence.toString() } satisfies RelayMessage);
+    return "queued";
+  } catch (e) {
+    console.error(`relay of ${issuerId} #${sequence} could not be queued`, e);
+    return `not queued: ${(e as Error).message}`;
+  }
 }
 
 /** A pool's quote asset is priced by the same quorum as everything else, from its direct sources. */

@@ -1,0 +1,19 @@
+import { z } from "zod";
+
+/**
+ * Optional per issuer: after each publish, submit the attestation to a
+ * SolvencyOracle contract when the ratio or flags changed or the heartbeat
+ * elapsed. The relayer's private key is a Worker secret named by `keySecret`.
+ */
+export const relayerSchema = z.strictObject({
+  chainId: z.number().int().positive(),
+  oracle: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x address (40 hex digits)"),
+  /** Name of the Worker secret holding the relayer's 0x private key (never the key itself). */
+  keySecret: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be an UPPER_SNAKE_CASE secret name"),
+  /** Relay even without a change once the on-chain attestation is this old. */
+  heartbeatSeconds: z.number().int().positive().max(30 * 86400).default(3600),
+  /** A ratio move of at least this many bps counts as a change. */
+  ratioChangeBps: z.number().int().min(0).max(1_000_000).default(1),
+});
+
+export type RelayerConfig = z.output<typeof relayerSchema>;
