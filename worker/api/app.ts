@@ -1,31 +1,59 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { loadConfig } from "../config/loadConfig.js";
 import { adminLedger } from "./adminLedger.js";
 import { adminPublish } from "./adminPublish.js";
 import { adminStatements } from "./adminStatements.js";
-import { demoRoutes } from "./demoRoutes.js";
+import { mountApiReference } from "./apiReference.js";
 import type { AppEnv } from "./context.js";
+import { demoRoutes } from "./demoRoutes.js";
+import { relayerRoutes } from "./relayerRoutes.js";
 import { ApiError, handleError } from "./errors.js";
+import { feedRoutes } from "./feedRoutes.js";
+import { gateRoutes } from "./gateRoutes.js";
+import { mountOpenApiDocument, parameterHook, registerAdminPaths } from "./openapi.js";
 import { proofRoutes } from "./proofRoutes.js";
 import { publicRoutes } from "./publicRoutes.js";
+import { publicRateLimit, type RateLimitOptions, rateLimit } from "./rateLimit.js";
 
-/** The HTTP API: one sub-app per area, mounted here; errors shaped once. */
-export function createApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+/** The public face, rate-limited per client address; admin (authenticated), demo and health routes are not. */
+export function isRateLimitedPath(path: string): boolean {
+  return path === "/v1/issuers" || path.startsWith("/v1/issuers/") || path.startsWith("/.well-known/") || path === "/openapi.json" || path === "/api";
+}
+
+export interface AppOptions {
+  /** Replaces the PUBLIC_RATE_LIMIT limiter (tests). */
+  rateLimit?: RateLimitOptions;
+}
+
+/**
+ * The HTTP API: one sub-app per area, mounted here; errors shaped once.
+ * Public sub-apps are OpenAPI routes, so /openapi.json and /api are generated
+ * from the same definitions that validate requests.
+ */
+export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: parameterHook });
   app.onError(handleError);
   app.notFound((c) => {
     throw new ApiError(404, "NOT_FOUND", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
   });
   app.get("/health", (c) => c.json({ ok: true, service: "solvent" }));
+  const limiter = options.rateLimit ? rateLimit(options.rateLimit) : publicRateLimit;
+  app.use("*", (c, next) => (isRateLimitedPath(c.req.path) ? limiter(c, next) : next()));
   app.use("*", async (c, next) => {
     c.set("config", loadConfig(c.env));
     await next();
   });
   app.route("/", publicRoutes);
   app.route("/", proofRoutes);
+  app.route("/", gateRoutes);
+  app.route("/", feedRoutes);
   app.route("/", adminLedger);
   app.route("/", adminStatements);
   app.route("/", adminPublish);
+  app.route("/", relayerRoutes);
   app.route("/", demoRoutes);
+  registerAdminPaths(app);
+  mountOpenApiDocument(app);
+  mountApiReference(app);
   return app;
 }

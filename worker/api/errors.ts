@@ -19,6 +19,7 @@ export type ApiErrorCode =
   | "STATEMENT_REJECTED"
   | "LEDGER_INVALID"
   | "MISCONFIGURED"
+  | "UNAVAILABLE"
   | "INTERNAL";
 
 /** An error the API reports as `{ error: { code, message, record? } }` with `status`. */

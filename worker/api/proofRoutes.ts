@@ -1,52 +1,72 @@
-import { Hono } from "hono";
-import { UINT64_MAX } from "../../core/numbers.js";
+import { createRoute, z } from "@hono/zod-openapi";
 import { readInclusionProof } from "../ledger/proofLookup.js";
 import { attestationBySequence } from "../storage/attestationStore.js";
-import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
+import { IMMUTABLE_CACHE, publicApi } from "./openapi.js";
+import { commonErrors, errorResponse, InclusionProof, IssuerParam, SequenceParam } from "./schemas.js";
 
-const SEQUENCE = /^[1-9][0-9]{0,19}$/;
-const COMMITMENT = /^0x[0-9a-fA-F]{64}$/;
+const ProofParams = z.object({
+  issuer: IssuerParam,
+  sequence: SequenceParam,
+  commitment: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, { error: "must be 0x followed by 64 hex digits (the SPEC §2 user commitment)" })
+    .transform((s) => s.toLowerCase())
+    .openapi({
+      param: { name: "commitment", in: "path" },
+      type: "string",
+      pattern: "^0x[0-9a-fA-F]{64}$",
+      description: "The user's SPEC §2 commitment, computed locally from the user id and salt (never sent).",
+      example: `0x${"5e".repeat(32)}`,
+    }),
+});
 
 /**
- * SPEC §10 `GET /v1/issuers/:issuer/proofs/:sequence/:commitment`: the SPEC §2
+ * SPEC §10 `GET /v1/issuers/{issuer}/proofs/{sequence}/{commitment}`: the SPEC §2
  * inclusion proof of a user commitment in the ledger attested at `sequence`.
  * Public, CORS-open, cached forever (a published snapshot never changes). Mounted at `/`.
  */
-export const proofRoutes = new Hono<AppEnv>();
+export const proofRoutes = publicApi(["/v1/issuers/:issuer/proofs/*"]);
 
-proofRoutes.get("/v1/issuers/:issuer/proofs/:sequence/:commitment", async (c) => {
-  c.header("Access-Control-Allow-Origin", "*");
-  const issuerId = c.req.param("issuer");
-  const sequenceText = c.req.param("sequence");
-  const commitment = c.req.param("commitment");
-  if (!SEQUENCE.test(sequenceText) || BigInt(sequenceText) > UINT64_MAX) {
-    throw new ApiError(400, "INVALID_PARAMETER", "sequence must be a positive decimal integer below 2^64 without leading zeros", {
-      field: "sequence",
-    });
-  }
-  if (!COMMITMENT.test(commitment)) {
-    throw new ApiError(400, "INVALID_PARAMETER", "commitment must be 0x followed by 64 hex digits (SPEC §2 user commitment)", {
-      field: "commitment",
-    });
-  }
-  if (!c.var.config.issuers.some((i) => i.id === issuerId)) {
-    throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${issuerId.slice(0, 80)}" is not published here`);
-  }
-  const stored = await attestationBySequence(c.env.DB, issuerId, BigInt(sequenceText));
-  if (stored === null) throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId}" has no attestation ${sequenceText}`);
-  if (stored.ledgerId === null) {
-    throw new ApiError(404, "NOT_FOUND", `attestation ${sequenceText} of "${issuerId}" has no user ledger`);
-  }
-  const proof = await readInclusionProof(c.env.BUCKET, stored.ledgerId, commitment.toLowerCase());
-  if (proof === null) {
-    throw new ApiError(404, "NOT_FOUND", `commitment ${commitment.toLowerCase()} is not in the ledger of attestation ${sequenceText}`);
-  }
-  if (proof.root !== stored.attestation.liabilitiesRoot.toLowerCase()) {
-    // Never serve a proof that would not verify against the signed root.
-    console.error("proof root differs from the attested liabilitiesRoot", issuerId, sequenceText, stored.ledgerId);
-    throw new ApiError(500, "INTERNAL", "the stored ledger does not match the attestation");
-  }
-  c.header("Cache-Control", "public, max-age=31536000, immutable");
-  return c.json(proof);
-});
+proofRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/issuers/{issuer}/proofs/{sequence}/{commitment}",
+    tags: ["proofs"],
+    summary: "Inclusion proof",
+    description:
+      "The SPEC §2 proof that a user commitment is a leaf of the liabilities tree attested at `sequence`; its root equals that attestation's `liabilitiesRoot`.",
+    request: { params: ProofParams },
+    responses: {
+      200: {
+        description: "The proof.",
+        headers: { "Cache-Control": { schema: { type: "string", example: IMMUTABLE_CACHE }, description: IMMUTABLE_CACHE } },
+        content: { "application/json": { schema: InclusionProof } },
+      },
+      404: errorResponse("UNKNOWN_ISSUER, or NOT_FOUND: no such attestation, it has no user ledger, or the commitment is not in it."),
+      ...commonErrors,
+    },
+  }),
+  async (c) => {
+    const { issuer: issuerId, sequence, commitment } = c.req.valid("param");
+    if (!c.var.config.issuers.some((i) => i.id === issuerId)) {
+      throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${issuerId.slice(0, 80)}" is not published here`);
+    }
+    const stored = await attestationBySequence(c.env.DB, issuerId, sequence);
+    if (stored === null) throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId}" has no attestation ${sequence}`);
+    if (stored.ledgerId === null) {
+      throw new ApiError(404, "NOT_FOUND", `attestation ${sequence} of "${issuerId}" has no user ledger`);
+    }
+    const proof = await readInclusionProof(c.env.BUCKET, stored.ledgerId, commitment);
+    if (proof === null) {
+      throw new ApiError(404, "NOT_FOUND", `commitment ${commitment} is not in the ledger of attestation ${sequence}`);
+    }
+    if (proof.root !== stored.attestation.liabilitiesRoot.toLowerCase()) {
+      // Never serve a proof that would not verify against the signed root.
+      console.error("proof root differs from the attested liabilitiesRoot", issuerId, String(sequence), stored.ledgerId);
+      throw new ApiError(500, "INTERNAL", "the stored ledger does not match the attestation");
+    }
+    c.header("Cache-Control", IMMUTABLE_CACHE);
+    return c.json(proof, 200);
+  },
+);

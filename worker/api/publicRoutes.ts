@@ -1,7 +1,5 @@
-import { Hono, type Context } from "hono";
-import { cors } from "hono/cors";
-import { z } from "zod";
-import { attestationToJson } from "../../core/attestation.js";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { IssuerConfig } from "../../core/config/schema.js";
 import { UINT64_MAX } from "../../core/numbers.js";
 import {
@@ -9,150 +7,243 @@ import {
   attestationPage,
   issuerSummaries,
   latestAttestation,
-  type StoredAttestation,
 } from "../storage/attestationStore.js";
 import { getReport } from "../storage/reportStore.js";
 import { keysDocument } from "../storage/signingKeys.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
+import { IMMUTABLE_CACHE, publicApi, requestOrigin, SHORT_CACHE } from "./openapi.js";
+import {
+  AttestationPage,
+  commonErrors,
+  decimalParam,
+  errorResponse,
+  IssuerList,
+  IssuerParams,
+  IssuerSequenceParams,
+  KeysDocument,
+  SignedAttestation,
+  signedAttestationJson,
+} from "./schemas.js";
 
-/** A sequence never changes once published. */
-export const IMMUTABLE_CACHE = "public, max-age=31536000, immutable";
-/** Answers that move with every publish. */
-export const SHORT_CACHE = "public, max-age=15";
+export { IMMUTABLE_CACHE, SHORT_CACHE } from "./openapi.js";
 
 export const DEFAULT_PAGE_LIMIT = 20;
 export const MAX_PAGE_LIMIT = 100;
 
-const POSITIVE_DECIMAL = /^[1-9][0-9]*$/;
-
-const sequenceParam = z
-  .string()
-  .regex(POSITIVE_DECIMAL, "must be a positive decimal integer without sign or leading zeros")
-  .refine((s) => !POSITIVE_DECIMAL.test(s) || BigInt(s) <= UINT64_MAX, "must be at most 2^64 - 1")
-  .transform((s) => BigInt(s));
-
-const limitParam = z
-  .string()
-  .regex(POSITIVE_DECIMAL, "must be a positive decimal integer without sign or leading zeros")
-  .refine((s) => !POSITIVE_DECIMAL.test(s) || (s.length <= 3 && Number(s) <= MAX_PAGE_LIMIT), `must be at most ${MAX_PAGE_LIMIT}`)
-  .transform((s) => Number(s));
-
-function parseParam<T>(schema: z.ZodType<T, string>, value: string | undefined, name: string): T {
-  const result = schema.safeParse(value ?? "");
-  if (!result.success) {
-    const why = result.error.issues[0]?.message ?? "is invalid";
-    throw new ApiError(400, "INVALID_PARAMETER", `${name} ${why}`, { parameter: name });
-  }
-  return result.data;
-}
-
-function configuredIssuer(c: Context<AppEnv>): IssuerConfig {
-  const id = c.req.param("issuer") ?? "";
+/** The configured issuer named by the path, or 404 UNKNOWN_ISSUER. */
+export function configuredIssuer(c: Context<AppEnv>, id: string): IssuerConfig {
   const issuer = c.var.config.issuers.find((i) => i.id === id);
-  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${id}" is not published here`);
+  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${id.slice(0, 80)}" is not published here`);
   return issuer;
 }
 
-function reportUrl(c: Context<AppEnv>, issuerId: string, sequence: bigint): string {
-  return `${new URL(c.req.url).origin}/v1/issuers/${encodeURIComponent(issuerId)}/reports/${sequence}`;
-}
-
-/** SPEC §10 attestation answer. */
-function attestationBody(c: Context<AppEnv>, stored: StoredAttestation) {
-  return {
-    attestation: attestationToJson(stored.attestation),
-    signature: stored.signature,
-    digest: stored.digest,
-    signer: stored.signer,
-    reportUrl: reportUrl(c, stored.issuerId, stored.attestation.sequence),
-  };
-}
-
-function noAttestation(issuerId: string, sequence?: bigint): never {
+export function noAttestation(issuerId: string, sequence?: bigint): never {
   const what = sequence === undefined ? "any attestation" : `attestation ${sequence}`;
   throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId}" has no ${what} yet`);
 }
 
+const cacheHeader = (value: string) => ({ "Cache-Control": { schema: { type: "string" as const, example: value }, description: value } });
+
+const unknownIssuerOrMissing = errorResponse("UNKNOWN_ISSUER (not configured here) or NOT_FOUND (no such attestation yet).");
+
 /**
- * SPEC §10 read routes: public, cacheable, CORS-open. Mounted at `/`; the
- * CORS middleware is scoped to these paths so it never wraps admin routes.
+ * SPEC §10 read routes: public, cacheable, CORS-open. Mounted at `/`; CORS is
+ * scoped to these paths so it never wraps admin routes.
  */
-export const publicRoutes = new Hono<AppEnv>();
+export const publicRoutes = publicApi([
+  "/v1/issuers",
+  // also matches /v1/issuers/:issuer/attestations itself
+  "/v1/issuers/:issuer/attestations/*",
+  "/v1/issuers/:issuer/reports/*",
+  "/.well-known/solvent/*",
+]);
 
-const openCors = cors({ origin: "*", allowMethods: ["GET", "HEAD", "OPTIONS"], maxAge: 86400 });
-publicRoutes.use("/v1/issuers", openCors);
-publicRoutes.use("/v1/issuers/*", openCors);
-publicRoutes.use("/.well-known/solvent/*", openCors);
+publicRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/issuers",
+    tags: ["attestations"],
+    summary: "List issuers",
+    description: "Every configured issuer with its latest sequence, ratioBps, flags and observedAt (null before its first attestation).",
+    responses: {
+      200: { description: "The issuers.", headers: cacheHeader(SHORT_CACHE), content: { "application/json": { schema: IssuerList } } },
+      429: commonErrors[429],
+      500: commonErrors[500],
+    },
+  }),
+  async (c) => {
+    const latest = new Map((await issuerSummaries(c.env.DB)).map((s) => [s.issuerId, s]));
+    const issuers = c.var.config.issuers.map((issuer) => {
+      const s = latest.get(issuer.id);
+      return {
+        id: issuer.id,
+        name: issuer.name,
+        sequence: s ? s.sequence.toString() : null,
+        ratioBps: s ? s.ratioBps.toString() : null,
+        flags: s ? s.flags.toString() : null,
+        observedAt: s ? s.observedAt.toString() : null,
+      };
+    });
+    c.header("Cache-Control", SHORT_CACHE);
+    return c.json({ issuers }, 200);
+  },
+);
 
-publicRoutes.get("/v1/issuers", async (c) => {
-  const latest = new Map((await issuerSummaries(c.env.DB)).map((s) => [s.issuerId, s]));
-  const issuers = c.var.config.issuers.map((issuer) => {
-    const s = latest.get(issuer.id);
-    return {
-      id: issuer.id,
-      name: issuer.name,
-      sequence: s ? s.sequence.toString() : null,
-      ratioBps: s ? s.ratioBps.toString() : null,
-      flags: s ? s.flags.toString() : null,
-      observedAt: s ? s.observedAt.toString() : null,
-    };
-  });
-  c.header("Cache-Control", SHORT_CACHE);
-  return c.json({ issuers });
+publicRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/issuers/{issuer}/attestations/latest",
+    tags: ["attestations"],
+    summary: "Latest attestation",
+    description: "The issuer's newest signed attestation with its digest, signer and report URL.",
+    request: { params: IssuerParams },
+    responses: {
+      200: { description: "The latest attestation.", headers: cacheHeader(SHORT_CACHE), content: { "application/json": { schema: SignedAttestation } } },
+      404: unknownIssuerOrMissing,
+      ...commonErrors,
+    },
+  }),
+  async (c) => {
+    const issuer = configuredIssuer(c, c.req.valid("param").issuer);
+    const stored = await latestAttestation(c.env.DB, issuer.id);
+    if (!stored) noAttestation(issuer.id);
+    c.header("Cache-Control", SHORT_CACHE);
+    return c.json(signedAttestationJson(stored, requestOrigin(c)), 200);
+  },
+);
+
+publicRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/issuers/{issuer}/attestations/{sequence}",
+    tags: ["attestations"],
+    summary: "Attestation by sequence",
+    description: "One attestation of the hash chain. Published attestations never change: cached for a year.",
+    request: { params: IssuerSequenceParams },
+    responses: {
+      200: { description: "The attestation.", headers: cacheHeader(IMMUTABLE_CACHE), content: { "application/json": { schema: SignedAttestation } } },
+      404: unknownIssuerOrMissing,
+      ...commonErrors,
+    },
+  }),
+  async (c) => {
+    const { issuer: id, sequence } = c.req.valid("param");
+    const issuer = configuredIssuer(c, id);
+    const stored = await attestationBySequence(c.env.DB, issuer.id, sequence);
+    if (!stored) noAttestation(issuer.id, sequence);
+    c.header("Cache-Control", IMMUTABLE_CACHE);
+    return c.json(signedAttestationJson(stored, requestOrigin(c)), 200);
+  },
+);
+
+const PageQuery = z.object({
+  before: decimalParam({ min: 1n, max: UINT64_MAX })
+    .optional()
+    .openapi({
+      param: { name: "before", in: "query" },
+      description: "Only attestations with a smaller sequence (the previous page's `nextBefore`). Default: from the latest.",
+      example: "22",
+    }),
+  limit: decimalParam({ min: 1n, max: BigInt(MAX_PAGE_LIMIT) })
+    .optional()
+    .openapi({
+      param: { name: "limit", in: "query" },
+      description: `Page size, 1 to ${MAX_PAGE_LIMIT}. Default ${DEFAULT_PAGE_LIMIT}.`,
+      example: "20",
+    }),
 });
 
-publicRoutes.get("/v1/issuers/:issuer/attestations/latest", async (c) => {
-  const issuer = configuredIssuer(c);
-  const stored = await latestAttestation(c.env.DB, issuer.id);
-  if (!stored) noAttestation(issuer.id);
-  c.header("Cache-Control", SHORT_CACHE);
-  return c.json(attestationBody(c, stored));
-});
+publicRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/issuers/{issuer}/attestations",
+    tags: ["attestations"],
+    summary: "Attestation history",
+    description: "A page of the issuer's attestations, newest first. Follow `nextBefore` for older pages.",
+    request: { params: IssuerParams, query: PageQuery },
+    responses: {
+      200: { description: "One page (empty before the first attestation).", headers: cacheHeader(SHORT_CACHE), content: { "application/json": { schema: AttestationPage } } },
+      404: errorResponse("UNKNOWN_ISSUER: the issuer is not configured here."),
+      ...commonErrors,
+    },
+  }),
+  async (c) => {
+    const issuer = configuredIssuer(c, c.req.valid("param").issuer);
+    const { before, limit } = c.req.valid("query");
+    const page = await attestationPage(c.env.DB, issuer.id, {
+      limit: limit === undefined ? DEFAULT_PAGE_LIMIT : Number(limit),
+      ...(before === undefined ? {} : { before }),
+    });
+    const origin = requestOrigin(c);
+    c.header("Cache-Control", SHORT_CACHE);
+    return c.json(
+      {
+        issuer: issuer.id,
+        attestations: page.attestations.map((a) => signedAttestationJson(a, origin)),
+        nextBefore: page.nextBefore === null ? null : page.nextBefore.toString(),
+      },
+      200,
+    );
+  },
+);
 
-publicRoutes.get("/v1/issuers/:issuer/attestations/:sequence", async (c) => {
-  const issuer = configuredIssuer(c);
-  const sequence = parseParam(sequenceParam, c.req.param("sequence"), "sequence");
-  const stored = await attestationBySequence(c.env.DB, issuer.id, sequence);
-  if (!stored) noAttestation(issuer.id, sequence);
-  c.header("Cache-Control", IMMUTABLE_CACHE);
-  return c.json(attestationBody(c, stored));
-});
+publicRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/issuers/{issuer}/reports/{sequence}",
+    tags: ["attestations"],
+    summary: "Report bytes",
+    description:
+      "The SPEC §4 report of one attestation, byte for byte as stored: keccak256 of the body equals the attestation's `reportHash`. Do not re-serialise before hashing.",
+    request: { params: IssuerSequenceParams },
+    responses: {
+      200: {
+        description: "The report bytes (JSON). `ETag` is the reportHash.",
+        headers: cacheHeader(IMMUTABLE_CACHE),
+        content: { "application/json": { schema: z.object({}).passthrough().openapi({ description: "SPEC §4 report", example: { version: 1, issuer: "demo-stable", sequence: "42" } }) } },
+      },
+      404: unknownIssuerOrMissing,
+      ...commonErrors,
+    },
+  }),
+  async (c) => {
+    const { issuer: id, sequence } = c.req.valid("param");
+    const issuer = configuredIssuer(c, id);
+    const stored = await attestationBySequence(c.env.DB, issuer.id, sequence);
+    if (!stored) noAttestation(issuer.id, sequence);
+    const bytes = await getReport(c.env.BUCKET, stored.reportKey);
+    if (bytes === null) {
+      console.error("report missing from R2", stored.reportKey);
+      throw new ApiError(500, "INTERNAL", `the report of attestation ${sequence} is missing from storage`);
+    }
+    // The stored bytes themselves, never re-serialised (their keccak256 is signed); the route's
+    // typing only knows c.json answers for a JSON response, hence the cast.
+    const response = c.body(bytes, 200, {
+      "Content-Type": "application/json",
+      "Cache-Control": IMMUTABLE_CACHE,
+      ETag: `"${stored.reportHash}"`,
+    });
+    return response as unknown as never;
+  },
+);
 
-publicRoutes.get("/v1/issuers/:issuer/attestations", async (c) => {
-  const issuer = configuredIssuer(c);
-  const beforeText = c.req.query("before");
-  const limitText = c.req.query("limit");
-  const before = beforeText === undefined ? undefined : parseParam(sequenceParam, beforeText, "before");
-  const limit = limitText === undefined ? DEFAULT_PAGE_LIMIT : parseParam(limitParam, limitText, "limit");
-  const page = await attestationPage(c.env.DB, issuer.id, { limit, ...(before === undefined ? {} : { before }) });
-  c.header("Cache-Control", SHORT_CACHE);
-  return c.json({
-    issuer: issuer.id,
-    attestations: page.attestations.map((a) => attestationBody(c, a)),
-    nextBefore: page.nextBefore === null ? null : page.nextBefore.toString(),
-  });
-});
-
-publicRoutes.get("/v1/issuers/:issuer/reports/:sequence", async (c) => {
-  const issuer = configuredIssuer(c);
-  const sequence = parseParam(sequenceParam, c.req.param("sequence"), "sequence");
-  const stored = await attestationBySequence(c.env.DB, issuer.id, sequence);
-  if (!stored) noAttestation(issuer.id, sequence);
-  const bytes = await getReport(c.env.BUCKET, stored.reportKey);
-  if (bytes === null) {
-    console.error("report missing from R2", stored.reportKey);
-    throw new ApiError(500, "INTERNAL", `the report of attestation ${sequence} is missing from storage`);
-  }
-  return c.body(bytes, 200, {
-    "Content-Type": "application/json",
-    "Cache-Control": IMMUTABLE_CACHE,
-    ETag: `"${stored.reportHash}"`,
-  });
-});
-
-publicRoutes.get("/.well-known/solvent/keys.json", async (c) => {
-  const doc = await keysDocument(c.env.DB);
-  c.header("Cache-Control", SHORT_CACHE);
-  return c.json(doc);
-});
+publicRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/.well-known/solvent/keys.json",
+    tags: ["keys"],
+    summary: "Signing keys",
+    description: "SPEC §7: every key that has signed attestations, with the interval it was valid. Keys are never deleted.",
+    responses: {
+      200: { description: "The keys document.", headers: cacheHeader(SHORT_CACHE), content: { "application/json": { schema: KeysDocument } } },
+      429: commonErrors[429],
+      500: commonErrors[500],
+    },
+  }),
+  async (c) => {
+    const doc = await keysDocument(c.env.DB);
+    c.header("Cache-Control", SHORT_CACHE);
+    return c.json(doc, 200);
+  },
+);

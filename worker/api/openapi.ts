@@ -1,0 +1,181 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+import type { AppEnv } from "./context.js";
+import { ApiError } from "./errors.js";
+
+/** A sequence never changes once published. */
+export const IMMUTABLE_CACHE = "public, max-age=31536000, immutable";
+/** Answers that move with every publish (about once a minute). */
+export const SHORT_CACHE = "public, max-age=15";
+/** Answers that depend on the clock of the request. */
+export const NO_STORE = "no-store";
+/** The API description changes only with a deployment. */
+export const DOCS_CACHE = "public, max-age=300";
+
+/**
+ * The validation hook of every OpenAPI route: a bad path or query parameter
+ * becomes SPEC §10 `400 INVALID_PARAMETER` whose message starts with the
+ * parameter's name (never zod's own error shape).
+ */
+export function parameterHook(result: { success: true } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } }): void {
+  if (result.success) return;
+  const issue = result.error.issues[0];
+  const name = String(issue?.path[0] ?? "parameter");
+  throw new ApiError(400, "INVALID_PARAMETER", `${name} ${issue?.message ?? "is invalid"}`, { parameter: name });
+}
+
+/** SPEC §10 routes are CORS-open: any origin, GET only, no credentials. */
+export const openCors: MiddlewareHandler<AppEnv> = cors({
+  origin: "*",
+  allowMethods: ["GET", "HEAD", "OPTIONS"],
+  exposeHeaders: ["Retry-After", "ETag"],
+  maxAge: 86400,
+});
+
+/**
+ * A sub-app of public OpenAPI routes: parameter errors shaped by
+ * `parameterHook`, CORS on exactly the given paths (hono path syntax), so
+ * that mounting several sub-apps never stacks two CORS layers on one path.
+ */
+export function publicApi(corsPaths: readonly string[]): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: parameterHook });
+  for (const path of corsPaths) app.use(path, openCors);
+  return app;
+}
+
+export type OpenApiDocument = ReturnType<OpenAPIHono<AppEnv>["getOpenAPI31Document"]>;
+
+const DESCRIPTION = [
+  "Signed, hash-chained solvency attestations (SPEC §5) with the report (§4), inclusion proofs (§2),",
+  "a lending gate and a Chainlink-style feed. Every public route is a GET, CORS-open, needs no key,",
+  "and answers JSON with integers as decimal strings and bytes as 0x-hex. Errors are",
+  "`{ \"error\": { \"code\", \"message\" } }` with a 4xx/5xx status. Public routes are rate-limited per",
+  "client address (429 RATE_LIMITED with Retry-After). Admin routes need `Authorization: Bearer <token>`.",
+].join(" ");
+
+const documents = new WeakMap<OpenAPIHono<AppEnv>, Map<string, OpenApiDocument>>();
+
+/** The OpenAPI 3.1 document of every route registered on `app`, served from `origin`; built once per isolate. */
+export function openApiDocument(app: OpenAPIHono<AppEnv>, origin: string): OpenApiDocument {
+  let byOrigin = documents.get(app);
+  if (!byOrigin) documents.set(app, (byOrigin = new Map()));
+  let doc = byOrigin.get(origin);
+  if (!doc) {
+    doc = app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: { title: "Solvent public API", version: "1", description: DESCRIPTION },
+      servers: [{ url: origin }],
+      tags: [
+        { name: "attestations", description: "Signed attestations, their reports and history (SPEC §4, §5)" },
+        { name: "proofs", description: "User inclusion proofs (SPEC §2)" },
+        { name: "integration", description: "Answers for lending markets and price-feed consumers" },
+        { name: "keys", description: "The signing keys (SPEC §7)" },
+        { name: "admin", description: "Authenticated publisher administration" },
+      ],
+    });
+    // A handful of origins at most (the deployment's host names); never unbounded.
+    if (byOrigin.size < 8) byOrigin.set(origin, doc);
+  }
+  return doc;
+}
+
+export function requestOrigin(c: Context): string {
+  return new URL(c.req.url).origin;
+}
+
+/** `GET /openapi.json`: the document generated from the route definitions. */
+export function mountOpenApiDocument(app: OpenAPIHono<AppEnv>): void {
+  app.use("/openapi.json", openCors);
+  app.get("/openapi.json", (c) => {
+    c.header("Cache-Control", DOCS_CACHE);
+    return c.json(openApiDocument(app, requestOrigin(c)));
+  });
+}
+
+/**
+ * The admin routes stay plain hono (worker/api/admin*.ts); they are described
+ * here, briefly, so the document covers the whole API. Bearer-authenticated,
+ * not CORS-open, not cached, not rate-limited by PUBLIC_RATE_LIMIT.
+ */
+export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
+  const registry = app.openAPIRegistry;
+  registry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "ADMIN_TOKEN (every issuer) or the issuer's entry of ADMIN_TOKENS.",
+  });
+  const issuer = { name: "issuer", in: "path" as const, required: true, schema: { type: "string" as const, example: "demo-stable" } };
+  const error = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
+  const authErrors = {
+    401: error("UNAUTHORIZED: no bearer token."),
+    403: error("FORBIDDEN: the token is not valid for this issuer."),
+    404: error("UNKNOWN_ISSUER or NOT_FOUND."),
+    503: error("MISCONFIGURED: no admin token is configured."),
+  };
+  const admin = { tags: ["admin"], security: [{ bearerAuth: [] }] };
+  registry.registerPath({
+    ...admin,
+    method: "post",
+    path: "/v1/admin/issuers/{issuer}/publish",
+    summary: "Publish now",
+    description: "Runs the same tick as the cron for this issuer, now, through its publisher object.",
+    parameters: [issuer],
+    responses: {
+      201: { description: "Published: `{ published: true, sequence, digest, ratioBps, flags }`." },
+      409: error("SEQUENCE_TAKEN: another publish took the sequence."),
+      422: error("NOT_PUBLISHED: the snapshot could not be valued; nothing was published."),
+      ...authErrors,
+    },
+  });
+  registry.registerPath({
+    ...admin,
+    method: "get",
+    path: "/v1/admin/issuers/{issuer}/publisher",
+    summary: "Publisher status",
+    description: "The last publish attempt of this issuer and its outcome.",
+    parameters: [issuer],
+    responses: { 200: { description: "The status." }, ...authErrors },
+  });
+  registry.registerPath({
+    ...admin,
+    method: "post",
+    path: "/v1/admin/issuers/{issuer}/statements",
+    summary: "Submit a custodian statement",
+    description: "A SPEC §9 signed custodian statement `{ statement, signature }`; checked, then counted at the next publish.",
+    parameters: [issuer],
+    requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } },
+    responses: {
+      201: { description: "Accepted." },
+      400: error("INVALID_BODY."),
+      409: error("STATEMENT_REJECTED (REPLAYED_NONCE)."),
+      413: error("PAYLOAD_TOO_LARGE."),
+      422: error("STATEMENT_REJECTED: unknown signer, custodian or account, or too old."),
+      ...authErrors,
+    },
+  });
+  registry.registerPath({
+    ...admin,
+    method: "put",
+    path: "/v1/admin/issuers/{issuer}/ledger",
+    summary: "Upload the liabilities ledger",
+    description: "CSV or NDJSON user ledger (SPEC §2); small ledgers are built in the request (201), large ones by a queue consumer (202).",
+    parameters: [issuer],
+    requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } }, "application/x-ndjson": { schema: { type: "string" } } } },
+    responses: {
+      201: { description: "Built: `{ ledgerId, root, rootSums, … }`." },
+      202: { description: "Queued: `{ ledgerId, status: \"building\", statusUrl }`." },
+      413: error("PAYLOAD_TOO_LARGE."),
+      422: error("LEDGER_INVALID: the rows named in the error are malformed."),
+      ...authErrors,
+    },
+  });
+  registry.registerPath({
+    ...admin,
+    method: "get",
+    path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}",
+    summary: "Ledger build status",
+    parameters: [issuer, { name: "ledgerId", in: "path", required: true, schema: { type: "string", pattern: "^lg_[0-9a-f]{32}$" } }],
+    responses: { 200: { description: "The ledger's status." }, ...authErrors },
+  });
+}
