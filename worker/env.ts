@@ -8,6 +8,8 @@ export interface Env {
   LEDGER_QUEUE: Queue<unknown>;
   /** Attestations to put on-chain (issuers with a relayer). */
   RELAY_QUEUE: Queue<unknown>;
+  /** Alert deliveries to webhooks. */
+  ALERT_QUEUE: Queue<unknown>;
   /** The page's static files (public/). */
   ASSETS: Fetcher;
   /** Workers rate-limit binding for the public routes. */
