@@ -1,0 +1,136 @@
+/**
+ * The publisher's public API (SPEC §10), same origin as the page. Answers are
+ * typed as they arrive; anything that gets verified goes through the core's
+ * strict parsers first, so these types only describe, they do not vouch.
+ */
+import type { AttestationJson } from "../core/index.js";
+import type { ReportJson } from "../core/report.js";
+
+export interface IssuerSummary {
+  id: string;
+  name: string;
+  sequence: string | null;
+  ratioBps: string | null;
+  flags: string | null;
+  observedAt: string | null;
+}
+
+export interface AttestationAnswer {
+  attestation: AttestationJson;
+  signature: string;
+  digest: string;
+  signer: string;
+  reportUrl: string;
+}
+
+export interface HistoryPage {
+  issuer: string;
+  attestations: AttestationAnswer[];
+  nextBefore: string | null;
+}
+
+export interface DemoUser {
+  userId: string;
+  salt: string;
+}
+
+/** A non-2xx answer, with the API's error code and message when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  let code = "HTTP_ERROR";
+  let message = `${res.status} ${res.statusText}`.trim();
+  try {
+    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === "string") code = body.error.code;
+    if (typeof body.error?.message === "string") message = body.error.message;
+  } catch {
+    // not a JSON error body; keep the status line
+  }
+  return new ApiError(res.status, code, message);
+}
+
+async function getJson<T>(path: string): Promise<T> {
+  const res = await fetch(path, { headers: { accept: "application/json" } });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+}
+
+const issuerPath = (id: string) => `/v1/issuers/${encodeURIComponent(id)}`;
+
+export async function listIssuers(): Promise<IssuerSummary[]> {
+  return (await getJson<{ issuers: IssuerSummary[] }>("/v1/issuers")).issuers;
+}
+
+/** The latest signed attestation, or null when the issuer has none yet. */
+export async function latestAttestation(issuerId: string): Promise<AttestationAnswer | null> {
+  try {
+    return await getJson<AttestationAnswer>(`${issuerPath(issuerId)}/attestations/latest`);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404 && e.code === "NOT_FOUND") return null;
+    throw e;
+  }
+}
+
+export function attestationAt(issuerId: string, sequence: bigint | string): Promise<AttestationAnswer> {
+  return getJson<AttestationAnswer>(`${issuerPath(issuerId)}/attestations/${sequence}`);
+}
+
+/**
+ * Up to `max` attestations, newest first, fetched a page of 100 at a time.
+ * `truncated` says older ones exist that were not fetched.
+ */
+export async function attestationHistory(issuerId: string, max = 500): Promise<{ attestations: AttestationAnswer[]; truncated: boolean }> {
+  const all: AttestationAnswer[] = [];
+  let before: string | null = null;
+  do {
+    const query: string = before === null ? "limit=100" : `limit=100&before=${before}`;
+    const page: HistoryPage = await getJson<HistoryPage>(`${issuerPath(issuerId)}/attestations?${query}`);
+    all.push(...page.attestations);
+    before = page.nextBefore;
+  } while (before !== null && all.length < max);
+  return { attestations: all, truncated: before !== null };
+}
+
+/** The report bytes exactly as served: they are what reportHash commits to. */
+export async function reportBytes(issuerId: string, sequence: bigint | string): Promise<Uint8Array> {
+  return reportBytesAt(`${issuerPath(issuerId)}/reports/${sequence}`);
+}
+
+export async function reportBytesAt(url: string): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw await failure(res);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+export function parseReport(bytes: Uint8Array): ReportJson {
+  return JSON.parse(new TextDecoder().decode(bytes)) as ReportJson;
+}
+
+/** Only the commitment goes into the URL; the user id and salt never leave the browser. */
+export function inclusionProof(issuerId: string, sequence: bigint | string, commitment: string): Promise<unknown> {
+  return getJson<unknown>(`${issuerPath(issuerId)}/proofs/${sequence}/${commitment}`);
+}
+
+export function keysDocument(): Promise<unknown> {
+  return getJson<unknown>("/.well-known/solvent/keys.json");
+}
+
+/** The local demo's three users, or an empty list outside the demo. */
+export async function demoUsers(): Promise<DemoUser[]> {
+  try {
+    const users = await getJson<unknown>("/demo/users.json");
+    return Array.isArray(users) ? (users as DemoUser[]).filter((u) => typeof u?.userId === "string" && typeof u?.salt === "string") : [];
+  } catch {
+    return [];
+  }
+}

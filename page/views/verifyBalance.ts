@@ -1,0 +1,226 @@
+/**
+ * `#/verify-balance[/{issuer}[/{sequence}]]`: a user checks that their
+ * balances are in a signed snapshot. The commitment is computed here; only it
+ * goes to the publisher, and every check runs in the shared core.
+ */
+import { checkInclusion, userCommitmentHex, type CheckStep, type Hex } from "../../core/index.js";
+import { ApiError, attestationAt, demoUsers, inclusionProof, keysDocument, latestAttestation, listIssuers, parseReport, reportBytes, type AttestationAnswer } from "../api.js";
+import { checking, checkList, type Step } from "../checkList.js";
+import { h, uid } from "../dom.js";
+import { amount } from "../format.js";
+
+export interface BalanceInput {
+  issuerId: string;
+  /** Empty for the latest attestation. */
+  sequence: string;
+  userId: string;
+  salt: string;
+  /** When non-empty, used instead of fetching the proof. */
+  pastedProof: string;
+}
+
+export interface BalanceResult {
+  valid: boolean;
+  steps: Step[];
+  verdict: string;
+  /** When valid: the proven balances, formatted with the report's decimals when it could be read. */
+  balances?: string[];
+}
+
+const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+async function fetchAttestation(issuerId: string, sequence: string): Promise<AttestationAnswer | string> {
+  try {
+    if (sequence === "") return (await latestAttestation(issuerId)) ?? `issuer "${issuerId}" has not published an attestation yet`;
+    if (!/^[1-9][0-9]*$/.test(sequence)) return `"${sequence}" is not an attestation sequence number (1, 2, 3 …)`;
+    return await attestationAt(issuerId, sequence);
+  } catch (e) {
+    return describe(e);
+  }
+}
+
+/** Every step, in order; never throws. */
+export async function verifyBalance(input: BalanceInput): Promise<BalanceResult> {
+  const steps: Step[] = [];
+  const fail = (verdict: string): BalanceResult => ({ valid: false, steps, verdict });
+
+  let commitment: Hex;
+  try {
+    commitment = userCommitmentHex(input.salt.trim() as Hex, input.userId);
+  } catch (e) {
+    steps.push({ id: "commitment", status: "fail", title: "Compute your commitment", detail: describe(e) });
+    return fail("INVALID: the salt or user id cannot be used (the salt is 0x followed by 32 to 64 hex digits)");
+  }
+
+  const answer = await fetchAttestation(input.issuerId, input.sequence.trim());
+  if (typeof answer === "string") {
+    steps.push({ id: "commitment", status: "pass", title: "Compute your commitment", detail: `${commitment}, computed in this browser` });
+    steps.push({ id: "fetch-attestation", status: "fail", title: "Fetch the signed attestation", detail: answer });
+    return fail("INVALID: there is no attestation to check against");
+  }
+  const sequence = answer.attestation.sequence;
+  const fetchedAttestation: Step = {
+    id: "fetch-attestation",
+    status: "pass",
+    title: "Fetch the signed attestation",
+    detail: `attestation #${sequence} of "${input.issuerId}"${input.sequence.trim() === "" ? " (the latest)" : ""}`,
+  };
+
+  let proof: unknown;
+  let proofStep: Step;
+  if (input.pastedProof.trim() !== "") {
+    try {
+      proof = JSON.parse(input.pastedProof);
+    } catch (e) {
+      steps.push({ id: "commitment", status: "pass", title: "Compute your commitment", detail: `${commitment}, computed in this browser` }, fetchedAttestation);
+      steps.push({ id: "fetch-proof", status: "fail", title: "Read the proof you pasted", detail: `it is not valid JSON: ${describe(e)}` });
+      return fail("INVALID: the pasted proof cannot be read");
+    }
+    proofStep = { id: "fetch-proof", status: "note", title: "Use the proof you pasted", detail: "nothing was fetched for it" };
+  } else {
+    try {
+      proof = await inclusionProof(input.issuerId, sequence, commitment);
+      proofStep = {
+        id: "fetch-proof",
+        status: "pass",
+        title: "Fetch the inclusion proof of your commitment",
+        detail: `the publisher answered for ${commitment}; only this commitment was sent, never your user id or salt`,
+      };
+    } catch (e) {
+      steps.push({ id: "commitment", status: "pass", title: "Compute your commitment", detail: `${commitment}, computed in this browser` }, fetchedAttestation);
+      const notThere = e instanceof ApiError && e.status === 404;
+      const noLedger = notThere && /has no user ledger/.test(e.message);
+      steps.push({
+        id: "fetch-proof",
+        status: "fail",
+        title: "Fetch the inclusion proof of your commitment",
+        detail: noLedger
+          ? `attestation #${sequence} of "${input.issuerId}" has no user ledger: its liabilities are token supply, not user balances`
+          : notThere
+            ? `your commitment is not in this snapshot (attestation #${sequence}): check the user id and the salt you were given for it`
+            : `the publisher did not answer: ${describe(e)}`,
+      });
+      return fail(noLedger ? "INVALID: this issuer publishes no user balances" : notThere ? "INVALID: your commitment is not in this snapshot" : "INVALID: the proof could not be fetched");
+    }
+  }
+
+  let keys: unknown;
+  try {
+    keys = await keysDocument();
+  } catch (e) {
+    steps.push({ id: "fetch-keys", status: "fail", title: "Fetch the publisher's keys document", detail: describe(e) });
+    return fail("INVALID: the keys document could not be fetched");
+  }
+
+  const core = await checkInclusion({
+    proof,
+    userId: input.userId,
+    salt: input.salt.trim(),
+    attested: { attestation: answer.attestation, signature: answer.signature, keys },
+  });
+  const [first, ...rest] = core.steps as CheckStep[];
+  steps.push(...(first ? [first] : []), fetchedAttestation, proofStep, ...rest);
+  if (!core.valid) return { valid: false, steps, verdict: core.verdict };
+  return { valid: true, steps, verdict: core.verdict, balances: await provenBalances(proof as { assets: string[]; balances: string[] }, input.issuerId, sequence) };
+}
+
+/** "1,128.389307 USD": the decimals come from the snapshot's report; without it, base units. */
+async function provenBalances(proof: { assets: string[]; balances: string[] }, issuerId: string, sequence: string): Promise<string[]> {
+  let decimals = new Map<string, string>();
+  try {
+    decimals = new Map(parseReport(await reportBytes(issuerId, sequence)).assets.map((a) => [a.id, a.decimals]));
+  } catch {
+    // the balances are proven either way; only their formatting needs the report
+  }
+  return proof.assets.map((asset, i) => amount(proof.balances[i] ?? "0", decimals.get(asset) ?? null, asset));
+}
+
+function field(label: string, control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, hint?: string): HTMLElement {
+  const hintId = hint ? uid("hint") : null;
+  if (hintId) control.setAttribute("aria-describedby", hintId);
+  return h("div", { class: "field" }, h("label", { for: control.id }, label), control, hint ? h("p", { id: hintId!, class: "hint" }, hint) : null);
+}
+
+export async function renderVerifyBalance(main: HTMLElement, issuerId: string | null, sequence: string | null): Promise<void> {
+  const [issuers, users] = await Promise.all([listIssuers(), demoUsers()]);
+  const issuerSelect = h("select", { id: "vb-issuer", name: "issuer" }, ...issuers.map((i) => h("option", { value: i.id, selected: i.id === issuerId }, `${i.name} (${i.id})`)));
+  const sequenceInput = h("input", { id: "vb-sequence", name: "sequence", inputmode: "numeric", autocomplete: "off", placeholder: "latest", value: sequence ?? "" });
+  const userInput = h("input", { id: "vb-user", name: "userId", autocomplete: "off", autocapitalize: "off", spellcheck: "false", required: true });
+  const saltInput = h("input", { id: "vb-salt", name: "salt", autocomplete: "off", autocapitalize: "off", spellcheck: "false", required: true, placeholder: "0x…" });
+  const proofInput = h("textarea", { id: "vb-proof", name: "proof", rows: 6, spellcheck: "false" });
+  const result = h("section", { id: "balance-result", class: "result-box", "aria-live": "polite", "aria-label": "Verification result" });
+  const submit = h("button", { type: "submit", class: "primary" }, "Verify my balance");
+
+  const form = h(
+    "form",
+    { class: "card", novalidate: true },
+    field("Issuer", issuerSelect),
+    field("Attestation sequence", sequenceInput, "Leave empty to check the latest attestation."),
+    field("Your user id", userInput, "Exactly as the issuer wrote it, e.g. your e-mail address."),
+    field("Your salt", saltInput, "The 0x… value the issuer gave you privately for this snapshot."),
+    h("details", {}, h("summary", {}, "Or paste an inclusion proof you already have"), field("Inclusion proof (JSON)", proofInput, "When given, this proof is checked and no proof is fetched.")),
+    h("div", { class: "actions" }, submit),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    result.replaceChildren(checking("your balance"));
+    void verifyBalance({ issuerId: issuerSelect.value, sequence: sequenceInput.value, userId: userInput.value, salt: saltInput.value, pastedProof: proofInput.value })
+      .then((r) =>
+        result.replaceChildren(
+          h("h2", {}, "Result"),
+          ...(r.balances ? [h("p", { class: "your-balances", "data-testid": "balances" }, "Your proven balances: ", h("strong", {}, r.balances.join(" · ")))] : []),
+          checkList(r.steps, { valid: r.valid, text: r.verdict }),
+        ),
+      )
+      .catch((e) => result.replaceChildren(h("p", { class: "bad" }, `The check could not run: ${describe(e)}`)))
+      .finally(() => (submit.disabled = false));
+  });
+
+  const demo =
+    users.length === 0
+      ? null
+      : h(
+          "aside",
+          { class: "card demo-users", "aria-labelledby": "demo-users-h" },
+          h("h2", { id: "demo-users-h" }, "Demo users"),
+          h("p", { class: "muted" }, "This is the local demo; these users' salts are public so you can try it."),
+          h(
+            "ul",
+            { class: "plain" },
+            ...users.map((u) =>
+              h(
+                "li",
+                {},
+                h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "secondary",
+                    onclick: () => {
+                      userInput.value = u.userId;
+                      saltInput.value = u.salt;
+                      if (issuers.some((i) => i.id === "demo") && !issuerId) issuerSelect.value = "demo";
+                      submit.focus();
+                    },
+                  },
+                  `Fill in ${u.userId}`,
+                ),
+              ),
+            ),
+          ),
+        );
+
+  main.replaceChildren(
+    h("h1", { tabindex: -1 }, "Verify my balance"),
+    h(
+      "p",
+      { class: "lede privacy" },
+      h("strong", {}, "Your user id and salt never leave this browser. "),
+      "The page computes your commitment, SHA-256(0x02 ‖ salt ‖ user id), here; only that commitment is sent, in the proof's URL. ",
+      "The proof, the publisher's signature and the attested root are then checked here with the same code the publisher and the command-line verifier use.",
+    ),
+    h("div", { class: "two-col" }, form, demo),
+    result,
+  );
+}

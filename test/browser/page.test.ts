@@ -1,0 +1,306 @@
+/**
+ * The page in a real browser against a real local publisher: the demo world
+ * on anvil and the Worker under wrangler dev, started here on free ports with
+ * throwaway state. Every check the page shows is made by the shared core in
+ * Chromium; these tests drive it like a user would.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bytesToHex } from "../../core/bytes.js";
+import { userCommitmentHex } from "../../core/liabilities/commitment.js";
+import { startDemo, type RunningDemo } from "../../scripts/demo/runDemo.js";
+import { buildPage } from "../../scripts/page/build.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SCREENSHOTS = join(process.cwd(), "test-results", "screenshots");
+const PHONE = { width: 390, height: 844 };
+
+let demo: RunningDemo | undefined;
+let browser: Browser | undefined;
+let stateDir: string | undefined;
+
+async function cleanUp(): Promise<void> {
+  await browser?.close().catch(() => undefined);
+  await demo?.stop();
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  browser = demo = stateDir = undefined;
+}
+
+beforeAll(async () => {
+  try {
+    await buildPage(); // the page under test is the current source, not a stale bundle
+    stateDir = await mkdtemp(join(tmpdir(), "solvent-browser-"));
+    const adminToken = bytesToHex(crypto.getRandomValues(new Uint8Array(24))).slice(2);
+    const secrets = join(stateDir, "secrets.env");
+    await writeFile(secrets, `SIGNING_KEY=${bytesToHex(crypto.getRandomValues(new Uint8Array(32)))}\nADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+    demo = await startDemo({
+      port: 0,
+      anvilPort: 0,
+      persistTo: join(stateDir, "state"),
+      workDir: join(stateDir, "work"),
+      secretFiles: [secrets],
+      adminToken,
+      users: 1000,
+      tickMs: 0,
+      wranglerOutput: "ignore",
+    });
+    // A second attestation, a second later, so the history and the hash chain have a link to show.
+    await new Promise((r) => setTimeout(r, 1100));
+    await demo.tick();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    await mkdir(SCREENSHOTS, { recursive: true });
+  } catch (e) {
+    await cleanUp();
+    throw e;
+  }
+});
+
+afterAll(cleanUp);
+
+interface Opened {
+  page: Page;
+  errors: string[];
+  requests: string[];
+  close(): Promise<void>;
+}
+
+/** A fresh page at `hash`, once the view has rendered; script errors and every request are recorded. */
+async function open(hash: string, viewport = { width: 1280, height: 900 }): Promise<Opened> {
+  const context = await browser!.newContext({ viewport });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  page.on("request", (r) => requests.push(`${r.method()} ${r.url()} ${r.postData() ?? ""}`));
+  await page.goto(`${demo!.base}/${hash}`);
+  await page.waitForSelector("body[data-ready]", { timeout: 30_000 });
+  return { page, errors, requests, close: () => context.close() };
+}
+
+async function api<T>(path: string): Promise<T> {
+  const res = await fetch(`${demo!.base}${path}`);
+  expect(res.status, path).toBe(200);
+  return (await res.json()) as T;
+}
+
+const ratioText = (bps: string) => `${BigInt(bps) / 100n}.${(BigInt(bps) % 100n).toString().padStart(2, "0")} %`;
+
+async function stepStatuses(page: Page): Promise<Record<string, string>> {
+  return page.$$eval("[data-step]", (items) => Object.fromEntries(items.map((li) => [li.getAttribute("data-step"), li.getAttribute("data-status")])));
+}
+
+describe("overview", () => {
+  it("lists both demo issuers with their ratio, status and age", async () => {
+    const { issuers } = await api<{ issuers: { id: string; ratioBps: string; flags: string }[] }>("/v1/issuers");
+    const { page, errors, close } = await open("#/");
+    try {
+      for (const id of ["demo", "demo-stable"]) {
+        const summary = issuers.find((i) => i.id === id)!;
+        const card = page.locator(`[data-issuer="${id}"]`);
+        await expect.poll(() => card.count()).toBe(1);
+        expect(await card.getByTestId("ratio").textContent()).toBe(ratioText(summary.ratioBps));
+        // The demo attestations are fresh (ttl 180 s), so the status follows the flags alone.
+        const badge = card.locator(".badge");
+        expect(await badge.getAttribute("data-status")).toBe(summary.flags === "0" ? "healthy" : "flagged");
+        expect(await badge.getAttribute("title")).toMatch(/^(healthy|flagged): /);
+        expect(await card.getByTestId("age").textContent()).toMatch(/^#\d+, (just now|\d+ s ago|\d+ min ago)$/);
+        expect(await card.getByTestId("signature").textContent()).toContain("valid, checked here");
+      }
+      expect(await page.locator('[data-issuer="demo"] .badge').textContent()).toBe("flagged");
+      expect(await page.locator('[data-issuer="demo"]').getByTestId("flags").textContent()).toBe("UNPROVEN_OWNERSHIP");
+      // The rule behind the badges is on the page, not only in tooltips.
+      await expect.poll(() => page.getByText("past its validUntil time").count()).toBeGreaterThan(0);
+      await page.screenshot({ path: join(SCREENSHOTS, "overview.png"), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("issuer page", () => {
+  it("shows the checks, the flag with its reason, every line item and the hash chain", async () => {
+    const latest = await api<{ attestation: { sequence: string; ratioBps: string } }>("/v1/issuers/demo/attestations/latest");
+    const report = await api<{ reserves: { items: { status: number }[] }; flags: { name: string; reason: string }[] }>(`/v1/issuers/demo/reports/${latest.attestation.sequence}`);
+    const { page, errors, close } = await open("#/issuer/demo");
+    try {
+      expect(await page.getByTestId("ratio").textContent()).toBe(ratioText(latest.attestation.ratioBps));
+      expect(await page.getByTestId("signature-check").getAttribute("data-ok")).toBe("true");
+      expect(await page.getByTestId("report-check").getAttribute("data-ok")).toBe("true");
+
+      const flag = page.locator('[data-flag="UNPROVEN_OWNERSHIP"]');
+      expect(await flag.count()).toBe(1);
+      const reason = report.flags.find((f) => f.name === "UNPROVEN_OWNERSHIP")!.reason;
+      expect(await flag.textContent()).toContain(reason);
+
+      const items = page.locator("#items tbody tr");
+      expect(await items.count()).toBe(report.reserves.items.length);
+      const statuses = await page.$$eval("#items .item-status", (els) => els.map((e) => e.getAttribute("data-status")));
+      expect(statuses).toEqual(report.reserves.items.map((i) => String(i.status)));
+      expect(await page.locator("#items").textContent()).toContain("On-chain, ownership not proven: not counted");
+      expect(await page.locator("#items").textContent()).toContain("250 ETH"); // 250e18 base units at 18 decimals
+      expect(await page.locator("#items").textContent()).toMatch(/chainlink:31337:0x/);
+
+      // Reserves split into on-chain, off-chain and not counted, drawn and tabulated.
+      expect(await page.locator("#reserves svg[role=img] title").textContent()).toMatch(/On-chain, counted .*Off-chain, counted .*Not counted/);
+      // History of two attestations: one line per series, and a chain whose links are re-computed here.
+      expect(await page.locator("#history svg.line-chart").count()).toBe(2);
+      expect(await page.locator("#history svg.line-chart circle.dot").count()).toBe(3 * Number(latest.attestation.sequence)); // reserves, liabilities, ratio
+      const chain = await page.locator("#chain tbody tr").allTextContents();
+      expect(chain.length).toBe(Number(latest.attestation.sequence));
+      for (const row of chain) expect(row).toContain("✓ digest and link");
+      await page.screenshot({ path: join(SCREENSHOTS, "issuer.png"), fullPage: true });
+      await page.locator("#history").screenshot({ path: join(SCREENSHOTS, "issuer-history.png") });
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("verify my balance", () => {
+  async function fillAndVerify(page: Page, userId: string, salt: string, proof?: string): Promise<void> {
+    await page.getByLabel("Issuer").selectOption("demo");
+    await page.getByLabel("Your user id").fill(userId);
+    await page.getByLabel("Your salt").fill(salt);
+    if (proof !== undefined) {
+      await page.getByText("Or paste an inclusion proof you already have").click();
+      await page.getByLabel("Inclusion proof (JSON)").fill(proof);
+    }
+    await page.getByRole("button", { name: "Verify my balance" }).click();
+    await page.waitForSelector("#balance-result [data-testid=verdict]");
+  }
+
+  it("verifies a demo user end to end, sending only the commitment", async () => {
+    const user = demo!.users[10]!; // not one of the three published demo users
+    const { page, errors, requests, close } = await open("#/verify-balance/demo");
+    try {
+      expect(await page.locator("#balance-result").getAttribute("aria-live")).toBe("polite");
+      // Keyboard only: type into the fields and submit with Enter.
+      await page.getByLabel("Your user id").focus();
+      await page.keyboard.type(user.userId);
+      await page.keyboard.press("Tab");
+      await page.keyboard.type(user.salt);
+      await page.keyboard.press("Enter");
+      await page.waitForSelector("#balance-result [data-testid=verdict]");
+
+      expect(await page.locator("#balance-result .result").getAttribute("data-valid")).toBe("true");
+      expect(await page.getByTestId("verdict").textContent()).toMatch(/VALID: your balances are included in attestation #\d+/);
+      const steps = await stepStatuses(page);
+      expect(steps).toMatchObject({ commitment: "pass", "fetch-attestation": "pass", "fetch-proof": "pass", proof: "pass", attestation: "pass", signature: "pass", root: "pass" });
+      expect(Object.values(steps).every((s) => s === "pass" || s === "note")).toBe(true);
+
+      // The proven balances, shown with the report's decimals (USD 6, ETH 18), read back to base units.
+      const shown = (await page.getByTestId("balances").textContent())!.replace("Your proven balances: ", "").split(" · ");
+      const baseUnits = (text: string, decimals: number) => {
+        const [whole = "", frac = ""] = text.split(" ")[0]!.replaceAll(",", "").split(".");
+        return (BigInt(whole) * 10n ** BigInt(decimals) + BigInt(frac.padEnd(decimals, "0") || "0")).toString();
+      };
+      expect(shown.map((s) => s.split(" ")[1])).toEqual(["USD", "ETH"]);
+      expect(baseUnits(shown[0]!, 6)).toBe(user.balances.USD);
+      expect(baseUnits(shown[1]!, 18)).toBe(user.balances.ETH);
+
+      const commitment = userCommitmentHex(user.salt, user.userId);
+      expect(requests.some((r) => r.includes(`/proofs/`) && r.includes(commitment))).toBe(true);
+      for (const request of requests) {
+        expect(request).not.toContain(user.salt.slice(2));
+        expect(request).not.toContain(encodeURIComponent(user.userId));
+        expect(request).not.toContain(user.userId);
+      }
+      await page.screenshot({ path: join(SCREENSHOTS, "verified-balance.png"), fullPage: true });
+      expect(errors.filter((e) => !e.includes("404"))).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("says a wrong salt's commitment is not in this snapshot", async () => {
+    const user = demo!.users[10]!;
+    const { page, close } = await open("#/verify-balance/demo");
+    try {
+      await fillAndVerify(page, user.userId, bytesToHex(crypto.getRandomValues(new Uint8Array(16))));
+      expect(await page.locator("#balance-result .result").getAttribute("data-valid")).toBe("false");
+      const steps = await stepStatuses(page);
+      expect(steps.commitment).toBe("pass");
+      expect(steps["fetch-proof"]).toBe("fail");
+      expect(await page.locator('[data-step="fetch-proof"]').textContent()).toContain("your commitment is not in this snapshot");
+      expect(await page.getByTestId("verdict").textContent()).toContain("INVALID: your commitment is not in this snapshot");
+    } finally {
+      await close();
+    }
+  });
+
+  it("rejects a pasted proof whose balance was altered", async () => {
+    const user = demo!.users[20]!;
+    const { attestation } = await api<{ attestation: { sequence: string } }>("/v1/issuers/demo/attestations/latest");
+    const proof = await api<{ balances: string[] }>(`/v1/issuers/demo/proofs/${attestation.sequence}/${userCommitmentHex(user.salt, user.userId)}`);
+    const tampered = { ...proof, balances: [(BigInt(proof.balances[0]!) + 1_000_000n).toString(), ...proof.balances.slice(1)] };
+    const { page, requests, close } = await open("#/verify-balance/demo");
+    try {
+      await fillAndVerify(page, user.userId, user.salt, JSON.stringify(tampered));
+      expect(await page.locator("#balance-result .result").getAttribute("data-valid")).toBe("false");
+      const steps = await stepStatuses(page);
+      expect(steps["fetch-proof"]).toBe("note"); // the pasted proof was used, none fetched
+      expect(steps.proof).toBe("fail");
+      expect(await page.getByTestId("verdict").textContent()).toContain("INVALID: the proof does not place your balances under its root");
+      expect(requests.some((r) => r.includes("/proofs/"))).toBe(false);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("verify an attestation", () => {
+  it("accepts the latest attestation and rejects a tampered one", async () => {
+    const answer = await api<{ attestation: Record<string, string> }>("/v1/issuers/demo/attestations/latest");
+    const { page, errors, close } = await open("#/verify-attestation");
+    try {
+      await page.getByLabel("Issuer to load").selectOption("demo");
+      await page.getByRole("button", { name: "Load the latest" }).click();
+      await expect.poll(() => page.getByLabel("Signed attestation (JSON)").inputValue()).toContain('"signature"');
+      await page.getByRole("button", { name: "Verify attestation" }).click();
+      await page.waitForSelector("#attestation-result [data-testid=verdict]");
+      expect(await page.locator("#attestation-result .result").getAttribute("data-valid")).toBe("true");
+      expect(await stepStatuses(page)).toMatchObject({ read: "pass", keys: "pass", signature: "pass", record: "pass", report: "pass" });
+      expect(await page.getByTestId("verdict").textContent()).toMatch(/^✓ VALID: attestation #\d+ of "demo"/);
+
+      // Claim more reserves than were signed: the signature no longer recovers to the publisher's key.
+      const tampered = { ...answer, attestation: { ...answer.attestation, reservesUsd: (BigInt(answer.attestation.reservesUsd!) * 2n).toString() } };
+      await page.getByLabel("Signed attestation (JSON)").fill(JSON.stringify(tampered, null, 2));
+      await page.getByRole("button", { name: "Verify attestation" }).click();
+      await expect.poll(() => page.locator("#attestation-result .result").getAttribute("data-valid")).toBe("false");
+      const steps = await stepStatuses(page);
+      expect(steps.signature).toBe("fail");
+      expect(await page.locator('[data-step="signature"]').textContent()).toContain("is not a key valid at observedAt");
+      expect(steps.record).toBe("fail");
+      expect(steps.report).toBe("fail");
+      expect(await page.getByTestId("verdict").textContent()).toContain("INVALID");
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("on a phone", () => {
+  it("renders every view 390 px wide without sideways scrolling", async () => {
+    for (const hash of ["#/", "#/issuer/demo", "#/issuer/demo-stable", "#/verify-balance/demo", "#/verify-attestation"]) {
+      const { page, errors, close } = await open(hash, PHONE);
+      try {
+        const [scrollWidth, clientWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+        expect(scrollWidth, hash).toBeLessThanOrEqual(clientWidth);
+        if (hash === "#/issuer/demo") await page.screenshot({ path: join(SCREENSHOTS, "issuer-phone.png"), fullPage: true });
+        expect(errors, hash).toEqual([]);
+      } finally {
+        await close();
+      }
+    }
+  });
+});
