@@ -4,7 +4,9 @@ import type { PolicyConfig } from "./config/schema.js";
 import { fail } from "./errors.js";
 import type { RaisedFlag } from "./flags.js";
 import { reserveLineItemToJson, type ReserveLineItemJson } from "./reservesTree.js";
-import type { LineItemDetails } from "./valuation/lineItems.js";
+import type { LineItemDetails, LookThroughDetails } from "./valuation/lineItems.js";
+import type { LiabilityPeg } from "./valuation/liabilityPeg.js";
+import type { ObservedPrice } from "./valuation/priceQuorum.js";
 import type { PriceQuorum } from "./valuation/priceQuorum.js";
 import type { BlockReading } from "./valuation/readings.js";
 import type { Snapshot } from "./valuation/snapshot.js";
@@ -29,6 +31,7 @@ export type ReportItemDetailsJson =
       shares: string | null;
       amountRead: string | null;
       ownership: { method: string; proven: boolean; detail: string };
+      lookThrough: ReportLookThroughJson | null;
       exclusion: string | null;
       reason: string | null;
     }
@@ -42,6 +45,28 @@ export type ReportItemDetailsJson =
       exclusion: string | null;
       reason: string | null;
     };
+
+/** A look-through holding: the attestation relied on and the haircut; priceUsd = floor(marketPriceUsd × haircutBps / 10000). */
+export interface ReportLookThroughJson {
+  issuer: string;
+  url: string | null;
+  attestation: { sequence: string; observedAt: string; validUntil: string; ratioBps: string; digest: string; signer: string } | null;
+  marketPriceUsd: string | null;
+  haircutBps: string | null;
+  circular: string[] | null;
+}
+
+/** The liability token's market price against its peg (LIABILITY_PEG_DEVIATION); never used to value liabilities. */
+export interface ReportMarketJson {
+  asset: string;
+  pegUsd: string;
+  venues: string;
+  marketPriceUsd: string | null;
+  deviationBps: string | null;
+  deviated: boolean;
+  reason: string | null;
+  observations: ReportPriceJson["observations"];
+}
 
 export type ReportItemJson = ReserveLineItemJson & { details: ReportItemDetailsJson };
 
@@ -79,6 +104,7 @@ export interface ReportJson {
     }[];
     root: Hex | null;
     ledger: { ledgerId: string; assets: string[]; rootSums: string[]; users: string } | null;
+    market: ReportMarketJson | null;
   };
   totals: { reservesUsd: string; onchainReservesUsd: string; offchainReservesUsd: string; liabilitiesUsd: string; ratioBps: string };
   policy: Record<string, string | number | boolean | null>;
@@ -128,9 +154,39 @@ function detailsJson(d: LineItemDetails): ReportItemDetailsJson {
     shares: decOrNull(d.shares),
     amountRead: decOrNull(d.amountRead),
     ownership: { method: d.ownership.method, proven: d.ownership.proven, detail: d.ownership.detail },
+    lookThrough: d.lookThrough && lookThroughJson(d.lookThrough),
     exclusion: d.exclusion,
     reason: d.reason,
   };
+}
+
+function lookThroughJson(l: LookThroughDetails): ReportLookThroughJson {
+  const a = l.attestation;
+  return {
+    issuer: l.issuer,
+    url: l.url,
+    attestation: a && {
+      sequence: dec(a.sequence),
+      observedAt: dec(a.observedAt),
+      validUntil: dec(a.validUntil),
+      ratioBps: dec(a.ratioBps),
+      digest: a.digest.toLowerCase(),
+      signer: a.signer.toLowerCase(),
+    },
+    marketPriceUsd: decOrNull(l.marketPriceUsd),
+    haircutBps: decOrNull(l.haircutBps),
+    circular: l.circular && [...l.circular],
+  };
+}
+
+function observationsJson(observations: readonly ObservedPrice[]): ReportPriceJson["observations"] {
+  return observations.map((o) => ({
+    source: o.source,
+    priceUsd: decOrNull(o.priceUsd),
+    updatedAt: decOrNull(o.updatedAt),
+    accepted: o.accepted,
+    reason: o.reason,
+  }));
 }
 
 function priceJson(q: PriceQuorum): ReportPriceJson {
@@ -141,17 +197,36 @@ function priceJson(q: PriceQuorum): ReportPriceJson {
     divergenceBps: dec(q.divergenceBps),
     divergent: q.divergent,
     reason: q.reason,
-    observations: q.observations.map((o) => ({
-      source: o.source,
-      priceUsd: decOrNull(o.priceUsd),
-      updatedAt: decOrNull(o.updatedAt),
-      accepted: o.accepted,
-      reason: o.reason,
-    })),
+    observations: observationsJson(q.observations),
   };
 }
 
-const POLICY_ORDER = ["ttlSeconds", "maxSourceAgeSeconds", "statementMaxAgeSeconds", "priceDivergenceBps", "offchainShareMaxBps"];
+function marketJson(p: LiabilityPeg | null): ReportMarketJson | null {
+  if (!p) return null;
+  return {
+    asset: p.asset,
+    pegUsd: dec(p.pegUsd),
+    venues: dec(p.venues),
+    marketPriceUsd: decOrNull(p.marketPriceUsd),
+    deviationBps: decOrNull(p.deviationBps),
+    deviated: p.deviated,
+    reason: p.reason,
+    observations: observationsJson(p.observations),
+  };
+}
+
+const POLICY_ORDER = [
+  "ttlSeconds",
+  "maxSourceAgeSeconds",
+  "statementMaxAgeSeconds",
+  "priceDivergenceBps",
+  "offchainShareMaxBps",
+  "concentrationMaxBps",
+  "supplyGrowthMaxBps",
+  "reserveDropMaxBps",
+  "reserveDropWindowSeconds",
+  "pegDeviationMaxBps",
+];
 
 /** Known keys in schema order, any later additions after them alphabetically; integers as decimal strings. */
 function policyJson(policy: PolicyConfig): ReportJson["policy"] {
@@ -227,6 +302,7 @@ export function reportJson(snapshot: Snapshot, options: BuildReportOptions): Rep
         rootSums: liabilities.ledger.rootSums.map(dec),
         users: dec(liabilities.ledger.users),
       },
+      market: marketJson(snapshot.peg),
     },
     totals: {
       reservesUsd: dec(totals.reservesUsd),

@@ -49,8 +49,32 @@ function checkHeader(report: Json, a: Attestation, problems: string[]): void {
   }
 }
 
+/**
+ * A look-through item's price must be its market price cut to the attested
+ * ratio: priceUsd = floor(marketPriceUsd × min(ratioBps, 10000) / 10000).
+ */
+function checkLookThrough(item: ReserveLineItem, look: unknown, index: number, problems: string[]): void {
+  if (!isObject(look) || item.status === ReserveStatus.EXCLUDED) return;
+  const at = `reserves.items[${index}].details.lookThrough`;
+  const attestation = isObject(look.attestation) ? look.attestation : null;
+  if (!attestation) {
+    problems.push(`${at}: a counted look-through item (${item.label}) must name the attestation it relied on`);
+    return;
+  }
+  const ratio = parseAmount(attestation.ratioBps, `${at}.attestation.ratioBps`);
+  const market = parseAmount(look.marketPriceUsd, `${at}.marketPriceUsd`);
+  const haircut = parseAmount(look.haircutBps, `${at}.haircutBps`);
+  const expectedHaircut = ratio < 10000n ? ratio : 10000n;
+  if (haircut !== expectedHaircut) problems.push(`${at}: haircutBps ${haircut} is not min(ratioBps ${ratio}, 10000)`);
+  const expected = (market * expectedHaircut) / 10000n;
+  if (item.priceUsd !== expected) {
+    problems.push(`reserves.items[${index}] (${item.label}): priceUsd ${item.priceUsd} is not floor(${market} × ${expectedHaircut} / 10000) = ${expected}`);
+  }
+}
+
 /** Item values must follow from amount, price and the decimals the report states (SPEC §1). */
 function checkItemValue(item: ReserveLineItem, raw: Json, index: number, problems: string[]): void {
+  if (isObject(raw.details)) checkLookThrough(item, raw.details.lookThrough, index, problems);
   if (item.status === ReserveStatus.EXCLUDED || !isObject(raw.details) || typeof raw.details.decimals !== "string") return;
   const decimals = Number(parseAmount(raw.details.decimals, `reserves.items[${index}].details.decimals`, 77n));
   const expected = valueUsd(item.amount, item.priceUsd, decimals);
@@ -152,6 +176,11 @@ function checkFlags(report: Json, a: Attestation, problems: string[]): void {
     if (typeof flag.reason !== "string" || flag.reason === "") problems.push(`flags[${i}] (${known.name}) has no reason`);
     bits |= 1n << BigInt(known.bit);
   });
+  const items = isObject(report.reserves) && Array.isArray(report.reserves.items) ? (report.reserves.items as unknown[]) : [];
+  const circular = items.find((raw) => isObject(raw) && isObject(raw.details) && (raw.details.exclusion === "own-token" || raw.details.exclusion === "circular"));
+  if (circular !== undefined && ((a.flags >> 5n) & 1n) === 0n) {
+    problems.push(`reserve item ${String((circular as Json).label)} is excluded as circular but CIRCULAR_RESERVES (bit 5) is not set`);
+  }
   if (bits !== a.flags) {
     const names = (b: bigint) => FLAGS.filter((f) => (b >> BigInt(f.bit)) & 1n).map((f) => f.name).join(", ") || "none";
     problems.push(`report flags [${names(bits)}] (0x${bits.toString(16)}) differ from the attestation flags [${names(a.flags)}] (0x${a.flags.toString(16)})`);

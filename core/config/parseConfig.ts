@@ -68,6 +68,7 @@ function crossReferenceIssues(config: SolventConfig): ConfigIssue[] {
     const at = `issuers[${i}]`;
     if (dupIssuers.has(issuer.id)) add(`${at}.id`, `issuer "${issuer.id}" is listed twice`);
     issuerIssues(issuer, at, chainIds, add);
+    lookThroughIssues(config, issuer, at, add);
   });
   return issues;
 }
@@ -109,6 +110,20 @@ function issuerIssues(
       add(`${at}.liabilities.supply.asset`, `"${supply.asset}" is the issuer's own liability; it cannot also be one of its reserve assets`);
     }
     supply.tokens.forEach((t, i) => needChain(`${at}.liabilities.supply.tokens[${i}].chainId`, t.chainId));
+    if (supply.marketPrices.length === 1) {
+      add(`${at}.liabilities.supply.marketPrices`, "needs at least two venues (or none): one venue alone never decides a peg deviation");
+    }
+    supply.marketPrices.forEach((source, s) => {
+      const sp = `${at}.liabilities.supply.marketPrices[${s}]`;
+      if (source.kind === "chainlink" || source.kind === "uniswapV3") needChain(`${sp}.chainId`, source.chainId);
+      if (source.kind === "uniswapV3") {
+        const quote = assets.get(source.quoteAsset);
+        if (!quote) add(`${sp}.quoteAsset`, `asset "${source.quoteAsset}" is not in this issuer's assets`);
+        else if (quote.prices.some((q) => q.kind === "uniswapV3")) {
+          add(`${sp}.quoteAsset`, `"${quote.id}" is itself priced from a pool; quote against an asset with direct sources`);
+        }
+      }
+    });
   }
   if (ledger) {
     const dupLedger = duplicates(ledger.assets);
@@ -132,5 +147,46 @@ function issuerIssues(
     const cp = `${at}.reserves.custodians[${c}]`;
     if (dupCustodians.has(custodian.id)) add(`${cp}.id`, `custodian "${custodian.id}" is listed twice`);
     custodian.accounts.forEach((account, k) => needAsset(`${cp}.accounts[${k}].asset`, account.asset));
+  });
+}
+
+const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** The issuer of this deployment whose liability token is `token` on `chainId`, if any. */
+function tokenIssuer(config: SolventConfig, chainId: number, token: string): IssuerConfig | undefined {
+  return config.issuers.find((x) => x.liabilities.supply?.tokens.some((t) => t.chainId === chainId && sameAddress(t.token, token)));
+}
+
+/**
+ * Look-through references: a local issuer must exist and `token` must be its
+ * liability token on the holder's chain; a token that is another local
+ * issuer's liability must be declared as a look-through of that issuer, so
+ * it is never valued at a market price alone. (The issuer's own token may be
+ * listed without one: it counts zero and raises CIRCULAR_RESERVES.)
+ */
+function lookThroughIssues(config: SolventConfig, issuer: IssuerConfig, at: string, add: (path: string, message: string) => void): void {
+  issuer.reserves.holders.forEach((holder, h) => {
+    holder.holdings.forEach((holding, k) => {
+      if (holding.type !== "erc20") return;
+      const hp = `${at}.reserves.holders[${h}].holdings[${k}]`;
+      const owner = tokenIssuer(config, holder.chainId, holding.token);
+      const look = holding.lookThrough;
+      if (!look) {
+        if (owner && owner.id !== issuer.id) {
+          add(`${hp}.token`, `is the liability token of issuer "${owner.id}"; declare lookThrough: { issuer: "${owner.id}" } so it counts at most at that issuer's ratio`);
+        }
+        return;
+      }
+      if (look.url !== undefined) {
+        if (owner) add(`${hp}.lookThrough`, `the token is the liability of issuer "${owner.id}" of this deployment; refer to it as { issuer: "${owner.id}" }`);
+        return;
+      }
+      const target = config.issuers.find((x) => x.id === look.issuer);
+      if (!target) add(`${hp}.lookThrough.issuer`, `issuer "${look.issuer}" is not configured in this deployment`);
+      else if (!target.liabilities.supply) add(`${hp}.lookThrough.issuer`, `issuer "${look.issuer}" has no liability token (liabilities.supply)`);
+      else if (owner?.id !== target.id) {
+        add(`${hp}.token`, `is not a liability token of issuer "${look.issuer}" on chain ${holder.chainId}`);
+      }
+    });
   });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { alertsSchema } from "./alertsSchema.js";
 import { relayerSchema } from "./relayerSchema.js";
 
 /**
@@ -74,9 +75,25 @@ export const assetSchema = z.strictObject({
   prices: z.array(priceSourceSchema).min(1, "every asset needs at least one price source"),
 });
 
+const httpUrl = z.string().regex(/^https?:\/\/\S+$/, "must be an http(s) URL");
+
+/**
+ * The token held is itself attested (docs/flags.md, CIRCULAR_RESERVES): by
+ * another issuer of this deployment (`{ issuer }`), or by an external Solvent
+ * publisher (`{ issuer, url, signer }`: the base URL of its API and the
+ * address that must have signed its attestations).
+ */
+export const lookThroughSchema = z
+  .strictObject({
+    issuer: id,
+    url: httpUrl.optional(),
+    signer: address.optional(),
+  })
+  .refine((l) => (l.url === undefined) === (l.signer === undefined), "an external publisher needs both url and signer; a local issuer neither");
+
 const holding = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("native"), asset: assetId }),
-  z.strictObject({ type: z.literal("erc20"), asset: assetId, token: address }),
+  z.strictObject({ type: z.literal("erc20"), asset: assetId, token: address, lookThrough: lookThroughSchema.optional() }),
   /** Vault shares, valued as `convertToAssets(shares)` of the vault's underlying asset. */
   z.strictObject({ type: z.literal("erc4626"), asset: assetId, vault: address }),
 ]);
@@ -123,6 +140,11 @@ const supplyLiability = z.strictObject({
       }),
     )
     .min(1),
+  /**
+   * Venues quoting the token's market price (at least two when any), for
+   * LIABILITY_PEG_DEVIATION only: liabilities stay valued at pegUsd (SPEC §1).
+   */
+  marketPrices: z.array(z.discriminatedUnion("kind", [chainlinkSource, uniswapV3Source, httpSource])).default([]),
 });
 
 const ledgerLiability = z.strictObject({
@@ -141,6 +163,16 @@ export const policySchema = z.strictObject({
   priceDivergenceBps: bps.default(100),
   /** OFFCHAIN_SHARE_HIGH when offchain / counted reserves is above this. */
   offchainShareMaxBps: bps.default(5000),
+  /** CONCENTRATION when one holder, custodian or asset holds more than this share of counted reserves; 10000 = off. */
+  concentrationMaxBps: bps.max(10000).default(10000),
+  /** SUPPLY_GROWTH when liabilities grew more than reserves by more than this, relative to the previous attestation. */
+  supplyGrowthMaxBps: bps.default(1000),
+  /** RESERVE_DROP when reserves fell by more than this against the previous attestation or the window's high; 10000 = off. */
+  reserveDropMaxBps: bps.max(10000).default(2000),
+  /** The window (back from observedAt) whose highest reservesUsd RESERVE_DROP also compares with. */
+  reserveDropWindowSeconds: seconds.default(86400),
+  /** LIABILITY_PEG_DEVIATION when the liability token's market price is further than this from pegUsd. */
+  pegDeviationMaxBps: bps.default(100),
 });
 
 export const issuerSchema = z.strictObject({
@@ -156,6 +188,7 @@ export const issuerSchema = z.strictObject({
   }),
   policy: policySchema.default(() => policySchema.parse({})),
   relayer: relayerSchema.optional(),
+  alerts: alertsSchema.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -173,3 +206,5 @@ export type PriceSourceConfig = z.output<typeof priceSourceSchema>;
 export type HolderConfig = z.output<typeof holderSchema>;
 export type CustodianConfig = z.output<typeof custodianSchema>;
 export type PolicyConfig = z.output<typeof policySchema>;
+export type LookThroughConfig = z.output<typeof lookThroughSchema>;
+export type SupplyLiabilityConfig = z.output<typeof supplyLiability>;

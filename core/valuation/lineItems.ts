@@ -1,14 +1,16 @@
 import type { Address } from "viem";
+import type { Hex } from "../bytes.js";
 import type { CustodianConfig, HolderConfig, IssuerConfig } from "../config/schema.js";
 import { FUTURE_SKEW_SECONDS } from "../custodianStatement.js";
 import { valueUsd } from "../numbers.js";
 import { NATIVE_TOKEN, ReserveStatus, ZERO_ADDRESS, type ReserveLineItem } from "../reservesTree.js";
+import { findAttested, haircutBps, haircutPrice, isOwnLiabilityToken, lookThroughName } from "./lookThrough.js";
 import type { PriceQuorum } from "./priceQuorum.js";
 import type { BlockReading, HoldingReading, OwnershipMethod, OwnershipReading, StatementReading, TickReadings } from "./readings.js";
 
 /**
- * Why an item is status 3. All of these are a source failing or going stale
- * (STALE_SOURCE); later rules (circular reserves, over policy) add their own.
+ * Why an item is status 3: a source failing or going stale (STALE_SOURCE),
+ * or the reserve leading back to the issuer (CIRCULAR_RESERVES).
  */
 export type ExclusionCause =
   | "block-failed"
@@ -17,7 +19,12 @@ export type ExclusionCause =
   | "unpriced"
   | "statement-missing"
   | "statement-invalid"
-  | "statement-stale";
+  | "statement-stale"
+  | "attestation-missing"
+  | "attestation-invalid"
+  | "attestation-stale"
+  | "own-token"
+  | "circular";
 
 export const SOURCE_FAILURE_CAUSES: ReadonlySet<ExclusionCause> = new Set<ExclusionCause>([
   "block-failed",
@@ -27,7 +34,27 @@ export const SOURCE_FAILURE_CAUSES: ReadonlySet<ExclusionCause> = new Set<Exclus
   "statement-missing",
   "statement-invalid",
   "statement-stale",
+  "attestation-missing",
+  "attestation-invalid",
+  "attestation-stale",
 ]);
+
+export const CIRCULAR_CAUSES: ReadonlySet<ExclusionCause> = new Set<ExclusionCause>(["own-token", "circular"]);
+
+/** A look-through holding: whose attestation it relied on and the haircut applied to the market price. */
+export interface LookThroughDetails {
+  issuer: string;
+  /** External publisher base URL; null for an issuer of this deployment. */
+  url: string | null;
+  /** The attestation relied on; null when none could be (the item is then status 3). */
+  attestation: { sequence: bigint; observedAt: bigint; validUntil: bigint; ratioBps: number; digest: Hex; signer: Address } | null;
+  /** The asset's chosen market price; the leaf's priceUsd is floor(marketPriceUsd × haircutBps / 10000). */
+  marketPriceUsd: bigint | null;
+  /** min(ratioBps, 10000). */
+  haircutBps: number | null;
+  /** Path back to this issuer when circular, e.g. ["x", "y", "x"]. */
+  circular: string[] | null;
+}
 
 export interface OnchainDetails {
   kind: "native" | "erc20" | "erc4626";
@@ -44,6 +71,7 @@ export interface OnchainDetails {
   /** Amount read but not in the leaf (status 3 because unpriced). */
   amountRead: bigint | null;
   ownership: { method: OwnershipMethod; proven: boolean; detail: string };
+  lookThrough: LookThroughDetails | null;
   reason: string | null;
   exclusion: ExclusionCause | null;
 }
@@ -130,6 +158,7 @@ function onchainItem(inputs: LineItemInputs, holder: HolderConfig, h: HoldingCon
     shares: null,
     amountRead: null,
     ownership: ownershipOf(holder, readings.ownership),
+    lookThrough: null,
     reason: null,
     exclusion: null,
   };
@@ -145,6 +174,21 @@ function onchainItem(inputs: LineItemInputs, holder: HolderConfig, h: HoldingCon
   };
   const exclude = (exclusion: ExclusionCause, reason: string): ValuedLineItem => ({ item, details: { ...details, exclusion, reason } });
 
+  const look = h.type === "erc20" ? h.lookThrough : undefined;
+  const attested = look ? findAttested(readings.attested, look) : undefined;
+  if (look) {
+    details.lookThrough = { issuer: look.issuer, url: look.url ?? null, attestation: null, marketPriceUsd: null, haircutBps: null, circular: attested?.circular ?? null };
+  }
+  // What leads back to the issuer counts zero whatever was read; the amount read is still shown.
+  const circular = circularReason(inputs.issuer, chainId, h, attested?.circular ?? null);
+  if (circular) {
+    if (block.ok && reading?.result.ok) {
+      details.amountRead = reading.result.value.amount;
+      details.decimals = reading.result.value.decimals;
+    }
+    return exclude(circular.exclusion, circular.reason);
+  }
+
   if (!block.ok) return exclude("block-failed", `block of chain ${chainId} could not be pinned: ${block.reason}`);
   if (!reading) return exclude("not-read", `no reading was recorded for this ${h.type} holding of ${h.asset}`);
   if (!reading.result.ok) return exclude("read-failed", `balance read failed: ${reading.result.reason}`);
@@ -158,15 +202,56 @@ function onchainItem(inputs: LineItemInputs, holder: HolderConfig, h: HoldingCon
     details.amountRead = read.amount;
     return exclude("unpriced", `asset ${h.asset} has no price: ${quorum?.reason ?? "it was not priced"}`);
   }
+  let priceUsd = quorum.priceUsd;
+  if (look && details.lookThrough) {
+    const who = lookThroughName(look);
+    details.amountRead = read.amount;
+    if (!attested) return exclude("attestation-missing", `no attestation of ${who} was read for this look-through holding`);
+    if (!attested.result.ok) return exclude("attestation-invalid", `the attestation of ${who} cannot be relied on: ${attested.result.reason}`);
+    const a = attested.result.value;
+    if (a.observedAt > readings.observedAt + FUTURE_SKEW_SECONDS) {
+      return exclude("attestation-invalid", `the attestation of ${who} (sequence ${a.sequence}) was observed at ${a.observedAt}, after observedAt ${readings.observedAt}`);
+    }
+    if (readings.observedAt > a.validUntil) {
+      return exclude("attestation-stale", `the attestation of ${who} (sequence ${a.sequence}) expired at validUntil ${a.validUntil}, before observedAt ${readings.observedAt}`);
+    }
+    details.amountRead = null;
+    const { sequence, observedAt, validUntil, ratioBps, digest, signer } = a;
+    details.lookThrough = {
+      ...details.lookThrough,
+      attestation: { sequence, observedAt, validUntil, ratioBps, digest, signer: lower(signer) },
+      marketPriceUsd: quorum.priceUsd,
+      haircutBps: haircutBps(ratioBps),
+    };
+    priceUsd = haircutPrice(quorum.priceUsd, ratioBps);
+  }
   item.amount = read.amount;
-  item.priceUsd = quorum.priceUsd;
-  item.valueUsd = valueUsd(read.amount, quorum.priceUsd, read.decimals);
+  item.priceUsd = priceUsd;
+  item.valueUsd = valueUsd(read.amount, priceUsd, read.decimals);
   if (details.ownership.proven) {
     item.status = ReserveStatus.ON_CHAIN_PROVEN;
     return { item, details };
   }
   item.status = ReserveStatus.ON_CHAIN_UNPROVEN;
   return { item, details: { ...details, reason: `ownership of ${holderAddress} on chain ${chainId} is not proven: ${details.ownership.detail}` } };
+}
+
+/** Own liability token, or a look-through whose backing leads back to this issuer. */
+function circularReason(
+  issuer: IssuerConfig,
+  chainId: number,
+  h: HoldingConfig,
+  path: string[] | null,
+): { exclusion: ExclusionCause; reason: string } | null {
+  const own = h.type === "erc20" && (isOwnLiabilityToken(issuer, chainId, h.token) || (h.lookThrough?.issuer === issuer.id && h.lookThrough.url === undefined));
+  if (own) {
+    const name = issuer.liabilities.supply?.asset ?? "liability";
+    return { exclusion: "own-token", reason: `circular: ${lower(h.token)} is ${issuer.id}'s own liability token (${name}); it counts zero` };
+  }
+  if (h.type === "erc20" && h.lookThrough && path) {
+    return { exclusion: "circular", reason: `circular: the backing of ${lookThroughName(h.lookThrough)} leads back to ${issuer.id} (${path.join(" → ")}); it counts zero` };
+  }
+  return null;
 }
 
 function statementProblem(

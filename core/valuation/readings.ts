@@ -90,6 +90,38 @@ export interface LedgerReading {
   users: number;
 }
 
+/** What valuation needs of another issuer's latest attestation: its ratio and whether it may still be relied on. */
+export interface AttestedRatio {
+  sequence: bigint;
+  observedAt: bigint;
+  /** After this the attestation is stale (SPEC §5); valuation compares it with observedAt. */
+  validUntil: bigint;
+  ratioBps: number;
+  flags: bigint;
+  digest: Hex;
+  /** The key that signed it (recovered, and checked by the reader against the trusted signer). */
+  signer: Address;
+}
+
+/**
+ * The latest attestation of the issuer behind a look-through holding's token
+ * (configured as `lookThrough`): one reading per distinct (issuer, url).
+ * `result` fails when it could not be fetched, did not parse, or its
+ * signature is not by the trusted signer.
+ */
+export interface AttestedTokenReading {
+  issuer: string;
+  /** Base URL of an external Solvent publisher; null for an issuer of this deployment. */
+  url: string | null;
+  /**
+   * The dependency path back to the reading issuer, e.g. ["x", "y", "x"], or
+   * null. Local issuers: found in the configuration; external publishers: their
+   * latest report lists a holding of our liability token (one level deep).
+   */
+  circular: string[] | null;
+  result: Reading<AttestedRatio>;
+}
+
 export interface TickReadings {
   observedAt: bigint;
   blocks: BlockReading[];
@@ -99,4 +131,8 @@ export interface TickReadings {
   prices: PriceObservation[];
   statements: StatementReading[];
   ledger: LedgerReading | null;
+  /** Attestations behind look-through holdings. */
+  attested: AttestedTokenReading[];
+  /** Market prices of the issuer's own liability token (`liabilities.supply.marketPrices`), asset = its id. */
+  marketPrices: PriceObservation[];
 }

@@ -6,9 +6,10 @@ import { parseAmount, ratioBps } from "../numbers.js";
 import { reservesRoot, ReserveStatus } from "../reservesTree.js";
 import { duplicateLabels, reserveLineItems, type ValuedLineItem } from "./lineItems.js";
 import { valueLiabilities, type Liabilities } from "./liabilities.js";
+import { liabilityPeg, type LiabilityPeg } from "./liabilityPeg.js";
 import { priceQuorum, type PriceQuorum } from "./priceQuorum.js";
 import type { PriceObservation, TickReadings } from "./readings.js";
-import { evaluateFlags } from "./riskFlags.js";
+import { evaluateFlags, type ReservesPoint } from "./riskFlags.js";
 
 export interface SnapshotTotals {
   /** Status 0 + status 2 values. */
@@ -28,6 +29,8 @@ export interface Snapshot {
   /** In the order given to the reserves tree. */
   items: ValuedLineItem[];
   liabilities: Liabilities;
+  /** The liability token's market price against its peg; null when no market prices are configured. */
+  peg: LiabilityPeg | null;
   totals: SnapshotTotals;
   flags: RaisedFlag[];
   flagBits: bigint;
@@ -43,6 +46,8 @@ export interface ValueSnapshotParameters {
   readings: TickReadings;
   /** The issuer's last attestation, for rules that compare with it (SPEC §6 bits 7-8). */
   previous?: Attestation | null;
+  /** Earlier attestations' reserves, for RESERVE_DROP's window (those outside it are ignored). */
+  history?: readonly ReservesPoint[];
 }
 
 /**
@@ -72,7 +77,7 @@ function sumWhere(items: readonly ValuedLineItem[], status: ReserveStatus): bigi
  * publishing would mislead: liabilities that cannot be fully valued, or no
  * reserve line item at all.
  */
-export function valueSnapshot({ issuer, readings, previous = null }: ValueSnapshotParameters): SnapshotResult {
+export function valueSnapshot({ issuer, readings, previous = null, history = [] }: ValueSnapshotParameters): SnapshotResult {
   const observations = withFixedPrices(issuer, readings.prices);
   const prices = issuer.assets.map((a) => priceQuorum(a.id, observations, issuer.policy.priceDivergenceBps));
   const priceMap = new Map(prices.map((q) => [q.asset, q]));
@@ -96,7 +101,8 @@ export function valueSnapshot({ issuer, readings, previous = null }: ValueSnapsh
     liabilitiesUsd: liabilities.totalUsd,
     ratioBps: ratioBps(reservesUsd, liabilities.totalUsd),
   };
-  const { flags, bits } = evaluateFlags({ issuer, readings, prices, items, liabilities, totals, previous });
+  const peg = liabilityPeg(issuer, readings.marketPrices);
+  const { flags, bits } = evaluateFlags({ issuer, readings, prices, items, liabilities, totals, previous, history, peg });
 
   return {
     ok: true,
@@ -107,6 +113,7 @@ export function valueSnapshot({ issuer, readings, previous = null }: ValueSnapsh
       prices,
       items,
       liabilities,
+      peg,
       totals,
       flags,
       flagBits: bits,

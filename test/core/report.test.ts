@@ -77,7 +77,20 @@ describe("buildReport", () => {
       liabilitiesUsd: "650000000000000000000000",
       ratioBps: "10769",
     });
-    expect(doc.policy).toEqual({ ttlSeconds: "3600", maxSourceAgeSeconds: "3600", statementMaxAgeSeconds: "86400", priceDivergenceBps: "100", offchainShareMaxBps: "5000" });
+    expect(doc.policy).toEqual({
+      ttlSeconds: "3600",
+      maxSourceAgeSeconds: "3600",
+      statementMaxAgeSeconds: "86400",
+      priceDivergenceBps: "100",
+      offchainShareMaxBps: "5000",
+      concentrationMaxBps: "10000",
+      supplyGrowthMaxBps: "1000",
+      reserveDropMaxBps: "2000",
+      reserveDropWindowSeconds: "86400",
+      pegDeviationMaxBps: "100",
+    });
+    expect(Object.keys(doc.policy).slice(5)).toEqual(["concentrationMaxBps", "supplyGrowthMaxBps", "reserveDropMaxBps", "reserveDropWindowSeconds", "pegDeviationMaxBps"]);
+    expect(doc.liabilities.market).toBeNull();
     expect(doc.flags).toEqual([]);
     expect(numberKeys(doc).filter((k) => k !== "status" && k !== "bit" && k !== "version")).toEqual([]);
   });
@@ -103,6 +116,7 @@ describe("buildReport", () => {
         shares: null,
         amountRead: null,
         ownership: { method: "eoa", proven: true, detail: "personal_sign recovers the holder" },
+        lookThrough: null,
         exclusion: null,
         reason: null,
       },

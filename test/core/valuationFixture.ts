@@ -155,6 +155,8 @@ export function baseReadings(): TickReadings {
       },
     ],
     ledger: null,
+    attested: [],
+    marketPrices: [],
   };
 }
 

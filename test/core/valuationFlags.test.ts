@@ -115,7 +115,7 @@ describe("risk flags (SPEC §6 bits 0-4)", () => {
       return ctx.totals.reservesUsd < 1_000_000n * E18 ? raiseFlag("RESERVE_DROP", "test rule") : null;
     };
     const { flags, bits } = evaluateFlags(
-      { issuer, readings: baseReadings(), prices: s.prices, items: s.items, liabilities: s.liabilities, totals: s.totals, previous: null },
+      { issuer, readings: baseReadings(), prices: s.prices, items: s.items, liabilities: s.liabilities, totals: s.totals, previous: null, history: [], peg: null },
       [reserveDrop, ...FLAG_RULES],
     );
     expect(flags.map((f) => f.bit)).toEqual([3, 8]);

@@ -16,7 +16,8 @@ import type { Env } from "../env.js";
 import type { RelayMessage } from "../relayer/relayAttestation.js";
 import { latestCompleteLedger } from "../ledger/latestLedger.js";
 import { gatherReadings } from "../sources/gatherReadings.js";
-import { insertAttestation, latestAttestation, SequenceTakenError } from "../storage/attestationStore.js";
+import type { ReservesPoint } from "../../core/valuation/riskFlags.js";
+import { attestationPage, insertAttestation, latestAttestation, SequenceTakenError } from "../storage/attestationStore.js";
 import { putReport } from "../storage/reportStore.js";
 import { ensureSigningKey } from "../storage/signingKeys.js";
 import { latestStatements } from "../storage/statementStore.js";
@@ -80,9 +81,15 @@ export async function publishTick({ env, config, issuerId, now, fetchFn = fetch 
     now,
     fetchFn,
     quotePriceUsd: (asset: string, observations: readonly PriceObservation[]) => quotePrice(issuer, asset, observations),
+    issuers: config.issuers,
+    localAttestation: async (id) => {
+      const stored = await latestAttestation(env.DB, id);
+      return stored && { attestation: stored.attestation, signature: stored.signature, signer: stored.signer };
+    },
   });
+  const history = previous ? await reservesHistory(env.DB, issuerId, now - BigInt(issuer.policy.reserveDropWindowSeconds)) : [];
 
-  const valued = valueSnapshot({ issuer, readings, previous: previous?.attestation ?? null });
+  const valued = valueSnapshot({ issuer, readings, previous: previous?.attestation ?? null, history });
   if (!valued.ok) return { published: false, issuerId, code: "NOT_PUBLISHED", reason: valued.reason };
   const { snapshot } = valued;
   if (issuer.liabilities.ledger && !ledger) {
@@ -162,6 +169,25 @@ async function queueRelay(env: Env, issuerId: string, sequence: bigint): Promise
     console.error(`relay of ${issuerId} #${sequence} could not be queued`, e);
     return `not queued: ${(e as Error).message}`;
   }
+}
+
+const HISTORY_PAGE = 500;
+const HISTORY_MAX = 10_000;
+
+/** The issuer's attestations observed at or after `since`, newest first (at most HISTORY_MAX), for RESERVE_DROP's window. */
+async function reservesHistory(db: D1Database, issuerId: string, since: bigint): Promise<ReservesPoint[]> {
+  const out: ReservesPoint[] = [];
+  let before: bigint | undefined;
+  while (out.length < HISTORY_MAX) {
+    const page = await attestationPage(db, issuerId, { before, limit: HISTORY_PAGE });
+    for (const { attestation: a } of page.attestations) {
+      if (a.observedAt < since) return out;
+      out.push({ sequence: a.sequence, observedAt: a.observedAt, reservesUsd: a.reservesUsd });
+    }
+    if (page.nextBefore === null) return out;
+    before = page.nextBefore;
+  }
+  return out;
 }
 
 /** A pool's quote asset is priced by the same quorum as everything else, from its direct sources. */

@@ -1,5 +1,5 @@
 import { getAddress } from "viem";
-import type { ChainConfig, IssuerConfig } from "../../core/config/schema.js";
+import type { AssetConfig, ChainConfig, IssuerConfig } from "../../core/config/schema.js";
 import { NATIVE_TOKEN } from "../../core/reservesTree.js";
 import type {
   BlockReading,
@@ -15,6 +15,7 @@ import { checkOwnership } from "./checkOwnership.js";
 import { fetchHttpPrice, fixedPrice, httpLabel, type FetchFn } from "./fetchHttpPrice.js";
 import { createChainCallBatch, multicall3Abi } from "./multicall.js";
 import { confirmBlockUnchanged, pinBlock } from "./pinBlock.js";
+import { readAttestedTokens, type LocalAttestationFn } from "./readAttestedTokens.js";
 import { readHoldings } from "./readHoldings.js";
 import { chainlinkLabel, failedOnchainPrices, poolQuotesToObservations, readOnchainPrices, uniswapV3Label, type PoolQuote } from "./readOnchainPrices.js";
 import { readSupply } from "./readSupply.js";
@@ -45,6 +46,10 @@ export interface GatherReadingsParameters {
   onRequest?: (chainId: number) => void | Promise<void>;
   /** Timeout of each HTTP price request; default 10 s. */
   httpTimeoutMs?: number;
+  /** Every issuer of the deployment, for the look-through graph; default just `issuer`. */
+  issuers?: readonly IssuerConfig[];
+  /** Reads a local issuer's latest attestation, for look-through holdings (none given: they fail as unreadable). */
+  localAttestation?: LocalAttestationFn;
 }
 
 interface ChainReadings {
@@ -63,6 +68,9 @@ interface ChainReadings {
  * chain that cannot be pinned, errs on the chain-id check or reorganised has
  * every reading failed with that reason. HTTP and fixed prices alongside; pool
  * prices last, in USD through `quotePriceUsd`. Statements are re-checked at `now`.
+ * The liability token's market venues are read like price sources (into
+ * `marketPrices`); the attestations behind look-through holdings are read
+ * alongside (`attested`, see ./readAttestedTokens.ts).
  *
  * @example
  * const readings = await gatherReadings({ issuer, chains: config.chains, secrets: env, statements, ledger, now, fetchFn: fetch });
@@ -71,9 +79,10 @@ export async function gatherReadings(parameters: GatherReadingsParameters): Prom
   const { issuer, now, fetchFn } = parameters;
   const chainIds = chainsOf(issuer);
   const maxSourceAgeSeconds = issuer.policy.maxSourceAgeSeconds;
+  const market = marketAsset(issuer);
 
   const offchainPrices = Promise.all(
-    issuer.assets.flatMap((asset) =>
+    pricedAssets(issuer).flatMap((asset) =>
       asset.prices.flatMap((source) => {
         if (source.kind === "http") {
           return [fetchHttpPrice(fetchFn, source, { asset: asset.id, now, maxSourceAgeSeconds, timeoutMs: parameters.httpTimeoutMs })];
@@ -83,7 +92,7 @@ export async function gatherReadings(parameters: GatherReadingsParameters): Prom
       }),
     ),
   );
-  const [perChain, offchain, statements] = await Promise.all([
+  const [perChain, offchain, statements, attested] = await Promise.all([
     Promise.all(chainIds.map((chainId) => readChain(parameters, chainId))),
     offchainPrices,
     recheckStatements({
@@ -92,6 +101,13 @@ export async function gatherReadings(parameters: GatherReadingsParameters): Prom
       statements: parameters.statements,
       now,
       maxAgeSeconds: issuer.policy.statementMaxAgeSeconds,
+    }),
+    readAttestedTokens({
+      issuer,
+      issuers: parameters.issuers ?? [issuer],
+      localAttestation: parameters.localAttestation,
+      fetchFn,
+      timeoutMs: parameters.httpTimeoutMs,
     }),
   ]);
 
@@ -102,16 +118,33 @@ export async function gatherReadings(parameters: GatherReadingsParameters): Prom
     (assetId) => quote(assetId, direct),
   );
 
+  const all = inConfigOrder(issuer, [...direct, ...pooled]);
+  const isMarket = (o: PriceObservation) => market !== null && o.asset === market.id;
   return {
     observedAt: now,
     blocks: perChain.map((c) => c.block),
     holdings: perChain.flatMap((c) => c.holdings),
     ownership: perChain.flatMap((c) => c.ownership),
     supply: perChain.flatMap((c) => c.supply),
-    prices: inConfigOrder(issuer, [...direct, ...pooled]),
+    prices: all.filter((o) => !isMarket(o)),
     statements,
     ledger: parameters.ledger,
+    attested,
+    marketPrices: all.filter(isMarket),
   };
+}
+
+/** The liability token's market venues, read like an asset's price sources (its id cannot be a reserve asset id). */
+function marketAsset(issuer: IssuerConfig): AssetConfig | null {
+  const supply = issuer.liabilities.supply;
+  if (!supply || supply.marketPrices.length === 0) return null;
+  return { id: supply.asset, decimals: 0, pegCurrency: false, prices: supply.marketPrices };
+}
+
+/** The reserve assets, then the liability token's market venues. */
+function pricedAssets(issuer: IssuerConfig): AssetConfig[] {
+  const market = marketAsset(issuer);
+  return market ? [...issuer.assets, market] : [...issuer.assets];
 }
 
 async function readChain(parameters: GatherReadingsParameters, chainId: number): Promise<ChainReadings> {
@@ -143,7 +176,7 @@ async function readChain(parameters: GatherReadingsParameters, chainId: number):
       readHoldings(client, { chain, holders, block, batch }),
       checkOwnership(client, { issuerId: issuer.id, chain, holders, block, batch }),
       readSupply(client, { chain, supply: issuer.liabilities.supply, block, batch }),
-      readOnchainPrices(client, { chain, assets: issuer.assets, block, now, batch }),
+      readOnchainPrices(client, { chain, assets: pricedAssets(issuer), block, now, batch }),
     ]);
   } catch (error) {
     // Readers report failures as readings; reaching this is a bug, but it must not sink the other chains.
@@ -182,7 +215,7 @@ function failedChain(issuer: IssuerConfig, chainId: number, reason: string): Cha
     supply: (issuer.liabilities.supply?.tokens ?? [])
       .filter((t) => t.chainId === chainId)
       .map((t) => ({ chainId, token: getAddress(t.token), result: failed })),
-    prices: failedOnchainPrices(chainId, issuer.assets, reason),
+    prices: failedOnchainPrices(chainId, pricedAssets(issuer), reason),
     pools: [],
   };
 }
@@ -192,7 +225,7 @@ function chainsOf(issuer: IssuerConfig): number[] {
   const ids = new Set<number>();
   for (const h of issuer.reserves.holders) ids.add(h.chainId);
   for (const t of issuer.liabilities.supply?.tokens ?? []) ids.add(t.chainId);
-  for (const a of issuer.assets) for (const s of a.prices) if (s.kind === "chainlink" || s.kind === "uniswapV3") ids.add(s.chainId);
+  for (const a of pricedAssets(issuer)) for (const s of a.prices) if (s.kind === "chainlink" || s.kind === "uniswapV3") ids.add(s.chainId);
   return [...ids].sort((a, b) => a - b);
 }
 
@@ -208,7 +241,7 @@ export function lowerMedianOfDirect(assetId: string, direct: readonly PriceObser
 /** Observations ordered as their sources are configured (asset order, then source order). */
 function inConfigOrder(issuer: IssuerConfig, observations: readonly PriceObservation[]): PriceObservation[] {
   const rank = new Map<string, number>();
-  for (const asset of issuer.assets) {
+  for (const asset of pricedAssets(issuer)) {
     for (const s of asset.prices) {
       const label =
         s.kind === "chainlink" ? chainlinkLabel(s.chainId, s.feed) : s.kind === "uniswapV3" ? uniswapV3Label(s.chainId, s.pool) : s.kind === "http" ? httpLabel(s.url) : "fixed";
