@@ -20,8 +20,8 @@ export function demoUsers(count: number): DemoUser[] {
     salt: bytesToHex(crypto.getRandomValues(new Uint8Array(16))),
     balances: {
       // up to $2,000.00 (USD has 6 decimals) and up to 0.5 ETH; some users hold none of one
-      USD: (i % 9 === 0 ? 0n : randomBelow(2_000_000_000n)).toString(),
-      ETH: (i % 7 === 0 ? 0n : randomBelow(5n * 10n ** 17n)).toString(),
+      USD: (i % 9 === 4 ? 0n : randomBelow(2_000_000_000n)).toString(),
+      ETH: (i % 7 === 5 ? 0n : randomBelow(5n * 10n ** 17n)).toString(),
     },
   }));
 }
