@@ -22,6 +22,7 @@ export default defineConfig({
             TEST_MIGRATIONS: await readD1Migrations("./migrations"),
             TEST_WORLD: inject("demoWorld"),
             TEST_RPC_PROXY: inject("rpcProxy"),
+            TEST_WEBHOOK_RECEIVER: inject("webhookReceiver"),
             SOLVENT_CONFIG: JSON.stringify(withoutRelayers),
             SIGNING_KEY: TEST_SIGNING_KEY,
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,

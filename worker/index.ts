@@ -1,3 +1,5 @@
+import { handleAlertBatch } from "./alerts/queueConsumer.js";
+import { watchStaleness } from "./alerts/afterPublish.js";
 import { createApp } from "./api/app.js";
 import type { Env } from "./env.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "./ledger/queueConsumer.js";
@@ -10,12 +12,16 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
+  async scheduled(controller: ScheduledController, env: Env): Promise<void> {
     // Awaited, so the cron invocation ends (and is reported) when every issuer has published or said why not.
-    for (const result of await publishAll(env)) console.log("tick", JSON.stringify(result));
+    // The stale-publisher watchdog runs beside the fan-out: a hung publisher must not hold it up.
+    const [results, stale] = await Promise.all([publishAll(env), watchStaleness(env, Math.floor(controller.scheduledTime / 1000))]);
+    for (const result of results) console.log("tick", JSON.stringify(result));
+    for (const alert of stale) console.log("alert", alert.issuerId, alert.event, alert.id);
   },
   async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
     if (batch.queue.startsWith("solvent-relays")) await handleRelayBatch(batch, env);
+    else if (batch.queue.startsWith("solvent-alerts")) await handleAlertBatch(batch, env);
     else await handleLedgerBuild(batch as MessageBatch<LedgerBuildMessage>, env);
   },
 } satisfies ExportedHandler<Env, unknown>;

@@ -1,6 +1,7 @@
 /**
  * Node side of the workerd suite: one anvil with the demo world deployed,
- * and a controllable RPC proxy in front of it, shared by every test file.
+ * a controllable RPC proxy in front of it, and a webhook receiver for the
+ * alert tests (test/support/webhookReceiver.ts), shared by every test file.
  * Tests that change chain state revert it (evm_snapshot / evm_revert).
  */
 import { privateKeyToAccount } from "viem/accounts";
@@ -9,24 +10,29 @@ import { deployDemoWorld } from "../../scripts/demo/world.js";
 import { startAnvil } from "../../scripts/lib/anvil.js";
 import { startRpcProxy } from "../support/rpcProxy.js";
 import { TEST_SIGNING_KEY } from "../support/testSecrets.js";
+import { startWebhookReceiver } from "../support/webhookReceiver.js";
 
 declare module "vitest" {
   interface ProvidedContext {
     demoWorld: string;
     rpcProxy: string;
+    webhookReceiver: string;
   }
 }
 
 export default async function setup(project: TestProject) {
   const anvil = await startAnvil();
   const proxy = await startRpcProxy(anvil.rpcUrl);
+  const receiver = await startWebhookReceiver();
   const world = await deployDemoWorld(anvil.rpcUrl, {
     ttlSeconds: 600,
     attestationSigner: privateKeyToAccount(TEST_SIGNING_KEY).address,
   });
   project.provide("demoWorld", JSON.stringify(world));
   project.provide("rpcProxy", JSON.stringify({ url: proxy.url, controlUrl: proxy.controlUrl }));
+  project.provide("webhookReceiver", JSON.stringify({ url: receiver.url, controlUrl: receiver.controlUrl, requestsUrl: receiver.requestsUrl }));
   return async () => {
+    await receiver.close();
     await proxy.close();
     await anvil.stop();
   };

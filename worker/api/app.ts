@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { loadConfig } from "../config/loadConfig.js";
 import { adminLedger } from "./adminLedger.js";
+import { alertRoutes } from "./alertRoutes.js";
 import { adminPublish } from "./adminPublish.js";
 import { adminStatements } from "./adminStatements.js";
 import { mountApiReference } from "./apiReference.js";
@@ -51,6 +52,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route("/", adminStatements);
   app.route("/", adminPublish);
   app.route("/", relayerRoutes);
+  app.route("/", alertRoutes);
   app.route("/", demoRoutes);
   registerAdminPaths(app);
   mountOpenApiDocument(app);

@@ -71,6 +71,7 @@ export function openApiDocument(app: OpenAPIHono<AppEnv>, origin: string): OpenA
         { name: "proofs", description: "User inclusion proofs (SPEC §2)" },
         { name: "integration", description: "Answers for lending markets and price-feed consumers" },
         { name: "keys", description: "The signing keys (SPEC §7)" },
+        { name: "alerts", description: "Alerts raised for an issuer and their webhook deliveries" },
         { name: "admin", description: "Authenticated publisher administration" },
       ],
     });

@@ -1,4 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
+import type { SolventConfig } from "../../core/config/schema.js";
+import { alertAfterPublish, type PublishAttempt } from "../alerts/afterPublish.js";
 import { loadConfig } from "../config/loadConfig.js";
 import type { Env } from "../env.js";
 import { publishTick, type PublishOutcome } from "./publishTick.js";
@@ -29,18 +31,36 @@ export class IssuerPublisher extends DurableObject<Env> {
   async publish(issuerId: string): Promise<PublishOutcome> {
     return this.serialised(async () => {
       const attemptAt = Math.floor(Date.now() / 1000);
+      let config: SolventConfig | undefined;
       try {
-        const outcome = await publishTick({ env: this.env, config: loadConfig(this.env), issuerId, now: BigInt(attemptAt) });
+        config = loadConfig(this.env);
+        const outcome = await publishTick({ env: this.env, config, issuerId, now: BigInt(attemptAt) });
         await this.remember(attemptAt, outcome);
+        this.alertAfter(config, issuerId, attemptAt, { outcome });
         return outcome;
       } catch (e) {
         // Nothing was committed: the D1 row is written last. Say why, keep the object healthy.
         const reason = e instanceof Error ? e.message : String(e);
         console.error(`publish ${issuerId} failed`, reason);
         await this.remember(attemptAt, { published: false, issuerId, code: "FAILED", reason });
+        if (config) this.alertAfter(config, issuerId, attemptAt, { error: e });
         throw e;
       }
     });
+  }
+
+  /**
+   * Alerts of the attempt (worker/alerts), after it is over and outside the
+   * serialised queue: the answer and the next publish never wait for them,
+   * and alertAfterPublish never throws.
+   */
+  private alertAfter(config: SolventConfig, issuerId: string, now: number, attempt: PublishAttempt): void {
+    try {
+      if (!config.issuers.find((i) => i.id === issuerId)?.alerts) return;
+      this.ctx.waitUntil(alertAfterPublish({ env: this.env, config, issuerId, attempt, now }));
+    } catch (e) {
+      console.error(`alerts of ${issuerId} not started`, e instanceof Error ? e.message : String(e));
+    }
   }
 
   async status(): Promise<PublisherStatus> {
