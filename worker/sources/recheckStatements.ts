@@ -20,9 +20,10 @@ export interface RecheckStatementsParameters {
 }
 
 /**
- * One StatementReading per configured (custodian, account, asset): the stored
- * statement re-checked at `now` (it may have gone stale, or its signer been
- * removed from the config, since ingest), or failed "no statement received".
+ * One StatementReading per configured (custodian, account, asset) that has a
+ * stored statement: that statement re-checked at `now` (it may have gone stale,
+ * or its signer been removed from the config, since ingest). An account with no
+ * statement gets no reading; valuation reports it as `statement-missing`.
  * The nonce is not re-checked: the stored statement is the last accepted one.
  * Stored statements for pairs no longer configured are ignored; when several
  * are given for one pair, the highest nonce is used.
@@ -44,10 +45,7 @@ export async function recheckStatements(parameters: RecheckStatementsParameters)
     for (const { account, asset } of custodian.accounts) {
       const base = { custodian: custodian.id, account, asset };
       const stored = latest.get(keyOf(custodian.id, account, asset));
-      if (!stored) {
-        readings.push(Promise.resolve({ ...base, result: { ok: false, reason: "no statement received" } }));
-        continue;
-      }
+      if (!stored) continue;
       readings.push(
         checkCustodianStatement({
           statement: stored.statement,
