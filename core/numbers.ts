@@ -11,12 +11,12 @@ export const RATIO_BPS_MAX = 4294967295n;
 export const USD_DECIMALS = 18;
 export const ONE_USD = 10n ** 18n;
 
-/** Explains, in one phrase, why a would-be number string is not one. */
-function whyNotDecimal(text: string): string {
+/** Explains, in one phrase, why a would-be number string is not a SPEC §1 decimal. */
+export function whyNotDecimal(text: string): string {
   if (text === "") return "is empty";
   if (text.startsWith("-")) return "is negative";
   if (text.startsWith("+")) return "has a sign";
-  if (/[eE]/.test(text)) return "uses exponent form";
+  if (/^[+-]?[0-9.]+[eE][+-]?[0-9]+$/.test(text)) return "uses exponent form";
   if (text.includes(".")) return "is fractional";
   if (/^0[0-9]/.test(text)) return "has leading zeros";
   if (/\s/.test(text)) return "contains white space";

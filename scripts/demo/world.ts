@@ -108,7 +108,7 @@ export function demoClients(rpcUrl: string, chainId: number) {
 }
 
 /** Integer square root (Newton), for v3 sqrtPriceX96. */
-function isqrt(n: bigint): bigint {
+export function isqrt(n: bigint): bigint {
   if (n < 2n) return n;
   let x = n;
   let y = (x + 1n) / 2n;

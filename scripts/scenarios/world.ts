@@ -7,7 +7,7 @@
  */
 import { keccak256, parseUnits, toHex, type Address, type Hex, type PublicClient } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { demoAccounts, demoClients } from "../demo/world.js";
+import { demoAccounts, demoClients, isqrt } from "../demo/world.js";
 import { deployContract, installMulticall3, loadArtifact, type Artifact } from "../lib/artifacts.js";
 import type { Scenario, ScenarioState } from "./format.js";
 
@@ -57,17 +57,6 @@ export async function connectChain(rpcUrl: string): Promise<Chain> {
 /** The key of a scenario's account: derived from the scenario and role, so runs are reproducible and scenarios never share one. */
 export function scenarioAccount(scenario: string, role: string): PrivateKeyAccount {
   return privateKeyToAccount(keccak256(toHex(`solvent scenario account:${scenario}:${role}`)));
-}
-
-function isqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  let x = n;
-  let y = (x + 1n) / 2n;
-  while (y < x) {
-    x = y;
-    y = (x + n / x) / 2n;
-  }
-  return x;
 }
 
 /**

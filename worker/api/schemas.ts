@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { whyNotDecimal as describeNonDecimal } from "../../core/numbers.js";
 import { attestationToJson } from "../../core/attestation.js";
 import { FLAGS } from "../../core/flags.js";
 import { UINT64_MAX } from "../../core/numbers.js";
@@ -13,16 +14,10 @@ const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const POSITIVE_DECIMAL = /^[1-9][0-9]*$/;
 const BYTES32 = /^0x[0-9a-f]{64}$/;
 
-/** Says, in one phrase, why `text` is not an unsigned decimal integer. */
+/** Says, in one phrase, why a query or path value is not an unsigned decimal integer. */
 function whyNotDecimal(text: unknown): string {
   if (typeof text !== "string") return "must be given once, as a decimal integer";
-  if (text === "") return "is empty";
-  if (text.startsWith("-")) return "is negative";
-  if (text.startsWith("+")) return "has a sign";
-  if (/[eE]/.test(text)) return "uses exponent form";
-  if (text.includes(".")) return "is fractional";
-  if (/^0[0-9]/.test(text)) return "has leading zeros";
-  return "is not a decimal integer";
+  return describeNonDecimal(text);
 }
 
 /**
