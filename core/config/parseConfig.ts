@@ -142,6 +142,8 @@ function issuerIssues(
     holder.holdings.forEach((holding, k) => needAsset(`${hp}.holdings[${k}].asset`, holding.asset));
   });
 
+  if (issuer.relayer) needChain(`${at}.relayer.chainId`, issuer.relayer.chainId);
+
   const dupCustodians = duplicates(issuer.reserves.custodians.map((c) => c.id));
   issuer.reserves.custodians.forEach((custodian, c) => {
     const cp = `${at}.reserves.custodians[${c}]`;

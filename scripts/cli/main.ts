@@ -2,6 +2,7 @@ import { SolventError } from "../../core/errors.js";
 import { commit, commitHelp } from "./commit.js";
 import { consoleOutput, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import { keygen, keygenHelp } from "./keygen.js";
+import { keys, keysHelp } from "./keys.js";
 import { ledger, ledgerHelp } from "./ledger.js";
 import { verify, verifyHelp } from "./verify.js";
 
@@ -11,6 +12,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   commit: { run: commit, help: commitHelp },
   verify: { run: verify, help: verifyHelp },
   keygen: { run: keygen, help: keygenHelp },
+  keys: { run: keys, help: keysHelp },
   ledger: { run: ledger, help: ledgerHelp },
 };
 

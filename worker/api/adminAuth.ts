@@ -80,7 +80,7 @@ export const adminAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw new ApiError(401, "UNAUTHORIZED", "admin routes need an Authorization: Bearer token");
   }
   if (!(await tokenMatches(presented, tokens))) {
-    throw new ApiError(403, "FORBIDDEN", `the token is not valid for issuer "${issuerId}"`);
+    throw new ApiError(403, "FORBIDDEN", `the token is not valid for issuer "${issuerId.slice(0, 80)}"`);
   }
   await next();
 };

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { checkEnvOnce } from "../config/checkEnv.js";
 import { publisherFor } from "../publisher/issuerPublisher.js";
 import { adminAuth } from "./adminAuth.js";
 import type { AppEnv } from "./context.js";
@@ -12,12 +13,15 @@ import { ApiError } from "./errors.js";
 export const adminPublish = new Hono<AppEnv>();
 
 function knownIssuer(c: { var: AppEnv["Variables"] }, issuer: string): string {
-  if (!c.var.config.issuers.some((i) => i.id === issuer)) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${issuer}" is not configured`);
+  if (!c.var.config.issuers.some((i) => i.id === issuer)) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${issuer.slice(0, 80)}" is not configured`);
   return issuer;
 }
 
 adminPublish.post("/v1/admin/issuers/:issuer/publish", adminAuth, async (c) => {
   const issuer = knownIssuer(c, c.req.param("issuer"));
+  // A key that cannot sign refuses here with the sentence GET /health lists (and publishTick would give).
+  const keyProblem = checkEnvOnce(c.env, c.var.config).problems.find((p) => p.secret === "SIGNING_KEY");
+  if (keyProblem) throw new ApiError(503, "MISCONFIGURED", keyProblem.problem, { secret: keyProblem.secret });
   const outcome = await publisherFor(c.env, issuer).publish(issuer);
   if (outcome.published) return c.json(outcome, 201);
   const status = outcome.code === "SEQUENCE_TAKEN" ? 409 : outcome.code === "MISCONFIGURED" ? 503 : 422;

@@ -46,6 +46,10 @@ const bodySchema = z.strictObject({
 });
 
 async function readBody(c: Context<AppEnv>): Promise<{ statement: CustodianStatement; signature: Hex }> {
+  const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json") {
+    throw new ApiError(415, "INVALID_BODY", "Content-Type must be application/json", { field: "Content-Type" });
+  }
   let json: unknown;
   try {
     json = await c.req.json();
@@ -69,7 +73,7 @@ async function readBody(c: Context<AppEnv>): Promise<{ statement: CustodianState
 function configuredIssuer(c: Context<AppEnv>): IssuerConfig {
   const id = c.req.param("issuer") ?? "";
   const issuer = c.var.config.issuers.find((i) => i.id === id);
-  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${id}" is not published here`);
+  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${id.slice(0, 80)}" is not published here`);
   return issuer;
 }
 

@@ -1,5 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { loadConfig } from "../config/loadConfig.js";
+import type { SolventConfig } from "../../core/config/schema.js";
+import { checkEnvOnce } from "../config/checkEnv.js";
+import { ConfigError, loadConfig } from "../config/loadConfig.js";
 import { adminLedger } from "./adminLedger.js";
 import { alertRoutes } from "./alertRoutes.js";
 import { adminPublish } from "./adminPublish.js";
@@ -35,13 +37,37 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: parameterHook });
   app.onError(handleError);
   app.notFound((c) => {
-    throw new ApiError(404, "NOT_FOUND", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+    throw new ApiError(404, "NOT_FOUND", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}`);
   });
-  app.get("/health", (c) => c.json({ ok: true, service: "solvent" }));
+  app.get("/health", (c) => {
+    let config: SolventConfig | null = null;
+    let configIssues: ConfigError["issues"] = [];
+    try {
+      config = loadConfig(c.env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      configIssues = error.issues;
+    }
+    const env = checkEnvOnce(c.env, config);
+    c.header("Cache-Control", "no-store");
+    if (env.ok && configIssues.length === 0) return c.json({ ok: true, service: "solvent" });
+    // Names and rules only: never a secret's value.
+    const message = [env.message, configIssues.length > 0 ? "the configuration is invalid" : ""].filter(Boolean).join("; ");
+    return c.json(
+      {
+        ok: false,
+        service: "solvent",
+        error: { code: "MISCONFIGURED", message, secrets: env.problems.map((p) => p.secret), problems: env.problems, configIssues },
+      },
+      503,
+    );
+  });
   const limiter = options.rateLimit ? rateLimit(options.rateLimit) : publicRateLimit;
   app.use("*", (c, next) => (isRateLimitedPath(c.req.path) ? limiter(c, next) : next()));
   app.use("*", async (c, next) => {
-    c.set("config", loadConfig(c.env));
+    const config = loadConfig(c.env);
+    checkEnvOnce(c.env, config); // logs misconfigured secrets once per isolate
+    c.set("config", config);
     await next();
   });
   app.route("/", publicRoutes);

@@ -12,7 +12,7 @@ export const relayerRoutes = new Hono<AppEnv>();
 relayerRoutes.get("/v1/issuers/:issuer/relayer", async (c) => {
   const issuerId = c.req.param("issuer");
   const issuer = c.var.config.issuers.find((i) => i.id === issuerId);
-  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${issuerId}" is not configured`);
+  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${issuerId.slice(0, 80)}" is not configured`);
   c.header("Cache-Control", "public, max-age=15");
   c.header("Access-Control-Allow-Origin", "*");
   if (!issuer.relayer) return c.json({ issuer: issuerId, configured: false, attempts: [] });

@@ -33,7 +33,12 @@ export function signingAccount(env: Pick<Env, "SIGNING_KEY">): PrivateKeyAccount
   if (typeof key !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(key.trim())) {
     throw new MisconfiguredError("SIGNING_KEY is missing or is not a 0x-prefixed 32-byte hex key (wrangler secret put SIGNING_KEY)");
   }
-  return privateKeyToAccount(key.trim() as `0x${string}`);
+  try {
+    return privateKeyToAccount(key.trim() as `0x${string}`);
+  } catch {
+    // The library's message quotes the key's value: never pass it on.
+    throw new MisconfiguredError("SIGNING_KEY is not a valid secp256k1 private key (it must be between 1 and the curve order)");
+  }
 }
 
 export class MisconfiguredError extends Error {
