@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { SolventError } from "../errors.js";
+import { outsideBand } from "../valuation/priceQuorum.js";
 import { configSchema, type IssuerConfig, type SolventConfig } from "./schema.js";
 
 export interface ConfigIssue {
@@ -63,6 +64,9 @@ function crossReferenceIssues(config: SolventConfig): ConfigIssue[] {
   const chainIds = new Set(config.chains.map((c) => c.chainId));
   const dupChains = duplicates(config.chains.map((c) => c.chainId));
   config.chains.forEach((c, i) => dupChains.has(c.chainId) && add(`chains[${i}].chainId`, `chain ${c.chainId} is listed twice`));
+  config.chains.forEach((c, i) => {
+    if (c.agreement === "all" && c.rpcUrls.length < 2) add(`chains[${i}].agreement`, `"all" needs two or more rpcUrls to compare`);
+  });
   const dupIssuers = duplicates(config.issuers.map((x) => x.id));
   config.issuers.forEach((issuer, i) => {
     const at = `issuers[${i}]`;
@@ -87,10 +91,17 @@ function issuerIssues(
   issuer.assets.forEach((asset, a) => {
     const ap = `${at}.assets[${a}]`;
     if (dupAssets.has(asset.id)) add(`${ap}.id`, `asset "${asset.id}" is listed twice`);
+    if (asset.maxPriceUsd !== undefined && BigInt(asset.maxPriceUsd) === 0n) add(`${ap}.maxPriceUsd`, "must be positive");
+    if (asset.minPriceUsd !== undefined && asset.maxPriceUsd !== undefined && BigInt(asset.minPriceUsd) > BigInt(asset.maxPriceUsd)) {
+      add(`${ap}.minPriceUsd`, `is above maxPriceUsd ${asset.maxPriceUsd}`);
+    }
     asset.prices.forEach((source, s) => {
       const sp = `${ap}.prices[${s}]`;
       if (source.kind === "fixed" && !asset.pegCurrency) {
         add(sp, `a fixed price is allowed only for the peg currency itself; "${asset.id}" must be priced from markets`);
+      }
+      if (source.kind === "fixed" && outsideBand(BigInt(source.priceUsd), asset) !== null) {
+        add(`${sp}.priceUsd`, `is outside the asset's band: ${outsideBand(BigInt(source.priceUsd), asset)}`);
       }
       if (source.kind === "chainlink" || source.kind === "uniswapV3") needChain(`${sp}.chainId`, source.chainId);
       if (source.kind === "uniswapV3") {

@@ -29,6 +29,13 @@ export const chainSchema = z.strictObject({
   /** Calls per Multicall3 aggregate3 request. */
   batchSize: z.number().int().min(1).max(5000).default(500),
   timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+  /**
+   * "first" (the default): rpcUrls are fallbacks and the first that answers is
+   * trusted. "all": every URL answers every read at the pinned block and the
+   * raw answers must be identical, else every reading of the chain fails
+   * (status 3, STALE_SOURCE); needs two or more rpcUrls.
+   */
+  agreement: z.enum(["first", "all"]).optional(),
 });
 
 const chainlinkSource = z.strictObject({
@@ -73,6 +80,13 @@ export const assetSchema = z.strictObject({
   /** True only for the currency liabilities are pegged to (e.g. USD): it may use a fixed price. */
   pegCurrency: z.boolean().default(false),
   prices: z.array(priceSourceSchema).min(1, "every asset needs at least one price source"),
+  /**
+   * Sanity band, usd18 per whole unit like `priceUsd`: an observation outside
+   * [minPriceUsd, maxPriceUsd] is rejected as a failed read with the reason,
+   * so one broken source (e.g. a feed answering 1e30) can never price the asset.
+   */
+  minPriceUsd: decimalString.optional(),
+  maxPriceUsd: decimalString.optional(),
 });
 
 const httpUrl = z.string().regex(/^https?:\/\/\S+$/, "must be an http(s) URL");

@@ -72,3 +72,28 @@ export function priceQuorum(asset: string, observations: readonly PriceObservati
   const bps = divergenceBps(min, max);
   return { ...base, priceUsd: chosen, method, divergenceBps: bps, divergent: bps > BigInt(priceDivergenceBps), reason: null };
 }
+
+/** An asset's sanity band (AssetConfig minPriceUsd / maxPriceUsd, usd18 decimal strings). */
+export interface PriceBand {
+  minPriceUsd?: string;
+  maxPriceUsd?: string;
+}
+
+/** Why `priceUsd` is outside the band, or null when it is inside (or there is no band). */
+export function outsideBand(priceUsd: bigint, band: PriceBand): string | null {
+  if (band.maxPriceUsd !== undefined && priceUsd > BigInt(band.maxPriceUsd)) return `price ${priceUsd} is above maxPriceUsd ${band.maxPriceUsd}`;
+  if (band.minPriceUsd !== undefined && priceUsd < BigInt(band.minPriceUsd)) return `price ${priceUsd} is below minPriceUsd ${band.minPriceUsd}`;
+  return null;
+}
+
+/**
+ * The observation, or a failed read when its price is outside the asset's
+ * sanity band: applied where prices are read, so the report shows the
+ * rejection as the source's failure and re-computation needs no band.
+ */
+export function screenPriceBand(observation: PriceObservation, band: PriceBand | undefined): PriceObservation {
+  if (band === undefined || !observation.result.ok) return observation;
+  const why = outsideBand(observation.result.value.priceUsd, band);
+  if (why === null) return observation;
+  return { ...observation, result: { ok: false, reason: `${why} (the asset's sanity band); treated as a failed read` } };
+}

@@ -8,6 +8,7 @@ import {
   type Attestation,
 } from "../../core/attestation.js";
 import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
+import { keyValidAt } from "../../core/keysDocument.js";
 import { buildReport } from "../../core/report.js";
 import { priceQuorum } from "../../core/valuation/priceQuorum.js";
 import type { PriceObservation } from "../../core/valuation/readings.js";
@@ -129,7 +130,17 @@ export async function publishTick({ env, config, issuerId, now, fetchFn = fetch 
   const signature = await signAttestation(attestation, signer);
 
   // The key must be listed as valid at observedAt before anything refers to it.
-  await ensureSigningKey(env.DB, signer.address, Number(observedAt));
+  const keys = await ensureSigningKey(env.DB, signer.address, Number(observedAt));
+  // An open key registered after observedAt (a publisher clock behind the one that registered it)
+  // would sign an attestation no verifier accepts: publish nothing instead.
+  if (!keyValidAt(keys, signer.address, observedAt)) {
+    return {
+      published: false,
+      issuerId,
+      code: "NOT_PUBLISHED",
+      reason: `observedAt ${observedAt} is before the signing key ${signer.address} became valid; is the publisher's clock behind?`,
+    };
+  }
   // Report bytes first (content-addressed, idempotent), then the D1 row, which is the commit point.
   const reportKey = await putReport(env.BUCKET, issuerId, report.bytes, report.reportHash);
   const digest = attestationDigest(attestation);

@@ -58,6 +58,29 @@ export function createChainClient(
 }
 
 /**
+ * One client per RPC URL of the chain, in config order, without fallback: for
+ * `agreement: "all"`, where every RPC must answer the same reads
+ * (./multicall.ts createCallBatch witnesses). Same timeout as
+ * createChainClient, one retry each.
+ */
+export function createRpcClients(
+  chain: ChainConfig,
+  secrets: Record<string, unknown>,
+  options: CreateChainClientOptions = {},
+): PublicClient[] {
+  const { onRequest } = options;
+  return resolveRpcUrls(chain, secrets).map((url) =>
+    createPublicClient({
+      transport: http(url, {
+        timeout: chain.timeoutMs,
+        retryCount: 1,
+        onFetchRequest: onRequest ? async () => void (await onRequest()) : undefined,
+      }),
+    }),
+  );
+}
+
+/**
  * One line about an RPC failure that is safe to publish: viem's short message
  * and details, without the request body or the URL (which may carry an API key).
  */

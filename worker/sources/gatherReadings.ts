@@ -1,6 +1,7 @@
 import { getAddress } from "viem";
 import type { AssetConfig, ChainConfig, IssuerConfig } from "../../core/config/schema.js";
 import { NATIVE_TOKEN } from "../../core/reservesTree.js";
+import { screenPriceBand } from "../../core/valuation/priceQuorum.js";
 import type {
   BlockReading,
   HoldingReading,
@@ -10,7 +11,7 @@ import type {
   SupplyReading,
   TickReadings,
 } from "../../core/valuation/readings.js";
-import { createChainClient, describeRpcError } from "./chainClient.js";
+import { createChainClient, createRpcClients, describeRpcError } from "./chainClient.js";
 import { checkOwnership } from "./checkOwnership.js";
 import { fetchHttpPrice, fixedPrice, httpLabel, type FetchFn } from "./fetchHttpPrice.js";
 import { createChainCallBatch, multicall3Abi } from "./multicall.js";
@@ -111,12 +112,14 @@ export async function gatherReadings(parameters: GatherReadingsParameters): Prom
     }),
   ]);
 
-  const direct = [...perChain.flatMap((c) => c.prices), ...offchain];
+  // Out-of-band prices fail here, before anything (pool quotes included) uses them.
+  const band = (o: PriceObservation) => screenPriceBand(o, issuer.assets.find((a) => a.id === o.asset));
+  const direct = [...perChain.flatMap((c) => c.prices), ...offchain].map(band);
   const quote = parameters.quotePriceUsd ?? lowerMedianOfDirect;
   const pooled = poolQuotesToObservations(
     perChain.flatMap((c) => c.pools),
     (assetId) => quote(assetId, direct),
-  );
+  ).map(band);
 
   const all = inConfigOrder(issuer, [...direct, ...pooled]);
   const isMarket = (o: PriceObservation) => market !== null && o.asset === market.id;
@@ -153,9 +156,17 @@ async function readChain(parameters: GatherReadingsParameters, chainId: number):
   if (!chain) return failedChain(issuer, chainId, `chain ${chainId} is not configured`);
   const onRequest = parameters.onRequest;
 
+  // agreement "all": RPC 0 reads, every other RPC witnesses each read; else the URLs are fallbacks.
   let client;
+  let witnesses: ReturnType<typeof createRpcClients> = [];
   try {
-    client = createChainClient(chain, parameters.secrets, { onRequest: onRequest && (() => onRequest(chainId)) });
+    const options = { onRequest: onRequest && (() => onRequest(chainId)) };
+    if (chain.agreement === "all") {
+      [client, ...witnesses] = createRpcClients(chain, parameters.secrets, options);
+      if (client === undefined) throw new Error(`chain ${chainId}: no RPC URL`);
+    } else {
+      client = createChainClient(chain, parameters.secrets, options);
+    }
   } catch (error) {
     return failedChain(issuer, chainId, describeRpcError(error));
   }
@@ -167,7 +178,7 @@ async function readChain(parameters: GatherReadingsParameters, chainId: number):
     return failedChain(issuer, chainId, `chain ${chainId}: could not pin a block: ${describeRpcError(error)}`);
   }
 
-  const batch = createChainCallBatch(client, chain, block.number);
+  const batch = createChainCallBatch(client, chain, block.number, witnesses);
   const holders = issuer.reserves.holders;
   let reads;
   try {
@@ -189,6 +200,17 @@ async function readChain(parameters: GatherReadingsParameters, chainId: number):
   } catch (error) {
     return failedChain(issuer, chainId, `chain ${chainId}: ${describeRpcError(error)}`);
   }
+  if (batch.disagreement !== null) return failedChain(issuer, chainId, `chain ${chainId}: the RPCs disagree (agreement "all"): ${batch.disagreement}`);
+  const hashes = await Promise.all(
+    witnesses.map((witness, w) =>
+      confirmBlockUnchanged(witness, block).then(
+        () => null,
+        (error) => `RPC ${w + 1} does not serve block ${block.number} as RPC 0 does: ${describeRpcError(error)}`,
+      ),
+    ),
+  );
+  const blockDisagreement = hashes.find((h) => h !== null);
+  if (blockDisagreement) return failedChain(issuer, chainId, `chain ${chainId}: the RPCs disagree (agreement "all"): ${blockDisagreement}`);
   // The URL could serve another network (a mistyped secret); then nothing read from it is about this chain.
   if (!servedChainId.ok) return failedChain(issuer, chainId, `chain ${chainId}: could not confirm the chain id: ${servedChainId.reason}`);
   if (servedChainId.value !== BigInt(chainId)) {

@@ -192,6 +192,40 @@ export interface CallBatch {
   /** The raw form of `read`. */
   call(c: ContractCall): Promise<CallResult>;
   readonly stats: Readonly<CallBatchStats>;
+  /**
+   * With witnesses: why the RPCs did not all return the same data for some
+   * round (naming RPC indexes, never URLs), else null. Readers still get the
+   * primary's results; the caller must distrust them all when this is set.
+   */
+  readonly disagreement: string | null;
+}
+
+export interface CallBatchOptions {
+  multicall3: Address;
+  batchSize: number;
+  blockNumber: bigint;
+  /**
+   * Other RPCs of the same chain (chain.agreement "all"): every round is also
+   * sent to each of them at the same block, and their answers compared call
+   * by call with the primary's (RPC 0); witness i is RPC i + 1.
+   */
+  witnesses?: readonly Client[];
+}
+
+/** The first call whose result differs between two answers to one round, as a sentence; null when they are identical. */
+export function compareRounds(calls: readonly ContractCall[], a: readonly CallResult[], b: readonly CallResult[], names: [string, string]): string | null {
+  for (let i = 0; i < calls.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined || y === undefined) return `${names[0]} and ${names[1]} returned different numbers of results`;
+    if (x.ok && y.ok) {
+      if (x.data.toLowerCase() !== y.data.toLowerCase()) return `${names[0]} and ${names[1]} returned different data for ${calls[i]!.label}`;
+    } else if (x.ok !== y.ok) {
+      const [failed, reason] = x.ok ? [names[1], (y as { reason: string }).reason] : [names[0], (x as { reason: string }).reason];
+      return `${calls[i]!.label} failed on ${failed} only (${reason}), so ${names[0]} and ${names[1]} do not agree`;
+    }
+  }
+  return null;
 }
 
 /**
@@ -205,9 +239,10 @@ export interface CallBatch {
  * const batch = createCallBatch(client, { multicall3: chain.multicall3, batchSize: chain.batchSize, blockNumber: block.number });
  * const [holdings, supply] = await Promise.all([readHoldings(client, { chain, holders, block, batch }), readSupply(...)]);
  */
-export function createCallBatch(client: Client, options: { multicall3: Address; batchSize: number; blockNumber: bigint }): CallBatch {
-  const { multicall3, batchSize, blockNumber } = options;
+export function createCallBatch(client: Client, options: CallBatchOptions): CallBatch {
+  const { multicall3, batchSize, blockNumber, witnesses = [] } = options;
   const stats: CallBatchStats = { rounds: 0, requests: 0, calls: 0 };
+  let disagreement: string | null = null;
   const known = new Map<string, Promise<CallResult>>();
   let pending: { call: ContractCall; resolve: (r: CallResult) => void }[] = [];
   let scheduled = false;
@@ -219,14 +254,21 @@ export function createCallBatch(client: Client, options: { multicall3: Address; 
     if (round.length === 0) return;
     stats.rounds += 1;
     stats.requests += Math.ceil(round.length / batchSize);
-    let results: CallResult[];
-    try {
-      results = await aggregate3(client, { multicall3, calls: round.map((p) => p.call), blockNumber, batchSize });
-    } catch (error) {
-      const reason = `aggregate3 failed: ${describeRpcError(error)}`;
-      results = round.map(() => ({ ok: false, reason }));
-    }
-    round.forEach((p, i) => p.resolve(results[i]!));
+    const calls = round.map((p) => p.call);
+    const send = async (rpc: Client): Promise<CallResult[]> => {
+      try {
+        return await aggregate3(rpc, { multicall3, calls, blockNumber, batchSize });
+      } catch (error) {
+        const reason = `aggregate3 failed: ${describeRpcError(error)}`;
+        return round.map(() => ({ ok: false, reason }));
+      }
+    };
+    stats.requests += witnesses.length * Math.ceil(round.length / batchSize);
+    const [results, ...witnessed] = await Promise.all([send(client), ...witnesses.map(send)]);
+    witnessed.forEach((other, w) => {
+      disagreement ??= compareRounds(calls, results!, other, ["RPC 0", `RPC ${w + 1}`]);
+    });
+    round.forEach((p, i) => p.resolve(results![i]!));
   }
 
   function callOnce(c: ContractCall): Promise<CallResult> {
@@ -247,6 +289,9 @@ export function createCallBatch(client: Client, options: { multicall3: Address; 
   return {
     blockNumber,
     stats,
+    get disagreement() {
+      return disagreement;
+    },
     call: callOnce,
     async read(parameters) {
       let c: ContractCall;
@@ -264,7 +309,12 @@ export function createCallBatch(client: Client, options: { multicall3: Address; 
   };
 }
 
-/** A batch over the chain's Multicall3 and batchSize, pinned to `blockNumber`. */
-export function createChainCallBatch(client: Client, chain: Pick<ChainConfig, "multicall3" | "batchSize">, blockNumber: bigint): CallBatch {
-  return createCallBatch(client, { multicall3: getAddress(chain.multicall3), batchSize: chain.batchSize, blockNumber });
+/** A batch over the chain's Multicall3 and batchSize, pinned to `blockNumber` (with `witnesses`: checked against them). */
+export function createChainCallBatch(
+  client: Client,
+  chain: Pick<ChainConfig, "multicall3" | "batchSize">,
+  blockNumber: bigint,
+  witnesses: readonly Client[] = [],
+): CallBatch {
+  return createCallBatch(client, { multicall3: getAddress(chain.multicall3), batchSize: chain.batchSize, blockNumber, witnesses });
 }
