@@ -28,6 +28,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { decodeFunctionData, decodeFunctionResult, encodeFunctionResult, type Hex } from "viem";
+import { multicall3Abi } from "../../worker/sources/multicall.js";
 
 export interface RpcProxy {
   url: string;
@@ -63,34 +64,8 @@ const fresh = (): ChannelState => ({
   forwarded: 0,
 });
 
-const aggregate3Abi = [
-  {
-    type: "function",
-    name: "aggregate3",
-    stateMutability: "payable",
-    inputs: [
-      {
-        name: "calls",
-        type: "tuple[]",
-        components: [
-          { name: "target", type: "address" },
-          { name: "allowFailure", type: "bool" },
-          { name: "callData", type: "bytes" },
-        ],
-      },
-    ],
-    outputs: [
-      {
-        name: "returnData",
-        type: "tuple[]",
-        components: [
-          { name: "success", type: "bool" },
-          { name: "returnData", type: "bytes" },
-        ],
-      },
-    ],
-  },
-] as const;
+/** The same Multicall3 ABI the publisher's readers encode with. */
+const aggregate3Abi = multicall3Abi;
 
 function body(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -130,6 +105,7 @@ function failSubCalls(request: RpcRequest, result: string, needle: string): stri
   let calls: readonly { callData: Hex }[];
   try {
     const decoded = decodeFunctionData({ abi: aggregate3Abi, data });
+    if (decoded.functionName !== "aggregate3") return result;
     calls = decoded.args[0];
   } catch {
     return result;
