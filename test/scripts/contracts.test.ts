@@ -318,7 +318,7 @@ describe("DemoPool", () => {
 describe("Multicall3 at the canonical address", () => {
   it("serves viem's multicall at a pinned block, marking a failing call as failure", async () => {
     await write(deployer, at.weth, "DemoToken", "mint", [alice.address, 7n]);
-    const blockNumber = await client.getBlockNumber();
+    const blockNumber = await client.getBlockNumber({ cacheTime: 0 }); // viem caches the head for seconds by default
     const block = await client.getBlock({ blockNumber });
     await write(deployer, at.weth, "DemoToken", "mint", [alice.address, 1_000n]); // after the pinned block
     await client.request({ method: "anvil_setBalance" as never, params: [EMPTY_ACCOUNT, numberToHex(123n)] as never });
