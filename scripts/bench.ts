@@ -1,6 +1,8 @@
 /**
  * Benchmarks. `npx tsx scripts/bench.ts [--only NAME]`; one JSON object per line.
  * Each bench is a function in BENCHES keyed by its name; see docs/benchmarks.md.
+ * Benches that need a running Worker, anvil or many minutes are separate scripts
+ * under scripts/bench/ (ledgerE2e.ts, shardSteps.ts, rpcBudget.ts), same output.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";

@@ -3,6 +3,7 @@ import type { IssuerConfig } from "../../core/config/schema.js";
 import { buildLedger, type BuildLedgerOptions } from "../ledger/buildLedger.js";
 import {
   RowSpool,
+  buildPrefix,
   deletePrefix,
   getLedger,
   insertLedger,
@@ -10,6 +11,7 @@ import {
   markLedgerBuilding,
   markLedgerFailed,
   newLedgerId,
+  shardKey,
   type LedgerRecord,
 } from "../ledger/ledgerStore.js";
 import { LedgerTooLargeError, parseLedger, recordBytes, type LedgerFormat } from "../ledger/parseLedger.js";
@@ -35,7 +37,7 @@ export interface AdminLedgerOptions extends BuildLedgerOptions {
 function configuredLedgerAssets(c: Context<AppEnv>): { issuer: IssuerConfig; assets: string[] } {
   const id = c.req.param("issuer") ?? "";
   const issuer = c.var.config.issuers.find((i) => i.id === id);
-  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${id}" is not published here`);
+  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${id.slice(0, 80)}" is not published here`);
   const assets = issuer.liabilities.ledger?.assets;
   if (!assets) throw new ApiError(409, "CONFLICT", `issuer "${id}" has no user ledger configured (liabilities.ledger)`);
   return { issuer, assets };
@@ -168,10 +170,40 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
     const ledgerId = c.req.param("ledgerId");
     const ledger = /^lg_[0-9a-f]{32}$/.test(ledgerId) ? await getLedger(c.env.DB, ledgerId) : null;
     if (ledger === null || ledger.issuerId !== issuerId) {
-      throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId}" has no ledger "${ledgerId.slice(0, 80)}"`);
+      throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId.slice(0, 80)}" has no ledger "${ledgerId.slice(0, 80)}"`);
     }
     c.header("Cache-Control", "no-store");
     return c.json(ledgerStatus(ledger, new URL(statusPath(issuerId, ledgerId), c.req.url).toString()));
+  });
+
+  /**
+   * The stored tree of a complete ledger, for audits and re-computation: its
+   * manifest, and shard objects as stored (layout: worker/ledger/ledgerStore.ts).
+   */
+  const completeLedger = async (c: Context<AppEnv>) => {
+    const issuerId = c.req.param("issuer") ?? "";
+    const ledgerId = c.req.param("ledgerId") ?? "";
+    const ledger = /^lg_[0-9a-f]{32}$/.test(ledgerId) ? await getLedger(c.env.DB, ledgerId) : null;
+    if (ledger === null || ledger.issuerId !== issuerId || ledger.status !== "complete") {
+      throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId}" has no complete ledger "${ledgerId.slice(0, 80)}"`);
+    }
+    return ledger;
+  };
+  app.get("/v1/admin/issuers/:issuer/ledgers/:ledgerId/tree/manifest", adminAuth, async (c) => {
+    const ledger = await completeLedger(c);
+    const manifest = await c.env.BUCKET.get(`${buildPrefix(ledger.ledgerId, ledger.buildId!)}manifest.json`);
+    if (manifest === null) throw new ApiError(404, "NOT_FOUND", `ledger "${ledger.ledgerId}" has no stored manifest`);
+    return new Response(manifest.body, { headers: { "Content-Type": "application/json", "Cache-Control": "no-store" } });
+  });
+  app.get("/v1/admin/issuers/:issuer/ledgers/:ledgerId/tree/shards/:shard", adminAuth, async (c) => {
+    const ledger = await completeLedger(c);
+    const shard = c.req.param("shard");
+    if (!/^(0|[1-9][0-9]{0,8})$/.test(shard)) throw new ApiError(400, "INVALID_PARAMETER", "shard must be a shard number", { field: "shard" });
+    const object = await c.env.BUCKET.get(shardKey(ledger.ledgerId, ledger.buildId!, Number(shard)));
+    if (object === null) throw new ApiError(404, "NOT_FOUND", `ledger "${ledger.ledgerId}" has no shard ${shard}`);
+    return new Response(object.body, {
+      headers: { "Content-Type": "application/octet-stream", "Content-Length": String(object.size), "Cache-Control": "no-store" },
+    });
   });
 
   return app;

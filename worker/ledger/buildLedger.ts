@@ -139,8 +139,12 @@ export function defaultShardSize(assets: number): number {
   return s;
 }
 
-/** Uniformly random permutation of 0..n-1 (Fisher-Yates, crypto randomness, no modulo bias). */
-export function randomPermutation(n: number): Uint32Array {
+/**
+ * Uniformly random permutation of 0..n-1 (Fisher-Yates, no modulo bias) from
+ * `fill`'s random words: crypto randomness by default, a seeded stream when
+ * every retry of a step must produce the same order (shardedBuild.ts).
+ */
+export function randomPermutation(n: number, fill: (words: Uint32Array) => void = (w) => void crypto.getRandomValues(w)): Uint32Array {
   const perm = new Uint32Array(n);
   for (let i = 0; i < n; i++) perm[i] = i;
   const random = new Uint32Array(1024);
@@ -151,7 +155,7 @@ export function randomPermutation(n: number): Uint32Array {
     let r: number;
     do {
       if (used === random.length) {
-        crypto.getRandomValues(random);
+        fill(random);
         used = 0;
       }
       r = random[used++]!;
@@ -259,7 +263,7 @@ async function writeTree(
 }
 
 /** `prefix` bytes, then per level every node as hash || sums. */
-function serializeLevels(tree: SumTreeLevels, prefix: Uint8Array): Uint8Array {
+export function serializeLevels(tree: SumTreeLevels, prefix: Uint8Array): Uint8Array {
   const nb = nodeBytes(tree.assets);
   const sb = SUM_BYTES * tree.assets;
   const total = prefix.length + tree.levels.reduce((s, l) => s + l.count * nb, 0);
@@ -278,9 +282,9 @@ function serializeLevels(tree: SumTreeLevels, prefix: Uint8Array): Uint8Array {
 
 const INDEX_GROUPS = 64;
 /** Spool entry: commitment (32) || uint32be leaf || uint32be upload row. */
-const SPOOL_ENTRY = HASH_BYTES + 8;
+export const SPOOL_ENTRY = HASH_BYTES + 8;
 /** Stored entry: commitment (32) || uint32be leaf. */
-const INDEX_ENTRY = HASH_BYTES + 4;
+export const INDEX_ENTRY = HASH_BYTES + 4;
 
 /**
  * Commitment -> leaf entries grouped by the commitment's first 6 bits, in
@@ -387,7 +391,7 @@ class IndexSpool {
   }
 }
 
-function compareCommitments(entries: Uint8Array, a: number, b: number): number {
+export function compareCommitments(entries: Uint8Array, a: number, b: number): number {
   for (let i = 0; i < HASH_BYTES; i++) {
     const d = entries[a + i]! - entries[b + i]!;
     if (d !== 0) return d;
@@ -395,7 +399,8 @@ function compareCommitments(entries: Uint8Array, a: number, b: number): number {
   return 0;
 }
 
-function sortEntries(entries: Uint8Array, count: number): Uint32Array {
+/** Order of `count` spool entries by commitment. */
+export function sortEntries(entries: Uint8Array, count: number): Uint32Array {
   const v = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
   const keys = new Uint32Array(count);
   for (let i = 0; i < count; i++) keys[i] = v.getUint32(i * SPOOL_ENTRY);
@@ -405,7 +410,7 @@ function sortEntries(entries: Uint8Array, count: number): Uint32Array {
   return order;
 }
 
-function packEntries(entries: Uint8Array, order: Uint32Array, from: number, to: number): Uint8Array {
+export function packEntries(entries: Uint8Array, order: Uint32Array, from: number, to: number): Uint8Array {
   const out = new Uint8Array((to - from) * INDEX_ENTRY);
   for (let i = from; i < to; i++) {
     const e = order[i]! * SPOOL_ENTRY;

@@ -21,6 +21,7 @@
  *                             starts with the `indexBits`-bit prefix p (hex), sorted by
  *                             commitment; an entry is commitment (32) || uint32be leaf.
  *     manifest.json           TreeManifest: sizes, per-level node counts, root.
+ *     plan.json, order/, idxparts/   scratch of a sharded (queue) build: shardPlan.ts.
  *   manifest.json             copy of the manifest of the build the D1 row names
  *                             (build_id): what proofs read.
  *
@@ -121,9 +122,54 @@ export interface LedgerFailure {
 }
 
 export interface LedgerProgress {
-  phase: "upload" | "build" | "index";
+  phase: "upload" | "build" | "index" | "shuffle" | "shards" | "combine";
   done: number;
   total: number;
+  /** Sharded builds: rows, and done/total of each step kind. */
+  rows?: number;
+  steps?: { buckets: StepCount; shards: StepCount; index: StepCount };
+}
+
+export interface StepCount {
+  done: number;
+  total: number;
+}
+
+/**
+ * What a sharded build keeps in progress_json: step totals and one mark per
+ * finished step ("b3" bucket 3 shuffled, "s17" shard 17 built, "i5" index
+ * group 5 written). Marks are set with json_set, so a retried or duplicated
+ * step sets the same key again and concurrent steps converge.
+ */
+export interface ShardedProgress {
+  rows: number;
+  totals: { buckets: number; shards: number; groups: number };
+  marks: Record<string, 1>;
+}
+
+/** Done counts of a sharded build from its marks. */
+export function countMarks(p: ShardedProgress): { buckets: number; shards: number; groups: number } {
+  const done = { buckets: 0, shards: 0, groups: 0 };
+  for (const key of Object.keys(p.marks)) {
+    if (key[0] === "b") done.buckets += 1;
+    else if (key[0] === "s") done.shards += 1;
+    else if (key[0] === "i") done.groups += 1;
+  }
+  return done;
+}
+
+function toProgress(raw: LedgerProgress | ShardedProgress): LedgerProgress {
+  if (!("marks" in raw)) return raw;
+  const done = countMarks(raw);
+  const t = raw.totals;
+  const steps = {
+    buckets: { done: done.buckets, total: t.buckets },
+    shards: { done: done.shards, total: t.shards },
+    index: { done: done.groups, total: t.groups },
+  };
+  const phase = done.buckets < t.buckets ? "shuffle" : done.shards < t.shards || done.groups < t.groups ? "shards" : "combine";
+  const current = phase === "shuffle" ? steps.buckets : steps.shards;
+  return { phase, done: current.done, total: current.total, rows: raw.rows, steps };
 }
 
 export interface LedgerDbRow {
@@ -154,7 +200,7 @@ export function toLedgerRecord(r: LedgerDbRow): LedgerRecord {
     rootSums: r.root_sums_json === null ? null : (JSON.parse(r.root_sums_json) as string[]).map((s) => BigInt(s)),
     error: r.error_json === null ? null : (JSON.parse(r.error_json) as LedgerFailure),
     buildId: r.build_id,
-    progress: r.progress_json === null ? null : (JSON.parse(r.progress_json) as LedgerProgress),
+    progress: r.progress_json === null ? null : toProgress(JSON.parse(r.progress_json) as LedgerProgress | ShardedProgress),
     createdAt: r.created_at,
     completedAt: r.completed_at,
   };
@@ -214,6 +260,46 @@ export async function setLedgerProgress(db: D1Database, ledgerId: string, buildI
     .run();
 }
 
+/**
+ * Takes the ledger for sharded build `buildId` if the claim is still `previous`
+ * (null: never claimed), starting its progress; false when another start got
+ * there first or the ledger is not building.
+ */
+export async function claimShardedBuild(
+  db: D1Database,
+  ledgerId: string,
+  previous: string | null,
+  buildId: string,
+  progress: ShardedProgress,
+): Promise<boolean> {
+  const res = await db
+    .prepare("UPDATE ledgers SET build_id = ?3, progress_json = ?4 WHERE ledger_id = ?1 AND status = 'building' AND build_id IS ?2")
+    .bind(ledgerId, previous, buildId, JSON.stringify(progress))
+    .run();
+  return res.meta.changes === 1;
+}
+
+/**
+ * Records step `mark` of build `buildId` as done and returns the build's
+ * progress after it, in one transaction; null when the ledger is no longer
+ * building that build (the step is stale).
+ */
+export async function markBuildStep(db: D1Database, ledgerId: string, buildId: string, mark: string): Promise<ShardedProgress | null> {
+  if (!/^[bsi][0-9]+$/.test(mark)) throw new Error(`bad step mark ${mark}`);
+  const [update, select] = await db.batch([
+    db
+      .prepare(
+        `UPDATE ledgers SET progress_json = json_set(progress_json, '$.marks.' || ?3, 1)
+         WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2 AND json_valid(progress_json)`,
+      )
+      .bind(ledgerId, buildId, mark),
+    db.prepare("SELECT progress_json FROM ledgers WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2").bind(ledgerId, buildId),
+  ]);
+  if (update!.meta.changes !== 1) return null;
+  const row = select!.results[0] as { progress_json: string | null } | undefined;
+  return row?.progress_json ? (JSON.parse(row.progress_json) as ShardedProgress) : null;
+}
+
 /** building -> complete for the attempt holding the claim; false when another attempt or a failure got there. */
 export async function markLedgerComplete(
   db: D1Database,
@@ -270,7 +356,7 @@ export async function readJson<T>(bucket: R2Bucket, key: string): Promise<T | nu
   return obj === null ? null : ((await obj.json()) as T);
 }
 
-interface SpoolManifest {
+export interface SpoolManifest {
   recordBytes: number;
   rows: number;
   buckets: { rows: number; parts: number }[];
@@ -371,7 +457,7 @@ export class RowSpool {
   }
 }
 
-const spoolPartKey = (ledgerId: string, b: number, part: number) => `ledgers/${ledgerId}/spool/${b}-${part}.bin`;
+export const spoolPartKey = (ledgerId: string, b: number, part: number) => `ledgers/${ledgerId}/spool/${b}-${part}.bin`;
 
 /**
  * The spooled rows of a large upload, bucket by bucket (each bucket fully in

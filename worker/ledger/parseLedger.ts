@@ -147,7 +147,10 @@ function safeDecode(decoder: TextDecoder, chunk: Uint8Array | undefined, parser:
   try {
     return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
   } catch {
-    parser.invalidUtf8();
+    // Name the line of the first bad byte: count the line breaks before it in a lenient decode.
+    const lenient = chunk === undefined ? "" : new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(chunk);
+    const bad = lenient.indexOf("\ufffd");
+    parser.invalidUtf8(bad < 0 ? 0 : lenient.slice(0, bad).split("\n").length - 1);
     return "";
   }
 }
@@ -202,10 +205,12 @@ class LedgerParser {
     this.error(this.row, `line longer than ${MAX_LINE_CHARS} characters`);
   }
 
-  invalidUtf8(): void {
+  /** `linesAhead`: line breaks between the last line read and the bad byte. */
+  invalidUtf8(linesAhead = 0): void {
     if (this.utf8Failed) return;
     this.utf8Failed = true;
-    this.error(Math.max(this.row, 0), "the body is not valid UTF-8 (near this row)");
+    const line = this.line0 + 1 + linesAhead;
+    this.error(Math.max(this.format === "csv" ? line : line + 1, 0), "the body is not valid UTF-8 (near this row)");
   }
 
   async line(raw: string): Promise<void> {

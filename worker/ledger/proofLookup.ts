@@ -47,6 +47,39 @@ async function findLeaf(bucket: R2Bucket, m: TreeManifest, commitment: Uint8Arra
   return null;
 }
 
+/** Manifests of ledgers served recently, per isolate: a stored tree never changes once its ledger is complete. */
+const manifests = new Map<string, TreeManifest>();
+const MANIFEST_CACHE_SIZE = 32;
+
+/** Shard levels with at most this many nodes are read together (64 nodes of 2 assets: 4 KiB a level). */
+const TAIL_NODES = 64;
+
+/** top.bin of recently served ledgers (shardCount * 2 nodes at most: 80 KB at 10M users, 2 assets). */
+const tops = new Map<string, Uint8Array>();
+
+async function completeTop(bucket: R2Bucket, m: TreeManifest): Promise<Uint8Array> {
+  const cacheKey = `${m.ledgerId}/${m.buildId}`;
+  const cached = tops.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const top = await readObject(bucket, topKey(m.ledgerId, m.buildId));
+  if (top === null) throw new Error(`ledger ${m.ledgerId}: top.bin is missing`);
+  if (tops.size >= MANIFEST_CACHE_SIZE) tops.delete(tops.keys().next().value!);
+  tops.set(cacheKey, top);
+  return top;
+}
+
+/** The ledger's manifest (the pointer to its complete build), cached; null when it has none yet. */
+async function completeManifest(bucket: R2Bucket, ledgerId: string): Promise<TreeManifest | null> {
+  const cached = manifests.get(ledgerId);
+  if (cached !== undefined) return cached;
+  const m = await readJson<TreeManifest>(bucket, treeManifestKey(ledgerId));
+  if (m === null) return null;
+  // Only proofs of attested (hence complete) ledgers reach here, so the pointer is final.
+  if (manifests.size >= MANIFEST_CACHE_SIZE) manifests.delete(manifests.keys().next().value!);
+  manifests.set(ledgerId, m);
+  return m;
+}
+
 /**
  * The SPEC §2 inclusion proof of `commitmentHex` (0x + 64 hex) in the complete
  * ledger `ledgerId`, or null when the ledger has no stored tree or the
@@ -57,7 +90,7 @@ async function findLeaf(bucket: R2Bucket, m: TreeManifest, commitment: Uint8Arra
  */
 export async function readInclusionProof(bucket: R2Bucket, ledgerId: string, commitmentHex: string): Promise<InclusionProof | null> {
   const commitment = hexToBytes(commitmentHex, "commitment", HASH_BYTES);
-  const m = await readJson<TreeManifest>(bucket, treeManifestKey(ledgerId));
+  const m = await completeManifest(bucket, ledgerId);
   if (m === null) return null;
   const leaf = await findLeaf(bucket, m, commitment);
   if (leaf === null || leaf >= m.leafCount) return null;
@@ -69,32 +102,47 @@ export async function readInclusionProof(bucket: R2Bucket, ledgerId: string, com
   const counts = last ? m.lastShardCounts : m.fullShardCounts;
   const leaves = last ? m.leafCount - shard * m.shardSize : m.shardSize;
   const key = shardKey(m.ledgerId, m.buildId, shard);
-  const reads: Promise<Uint8Array>[] = [];
-  // Level 0: the leaf and its sibling are adjacent (padding keeps every level below the top even).
-  const pairLocal = (leaf - shard * m.shardSize) & ~1;
-  if (counts.length > 1) reads.push(readRange(bucket, key, shardNodeOffset(counts, leaves, 0, pairLocal, k), 2 * nb));
-  for (let l = 1; l < counts.length - 1; l++) {
-    const sibling = (leaf >> l) ^ 1;
-    const local = sibling - ((shard * m.shardSize) >> l);
-    reads.push(readRange(bucket, key, shardNodeOffset(counts, leaves, l, local, k), nb));
-  }
-  for (let t = 0; t < m.topCounts.length - 1; t++) {
-    const sibling = (leaf >> (m.topLevel + t)) ^ 1;
-    reads.push(readRange(bucket, topKey(m.ledgerId, m.buildId), topNodeOffset(m.topCounts, t, sibling, k), nb));
-  }
-  const nodes = await Promise.all(reads);
+  const localLeaf = leaf - shard * m.shardSize;
+  // Levels of the shard from `tail` up hold at most TAIL_NODES nodes each: one ranged read takes them all.
+  let tail = 1;
+  while (tail < counts.length - 1 && counts[tail]! > TAIL_NODES) tail++;
+  const [pair, singles, tailBytes, top, stored] = await Promise.all([
+    // Level 0: the leaf and its sibling are adjacent (padding keeps every level below the top even).
+    counts.length > 1 ? readRange(bucket, key, shardNodeOffset(counts, leaves, 0, localLeaf & ~1, k), 2 * nb) : null,
+    Promise.all(
+      Array.from({ length: Math.max(0, tail - 1) }, (_, i) => {
+        const l = i + 1;
+        const local = ((leaf >> l) ^ 1) - ((shard * m.shardSize) >> l);
+        return readRange(bucket, key, shardNodeOffset(counts, leaves, l, local, k), nb);
+      }),
+    ),
+    tail < counts.length - 1
+      ? readRange(bucket, key, shardNodeOffset(counts, leaves, tail, 0, k), shardNodeOffset(counts, leaves, counts.length - 1, 0, k) - shardNodeOffset(counts, leaves, tail, 0, k))
+      : null,
+    m.topCounts.length > 1 ? completeTop(bucket, m) : null,
+    // The stored commitment is read alongside the path.
+    readRange(bucket, key, localLeaf * HASH_BYTES, HASH_BYTES),
+  ]);
   let leafNode: Uint8Array;
   const path: Uint8Array[] = [];
-  if (counts.length > 1) {
-    const pair = nodes[0]!;
+  if (pair !== null) {
     const left = leaf % 2 === 0;
     leafNode = pair.subarray(left ? 0 : nb, left ? nb : 2 * nb);
-    path.push(pair.subarray(left ? nb : 0, left ? 2 * nb : nb), ...nodes.slice(1));
+    path.push(pair.subarray(left ? nb : 0, left ? 2 * nb : nb), ...singles);
+    const tailStart = shardNodeOffset(counts, leaves, tail, 0, k);
+    for (let l = tail; l < counts.length - 1; l++) {
+      const local = ((leaf >> l) ^ 1) - ((shard * m.shardSize) >> l);
+      const at = shardNodeOffset(counts, leaves, l, local, k) - tailStart;
+      path.push(tailBytes!.subarray(at, at + nb));
+    }
   } else {
     // One leaf: the root is the leaf and the path is empty.
     leafNode = await readRange(bucket, key, shardNodeOffset(counts, leaves, 0, 0, k), nb);
   }
-  const stored = await readRange(bucket, key, (leaf - shard * m.shardSize) * HASH_BYTES, HASH_BYTES);
+  for (let t = 0; t < m.topCounts.length - 1; t++) {
+    const at = topNodeOffset(m.topCounts, t, (leaf >> (m.topLevel + t)) ^ 1, k);
+    path.push(top!.subarray(at, at + nb));
+  }
   if (!bytesEqual(stored, commitment)) throw new Error(`ledger ${ledgerId}: index and shard disagree on leaf ${leaf}`);
   return {
     version: PROOF_VERSION,
