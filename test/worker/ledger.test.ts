@@ -1,10 +1,8 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import { attestationDigest, issuerKey, nextAttestation, type Attestation } from "../../core/attestation.js";
 import { bytesToHex, type Hex } from "../../core/bytes.js";
-import { parseConfig } from "../../core/config/parseConfig.js";
 import { buildLiabilityTree, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
 import { createAdminLedger, type AdminLedgerOptions } from "../../worker/api/adminLedger.js";
 import type { AppEnv } from "../../worker/api/context.js";
@@ -17,38 +15,15 @@ import { parseLedger, type LedgerFormat, type LedgerRowBatch } from "../../worke
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, retryDelaySeconds, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 import { insertAttestation } from "../../worker/storage/attestationStore.js";
+import { ASSETS, ISSUER, ledgerConfig, ledgerTestEnv, TOKEN } from "./ledgerFixture.js";
 import { checkProof, commitment as naiveCommitment, hex, leafNode, sumTreeRoot, unhex } from "../support/independentVerifier.js";
 
-const ISSUER = "acme";
-const ASSETS = ["USD", "BTC"];
-const TOKEN = "test-admin-token";
 const TWO_128 = 1n << 128n;
+const config = ledgerConfig;
 
-const config = parseConfig({
-  version: 1,
-  chains: [{ chainId: 1, name: "Ethereum", rpcUrls: ["http://127.0.0.1:1"] }],
-  issuers: [
-    {
-      id: ISSUER,
-      name: "Acme",
-      assets: [
-        { id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }] },
-        { id: "BTC", decimals: 8, prices: [{ kind: "chainlink", chainId: 1, feed: "0x8fFfFfd4AfB6115b954Bd326cbe7B4BA576818f6", maxAgeSeconds: 90000 }] },
-      ],
-      liabilities: { ledger: { assets: ASSETS } },
-      reserves: {},
-    },
-  ],
-});
-
-const baseEnv = env as unknown as { DB: D1Database; BUCKET: R2Bucket };
 const sent: LedgerBuildMessage[] = [];
-const testEnv = {
-  DB: baseEnv.DB,
-  BUCKET: baseEnv.BUCKET,
-  ADMIN_TOKEN: TOKEN,
-  LEDGER_QUEUE: { send: async (body: LedgerBuildMessage) => void sent.push(body) },
-};
+const testEnv = ledgerTestEnv(sent);
+
 
 function appWith(options: AdminLedgerOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -138,7 +113,7 @@ async function publish(ledgerId: string, root: Hex): Promise<bigint> {
     flags: 0n,
     reportHash: zero,
   });
-  await insertAttestation(baseEnv.DB, {
+  await insertAttestation(testEnv.DB, {
     issuerId: ISSUER,
     attestation: a,
     digest: attestationDigest(a),
@@ -159,7 +134,7 @@ async function getProof(app: Hono<AppEnv>, sequence: bigint | string, commitment
 
 /** Checks the stored tree against the core and the independent SPEC §2 implementation, and every user's proof. */
 async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: User[], root: string, sequence: bigint) {
-  const leaves = (await readLedgerLeaves(baseEnv.BUCKET, ledgerId))!;
+  const leaves = (await readLedgerLeaves(testEnv.BUCKET, ledgerId))!;
   expect(leaves).toHaveLength(users.length);
   const expected = new Map(users.map((u) => [bytesToHex(userCommitment(u.salt, u.userId)), u.balances.join()]));
   expect(new Map(leaves.map((l) => [l.commitment, l.balances.join()]))).toEqual(expected);
@@ -330,7 +305,7 @@ describe("ledger upload, build and proofs", () => {
     );
     expect(res.status).toBe(201);
     const { ledgerId, root } = (await res.json()) as { ledgerId: string; root: Hex };
-    const proof = (await readInclusionProof(baseEnv.BUCKET, ledgerId, bytesToHex(userCommitment(one[0]!.salt, one[0]!.userId))))!;
+    const proof = (await readInclusionProof(testEnv.BUCKET, ledgerId, bytesToHex(userCommitment(one[0]!.salt, one[0]!.userId))))!;
     expect(proof.path).toEqual([]);
     expect(proof.root).toBe(root);
     expect(checkProof(proof, one[0]!.salt, one[0]!.userId)).toBeNull();
@@ -354,19 +329,19 @@ describe("ledger upload, build and proofs", () => {
     const res = await upload(app, `commitment,USD,BTC\n${rows.map((r) => `${r.c},${r.b.join(",")}`).join("\n")}\n`, "csv");
     expect(res.status).toBe(201);
     const { ledgerId, root } = (await res.json()) as { ledgerId: string; root: Hex };
-    const manifest = await (await baseEnv.BUCKET.get(`ledgers/${ledgerId}/manifest.json`))!.json<{ indexBits: number }>();
+    const manifest = await (await testEnv.BUCKET.get(`ledgers/${ledgerId}/manifest.json`))!.json<{ indexBits: number }>();
     expect(manifest.indexBits).toBe(2);
     const sorted = [...rows].sort((x, y) => (x.c < y.c ? -1 : 1));
     for (const r of [sorted[0]!, sorted[1249]!, sorted[1250]!, sorted[2500]!, sorted[4999]!, ...rows.slice(0, 10)]) {
-      const proof = (await readInclusionProof(baseEnv.BUCKET, ledgerId, r.c))!;
+      const proof = (await readInclusionProof(testEnv.BUCKET, ledgerId, r.c))!;
       expect(proof.root).toBe(root);
       expect(verifyInclusionProof(proof, { commitment: r.c })).toMatchObject({ ok: true, balances: r.b });
     }
-    expect(await readInclusionProof(baseEnv.BUCKET, ledgerId, `0x${"00".repeat(32)}`)).toBeNull();
+    expect(await readInclusionProof(testEnv.BUCKET, ledgerId, `0x${"00".repeat(32)}`)).toBeNull();
   });
 
   it("refuses an invalid ledger with 422 and the row errors, storing nothing usable", async () => {
-    const before = await latestCompleteLedger(baseEnv.DB, ISSUER);
+    const before = await latestCompleteLedger(testEnv.DB, ISSUER);
     const res = await upload(app, `${header}\nalice,${salt16},1,1\nbob,${salt16},1.5,1\nalice,${salt16},1,1\n`, "csv");
     expect(res.status).toBe(422);
     const body = (await res.json()) as { error: { code: string; ledgerId: string; errors: unknown[]; errorCount: number } };
@@ -376,9 +351,9 @@ describe("ledger upload, build and proofs", () => {
       { row: 2, reason: expect.stringMatching(/fractional/) },
       { row: 3, reason: expect.stringMatching(/duplicate userId "alice": row 1/) },
     ]);
-    expect((await getLedger(baseEnv.DB, body.error.ledgerId))?.status).toBe("failed");
-    expect((await baseEnv.BUCKET.list({ prefix: `ledgers/${body.error.ledgerId}/` })).objects).toEqual([]);
-    expect(await latestCompleteLedger(baseEnv.DB, ISSUER)).toEqual(before);
+    expect((await getLedger(testEnv.DB, body.error.ledgerId))?.status).toBe("failed");
+    expect((await testEnv.BUCKET.list({ prefix: `ledgers/${body.error.ledgerId}/` })).objects).toEqual([]);
+    expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toEqual(before);
   });
 
   it("needs the admin token and a ledger format", async () => {
@@ -401,7 +376,7 @@ describe("ledger upload, build and proofs", () => {
   });
 
   it("keeps a complete ledger immutable and never deletes a ledger", async () => {
-    const db = baseEnv.DB;
+    const db = testEnv.DB;
     await expect(db.prepare("UPDATE ledgers SET root = ?1 WHERE ledger_id = ?2").bind(`0x${"00".repeat(32)}`, syncLedger.ledgerId).run()).rejects.toThrow(/LEDGER_IMMUTABLE/);
     await expect(db.prepare("UPDATE ledgers SET status = 'failed' WHERE ledger_id = ?1").bind(syncLedger.ledgerId).run()).rejects.toThrow(/LEDGER_IMMUTABLE/);
     await expect(db.prepare("DELETE FROM ledgers WHERE ledger_id = ?1").bind(syncLedger.ledgerId).run()).rejects.toThrow(/LEDGER_IMMUTABLE/);
@@ -425,19 +400,19 @@ describe("ledger upload, build and proofs", () => {
       return body.ledgerId;
     }
 
-    async function deliver(ledgerId: string, attempts: number, bucket: R2Bucket = baseEnv.BUCKET) {
+    async function deliver(ledgerId: string, attempts: number, bucket: R2Bucket = testEnv.BUCKET) {
       const batch = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [
         { id: `m-${ledgerId}-${attempts}`, timestamp: Date.now(), attempts, body: { ledgerId, issuerId: ISSUER } },
       ]);
       const ctx = createExecutionContext();
       const pending: LedgerBuildMessage[] = [];
       const send = async (messages: LedgerBuildMessage[]) => void pending.push(...messages);
-      await handleLedgerBuild(batch, { DB: baseEnv.DB, BUCKET: bucket }, { shardSize: 8, send });
+      await handleLedgerBuild(batch, { DB: testEnv.DB, BUCKET: bucket }, { shardSize: 8, send });
       const result = await getQueueResult(batch, ctx);
       // The build fans out over the same queue (shardedBuild.ts): deliver what it sends until nothing is left.
       for (let m = pending.shift(); m !== undefined; m = pending.shift()) {
         const step = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [{ id: `step-${pending.length}`, timestamp: Date.now(), attempts: 1, body: m }]);
-        await handleLedgerBuild(step, { DB: baseEnv.DB, BUCKET: bucket }, { shardSize: 8, send });
+        await handleLedgerBuild(step, { DB: testEnv.DB, BUCKET: bucket }, { shardSize: 8, send });
         expect((await getQueueResult(step, createExecutionContext())).retryMessages).toEqual([]);
       }
       return result;
@@ -445,19 +420,19 @@ describe("ledger upload, build and proofs", () => {
 
     it("answers 202, builds in the consumer, and serves proofs that verify", async () => {
       const ledgerId = await startLarge(users);
-      expect((await getLedger(baseEnv.DB, ledgerId))?.status).toBe("building");
-      expect(await latestCompleteLedger(baseEnv.DB, ISSUER)).not.toMatchObject({ ledgerId });
+      expect((await getLedger(testEnv.DB, ledgerId))?.status).toBe("building");
+      expect(await latestCompleteLedger(testEnv.DB, ISSUER)).not.toMatchObject({ ledgerId });
 
       const result = await deliver(ledgerId, 1);
       expect(result.explicitAcks).toEqual([`m-${ledgerId}-1`]);
       expect(result.retryMessages).toEqual([]);
-      const ledger = (await getLedger(baseEnv.DB, ledgerId))!;
+      const ledger = (await getLedger(testEnv.DB, ledgerId))!;
       expect(ledger.status).toBe("complete");
       expect(ledger.rows).toBe(117);
       // The spool is gone once complete; the rows live on in the tree.
-      expect((await baseEnv.BUCKET.list({ prefix: `ledgers/${ledgerId}/spool/` })).objects).toEqual([]);
+      expect((await testEnv.BUCKET.list({ prefix: `ledgers/${ledgerId}/spool/` })).objects).toEqual([]);
 
-      const latest = await latestCompleteLedger(baseEnv.DB, ISSUER);
+      const latest = await latestCompleteLedger(testEnv.DB, ISSUER);
       expect(latest).toEqual({
         ledgerId,
         assets: ASSETS,
@@ -471,14 +446,14 @@ describe("ledger upload, build and proofs", () => {
       // A redelivered message is harmless: the complete ledger is left as it is.
       const again = await deliver(ledgerId, 1);
       expect(again.explicitAcks).toHaveLength(1);
-      expect((await buildLedger({ db: baseEnv.DB, bucket: baseEnv.BUCKET }, ledgerId))).toMatchObject({ status: "complete", root: ledger.root });
-      expect((await getLedger(baseEnv.DB, ledgerId))?.root).toBe(ledger.root);
+      expect((await buildLedger({ db: testEnv.DB, bucket: testEnv.BUCKET }, ledgerId))).toMatchObject({ status: "complete", root: ledger.root });
+      expect((await getLedger(testEnv.DB, ledgerId))?.root).toBe(ledger.root);
     });
 
     it("retries transient failures, then marks the ledger failed and never publishes it", async () => {
-      const before = await latestCompleteLedger(baseEnv.DB, ISSUER);
+      const before = await latestCompleteLedger(testEnv.DB, ISSUER);
       const ledgerId = await startLarge(makeUsers(60, "flaky"));
-      const broken = new Proxy(baseEnv.BUCKET, {
+      const broken = new Proxy(testEnv.BUCKET, {
         get(target, prop) {
           if (prop === "get") return async () => { throw new Error("R2 is unavailable"); };
           const value = Reflect.get(target, prop);
@@ -489,28 +464,28 @@ describe("ledger upload, build and proofs", () => {
       expect(first.explicitAcks).toEqual([]);
       expect(first.retryMessages).toMatchObject([{ msgId: `m-${ledgerId}-1` }]);
       expect(retryDelaySeconds(1)).toBe(30);
-      expect((await getLedger(baseEnv.DB, ledgerId))?.status).toBe("building");
+      expect((await getLedger(testEnv.DB, ledgerId))?.status).toBe("building");
 
       const last = await deliver(ledgerId, 4, broken);
       expect(last.explicitAcks).toEqual([`m-${ledgerId}-4`]);
-      const failed = (await getLedger(baseEnv.DB, ledgerId))!;
+      const failed = (await getLedger(testEnv.DB, ledgerId))!;
       expect(failed.status).toBe("failed");
       expect(failed.error?.reason).toMatch(/after 4 attempts: R2 is unavailable/);
-      expect(await latestCompleteLedger(baseEnv.DB, ISSUER)).toEqual(before);
+      expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toEqual(before);
       // Failed is final: a late redelivery cannot revive it.
       await deliver(ledgerId, 2);
-      expect((await getLedger(baseEnv.DB, ledgerId))?.status).toBe("failed");
+      expect((await getLedger(testEnv.DB, ledgerId))?.status).toBe("failed");
     });
 
     it("marks a ledger whose stored rows are gone failed at once, without retrying", async () => {
-      const before = await latestCompleteLedger(baseEnv.DB, ISSUER);
+      const before = await latestCompleteLedger(testEnv.DB, ISSUER);
       const ledgerId = await startLarge(makeUsers(55, "lost"));
-      await deletePrefix(baseEnv.BUCKET, `ledgers/${ledgerId}/spool/`);
+      await deletePrefix(testEnv.BUCKET, `ledgers/${ledgerId}/spool/`);
       const result = await deliver(ledgerId, 1);
       expect(result.explicitAcks).toHaveLength(1);
       expect(result.retryMessages).toEqual([]);
-      expect((await getLedger(baseEnv.DB, ledgerId))?.error?.reason).toMatch(/rows are missing/);
-      expect(await latestCompleteLedger(baseEnv.DB, ISSUER)).toEqual(before);
+      expect((await getLedger(testEnv.DB, ledgerId))?.error?.reason).toMatch(/rows are missing/);
+      expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toEqual(before);
       const status = await queued.fetch(
         new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}`, { headers: { Authorization: `Bearer ${TOKEN}` } }),
         testEnv,

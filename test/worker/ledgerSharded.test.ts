@@ -5,11 +5,9 @@
  * single-machine SPEC §2 build of the same leaves in the same order.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { bytesToHex } from "../../core/bytes.js";
-import { parseConfig } from "../../core/config/parseConfig.js";
 import { buildLiabilityTree, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
 import { createAdminLedger } from "../../worker/api/adminLedger.js";
 import type { AppEnv } from "../../worker/api/context.js";
@@ -18,38 +16,15 @@ import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
 import { getLedger, readJson, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerStore.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
+import { ASSETS, ISSUER, ledgerConfig, ledgerTestEnv, TOKEN } from "./ledgerFixture.js";
 import { checkProof, leafNode, hex, sumTreeRoot, unhex } from "../support/independentVerifier.js";
 
-const ISSUER = "acme";
-const ASSETS = ["USD", "BTC"];
-const TOKEN = "test-admin-token";
 const SHARD_SIZE = 8;
+const config = ledgerConfig;
 
-const config = parseConfig({
-  version: 1,
-  chains: [{ chainId: 1, name: "Ethereum", rpcUrls: ["http://127.0.0.1:1"] }],
-  issuers: [
-    {
-      id: ISSUER,
-      name: "Acme",
-      assets: [
-        { id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }] },
-        { id: "BTC", decimals: 8, prices: [{ kind: "chainlink", chainId: 1, feed: "0x8fFfFfd4AfB6115b954Bd326cbe7B4BA576818f6", maxAgeSeconds: 90000 }] },
-      ],
-      liabilities: { ledger: { assets: ASSETS } },
-      reserves: {},
-    },
-  ],
-});
-
-const baseEnv = env as unknown as { DB: D1Database; BUCKET: R2Bucket };
 const uploads: LedgerBuildMessage[] = [];
-const testEnv = {
-  DB: baseEnv.DB,
-  BUCKET: baseEnv.BUCKET,
-  ADMIN_TOKEN: TOKEN,
-  LEDGER_QUEUE: { send: async (body: LedgerBuildMessage) => void uploads.push(body) },
-};
+const testEnv = ledgerTestEnv(uploads);
+
 
 const app = new Hono<AppEnv>();
 app.onError(handleError);
@@ -102,11 +77,11 @@ async function status(ledgerId: string): Promise<Record<string, any>> {
 
 let deliveries = 0;
 /** Delivers one message to the consumer; returns what it sent and whether it was acked or retried. */
-async function deliver(body: LedgerBuildMessage, attempts = 1, bucket: R2Bucket = baseEnv.BUCKET) {
+async function deliver(body: LedgerBuildMessage, attempts = 1, bucket: R2Bucket = testEnv.BUCKET) {
   const sent: LedgerBuildMessage[] = [];
   const id = `m-${deliveries++}`;
   const batch = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [{ id, timestamp: Date.now(), attempts, body }]);
-  await handleLedgerBuild(batch, { DB: baseEnv.DB, BUCKET: bucket }, { shardSize: SHARD_SIZE, send: async (m) => void sent.push(...m) });
+  await handleLedgerBuild(batch, { DB: testEnv.DB, BUCKET: bucket }, { shardSize: SHARD_SIZE, send: async (m) => void sent.push(...m) });
   const result = await getQueueResult(batch, createExecutionContext());
   return { sent, acked: result.explicitAcks.includes(id), retried: result.retryMessages.length === 1 };
 }
@@ -127,7 +102,7 @@ function shuffled<T>(items: T[], seed: number): T[] {
 
 /** R2 whose puts of keys matching `pattern` fail. */
 function failingPuts(pattern: RegExp): R2Bucket {
-  return new Proxy(baseEnv.BUCKET, {
+  return new Proxy(testEnv.BUCKET, {
     get(target, prop) {
       if (prop === "put") {
         return async (key: string, ...rest: unknown[]) => {
@@ -202,14 +177,14 @@ describe("sharded ledger build over the queue", () => {
     expect(combines).toBeGreaterThanOrEqual(1);
     expect(sawShardProgress).toBe(true);
 
-    const ledger = (await getLedger(baseEnv.DB, ledgerId))!;
+    const ledger = (await getLedger(testEnv.DB, ledgerId))!;
     expect(ledger).toMatchObject({ status: "complete", rows: 301, buildId });
     expect(ledger.rootSums).toEqual(ASSETS.map((_, a) => users.reduce((s, u) => s + u.balances[a]!, 0n)));
-    const manifest = (await readJson<TreeManifest>(baseEnv.BUCKET, treeManifestKey(ledgerId)))!;
+    const manifest = (await readJson<TreeManifest>(testEnv.BUCKET, treeManifestKey(ledgerId)))!;
     expect(manifest).toMatchObject({ buildId, shardCount, shardSize: SHARD_SIZE, leafCount: 301, root: ledger.root });
 
     // The single-machine build of the same rows in the same leaf order, by the core and by the naive verifier.
-    const leaves = (await readLedgerLeaves(baseEnv.BUCKET, ledgerId))!;
+    const leaves = (await readLedgerLeaves(testEnv.BUCKET, ledgerId))!;
     const expected = new Map(users.map((u) => [bytesToHex(userCommitment(u.salt, u.userId)), u.balances.join()]));
     expect(new Map(leaves.map((l) => [l.commitment, l.balances.join()]))).toEqual(expected);
     expect(leaves.map((l) => l.commitment)).not.toEqual([...expected.keys()]);
@@ -217,12 +192,12 @@ describe("sharded ledger build over the queue", () => {
     expect(hex(sumTreeRoot(leaves.map((l) => leafNode(unhex(l.commitment), l.balances))).hash)).toBe(ledger.root);
 
     for (const u of users) {
-      const proof = await readInclusionProof(baseEnv.BUCKET, ledgerId, bytesToHex(userCommitment(u.salt, u.userId)));
+      const proof = await readInclusionProof(testEnv.BUCKET, ledgerId, bytesToHex(userCommitment(u.salt, u.userId)));
       expect(verifyInclusionProof(proof, { userId: u.userId, salt: u.salt })).toMatchObject({ ok: true, root: ledger.root, balances: u.balances });
       expect(checkProof(proof, u.salt, u.userId)).toBeNull();
     }
     expect(await status(ledgerId)).toMatchObject({ status: "complete", root: ledger.root, progress: { done: 301, total: 301 } });
-    expect(await latestCompleteLedger(baseEnv.DB, ISSUER)).toMatchObject({ ledgerId, root: ledger.root });
+    expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toMatchObject({ ledgerId, root: ledger.root });
 
     // The stored tree is readable through the admin routes, for audits.
     const tree = `https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}/tree`;
@@ -230,23 +205,23 @@ describe("sharded ledger build over the queue", () => {
     expect(await (await got("manifest")).json()).toEqual(manifest);
     const shard5 = await got("shards/5");
     expect(shard5.headers.get("Content-Type")).toBe("application/octet-stream");
-    expect(new Uint8Array(await shard5.arrayBuffer())).toEqual(new Uint8Array(await (await baseEnv.BUCKET.get(`ledgers/${ledgerId}/builds/${buildId}/shards/5.bin`))!.arrayBuffer()));
+    expect(new Uint8Array(await shard5.arrayBuffer())).toEqual(new Uint8Array(await (await testEnv.BUCKET.get(`ledgers/${ledgerId}/builds/${buildId}/shards/5.bin`))!.arrayBuffer()));
     expect((await got(`shards/${shardCount}`)).status).toBe(404);
     expect((await got("shards/01")).status).toBe(400);
     expect((await got("manifest", "wrong")).status).toBe(403);
 
     // Scratch objects are gone; late duplicates of every kind change nothing and send nothing.
     for (const part of ["spool/", `builds/${buildId}/order/`, `builds/${buildId}/idxparts/`]) {
-      expect((await baseEnv.BUCKET.list({ prefix: `ledgers/${ledgerId}/${part}` })).objects).toEqual([]);
+      expect((await testEnv.BUCKET.list({ prefix: `ledgers/${ledgerId}/${part}` })).objects).toEqual([]);
     }
     for (const m of [start, delivered[0]!, retriedShard!, { kind: "combine", ledgerId, buildId } as const]) {
       expect(await deliver(m)).toMatchObject({ acked: true, sent: [] });
     }
-    expect((await getLedger(baseEnv.DB, ledgerId))?.root).toBe(ledger.root);
+    expect((await getLedger(testEnv.DB, ledgerId))?.root).toBe(ledger.root);
   });
 
   it("fails the ledger when a shard keeps failing, and never uses or publishes it", async () => {
-    const before = await latestCompleteLedger(baseEnv.DB, ISSUER);
+    const before = await latestCompleteLedger(testEnv.DB, ISSUER);
     const { ledgerId, start } = await uploadLarge(makeUsers(97, "bad"));
     let pending = (await deliver(start)).sent;
     const shardMessages: LedgerBuildMessage[] = [];
@@ -263,19 +238,19 @@ describe("sharded ledger build over the queue", () => {
     const shard3 = shardMessages.find((m) => m.kind === "shard" && m.shard === 3)!;
     for (let attempt = 1; attempt <= 3; attempt++) {
       expect(await deliver(shard3, attempt, broken)).toMatchObject({ acked: false, retried: true });
-      expect((await getLedger(baseEnv.DB, ledgerId))?.status).toBe("building");
+      expect((await getLedger(testEnv.DB, ledgerId))?.status).toBe("building");
     }
     expect(await deliver(shard3, 4, broken)).toMatchObject({ acked: true, retried: false });
-    const failed = (await getLedger(baseEnv.DB, ledgerId))!;
+    const failed = (await getLedger(testEnv.DB, ledgerId))!;
     expect(failed.status).toBe("failed");
     expect(failed.error?.reason).toMatch(/^shard 3 failed after 4 attempts: R2 put of .*shards\/3\.bin failed$/);
 
     // The other shards still arrive: acked, nothing sent, no combine, still failed.
     for (const m of shardMessages.filter((m) => m !== shard3)) expect(await deliver(m)).toMatchObject({ acked: true, sent: [] });
     expect(await deliver({ kind: "combine", ledgerId, buildId: failed.buildId! })).toMatchObject({ acked: true, sent: [] });
-    expect((await getLedger(baseEnv.DB, ledgerId))?.status).toBe("failed");
-    expect(await readJson(baseEnv.BUCKET, treeManifestKey(ledgerId))).toBeNull();
-    expect(await latestCompleteLedger(baseEnv.DB, ISSUER)).toEqual(before);
+    expect((await getLedger(testEnv.DB, ledgerId))?.status).toBe("failed");
+    expect(await readJson(testEnv.BUCKET, treeManifestKey(ledgerId))).toBeNull();
+    expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toEqual(before);
     expect(await status(ledgerId)).toMatchObject({ status: "failed", root: null, progress: null, reason: expect.stringMatching(/shard 3/) });
     const manifestOfFailed = await app.fetch(
       new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}/tree/manifest`, { headers: { Authorization: `Bearer ${TOKEN}` } }),
