@@ -4,7 +4,6 @@ import {
   issuerKey,
   nextAttestation,
   signAttestation,
-  ZERO_HASH,
   type Attestation,
 } from "../../core/attestation.js";
 import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
@@ -77,6 +76,10 @@ export async function publishTick({ env, config, issuerId, now, fetchFn = fetch 
 
   const previous = await latestAttestation(env.DB, issuerId);
   const ledger = issuer.liabilities.ledger ? await latestCompleteLedger(env.DB, issuerId) : null;
+  // Nothing to attest until a ledger exists: say so before spending any RPC or price request.
+  if (issuer.liabilities.ledger && !ledger) {
+    return { published: false, issuerId, code: "NOT_PUBLISHED", reason: "no complete liabilities ledger has been uploaded yet" };
+  }
   const statements = await latestStatements(env.DB, issuerId);
   const readings = await gatherReadings({
     issuer,
@@ -98,9 +101,6 @@ export async function publishTick({ env, config, issuerId, now, fetchFn = fetch 
   const valued = valueSnapshot({ issuer, readings, previous: previous?.attestation ?? null, history });
   if (!valued.ok) return { published: false, issuerId, code: "NOT_PUBLISHED", reason: valued.reason };
   const { snapshot } = valued;
-  if (issuer.liabilities.ledger && !ledger) {
-    return { published: false, issuerId, code: "NOT_PUBLISHED", reason: "no complete liabilities ledger has been uploaded yet" };
-  }
 
   const sequence = (previous?.attestation.sequence ?? 0n) + 1n;
   const observedAt = readings.observedAt;
@@ -123,7 +123,7 @@ export async function publishTick({ env, config, issuerId, now, fetchFn = fetch 
     liabilitiesUsd: snapshot.totals.liabilitiesUsd,
     ratioBps: snapshot.totals.ratioBps,
     reservesRoot: snapshot.reservesRoot,
-    liabilitiesRoot: ledger ? snapshot.liabilitiesRoot : ZERO_HASH,
+    liabilitiesRoot: snapshot.liabilitiesRoot,
     flags: snapshot.flagBits,
     reportHash: report.reportHash,
   });
@@ -208,7 +208,5 @@ async function reservesHistory(db: D1Database, issuerId: string, since: bigint):
 
 /** A pool's quote asset is priced by the same quorum as everything else, from its direct sources. */
 function quotePrice(issuer: IssuerConfig, asset: string, observations: readonly PriceObservation[]): bigint | null {
-  const config = issuer.assets.find((a) => a.id === asset);
-  if (!config) return null;
   return priceQuorum(asset, observations, issuer.policy.priceDivergenceBps).priceUsd;
 }
