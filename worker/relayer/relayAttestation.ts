@@ -79,15 +79,16 @@ export async function relayAttestation(params: {
   if (!decision.relay) return skip(decision.why);
 
   const account = privateKeyToAccount(key.trim() as Hex);
+  const rpcUrls = resolveRpcUrls(chain, env);
   const wallet = createWalletClient({
     account,
     chain: defineChain({
       id: chain.chainId,
       name: chain.name ?? `chain ${chain.chainId}`,
       nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-      rpcUrls: { default: { http: resolveRpcUrls(chain, env) } },
+      rpcUrls: { default: { http: rpcUrls } },
     }),
-    transport: fallback(resolveRpcUrls(chain, env).map((url) => http(url, { timeout: chain.timeoutMs }))),
+    transport: fallback(rpcUrls.map((url) => http(url, { timeout: chain.timeoutMs }))),
   });
   const args = [toOracleStruct(a), stored.signature] as const;
   try {
