@@ -3,6 +3,7 @@ import { watchStaleness } from "./alerts/afterPublish.js";
 import { createApp } from "./api/app.js";
 import type { Env } from "./env.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "./ledger/queueConsumer.js";
+import { sweepLedgers } from "./ledger/sweepLedgers.js";
 import { publishAll } from "./publisher/publishAll.js";
 import { handleRelayBatch } from "./relayer/queueConsumer.js";
 
@@ -15,9 +16,19 @@ export default {
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
     // Awaited, so the cron invocation ends (and is reported) when every issuer has published or said why not.
     // The stale-publisher watchdog runs beside the fan-out: a hung publisher must not hold it up.
-    const [results, stale] = await Promise.all([publishAll(env), watchStaleness(env, Math.floor(controller.scheduledTime / 1000))]);
+    // The ledger sweep resumes stalled builds and fails abandoned uploads.
+    const now = Math.floor(controller.scheduledTime / 1000);
+    const [results, stale, ledgers] = await Promise.all([
+      publishAll(env),
+      watchStaleness(env, now),
+      sweepLedgers(env, { now }).catch((e: unknown) => {
+        console.error("ledger sweep", e);
+        return { resumed: [], failed: [] };
+      }),
+    ]);
     for (const result of results) console.log("tick", JSON.stringify(result));
     for (const alert of stale) console.log("alert", alert.issuerId, alert.event, alert.id);
+    if (ledgers.resumed.length + ledgers.failed.length > 0) console.log("ledger sweep", JSON.stringify(ledgers));
   },
   async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
     if (batch.queue.startsWith("solvent-relays")) await handleRelayBatch(batch, env);

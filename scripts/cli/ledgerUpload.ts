@@ -4,16 +4,32 @@ import { extname } from "node:path";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+import { fileRow, planParts, uploadInParts } from "./ledgerParts.js";
 
 export const ledgerHelp = `solvent ledger upload FILE --issuer ID --url URL [--token T] [--format csv|ndjson]
+                       [--part-size BYTES] [--parallel N]
 
 Uploads a user ledger (SPEC §2 liabilities) to a Solvent publisher: CSV with
 header userId,salt,<assets…> or commitment,<assets…>, or NDJSON lines
 {"userId","salt","balances":{…}} / {"commitment","balances":{…}}. The file is
 streamed; a large ledger is built in the background and its status is polled.
+A file larger than --part-size (default 64M; suffixes K, M, G) goes up in parts
+cut at line ends, --parallel at a time (default 3), each CSV part with the
+header line: Workers accept request bodies up to 100 MB (Free/Pro plans).
 The token may also come from SOLVENT_ADMIN_TOKEN. The format defaults from the
 file extension (.csv, .ndjson, .jsonl).
 Exit status: 0 stored and built, 1 rejected (row errors are printed), 2 unusable input.`;
+
+/** Default part size of a multi-part upload: well under Workers' 100 MB request body limit. */
+export const DEFAULT_PART_BYTES = 64 * 1024 * 1024;
+
+function parseSize(text: string): number {
+  const m = /^([1-9][0-9]{0,12})([KMG]?)$/i.exec(text.trim());
+  if (!m) throw new UsageError(`--part-size must be a size like 64M or 1048576, got "${text}"`);
+  const bytes = Number(m[1]) * 1024 ** " KMG".indexOf((m[2] || " ").toUpperCase());
+  if (bytes < 1024) throw new UsageError("--part-size must be at least 1K");
+  return bytes;
+}
 
 export interface LedgerUploadDeps {
   env?: Record<string, string | undefined>;
@@ -22,6 +38,8 @@ export interface LedgerUploadDeps {
   pollIntervalMs?: number;
   /** Give up polling after this long (default 6 hours). */
   pollTimeoutMs?: number;
+  /** First wait before a part is sent again (default 1 s, doubling). */
+  backoffMs?: number;
 }
 
 interface ErrorBody {
@@ -29,7 +47,7 @@ interface ErrorBody {
 }
 
 const MB = 1024 * 1024;
-const formatBytes = (n: number) => (n >= MB ? `${(n / MB).toFixed(1)} MiB` : `${n} B`);
+const formatBytes = (n: number) => (n >= MB ? `${(n / MB).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
 
 /** `solvent ledger upload …`; returns the exit status. */
 export async function ledgerUpload(args: string[], io: Output, deps: LedgerUploadDeps = {}): Promise<number> {
@@ -49,8 +67,18 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
     args,
     allowPositionals: true,
     strict: true,
-    options: { issuer: { type: "string" }, url: { type: "string" }, token: { type: "string" }, format: { type: "string" } },
+    options: {
+      issuer: { type: "string" },
+      url: { type: "string" },
+      token: { type: "string" },
+      format: { type: "string" },
+      "part-size": { type: "string" },
+      parallel: { type: "string" },
+    },
   });
+  const partBytes = values["part-size"] === undefined ? DEFAULT_PART_BYTES : parseSize(values["part-size"]);
+  const parallel = values.parallel === undefined ? 3 : Number(values.parallel);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 16) throw new UsageError(`--parallel must be a whole number 1..16, got "${values.parallel}"`);
   const env = deps.env ?? process.env;
   if (positionals.length !== 1) throw new UsageError("give exactly one FILE to upload");
   const file = positionals[0]!;
@@ -76,6 +104,39 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
     throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
   }
 
+  const auth = { Authorization: `Bearer ${token}` };
+  if (size > partBytes) {
+    const plan = await planParts(file, size, partBytes, format);
+    const total = size + (plan.header?.length ?? 0) * (plan.parts.length - 1);
+    io.err(`${plan.parts.length} parts of about ${formatBytes(partBytes)}, ${parallel} at a time`);
+    const progress = progressReporter(total, io, deps.progress ?? process.stderr);
+    let result;
+    try {
+      result = await uploadInParts({ base, issuer: values.issuer, token, file, format, plan, parallel, onBytes: (n) => progress.sent(n), ...(deps.backoffMs === undefined ? {} : { backoffMs: deps.backoffMs }) });
+    } catch (e) {
+      progress.done();
+      throw new UsageError(`could not upload to ${base.origin}: ${(e as Error).cause ?? (e as Error).message}`);
+    }
+    progress.done();
+    if (!result.ok) {
+      const e = result.error;
+      if (result.httpStatus === 422 && result.part !== null) {
+        // Rows of the part, told as rows of the file.
+        const part = result.part;
+        io.err(`part ${part} (file bytes ${plan.parts[part]!.start}..${plan.parts[part]!.end}) rejected: ${e.message ?? "invalid"}`);
+        io.err(`ledger ${result.ledgerId} was abandoned: fix the rows and upload the file again`);
+        for (const r of e.errors ?? []) io.err(`  row ${fileRow(plan, part, r.row, format)} (part ${part} row ${r.row}): ${r.reason}`);
+        const shown = e.errors?.length ?? 0;
+        if (e.errorCount !== undefined && e.errorCount > shown) io.err(`  … and ${e.errorCount - shown} more in this part (${e.errorCount} in all)`);
+        return EXIT_INVALID;
+      }
+      io.err(`upload refused (${result.httpStatus} ${e.code ?? ""})${result.part === null ? "" : ` at part ${result.part}`}: ${e.message ?? "no answer"}`);
+      return EXIT_UNUSABLE;
+    }
+    io.out(`ledger ${result.ledgerId}: ${String(result.answer.users ?? "?")} rows accepted in ${plan.parts.length} parts, building`);
+    return pollBuild(result.answer, base, auth, io, deps);
+  }
+
   const target = new URL(`/v1/admin/issuers/${encodeURIComponent(values.issuer)}/ledger?format=${format}`, base);
   const progress = progressReporter(size, io, deps.progress ?? process.stderr);
   const counting = new TransformStream<Uint8Array, Uint8Array>({
@@ -85,7 +146,6 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
     },
   });
   const body = (Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>).pipeThrough(counting);
-  const auth = { Authorization: `Bearer ${token}` };
   let res: Response;
   try {
     res = await fetch(target, {
@@ -109,6 +169,11 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
   }
 
   io.out(`ledger ${String(answer.ledgerId)}: ${String(answer.users ?? "?")} rows accepted, building`);
+  return pollBuild(answer, base, auth, io, deps);
+}
+
+/** Polls a building ledger's status URL until it is complete or failed. */
+async function pollBuild(answer: Record<string, unknown>, base: URL, auth: Record<string, string>, io: Output, deps: LedgerUploadDeps): Promise<number> {
   const statusUrl = typeof answer.statusUrl === "string" ? new URL(answer.statusUrl, base) : null;
   if (statusUrl === null) throw new UsageError("the publisher answered 202 without a statusUrl");
   const deadline = Date.now() + (deps.pollTimeoutMs ?? 6 * 3600 * 1000);
@@ -124,8 +189,8 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
     }
     if (status.status === "complete") return printComplete(status, io);
     if (status.status === "failed") return printRejected({ error: { message: String(status.reason), errors: status.errors as never, errorCount: status.errorCount as number } }, io);
-    const p = status.progress as { done?: number; total?: number } | null;
-    const line = p && p.total ? `building: ${p.done}/${p.total} rows` : `status: ${String(status.status)}`;
+    const p = status.progress as { phase?: string; done?: number; total?: number } | null;
+    const line = p && p.total ? `building (${p.phase ?? "build"}): ${p.done}/${p.total}` : `status: ${String(status.status)}`;
     if (line !== lastLine) io.err(line);
     lastLine = line;
     if (Date.now() > deadline) {

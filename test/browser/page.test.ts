@@ -4,49 +4,35 @@
  * throwaway state. Every check the page shows is made by the shared core in
  * Chromium; these tests drive it like a user would.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex } from "../../core/bytes.js";
 import { userCommitmentHex } from "../../core/liabilities/commitment.js";
-import { startDemo, type RunningDemo } from "../../scripts/demo/runDemo.js";
+import type { RunningDemo } from "../../scripts/demo/runDemo.js";
 import { buildPage } from "../../scripts/page/build.js";
+import { startLiveDemo, type LiveDemo } from "../support/liveDemo.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = join(process.cwd(), "test-results", "screenshots");
 const PHONE = { width: 390, height: 844 };
 
+let live: LiveDemo | undefined;
 let demo: RunningDemo | undefined;
 let browser: Browser | undefined;
-let stateDir: string | undefined;
 
 async function cleanUp(): Promise<void> {
   await browser?.close().catch(() => undefined);
-  await demo?.stop();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
-  browser = demo = stateDir = undefined;
+  await live?.stop();
+  browser = demo = live = undefined;
 }
 
 beforeAll(async () => {
   try {
     await buildPage(); // the page under test is the current source, not a stale bundle
-    stateDir = await mkdtemp(join(tmpdir(), "solvent-browser-"));
-    const adminToken = bytesToHex(crypto.getRandomValues(new Uint8Array(24))).slice(2);
-    const secrets = join(stateDir, "secrets.env");
-    await writeFile(secrets, `SIGNING_KEY=${bytesToHex(crypto.getRandomValues(new Uint8Array(32)))}\nADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
-    demo = await startDemo({
-      port: 0,
-      anvilPort: 0,
-      persistTo: join(stateDir, "state"),
-      workDir: join(stateDir, "work"),
-      secretFiles: [secrets],
-      adminToken,
-      users: 1000,
-      tickMs: 0,
-      wranglerOutput: "ignore",
-    });
+    live = await startLiveDemo("browser", { users: 1000 });
+    demo = live.demo;
     // A second attestation, a second later, so the history and the hash chain have a link to show.
     await new Promise((r) => setTimeout(r, 1100));
     await demo.tick();

@@ -146,6 +146,10 @@ describe("bad-input corpus: routes", () => {
       "POST /v1/admin/issuers/{issuer}/statements",
       "PUT /v1/admin/issuers/{issuer}/ledger",
       "GET /v1/admin/issuers/{issuer}/ledgers/{ledgerId}",
+      "POST /v1/admin/issuers/{issuer}/ledgers",
+      "PUT /v1/admin/issuers/{issuer}/ledgers/{ledgerId}/parts/{part}",
+      "POST /v1/admin/issuers/{issuer}/ledgers/{ledgerId}/complete",
+      "DELETE /v1/admin/issuers/{issuer}/ledgers/{ledgerId}",
       "POST /v1/admin/issuers/{issuer}/publish",
       "GET /v1/admin/issuers/{issuer}/publisher",
     ]) {

@@ -6,7 +6,6 @@ import { bytesToHex, type Hex } from "../../core/bytes.js";
 import { buildLiabilityTree, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
 import { createAdminLedger, type AdminLedgerOptions } from "../../worker/api/adminLedger.js";
 import type { AppEnv } from "../../worker/api/context.js";
-import { handleError } from "../../worker/api/errors.js";
 import { proofRoutes } from "../../worker/api/proofRoutes.js";
 import { buildLedger } from "../../worker/ledger/buildLedger.js";
 import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
@@ -15,50 +14,17 @@ import { parseLedger, type LedgerFormat, type LedgerRowBatch } from "../../worke
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, retryDelaySeconds, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 import { insertAttestation } from "../../worker/storage/attestationStore.js";
-import { ASSETS, ISSUER, ledgerConfig, ledgerTestEnv, TOKEN } from "./ledgerFixture.js";
+import { ASSETS, ISSUER, ledgerApp, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN, type LedgerUser } from "./ledgerFixture.js";
 import { checkProof, commitment as naiveCommitment, hex, leafNode, sumTreeRoot, unhex } from "../support/independentVerifier.js";
 
 const TWO_128 = 1n << 128n;
-const config = ledgerConfig;
 
 const sent: LedgerBuildMessage[] = [];
 const testEnv = ledgerTestEnv(sent);
 
 
 function appWith(options: AdminLedgerOptions = {}): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.onError(handleError);
-  app.use("*", async (c, next) => {
-    c.set("config", config);
-    await next();
-  });
-  app.route("/", createAdminLedger(options));
-  app.route("/", proofRoutes);
-  return app;
-}
-
-interface User {
-  userId: string;
-  salt: Uint8Array;
-  balances: bigint[];
-}
-
-function makeUsers(n: number, tag: string): User[] {
-  return Array.from({ length: n }, (_, i) => ({
-    userId: `${tag}-user-${i}${i % 7 === 0 ? "-zoë" : ""}`,
-    salt: crypto.getRandomValues(new Uint8Array(16 + (i % 17))),
-    balances: [BigInt(i * 1_000_003 + 17), i % 3 === 0 ? 0n : BigInt(i) * 10n ** 20n],
-  }));
-}
-
-function csvOf(users: User[]): string {
-  return `userId,salt,${ASSETS.join(",")}\n${users.map((u) => `${u.userId},${bytesToHex(u.salt)},${u.balances.join(",")}`).join("\n")}\n`;
-}
-
-function ndjsonOf(users: User[]): string {
-  return users
-    .map((u) => JSON.stringify({ userId: u.userId, salt: bytesToHex(u.salt), balances: Object.fromEntries(ASSETS.map((a, i) => [a, String(u.balances[i])])) }))
-    .join("\n");
+  return ledgerApp(createAdminLedger(options), proofRoutes);
 }
 
 /** The text as a stream of small chunks, so lines and UTF-8 sequences straddle chunk borders. */
@@ -133,7 +99,7 @@ async function getProof(app: Hono<AppEnv>, sequence: bigint | string, commitment
 }
 
 /** Checks the stored tree against the core and the independent SPEC §2 implementation, and every user's proof. */
-async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: User[], root: string, sequence: bigint) {
+async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: LedgerUser[], root: string, sequence: bigint) {
   const leaves = (await readLedgerLeaves(testEnv.BUCKET, ledgerId))!;
   expect(leaves).toHaveLength(users.length);
   const expected = new Map(users.map((u) => [bytesToHex(userCommitment(u.salt, u.userId)), u.balances.join()]));
@@ -157,8 +123,8 @@ async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: Use
 
 describe("parseLedger", () => {
   it("reads CSV and NDJSON into commitments and balances, dropping userId and salt", async () => {
-    const users = makeUsers(12, "p");
-    for (const [text, format] of [[csvOf(users), "csv"], [ndjsonOf(users), "ndjson"]] as const) {
+    const users = makeLedgerUsers(12, "p");
+    for (const [text, format] of [[ledgerCsv(users), "csv"], [ledgerNdjson(users), "ndjson"]] as const) {
       const r = await parse(text, format);
       expect(r.errors).toEqual([]);
       expect(r.rows).toBe(12);
@@ -269,12 +235,12 @@ describe("parseLedger", () => {
 
 describe("ledger upload, build and proofs", () => {
   const app = appWith();
-  const syncUsers = makeUsers(37, "sync");
+  const syncUsers = makeLedgerUsers(37, "sync");
   let syncLedger: { ledgerId: string; root: string };
   let syncSequence: bigint;
 
   beforeAll(async () => {
-    const res = await upload(app, csvOf(syncUsers), "csv");
+    const res = await upload(app, ledgerCsv(syncUsers), "csv");
     expect(res.status).toBe(201);
     const body = (await res.json()) as { ledgerId: string; status: string; root: string; rootSums: string[]; users: number; statusUrl: string };
     expect(body).toMatchObject({ status: "complete", users: 37 });
@@ -294,12 +260,12 @@ describe("ledger upload, build and proofs", () => {
   });
 
   it("accepts NDJSON with ?format and a one-user ledger (empty path)", async () => {
-    const one = makeUsers(1, "solo");
+    const one = makeLedgerUsers(1, "solo");
     const res = await app.fetch(
       new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?format=ndjson`, {
         method: "PUT",
         headers: { Authorization: `Bearer ${TOKEN}` },
-        body: ndjsonOf(one),
+        body: ledgerNdjson(one),
       }),
       testEnv,
     );
@@ -357,7 +323,7 @@ describe("ledger upload, build and proofs", () => {
   });
 
   it("needs the admin token and a ledger format", async () => {
-    expect((await upload(app, csvOf(syncUsers), "csv", "wrong")).status).toBe(403);
+    expect((await upload(app, ledgerCsv(syncUsers), "csv", "wrong")).status).toBe(403);
     const res = await app.fetch(
       new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger`, { method: "PUT", headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "text/plain" }, body: "x" }),
       testEnv,
@@ -367,7 +333,7 @@ describe("ledger upload, build and proofs", () => {
       new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger`, {
         method: "PUT",
         headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "text/csv" },
-        body: streamOf(csvOf(syncUsers), 64),
+        body: streamOf(ledgerCsv(syncUsers), 64),
         duplex: "half",
       } as RequestInit),
       testEnv,
@@ -388,11 +354,11 @@ describe("ledger upload, build and proofs", () => {
 
   describe("large ledgers through the queue (threshold lowered to 50)", () => {
     const queued = appWith({ syncRowLimit: 50, shardSize: 8 });
-    const users = makeUsers(117, "big");
+    const users = makeLedgerUsers(117, "big");
 
-    async function startLarge(list: User[]): Promise<string> {
+    async function startLarge(list: LedgerUser[]): Promise<string> {
       sent.length = 0;
-      const res = await upload(queued, ndjsonOf(list), "ndjson");
+      const res = await upload(queued, ledgerNdjson(list), "ndjson");
       expect(res.status).toBe(202);
       const body = (await res.json()) as { ledgerId: string; status: string; statusUrl: string };
       expect(body.status).toBe("building");
@@ -452,7 +418,7 @@ describe("ledger upload, build and proofs", () => {
 
     it("retries transient failures, then marks the ledger failed and never publishes it", async () => {
       const before = await latestCompleteLedger(testEnv.DB, ISSUER);
-      const ledgerId = await startLarge(makeUsers(60, "flaky"));
+      const ledgerId = await startLarge(makeLedgerUsers(60, "flaky"));
       const broken = new Proxy(testEnv.BUCKET, {
         get(target, prop) {
           if (prop === "get") return async () => { throw new Error("R2 is unavailable"); };
@@ -479,7 +445,7 @@ describe("ledger upload, build and proofs", () => {
 
     it("marks a ledger whose stored rows are gone failed at once, without retrying", async () => {
       const before = await latestCompleteLedger(testEnv.DB, ISSUER);
-      const ledgerId = await startLarge(makeUsers(55, "lost"));
+      const ledgerId = await startLarge(makeLedgerUsers(55, "lost"));
       await deletePrefix(testEnv.BUCKET, `ledgers/${ledgerId}/spool/`);
       const result = await deliver(ledgerId, 1);
       expect(result.explicitAcks).toHaveLength(1);

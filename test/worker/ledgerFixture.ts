@@ -1,6 +1,10 @@
 /** The issuer and environment the ledger test files share: one ledger issuer, and a queue whose sends the test captures. */
 import { env } from "cloudflare:workers";
+import { Hono } from "hono";
+import { bytesToHex } from "../../core/bytes.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
+import type { AppEnv } from "../../worker/api/context.js";
+import { handleError } from "../../worker/api/errors.js";
 import type { LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 
 export const ISSUER = "acme";
@@ -33,4 +37,43 @@ export function ledgerTestEnv(sent: LedgerBuildMessage[]) {
     ADMIN_TOKEN: TOKEN,
     LEDGER_QUEUE: { send: async (body: LedgerBuildMessage) => void sent.push(body) },
   };
+}
+
+/** An app serving `routes` with the ledger issuer's configuration and the API's error handler. */
+export function ledgerApp(...routes: Hono<AppEnv>[]): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError(handleError);
+  app.use("*", async (c, next) => {
+    c.set("config", ledgerConfig);
+    await next();
+  });
+  for (const r of routes) app.route("/", r);
+  return app;
+}
+
+export interface LedgerUser {
+  userId: string;
+  salt: Uint8Array;
+  balances: bigint[];
+}
+
+/** `n` users tagged `tag`: some non-ASCII ids, salts of 16-32 bytes, zero and 2^66-scale balances. */
+export function makeLedgerUsers(n: number, tag: string): LedgerUser[] {
+  return Array.from({ length: n }, (_, i) => ({
+    userId: `${tag}-user-${i}${i % 7 === 0 ? "-zoë" : ""}`,
+    salt: crypto.getRandomValues(new Uint8Array(16 + (i % 17))),
+    balances: [BigInt(i * 1_000_003 + 17), i % 3 === 0 ? 0n : BigInt(i) * 10n ** 20n],
+  }));
+}
+
+/** The users as an upload CSV (header included). */
+export function ledgerCsv(users: LedgerUser[]): string {
+  return `userId,salt,${ASSETS.join(",")}\n${users.map((u) => `${u.userId},${bytesToHex(u.salt)},${u.balances.join(",")}`).join("\n")}\n`;
+}
+
+/** The users as upload NDJSON. */
+export function ledgerNdjson(users: LedgerUser[]): string {
+  return users
+    .map((u) => JSON.stringify({ userId: u.userId, salt: bytesToHex(u.salt), balances: Object.fromEntries(ASSETS.map((a, i) => [a, String(u.balances[i])])) }))
+    .join("\n");
 }

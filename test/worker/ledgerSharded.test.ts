@@ -5,53 +5,29 @@
  * single-machine SPEC §2 build of the same leaves in the same order.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
-import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { bytesToHex } from "../../core/bytes.js";
 import { buildLiabilityTree, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
 import { createAdminLedger } from "../../worker/api/adminLedger.js";
-import type { AppEnv } from "../../worker/api/context.js";
-import { handleError } from "../../worker/api/errors.js";
 import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
 import { getLedger, readJson, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerStore.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
-import { ASSETS, ISSUER, ledgerConfig, ledgerTestEnv, TOKEN } from "./ledgerFixture.js";
+import { ASSETS, ISSUER, ledgerApp, ledgerCsv, ledgerTestEnv, makeLedgerUsers, TOKEN, type LedgerUser } from "./ledgerFixture.js";
 import { checkProof, leafNode, hex, sumTreeRoot, unhex } from "../support/independentVerifier.js";
 
 const SHARD_SIZE = 8;
-const config = ledgerConfig;
 
 const uploads: LedgerBuildMessage[] = [];
 const testEnv = ledgerTestEnv(uploads);
 
 
-const app = new Hono<AppEnv>();
-app.onError(handleError);
-app.use("*", async (c, next) => {
-  c.set("config", config);
-  await next();
-});
-app.route("/", createAdminLedger({ syncRowLimit: 50 }));
-
-interface User {
-  userId: string;
-  salt: Uint8Array;
-  balances: bigint[];
-}
-
-function makeUsers(n: number, tag: string): User[] {
-  return Array.from({ length: n }, (_, i) => ({
-    userId: `${tag}-${i}`,
-    salt: crypto.getRandomValues(new Uint8Array(16)),
-    balances: [BigInt(i * 7_919 + 3), i % 4 === 0 ? 0n : BigInt(i) * 10n ** 18n],
-  }));
-}
+const app = ledgerApp(createAdminLedger({ syncRowLimit: 50 }));
 
 /** Uploads `users` as CSV (more than syncRowLimit rows: 202) and returns the ledger id and the start message. */
-async function uploadLarge(users: User[]): Promise<{ ledgerId: string; start: LedgerBuildMessage }> {
+async function uploadLarge(users: LedgerUser[]): Promise<{ ledgerId: string; start: LedgerBuildMessage }> {
   uploads.length = 0;
-  const csv = `userId,salt,${ASSETS.join(",")}\n${users.map((u) => `${u.userId},${bytesToHex(u.salt)},${u.balances.join(",")}`).join("\n")}\n`;
+  const csv = ledgerCsv(users);
   const res = await app.fetch(
     new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger`, {
       method: "PUT",
@@ -118,7 +94,7 @@ function failingPuts(pattern: RegExp): R2Bucket {
 
 describe("sharded ledger build over the queue", () => {
   it("builds a multi-shard ledger from shuffled, retried and duplicated deliveries; the root is the single build's", async () => {
-    const users = makeUsers(301, "sh");
+    const users = makeLedgerUsers(301, "sh");
     const { ledgerId, start } = await uploadLarge(users);
     const shardCount = Math.ceil(301 / SHARD_SIZE);
 
@@ -222,7 +198,7 @@ describe("sharded ledger build over the queue", () => {
 
   it("fails the ledger when a shard keeps failing, and never uses or publishes it", async () => {
     const before = await latestCompleteLedger(testEnv.DB, ISSUER);
-    const { ledgerId, start } = await uploadLarge(makeUsers(97, "bad"));
+    const { ledgerId, start } = await uploadLarge(makeLedgerUsers(97, "bad"));
     let pending = (await deliver(start)).sent;
     const shardMessages: LedgerBuildMessage[] = [];
     while (pending.length > 0) {
@@ -260,7 +236,7 @@ describe("sharded ledger build over the queue", () => {
   });
 
   it("drops malformed step messages and steps of a build that is not the ledger's", async () => {
-    const { ledgerId, start } = await uploadLarge(makeUsers(60, "stale"));
+    const { ledgerId, start } = await uploadLarge(makeLedgerUsers(60, "stale"));
     const { sent } = await deliver(start);
     const stale = { kind: "shard", ledgerId, buildId: "0000000000000000", shard: 0 } as const;
     expect(await deliver(stale)).toMatchObject({ acked: true, sent: [] });

@@ -57,7 +57,8 @@ function fill(template: string, sequence: string): string {
     .replaceAll("{issuer}", "demo-stable")
     .replaceAll("{sequence}", sequence)
     .replaceAll("{commitment}", `0x${"5e".repeat(32)}`)
-    .replaceAll("{ledgerId}", `lg_${"0".repeat(32)}`);
+    .replaceAll("{ledgerId}", `lg_${"0".repeat(32)}`)
+    .replaceAll("{part}", "0");
 }
 
 let paths: string[] = [];

@@ -16,6 +16,7 @@ import {
 } from "../ledger/ledgerStore.js";
 import { LedgerTooLargeError, parseLedger, recordBytes, type LedgerFormat } from "../ledger/parseLedger.js";
 import type { LedgerBuildMessage } from "../ledger/queueConsumer.js";
+import { MAX_UPLOAD_PARTS, listReceivedParts, readUploadMarker } from "../ledger/uploadParts.js";
 import { adminAuth } from "./adminAuth.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -34,7 +35,7 @@ export interface AdminLedgerOptions extends BuildLedgerOptions {
   maxBytes?: number;
 }
 
-function configuredLedgerAssets(c: Context<AppEnv>): { issuer: IssuerConfig; assets: string[] } {
+export function configuredLedgerAssets(c: Context<AppEnv>): { issuer: IssuerConfig; assets: string[] } {
   const id = c.req.param("issuer") ?? "";
   const issuer = c.var.config.issuers.find((i) => i.id === id);
   if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${id.slice(0, 80)}" is not published here`);
@@ -43,7 +44,25 @@ function configuredLedgerAssets(c: Context<AppEnv>): { issuer: IssuerConfig; ass
   return { issuer, assets };
 }
 
-function ledgerFormat(c: Context<AppEnv>): LedgerFormat {
+/**
+ * The body's format from ?format or the Content-Type. With `fixed` (a part of
+ * a multi-part upload) the body must be that format; saying nothing means it.
+ */
+export function ledgerFormat(c: Context<AppEnv>, fixed?: LedgerFormat): LedgerFormat {
+  const named = namedFormat(c);
+  if (fixed === undefined) {
+    if (named !== undefined) return named;
+    throw new ApiError(415, "INVALID_PARAMETER", "Content-Type must be text/csv or application/x-ndjson (or give ?format=csv|ndjson)", {
+      field: "Content-Type",
+    });
+  }
+  if (named !== undefined && named !== fixed) {
+    throw new ApiError(415, "INVALID_PARAMETER", `this upload is ${fixed}; the part says ${named}`, { field: "Content-Type" });
+  }
+  return fixed;
+}
+
+function namedFormat(c: Context<AppEnv>): LedgerFormat | undefined {
   const query = c.req.query("format");
   if (query !== undefined) {
     if (query === "csv" || query === "ndjson") return query;
@@ -52,15 +71,24 @@ function ledgerFormat(c: Context<AppEnv>): LedgerFormat {
   const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type === "text/csv") return "csv";
   if (type === "application/x-ndjson" || type === "application/ndjson") return "ndjson";
-  throw new ApiError(415, "INVALID_PARAMETER", "Content-Type must be text/csv or application/x-ndjson (or give ?format=csv|ndjson)", {
-    field: "Content-Type",
-  });
+  return undefined;
 }
 
-const statusPath = (issuerId: string, ledgerId: string) => `/v1/admin/issuers/${issuerId}/ledgers/${ledgerId}`;
+/** The ledger named by the path's `:issuer` and `:ledgerId`; 404 naming both when that issuer has no such ledger. */
+export async function issuerLedger(c: Context<AppEnv>): Promise<LedgerRecord> {
+  const issuerId = c.req.param("issuer") ?? "";
+  const ledgerId = c.req.param("ledgerId") ?? "";
+  const ledger = /^lg_[0-9a-f]{32}$/.test(ledgerId) ? await getLedger(c.env.DB, ledgerId) : null;
+  if (ledger === null || ledger.issuerId !== issuerId) {
+    throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId.slice(0, 80)}" has no ledger "${ledgerId.slice(0, 80)}"`);
+  }
+  return ledger;
+}
 
-/** The status route's answer. */
-function ledgerStatus(ledger: LedgerRecord, statusUrl: string) {
+export const statusPath = (issuerId: string, ledgerId: string) => `/v1/admin/issuers/${issuerId}/ledgers/${ledgerId}`;
+
+/** The status route's answer; `upload` for a multi-part upload still receiving parts. */
+function ledgerStatus(ledger: LedgerRecord, statusUrl: string, upload: { parts: number[] } | null) {
   return {
     ledgerId: ledger.ledgerId,
     issuer: ledger.issuerId,
@@ -81,6 +109,7 @@ function ledgerStatus(ledger: LedgerRecord, statusUrl: string) {
     errorCount: ledger.error?.errorCount ?? (ledger.error ? 1 : 0),
     createdAt: ledger.createdAt,
     completedAt: ledger.completedAt,
+    ...(upload === null ? {} : { upload: { partsReceived: upload.parts.length, parts: upload.parts.slice(0, MAX_UPLOAD_PARTS) } }),
     statusUrl,
   };
 }
@@ -166,14 +195,12 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
   });
 
   app.get("/v1/admin/issuers/:issuer/ledgers/:ledgerId", adminAuth, async (c) => {
-    const issuerId = c.req.param("issuer");
-    const ledgerId = c.req.param("ledgerId");
-    const ledger = /^lg_[0-9a-f]{32}$/.test(ledgerId) ? await getLedger(c.env.DB, ledgerId) : null;
-    if (ledger === null || ledger.issuerId !== issuerId) {
-      throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId.slice(0, 80)}" has no ledger "${ledgerId.slice(0, 80)}"`);
-    }
+    const ledger = await issuerLedger(c);
+    const { issuerId, ledgerId } = ledger;
     c.header("Cache-Control", "no-store");
-    return c.json(ledgerStatus(ledger, new URL(statusPath(issuerId, ledgerId), c.req.url).toString()));
+    const multiPart = ledger.status === "validating" && (await readUploadMarker(c.env.BUCKET, ledgerId)) !== null;
+    const upload = multiPart ? { parts: await listReceivedParts(c.env.BUCKET, ledgerId) } : null;
+    return c.json(ledgerStatus(ledger, new URL(statusPath(issuerId, ledgerId), c.req.url).toString(), upload));
   });
 
   /**

@@ -3,6 +3,7 @@ import type { SolventConfig } from "../../core/config/schema.js";
 import { checkEnvOnce } from "../config/checkEnv.js";
 import { ConfigError, loadConfig } from "../config/loadConfig.js";
 import { adminLedger } from "./adminLedger.js";
+import { adminLedgerUpload } from "./adminLedgerUpload.js";
 import { alertRoutes } from "./alertRoutes.js";
 import { adminPublish } from "./adminPublish.js";
 import { adminStatements } from "./adminStatements.js";
@@ -75,6 +76,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route("/", gateRoutes);
   app.route("/", feedRoutes);
   app.route("/", adminLedger);
+  app.route("/", adminLedgerUpload);
   app.route("/", adminStatements);
   app.route("/", adminPublish);
   app.route("/", relayerRoutes);

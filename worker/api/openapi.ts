@@ -171,12 +171,71 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
       ...authErrors,
     },
   });
+  const ledgerId = { name: "ledgerId", in: "path" as const, required: true, schema: { type: "string" as const, pattern: "^lg_[0-9a-f]{32}$" } };
   registry.registerPath({
     ...admin,
     method: "get",
     path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}",
     summary: "Ledger build status",
-    parameters: [issuer, { name: "ledgerId", in: "path", required: true, schema: { type: "string", pattern: "^lg_[0-9a-f]{32}$" } }],
+    description: "Status, progress of the build, and for a multi-part upload still receiving parts `upload: { partsReceived, parts }`.",
+    parameters: [issuer, ledgerId],
     responses: { 200: { description: "The ledger's status." }, ...authErrors },
+  });
+  registry.registerPath({
+    ...admin,
+    method: "post",
+    path: "/v1/admin/issuers/{issuer}/ledgers",
+    summary: "Start a multi-part ledger upload",
+    description:
+      "For ledgers larger than one request body: creates a ledger that receives numbered parts, then builds once completed. Body `{ \"format\": \"csv\" | \"ndjson\" }`.",
+    parameters: [issuer],
+    requestBody: { required: true, content: { "application/json": { schema: { type: "object", properties: { format: { type: "string", enum: ["csv", "ndjson"] } }, required: ["format"] } } } },
+    responses: {
+      201: { description: "`{ ledgerId, status: \"validating\", partUrl, completeUrl, statusUrl, maxParts, maxPartBytes }`." },
+      400: error("INVALID_BODY."),
+      409: error("CONFLICT: the issuer has no user ledger configured."),
+      ...authErrors,
+    },
+  });
+  registry.registerPath({
+    ...admin,
+    method: "put",
+    path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}/parts/{part}",
+    summary: "Upload one part",
+    description:
+      "Part `part` (0-999) of a multi-part upload, in the upload's format; a CSV part starts with the header line. Parts may arrive in any order and in parallel; each is validated alone and received once.",
+    parameters: [issuer, ledgerId, { name: "part", in: "path", required: true, schema: { type: "integer", minimum: 0, maximum: 999 } }],
+    requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } }, "application/x-ndjson": { schema: { type: "string" } } } },
+    responses: {
+      201: { description: "Received: `{ ledgerId, part, rows, lastRow, bytes }`." },
+      409: error("CONFLICT: the part was already received, or the ledger no longer accepts parts."),
+      413: error("PAYLOAD_TOO_LARGE."),
+      422: error("LEDGER_INVALID: rows of this part (numbered within the part) are malformed; nothing of the part was stored."),
+      ...authErrors,
+    },
+  });
+  registry.registerPath({
+    ...admin,
+    method: "post",
+    path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}/complete",
+    summary: "Complete a multi-part upload",
+    description: "Body `{ \"parts\": n }`: parts 0..n-1 must all have arrived (and no others); the ledger is then built by the queue consumer. Repeating it answers the ledger's state.",
+    parameters: [issuer, ledgerId],
+    requestBody: { required: true, content: { "application/json": { schema: { type: "object", properties: { parts: { type: "integer", minimum: 1, maximum: 1000 } }, required: ["parts"] } } } },
+    responses: {
+      200: { description: "Already complete." },
+      202: { description: "Building: `{ ledgerId, status: \"building\", parts, users, statusUrl }`." },
+      409: error("CONFLICT: a part is missing or extra, or the ledger failed."),
+      ...authErrors,
+    },
+  });
+  registry.registerPath({
+    ...admin,
+    method: "delete",
+    path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}",
+    summary: "Abandon an unfinished ledger",
+    description: "Marks a ledger that is still uploading or building failed and deletes its objects. Complete ledgers are kept forever (409).",
+    parameters: [issuer, ledgerId],
+    responses: { 200: { description: "`{ ledgerId, status: \"failed\", reason }`." }, 409: error("CONFLICT: the ledger is complete."), ...authErrors },
   });
 }

@@ -238,8 +238,8 @@ export async function getLedger(db: D1Database, ledgerId: string): Promise<Ledge
 /** validating -> building, recording the row count; false when the ledger is no longer validating. */
 export async function markLedgerBuilding(db: D1Database, ledgerId: string, rows: number): Promise<boolean> {
   const res = await db
-    .prepare("UPDATE ledgers SET status = 'building', rows = ?2, progress_json = NULL WHERE ledger_id = ?1 AND status = 'validating'")
-    .bind(ledgerId, rows)
+    .prepare("UPDATE ledgers SET status = 'building', rows = ?2, progress_json = NULL, updated_at = ?3 WHERE ledger_id = ?1 AND status = 'validating'")
+    .bind(ledgerId, rows, now())
     .run();
   return res.meta.changes === 1;
 }
@@ -247,16 +247,16 @@ export async function markLedgerBuilding(db: D1Database, ledgerId: string, rows:
 /** Takes the build for `buildId` (the latest attempt wins); false when the ledger is not building. */
 export async function claimLedgerBuild(db: D1Database, ledgerId: string, buildId: string): Promise<boolean> {
   const res = await db
-    .prepare("UPDATE ledgers SET build_id = ?2 WHERE ledger_id = ?1 AND status = 'building'")
-    .bind(ledgerId, buildId)
+    .prepare("UPDATE ledgers SET build_id = ?2, updated_at = ?3 WHERE ledger_id = ?1 AND status = 'building'")
+    .bind(ledgerId, buildId, now())
     .run();
   return res.meta.changes === 1;
 }
 
 export async function setLedgerProgress(db: D1Database, ledgerId: string, buildId: string, progress: LedgerProgress): Promise<void> {
   await db
-    .prepare("UPDATE ledgers SET progress_json = ?3 WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2")
-    .bind(ledgerId, buildId, JSON.stringify(progress))
+    .prepare("UPDATE ledgers SET progress_json = ?3, updated_at = ?4 WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2")
+    .bind(ledgerId, buildId, JSON.stringify(progress), now())
     .run();
 }
 
@@ -273,8 +273,8 @@ export async function claimShardedBuild(
   progress: ShardedProgress,
 ): Promise<boolean> {
   const res = await db
-    .prepare("UPDATE ledgers SET build_id = ?3, progress_json = ?4 WHERE ledger_id = ?1 AND status = 'building' AND build_id IS ?2")
-    .bind(ledgerId, previous, buildId, JSON.stringify(progress))
+    .prepare("UPDATE ledgers SET build_id = ?3, progress_json = ?4, updated_at = ?5 WHERE ledger_id = ?1 AND status = 'building' AND build_id IS ?2")
+    .bind(ledgerId, previous, buildId, JSON.stringify(progress), now())
     .run();
   return res.meta.changes === 1;
 }
@@ -289,15 +289,47 @@ export async function markBuildStep(db: D1Database, ledgerId: string, buildId: s
   const [update, select] = await db.batch([
     db
       .prepare(
-        `UPDATE ledgers SET progress_json = json_set(progress_json, '$.marks.' || ?3, 1)
+        `UPDATE ledgers SET progress_json = json_set(progress_json, '$.marks.' || ?3, 1), updated_at = ?4
          WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2 AND json_valid(progress_json)`,
       )
-      .bind(ledgerId, buildId, mark),
+      .bind(ledgerId, buildId, mark, now()),
     db.prepare("SELECT progress_json FROM ledgers WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2").bind(ledgerId, buildId),
   ]);
   if (update!.meta.changes !== 1) return null;
   const row = select!.results[0] as { progress_json: string | null } | undefined;
   return row?.progress_json ? (JSON.parse(row.progress_json) as ShardedProgress) : null;
+}
+
+/** The sharded build's raw progress (its step marks) while the ledger is building build `buildId`; else null. */
+export async function getShardedProgress(db: D1Database, ledgerId: string, buildId: string): Promise<ShardedProgress | null> {
+  const row = await db
+    .prepare("SELECT progress_json FROM ledgers WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2")
+    .bind(ledgerId, buildId)
+    .first<{ progress_json: string | null }>();
+  if (!row?.progress_json) return null;
+  const raw = JSON.parse(row.progress_json) as ShardedProgress | LedgerProgress;
+  return "marks" in raw ? raw : null;
+}
+
+/** Unfinished ledgers (validating or building) that have not moved since `before` (unix seconds), oldest first. */
+export async function listIdleLedgers(
+  db: D1Database,
+  before: number,
+  limit = 100,
+): Promise<{ ledgerId: string; issuerId: string; status: "validating" | "building"; createdAt: number; updatedAt: number }[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ledger_id, issuer_id, status, created_at, COALESCE(updated_at, created_at) AS moved FROM ledgers
+       WHERE status IN ('validating', 'building') AND COALESCE(updated_at, created_at) < ?1 ORDER BY moved LIMIT ?2`,
+    )
+    .bind(before, limit)
+    .all<{ ledger_id: string; issuer_id: string; status: "validating" | "building"; created_at: number; moved: number }>();
+  return results.map((r) => ({ ledgerId: r.ledger_id, issuerId: r.issuer_id, status: r.status, createdAt: r.created_at, updatedAt: r.moved }));
+}
+
+/** Records that the sweep looked at a building ledger now (it waits a full interval before resuming it again). */
+export async function touchLedger(db: D1Database, ledgerId: string): Promise<void> {
+  await db.prepare("UPDATE ledgers SET updated_at = ?2 WHERE ledger_id = ?1 AND status IN ('validating', 'building')").bind(ledgerId, now()).run();
 }
 
 /** building -> complete for the attempt holding the claim; false when another attempt or a failure got there. */
@@ -359,7 +391,61 @@ export async function readJson<T>(bucket: R2Bucket, key: string): Promise<T | nu
 export interface SpoolManifest {
   recordBytes: number;
   rows: number;
-  buckets: { rows: number; parts: number }[];
+  /**
+   * Per spool bucket, its rows and its objects: `parts` objects named by
+   * spoolPartKey (a single-request upload), or the listed `pieces` (a
+   * multi-part upload, uploadParts.ts).
+   */
+  buckets: SpoolBucket[];
+  /**
+   * Multi-part uploads: the last row number of each upload part, in part
+   * order. Records hold their row within their part; the build numbers rows
+   * across parts with these (rowOffsets) so errors can name part and row.
+   */
+  partRows?: number[];
+}
+
+export interface SpoolBucket {
+  rows: number;
+  parts: number;
+  pieces?: SpoolPiece[];
+}
+
+/** One spooled object of a multi-part upload: its key and the upload part its records came from. */
+export interface SpoolPiece {
+  key: string;
+  part: number;
+}
+
+/** The objects of spool bucket `b` (keys and upload part; part 0 for a single-request upload). */
+export function spoolObjects(manifest: SpoolManifest, ledgerId: string, b: number): SpoolPiece[] {
+  const bucket = manifest.buckets[b]!;
+  return bucket.pieces ?? Array.from({ length: bucket.parts }, (_, p) => ({ key: spoolPartKey(ledgerId, b, p), part: 0 }));
+}
+
+/** Row number offsets of upload parts: part p's rows follow the rows of parts 0..p-1. */
+export function rowOffsets(partRows: readonly number[] | undefined): number[] {
+  const out = [0];
+  for (const r of partRows ?? []) out.push(out[out.length - 1]! + r);
+  return out;
+}
+
+/** Adds `offset` to the row number of every record (in place). */
+export function renumberRows(records: Uint8Array, recordSize: number, offset: number): void {
+  if (offset === 0) return;
+  const v = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  for (let o = 0; o < records.length; o += recordSize) v.setUint32(o, v.getUint32(o) + offset);
+}
+
+/** How errors name a row of the ledger: "row r", or "part p row r" for a multi-part upload. */
+export function describeRow(row: number, partRows: readonly number[] | undefined): string {
+  if (partRows === undefined || partRows.length === 0) return `row ${row}`;
+  let first = 0;
+  for (let p = 0; p < partRows.length; p++) {
+    if (row <= first + partRows[p]! || p === partRows.length - 1) return `part ${p} row ${row - first}`;
+    first += partRows[p]!;
+  }
+  return `row ${row}`;
 }
 
 /**
@@ -383,6 +469,8 @@ export class RowSpool {
     private readonly recordSize: number,
     private readonly memoryRows: number,
     private readonly partBytes = 256 * 1024,
+    /** Key of bucket b's object number `part` (a multi-part upload's part writes under its own prefix). */
+    private readonly keyOf: (b: number, part: number) => string = (b, part) => spoolPartKey(ledgerId, b, part),
   ) {}
 
   /** True while every row is still in memory. */
@@ -439,20 +527,22 @@ export class RowSpool {
   private async flush(b: number): Promise<void> {
     const len = this.fill[b]!;
     if (len === 0) return;
-    await this.bucket.put(spoolPartKey(this.ledgerId, b, this.parts[b]!), this.buffers[b]!.slice(0, len));
+    await this.bucket.put(this.keyOf(b, this.parts[b]!), this.buffers[b]!.slice(0, len));
     this.parts[b]! += 1;
     this.fill[b] = 0;
+  }
+
+  /** Writes what is buffered (only when spilled) and returns the buckets' rows and object counts. */
+  async flushAll(): Promise<{ rows: number; parts: number }[]> {
+    if (!this.spilled) return [];
+    for (let b = 0; b < SPOOL_BUCKETS; b++) await this.flush(b);
+    return this.bucketRows.map((rows, b) => ({ rows, parts: this.parts[b]! }));
   }
 
   /** Writes what is buffered and the spool manifest (only when spilled). */
   async finish(): Promise<void> {
     if (!this.spilled) return;
-    for (let b = 0; b < SPOOL_BUCKETS; b++) await this.flush(b);
-    const manifest: SpoolManifest = {
-      recordBytes: this.recordSize,
-      rows: this.rows,
-      buckets: this.bucketRows.map((rows, b) => ({ rows, parts: this.parts[b]! })),
-    };
+    const manifest: SpoolManifest = { recordBytes: this.recordSize, rows: this.rows, buckets: await this.flushAll() };
     await this.bucket.put(spoolManifestKey(this.ledgerId), JSON.stringify(manifest));
   }
 }
@@ -474,12 +564,15 @@ export async function openRowSpool(
     recordBytes: manifest.recordBytes,
     buckets: async function* () {
       for (let b = 0; b < manifest.buckets.length; b++) {
-        const { rows, parts } = manifest.buckets[b]!;
+        const { rows } = manifest.buckets[b]!;
+        const offsets = rowOffsets(manifest.partRows);
         const out = new Uint8Array(rows * manifest.recordBytes);
         let o = 0;
-        for (let p = 0; p < parts; p++) {
-          const part = await readObject(bucket, spoolPartKey(ledgerId, b, p));
-          if (part === null) throw new Error(`spool part ${b}-${p} of ledger ${ledgerId} is missing`);
+        for (const piece of spoolObjects(manifest, ledgerId, b)) {
+          const part = await readObject(bucket, piece.key);
+          if (part === null) throw new Error(`spool object ${piece.key} is missing`);
+          if (o + part.length > out.length) throw new Error(`spool bucket ${b} of ledger ${ledgerId} holds more than ${rows} rows`);
+          renumberRows(part, manifest.recordBytes, offsets[piece.part]!);
           out.set(part, o);
           o += part.length;
         }

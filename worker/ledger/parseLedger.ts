@@ -62,6 +62,8 @@ export interface ParsedLedger {
   bytes: number;
   /** Per-asset totals of the valid rows (every partial sum of the tree is at most these). */
   totals: bigint[];
+  /** Number of the last line read, in this body's row numbering (blank lines count). */
+  lastRow: number;
 }
 
 export const MAX_REPORTED_ERRORS = 100;
@@ -362,7 +364,15 @@ class LedgerParser {
     if (this.format === "csv" && !this.headerSeen) this.error(0, "the body is empty: expected a header line");
     else if (this.rows === 0 && this.errorCount === 0) this.error(1, "the ledger has no rows");
     if (this.errorCount === 0) await this.flush();
-    return { rows: this.rows, form: this.form, errors: this.errors, errorCount: this.errorCount, bytes, totals: this.totals };
+    return {
+      rows: this.rows,
+      form: this.form,
+      errors: this.errors,
+      errorCount: this.errorCount,
+      bytes,
+      totals: this.totals,
+      lastRow: Math.max(0, this.row),
+    };
   }
 }
 

@@ -53,6 +53,10 @@ export interface BuildPlan {
   indexBits: number;
   /** Index steps: one per `groupBits`-bit commitment prefix; each writes the index objects under its prefix. */
   groupBits: number;
+  /** A multi-part upload's rows per part (SpoolManifest.partRows): errors name part and row. */
+  partRows?: number[];
+  /** True when the spool manifest lists each bucket's objects (a multi-part upload): the shuffle reads them from there. */
+  pieces?: boolean;
 }
 
 /** Step totals of a plan, as counted in the D1 progress. */
@@ -90,6 +94,8 @@ export function makePlan(
     buckets,
     indexBits,
     groupBits: groupBitsFor(spool.rows, indexBits),
+    ...(spool.partRows === undefined ? {} : { partRows: spool.partRows }),
+    ...(spool.buckets.some((b) => b.pieces !== undefined) ? { pieces: true } : {}),
   };
 }
 

@@ -42,7 +42,9 @@ import {
   claimShardedBuild,
   countMarks,
   deletePrefix,
+  describeRow,
   getLedger,
+  getShardedProgress,
   indexKey,
   indexPrefix,
   markBuildStep,
@@ -52,9 +54,12 @@ import {
   readJson,
   readObject,
   readRange,
+  renumberRows,
+  rowOffsets,
   shardKey,
   shardNodeOffset,
   spoolManifestKey,
+  spoolObjects,
   spoolPartKey,
   topKey,
   treeManifestKey,
@@ -146,7 +151,7 @@ export async function startShardedBuild(store: LedgerStore, ledgerId: string, op
 
   if (ledger.buildId !== null) {
     const existing = await readJson<BuildPlan>(bucket, planKey(ledgerId, ledger.buildId));
-    if (existing !== null) return shuffleMessages(existing);
+    if (existing !== null) return resumeMessages(store, existing);
   }
   const spool = await readJson<SpoolManifest>(bucket, spoolManifestKey(ledgerId));
   if (spool === null) throw new LedgerBuildError("the ledger's rows are missing from storage");
@@ -164,6 +169,30 @@ export async function startShardedBuild(store: LedgerStore, ledgerId: string, op
     return [];
   }
   return shuffleMessages(plan);
+}
+
+/**
+ * The steps a claimed build still lacks, from its marks in D1: the missing
+ * shuffles; once every bucket is shuffled, the missing shards and index
+ * groups; once those are done, combine. What a repeated start (or the cron's
+ * sweep of a build that stopped moving) sends.
+ */
+export async function resumeMessages(store: LedgerStore, plan: BuildPlan): Promise<LedgerBuildMessage[]> {
+  const progress = await getShardedProgress(store.db, plan.ledgerId, plan.buildId);
+  if (progress === null) return [];
+  const id = { ledgerId: plan.ledgerId, buildId: plan.buildId };
+  const missing = (prefix: string, total: number) => Array.from({ length: total }, (_, i) => i).filter((i) => progress.marks[`${prefix}${i}`] !== 1);
+  const buckets = missing("b", plan.buckets.length);
+  if (buckets.length > 0) return buckets.map((bucket) => ({ kind: "shuffle", ...id, bucket }));
+  const shards = missing("s", plan.shardCount);
+  const groups = missing("i", 2 ** plan.groupBits);
+  if (shards.length + groups.length > 0) {
+    return [
+      ...shards.map((shard) => ({ kind: "shard" as const, ...id, shard })),
+      ...groups.map((group) => ({ kind: "index" as const, ...id, group })),
+    ];
+  }
+  return [{ kind: "combine", ...id }];
 }
 
 function shuffleMessages(plan: BuildPlan): LedgerShuffleMessage[] {
@@ -239,12 +268,21 @@ export function orderBucket(plan: BuildPlan, b: number, records: Uint8Array): { 
 async function shuffleBucket(store: LedgerStore, plan: BuildPlan, b: number): Promise<LedgerBuildMessage[]> {
   checkStep("bucket", b, plan.buckets.length);
   const { rows, parts } = plan.buckets[b]!;
+  let pieces = Array.from({ length: parts }, (_, p) => ({ key: spoolPartKey(plan.ledgerId, b, p), part: 0 }));
+  if (plan.pieces) {
+    const spool = await readJson<SpoolManifest>(store.bucket, spoolManifestKey(plan.ledgerId));
+    if (spool === null) throw new LedgerBuildError(`the spool manifest of ledger ${plan.ledgerId} is missing`);
+    pieces = spoolObjects(spool, plan.ledgerId, b);
+  }
+  const offsets = rowOffsets(plan.partRows);
   const records = new Uint8Array(rows * plan.recordBytes);
   let o = 0;
-  for (let p = 0; p < parts; p++) {
-    const part = await readObject(store.bucket, spoolPartKey(plan.ledgerId, b, p));
-    if (part === null) throw new LedgerBuildError(`spool part ${b}-${p} of ledger ${plan.ledgerId} is missing`);
+  for (const piece of pieces) {
+    const part = await readObject(store.bucket, piece.key);
+    if (part === null) throw new LedgerBuildError(`spool object ${piece.key} of ledger ${plan.ledgerId} is missing`);
     if (o + part.length > records.length) throw new LedgerBuildError(`spool bucket ${b} holds more than ${rows} rows`);
+    // Rows are numbered within their upload part; across parts they follow each other.
+    renumberRows(part, plan.recordBytes, offsets[piece.part]!);
     records.set(part, o);
     o += part.length;
   }
@@ -321,7 +359,8 @@ export function indexObjects(plan: BuildPlan, entries: Uint8Array): { prefix: nu
       const prev = order[i - 1]! * SPOOL_ENTRY;
       if (compareCommitments(entries, prev, e) === 0) {
         const [a, b] = [v.getUint32(prev + HASH_BYTES + 4), v.getUint32(e + HASH_BYTES + 4)].sort((x, y) => x - y);
-        throw new LedgerBuildError(`rows ${a} and ${b} have the same commitment ${bytesToHex(entries.subarray(e, e + HASH_BYTES))}`);
+        const rows = plan.partRows ? `${describeRow(a!, plan.partRows)} and ${describeRow(b!, plan.partRows)}` : `rows ${a} and ${b}`;
+        throw new LedgerBuildError(`${rows} have the same commitment ${bytesToHex(entries.subarray(e, e + HASH_BYTES))}`);
       }
     }
     const p = indexPrefix(entries.subarray(e, e + HASH_BYTES), plan.indexBits);

@@ -1,0 +1,60 @@
+/**
+ * The cron's sweep of unfinished ledgers, so none stays unfinished forever:
+ *
+ * - a ledger building whose build has not moved for `resumeAfterSeconds`
+ *   (lost fan-out messages, a send that failed after the ledger was marked
+ *   building, a dead in-request build) gets its start message again; the start
+ *   sends only the steps its marks lack (shardedBuild.ts resumeMessages), or
+ *   fails the ledger when its rows are gone;
+ * - a ledger still validating or building `maxAgeSeconds` after its creation
+ *   (an abandoned multi-part upload, a build that never finishes) is failed,
+ *   and its objects deleted. Complete ledgers are never touched.
+ */
+import { deletePrefix, getLedger, ledgerPrefix, listIdleLedgers, markLedgerFailed, touchLedger } from "./ledgerStore.js";
+import type { LedgerStartMessage } from "./shardedBuild.js";
+
+export interface SweepOptions {
+  /** Unix seconds (default: the clock). */
+  now?: number;
+  /** A build idle this long is resumed (default 10 minutes). */
+  resumeAfterSeconds?: number;
+  /** An unfinished ledger this old is failed (default 24 hours). */
+  maxAgeSeconds?: number;
+}
+
+export interface SweepResult {
+  resumed: string[];
+  failed: string[];
+}
+
+export const LEDGER_RESUME_AFTER_SECONDS = 600;
+export const LEDGER_MAX_AGE_SECONDS = 24 * 3600;
+
+export async function sweepLedgers(
+  env: { DB: D1Database; BUCKET: R2Bucket; LEDGER_QUEUE: Queue<unknown> },
+  options: SweepOptions = {},
+): Promise<SweepResult> {
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const resumeAfter = options.resumeAfterSeconds ?? LEDGER_RESUME_AFTER_SECONDS;
+  const maxAge = options.maxAgeSeconds ?? LEDGER_MAX_AGE_SECONDS;
+  const result: SweepResult = { resumed: [], failed: [] };
+  for (const idle of await listIdleLedgers(env.DB, now - Math.min(resumeAfter, maxAge))) {
+    if (idle.createdAt <= now - maxAge) {
+      const hours = Math.round(maxAge / 360) / 10;
+      if (await markLedgerFailed(env.DB, idle.ledgerId, { reason: `not complete ${hours} hours after its creation (${idle.status === "validating" ? "the upload was never completed" : "the build did not finish"})` })) {
+        result.failed.push(idle.ledgerId);
+        await deletePrefix(env.BUCKET, ledgerPrefix(idle.ledgerId)).catch((e) => console.warn("ledger sweep cleanup", idle.ledgerId, e));
+      }
+      continue;
+    }
+    if (idle.status !== "building" || idle.updatedAt > now - resumeAfter) continue;
+    // Re-read: it may have moved since the list.
+    const ledger = await getLedger(env.DB, idle.ledgerId);
+    if (ledger?.status !== "building") continue;
+    await touchLedger(env.DB, idle.ledgerId);
+    const message: LedgerStartMessage = { ledgerId: idle.ledgerId, issuerId: idle.issuerId };
+    await env.LEDGER_QUEUE.send(message);
+    result.resumed.push(idle.ledgerId);
+  }
+  return result;
+}
