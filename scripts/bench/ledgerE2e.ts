@@ -1,10 +1,12 @@
 /**
  * End-to-end ledger benchmark through the real Worker code path:
- * `npx tsx scripts/bench/ledgerE2e.ts --rows 1000000 [--samples 200] [--wrk-seconds 10] [--wrk-connections 8]`
+ * `npx tsx scripts/bench/ledgerE2e.ts --rows 1000000 [--samples 200] [--wrk-seconds 10] [--wrk-connections 8]
+ *    [--part-size BYTES (default 64 MiB)] [--parallel 3]`
  *
  * Generates a CSV ledger streamed to disk under /tmp, starts the demo
  * (anvil + `wrangler dev` on free ports, throwaway --persist-to and secrets),
- * streams the file to PUT /v1/admin/issuers/demo/ledger, polls the status URL
+ * streams the file to PUT /v1/admin/issuers/demo/ledger (or, larger than one
+ * part, as a multi-part upload of parallel parts), polls the status URL
  * until complete (the queue consumer's sharded build), publishes a tick so an
  * attestation names the ledger, fetches a sample of proofs and verifies them,
  * then (when `wrk` is installed) loads the proof route. Samples workerd's CPU
@@ -21,6 +23,9 @@ import { parseArgs } from "node:util";
 import { bytesToHex } from "../../core/bytes.js";
 import { userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
 import { buildSumTree, topNode } from "../../core/liabilities/sumTreeCore.js";
+import type { TreeManifest } from "../../worker/ledger/ledgerStore.js";
+import { shardGeometry, shardLeaves } from "../../worker/ledger/shardLayout.js";
+import { planParts, uploadInParts } from "../cli/ledgerParts.js";
 import { startDemo, type RunningDemo } from "../demo/runDemo.js";
 
 const { values } = parseArgs({
@@ -29,8 +34,12 @@ const { values } = parseArgs({
     samples: { type: "string", default: "200" },
     "wrk-seconds": { type: "string", default: "10" },
     "wrk-connections": { type: "string", default: "8" },
+    "part-size": { type: "string", default: String(64 * 1024 * 1024) },
+    parallel: { type: "string", default: "3" },
   },
 });
+const PART_BYTES = Number(values["part-size"]);
+const PARALLEL = Number(values.parallel);
 const ROWS = Number(values.rows);
 const SAMPLES = Number(values.samples);
 const emit = (record: Record<string, unknown>) => console.log(JSON.stringify(record));
@@ -134,21 +143,17 @@ class Sampler {
 async function singleMachineRoot(base: string, auth: Record<string, string>, issuer: string, ledgerId: string): Promise<{ root: string; ms: number; downloadMs: number }> {
   const t = performance.now();
   const prefix = `${base}/v1/admin/issuers/${issuer}/ledgers/${ledgerId}/tree`;
-  const m = (await (await fetch(`${prefix}/manifest`, { headers: auth })).json()) as { leafCount: number; shardSize: number; shardCount: number; assets: string[] };
+  const m = (await (await fetch(`${prefix}/manifest`, { headers: auth })).json()) as TreeManifest;
   const k = m.assets.length;
-  const nb = 32 + 16 * k;
   const commitments = new Uint8Array(m.leafCount * 32);
   const balances = new Uint8Array(m.leafCount * 16 * k);
   for (let s = 0; s < m.shardCount; s++) {
     const res = await fetch(`${prefix}/shards/${s}`, { headers: auth });
     if (!res.ok) throw new Error(`shard ${s}: ${res.status}`);
-    const obj = new Uint8Array(await res.arrayBuffer());
-    const leaves = s === m.shardCount - 1 ? m.leafCount - s * m.shardSize : m.shardSize;
-    commitments.set(obj.subarray(0, leaves * 32), s * m.shardSize * 32);
-    for (let i = 0; i < leaves; i++) {
-      const at = leaves * 32 + i * nb + 32;
-      balances.set(obj.subarray(at, at + 16 * k), (s * m.shardSize + i) * 16 * k);
-    }
+    // The shard's leaves in either layout (worker/ledger/shardLayout.ts).
+    const leaves = shardLeaves(new Uint8Array(await res.arrayBuffer()), shardGeometry(m, s));
+    commitments.set(leaves.commitments, s * m.shardSize * 32);
+    balances.set(leaves.balances, s * m.shardSize * 16 * k);
   }
   const downloadMs = performance.now() - t;
   const t2 = performance.now();
@@ -204,19 +209,33 @@ async function main() {
     log(`workerd pids ${sampler.pids().join(",")}`);
     sampler.start();
 
-    // Upload: the file streamed as the request body.
+    // Upload: one request body when the file fits in one part, else in parts (what `solvent ledger upload` does).
     t = performance.now();
-    const res = await fetch(`${base}/v1/admin/issuers/demo/ledger`, {
-      method: "PUT",
-      headers: { ...auth, "content-type": "text/csv", "content-length": String(bytes) },
-      body: Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 })) as ReadableStream,
-      duplex: "half",
-    } as RequestInit);
-    const answer = (await res.json()) as { ledgerId: string; statusUrl: string; status: string };
+    let answer: { ledgerId: string; statusUrl: string; status: string };
+    let status: number;
+    let partCount = 1;
+    if (bytes <= PART_BYTES) {
+      const res = await fetch(`${base}/v1/admin/issuers/demo/ledger`, {
+        method: "PUT",
+        headers: { ...auth, "content-type": "text/csv", "content-length": String(bytes) },
+        body: Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 })) as ReadableStream,
+        duplex: "half",
+      } as RequestInit);
+      answer = (await res.json()) as typeof answer;
+      status = res.status;
+    } else {
+      const plan = await planParts(file, bytes, PART_BYTES, "csv");
+      partCount = plan.parts.length;
+      log(`uploading ${partCount} parts, ${PARALLEL} at a time`);
+      const result = await uploadInParts({ base: new URL(base), issuer: "demo", token: adminToken, file, format: "csv", plan, parallel: PARALLEL });
+      if (!result.ok) throw new Error(`upload refused (${result.httpStatus}) at part ${result.part}: ${JSON.stringify(result.error)}`);
+      answer = result.answer as typeof answer;
+      status = result.status;
+    }
     const uploadMs = performance.now() - t;
     const cpuUpload = await sampler.cpu();
-    if (res.status !== 202 && res.status !== 201) throw new Error(`upload answered ${res.status}: ${JSON.stringify(answer)}`);
-    emit({ bench: "ledger-e2e-upload", rows: ROWS, status: res.status, ms: Math.round(uploadMs), workerdCpuS: round(cpuUpload - cpu0) });
+    if (status !== 202 && status !== 201) throw new Error(`upload answered ${status}: ${JSON.stringify(answer)}`);
+    emit({ bench: "ledger-e2e-upload", rows: ROWS, bytes, parts: partCount, parallel: PARALLEL, status, ms: Math.round(uploadMs), workerdCpuS: round(cpuUpload - cpu0) });
 
     // Build: poll the status URL; record when each phase ends.
     const phases: Record<string, number> = {};

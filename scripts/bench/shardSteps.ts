@@ -16,9 +16,10 @@ import { parseArgs } from "node:util";
 import { bytesToHex, writeUint128 } from "../../core/bytes.js";
 import { buildSumTree, topNode } from "../../core/liabilities/sumTreeCore.js";
 import { SPOOL_ENTRY, defaultShardSize } from "../../worker/ledger/buildLedger.js";
-import { HASH_BYTES, SPOOL_BUCKETS, SUM_BYTES, nodeBytes, shardNodeOffset } from "../../worker/ledger/ledgerStore.js";
+import { HASH_BYTES, SPOOL_BUCKETS, SUM_BYTES, nodeBytes } from "../../worker/ledger/ledgerStore.js";
 import { recordBytes } from "../../worker/ledger/parseLedger.js";
 import { combineTops, indexObjects, orderBucket, shardObject } from "../../worker/ledger/shardedBuild.js";
+import { blockBitsFor, shardTopOffset } from "../../worker/ledger/shardLayout.js";
 import { bucketSlices, makePlan, shardLevelCounts } from "../../worker/ledger/shardPlan.js";
 
 const { values } = parseArgs({ options: { rows: { type: "string", default: "10000000" }, assets: { type: "string", default: "2" } } });
@@ -106,7 +107,8 @@ for (let s = 0; s < plan.shardCount; s++) {
   shardMs.push(ms);
   maxShardBytes = Math.max(maxShardBytes, obj.length);
   const levels = shardLevelCounts(N, shardSize, s);
-  const top = obj.subarray(shardNodeOffset(levels, hi - lo, levels.length - 1, 0, k), shardNodeOffset(levels, hi - lo, levels.length - 1, 0, k) + nb);
+  const at = shardTopOffset({ counts: levels, leaves: hi - lo, blockBits: blockBitsFor(levels.length - 1), assets: k });
+  const top = obj.subarray(at, at + nb);
   topHashes.set(top.subarray(0, HASH_BYTES), s * HASH_BYTES);
   topSums.set(top.subarray(HASH_BYTES), s * sb);
 }

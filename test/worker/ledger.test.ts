@@ -1,7 +1,6 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
-import { attestationDigest, issuerKey, nextAttestation, type Attestation } from "../../core/attestation.js";
 import { bytesToHex, type Hex } from "../../core/bytes.js";
 import { buildLiabilityTree, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
 import { createAdminLedger, type AdminLedgerOptions } from "../../worker/api/adminLedger.js";
@@ -13,8 +12,7 @@ import { deletePrefix, getLedger } from "../../worker/ledger/ledgerStore.js";
 import { parseLedger, type LedgerFormat, type LedgerRowBatch } from "../../worker/ledger/parseLedger.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, retryDelaySeconds, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
-import { insertAttestation } from "../../worker/storage/attestationStore.js";
-import { ASSETS, ISSUER, ledgerApp, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN, type LedgerUser } from "./ledgerFixture.js";
+import { ASSETS, ISSUER, ledgerApp, ledgerPublisher, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN, type LedgerUser } from "./ledgerFixture.js";
 import { checkProof, commitment as naiveCommitment, hex, leafNode, sumTreeRoot, unhex } from "../support/independentVerifier.js";
 
 const TWO_128 = 1n << 128n;
@@ -61,38 +59,7 @@ async function upload(app: Hono<AppEnv>, body: string, format: LedgerFormat, tok
   );
 }
 
-let previous: Attestation | null = null;
-/** Publishes the next attestation of ISSUER naming `ledgerId` and its root. */
-async function publish(ledgerId: string, root: Hex): Promise<bigint> {
-  const zero = `0x${"00".repeat(32)}` as Hex;
-  const a = nextAttestation(previous, {
-    issuer: issuerKey(ISSUER),
-    observedAt: 1_700_000_000n + (previous?.sequence ?? 0n) * 60n,
-    validUntil: 1_800_000_000n,
-    reservesUsd: 1n,
-    onchainReservesUsd: 1n,
-    offchainReservesUsd: 0n,
-    liabilitiesUsd: 1n,
-    ratioBps: 10000,
-    reservesRoot: zero,
-    liabilitiesRoot: root,
-    flags: 0n,
-    reportHash: zero,
-  });
-  await insertAttestation(testEnv.DB, {
-    issuerId: ISSUER,
-    attestation: a,
-    digest: attestationDigest(a),
-    signature: `0x${"11".repeat(65)}`,
-    signer: `0x${"22".repeat(20)}`,
-    reportKey: `reports/${a.sequence}`,
-    reportHash: zero,
-    ledgerId,
-    publishedAt: 1_700_000_000,
-  });
-  previous = a;
-  return a.sequence;
-}
+const publish = ledgerPublisher(testEnv.DB);
 
 async function getProof(app: Hono<AppEnv>, sequence: bigint | string, commitment: string): Promise<Response> {
   return app.fetch(new Request(`https://solvent.test/v1/issuers/${ISSUER}/proofs/${sequence}/${commitment}`), testEnv);

@@ -1,10 +1,12 @@
 /** The issuer and environment the ledger test files share: one ledger issuer, and a queue whose sends the test captures. */
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
-import { bytesToHex } from "../../core/bytes.js";
+import { attestationDigest, issuerKey, nextAttestation, type Attestation } from "../../core/attestation.js";
+import { bytesToHex, type Hex } from "../../core/bytes.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { handleError } from "../../worker/api/errors.js";
+import { insertAttestation } from "../../worker/storage/attestationStore.js";
 import type { LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 
 export const ISSUER = "acme";
@@ -76,4 +78,43 @@ export function ledgerNdjson(users: LedgerUser[]): string {
   return users
     .map((u) => JSON.stringify({ userId: u.userId, salt: bytesToHex(u.salt), balances: Object.fromEntries(ASSETS.map((a, i) => [a, String(u.balances[i])])) }))
     .join("\n");
+}
+
+/**
+ * Publishes the next attestation of ISSUER naming `ledgerId` and its root, on
+ * `db`'s chain. Placeholder signature and report: the ledger tests read
+ * proofs by sequence, not signatures.
+ */
+export function ledgerPublisher(db: D1Database): (ledgerId: string, root: Hex) => Promise<bigint> {
+  let previous: Attestation | null = null;
+  return async (ledgerId, root) => {
+    const zero = `0x${"00".repeat(32)}` as Hex;
+    const a = nextAttestation(previous, {
+      issuer: issuerKey(ISSUER),
+      observedAt: 1_700_000_000n + (previous?.sequence ?? 0n) * 60n,
+      validUntil: 1_800_000_000n,
+      reservesUsd: 1n,
+      onchainReservesUsd: 1n,
+      offchainReservesUsd: 0n,
+      liabilitiesUsd: 1n,
+      ratioBps: 10000,
+      reservesRoot: zero,
+      liabilitiesRoot: root,
+      flags: 0n,
+      reportHash: zero,
+    });
+    await insertAttestation(db, {
+      issuerId: ISSUER,
+      attestation: a,
+      digest: attestationDigest(a),
+      signature: `0x${"11".repeat(65)}`,
+      signer: `0x${"22".repeat(20)}`,
+      reportKey: `reports/${a.sequence}`,
+      reportHash: zero,
+      ledgerId,
+      publishedAt: 1_700_000_000,
+    });
+    previous = a;
+    return a.sequence;
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * Builds a ledger's SPEC §2 sum tree from its normalized rows with the core,
- * writes it in the layout of ledgerStore.ts, and marks the ledger complete.
+ * writes it in the layout of ledgerStore.ts (shards: shardLayout.ts), and marks the ledger complete.
  * Memory is bounded by one spool bucket, one shard and the index buffers, so
  * the same code serves the in-request build and the queue consumer.
  */
@@ -30,6 +30,7 @@ import {
   type TreeManifest,
 } from "./ledgerStore.js";
 import { recordBytes } from "./parseLedger.js";
+import { SHARD_LAYOUT, blockBitsFor, serializeShard } from "./shardLayout.js";
 
 /** Normalized rows (parseLedger.ts records), handed over bucket by bucket in any order. */
 export interface LedgerRowSource {
@@ -204,7 +205,8 @@ async function writeTree(
       { level: 0, index: shard * shardSize, width: n, stopLevel: shardLevel },
     );
     const counts = tree.levels.map((l) => l.count);
-    await bucket.put(shardKey(id.ledgerId, id.buildId, shard), serializeLevels(tree, commitments.subarray(0, fill * HASH_BYTES)));
+    const shardBytes = serializeShard(tree, commitments.subarray(0, fill * HASH_BYTES), blockBitsFor(tree.levels.length - 1));
+    await bucket.put(shardKey(id.ledgerId, id.buildId, shard), shardBytes);
     const top = tree.levels[tree.levels.length - 1]!;
     topHashes.set(top.hashes.subarray(0, HASH_BYTES), shard * HASH_BYTES);
     topSums.set(top.sums.subarray(0, sb), shard * sb);
@@ -257,12 +259,14 @@ async function writeTree(
     topLevel,
     topCounts: top.levels.map((l) => l.count),
     indexBits,
+    layout: SHARD_LAYOUT,
+    blockBits: blockBitsFor(topLevel),
   };
   await bucket.put(`${buildPrefix(id.ledgerId, id.buildId)}manifest.json`, JSON.stringify(manifest));
   return manifest;
 }
 
-/** `prefix` bytes, then per level every node as hash || sums. */
+/** `prefix` bytes, then per level every node as hash || sums: top.bin (and layout 1 shards, shardLayout.ts). */
 export function serializeLevels(tree: SumTreeLevels, prefix: Uint8Array): Uint8Array {
   const nb = nodeBytes(tree.assets);
   const sb = SUM_BYTES * tree.assets;

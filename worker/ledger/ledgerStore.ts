@@ -11,10 +11,13 @@
  *   builds/{buildId}/         one build attempt; a retry writes a new buildId, so a
  *                             retry never overwrites objects a complete ledger uses.
  *     shards/{s}.bin          leaves s*S .. s*S+S-1 (S = manifest.shardSize), the
- *                             normalized rows in leaf order and their subtree:
- *                             [commitments c*32][level 0 nodes][level 1 nodes]…[shard top]
- *                             a node is hash (32) || enc128 sums (16 per asset), the
- *                             levels hold SPEC §2 padding nodes where the tree has them.
+ *                             normalized rows in leaf order and their subtree, SPEC §2
+ *                             padding nodes included; a node is hash (32) || enc128 sums
+ *                             (16 per asset). Layout (manifest.layout): shardLayout.ts.
+ *                             Layout 2 (blocked): [block 0]…[block B-1][upper levels],
+ *                             a block being 2^blockBits leaves' commitments and nodes up
+ *                             to level blockBits-1. Layout 1 (no `layout`, older ledgers):
+ *                             [commitments c*32][level 0 nodes][level 1 nodes]…[shard top].
  *     top.bin                 every level above the shards, from the shard tops
  *                             (level log2 S, or the root level when one shard) to the root.
  *     index/{p}.bin           commitment -> leaf index: the entries whose commitment
@@ -25,8 +28,10 @@
  *   manifest.json             copy of the manifest of the build the D1 row names
  *                             (build_id): what proofs read.
  *
- * A proof reads the manifest, one index bucket (about INDEX_BUCKET_TARGET
- * entries) and one node per level with ranged gets: O(log N) bytes.
+ * A proof reads the manifest and top.bin (both cached per isolate), one index
+ * bucket (about INDEX_BUCKET_TARGET entries), the leaf's block and one span of
+ * the shard's upper levels (layout 2, shardLayout.ts): 3 R2 reads of
+ * O(sqrt(shard size) + log N) bytes. Layout 1 ledgers read one node per level.
  * The leaf order is a uniformly random permutation per ledger (SPEC §2 SHOULD):
  * uniformly random buckets, each shuffled with Fisher-Yates from crypto.getRandomValues.
  */
@@ -75,6 +80,10 @@ export interface TreeManifest {
   topCounts: number[];
   /** Index buckets are keyed by the first `indexBits` bits of the commitment. */
   indexBits: number;
+  /** Shard object layout (shardLayout.ts): 2 = blocked; absent = 1 (level-major, ledgers stored before layout 2). */
+  layout?: 2;
+  /** Layout 2: a block holds 2^blockBits leaves (ceil(topLevel / 2)). */
+  blockBits?: number;
 }
 
 /** Byte offset of node `local` of level `level` in a shard object with `leaves` leaves and `counts` per level. */

@@ -1,6 +1,9 @@
 /**
- * SPEC §2 inclusion proofs read from a stored ledger (layout: ledgerStore.ts):
- * the manifest, one index bucket, then one ranged read per tree level.
+ * SPEC §2 inclusion proofs read from a stored ledger (layout: ledgerStore.ts,
+ * shards: shardLayout.ts). The manifest and top.bin are cached per isolate; a
+ * proof then reads one index bucket, then, in parallel, the leaf's block and
+ * one span of its shard's upper levels (layout 2: 3 ranged reads in all). A
+ * ledger stored in layout 1 is read as before: about one read per shard level.
  */
 import { bytesEqual, bytesToHex, hexToBytes, readUint128, type Hex } from "../../core/bytes.js";
 import { PROOF_VERSION, type InclusionProof } from "../../core/liabilities/index.js";
@@ -20,6 +23,7 @@ import {
   treeManifestKey,
   type TreeManifest,
 } from "./ledgerStore.js";
+import { parseProofReads, proofReads, shardGeometry, shardLeaves } from "./shardLayout.js";
 
 const INDEX_ENTRY = HASH_BYTES + 4;
 
@@ -80,24 +84,33 @@ async function completeManifest(bucket: R2Bucket, ledgerId: string): Promise<Tre
   return m;
 }
 
-/**
- * The SPEC §2 inclusion proof of `commitmentHex` (0x + 64 hex) in the complete
- * ledger `ledgerId`, or null when the ledger has no stored tree or the
- * commitment is not in it.
- *
- * @example
- * const proof = await readInclusionProof(env.BUCKET, ledgerId, "0x9f…");
- */
-export async function readInclusionProof(bucket: R2Bucket, ledgerId: string, commitmentHex: string): Promise<InclusionProof | null> {
-  const commitment = hexToBytes(commitmentHex, "commitment", HASH_BYTES);
-  const m = await completeManifest(bucket, ledgerId);
-  if (m === null) return null;
-  const leaf = await findLeaf(bucket, m, commitment);
-  if (leaf === null || leaf >= m.leafCount) return null;
+/** The stored commitment, leaf node and in-shard sibling path (node bytes, bottom up) of a leaf. */
+interface ShardPath {
+  commitment: Uint8Array;
+  leafNode: Uint8Array;
+  path: Uint8Array[];
+}
 
+/** Layout 2 (shardLayout.ts): the leaf's block and one span of the upper levels, in parallel. */
+async function readShardPath(bucket: R2Bucket, m: TreeManifest, shard: number, localLeaf: number): Promise<ShardPath> {
+  const g = shardGeometry(m, shard);
+  const key = shardKey(m.ledgerId, m.buildId, shard);
+  const reads = proofReads(g, localLeaf);
+  const [block, upper] = await Promise.all([
+    readRange(bucket, key, reads.block.offset, reads.block.length),
+    reads.upper === null ? null : readRange(bucket, key, reads.upper.offset, reads.upper.length),
+  ]);
+  return parseProofReads(g, localLeaf, reads, block, upper);
+}
+
+/**
+ * Layout 1 (ledgers stored before layout 2, level-major shards): the leaf
+ * pair, one node per lower level, the small levels together, and the stored
+ * commitment, in parallel.
+ */
+async function readShardPathV1(bucket: R2Bucket, m: TreeManifest, shard: number, leaf: number): Promise<ShardPath> {
   const k = m.assets.length;
   const nb = nodeBytes(k);
-  const shard = Math.floor(leaf / m.shardSize);
   const last = shard === m.shardCount - 1;
   const counts = last ? m.lastShardCounts : m.fullShardCounts;
   const leaves = last ? m.leafCount - shard * m.shardSize : m.shardSize;
@@ -106,7 +119,7 @@ export async function readInclusionProof(bucket: R2Bucket, ledgerId: string, com
   // Levels of the shard from `tail` up hold at most TAIL_NODES nodes each: one ranged read takes them all.
   let tail = 1;
   while (tail < counts.length - 1 && counts[tail]! > TAIL_NODES) tail++;
-  const [pair, singles, tailBytes, top, stored] = await Promise.all([
+  const [pair, singles, tailBytes, stored] = await Promise.all([
     // Level 0: the leaf and its sibling are adjacent (padding keeps every level below the top even).
     counts.length > 1 ? readRange(bucket, key, shardNodeOffset(counts, leaves, 0, localLeaf & ~1, k), 2 * nb) : null,
     Promise.all(
@@ -119,7 +132,6 @@ export async function readInclusionProof(bucket: R2Bucket, ledgerId: string, com
     tail < counts.length - 1
       ? readRange(bucket, key, shardNodeOffset(counts, leaves, tail, 0, k), shardNodeOffset(counts, leaves, counts.length - 1, 0, k) - shardNodeOffset(counts, leaves, tail, 0, k))
       : null,
-    m.topCounts.length > 1 ? completeTop(bucket, m) : null,
     // The stored commitment is read alongside the path.
     readRange(bucket, key, localLeaf * HASH_BYTES, HASH_BYTES),
   ]);
@@ -139,41 +151,67 @@ export async function readInclusionProof(bucket: R2Bucket, ledgerId: string, com
     // One leaf: the root is the leaf and the path is empty.
     leafNode = await readRange(bucket, key, shardNodeOffset(counts, leaves, 0, 0, k), nb);
   }
+  return { commitment: stored, leafNode, path };
+}
+
+/**
+ * The SPEC §2 inclusion proof of `commitmentHex` (0x + 64 hex) in the complete
+ * ledger `ledgerId`, or null when the ledger has no stored tree or the
+ * commitment is not in it.
+ *
+ * @example
+ * const proof = await readInclusionProof(env.BUCKET, ledgerId, "0x9f…");
+ */
+export async function readInclusionProof(bucket: R2Bucket, ledgerId: string, commitmentHex: string): Promise<InclusionProof | null> {
+  const commitment = hexToBytes(commitmentHex, "commitment", HASH_BYTES);
+  const m = await completeManifest(bucket, ledgerId);
+  if (m === null) return null;
+  const leaf = await findLeaf(bucket, m, commitment);
+  if (leaf === null || leaf >= m.leafCount) return null;
+
+  const k = m.assets.length;
+  const nb = nodeBytes(k);
+  const shard = Math.floor(leaf / m.shardSize);
+  const [inShard, top] = await Promise.all([
+    m.layout === undefined ? readShardPathV1(bucket, m, shard, leaf) : readShardPath(bucket, m, shard, leaf - shard * m.shardSize),
+    m.topCounts.length > 1 ? completeTop(bucket, m) : null,
+  ]);
+  const path = [...inShard.path];
   for (let t = 0; t < m.topCounts.length - 1; t++) {
     const at = topNodeOffset(m.topCounts, t, (leaf >> (m.topLevel + t)) ^ 1, k);
     path.push(top!.subarray(at, at + nb));
   }
-  if (!bytesEqual(stored, commitment)) throw new Error(`ledger ${ledgerId}: index and shard disagree on leaf ${leaf}`);
+  if (!bytesEqual(inShard.commitment, commitment)) throw new Error(`ledger ${ledgerId}: index and shard disagree on leaf ${leaf}`);
   return {
     version: PROOF_VERSION,
     assets: [...m.assets],
     root: m.root,
     rootSums: [...m.rootSums],
     leafIndex: leaf,
-    balances: sumsToStrings(leafNode, k),
+    balances: sumsToStrings(inShard.leafNode, k),
     path: path.map((node) => ({ hash: bytesToHex(node.subarray(0, HASH_BYTES)) as Hex, sums: sumsToStrings(node, k) })),
   };
 }
 
 /**
  * Every stored leaf in leaf (publication) order: the normalized rows as the
- * tree holds them, for audits and re-computation. Reads whole shards.
+ * tree holds them, for audits and re-computation. Reads whole shards, in
+ * either layout (shardLayout.ts).
  */
 export async function readLedgerLeaves(bucket: R2Bucket, ledgerId: string): Promise<{ commitment: Hex; balances: bigint[] }[] | null> {
   const m = await readJson<TreeManifest>(bucket, treeManifestKey(ledgerId));
   if (m === null) return null;
   const k = m.assets.length;
-  const nb = nodeBytes(k);
   const out: { commitment: Hex; balances: bigint[] }[] = [];
   for (let s = 0; s < m.shardCount; s++) {
     const obj = await readObject(bucket, shardKey(m.ledgerId, m.buildId, s));
     if (obj === null) throw new Error(`ledger ${ledgerId}: shard ${s} is missing`);
-    const leaves = s === m.shardCount - 1 ? m.leafCount - s * m.shardSize : m.shardSize;
-    for (let i = 0; i < leaves; i++) {
-      const node = obj.subarray(leaves * HASH_BYTES + i * nb, leaves * HASH_BYTES + (i + 1) * nb);
+    const g = shardGeometry(m, s);
+    const { commitments, balances } = shardLeaves(obj, g);
+    for (let i = 0; i < g.leaves; i++) {
       out.push({
-        commitment: bytesToHex(obj.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES)),
-        balances: sumsToStrings(node, k).map((x) => BigInt(x)),
+        commitment: bytesToHex(commitments.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES)),
+        balances: Array.from({ length: k }, (_, a) => readUint128(balances, (i * k + a) * SUM_BYTES)),
       });
     }
   }

@@ -57,7 +57,6 @@ import {
   renumberRows,
   rowOffsets,
   shardKey,
-  shardNodeOffset,
   spoolManifestKey,
   spoolObjects,
   spoolPartKey,
@@ -78,6 +77,7 @@ import {
   shardLevelCounts,
   type BuildPlan,
 } from "./shardPlan.js";
+import { SHARD_LAYOUT, blockBitsFor, serializeShard, shardTopOffset } from "./shardLayout.js";
 
 /** The upload's message (no kind, as before sharding): build this ledger. */
 export interface LedgerStartMessage {
@@ -303,8 +303,9 @@ async function shuffleBucket(store: LedgerStore, plan: BuildPlan, b: number): Pr
 }
 
 /**
- * The stored object of shard s (commitments, then its SPEC §2 subtree from its
- * true position, padding included) from its leaves' commitments and balances.
+ * The stored object of shard s (its commitments and its SPEC §2 subtree from its
+ * true position, padding included, in layout 2: shardLayout.ts) from its leaves'
+ * commitments and balances.
  */
 export function shardObject(plan: BuildPlan, s: number, commitments: Uint8Array, balances: Uint8Array): Uint8Array {
   const k = plan.assets.length;
@@ -315,7 +316,7 @@ export function shardObject(plan: BuildPlan, s: number, commitments: Uint8Array,
     width: plan.rows,
     stopLevel: Math.log2(plan.shardSize),
   });
-  return serializeLevels(tree, commitments);
+  return serializeShard(tree, commitments, blockBitsFor(tree.levels.length - 1));
 }
 
 async function buildShard(store: LedgerStore, plan: BuildPlan, s: number): Promise<LedgerBuildMessage[]> {
@@ -432,6 +433,8 @@ export function combineTops(plan: BuildPlan, topHashes: Uint8Array, topSums: Uin
     topLevel,
     topCounts: top.levels.map((l) => l.count),
     indexBits: plan.indexBits,
+    layout: SHARD_LAYOUT,
+    blockBits: blockBitsFor(topLevel),
   };
   return { top: serializeLevels(top, new Uint8Array(0)), manifest };
 }
@@ -456,7 +459,8 @@ async function combine(store: LedgerStore, plan: BuildPlan): Promise<LedgerBuild
   await mapLimit(shards, READ_CONCURRENCY, async (s) => {
     const counts = s === last ? lastShardCounts : fullShardCounts;
     const leaves = s === last ? plan.rows - s * plan.shardSize : plan.shardSize;
-    const node = await readRange(bucket, shardKey(ledgerId, buildId, s), shardNodeOffset(counts, leaves, topLevel, 0, k), nb);
+    const at = shardTopOffset({ counts, leaves, blockBits: blockBitsFor(topLevel), assets: k });
+    const node = await readRange(bucket, shardKey(ledgerId, buildId, s), at, nb);
     topHashes.set(node.subarray(0, HASH_BYTES), s * HASH_BYTES);
     topSums.set(node.subarray(HASH_BYTES), s * sb);
   });
