@@ -50,6 +50,20 @@ function refs(value: unknown, out: string[] = []): string[] {
 }
 
 describe("GET /openapi.json", () => {
+  it("documents the routes beyond SPEC §10 too: relayer and alerts, with their response schemas", async () => {
+    const doc = (await document()) as Doc & { components: { schemas: Record<string, unknown> } };
+    for (const [path, schema] of [
+      ["/v1/issuers/{issuer}/relayer", "RelayerStatus"],
+      ["/v1/issuers/{issuer}/alerts", "AlertList"],
+    ] as const) {
+      const op = doc.paths[path]?.get;
+      expect(op, path).toBeDefined();
+      expect(op!.responses["200"].content["application/json"].schema).toEqual({ $ref: `#/components/schemas/${schema}` });
+      expect(op!.responses["404"], path).toBeDefined();
+      expect(doc.components.schemas[schema], schema).toBeDefined();
+    }
+  });
+
   it("is an OpenAPI 3.1 document listing every SPEC §10 route as a GET", async () => {
     const doc = await document();
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);

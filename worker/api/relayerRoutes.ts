@@ -1,37 +1,76 @@
-import { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { recentRelayAttempts } from "../relayer/relayStore.js";
-import type { AppEnv } from "./context.js";
-import { ApiError } from "./errors.js";
+import { publicApi, SHORT_CACHE } from "./openapi.js";
+import { configuredIssuer } from "./publicRoutes.js";
+import { commonErrors, errorResponse, IssuerParam } from "./schemas.js";
 
-/**
- * `GET /v1/issuers/:issuer/relayer`: whether attestations are relayed on-chain
- * for this issuer, where to, and the latest attempts with their outcome.
- */
-export const relayerRoutes = new Hono<AppEnv>();
+const RelayAttempt = z
+  .object({
+    sequence: z.string().openapi({ description: "the attestation relayed", example: "42" }),
+    attempt: z.number().int().positive().openapi({ description: "delivery attempt of the relay message (1, 2, …)", example: 1 }),
+    status: z.enum(["submitted", "skipped", "failed"]).openapi({
+      description: "submitted: mined on the oracle; skipped: ratio and flags unchanged and no heartbeat due; failed: refused in simulation or reverted (reason names the error)",
+    }),
+    txHash: z.string().nullable().openapi({ example: `0x${"ab".repeat(32)}` }),
+    gasUsed: z.string().nullable().openapi({ example: "80613" }),
+    reason: z.string().openapi({ example: "ratio changed" }),
+    at: z.number().int().openapi({ description: "unix seconds", example: 1767225660 }),
+  })
+  .openapi("RelayAttempt");
 
-relayerRoutes.get("/v1/issuers/:issuer/relayer", async (c) => {
-  const issuerId = c.req.param("issuer");
-  const issuer = c.var.config.issuers.find((i) => i.id === issuerId);
-  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${issuerId.slice(0, 80)}" is not configured`);
-  c.header("Cache-Control", "public, max-age=15");
-  c.header("Access-Control-Allow-Origin", "*");
-  if (!issuer.relayer) return c.json({ issuer: issuerId, configured: false, attempts: [] });
-  const attempts = await recentRelayAttempts(c.env.DB, issuerId);
-  return c.json({
-    issuer: issuerId,
-    configured: true,
-    chainId: issuer.relayer.chainId,
-    oracle: issuer.relayer.oracle,
-    heartbeatSeconds: issuer.relayer.heartbeatSeconds,
-    lastSubmitted: attempts.find((a) => a.status === "submitted")?.sequence.toString() ?? null,
-    attempts: attempts.map((a) => ({
-      sequence: a.sequence.toString(),
-      attempt: a.attempt,
-      status: a.status,
-      txHash: a.txHash,
-      gasUsed: a.gasUsed?.toString() ?? null,
-      reason: a.reason,
-      at: a.at,
-    })),
-  });
-});
+const RelayerStatus = z
+  .object({
+    issuer: z.string().openapi({ example: "demo" }),
+    configured: z.boolean().openapi({ description: "whether this issuer's attestations are relayed on-chain" }),
+    chainId: z.number().int().optional().openapi({ example: 31337 }),
+    oracle: z.string().optional().openapi({ description: "the SolvencyOracle contract", example: "0x5FbDB2315678afecb367f032d93F642f64180aa3" }),
+    heartbeatSeconds: z.number().int().optional().openapi({ example: 3600 }),
+    lastSubmitted: z.string().nullable().optional().openapi({ description: "sequence of the newest attestation submitted on-chain", example: "42" }),
+    attempts: z.array(RelayAttempt).openapi({ description: "the latest attempts, newest first" }),
+  })
+  .openapi("RelayerStatus");
+
+/** `GET /v1/issuers/{issuer}/relayer`: whether attestations are relayed on-chain for this issuer, where to, and the latest attempts. */
+export const relayerRoutes = publicApi(["/v1/issuers/:issuer/relayer"]);
+
+relayerRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/issuers/{issuer}/relayer",
+    tags: ["on-chain"],
+    summary: "On-chain relaying",
+    description: "Whether the issuer's attestations are relayed to a SolvencyOracle, to which chain and contract, and the latest relay attempts with their outcome.",
+    request: { params: z.object({ issuer: IssuerParam }) },
+    responses: {
+      200: { description: "The relayer's configuration and latest attempts.", content: { "application/json": { schema: RelayerStatus } } },
+      404: errorResponse("UNKNOWN_ISSUER: the issuer is not configured here."),
+      ...commonErrors,
+    },
+  }),
+  async (c) => {
+    const issuer = configuredIssuer(c, c.req.valid("param").issuer);
+    c.header("Cache-Control", SHORT_CACHE);
+    if (!issuer.relayer) return c.json({ issuer: issuer.id, configured: false, attempts: [] }, 200);
+    const attempts = await recentRelayAttempts(c.env.DB, issuer.id);
+    return c.json(
+      {
+        issuer: issuer.id,
+        configured: true,
+        chainId: issuer.relayer.chainId,
+        oracle: issuer.relayer.oracle,
+        heartbeatSeconds: issuer.relayer.heartbeatSeconds,
+        lastSubmitted: attempts.find((a) => a.status === "submitted")?.sequence.toString() ?? null,
+        attempts: attempts.map((a) => ({
+          sequence: a.sequence.toString(),
+          attempt: a.attempt,
+          status: a.status,
+          txHash: a.txHash,
+          gasUsed: a.gasUsed?.toString() ?? null,
+          reason: a.reason,
+          at: a.at,
+        })),
+      },
+      200,
+    );
+  },
+);
