@@ -37,7 +37,7 @@ let client: PublicClient;
 let chain: ChainConfig;
 let issuer: IssuerConfig;
 const abis: Record<string, Abi> = {};
-const at = {} as Record<"usd" | "weth" | "dusd" | "x" | "y" | "vault" | "feed" | "feedStale" | "feedNeg" | "feed20" | "pool" | "wallet" | "wallet2" | "wallet3", Address>;
+const at = {} as Record<"usd" | "weth" | "dusd" | "x" | "y" | "vault" | "feed" | "feedStale" | "feedNeg" | "feedFuture" | "feed20" | "pool" | "wallet" | "wallet2" | "wallet3", Address>;
 
 async function rpc(method: string, params: unknown[] = []): Promise<unknown> {
   return (client.request as (a: { method: string; params: unknown[] }) => Promise<unknown>)({ method, params });
@@ -71,6 +71,7 @@ beforeAll(async () => {
   at.feed = await deploy("DemoPriceFeed", [8, "ETH / USD", 1n]);
   at.feedStale = await deploy("DemoPriceFeed", [8, "stale", 1n]);
   at.feedNeg = await deploy("DemoPriceFeed", [8, "negative", 1n]);
+  at.feedFuture = await deploy("DemoPriceFeed", [8, "future", 1n]);
   at.feed20 = await deploy("DemoPriceFeed", [20, "twenty decimals", 123456789012345678901n]);
   // One pool of X (18 decimals) and Y (6): 1 X = 244,140,625 Y (= 10^12 / 4096), whichever is token0.
   // X token0: raw token1/token0 = 244140625 * 10^6 / 10^18 = 2^-12 → sqrtPriceX96 = 2^90.
@@ -84,6 +85,7 @@ beforeAll(async () => {
   await write(deployer, at.feed, "DemoPriceFeed", "setAnswer", [300_012_345_678n, NOW - 60n]); // 3000.12345678
   await write(deployer, at.feedStale, "DemoPriceFeed", "setAnswer", [100_000_000n, NOW - 7_200n]);
   await write(deployer, at.feedNeg, "DemoPriceFeed", "setAnswer", [-1n, NOW]);
+  await write(deployer, at.feedFuture, "DemoPriceFeed", "setAnswer", [100_000_000n, NOW + 86_400n]);
 
   await write(deployer, at.usd, "DemoToken", "mint", [alice.address, 3_500n * E6]);
   await write(alice, at.usd, "DemoToken", "approve", [at.vault, 1_000n * E6]);
@@ -112,6 +114,7 @@ beforeAll(async () => {
           { kind: "chainlink", chainId: CHAIN_ID, feed: at.feed, maxAgeSeconds: 3600 },
           { kind: "chainlink", chainId: CHAIN_ID, feed: at.feedStale, maxAgeSeconds: 3600 },
           { kind: "chainlink", chainId: CHAIN_ID, feed: at.feedNeg, maxAgeSeconds: 3600 },
+          { kind: "chainlink", chainId: CHAIN_ID, feed: at.feedFuture, maxAgeSeconds: 3600 },
         ],
       },
       { id: "T20", decimals: 18, prices: [{ kind: "chainlink", chainId: CHAIN_ID, feed: at.feed20, maxAgeSeconds: 10 ** 8 }] },
@@ -264,6 +267,11 @@ describe("sources: readOnchainPrices", () => {
       reason: `stale: feed ${at.feedStale} updated at ${NOW - 7200n}, 7200s before now, over its 3600s limit`,
     });
     expect(find(direct, "ETH", label(at.feedNeg)).result).toEqual({ ok: false, reason: `feed ${at.feedNeg} on chain ${CHAIN_ID} answered -1 (not positive)` });
+    // A round dated a day after both the block read and now is refused, not taken as fresh.
+    expect(find(direct, "ETH", label(at.feedFuture)).result).toEqual({
+      ok: false,
+      reason: `feed ${at.feedFuture} on chain ${CHAIN_ID} says it was updated at ${NOW + 86_400n}, after the block read (${block.timestamp}) and now (${NOW})`,
+    });
     // 20 decimals: 1.23456789012345678901 → floored to 18 decimals.
     expect(find(direct, "T20", label(at.feed20)).result).toMatchObject({ ok: true, value: { priceUsd: 1_234_567_890_123_456_789n } });
   });
@@ -340,7 +348,7 @@ describe("sources: gatherReadings", () => {
     expect(find(readings.prices, "Z", pool).result).toEqual({ ok: false, reason: "quote asset NOPE has no chosen price" });
     expect(find(readings.prices, "USD", "fixed").result).toEqual({ ok: true, value: { priceUsd: E18 } });
     // Prices come in config order.
-    expect(readings.prices.map((p) => p.asset)).toEqual(["USD", "ETH", "ETH", "ETH", "T20", "X", "Y", "Z"]);
+    expect(readings.prices.map((p) => p.asset)).toEqual(["USD", "ETH", "ETH", "ETH", "ETH", "T20", "X", "Y", "Z"]);
     // pin (1) + aggregate3 round 1 (1) + round 2 (1) + eth_getCode for two `contract` holders (2) + reorg check (1).
     expect(requests).toBe(6);
   });
@@ -358,7 +366,7 @@ describe("sources: gatherReadings", () => {
     for (const o of readings.ownership) expect(o).toMatchObject({ proven: false, detail: reason });
     expect(readings.supply).toEqual([{ chainId: CHAIN_ID, token: at.dusd, result: { ok: false, reason } }]);
     expect(readings.prices.filter((p) => p.source !== "fixed").every((p) => !p.result.ok)).toBe(true);
-    expect(readings.prices.filter((p) => p.source !== "fixed")).toHaveLength(7);
+    expect(readings.prices.filter((p) => p.source !== "fixed")).toHaveLength(8);
   });
 
   it("falls back to the second URL, with secrets filled in", async () => {

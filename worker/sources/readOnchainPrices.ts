@@ -1,5 +1,6 @@
 import { getAddress, type Client } from "viem";
 import type { AssetConfig, ChainConfig, PriceSourceConfig } from "../../core/config/schema.js";
+import { FUTURE_SKEW_SECONDS } from "../../core/custodianStatement.js";
 import type { PinnedBlock, PriceObservation, Reading } from "../../core/valuation/readings.js";
 import { createChainCallBatch, type CallBatch } from "./multicall.js";
 import { readDecimals } from "./readHoldings.js";
@@ -89,7 +90,7 @@ export async function readOnchainPrices(
   for (const asset of assets) {
     for (const source of asset.prices) {
       if (source.kind === "chainlink" && source.chainId === chain.chainId) {
-        direct.push(readChainlink(batch, chain.chainId, source, now).then((result) => ({ asset: asset.id, source: chainlinkLabel(chain.chainId, source.feed), result })));
+        direct.push(readChainlink(batch, chain.chainId, source, now, block.timestamp).then((result) => ({ asset: asset.id, source: chainlinkLabel(chain.chainId, source.feed), result })));
       } else if (source.kind === "uniswapV3" && source.chainId === chain.chainId) {
         pools.push(
           readPool(batch, source, block).then((result) => ({
@@ -105,7 +106,7 @@ export async function readOnchainPrices(
   return { direct: await Promise.all(direct), pools: await Promise.all(pools) };
 }
 
-async function readChainlink(batch: CallBatch, chainId: number, source: ChainlinkSource, now: bigint): Promise<PriceObservation["result"]> {
+async function readChainlink(batch: CallBatch, chainId: number, source: ChainlinkSource, now: bigint, blockTime: bigint): Promise<PriceObservation["result"]> {
   const feed = getAddress(source.feed);
   const [round, decimals] = await Promise.all([
     batch.read({ address: feed, abi: aggregatorV3Abi, functionName: "latestRoundData" }),
@@ -116,6 +117,11 @@ async function readChainlink(batch: CallBatch, chainId: number, source: Chainlin
   const [, answer, , updatedAt] = round.value;
   if (answer <= 0n) return { ok: false, reason: `feed ${feed} on chain ${chainId} answered ${answer} (not positive)` };
   if (updatedAt === 0n) return { ok: false, reason: `feed ${feed} on chain ${chainId} has no completed round (updatedAt 0)` };
+  // A round cannot have been updated after the block it is read at (nor after now): a later updatedAt is a broken or lying feed.
+  const latest = (now > blockTime ? now : blockTime) + FUTURE_SKEW_SECONDS;
+  if (updatedAt > latest) {
+    return { ok: false, reason: `feed ${feed} on chain ${chainId} says it was updated at ${updatedAt}, after the block read (${blockTime}) and now (${now})` };
+  }
   const age = now - updatedAt;
   if (age > BigInt(source.maxAgeSeconds)) {
     return { ok: false, reason: `stale: feed ${feed} updated at ${updatedAt}, ${age}s before now, over its ${source.maxAgeSeconds}s limit` };
