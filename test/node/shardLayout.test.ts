@@ -277,11 +277,21 @@ let ledgers = 0;
  * Stores the leaves as the sharded build does (shardObject per shard, the shard
  * tops read back at shardTopOffset, combineTops, indexObjects) in `bucket`.
  */
-async function storeLayout2(bucket: MemoryBucket, ledgerId: string, assets: string[], commitments: Uint8Array, balances: Uint8Array, shardSize: number): Promise<TreeManifest> {
+async function storeLayout2(
+  bucket: MemoryBucket,
+  ledgerId: string,
+  assets: string[],
+  commitments: Uint8Array,
+  balances: Uint8Array,
+  shardSize: number,
+  /** Build from a plan made before layout 2 (no `layout`), as a build started before an upgrade. */
+  legacyPlan = false,
+): Promise<TreeManifest> {
   const k = assets.length;
   const sb = SUM_BYTES * k;
   const n = commitments.length / HASH_BYTES;
   const plan = makePlan({ ledgerId, buildId: "b2", assets }, { recordBytes: recordBytes(k), rows: n, buckets: [{ rows: n, parts: 1 }] }, shardSize, bytesToHex(randomBytes(32)));
+  if (legacyPlan) delete plan.layout;
   const topHashes = new Uint8Array(plan.shardCount * HASH_BYTES);
   const topSums = new Uint8Array(plan.shardCount * sb);
   for (let s = 0; s < plan.shardCount; s++) {
@@ -290,7 +300,7 @@ async function storeLayout2(bucket: MemoryBucket, ledgerId: string, assets: stri
     const obj = shardObject(plan, s, commitments.slice(lo * HASH_BYTES, hi * HASH_BYTES), balances.slice(lo * sb, hi * sb));
     await bucket.put(shardKey(ledgerId, "b2", s), obj);
     const counts = shardLevelCounts(n, shardSize, s);
-    const at = shardTopOffset({ counts, leaves: hi - lo, blockBits: blockBitsFor(counts.length - 1), assets: k });
+    const at = shardTopOffset({ counts, leaves: hi - lo, blockBits: legacyPlan ? 0 : blockBitsFor(counts.length - 1), assets: k });
     topHashes.set(obj.subarray(at, at + HASH_BYTES), s * HASH_BYTES);
     topSums.set(obj.subarray(at + HASH_BYTES, at + HASH_BYTES + sb), s * sb);
   }
@@ -346,6 +356,18 @@ describe("proofs read from stored ledgers", () => {
       );
     });
   }
+
+  it("a build planned before layout 2 finishes in layout 1 after an upgrade: its manifest says so and every proof still verifies", async () => {
+    const assets = ["USD", "ETH"];
+    const { commitments, balances, rows: leaves } = randomLeaves(77, 2);
+    const bucket = new MemoryBucket();
+    const manifest = await storeLayout2(bucket, "lg_legacy_plan", assets, commitments, balances, 16, true);
+    expect(manifest.layout).toBeUndefined();
+    expect(manifest.blockBits).toBeUndefined();
+    const tree = LiabilityTree.fromRows(assets, leaves);
+    expect(manifest.root).toBe(tree.root);
+    for (let i = 0; i < leaves.length; i++) expect(await readInclusionProof(bucket.r2, "lg_legacy_plan", bytesToHex(leaves[i]!.commitment))).toEqual(tree.proof(i));
+  });
 
   it("layout 2 reads 3 objects per proof at the benchmark's shape (shards of 16,384, 2 assets), layout 1 about one per level", async () => {
     const rows = 16_384 * 2 + 1000;

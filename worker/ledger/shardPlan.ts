@@ -17,6 +17,7 @@
  */
 import { sha256 } from "../../core/liabilities/index.js";
 import { INDEX_BUCKET_TARGET, buildPrefix, type SpoolManifest } from "./ledgerStore.js";
+import { SHARD_LAYOUT } from "./shardLayout.js";
 
 export const planKey = (ledgerId: string, buildId: string) => `${buildPrefix(ledgerId, buildId)}plan.json`;
 export const orderKey = (ledgerId: string, buildId: string, bucket: number) => `${buildPrefix(ledgerId, buildId)}order/${bucket}.bin`;
@@ -57,6 +58,8 @@ export interface BuildPlan {
   partRows?: number[];
   /** True when the spool manifest lists each bucket's objects (a multi-part upload): the shuffle reads them from there. */
   pieces?: boolean;
+  /** Shard object layout the build writes (shardLayout.ts); absent in plans made before layout 2, whose builds finish in layout 1. */
+  layout?: 2;
 }
 
 /** Step totals of a plan, as counted in the D1 progress. */
@@ -94,6 +97,7 @@ export function makePlan(
     buckets,
     indexBits,
     groupBits: groupBitsFor(spool.rows, indexBits),
+    layout: SHARD_LAYOUT,
     ...(spool.partRows === undefined ? {} : { partRows: spool.partRows }),
     ...(spool.buckets.some((b) => b.pieces !== undefined) ? { pieces: true } : {}),
   };

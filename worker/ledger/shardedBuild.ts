@@ -316,7 +316,16 @@ export function shardObject(plan: BuildPlan, s: number, commitments: Uint8Array,
     width: plan.rows,
     stopLevel: Math.log2(plan.shardSize),
   });
-  return serializeShard(tree, commitments, blockBitsFor(tree.levels.length - 1));
+  return serializeShard(tree, commitments, planBlockBits(plan, tree.levels.length - 1));
+}
+
+/**
+ * Block bits of a build's shards: from the plan's layout, so a build planned
+ * before layout 2 (a plan without `layout`) finishes in layout 1 after an
+ * upgrade, and its manifest says so.
+ */
+function planBlockBits(plan: BuildPlan, topLevel: number): number {
+  return plan.layout === SHARD_LAYOUT ? blockBitsFor(topLevel) : 0;
 }
 
 async function buildShard(store: LedgerStore, plan: BuildPlan, s: number): Promise<LedgerBuildMessage[]> {
@@ -433,8 +442,7 @@ export function combineTops(plan: BuildPlan, topHashes: Uint8Array, topSums: Uin
     topLevel,
     topCounts: top.levels.map((l) => l.count),
     indexBits: plan.indexBits,
-    layout: SHARD_LAYOUT,
-    blockBits: blockBitsFor(topLevel),
+    ...(plan.layout === SHARD_LAYOUT ? { layout: SHARD_LAYOUT, blockBits: blockBitsFor(topLevel) } : {}),
   };
   return { top: serializeLevels(top, new Uint8Array(0)), manifest };
 }
@@ -459,7 +467,7 @@ async function combine(store: LedgerStore, plan: BuildPlan): Promise<LedgerBuild
   await mapLimit(shards, READ_CONCURRENCY, async (s) => {
     const counts = s === last ? lastShardCounts : fullShardCounts;
     const leaves = s === last ? plan.rows - s * plan.shardSize : plan.shardSize;
-    const at = shardTopOffset({ counts, leaves, blockBits: blockBitsFor(topLevel), assets: k });
+    const at = shardTopOffset({ counts, leaves, blockBits: planBlockBits(plan, topLevel), assets: k });
     const node = await readRange(bucket, shardKey(ledgerId, buildId, s), at, nb);
     topHashes.set(node.subarray(0, HASH_BYTES), s * HASH_BYTES);
     topSums.set(node.subarray(HASH_BYTES), s * sb);
