@@ -24,6 +24,7 @@
  *                           this hex comes back as failed (success = false, no data)
  *   fakeReorgAfter n | null after n more forwarded requests, block hashes in every
  *                           eth_getBlockBy* answer are changed (the chain "reorganised")
+ *   hideCode    true        every eth_getCode answers "0x" (no contract at any address)
  * The answer to a control request is the channel's state and `forwarded`, its request count.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -49,6 +50,7 @@ interface ChannelState {
   lie: { find: string; replace: string } | null;
   failCalls: string | null;
   fakeReorgAfter: number | null;
+  hideCode: boolean;
   forwarded: number;
 }
 
@@ -61,6 +63,7 @@ const fresh = (): ChannelState => ({
   lie: null,
   failCalls: null,
   fakeReorgAfter: null,
+  hideCode: false,
   forwarded: 0,
 });
 
@@ -141,6 +144,7 @@ export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
     if (applies && state.garbage === "wrongId") return { ...answer, id: typeof one.id === "number" ? one.id + 1000 : "wrong" };
     if (applies && state.garbage === "badResult" && "result" in answer) return { ...answer, result: "0xnot-hex-at-all" };
     if (applies && state.garbage === "truncated") return JSON.stringify(answer).slice(0, 20);
+    if (state.hideCode && one.method === "eth_getCode" && "result" in answer) return { ...answer, result: "0x" };
     if (one.method === "eth_call" && typeof answer.result === "string") {
       let result = answer.result;
       if (state.failCalls) result = failSubCalls(one, result, state.failCalls);

@@ -110,6 +110,26 @@ describe("faults: two RPCs of one chain (agreement: \"all\")", () => {
     await healthyTick("demo-stable");
   });
 
+  it("faults: RPCs disagreeing on the code behind contract ownership → demo-stable publishes nothing; agreeing RPCs prove it", async () => {
+    // The demo's contract wallet declared as owned by being a contract (eth_getCode, outside the aggregate3 rounds).
+    const byCode = withIssuer(config, "demo-stable", (issuer) => {
+      const wallet = issuer.reserves.holders.find((h) => h.address.toLowerCase() === world.contracts.contractWallet!.toLowerCase())!;
+      wallet.ownership = { kind: "contract" };
+    });
+    const honest = await rpcChannel("agree-code-honest");
+    const agreeing = await rpcChannel("agree-code-agreeing");
+    const proven = await healthyTick("demo-stable", withChain(byCode, { rpcUrls: [honest.url, agreeing.url], agreement: "all" }));
+    expect(JSON.stringify(proven)).toMatch(/contract code at address \(declared\)/);
+    const liar = await rpcChannel("agree-code-liar");
+    await liar.control({ hideCode: true });
+    const before = await storeState("demo-stable");
+    const outcome = await tick(withChain(byCode, { rpcUrls: [honest.url, liar.url], agreement: "all" }), "demo-stable");
+    expect(outcome.published).toBe(false);
+    expect(!outcome.published && outcome.reason).toContain(`RPC 0 and RPC 1 returned different code at ${world.contracts.contractWallet}`);
+    await expectNothingStored("demo-stable", before);
+    await healthyTick("demo-stable");
+  });
+
   it("faults: two honest RPCs under agreement \"all\" → the same attestation as a healthy tick", async () => {
     const a = await rpcChannel("agree-a");
     const b = await rpcChannel("agree-b");

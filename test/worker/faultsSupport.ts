@@ -42,6 +42,7 @@ export interface ProxyCommand {
   lie?: { find: string; replace: string } | null;
   failCalls?: string | null;
   fakeReorgAfter?: number | null;
+  hideCode?: boolean;
   reset?: boolean;
 }
 

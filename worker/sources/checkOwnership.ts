@@ -97,3 +97,39 @@ async function check(
       return { proven: false, detail: "ownership not proven (declared none)" };
   }
 }
+
+/**
+ * Under `agreement: "all"`, the code behind `contract` ownership is compared
+ * across RPCs too (eth_getCode is not part of the aggregate3 rounds): the
+ * first difference, or a witness that cannot answer, as a sentence naming
+ * RPCs by index; null when every RPC serves the same code.
+ */
+export async function compareContractCode(
+  client: Client,
+  witnesses: readonly Client[],
+  parameters: { chain: ChainConfig; holders: readonly HolderConfig[]; block: PinnedBlock },
+): Promise<string | null> {
+  if (witnesses.length === 0) return null;
+  const addresses = parameters.holders
+    .filter((h) => h.chainId === parameters.chain.chainId && h.ownership.kind === "contract")
+    .map((h) => getAddress(h.address));
+  const blockNumber = parameters.block.number;
+  for (const address of addresses) {
+    const codes = await Promise.all(
+      [client, ...witnesses].map((c) =>
+        getCode(c, { address, blockNumber }).then(
+          (code) => ({ ok: true as const, code: code ?? "0x" }),
+          (error: unknown) => ({ ok: false as const, reason: describeRpcError(error) }),
+        ),
+      ),
+    );
+    const first = codes[0]!;
+    if (!first.ok) return `RPC 0 could not read the code at ${address}: ${first.reason}`;
+    for (let w = 1; w < codes.length; w++) {
+      const other = codes[w]!;
+      if (!other.ok) return `RPC ${w} could not read the code at ${address}: ${other.reason}`;
+      if (other.code.toLowerCase() !== first.code.toLowerCase()) return `RPC 0 and RPC ${w} returned different code at ${address} (block ${blockNumber})`;
+    }
+  }
+  return null;
+}

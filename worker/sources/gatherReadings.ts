@@ -12,7 +12,7 @@ import type {
   TickReadings,
 } from "../../core/valuation/readings.js";
 import { createChainClient, createRpcClients, describeRpcError } from "./chainClient.js";
-import { checkOwnership } from "./checkOwnership.js";
+import { checkOwnership, compareContractCode } from "./checkOwnership.js";
 import { fetchHttpPrice, fixedPrice, httpLabel, type FetchFn } from "./fetchHttpPrice.js";
 import { createChainCallBatch, multicall3Abi } from "./multicall.js";
 import { confirmBlockUnchanged, pinBlock } from "./pinBlock.js";
@@ -209,7 +209,7 @@ async function readChain(parameters: GatherReadingsParameters, chainId: number):
       ),
     ),
   );
-  const blockDisagreement = hashes.find((h) => h !== null);
+  const blockDisagreement = hashes.find((h) => h !== null) ?? (await compareContractCode(client, witnesses, { chain, holders, block }));
   if (blockDisagreement) return failedChain(issuer, chainId, `chain ${chainId}: the RPCs disagree (agreement "all"): ${blockDisagreement}`);
   // The URL could serve another network (a mistyped secret); then nothing read from it is about this chain.
   if (!servedChainId.ok) return failedChain(issuer, chainId, `chain ${chainId}: could not confirm the chain id: ${servedChainId.reason}`);
