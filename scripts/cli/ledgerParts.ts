@@ -199,7 +199,11 @@ export async function uploadInParts(o: PartUploadOptions): Promise<PartUploadRes
     body: JSON.stringify({ parts: o.plan.parts.length }),
   });
   const answer = (await done.json().catch(() => ({}))) as Record<string, unknown> & ErrorBody;
-  if (done.status !== 202 && done.status !== 200) return { ok: false, ledgerId, httpStatus: done.status, part: null, error: answer.error ?? {} };
+  if (done.status !== 202 && done.status !== 200) {
+    // A refused complete (a 4xx) leaves nothing to finish; after a 5xx the ledger may be building (the publisher's sweep starts it).
+    if (done.status < 500) await abandon();
+    return { ok: false, ledgerId, httpStatus: done.status, part: null, error: answer.error ?? {} };
+  }
   return { ok: true, ledgerId, status: done.status, answer };
 }
 

@@ -9,13 +9,16 @@ import { bytesToHex } from "../../core/bytes.js";
 import { buildLiabilityTree, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
 import { createAdminLedger } from "../../worker/api/adminLedger.js";
 import { createAdminLedgerUpload } from "../../worker/api/adminLedgerUpload.js";
+import type { AppEnv } from "../../worker/api/context.js";
+import { handleError } from "../../worker/api/errors.js";
+import { Hono } from "hono";
 import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
 import { getLedger, insertLedger, newLedgerId } from "../../worker/ledger/ledgerStore.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 import { sweepLedgers } from "../../worker/ledger/sweepLedgers.js";
 import { checkProof } from "../support/independentVerifier.js";
-import { ASSETS, ISSUER, ledgerApp, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN } from "./ledgerFixture.js";
+import { ASSETS, ISSUER, ledgerApp, ledgerConfig, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN } from "./ledgerFixture.js";
 
 const SHARD_SIZE = 16;
 const sent: LedgerBuildMessage[] = [];
@@ -171,6 +174,23 @@ describe("multi-part ledger upload", () => {
     expect(await objectsUnder(`ledgers/${ledgerId}/`)).toEqual([]);
     expect(await putPart(ledgerId, 1, ledgerCsv(makeLedgerUsers(5, "ab2")))).toMatchObject({ status: 409 });
     expect(await complete(ledgerId, 1)).toMatchObject({ status: 409, json: { error: { message: expect.stringContaining("abandoned by the issuer") } } });
+
+    // Parts are read with the assets the ledger was created with: a configuration reordered since is refused, not mixed in.
+    const reordered = await createUpload();
+    const swapped = new Hono<AppEnv>();
+    swapped.onError(handleError);
+    swapped.use("*", async (c, next) => {
+      c.set("config", { ...ledgerConfig, issuers: ledgerConfig.issuers.map((i) => ({ ...i, liabilities: { ...i.liabilities, ledger: { assets: [...ASSETS].reverse() } } })) });
+      await next();
+    });
+    swapped.route("/", createAdminLedgerUpload());
+    const refusedPart = await swapped.fetch(
+      new Request(`${base}/ledgers/${reordered}/parts/0`, { method: "PUT", headers: { ...auth, "Content-Type": "text/csv" }, body: ledgerCsv(makeLedgerUsers(2, "re")) }),
+      testEnv,
+    );
+    expect(refusedPart.status).toBe(409);
+    expect(((await refusedPart.json()) as { error: { message: string } }).error.message).toContain(`was created for assets ${ASSETS.join(",")}`);
+    expect(await objectsUnder(`ledgers/${reordered}/spool/parts/`)).toEqual([]);
 
     // A ledger uploaded in one request (here: still validating) is not a multi-part upload.
     const single = newLedgerId();

@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { deletePrefix, getLedger, insertLedger, ledgerPrefix, markLedgerBuilding, markLedgerFailed, newLedgerId, RowSpool, randomHex, spoolManifestKey, type LedgerRecord } from "../ledger/ledgerStore.js";
 import { LedgerTooLargeError, parseLedger, recordBytes } from "../ledger/parseLedger.js";
@@ -25,6 +26,15 @@ import { ApiError } from "./errors.js";
 /** Largest accepted part body (Workers' own request limit is usually lower: 100 MB on Free/Pro). */
 export const LEDGER_PART_MAX_BYTES = 512 * 1024 * 1024;
 
+const JSON_BODY_LIMIT = 4096;
+/** Refuses a JSON body over JSON_BODY_LIMIT bytes while it is read (declared or streamed). */
+const smallJson = bodyLimit({
+  maxSize: JSON_BODY_LIMIT,
+  onError: () => {
+    throw new ApiError(413, "PAYLOAD_TOO_LARGE", `this body is at most ${JSON_BODY_LIMIT} bytes`);
+  },
+});
+
 const createSchema = z.strictObject({ format: z.enum(["csv", "ndjson"]) });
 const completeSchema = z.strictObject({ parts: z.number().int().min(1).max(MAX_UPLOAD_PARTS) });
 
@@ -32,8 +42,7 @@ const completeSchema = z.strictObject({ parts: z.number().int().min(1).max(MAX_U
 async function jsonBody<T>(c: Context<AppEnv>, schema: z.ZodType<T>, shape: string): Promise<T> {
   const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") throw new ApiError(415, "INVALID_BODY", "Content-Type must be application/json", { field: "Content-Type" });
-  const text = await c.req.text();
-  if (text.length > 4096) throw new ApiError(413, "PAYLOAD_TOO_LARGE", "this body is at most 4096 bytes");
+  const text = await c.req.text(); // at most JSON_BODY_LIMIT bytes: smallJson refuses more while reading
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -84,7 +93,7 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
   const maxPartBytes = options.maxPartBytes ?? LEDGER_PART_MAX_BYTES;
   const app = new Hono<AppEnv>();
 
-  app.post("/v1/admin/issuers/:issuer/ledgers", adminAuth, async (c) => {
+  app.post("/v1/admin/issuers/:issuer/ledgers", adminAuth, smallJson, async (c) => {
     const { issuer, assets } = configuredLedgerAssets(c);
     const { format } = await jsonBody(c, createSchema, '{ "format": "csv" | "ndjson" }');
     const ledgerId = newLedgerId();
@@ -114,10 +123,17 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
   });
 
   app.put("/v1/admin/issuers/:issuer/ledgers/:ledgerId/parts/:part", adminAuth, async (c) => {
-    const { issuer, assets } = configuredLedgerAssets(c);
+    const { assets: configured } = configuredLedgerAssets(c);
     const part = partNumber(c);
     const ledger = await issuerLedger(c);
     if (ledger.status !== "validating") throw notAccepting(ledger);
+    // Rows are read with the assets the ledger was created with; a configuration changed since cannot mix orders.
+    const assets = ledger.assets;
+    if (configured.join(",") !== assets.join(",")) {
+      throw new ApiError(409, "CONFLICT", `ledger "${ledger.ledgerId}" was created for assets ${assets.join(",")}; the issuer's ledger assets are now ${configured.join(",")}: start a new upload`, {
+        ledgerId: ledger.ledgerId,
+      });
+    }
     const format = ledgerFormat(c, (await markerOf(c, ledger)).format);
     const declared = Number(c.req.header("Content-Length") ?? "0");
     if (Number.isFinite(declared) && declared > maxPartBytes) throw new ApiError(413, "PAYLOAD_TOO_LARGE", `a part is at most ${maxPartBytes} bytes`);
@@ -151,6 +167,13 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
           await discard();
           throw new ApiError(409, "CONFLICT", `part ${part} of ledger "${ledger.ledgerId}" was already received; parts are never replaced`, { ledgerId: ledger.ledgerId, part });
         }
+        // Abandoned (DELETE, sweep) or completed while this part was read: it is not part of the ledger.
+        const now = (await getLedger(c.env.DB, ledger.ledgerId))!;
+        if (now.status !== "validating") {
+          if (now.status === "failed") await deletePrefix(bucket, ledgerPrefix(ledger.ledgerId)).catch(() => {});
+          else await discard();
+          throw notAccepting(now);
+        }
       }
     } catch (error) {
       if (!(error instanceof ApiError)) await discard();
@@ -169,7 +192,7 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
     return c.json({ ledgerId: ledger.ledgerId, part, rows: parsed.rows, lastRow: parsed.lastRow, bytes: parsed.bytes }, 201);
   });
 
-  app.post("/v1/admin/issuers/:issuer/ledgers/:ledgerId/complete", adminAuth, async (c) => {
+  app.post("/v1/admin/issuers/:issuer/ledgers/:ledgerId/complete", adminAuth, smallJson, async (c) => {
     const { issuer } = configuredLedgerAssets(c);
     const ledger = await issuerLedger(c);
     const { parts } = await jsonBody(c, completeSchema, '{ "parts": <number of parts> }');
@@ -192,7 +215,12 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
       if (m === null) throw new ApiError(409, "CONFLICT", `ledger "${ledger.ledgerId}": part ${p} has not been received`, { ledgerId: ledger.ledgerId });
       manifests.push(m);
     }
-    const spool = joinParts(ledger.ledgerId, manifests);
+    let spool;
+    try {
+      spool = joinParts(ledger.ledgerId, manifests);
+    } catch (error) {
+      throw new ApiError(409, "CONFLICT", `ledger "${ledger.ledgerId}": the parts do not fit together: ${error instanceof Error ? error.message : String(error)}`, { ledgerId: ledger.ledgerId });
+    }
     if (spool.rows > 0xffff_ffff) throw new ApiError(422, "LEDGER_INVALID", `a ledger has at most ${0xffff_ffff} rows, these parts hold ${spool.rows}`, { ledgerId: ledger.ledgerId });
     await bucket.put(spoolManifestKey(ledger.ledgerId), JSON.stringify(spool));
     if (!(await markLedgerBuilding(db, ledger.ledgerId, spool.rows))) return settled((await getLedger(db, ledger.ledgerId))!);

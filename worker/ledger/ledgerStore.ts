@@ -320,18 +320,25 @@ export async function getShardedProgress(db: D1Database, ledgerId: string, build
   return "marks" in raw ? raw : null;
 }
 
-/** Unfinished ledgers (validating or building) that have not moved since `before` (unix seconds), oldest first. */
+/**
+ * Unfinished ledgers the sweep acts on, oldest first: building ones that have
+ * not moved since `idleBefore`, and any unfinished one created before
+ * `createdBefore` (unix seconds). Uploads still receiving parts are not listed
+ * until they are that old, so they never crowd out a stalled build.
+ */
 export async function listIdleLedgers(
   db: D1Database,
-  before: number,
+  idleBefore: number,
+  createdBefore: number,
   limit = 100,
 ): Promise<{ ledgerId: string; issuerId: string; status: "validating" | "building"; createdAt: number; updatedAt: number }[]> {
   const { results } = await db
     .prepare(
       `SELECT ledger_id, issuer_id, status, created_at, COALESCE(updated_at, created_at) AS moved FROM ledgers
-       WHERE status IN ('validating', 'building') AND COALESCE(updated_at, created_at) < ?1 ORDER BY moved LIMIT ?2`,
+       WHERE (status = 'building' AND COALESCE(updated_at, created_at) < ?1) OR (status IN ('validating', 'building') AND created_at <= ?2)
+       ORDER BY moved LIMIT ?3`,
     )
-    .bind(before, limit)
+    .bind(idleBefore, createdBefore, limit)
     .all<{ ledger_id: string; issuer_id: string; status: "validating" | "building"; created_at: number; moved: number }>();
   return results.map((r) => ({ ledgerId: r.ledger_id, issuerId: r.issuer_id, status: r.status, createdAt: r.created_at, updatedAt: r.moved }));
 }

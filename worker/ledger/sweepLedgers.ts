@@ -38,7 +38,7 @@ export async function sweepLedgers(
   const resumeAfter = options.resumeAfterSeconds ?? LEDGER_RESUME_AFTER_SECONDS;
   const maxAge = options.maxAgeSeconds ?? LEDGER_MAX_AGE_SECONDS;
   const result: SweepResult = { resumed: [], failed: [] };
-  for (const idle of await listIdleLedgers(env.DB, now - Math.min(resumeAfter, maxAge))) {
+  for (const idle of await listIdleLedgers(env.DB, now - resumeAfter, now - maxAge)) {
     if (idle.createdAt <= now - maxAge) {
       const hours = Math.round(maxAge / 360) / 10;
       if (await markLedgerFailed(env.DB, idle.ledgerId, { reason: `not complete ${hours} hours after its creation (${idle.status === "validating" ? "the upload was never completed" : "the build did not finish"})` })) {
