@@ -18,9 +18,9 @@ import { buildSumTree, topNode } from "../../core/liabilities/sumTreeCore.js";
 import { SPOOL_ENTRY, defaultShardSize } from "../../worker/ledger/buildLedger.js";
 import { HASH_BYTES, SPOOL_BUCKETS, SUM_BYTES, nodeBytes } from "../../worker/ledger/ledgerStore.js";
 import { recordBytes } from "../../worker/ledger/parseLedger.js";
-import { combineTops, indexObjects, orderBucket, shardObject } from "../../worker/ledger/shardedBuild.js";
+import { indexObjects, orderBucket, shardObject } from "../../worker/ledger/shardedBuild.js";
 import { blockBitsFor, shardTopOffset } from "../../worker/ledger/shardLayout.js";
-import { bucketSlices, makePlan, shardLevelCounts } from "../../worker/ledger/shardPlan.js";
+import { bucketSlices, combineTops, makePlan, shardLevelCounts } from "../../worker/ledger/shardPlan.js";
 
 const { values } = parseArgs({ options: { rows: { type: "string", default: "10000000" }, assets: { type: "string", default: "2" } } });
 const N = Number(values.rows);

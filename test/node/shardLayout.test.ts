@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, writeUint128 } from "../../core/bytes.js";
 import { LiabilityTree, buildSumTreeLevels, hashLeaves, siblingPath, type SumTreeLevels } from "../../core/liabilities/index.js";
-import { SPOOL_ENTRY, serializeLevels } from "../../worker/ledger/buildLedger.js";
+import { SPOOL_ENTRY } from "../../worker/ledger/buildLedger.js";
 import {
   HASH_BYTES,
   SUM_BYTES,
@@ -25,7 +25,7 @@ import {
 } from "../../worker/ledger/ledgerStore.js";
 import { recordBytes } from "../../worker/ledger/parseLedger.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
-import { combineTops, indexObjects, shardObject } from "../../worker/ledger/shardedBuild.js";
+import { indexObjects, shardObject } from "../../worker/ledger/shardedBuild.js";
 import {
   blockBitsFor,
   blockCount,
@@ -35,6 +35,7 @@ import {
   nodeOffset,
   parseProofReads,
   proofReads,
+  serializeLevels,
   serializeShard,
   shardBytes,
   shardGeometry,
@@ -43,7 +44,7 @@ import {
   upperLevelOffset,
   type ShardGeometry,
 } from "../../worker/ledger/shardLayout.js";
-import { makePlan, shardLevelCounts } from "../../worker/ledger/shardPlan.js";
+import { combineTops, makePlan, shardLevelCounts } from "../../worker/ledger/shardPlan.js";
 import { MemoryBucket, writeLayout1Ledger } from "../support/storedLedger.js";
 
 /** Random leaves: distinct commitments, balances below 2^40. */

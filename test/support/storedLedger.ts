@@ -5,8 +5,6 @@
  * bucket that counts its reads, for Node-side tests.
  */
 import { buildSumTreeLevels, hashLeaves } from "../../core/liabilities/index.js";
-import { bytesToHex, readUint128 } from "../../core/bytes.js";
-import { serializeLevels } from "../../worker/ledger/buildLedger.js";
 import {
   HASH_BYTES,
   SUM_BYTES,
@@ -18,7 +16,8 @@ import {
   treeManifestKey,
   type TreeManifest,
 } from "../../worker/ledger/ledgerStore.js";
-import { indexBitsFor } from "../../worker/ledger/shardPlan.js";
+import { serializeLevels } from "../../worker/ledger/shardLayout.js";
+import { combineTops, indexBitsFor } from "../../worker/ledger/shardPlan.js";
 
 /**
  * Writes the leaves (commitments n*32, balances n*16k, in leaf order) as a
@@ -40,9 +39,6 @@ export async function writeLayout1Ledger(
   const shardCount = Math.ceil(n / shardSize);
   const topHashes = new Uint8Array(shardCount * HASH_BYTES);
   const topSums = new Uint8Array(shardCount * sb);
-  let fullShardCounts: number[] = [];
-  let lastShardCounts: number[] = [];
-  let topLevel = 0;
   for (let s = 0; s < shardCount; s++) {
     const lo = s * shardSize;
     const hi = Math.min(n, lo + shardSize);
@@ -53,16 +49,11 @@ export async function writeLayout1Ledger(
     const top = tree.levels[tree.levels.length - 1]!;
     topHashes.set(top.hashes.subarray(0, HASH_BYTES), s * HASH_BYTES);
     topSums.set(top.sums.subarray(0, sb), s * sb);
-    topLevel = top.level;
-    const counts = tree.levels.map((l) => l.count);
-    if (s === 0) fullShardCounts = counts;
-    if (s === shardCount - 1) lastShardCounts = counts;
   }
-  const top = buildSumTreeLevels({ hashes: topHashes, sums: topSums, count: shardCount }, k, { level: topLevel, index: 0, width: shardCount });
-  await bucket.put(topKey(id.ledgerId, id.buildId), serializeLevels(top, new Uint8Array(0)));
-  const root = top.levels[top.levels.length - 1]!;
-
   const indexBits = indexBitsFor(n);
+  // top.bin and a manifest without `layout`, as builds wrote them before layout 2.
+  const { top, manifest } = combineTops({ ledgerId: id.ledgerId, buildId: id.buildId, assets: id.assets, rows: n, shardSize, shardCount, indexBits }, topHashes, topSums);
+  await bucket.put(topKey(id.ledgerId, id.buildId), top);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
     for (let j = 0; j < HASH_BYTES; j++) {
       const d = commitments[a * HASH_BYTES + j]! - commitments[b * HASH_BYTES + j]!;
@@ -85,22 +76,6 @@ export async function writeLayout1Ledger(
     await bucket.put(indexKey(id.ledgerId, id.buildId, p), entries);
   }
 
-  const manifest: TreeManifest = {
-    version: 1,
-    ledgerId: id.ledgerId,
-    buildId: id.buildId,
-    assets: id.assets,
-    leafCount: n,
-    root: bytesToHex(root.hashes.subarray(0, HASH_BYTES)),
-    rootSums: id.assets.map((_, a) => readUint128(root.sums, a * SUM_BYTES).toString(10)),
-    shardSize,
-    shardCount,
-    fullShardCounts,
-    lastShardCounts,
-    topLevel,
-    topCounts: top.levels.map((l) => l.count),
-    indexBits,
-  };
   await bucket.put(`${buildPrefix(id.ledgerId, id.buildId)}manifest.json`, JSON.stringify(manifest));
   await bucket.put(treeManifestKey(id.ledgerId), JSON.stringify(manifest));
   return manifest;

@@ -16,6 +16,7 @@ import csvCorpus from "../fixtures/bad-input/ledger-csv.json" with { type: "json
 import ndjsonCorpus from "../fixtures/bad-input/ledger-ndjson.json" with { type: "json" };
 import routeCorpus from "../fixtures/bad-input/routes.json" with { type: "json" };
 import statementCorpus from "../fixtures/bad-input/statements.json" with { type: "json" };
+import { chunkedStream } from "../support/chunkedStream.js";
 
 const testEnv = env as unknown as { DB: D1Database; BUCKET: R2Bucket; ADMIN_TOKEN: string };
 const ORIGIN = "http://solvent.test";
@@ -30,18 +31,6 @@ function bodyBytes(spec: BodySpec): Uint8Array {
   if (typeof spec === "string") return new TextEncoder().encode(spec);
   if ("base64" in spec) return Uint8Array.from(atob(spec.base64), (ch) => ch.charCodeAt(0));
   return new TextEncoder().encode(spec.parts.map((p) => (typeof p === "string" ? p : p.repeat.repeat(p.times))).join(""));
-}
-
-/** A body without a known length, in small chunks (no Content-Length). */
-function streamOf(bytes: Uint8Array, chunk = 4096): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream({
-    pull(ctl) {
-      if (at >= bytes.length) return ctl.close();
-      ctl.enqueue(bytes.slice(at, at + chunk));
-      at += chunk;
-    },
-  });
 }
 
 let client = 0;
@@ -164,7 +153,7 @@ describe("bad-input corpus: routes", () => {
     const init: RequestInit & { duplex?: string } = { method, headers: filled };
     if (body !== undefined) {
       const bytes = bodyBytes(body);
-      init.body = stream ? streamOf(bytes) : (bytes as unknown as ArrayBuffer);
+      init.body = stream ? chunkedStream(bytes, 4096) : (bytes as unknown as ArrayBuffer);
       if (stream) init.duplex = "half";
     }
     const error = await expectRefusal(await fetchWorker(path, init), c.expect.status, c.expect.code);
@@ -192,7 +181,7 @@ describe.each([
     const res = await fetchWorker("/v1/admin/issuers/demo/ledger", {
       method: "PUT",
       headers: { authorization: `Bearer ${TOKEN}`, "content-type": contentType },
-      body: streamOf(bodyBytes(c.body)),
+      body: chunkedStream(bodyBytes(c.body), 4096),
       duplex: "half",
     } as RequestInit);
     const error = await expectRefusal(res, c.expect.status, c.expect.code);

@@ -14,6 +14,7 @@ import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofL
 import { handleLedgerBuild, retryDelaySeconds, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 import { ASSETS, ISSUER, ledgerApp, ledgerPublisher, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN, type LedgerUser } from "./ledgerFixture.js";
 import { checkProof, commitment as naiveCommitment, hex, leafNode, sumTreeRoot, unhex } from "../support/independentVerifier.js";
+import { chunkedStream } from "../support/chunkedStream.js";
 
 const TWO_128 = 1n << 128n;
 
@@ -25,22 +26,9 @@ function appWith(options: AdminLedgerOptions = {}): Hono<AppEnv> {
   return ledgerApp(createAdminLedger(options), proofRoutes);
 }
 
-/** The text as a stream of small chunks, so lines and UTF-8 sequences straddle chunk borders. */
-function streamOf(text: string, chunk = 7): ReadableStream<Uint8Array> {
-  const bytes = new TextEncoder().encode(text);
-  let at = 0;
-  return new ReadableStream({
-    pull(ctl) {
-      if (at >= bytes.length) return ctl.close();
-      ctl.enqueue(bytes.slice(at, at + chunk));
-      at += chunk;
-    },
-  });
-}
-
 async function parse(text: string, format: LedgerFormat = "csv") {
   const batches: LedgerRowBatch[] = [];
-  const result = await parseLedger(streamOf(text), { format, assets: ASSETS, onRows: (b) => void batches.push(b), batchRows: 5 });
+  const result = await parseLedger(chunkedStream(text, 7), { format, assets: ASSETS, onRows: (b) => void batches.push(b), batchRows: 5 });
   return { ...result, batches };
 }
 
@@ -52,7 +40,7 @@ async function upload(app: Hono<AppEnv>, body: string, format: LedgerFormat, tok
     new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger`, {
       method: "PUT",
       headers: { "Content-Type": format === "csv" ? "text/csv" : "application/x-ndjson", Authorization: `Bearer ${token}` },
-      body: streamOf(body, 4096),
+      body: chunkedStream(body, 4096),
       duplex: "half",
     } as RequestInit),
     testEnv,
@@ -300,7 +288,7 @@ describe("ledger upload, build and proofs", () => {
       new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger`, {
         method: "PUT",
         headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "text/csv" },
-        body: streamOf(ledgerCsv(syncUsers), 64),
+        body: chunkedStream(ledgerCsv(syncUsers), 64),
         duplex: "half",
       } as RequestInit),
       testEnv,

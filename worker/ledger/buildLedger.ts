@@ -4,12 +4,11 @@
  * Memory is bounded by one spool bucket, one shard and the index buffers, so
  * the same code serves the in-request build and the queue consumer.
  */
-import { bytesToHex, readUint128, type Hex } from "../../core/bytes.js";
+import { bytesToHex, type Hex } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
-import { buildSumTreeLevels, hashLeaves, type SumTreeLevels } from "../../core/liabilities/index.js";
+import { buildSumTreeLevels, hashLeaves } from "../../core/liabilities/index.js";
 import {
   HASH_BYTES,
-  INDEX_BUCKET_TARGET,
   SUM_BYTES,
   buildPrefix,
   claimLedgerBuild,
@@ -30,6 +29,7 @@ import {
   type TreeManifest,
 } from "./ledgerStore.js";
 import { recordBytes } from "./parseLedger.js";
+import { combineTops, indexBitsFor } from "./shardPlan.js";
 import { SHARD_LAYOUT, blockBitsFor, serializeShard } from "./shardLayout.js";
 
 /** Normalized rows (parseLedger.ts records), handed over bucket by bucket in any order. */
@@ -191,9 +191,6 @@ async function writeTree(
   const topHashes = new Uint8Array(shardCount * HASH_BYTES);
   const topSums = new Uint8Array(shardCount * sb);
   const index = new IndexSpool(bucket, `${buildPrefix(id.ledgerId, id.buildId)}idxspool/`);
-  let fullShardCounts: number[] = [];
-  let lastShardCounts: number[] = [];
-  let topLevel = 0;
   let shard = 0;
   let fill = 0;
   let leaf = 0;
@@ -204,15 +201,11 @@ async function writeTree(
       k,
       { level: 0, index: shard * shardSize, width: n, stopLevel: shardLevel },
     );
-    const counts = tree.levels.map((l) => l.count);
     const shardBytes = serializeShard(tree, commitments.subarray(0, fill * HASH_BYTES), blockBitsFor(tree.levels.length - 1));
     await bucket.put(shardKey(id.ledgerId, id.buildId, shard), shardBytes);
     const top = tree.levels[tree.levels.length - 1]!;
     topHashes.set(top.hashes.subarray(0, HASH_BYTES), shard * HASH_BYTES);
     topSums.set(top.sums.subarray(0, sb), shard * sb);
-    topLevel = top.level;
-    if (shard === 0) fullShardCounts = counts;
-    if (shard === shardCount - 1) lastShardCounts = counts;
     shard += 1;
     fill = 0;
     await progress(leaf);
@@ -237,52 +230,19 @@ async function writeTree(
   if (fill > 0) await flushShard();
   if (leaf !== n) throw new LedgerBuildError(`storage holds ${leaf} rows, the ledger has ${n}`);
 
-  const top = buildSumTreeLevels({ hashes: topHashes, sums: topSums, count: shardCount }, k, { level: topLevel, index: 0, width: shardCount });
-  await bucket.put(topKey(id.ledgerId, id.buildId), serializeLevels(top, new Uint8Array(0)));
-  const root = top.levels[top.levels.length - 1]!;
-
-  const indexBits = Math.min(16, Math.max(0, Math.ceil(Math.log2(n / INDEX_BUCKET_TARGET))));
+  const indexBits = indexBitsFor(n);
   await index.write(indexBits, (prefix, entries) => bucket.put(indexKey(id.ledgerId, id.buildId, prefix), entries));
-
-  const manifest: TreeManifest = {
-    version: 1,
-    ledgerId: id.ledgerId,
-    buildId: id.buildId,
-    assets: id.assets,
-    leafCount: n,
-    root: bytesToHex(root.hashes.subarray(0, HASH_BYTES)),
-    rootSums: id.assets.map((_, a) => readUint128(root.sums, a * SUM_BYTES).toString(10)),
-    shardSize,
-    shardCount,
-    fullShardCounts,
-    lastShardCounts,
-    topLevel,
-    topCounts: top.levels.map((l) => l.count),
-    indexBits,
-    layout: SHARD_LAYOUT,
-    blockBits: blockBitsFor(topLevel),
-  };
+  // The levels above the shards and the manifest, exactly as the sharded build's combine step makes them.
+  const { top, manifest } = combineTops(
+    { ledgerId: id.ledgerId, buildId: id.buildId, assets: id.assets, rows: n, shardSize, shardCount, indexBits, layout: SHARD_LAYOUT },
+    topHashes,
+    topSums,
+  );
+  await bucket.put(topKey(id.ledgerId, id.buildId), top);
   await bucket.put(`${buildPrefix(id.ledgerId, id.buildId)}manifest.json`, JSON.stringify(manifest));
   return manifest;
 }
 
-/** `prefix` bytes, then per level every node as hash || sums: top.bin (and layout 1 shards, shardLayout.ts). */
-export function serializeLevels(tree: SumTreeLevels, prefix: Uint8Array): Uint8Array {
-  const nb = nodeBytes(tree.assets);
-  const sb = SUM_BYTES * tree.assets;
-  const total = prefix.length + tree.levels.reduce((s, l) => s + l.count * nb, 0);
-  const out = new Uint8Array(total);
-  out.set(prefix);
-  let o = prefix.length;
-  for (const level of tree.levels) {
-    for (let i = 0; i < level.count; i++) {
-      out.set(level.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), o);
-      out.set(level.sums.subarray(i * sb, (i + 1) * sb), o + HASH_BYTES);
-      o += nb;
-    }
-  }
-  return out;
-}
 
 const INDEX_GROUPS = 64;
 /** Spool entry: commitment (32) || uint32be leaf || uint32be upload row. */

@@ -266,3 +266,21 @@ export function shardLeaves(object: Uint8Array, g: ShardGeometry): { commitments
   }
   return { commitments, balances };
 }
+
+/** `prefix` bytes, then per level every node as hash || sums: top.bin (and layout 1 shards, shardLayout.ts). */
+export function serializeLevels(tree: SumTreeLevels, prefix: Uint8Array): Uint8Array {
+  const nb = nodeBytes(tree.assets);
+  const sb = SUM_BYTES * tree.assets;
+  const total = prefix.length + tree.levels.reduce((s, l) => s + l.count * nb, 0);
+  const out = new Uint8Array(total);
+  out.set(prefix);
+  let o = prefix.length;
+  for (const level of tree.levels) {
+    for (let i = 0; i < level.count; i++) {
+      out.set(level.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), o);
+      out.set(level.sums.subarray(i * sb, (i + 1) * sb), o + HASH_BYTES);
+      o += nb;
+    }
+  }
+  return out;
+}

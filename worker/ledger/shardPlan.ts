@@ -1,7 +1,8 @@
 /**
  * The plan of one sharded build (shardedBuild.ts): what every step of the
  * fan-out needs to do its part alone, written once to R2 before the build is
- * claimed in D1, and never changed. Pure helpers only; no I/O but the keys.
+ * claimed in D1, and never changed. Pure helpers only (the plan, step bounds, and
+ * the tree above the shards: combineTops); no I/O but the keys.
  *
  * Extra R2 objects of a sharded build, under `builds/{buildId}/` (ledgerStore.ts):
  *
@@ -15,9 +16,10 @@
  *
  * All three are scratch: deleted once the ledger is complete.
  */
-import { sha256 } from "../../core/liabilities/index.js";
-import { INDEX_BUCKET_TARGET, buildPrefix, type SpoolManifest } from "./ledgerStore.js";
-import { SHARD_LAYOUT } from "./shardLayout.js";
+import { bytesToHex, readUint128 } from "../../core/bytes.js";
+import { buildSumTreeLevels, sha256 } from "../../core/liabilities/index.js";
+import { HASH_BYTES, INDEX_BUCKET_TARGET, SUM_BYTES, buildPrefix, type SpoolManifest, type TreeManifest } from "./ledgerStore.js";
+import { SHARD_LAYOUT, blockBitsFor, serializeLevels } from "./shardLayout.js";
 
 export const planKey = (ledgerId: string, buildId: string) => `${buildPrefix(ledgerId, buildId)}plan.json`;
 export const orderKey = (ledgerId: string, buildId: string, bucket: number) => `${buildPrefix(ledgerId, buildId)}order/${bucket}.bin`;
@@ -154,4 +156,40 @@ export function seededWords(seed: Uint8Array, bucket: number): (words: Uint32Arr
       for (let j = 0; j < 8 && i + j < words.length; j++) words[i + j] = h.getUint32(4 * j);
     }
   };
+}
+
+/** top.bin and the manifest, from the shard tops (SPEC level `topLevel`, padding from the true level and index). */
+export function combineTops(
+  plan: Pick<BuildPlan, "ledgerId" | "buildId" | "assets" | "rows" | "shardSize" | "shardCount" | "indexBits" | "layout">,
+  topHashes: Uint8Array,
+  topSums: Uint8Array,
+): { top: Uint8Array; manifest: TreeManifest } {
+  const k = plan.assets.length;
+  const fullShardCounts = shardLevelCounts(plan.rows, plan.shardSize, 0);
+  const lastShardCounts = shardLevelCounts(plan.rows, plan.shardSize, plan.shardCount - 1);
+  const topLevel = fullShardCounts.length - 1;
+  const top = buildSumTreeLevels({ hashes: topHashes, sums: topSums, count: plan.shardCount }, k, {
+    level: topLevel,
+    index: 0,
+    width: plan.shardCount,
+  });
+  const root = top.levels[top.levels.length - 1]!;
+  const manifest: TreeManifest = {
+    version: 1,
+    ledgerId: plan.ledgerId,
+    buildId: plan.buildId,
+    assets: plan.assets,
+    leafCount: plan.rows,
+    root: bytesToHex(root.hashes.subarray(0, HASH_BYTES)),
+    rootSums: plan.assets.map((_, a) => readUint128(root.sums, a * SUM_BYTES).toString(10)),
+    shardSize: plan.shardSize,
+    shardCount: plan.shardCount,
+    fullShardCounts,
+    lastShardCounts,
+    topLevel,
+    topCounts: top.levels.map((l) => l.count),
+    indexBits: plan.indexBits,
+    ...(plan.layout === SHARD_LAYOUT ? { layout: SHARD_LAYOUT, blockBits: blockBitsFor(topLevel) } : {}),
+  };
+  return { top: serializeLevels(top, new Uint8Array(0)), manifest };
 }

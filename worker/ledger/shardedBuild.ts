@@ -21,7 +21,7 @@
  * consumers converge. A step of a build that is no longer the ledger's
  * building one does nothing. The plan and layout: shardPlan.ts, ledgerStore.ts.
  */
-import { bytesToHex, hexToBytes, readUint128 } from "../../core/bytes.js";
+import { bytesToHex, hexToBytes } from "../../core/bytes.js";
 import { buildSumTreeLevels, hashLeaves } from "../../core/liabilities/index.js";
 import {
   INDEX_ENTRY,
@@ -32,7 +32,6 @@ import {
   ensureManifestPointer,
   packEntries,
   randomPermutation,
-  serializeLevels,
   sortEntries,
 } from "./buildLedger.js";
 import {
@@ -64,10 +63,10 @@ import {
   treeManifestKey,
   type ShardedProgress,
   type SpoolManifest,
-  type TreeManifest,
 } from "./ledgerStore.js";
 import {
   bucketSlices,
+  combineTops,
   indexPartKey,
   makePlan,
   orderKey,
@@ -415,37 +414,6 @@ async function afterFanOutStep(store: LedgerStore, plan: BuildPlan, mark: string
   return [{ kind: "combine", ledgerId: plan.ledgerId, buildId: plan.buildId }];
 }
 
-/** top.bin and the manifest, from the shard tops (SPEC level `topLevel`, padding from the true level and index). */
-export function combineTops(plan: BuildPlan, topHashes: Uint8Array, topSums: Uint8Array): { top: Uint8Array; manifest: TreeManifest } {
-  const k = plan.assets.length;
-  const fullShardCounts = shardLevelCounts(plan.rows, plan.shardSize, 0);
-  const lastShardCounts = shardLevelCounts(plan.rows, plan.shardSize, plan.shardCount - 1);
-  const topLevel = fullShardCounts.length - 1;
-  const top = buildSumTreeLevels({ hashes: topHashes, sums: topSums, count: plan.shardCount }, k, {
-    level: topLevel,
-    index: 0,
-    width: plan.shardCount,
-  });
-  const root = top.levels[top.levels.length - 1]!;
-  const manifest: TreeManifest = {
-    version: 1,
-    ledgerId: plan.ledgerId,
-    buildId: plan.buildId,
-    assets: plan.assets,
-    leafCount: plan.rows,
-    root: bytesToHex(root.hashes.subarray(0, HASH_BYTES)),
-    rootSums: plan.assets.map((_, a) => readUint128(root.sums, a * SUM_BYTES).toString(10)),
-    shardSize: plan.shardSize,
-    shardCount: plan.shardCount,
-    fullShardCounts,
-    lastShardCounts,
-    topLevel,
-    topCounts: top.levels.map((l) => l.count),
-    indexBits: plan.indexBits,
-    ...(plan.layout === SHARD_LAYOUT ? { layout: SHARD_LAYOUT, blockBits: blockBitsFor(topLevel) } : {}),
-  };
-  return { top: serializeLevels(top, new Uint8Array(0)), manifest };
-}
 
 async function combine(store: LedgerStore, plan: BuildPlan): Promise<LedgerBuildMessage[]> {
   const { db, bucket } = store;
