@@ -1,7 +1,13 @@
 import { z } from "zod";
 
 /** Every kind of alert (README "Alerts" says when each is raised). */
-export const ALERT_EVENTS = ["flag_raised", "flag_cleared", "ratio_crossed", "publisher_stale", "signing_failed"] as const;
+export const ALERT_EVENTS = [
+  "flag_raised",
+  "flag_cleared",
+  "ratio_crossed",
+  "publisher_stale",
+  "signing_failed",
+] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
 /**
