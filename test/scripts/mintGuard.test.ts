@@ -257,7 +257,7 @@ describe("SolventMintGuard over an existing token", () => {
 
   it("mints up to the haircut limit over circulating supply (escrow excluded), one wei more is refused", async () => {
     latest = await attest(latest, issuer, { reservesUsd: 1_000n * USD + 7n });
-    const [limit, circulating, sequence] = await read<readonly bigint[]>(guard, abis.guard, "mintLimit");
+    const [limit, circulating, sequence] = await read<readonly [bigint, bigint, bigint]>(guard, abis.guard, "mintLimit");
     expect(limit).toBe(mintLimitFromFeed((1_000n * USD + 7n) / 10n ** 10n, { decimals: 18, pegUsd18: USD, marginBps: haircut }));
     expect(limit).toBe(950n * USD);
     expect(circulating).toBe(300n * USD);
