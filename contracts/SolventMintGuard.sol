@@ -112,6 +112,7 @@ abstract contract SolventMintPolicy is AttestationChecks {
     }
 
     /// @notice The supply (token base units) that `reservesUsd` (usd18) backs under this policy.
+    /// @dev Exact for every `reservesUsd` below 2^128 (all the oracle can store); larger inputs may overflow.
     function limitFor(uint256 reservesUsd) public view returns (uint256) {
         return (reservesUsd / USD18_TO_FEED) * limitNumerator / limitDenominator;
     }
