@@ -65,6 +65,8 @@ export interface DemoWorld {
     feed?: Address;
     market?: Address;
     marketCollateral?: Address;
+    /** SolventMintGuard holding DUSD's minter role (its ownership), for demo-stable. */
+    mintGuard?: Address;
   };
   config: SolventConfigInput;
 }
@@ -74,7 +76,8 @@ export interface DemoWorldOptions {
   ttlSeconds?: number;
   /**
    * The publisher's signing address. When given, a SolvencyOracle that trusts
-   * it is deployed with a ReserveFeed and a GatedLendingMarket for `demo`, and
+   * it is deployed with a ReserveFeed and a GatedLendingMarket for `demo`, a
+   * SolventMintGuard that becomes DUSD's only minter for `demo-stable`, and
    * both issuers get a relayer (key secret RELAYER_KEY, see demoRelayerKey).
    */
   attestationSigner?: Address;
@@ -82,6 +85,13 @@ export interface DemoWorldOptions {
 
 /** The market's policy: deny undercollateralised, stale-source and circular attestations (bits 0, 1, 5). */
 export const DEMO_MARKET_POLICY = { minRatioBps: 10_000, maxAgeSeconds: 600, denyFlags: 0b100011n } as const;
+
+/**
+ * DUSD's mint guard: 1 DUSD = 1 USD, no margin, attestations at most 10 minutes old,
+ * refused when undercollateralised, built on a failed source, circular or after a
+ * supply jump (bits 0, 1, 5, 7). The bridge escrow is excluded, as in the issuer's liabilities.
+ */
+export const DEMO_MINT_POLICY = { pegUsd18: USD18, marginBps: 0n, maxAgeSeconds: 600n, denyFlags: 0b1010_0011n } as const;
 
 /** The demo relayer's key: anvil's published account #10 (never use it anywhere real). */
 export function demoRelayerKey(): Hex {
@@ -208,9 +218,18 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
       },
     ]);
     await write(usdc, "mint", [market, 1_000_000n * USDC]);
+    // DUSD from now on mints only through the guard: the deployer mints as the guard's minter.
+    const guardArt = await loadArtifact("SolventMintGuard");
+    const mintGuard = await deployContract(deployer, publicClient, guardArt, [
+      { oracle, issuer: issuerKey("demo-stable"), ...DEMO_MINT_POLICY },
+      dusd,
+      [a.bridgeEscrow.address],
+    ]);
+    await write(mintGuard, "addMinter", [a.deployer.address], deployer, guardArt.abi);
+    await write(dusd, "transferOwnership", [mintGuard]);
     // the relayer pays gas
     await probe.request({ method: "anvil_setBalance" as never, params: [privateKeyToAccount(demoRelayerKey()).address, `0x${parseEther("100").toString(16)}`] as never });
-    return { oracle, feed, market, marketCollateral: collateral };
+    return { oracle, feed, market, marketCollateral: collateral, mintGuard };
   }
 
   const relayer = onchain ? { chainId, oracle: onchain.oracle, keySecret: "RELAYER_KEY", heartbeatSeconds: 300, ratioChangeBps: 1 } : undefined;
