@@ -140,7 +140,9 @@ export async function parseLedger(body: ReadableStream<Uint8Array>, options: Par
           pending = "";
           continue;
         }
-        await parser.line(pending + piece);
+        // The same limit whether a long line arrives in one chunk or across many.
+        if (pending.length + piece.length > MAX_LINE_CHARS) parser.tooLong(pending + piece);
+        else await parser.line(pending + piece);
         pending = "";
       }
       if (!skipping) pending += text.slice(start);
