@@ -252,6 +252,11 @@ describe("parseLedger", () => {
     const utf = await parseLedger(chunkedStream(bytes, 4), { format: "csv", assets: ASSETS, units: "base" });
     expect(utf.errors).toEqual([{ row: 0, reason: expect.stringMatching(/not valid UTF-8/) }]);
     expect(utf.errorCount).toBe(1);
+    // A CSV file sent as NDJSON: one error that says so, not one "not a JSON object" per row.
+    const users = makeLedgerUsers(150, "as");
+    const asNd = await parse(ledgerCsv(users), "ndjson", "decimal");
+    expect(asNd.errors).toEqual([{ row: 1, reason: expect.stringMatching(/^this is a CSV header, not a JSON object: send the file as CSV/) }]);
+    expect(asNd.errorCount).toBe(1);
   });
 
   it("reports the first 100 errors and the total count", async () => {

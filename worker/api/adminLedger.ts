@@ -89,15 +89,18 @@ export function ledgerFormat(c: Context<AppEnv>, fixed?: LedgerFormat): LedgerFo
 }
 
 function namedFormat(c: Context<AppEnv>): LedgerFormat | undefined {
+  const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const typed: LedgerFormat | undefined = type === "text/csv" ? "csv" : type === "application/x-ndjson" || type === "application/ndjson" ? "ndjson" : undefined;
   const query = c.req.query("format");
   if (query !== undefined) {
-    if (query === "csv" || query === "ndjson") return query;
-    throw new ApiError(400, "INVALID_PARAMETER", `format must be csv or ndjson, got "${query.slice(0, 40)}"`, { field: "format" });
+    if (query !== "csv" && query !== "ndjson") throw new ApiError(400, "INVALID_PARAMETER", `format must be csv or ndjson, got "${query.slice(0, 40)}"`, { field: "format" });
+    // Reading the body as the other format would fail every row for one fault: refuse the contradiction instead.
+    if (typed !== undefined && typed !== query) {
+      throw new ApiError(415, "INVALID_PARAMETER", `format=${query} but the Content-Type says ${type}: give one format`, { field: "Content-Type" });
+    }
+    return query;
   }
-  const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type === "text/csv") return "csv";
-  if (type === "application/x-ndjson" || type === "application/ndjson") return "ndjson";
-  return undefined;
+  return typed;
 }
 
 /** The ledger named by the path's `:issuer` and `:ledgerId`; 404 naming both when that issuer has no such ledger. */

@@ -187,6 +187,8 @@ class LedgerParser {
   private errors: LedgerRowError[] = [];
   private errorCount = 0;
   private utf8Failed = false;
+  /** NDJSON whose first line is a CSV header: reported once, the rest is not read. */
+  private csvAsNdjson = false;
   private totals: bigint[];
   private batch: Uint8Array;
   private batchCount = 0;
@@ -227,7 +229,7 @@ class LedgerParser {
   /** The current line passed MAX_LINE_CHARS; `text` is what was read of it. Reported once per line. */
   tooLong(text: string): void {
     this.line0 += 1;
-    if (this.utf8Failed) return;
+    if (this.utf8Failed || this.csvAsNdjson) return;
     const bareCr = text.includes("\r") ? ": its lines seem to end with a bare carriage return (CR); end them with LF or CRLF" : "";
     if (this.format === "csv" && !this.headerSeen) {
       // The header itself: rows cannot be read, and the body is not "empty" either.
@@ -264,6 +266,7 @@ class LedgerParser {
     }
     if (text.trim() === "") return;
     if (this.format === "csv" && this.form === null) return; // header was rejected: rows cannot be read
+    if (this.csvAsNdjson) return; // its error stands for every row
     try {
       const parsed = this.format === "csv" ? this.csvRow(text) : this.ndjsonRow(text);
       await this.accept(parsed.commitment, parsed.balances, parsed.userId);
@@ -308,6 +311,11 @@ class LedgerParser {
     try {
       doc = JSON.parse(text);
     } catch {
+      if (this.form === null && this.rows === 0 && this.errorCount === 0 && /^"?(userId"?,"?salt|commitment)"?,/.test(text)) {
+        // A CSV file sent as NDJSON: one error for it, not one per row.
+        this.csvAsNdjson = true;
+        throw new RowError("this is a CSV header, not a JSON object: send the file as CSV (Content-Type text/csv or ?format=csv)");
+      }
       throw new RowError("not a JSON object");
     }
     if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new RowError("not a JSON object");
