@@ -233,6 +233,7 @@ describe("units of a multi-part upload", () => {
     });
     expect(await putPart(baseId, 0, ledgerCsv(users.slice(0, 15)))).toMatchObject({ status: 422 });
     expect((await putPart(baseId, 0, ledgerCsv(users.slice(0, 15), "base"))).status).toBe(201);
+    expect(await call("GET", `/ledgers/${baseId}`)).toMatchObject({ status: 200, json: { status: "validating", upload: { partsReceived: 1, parts: [0], units: "base" } } });
     expect((await putPart(baseId, 1, ledgerCsv(users.slice(15), "base"))).status).toBe(201);
     expect(await built(baseId, 2)).toEqual(want);
     expect(await call("POST", "/ledgers?units=cents", JSON.stringify({ format: "csv" }), "application/json")).toMatchObject({ status: 400, json: { error: { field: "units" } } });

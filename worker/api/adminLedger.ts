@@ -17,7 +17,7 @@ import {
 } from "../ledger/ledgerStore.js";
 import { LedgerTooLargeError, parseLedger, recordBytes, type LedgerFormat } from "../ledger/parseLedger.js";
 import type { LedgerBuildMessage } from "../ledger/queueConsumer.js";
-import { MAX_UPLOAD_PARTS, listReceivedParts, readUploadMarker } from "../ledger/uploadParts.js";
+import { MAX_UPLOAD_PARTS, listReceivedParts, markerUnits, readUploadMarker } from "../ledger/uploadParts.js";
 import { adminAuth } from "./adminAuth.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -117,7 +117,7 @@ export async function issuerLedger(c: Context<AppEnv>): Promise<LedgerRecord> {
 export const statusPath = (issuerId: string, ledgerId: string) => `/v1/admin/issuers/${issuerId}/ledgers/${ledgerId}`;
 
 /** The status route's answer; `upload` for a multi-part upload still receiving parts. */
-function ledgerStatus(ledger: LedgerRecord, statusUrl: string, upload: { parts: number[] } | null) {
+function ledgerStatus(ledger: LedgerRecord, statusUrl: string, upload: { parts: number[]; units: AmountUnits } | null) {
   return {
     ledgerId: ledger.ledgerId,
     issuer: ledger.issuerId,
@@ -138,7 +138,7 @@ function ledgerStatus(ledger: LedgerRecord, statusUrl: string, upload: { parts: 
     errorCount: ledger.error?.errorCount ?? (ledger.error ? 1 : 0),
     createdAt: ledger.createdAt,
     completedAt: ledger.completedAt,
-    ...(upload === null ? {} : { upload: { partsReceived: upload.parts.length, parts: upload.parts.slice(0, MAX_UPLOAD_PARTS) } }),
+    ...(upload === null ? {} : { upload: { partsReceived: upload.parts.length, parts: upload.parts.slice(0, MAX_UPLOAD_PARTS), units: upload.units } }),
     statusUrl,
   };
 }
@@ -235,8 +235,8 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
     const ledger = await issuerLedger(c);
     const { issuerId, ledgerId } = ledger;
     c.header("Cache-Control", "no-store");
-    const multiPart = ledger.status === "validating" && (await readUploadMarker(c.env.BUCKET, ledgerId)) !== null;
-    const upload = multiPart ? { parts: await listReceivedParts(c.env.BUCKET, ledgerId) } : null;
+    const marker = ledger.status === "validating" ? await readUploadMarker(c.env.BUCKET, ledgerId) : null;
+    const upload = marker !== null ? { parts: await listReceivedParts(c.env.BUCKET, ledgerId), units: markerUnits(marker) } : null;
     return c.json(ledgerStatus(ledger, new URL(statusPath(issuerId, ledgerId), c.req.url).toString(), upload));
   });
 

@@ -194,7 +194,7 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
     method: "get",
     path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}",
     summary: "Ledger build status",
-    description: "Status, progress of the build, and for a multi-part upload still receiving parts `upload: { partsReceived, parts }`.",
+    description: "Status, progress of the build, and for a multi-part upload still receiving parts `upload: { partsReceived, parts, units }`.",
     parameters: [issuer, ledgerId],
     responses: { 200: { description: "The ledger's status." }, ...authErrors },
   });
