@@ -49,7 +49,7 @@ const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const saltOf = (i: number) => new Uint8Array(createHash("sha256").update(`bench-salt-${i}`).digest().subarray(0, 16));
 const userIdOf = (i: number) => `u${i}@bench.example`;
 
-/** Streams a `userId,salt,USD,ETH` ledger of `rows` users to `file`. */
+/** Streams a `userId,salt,USD,ETH` ledger of `rows` users to `file`, amounts in base units (uploaded with units=base). */
 async function generateLedger(file: string, rows: number): Promise<number> {
   const out = createWriteStream(file);
   out.write("userId,salt,USD,ETH\n");
@@ -215,7 +215,7 @@ async function main() {
     let status: number;
     let partCount = 1;
     if (bytes <= PART_BYTES) {
-      const res = await fetch(`${base}/v1/admin/issuers/demo/ledger`, {
+      const res = await fetch(`${base}/v1/admin/issuers/demo/ledger?units=base`, {
         method: "PUT",
         headers: { ...auth, "content-type": "text/csv", "content-length": String(bytes) },
         body: Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 })) as ReadableStream,
@@ -227,7 +227,7 @@ async function main() {
       const plan = await planParts(file, bytes, PART_BYTES, "csv");
       partCount = plan.parts.length;
       log(`uploading ${partCount} parts, ${PARALLEL} at a time`);
-      const result = await uploadInParts({ base: new URL(base), issuer: "demo", token: adminToken, file, format: "csv", plan, parallel: PARALLEL });
+      const result = await uploadInParts({ base: new URL(base), issuer: "demo", token: adminToken, file, format: "csv", plan, parallel: PARALLEL, query: { units: "base" } });
       if (!result.ok) throw new Error(`upload refused (${result.httpStatus}) at part ${result.part}: ${JSON.stringify(result.error)}`);
       answer = result.answer as typeof answer;
       status = result.status;

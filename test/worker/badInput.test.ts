@@ -134,6 +134,7 @@ describe("bad-input corpus: routes", () => {
       "GET /v1/issuers/{issuer}/alerts",
       "POST /v1/admin/issuers/{issuer}/statements",
       "PUT /v1/admin/issuers/{issuer}/ledger",
+      "GET /v1/admin/issuers/{issuer}/ledger",
       "GET /v1/admin/issuers/{issuer}/ledgers/{ledgerId}",
       "POST /v1/admin/issuers/{issuer}/ledgers",
       "PUT /v1/admin/issuers/{issuer}/ledgers/{ledgerId}/parts/{part}",
@@ -168,8 +169,27 @@ describe("bad-input corpus: routes", () => {
 interface LedgerCase {
   name: string;
   target: "ledger-csv" | "ledger-ndjson";
-  body: BodySpec;
-  expect: { status: number; code: string; row: number; reason: string };
+  /** The upload's query, e.g. `units=base` for a body written in base units. */
+  query?: string;
+  /** The body, or `generate` bytes of `repeat` made while they are sent (bodies too large to keep in the corpus). */
+  body?: BodySpec;
+  generate?: { repeat: string; bytes: number };
+  /** `errorCount`: exactly this many errors (one clear error per fault). */
+  expect: { status: number; code: string; row: number; reason: string; errorCount?: number };
+}
+
+/** `bytes` bytes of `repeat`, produced 1 MiB at a time as the request reads them. */
+function generatedStream({ repeat, bytes }: { repeat: string; bytes: number }): ReadableStream<Uint8Array> {
+  const chunk = new TextEncoder().encode(repeat.repeat(Math.ceil((1 << 20) / repeat.length)).slice(0, 1 << 20));
+  let sent = 0;
+  return new ReadableStream({
+    pull(ctl) {
+      if (sent >= bytes) return ctl.close();
+      const n = Math.min(chunk.length, bytes - sent);
+      ctl.enqueue(n === chunk.length ? chunk : chunk.slice(0, n));
+      sent += n;
+    },
+  });
 }
 
 describe.each([
@@ -178,10 +198,10 @@ describe.each([
 ] as const)("bad-input corpus: %s ledgers", (_format, cases, contentType) => {
   it.each(cases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
     const before = await snapshot();
-    const res = await fetchWorker("/v1/admin/issuers/demo/ledger", {
+    const res = await fetchWorker(`/v1/admin/issuers/demo/ledger${c.query === undefined ? "" : `?${c.query}`}`, {
       method: "PUT",
       headers: { authorization: `Bearer ${TOKEN}`, "content-type": contentType },
-      body: chunkedStream(bodyBytes(c.body), 4096),
+      body: c.generate ? generatedStream(c.generate) : chunkedStream(bodyBytes(c.body!), 4096),
       duplex: "half",
     } as RequestInit);
     const error = await expectRefusal(res, c.expect.status, c.expect.code);
@@ -189,6 +209,7 @@ describe.each([
     expect(errors.length).toBeGreaterThan(0);
     const named = errors.find((e) => e.row === c.expect.row && e.reason.includes(c.expect.reason));
     expect(named, JSON.stringify(errors).slice(0, 500)).toBeDefined();
+    if (c.expect.errorCount !== undefined) expect(error.errorCount, JSON.stringify(errors).slice(0, 500)).toBe(c.expect.errorCount);
     // The upload's record says failed, with the same errors; nothing usable was stored.
     const status = await fetchWorker(`/v1/admin/issuers/demo/ledgers/${error.ledgerId as string}`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(((await status.json()) as { status: string }).status).toBe("failed");

@@ -155,13 +155,30 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
       ...authErrors,
     },
   });
+  const units = {
+    name: "units",
+    in: "query" as const,
+    required: false,
+    description:
+      "How amounts are written: `decimal` (default) in whole units of each asset's configured decimals (`1500.25` USD of 6 decimals is 1500250000 base units; more fractional digits than the asset has is a row error), or `base` in the asset's smallest unit (SPEC §1 integers). A multi-part upload records it at creation for every part.",
+    schema: { type: "string" as const, enum: ["decimal", "base"], default: "decimal" },
+  };
+  registry.registerPath({
+    ...admin,
+    method: "get",
+    path: "/v1/admin/issuers/{issuer}/ledger",
+    summary: "What a ledger upload must look like",
+    description: "The issuer's ledger assets in column order, each with the decimals its amounts are written in: `{ issuer, assets: [{ id, decimals }], units, defaultUnits }`.",
+    parameters: [issuer],
+    responses: { 200: { description: "The ledger's assets." }, 409: error("CONFLICT: the issuer has no user ledger configured."), ...authErrors },
+  });
   registry.registerPath({
     ...admin,
     method: "put",
     path: "/v1/admin/issuers/{issuer}/ledger",
     summary: "Upload the liabilities ledger",
     description: "CSV or NDJSON user ledger (SPEC §2); small ledgers are built in the request (201), large ones by a queue consumer (202).",
-    parameters: [issuer],
+    parameters: [issuer, units],
     requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } }, "application/x-ndjson": { schema: { type: "string" } } } },
     responses: {
       201: { description: "Built: `{ ledgerId, root, rootSums, … }`." },
@@ -177,7 +194,7 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
     method: "get",
     path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}",
     summary: "Ledger build status",
-    description: "Status, progress of the build, and for a multi-part upload still receiving parts `upload: { partsReceived, parts }`.",
+    description: "Status, progress of the build, and for a multi-part upload still receiving parts `upload: { partsReceived, parts, units }`.",
     parameters: [issuer, ledgerId],
     responses: { 200: { description: "The ledger's status." }, ...authErrors },
   });
@@ -188,10 +205,10 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
     summary: "Start a multi-part ledger upload",
     description:
       "For ledgers larger than one request body: creates a ledger that receives numbered parts, then builds once completed. Body `{ \"format\": \"csv\" | \"ndjson\" }`.",
-    parameters: [issuer],
+    parameters: [issuer, units],
     requestBody: { required: true, content: { "application/json": { schema: { type: "object", properties: { format: { type: "string", enum: ["csv", "ndjson"] } }, required: ["format"] } } } },
     responses: {
-      201: { description: "`{ ledgerId, status: \"validating\", partUrl, completeUrl, statusUrl, maxParts, maxPartBytes }`." },
+      201: { description: "`{ ledgerId, status: \"validating\", format, assets, units, decimals, partUrl, completeUrl, statusUrl, maxParts, maxPartBytes }`." },
       400: error("INVALID_BODY."),
       409: error("CONFLICT: the issuer has no user ledger configured."),
       ...authErrors,
