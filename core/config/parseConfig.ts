@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { SolventError } from "../errors.js";
+import { relayMarginSeconds } from "../relayPolicy.js";
 import { outsideBand } from "../valuation/priceQuorum.js";
 import { configSchema, type IssuerConfig, type SolventConfig } from "./schema.js";
 
@@ -153,7 +154,10 @@ function issuerIssues(
     holder.holdings.forEach((holding, k) => needAsset(`${hp}.holdings[${k}].asset`, holding.asset));
   });
 
-  if (issuer.relayer) needChain(`${at}.relayer.chainId`, issuer.relayer.chainId);
+  if (issuer.relayer) {
+    needChain(`${at}.relayer.chainId`, issuer.relayer.chainId);
+    relayerTimingIssues(issuer, at, add);
+  }
 
   const dupCustodians = duplicates(issuer.reserves.custodians.map((c) => c.id));
   issuer.reserves.custodians.forEach((custodian, c) => {
@@ -161,6 +165,30 @@ function issuerIssues(
     if (dupCustodians.has(custodian.id)) add(`${cp}.id`, `custodian "${custodian.id}" is listed twice`);
     custodian.accounts.forEach((account, k) => needAsset(`${cp}.accounts[${k}].asset`, account.asset));
   });
+}
+
+/**
+ * The relayer must be able to keep the on-chain copy valid: it replaces the
+ * copy `margin` (tick + relay time) before expiry, so the margin, and the
+ * heartbeat on top of it, must fit inside the attestation's TTL.
+ */
+function relayerTimingIssues(issuer: IssuerConfig, at: string, add: (path: string, message: string) => void): void {
+  const { tickSeconds, relaySeconds, heartbeatSeconds } = issuer.relayer!;
+  const ttl = issuer.policy.ttlSeconds;
+  const margin = relayMarginSeconds({ tickSeconds, relaySeconds });
+  if (margin >= ttl) {
+    add(
+      `${at}.relayer.tickSeconds`,
+      `tickSeconds ${tickSeconds} + relaySeconds ${relaySeconds} = ${margin} s is not below policy.ttlSeconds ${ttl}: ` +
+        `an attestation would expire on-chain before the next one can replace it; raise policy.ttlSeconds above ${margin} or tick more often`,
+    );
+  } else if (heartbeatSeconds !== undefined && heartbeatSeconds + margin >= ttl) {
+    add(
+      `${at}.relayer.heartbeatSeconds`,
+      `heartbeatSeconds ${heartbeatSeconds} + the expiry margin ${margin} s (tickSeconds + relaySeconds) is not below policy.ttlSeconds ${ttl}: ` +
+        `the heartbeat would never fire before the copy expires; set heartbeatSeconds below ${ttl - margin}, raise policy.ttlSeconds above ${heartbeatSeconds + margin}, or leave heartbeatSeconds out`,
+    );
+  }
 }
 
 const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();

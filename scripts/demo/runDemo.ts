@@ -101,7 +101,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   try {
     anvil = await startAnvil(options.anvilPort === 0 ? {} : { port: options.anvilPort });
     log(`anvil on ${anvil.rpcUrl}`);
-    const world = await deployDemoWorld(anvil.rpcUrl, { ttlSeconds: 180, attestationSigner: await signingAddress(options.secretFiles) });
+    const world = await deployDemoWorld(anvil.rpcUrl, { ttlSeconds: 600, attestationSigner: await signingAddress(options.secretFiles) });
     log(`demo contracts deployed (DUSD ${world.contracts.dusd}, vault ${world.contracts.vault})`);
 
     const users = demoUsers(options.users ?? 1000);

@@ -72,7 +72,11 @@ export interface DemoWorld {
 }
 
 export interface DemoWorldOptions {
-  /** Seconds between publishes; sets the attestation TTL. */
+  /**
+   * The attestations' TTL (default 600). With the relayer's heartbeat (300 s)
+   * and expiry margin (60 s tick + 60 s relay) it must stay above 420 s, or
+   * the configuration is refused.
+   */
   ttlSeconds?: number;
   /**
    * The publisher's signing address. When given, a SolvencyOracle that trusts
@@ -232,9 +236,9 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
     return { oracle, feed, market, marketCollateral: collateral, mintGuard };
   }
 
-  const relayer = onchain ? { chainId, oracle: onchain.oracle, keySecret: "RELAYER_KEY", heartbeatSeconds: 300, ratioChangeBps: 1 } : undefined;
+  const relayer = onchain ? { chainId, oracle: onchain.oracle, keySecret: "RELAYER_KEY", heartbeatSeconds: 300, ratioChangeBps: 1, tickSeconds: 60, relaySeconds: 60 } : undefined;
   const sign = (account: HDAccount, issuerId: string, address: Address) => signOwnership(account, { issuerId, address, chainId });
-  const ttlSeconds = options.ttlSeconds ?? 180;
+  const ttlSeconds = options.ttlSeconds ?? 600;
   const policy = { ttlSeconds, maxSourceAgeSeconds: 3600, statementMaxAgeSeconds: 3600, priceDivergenceBps: 100, offchainShareMaxBps: 5000 };
   const usdcAsset = {
     id: "USDC",

@@ -92,7 +92,7 @@ describe("overview", () => {
         const card = page.locator(`[data-issuer="${id}"]`);
         await expect.poll(() => card.count()).toBe(1);
         expect(await card.getByTestId("ratio").textContent()).toBe(ratioText(summary.ratioBps));
-        // The demo attestations are fresh (ttl 180 s), so the status follows the flags alone.
+        // The demo attestations are fresh (ttl 600 s), so the status follows the flags alone.
         const badge = card.locator(".badge");
         expect(await badge.getAttribute("data-status")).toBe(summary.flags === "0" ? "healthy" : "flagged");
         expect(await badge.getAttribute("title")).toMatch(/^(healthy|flagged): /);

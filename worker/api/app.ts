@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { SolventConfig } from "../../core/config/schema.js";
 import { checkEnvOnce } from "../config/checkEnv.js";
 import { ConfigError, loadConfig } from "../config/loadConfig.js";
+import { adapterRoutes } from "./adapterRoutes.js";
 import { adminLedger } from "./adminLedger.js";
 import { adminLedgerUpload } from "./adminLedgerUpload.js";
 import { alertRoutes } from "./alertRoutes.js";
@@ -21,7 +22,14 @@ import { publicRateLimit, type RateLimitOptions, rateLimit } from "./rateLimit.j
 
 /** The public face, rate-limited per client address; admin (authenticated), demo and health routes are not. */
 export function isRateLimitedPath(path: string): boolean {
-  return path === "/v1/issuers" || path.startsWith("/v1/issuers/") || path.startsWith("/.well-known/") || path === "/openapi.json" || path === "/api";
+  return (
+    path === "/v1/issuers" ||
+    path.startsWith("/v1/issuers/") ||
+    path.startsWith("/v1/adapters/") ||
+    path.startsWith("/.well-known/") ||
+    path === "/openapi.json" ||
+    path === "/api"
+  );
 }
 
 export interface AppOptions {
@@ -75,6 +83,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route("/", proofRoutes);
   app.route("/", gateRoutes);
   app.route("/", feedRoutes);
+  app.route("/", adapterRoutes);
   app.route("/", adminLedger);
   app.route("/", adminLedgerUpload);
   app.route("/", adminStatements);
