@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { privateKeyToAccount } from "viem/accounts";
 import { join } from "node:path";
+import { decodeFlags } from "../../core/flags.js";
 import { getFreePort, startAnvil, type AnvilInstance } from "../lib/anvil.js";
 import { demoLedgerCsv, demoUsers, type DemoUser } from "./ledger.js";
 import { deployDemoWorld, demoCustodianStatement, demoRelayerKey, refreshDemoFeeds, type DemoWorld } from "./world.js";
@@ -120,7 +121,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       ].join("\n") + "\n",
     );
 
-    const childEnv = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
+    // Offline, miniflare would try to download the `Request.cf` placeholder data at every start and
+    // print a warning with a stack trace when it cannot; the Worker never reads request.cf.
+    const childEnv = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
     const migrate = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", options.persistTo], {
       stdio: ["ignore", options.wranglerOutput ?? "inherit", "inherit"],
       env: childEnv,
@@ -163,7 +166,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         const latest = await fetch(`${base}/v1/issuers/${issuer}/attestations/latest`);
         if (latest.ok) {
           const { attestation } = (await latest.json()) as { attestation: { sequence: string; ratioBps: string; flags: string } };
-          log(`${issuer}: attestation #${attestation.sequence}, ratio ${(Number(attestation.ratioBps) / 100).toFixed(2)} %, flags ${attestation.flags}`);
+          const flags = decodeFlags(BigInt(attestation.flags));
+          log(`${issuer}: attestation #${attestation.sequence}, ratio ${(Number(attestation.ratioBps) / 100).toFixed(2)} %, ${flags.length === 0 ? "no flags" : `flags ${flags.join(", ")}`}`);
         } else {
           const status = await fetch(`${base}/v1/admin/issuers/${issuer}/publisher`, { headers: auth });
           log(`${issuer}: no attestation yet (${await status.text()})`);
