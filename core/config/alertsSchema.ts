@@ -7,6 +7,7 @@ export const ALERT_EVENTS = [
   "ratio_crossed",
   "publisher_stale",
   "signing_failed",
+  "config_invalid",
 ] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 
