@@ -4,6 +4,8 @@ import { consoleOutput, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import { keygen, keygenHelp } from "./keygen.js";
 import { keys, keysHelp } from "./keys.js";
 import { ledger, ledgerHelp } from "./ledger.js";
+import { ownership, ownershipHelp } from "./ownership.js";
+import { statement, statementHelp } from "./statement.js";
 import { verify, verifyHelp } from "./verify.js";
 
 type Command = (args: string[], io: Output) => number | Promise<number>;
@@ -14,6 +16,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   keygen: { run: keygen, help: keygenHelp },
   keys: { run: keys, help: keysHelp },
   ledger: { run: ledger, help: ledgerHelp },
+  statement: { run: statement, help: statementHelp },
+  ownership: { run: ownership, help: ownershipHelp },
 };
 
 const USAGE = `usage: solvent <command> [options]
