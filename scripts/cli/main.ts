@@ -1,5 +1,6 @@
 import { SolventError } from "../../core/errors.js";
 import { commit, commitHelp } from "./commit.js";
+import { config, configHelp } from "./config.js";
 import { consoleOutput, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import { keygen, keygenHelp } from "./keygen.js";
 import { keys, keysHelp } from "./keys.js";
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   ledger: { run: ledger, help: ledgerHelp },
   statement: { run: statement, help: statementHelp },
   ownership: { run: ownership, help: ownershipHelp },
+  config: { run: config, help: configHelp },
 };
 
 const USAGE = `usage: solvent <command> [options]
