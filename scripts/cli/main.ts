@@ -1,6 +1,7 @@
 import { SolventError } from "../../core/errors.js";
 import { commit, commitHelp } from "./commit.js";
 import { config, configHelp } from "./config.js";
+import { init, initHelp } from "./init.js";
 import { consoleOutput, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import { keygen, keygenHelp } from "./keygen.js";
 import { keys, keysHelp } from "./keys.js";
@@ -12,6 +13,7 @@ import { verify, verifyHelp } from "./verify.js";
 type Command = (args: string[], io: Output) => number | Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
+  init: { run: init, help: initHelp },
   commit: { run: commit, help: commitHelp },
   verify: { run: verify, help: verifyHelp },
   keygen: { run: keygen, help: keygenHelp },
