@@ -137,11 +137,14 @@ export async function runConfig(options: RunConfigOptions): Promise<RunningConfi
   const stateDir = options.state ?? defaultStateDir(options.config);
   if (options.fresh) await rm(stateDir, { recursive: true, force: true });
   await mkdir(stateDir, { recursive: true });
-  // The configuration goes in as SOLVENT_CONFIG (JSON in single quotes: a quote inside becomes \u0027, still the same JSON).
+  // The configuration goes in as SOLVENT_CONFIG, JSON in single quotes. wrangler expands $NAME in env files
+  // (even quoted), which would empty "$comment" and fill ${NAME} placeholders early: every ' and $ is
+  // written as a JSON \u escape instead, which parses to the same JSON.
   const runEnv = join(stateDir, "run.env");
-  const lines = [`SOLVENT_CONFIG='${JSON.stringify(JSON.parse(await readFile(options.config, "utf8"))).replace(/'/g, "\\u0027")}'`];
+  const json = JSON.stringify(JSON.parse(await readFile(options.config, "utf8")));
+  const lines = [`SOLVENT_CONFIG='${json.replace(/'/g, "\\u0027").replace(/\$/g, "\\u0024")}'`];
   for (const name of fromProcess) {
-    if (secrets[name]!.includes("'")) throw new UnusableInput(`${name} from the environment holds a single quote, which an env file cannot carry here: put it in a file given with --env-file`);
+    if (/['$]/.test(secrets[name]!)) throw new UnusableInput(`${name} from the environment holds ' or $, which cannot be passed on as it is: put it in a file given with --env-file`);
     lines.push(`${name}='${secrets[name]}'`);
   }
   await writeFile(runEnv, `# Made by npm start -- --config ${options.config}; rewritten at every start\n${lines.join("\n")}\n`, { mode: 0o600 });
