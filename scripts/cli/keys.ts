@@ -5,6 +5,7 @@ import type { Hex } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
 import { parseKeysDocument, type KeysDocument } from "../../core/keysDocument.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+import { publisherProblem } from "./readInput.js";
 
 export const keysHelp = `solvent keys check --publisher URL [--issuer ID …]
 solvent keys rotate [--publisher URL]
@@ -52,7 +53,7 @@ async function fetchJson(url: string, what: string): Promise<unknown> {
   } catch (e) {
     throw new UsageError(`${what}: cannot fetch ${url}: ${(e as Error).message}`);
   }
-  if (!res.ok) throw new UsageError(`${what}: ${url} answered HTTP ${res.status}`);
+  if (!res.ok) throw new UsageError(`${what}: ${await publisherProblem(res, url)}`);
   const text = await res.text();
   try {
     return JSON.parse(text) as unknown;

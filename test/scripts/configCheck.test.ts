@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoAccounts, demoCustodianStatement, deployDemoWorld, type DemoWorld } from "../../scripts/demo/world.js";
-import { main } from "../../scripts/cli/main.js";
+import { runCli } from "../support/runCli.js";
 import { startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
 import corpus from "../fixtures/bad-input/config.json" with { type: "json" };
 
@@ -28,12 +28,7 @@ afterAll(async () => {
   await anvil?.stop();
 });
 
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-}
+const cli = runCli;
 
 async function configFile(edit: (config: any) => void = () => {}): Promise<string> {
   const config = structuredClone(world.config) as any;

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import { init } from "../../scripts/cli/init.js";
 import { main } from "../../scripts/cli/main.js";
+import { runCli } from "../support/runCli.js";
 import { demoAccounts, deployDemoWorld, type DemoWorld } from "../../scripts/demo/world.js";
 import { startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
 
@@ -35,11 +36,7 @@ function capture() {
   return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, stdout: () => out.join("\n"), stderr: () => err.join("\n") };
 }
 
-async function cli(...args: string[]) {
-  const c = capture();
-  const code = await main(args, c.io);
-  return { code, stdout: c.stdout(), stderr: c.stderr() };
-}
+const cli = runCli;
 
 const HOT = demoAccounts.hotWallet.address;
 

@@ -11,7 +11,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseCustodianStatement, recoverCustodianStatementSigner } from "../../core/custodianStatement.js";
 import { ownershipMessage, verifyOwnershipSignature } from "../../core/ownershipProof.js";
-import { main } from "../../scripts/cli/main.js";
+import { runCli } from "../support/runCli.js";
 import corpus from "../fixtures/bad-input/config.json" with { type: "json" };
 
 const key = generatePrivateKey();
@@ -33,12 +33,7 @@ beforeAll(async () => {
   await writeFile(configFile, JSON.stringify(config));
 });
 
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-}
+const cli = runCli;
 
 const STATEMENT = ["statement", "sign", "--issuer", "alpha", "--custodian", "acme-trust", "--account", "omnibus-1", "--asset", "USD"];
 
