@@ -26,10 +26,11 @@ export const initHelp = `solvent init --issuer ID --name NAME --asset ID:DECIMAL
 
 Writes a new issuer configuration (JSON; notes for people in "$comment",
 which Solvent ignores) and checks it with solvent config check (--rpc: with a
-dry tick). On a terminal, what the flags leave out is asked for, one question
-per part, with the flag syntax and a default in [brackets]; with --yes, or
-when stdin is not a terminal, nothing is asked and a missing required flag is
-an error (exit 2) naming it. Repeat a flag for more of the same.
+dry tick). On a terminal, when a required flag is missing, the parts the flags leave
+out are asked for, one question each, with the flag syntax and a default in
+[brackets]; with every required flag, with --yes, or when stdin is not a
+terminal, nothing is asked and a missing required flag is an error (exit 2)
+naming it. Repeat a flag for more of the same.
   --issuer ID, --name NAME     the issuer (id: a-z, 0-9, '.', '_', '-')
   --chain CHAINID=URL          an RPC URL of a chain; repeat for fallbacks; \${NAME} = a secret
   --asset ID:DECIMALS[:peg]    a reserve asset; :peg marks the currency owed (it defaults to a
@@ -101,11 +102,10 @@ export async function init(args: string[], io: Output, deps: InitDeps = {}): Pro
   const { values, positionals } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (every part is a --flag)`);
   const v = values as Values;
-  const interactive = deps.interactive ?? (process.stdin.isTTY === true && v.yes !== true);
+  // A script that gives every required flag is never asked anything, terminal or not.
+  const interactive = deps.interactive ?? (process.stdin.isTTY === true && v.yes !== true && missingRequired(v).length > 0);
   if (interactive) await ask(v, deps);
-  const missing = [v.issuer === undefined && "--issuer", v.name === undefined && "--name", (v.asset ?? []).length === 0 && "--asset", v.supply === undefined && v.ledger === undefined && "--supply or --ledger"].filter(
-    (x): x is string => typeof x === "string",
-  );
+  const missing = missingRequired(v);
   if (missing.length > 0) throw new UsageError(`missing ${missing.join(", ")} (solvent init --help shows each)`);
 
   const out = v.out ?? "solvent.config.json";
@@ -120,6 +120,12 @@ export async function init(args: string[], io: Output, deps: InitDeps = {}): Pro
   const code = await checkFile(out, { rpc: v.rpc === true, json: false, ...(deps.secrets ? { secrets: deps.secrets } : {}) }, io);
   for (const step of nextSteps(config, out)) io.out(step);
   return code;
+}
+
+function missingRequired(v: Values): string[] {
+  return [v.issuer === undefined && "--issuer", v.name === undefined && "--name", (v.asset ?? []).length === 0 && "--asset", v.supply === undefined && v.ledger === undefined && "--supply or --ledger"].filter(
+    (x): x is string => typeof x === "string",
+  );
 }
 
 /** The configuration the flags describe; every reference is left for the check to judge, so its messages apply. */

@@ -66,6 +66,14 @@ describe("solvent verify --publisher, on a par with the page", () => {
     expect(stdout).toContain("check the user id and the salt");
   });
 
+  it("keys check --json gives scripts one object", async () => {
+    const { code, stdout } = await cli("keys", "check", "--publisher", demo.base, "--json");
+    expect(code, stdout).toBe(0);
+    const json = JSON.parse(stdout);
+    expect(json).toMatchObject({ valid: true, failures: [] });
+    expect(json.verdict).toMatch(/^VALID: all \d+ attestation\(s\) of 2 issuer\(s\)/);
+  });
+
   it("keys check passes the publisher's message through too", async () => {
     const { code, stderr } = await cli("keys", "check", "--publisher", demo.base, "--issuer", "nope");
     expect(code).toBe(2);
