@@ -3,7 +3,8 @@ import { bytesToHex, hexToBytes, type Hex } from "./bytes.js";
 import { SolventError } from "./errors.js";
 import { parseKeysDocument, type KeysDocument } from "./keysDocument.js";
 import { userCommitment } from "./liabilities/commitment.js";
-import { verifyInclusionProof } from "./liabilities/sumTree.js";
+import { parseInclusionProof, verifyInclusionProof } from "./liabilities/sumTree.js";
+import { formatUnits } from "./numbers.js";
 
 /**
  * The checks a user runs to convince themselves that their balance is in an
@@ -27,10 +28,14 @@ export interface InclusionCheckInput {
   attested?: { attestation: unknown; signature: unknown; keys: unknown };
   /** Unix seconds, for the freshness note; defaults to the clock. */
   now?: bigint;
+  /** Decimals per asset id (from the snapshot's report), to show balances in units; without them, base units. */
+  assetDecimals?: ReadonlyMap<string, number>;
 }
 
 export interface InclusionCheckResult {
   valid: boolean;
+  /** Not valid because the input cannot be read at all (a malformed salt, proof, attestation or keys document), rather than because it does not verify. */
+  unusable: boolean;
   steps: CheckStep[];
   verdict: string;
 }
@@ -42,11 +47,17 @@ export interface InclusionCheckResult {
  */
 export async function checkInclusion(input: InclusionCheckInput): Promise<InclusionCheckResult> {
   const steps: CheckStep[] = [];
+  let unusable = false;
   const finish = (verdict: string): InclusionCheckResult => ({
     valid: steps.every((s) => s.status !== "fail"),
+    unusable,
     steps,
     verdict,
   });
+  const units = (asset: string, value: bigint): string => {
+    const decimals = input.assetDecimals?.get(asset);
+    return decimals === undefined ? `${asset} ${value}` : `${formatUnits(value, decimals)} ${asset}`;
+  };
 
   let salt: Uint8Array;
   let commitment: Hex;
@@ -55,6 +66,7 @@ export async function checkInclusion(input: InclusionCheckInput): Promise<Inclus
     commitment = bytesToHex(userCommitment(salt, input.userId));
   } catch (e) {
     steps.push({ id: "commitment", status: "fail", title: "Compute your commitment", detail: describe(e) });
+    unusable = true;
     return finish("INVALID: the salt or user id cannot be used");
   }
   steps.push({
@@ -67,6 +79,8 @@ export async function checkInclusion(input: InclusionCheckInput): Promise<Inclus
   const proof = verifyInclusionProof(input.proof, { userId: input.userId, salt });
   if (!proof.ok) {
     steps.push({ id: "proof", status: "fail", title: "Check the inclusion proof", detail: proof.reason });
+    // A proof that parses but does not hash up is not valid; one that does not parse cannot be used.
+    unusable = !parses(input.proof);
     return finish("INVALID: the proof does not place your balances under its root");
   }
   steps.push({
@@ -74,8 +88,8 @@ export async function checkInclusion(input: InclusionCheckInput): Promise<Inclus
     status: "pass",
     title: "Check the inclusion proof",
     detail:
-      `your balances (${proof.assets.map((a, i) => `${a} ${proof.balances[i]}`).join(", ")}) at leaf ${proof.leafIndex} ` +
-      `hash up to root ${proof.root}, whose totals are ${proof.assets.map((a, i) => `${a} ${proof.rootSums[i]}`).join(", ")}`,
+      `your balances (${proof.assets.map((a, i) => units(a, proof.balances[i]!)).join(", ")}) at leaf ${proof.leafIndex} ` +
+      `hash up to root ${proof.root}, whose totals are ${proof.assets.map((a, i) => units(a, proof.rootSums[i]!)).join(", ")}`,
   });
 
   if (!input.attested) {
@@ -91,6 +105,7 @@ export async function checkInclusion(input: InclusionCheckInput): Promise<Inclus
     signature = parseSignature(input.attested.signature);
   } catch (e) {
     steps.push({ id: "attestation", status: "fail", title: "Read the attestation, signature and keys", detail: describe(e) });
+    unusable = true;
     return finish("INVALID: the attestation or keys document cannot be read");
   }
   steps.push({
@@ -141,6 +156,15 @@ export async function checkInclusion(input: InclusionCheckInput): Promise<Inclus
       ? `VALID: your balances are included in attestation #${attestation.sequence}, signed by ${signed.signer}`
       : "INVALID: see the failed checks above",
   );
+}
+
+function parses(proof: unknown): boolean {
+  try {
+    parseInclusionProof(proof);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseSignature(value: unknown): Hex {

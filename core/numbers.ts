@@ -158,3 +158,29 @@ export function formatUsd18(value: bigint, fractionDigits = 2): string {
 function truncate(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
+
+/**
+ * A human decimal ("1234.5", "0.000001") in base units of a token with
+ * `decimals`, exactly: no float, no rounding. More fractional digits than
+ * the token has (other than trailing zeros) are refused, never cut.
+ */
+export function parseDecimalUnits(text: string, decimals: number, field: string): bigint {
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 77) fail("OUT_OF_RANGE", field, `${decimals} is not a token decimals count`);
+  const m = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/.exec(text);
+  if (!m) fail("INVALID_NUMBER", field, `"${truncate(text)}" is not a plain decimal like 1234.56 (no sign, exponent, separators or leading zeros)`);
+  const fraction = (m[2] ?? "").replace(/0+$/, "");
+  if (fraction.length > decimals) {
+    fail("INVALID_NUMBER", field, `"${truncate(text)}" has ${fraction.length} decimal places; this asset has ${decimals}`);
+  }
+  return BigInt(m[1]!) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, "0") || "0");
+}
+
+/** Base units as a human decimal with grouped thousands: 1234500000n, 6 → "1,234.5" (display only). */
+export function formatUnits(value: bigint, decimals: number): string {
+  const sign = value < 0n ? "-" : "";
+  const abs = value < 0n ? -value : value;
+  const scale = 10n ** BigInt(decimals);
+  const whole = (abs / scale).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const frac = decimals === 0 ? "" : (abs % scale).toString().padStart(decimals, "0").replace(/0+$/, "");
+  return `${sign}${whole}${frac ? `.${frac}` : ""}`;
+}

@@ -2,6 +2,8 @@ import { handleAlertBatch } from "./alerts/queueConsumer.js";
 import { watchStaleness } from "./alerts/afterPublish.js";
 import { watchOnchainCopies } from "./alerts/watchOnchainCopies.js";
 import { createApp } from "./api/app.js";
+import { reportConfigInvalid } from "./config/configInvalid.js";
+import { configState } from "./config/loadConfig.js";
 import type { Env } from "./env.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "./ledger/queueConsumer.js";
 import { sweepLedgers } from "./ledger/sweepLedgers.js";
@@ -20,6 +22,12 @@ export default {
     // The stale-publisher watchdog runs beside the fan-out: a hung publisher must not hold it up.
     // The ledger sweep resumes stalled builds and fails abandoned uploads.
     const now = Math.floor(controller.scheduledTime / 1000);
+    // A configuration that cannot be used publishes nothing: the tick only logs it and raises config_invalid.
+    const config = configState(env);
+    if (!config.ok) {
+      await reportConfigInvalid(env, config, now);
+      return;
+    }
     // The on-chain watchdog reads each relaying issuer's oracle for a copy that expired under a fresher attestation.
     const [results, stale, ledgers, onchain] = await Promise.all([
       publishAll(env),

@@ -8,6 +8,7 @@ export const ALERT_EVENTS = [
   "publisher_stale",
   "signing_failed",
   "onchain_copy_expired",
+  "config_invalid",
 ] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 

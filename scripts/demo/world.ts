@@ -361,25 +361,22 @@ export async function demoCustodianStatement(now: bigint, amountUsd = 900_000n, 
 
 /**
  * The demo's price keeper: republishes both feeds with a fresh `updatedAt`
- * (so they never go stale) and a small deterministic drift of the ETH price.
+ * (so they never go stale) and a small deterministic drift of the ETH price,
+ * and moves the WETH/USDC pool to the same price, so the two ETH sources
+ * agree (a feed that moves alone would raise PRICE_DIVERGENCE).
  */
 export async function refreshDemoFeeds(world: DemoWorld, now: bigint, step: number): Promise<void> {
   const { publicClient, wallet } = demoClients(world.rpcUrl, world.chainId);
-  const feed = await loadArtifact("DemoPriceFeed");
+  const [feed, pool] = await Promise.all([loadArtifact("DemoPriceFeed"), loadArtifact("DemoPool")]);
   const deployer = wallet(demoAccounts.deployer);
-  const eth = 3150n * 10n ** 8n + BigInt(Math.round(Math.sin(step / 3) * 40)) * 10n ** 8n;
-  for (const [address, answer] of [
-    [world.contracts.usdcFeed, 100_000_000n],
-    [world.contracts.ethFeed, eth],
-  ] as const) {
-    const hash = await deployer.writeContract({
-      address,
-      abi: feed.abi,
-      functionName: "setAnswer",
-      args: [answer, now],
-      account: deployer.account,
-      chain: deployer.chain,
-    });
-    await publicClient.waitForTransactionReceipt({ hash });
-  }
+  const ethUsd = 3150n + BigInt(Math.round(Math.sin(step / 3) * 40));
+  const send = async (address: Address, abi: typeof feed.abi, functionName: string, args: readonly unknown[]) => {
+    const hash = await deployer.writeContract({ address, abi, functionName, args, account: deployer.account, chain: deployer.chain });
+    const receipt = await publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`demo price keeper: ${functionName} on ${address} reverted (${hash})`);
+  };
+  await send(world.contracts.usdcFeed, feed.abi, "setAnswer", [100_000_000n, now]);
+  await send(world.contracts.ethFeed, feed.abi, "setAnswer", [ethUsd * 10n ** BigInt(FEED_DECIMALS), now]);
+  const { sqrtPriceX96 } = sqrtPriceX96For(world.contracts.weth, world.contracts.usdc, 18, 6, ethUsd);
+  await send(world.contracts.pool, pool.abi, "setSqrtPriceX96", [sqrtPriceX96]);
 }

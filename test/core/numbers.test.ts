@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SolventError } from "../../core/errors.js";
-import { baseUnitsToDecimal, decimalToBaseUnits, parseAmount, parseUploadedAmount, ratioBps, RATIO_BPS_MAX, UINT128_MAX, UINT256_MAX, valueUsd } from "../../core/numbers.js";
+import { baseUnitsToDecimal, decimalToBaseUnits, formatUnits, parseAmount, parseDecimalUnits, parseUploadedAmount, ratioBps, RATIO_BPS_MAX, UINT128_MAX, UINT256_MAX, valueUsd } from "../../core/numbers.js";
 
 function rejection(fn: () => unknown): SolventError {
   try {
@@ -148,5 +148,32 @@ describe("valuation and ratio (SPEC §1)", () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe("parseDecimalUnits / formatUnits: human decimals to base units, exactly", () => {
+  it("converts without floats or rounding", () => {
+    expect(parseDecimalUnits("1250000.5", 6, "amount")).toBe(1_250_000_500_000n);
+    expect(parseDecimalUnits("0.000001", 6, "amount")).toBe(1n);
+    expect(parseDecimalUnits("1.100", 2, "amount")).toBe(110n); // trailing zeros beyond the decimals are exact
+    expect(parseDecimalUnits("123456789012345678901234567890.123456789012345678", 18, "amount")).toBe(123456789012345678901234567890123456789012345678n);
+    expect(parseDecimalUnits("7", 0, "amount")).toBe(7n);
+  });
+
+  it.each(["", "-1", "+1", "1e6", "01", "1.", ".5", "1,000", " 1", "0x10"])("refuses %j naming the field", (text) => {
+    expect(() => parseDecimalUnits(text, 6, "--amount")).toThrow(/^--amount: /);
+  });
+
+  it("refuses more decimal places than the asset has instead of cutting them", () => {
+    expect(() => parseDecimalUnits("0.0000001", 6, "--amount")).toThrow('"0.0000001" has 7 decimal places; this asset has 6');
+  });
+
+  it("formats with grouped thousands and no trailing zeros, and round-trips", () => {
+    expect(formatUnits(1_250_000_500_000n, 6)).toBe("1,250,000.5");
+    expect(formatUnits(1n, 18)).toBe("0.000000000000000001");
+    expect(formatUnits(1000n, 0)).toBe("1,000");
+    for (const [value, decimals] of [[123456789n, 6], [10n ** 30n + 7n, 18], [0n, 8]] as const) {
+      expect(parseDecimalUnits(formatUnits(value, decimals).replaceAll(",", ""), decimals, "x")).toBe(value);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { checkEnvOnce } from "../config/checkEnv.js";
+import { checkEnvOnce } from "../config/secrets.js";
 import { publisherFor } from "../publisher/issuerPublisher.js";
 import { adminAuth } from "./adminAuth.js";
 import type { AppEnv } from "./context.js";

@@ -45,6 +45,24 @@ const bodySchema = z.strictObject({
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x hex signature"),
 });
 
+const BODY_SHAPE = 'the body is { "statement": { issuer, custodian, account, asset, amount, asOf, nonce }, "signature": "0x…" } (solvent statement sign prints it)';
+
+/** Says what is wrong with the body's outer shape in words, every problem once, instead of the schema library's phrasing. */
+function bodyProblem(json: unknown, issues: readonly z.core.$ZodIssue[]): string {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return `the body must be a JSON object: ${BODY_SHAPE}`;
+  const keys = Object.keys(json);
+  if (keys.some((k) => ["issuer", "custodian", "amount", "asOf", "nonce"].includes(k))) {
+    return `the statement's fields are at the top level of the body; wrap them: ${BODY_SHAPE}`;
+  }
+  const problems = issues.map((issue) => {
+    if (issue.code === "unrecognized_keys") return `${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")} ${issue.keys.length === 1 ? "is" : "are"} not a body field`;
+    const field = issue.path.join(".");
+    if (!(field in json)) return `${field} is missing`;
+    return `${field}: ${issue.message}`;
+  });
+  return `${problems.join("; ")}; ${BODY_SHAPE}`;
+}
+
 async function readBody(c: Context<AppEnv>): Promise<{ statement: CustodianStatement; signature: Hex }> {
   const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") {
@@ -60,7 +78,7 @@ async function readBody(c: Context<AppEnv>): Promise<{ statement: CustodianState
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue && issue.path.length > 0 ? issue.path.join(".") : issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : "(body)";
-    throw new ApiError(400, "INVALID_BODY", `${field}: ${issue?.message ?? "is invalid"}`, { field });
+    throw new ApiError(400, "INVALID_BODY", bodyProblem(json, parsed.error.issues), { field });
   }
   try {
     return { statement: parseCustodianStatement(parsed.data.statement), signature: parsed.data.signature as Hex };

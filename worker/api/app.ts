@@ -1,8 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { SolventConfig } from "../../core/config/schema.js";
-import { checkEnvOnce } from "../config/checkEnv.js";
-import { ConfigError, loadConfig } from "../config/loadConfig.js";
 import { adapterRoutes } from "./adapterRoutes.js";
+import { logConfigInvalid } from "../config/configInvalid.js";
+import { configState } from "../config/loadConfig.js";
+import { checkEnvOnce } from "../config/secrets.js";
+import { authenticateAdmin } from "./adminAuth.js";
 import { adminLedger } from "./adminLedger.js";
 import { adminLedgerUpload } from "./adminLedgerUpload.js";
 import { alertRoutes } from "./alertRoutes.js";
@@ -49,19 +51,14 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     throw new ApiError(404, "NOT_FOUND", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}`);
   });
   app.get("/health", (c) => {
-    let config: SolventConfig | null = null;
-    let configIssues: ConfigError["issues"] = [];
-    try {
-      config = loadConfig(c.env);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      configIssues = error.issues;
-    }
+    const state = configState(c.env);
+    const config = state.ok ? state.config : null;
+    const configIssues = state.ok ? [] : state.error.issues;
     const env = checkEnvOnce(c.env, config);
     c.header("Cache-Control", "no-store");
     if (env.ok && configIssues.length === 0) return c.json({ ok: true, service: "solvent" });
     // Names and rules only: never a secret's value.
-    const message = [env.message, configIssues.length > 0 ? "the configuration is invalid" : ""].filter(Boolean).join("; ");
+    const message = [env.message, state.ok ? "" : `the configuration in ${state.source} is invalid; nothing is published`].filter(Boolean).join("; ");
     return c.json(
       {
         ok: false,
@@ -74,10 +71,25 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   const limiter = options.rateLimit ? rateLimit(options.rateLimit) : publicRateLimit;
   app.use("*", (c, next) => (isRateLimitedPath(c.req.path) ? limiter(c, next) : next()));
   app.use("*", async (c, next) => {
-    const config = loadConfig(c.env);
-    checkEnvOnce(c.env, config); // logs misconfigured secrets once per isolate
-    c.set("config", config);
-    await next();
+    const state = configState(c.env);
+    if (state.ok) {
+      checkEnvOnce(c.env, state.config); // logs misconfigured secrets once per isolate
+      c.set("config", state.config);
+      return next();
+    }
+    // Fail closed: nothing is served from a configuration that cannot be used.
+    logConfigInvalid(state);
+    const admin = /^\/v1\/admin\/issuers\/([^/]+)(?:\/|$)/.exec(c.req.path);
+    if (admin) {
+      // An operator who proves it is one learns what is wrong; anyone else only that the route is closed.
+      await authenticateAdmin(c, decodeURIComponent(admin[1]!), null);
+      throw new ApiError(503, "MISCONFIGURED", `the configuration in ${state.source} is invalid; nothing is published until it is fixed`, {
+        issues: state.error.issues,
+      });
+    }
+    c.header("Cache-Control", "no-store");
+    c.header("Retry-After", "60");
+    throw new ApiError(503, "SERVICE_UNAVAILABLE", "the publisher is temporarily unavailable; try again later");
   });
   app.route("/", publicRoutes);
   app.route("/", proofRoutes);

@@ -20,6 +20,7 @@ export type ApiErrorCode =
   | "LEDGER_INVALID"
   | "MISCONFIGURED"
   | "UNAVAILABLE"
+  | "SERVICE_UNAVAILABLE"
   | "INTERNAL";
 
 /** An error the API reports as `{ error: { code, message, record? } }` with `status`. */
@@ -42,8 +43,10 @@ export function errorBody(code: string, message: string, details?: Record<string
 export function handleError(err: Error, c: Context): Response {
   if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status);
   if (err instanceof ConfigError) {
+    // Never to the public: the paths and reasons are logged (and listed at /health), the answer is generic.
     console.error("configuration error", err.message);
-    return c.json(errorBody("MISCONFIGURED", "the publisher's configuration is invalid", { issues: err.issues }), 500);
+    c.header("Cache-Control", "no-store");
+    return c.json(errorBody("SERVICE_UNAVAILABLE", "the publisher is temporarily unavailable; try again later"), 503);
   }
   if (err instanceof SolventError) return c.json(errorBody(err.code, err.message, { record: err.record }), 400);
   if (err instanceof HTTPException) return c.json(errorBody("BAD_REQUEST", err.message), err.status);
