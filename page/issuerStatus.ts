@@ -8,7 +8,7 @@ export type IssuerStatus = "healthy" | "flagged" | "stale";
 
 export const STATUS_RULES: Record<IssuerStatus, string> = {
   stale: "no attestation yet, or the latest one is past its validUntil time: treat its numbers as out of date",
-  flagged: "a current attestation with at least one SPEC §6 flag bit set (the flag names say which)",
+  flagged: "a current attestation with at least one warning raised (each is named, with its reason, on the issuer's page)",
   healthy: "a current attestation with no flag bits set",
 };
 
