@@ -19,7 +19,7 @@ function percent(part: bigint, whole: bigint): number {
 }
 
 /** A donut of slices (e.g. on-chain / off-chain / not counted), with the centre text given. */
-export function donut(options: { label: string; slices: Slice[]; centre: string; centreSub: string }): SVGElement {
+export function donut(options: { label: string; slices: Slice[]; centre: string; centreSub: string; centreNote?: string }): SVGElement {
   const total = options.slices.reduce((a, s) => a + s.value, 0n);
   const titleId = uid("donut-title");
   const ring = svg("circle", { cx: 21, cy: 21, r: 15.915, fill: "none", class: "donut-track", "stroke-width": 6 });
@@ -47,8 +47,9 @@ export function donut(options: { label: string; slices: Slice[]; centre: string;
     svg("title", { id: titleId }, options.label),
     ring,
     ...arcs,
-    svg("text", { x: 21, y: 21, class: "donut-centre", "text-anchor": "middle" }, options.centre),
-    svg("text", { x: 21, y: 26, class: "donut-sub", "text-anchor": "middle" }, options.centreSub),
+    svg("text", { x: 21, y: options.centreNote ? 20 : 21, class: "donut-centre", "text-anchor": "middle" }, options.centre),
+    svg("text", { x: 21, y: options.centreNote ? 24.5 : 26, class: "donut-sub", "text-anchor": "middle" }, options.centreSub),
+    options.centreNote ? svg("text", { x: 21, y: 28.5, class: "donut-note", "text-anchor": "middle" }, options.centreNote) : null,
   );
 }
 

@@ -9,10 +9,10 @@ export type IssuerStatus = "healthy" | "flagged" | "stale";
 export const STATUS_RULES: Record<IssuerStatus, string> = {
   stale: "no attestation yet, or the latest one is past its validUntil time: treat its numbers as out of date",
   flagged: "a current attestation with at least one warning raised (each is named, with its reason, on the issuer's page)",
-  healthy: "a current attestation with no flag bits set",
+  healthy: "a current attestation with no warnings raised",
 };
 
-export const STATUS_ORDER_NOTE = "Stale is checked first, then flagged; an attestation can be both and is then shown as stale with its flags listed.";
+export const STATUS_ORDER_NOTE = "Stale is checked first, then flagged; an attestation can be both and is then shown as stale with its warnings listed.";
 
 export interface StatusInput {
   validUntil: bigint;

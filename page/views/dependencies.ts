@@ -17,8 +17,18 @@ function edgeText(e: MapEdge, name: (id: string) => string): string {
 function drawMap(map: DependencyMap, name: (id: string) => string): SVGSVGElement {
   const size = 560;
   const centre = size / 2;
+  // Unlinked issuers stand in a row; linked ones on a circle, so every arrow has room.
+  const row = map.edges.length === 0;
+  const height = row ? 150 : size;
   const radius = map.nodes.length <= 1 ? 0 : size / 2 - 90;
-  const at = new Map(map.nodes.map((n, i) => [n.id, { x: centre + radius * Math.sin((2 * Math.PI * i) / map.nodes.length), y: centre - radius * Math.cos((2 * Math.PI * i) / map.nodes.length) }]));
+  const at = new Map(
+    map.nodes.map((n, i) => [
+      n.id,
+      row
+        ? { x: ((i + 0.5) * size) / map.nodes.length, y: 60 }
+        : { x: centre + radius * Math.sin((2 * Math.PI * i) / map.nodes.length), y: centre - radius * Math.cos((2 * Math.PI * i) / map.nodes.length) },
+    ]),
+  );
   const titleId = uid("map-title");
   const markerId = uid("arrow");
   const cycleMarkerId = uid("arrow-cycle");
@@ -33,8 +43,8 @@ function drawMap(map: DependencyMap, name: (id: string) => string): SVGSVGElemen
     // Bend to the right of the direction of travel; stop short of the target's circle.
     const mx = (a.x + b.x) / 2 + (dy / length) * 40;
     const my = (a.y + b.y) / 2 - (dx / length) * 40;
-    const ex = b.x - ((b.x - mx) / Math.hypot(b.x - mx, b.y - my)) * 34;
-    const ey = b.y - ((b.y - my) / Math.hypot(b.x - mx, b.y - my)) * 34;
+    const ex = b.x - ((b.x - mx) / Math.hypot(b.x - mx, b.y - my)) * 40;
+    const ey = b.y - ((b.y - my) / Math.hypot(b.x - mx, b.y - my)) * 40;
     const width = 1.5 + 5 * (Number((e.marketUsd * 1000n) / maxUsd) / 1000);
     const label = edgeText(e, name);
     return svg(
@@ -51,14 +61,14 @@ function drawMap(map: DependencyMap, name: (id: string) => string): SVGSVGElemen
     const p = at.get(n.id)!;
     const inCycle = map.cycles.some((c) => c.includes(n.id));
     const label = `${n.label}${n.external ? ", at another publisher" : ""}${n.ratioBps ? `, ratio ${ratio(n.ratioBps)}` : ""}${inCycle ? ", on a cycle" : ""}`;
-    const shown = n.label.length > 22 ? `${n.label.slice(0, 21)}…` : n.label;
+    const shown = n.label.length > 30 ? `${n.label.slice(0, 29)}…` : n.label;
     const body = svg(
       "g",
       { class: `map-node${n.external ? " external" : ""}${inCycle ? " in-cycle" : ""}`, tabindex: 0, role: "img", "aria-label": label, "data-node": n.id },
       svg("title", {}, label),
-      svg("circle", { cx: p.x, cy: p.y, r: 30 }),
+      svg("circle", { cx: p.x, cy: p.y, r: 36 }),
       svg("text", { x: p.x, y: p.y + 4, class: "node-ratio", "text-anchor": "middle" }, n.ratioBps ? ratio(n.ratioBps).replace(" %", "%") : "?"),
-      svg("text", { x: p.x, y: p.y + 48, class: "node-label", "text-anchor": "middle" }, shown),
+      svg("text", { x: p.x, y: p.y + 54, class: "node-label", "text-anchor": "middle" }, shown),
     );
     return n.external ? body : svg("a", { href: `#/issuer/${encodeURIComponent(n.id)}` }, body);
   });
@@ -66,7 +76,7 @@ function drawMap(map: DependencyMap, name: (id: string) => string): SVGSVGElemen
     svg("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: cls }));
   return svg(
     "svg",
-    { viewBox: `0 0 ${size} ${size}`, class: "dependency-map", role: "group", "aria-labelledby": titleId },
+    { viewBox: `0 0 ${size} ${height}`, class: "dependency-map", role: "group", "aria-labelledby": titleId },
     svg("title", { id: titleId }, `Dependency map: ${map.nodes.length} issuers, ${map.edges.length} holdings of another issuer's token, ${map.cycles.length} cycles`),
     svg("defs", {}, marker(markerId, "arrow"), marker(cycleMarkerId, "arrow in-cycle")),
     ...edges,

@@ -39,7 +39,8 @@ export function reservesSection(report: ReportJson): HTMLElement {
     label: `Reserves by status: ${slices.map((s) => `${s.label} ${usd(s.value)} (${share(s.value, all)})`).join("; ")}; liabilities ${usd(owed)}`,
     slices,
     centre: usdCompact(counted),
-    centreSub: `counted, owed ${usdCompact(owed)}`,
+    centreSub: "counted",
+    centreNote: `owes ${usdCompact(owed)}`,
   });
   const table = scrollTable(
     "Reserves by status",
