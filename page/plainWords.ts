@@ -1,10 +1,9 @@
 /**
  * Plain words for the codes a report carries (SPEC §6 flag names, line-item
  * statuses), so a reader never has to know the spec to read the page; the
- * codes stay one click away in a disclosure (`codes`).
+ * codes stay one click away in a disclosure (dom.ts `codes`). No DOM here.
  */
 import { FLAGS } from "../core/index.js";
-import { h, type Child } from "./dom.js";
 
 const FLAG_WORDS: Record<string, string> = {
   UNDERCOLLATERALIZED: "Less in reserve than owed",
@@ -29,9 +28,4 @@ export function flagWords(name: string): string {
 /** What a flag means, from the one FLAGS table. */
 export function flagMeaning(name: string): string | null {
   return FLAGS.find((f) => f.name === name)?.meaning ?? null;
-}
-
-/** A small disclosure holding the codes behind plain words. */
-export function codes(summary: string, ...children: Child[]): HTMLElement {
-  return h("details", { class: "codes" }, h("summary", {}, summary), h("div", { class: "codes-body" }, ...children));
 }

@@ -4,10 +4,9 @@
  */
 import type { ReportJson } from "../../core/report.js";
 import { assetCoverage, type CoverageRow } from "../coverage.js";
-import { h, scrollTable, type Child } from "../dom.js";
+import { type Child, codes, h, scrollTable } from "../dom.js";
 import { age, coveragePercent, duration, shortHex, tokenAmount, usd, utcTime } from "../format.js";
 import type { OnChainStatus } from "../onChain.js";
-import { codes } from "../plainWords.js";
 import { tokenCell } from "./reportSections.js";
 
 function coverageCell(bps: bigint | null): Child {

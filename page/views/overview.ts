@@ -2,11 +2,11 @@
 import { attestationFromJson, parseKeysDocument, verifySignedAttestation, type Attestation, type KeysDocument } from "../../core/index.js";
 import { attestationHistory, keysDocument, latestAttestation, listIssuers, relayerStatus, type AttestationAnswer, type IssuerSummary } from "../api.js";
 import { sparkline } from "../charts.js";
-import { h } from "../dom.js";
+import { codes, h } from "../dom.js";
 import { age, ratio, usd, utcTime } from "../format.js";
 import { flagNames, issuerStatus, nowSeconds, STATUS_ORDER_NOTE, STATUS_RULES, type IssuerStatus } from "../issuerStatus.js";
 import { readOnChain, type OnChainStatus } from "../onChain.js";
-import { codes, flagWords } from "../plainWords.js";
+import { flagWords } from "../plainWords.js";
 import { sortableTable } from "../sortTable.js";
 
 interface Row {

@@ -6,9 +6,9 @@
 import { FLAGS, ReserveStatus } from "../../core/index.js";
 import type { ReportItemJson, ReportJson, ReportPriceJson } from "../../core/report.js";
 import { donut, type Slice } from "../charts.js";
-import { h, scrollTable, type Child } from "../dom.js";
+import { type Child, codes, h, scrollTable } from "../dom.js";
 import { amount, ratio, share, shortHex, tokenAmount, usd, usdCompact, utcTime } from "../format.js";
-import { codes, flagMeaning, flagWords } from "../plainWords.js";
+import { flagMeaning, flagWords } from "../plainWords.js";
 
 export const STATUS_NAMES: Record<number, string> = {
   [ReserveStatus.ON_CHAIN_PROVEN]: "On-chain, ownership proven: counted",
