@@ -62,15 +62,16 @@ function drawMap(map: DependencyMap, name: (id: string) => string): SVGSVGElemen
     const inCycle = map.cycles.some((c) => c.includes(n.id));
     const label = `${n.label}${n.external ? ", at another publisher" : ""}${n.ratioBps ? `, ratio ${ratio(n.ratioBps)}` : ""}${inCycle ? ", on a cycle" : ""}`;
     const shown = n.label.length > 30 ? `${n.label.slice(0, 29)}…` : n.label;
+    // A local issuer is a link to its page (focusable as such); an external one is focusable on its own.
     const body = svg(
       "g",
-      { class: `map-node${n.external ? " external" : ""}${inCycle ? " in-cycle" : ""}`, tabindex: 0, role: "img", "aria-label": label, "data-node": n.id },
+      { class: `map-node${n.external ? " external" : ""}${inCycle ? " in-cycle" : ""}`, ...(n.external ? { tabindex: 0, role: "img", "aria-label": label } : {}), "data-node": n.id },
       svg("title", {}, label),
       svg("circle", { cx: p.x, cy: p.y, r: 36 }),
       svg("text", { x: p.x, y: p.y + 4, class: "node-ratio", "text-anchor": "middle" }, n.ratioBps ? ratio(n.ratioBps).replace(" %", "%") : "?"),
       svg("text", { x: p.x, y: p.y + 54, class: "node-label", "text-anchor": "middle" }, shown),
     );
-    return n.external ? body : svg("a", { href: `#/issuer/${encodeURIComponent(n.id)}` }, body);
+    return n.external ? body : svg("a", { href: `#/issuer/${encodeURIComponent(n.id)}`, "aria-label": `${label}: open its page`, class: "map-link" }, body);
   });
   const marker = (id: string, cls: string) =>
     svg("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: cls }));

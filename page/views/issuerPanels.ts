@@ -87,9 +87,9 @@ export function coverageSection(report: ReportJson): HTMLElement {
   );
 }
 
-function addressLine(label: string, address: string | null, chain: string): Child[] {
+function addressLine(label: string, title: string, address: string | null): Child[] {
   if (!address) return [];
-  return [h("dt", {}, label), h("dd", {}, h("code", { title: address }, address), h("span", { class: "muted small" }, ` on ${chain}`))];
+  return [h("dt", { title }, label), h("dd", {}, h("code", {}, address))];
 }
 
 export function onChainSection(status: OnChainStatus | null, now: bigint): HTMLElement {
@@ -128,13 +128,14 @@ export function onChainSection(status: OnChainStatus | null, now: bigint): HTMLE
     "section",
     { id: "onchain", "aria-labelledby": "onchain-h" },
     heading,
+    h("p", { class: "onchain-state", "data-testid": "onchain-state" }, h("span", { class: "muted" }, "On-chain copy: "), state),
     h(
       "dl",
       { class: "facts onchain-facts" },
-      h("dt", {}, "On-chain copy"),
-      h("dd", { "data-testid": "onchain-state" }, state),
-      ...addressLine("SolvencyOracle", status.oracle, chain),
-      ...addressLine("ReserveFeed (AggregatorV3)", status.feed, chain),
+      h("dt", {}, "Chain"),
+      h("dd", {}, chain),
+      ...addressLine("Oracle", "SolvencyOracle: holds the attestation for contracts", status.oracle),
+      ...addressLine("Feed", "ReserveFeed: a Chainlink AggregatorV3 over the oracle", status.feed),
       h("dt", {}, "Heartbeat"),
       h("dd", {}, status.heartbeatSeconds === null ? "not stated" : `at least every ${duration(status.heartbeatSeconds)}, and on any change of ratio or warnings`),
     ),
