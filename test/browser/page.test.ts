@@ -355,6 +355,17 @@ describe("verify my balance", () => {
     }
   });
 
+  it("opens on an issuer that has a user ledger, and says which have none", async () => {
+    const { page, close } = await open("#/verify-balance");
+    try {
+      expect(await page.getByLabel("Issuer").inputValue()).toBe("demo");
+      expect(await page.locator('#vb-issuer option[value="demo-stable"]').textContent()).toContain("no user ledger");
+      expect(await page.locator('#vb-issuer option[value="demo"]').textContent()).not.toContain("no user ledger");
+    } finally {
+      await close();
+    }
+  });
+
   it("says a wrong salt's commitment is not in this snapshot", async () => {
     const user = demo!.users[10]!;
     const { page, close } = await open("#/verify-balance/demo");
