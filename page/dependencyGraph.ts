@@ -18,7 +18,7 @@ export interface MapEdge {
   /** The holder: its reserves hold `to`'s token. */
   from: string;
   to: string;
-  /** What the holding is worth at market (amount × market price), usd18. */
+  /** What the holding is worth at market (the amount read × market price), usd18. */
   marketUsd: bigint;
   /** What of it counts in `from`'s reserves (after the haircut; zero when excluded), usd18. */
   countedUsd: bigint;
@@ -56,8 +56,12 @@ export function dependencyMap(issuers: readonly IssuerReport[]): DependencyMap {
       if (!nodes.has(to)) nodes.set(to, { id: to, label: look.url ? `${look.issuer} (${new URL(look.url).host})` : look.issuer, external: look.url !== null, ratioBps: look.attestation?.ratioBps ?? null });
       const key = `${id}\u0000${to}`;
       const edge = edges.get(key) ?? { from: id, to, marketUsd: 0n, countedUsd: 0n, items: 0, notes: [] };
+      // An excluded item (e.g. circular) carries amount 0 and the amount read in `amountRead`: the exposure is what was read.
+      const held = BigInt(d.amountRead ?? item.amount);
       const decimals = d.decimals === null ? null : BigInt(d.decimals);
-      const market = look.marketPriceUsd !== null && decimals !== null ? (BigInt(item.amount) * BigInt(look.marketPriceUsd)) / 10n ** decimals : BigInt(item.valueUsd);
+      // A circular item is never priced (price 0, no market price): use the asset's price in the same report.
+      const price = look.marketPriceUsd ?? report?.prices.find((p) => p.asset === d.asset)?.priceUsd ?? item.priceUsd;
+      const market = decimals !== null ? (held * BigInt(price)) / 10n ** decimals : BigInt(item.valueUsd);
       edge.marketUsd += market;
       if (COUNTED.has(item.status)) edge.countedUsd += BigInt(item.valueUsd);
       edge.items += 1;

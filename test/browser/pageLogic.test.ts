@@ -84,7 +84,7 @@ describe("trimmed amounts, one formatter", () => {
 });
 
 /** A report with only what coverage and the map read (SPEC §4 field names). */
-function report(issuer: string, items: { asset: string; amount: string; decimals: string; valueUsd: string; status: number; lookThrough?: ReportLookThroughJson }[], liabilities: ReportJson["liabilities"]["assets"], totals: [string, string]): ReportJson {
+function report(issuer: string, items: { asset: string; amount: string; amountRead?: string; decimals: string; valueUsd: string; status: number; lookThrough?: ReportLookThroughJson }[], liabilities: ReportJson["liabilities"]["assets"], totals: [string, string]): ReportJson {
   return {
     issuer,
     reserves: {
@@ -93,9 +93,11 @@ function report(issuer: string, items: { asset: string; amount: string; decimals
         amount: i.amount,
         valueUsd: i.valueUsd,
         status: i.status,
-        details: { kind: "erc20", asset: i.asset, decimals: i.decimals, lookThrough: i.lookThrough ?? null, reason: null },
+        priceUsd: i.status === 3 ? "0" : E18.toString(),
+        details: { kind: "erc20", asset: i.asset, decimals: i.decimals, amountRead: i.amountRead ?? null, lookThrough: i.lookThrough ?? null, reason: null },
       })),
     },
+    prices: [...new Set(items.map((i) => i.asset))].map((asset) => ({ asset, priceUsd: E18.toString() })),
     liabilities: { assets: liabilities },
     totals: { reservesUsd: totals[0], liabilitiesUsd: totals[1] },
   } as unknown as ReportJson;
@@ -152,20 +154,22 @@ describe("coverage per asset", () => {
 
 describe("dependency map", () => {
   // Issuers x and y of scenarios/circular.json after the mutual mint: each holds the other's token, excluded as circular.
+  // As the publisher reports them: a circular holding has no market price of its own (the asset's price is in `prices`).
   const look = (issuer: string, circular: string[] | null): ReportLookThroughJson => ({
     issuer,
     url: null,
     attestation: null,
-    marketPriceUsd: E18.toString(),
+    marketPriceUsd: circular ? null : E18.toString(),
     haircutBps: "1123",
     circular,
   });
   const x = report("x", [
     { asset: "USDC", amount: "1000000000000", decimals: "6", valueUsd: usd18(1_000_000n), status: 0 },
-    { asset: "YUSD", amount: "9000000000000", decimals: "6", valueUsd: "0", status: 3, lookThrough: look("y", ["x", "y", "x"]) },
+    // Excluded as circular: amount 0, the amount read kept in amountRead (as the publisher reports it).
+    { asset: "YUSD", amount: "0", amountRead: "9000000000000", decimals: "6", valueUsd: "0", status: 3, lookThrough: look("y", ["x", "y", "x"]) },
   ], [], [usd18(1_000_000n), usd18(8_900_000n)]);
   const y = report("y", [
-    { asset: "XUSD", amount: "8000000000000", decimals: "6", valueUsd: "0", status: 3, lookThrough: look("x", ["y", "x", "y"]) },
+    { asset: "XUSD", amount: "0", amountRead: "8000000000000", decimals: "6", valueUsd: "0", status: 3, lookThrough: look("x", ["y", "x", "y"]) },
     { asset: "EUSD", amount: "5000000000", decimals: "6", valueUsd: usd18(4_000n), status: 0, lookThrough: { ...look("e", null), url: "https://other.example", haircutBps: "8000" } },
   ], [], [usd18(2_000_000n), usd18(9_900_000n)]);
 
