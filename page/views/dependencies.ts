@@ -69,12 +69,12 @@ function drawMap(map: DependencyMap, name: (id: string) => string): SVGSVGElemen
       svg("title", {}, label),
       svg("circle", { cx: p.x, cy: p.y, r: 36 }),
       svg("text", { x: p.x, y: p.y + 4, class: "node-ratio", "text-anchor": "middle" }, n.ratioBps ? ratio(n.ratioBps).replace(" %", "%") : "?"),
-      svg("text", { x: p.x, y: p.y + 54, class: "node-label", "text-anchor": "middle" }, shown),
+      svg("text", { x: p.x, y: !row && p.y < centre ? p.y - 46 : p.y + 54, class: "node-label", "text-anchor": "middle" }, shown),
     );
     return n.external ? body : svg("a", { href: `#/issuer/${encodeURIComponent(n.id)}`, "aria-label": `${label}: open its page`, class: "map-link" }, body);
   });
   const marker = (id: string, cls: string) =>
-    svg("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: cls }));
+    svg("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 12, markerHeight: 12, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: cls }));
   return svg(
     "svg",
     { viewBox: `0 0 ${size} ${height}`, class: "dependency-map", role: "group", "aria-labelledby": titleId },
