@@ -11,6 +11,8 @@ export const relayerSchema = z.strictObject({
   oracle: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x address (40 hex digits)"),
   /** Name of the Worker secret holding the relayer's 0x private key (never the key itself). */
   keySecret: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be an UPPER_SNAKE_CASE secret name"),
+  /** The ReserveFeed (AggregatorV3) reading this oracle for the issuer, if one is deployed: shown to readers, never called. */
+  feed: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x address (40 hex digits)").optional(),
   /**
    * Relay even without a change once the on-chain attestation is this old.
    * Optional: without it the copy is still replaced before it expires.

@@ -329,7 +329,7 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
           ],
         },
         policy,
-        ...(relayer ? { relayer } : {}),
+        ...(relayer ? { relayer: { ...relayer, feed: onchain!.feed } } : {}),
       },
     ],
   };

@@ -123,7 +123,10 @@ describe("GET /openapi.json", () => {
     const doc = await document();
     const query = (path: string) => (doc.paths[path]!.get!.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name);
     expect(query("/v1/issuers/{issuer}/gate")).toEqual(["minRatioBps", "maxAgeSeconds", "denyFlags"]);
-    expect(query("/v1/issuers/{issuer}/attestations")).toEqual(["before", "limit"]);
+    expect(query("/v1/issuers/{issuer}/attestations")).toEqual(["before", "limit", "from", "to", "format"]);
+    const history = doc.paths["/v1/issuers/{issuer}/attestations"]!.get!;
+    expect(history.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/AttestationPage" });
+    expect(history.responses["200"].content["text/csv"].schema.type).toBe("string");
     expect(query("/v1/issuers/{issuer}/feed")).toEqual(["roundId"]);
     const gate = doc.paths["/v1/issuers/{issuer}/gate"]!.get!;
     expect(gate.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/GateAnswer" });

@@ -84,6 +84,14 @@ describe("relaying attestations to the SolvencyOracle", () => {
     expect(status.attempts.some((a) => a.sequence === signed.attestation.sequence && a.status === "submitted" && a.txHash)).toBe(true);
   });
 
+  it("names the chain and the issuer's ReserveFeed, for readers to find the on-chain copy", async () => {
+    const res = await fetchWorker("/v1/issuers/demo/relayer");
+    const status = (await res.json()) as { chainId: number; chainName?: string; oracle: string; feed?: string };
+    expect(status).toMatchObject({ chainId: world.chainId, chainName: "anvil (demo)", oracle, feed: world.contracts.feed });
+    // demo-stable has no feed deployed: the field is absent, not null or a guess.
+    expect("feed" in ((await (await fetchWorker("/v1/issuers/demo-stable/relayer")).json()) as object)).toBe(false);
+  });
+
   it("skips an attestation that changes nothing before the heartbeat", async () => {
     await publishTick({ env: relayEnv, config, issuerId: "demo-stable", now: now() });
     const signed = await latestSigned("demo-stable");

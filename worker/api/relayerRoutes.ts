@@ -43,7 +43,9 @@ const RelayerStatus = z
     issuer: z.string().openapi({ example: "demo" }),
     configured: z.boolean().openapi({ description: "whether this issuer's attestations are relayed on-chain" }),
     chainId: z.number().int().optional().openapi({ example: 31337 }),
+    chainName: z.string().optional().openapi({ description: "the chain's name in the configuration, when it has one", example: "Ethereum" }),
     oracle: z.string().optional().openapi({ description: "the SolvencyOracle contract", example: "0x5FbDB2315678afecb367f032d93F642f64180aa3" }),
+    feed: z.string().optional().openapi({ description: "the ReserveFeed (Chainlink AggregatorV3) over the oracle for this issuer, when configured", example: "0x4ed7c70F96B99c776995fB64377f0d4aB3B0e1C1" }),
     heartbeatSeconds: z.number().int().optional().openapi({ description: "relay without a change once the on-chain copy is this old; absent when not configured", example: 1800 }),
     marginSeconds: z.number().int().optional().openapi({
       description: "the on-chain copy is replaced once it has this little validity left: tickSeconds + relaySeconds, or the slowest recent relay when that is slower",
@@ -54,6 +56,11 @@ const RelayerStatus = z
     attempts: z.array(RelayAttempt).openapi({ description: "the latest attempts, newest first" }),
   })
   .openapi("RelayerStatus");
+
+function chainNameOf(chains: readonly { chainId: number; name?: string | undefined }[], chainId: number): { chainName?: string } {
+  const name = chains.find((ch) => ch.chainId === chainId)?.name;
+  return name ? { chainName: name } : {};
+}
 
 /** `GET /v1/issuers/{issuer}/relayer`: whether attestations are relayed on-chain for this issuer, where to, and the latest attempts. */
 export const relayerRoutes = publicApi(["/v1/issuers/:issuer/relayer"]);
@@ -88,7 +95,9 @@ relayerRoutes.openapi(
         issuer: issuer.id,
         configured: true,
         chainId: issuer.relayer.chainId,
+        ...chainNameOf(c.var.config.chains, issuer.relayer.chainId),
         oracle: issuer.relayer.oracle,
+        ...(issuer.relayer.feed ? { feed: issuer.relayer.feed } : {}),
         heartbeatSeconds: issuer.relayer.heartbeatSeconds,
         marginSeconds: relayMarginSeconds(issuer.relayer, slowest),
         onchain,
