@@ -202,7 +202,7 @@ describe("checkReport", () => {
       liabilities: { supply: { asset: "AUSD", pegUsd: E18.toString(), tokens: [{ chainId: 1, token: AUSD_1, escrows: [ESCROW] }, { chainId: 8453, token: AUSD_BASE }] }, ledger: { assets: ["USD", "ETH"] } },
     });
     const readings = readingsWith((r) => {
-      r.ledger = { ledgerId: "l1", assets: ["USD", "ETH"], root: LEDGER_ROOT, rootSums: [123_456n, 3n * E18 + 7n], users: 3 };
+      r.ledger = { ledgerId: "l1", assets: ["USD", "ETH"], root: LEDGER_ROOT, rootSums: [123_456n, 3n * E18 + 7n], users: 3, asOf: 1_700_000_000, order: "commitment" };
       r.ownership[1]!.proven = false;
       r.statements = [];
     });

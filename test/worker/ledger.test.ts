@@ -8,7 +8,7 @@ import type { AppEnv } from "../../worker/api/context.js";
 import { proofRoutes } from "../../worker/api/proofRoutes.js";
 import { buildLedger } from "../../worker/ledger/buildLedger.js";
 import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
-import { deletePrefix, getLedger } from "../../worker/ledger/ledgerStore.js";
+import { deletePrefix, getLedger, readJson, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerStore.js";
 import { parseLedger, type LedgerFormat, type LedgerRowBatch } from "../../worker/ledger/parseLedger.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, retryDelaySeconds, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
@@ -59,8 +59,10 @@ async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: Led
   expect(leaves).toHaveLength(users.length);
   const expected = new Map(users.map((u) => [bytesToHex(userCommitment(u.salt, u.userId)), u.balances.join()]));
   expect(new Map(leaves.map((l) => [l.commitment, l.balances.join()]))).toEqual(expected);
-  // SPEC §2 SHOULD: a fresh random order, not the upload order.
-  expect(leaves.map((l) => l.commitment)).not.toEqual([...expected.keys()]);
+  // SPEC §2: ascending commitments (fresh salts make that a fresh pseudorandom order), whatever the upload order.
+  expect(leaves.map((l) => l.commitment)).toEqual([...expected.keys()].sort());
+  expect((await readJson<TreeManifest>(testEnv.BUCKET, treeManifestKey(ledgerId)))?.order).toBe("commitment");
+  expect((await getLedger(testEnv.DB, ledgerId))?.leafOrder).toBe("commitment");
   expect(buildLiabilityTree({ assets: ASSETS, rows: leaves }).root).toBe(root);
   expect(hex(sumTreeRoot(leaves.map((l) => leafNode(unhex(l.commitment), l.balances))).hash)).toBe(root);
 
@@ -360,6 +362,8 @@ describe("ledger upload, build and proofs", () => {
         root: ledger.root,
         rootSums: ASSETS.map((_, a) => users.reduce((s, u) => s + u.balances[a]!, 0n)),
         users: 117,
+        asOf: ledger.asOf,
+        order: "commitment",
       });
       const sequence = await publish(ledgerId, ledger.root!);
       await checkStoredLedger(queued, ledgerId, users, ledger.root!, sequence);

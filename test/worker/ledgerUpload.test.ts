@@ -36,8 +36,11 @@ async function call(method: string, path: string, body?: string, contentType?: s
   return { status: res.status, json: await res.json() };
 }
 
+/** Every upload of this file declares an asOf newer than the one before (uploads must be newer than every ledger still counting). */
+let asOf = Math.floor(Date.now() / 1000) - 100_000;
+
 async function createUpload(format: "csv" | "ndjson" = "csv"): Promise<string> {
-  const res = await call("POST", "/ledgers", JSON.stringify({ format }), "application/json");
+  const res = await call("POST", `/ledgers?asOf=${asOf++}`, JSON.stringify({ format }), "application/json");
   expect(res.status).toBe(201);
   expect(res.json).toMatchObject({ status: "validating", format, assets: ASSETS, maxParts: 1000, statusUrl: `${base}/ledgers/${res.json.ledgerId}` });
   expect(res.json.partUrl).toBe(`${base}/ledgers/${res.json.ledgerId}/parts/{part}`);
@@ -194,7 +197,7 @@ describe("multi-part ledger upload", () => {
 
     // A ledger uploaded in one request (here: still validating) is not a multi-part upload.
     const single = newLedgerId();
-    await insertLedger(testEnv.DB, { ledgerId: single, issuerId: ISSUER, format: "csv", assets: ASSETS });
+    expect(await insertLedger(testEnv.DB, { ledgerId: single, issuerId: ISSUER, format: "csv", assets: ASSETS, asOf: asOf++ })).toBeNull();
     expect(await putPart(single, 0, ledgerCsv(makeLedgerUsers(2, "x")))).toMatchObject({ status: 409, json: { error: { message: expect.stringContaining("not created as a multi-part upload") } } });
     expect(await complete(single, 1)).toMatchObject({ status: 409, json: { error: { message: expect.stringContaining("not created as a multi-part upload") } } });
   });

@@ -5,7 +5,8 @@
  *
  *   start    (the upload's message) plan the build, claim it in D1, send one
  *            `shuffle` per spool bucket;
- *   shuffle  put bucket b's rows in leaf order (seeded permutation) and its
+ *   shuffle  put bucket b's rows in leaf order (sorted by commitment; older
+ *            plans: a seeded permutation) and its
  *            index entries grouped by commitment prefix; the last one sends
  *            one `shard` per shard and one `index` per commitment group;
  *   shard    build shard s's subtree from its true position (SPEC §2 padding
@@ -27,6 +28,7 @@ import {
   INDEX_ENTRY,
   LedgerBuildError,
   SPOOL_ENTRY,
+  commitmentOrder,
   compareCommitments,
   defaultShardSize,
   ensureManifestPointer,
@@ -141,7 +143,7 @@ export async function startShardedBuild(store: LedgerStore, ledgerId: string, op
   const { db, bucket } = store;
   const ledger = await getLedger(db, ledgerId);
   if (ledger === null) return [];
-  if (ledger.status === "complete") {
+  if (ledger.status === "complete" || ledger.status === "superseded") {
     await ensureManifestPointer(bucket, ledgerId, ledger.buildId!);
     return [];
   }
@@ -236,7 +238,7 @@ export function orderBucket(plan: BuildPlan, b: number, records: Uint8Array): { 
   const { first } = plan.buckets[b]!;
   const rb = plan.recordBytes;
   const rows = records.length / rb;
-  const perm = randomPermutation(rows, seededWords(hexToBytes(plan.seed, "seed", 32), b));
+  const perm = plan.order === "commitment" ? commitmentOrder(records, rb) : randomPermutation(rows, seededWords(hexToBytes(plan.seed, "seed", 32), b));
   const ordered = new Uint8Array(rows * rb);
   const groups = 2 ** plan.groupBits;
   const groupOf = new Uint16Array(rows);
@@ -446,10 +448,11 @@ async function combine(store: LedgerStore, plan: BuildPlan): Promise<LedgerBuild
   // The pointer goes first so a complete ledger always has one.
   await bucket.put(treeManifestKey(ledgerId), JSON.stringify(manifest));
   const rootSums = manifest.rootSums.map((s) => BigInt(s));
-  if (!(await markLedgerComplete(db, ledgerId, buildId, { root: manifest.root, rootSums, rows: plan.rows }))) {
+  // Superseded when a complete ledger of the issuer is at least as new: never current (ledgerStore.ts).
+  if ((await markLedgerComplete(db, ledgerId, buildId, { root: manifest.root, rootSums, rows: plan.rows, order: manifest.order ?? null })) === null) {
     // A duplicate combine of this build completed it, or the ledger failed meanwhile.
     const now = await getLedger(db, ledgerId);
-    if (now?.status === "complete") await ensureManifestPointer(bucket, ledgerId, now.buildId!);
+    if (now?.status === "complete" || now?.status === "superseded") await ensureManifestPointer(bucket, ledgerId, now.buildId!);
     return [];
   }
   await ensureManifestPointer(bucket, ledgerId, buildId);
