@@ -48,6 +48,9 @@ CREATE INDEX ledgers_unfinished ON ledgers (status, updated_at) WHERE status IN 
 -- The current ledger and the upload check: newest as_of first per issuer and status.
 CREATE INDEX ledgers_issuer_as_of ON ledgers (issuer_id, status, as_of);
 
+-- The public ledger history's attested sequence range per ledger.
+CREATE INDEX attestations_by_ledger ON attestations (issuer_id, ledger_id, sequence) WHERE ledger_id IS NOT NULL;
+
 -- Matched by worker/ledger/ledgerStore.ts.
 CREATE TRIGGER ledgers_complete_immutable
 BEFORE UPDATE ON ledgers

@@ -1,5 +1,6 @@
 import { handleAlertBatch } from "./alerts/queueConsumer.js";
 import { watchStaleness } from "./alerts/afterPublish.js";
+import { watchLedgers } from "./alerts/ledgerAlerts.js";
 import { createApp } from "./api/app.js";
 import type { Env } from "./env.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "./ledger/queueConsumer.js";
@@ -16,18 +17,19 @@ export default {
   async scheduled(controller: ScheduledController, env: Env): Promise<void> {
     // Awaited, so the cron invocation ends (and is reported) when every issuer has published or said why not.
     // The stale-publisher watchdog runs beside the fan-out: a hung publisher must not hold it up.
-    // The ledger sweep resumes stalled builds and fails abandoned uploads.
+    // The ledger sweep resumes stalled builds and fails abandoned uploads; superseded and failed ledgers alert.
     const now = Math.floor(controller.scheduledTime / 1000);
-    const [results, stale, ledgers] = await Promise.all([
+    const [results, stale, ledgers, ledgerAlerts] = await Promise.all([
       publishAll(env),
       watchStaleness(env, now),
       sweepLedgers(env, { now }).catch((e: unknown) => {
         console.error("ledger sweep", e);
         return { resumed: [], failed: [] };
       }),
+      watchLedgers(env, now),
     ]);
     for (const result of results) console.log("tick", JSON.stringify(result));
-    for (const alert of stale) console.log("alert", alert.issuerId, alert.event, alert.id);
+    for (const alert of [...stale, ...ledgerAlerts]) console.log("alert", alert.issuerId, alert.event, alert.id);
     if (ledgers.resumed.length + ledgers.failed.length > 0) console.log("ledger sweep", JSON.stringify(ledgers));
   },
   async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {

@@ -7,6 +7,10 @@ export const ALERT_EVENTS = [
   "ratio_crossed",
   "publisher_stale",
   "signing_failed",
+  "ledger_switched",
+  "ledger_superseded",
+  "ledger_failed",
+  "ledger_stale",
 ] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 

@@ -420,6 +420,95 @@ export async function markLedgerComplete(
   return status === "superseded" ? "superseded" : "complete";
 }
 
+/** One ledger of an issuer's public history: never its rows, errors or storage ids. */
+export interface LedgerHistoryEntry {
+  ledgerId: string;
+  status: LedgerStatus;
+  asOf: number;
+  root: Hex | null;
+  leafCount: number;
+  order: LeafOrder;
+  createdAt: number;
+  completedAt: number | null;
+  /** The first and last attestation sequences naming this ledger; null when none does. */
+  attested: { from: number; to: number } | null;
+}
+
+/**
+ * An issuer's ledgers, newest asOf first (ties: newest upload first), at most
+ * `limit`, after the cursor `after` (the last entry of the previous page).
+ */
+export async function ledgerHistory(
+  db: D1Database,
+  issuerId: string,
+  options: { limit: number; after?: { asOf: number; ledgerId: string } },
+): Promise<LedgerHistoryEntry[]> {
+  const after = options.after;
+  const { results } = await db
+    .prepare(
+      `SELECT l.ledger_id, l.status, l.as_of, l.root, l.rows, l.leaf_order, l.created_at, l.completed_at,
+              (SELECT MIN(sequence) FROM attestations a WHERE a.issuer_id = l.issuer_id AND a.ledger_id = l.ledger_id) AS first_sequence,
+              (SELECT MAX(sequence) FROM attestations a WHERE a.issuer_id = l.issuer_id AND a.ledger_id = l.ledger_id) AS last_sequence
+       FROM ledgers l
+       WHERE l.issuer_id = ?1 AND (?2 IS NULL OR l.as_of < ?2 OR (l.as_of = ?2 AND l.ledger_id < ?3))
+       ORDER BY l.as_of DESC, l.ledger_id DESC LIMIT ?4`,
+    )
+    .bind(issuerId, after?.asOf ?? null, after?.ledgerId ?? "", options.limit)
+    .all<{
+      ledger_id: string;
+      status: LedgerStatus;
+      as_of: number;
+      root: string | null;
+      rows: number;
+      leaf_order: "commitment" | null;
+      created_at: number;
+      completed_at: number | null;
+      first_sequence: number | null;
+      last_sequence: number | null;
+    }>();
+  return results.map((r) => ({
+    ledgerId: r.ledger_id,
+    status: r.status,
+    asOf: r.as_of,
+    root: r.root as Hex | null,
+    leafCount: r.rows,
+    order: r.leaf_order ?? null,
+    createdAt: r.created_at,
+    completedAt: r.completed_at,
+    attested: r.first_sequence === null || r.last_sequence === null ? null : { from: r.first_sequence, to: r.last_sequence },
+  }));
+}
+
+/** A ledger that ended without becoming current: superseded or failed. */
+export interface EndedLedger {
+  ledgerId: string;
+  status: "superseded" | "failed";
+  asOf: number;
+  rows: number;
+  reason: string | null;
+  endedAt: number;
+}
+
+/** The issuer's ledgers that became superseded or failed at or after `since` (unix seconds), oldest first. */
+export async function endedLedgers(db: D1Database, issuerId: string, since: number, limit = 50): Promise<EndedLedger[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ledger_id, status, as_of, rows, error_json, completed_at FROM ledgers
+       WHERE issuer_id = ?1 AND status IN ('superseded', 'failed') AND completed_at >= ?2
+       ORDER BY completed_at, rowid LIMIT ?3`,
+    )
+    .bind(issuerId, since, limit)
+    .all<{ ledger_id: string; status: "superseded" | "failed"; as_of: number; rows: number; error_json: string | null; completed_at: number }>();
+  return results.map((r) => ({
+    ledgerId: r.ledger_id,
+    status: r.status,
+    asOf: r.as_of,
+    rows: r.rows,
+    reason: r.error_json === null ? null : ((JSON.parse(r.error_json) as LedgerFailure).reason ?? null),
+    endedAt: r.completed_at,
+  }));
+}
+
 /** Any state but complete -> failed (failed is final). False when already complete or failed. */
 export async function markLedgerFailed(db: D1Database, ledgerId: string, failure: LedgerFailure): Promise<boolean> {
   const res = await db
