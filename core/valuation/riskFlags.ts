@@ -188,7 +188,7 @@ export const liabilityPegDeviation: FlagRule = ({ peg, issuer }) => {
 
 /** Whole days, hours or seconds, for reasons people read. */
 function duration(seconds: number): string {
-  if (seconds >= 86400 && seconds % 3600 === 0) return `${seconds / 86400} days`;
+  if (seconds >= 86400 && seconds % 3600 === 0) return seconds === 86400 ? "1 day" : `${seconds / 86400} days`;
   if (seconds >= 3600 && seconds % 60 === 0) return `${Math.round(seconds / 360) / 10} hours`;
   return `${seconds} s`;
 }
