@@ -1,7 +1,7 @@
 import { fail } from "./errors.js";
 import { UINT64_MAX } from "./numbers.js";
 
-/** SPEC §6: bit index, name and when it is raised. Bits 10-63 are reserved. */
+/** SPEC §6: bit index, name and when it is raised. Bits 11-63 are reserved. */
 export const FLAGS = [
   { bit: 0, name: "UNDERCOLLATERALIZED", meaning: "ratioBps is below 10000" },
   { bit: 1, name: "STALE_SOURCE", meaning: "a configured source failed or was older than its max age" },
@@ -13,6 +13,7 @@ export const FLAGS = [
   { bit: 7, name: "SUPPLY_GROWTH", meaning: "liabilities grew beyond policy relative to reserves since the previous attestation" },
   { bit: 8, name: "RESERVE_DROP", meaning: "reserves fell beyond policy since the previous attestation" },
   { bit: 9, name: "LIABILITY_PEG_DEVIATION", meaning: "the issuer's own liability token trades off its peg beyond policy" },
+  { bit: 10, name: "LIABILITIES_STALE", meaning: "the attested ledger's asOf is older than the policy's maximum ledger age" },
 ] as const;
 
 export type FlagName = (typeof FLAGS)[number]["name"];
@@ -24,7 +25,7 @@ export interface RaisedFlag {
   reason: string;
 }
 
-/** Mask of the bits version 1 defines (0-9). */
+/** Mask of the bits version 1 defines (0-10). */
 export const DEFINED_FLAGS_MASK = (1n << BigInt(FLAGS.length)) - 1n;
 
 const BIT_BY_NAME = new Map<string, number>(FLAGS.map((f) => [f.name, f.bit]));
@@ -53,7 +54,7 @@ export function decodeFlags(bits: bigint): FlagName[] {
   }
   const reserved = bits & ~DEFINED_FLAGS_MASK;
   if (reserved !== 0n) {
-    fail("OUT_OF_RANGE", "flags", `reserved bits are set (0x${reserved.toString(16)}); bits 10-63 must be zero in version 1`);
+    fail("OUT_OF_RANGE", "flags", `reserved bits are set (0x${reserved.toString(16)}); bits ${FLAGS.length}-63 must be zero in version 1`);
   }
   return FLAGS.filter((f) => (bits >> BigInt(f.bit)) & 1n).map((f) => f.name);
 }

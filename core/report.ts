@@ -103,13 +103,36 @@ export interface ReportJson {
       valueUsd: string;
     }[];
     root: Hex | null;
-    ledger: { ledgerId: string; assets: string[]; rootSums: string[]; users: string } | null;
+    ledger: ReportLedgerJson | LegacyReportLedgerJson | null;
     market: ReportMarketJson | null;
   };
   totals: { reservesUsd: string; onchainReservesUsd: string; offchainReservesUsd: string; liabilitiesUsd: string; ratioBps: string };
   policy: Record<string, string | number | boolean | null>;
   flags: { bit: number; name: string; reason: string }[];
   blocks: { chainId: string; number: string | null; hash: string | null; timestamp: string | null; error: string | null }[];
+}
+
+/**
+ * SPEC §4 `liabilities.ledger`: the attested ledger's id, when its balances
+ * were true, its leaf count, its leaf order (only "commitment"; absent for
+ * ledgers built in random order) and tree scheme, plus its assets and root sums.
+ */
+export interface ReportLedgerJson {
+  id: string;
+  asOf: string;
+  leafCount: string;
+  order?: "commitment";
+  scheme: "sum-sha256-v1";
+  assets: string[];
+  rootSums: string[];
+}
+
+/** The ledger entry of reports published before SPEC §4 named ledgers by id and asOf. */
+export interface LegacyReportLedgerJson {
+  ledgerId: string;
+  assets: string[];
+  rootSums: string[];
+  users: string;
 }
 
 export interface BuildReportOptions {
@@ -297,10 +320,13 @@ export function reportJson(snapshot: Snapshot, options: BuildReportOptions): Rep
       })),
       root: liabilities.ledger ? (liabilities.ledger.root.toLowerCase() as Hex) : null,
       ledger: liabilities.ledger && {
-        ledgerId: liabilities.ledger.ledgerId,
+        id: liabilities.ledger.ledgerId,
+        asOf: dec(liabilities.ledger.asOf),
+        leafCount: dec(liabilities.ledger.users),
+        ...(liabilities.ledger.order === "commitment" ? { order: "commitment" as const } : {}),
+        scheme: "sum-sha256-v1",
         assets: [...liabilities.ledger.assets],
         rootSums: liabilities.ledger.rootSums.map(dec),
-        users: dec(liabilities.ledger.users),
       },
       market: marketJson(snapshot.peg),
     },

@@ -160,6 +160,92 @@ function checkLiabilities(report: Json, a: Attestation, problems: string[]): big
   return readable ? total : null;
 }
 
+const LEDGER_SCHEMES = ["sum-sha256-v1", "pedersen-ristretto255-v2"];
+
+/**
+ * SPEC §4 `liabilities.ledger`: an id, an asOf no later than observedAt, a leaf
+ * count, a known scheme, `order` absent or "commitment", and root sums equal to
+ * the ledger assets' amounts. Reports from before §4 named the ledger
+ * (`ledgerId`, `users`) are only checked for their root sums.
+ */
+function checkLedger(report: Json, a: Attestation, problems: string[]): void {
+  const liabilities = isObject(report.liabilities) ? report.liabilities : {};
+  const ledger = liabilities.ledger;
+  if (ledger === undefined || ledger === null) {
+    if (liabilities.root !== null && liabilities.root !== undefined) problems.push("liabilities.root is set but liabilities.ledger does not name the ledger");
+    return;
+  }
+  if (!isObject(ledger)) {
+    problems.push("liabilities.ledger must be an object");
+    return;
+  }
+  const legacy = "ledgerId" in ledger && !("id" in ledger);
+  if (!legacy) {
+    if (typeof ledger.id !== "string" || ledger.id === "") problems.push("liabilities.ledger.id must be a non-empty string");
+    attempt(problems, () => {
+      const asOf = parseAmount(ledger.asOf, "liabilities.ledger.asOf");
+      if (asOf > a.observedAt) problems.push(`liabilities.ledger.asOf ${asOf} is after the attestation's observedAt ${a.observedAt}`);
+    });
+    attempt(problems, () => {
+      if (parseAmount(ledger.leafCount, "liabilities.ledger.leafCount") < 1n) problems.push("liabilities.ledger.leafCount must be at least 1");
+    });
+    if (!LEDGER_SCHEMES.includes(ledger.scheme as string)) problems.push(`liabilities.ledger.scheme ${JSON.stringify(ledger.scheme)} is not one of ${LEDGER_SCHEMES.join(", ")}`);
+    if ("order" in ledger && ledger.order !== "commitment") problems.push(`liabilities.ledger.order ${JSON.stringify(ledger.order)} must be "commitment" or absent`);
+  }
+  const ledgerAssets = Array.isArray(liabilities.assets) ? (liabilities.assets as unknown[]).filter((x): x is Json => isObject(x) && x.source === "ledger") : [];
+  const sums = Array.isArray(ledger.rootSums) ? (ledger.rootSums as unknown[]) : [];
+  if (sums.length !== ledgerAssets.length) {
+    problems.push(`liabilities.ledger has ${sums.length} root sums for ${ledgerAssets.length} ledger asset(s)`);
+    return;
+  }
+  ledgerAssets.forEach((asset, i) => {
+    attempt(problems, () => {
+      const sum = parseAmount(sums[i], `liabilities.ledger.rootSums[${i}]`);
+      if (sum !== parseAmount(asset.amount, `liabilities ledger asset ${String(asset.asset)} amount`)) {
+        problems.push(`liabilities.ledger.rootSums[${i}] ${sum} differs from the amount ${String(asset.amount)} of ledger asset ${String(asset.asset)}`);
+      }
+    });
+  });
+}
+
+/** One leaf of a ledger as a proof (or a full listing) shows it: its index and its 32-byte commitment. */
+export interface LeafAt {
+  leafIndex: number;
+  commitment: Uint8Array;
+}
+
+/**
+ * SPEC §2 leaf order against a report's `liabilities.ledger`: when it says
+ * `"order": "commitment"`, leaves at higher indices have strictly greater
+ * commitments (unsigned, byte-wise) and every index is below the leaf count.
+ * Give every leaf (an audit of the stored tree) or just the ones a user holds
+ * proofs for; ledgers without `order` are in random order and pass.
+ */
+export function checkLeafOrder(ledger: unknown, leaves: readonly LeafAt[]): string[] {
+  if (!isObject(ledger) || ledger.order !== "commitment") return [];
+  const problems: string[] = [];
+  const count = typeof ledger.leafCount === "string" && /^(0|[1-9][0-9]*)$/.test(ledger.leafCount) ? Number(ledger.leafCount) : null;
+  const sorted = [...leaves].sort((x, y) => x.leafIndex - y.leafIndex);
+  sorted.forEach((leaf, i) => {
+    if (count !== null && leaf.leafIndex >= count) problems.push(`leaf ${leaf.leafIndex} is beyond the ledger's leafCount ${count}`);
+    const prev = sorted[i - 1];
+    if (prev === undefined) return;
+    if (prev.leafIndex === leaf.leafIndex) {
+      problems.push(`leaf ${leaf.leafIndex} is given twice`);
+      return;
+    }
+    if (compareBytes(prev.commitment, leaf.commitment) >= 0) {
+      problems.push(`leaf ${leaf.leafIndex} has a commitment not greater than leaf ${prev.leafIndex}'s, but the ledger says "order": "commitment"`);
+    }
+  });
+  return problems;
+}
+
+function compareBytes(x: Uint8Array, y: Uint8Array): number {
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
+
 function checkFlags(report: Json, a: Attestation, problems: string[]): void {
   if (!Array.isArray(report.flags)) {
     problems.push("report flags is missing");
@@ -228,6 +314,7 @@ export function checkReport(bytes: Uint8Array, attestation: Attestation): string
   attempt(problems, () => checkHeader(report, attestation, problems));
   const reserves = checkReserves(report, attestation, problems);
   const liabilitiesUsd = checkLiabilities(report, attestation, problems);
+  checkLedger(report, attestation, problems);
   checkTotals(
     report,
     attestation,

@@ -28,6 +28,8 @@ export interface Env {
   DEMO_USERS?: string;
   /** Demo only: JSON of the demo contract addresses for /demo/contracts.json. */
   DEMO_CONTRACTS?: string;
+  /** Optional: seconds a ledger build may stand still before the cron resumes it (default 600; worker/ledger/sweepLedgers.ts). */
+  LEDGER_RESUME_AFTER_SECONDS?: string;
   /** Any other string secret, e.g. RPC keys named in rpcUrls as ${NAME}. */
   [secret: string]: unknown;
 }

@@ -9,6 +9,10 @@ export const ALERT_EVENTS = [
   "signing_failed",
   "onchain_copy_expired",
   "config_invalid",
+  "ledger_switched",
+  "ledger_superseded",
+  "ledger_failed",
+  "ledger_stale",
 ] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 

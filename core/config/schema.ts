@@ -187,6 +187,8 @@ export const policySchema = z.strictObject({
   reserveDropWindowSeconds: seconds.default(86400),
   /** LIABILITY_PEG_DEVIATION when the liability token's market price is further than this from pegUsd. */
   pegDeviationMaxBps: bps.default(100),
+  /** LIABILITIES_STALE when the attested ledger's asOf is older than this (seconds before observedAt); absent = off. */
+  maxLedgerAgeSeconds: seconds.optional(),
 });
 
 export const issuerSchema = z.strictObject({

@@ -38,6 +38,8 @@ export interface LedgerInfo {
   root: Hex;
   rootSums: bigint[];
   users: number;
+  asOf: number;
+  order: "commitment" | null;
 }
 
 export interface Liabilities {
@@ -117,8 +119,8 @@ function ledgerLiabilities(issuer: IssuerConfig, readings: TickReadings, prices:
     if (!quorum || quorum.priceUsd === null) refuse(`ledger asset ${id} is unpriced (${quorum?.reason ?? "no quorum"}); its liabilities cannot be valued`);
     return { asset: id, source: "ledger", amount, decimals: asset.decimals, priceUsd: quorum.priceUsd, priceMethod: "quorum", valueUsd: valueUsd(amount, quorum.priceUsd, asset.decimals) };
   });
-  const { ledgerId, root, rootSums, users } = ledger;
-  return { info: { ledgerId, assets: [...ledger.assets], root, rootSums: [...rootSums], users }, assets };
+  const { ledgerId, root, rootSums, users, asOf, order } = ledger;
+  return { info: { ledgerId, assets: [...ledger.assets], root, rootSums: [...rootSums], users, asOf, order }, assets };
 }
 
 /**

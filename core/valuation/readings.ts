@@ -81,13 +81,17 @@ export interface StatementReading {
   result: Reading<{ amount: bigint; asOf: bigint; nonce: bigint; signer: Address; signature: Hex }>;
 }
 
-/** The latest complete liabilities ledger of the issuer, if any. */
+/** The issuer's current liabilities ledger (its complete one with the newest asOf), if any. */
 export interface LedgerReading {
   ledgerId: string;
   assets: string[];
   root: Hex;
   rootSums: bigint[];
   users: number;
+  /** Unix seconds: when the balances were true (declared at upload). */
+  asOf: number;
+  /** SPEC §2 leaf order: "commitment", or null for ledgers built before that rule. */
+  order: "commitment" | null;
 }
 
 /** What valuation needs of another issuer's latest attestation: its ratio and whether it may still be relied on. */

@@ -186,7 +186,27 @@ export const liabilityPegDeviation: FlagRule = ({ peg, issuer }) => {
   );
 };
 
-/** SPEC §6 bits 0-9, one rule each. */
+/** Whole days, hours or seconds, for reasons people read. */
+function duration(seconds: number): string {
+  if (seconds >= 86400 && seconds % 3600 === 0) return seconds === 86400 ? "1 day" : `${seconds / 86400} days`;
+  if (seconds >= 3600 && seconds % 60 === 0) return `${Math.round(seconds / 360) / 10} hours`;
+  return `${seconds} s`;
+}
+
+export const liabilitiesStale: FlagRule = ({ issuer, liabilities, readings }) => {
+  const max = issuer.policy.maxLedgerAgeSeconds;
+  const ledger = liabilities.ledger;
+  if (max === undefined || ledger === null) return null;
+  const age = Number(readings.observedAt) - ledger.asOf;
+  if (age <= max) return null;
+  const asOf = new Date(ledger.asOf * 1000).toISOString().replace(".000Z", "Z");
+  return raiseFlag(
+    "LIABILITIES_STALE",
+    `ledger ${ledger.ledgerId} has asOf ${ledger.asOf} (${asOf}), ${duration(age)} before observedAt, beyond the ${duration(max)} limit (policy.maxLedgerAgeSeconds ${max})`,
+  );
+};
+
+/** SPEC §6 bits 0-10, one rule each. */
 export const FLAG_RULES: readonly FlagRule[] = [
   undercollateralized,
   staleSource,
@@ -198,6 +218,7 @@ export const FLAG_RULES: readonly FlagRule[] = [
   supplyGrowth,
   reserveDrop,
   liabilityPegDeviation,
+  liabilitiesStale,
 ];
 
 /** Runs every rule; flags come out lowest bit first with their bit set. */

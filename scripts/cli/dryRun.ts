@@ -181,10 +181,21 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
   return { issuer: issuer.id, checks, summary: summarize(issuer, valued.snapshot), unreachable };
 }
 
-/** The ledger is uploaded to the publisher, never read here: liabilities stand at zero for it and the summary says so. */
+/**
+ * The ledger is uploaded to the publisher, never read here: liabilities stand at zero for it and the summary says so.
+ * Its asOf is now, so a dry run never raises LIABILITIES_STALE for a ledger it did not read.
+ */
 function dryLedger(issuer: IssuerConfig): LedgerReading {
   const assets = issuer.liabilities.ledger!.assets;
-  return { ledgerId: "dry-run", assets: [...assets], root: `0x${"00".repeat(32)}`, rootSums: assets.map(() => 0n), users: 0 };
+  return {
+    ledgerId: "dry-run",
+    assets: [...assets],
+    root: `0x${"00".repeat(32)}`,
+    rootSums: assets.map(() => 0n),
+    users: 0,
+    asOf: Math.floor(Date.now() / 1000),
+    order: "commitment",
+  };
 }
 
 function summarize(issuer: IssuerConfig, snapshot: Snapshot): NonNullable<DryRunIssuer["summary"]> {

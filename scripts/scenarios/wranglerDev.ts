@@ -19,6 +19,8 @@ export interface WranglerDev {
   /** The last lines wrangler printed (for failure messages). */
   output(): string;
   stop(): Promise<void>;
+  /** Kills wrangler's whole process group with SIGKILL at once (a crash: nothing is flushed or shut down). */
+  crash(): Promise<void>;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
@@ -96,6 +98,12 @@ export async function startWranglerDev(options: { persistTo: string; envFiles: s
     return stopping;
   };
 
+  const crash = async () => {
+    signalGroup(pid, "SIGKILL");
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+    process.off("exit", killOnExit);
+  };
+
   const deadline = Date.now() + (options.startupTimeoutMs ?? 120_000);
   try {
     while (true) {
@@ -112,5 +120,5 @@ export async function startWranglerDev(options: { persistTo: string; envFiles: s
     await stop();
     throw e;
   }
-  return { base, output: () => output, stop };
+  return { base, output: () => output, stop, crash };
 }

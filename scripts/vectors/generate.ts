@@ -16,7 +16,7 @@ import {
   ZERO_HASH,
   type Attestation,
 } from "../../core/attestation.js";
-import { bytesToHex, utf8, type Hex } from "../../core/bytes.js";
+import { bytesToHex, hexToBytes, utf8, type Hex } from "../../core/bytes.js";
 import {
   custodianStatementDigest,
   custodianStatementToJson,
@@ -106,6 +106,37 @@ function sumTreeVector(n: number, k: number) {
     root: tree.root,
     rootSums: tree.rootSums.map(String),
     proofs: proofIndices(n).map((i) => ({ userId: users[i]!.userId, salt: users[i]!.salt, proof: tree.proof(i) })),
+  };
+}
+
+/**
+ * SPEC §2 leaf order and the §4 `liabilities.ledger` entry: 7 users as an
+ * issuer uploads them, the leaves in commitment order (ascending c, as 32
+ * unsigned bytes), the tree of that order and the ledger as a report names it.
+ */
+function commitmentOrderVector() {
+  const assets = ["USD", "ETH"];
+  const users = vectorUsers(7, 2).map((u, i) => ({ ...u, userId: `ordered-${i}`, commitment: bytesToHex(userCommitment(hexToBytes(u.salt, "salt"), `ordered-${i}`)) }));
+  // Lowercase hex of equal length sorts as the bytes do.
+  const leaves = [...users].sort((a, b) => (a.commitment < b.commitment ? -1 : 1));
+  const tree = buildLiabilityTree({ assets, rows: leaves.map((u) => ({ commitment: u.commitment, balances: u.balances.map(BigInt) })) });
+  return {
+    description: "SPEC §2 commitment order: users in upload order, leaves sorted by commitment, the tree of that order, and SPEC §4 liabilities.ledger as a report names it",
+    assets,
+    users,
+    leafOrder: leaves.map((u) => u.userId),
+    root: tree.root,
+    rootSums: tree.rootSums.map(String),
+    proofs: proofIndices(leaves.length).map((i) => ({ userId: leaves[i]!.userId, salt: leaves[i]!.salt, proof: tree.proof(i) })),
+    reportLedger: {
+      id: "lg_00000000000000000000000000000007",
+      asOf: "1767225600",
+      leafCount: String(leaves.length),
+      order: "commitment",
+      scheme: "sum-sha256-v1",
+      assets,
+      rootSums: tree.rootSums.map(String),
+    },
   };
 }
 
@@ -271,6 +302,7 @@ export async function generateVectors(): Promise<Map<string, string>> {
       files.set(name, json(vector));
     }
   }
+  files.set("ledger-commitment-order.json", json(commitmentOrderVector()));
   files.set("reserves-tree.json", json(reservesTreeVector()));
 
   // The attestation chain attests the 5-user, 3-asset snapshot.

@@ -14,10 +14,11 @@ const SPEC_FLAGS: Array<[number, FlagName]> = [
   [7, "SUPPLY_GROWTH"],
   [8, "RESERVE_DROP"],
   [9, "LIABILITY_PEG_DEVIATION"],
+  [10, "LIABILITIES_STALE"],
 ];
 
 describe("flags (SPEC §6)", () => {
-  it("lists exactly the ten SPEC flags at their bits", () => {
+  it("lists exactly the eleven SPEC flags at their bits", () => {
     expect(FLAGS.map((f) => [f.bit, f.name])).toEqual(SPEC_FLAGS);
     for (const f of FLAGS) expect(f.meaning.length).toBeGreaterThan(0);
   });
@@ -31,11 +32,11 @@ describe("flags (SPEC §6)", () => {
     expect(bits).toBe(1n + 8n + 256n);
     expect(decodeFlags(bits)).toEqual(["UNDERCOLLATERALIZED", "UNPROVEN_OWNERSHIP", "RESERVE_DROP"]);
     expect(decodeFlags(0n)).toEqual([]);
-    expect(decodeFlags(0x3ffn)).toEqual(SPEC_FLAGS.map(([, n]) => n));
+    expect(decodeFlags(0x7ffn)).toEqual(SPEC_FLAGS.map(([, n]) => n));
   });
 
-  it("rejects reserved bits 10-63 and values outside uint64", () => {
-    for (const bit of [10n, 33n, 63n]) {
+  it("rejects reserved bits 11-63 and values outside uint64", () => {
+    for (const bit of [11n, 33n, 63n]) {
       expect(() => decodeFlags(1n << bit)).toThrow(SolventError);
       expect(() => decodeFlags((1n << bit) | 1n)).toThrow(/reserved/);
     }

@@ -25,7 +25,7 @@ const withLedger = makeIssuer({
 const ledgerReadings = (edit: (r: TickReadings) => void = () => {}) =>
   readingsWith((r) => {
     // 1,000,000 cents owed in USD and 2 ETH owed in ETH
-    r.ledger = { ledgerId: "2024-01-01", assets: ["USD", "ETH"], root: LEDGER_ROOT, rootSums: [1_000_000n, 2n * E18], users: 42 };
+    r.ledger = { ledgerId: "2024-01-01", assets: ["USD", "ETH"], root: LEDGER_ROOT, rootSums: [1_000_000n, 2n * E18], users: 42, asOf: 1_700_000_000, order: "commitment" };
     edit(r);
   });
 

@@ -250,3 +250,29 @@ describe("reserve-asset scenarios priced by quorum", () => {
     expect(s.totals.reservesUsd).toBe(usd(670_002n) + (30n * E18) / 100n);
   });
 });
+
+describe("LIABILITIES_STALE (bit 10)", () => {
+  const ledgerIssuer = (policy: Record<string, number> = {}) =>
+    makeIssuer({ liabilities: { ...(issuerInput().liabilities as object), ledger: { assets: ["USD"] } }, policy });
+  const withLedger = (asOf: number) =>
+    readingsWith((r) => {
+      r.ledger = { ledgerId: "lg_test", assets: ["USD"], root: `0x${"ab".repeat(32)}`, rootSums: [1_000n * E6], users: 3, asOf, order: "commitment" };
+    });
+
+  it("is off unless policy.maxLedgerAgeSeconds is set", () => {
+    expect(names(snapshotOf(withLedger(0), ledgerIssuer()))).not.toContain("LIABILITIES_STALE");
+  });
+
+  it("is raised when asOf is older than the limit, naming asOf and age; not at the limit", () => {
+    const day = 86400;
+    const at = Number(OBSERVED_AT);
+    expect(names(snapshotOf(withLedger(at - day), ledgerIssuer({ maxLedgerAgeSeconds: day })))).not.toContain("LIABILITIES_STALE");
+    const stale = snapshotOf(withLedger(at - 3 * day), ledgerIssuer({ maxLedgerAgeSeconds: day }));
+    expect(names(stale)).toContain("LIABILITIES_STALE");
+    expect(stale.flags.find((f) => f.name === "LIABILITIES_STALE")?.bit).toBe(10);
+    const asOf = new Date((at - 3 * day) * 1000).toISOString().replace(".000Z", "Z");
+    expect(reasonOf(stale, "LIABILITIES_STALE")).toBe(
+      `ledger lg_test has asOf ${at - 3 * day} (${asOf}), 3 days before observedAt, beyond the 1 day limit (policy.maxLedgerAgeSeconds 86400)`,
+    );
+  });
+});

@@ -100,6 +100,35 @@ export function checkProof(proof: any, salt: Uint8Array, userId: string): string
   return null;
 }
 
+/**
+ * SPEC §2 leaf order and §4 `liabilities.ledger`: when the report's ledger says
+ * `"order": "commitment"`, the leaves (every leaf, in leaf order, as
+ * commitments) must be strictly ascending by the 32 bytes of c and as many as
+ * `leafCount`; the root built from `leaves` nodes must be the report's root.
+ * Without `order` (ledgers from before the rule) only the count and root are
+ * checked. Returns the reason on failure.
+ */
+export function checkLedgerLeaves(report: any, leaves: { c: Uint8Array; balances: bigint[] }[]): string | null {
+  const ledger = report?.liabilities?.ledger;
+  if (!ledger) return "the report names no ledger";
+  if (ledger.scheme !== undefined && ledger.scheme !== "sum-sha256-v1") return `scheme ${String(ledger.scheme)} is not the SPEC §2 sum tree`;
+  const count = ledger.leafCount ?? ledger.users;
+  if (String(leaves.length) !== String(count)) return `${leaves.length} leaves, the report says ${String(count)}`;
+  if (ledger.order !== undefined && ledger.order !== "commitment") return `unknown order ${String(ledger.order)}`;
+  if (ledger.order === "commitment") {
+    for (let i = 1; i < leaves.length; i++) {
+      const a = leaves[i - 1]!.c;
+      const b = leaves[i]!.c;
+      let d = 0;
+      for (let j = 0; j < 32 && d === 0; j++) d = a[j]! - b[j]!;
+      if (d >= 0) return `leaf ${i} is not above leaf ${i - 1} in commitment order`;
+    }
+  }
+  const root = sumTreeRoot(leaves.map((l) => leafNode(l.c, l.balances)));
+  if (hex(root.hash) !== String(report.liabilities.root).toLowerCase()) return "the leaves do not build the report's liabilities root";
+  return null;
+}
+
 // ---------------------------------------------------------------- SPEC §3
 
 const RESERVE_TYPES = ["bytes32", "uint256", "address", "address", "uint256", "uint256", "uint256", "uint8"] as const;

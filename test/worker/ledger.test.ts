@@ -8,7 +8,7 @@ import type { AppEnv } from "../../worker/api/context.js";
 import { proofRoutes } from "../../worker/api/proofRoutes.js";
 import { buildLedger } from "../../worker/ledger/buildLedger.js";
 import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
-import { deletePrefix, getLedger } from "../../worker/ledger/ledgerStore.js";
+import { deletePrefix, getLedger, readJson, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerStore.js";
 import { parseLedger, type LedgerFormat, type LedgerRowBatch } from "../../worker/ledger/parseLedger.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, retryDelaySeconds, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
@@ -37,9 +37,12 @@ async function parse(text: string, format: LedgerFormat = "csv", units: AmountUn
 const header = `userId,salt,${ASSETS.join(",")}`;
 const salt16 = `0x${"ab".repeat(16)}`;
 
+/** Each upload of this file declares an asOf newer than the one before (two in one second would otherwise be refused as not newer). */
+let asOf = Math.floor(Date.now() / 1000) - 100_000;
+
 async function upload(app: Hono<AppEnv>, body: string, format: LedgerFormat, token = TOKEN, units?: AmountUnits): Promise<Response> {
   return app.fetch(
-    new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger${units === undefined ? "" : `?units=${units}`}`, {
+    new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?asOf=${asOf++}${units === undefined ? "" : `&units=${units}`}`, {
       method: "PUT",
       headers: { "Content-Type": format === "csv" ? "text/csv" : "application/x-ndjson", Authorization: `Bearer ${token}` },
       body: chunkedStream(body, 4096),
@@ -61,8 +64,10 @@ async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: Led
   expect(leaves).toHaveLength(users.length);
   const expected = new Map(users.map((u) => [bytesToHex(userCommitment(u.salt, u.userId)), u.balances.join()]));
   expect(new Map(leaves.map((l) => [l.commitment, l.balances.join()]))).toEqual(expected);
-  // SPEC §2 SHOULD: a fresh random order, not the upload order.
-  expect(leaves.map((l) => l.commitment)).not.toEqual([...expected.keys()]);
+  // SPEC §2: ascending commitments (fresh salts make that a fresh pseudorandom order), whatever the upload order.
+  expect(leaves.map((l) => l.commitment)).toEqual([...expected.keys()].sort());
+  expect((await readJson<TreeManifest>(testEnv.BUCKET, treeManifestKey(ledgerId)))?.order).toBe("commitment");
+  expect((await getLedger(testEnv.DB, ledgerId))?.leafOrder).toBe("commitment");
   expect(buildLiabilityTree({ assets: ASSETS, rows: leaves }).root).toBe(root);
   expect(hex(sumTreeRoot(leaves.map((l) => leafNode(unhex(l.commitment), l.balances))).hash)).toBe(root);
 
@@ -297,7 +302,7 @@ describe("ledger upload, build and proofs", () => {
   it("accepts NDJSON with ?format and a one-user ledger (empty path)", async () => {
     const one = makeLedgerUsers(1, "solo");
     const res = await app.fetch(
-      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?format=ndjson`, {
+      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?format=ndjson&asOf=${asOf++}`, {
         method: "PUT",
         headers: { Authorization: `Bearer ${TOKEN}` },
         body: ledgerNdjson(one),
@@ -440,6 +445,8 @@ describe("ledger upload, build and proofs", () => {
         root: ledger.root,
         rootSums: ASSETS.map((_, a) => users.reduce((s, u) => s + u.balances[a]!, 0n)),
         users: 117,
+        asOf: ledger.asOf,
+        order: "commitment",
       });
       const sequence = await publish(ledgerId, ledger.root!);
       await checkStoredLedger(queued, ledgerId, users, ledger.root!, sequence);

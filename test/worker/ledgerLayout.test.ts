@@ -65,6 +65,8 @@ function records(rows: Row[]): Uint8Array {
 }
 
 const publish = ledgerPublisher(testEnv.DB);
+/** Each ledger of this file is newer than the one before (uploads must be). */
+let asOf = 1_700_000_000;
 
 const app = ledgerApp(proofRoutes);
 
@@ -74,21 +76,22 @@ describe("shard layouts in R2", () => {
       fc.asyncProperty(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 1, max: 6 }), async (n, sizeBits) => {
         const rows = makeRows(n, `p${n}-${sizeBits}`);
         const ledgerId = newLedgerId();
-        await insertLedger(testEnv.DB, { ledgerId, issuerId: ISSUER, format: "csv", assets: ASSETS });
+        expect(await insertLedger(testEnv.DB, { ledgerId, issuerId: ISSUER, format: "csv", assets: ASSETS, asOf: asOf++ })).toBeNull();
         expect(await markLedgerBuilding(testEnv.DB, ledgerId, n)).toBe(true);
         const all = records(rows);
         const result = await buildLedger(
           { db: testEnv.DB, bucket: testEnv.BUCKET },
           ledgerId,
-          { rows: n, buckets: async function* () { yield all; } },
+          { rows: n, ranges: true, buckets: async function* () { yield all; } },
           { shardSize: 2 ** sizeBits },
         );
         expect(result.status).toBe("complete");
         const manifest = (await readJson<TreeManifest>(testEnv.BUCKET, treeManifestKey(ledgerId)))!;
-        expect(manifest).toMatchObject({ layout: 2, blockBits: blockBitsFor(manifest.topLevel), shardSize: 2 ** sizeBits, leafCount: n });
+        expect(manifest).toMatchObject({ layout: 2, blockBits: blockBitsFor(manifest.topLevel), shardSize: 2 ** sizeBits, leafCount: n, order: "commitment" });
 
-        // The core's tree of the stored leaves in their stored (shuffled) order.
+        // The core's tree of the stored leaves in their stored order: ascending commitments (SPEC §2).
         const leaves = (await readLedgerLeaves(testEnv.BUCKET, ledgerId))!;
+        expect(leaves.map((l) => l.commitment)).toEqual(rows.map((r) => bytesToHex(r.commitment)).sort());
         expect(new Map(leaves.map((l) => [l.commitment, l.balances.join()]))).toEqual(new Map(rows.map((r) => [bytesToHex(r.commitment), r.balances.join()])));
         const tree = LiabilityTree.fromRows(ASSETS, leaves);
         expect(tree.root).toBe(manifest.root);

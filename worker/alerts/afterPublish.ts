@@ -1,5 +1,6 @@
 import { keccak256, toHex } from "viem";
 import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
+import { hasFlag } from "../../core/flags.js";
 import { loadConfig } from "../config/loadConfig.js";
 import type { Env } from "../env.js";
 import { signingAccount, type PublishOutcome } from "../publisher/publishTick.js";
@@ -7,6 +8,7 @@ import { attestationBySequence, latestAttestation, type StoredAttestation } from
 import { getReport } from "../storage/reportStore.js";
 import type { StoredAlert } from "./alertStore.js";
 import { flagAlerts, ratioAlerts, signingFailedAlert, staleAlert, type AlertDraft, type AttestationFacts } from "./detectAlerts.js";
+import { ledgerChangeAlerts } from "./ledgerAlerts.js";
 import { raiseAlerts } from "./raiseAlerts.js";
 
 /** What one publish attempt ended with: its outcome, or the exception it threw. */
@@ -42,7 +44,7 @@ export async function alertAfterPublish({ env, config, issuerId, attempt, now }:
 async function detect(env: Env, issuer: IssuerConfig, attempt: PublishAttempt): Promise<AlertDraft[]> {
   const events = issuer.alerts?.events ?? [];
   if ("outcome" in attempt && attempt.outcome.published) {
-    if (!events.some((e) => e === "flag_raised" || e === "flag_cleared" || e === "ratio_crossed")) return [];
+    if (!events.some((e) => e === "flag_raised" || e === "flag_cleared" || e === "ratio_crossed" || e === "ledger_switched" || e === "ledger_stale")) return [];
     return changeAlerts(env, issuer, BigInt(attempt.outcome.sequence));
   }
   if (!events.includes("signing_failed")) return [];
@@ -62,11 +64,13 @@ async function changeAlerts(env: Env, issuer: IssuerConfig, sequence: bigint): P
   const previous = sequence > 1n ? await attestationBySequence(env.DB, issuer.id, sequence - 1n) : null;
   const changed = next.attestation.flags ^ (previous?.attestation.flags ?? 0n);
   // Reasons come from the reports, read only when some flag changed: raised flags from the new one, cleared from the old.
-  const nextFacts = await facts(env, next, (changed & next.attestation.flags) !== 0n);
+  const stale = hasFlag(next.attestation.flags, "LIABILITIES_STALE");
+  const nextFacts = await facts(env, next, (changed & next.attestation.flags) !== 0n || stale);
   const previousFacts = previous && (await facts(env, previous, (changed & previous.attestation.flags) !== 0n));
   return [
     ...flagAlerts(issuer.id, previousFacts, nextFacts),
     ...ratioAlerts(issuer.id, issuer.alerts?.ratioThresholdsBps ?? [], previousFacts, nextFacts),
+    ...(await ledgerChangeAlerts(env.DB, issuer.id, previous, next, nextFacts.reasons.get("LIABILITIES_STALE") ?? null)),
   ];
 }
 

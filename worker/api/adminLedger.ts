@@ -7,7 +7,6 @@ import {
   buildPrefix,
   deletePrefix,
   getLedger,
-  insertLedger,
   ledgerPrefix,
   markLedgerBuilding,
   markLedgerFailed,
@@ -21,6 +20,7 @@ import { MAX_UPLOAD_PARTS, listReceivedParts, markerUnits, readUploadMarker } fr
 import { adminAuth } from "./adminAuth.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
+import { insertVersionedLedger } from "./ledgerAsOf.js";
 
 /** Ledgers with at most this many rows are built inside the upload request. */
 export const LEDGER_SYNC_ROW_LIMIT = 100_000;
@@ -130,12 +130,14 @@ function ledgerStatus(ledger: LedgerRecord, statusUrl: string, upload: { parts: 
     progress:
       ledger.status === "building"
         ? (ledger.progress ?? { phase: "build", done: 0, total: ledger.rows })
-        : ledger.status === "complete"
+        : ledger.status === "complete" || ledger.status === "superseded"
           ? { phase: "build", done: ledger.rows, total: ledger.rows }
           : null,
-    reason: ledger.error?.reason ?? null,
+    reason: ledger.error?.reason ?? (ledger.status === "superseded" ? "its build completed after a ledger with an asOf at least as new: it is never attested" : null),
     errors: ledger.error?.errors ?? [],
     errorCount: ledger.error?.errorCount ?? (ledger.error ? 1 : 0),
+    asOf: ledger.asOf,
+    order: ledger.leafOrder,
     createdAt: ledger.createdAt,
     completedAt: ledger.completedAt,
     ...(upload === null ? {} : { upload: { partsReceived: upload.parts.length, parts: upload.parts.slice(0, MAX_UPLOAD_PARTS), units: upload.units } }),
@@ -165,7 +167,7 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
     const { DB: db, BUCKET: bucket } = c.env;
     const ledgerId = newLedgerId();
     const statusUrl = new URL(statusPath(issuer.id, ledgerId), c.req.url).toString();
-    await insertLedger(db, { ledgerId, issuerId: issuer.id, format, assets });
+    const asOf = await insertVersionedLedger(c, { ledgerId, issuerId: issuer.id, format, assets });
 
     const memoryRows = Math.min(syncRowLimit, Math.floor(SYNC_MEMORY_BYTES / recordBytes(assets.length)));
     const spool = new RowSpool(bucket, ledgerId, recordBytes(assets.length), memoryRows);
@@ -198,7 +200,8 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
       const records = spool.memoryRecords();
       let result;
       try {
-        result = await buildLedger({ db, bucket }, ledgerId, { rows: parsed.rows, buckets: async function* () { yield records; } }, options);
+        // One bucket holding every row: built in commitment order.
+        result = await buildLedger({ db, bucket }, ledgerId, { rows: parsed.rows, ranges: true, buckets: async function* () { yield records; } }, options);
       } catch (error) {
         await discard({ reason: `build failed: ${error instanceof Error ? error.message : String(error)}` });
         throw error;
@@ -206,8 +209,9 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
       if (result.status === "failed") {
         throw new ApiError(422, "LEDGER_INVALID", result.reason, { ledgerId, errors: [{ row: 0, reason: result.reason }], errorCount: 1 });
       }
+      // superseded: a ledger at least as new completed while this one was read (it is never attested).
       return c.json(
-        { ledgerId, status: "complete", units, root: result.root, rootSums: result.rootSums.map(String), users: result.rows, statusUrl },
+        { ledgerId, status: result.status, asOf, units, root: result.root, rootSums: result.rootSums.map(String), users: result.rows, statusUrl },
         201,
       );
     }
@@ -221,7 +225,7 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
       await discard({ reason: `could not queue the build: ${error instanceof Error ? error.message : String(error)}` });
       throw error;
     }
-    return c.json({ ledgerId, status: "building", units, users: parsed.rows, statusUrl }, 202);
+    return c.json({ ledgerId, status: "building", asOf, units, users: parsed.rows, statusUrl }, 202);
   });
 
   // What an upload must look like: the ledger assets in order, each with the decimals its amounts are written in.

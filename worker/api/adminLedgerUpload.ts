@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { deletePrefix, getLedger, insertLedger, ledgerPrefix, markLedgerBuilding, markLedgerFailed, newLedgerId, RowSpool, randomHex, spoolManifestKey, type LedgerRecord } from "../ledger/ledgerStore.js";
+import { deletePrefix, getLedger, ledgerPrefix, markLedgerBuilding, markLedgerFailed, newLedgerId, RowSpool, randomHex, spoolManifestKey, type LedgerRecord } from "../ledger/ledgerStore.js";
 import { LedgerTooLargeError, parseLedger, recordBytes } from "../ledger/parseLedger.js";
 import type { LedgerBuildMessage } from "../ledger/queueConsumer.js";
 import {
@@ -23,6 +23,7 @@ import { adminAuth } from "./adminAuth.js";
 import { configuredLedgerAssets, issuerLedger, ledgerFormat, ledgerUnits, statusPath } from "./adminLedger.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
+import { insertVersionedLedger } from "./ledgerAsOf.js";
 
 /** Largest accepted part body (Workers' own request limit is usually lower: 100 MB on Free/Pro). */
 export const LEDGER_PART_MAX_BYTES = 512 * 1024 * 1024;
@@ -80,7 +81,7 @@ const notAccepting = (ledger: LedgerRecord) =>
 /**
  * Multi-part ledger uploads, behind adminAuth (layout: worker/ledger/uploadParts.ts):
  *
- *   POST   /v1/admin/issuers/:issuer/ledgers                      { format } -> 201 a new upload
+ *   POST   /v1/admin/issuers/:issuer/ledgers?asOf=<unix s>        { format } -> 201 a new upload (asOf: ledgerAsOf.ts)
  *   PUT    /v1/admin/issuers/:issuer/ledgers/:ledgerId/parts/:n   one part (CSV parts each start with the header)
  *   POST   /v1/admin/issuers/:issuer/ledgers/:ledgerId/complete   { parts } -> 202, the build is queued
  *   DELETE /v1/admin/issuers/:issuer/ledgers/:ledgerId            abandons an unfinished ledger (never a complete one)
@@ -99,7 +100,7 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
     const units = ledgerUnits(c);
     const { format } = await jsonBody(c, createSchema, '{ "format": "csv" | "ndjson" }');
     const ledgerId = newLedgerId();
-    await insertLedger(c.env.DB, { ledgerId, issuerId: issuer.id, format, assets });
+    const asOf = await insertVersionedLedger(c, { ledgerId, issuerId: issuer.id, format, assets });
     const marker: UploadMarker = { version: 1, format, createdAt: Math.floor(Date.now() / 1000), units, decimals };
     try {
       await c.env.BUCKET.put(uploadMarkerKey(ledgerId), JSON.stringify(marker));
@@ -113,6 +114,7 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
         ledgerId,
         status: "validating",
         format,
+        asOf,
         assets,
         units,
         decimals,
@@ -174,6 +176,7 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
           bytes: parsed.bytes,
           recordBytes: size,
           buckets,
+          order: "commitment",
           receivedAt: Math.floor(Date.now() / 1000),
         };
         if (!(await putPartManifest(bucket, ledger.ledgerId, manifest))) {
@@ -213,7 +216,7 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
     const settled = (l: LedgerRecord) => {
       // A repeated complete (a retry after a lost answer) gets the ledger's state.
       if (l.status === "failed") throw new ApiError(409, "CONFLICT", `ledger "${l.ledgerId}" failed: ${l.error?.reason ?? "failed"}`, { ledgerId: l.ledgerId, status: l.status });
-      return c.json({ ledgerId: l.ledgerId, status: l.status, users: l.rows, statusUrl }, l.status === "complete" ? 200 : 202);
+      return c.json({ ledgerId: l.ledgerId, status: l.status, users: l.rows, statusUrl }, l.status === "complete" || l.status === "superseded" ? 200 : 202);
     };
     if (ledger.status !== "validating") return settled(ledger);
     await markerOf(c, ledger);
@@ -246,12 +249,12 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
   app.delete("/v1/admin/issuers/:issuer/ledgers/:ledgerId", adminAuth, async (c) => {
     const ledger = await issuerLedger(c);
     const { ledgerId } = ledger;
-    if (ledger.status === "complete") throw new ApiError(409, "CONFLICT", `ledger "${ledgerId}" is complete: complete ledgers are kept forever`, { ledgerId, status: ledger.status });
+    if (ledger.status === "complete" || ledger.status === "superseded") throw new ApiError(409, "CONFLICT", `ledger "${ledgerId}" is ${ledger.status}: built ledgers are kept forever`, { ledgerId, status: ledger.status });
     if (await markLedgerFailed(c.env.DB, ledgerId, { reason: "abandoned by the issuer" })) {
       await deletePrefix(c.env.BUCKET, ledgerPrefix(ledgerId)).catch((e) => console.warn("ledger cleanup", ledgerId, e));
     }
     const now = (await getLedger(c.env.DB, ledgerId))!;
-    if (now.status === "complete") throw new ApiError(409, "CONFLICT", `ledger "${ledgerId}" completed first: complete ledgers are kept forever`, { ledgerId, status: now.status });
+    if (now.status === "complete" || now.status === "superseded") throw new ApiError(409, "CONFLICT", `ledger "${ledgerId}" completed first (${now.status}): built ledgers are kept forever`, { ledgerId, status: now.status });
     return c.json({ ledgerId, status: now.status, reason: now.error?.reason ?? null });
   });
 

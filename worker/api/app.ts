@@ -17,6 +17,7 @@ import { relayerRoutes } from "./relayerRoutes.js";
 import { ApiError, handleError } from "./errors.js";
 import { feedRoutes } from "./feedRoutes.js";
 import { gateRoutes } from "./gateRoutes.js";
+import { ledgerHistoryRoutes } from "./ledgerHistoryRoutes.js";
 import { mountOpenApiDocument, parameterHook, registerAdminPaths } from "./openapi.js";
 import { proofRoutes } from "./proofRoutes.js";
 import { publicRoutes } from "./publicRoutes.js";
@@ -93,6 +94,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   });
   app.route("/", publicRoutes);
   app.route("/", proofRoutes);
+  app.route("/", ledgerHistoryRoutes);
   app.route("/", gateRoutes);
   app.route("/", feedRoutes);
   app.route("/", adapterRoutes);

@@ -87,7 +87,7 @@ export function parseDenyFlags(text: string): { bits: bigint } | { error: string
     } else if (/^(0|[1-9][0-9]{0,19})$/.test(token)) {
       const mask = BigInt(token);
       if ((mask & ~DEFINED_FLAGS_MASK) !== 0n) {
-        return { error: `bitmask ${token} sets reserved bits (SPEC §6 version 1 defines bits 0-9, at most ${DEFINED_FLAGS_MASK})` };
+        return { error: `bitmask ${token} sets reserved bits (SPEC §6 version 1 defines bits 0-${FLAGS.length - 1}, at most ${DEFINED_FLAGS_MASK})` };
       }
       bits |= mask;
     } else {

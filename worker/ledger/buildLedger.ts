@@ -32,9 +32,15 @@ import { recordBytes } from "./parseLedger.js";
 import { combineTops, indexBitsFor } from "./shardPlan.js";
 import { SHARD_LAYOUT, blockBitsFor, serializeShard } from "./shardLayout.js";
 
-/** Normalized rows (parseLedger.ts records), handed over bucket by bucket in any order. */
+/**
+ * Normalized rows (parseLedger.ts records), handed over bucket by bucket. With
+ * `ranges` the buckets come in ascending, disjoint commitment ranges (one
+ * bucket holding every row qualifies) and the leaves are built in commitment
+ * order (SPEC §2); without, in a random order (spools written before that rule).
+ */
 export interface LedgerRowSource {
   rows: number;
+  ranges: boolean;
   buckets(): AsyncIterable<Uint8Array>;
 }
 
@@ -44,7 +50,7 @@ export interface BuildLedgerOptions {
 }
 
 export type BuildLedgerResult =
-  | { status: "complete"; ledgerId: string; root: Hex; rootSums: bigint[]; rows: number }
+  | { status: "complete" | "superseded"; ledgerId: string; root: Hex; rootSums: bigint[]; rows: number }
   | { status: "failed"; ledgerId: string; reason: string };
 
 /** A build that can never succeed for these rows (do not retry). */
@@ -72,11 +78,7 @@ export async function buildLedger(
   const { db, bucket } = store;
   const ledger = await getLedger(db, ledgerId);
   if (ledger === null) return { status: "failed", ledgerId, reason: "no such ledger" };
-  if (ledger.status === "complete") {
-    await ensureManifestPointer(bucket, ledgerId, ledger.buildId!);
-    return { status: "complete", ledgerId, root: ledger.root!, rootSums: ledger.rootSums!, rows: ledger.rows };
-  }
-  if (ledger.status === "failed") return { status: "failed", ledgerId, reason: ledger.error?.reason ?? "failed" };
+  if (ledger.status === "complete" || ledger.status === "superseded" || ledger.status === "failed") return settled(store, ledgerId, null);
   if (ledger.status !== "building") throw new Error(`ledger ${ledgerId} is still ${ledger.status}`);
 
   const buildId = randomHex(8);
@@ -95,13 +97,14 @@ export async function buildLedger(
     // attempt repairs it below.
     await bucket.put(treeManifestKey(ledgerId), JSON.stringify(manifest));
     const rootSums = manifest.rootSums.map((s) => BigInt(s));
-    if (!(await markLedgerComplete(db, ledgerId, buildId, { root: manifest.root, rootSums, rows: manifest.leafCount }))) {
+    const reached = await markLedgerComplete(db, ledgerId, buildId, { root: manifest.root, rootSums, rows: manifest.leafCount, order: manifest.order ?? null });
+    if (reached === null) {
       await deletePrefix(bucket, buildPrefix(ledgerId, buildId));
       return settled(store, ledgerId, buildId);
     }
     await bucket.put(treeManifestKey(ledgerId), JSON.stringify(manifest));
     await deletePrefix(bucket, `ledgers/${ledgerId}/spool/`).catch((e) => console.warn("ledger spool cleanup", ledgerId, e));
-    return { status: "complete", ledgerId, root: manifest.root, rootSums, rows: manifest.leafCount };
+    return { status: reached, ledgerId, root: manifest.root, rootSums, rows: manifest.leafCount };
   } catch (e) {
     // Transient trouble: rethrow and leave this attempt's objects (the D1
     // update may have landed even if its answer did not).
@@ -112,12 +115,12 @@ export async function buildLedger(
   }
 }
 
-/** The outcome after another attempt (or a failure) decided the ledger. */
-async function settled(store: { db: D1Database; bucket: R2Bucket }, ledgerId: string, buildId: string): Promise<BuildLedgerResult> {
+/** The outcome once the ledger is decided (by this call's attempt, another attempt, or a failure). */
+async function settled(store: { db: D1Database; bucket: R2Bucket }, ledgerId: string, buildId: string | null): Promise<BuildLedgerResult> {
   const ledger = await getLedger(store.db, ledgerId);
-  if (ledger?.status === "complete") {
+  if (ledger?.status === "complete" || ledger?.status === "superseded") {
     await ensureManifestPointer(store.bucket, ledgerId, ledger.buildId!);
-    return { status: "complete", ledgerId, root: ledger.root!, rootSums: ledger.rootSums!, rows: ledger.rows };
+    return { status: ledger.status, ledgerId, root: ledger.root!, rootSums: ledger.rootSums!, rows: ledger.rows };
   }
   if (ledger?.status === "failed") return { status: "failed", ledgerId, reason: ledger.error?.reason ?? "failed" };
   throw new Error(`build ${buildId} of ledger ${ledgerId} lost its claim to another attempt`);
@@ -138,6 +141,25 @@ export function defaultShardSize(assets: number): number {
   let s = 1 << 16;
   while (s > 64 && s * perLeaf > 4 * 1024 * 1024) s >>= 1;
   return s;
+}
+
+/**
+ * Order of the `recordSize`-byte records (parseLedger.ts layout: uint32be row,
+ * then the 32-byte commitment) ascending by commitment, unsigned byte-wise
+ * (SPEC §2). Equal commitments stay in input order (the index step reports them).
+ */
+export function commitmentOrder(records: Uint8Array, recordSize: number): Uint32Array {
+  const count = records.length / recordSize;
+  const v = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  const keys = new Uint32Array(count);
+  for (let i = 0; i < count; i++) keys[i] = v.getUint32(i * recordSize + 4);
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  order.sort((a, b) => {
+    if (keys[a] !== keys[b]) return keys[a]! - keys[b]!;
+    return compareCommitments(records, a * recordSize + 4, b * recordSize + 4) || a - b;
+  });
+  return order;
 }
 
 /**
@@ -214,7 +236,7 @@ async function writeTree(
   for await (const records of source.buckets()) {
     const count = records.length / rb;
     const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-    const perm = randomPermutation(count);
+    const perm = source.ranges ? commitmentOrder(records, rb) : randomPermutation(count);
     for (let j = 0; j < count; j++) {
       const off = perm[j]! * rb;
       const commitment = records.subarray(off + 4, off + 4 + HASH_BYTES);
@@ -234,7 +256,17 @@ async function writeTree(
   await index.write(indexBits, (prefix, entries) => bucket.put(indexKey(id.ledgerId, id.buildId, prefix), entries));
   // The levels above the shards and the manifest, exactly as the sharded build's combine step makes them.
   const { top, manifest } = combineTops(
-    { ledgerId: id.ledgerId, buildId: id.buildId, assets: id.assets, rows: n, shardSize, shardCount, indexBits, layout: SHARD_LAYOUT },
+    {
+      ledgerId: id.ledgerId,
+      buildId: id.buildId,
+      assets: id.assets,
+      rows: n,
+      shardSize,
+      shardCount,
+      indexBits,
+      layout: SHARD_LAYOUT,
+      ...(source.ranges ? { order: "commitment" as const } : {}),
+    },
     topHashes,
     topSums,
   );

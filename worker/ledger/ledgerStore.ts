@@ -4,8 +4,9 @@
  * R2 layout, all under `ledgers/{ledgerId}/`:
  *
  *   spool/{b}-{part}.bin      normalized rows of a large upload, before the build:
- *   spool/manifest.json       `b` is one of SPOOL_BUCKETS random buckets (each row
- *                             goes to a uniformly random one), records as in
+ *   spool/manifest.json       `b` is one of SPOOL_BUCKETS buckets, the first 6 bits
+ *                             of the row's commitment (manifest `order: "commitment"`;
+ *                             spools written before hold uniformly random buckets), records as in
  *                             parseLedger.ts `recordBytes` (row number, commitment,
  *                             enc128 balances). Deleted once the ledger is complete.
  *   builds/{buildId}/         one build attempt; a retry writes a new buildId, so a
@@ -32,8 +33,10 @@
  * bucket (about INDEX_BUCKET_TARGET entries), the leaf's block and one span of
  * the shard's upper levels (layout 2, shardLayout.ts): 3 R2 reads of
  * O(sqrt(shard size) + log N) bytes. Layout 1 ledgers read one node per level.
- * The leaf order is a uniformly random permutation per ledger (SPEC §2 SHOULD):
- * uniformly random buckets, each shuffled with Fisher-Yates from crypto.getRandomValues.
+ * The leaf order is ascending by commitment (SPEC §2, `leaf_order` in D1 and
+ * `order` in the manifest): the spool buckets are contiguous commitment ranges,
+ * each sorted by the build. Ledgers built before that rule are in a uniformly
+ * random order (random buckets, each shuffled) and say nothing about order.
  */
 import type { Hex } from "../../core/bytes.js";
 import type { LedgerFormat, LedgerRowBatch, LedgerRowError } from "./parseLedger.js";
@@ -43,7 +46,11 @@ export const SUM_BYTES = 16;
 export const SPOOL_BUCKETS = 64;
 export const INDEX_BUCKET_TARGET = 2048;
 
-export type LedgerStatus = "validating" | "building" | "complete" | "failed";
+/** superseded: the build completed for an asOf no newer than a complete ledger of its issuer (never attested). */
+export type LedgerStatus = "validating" | "building" | "complete" | "failed" | "superseded";
+
+/** SPEC §2 leaf order of a ledger: ascending commitments, or null for ledgers built before that rule (random order). */
+export type LeafOrder = "commitment" | null;
 
 export const ledgerPrefix = (ledgerId: string) => `ledgers/${ledgerId}/`;
 export const spoolManifestKey = (ledgerId: string) => `ledgers/${ledgerId}/spool/manifest.json`;
@@ -84,6 +91,8 @@ export interface TreeManifest {
   layout?: 2;
   /** Layout 2: a block holds 2^blockBits leaves (ceil(topLevel / 2)). */
   blockBits?: number;
+  /** "commitment": leaves ascending by commitment (SPEC §2); absent in ledgers built before, in random order. */
+  order?: "commitment";
 }
 
 /** Byte offset of node `local` of level `level` in a shard object with `leaves` leaves and `counts` per level. */
@@ -121,6 +130,9 @@ export interface LedgerRecord {
   progress: LedgerProgress | null;
   createdAt: number;
   completedAt: number | null;
+  /** Unix seconds: when the balances were true (declared at upload). */
+  asOf: number;
+  leafOrder: LeafOrder;
 }
 
 /** Why a ledger failed: row errors from validation, or one reason from the build. */
@@ -195,6 +207,8 @@ export interface LedgerDbRow {
   progress_json: string | null;
   created_at: number;
   completed_at: number | null;
+  as_of: number;
+  leaf_order: "commitment" | null;
 }
 
 export function toLedgerRecord(r: LedgerDbRow): LedgerRecord {
@@ -212,6 +226,8 @@ export function toLedgerRecord(r: LedgerDbRow): LedgerRecord {
     progress: r.progress_json === null ? null : toProgress(JSON.parse(r.progress_json) as LedgerProgress | ShardedProgress),
     createdAt: r.created_at,
     completedAt: r.completed_at,
+    asOf: r.as_of,
+    leafOrder: r.leaf_order ?? null,
   };
 }
 
@@ -227,16 +243,41 @@ export function randomHex(bytes: number): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+/** The ledger that stops an upload for `asOf`: one of the issuer's complete or unfinished ledgers with an asOf at least as new. */
+export interface NewerLedger {
+  ledgerId: string;
+  status: LedgerStatus;
+  asOf: number;
+}
+
+/**
+ * Inserts a new ledger (status validating) for `asOf`, unless the issuer has a
+ * complete, validating or building ledger with an asOf at least as new: then
+ * nothing is inserted and that ledger (the newest) is returned. One statement,
+ * so two uploads racing cannot both pass the check for the same asOf.
+ */
 export async function insertLedger(
   db: D1Database,
-  ledger: { ledgerId: string; issuerId: string; format: LedgerFormat; assets: readonly string[] },
-): Promise<void> {
-  await db
+  ledger: { ledgerId: string; issuerId: string; format: LedgerFormat; assets: readonly string[]; asOf: number },
+): Promise<NewerLedger | null> {
+  const res = await db
     .prepare(
-      "INSERT INTO ledgers (ledger_id, issuer_id, status, format, rows, assets_json, created_at) VALUES (?1, ?2, 'validating', ?3, 0, ?4, ?5)",
+      `INSERT INTO ledgers (ledger_id, issuer_id, status, format, rows, assets_json, created_at, updated_at, as_of)
+       SELECT ?1, ?2, 'validating', ?3, 0, ?4, ?5, ?5, ?6
+       WHERE NOT EXISTS (SELECT 1 FROM ledgers WHERE issuer_id = ?2 AND status IN ('validating', 'building', 'complete') AND as_of >= ?6)`,
     )
-    .bind(ledger.ledgerId, ledger.issuerId, ledger.format, JSON.stringify(ledger.assets), now())
+    .bind(ledger.ledgerId, ledger.issuerId, ledger.format, JSON.stringify(ledger.assets), now(), ledger.asOf)
     .run();
+  if (res.meta.changes === 1) return null;
+  const row = await db
+    .prepare(
+      `SELECT ledger_id, status, as_of FROM ledgers WHERE issuer_id = ?1 AND status IN ('validating', 'building', 'complete') AND as_of >= ?2
+       ORDER BY as_of DESC, rowid DESC LIMIT 1`,
+    )
+    .bind(ledger.issuerId, ledger.asOf)
+    .first<{ ledger_id: string; status: LedgerStatus; as_of: number }>();
+  if (row === null) throw new Error(`ledger ${ledger.ledgerId} was not stored`);
+  return { ledgerId: row.ledger_id, status: row.status, asOf: row.as_of };
 }
 
 export async function getLedger(db: D1Database, ledgerId: string): Promise<LedgerRecord | null> {
@@ -348,21 +389,124 @@ export async function touchLedger(db: D1Database, ledgerId: string): Promise<voi
   await db.prepare("UPDATE ledgers SET updated_at = ?2 WHERE ledger_id = ?1 AND status IN ('validating', 'building')").bind(ledgerId, now()).run();
 }
 
-/** building -> complete for the attempt holding the claim; false when another attempt or a failure got there. */
+/**
+ * building -> complete for the attempt holding the claim, or -> superseded
+ * when a complete ledger of the same issuer already has an asOf at least as
+ * new (then this one is never current: SPEC §4). One statement, so two builds
+ * finishing together cannot both become current out of order. Returns the
+ * status reached, or null when another attempt or a failure got there.
+ */
 export async function markLedgerComplete(
   db: D1Database,
   ledgerId: string,
   buildId: string,
-  result: { root: Hex; rootSums: readonly bigint[]; rows: number },
-): Promise<boolean> {
-  const res = await db
+  result: { root: Hex; rootSums: readonly bigint[]; rows: number; order: LeafOrder },
+): Promise<"complete" | "superseded" | null> {
+  const [update, select] = await db.batch([
+    db
+      .prepare(
+        `UPDATE ledgers SET
+           status = CASE WHEN EXISTS (SELECT 1 FROM ledgers AS o WHERE o.issuer_id = ledgers.issuer_id AND o.status = 'complete'
+                                        AND o.as_of >= ledgers.as_of AND o.ledger_id <> ledgers.ledger_id)
+                    THEN 'superseded' ELSE 'complete' END,
+           root = ?3, root_sums_json = ?4, rows = ?5, completed_at = ?6, updated_at = ?6, progress_json = NULL, leaf_order = ?7
+         WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2`,
+      )
+      .bind(ledgerId, buildId, result.root, JSON.stringify(result.rootSums.map(String)), result.rows, now(), result.order),
+    db.prepare("SELECT status FROM ledgers WHERE ledger_id = ?1 AND build_id = ?2").bind(ledgerId, buildId),
+  ]);
+  if (update!.meta.changes !== 1) return null;
+  const status = (select!.results[0] as { status: LedgerStatus } | undefined)?.status;
+  return status === "superseded" ? "superseded" : "complete";
+}
+
+/** One ledger of an issuer's public history: never its rows, errors or storage ids. */
+export interface LedgerHistoryEntry {
+  ledgerId: string;
+  status: LedgerStatus;
+  asOf: number;
+  root: Hex | null;
+  leafCount: number;
+  order: LeafOrder;
+  createdAt: number;
+  completedAt: number | null;
+  /** The first and last attestation sequences naming this ledger; null when none does. */
+  attested: { from: number; to: number } | null;
+}
+
+/**
+ * An issuer's ledgers, newest asOf first (ties: newest upload first), at most
+ * `limit`, after the cursor `after` (the last entry of the previous page).
+ */
+export async function ledgerHistory(
+  db: D1Database,
+  issuerId: string,
+  options: { limit: number; after?: { asOf: number; ledgerId: string } },
+): Promise<LedgerHistoryEntry[]> {
+  const after = options.after;
+  const { results } = await db
     .prepare(
-      `UPDATE ledgers SET status = 'complete', root = ?3, root_sums_json = ?4, rows = ?5, completed_at = ?6, progress_json = NULL
-       WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2`,
+      `SELECT l.ledger_id, l.status, l.as_of, l.root, l.rows, l.leaf_order, l.created_at, l.completed_at,
+              (SELECT MIN(sequence) FROM attestations a WHERE a.issuer_id = l.issuer_id AND a.ledger_id = l.ledger_id) AS first_sequence,
+              (SELECT MAX(sequence) FROM attestations a WHERE a.issuer_id = l.issuer_id AND a.ledger_id = l.ledger_id) AS last_sequence
+       FROM ledgers l
+       WHERE l.issuer_id = ?1 AND (?2 IS NULL OR l.as_of < ?2 OR (l.as_of = ?2 AND l.ledger_id < ?3))
+       ORDER BY l.as_of DESC, l.ledger_id DESC LIMIT ?4`,
     )
-    .bind(ledgerId, buildId, result.root, JSON.stringify(result.rootSums.map(String)), result.rows, now())
-    .run();
-  return res.meta.changes === 1;
+    .bind(issuerId, after?.asOf ?? null, after?.ledgerId ?? "", options.limit)
+    .all<{
+      ledger_id: string;
+      status: LedgerStatus;
+      as_of: number;
+      root: string | null;
+      rows: number;
+      leaf_order: "commitment" | null;
+      created_at: number;
+      completed_at: number | null;
+      first_sequence: number | null;
+      last_sequence: number | null;
+    }>();
+  return results.map((r) => ({
+    ledgerId: r.ledger_id,
+    status: r.status,
+    asOf: r.as_of,
+    root: r.root as Hex | null,
+    leafCount: r.rows,
+    order: r.leaf_order ?? null,
+    createdAt: r.created_at,
+    completedAt: r.completed_at,
+    attested: r.first_sequence === null || r.last_sequence === null ? null : { from: r.first_sequence, to: r.last_sequence },
+  }));
+}
+
+/** A ledger that ended without becoming current: superseded or failed. */
+export interface EndedLedger {
+  ledgerId: string;
+  status: "superseded" | "failed";
+  asOf: number;
+  rows: number;
+  reason: string | null;
+  endedAt: number;
+}
+
+/** The issuer's ledgers that became superseded or failed at or after `since` (unix seconds), oldest first. */
+export async function endedLedgers(db: D1Database, issuerId: string, since: number, limit = 50): Promise<EndedLedger[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ledger_id, status, as_of, rows, error_json, completed_at FROM ledgers
+       WHERE issuer_id = ?1 AND status IN ('superseded', 'failed') AND completed_at >= ?2
+       ORDER BY completed_at, rowid LIMIT ?3`,
+    )
+    .bind(issuerId, since, limit)
+    .all<{ ledger_id: string; status: "superseded" | "failed"; as_of: number; rows: number; error_json: string | null; completed_at: number }>();
+  return results.map((r) => ({
+    ledgerId: r.ledger_id,
+    status: r.status,
+    asOf: r.as_of,
+    rows: r.rows,
+    reason: r.error_json === null ? null : ((JSON.parse(r.error_json) as LedgerFailure).reason ?? null),
+    endedAt: r.completed_at,
+  }));
 }
 
 /** Any state but complete -> failed (failed is final). False when already complete or failed. */
@@ -406,6 +550,8 @@ export async function readJson<T>(bucket: R2Bucket, key: string): Promise<T | nu
 
 export interface SpoolManifest {
   recordBytes: number;
+  /** "commitment": bucket b holds the rows whose commitment starts with the 6 bits b (spoolBucketOf); absent: random buckets (older spools). */
+  order?: "commitment";
   rows: number;
   /**
    * Per spool bucket, its rows and its objects: `parts` objects named by
@@ -465,9 +611,19 @@ export function describeRow(row: number, partRows: readonly number[] | undefined
 }
 
 /**
+ * The spool bucket of a record (parseLedger.ts layout): the first 6 bits of its
+ * commitment, so bucket b holds one contiguous commitment range and buckets in
+ * order, each sorted, are the leaves in SPEC §2 commitment order. Commitments
+ * are SHA-256 outputs, so the buckets are about equal.
+ */
+export function spoolBucketOf(records: Uint8Array, offset: number): number {
+  return records[offset + 4]! >> 2;
+}
+
+/**
  * Normalized rows of an upload. Held in memory while there are at most
  * `memoryRows` rows (the in-request build reads them from there); past that
- * every row goes to a uniformly random one of SPOOL_BUCKETS buckets, each
+ * every row goes to the spool bucket of its commitment (spoolBucketOf), each
  * written to R2 in parts of about `partBytes`.
  */
 export class RowSpool {
@@ -529,9 +685,8 @@ export class RowSpool {
 
   private async scatter(records: Uint8Array): Promise<void> {
     const n = records.length / this.recordSize;
-    const choice = crypto.getRandomValues(new Uint8Array(n));
     for (let i = 0; i < n; i++) {
-      const b = choice[i]! & (SPOOL_BUCKETS - 1);
+      const b = spoolBucketOf(records, i * this.recordSize);
       const buf = this.buffers[b]!;
       buf.set(records.subarray(i * this.recordSize, (i + 1) * this.recordSize), this.fill[b]!);
       this.fill[b]! += this.recordSize;
@@ -558,7 +713,7 @@ export class RowSpool {
   /** Writes what is buffered and the spool manifest (only when spilled). */
   async finish(): Promise<void> {
     if (!this.spilled) return;
-    const manifest: SpoolManifest = { recordBytes: this.recordSize, rows: this.rows, buckets: await this.flushAll() };
+    const manifest: SpoolManifest = { recordBytes: this.recordSize, order: "commitment", rows: this.rows, buckets: await this.flushAll() };
     await this.bucket.put(spoolManifestKey(this.ledgerId), JSON.stringify(manifest));
   }
 }
@@ -567,17 +722,19 @@ export const spoolPartKey = (ledgerId: string, b: number, part: number) => `ledg
 
 /**
  * The spooled rows of a large upload, bucket by bucket (each bucket fully in
- * memory, in no particular order). Null when the spool manifest is missing.
+ * memory, its rows in no particular order; `ranges` when the buckets are
+ * ascending commitment ranges). Null when the spool manifest is missing.
  */
 export async function openRowSpool(
   bucket: R2Bucket,
   ledgerId: string,
-): Promise<{ rows: number; recordBytes: number; buckets: () => AsyncGenerator<Uint8Array> } | null> {
+): Promise<{ rows: number; recordBytes: number; ranges: boolean; buckets: () => AsyncGenerator<Uint8Array> } | null> {
   const manifest = await readJson<SpoolManifest>(bucket, spoolManifestKey(ledgerId));
   if (manifest === null) return null;
   return {
     rows: manifest.rows,
     recordBytes: manifest.recordBytes,
+    ranges: manifest.order === "commitment",
     buckets: async function* () {
       for (let b = 0; b < manifest.buckets.length; b++) {
         const { rows } = manifest.buckets[b]!;

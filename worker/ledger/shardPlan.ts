@@ -8,7 +8,8 @@
  *
  *   plan.json            BuildPlan (holds the secret seed of the leaf order).
  *   order/{b}.bin        spool bucket b's records (parseLedger.ts layout) in leaf
- *                        order: leaves plan.buckets[b].first .. +rows-1.
+ *                        order (sorted by commitment, or shuffled in plans without
+ *                        `order`): leaves plan.buckets[b].first .. +rows-1.
  *   idxparts/{b}.bin     bucket b's index entries (commitment 32 || uint32be leaf ||
  *                        uint32be upload row) grouped by the commitment's first
  *                        `groupBits` bits, after a header of groups+1 uint32be entry
@@ -62,6 +63,12 @@ export interface BuildPlan {
   pieces?: boolean;
   /** Shard object layout the build writes (shardLayout.ts); absent in plans made before layout 2, whose builds finish in layout 1. */
   layout?: 2;
+  /**
+   * "commitment": the spool buckets are commitment ranges and each is sorted
+   * (SPEC §2 commitment order); absent: each bucket is shuffled with the seed
+   * (plans and spools made before that rule).
+   */
+  order?: "commitment";
 }
 
 /** Step totals of a plan, as counted in the D1 progress. */
@@ -100,6 +107,7 @@ export function makePlan(
     indexBits,
     groupBits: groupBitsFor(spool.rows, indexBits),
     layout: SHARD_LAYOUT,
+    ...(spool.order === "commitment" ? { order: "commitment" as const } : {}),
     ...(spool.partRows === undefined ? {} : { partRows: spool.partRows }),
     ...(spool.buckets.some((b) => b.pieces !== undefined) ? { pieces: true } : {}),
   };
@@ -160,7 +168,7 @@ export function seededWords(seed: Uint8Array, bucket: number): (words: Uint32Arr
 
 /** top.bin and the manifest, from the shard tops (SPEC level `topLevel`, padding from the true level and index). */
 export function combineTops(
-  plan: Pick<BuildPlan, "ledgerId" | "buildId" | "assets" | "rows" | "shardSize" | "shardCount" | "indexBits" | "layout">,
+  plan: Pick<BuildPlan, "ledgerId" | "buildId" | "assets" | "rows" | "shardSize" | "shardCount" | "indexBits" | "layout" | "order">,
   topHashes: Uint8Array,
   topSums: Uint8Array,
 ): { top: Uint8Array; manifest: TreeManifest } {
@@ -190,6 +198,7 @@ export function combineTops(
     topCounts: top.levels.map((l) => l.count),
     indexBits: plan.indexBits,
     ...(plan.layout === SHARD_LAYOUT ? { layout: SHARD_LAYOUT, blockBits: blockBitsFor(topLevel) } : {}),
+    ...(plan.order === "commitment" ? { order: "commitment" as const } : {}),
   };
   return { top: serializeLevels(top, new Uint8Array(0)), manifest };
 }

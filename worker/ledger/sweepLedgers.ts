@@ -9,6 +9,12 @@
  * - a ledger still validating or building `maxAgeSeconds` after its creation
  *   (an abandoned multi-part upload, a build that never finishes) is failed,
  *   and its objects deleted. Complete ledgers are never touched.
+ *
+ * A resumed build that completes for an asOf no newer than the current
+ * ledger's ends superseded (ledgerStore.ts markLedgerComplete): resuming never
+ * makes an older ledger current. The wait before resuming is 10 minutes, or
+ * the LEDGER_RESUME_AFTER_SECONDS variable (whole seconds; the fault suite
+ * sets it low so a killed build resumes within a test).
  */
 import { deletePrefix, getLedger, ledgerPrefix, listIdleLedgers, markLedgerFailed, touchLedger } from "./ledgerStore.js";
 import type { LedgerStartMessage } from "./shardedBuild.js";
@@ -30,12 +36,20 @@ export interface SweepResult {
 export const LEDGER_RESUME_AFTER_SECONDS = 600;
 export const LEDGER_MAX_AGE_SECONDS = 24 * 3600;
 
+/** LEDGER_RESUME_AFTER_SECONDS when it is whole seconds (1 .. 86400), else the default (a bad value is logged, never fatal). */
+export function resumeAfterFromEnv(raw: unknown): number {
+  if (raw === undefined || raw === "") return LEDGER_RESUME_AFTER_SECONDS;
+  if (typeof raw === "string" && /^[1-9][0-9]{0,4}$/.test(raw) && Number(raw) <= 86400) return Number(raw);
+  console.warn(`LEDGER_RESUME_AFTER_SECONDS must be whole seconds from 1 to 86400; using ${LEDGER_RESUME_AFTER_SECONDS}`);
+  return LEDGER_RESUME_AFTER_SECONDS;
+}
+
 export async function sweepLedgers(
-  env: { DB: D1Database; BUCKET: R2Bucket; LEDGER_QUEUE: Queue<unknown> },
+  env: { DB: D1Database; BUCKET: R2Bucket; LEDGER_QUEUE: Queue<unknown>; LEDGER_RESUME_AFTER_SECONDS?: unknown },
   options: SweepOptions = {},
 ): Promise<SweepResult> {
   const now = options.now ?? Math.floor(Date.now() / 1000);
-  const resumeAfter = options.resumeAfterSeconds ?? LEDGER_RESUME_AFTER_SECONDS;
+  const resumeAfter = options.resumeAfterSeconds ?? resumeAfterFromEnv(env.LEDGER_RESUME_AFTER_SECONDS);
   const maxAge = options.maxAgeSeconds ?? LEDGER_MAX_AGE_SECONDS;
   const result: SweepResult = { resumed: [], failed: [] };
   for (const idle of await listIdleLedgers(env.DB, now - resumeAfter, now - maxAge)) {

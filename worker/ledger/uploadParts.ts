@@ -63,6 +63,8 @@ export interface PartManifest {
   recordBytes: number;
   /** Per spool bucket, the rows and objects this part wrote there. */
   buckets: { rows: number; parts: number }[];
+  /** "commitment": the part's buckets are commitment ranges (ledgerStore.ts spoolBucketOf); absent in parts received before. */
+  order?: "commitment";
   receivedAt: number;
 }
 
@@ -131,6 +133,8 @@ export function joinParts(ledgerId: string, parts: readonly PartManifest[]): Spo
   });
   return {
     recordBytes,
+    // One part with random buckets (received before commitment order) makes the whole upload build in random order.
+    ...(parts.every((m) => m.order === "commitment") ? { order: "commitment" as const } : {}),
     rows: parts.reduce((n, m) => n + m.rows, 0),
     buckets,
     partRows: parts.map((m) => m.lastRow),
