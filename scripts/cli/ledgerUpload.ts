@@ -192,7 +192,7 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
   progress.done();
   const answer = (await res.json().catch(() => ({}))) as Record<string, unknown> & ErrorBody;
 
-  if (res.status === 201) return printComplete(answer, io);
+  if (res.status === 201) return answer.status === "superseded" ? printSuperseded(answer, io) : printComplete(answer, io);
   if (res.status === 422) return printRejected(answer, io);
   if (res.status !== 202) {
     io.err(`upload refused (${res.status} ${answer.error?.code ?? ""}): ${answer.error?.message ?? res.statusText}`);
@@ -272,7 +272,7 @@ async function preflight(o: PreflightOptions, io: Output, deps: LedgerUploadDeps
   return null;
 }
 
-/** Polls a building ledger's status URL until it is complete or failed. */
+/** Polls a building ledger's status URL until it is complete, superseded or failed. */
 async function pollBuild(answer: Record<string, unknown>, base: URL, auth: Record<string, string>, io: Output, deps: LedgerUploadDeps): Promise<number> {
   const statusUrl = typeof answer.statusUrl === "string" ? new URL(answer.statusUrl, base) : null;
   if (statusUrl === null) throw new UsageError("the publisher answered 202 without a statusUrl");
@@ -288,6 +288,7 @@ async function pollBuild(answer: Record<string, unknown>, base: URL, auth: Recor
       return EXIT_UNUSABLE;
     }
     if (status.status === "complete") return printComplete(status, io);
+    if (status.status === "superseded") return printSuperseded(status, io);
     if (status.status === "failed") return printRejected({ error: { message: String(status.reason), errors: status.errors as never, errorCount: status.errorCount as number } }, io);
     const p = status.progress as { phase?: string; done?: number; total?: number } | null;
     const line = p && p.total ? `building (${p.phase ?? "build"}): ${p.done}/${p.total}` : `status: ${String(status.status)}`;
@@ -306,6 +307,17 @@ function printComplete(answer: Record<string, unknown>, io: Output): number {
   io.out(`users:    ${String(answer.users)}`);
   if (Array.isArray(answer.rootSums)) io.out(`rootSums: ${answer.rootSums.join(", ")}`);
   return EXIT_OK;
+}
+
+/**
+ * Built, but a ledger of the issuer with an asOf at least as new completed first:
+ * this one is kept in the history and never attested (SPEC §4).
+ */
+function printSuperseded(answer: Record<string, unknown>, io: Output): number {
+  const asOf = typeof answer.asOf === "number" ? ` (asOf ${answer.asOf}, ${new Date(answer.asOf * 1000).toISOString()})` : "";
+  io.err(`ledger ${String(answer.ledgerId)}${asOf}: built but superseded — the issuer already has a complete ledger with an asOf at least as new, so this one will never be attested.`);
+  io.err("If these balances are the ones to publish, upload them again with a newer --as-of.");
+  return EXIT_INVALID;
 }
 
 function printRejected(answer: ErrorBody, io: Output): number {

@@ -156,6 +156,22 @@ describe("solvent ledger upload", () => {
     expect(err.join("\n")).toContain("rows 3 and 9 have the same commitment");
   });
 
+  it("exits 1 and says why when the build ends superseded, polled or at once", async () => {
+    const superseded = { ledgerId: "lg_6", status: "superseded", asOf: 1767225600, root: "0x01", rootSums: ["1"], users: 1 };
+    respond = (r, res) =>
+      r.method === "PUT" ? json(res, 202, { ledgerId: "lg_6", status: "building", statusUrl: `${base}/status/lg_6` }) : json(res, 200, superseded);
+    const polled = capture();
+    expect(await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t", "--yes"], polled.io, { progress: notTty, pollIntervalMs: 10 })).toBe(1);
+    expect(polled.err.join("\n")).toContain("ledger lg_6 (asOf 1767225600, 2026-01-01T00:00:00.000Z): built but superseded");
+    expect(polled.err.join("\n")).toContain("upload them again with a newer --as-of");
+    expect(polled.out.join("\n")).not.toContain("complete");
+
+    respond = (_r, res) => json(res, 201, superseded);
+    const atOnce = capture();
+    expect(await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t", "--yes"], atOnce.io, { progress: notTty, pollIntervalMs: 10 })).toBe(1);
+    expect(atOnce.err.join("\n")).toContain("built but superseded");
+  });
+
   it("sends --units and --as-of as the upload's query, and refuses bad values before sending", async () => {
     received.length = 0;
     respond = (_r, res) => json(res, 201, { ledgerId: "lg_5", status: "complete", root: "0x01", rootSums: ["1"], users: 1 });
