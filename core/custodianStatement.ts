@@ -1,8 +1,9 @@
 import { hashTypedData, keccak256, recoverTypedDataAddress, type Address } from "viem";
 import type { LocalAccount } from "viem/accounts";
-import { hexToBytes, utf8, type Hex } from "./bytes.js";
+import { utf8, type Hex } from "./bytes.js";
 import { fail } from "./errors.js";
 import { parseAmount, UINT256_MAX, UINT64_MAX } from "./numbers.js";
+import { assertLowS } from "./signature.js";
 
 /** SPEC §9 domain. */
 export const CUSTODIAN_DOMAIN = { name: "Solvent Custodian Statement", version: "1" } as const;
@@ -124,8 +125,9 @@ export async function signCustodianStatement(s: CustodianStatement, account: Loc
   return account.signTypedData(custodianStatementTypedData(s));
 }
 
+/** The key that signed `s`. A signature that is not 65 bytes, not in range or high-s (SPEC §9) is refused before recovery. */
 export async function recoverCustodianStatementSigner(s: CustodianStatement, signature: Hex): Promise<Address> {
-  hexToBytes(signature, "signature", 65);
+  assertLowS(signature, "signature");
   try {
     return await recoverTypedDataAddress({ ...custodianStatementTypedData(s), signature });
   } catch (error) {

@@ -17,6 +17,7 @@ import ndjsonCorpus from "../fixtures/bad-input/ledger-ndjson.json" with { type:
 import routeCorpus from "../fixtures/bad-input/routes.json" with { type: "json" };
 import statementCorpus from "../fixtures/bad-input/statements.json" with { type: "json" };
 import { chunkedStream } from "../support/chunkedStream.js";
+import { highSTwin } from "../support/highS.js";
 
 const testEnv = env as unknown as { DB: D1Database; BUCKET: R2Bucket; ADMIN_TOKEN: string };
 const ORIGIN = "http://solvent.test";
@@ -210,6 +211,8 @@ interface StatementCase {
   noStatement?: boolean;
   signer?: "custodian" | "stranger";
   signature?: string;
+  /** Send the high-s twin of the signature (SPEC §9 low-s). */
+  highS?: boolean;
   expect: { status: number; code: string; names: string; reason?: string; message?: string };
 }
 
@@ -248,7 +251,8 @@ async function signatureFor(c: StatementCase, sent: Record<string, unknown>): Pr
   } catch {
     return `0x${"11".repeat(64)}1b`; // the body is refused before its signature matters
   }
-  return signCustodianStatement(parsed, c.signer === "stranger" ? stranger : demoAccounts.custodianSigner);
+  const signature = await signCustodianStatement(parsed, c.signer === "stranger" ? stranger : demoAccounts.custodianSigner);
+  return c.highS ? highSTwin(signature) : signature;
 }
 
 describe("bad-input corpus: custodian statements", () => {
