@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { echo } from "../../core/errors.js";
 import { bytesEqual } from "../../core/bytes.js";
 import type { Env } from "../env.js";
 import type { AppEnv } from "./context.js";
@@ -80,7 +81,7 @@ export const adminAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw new ApiError(401, "UNAUTHORIZED", "admin routes need an Authorization: Bearer token");
   }
   if (!(await tokenMatches(presented, tokens))) {
-    throw new ApiError(403, "FORBIDDEN", `the token is not valid for issuer "${issuerId.slice(0, 80)}"`);
+    throw new ApiError(403, "FORBIDDEN", `the token is not valid for issuer "${echo(issuerId)}"`);
   }
   await next();
 };
