@@ -114,6 +114,6 @@ describe("against wrangler dev", () => {
   });
 
   it("refuses a burst over the read budget only until the window ends, as Retry-After says", async () => {
-    await expectBurstRefusedThenAdmitted(() => fetch(`${dev.base}/v1/issuers/nobody/attestations/latest`), 320, 404);
+    await expectBurstRefusedThenAdmitted(() => fetch(`${dev.base}/v1/issuers/nobody/attestations/latest`), 400, 404);
   });
 });

@@ -23,7 +23,7 @@ import { createApp } from "../../worker/api/app.js";
 import { CACHE_STATUS_HEADER } from "../../worker/api/edgeCache.js";
 import { GROUP_LIMITS, ipv6Prefix64, secondsUntilWindowEnds, type Limiter, type RouteGroup } from "../../worker/api/rateLimit.js";
 import type { Env } from "../../worker/env.js";
-import { expectBurstRefusedThenAdmitted } from "../support/burst.js";
+import { expectBurstRefusedThenAdmitted, freshWindow } from "../support/burst.js";
 
 const testEnv = env as unknown as Env & { ADMIN_TOKEN: string };
 
@@ -270,12 +270,6 @@ describe("the edge cache (Workers Cache API)", () => {
 describe("the rate-limit bindings of wrangler.toml", () => {
   const fetchWorker = (path: string, ip: string) => exports.default.fetch(`http://solvent.test${path}`, from(ip));
 
-  /** Waits for the start of a fresh 10 s window when the current one is nearly over. */
-  async function freshWindow(needMs: number): Promise<void> {
-    const left = 10_000 - (Date.now() % 10_000);
-    if (left < needMs) await sleep(left + 50);
-  }
-
   it.each(Object.entries(GROUP_LIMITS))("%s: admits exactly its budget in one 10 s window", async (group, { binding, limit }) => {
     // a few more calls than the budget, at once; on a loaded machine the window may end meanwhile: then again, with a new key
     for (let attempt = 0; attempt < 4; attempt++) {
@@ -330,7 +324,6 @@ describe("the rate-limit bindings of wrangler.toml", () => {
 
   it("a burst over the budget is refused only until its window ends, as Retry-After says", async () => {
     const ip = "203.0.113.22";
-    await freshWindow(5000);
     // an uncached read (a 404 is never stored), all at once
     await expectBurstRefusedThenAdmitted(() => fetchWorker("/v1/issuers/nobody/attestations/latest", ip), GROUP_LIMITS.reads.limit + 20, 404);
   });
