@@ -328,8 +328,9 @@ async function main() {
       const lua = join(work, "proofs.lua");
       await writeFile(
         lua,
-        // Many client addresses, so the per-client public rate limit (600/min) is not what is measured.
-        `local paths = {${paths.map((p) => JSON.stringify(p)).join(",")}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format("GET", paths[(i % #paths) + 1], { ["CF-Connecting-IP"] = "10.1." .. (i % 250) .. "." .. (math.floor(i / 250) % 250) })\nend\n`,
+        // Many client addresses, so the per-client public rate limits (worker/api/rateLimit.ts) are not what is measured;
+        // no-cache, so every proof is read from R2 rather than served from the edge cache.
+        `local paths = {${paths.map((p) => JSON.stringify(p)).join(",")}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format("GET", paths[(i % #paths) + 1], { ["CF-Connecting-IP"] = "10.1." .. (i % 250) .. "." .. (math.floor(i / 250) % 250), ["Cache-Control"] = "no-cache" })\nend\n`,
       );
       const args = ["-t", "2", "-c", String(values["wrk-connections"]), "-d", `${values["wrk-seconds"]}s`, "--latency", "-s", lua, base];
       const cpuW = await sampler.cpu();

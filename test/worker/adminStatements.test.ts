@@ -14,6 +14,8 @@ import type { AppEnv } from "../../worker/api/context.js";
 import { ApiError, handleError } from "../../worker/api/errors.js";
 import type { Env } from "../../worker/env.js";
 import { lastAcceptedNonce, latestStatements } from "../../worker/storage/statementStore.js";
+import type { Hex } from "../../core/bytes.js";
+import { highSTwin } from "../support/highS.js";
 
 // Bindings from wrangler.toml (no generated `wrangler types` here).
 const env = workersEnv as unknown as Env;
@@ -182,6 +184,18 @@ describe("POST /v1/admin/issuers/:issuer/statements", () => {
       expect(error.error, label).toMatchObject({ code: "STATEMENT_REJECTED", reason });
       expect(error.error.message.length, label).toBeGreaterThan(0);
     }
+  });
+
+  it("refuses the high-s twin of the custodian's signature (SPEC §9 low-s) and stores nothing", async () => {
+    // a nonce above every other test's, so only the signature can refuse it
+    const good = await body(statementFor({ nonce: 5_000_000n }));
+    const before = await lastAcceptedNonce(env.DB, "acme", "acme-trust", "operating", "USD");
+    const res = await post("acme", { ...good, signature: highSTwin(good.signature as Hex) });
+    const error = await expectError(res, 422, "STATEMENT_REJECTED", { reason: "BAD_SIGNATURE" });
+    expect(String(error.message)).toContain("high s (s > n/2)");
+    expect(await lastAcceptedNonce(env.DB, "acme", "acme-trust", "operating", "USD")).toBe(before);
+    // the low-s original of the very same statement is accepted
+    expect((await post("acme", good)).status).toBe(201);
   });
 
   it("a signature over other content does not verify as the custodian", async () => {

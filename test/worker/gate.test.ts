@@ -90,6 +90,18 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
     expect(codes(empty)).toEqual(["NO_ATTESTATION"]);
   });
 
+  it("echoes an unknown issuer id of 10 KB bounded, in the issuer field and the reason alike", async () => {
+    const id = "x".repeat(10_240);
+    const res = await get(`/v1/issuers/${id}/gate`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text.length).toBeLessThan(1024);
+    const answer = JSON.parse(text) as GateAnswer;
+    expect(answer.allow).toBe(false);
+    expect(answer.issuer).toBe(`${"x".repeat(80)}… (10240 characters)`);
+    expect(answer.reasons[0]!.message).toContain("(10240 characters)");
+  });
+
   it("allows a healthy fresh attestation and returns it signed, verifiable by the caller", async () => {
     expect((await publish()).status).toBe(201);
     const answer = await gate();
@@ -213,7 +225,7 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
   });
 
   it("answers 503, never allow, when the attestation store fails", async () => {
-    const app = createApp({ rateLimit: { limiter: () => ({ limit: async () => ({ success: true }) }), retryAfterSeconds: 60 } });
+    const app = createApp({ rateLimit: { limiter: () => ({ limit: async () => ({ success: true }) }) } });
     const broken = {
       prepare() {
         throw new Error("D1 is unavailable");

@@ -104,6 +104,8 @@ describe("GET /openapi.json", () => {
       expect(op.responses["200"], path).toBeDefined();
       // errors are documented with the SPEC §10 body
       expect(op.responses["429"]?.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
+      // a refused client is told when to come back
+      expect(Object.keys((op.responses["429"] as { headers?: object }).headers ?? {}), path).toEqual(["Retry-After", "RateLimit-Policy"]);
     }
     // path parameters are declared wherever the path has one
     for (const [path, item] of Object.entries(doc.paths)) {

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { echo } from "../../core/errors.js";
 import { bytesEqual } from "../../core/bytes.js";
 import type { SolventConfig } from "../../core/config/schema.js";
 import { adminCredentials } from "../config/secrets.js";
@@ -74,7 +75,7 @@ export async function authenticateAdmin(c: Context<AppEnv>, issuerId: string, co
     throw new ApiError(401, "UNAUTHORIZED", "admin routes need an Authorization: Bearer token");
   }
   if (!(await tokenMatches(presented, tokens))) {
-    throw new ApiError(403, "FORBIDDEN", `the token is not valid for issuer "${issuerId.slice(0, 80)}"`);
+    throw new ApiError(403, "FORBIDDEN", `the token is not valid for issuer "${echo(issuerId)}"`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import type { IssuerConfig } from "../../core/config/schema.js";
 import type { AmountUnits } from "../../core/numbers.js";
+import { echo } from "../../core/errors.js";
 import { buildLedger, type BuildLedgerOptions } from "../ledger/buildLedger.js";
 import {
   RowSpool,
@@ -253,7 +254,7 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
     const ledgerId = c.req.param("ledgerId") ?? "";
     const ledger = /^lg_[0-9a-f]{32}$/.test(ledgerId) ? await getLedger(c.env.DB, ledgerId) : null;
     if (ledger === null || ledger.issuerId !== issuerId || ledger.status !== "complete") {
-      throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId}" has no complete ledger "${ledgerId.slice(0, 80)}"`);
+      throw new ApiError(404, "NOT_FOUND", `issuer "${echo(issuerId)}" has no complete ledger "${echo(ledgerId)}"`);
     }
     return ledger;
   };

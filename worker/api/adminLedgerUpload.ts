@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
+import { echo } from "../../core/errors.js";
 import { deletePrefix, getLedger, ledgerPrefix, markLedgerBuilding, markLedgerFailed, newLedgerId, RowSpool, randomHex, spoolManifestKey, type LedgerRecord } from "../ledger/ledgerStore.js";
 import { LedgerTooLargeError, parseLedger, recordBytes } from "../ledger/parseLedger.js";
 import type { LedgerBuildMessage } from "../ledger/queueConsumer.js";
@@ -54,8 +55,8 @@ async function jsonBody<T>(c: Context<AppEnv>, schema: z.ZodType<T>, shape: stri
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue && issue.path.length > 0 ? issue.path.join(".") : issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : "(body)";
-    throw new ApiError(400, "INVALID_BODY", `${field}: ${issue?.message ?? "is invalid"}`, { field });
+    const field = echo(issue && issue.path.length > 0 ? issue.path.join(".") : issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : "(body)");
+    throw new ApiError(400, "INVALID_BODY", `${field}: ${echo(issue?.message ?? "is invalid", 200)}`, { field });
   }
   return parsed.data;
 }

@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { SolventConfig } from "../../core/config/schema.js";
+import { echo } from "../../core/errors.js";
 import { adapterRoutes } from "./adapterRoutes.js";
 import { logConfigInvalid } from "../config/configInvalid.js";
 import { configState } from "../config/loadConfig.js";
@@ -18,26 +19,22 @@ import { ApiError, handleError } from "./errors.js";
 import { feedRoutes } from "./feedRoutes.js";
 import { gateRoutes } from "./gateRoutes.js";
 import { ledgerHistoryRoutes } from "./ledgerHistoryRoutes.js";
-import { mountOpenApiDocument, parameterHook, registerAdminPaths } from "./openapi.js";
+import { mountOpenApiDocument, NO_STORE, parameterHook, registerAdminPaths } from "./openapi.js";
 import { proofRoutes } from "./proofRoutes.js";
 import { publicRoutes } from "./publicRoutes.js";
-import { publicRateLimit, type RateLimitOptions, rateLimit } from "./rateLimit.js";
+import { bodyTimeout, type BodyTimeoutOptions } from "./bodyTimeout.js";
+import { edgeCache, type EdgeCacheOptions } from "./edgeCache.js";
+import { type RateLimitOptions, rateLimit } from "./rateLimit.js";
 
-/** The public face, rate-limited per client address; admin (authenticated), demo and health routes are not. */
-export function isRateLimitedPath(path: string): boolean {
-  return (
-    path === "/v1/issuers" ||
-    path.startsWith("/v1/issuers/") ||
-    path.startsWith("/v1/adapters/") ||
-    path.startsWith("/.well-known/") ||
-    path === "/openapi.json" ||
-    path === "/api"
-  );
-}
+export { isRateLimitedPath } from "./rateLimit.js";
 
 export interface AppOptions {
-  /** Replaces the PUBLIC_RATE_LIMIT limiter (tests). */
+  /** Replaces the rate-limit bindings or the clock (tests). */
   rateLimit?: RateLimitOptions;
+  /** Replaces the edge cache or the clock (tests). */
+  edgeCache?: EdgeCacheOptions;
+  /** Replaces the request-body deadline (tests). */
+  bodyTimeout?: BodyTimeoutOptions;
 }
 
 /**
@@ -49,7 +46,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: parameterHook });
   app.onError(handleError);
   app.notFound((c) => {
-    throw new ApiError(404, "NOT_FOUND", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}`);
+    throw new ApiError(404, "NOT_FOUND", `no route for ${echo(c.req.method, 20)} ${echo(new URL(c.req.url).pathname, 200)}`);
   });
   app.get("/health", (c) => {
     const state = configState(c.env);
@@ -69,8 +66,18 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
       503,
     );
   });
-  const limiter = options.rateLimit ? rateLimit(options.rateLimit) : publicRateLimit;
-  app.use("*", (c, next) => (isRateLimitedPath(c.req.path) ? limiter(c, next) : next()));
+  // Every admin answer, success or error (401, 403, 404, 413, 5xx …), is for
+  // its caller alone: never stored by a browser, proxy or the edge.
+  app.use("/v1/admin/*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", NO_STORE);
+  });
+  // Every request body is read through one deadline (a stalled or trickling body ends with 408).
+  app.use("*", bodyTimeout(options.bodyTimeout));
+  // Public answers the edge already holds are served before the rate limit:
+  // a cache hit is never counted. Everything else is counted per route group.
+  app.use("*", edgeCache(options.edgeCache));
+  app.use("*", rateLimit(options.rateLimit));
   app.use("*", async (c, next) => {
     const state = configState(c.env);
     if (state.ok) {

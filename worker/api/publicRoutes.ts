@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { echo } from "../../core/errors.js";
 import type { Context } from "hono";
 import type { IssuerConfig } from "../../core/config/schema.js";
 import { UINT64_MAX } from "../../core/numbers.js";
@@ -38,7 +39,7 @@ export const MAX_RANGE = 1000;
 /** The configured issuer named by the path, or 404 UNKNOWN_ISSUER. */
 export function configuredIssuer(c: Context<AppEnv>, id: string): IssuerConfig {
   const issuer = c.var.config.issuers.find((i) => i.id === id);
-  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${id.slice(0, 80)}" is not published here`);
+  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${echo(id)}" is not published here`);
   return issuer;
 }
 
