@@ -14,7 +14,7 @@ export const ISSUER = "acme";
 export const ASSETS = ["USD", "BTC"];
 /** The configured decimals of ASSETS: uploads write amounts as whole-unit decimals of these unless they say units=base. */
 export const DECIMALS = [6, 8];
-export const TOKEN = "test-admin-token";
+export const TOKEN = "test-admin-token-of-24-plus-chars";
 
 export const ledgerConfig = parseConfig({
   version: 1,
