@@ -19,8 +19,11 @@ export interface OnChainCopy {
   sequence: string;
   observedAt: bigint | null;
   validUntil: bigint | null;
-  /** "publisher": the relayer route said so; "derived": from the submitted attestation's own fields. */
-  source: "publisher" | "derived";
+  /**
+   * "publisher": read on-chain by the relayer route; "relayLog": the route could not read the chain and
+   * names the last attestation it submitted (a lower bound); "derived": from the submitted attestation's own fields.
+   */
+  source: "publisher" | "relayLog" | "derived";
 }
 
 export interface OnChainStatus {
@@ -41,20 +44,18 @@ const str = (v: unknown) => (typeof v === "string" ? v : null);
 const int = (v: unknown) => (typeof v === "number" && Number.isInteger(v) ? v : null);
 const seconds = (v: unknown): bigint | null => (typeof v === "string" && /^\d+$/.test(v) ? BigInt(v) : typeof v === "number" && Number.isInteger(v) ? BigInt(v) : null);
 
-/** A served description of the on-chain copy, under whichever key a publisher uses for it. */
-function servedCopy(body: Json, now: bigint): OnChainCopy | null {
-  for (const key of ["onChain", "onchain", "onChainCopy", "copy", "stored", "current"]) {
-    const c = body[key];
-    if (!isObject(c)) continue;
-    const sequence = str(c.sequence) ?? (int(c.sequence) === null ? null : String(c.sequence));
-    let validUntil = seconds(c.validUntil);
-    const remaining = seconds(c.remainingSeconds ?? c.remainingValiditySeconds ?? c.validForSeconds);
-    if (validUntil === null && remaining !== null) validUntil = now + remaining;
-    if (sequence !== null || validUntil !== null) return { sequence: sequence ?? "?", observedAt: seconds(c.observedAt), validUntil, source: "publisher" };
-  }
-  const validUntil = seconds(body.onChainValidUntil ?? body.copyValidUntil);
-  if (validUntil !== null) return { sequence: str(body.lastSubmitted) ?? "?", observedAt: seconds(body.onChainObservedAt), validUntil, source: "publisher" };
-  return null;
+/**
+ * The copy the relayer route read on-chain (`onchain`, see the RelayerStatus
+ * schema in /openapi.json): "none" when the oracle holds nothing for the
+ * issuer, null when the route does not say (an older publisher).
+ */
+function servedCopy(body: Json): OnChainCopy | "none" | null {
+  const c = body.onchain;
+  if (!isObject(c)) return null;
+  const sequence = str(c.sequence);
+  if (sequence === null) return c.source === "chain" ? "none" : null;
+  const source = c.source === "relayLog" ? "relayLog" : "publisher";
+  return { sequence, observedAt: seconds(c.observedAt), validUntil: seconds(c.validUntil), source };
 }
 
 /**
@@ -65,8 +66,9 @@ export function readOnChain(body: unknown, attestationTimes: (sequence: string) 
   const b = isObject(body) ? body : {};
   const attempts = Array.isArray(b.attempts) ? (b.attempts.filter(isObject) as unknown as RelayAttempt[]) : [];
   const lastSubmitted = str(b.lastSubmitted) ?? attempts.find((a) => a.status === "submitted")?.sequence ?? null;
-  let copy = servedCopy(b, now);
-  if (copy === null && lastSubmitted !== null) {
+  const served = servedCopy(b);
+  let copy = served === "none" ? null : served;
+  if (served === null && lastSubmitted !== null) {
     const times = attestationTimes(lastSubmitted);
     copy = { sequence: lastSubmitted, observedAt: times?.observedAt ?? null, validUntil: times?.validUntil ?? null, source: "derived" };
   }

@@ -110,7 +110,11 @@ export function onChainSection(status: OnChainStatus | null, now: bigint): HTMLE
       `Attestation #${copy.sequence}`,
       copy.observedAt !== null ? `, observed ${age(copy.observedAt, Number(now))}` : "",
       copy.validUntil === null ? "" : expired ? `; expired ${age(copy.validUntil, Number(now))} (contracts reading it refuse it)` : `; valid for ${duration(Number(copy.validUntil - now))} more, until ${utcTime(copy.validUntil)}`,
-      copy.source === "derived" ? h("span", { class: "muted small" }, " (the attestation last relayed)") : null,
+      copy.source === "derived"
+        ? h("span", { class: "muted small" }, " (the attestation last relayed)")
+        : copy.source === "relayLog"
+          ? h("span", { class: "muted small" }, " (the chain could not be read: the attestation last relayed, at least this new)")
+          : null,
     );
   }
   const attempts = scrollTable(

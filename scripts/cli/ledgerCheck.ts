@@ -89,13 +89,13 @@ export async function fetchCurrentLedger(base: URL, issuer: string): Promise<Cur
   const reportRes = await fetch(new URL(signed.reportUrl, base));
   if (!reportRes.ok) throw new Error(`${signed.reportUrl} answered ${reportRes.status}`);
   const report = (await reportRes.json()) as {
-    liabilities?: { assets?: { asset: string; source: string; amount: string; decimals: string }[]; ledger?: { ledgerId?: string } | null };
+    liabilities?: { assets?: { asset: string; source: string; amount: string; decimals: string }[]; ledger?: { id?: string; ledgerId?: string } | null };
   };
   const totals = new Map<string, CurrentTotal>();
   for (const a of report.liabilities?.assets ?? []) {
     if (a.source === "ledger") totals.set(a.asset, { amount: BigInt(a.amount), decimals: Number(a.decimals) });
   }
-  return { sequence: String(signed.attestation?.sequence ?? "?"), ledgerId: report.liabilities?.ledger?.ledgerId ?? null, totals };
+  return { sequence: String(signed.attestation?.sequence ?? "?"), ledgerId: report.liabilities?.ledger?.id ?? report.liabilities?.ledger?.ledgerId ?? null, totals };
 }
 
 export interface AssetChange {

@@ -206,10 +206,15 @@ describe("on-chain publication", () => {
     expect(status).toMatchObject({ configured: true, chainId: 1, chainName: null, feed: null, copy: { sequence: "7", observedAt: 9_000n, validUntil: 9_900n, source: "derived" } });
   });
 
-  it("prefers what the publisher serves about the copy, under the names it may use", () => {
-    expect(readOnChain({ configured: true, lastSubmitted: "7", onChain: { sequence: "8", validUntil: "12000" } }, times, now).copy).toEqual({ sequence: "8", observedAt: null, validUntil: 12_000n, source: "publisher" });
-    expect(readOnChain({ configured: true, lastSubmitted: "7", onChain: { sequence: "8", remainingSeconds: 60 } }, times, now).copy?.validUntil).toBe(10_060n);
-    expect(readOnChain({ configured: true, lastSubmitted: "7", onChainValidUntil: 11_000 }, times, now).copy).toMatchObject({ sequence: "7", validUntil: 11_000n, source: "publisher" });
+  it("takes the copy the relayer route read on-chain, with its age, and says when only the relay log was read", () => {
+    // The shape GET /v1/issuers/{issuer}/relayer serves (RelayerStatus.onchain).
+    const onchain = { source: "chain", sequence: "8", observedAt: 9_500, validUntil: 12_000, remainingSeconds: 2_000, expired: false };
+    expect(readOnChain({ configured: true, lastSubmitted: "7", onchain }, times, now).copy).toEqual({ sequence: "8", observedAt: 9_500n, validUntil: 12_000n, source: "publisher" });
+    const fromLog = { ...onchain, source: "relayLog", sequence: "7", chainError: "connection refused" };
+    expect(readOnChain({ configured: true, lastSubmitted: "7", onchain: fromLog }, times, now).copy).toMatchObject({ sequence: "7", source: "relayLog" });
+    // The oracle holds nothing for the issuer: nothing on-chain, whatever the relay log says.
+    const empty = { source: "chain", sequence: null, observedAt: null, validUntil: null, remainingSeconds: null, expired: null };
+    expect(readOnChain({ configured: true, lastSubmitted: "7", onchain: empty }, times, now).copy).toBeNull();
   });
 
   it("says nothing is on-chain, or nothing is configured, without guessing", () => {

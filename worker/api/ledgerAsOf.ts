@@ -4,7 +4,6 @@
  * upload and of the multi-part create; the upload's creation time when absent.
  */
 import type { Context } from "hono";
-import { FUTURE_SKEW_SECONDS } from "../../core/custodianStatement.js";
 import { insertLedger, type NewerLedger } from "../ledger/ledgerStore.js";
 import type { LedgerFormat } from "../ledger/parseLedger.js";
 import type { AppEnv } from "./context.js";
@@ -16,7 +15,13 @@ export function describeTime(seconds: number): string {
   return `${seconds} (${date})`;
 }
 
-/** The upload's asOf: the query parameter, or `now`. 400 when it is not unix seconds, 409 when it lies in the future beyond the clock skew. */
+/**
+ * The upload's asOf: the query parameter, or `now`. 400 when it is not unix
+ * seconds, 409 when it lies after the upload itself (SPEC §4: never later than
+ * the upload). No clock skew is allowed, unlike custodian statements: a ledger
+ * dated ahead of the publisher's clock could be attested by a tick observing
+ * before its asOf, which every verifier would then refuse.
+ */
 export function uploadAsOf(c: Context<AppEnv>, now: number): number {
   const raw = c.req.query("asOf");
   if (raw === undefined) return now;
@@ -26,12 +31,11 @@ export function uploadAsOf(c: Context<AppEnv>, now: number): number {
     });
   }
   const asOf = Number(raw);
-  const skew = Number(FUTURE_SKEW_SECONDS);
-  if (asOf > now + skew) {
+  if (asOf > now) {
     throw new ApiError(
       409,
       "CONFLICT",
-      `asOf ${describeTime(asOf)} is in the future: the publisher's clock says ${describeTime(now)} and allows ${skew} s of skew; give the time the balances were true`,
+      `asOf ${describeTime(asOf)} is in the future: the publisher's clock says ${describeTime(now)}, and a ledger cannot be true later than its upload; give the time the balances were true`,
       { field: "asOf", asOf, now },
     );
   }

@@ -183,7 +183,7 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
     in: "query" as const,
     required: false,
     description:
-      "Unix seconds when the balances were true (SPEC §4 liabilities.ledger.asOf); default: the upload's time. 409 when more than 300 s in the future or not newer than every complete or unfinished ledger of the issuer.",
+      "Unix seconds when the balances were true (SPEC §4 liabilities.ledger.asOf); default: the upload's time. 409 when later than the upload (the publisher's clock; no skew) or not newer than every complete or unfinished ledger of the issuer.",
     schema: { type: "string" as const, pattern: "^(0|[1-9][0-9]{0,11})$" },
   };
   registry.registerPath({

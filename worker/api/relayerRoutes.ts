@@ -28,6 +28,7 @@ const OnchainCopy = z
         "chain: the oracle's stored attestation, read now (anyone may relay, and only the contract's clock decides expiry); relayLog: the chain could not be read, so this is the last attestation this publisher submitted — a lower bound, since the oracle only accepts growing sequences",
     }),
     sequence: z.string().nullable().openapi({ description: "the attestation the oracle holds; null when it holds none", example: "42" }),
+    observedAt: z.number().int().nullable().openapi({ description: "its observedAt, unix seconds: how old the data on-chain is", example: 1767225600 }),
     validUntil: z.number().int().nullable().openapi({ description: "its validUntil, unix seconds", example: 1767226200 }),
     remainingSeconds: z.number().int().nullable().openapi({
       description: "validUntil minus the later of the chain's head-block time and the publisher's clock; negative once expired",

@@ -36,6 +36,8 @@ export interface OnchainCopyStatus {
   /** chain: read from the oracle now; relayLog: the last attestation this publisher submitted (the chain could not be read). */
   source: "chain" | "relayLog";
   sequence: string | null;
+  /** When the copy's data was read (its attestation's observedAt), unix seconds: the copy's age. */
+  observedAt: number | null;
   validUntil: number | null;
   /** validUntil minus the later of the chain's and the publisher's clock; negative once expired. */
   remainingSeconds: number | null;
@@ -52,24 +54,25 @@ export interface OnchainCopyStatus {
  */
 export async function onchainCopyStatus(env: Env, config: SolventConfig, issuer: IssuerConfig, now: bigint): Promise<OnchainCopyStatus> {
   const relayer = issuer.relayer!;
-  const remaining = (validUntil: bigint, clock: bigint) => {
+  const remaining = (observedAt: bigint, validUntil: bigint, clock: bigint) => {
     const left = Number(validUntil - clock);
-    return { validUntil: Number(validUntil), remainingSeconds: left, expired: left < 0 };
+    return { observedAt: Number(observedAt), validUntil: Number(validUntil), remainingSeconds: left, expired: left < 0 };
   };
+  const none = { sequence: null, observedAt: null, validUntil: null, remainingSeconds: null, expired: null };
   const chain = config.chains.find((c) => c.chainId === relayer.chainId);
   let chainError = `chain ${relayer.chainId} is not configured`;
   if (chain) {
     try {
       const copy = await readOnchainCopy(createChainClient(chain, env), relayer.oracle, issuer.id);
-      if (!copy.state) return { source: "chain", sequence: null, validUntil: null, remainingSeconds: null, expired: null };
+      if (!copy.state) return { source: "chain", ...none };
       const clock = copy.chainTime > now ? copy.chainTime : now;
-      return { source: "chain", sequence: copy.state.sequence.toString(), ...remaining(copy.state.validUntil, clock) };
+      return { source: "chain", sequence: copy.state.sequence.toString(), ...remaining(copy.state.observedAt, copy.state.validUntil, clock) };
     } catch (e) {
       chainError = describeRpcError(e);
     }
   }
   const last = await lastSubmittedRelay(env.DB, issuer.id);
   const stored = last && (await attestationBySequence(env.DB, issuer.id, last.sequence));
-  if (!stored) return { source: "relayLog", sequence: null, validUntil: null, remainingSeconds: null, expired: null, chainError };
-  return { source: "relayLog", sequence: last.sequence.toString(), ...remaining(stored.attestation.validUntil, now), chainError };
+  if (!stored) return { source: "relayLog", ...none, chainError };
+  return { source: "relayLog", sequence: last.sequence.toString(), ...remaining(stored.attestation.observedAt, stored.attestation.validUntil, now), chainError };
 }
