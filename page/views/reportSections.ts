@@ -86,7 +86,9 @@ export function liabilitiesSection(report: ReportJson, verifyLink: string | null
       ? h(
           "p",
           {},
-          `A ledger of ${amount(liabilities.ledger.users, 0)} user balances, committed in the Merkle sum tree with root `,
+          `A ledger of ${amount("leafCount" in liabilities.ledger ? liabilities.ledger.leafCount : liabilities.ledger.users, 0)} user balances` +
+            ("asOf" in liabilities.ledger ? ` as of ${utcTime(liabilities.ledger.asOf)}` : "") +
+            ", committed in the Merkle sum tree with root ",
           h("code", { title: liabilities.root ?? "" }, shortHex(liabilities.root ?? "", 8)),
           ". ",
           verifyLink ? h("a", { href: verifyLink }, "Check that your balance is in it") : null,

@@ -168,6 +168,37 @@ function incremented(c: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * SPEC §2 leaf order and the §4 `liabilities.ledger` entry: 7 users as an
+ * issuer uploads them, the leaves in commitment order (ascending c, as 32
+ * unsigned bytes), the tree of that order and the ledger as a report names it.
+ */
+function commitmentOrderVector() {
+  const assets = ["USD", "ETH"];
+  const users = vectorUsers(7, 2).map((u, i) => ({ ...u, userId: `ordered-${i}`, commitment: bytesToHex(userCommitment(hexToBytes(u.salt, "salt"), `ordered-${i}`)) }));
+  // Lowercase hex of equal length sorts as the bytes do.
+  const leaves = [...users].sort((a, b) => (a.commitment < b.commitment ? -1 : 1));
+  const tree = buildLiabilityTree({ assets, rows: leaves.map((u) => ({ commitment: u.commitment, balances: u.balances.map(BigInt) })) });
+  return {
+    description: "SPEC §2 commitment order: users in upload order, leaves sorted by commitment, the tree of that order, and SPEC §4 liabilities.ledger as a report names it",
+    assets,
+    users,
+    leafOrder: leaves.map((u) => u.userId),
+    root: tree.root,
+    rootSums: tree.rootSums.map(String),
+    proofs: proofIndices(leaves.length).map((i) => ({ userId: leaves[i]!.userId, salt: leaves[i]!.salt, proof: tree.proof(i) })),
+    reportLedger: {
+      id: "lg_00000000000000000000000000000007",
+      asOf: "1767225600",
+      leafCount: String(leaves.length),
+      order: "commitment",
+      scheme: "sum-sha256-v1",
+      assets,
+      rootSums: tree.rootSums.map(String),
+    },
+  };
+}
+
 const HOLDER = privateKeyToAccount(TEST_KEYS.holder).address;
 const USDC = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48" as const;
 const WETH = "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2" as const;
@@ -330,6 +361,7 @@ export async function generateVectors(): Promise<Map<string, string>> {
       files.set(name, json(vector));
     }
   }
+  files.set("ledger-commitment-order.json", json(commitmentOrderVector()));
   files.set("reserves-tree.json", json(reservesTreeVector()));
   for (const n of [1, 5]) files.set(`non-inclusion-${n}-users-3-assets.json`, json(nonInclusionVector(n, 3)));
 

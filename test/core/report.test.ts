@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { issuerKey, nextAttestation, ZERO_HASH, type Attestation } from "../../core/attestation.js";
 import { utf8 } from "../../core/bytes.js";
 import { buildReport, type BuildReportOptions } from "../../core/report.js";
-import { checkReport } from "../../core/reportCheck.js";
+import { checkLeafOrder, checkReport } from "../../core/reportCheck.js";
 import { reserveLineItemFromJson, reservesRoot } from "../../core/reservesTree.js";
 import type { TickReadings } from "../../core/valuation/readings.js";
 import { valueSnapshot, type Snapshot } from "../../core/valuation/snapshot.js";
@@ -247,6 +247,53 @@ describe("checkReport", () => {
     expect(problems).toContainEqual(expect.stringMatching(/liabilitiesUsd recomputed from the report is 1,/));
     expect(problems).toContainEqual(expect.stringMatching(/liabilities\.assets\[0\] \(AUSD\)/));
     expect(problems).toContainEqual(expect.stringMatching(/ratioBps recomputed/));
+  });
+
+  it("names the ledger as SPEC §4 { id, asOf, leafCount, order, scheme } and names edits of it", () => {
+    const ledgerIssuer = makeIssuer({
+      liabilities: { supply: { asset: "AUSD", pegUsd: E18.toString(), tokens: [{ chainId: 1, token: AUSD_1, escrows: [ESCROW] }, { chainId: 8453, token: AUSD_BASE }] }, ledger: { assets: ["USD", "ETH"] } },
+    });
+    const asOf = Number(OBSERVED_AT) - 600;
+    const p = published(
+      readingsWith((r) => {
+        r.ledger = { ledgerId: "lg_1", assets: ["USD", "ETH"], root: LEDGER_ROOT, rootSums: [123_456n, 3n * E18 + 7n], users: 3, asOf, order: "commitment" };
+      }),
+      ledgerIssuer,
+    );
+    expect(parse(p.bytes).liabilities.ledger).toEqual({
+      id: "lg_1",
+      asOf: String(asOf),
+      leafCount: "3",
+      order: "commitment",
+      scheme: "sum-sha256-v1",
+      assets: ["USD", "ETH"],
+      rootSums: ["123456", (3n * E18 + 7n).toString()],
+    });
+    expect(checkReport(p.bytes, p.attestation)).toEqual([]);
+    const edits: [(doc: Doc) => void, RegExp][] = [
+      [(doc) => (doc.liabilities.ledger.asOf = String(OBSERVED_AT + 1n)), /liabilities\.ledger\.asOf \d+ is after the attestation's observedAt/],
+      [(doc) => (doc.liabilities.ledger.scheme = "sum-sha256-v0"), /liabilities\.ledger\.scheme "sum-sha256-v0" is not one of/],
+      [(doc) => (doc.liabilities.ledger.order = "random"), /liabilities\.ledger\.order "random" must be "commitment" or absent/],
+      [(doc) => (doc.liabilities.ledger.rootSums[0] = "1"), /liabilities\.ledger\.rootSums\[0\] 1 differs from the amount 123456 of ledger asset USD/],
+      [(doc) => delete doc.liabilities.ledger, /liabilities\.root is set but liabilities\.ledger does not name the ledger/],
+    ];
+    for (const [edit, problem] of edits) expect(checkReport(tampered(p.bytes, edit), p.attestation)).toContainEqual(expect.stringMatching(problem));
+  });
+
+  it("checks the leaf order a commitment-ordered ledger promises", () => {
+    const c = (first: number) => Uint8Array.from({ length: 32 }, (_, i) => (i === 0 ? first : 7));
+    const ledger = { id: "lg_1", asOf: "1", leafCount: "4", order: "commitment", scheme: "sum-sha256-v1" };
+    const leaves = [0x10, 0x20, 0x80, 0xff].map((b, leafIndex) => ({ leafIndex, commitment: c(b) }));
+    expect(checkLeafOrder(ledger, leaves)).toEqual([]);
+    // Two proofs a user holds, given in any order.
+    expect(checkLeafOrder(ledger, [leaves[3]!, leaves[1]!])).toEqual([]);
+    expect(checkLeafOrder(ledger, [leaves[0]!, { leafIndex: 1, commitment: c(0x05) }])).toEqual([
+      `leaf 1 has a commitment not greater than leaf 0's, but the ledger says "order": "commitment"`,
+    ]);
+    expect(checkLeafOrder(ledger, [{ leafIndex: 4, commitment: c(0xff) }])).toEqual(["leaf 4 is beyond the ledger's leafCount 4"]);
+    // Ledgers built before commitment order (no `order`) are in random order.
+    const { order: _random, ...older } = ledger;
+    expect(checkLeafOrder(older, [leaves[2]!, { leafIndex: 3, commitment: c(0x01) }])).toEqual([]);
   });
 
   it("names a removed flag", () => {

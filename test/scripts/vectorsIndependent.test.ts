@@ -61,6 +61,28 @@ describe("committed vectors re-computed from the SPEC alone", async () => {
     },
   );
 
+  it("ledger-commitment-order.json: leaves ascending by commitment, the root of that order, proofs, and the report's ledger entry", async () => {
+    const v = await load("ledger-commitment-order.json");
+    const byId = new Map(v.users.map((u: any) => [u.userId, u]));
+    const leaves = v.leafOrder.map((id: string) => {
+      const u: any = byId.get(id);
+      return { c: spec.commitment(spec.unhex(u.salt), u.userId), balances: u.balances.map(BigInt) };
+    });
+    expect(leaves).toHaveLength(v.users.length);
+    // The upload order is not the leaf order: the order comes from the commitments alone.
+    expect(v.leafOrder).not.toEqual(v.users.map((u: any) => u.userId));
+    const report = { liabilities: { root: v.root, ledger: v.reportLedger } };
+    expect(spec.checkLedgerLeaves(report, leaves)).toBeNull();
+    expect(v.reportLedger).toMatchObject({ order: "commitment", scheme: "sum-sha256-v1", leafCount: String(v.users.length), rootSums: v.rootSums });
+    // Swapping two leaves breaks the promised order.
+    const swapped = [leaves[1], leaves[0], ...leaves.slice(2)];
+    expect(spec.checkLedgerLeaves(report, swapped)).toBe("leaf 1 is not above leaf 0 in commitment order");
+    for (const p of v.proofs) {
+      expect(spec.checkProof(p.proof, spec.unhex(p.salt), p.userId)).toBeNull();
+      expect(v.leafOrder[p.proof.leafIndex]).toBe(p.userId);
+    }
+  });
+
   it("reserves-tree.json: OpenZeppelin root and every item proof", async () => {
     const v = await load("reserves-tree.json");
     const leaves = v.items.map((item: any) => {

@@ -16,6 +16,7 @@ import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
 import { getLedger, insertLedger, newLedgerId } from "../../worker/ledger/ledgerStore.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
+import { startShardedBuild } from "../../worker/ledger/shardedBuild.js";
 import { sweepLedgers } from "../../worker/ledger/sweepLedgers.js";
 import { checkProof } from "../support/independentVerifier.js";
 import { ASSETS, ISSUER, ledgerApp, ledgerConfig, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN } from "./ledgerFixture.js";
@@ -200,6 +201,27 @@ describe("multi-part ledger upload", () => {
     expect(await insertLedger(testEnv.DB, { ledgerId: single, issuerId: ISSUER, format: "csv", assets: ASSETS, asOf: asOf++ })).toBeNull();
     expect(await putPart(single, 0, ledgerCsv(makeLedgerUsers(2, "x")))).toMatchObject({ status: 409, json: { error: { message: expect.stringContaining("not created as a multi-part upload") } } });
     expect(await complete(single, 1)).toMatchObject({ status: 409, json: { error: { message: expect.stringContaining("not created as a multi-part upload") } } });
+  });
+});
+
+describe("commitment-range spool buckets", () => {
+  it("spreads SPEC §2 commitments over the buckets, and fails a ledger whose commitments bunch in one range, naming it", async () => {
+    const store = { db: testEnv.DB, bucket: testEnv.BUCKET };
+    // 40 users: SHA-256 commitments land in many of the 64 ranges, none holding 10.
+    const even = await createUpload();
+    expect((await putPart(even, 0, ledgerCsv(makeLedgerUsers(40, "even")))).status).toBe(201);
+    expect((await complete(even, 1)).status).toBe(202);
+    expect(await startShardedBuild(store, even, { shardSize: SHARD_SIZE, maxBucketRows: 10 })).toHaveLength(64);
+
+    // 40 commitments given directly, all starting 0x00: one range holds every row.
+    const bunched = await createUpload();
+    const rows = Array.from({ length: 40 }, (_, i) => `0x00${(i + 1).toString(16).padStart(4, "0")}${"ab".repeat(29)},1,2`);
+    const part = await putPart(bunched, 0, `commitment,${ASSETS.join(",")}\n${rows.join("\n")}\n`);
+    expect(part.status, JSON.stringify(part.json)).toBe(201);
+    expect((await complete(bunched, 1)).status).toBe(202);
+    await expect(startShardedBuild(store, bunched, { shardSize: SHARD_SIZE, maxBucketRows: 10 })).rejects.toThrow(
+      "spool bucket 0 holds 40 of 40 rows (commitments starting with the 6 bits 000000), more than the 10 one build step can hold",
+    );
   });
 });
 

@@ -155,17 +155,26 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
       ...authErrors,
     },
   });
+  const asOf = {
+    name: "asOf",
+    in: "query" as const,
+    required: false,
+    description:
+      "Unix seconds when the balances were true (SPEC §4 liabilities.ledger.asOf); default: the upload's time. 409 when more than 300 s in the future or not newer than every complete or unfinished ledger of the issuer.",
+    schema: { type: "string" as const, pattern: "^(0|[1-9][0-9]{0,11})$" },
+  };
   registry.registerPath({
     ...admin,
     method: "put",
     path: "/v1/admin/issuers/{issuer}/ledger",
     summary: "Upload the liabilities ledger",
     description: "CSV or NDJSON user ledger (SPEC §2); small ledgers are built in the request (201), large ones by a queue consumer (202).",
-    parameters: [issuer],
+    parameters: [issuer, asOf],
     requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } }, "application/x-ndjson": { schema: { type: "string" } } } },
     responses: {
       201: { description: "Built: `{ ledgerId, root, rootSums, … }`." },
       202: { description: "Queued: `{ ledgerId, status: \"building\", statusUrl }`." },
+      409: error("CONFLICT: asOf is in the future or not newer than a ledger of the issuer (the message names both times)."),
       413: error("PAYLOAD_TOO_LARGE."),
       422: error("LEDGER_INVALID: the rows named in the error are malformed."),
       ...authErrors,
@@ -188,12 +197,12 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
     summary: "Start a multi-part ledger upload",
     description:
       "For ledgers larger than one request body: creates a ledger that receives numbered parts, then builds once completed. Body `{ \"format\": \"csv\" | \"ndjson\" }`.",
-    parameters: [issuer],
+    parameters: [issuer, asOf],
     requestBody: { required: true, content: { "application/json": { schema: { type: "object", properties: { format: { type: "string", enum: ["csv", "ndjson"] } }, required: ["format"] } } } },
     responses: {
       201: { description: "`{ ledgerId, status: \"validating\", partUrl, completeUrl, statusUrl, maxParts, maxPartBytes }`." },
       400: error("INVALID_BODY."),
-      409: error("CONFLICT: the issuer has no user ledger configured."),
+      409: error("CONFLICT: the issuer has no user ledger configured, or asOf is in the future or not newer than a ledger of the issuer."),
       ...authErrors,
     },
   });

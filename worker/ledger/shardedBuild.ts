@@ -133,13 +133,42 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, 
   return out;
 }
 
+/** What one shuffle step may hold of its bucket (records, their ordered copy, index entries, order): well inside 128 MB. */
+export const SHUFFLE_MEMORY_BYTES = 96 * 1024 * 1024;
+
+/** The most rows one spool bucket may hold for its shuffle step to fit SHUFFLE_MEMORY_BYTES. */
+export function maxBucketRows(recordBytes: number): number {
+  return Math.floor(SHUFFLE_MEMORY_BYTES / (2 * recordBytes + SPOOL_ENTRY + 10));
+}
+
+/**
+ * Fails a spool whose largest bucket would not fit one step. Buckets are
+ * commitment ranges: SHA-256 commitments fill them evenly, so only a ledger
+ * beyond about 64 × maxBucketRows rows, or commitments that were not made as
+ * SPEC §2 says (given directly and bunched in one range), gets here.
+ */
+function checkBucketSizes(spool: SpoolManifest, limit: number): void {
+  const rows = spool.buckets.map((b) => b.rows);
+  const largest = rows.indexOf(Math.max(...rows));
+  if (rows[largest]! <= limit) return;
+  const range = spool.order === "commitment" ? ` (commitments starting with the 6 bits ${largest.toString(2).padStart(6, "0")})` : "";
+  throw new LedgerBuildError(
+    `spool bucket ${largest} holds ${rows[largest]} of ${spool.rows} rows${range}, more than the ${limit} one build step can hold: ` +
+      "SPEC §2 commitments (SHA-256) spread evenly, so either the ledger is too large for one build or its commitments were not computed as SPEC §2 says",
+  );
+}
+
 /**
  * Handles the upload's message: plans and claims a sharded build and returns
  * the `shuffle` messages to send. A repeated start of a build already claimed
  * returns them again (every step is idempotent). Nothing for a ledger already
  * complete or failed.
  */
-export async function startShardedBuild(store: LedgerStore, ledgerId: string, options: { shardSize?: number } = {}): Promise<LedgerBuildMessage[]> {
+export async function startShardedBuild(
+  store: LedgerStore,
+  ledgerId: string,
+  options: { shardSize?: number; maxBucketRows?: number } = {},
+): Promise<LedgerBuildMessage[]> {
   const { db, bucket } = store;
   const ledger = await getLedger(db, ledgerId);
   if (ledger === null) return [];
@@ -158,6 +187,7 @@ export async function startShardedBuild(store: LedgerStore, ledgerId: string, op
   if (spool === null) throw new LedgerBuildError("the ledger's rows are missing from storage");
   if (spool.rows !== ledger.rows) throw new LedgerBuildError(`storage holds ${spool.rows} rows, the ledger has ${ledger.rows}`);
   if (spool.rows < 1) throw new LedgerBuildError("a ledger needs at least one row");
+  checkBucketSizes(spool, options.maxBucketRows ?? maxBucketRows(spool.recordBytes));
 
   const buildId = randomHex(8);
   const shardSize = options.shardSize ?? defaultShardSize(ledger.assets.length);
