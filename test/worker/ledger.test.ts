@@ -35,9 +35,12 @@ async function parse(text: string, format: LedgerFormat = "csv") {
 const header = `userId,salt,${ASSETS.join(",")}`;
 const salt16 = `0x${"ab".repeat(16)}`;
 
+/** Each upload of this file declares an asOf newer than the one before (two in one second would otherwise be refused as not newer). */
+let asOf = Math.floor(Date.now() / 1000) - 100_000;
+
 async function upload(app: Hono<AppEnv>, body: string, format: LedgerFormat, token = TOKEN): Promise<Response> {
   return app.fetch(
-    new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger`, {
+    new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?asOf=${asOf++}`, {
       method: "PUT",
       headers: { "Content-Type": format === "csv" ? "text/csv" : "application/x-ndjson", Authorization: `Bearer ${token}` },
       body: chunkedStream(body, 4096),
@@ -232,7 +235,7 @@ describe("ledger upload, build and proofs", () => {
   it("accepts NDJSON with ?format and a one-user ledger (empty path)", async () => {
     const one = makeLedgerUsers(1, "solo");
     const res = await app.fetch(
-      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?format=ndjson`, {
+      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?format=ndjson&asOf=${asOf++}`, {
         method: "PUT",
         headers: { Authorization: `Bearer ${TOKEN}` },
         body: ledgerNdjson(one),

@@ -25,11 +25,14 @@ const testEnv = ledgerTestEnv(uploads);
 const app = ledgerApp(createAdminLedger({ syncRowLimit: 50 }));
 
 /** Uploads `users` as CSV (more than syncRowLimit rows: 202) and returns the ledger id and the start message. */
+/** Each upload of this file declares an asOf newer than the one before (uploads must be newer than every ledger still counting). */
+let asOf = Math.floor(Date.now() / 1000) - 100_000;
+
 async function uploadLarge(users: LedgerUser[]): Promise<{ ledgerId: string; start: LedgerBuildMessage }> {
   uploads.length = 0;
   const csv = ledgerCsv(users);
   const res = await app.fetch(
-    new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger`, {
+    new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?asOf=${asOf++}`, {
       method: "PUT",
       headers: { "Content-Type": "text/csv", Authorization: `Bearer ${TOKEN}` },
       body: csv,
