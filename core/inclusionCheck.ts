@@ -147,7 +147,11 @@ export async function checkNonInclusion(input: NonInclusionCheckInput): Promise<
   }
   freshnessNote(steps, attestation, input.now, "your absence from that snapshot still holds");
   const valid = steps.every((s) => s.status !== "fail");
-  return finish(valid ? `VALID: ${NOT_IN_SNAPSHOT} (attestation #${attestation.sequence}, signed by ${signer})` : "INVALID: see the failed checks above");
+  return finish(
+    valid
+      ? `NOT INCLUDED, PROVEN: ${NOT_IN_SNAPSHOT} (attestation #${attestation.sequence}, signed by ${signer}); keep this proof with your receipt to dispute it`
+      : "INVALID: the publisher's proof of your absence does not hold; see the failed checks above",
+  );
 }
 
 /** The first step of both checks: the user's commitment, computed locally. Null (after a failed step) when unusable. */

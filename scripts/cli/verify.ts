@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { bytesToHex } from "../../core/bytes.js";
-import { checkInclusion, type InclusionCheckResult } from "../../core/inclusionCheck.js";
+import { checkInclusion, checkNonInclusion, type InclusionCheckResult } from "../../core/inclusionCheck.js";
 import { parseSalt, userCommitment } from "../../core/liabilities/commitment.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import { readJsonInput } from "./readInput.js";
@@ -15,8 +15,12 @@ FILE may also be an http(s) URL. The attestation file is the publisher's
 { attestation, signature, ... } answer.
 With --publisher, the latest attestation (or --sequence N) of the issuer, its
 keys document and the proof of your commitment are fetched from the publisher;
-your salt never leaves this machine (only the commitment is sent).
-Exit status: 0 valid, 1 not valid, 2 unusable input.`;
+your salt never leaves this machine (only the commitment is sent). When your
+commitment is absent from a ledger in commitment order, the publisher's proof
+of that absence (SPEC §2.1) is checked against the signed attestation and its
+report, and a valid one ends with "your commitment is provably not in this
+snapshot" (exit 1: you are not included).
+Exit status: 0 valid, 1 not valid or not included, 2 unusable input.`;
 
 const MARK = { pass: "PASS", fail: "FAIL", note: "NOTE" } as const;
 
@@ -88,16 +92,33 @@ async function verifyAgainstPublisher(
   const proofAnswer = await fetch(proofUrl).catch((e: Error) => {
     throw new UsageError(`proof: cannot fetch ${proofUrl}: ${e.message}`);
   });
+  const keysUrl = `${base}/.well-known/solvent/keys.json`;
+  const { attestation, signature } = signed as { attestation: unknown; signature: unknown };
   if (proofAnswer.status === 404) {
+    const body = (await proofAnswer.json().catch(() => null)) as { nonInclusion?: unknown } | null;
+    if (body?.nonInclusion !== undefined) {
+      // SPEC §2.1: the publisher proves the absence; check it against the signed attestation and its report's bytes.
+      const reportUrl = `${base}/v1/issuers/${issuer}/reports/${sequence}`;
+      const reportAnswer = await fetch(reportUrl).catch((e: Error) => {
+        throw new UsageError(`report: cannot fetch ${reportUrl}: ${e.message}`);
+      });
+      if (!reportAnswer.ok) throw new UsageError(`report: ${reportUrl} answered HTTP ${reportAnswer.status}`);
+      const report = new Uint8Array(await reportAnswer.arrayBuffer());
+      const keys = await readJsonInput(keysUrl, "keys");
+      const result = await checkNonInclusion({ proof: body.nonInclusion, userId: values.user, salt: values.salt, attested: { attestation, signature, keys, report } });
+      for (const step of result.steps) io.out(`[${MARK[step.status]}] ${step.title}: ${step.detail}`);
+      io.out(result.verdict);
+      if (!result.valid) io.out("(the publisher answered that your commitment is absent, but its proof of that does not hold)");
+      return EXIT_INVALID;
+    }
     io.out(`[FAIL] Find your commitment in the snapshot: the publisher has no leaf ${commitment} in attestation #${sequence}`);
-    io.out("INVALID: your balances are not in this snapshot (check the user id and the salt for this snapshot)");
+    io.out("INVALID: your balances are not in this snapshot (check the user id and the salt for this snapshot); this ledger predates commitment order, so the publisher cannot prove the absence");
     return EXIT_INVALID;
   }
   if (!proofAnswer.ok) throw new UsageError(`proof: ${proofUrl} answered HTTP ${proofAnswer.status}`);
   const proof: unknown = await proofAnswer.json().catch(() => {
     throw new UsageError(`proof: ${proofUrl} is not JSON`);
   });
-  const keys = await readJsonInput(`${base}/.well-known/solvent/keys.json`, "keys");
-  const { attestation, signature } = signed as { attestation: unknown; signature: unknown };
+  const keys = await readJsonInput(keysUrl, "keys");
   return report(await checkInclusion({ proof, userId: values.user, salt: values.salt, attested: { attestation, signature, keys } }), io);
 }

@@ -1,11 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { attestationToJson, issuerKey, nextAttestation, signAttestation } from "../../core/attestation.js";
 import { bytesToHex, hexToBytes } from "../../core/bytes.js";
 import { NOT_IN_SNAPSHOT, checkNonInclusion } from "../../core/inclusionCheck.js";
 import { createKeysDocument } from "../../core/keysDocument.js";
+import { attestLedger } from "../support/ledgerAttestation.js";
 import {
   buildLiabilityTree,
   buildNonInclusionProof,
@@ -100,21 +99,7 @@ describe("checkNonInclusion (the steps the CLI and the page print)", () => {
 
   async function attest(tree: ReturnType<typeof sortedTree>["tree"], ledger: Record<string, unknown>) {
     const report = new TextEncoder().encode(JSON.stringify({ liabilities: { root: tree.root, ledger } }));
-    const attestation = nextAttestation(null, {
-      issuer: issuerKey("test-issuer"),
-      observedAt: 1_700_000_100n,
-      validUntil: 1_700_003_700n,
-      reservesUsd: 1n,
-      onchainReservesUsd: 1n,
-      offchainReservesUsd: 0n,
-      liabilitiesUsd: 1n,
-      ratioBps: 10000,
-      reservesRoot: `0x${"11".repeat(32)}`,
-      liabilitiesRoot: tree.root,
-      flags: 0n,
-      reportHash: keccak256(report),
-    });
-    return { attestation: attestationToJson(attestation), signature: await signAttestation(attestation, signer), keys, report };
+    return { ...(await attestLedger(signer, "test-issuer", tree.root, report)), keys, report };
   }
 
   it("concludes absence only with a signed root and a report in commitment order with the same leaf count", async () => {

@@ -81,8 +81,8 @@ async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: Led
   }
 
   // SPEC §2.1: absent commitments before the first leaf, after the last, and just above every leaf get a 404 carrying a proof of absence.
-  const above = (c: string) => `${c.slice(0, -2)}${((parseInt(c.slice(-2), 16) + 1) & 0xff).toString(16).padStart(2, "0")}`;
-  const absent = [`0x${"00".repeat(32)}`, `0x${"ff".repeat(32)}`, ...leaves.map((l) => above(l.commitment))].filter((c) => !expected.has(c));
+  const above = (c: string) => `${c.slice(0, -2)}${((parseInt(c.slice(-2), 16) + 1) & 0xff).toString(16).padStart(2, "0")}` as Hex;
+  const absent = ([`0x${"00".repeat(32)}`, `0x${"ff".repeat(32)}`, ...leaves.map((l) => above(l.commitment))] as Hex[]).filter((c) => !expected.has(c));
   for (const c of absent) {
     const res = await getProof(app, sequence, c);
     expect(res.status).toBe(404);
@@ -277,7 +277,7 @@ describe("ledger upload, build and proofs", () => {
       expect(verifyInclusionProof(proof, { commitment: r.c })).toMatchObject({ ok: true, balances: r.b });
     }
     expect(await readInclusionProof(testEnv.BUCKET, ledgerId, `0x${"00".repeat(32)}`)).toBeNull();
-    for (const c of [`0x${"00".repeat(32)}`, `0x${"ff".repeat(32)}`, ...sorted.slice(0, 5).map((r) => `${r.c.slice(0, -1)}${r.c.endsWith("f") ? "e" : "f"}`)]) {
+    for (const c of [`0x${"00".repeat(32)}`, `0x${"ff".repeat(32)}`, ...sorted.slice(0, 5).map((r) => `${r.c.slice(0, -1)}${r.c.endsWith("f") ? "e" : "f"}`)] as Hex[]) {
       if (rows.some((r) => r.c === c)) continue;
       const absent = (await readNonInclusionProof(testEnv.BUCKET, ledgerId, c))!;
       expect(verifyNonInclusionProof(absent, { commitment: c })).toMatchObject({ ok: true, root, leafCount: 5000 });
@@ -298,7 +298,7 @@ describe("ledger upload, build and proofs", () => {
     const manifest = (await readJson<TreeManifest>(testEnv.BUCKET, treeManifestKey(ledgerId)))!;
     expect(manifest.indexBits).toBe(2);
     expect(await testEnv.BUCKET.head(`ledgers/${ledgerId}/builds/${manifest.buildId}/index/1.bin`)).toBeNull();
-    for (const c of [`0x40${"00".repeat(31)}`, `0x80${"11".repeat(31)}`, `0xbf${"ff".repeat(31)}`]) {
+    for (const c of [`0x40${"00".repeat(31)}`, `0x80${"11".repeat(31)}`, `0xbf${"ff".repeat(31)}`] as Hex[]) {
       const absent = (await readNonInclusionProof(testEnv.BUCKET, ledgerId, c))!;
       expect(verifyNonInclusionProof(absent, { commitment: c })).toMatchObject({ ok: true, root, left: 2499, right: 2500 });
       expect(checkNonInclusion(absent, unhex(c), root, 5000)).toBeNull();
