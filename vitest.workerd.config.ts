@@ -21,6 +21,7 @@ export default defineConfig({
           bindings: {
             TEST_MIGRATIONS: await readD1Migrations("./migrations"),
             TEST_WORLD: inject("demoWorld"),
+            TEST_RELAY_WORLD: inject("relayWorld"),
             TEST_RPC_PROXY: inject("rpcProxy"),
             TEST_WEBHOOK_RECEIVER: inject("webhookReceiver"),
             SOLVENT_CONFIG: JSON.stringify(withoutRelayers),

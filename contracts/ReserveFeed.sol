@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {AttestationChecks} from "./AttestationChecks.sol";
+
 /// The subset of SolvencyOracle this feed reads.
 interface ISolvencyOracleRounds {
     function latestSequence(bytes32 issuer) external view returns (uint64);
     function roundData(bytes32 issuer, uint64 sequence) external view returns (uint64 observedAt, uint256 reservesUsd);
+    function latestReservesChecked(bytes32 issuer, uint64 maxAgeSeconds)
+        external
+        view
+        returns (uint256 reservesUsd, uint64 observedAt, uint64 sequence, uint64 flags);
 }
 
 /// @title ReserveFeed
@@ -15,7 +21,12 @@ interface ISolvencyOracleRounds {
 ///      read from the oracle's round ring, so submitting costs nothing extra for the
 ///      feed. Rounds that were never submitted (or have left the ring) revert, as
 ///      Chainlink aggregators do with "No data present".
-contract ReserveFeed {
+///      `latestRoundData` is the plain Chainlink read and, like any feed, leaves the
+///      freshness check to the caller; `latestRoundDataChecked(maxAgeSeconds)` returns
+///      the same round but reverts (AttestationChecks errors) once the attestation is
+///      past its validUntil or older than `maxAgeSeconds`, so forgetting `updatedAt`
+///      is no longer possible.
+contract ReserveFeed is AttestationChecks {
     /// reservesUsd has 18 decimals (SPEC §3); the feed answers with 8, like Chainlink's USD feeds.
     uint8 public constant decimals = 8;
     uint256 public constant version = 1;
@@ -41,6 +52,18 @@ contract ReserveFeed {
         returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
     {
         return _round(oracle.latestSequence(issuer));
+    }
+
+    /// @notice The latest round, only while the attestation behind it is unexpired and observed
+    ///         at most `maxAgeSeconds` ago; otherwise reverts NoAttestation, AttestationExpired
+    ///         or AttestationTooOld (from the oracle, with the numbers).
+    function latestRoundDataChecked(uint64 maxAgeSeconds)
+        external
+        view
+        returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
+    {
+        (uint256 reservesUsd, uint64 observedAt, uint64 sequence,) = oracle.latestReservesChecked(issuer, maxAgeSeconds);
+        return (sequence, int256(reservesUsd / USD18_TO_8), observedAt, observedAt, sequence);
     }
 
     function getRoundData(uint80 roundId)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {AttestationChecks} from "./AttestationChecks.sol";
+
 /// @title SolvencyOracle
 /// @notice Keeps the latest SPEC §5 solvency attestation of each issuer on-chain.
 ///         Anyone may relay a signed attestation; it is accepted when a signer
@@ -8,7 +10,9 @@ pragma solidity ^0.8.20;
 ///         newer, it has not expired and, when it directly follows the stored
 ///         one, its `previous` is the stored digest. Consumers ask `isHealthy`
 ///         (one storage read) with their own policy, the same conditions as the
-///         SPEC §10 gate.
+///         SPEC §10 gate. Readers that want the values rather than a verdict use
+///         `latestChecked` / `latestReservesChecked`, which revert on a missing,
+///         expired or too-old attestation instead of handing back stale numbers.
 /// @dev Storage per issuer, chosen for the gas of `submit` and `isHealthy`
 ///      (see docs/benchmarks.md, "Gas (Solidity contracts)"):
 ///        head        sequence:64 | observedAt:40 | validUntil:40 | ratioBps:32 | flags:64
@@ -23,7 +27,7 @@ pragma solidity ^0.8.20;
 ///      do not fit and revert with TimestampTooLarge / UsdAmountTooLarge; the
 ///      signed values are never truncated, so `latest` always re-hashes to the
 ///      stored digest.
-contract SolvencyOracle {
+contract SolvencyOracle is AttestationChecks {
     /// SPEC §5 struct, fields in SPEC order with SPEC types.
     struct Attestation {
         bytes32 issuer;
@@ -164,7 +168,34 @@ contract SolvencyOracle {
     // ---- reading ----
 
     /// @notice The stored attestation of `issuer`; all zero when none was submitted.
+    /// @dev Says nothing about freshness: prefer `latestChecked`, or check validUntil and observedAt yourself.
     function latest(bytes32 issuer) external view returns (Attestation memory a) {
+        return _latest(issuer);
+    }
+
+    /// @notice The stored attestation of `issuer`, only while it is usable: reverts
+    ///         NoAttestation, AttestationExpired (past validUntil) or AttestationTooOld
+    ///         (observed more than `maxAgeSeconds` ago).
+    function latestChecked(bytes32 issuer, uint64 maxAgeSeconds) external view returns (Attestation memory) {
+        _requireFreshHead(issuer, stored[issuer].head, maxAgeSeconds);
+        return _latest(issuer);
+    }
+
+    /// @notice The counted reserves (usd18) of the stored attestation with its observedAt,
+    ///         sequence and flags; the same refusals as `latestChecked` at the cost of two
+    ///         storage reads. What ReserveFeed and SolventMintGuard read.
+    function latestReservesChecked(bytes32 issuer, uint64 maxAgeSeconds)
+        external
+        view
+        returns (uint256 reservesUsd, uint64 observedAt, uint64 sequence, uint64 flags)
+    {
+        Stored storage s = stored[issuer];
+        uint256 head = s.head;
+        observedAt = _requireFreshHead(issuer, head, maxAgeSeconds);
+        return (s.amounts[0] & MASK_128, observedAt, uint64(head), uint64(head >> FLAGS_SHIFT));
+    }
+
+    function _latest(bytes32 issuer) private view returns (Attestation memory a) {
         Stored storage s = stored[issuer];
         uint256 head = s.head;
         if (head == 0) return a;
@@ -253,6 +284,13 @@ contract SolvencyOracle {
     }
 
     // ---- internals ----
+
+    /// Reverts unless `head` holds an attestation that is unexpired and at most `maxAgeSeconds` old; returns its observedAt.
+    function _requireFreshHead(bytes32 issuer, uint256 head, uint64 maxAgeSeconds) private view returns (uint64 observedAt) {
+        if (head == 0) revert NoAttestation(issuer);
+        observedAt = uint64((head >> OBSERVED_AT_SHIFT) & MASK_40);
+        _requireFresh(issuer, observedAt, uint64((head >> VALID_UNTIL_SHIFT) & MASK_40), maxAgeSeconds);
+    }
 
     function _packHead(Attestation calldata a) private pure returns (uint256) {
         if (a.observedAt > MASK_40) revert TimestampTooLarge(a.observedAt);

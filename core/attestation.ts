@@ -2,6 +2,7 @@ import { hashTypedData, keccak256, recoverTypedDataAddress, type Address } from 
 import type { LocalAccount } from "viem/accounts";
 import { hexToBytes, utf8, type Hex } from "./bytes.js";
 import { fail, SolventError } from "./errors.js";
+import { assertLowS } from "./signature.js";
 import { keyValidAt, type KeysDocument } from "./keysDocument.js";
 import { parseAmount, RATIO_BPS_MAX, UINT256_MAX, UINT64_MAX } from "./numbers.js";
 
@@ -133,8 +134,9 @@ export async function signAttestation(a: Attestation, account: LocalAccount): Pr
   return account.signTypedData(typedData(a));
 }
 
+/** 65 bytes, r and s in range, low-s (SPEC §9: every signature; a high-s twin is refused, never normalised). */
 function assertSignatureShape(signature: string): void {
-  hexToBytes(signature, "signature", 65);
+  assertLowS(signature, "signature");
 }
 
 export async function recoverAttestationSigner(a: Attestation, signature: Hex): Promise<Address> {

@@ -1,8 +1,9 @@
 import { hashTypedData, keccak256, recoverTypedDataAddress, type Address } from "viem";
 import type { LocalAccount } from "viem/accounts";
-import { hexToBytes, utf8, type Hex } from "./bytes.js";
-import { fail } from "./errors.js";
+import { utf8, type Hex } from "./bytes.js";
+import { echo, fail } from "./errors.js";
 import { parseAmount, UINT256_MAX, UINT64_MAX } from "./numbers.js";
+import { assertLowS } from "./signature.js";
 
 /** SPEC §9 domain. */
 export const CUSTODIAN_DOMAIN = { name: "Solvent Custodian Statement", version: "1" } as const;
@@ -61,7 +62,7 @@ export function parseCustodianStatement(json: unknown): CustodianStatement {
   if (typeof json !== "object" || json === null || Array.isArray(json)) fail("INVALID_DOCUMENT", "statement", "must be a JSON object");
   const obj = json as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (!(FIELDS as readonly string[]).includes(key)) fail("INVALID_DOCUMENT", `statement.${key}`, "is not a SPEC §9 field");
+    if (!(FIELDS as readonly string[]).includes(key)) fail("INVALID_DOCUMENT", `statement.${echo(key)}`, "is not a SPEC §9 field");
   }
   for (const name of FIELDS) if (!(name in obj)) fail("INVALID_DOCUMENT", `statement.${name}`, "is missing");
   return {
@@ -124,8 +125,9 @@ export async function signCustodianStatement(s: CustodianStatement, account: Loc
   return account.signTypedData(custodianStatementTypedData(s));
 }
 
+/** The key that signed `s`. A signature that is not 65 bytes, not in range or high-s (SPEC §9) is refused before recovery. */
 export async function recoverCustodianStatementSigner(s: CustodianStatement, signature: Hex): Promise<Address> {
-  hexToBytes(signature, "signature", 65);
+  assertLowS(signature, "signature");
   try {
     return await recoverTypedDataAddress({ ...custodianStatementTypedData(s), signature });
   } catch (error) {
@@ -169,10 +171,10 @@ export async function checkCustodianStatement(params: {
     return { ok: false, code: "BAD_SIGNATURE", reason: error instanceof Error ? error.message : String(error) };
   }
   if (!registeredSigners.some((a) => a.toLowerCase() === signer.toLowerCase())) {
-    return { ok: false, code: "UNKNOWN_SIGNER", reason: `${signer} is not registered for custodian ${statement.custodian}` };
+    return { ok: false, code: "UNKNOWN_SIGNER", reason: `${signer} is not registered for custodian ${echo(statement.custodian)}` };
   }
   if (statement.issuer !== issuerId) {
-    return { ok: false, code: "WRONG_ISSUER", reason: `statement is for issuer "${statement.issuer}", not "${issuerId}"` };
+    return { ok: false, code: "WRONG_ISSUER", reason: `statement is for issuer "${echo(statement.issuer)}", not "${issuerId}"` };
   }
   if (statement.asOf > now + FUTURE_SKEW_SECONDS) {
     return { ok: false, code: "FUTURE", reason: `asOf ${statement.asOf} is more than ${FUTURE_SKEW_SECONDS}s after now ${now}` };

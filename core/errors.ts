@@ -33,3 +33,11 @@ export class SolventError extends Error {
 export function fail(code: SolventErrorCode, record: string, reason: string): never {
   throw new SolventError(code, record, reason);
 }
+
+/**
+ * A value taken from input as it may appear in a message: at most `max`
+ * characters, and when longer, how long it was (never the whole of it).
+ */
+export function echo(value: string, max = 80): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} characters)`;
+}

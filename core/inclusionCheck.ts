@@ -5,7 +5,8 @@ import { parseKeysDocument, type KeysDocument } from "./keysDocument.js";
 import { attestedLedger } from "./attestedLedger.js";
 import { userCommitment } from "./liabilities/commitment.js";
 import { verifyNonInclusionProof } from "./liabilities/nonInclusion.js";
-import { verifyInclusionProof } from "./liabilities/sumTree.js";
+import { parseInclusionProof, parseProofHeader, verifyInclusionProof } from "./liabilities/sumTree.js";
+import { formatUnits } from "./numbers.js";
 
 /**
  * The checks a user runs to convince themselves that their balance is in an
@@ -29,10 +30,14 @@ export interface InclusionCheckInput {
   attested?: { attestation: unknown; signature: unknown; keys: unknown };
   /** Unix seconds, for the freshness note; defaults to the clock. */
   now?: bigint;
+  /** Decimals per asset id (from the snapshot's report), to show balances in units; without them, base units. */
+  assetDecimals?: ReadonlyMap<string, number>;
 }
 
 export interface InclusionCheckResult {
   valid: boolean;
+  /** Not valid because the input cannot be read at all (a malformed salt, proof, attestation or keys document), rather than because it does not verify. */
+  unusable: boolean;
   steps: CheckStep[];
   verdict: string;
 }
@@ -44,18 +49,29 @@ export interface InclusionCheckResult {
  */
 export async function checkInclusion(input: InclusionCheckInput): Promise<InclusionCheckResult> {
   const steps: CheckStep[] = [];
+  let unusable = false;
   const finish = (verdict: string): InclusionCheckResult => ({
     valid: steps.every((s) => s.status !== "fail"),
+    unusable,
     steps,
     verdict,
   });
+  const units = (asset: string, value: bigint): string => {
+    const decimals = input.assetDecimals?.get(asset);
+    return decimals === undefined ? `${asset} ${value}` : `${formatUnits(value, decimals)} ${asset}`;
+  };
 
   const salt = commitmentStep(steps, input);
-  if (salt === null) return finish("INVALID: the salt or user id cannot be used");
+  if (salt === null) {
+    unusable = true;
+    return finish("INVALID: the salt or user id cannot be used");
+  }
 
   const proof = verifyInclusionProof(input.proof, { userId: input.userId, salt });
   if (!proof.ok) {
     steps.push({ id: "proof", status: "fail", title: "Check the inclusion proof", detail: proof.reason });
+    // A proof that parses but does not hash up is not valid; one that does not parse cannot be used.
+    unusable = !parses(input.proof);
     return finish("INVALID: the proof does not place your balances under its root");
   }
   steps.push({
@@ -63,8 +79,8 @@ export async function checkInclusion(input: InclusionCheckInput): Promise<Inclus
     status: "pass",
     title: "Check the inclusion proof",
     detail:
-      `your balances (${proof.assets.map((a, i) => `${a} ${proof.balances[i]}`).join(", ")}) at leaf ${proof.leafIndex} ` +
-      `hash up to root ${proof.root}, whose totals are ${proof.assets.map((a, i) => `${a} ${proof.rootSums[i]}`).join(", ")}`,
+      `your balances (${proof.assets.map((a, i) => units(a, proof.balances[i]!)).join(", ")}) at leaf ${proof.leafIndex} ` +
+      `hash up to root ${proof.root}, whose totals are ${proof.assets.map((a, i) => units(a, proof.rootSums[i]!)).join(", ")}`,
   });
 
   if (!input.attested) {
@@ -72,7 +88,10 @@ export async function checkInclusion(input: InclusionCheckInput): Promise<Inclus
   }
 
   const attested = await checkAttested(steps, input.attested, proof.root);
-  if (attested === null) return finish("INVALID: the attestation or keys document cannot be read");
+  if (attested === null) {
+    unusable = true;
+    return finish("INVALID: the attestation or keys document cannot be read");
+  }
   const { attestation, signer } = attested;
 
   freshnessNote(steps, attestation, input.now, "your inclusion in that snapshot still holds");
@@ -105,13 +124,19 @@ export const NOT_IN_SNAPSHOT = "your commitment is provably not in this snapshot
  */
 export async function checkNonInclusion(input: NonInclusionCheckInput): Promise<InclusionCheckResult> {
   const steps: CheckStep[] = [];
-  const finish = (verdict: string): InclusionCheckResult => ({ valid: steps.every((s) => s.status !== "fail"), steps, verdict });
+  let unusable = false;
+  const finish = (verdict: string): InclusionCheckResult => ({ valid: steps.every((s) => s.status !== "fail"), unusable, steps, verdict });
   const salt = commitmentStep(steps, input);
-  if (salt === null) return finish("INVALID: the salt or user id cannot be used");
+  if (salt === null) {
+    unusable = true;
+    return finish("INVALID: the salt or user id cannot be used");
+  }
 
   const proof = verifyNonInclusionProof(input.proof, { userId: input.userId, salt });
   if (!proof.ok) {
     steps.push({ id: "proof", status: "fail", title: "Check the non-inclusion proof", detail: proof.reason });
+    // Not even a §2.1 proof (no header, or another kind) cannot be used; a well-formed one that does not hold is not valid.
+    unusable = !parsesAsNonInclusion(input.proof);
     return finish("INVALID: the non-inclusion proof does not hold (it proves nothing either way)");
   }
   const where =
@@ -129,7 +154,10 @@ export async function checkNonInclusion(input: NonInclusionCheckInput): Promise<
   if (!input.attested) return finish("VALID PROOF (not tied to a signed attestation and its report: pass them to conclude)");
 
   const attested = await checkAttested(steps, input.attested, proof.root);
-  if (attested === null) return finish("INVALID: the attestation or keys document cannot be read");
+  if (attested === null) {
+    unusable = true;
+    return finish("INVALID: the attestation or keys document cannot be read");
+  }
   const { attestation, signer } = attested;
   try {
     const ledger = attestedLedger(input.attested.report, attestation);
@@ -232,6 +260,23 @@ function freshnessNote(steps: CheckStep[], attestation: Attestation, at: bigint 
       ? `this attestation expired at ${isoTime(attestation.validUntil)}: ${stillHolds}, but it is not the current state`
       : `valid until ${isoTime(attestation.validUntil)}`,
   });
+}
+
+function parses(proof: unknown): boolean {
+  try {
+    parseInclusionProof(proof);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parsesAsNonInclusion(proof: unknown): boolean {
+  try {
+    return parseProofHeader(proof).json.kind === "non-inclusion";
+  } catch {
+    return false;
+  }
 }
 
 function parseSignature(value: unknown): Hex {

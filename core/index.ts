@@ -15,3 +15,4 @@ export * from "./liabilities/index.js";
 export * from "./numbers.js";
 export * from "./ownershipProof.js";
 export * from "./reservesTree.js";
+export * from "./signature.js";

@@ -38,6 +38,83 @@ export function parseAmount(value: unknown, field: string, max: bigint = UINT256
   return n;
 }
 
+/**
+ * How an uploaded amount is written: `decimal` in whole units of the asset
+ * (`1500.25` USD), `base` in the asset's smallest unit (SPEC §1, `1500250000`
+ * for 6 decimals).
+ */
+export type AmountUnits = "decimal" | "base";
+
+/** A human decimal: digits, at most one point with digits on both sides, no sign, no leading zeros. */
+const HUMAN_DECIMAL = /^(0|[1-9][0-9]*)(\.[0-9]+)?$/;
+
+/** Explains, in one phrase, why a would-be human decimal (`1500.25`) is not one. */
+export function whyNotHumanDecimal(text: string): string {
+  if (text === "") return "is empty";
+  if (text.startsWith("-")) return "is negative";
+  if (text.startsWith("+")) return "has a sign";
+  if (/^[+-]?[0-9.]*[0-9][eE][+-]?[0-9]+$/.test(text)) return "uses exponent form";
+  if (/\s/.test(text)) return "contains white space";
+  if (text.includes(",") || text.includes("_")) return "has a digit group separator (write 1500.25, not 1,500.25)";
+  if (/^0[0-9]/.test(text)) return "has leading zeros";
+  if (/^\.[0-9]/.test(text)) return "has no digit before the decimal point (write 0.5)";
+  if (/^[0-9]+\.$/.test(text)) return "ends with a decimal point";
+  return "is not a decimal number";
+}
+
+/**
+ * Converts an amount written in whole units (`"1500.25"`) into base units of
+ * an asset with `decimals` (1500250000 for 6), exactly: the digits are moved,
+ * never multiplied in floating point. More fractional digits than `decimals`
+ * is an error (nothing is rounded); so is anything `whyNotHumanDecimal`
+ * names. `max` bounds the result in base units (inclusive).
+ *
+ * @example
+ * decimalToBaseUnits("1500.25", 6, "USD") // 1500250000n
+ * decimalToBaseUnits("320000", 6, "USD")  // 320000000000n
+ */
+export function decimalToBaseUnits(value: unknown, decimals: number, field: string, max: bigint = UINT256_MAX): bigint {
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 77) {
+    fail("OUT_OF_RANGE", "decimals", `${decimals} is not a token decimals count`);
+  }
+  if (typeof value !== "string") {
+    fail("INVALID_NUMBER", field, `must be a decimal string, got ${value === null ? "null" : typeof value}`);
+  }
+  const m = HUMAN_DECIMAL.exec(value);
+  if (!m) fail("INVALID_NUMBER", field, `"${truncate(value)}" ${whyNotHumanDecimal(value)}`);
+  const fraction = m[2] === undefined ? "" : m[2].slice(1);
+  if (fraction.length > decimals) {
+    fail(
+      "INVALID_NUMBER",
+      field,
+      `"${truncate(value)}" has ${fraction.length} fractional digits; the asset has ${decimals} decimal${decimals === 1 ? "" : "s"}` +
+        (decimals === 0 ? " (whole units only)" : ` (at most ${decimals} digits after the point)`),
+    );
+  }
+  const n = BigInt(m[1]! + fraction.padEnd(decimals, "0"));
+  if (n > max) fail("OUT_OF_RANGE", field, `${truncate(value)} exceeds the maximum ${baseUnitsToDecimal(max, decimals)}`);
+  return n;
+}
+
+/**
+ * Renders base units of an asset with `decimals` as a whole-unit decimal,
+ * exactly, without trailing fractional zeros: 1500250000n, 6 -> "1500.25".
+ * The inverse of `decimalToBaseUnits`.
+ */
+export function baseUnitsToDecimal(value: bigint, decimals: number): string {
+  if (value < 0n) throw new RangeError("amounts are never negative");
+  if (decimals === 0) return value.toString();
+  const digits = value.toString().padStart(decimals + 1, "0");
+  const whole = digits.slice(0, -decimals);
+  const fraction = digits.slice(-decimals).replace(/0+$/, "");
+  return fraction === "" ? whole : `${whole}.${fraction}`;
+}
+
+/** An amount as the upload's `units` say: base units (SPEC §1 form) or a whole-unit decimal of `decimals`. */
+export function parseUploadedAmount(value: unknown, units: AmountUnits, decimals: number, field: string, max: bigint = UINT256_MAX): bigint {
+  return units === "base" ? parseAmount(value, field, max) : decimalToBaseUnits(value, decimals, field, max);
+}
+
 /** A usd18 value: same rules as an amount, 18 implied decimals. */
 export function parseUsd18(value: unknown, field: string): bigint {
   return parseAmount(value, field, UINT256_MAX);
@@ -80,4 +157,30 @@ export function formatUsd18(value: bigint, fractionDigits = 2): string {
 
 function truncate(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * A human decimal ("1234.5", "0.000001") in base units of a token with
+ * `decimals`, exactly: no float, no rounding. More fractional digits than
+ * the token has (other than trailing zeros) are refused, never cut.
+ */
+export function parseDecimalUnits(text: string, decimals: number, field: string): bigint {
+  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 77) fail("OUT_OF_RANGE", field, `${decimals} is not a token decimals count`);
+  const m = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/.exec(text);
+  if (!m) fail("INVALID_NUMBER", field, `"${truncate(text)}" is not a plain decimal like 1234.56 (no sign, exponent, separators or leading zeros)`);
+  const fraction = (m[2] ?? "").replace(/0+$/, "");
+  if (fraction.length > decimals) {
+    fail("INVALID_NUMBER", field, `"${truncate(text)}" has ${fraction.length} decimal places; this asset has ${decimals}`);
+  }
+  return BigInt(m[1]!) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, "0") || "0");
+}
+
+/** Base units as a human decimal with grouped thousands: 1234500000n, 6 → "1,234.5" (display only). */
+export function formatUnits(value: bigint, decimals: number): string {
+  const sign = value < 0n ? "-" : "";
+  const abs = value < 0n ? -value : value;
+  const scale = 10n ** BigInt(decimals);
+  const whole = (abs / scale).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const frac = decimals === 0 ? "" : (abs % scale).toString().padStart(decimals, "0").replace(/0+$/, "");
+  return `${sign}${whole}${frac ? `.${frac}` : ""}`;
 }

@@ -1,8 +1,9 @@
 import { getAddress, hashMessage, recoverMessageAddress } from "viem";
 import type { LocalAccount } from "viem/accounts";
-import { hexToBytes, type Hex } from "./bytes.js";
+import type { Hex } from "./bytes.js";
 import { fail } from "./errors.js";
 import { parseAddress } from "./address.js";
+import { lowSProblem } from "./signature.js";
 
 /** Who claims to own which holder address on which chain (SPEC §8). */
 export interface OwnershipClaim {
@@ -46,14 +47,28 @@ export async function signOwnership(account: LocalAccount, claim: OwnershipClaim
   return account.signMessage({ message: ownershipMessage(claim) });
 }
 
-/** EOA check, no network: true when the signature recovers to `claim.address`. */
-export async function verifyOwnershipSignature(claim: OwnershipClaim, signature: Hex): Promise<boolean> {
+/**
+ * EOA check, no network: whether the signature recovers to `claim.address`,
+ * and if not, why. A high-s signature (SPEC §9) is refused before recovery,
+ * even though its twin would recover to the holder.
+ */
+export async function checkOwnershipSignature(claim: OwnershipClaim, signature: Hex): Promise<{ ok: true } | { ok: false; reason: string }> {
   const message = ownershipMessage(claim);
+  const shape = lowSProblem(signature);
+  if (shape !== null) return { ok: false, reason: shape };
+  let signer: string;
   try {
-    hexToBytes(signature, "signature", 65);
-    const signer = await recoverMessageAddress({ message, signature });
-    return signer.toLowerCase() === claim.address.toLowerCase();
-  } catch {
-    return false;
+    signer = await recoverMessageAddress({ message, signature });
+  } catch (error) {
+    return { ok: false, reason: `signature: does not recover to a public key: ${(error as Error).message.split("\n")[0]}` };
   }
+  if (signer.toLowerCase() !== claim.address.toLowerCase()) {
+    return { ok: false, reason: `signature recovers to ${getAddress(signer)}, not the holder, for the SPEC §8 message` };
+  }
+  return { ok: true };
+}
+
+/** EOA check, no network: true when the signature is low-s and recovers to `claim.address`. */
+export async function verifyOwnershipSignature(claim: OwnershipClaim, signature: Hex): Promise<boolean> {
+  return (await checkOwnershipSignature(claim, signature)).ok;
 }

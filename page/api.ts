@@ -137,3 +137,12 @@ export async function demoUsers(): Promise<DemoUser[]> {
     return [];
   }
 }
+
+/** The relayer route's answer as it comes (page/onChain.ts reads it), or null when the publisher has none. */
+export async function relayerStatus(issuerId: string): Promise<unknown> {
+  try {
+    return await getJson<unknown>(`${issuerPath(issuerId)}/relayer`);
+  } catch {
+    return null;
+  }
+}

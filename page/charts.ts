@@ -19,7 +19,7 @@ function percent(part: bigint, whole: bigint): number {
 }
 
 /** A donut of slices (e.g. on-chain / off-chain / not counted), with the centre text given. */
-export function donut(options: { label: string; slices: Slice[]; centre: string; centreSub: string }): SVGElement {
+export function donut(options: { label: string; slices: Slice[]; centre: string; centreSub: string; centreNote?: string }): SVGElement {
   const total = options.slices.reduce((a, s) => a + s.value, 0n);
   const titleId = uid("donut-title");
   const ring = svg("circle", { cx: 21, cy: 21, r: 15.915, fill: "none", class: "donut-track", "stroke-width": 6 });
@@ -47,8 +47,9 @@ export function donut(options: { label: string; slices: Slice[]; centre: string;
     svg("title", { id: titleId }, options.label),
     ring,
     ...arcs,
-    svg("text", { x: 21, y: 21, class: "donut-centre", "text-anchor": "middle" }, options.centre),
-    svg("text", { x: 21, y: 26, class: "donut-sub", "text-anchor": "middle" }, options.centreSub),
+    svg("text", { x: 21, y: options.centreNote ? 20 : 21, class: "donut-centre", "text-anchor": "middle" }, options.centre),
+    svg("text", { x: 21, y: options.centreNote ? 24.5 : 26, class: "donut-sub", "text-anchor": "middle" }, options.centreSub),
+    options.centreNote ? svg("text", { x: 21, y: 28.5, class: "donut-note", "text-anchor": "middle" }, options.centreNote) : null,
   );
 }
 
@@ -82,7 +83,7 @@ function timeLabel(t: number, span: number): string {
 }
 
 function drawLineChart(width: number, options: LineChartOptions): SVGElement {
-  const height = 240;
+  const height = width < 520 ? 170 : 240; // a phone gets a shorter chart, same text size
   const pad = { top: 14, right: 14, bottom: 30, left: 64 };
   const plotW = Math.max(40, width - pad.left - pad.right);
   const plotH = height - pad.top - pad.bottom;
@@ -156,4 +157,29 @@ export function lineChart(options: LineChartOptions): HTMLElement {
   new ResizeObserver(draw).observe(box);
   requestAnimationFrame(draw);
   return h("div", {}, options.series.length > 1 ? legend : null, box);
+}
+
+/**
+ * A small inline line of values (e.g. the ratio over the recent attestations),
+ * for a table cell; `label` describes it for screen readers.
+ */
+export function sparkline(values: bigint[], label: string, options: { reference?: bigint } = {}): SVGElement {
+  const width = 96;
+  const height = 24;
+  const all = options.reference === undefined ? values : [...values, options.reference];
+  const lo = all.reduce((a, v) => (v < a ? v : a), all[0] ?? 0n);
+  const hi = all.reduce((a, v) => (v > a ? v : a), all[0] ?? 0n);
+  const span = hi - lo === 0n ? 1n : hi - lo;
+  const x = (i: number) => (values.length <= 1 ? width / 2 : 2 + (i / (values.length - 1)) * (width - 4));
+  const y = (v: bigint) => 2 + (1 - Number(((v - lo) * 1000n) / span) / 1000) * (height - 4);
+  const titleId = uid("spark-title");
+  const d = values.map((v, i) => `${i === 0 ? "M" : "L"}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+  return svg(
+    "svg",
+    { viewBox: `0 0 ${width} ${height}`, width, height, class: "sparkline", role: "img", "aria-labelledby": titleId },
+    svg("title", { id: titleId }, label),
+    options.reference !== undefined ? svg("line", { x1: 0, x2: width, y1: y(options.reference), y2: y(options.reference), class: "reference" }) : null,
+    values.length > 1 ? svg("path", { d, class: "line c-ratio" }) : null,
+    values.length > 0 ? svg("circle", { cx: x(values.length - 1), cy: y(values.at(-1)!), r: 2.5, class: "dot c-ratio" }) : null,
+  );
 }

@@ -69,3 +69,8 @@ export function scrollTable(label: string, head: string[], rows: Child[][], opti
   );
   return h("div", { class: `table-scroll${options.stack ? " stack" : ""}`, role: "region", "aria-label": label, tabindex: 0 }, table);
 }
+
+/** A small disclosure holding the codes behind plain words (see plainWords.ts). */
+export function codes(summary: string, ...children: Child[]): HTMLElement {
+  return h("details", { class: "codes" }, h("summary", {}, summary), h("div", { class: "codes-body" }, ...children));
+}

@@ -8,11 +8,11 @@ export type IssuerStatus = "healthy" | "flagged" | "stale";
 
 export const STATUS_RULES: Record<IssuerStatus, string> = {
   stale: "no attestation yet, or the latest one is past its validUntil time: treat its numbers as out of date",
-  flagged: "a current attestation with at least one SPEC §6 flag bit set (the flag names say which)",
-  healthy: "a current attestation with no flag bits set",
+  flagged: "a current attestation with at least one warning raised (each is named, with its reason, on the issuer's page)",
+  healthy: "a current attestation with no warnings raised",
 };
 
-export const STATUS_ORDER_NOTE = "Stale is checked first, then flagged; an attestation can be both and is then shown as stale with its flags listed.";
+export const STATUS_ORDER_NOTE = "Stale is checked first, then flagged; an attestation can be both and is then shown as stale with its warnings listed.";
 
 export interface StatusInput {
   validUntil: bigint;

@@ -4,6 +4,7 @@
  */
 import { h } from "./dom.js";
 import { age } from "./format.js";
+import { renderDependencies } from "./views/dependencies.js";
 import { renderIssuer } from "./views/issuer.js";
 import { renderOverview } from "./views/overview.js";
 import { renderVerifyAttestation } from "./views/verifyAttestation.js";
@@ -16,6 +17,7 @@ function route(hash: string): Route {
   const [head, a, b] = parts;
   if (head === undefined) return { nav: "overview", title: "Issuers", render: renderOverview };
   if (head === "issuer" && a) return { nav: "overview", title: a, render: (m) => renderIssuer(m, a, b ?? null) };
+  if (head === "dependencies") return { nav: "dependencies", title: "Dependency map", render: renderDependencies };
   if (head === "verify-balance") return { nav: "verify-balance", title: "Verify my balance", render: (m) => renderVerifyBalance(m, a ?? null, b ?? null) };
   if (head === "verify-attestation") return { nav: "verify-attestation", title: "Verify an attestation", render: renderVerifyAttestation };
   return {

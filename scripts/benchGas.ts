@@ -1,6 +1,7 @@
 /**
- * Gas of the Solidity contracts (SolvencyOracle.submit and isHealthy), measured
- * on a fresh anvil. Prints one JSON line per operation:
+ * Gas of the Solidity contracts (SolvencyOracle.submit and isHealthy, the
+ * staleness-safe reads, mints through SolventMintGuard), measured on a fresh
+ * anvil. Prints one JSON line per operation:
  *
  *   {"bench":"gas","op":"submit-first","gasUsed":…,"executionGas":…,…}
  *
@@ -23,9 +24,13 @@ import {
   keccak256,
   toHex,
   type Abi,
+  type Account,
   type Address,
+  type Chain,
   type Hex,
   type PublicClient,
+  type Transport,
+  type WalletClient,
 } from "viem";
 import { mnemonicToAccount, privateKeyToAccount, type LocalAccount } from "viem/accounts";
 import {
@@ -244,10 +249,79 @@ export async function measureGas(): Promise<GasFigure[]> {
           : "gasleft() around a consumer's first staticcall to the oracle in a tx (incl. 2,600 cold account access)",
       });
     }
+    figures.push(...(await measureGuardGas({ client, wallet, oracle, issuer, probe })));
     return figures;
   } finally {
     await anvil.stop();
   }
+}
+
+interface GuardBench {
+  client: PublicClient;
+  wallet: WalletClient<Transport, Chain, Account>;
+  oracle: Address;
+  issuer: Hex;
+  probe: { address: Address; abi: Abi };
+}
+
+/**
+ * Steady-state mints (supply and the recipient's balance already non-zero) of a
+ * plain DemoToken, of a token guarding its own mint (GuardedStablecoin) and of a
+ * DemoToken behind the standalone SolventMintGuard (without and with one excluded
+ * escrow), plus the checked reads, all against the issuer's fresh attestation.
+ */
+async function measureGuardGas({ client, wallet, oracle, issuer, probe }: GuardBench): Promise<GasFigure[]> {
+  const figures: GasFigure[] = [];
+  const holder: Address = "0x000000000000000000000000000000000000b0b0";
+  const escrow: Address = "0x000000000000000000000000000000000000e5c0";
+  const policy = { oracle, issuer, pegUsd18: USD, marginBps: 0n, maxAgeSeconds: 600n, denyFlags: 0b10_0011n };
+  const [tokenArt, coinArt, guardArt, oracleArt, feedArt] = await Promise.all(
+    ["DemoToken", "GuardedStablecoin", "SolventMintGuard", "SolvencyOracle", "ReserveFeed"].map((n) => loadArtifact(n)),
+  );
+  const send = async (address: Address, abi: Abi, functionName: string, args: readonly unknown[]) => {
+    const data = encodeFunctionData({ abi, functionName, args });
+    const receipt = await client.waitForTransactionReceipt({ hash: await wallet.sendTransaction({ to: address, data }) });
+    if (receipt.status !== "success") throw new Error(`${functionName} on ${address} reverted`);
+    return { gasUsed: receipt.gasUsed, data };
+  };
+  /** The second of two equal mints: every slot it writes is already non-zero. */
+  const steadyMint = async (op: string, address: Address, abi: Abi, note: string) => {
+    await send(address, abi, "mint", [holder, 1_000n]);
+    const { gasUsed, data } = await send(address, abi, "mint", [holder, 1_000n]);
+    figures.push({ bench: "gas", op, gasUsed: Number(gasUsed), executionGas: Number(executionGas(gasUsed, data)), calldataGas: Number(calldataGas(data)), note });
+  };
+
+  const plain = await deployContract(wallet, client, tokenArt!, ["Plain", "PLN", 6]);
+  await steadyMint("mint-unguarded", plain, tokenArt!.abi, "DemoToken.mint by its owner, no guard: the baseline");
+
+  const coin = await deployContract(wallet, client, coinArt!, ["Guarded", "GRD", 6, policy]);
+  await steadyMint("mint-guarded-modifier", coin, coinArt!.abi, "GuardedStablecoin.mint with onlyWithinReserves: one call to the oracle (cold)");
+
+  for (const [op, excluded] of [["mint-guard-standalone", []], ["mint-guard-standalone-1-escrow", [escrow]]] as const) {
+    const token = await deployContract(wallet, client, tokenArt!, ["Existing", "EXT", 6]);
+    await send(token, tokenArt!.abi, "mint", [escrow, 5_000n]);
+    const guard = await deployContract(wallet, client, guardArt!, [policy, token, excluded]);
+    await send(guard, guardArt!.abi, "addMinter", [wallet.account.address]);
+    await send(token, tokenArt!.abi, "transferOwnership", [guard]);
+    const note = excluded.length === 0
+      ? "SolventMintGuard.mint over a DemoToken it owns: oracle call, totalSupply, the token's mint, an event"
+      : "as mint-guard-standalone, with one excluded escrow (a storage read and a balanceOf more)";
+    await steadyMint(op, guard, guardArt!.abi, note);
+  }
+
+  const feed = await deployContract(wallet, client, feedArt!, [oracle, issuer, "bench reserves"]);
+  const staticCall = async (op: string, target: Address, abi: Abi, functionName: string, args: readonly unknown[], warm: boolean, note: string) => {
+    const used = await probeStaticCallGas(client, probe, target, encodeFunctionData({ abi, functionName, args }), warm);
+    figures.push({ bench: "gas", op, gasUsed: Number(used), executionGas: Number(used), calldataGas: 0, note });
+  };
+  for (const warm of [false, true]) {
+    const when = warm ? "warm" : "cold";
+    await staticCall(`latestReservesChecked-call-${when}`, oracle, oracleArt!.abi, "latestReservesChecked", [issuer, 600n], warm, `staticcall from a contract, oracle ${when}`);
+  }
+  await staticCall("latestChecked-call-cold", oracle, oracleArt!.abi, "latestChecked", [issuer, 600n], false, "the whole attestation (8 slots), oracle cold");
+  await staticCall("latestRoundData-call-cold", feed, feedArt!.abi, "latestRoundData", [], false, "ReserveFeed.latestRoundData (unchecked), feed and oracle cold");
+  await staticCall("latestRoundDataChecked-call-cold", feed, feedArt!.abi, "latestRoundDataChecked", [600n], false, "ReserveFeed.latestRoundDataChecked, feed and oracle cold");
+  return figures;
 }
 
 async function main(): Promise<void> {

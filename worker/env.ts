@@ -12,8 +12,12 @@ export interface Env {
   ALERT_QUEUE: Queue<unknown>;
   /** The page's static files (public/). */
   ASSETS: Fetcher;
-  /** Workers rate-limit binding for the public routes. */
-  PUBLIC_RATE_LIMIT: RateLimit;
+  /** Workers rate-limit bindings of the public routes, one per route group (worker/api/rateLimit.ts). */
+  RATE_LIMIT_INTEGRATION: RateLimit;
+  RATE_LIMIT_PROOFS: RateLimit;
+  RATE_LIMIT_READS: RateLimit;
+  /** "1": the edge cache also stores the answers that move with each publish (latest, lists, feed, keys), for their max-age. */
+  EDGE_CACHE_SHORT_ANSWERS?: string;
   /** Secret: 0x-hex secp256k1 key that signs attestations. */
   SIGNING_KEY?: string;
   /** Secret: bearer token for every admin route of every issuer. */

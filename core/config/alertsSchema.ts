@@ -7,6 +7,8 @@ export const ALERT_EVENTS = [
   "ratio_crossed",
   "publisher_stale",
   "signing_failed",
+  "onchain_copy_expired",
+  "config_invalid",
   "ledger_switched",
   "ledger_superseded",
   "ledger_failed",

@@ -1,7 +1,8 @@
 import type { z } from "zod";
 import { SolventError } from "../errors.js";
+import { relayMarginSeconds } from "../relayPolicy.js";
 import { outsideBand } from "../valuation/priceQuorum.js";
-import { configSchema, type IssuerConfig, type SolventConfig } from "./schema.js";
+import { assetSchema, chainSchema, configSchema, custodianSchema, holderSchema, issuerSchema, policySchema, type CustodianConfig, type HolderConfig, type IssuerConfig, type SolventConfig } from "./schema.js";
 
 export interface ConfigIssue {
   /** JSON path of the offending field, e.g. `issuers[0].reserves.holders[2].address`. */
@@ -9,10 +10,11 @@ export interface ConfigIssue {
   message: string;
 }
 
-/** A configuration that cannot be used; lists every problem, not just the first. */
+/** A configuration that cannot be used; lists every problem, not just the first, each path once. */
 export class ConfigError extends SolventError {
   constructor(readonly issues: ConfigIssue[]) {
-    super("INVALID_CONFIG", issues[0]?.path ?? "config", issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+    const [first, ...rest] = issues;
+    super("INVALID_CONFIG", first?.path ?? "config", [first?.message ?? "is invalid", ...rest.map((i) => `${i.path}: ${i.message}`)].join("; "));
   }
 }
 
@@ -27,16 +29,31 @@ function zodIssues(error: z.ZodError): ConfigIssue[] {
 }
 
 /**
- * Validates a configuration document (already JSON-parsed): shape by the zod
- * schema, then the references between its parts. Throws ConfigError naming
- * the JSON path of every bad field.
+ * Every problem of a configuration document (already JSON-parsed) in one
+ * pass: the shape by the zod schema and the references between its parts
+ * together, each once, in document order. When the shape is wrong, the
+ * references are still checked among the parts that do parse (see
+ * salvageConfig), so fixing one round never reveals a second.
+ */
+export function checkConfig(json: unknown): { config: SolventConfig | null; issues: ConfigIssue[] } {
+  const parsed = configSchema.safeParse(json);
+  if (parsed.success) {
+    const issues = crossReferenceIssues(parsed.data, declaredIds(json));
+    return { config: issues.length === 0 ? parsed.data : null, issues: ordered(issues) };
+  }
+  const salvaged = salvageConfig(json);
+  const issues = [...zodIssues(parsed.error), ...(salvaged ? crossReferenceIssues(salvaged, declaredIds(json)) : [])];
+  return { config: null, issues: ordered(issues) };
+}
+
+/**
+ * Validates a configuration document (already JSON-parsed). Throws
+ * ConfigError naming the JSON path of every bad field.
  */
 export function parseConfig(json: unknown): SolventConfig {
-  const parsed = configSchema.safeParse(json);
-  if (!parsed.success) throw new ConfigError(zodIssues(parsed.error));
-  const issues = crossReferenceIssues(parsed.data);
-  if (issues.length > 0) throw new ConfigError(issues);
-  return parsed.data;
+  const { config, issues } = checkConfig(json);
+  if (config === null) throw new ConfigError(issues);
+  return config;
 }
 
 /** Parses configuration text, reporting JSON syntax errors as a ConfigError too. */
@@ -50,6 +67,131 @@ export function parseConfigText(text: string, source = "config"): SolventConfig 
   return parseConfig(json);
 }
 
+/** Distinct issues, sorted by path in document order (numeric indexes compared as numbers). */
+function ordered(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  const unique = issues.filter((i) => {
+    const key = `${i.path}\u0000${i.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+  const parts = (path: string) => path.split(/[.[\]]+/).filter(Boolean);
+  const compare = (a: string, b: string): number => {
+    const [pa, pb] = [parts(a), parts(b)];
+    for (let k = 0; k < Math.min(pa.length, pb.length); k++) {
+      if (pa[k] === pb[k]) continue;
+      const [na, nb] = [Number(pa[k]), Number(pb[k])];
+      if (Number.isInteger(na) && Number.isInteger(nb)) return na - nb;
+      return 0; // different keys of one object: keep the order they were found in
+    }
+    return pa.length - pb.length;
+  };
+  return unique.map((issue, index) => ({ issue, index })).sort((x, y) => compare(x.issue.path, y.issue.path) || x.index - y.index).map((x) => x.issue);
+}
+
+type Raw = Record<string, unknown>;
+const isObject = (v: unknown): v is Raw => typeof v === "object" && v !== null && !Array.isArray(v);
+const rawArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/**
+ * The ids a document declares, read from the raw JSON so that a chain or an
+ * asset with a problem of its own still counts as declared: a reference to it
+ * is not reported as a second, false problem.
+ */
+interface DeclaredIds {
+  chainIds: Set<number>;
+  /** Per issuer index: its asset ids. */
+  assets: Map<number, Set<string>>;
+}
+
+function declaredIds(json: unknown): DeclaredIds {
+  const root = isObject(json) ? json : {};
+  const chainIds = new Set(rawArray(root.chains).flatMap((c) => (isObject(c) && typeof c.chainId === "number" ? [c.chainId] : [])));
+  const assets = new Map<number, Set<string>>();
+  rawArray(root.issuers).forEach((issuer, i) => {
+    const ids = isObject(issuer) ? rawArray(issuer.assets).flatMap((a) => (isObject(a) && typeof a.id === "string" ? [a.id] : [])) : [];
+    assets.set(i, new Set(ids));
+  });
+  return { chainIds, assets };
+}
+
+/**
+ * The parts of a document that parse on their own, at their own indexes:
+ * arrays keep a hole (a sparse array slot, skipped by forEach/some/find)
+ * where an element does not parse, so the cross-reference checks below run
+ * on what is there and still name each element by its index in the file.
+ * Null when there is nothing to salvage (not an object, no issuers array).
+ */
+function salvageConfig(json: unknown): SolventConfig | null {
+  if (!isObject(json) || !Array.isArray(json.issuers)) return null;
+  const chains = sparse(rawArray(json.chains), (c) => chainSchema.safeParse(c));
+  const issuers = sparse(json.issuers, (raw) => {
+    const whole = issuerSchema.safeParse(raw);
+    if (whole.success || !isObject(raw) || typeof raw.id !== "string") return whole;
+    return { success: true as const, data: salvageIssuer(raw) };
+  });
+  return { version: 1, chains, issuers };
+}
+
+function sparse<T>(raw: unknown[], parse: (v: unknown, index: number) => { success: boolean; data?: T }): T[] {
+  const out: T[] = new Array<T>(raw.length);
+  raw.forEach((v, i) => {
+    const r = parse(v, i);
+    if (r.success) out[i] = r.data as T;
+  });
+  return out;
+}
+
+/** A holder with a bad field of its own still has its holdings' assets checked; its own problem is already reported. */
+function salvageHolder(raw: unknown, index: number): { success: boolean; data?: HolderConfig } {
+  const whole = holderSchema.safeParse(raw);
+  if (whole.success || !isObject(raw) || typeof raw.chainId !== "number") return whole;
+  const address = typeof raw.address === "string" ? raw.address : "";
+  return {
+    success: true,
+    data: {
+      chainId: raw.chainId,
+      // never equal to another holder's: an unreadable address is not a duplicate
+      address: /^0x[0-9a-fA-F]{40}$/.test(address) ? address : `unreadable address of holder ${index}`,
+      ownership: { kind: "none" },
+      holdings: sparse(rawArray(raw.holdings), (h) => holderSchema.shape.holdings.element.safeParse(h)),
+    },
+  };
+}
+
+function salvageCustodian(raw: unknown): { success: boolean; data?: CustodianConfig } {
+  const whole = custodianSchema.safeParse(raw);
+  if (whole.success || !isObject(raw) || typeof raw.id !== "string") return whole;
+  const account = custodianSchema.shape.accounts.element;
+  return { success: true, data: { id: raw.id, signers: [], accounts: sparse(rawArray(raw.accounts), (a) => account.safeParse(a)) } };
+}
+
+function salvageIssuer(raw: Raw): IssuerConfig {
+  const shape = issuerSchema.shape;
+  const reserves = isObject(raw.reserves) ? raw.reserves : {};
+  const liabilities = isObject(raw.liabilities) ? raw.liabilities : {};
+  const optional = <T>(schema: z.ZodType<T>, value: unknown): T | undefined => {
+    const r = schema.safeParse(value);
+    return r.success ? r.data : undefined;
+  };
+  const liabilityShape = shape.liabilities.shape;
+  return {
+    id: raw.id as string,
+    name: typeof raw.name === "string" ? raw.name : "",
+    assets: sparse(rawArray(raw.assets), (a) => assetSchema.safeParse(a)),
+    liabilities: {
+      supply: optional(liabilityShape.supply, liabilities.supply),
+      ledger: optional(liabilityShape.ledger, liabilities.ledger),
+    },
+    reserves: {
+      holders: sparse(rawArray(reserves.holders), salvageHolder),
+      custodians: sparse(rawArray(reserves.custodians), salvageCustodian),
+    },
+    policy: optional(policySchema, raw.policy ?? {}) ?? policySchema.parse({}),
+    relayer: optional(shape.relayer, raw.relayer),
+    alerts: undefined,
+  };
+}
+
 function duplicates<T>(values: T[]): Set<T> {
   const seen = new Set<T>();
   const dup = new Set<T>();
@@ -57,11 +199,11 @@ function duplicates<T>(values: T[]): Set<T> {
   return dup;
 }
 
-function crossReferenceIssues(config: SolventConfig): ConfigIssue[] {
+function crossReferenceIssues(config: SolventConfig, declared: DeclaredIds): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const add = (path: string, message: string) => issues.push({ path, message });
 
-  const chainIds = new Set(config.chains.map((c) => c.chainId));
+  const chainIds = declared.chainIds;
   const dupChains = duplicates(config.chains.map((c) => c.chainId));
   config.chains.forEach((c, i) => dupChains.has(c.chainId) && add(`chains[${i}].chainId`, `chain ${c.chainId} is listed twice`));
   config.chains.forEach((c, i) => {
@@ -71,7 +213,7 @@ function crossReferenceIssues(config: SolventConfig): ConfigIssue[] {
   config.issuers.forEach((issuer, i) => {
     const at = `issuers[${i}]`;
     if (dupIssuers.has(issuer.id)) add(`${at}.id`, `issuer "${issuer.id}" is listed twice`);
-    issuerIssues(issuer, at, chainIds, add);
+    issuerIssues(issuer, at, chainIds, declared.assets.get(i) ?? new Set(), add);
     lookThroughIssues(config, issuer, at, add);
   });
   return issues;
@@ -81,10 +223,11 @@ function issuerIssues(
   issuer: IssuerConfig,
   at: string,
   chainIds: Set<number>,
+  assetIds: Set<string>,
   add: (path: string, message: string) => void,
 ): void {
-  const assets = new Map(issuer.assets.map((a) => [a.id, a]));
-  const needAsset = (path: string, asset: string) => assets.has(asset) || add(path, `asset "${asset}" is not in this issuer's assets`);
+  const assets = new Map(issuer.assets.flatMap((a) => (a ? [[a.id, a] as const] : [])));
+  const needAsset = (path: string, asset: string) => assetIds.has(asset) || add(path, `asset "${asset}" is not in this issuer's assets`);
   const needChain = (path: string, chainId: number) => chainIds.has(chainId) || add(path, `chain ${chainId} is not in chains`);
 
   const dupAssets = duplicates(issuer.assets.map((a) => a.id));
@@ -106,7 +249,7 @@ function issuerIssues(
       if (source.kind === "chainlink" || source.kind === "uniswapV3") needChain(`${sp}.chainId`, source.chainId);
       if (source.kind === "uniswapV3") {
         const quote = assets.get(source.quoteAsset);
-        if (!quote) add(`${sp}.quoteAsset`, `asset "${source.quoteAsset}" is not in this issuer's assets`);
+        if (!quote) needAsset(`${sp}.quoteAsset`, source.quoteAsset);
         else if (quote.id === asset.id) add(`${sp}.quoteAsset`, "an asset cannot be quoted against itself");
         else if (quote.prices.some((q) => q.kind === "uniswapV3")) {
           add(`${sp}.quoteAsset`, `"${quote.id}" is itself priced from a pool; quote against an asset with direct sources`);
@@ -117,7 +260,7 @@ function issuerIssues(
 
   const { supply, ledger } = issuer.liabilities;
   if (supply) {
-    if (assets.has(supply.asset)) {
+    if (assetIds.has(supply.asset)) {
       add(`${at}.liabilities.supply.asset`, `"${supply.asset}" is the issuer's own liability; it cannot also be one of its reserve assets`);
     }
     supply.tokens.forEach((t, i) => needChain(`${at}.liabilities.supply.tokens[${i}].chainId`, t.chainId));
@@ -129,7 +272,7 @@ function issuerIssues(
       if (source.kind === "chainlink" || source.kind === "uniswapV3") needChain(`${sp}.chainId`, source.chainId);
       if (source.kind === "uniswapV3") {
         const quote = assets.get(source.quoteAsset);
-        if (!quote) add(`${sp}.quoteAsset`, `asset "${source.quoteAsset}" is not in this issuer's assets`);
+        if (!quote) needAsset(`${sp}.quoteAsset`, source.quoteAsset);
         else if (quote.prices.some((q) => q.kind === "uniswapV3")) {
           add(`${sp}.quoteAsset`, `"${quote.id}" is itself priced from a pool; quote against an asset with direct sources`);
         }
@@ -153,7 +296,10 @@ function issuerIssues(
     holder.holdings.forEach((holding, k) => needAsset(`${hp}.holdings[${k}].asset`, holding.asset));
   });
 
-  if (issuer.relayer) needChain(`${at}.relayer.chainId`, issuer.relayer.chainId);
+  if (issuer.relayer) {
+    needChain(`${at}.relayer.chainId`, issuer.relayer.chainId);
+    relayerTimingIssues(issuer, at, add);
+  }
 
   const dupCustodians = duplicates(issuer.reserves.custodians.map((c) => c.id));
   issuer.reserves.custodians.forEach((custodian, c) => {
@@ -161,6 +307,30 @@ function issuerIssues(
     if (dupCustodians.has(custodian.id)) add(`${cp}.id`, `custodian "${custodian.id}" is listed twice`);
     custodian.accounts.forEach((account, k) => needAsset(`${cp}.accounts[${k}].asset`, account.asset));
   });
+}
+
+/**
+ * The relayer must be able to keep the on-chain copy valid: it replaces the
+ * copy `margin` (tick + relay time) before expiry, so the margin, and the
+ * heartbeat on top of it, must fit inside the attestation's TTL.
+ */
+function relayerTimingIssues(issuer: IssuerConfig, at: string, add: (path: string, message: string) => void): void {
+  const { tickSeconds, relaySeconds, heartbeatSeconds } = issuer.relayer!;
+  const ttl = issuer.policy.ttlSeconds;
+  const margin = relayMarginSeconds({ tickSeconds, relaySeconds });
+  if (margin >= ttl) {
+    add(
+      `${at}.relayer.tickSeconds`,
+      `tickSeconds ${tickSeconds} + relaySeconds ${relaySeconds} = ${margin} s is not below policy.ttlSeconds ${ttl}: ` +
+        `an attestation would expire on-chain before the next one can replace it; raise policy.ttlSeconds above ${margin} or tick more often`,
+    );
+  } else if (heartbeatSeconds !== undefined && heartbeatSeconds + margin >= ttl) {
+    add(
+      `${at}.relayer.heartbeatSeconds`,
+      `heartbeatSeconds ${heartbeatSeconds} + the expiry margin ${margin} s (tickSeconds + relaySeconds) is not below policy.ttlSeconds ${ttl}: ` +
+        `the heartbeat would never fire before the copy expires; set heartbeatSeconds below ${ttl - margin}, raise policy.ttlSeconds above ${heartbeatSeconds + margin}, or leave heartbeatSeconds out`,
+    );
+  }
 }
 
 const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();

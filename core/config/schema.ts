@@ -208,6 +208,8 @@ export const issuerSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
+  /** Notes for people (JSON has no comments): ignored by Solvent. `solvent init` writes them. */
+  $comment: z.array(z.string()).optional(),
   version: z.literal(1),
   chains: z.array(chainSchema).default([]),
   issuers: z.array(issuerSchema).min(1),

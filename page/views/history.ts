@@ -5,8 +5,11 @@
 import { attestationDigest, attestationFromJson, checkChainLink, type Attestation } from "../../core/index.js";
 import type { AttestationAnswer } from "../api.js";
 import { lineChart } from "../charts.js";
+import { chartDownloads } from "../downloads.js";
 import { h, scrollTable } from "../dom.js";
-import { ratio, shortHex, usd, usdShort, utcTime } from "../format.js";
+import { ratio, shortHex, usd, usdCompact, utcTime } from "../format.js";
+import { takeAwaySection } from "./issuerPanels.js";
+import { foldable } from "./reportSections.js";
 
 interface Entry {
   answer: AttestationAnswer;
@@ -54,7 +57,7 @@ export function historySections(issuerId: string, answers: AttestationAnswer[], 
       { name: "Counted reserves", cls: "c-onchain", points: points((a) => a.reservesUsd) },
       { name: "Liabilities", cls: "c-liabilities", points: points((a) => a.liabilitiesUsd) },
     ],
-    formatY: usdShort,
+    formatY: usdCompact,
   });
   const ratioChart = lineChart({
     label: `Reserve ratio over ${scope}, with the 100 % line`,
@@ -91,21 +94,55 @@ export function historySections(issuerId: string, answers: AttestationAnswer[], 
       { id: "history", "aria-labelledby": "history-h" },
       h("h2", { id: "history-h" }, "History"),
       h("p", { class: "muted" }, `Over ${scope}.`),
-      h("figure", { class: "chart" }, h("figcaption", {}, "Counted reserves and liabilities (USD)"), usdChart),
-      h("figure", { class: "chart" }, h("figcaption", {}, "Reserve ratio"), ratioChart),
+      chartFigure("Reserve ratio", ratioChart, `${issuerId}-ratio`),
+      foldable("Counted reserves and liabilities (USD)", chartFigure("Counted reserves and liabilities (USD)", usdChart, `${issuerId}-reserves-liabilities`)),
       h("details", {}, h("summary", {}, "The same history as a table"), numbers),
+      readable[0] ? takeAwaySection(issuerId, readable[0].sequence) : null,
     ),
     chain: h(
       "section",
       { id: "chain", "aria-labelledby": "chain-h" },
       h("h2", { id: "chain-h" }, "Hash chain"),
+      h("p", { class: "muted", "data-testid": "chain-summary" }, chainSummary(checks, Math.min(entries.length, 50))),
       h(
-        "p",
-        { class: "muted" },
-        "Each attestation commits to the EIP-712 digest of the one before it. This page re-computes every digest and link it shows",
-        entries.length > 50 ? " (the latest 50 of them)." : ".",
+        "details",
+        { class: "chain-details" },
+        h("summary", {}, `Show the ${Math.min(entries.length, 50)} links checked`),
+        h(
+          "p",
+          { class: "muted" },
+          "Each attestation commits to the EIP-712 digest of the one before it. This page re-computes every digest and link it shows",
+          entries.length > 50 ? " (the latest 50 of them)." : ".",
+        ),
+        chain,
       ),
-      chain,
     ),
+  };
+}
+
+function chainSummary(checks: string[], shown: number): string {
+  const broken = checks.slice(0, shown).filter((c) => !c.startsWith("✓")).length;
+  return broken === 0 ? `✓ All ${shown} links shown re-computed here and unbroken.` : `✗ ${broken} of ${shown} links do not check out: open the list below.`;
+}
+
+function chartFigure(caption: string, chart: HTMLElement, filename: string): HTMLElement {
+  const figure = h("figure", { class: "chart" });
+  figure.append(
+    h("figcaption", {}, h("span", {}, caption), chartDownloads(() => figure.querySelector<SVGSVGElement>("svg.line-chart"), filename, caption)),
+    chart,
+  );
+  return figure;
+}
+
+/** Since which attestation each flag has been raised without a break, from the loaded history (newest first). */
+export function flagRuns(answers: AttestationAnswer[], complete: boolean): (bit: number) => { sequence: bigint; observedAt: bigint; complete: boolean } | null {
+  const entries = readEntries(answers).flatMap((e) => (e.attestation ? [e.attestation] : []));
+  return (bit) => {
+    let oldest: Attestation | null = null;
+    for (const a of entries) {
+      if (((a.flags >> BigInt(bit)) & 1n) === 0n) return oldest && { sequence: oldest.sequence, observedAt: oldest.observedAt, complete: true };
+      oldest = a;
+    }
+    return oldest && { sequence: oldest.sequence, observedAt: oldest.observedAt, complete: complete || oldest.sequence === 1n };
   };
 }

@@ -5,13 +5,15 @@
  */
 import { attestationFromJson, parseKeysDocument, verifySignedAttestation, type Attestation } from "../../core/index.js";
 import { checkReport } from "../../core/reportCheck.js";
-import { attestationAt, attestationHistory, keysDocument, latestAttestation, listIssuers, parseReport, reportBytes, type AttestationAnswer } from "../api.js";
+import { attestationAt, attestationHistory, keysDocument, latestAttestation, listIssuers, parseReport, relayerStatus, reportBytes, type AttestationAnswer } from "../api.js";
 import { h } from "../dom.js";
-import { ratio, shortHex, usd, utcTime } from "../format.js";
+import { ratio, shortHex, usd, usdDelta, utcTime } from "../format.js";
 import { issuerStatus, nowSeconds } from "../issuerStatus.js";
-import { historySections } from "./history.js";
+import { readOnChain } from "../onChain.js";
+import { flagRuns, historySections } from "./history.js";
+import { coverageSection, onChainSection } from "./issuerPanels.js";
 import { liveAge, statusBadge } from "./overview.js";
-import { flagsSection, liabilitiesSection, lineItemsSection, pricesSection, reservesSection } from "./reportSections.js";
+import { flagsSection, ledgerFacts, liabilitiesSection, lineItemsSection, pricesSection, reservesSection } from "./reportSections.js";
 
 interface Checked {
   ok: boolean;
@@ -22,7 +24,7 @@ async function checkSignature(attestation: Attestation, answer: AttestationAnswe
   try {
     const keys = parseKeysDocument(await keysDocument());
     const result = await verifySignedAttestation({ attestation, signature: answer.signature as `0x${string}`, keys });
-    return result.ok ? { ok: true, text: `valid, by ${result.signer}, a key valid at observedAt` } : { ok: false, text: result.reasons.join("; ") };
+    return result.ok ? { ok: true, text: `valid, by ${shortHex(result.signer ?? "", 4)}, a key valid at observedAt` } : { ok: false, text: result.reasons.join("; ") };
   } catch (e) {
     return { ok: false, text: (e as Error).message };
   }
@@ -36,10 +38,11 @@ function checkedLine(label: string, c: Checked, testId: string): HTMLElement[] {
 }
 
 export async function renderIssuer(main: HTMLElement, issuerId: string, sequence: string | null): Promise<void> {
-  const [issuers, answer, history] = await Promise.all([
+  const [issuers, answer, history, relayer] = await Promise.all([
     listIssuers(),
     sequence === null ? latestAttestation(issuerId) : attestationAt(issuerId, sequence),
     attestationHistory(issuerId),
+    relayerStatus(issuerId),
   ]);
   const issuer = issuers.find((i) => i.id === issuerId);
   const name = issuer?.name ?? issuerId;
@@ -54,13 +57,19 @@ export async function renderIssuer(main: HTMLElement, issuerId: string, sequence
   const isLatest = sequence === null || sequence === latestSequence;
   const [signature, bytes] = await Promise.all([checkSignature(attestation, answer), reportBytes(issuerId, attestation.sequence)]);
   const problems = checkReport(bytes, attestation);
-  const reportCheck: Checked = problems.length === 0 ? { ok: true, text: "consistent: hash, roots, totals, ratio and flags re-computed from its bytes" } : { ok: false, text: problems.join("; ") };
+  const reportCheck: Checked = problems.length === 0 ? { ok: true, text: "consistent (hash, roots, totals, ratio, flags)" } : { ok: false, text: problems.join("; ") };
   const report = parseReport(bytes);
   const { status, why } = issuerStatus(attestation, nowSeconds());
   const hasLedger = report.liabilities.ledger !== null;
   const verifyLink = hasLedger ? `#/verify-balance/${encodeURIComponent(issuerId)}/${attestation.sequence}` : null;
 
   const past = historySections(issuerId, history.attestations, history.truncated);
+  const runs = flagRuns(history.attestations.filter((a) => BigInt(a.attestation.sequence) <= attestation.sequence), !history.truncated);
+  const now = nowSeconds();
+  const times = new Map(history.attestations.map((a) => [a.attestation.sequence, { observedAt: BigInt(a.attestation.observedAt), validUntil: BigInt(a.attestation.validUntil) }]));
+  const onChain = relayer === null ? null : readOnChain(relayer, (s) => times.get(s) ?? null, now);
+  const ledger = ledgerFacts(report);
+  const surplus = attestation.reservesUsd - attestation.liabilitiesUsd;
   const summary = h(
     "div",
     { class: "summary" },
@@ -72,13 +81,15 @@ export async function renderIssuer(main: HTMLElement, issuerId: string, sequence
       h("dd", {}, usd(attestation.reservesUsd)),
       h("dt", {}, "Liabilities"),
       h("dd", {}, usd(attestation.liabilitiesUsd)),
+      h("dt", {}, surplus < 0n ? "Shortfall" : "Surplus"),
+      h("dd", { class: surplus < 0n ? "bad" : "ok", "data-testid": "surplus" }, usdDelta(surplus)),
       h("dt", {}, "Attestation"),
-      h("dd", {}, `#${attestation.sequence}${isLatest ? " (latest)" : ""}, observed `, liveAge(attestation.observedAt)),
-      h("dt", {}, "Valid until"),
-      h("dd", {}, utcTime(attestation.validUntil)),
-      ...checkedLine("Signature, checked here", signature, "signature-check"),
-      ...checkedLine("Report, re-computed here", reportCheck, "report-check"),
+      h("dd", {}, `#${attestation.sequence}${isLatest ? " (latest)" : ""}, `, liveAge(attestation.observedAt), h("span", { class: "muted small" }, `, valid until ${utcTime(attestation.validUntil)}`)),
+      ...(ledger?.asOf ? [h("dt", {}, "User ledger as of"), h("dd", { "data-testid": "summary-as-of" }, utcTime(ledger.asOf), " (", liveAge(ledger.asOf), ")")] : []),
+      ...checkedLine("Signature", signature, "signature-check"),
+      ...checkedLine("Report", reportCheck, "report-check"),
     ),
+    h("p", { class: "muted small checked-note" }, "Signature and report are checked here, in your browser."),
   );
 
   const toc = h(
@@ -88,9 +99,11 @@ export async function renderIssuer(main: HTMLElement, issuerId: string, sequence
       "ul",
       {},
       ...[
+        ["#coverage", "Coverage"],
+        ["#flags", `Warnings (${report.flags.length})`],
+        ["#onchain", "On-chain"],
         ["#reserves", "Reserves"],
         ["#liabilities", "Liabilities"],
-        ["#flags", `Flags (${report.flags.length})`],
         ["#history", "History"],
         ["#items", "Line items"],
         ["#prices", "Prices"],
@@ -101,13 +114,18 @@ export async function renderIssuer(main: HTMLElement, issuerId: string, sequence
   );
 
   main.replaceChildren(
-    h("p", { class: "crumbs" }, h("a", { href: "#/" }, "All issuers")),
+    h("p", { class: "crumbs" }, h("a", { href: "#/" }, "All issuers"), " · ", h("a", { href: "#/dependencies" }, "Dependency map")),
     heading,
     summary,
     toc,
+    coverageSection(report),
+    flagsSection(report, (name) => {
+      const bit = report.flags.find((f) => f.name === name)?.bit;
+      return bit === undefined ? null : runs(bit);
+    }),
+    onChainSection(onChain, now),
     reservesSection(report),
     liabilitiesSection(report, verifyLink),
-    flagsSection(report),
     past.history,
     lineItemsSection(report),
     pricesSection(report),

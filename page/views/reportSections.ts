@@ -6,8 +6,9 @@
 import { FLAGS, ReserveStatus } from "../../core/index.js";
 import type { ReportItemJson, ReportJson, ReportPriceJson } from "../../core/report.js";
 import { donut, type Slice } from "../charts.js";
-import { h, scrollTable, type Child } from "../dom.js";
-import { amount, ratio, share, shortHex, usd, usdShort, utcTime } from "../format.js";
+import { type Child, codes, h, scrollTable } from "../dom.js";
+import { amount, ratio, share, shortHex, tokenAmount, usd, usdCompact, utcTime } from "../format.js";
+import { flagMeaning, flagWords } from "../plainWords.js";
 
 export const STATUS_NAMES: Record<number, string> = {
   [ReserveStatus.ON_CHAIN_PROVEN]: "On-chain, ownership proven: counted",
@@ -26,24 +27,26 @@ function sourceName(source: string): string {
 
 export function reservesSection(report: ReportJson): HTMLElement {
   const items = report.reserves.items;
-  const slices: (Slice & { note: string })[] = [
-    { label: "On-chain, counted", value: sumValues(items, [ReserveStatus.ON_CHAIN_PROVEN]), cls: "c-onchain", note: "status 0" },
-    { label: "Off-chain, counted", value: sumValues(items, [ReserveStatus.OFF_CHAIN_STATEMENT]), cls: "c-offchain", note: "status 2" },
-    { label: "Not counted", value: sumValues(items, [ReserveStatus.ON_CHAIN_UNPROVEN, ReserveStatus.EXCLUDED]), cls: "c-excluded", note: "status 1 and 3" },
+  const slices: (Slice & { codes: string })[] = [
+    { label: "On-chain, counted", value: sumValues(items, [ReserveStatus.ON_CHAIN_PROVEN]), cls: "c-onchain", codes: "status 0: on-chain, ownership proven" },
+    { label: "Off-chain, counted", value: sumValues(items, [ReserveStatus.OFF_CHAIN_STATEMENT]), cls: "c-offchain", codes: "status 2: signed custodian statement" },
+    { label: "Not counted", value: sumValues(items, [ReserveStatus.ON_CHAIN_UNPROVEN, ReserveStatus.EXCLUDED]), cls: "c-excluded", codes: "status 1: ownership not proven; status 3: excluded (stale, failed, circular or over policy)" },
   ];
   const all = slices.reduce((a, s) => a + s.value, 0n);
   const counted = (slices[0]?.value ?? 0n) + (slices[1]?.value ?? 0n);
+  const owed = BigInt(report.totals.liabilitiesUsd);
   const chart = donut({
-    label: `Reserves by status: ${slices.map((s) => `${s.label} ${usd(s.value, 0)} (${share(s.value, all)})`).join("; ")}`,
+    label: `Reserves by status: ${slices.map((s) => `${s.label} ${usd(s.value)} (${share(s.value, all)})`).join("; ")}; liabilities ${usd(owed)}`,
     slices,
-    centre: usdShort(counted),
+    centre: usdCompact(counted),
     centreSub: "counted",
+    centreNote: `owes ${usdCompact(owed)}`,
   });
   const table = scrollTable(
     "Reserves by status",
     ["", "Reserves", "Value", "Share"],
     [
-      ...slices.map((s) => [h("span", { class: `swatch ${s.cls}`, "aria-hidden": "true" }), h("span", {}, s.label, " ", h("span", { class: "muted" }, `(${s.note})`)), usd(s.value), share(s.value, all)]),
+      ...slices.map((s) => [h("span", { class: `swatch ${s.cls}`, "aria-hidden": "true" }), s.label, usd(s.value), share(s.value, all)]),
       [null, h("strong", {}, "Counted reserves"), h("strong", {}, usd(counted)), share(counted, all)],
     ],
     { numeric: [2, 3] },
@@ -52,8 +55,26 @@ export function reservesSection(report: ReportJson): HTMLElement {
     "section",
     { id: "reserves", "aria-labelledby": "reserves-h" },
     h("h2", { id: "reserves-h" }, "Reserves"),
-    h("div", { class: "split" }, h("figure", { class: "donut-figure" }, chart, h("figcaption", { class: "sr-only" }, "Reserves by status; the table beside lists the values.")), table),
+    h(
+      "div",
+      { class: "split" },
+      h("figure", { class: "donut-figure" }, chart, h("figcaption", { class: "sr-only" }, "Reserves by status; the table beside lists the values.")),
+      h("div", {}, foldable(`Counted ${usd(counted)} of ${usd(all)} read`, table), codes("Status codes", h("ul", { class: "plain small" }, ...slices.map((s) => h("li", {}, `${s.label}: ${s.codes}`))))),
+    ),
   );
+}
+
+/** A trimmed token amount whose exact value is its title. */
+export function tokenCell(value: bigint | string, decimals: string | null, symbol?: string): HTMLElement {
+  return h("span", { title: amount(value, decimals, symbol) }, tokenAmount(value, decimals, symbol));
+}
+
+/** The ledger fields of a report, read defensively: SPEC §4's newer form adds `id`, `asOf`, `leafCount`. */
+export function ledgerFacts(report: ReportJson): { id: string | null; asOf: string | null; users: string | null } | null {
+  const l = report.liabilities.ledger as unknown as Record<string, unknown> | null;
+  if (!l) return null;
+  const text = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : null);
+  return { id: text(l.id) ?? text(l.ledgerId), asOf: text(l.asOf), users: text(l.leafCount) ?? text(l.users) };
 }
 
 export function liabilitiesSection(report: ReportJson, verifyLink: string | null): HTMLElement {
@@ -61,8 +82,8 @@ export function liabilitiesSection(report: ReportJson, verifyLink: string | null
   const rows: Child[][] = liabilities.assets.map((a) => [
     a.asset,
     a.source === "ledger" ? "user ledger" : a.source === "supply" ? "token supply" : a.source,
-    amount(a.amount, a.decimals, a.asset),
-    `${usd(BigInt(a.priceUsd))} (${a.priceMethod})`,
+    tokenCell(a.amount, a.decimals, a.asset),
+    h("span", {}, usd(BigInt(a.priceUsd)), " ", h("span", { class: "muted small" }, a.priceMethod === "peg" ? "(its peg)" : a.priceMethod === "quorum" ? "(market)" : `(${a.priceMethod})`)),
     usd(BigInt(a.valueUsd)),
   ]);
   const total = liabilities.assets.reduce((a, x) => a + BigInt(x.valueUsd), 0n);
@@ -71,46 +92,61 @@ export function liabilitiesSection(report: ReportJson, verifyLink: string | null
     h(
       "li",
       {},
-      `Token ${shortHex(s.token, 4)} on chain ${s.chainId} at block ${s.blockNumber}: total supply ${amount(s.totalSupply, s.decimals)}`,
-      ...s.escrows.map((e) => ` minus ${amount(e.amount, s.decimals)} held by escrow ${shortHex(e.address, 4)}`),
-      ` = ${amount(s.netSupply, s.decimals)}, valued at its peg ${usd(BigInt(s.pegUsd))}.`,
+      `Token ${shortHex(s.token, 4)} on chain ${s.chainId} at block ${s.blockNumber}: total supply ${tokenAmount(s.totalSupply, s.decimals)}`,
+      ...s.escrows.map((e) => ` minus ${tokenAmount(e.amount, s.decimals)} held by escrow ${shortHex(e.address, 4)}`),
+      ` = ${tokenAmount(s.netSupply, s.decimals)}, valued at its peg ${usd(BigInt(s.pegUsd))}.`,
     ),
   );
+  const ledger = ledgerFacts(report);
   return h(
     "section",
     { id: "liabilities", "aria-labelledby": "liabilities-h" },
     h("h2", { id: "liabilities-h" }, "Liabilities"),
-    scrollTable("Liabilities", ["Asset", "Source", "Amount", "Price", "Value"], rows, { numeric: [2, 3, 4], stack: true }),
-    supply.length > 0 ? h("ul", { class: "plain" }, ...supply) : null,
-    liabilities.ledger
+    foldable(
+      `What is owed, in ${liabilities.assets.length} asset${liabilities.assets.length === 1 ? "" : "s"}: ${usd(total)}`,
+      scrollTable("Liabilities", ["Asset", "Source", "Amount", "Price", "Value"], rows, { numeric: [2, 3, 4], stack: true }),
+      supply.length > 0 ? h("ul", { class: "plain" }, ...supply) : null,
+    ),
+    ledger
       ? h(
           "p",
           {},
-          `A ledger of ${amount("leafCount" in liabilities.ledger ? liabilities.ledger.leafCount : liabilities.ledger.users, 0)} user balances` +
-            ("asOf" in liabilities.ledger ? ` as of ${utcTime(liabilities.ledger.asOf)}` : "") +
-            ", committed in the Merkle sum tree with root ",
-          h("code", { title: liabilities.root ?? "" }, shortHex(liabilities.root ?? "", 8)),
+          `${ledger.users === null ? "User" : `${amount(ledger.users, 0)} user`} balances in a Merkle sum tree, root `,
+          h("code", { title: liabilities.root ?? "" }, shortHex(liabilities.root ?? "", 6)),
+          ledger.asOf ? h("span", { "data-testid": "ledger-as-of" }, `, true as of ${utcTime(ledger.asOf)}`) : h("span", { class: "muted" }, " (as-of time not reported)"),
           ". ",
           verifyLink ? h("a", { href: verifyLink }, "Check that your balance is in it") : null,
         )
       : null,
+    ledger
+      ? h("p", { class: "muted small", "data-testid": "verification-coverage" }, "How many users have checked their inclusion: not published by this publisher yet.")
+      : null,
   );
 }
 
-export function flagsSection(report: ReportJson): HTMLElement {
-  const meaning = (bit: number) => FLAGS.find((f) => f.bit === bit)?.meaning ?? "not a SPEC §6 flag";
+/** Since when each flag has been raised without a break: the oldest attestation of its current run. */
+export type FlagSince = (name: string) => { sequence: bigint; observedAt: bigint; complete: boolean } | null;
+
+export function flagsSection(report: ReportJson, since: FlagSince = () => null): HTMLElement {
   return h(
     "section",
     { id: "flags", "aria-labelledby": "flags-h" },
-    h("h2", { id: "flags-h" }, "Flags"),
+    h("h2", { id: "flags-h" }, "Warnings"),
     report.flags.length === 0
-      ? h("p", { class: "ok" }, h("span", { "aria-hidden": "true" }, "✓ "), "No flags raised in this snapshot.")
+      ? h("p", { class: "ok" }, h("span", { "aria-hidden": "true" }, "✓ "), "No warnings in this snapshot.")
       : h(
           "ul",
           { class: "flags" },
-          ...report.flags.map((f) =>
-            h("li", { "data-flag": f.name }, h("strong", {}, f.name), h("span", { class: "muted" }, ` (bit ${f.bit}: ${meaning(f.bit)})`), h("p", {}, f.reason)),
-          ),
+          ...report.flags.map((f) => {
+            const from = since(f.name);
+            return h(
+              "li",
+              { "data-flag": f.name },
+              h("strong", {}, flagWords(f.name)),
+              from ? h("span", { class: "since" }, ` · since #${from.sequence}${from.complete ? "" : " or earlier"}, ${utcTime(from.observedAt)}`) : null,
+              codes("Why, and the code", h("p", {}, f.reason), h("p", {}, h("code", {}, f.name), ` (flag bit ${f.bit}): ${flagMeaning(f.name) ?? "a flag this page does not know"}`)),
+            );
+          }),
         ),
   );
 }
@@ -151,7 +187,7 @@ export function lineItemsSection(report: ReportJson): HTMLElement {
     return [
       h("span", {}, h("strong", {}, who), h("br"), h("code", { class: "muted small", title: item.label }, sourceName(item.label)), h("br"), h("span", { class: "muted small" }, itemWhere(item))),
       h("span", { class: `item-status s${item.status}`, "data-status": String(item.status) }, STATUS_NAMES[item.status] ?? `status ${item.status}`, why ? h("span", { class: "muted small reason", title: why }, h("br"), sourceName(why)) : null),
-      amount(item.amount, d.decimals, d.asset),
+      tokenCell(item.amount, d.decimals, d.asset),
       usd(BigInt(item.priceUsd)),
       priceSources(prices.get(d.asset)),
       usd(BigInt(item.valueUsd)),
@@ -163,8 +199,11 @@ export function lineItemsSection(report: ReportJson): HTMLElement {
     "section",
     { id: "items", "aria-labelledby": "items-h" },
     h("h2", { id: "items-h" }, "Reserve line items"),
-    h("p", { class: "muted" }, `${report.reserves.items.length} items, leaves of the reserves tree with root `, h("code", { title: report.reserves.root }, shortHex(report.reserves.root, 8)), "."),
-    table,
+    foldable(
+      `All ${report.reserves.items.length} line items`,
+      h("p", { class: "muted" }, `The leaves of the reserves tree with root `, h("code", { title: report.reserves.root }, shortHex(report.reserves.root, 8)), ". Amounts are trimmed; hover or focus one for its exact value."),
+      table,
+    ),
   );
 }
 
@@ -193,6 +232,12 @@ export function pricesSection(report: ReportJson): HTMLElement {
     "section",
     { id: "prices", "aria-labelledby": "prices-h" },
     h("h2", { id: "prices-h" }, "Prices"),
-    scrollTable("Prices and their sources", ["Asset", "Chosen price", "Method", "Sources"], rows, { numeric: [1], stack: true }),
+    foldable(`How ${report.prices.length} assets were priced`, scrollTable("Prices and their sources", ["Asset", "Chosen price", "Method", "Sources"], rows, { numeric: [1], stack: true })),
   );
+}
+
+/** Long detail that a wide screen shows open and a phone folds away. */
+export function foldable(summary: string, ...children: Child[]): HTMLElement {
+  const wide = typeof matchMedia === "function" && matchMedia("(min-width: 48rem)").matches;
+  return h("details", { class: "foldable", open: wide }, h("summary", {}, summary), ...children);
 }

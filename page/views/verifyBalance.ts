@@ -162,7 +162,23 @@ function field(label: string, control: HTMLInputElement | HTMLSelectElement | HT
 
 export async function renderVerifyBalance(main: HTMLElement, issuerId: string | null, sequence: string | null): Promise<void> {
   const [issuers, users] = await Promise.all([listIssuers(), demoUsers()]);
-  const issuerSelect = h("select", { id: "vb-issuer", name: "issuer" }, ...issuers.map((i) => h("option", { value: i.id, selected: i.id === issuerId }, `${i.name} (${i.id})`)));
+  // Only an issuer with a user ledger has balances to verify: open on the first such one, and say which have none.
+  const ledgerless = new Set(
+    (
+      await Promise.all(
+        issuers.map(async (i) => {
+          const latest = i.sequence === null ? null : await latestAttestation(i.id).catch(() => null);
+          return latest && /^0x0{64}$/i.test(latest.attestation.liabilitiesRoot) ? i.id : null;
+        }),
+      )
+    ).filter((id): id is string => id !== null),
+  );
+  const initial = issuerId ?? issuers.find((i) => i.sequence !== null && !ledgerless.has(i.id))?.id ?? null;
+  const issuerSelect = h(
+    "select",
+    { id: "vb-issuer", name: "issuer" },
+    ...issuers.map((i) => h("option", { value: i.id, selected: i.id === initial }, `${i.name} (${i.id})${ledgerless.has(i.id) ? " — no user ledger" : ""}`)),
+  );
   const sequenceInput = h("input", { id: "vb-sequence", name: "sequence", inputmode: "numeric", autocomplete: "off", placeholder: "latest", value: sequence ?? "" });
   const userInput = h("input", { id: "vb-user", name: "userId", autocomplete: "off", autocapitalize: "off", spellcheck: "false", required: true });
   const saltInput = h("input", { id: "vb-salt", name: "salt", autocomplete: "off", autocapitalize: "off", spellcheck: "false", required: true, placeholder: "0x…" });

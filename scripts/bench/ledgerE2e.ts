@@ -49,7 +49,7 @@ const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const saltOf = (i: number) => new Uint8Array(createHash("sha256").update(`bench-salt-${i}`).digest().subarray(0, 16));
 const userIdOf = (i: number) => `u${i}@bench.example`;
 
-/** Streams a `userId,salt,USD,ETH` ledger of `rows` users to `file`. */
+/** Streams a `userId,salt,USD,ETH` ledger of `rows` users to `file`, amounts in base units (uploaded with units=base). */
 async function generateLedger(file: string, rows: number): Promise<number> {
   const out = createWriteStream(file);
   out.write("userId,salt,USD,ETH\n");
@@ -215,7 +215,7 @@ async function main() {
     let status: number;
     let partCount = 1;
     if (bytes <= PART_BYTES) {
-      const res = await fetch(`${base}/v1/admin/issuers/demo/ledger`, {
+      const res = await fetch(`${base}/v1/admin/issuers/demo/ledger?units=base`, {
         method: "PUT",
         headers: { ...auth, "content-type": "text/csv", "content-length": String(bytes) },
         body: Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 })) as ReadableStream,
@@ -227,7 +227,7 @@ async function main() {
       const plan = await planParts(file, bytes, PART_BYTES, "csv");
       partCount = plan.parts.length;
       log(`uploading ${partCount} parts, ${PARALLEL} at a time`);
-      const result = await uploadInParts({ base: new URL(base), issuer: "demo", token: adminToken, file, format: "csv", plan, parallel: PARALLEL });
+      const result = await uploadInParts({ base: new URL(base), issuer: "demo", token: adminToken, file, format: "csv", plan, parallel: PARALLEL, query: { units: "base" } });
       if (!result.ok) throw new Error(`upload refused (${result.httpStatus}) at part ${result.part}: ${JSON.stringify(result.error)}`);
       answer = result.answer as typeof answer;
       status = result.status;
@@ -328,8 +328,9 @@ async function main() {
       const lua = join(work, "proofs.lua");
       await writeFile(
         lua,
-        // Many client addresses, so the per-client public rate limit (600/min) is not what is measured.
-        `local paths = {${paths.map((p) => JSON.stringify(p)).join(",")}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format("GET", paths[(i % #paths) + 1], { ["CF-Connecting-IP"] = "10.1." .. (i % 250) .. "." .. (math.floor(i / 250) % 250) })\nend\n`,
+        // Many client addresses, so the per-client public rate limits (worker/api/rateLimit.ts) are not what is measured;
+        // no-cache, so every proof is read from R2 rather than served from the edge cache.
+        `local paths = {${paths.map((p) => JSON.stringify(p)).join(",")}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format("GET", paths[(i % #paths) + 1], { ["CF-Connecting-IP"] = "10.1." .. (i % 250) .. "." .. (math.floor(i / 250) % 250), ["Cache-Control"] = "no-cache" })\nend\n`,
       );
       const args = ["-t", "2", "-c", String(values["wrk-connections"]), "-d", `${values["wrk-seconds"]}s`, "--latency", "-s", lua, base];
       const cpuW = await sampler.cpu();

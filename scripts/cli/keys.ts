@@ -5,8 +5,9 @@ import type { Hex } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
 import { parseKeysDocument, type KeysDocument } from "../../core/keysDocument.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+import { publisherProblem } from "./readInput.js";
 
-export const keysHelp = `solvent keys check --publisher URL [--issuer ID …]
+export const keysHelp = `solvent keys check --publisher URL [--issuer ID …] [--json]
 solvent keys rotate [--publisher URL]
 
 check: fetches the publisher's keys document (SPEC §7) and every issuer's whole
@@ -14,7 +15,8 @@ attestation history (or only --issuer ID, repeatable), and verifies that each
 attestation's signature recovers to a key the document lists as valid at that
 attestation's observedAt, that it matches the signer and digest the publisher
 names, and that the hash chain is unbroken. After a key rotation this proves
-that every old attestation still verifies. Exit status: 0 all verify, 1 some
+that every old attestation still verifies. --json prints { valid, verdict,
+failures, lines } for scripts. Exit status: 0 all verify, 1 some
 do not, 2 unusable input (unreachable publisher, malformed answers).
 
 rotate: prints a new signing key and its address, and the steps to put it in
@@ -52,7 +54,7 @@ async function fetchJson(url: string, what: string): Promise<unknown> {
   } catch (e) {
     throw new UsageError(`${what}: cannot fetch ${url}: ${(e as Error).message}`);
   }
-  if (!res.ok) throw new UsageError(`${what}: ${url} answered HTTP ${res.status}`);
+  if (!res.ok) throw new UsageError(`${what}: ${await publisherProblem(res, url)}`);
   const text = await res.text();
   try {
     return JSON.parse(text) as unknown;
@@ -124,7 +126,17 @@ async function history(base: string, issuerId: string): Promise<SignedAnswer[]> 
 }
 
 async function check(args: string[], io: Output): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { publisher: { type: "string" }, issuer: { type: "string", multiple: true } } });
+  const { values } = parseArgs({ args, strict: true, options: { publisher: { type: "string" }, issuer: { type: "string", multiple: true }, json: { type: "boolean" } } });
+  if (!values.json) return checkKeys(values, io);
+  // --json: the same run, its lines gathered into one object for scripts.
+  const lines: string[] = [];
+  const code = await checkKeys(values, { out: (l) => lines.push(l), err: io.err });
+  const failures = lines.filter((l) => l.startsWith("[FAIL] ")).map((l) => l.slice("[FAIL] ".length));
+  io.out(JSON.stringify({ valid: code === EXIT_OK, verdict: lines.at(-1) ?? "", failures, lines }));
+  return code;
+}
+
+async function checkKeys(values: { publisher?: string; issuer?: string[] }, io: Output): Promise<number> {
   const base = publisherBase(values.publisher);
   const keysDoc = await parsed("keys document", async () => parseKeysDocument(await fetchJson(`${base}/.well-known/solvent/keys.json`, "keys document")));
   io.out(`publisher ${base}: ${keysDoc.keys.length} key(s)`);

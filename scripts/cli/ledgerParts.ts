@@ -101,6 +101,8 @@ export interface PartUploadOptions {
   file: string;
   format: "csv" | "ndjson";
   plan: PartPlan;
+  /** Query parameters of the create, e.g. `units` (base | decimal) and `asOf`; parts are read as the create said. */
+  query?: Record<string, string>;
   /** Parts in flight at once (default 3). */
   parallel?: number;
   /** Attempts per part on network errors and 5xx (default 4). */
@@ -123,7 +125,9 @@ type ErrorBody = { error?: { code?: string; message?: string; errors?: { row: nu
 export async function uploadInParts(o: PartUploadOptions): Promise<PartUploadResult> {
   const auth = { Authorization: `Bearer ${o.token}` };
   const issuerPath = `/v1/admin/issuers/${encodeURIComponent(o.issuer)}`;
-  const created = await fetch(new URL(`${issuerPath}/ledgers`, o.base), {
+  const createUrl = new URL(`${issuerPath}/ledgers`, o.base);
+  for (const [k, v] of Object.entries(o.query ?? {})) createUrl.searchParams.set(k, v);
+  const created = await fetch(createUrl, {
     method: "POST",
     headers: { ...auth, "Content-Type": "application/json" },
     body: JSON.stringify({ format: o.format }),

@@ -1,19 +1,27 @@
 import { SolventError } from "../../core/errors.js";
 import { commit, commitHelp } from "./commit.js";
+import { config, configHelp } from "./config.js";
+import { init, initHelp } from "./init.js";
 import { consoleOutput, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import { keygen, keygenHelp } from "./keygen.js";
 import { keys, keysHelp } from "./keys.js";
 import { ledger, ledgerHelp } from "./ledger.js";
+import { ownership, ownershipHelp } from "./ownership.js";
+import { statement, statementHelp } from "./statement.js";
 import { verify, verifyHelp } from "./verify.js";
 
 type Command = (args: string[], io: Output) => number | Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
+  init: { run: init, help: initHelp },
   commit: { run: commit, help: commitHelp },
   verify: { run: verify, help: verifyHelp },
   keygen: { run: keygen, help: keygenHelp },
   keys: { run: keys, help: keysHelp },
   ledger: { run: ledger, help: ledgerHelp },
+  statement: { run: statement, help: statementHelp },
+  ownership: { run: ownership, help: ownershipHelp },
+  config: { run: config, help: configHelp },
 };
 
 const USAGE = `usage: solvent <command> [options]

@@ -14,7 +14,7 @@ export async function readJsonInput(source: string, what: string): Promise<unkno
     } catch (e) {
       throw new UsageError(`${what}: cannot fetch ${source}: ${(e as Error).message}`);
     }
-    if (!res.ok) throw new UsageError(`${what}: ${source} answered HTTP ${res.status}`);
+    if (!res.ok) throw new UsageError(`${what}: ${await publisherProblem(res, source)}`);
     text = await res.text();
   } else {
     try {
@@ -28,4 +28,24 @@ export async function readJsonInput(source: string, what: string): Promise<unkno
   } catch (e) {
     throw new UsageError(`${what}: ${source} is not JSON: ${(e as Error).message}`);
   }
+}
+
+/**
+ * What a publisher said when it refused: its own `{ error: { code, message } }`
+ * passed through (e.g. `issuer "x" is not published here (UNKNOWN_ISSUER, HTTP 404)`),
+ * or the bare status when the answer is not one of those.
+ */
+export async function publisherProblem(res: Response, url: string): Promise<string> {
+  const text = await res.text().catch(() => "");
+  let error: { code?: unknown; message?: unknown } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+  } catch {
+    error = undefined;
+  }
+  if (typeof error?.message === "string") {
+    const code = typeof error.code === "string" ? `${error.code.slice(0, 40)}, ` : "";
+    return `the publisher says: ${error.message.slice(0, 500)} (${code}HTTP ${res.status})`;
+  }
+  return `${url} answered HTTP ${res.status}`;
 }

@@ -1,28 +1,49 @@
 import { parseArgs } from "node:util";
+import { attestationFromJson } from "../../core/attestation.js";
 import { bytesToHex } from "../../core/bytes.js";
 import { checkInclusion, checkNonInclusion, type InclusionCheckResult } from "../../core/inclusionCheck.js";
 import { parseSalt, userCommitment } from "../../core/liabilities/commitment.js";
+import { checkReport } from "../../core/reportCheck.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
-import { readJsonInput } from "./readInput.js";
+import { publisherProblem, readJsonInput } from "./readInput.js";
 
-export const verifyHelp = `solvent verify --proof FILE --user ID --salt HEX [--attestation FILE --keys FILE]
-solvent verify --publisher URL --issuer ID --user ID --salt HEX [--sequence N]
+export const verifyHelp = `solvent verify --proof FILE --user ID --salt HEX [--attestation FILE --keys FILE] [--report FILE] [--json]
+solvent verify --publisher URL --issuer ID --user ID --salt HEX [--sequence N] [--json]
 
 Checks an inclusion proof (SPEC §2) for your user id and salt, and when an
 attestation and keys document are given, that the attestation is signed by a
 key valid at its observedAt and that the proof root is its liabilitiesRoot.
 FILE may also be an http(s) URL. The attestation file is the publisher's
-{ attestation, signature, ... } answer.
+{ attestation, signature, ... } answer. --report FILE (the snapshot's report)
+shows your balances in the assets' units rather than base units.
 With --publisher, the latest attestation (or --sequence N) of the issuer, its
-keys document and the proof of your commitment are fetched from the publisher;
-your salt never leaves this machine (only the commitment is sent). When your
+keys document, its report and the proof of your commitment are fetched from
+the publisher; your salt never leaves this machine (only the commitment is
+sent). A publisher's refusal is printed in its own words. When your
 commitment is absent from a ledger in commitment order, the publisher's proof
 of that absence (SPEC §2.1) is checked against the signed attestation and its
-report, and a valid one ends with "your commitment is provably not in this
-snapshot" (exit 1: you are not included).
-Exit status: 0 valid, 1 not valid or not included, 2 unusable input.`;
+report's exact bytes, and a valid one ends with "your commitment is provably
+not in this snapshot" (exit 1: you are not included).
+--json prints { valid, unusable, verdict, steps } for scripts; for a proof of
+absence also included: false and absenceProven (whether that proof holds).
+Exit status: 0 valid, 1 not valid (or not in the snapshot), 2 unusable input
+(a malformed salt, proof, attestation or keys file; an unknown issuer; an
+unreachable publisher).`;
 
 const MARK = { pass: "PASS", fail: "FAIL", note: "NOTE" } as const;
+
+interface VerifyValues {
+  proof?: string;
+  user?: string;
+  salt?: string;
+  attestation?: string;
+  keys?: string;
+  report?: string;
+  publisher?: string;
+  issuer?: string;
+  sequence?: string;
+  json?: boolean;
+}
 
 export async function verify(args: string[], io: Output): Promise<number> {
   const { values } = parseArgs({
@@ -33,9 +54,11 @@ export async function verify(args: string[], io: Output): Promise<number> {
       salt: { type: "string" },
       attestation: { type: "string" },
       keys: { type: "string" },
+      report: { type: "string" },
       publisher: { type: "string" },
       issuer: { type: "string" },
       sequence: { type: "string" },
+      json: { type: "boolean" },
     },
     strict: true,
   });
@@ -56,38 +79,89 @@ export async function verify(args: string[], io: Output): Promise<number> {
     }
     attested = { attestation: signed.attestation, signature: signed.signature, keys: await readJsonInput(values.keys, "--keys") };
   }
-
-  return report(await checkInclusion({ proof, userId: values.user, salt: values.salt, ...(attested ? { attested } : {}) }), io);
+  const assetDecimals = values.report === undefined ? undefined : reportDecimals(await readJsonInput(values.report, "--report"), "--report");
+  const result = await checkInclusion({ proof, userId: values.user, salt: values.salt, ...(attested ? { attested } : {}), ...(assetDecimals ? { assetDecimals } : {}) });
+  return report(result, io, values.json === true);
 }
 
-function report(result: InclusionCheckResult, io: Output): number {
+/** Asset decimals from a SPEC §4 report (only for display: the proof's numbers are checked in base units). */
+function reportDecimals(report: unknown, what: string): Map<string, number> {
+  const assets = (report as { assets?: unknown })?.assets;
+  if (!Array.isArray(assets)) throw new UsageError(`${what}: not a SPEC §4 report (no assets list)`);
+  const out = new Map<string, number>();
+  for (const a of assets as { id?: unknown; decimals?: unknown }[]) {
+    if (typeof a?.id !== "string" || typeof a.decimals !== "string" || !/^[0-9]{1,2}$/.test(a.decimals)) throw new UsageError(`${what}: an asset without an id and decimals`);
+    out.set(a.id, Number(a.decimals));
+  }
+  return out;
+}
+
+function report(result: InclusionCheckResult, io: Output, json: boolean): number {
+  const code = result.valid ? EXIT_OK : result.unusable ? EXIT_UNUSABLE : EXIT_INVALID;
+  if (json) {
+    io.out(JSON.stringify({ valid: result.valid, unusable: result.unusable, verdict: result.verdict, steps: result.steps }));
+    return code;
+  }
   for (const step of result.steps) io.out(`[${MARK[step.status]}] ${step.title}: ${step.detail}`);
   io.out(result.verdict);
-  if (result.valid) return EXIT_OK;
-  // A salt that is not hex is unusable input, not an invalid proof.
-  return result.steps[0]?.status === "fail" ? EXIT_UNUSABLE : EXIT_INVALID;
+  return code;
 }
 
-/** Fetches attestation, keys and proof from a live publisher; the proof is pinned to the fetched attestation's sequence. */
-async function verifyAgainstPublisher(
-  values: { publisher?: string; issuer?: string; user?: string; salt?: string; sequence?: string; proof?: string; attestation?: string; keys?: string },
-  io: Output,
-): Promise<number> {
-  if (values.proof !== undefined || values.attestation !== undefined || values.keys !== undefined) {
-    throw new UsageError("--publisher fetches the proof, attestation and keys itself: do not pass --proof, --attestation or --keys");
+/** A verdict without a proof to check (the publisher says the commitment is not there): printed like the others. */
+function notThere(io: Output, json: boolean, detail: string, verdict: string): number {
+  if (json) io.out(JSON.stringify({ valid: false, unusable: false, verdict, steps: [{ id: "proof", status: "fail", title: "Find your commitment in the snapshot", detail }] }));
+  else io.out(`[FAIL] Find your commitment in the snapshot: ${detail}\n${verdict}`);
+  return EXIT_INVALID;
+}
+
+/**
+ * The publisher's 404 with a SPEC §2.1 proof of absence, after its own words:
+ * exit 1 either way (you are not included), 2 when the proof or attestation
+ * cannot be read at all.
+ */
+function reportAbsence(result: InclusionCheckResult, said: string, io: Output, json: boolean): number {
+  const answer = {
+    id: "publisher",
+    status: "note",
+    title: "Ask the publisher for your proof",
+    detail: `${said}, with a proof of that absence; if you expected to be included, check the user id and the salt you were given for this snapshot`,
+  } as const;
+  const steps = [answer, ...result.steps];
+  const code = result.unusable ? EXIT_UNUSABLE : EXIT_INVALID;
+  if (json) {
+    io.out(JSON.stringify({ valid: false, unusable: result.unusable, included: false, absenceProven: result.valid, verdict: result.verdict, steps }));
+    return code;
+  }
+  for (const step of steps) io.out(`[${MARK[step.status]}] ${step.title}: ${step.detail}`);
+  if (!result.valid) io.out("(the publisher answered that your commitment is absent, but its proof of that does not hold)");
+  io.out(result.verdict);
+  return code;
+}
+
+/** Where the report of the fetched attestation is: the answer's reportUrl, else the issuer's report route for that sequence. */
+function attestedReportUrl(signed: unknown, base: string, issuer: string, sequence: string): string {
+  const reportUrl = (signed as { reportUrl?: unknown }).reportUrl;
+  return typeof reportUrl === "string" ? reportUrl : `${base}/v1/issuers/${issuer}/reports/${sequence}`;
+}
+
+/** Fetches attestation, keys, report and proof from a live publisher; the proof is pinned to the fetched attestation's sequence. */
+async function verifyAgainstPublisher(values: VerifyValues, io: Output): Promise<number> {
+  if (values.proof !== undefined || values.attestation !== undefined || values.keys !== undefined || values.report !== undefined) {
+    throw new UsageError("--publisher fetches the proof, attestation, keys and report itself: do not pass --proof, --attestation, --keys or --report");
   }
   if (values.issuer === undefined) throw new UsageError("--issuer is required with --publisher");
   if (values.user === undefined) throw new UsageError("--user is required");
   if (values.salt === undefined) throw new UsageError("--salt is required");
   if (values.sequence !== undefined && !/^[1-9][0-9]*$/.test(values.sequence)) throw new UsageError("--sequence must be a positive integer");
   if (!/^https?:\/\//.test(values.publisher ?? "")) throw new UsageError("--publisher must be an http(s) URL");
+  const json = values.json === true;
   const base = values.publisher!.replace(/\/+$/, "");
   const issuer = encodeURIComponent(values.issuer);
   const commitment = bytesToHex(userCommitment(parseSalt(values.salt, "--salt"), values.user));
   const signed = await readJsonInput(`${base}/v1/issuers/${issuer}/attestations/${values.sequence ?? "latest"}`, "attestation");
   const sequence = (signed as { attestation?: { sequence?: unknown } })?.attestation?.sequence;
   if (typeof sequence !== "string") throw new UsageError("the publisher's attestation answer has no attestation.sequence");
-  io.out(`publisher ${base}, issuer ${values.issuer}, attestation #${sequence}`);
+  if (!json) io.out(`publisher ${base}, issuer ${values.issuer}, attestation #${sequence}`);
   const proofUrl = `${base}/v1/issuers/${issuer}/proofs/${sequence}/${commitment}`;
   const proofAnswer = await fetch(proofUrl).catch((e: Error) => {
     throw new UsageError(`proof: cannot fetch ${proofUrl}: ${e.message}`);
@@ -95,30 +169,47 @@ async function verifyAgainstPublisher(
   const keysUrl = `${base}/.well-known/solvent/keys.json`;
   const { attestation, signature } = signed as { attestation: unknown; signature: unknown };
   if (proofAnswer.status === 404) {
-    const body = (await proofAnswer.json().catch(() => null)) as { nonInclusion?: unknown } | null;
+    const body = (await proofAnswer.clone().json().catch(() => null)) as { nonInclusion?: unknown } | null;
+    const said = await publisherProblem(proofAnswer, proofUrl);
+    if (/UNKNOWN_ISSUER/.test(said)) throw new UsageError(`proof: ${said}`);
+    if (/has no user ledger/.test(said)) return notThere(io, json, said, `INVALID: issuer ${values.issuer} publishes no user balances (its liabilities are not a user ledger): there is nothing to be included in`);
     if (body?.nonInclusion !== undefined) {
-      // SPEC §2.1: the publisher proves the absence; check it against the signed attestation and its report's bytes.
-      const reportUrl = `${base}/v1/issuers/${issuer}/reports/${sequence}`;
+      // SPEC §2.1: the publisher proves the absence; check it against the signed attestation and its report's exact bytes.
+      const reportUrl = attestedReportUrl(signed, base, issuer, sequence);
       const reportAnswer = await fetch(reportUrl).catch((e: Error) => {
         throw new UsageError(`report: cannot fetch ${reportUrl}: ${e.message}`);
       });
-      if (!reportAnswer.ok) throw new UsageError(`report: ${reportUrl} answered HTTP ${reportAnswer.status}`);
-      const report = new Uint8Array(await reportAnswer.arrayBuffer());
+      if (!reportAnswer.ok) throw new UsageError(`report: ${await publisherProblem(reportAnswer, reportUrl)}`);
+      const reportBytes = new Uint8Array(await reportAnswer.arrayBuffer());
       const keys = await readJsonInput(keysUrl, "keys");
-      const result = await checkNonInclusion({ proof: body.nonInclusion, userId: values.user, salt: values.salt, attested: { attestation, signature, keys, report } });
-      for (const step of result.steps) io.out(`[${MARK[step.status]}] ${step.title}: ${step.detail}`);
-      io.out(result.verdict);
-      if (!result.valid) io.out("(the publisher answered that your commitment is absent, but its proof of that does not hold)");
-      return EXIT_INVALID;
+      const result = await checkNonInclusion({ proof: body.nonInclusion, userId: values.user, salt: values.salt, attested: { attestation, signature, keys, report: reportBytes } });
+      return reportAbsence(result, said, io, json);
     }
-    io.out(`[FAIL] Find your commitment in the snapshot: the publisher has no leaf ${commitment} in attestation #${sequence}`);
-    io.out("INVALID: your balances are not in this snapshot (check the user id and the salt for this snapshot); this ledger predates commitment order, so the publisher cannot prove the absence");
-    return EXIT_INVALID;
+    return notThere(
+      io,
+      json,
+      said,
+      "INVALID: your balances are not in this snapshot (check the user id and the salt you were given for this snapshot); this ledger predates commitment order, so the publisher cannot prove the absence",
+    );
   }
-  if (!proofAnswer.ok) throw new UsageError(`proof: ${proofUrl} answered HTTP ${proofAnswer.status}`);
+  if (!proofAnswer.ok) throw new UsageError(`proof: ${await publisherProblem(proofAnswer, proofUrl)}`);
   const proof: unknown = await proofAnswer.json().catch(() => {
     throw new UsageError(`proof: ${proofUrl} is not JSON`);
   });
   const keys = await readJsonInput(keysUrl, "keys");
-  return report(await checkInclusion({ proof, userId: values.user, salt: values.salt, attested: { attestation, signature, keys } }), io);
+  const assetDecimals = await attestedDecimals(attestedReportUrl(signed, base, issuer, sequence), attestation);
+  return report(await checkInclusion({ proof, userId: values.user, salt: values.salt, attested: { attestation, signature, keys }, ...(assetDecimals ? { assetDecimals } : {}) }), io, json);
+}
+
+/** The snapshot report's decimals, only when the report is the one the attestation commits to; else none (base units are shown). */
+async function attestedDecimals(url: string, attestation: unknown): Promise<Map<string, number> | undefined> {
+  try {
+    const res = await fetch(url);
+    if (!res.ok) return undefined;
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (checkReport(bytes, attestationFromJson(attestation)).length > 0) return undefined;
+    return reportDecimals(JSON.parse(new TextDecoder().decode(bytes)), "report");
+  } catch {
+    return undefined; // the balances are checked either way; only their display needs the report
+  }
 }

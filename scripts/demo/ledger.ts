@@ -1,5 +1,6 @@
 /** The demo exchange's user ledger: `count` users over [USD, ETH] with fresh random salts. */
 import { bytesToHex } from "../../core/bytes.js";
+import { baseUnitsToDecimal } from "../../core/numbers.js";
 
 export interface DemoUser {
   userId: string;
@@ -26,7 +27,12 @@ export function demoUsers(count: number): DemoUser[] {
   }));
 }
 
-/** CSV in the upload format `userId,salt,USD,ETH`. */
+/** The demo ledger assets' decimals (scripts/demo/world.ts): `balances` are base units of these. */
+export const DEMO_DECIMALS = { USD: 6, ETH: 18 } as const;
+
+/** CSV in the upload format `userId,salt,USD,ETH`, amounts in whole units as people write them (`1500.25`). */
 export function demoLedgerCsv(users: DemoUser[]): string {
-  return `userId,salt,USD,ETH\n${users.map((u) => `${u.userId},${u.salt},${u.balances.USD},${u.balances.ETH}`).join("\n")}\n`;
+  const usd = (u: DemoUser) => baseUnitsToDecimal(BigInt(u.balances.USD), DEMO_DECIMALS.USD);
+  const eth = (u: DemoUser) => baseUnitsToDecimal(BigInt(u.balances.ETH), DEMO_DECIMALS.ETH);
+  return `userId,salt,USD,ETH\n${users.map((u) => `${u.userId},${u.salt},${usd(u)},${eth(u)}`).join("\n")}\n`;
 }

@@ -4,17 +4,13 @@
  * ledger, and a tick every `tickMs`. `npm start` runs it on fixed ports; the
  * browser tests run their own on free ports with throwaway state.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { privateKeyToAccount } from "viem/accounts";
 import { join } from "node:path";
-import { getFreePort, startAnvil, type AnvilInstance } from "../lib/anvil.js";
+import { startAnvil } from "../lib/anvil.js";
+import { describeIssuer, startLocalWorker, stopLocal, type LocalProcesses } from "../lib/localWorker.js";
 import { demoLedgerCsv, demoUsers, type DemoUser } from "./ledger.js";
 import { deployDemoWorld, demoCustodianStatement, demoRelayerKey, refreshDemoFeeds, type DemoWorld } from "./world.js";
-
-/** wrangler's CLI, run with this Node directly (npx would not pass signals on to it). */
-const WRANGLER = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");
 
 export interface DemoOptions {
   /** HTTP port of the Worker; 0 picks a free one. */
@@ -53,55 +49,15 @@ async function signingAddress(files: string[]) {
   throw new Error(`no SIGNING_KEY=0x… line in ${files.join(", ")}`);
 }
 
-function signalGroup(group: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(group, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function waitFor(url: string, timeoutMs: number, alive: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!alive()) throw new Error("wrangler dev exited before it answered");
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
-}
-
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const log = options.log ?? (() => undefined);
-  const port = options.port === 0 ? await getFreePort() : options.port;
-  const base = `http://127.0.0.1:${port}`;
-  const auth = { authorization: `Bearer ${options.adminToken}` };
-  let anvil: AnvilInstance | undefined;
-  let wrangler: ChildProcess | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let exited = false;
-
-  const stop = async () => {
-    if (timer) clearInterval(timer);
-    if (wrangler?.pid !== undefined && !exited) {
-      // wrangler runs in its own process group with workerd and esbuild under it: signal them all.
-      const group = -wrangler.pid;
-      const gone = new Promise((r) => wrangler!.once("exit", r));
-      signalGroup(group, "SIGINT");
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-      signalGroup(group, "SIGKILL");
-    }
-    await anvil?.stop();
-  };
+  const running: LocalProcesses = {};
+  const stop = () => stopLocal(running);
 
   try {
-    anvil = await startAnvil(options.anvilPort === 0 ? {} : { port: options.anvilPort });
+    const anvil = (running.anvil = await startAnvil(options.anvilPort === 0 ? {} : { port: options.anvilPort }));
     log(`anvil on ${anvil.rpcUrl}`);
-    const world = await deployDemoWorld(anvil.rpcUrl, { ttlSeconds: 180, attestationSigner: await signingAddress(options.secretFiles) });
+    const world = await deployDemoWorld(anvil.rpcUrl, { ttlSeconds: 600, attestationSigner: await signingAddress(options.secretFiles) });
     log(`demo contracts deployed (DUSD ${world.contracts.dusd}, vault ${world.contracts.vault})`);
 
     const users = demoUsers(options.users ?? 1000);
@@ -120,23 +76,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       ].join("\n") + "\n",
     );
 
-    const childEnv = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
-    const migrate = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", options.persistTo], {
-      stdio: ["ignore", options.wranglerOutput ?? "inherit", "inherit"],
-      env: childEnv,
-    });
-    if (migrate.status !== 0) throw new Error("applying the D1 migrations failed (see above)");
-
-    const envArgs = [...options.secretFiles, envFile].flatMap((f) => ["--env-file", f]);
-    wrangler = spawn(
-      process.execPath,
-      [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--test-scheduled", "--persist-to", options.persistTo, ...envArgs],
-      { stdio: ["ignore", options.wranglerOutput ?? "inherit", options.wranglerOutput ?? "inherit"], env: childEnv, detached: true },
-    );
-    wrangler.on("exit", () => (exited = true));
-    const wranglerGroup = -wrangler.pid!;
-    process.once("exit", () => signalGroup(wranglerGroup, "SIGKILL"));
-    await waitFor(`${base}/health`, 90_000, () => !exited);
+    const worker = (running.worker = await startLocalWorker({
+      port: options.port,
+      persistTo: options.persistTo,
+      envFiles: [...options.secretFiles, envFile],
+      output: options.wranglerOutput ?? "inherit",
+    }));
+    const { base } = worker;
+    const auth = { authorization: `Bearer ${options.adminToken}` };
 
     const post = async (path: string, body: string, type: string, method = "POST") => {
       const res = await fetch(`${base}${path}`, { method, headers: { ...auth, "content-type": type }, body });
@@ -157,22 +104,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       await refreshDemoFeeds(world, BigInt(Math.floor(Date.now() / 1000)), step++);
       await statementNow();
       // The same path a deployed cron takes: scheduled() fans out to every issuer's publisher.
-      const res = await fetch(`${base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
-      if (!res.ok) log(`cron trigger answered ${res.status}`);
-      for (const issuer of ["demo-stable", "demo"]) {
-        const latest = await fetch(`${base}/v1/issuers/${issuer}/attestations/latest`);
-        if (latest.ok) {
-          const { attestation } = (await latest.json()) as { attestation: { sequence: string; ratioBps: string; flags: string } };
-          log(`${issuer}: attestation #${attestation.sequence}, ratio ${(Number(attestation.ratioBps) / 100).toFixed(2)} %, flags ${attestation.flags}`);
-        } else {
-          const status = await fetch(`${base}/v1/admin/issuers/${issuer}/publisher`, { headers: auth });
-          log(`${issuer}: no attestation yet (${await status.text()})`);
-        }
-      }
+      await worker.scheduled().catch((e: Error) => log(e.message));
+      for (const issuer of ["demo-stable", "demo"]) log(await describeIssuer(base, issuer, options.adminToken));
     };
     await tick();
     if (options.tickMs) {
-      timer = setInterval(() => tick().catch((e: Error) => log(`tick failed: ${e.message}`)), options.tickMs);
+      running.timer = setInterval(() => tick().catch((e: Error) => log(`tick failed: ${e.message}`)), options.tickMs);
     }
     return { base, world, users, tick, stop };
   } catch (e) {

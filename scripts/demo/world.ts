@@ -65,16 +65,23 @@ export interface DemoWorld {
     feed?: Address;
     market?: Address;
     marketCollateral?: Address;
+    /** SolventMintGuard holding DUSD's minter role (its ownership), for demo-stable. */
+    mintGuard?: Address;
   };
   config: SolventConfigInput;
 }
 
 export interface DemoWorldOptions {
-  /** Seconds between publishes; sets the attestation TTL. */
+  /**
+   * The attestations' TTL (default 600). With the relayer's heartbeat (300 s)
+   * and expiry margin (60 s tick + 60 s relay) it must stay above 420 s, or
+   * the configuration is refused.
+   */
   ttlSeconds?: number;
   /**
    * The publisher's signing address. When given, a SolvencyOracle that trusts
-   * it is deployed with a ReserveFeed and a GatedLendingMarket for `demo`, and
+   * it is deployed with a ReserveFeed and a GatedLendingMarket for `demo`, a
+   * SolventMintGuard that becomes DUSD's only minter for `demo-stable`, and
    * both issuers get a relayer (key secret RELAYER_KEY, see demoRelayerKey).
    */
   attestationSigner?: Address;
@@ -82,6 +89,13 @@ export interface DemoWorldOptions {
 
 /** The market's policy: deny undercollateralised, stale-source and circular attestations (bits 0, 1, 5). */
 export const DEMO_MARKET_POLICY = { minRatioBps: 10_000, maxAgeSeconds: 600, denyFlags: 0b100011n } as const;
+
+/**
+ * DUSD's mint guard: 1 DUSD = 1 USD, no margin, attestations at most 10 minutes old,
+ * refused when undercollateralised, built on a failed source, circular or after a
+ * supply jump (bits 0, 1, 5, 7). The bridge escrow is excluded, as in the issuer's liabilities.
+ */
+export const DEMO_MINT_POLICY = { pegUsd18: USD18, marginBps: 0n, maxAgeSeconds: 600n, denyFlags: 0b1010_0011n } as const;
 
 /** The demo relayer's key: anvil's published account #10 (never use it anywhere real). */
 export function demoRelayerKey(): Hex {
@@ -208,14 +222,23 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
       },
     ]);
     await write(usdc, "mint", [market, 1_000_000n * USDC]);
+    // DUSD from now on mints only through the guard: the deployer mints as the guard's minter.
+    const guardArt = await loadArtifact("SolventMintGuard");
+    const mintGuard = await deployContract(deployer, publicClient, guardArt, [
+      { oracle, issuer: issuerKey("demo-stable"), ...DEMO_MINT_POLICY },
+      dusd,
+      [a.bridgeEscrow.address],
+    ]);
+    await write(mintGuard, "addMinter", [a.deployer.address], deployer, guardArt.abi);
+    await write(dusd, "transferOwnership", [mintGuard]);
     // the relayer pays gas
     await probe.request({ method: "anvil_setBalance" as never, params: [privateKeyToAccount(demoRelayerKey()).address, `0x${parseEther("100").toString(16)}`] as never });
-    return { oracle, feed, market, marketCollateral: collateral };
+    return { oracle, feed, market, marketCollateral: collateral, mintGuard };
   }
 
-  const relayer = onchain ? { chainId, oracle: onchain.oracle, keySecret: "RELAYER_KEY", heartbeatSeconds: 300, ratioChangeBps: 1 } : undefined;
+  const relayer = onchain ? { chainId, oracle: onchain.oracle, keySecret: "RELAYER_KEY", heartbeatSeconds: 300, ratioChangeBps: 1, tickSeconds: 60, relaySeconds: 60 } : undefined;
   const sign = (account: HDAccount, issuerId: string, address: Address) => signOwnership(account, { issuerId, address, chainId });
-  const ttlSeconds = options.ttlSeconds ?? 180;
+  const ttlSeconds = options.ttlSeconds ?? 600;
   const policy = { ttlSeconds, maxSourceAgeSeconds: 3600, statementMaxAgeSeconds: 3600, priceDivergenceBps: 100, offchainShareMaxBps: 5000 };
   const usdcAsset = {
     id: "USDC",
@@ -306,7 +329,7 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
           ],
         },
         policy,
-        ...(relayer ? { relayer } : {}),
+        ...(relayer ? { relayer: { ...relayer, feed: onchain!.feed } } : {}),
       },
     ],
   };
@@ -338,25 +361,22 @@ export async function demoCustodianStatement(now: bigint, amountUsd = 900_000n, 
 
 /**
  * The demo's price keeper: republishes both feeds with a fresh `updatedAt`
- * (so they never go stale) and a small deterministic drift of the ETH price.
+ * (so they never go stale) and a small deterministic drift of the ETH price,
+ * and moves the WETH/USDC pool to the same price, so the two ETH sources
+ * agree (a feed that moves alone would raise PRICE_DIVERGENCE).
  */
 export async function refreshDemoFeeds(world: DemoWorld, now: bigint, step: number): Promise<void> {
   const { publicClient, wallet } = demoClients(world.rpcUrl, world.chainId);
-  const feed = await loadArtifact("DemoPriceFeed");
+  const [feed, pool] = await Promise.all([loadArtifact("DemoPriceFeed"), loadArtifact("DemoPool")]);
   const deployer = wallet(demoAccounts.deployer);
-  const eth = 3150n * 10n ** 8n + BigInt(Math.round(Math.sin(step / 3) * 40)) * 10n ** 8n;
-  for (const [address, answer] of [
-    [world.contracts.usdcFeed, 100_000_000n],
-    [world.contracts.ethFeed, eth],
-  ] as const) {
-    const hash = await deployer.writeContract({
-      address,
-      abi: feed.abi,
-      functionName: "setAnswer",
-      args: [answer, now],
-      account: deployer.account,
-      chain: deployer.chain,
-    });
-    await publicClient.waitForTransactionReceipt({ hash });
-  }
+  const ethUsd = 3150n + BigInt(Math.round(Math.sin(step / 3) * 40));
+  const send = async (address: Address, abi: typeof feed.abi, functionName: string, args: readonly unknown[]) => {
+    const hash = await deployer.writeContract({ address, abi, functionName, args, account: deployer.account, chain: deployer.chain });
+    const receipt = await publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`demo price keeper: ${functionName} on ${address} reverted (${hash})`);
+  };
+  await send(world.contracts.usdcFeed, feed.abi, "setAnswer", [100_000_000n, now]);
+  await send(world.contracts.ethFeed, feed.abi, "setAnswer", [ethUsd * 10n ** BigInt(FEED_DECIMALS), now]);
+  const { sqrtPriceX96 } = sqrtPriceX96For(world.contracts.weth, world.contracts.usdc, 18, 6, ethUsd);
+  await send(world.contracts.pool, pool.abi, "setSqrtPriceX96", [sqrtPriceX96]);
 }

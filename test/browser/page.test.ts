@@ -4,7 +4,7 @@
  * throwaway state. Every check the page shows is made by the shared core in
  * Chromium; these tests drive it like a user would.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -92,7 +92,7 @@ describe("overview", () => {
         const card = page.locator(`[data-issuer="${id}"]`);
         await expect.poll(() => card.count()).toBe(1);
         expect(await card.getByTestId("ratio").textContent()).toBe(ratioText(summary.ratioBps));
-        // The demo attestations are fresh (ttl 180 s), so the status follows the flags alone.
+        // The demo attestations are fresh (ttl 600 s), so the status follows the flags alone.
         const badge = card.locator(".badge");
         expect(await badge.getAttribute("data-status")).toBe(summary.flags === "0" ? "healthy" : "flagged");
         expect(await badge.getAttribute("title")).toMatch(/^(healthy|flagged): /);
@@ -100,9 +100,34 @@ describe("overview", () => {
         expect(await card.getByTestId("signature").textContent()).toContain("valid, checked here");
       }
       expect(await page.locator('[data-issuer="demo"] .badge').textContent()).toBe("flagged");
-      expect(await page.locator('[data-issuer="demo"]').getByTestId("flags").textContent()).toBe("UNPROVEN_OWNERSHIP");
+      // Warnings in words; the codes one click away.
+      const flags = page.locator('[data-issuer="demo"]').getByTestId("flags");
+      expect(await flags.getAttribute("data-codes")).toContain("UNPROVEN_OWNERSHIP");
+      expect(await flags.locator(".flag-words").textContent()).toContain("A wallet's ownership is not proven");
+      expect(await flags.locator("details.codes").getAttribute("open")).toBeNull();
+      await flags.locator("details.codes summary").click();
+      expect(await flags.locator("details.codes").textContent()).toContain("UNPROVEN_OWNERSHIP");
       // The rule behind the badges is on the page, not only in tooltips.
       await expect.poll(() => page.getByText("past its validUntil time").count()).toBeGreaterThan(0);
+
+      // A watch list: worst first (flagged before healthy), each with a ratio sparkline and its on-chain copy's age.
+      const order = () => page.$$eval(".watch-list tbody tr", (rows) => rows.map((r) => r.getAttribute("data-issuer")));
+      expect(await order()).toEqual(["demo", "demo-stable"]);
+      expect(await page.locator('th[aria-sort="ascending"]').textContent()).toContain("Status");
+      for (const id of ["demo", "demo-stable"]) {
+        const row = page.locator(`[data-issuer="${id}"]`);
+        expect(await row.locator("svg.sparkline title").textContent()).toMatch(/^Ratio over the last \d+ attestations: from .* % to .* %$/);
+        expect(await row.getByTestId("onchain-age").textContent()).toMatch(/^#\d+, (just now|\d+ s ago|\d+ min ago)$/);
+      }
+      // Sortable by keyboard: the Ratio header is a button; Enter sorts ascending (demo-stable's 102.89 % first), again descending.
+      await page.getByRole("button", { name: "Ratio" }).focus();
+      await page.keyboard.press("Enter");
+      expect(await page.locator('th[aria-sort="ascending"]').textContent()).toContain("Ratio");
+      expect(await order()).toEqual(["demo-stable", "demo"]);
+      await page.keyboard.press("Enter");
+      expect(await page.locator('th[aria-sort="descending"]').textContent()).toContain("Ratio");
+      expect(await order()).toEqual(["demo", "demo-stable"]);
+      expect(await page.locator("th[aria-sort]").count()).toBe(1);
       await page.screenshot({ path: join(SCREENSHOTS, "overview.png"), fullPage: true });
       expect(errors).toEqual([]);
     } finally {
@@ -142,11 +167,134 @@ describe("issuer page", () => {
       const chain = await page.locator("#chain tbody tr").allTextContents();
       expect(chain.length).toBe(Number(latest.attestation.sequence));
       for (const row of chain) expect(row).toContain("✓ digest and link");
+      // The chain is collapsed by default, its verdict in one line.
+      expect(await page.locator("#chain details").getAttribute("open")).toBeNull();
+      expect(await page.getByTestId("chain-summary").textContent()).toBe(`✓ All ${chain.length} links shown re-computed here and unbroken.`);
       await page.screenshot({ path: join(SCREENSHOTS, "issuer.png"), fullPage: true });
       await page.locator("#history").screenshot({ path: join(SCREENSHOTS, "issuer-history.png") });
       expect(errors).toEqual([]);
     } finally {
       await close();
+    }
+  });
+});
+
+describe("issuer page for an analyst", () => {
+  interface Report {
+    reserves: { items: { status: number; amount: string; details: { asset: string } }[] };
+    liabilities: { assets: { asset: string; amount: string; source: string }[]; ledger: Record<string, unknown> | null };
+    flags: { name: string }[];
+  }
+
+  it("leads with coverage per asset, warnings in words, and the on-chain copy", async () => {
+    const latest = await api<{ attestation: { sequence: string } }>("/v1/issuers/demo/attestations/latest");
+    const report = await api<Report>(`/v1/issuers/demo/reports/${latest.attestation.sequence}`);
+    const contracts = await api<{ oracle: string; feed: string }>("/demo/contracts.json");
+    const { page, errors, close } = await open("#/issuer/demo");
+    try {
+      // One row per asset owed (USD, ETH) plus the USDC nobody is owed in kind, then the total.
+      const rows = page.locator("#coverage tbody tr");
+      expect(await rows.count()).toBe(report.liabilities.assets.length + 2);
+      const counted = (asset: string) => report.reserves.items.filter((i) => [0, 2].includes(i.status) && i.details.asset === asset).reduce((a, i) => a + BigInt(i.amount), 0n);
+      for (const [i, owed] of report.liabilities.assets.entries()) {
+        const row = rows.nth(i);
+        expect(await row.locator("td").first().textContent()).toBe(owed.asset);
+        const bps = (counted(owed.asset) * 10000n) / BigInt(owed.amount);
+        expect(await row.locator("[data-coverage]").getAttribute("data-coverage")).toBe(bps.toString());
+        expect(await row.textContent()).toContain(bps < 10000n ? "Short" : "Surplus");
+      }
+      expect(await rows.nth(report.liabilities.assets.length).textContent()).toContain("USDC");
+      expect(await rows.last().textContent()).toContain("All assets, in USD");
+      expect(await page.locator("#coverage details.codes summary").textContent()).toBe("How reserves are matched to what is owed");
+      // No raw 18-digit amounts anywhere a reader looks first.
+      expect(await page.locator("#coverage").innerText()).not.toMatch(/\d\.\d{5,}/);
+
+      // Warnings: plain words first, the SPEC name and bit one click away, since when.
+      const flag = page.locator('[data-flag="UNPROVEN_OWNERSHIP"]');
+      expect(await flag.locator("strong").textContent()).toBe("A wallet's ownership is not proven");
+      expect(await flag.textContent()).toMatch(/since #1, \d{4}-\d\d-\d\d/);
+      expect(await flag.locator("details.codes").getAttribute("open")).toBeNull();
+
+      // On-chain: the oracle and the feed with the chain, the heartbeat, the copy's age and validity, the relays.
+      const onchain = page.locator("#onchain");
+      expect(await onchain.textContent()).toContain(contracts.oracle);
+      expect(await onchain.textContent()).toContain(contracts.feed);
+      expect(await onchain.textContent()).toContain("anvil (demo) (chain 31337)");
+      expect(await onchain.locator("dt", { hasText: "Feed" }).getAttribute("title")).toContain("AggregatorV3");
+      expect(await onchain.textContent()).toContain("at least every 5 min");
+      await expect.poll(async () => (await page.getByTestId("onchain-state").textContent()) ?? "").toMatch(/Attestation #\d+, observed (just now|\d+ s ago|\d+ min ago); valid for .* more, until/);
+      expect(await onchain.locator("details.relays tbody tr").count()).toBeGreaterThan(0);
+
+      // The ledger's as-of time when the report carries it (SPEC §4 newer form); a plain note when not.
+      const asOf = report.liabilities.ledger?.asOf;
+      if (typeof asOf === "string") expect(await page.getByTestId("ledger-as-of").textContent()).toContain("true as of");
+      else expect(await page.locator("#liabilities").textContent()).toContain("as-of time not reported");
+      expect(await page.getByTestId("verification-coverage").count()).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("hands out the history as CSV and JSON for a range, and each chart as SVG and PNG", async () => {
+    const { page, errors, close } = await open("#/issuer/demo");
+    try {
+      await page.getByLabel("From #").fill("1");
+      await page.getByLabel("to #").fill("2");
+      const [csv] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-csv").click()]);
+      expect(csv.suggestedFilename()).toBe("demo-attestations-1-2.csv");
+      const lines = (await readFile((await csv.path())!, "utf8")).trimEnd().split("\r\n");
+      expect(lines[0]).toMatch(/^issuer,sequence,observedAt,/);
+      expect(lines.slice(1).map((l) => l.split(",")[1])).toEqual(["1", "2"]);
+      const [json] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-json").click()]);
+      expect(json.suggestedFilename()).toBe("demo-attestations-1-2.json");
+      const body = JSON.parse(await readFile((await json.path())!, "utf8")) as { attestations: { attestation: { sequence: string } }[] };
+      expect(body.attestations.map((a) => a.attestation.sequence)).toEqual(["2", "1"]);
+      // A range the API would refuse is not offered.
+      await page.getByLabel("From #").fill("3");
+      expect(await page.getByTestId("download-csv").getAttribute("aria-disabled")).not.toBeNull();
+
+      const ratioFigure = page.locator("#history figure.chart").first();
+      const [svgFile] = await Promise.all([page.waitForEvent("download"), ratioFigure.getByRole("button", { name: "Download Reserve ratio as SVG" }).click()]);
+      expect(svgFile.suggestedFilename()).toBe("demo-ratio.svg");
+      const svgText = await readFile((await svgFile.path())!, "utf8");
+      expect(svgText).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      expect(svgText).toContain("100 %");
+      expect(svgText).not.toContain("var(--"); // colours written in, not left to the page's stylesheet
+      const [pngFile] = await Promise.all([page.waitForEvent("download"), ratioFigure.getByRole("button", { name: "Download Reserve ratio as PNG" }).click()]);
+      expect(pngFile.suggestedFilename()).toBe("demo-ratio.png");
+      const png = await readFile((await pngFile.path())!);
+      expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      expect(png.readUInt32BE(16)).toBeGreaterThan(500); // drawn at twice the chart's width
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe("dependency map", () => {
+  it("shows every issuer, says there are no links or cycles in the demo, and is usable by keyboard", async () => {
+    for (const viewport of [{ width: 1280, height: 900 }, PHONE]) {
+      const { page, errors, close } = await open("#/dependencies", viewport);
+      try {
+        expect(await page.locator("h1").textContent()).toBe("Dependency map");
+        const nodes = page.locator("svg.dependency-map [data-node]");
+        expect(await nodes.count()).toBe(2);
+        expect(await page.getByTestId("no-cycles").count()).toBe(1);
+        expect(await page.getByTestId("no-edges").textContent()).toContain("none of the 2 issuers here holds a token another issuer attests");
+        // Each node is reachable with Tab and describes itself.
+        await page.locator(".map-figure figcaption").getByRole("button", { name: /PNG/ }).focus();
+        await page.keyboard.press("Tab");
+        const focused = await page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
+        expect(focused).toMatch(/^Demo (Stable Dollar \(DUSD\)|Exchange), ratio \d/);
+        const [scrollWidth, clientWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+        expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
+        await page.screenshot({ path: join(SCREENSHOTS, viewport === PHONE ? "dependencies-phone.png" : "dependencies.png"), fullPage: true });
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
     }
   });
 });
@@ -202,6 +350,17 @@ describe("verify my balance", () => {
       }
       await page.screenshot({ path: join(SCREENSHOTS, "verified-balance.png"), fullPage: true });
       expect(errors.filter((e) => !e.includes("404"))).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("opens on an issuer that has a user ledger, and says which have none", async () => {
+    const { page, close } = await open("#/verify-balance");
+    try {
+      expect(await page.getByLabel("Issuer").inputValue()).toBe("demo");
+      expect(await page.locator('#vb-issuer option[value="demo-stable"]').textContent()).toContain("no user ledger");
+      expect(await page.locator('#vb-issuer option[value="demo"]').textContent()).not.toContain("no user ledger");
     } finally {
       await close();
     }
@@ -279,14 +438,25 @@ describe("verify an attestation", () => {
   });
 });
 
+/** The demo issuer page on a phone was 7,346 px tall before it was reworked (issue 18); it must stay within half. */
+const PHONE_ISSUER_MAX_HEIGHT = 7346 / 2;
+
 describe("on a phone", () => {
   it("renders every view 390 px wide without sideways scrolling", async () => {
-    for (const hash of ["#/", "#/issuer/demo", "#/issuer/demo-stable", "#/verify-balance/demo", "#/verify-attestation"]) {
+    const shots: Record<string, string> = { "#/": "overview-phone.png", "#/issuer/demo": "issuer-phone.png", "#/issuer/demo-stable": "issuer-stable-phone.png" };
+    for (const hash of ["#/", "#/issuer/demo", "#/issuer/demo-stable", "#/dependencies", "#/verify-balance/demo", "#/verify-attestation"]) {
       const { page, errors, close } = await open(hash, PHONE);
       try {
         const [scrollWidth, clientWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
         expect(scrollWidth, hash).toBeLessThanOrEqual(clientWidth);
-        if (hash === "#/issuer/demo") await page.screenshot({ path: join(SCREENSHOTS, "issuer-phone.png"), fullPage: true });
+        if (hash.startsWith("#/issuer/")) {
+          const height = await page.evaluate(() => document.documentElement.scrollHeight);
+          expect(height, hash).toBeLessThanOrEqual(PHONE_ISSUER_MAX_HEIGHT);
+          // Folded, not gone: the line items are one tap away.
+          expect(await page.locator("#items details.foldable").getAttribute("open")).toBeNull();
+          expect(await page.locator("#items tbody tr").count()).toBeGreaterThan(0);
+        }
+        if (shots[hash]) await page.screenshot({ path: join(SCREENSHOTS, shots[hash]!), fullPage: true });
         expect(errors, hash).toEqual([]);
       } finally {
         await close();

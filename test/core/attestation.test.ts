@@ -17,6 +17,7 @@ import {
 } from "../../core/attestation.js";
 import { SolventError } from "../../core/errors.js";
 import { createKeysDocument, rotateKey } from "../../core/keysDocument.js";
+import { highSTwin } from "../support/highS.js";
 
 // Well-known Anvil/Hardhat development keys and their addresses.
 const KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -258,3 +259,28 @@ describe("verifySignedAttestation (SPEC §7)", () => {
     expect(garbage.reasons).toHaveLength(1);
   });
 });
+
+describe("low-s attestation signatures (SPEC §9: every signature)", () => {
+  it("refuses the high-s twin of the publisher's signature, which would otherwise recover the publisher", async () => {
+    const keys = createKeysDocument({ address: ADDR_0, validFrom: 1_600_000_000 });
+    const signature = await signAttestation(first, signer0);
+    const twin = highSTwin(signature);
+    expect(await recoverAddress({ hash: attestationDigest(first), signature: twin })).toBe(ADDR_0);
+    await expect(recoverAttestationSigner(first, twin)).rejects.toThrow(/signature: has a high s/);
+    const check = await verifySignedAttestation({ attestation: first, signature: twin, keys });
+    expect(check).toMatchObject({ ok: false, signer: null });
+    expect(check.reasons[0]).toMatch(/high s \(s > n\/2\)/);
+    expect((await verifySignedAttestation({ attestation: first, signature, keys })).ok).toBe(true);
+  });
+
+  it("refuses r or s outside [1, n-1] and a v that is no recovery id, naming which", async () => {
+    const signature = await signAttestation(first, signer0);
+    const n = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
+    const r = signature.slice(2, 66);
+    const s = signature.slice(66, 130);
+    await expect(recoverAttestationSigner(first, `0x${n}${s}1b`)).rejects.toThrow(/r is not in \[1, n-1\]/);
+    await expect(recoverAttestationSigner(first, `0x${r}${"00".repeat(32)}1b`)).rejects.toThrow(/s is not in \[1, n-1\]/);
+    await expect(recoverAttestationSigner(first, `0x${r}${s}1d`)).rejects.toThrow(/v is 29/);
+  });
+});
+

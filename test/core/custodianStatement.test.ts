@@ -1,4 +1,4 @@
-import { concat, encodeAbiParameters, keccak256, toHex } from "viem";
+import { concat, encodeAbiParameters, keccak256, recoverAddress, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import {
@@ -11,6 +11,7 @@ import {
   type CustodianStatement,
 } from "../../core/custodianStatement.js";
 import { SolventError } from "../../core/errors.js";
+import { highSTwin } from "../support/highS.js";
 
 const custodianKey = privateKeyToAccount("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a");
 const CUSTODIAN_ADDR = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
@@ -130,5 +131,27 @@ describe("checkCustodianStatement", () => {
     expect(await code({ now: 1700000000n - 301n })).toBe("FUTURE");
     expect(await code({ lastAcceptedNonce: 7n })).toBe("REPLAYED_NONCE");
     expect(await code({ lastAcceptedNonce: 100n })).toBe("REPLAYED_NONCE");
+  });
+});
+
+describe("low-s (SPEC §9)", () => {
+  it("refuses the high-s twin of a valid signature with a reason, though it recovers the same key", async () => {
+    const signature = await signCustodianStatement(statement, custodianKey);
+    const twin = highSTwin(signature);
+    // the twin is a genuine malleation: a recovery that does not check s finds the custodian
+    expect(await recoverAddress({ hash: custodianStatementDigest(statement), signature: twin })).toBe(CUSTODIAN_ADDR);
+    await expect(recoverCustodianStatementSigner(statement, twin)).rejects.toThrow(/high s/);
+    const result = await checkCustodianStatement({
+      statement,
+      signature: twin,
+      issuerId: "acme-usd",
+      registeredSigners: [CUSTODIAN_ADDR],
+      now: 1700000600n,
+      maxAgeSeconds: 3600n,
+      lastAcceptedNonce: null,
+    });
+    expect(result).toEqual({ ok: false, code: "BAD_SIGNATURE", reason: expect.stringContaining("high s (s > n/2)") });
+    // the low-s original still counts
+    expect(await recoverCustodianStatementSigner(statement, signature)).toBe(CUSTODIAN_ADDR);
   });
 });

@@ -73,6 +73,18 @@ describe("checkInclusion: the steps a user runs (CLI and page)", () => {
     expect(r.steps[1]!.detail).toContain("USD 300, ETH 2");
   });
 
+  it("shows balances and totals in the assets' units when their decimals are given", async () => {
+    const r = await checkInclusion({ ...input(), assetDecimals: new Map([["USD", 2], ["ETH", 1]]) });
+    expect(r.valid).toBe(true);
+    expect(r.steps[1]!.detail).toContain("your balances (3 USD, 0.2 ETH)");
+    expect(r.steps[1]!.detail).toContain("whose totals are 15 USD, 1 ETH");
+  });
+
+  it("tells a malformed proof (unusable) from one that does not verify", async () => {
+    expect((await checkInclusion({ ...input(), proof: [] })).unusable).toBe(true);
+    expect((await checkInclusion({ ...input(), userId: "someone-else" })).unusable).toBe(false);
+  });
+
   it("fails the proof step for another user's id or salt", async () => {
     for (const r of [await checkInclusion(input({ userId: "mallory" })), await checkInclusion(input({ salt: bytesToHex(salt(9)) }))]) {
       expect(r.valid).toBe(false);

@@ -2,7 +2,9 @@ import { keccak256, recoverAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { SolventError } from "../../core/errors.js";
+import { highSTwin } from "../support/highS.js";
 import {
+  checkOwnershipSignature,
   ownershipMessage,
   ownershipMessageHash,
   signOwnership,
@@ -61,3 +63,23 @@ describe("address-ownership proof (SPEC §8)", () => {
     expect(await verifyOwnershipSignature(claim, "0xdeadbeef")).toBe(false);
   });
 });
+
+describe("low-s ownership proofs (SPEC §9)", () => {
+  it("refuses the owner's own signature in its high-s form, with the reason", async () => {
+    const signature = await signOwnership(owner, claim);
+    const twin = highSTwin(signature);
+    expect(await recoverAddress({ hash: ownershipMessageHash(claim), signature: twin })).toBe(ADDR_0);
+    expect(await verifyOwnershipSignature(claim, twin)).toBe(false);
+    const check = await checkOwnershipSignature(claim, twin);
+    expect(check.ok).toBe(false);
+    if (!check.ok) expect(check.reason).toMatch(/high s \(s > n\/2\)/);
+    expect(await checkOwnershipSignature(claim, signature)).toEqual({ ok: true });
+  });
+
+  it("names why any other signature fails", async () => {
+    const forged = await checkOwnershipSignature(claim, await signOwnership(stranger, claim));
+    expect(forged).toEqual({ ok: false, reason: expect.stringContaining("not the holder") });
+    expect(await checkOwnershipSignature(claim, "0xdeadbeef")).toEqual({ ok: false, reason: expect.stringContaining("65 bytes") });
+  });
+});
+

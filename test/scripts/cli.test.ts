@@ -48,6 +48,14 @@ describe("solvent commit", () => {
     expect(stdout).toContain(`commitment: 0x${Buffer.from(expected).toString("hex")}`);
   });
 
+  it("prints one JSON object with --json", async () => {
+    const { code, stdout } = await solvent("commit", "--user", "alice", "--salt", "0x000102030405060708090a0b0c0d0e0f", "--json");
+    expect(code).toBe(0);
+    const salt = Uint8Array.from({ length: 16 }, (_, i) => i);
+    const expected = sha256(new Uint8Array([2, ...salt, ...new TextEncoder().encode("alice")]));
+    expect(JSON.parse(stdout)).toEqual({ userId: "alice", salt: "0x000102030405060708090a0b0c0d0e0f", commitment: `0x${Buffer.from(expected).toString("hex")}` });
+  });
+
   it("makes a fresh 16-byte salt when none is given", async () => {
     const a = await solvent("commit", "--user", "alice");
     const b = await solvent("commit", "--user", "alice");

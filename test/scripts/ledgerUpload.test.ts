@@ -19,6 +19,7 @@ let tmp: string;
 let csvFile: string;
 let csvBytes: Buffer;
 const received: Received[] = [];
+const preflight: Received[] = [];
 let respond: (req: Received, res: ServerResponse) => void = () => {};
 
 function json(res: ServerResponse, status: number, body: unknown) {
@@ -32,6 +33,15 @@ beforeAll(async () => {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const r = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) };
+      // What the CLI reads before it sends (the ledger's assets, the current attestation) is answered here; `received` holds the upload's own requests.
+      if (r.method === "GET" && r.url === "/v1/admin/issuers/acme/ledger") {
+        preflight.push(r);
+        return json(res, 200, { issuer: "acme", assets: [{ id: "USD", decimals: 6 }, { id: "BTC", decimals: 8 }], units: ["decimal", "base"], defaultUnits: "decimal" });
+      }
+      if (r.method === "GET" && r.url === "/v1/issuers/acme/attestations/latest") {
+        preflight.push(r);
+        return json(res, 404, { error: { code: "NOT_FOUND", message: "no attestation yet" } });
+      }
       received.push(r);
       respond(r, res);
     });
@@ -65,13 +75,18 @@ describe("solvent ledger upload", () => {
     respond = (_r, res) =>
       json(res, 201, { ledgerId: "lg_1", status: "complete", root: `0x${"ab".repeat(32)}`, rootSums: ["5", "6"], users: 12_000, statusUrl: `${base}/s` });
     const { io, out, err } = capture();
-    const code = await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "secret-t"], io, { progress: notTty });
+    const code = await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "secret-t", "--yes"], io, { progress: notTty });
     expect(code).toBe(0);
     expect(received).toHaveLength(1);
     const r = received[0]!;
     expect(r.method).toBe("PUT");
-    expect(r.url).toBe("/v1/admin/issuers/acme/ledger?format=csv");
+    expect(r.url).toBe("/v1/admin/issuers/acme/ledger?format=csv&units=decimal");
     expect(r.headers.authorization).toBe("Bearer secret-t");
+    // Before sending: the ledger's assets (with the token) and the current attestation (public).
+    expect(preflight.slice(-2).map((p) => [p.url, p.headers.authorization])).toEqual([
+      ["/v1/admin/issuers/acme/ledger", "Bearer secret-t"],
+      ["/v1/issuers/acme/attestations/latest", undefined],
+    ]);
     expect(r.headers["content-type"]).toBe("text/csv");
     expect(r.headers["transfer-encoding"]).toBe("chunked");
     expect(r.body.equals(csvBytes)).toBe(true);
@@ -85,7 +100,7 @@ describe("solvent ledger upload", () => {
     respond = (_r, res) => json(res, 201, { ledgerId: "lg_2", status: "complete", root: "0x01", rootSums: ["1"], users: 1 });
     const drawn: string[] = [];
     const { io } = capture();
-    const code = await ledgerUpload([csvFile, "--issuer", "acme", "--url", base], io, {
+    const code = await ledgerUpload([csvFile, "--issuer", "acme", "--url", base, "--yes"], io, {
       env: { SOLVENT_ADMIN_TOKEN: "from-env" },
       progress: { isTTY: true, write: (t: string) => drawn.push(t) },
     });
@@ -105,7 +120,7 @@ describe("solvent ledger upload", () => {
         },
       });
     const { io, err } = capture();
-    const code = await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t"], io, { progress: notTty });
+    const code = await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t", "--yes"], io, { progress: notTty });
     expect(code).toBe(1);
     expect(err).toContain('  row 2: USD: "1.5" is fractional');
     expect(err).toContain('  row 3: duplicate userId "alice": row 1 has the same userId');
@@ -122,7 +137,7 @@ describe("solvent ledger upload", () => {
       return json(res, 200, { ledgerId: "lg_3", status: "complete", root: `0x${"cd".repeat(32)}`, rootSums: ["1", "2"], users: 12_000 });
     };
     const { io, out } = capture();
-    const code = await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t"], io, { progress: notTty, pollIntervalMs: 10 });
+    const code = await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t", "--yes"], io, { progress: notTty, pollIntervalMs: 10 });
     expect(code).toBe(0);
     expect(received.filter((r) => r.method === "GET").map((r) => [r.url, r.headers.authorization])).toEqual([
       ["/status/lg_3", "Bearer t"],
@@ -137,8 +152,50 @@ describe("solvent ledger upload", () => {
         ? json(res, 202, { ledgerId: "lg_4", status: "building", statusUrl: `${base}/status/lg_4` })
         : json(res, 200, { status: "failed", reason: "rows 3 and 9 have the same commitment", errors: [], errorCount: 1 });
     const { io, err } = capture();
-    expect(await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t"], io, { progress: notTty, pollIntervalMs: 10 })).toBe(1);
+    expect(await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t", "--yes"], io, { progress: notTty, pollIntervalMs: 10 })).toBe(1);
     expect(err.join("\n")).toContain("rows 3 and 9 have the same commitment");
+  });
+
+  it("exits 1 and says why when the build ends superseded, polled or at once", async () => {
+    const superseded = { ledgerId: "lg_6", status: "superseded", asOf: 1767225600, root: "0x01", rootSums: ["1"], users: 1 };
+    respond = (r, res) =>
+      r.method === "PUT" ? json(res, 202, { ledgerId: "lg_6", status: "building", statusUrl: `${base}/status/lg_6` }) : json(res, 200, superseded);
+    const polled = capture();
+    expect(await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t", "--yes"], polled.io, { progress: notTty, pollIntervalMs: 10 })).toBe(1);
+    expect(polled.err.join("\n")).toContain("ledger lg_6 (asOf 1767225600, 2026-01-01T00:00:00.000Z): built but superseded");
+    expect(polled.err.join("\n")).toContain("upload them again with a newer --as-of");
+    expect(polled.out.join("\n")).not.toContain("complete");
+
+    respond = (_r, res) => json(res, 201, superseded);
+    const atOnce = capture();
+    expect(await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "t", "--yes"], atOnce.io, { progress: notTty, pollIntervalMs: 10 })).toBe(1);
+    expect(atOnce.err.join("\n")).toContain("built but superseded");
+  });
+
+  it("sends --units and --as-of as the upload's query, and refuses bad values before sending", async () => {
+    received.length = 0;
+    respond = (_r, res) => json(res, 201, { ledgerId: "lg_5", status: "complete", root: "0x01", rootSums: ["1"], users: 1 });
+    const { io, err } = capture();
+    const baseFile = join(tmp, "base.csv");
+    await writeFile(baseFile, "userId,salt,USD,BTC\nalice,0x000102030405060708090a0b0c0d0e0f,1500250000,1\n");
+    expect(await ledgerUpload([baseFile, "--issuer", "acme", "--url", base, "--token", "t", "--yes", "--units", "base", "--as-of", "1767225600"], io, { progress: notTty })).toBe(0);
+    expect(received.map((r) => r.url)).toEqual(["/v1/admin/issuers/acme/ledger?format=csv&units=base&asOf=1767225600"]);
+    expect(err.join("\n")).toMatch(/USD \(6 decimals\) +1,500\.25/);
+    received.length = 0;
+    for (const [flag, value, message] of [
+      ["--units", "cents", "--units must be decimal"],
+      ["--as-of", "1767225600000", "is it milliseconds?"],
+      ["--as-of", "2026-01-01", "--as-of must be unix seconds"],
+      ["--as-of", "1767225600.5", "--as-of must be unix seconds"],
+    ]) {
+      expect(await ledgerUpload([baseFile, "--issuer", "acme", "--url", base, "--token", "t", "--yes", flag!, value!], io)).toBe(2);
+      expect(err.at(-1)).toContain(message);
+    }
+    // Row errors found while reading the file stop the upload before anything is sent.
+    await writeFile(baseFile, "userId,salt,USD,BTC\nalice,0x000102030405060708090a0b0c0d0e0f,1500.2500001,1\n");
+    expect(await ledgerUpload([baseFile, "--issuer", "acme", "--url", base, "--token", "t", "--yes"], io, { progress: notTty })).toBe(1);
+    expect(err).toContain('  row 1: USD (column 3): "1500.2500001" has 7 fractional digits; USD has 6 decimals (at most 6 digits after the point)');
+    expect(received).toEqual([]);
   });
 
   it("exits 2 for a missing file, missing flags or a refused token, sending nothing for unusable input", async () => {
@@ -150,7 +207,7 @@ describe("solvent ledger upload", () => {
     expect(await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base], io, { env: {} })).toBe(2);
     expect(received).toEqual([]);
     respond = (_r, res) => json(res, 403, { error: { code: "FORBIDDEN", message: "the token is not valid" } });
-    expect(await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "bad"], io, { progress: notTty })).toBe(2);
+    expect(await ledgerUpload(["upload", csvFile, "--issuer", "acme", "--url", base, "--token", "bad", "--yes"], io, { progress: notTty })).toBe(2);
     expect(err.at(-1)).toMatch(/403 FORBIDDEN/);
   });
 });

@@ -1,12 +1,7 @@
 import { readFile } from "node:fs/promises";
 import {
-  ContractFunctionRevertedError,
-  createPublicClient,
-  createWalletClient,
-  defineChain,
   encodeFunctionData,
   hexToBigInt,
-  http,
   keccak256,
   numberToHex,
   parseEventLogs,
@@ -14,11 +9,8 @@ import {
   serializeSignature,
   toHex,
   type Abi,
-  type Account,
   type Address,
   type Hex,
-  type PublicClient,
-  type TransactionReceipt,
 } from "viem";
 import { mnemonicToAccount, privateKeyToAccount, type LocalAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,10 +27,10 @@ import {
 import { calldataFloorGas, compileGasProbe, executionGas, probeStaticCallGas } from "../../scripts/benchGas.js";
 import { startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
 import { deployContract, loadArtifact } from "../../scripts/lib/artifacts.js";
+import { fieldsFor, oracleChain, USD, type DecodedRevert } from "../support/oracleChain.js";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
-const USD = 10n ** 18n;
 /** Small on purpose: eviction from the round ring is reachable in a few submits. */
 const ROUND_HISTORY = 4n;
 
@@ -63,100 +55,11 @@ interface VectorFile {
   attestations: { attestation: unknown; digest: Hex; signature: Hex }[];
 }
 
-let anvil: AnvilInstance;
-let client: PublicClient;
+const anvil: AnvilInstance = await startAnvil();
+const { client, walletFor, rpc, chainNow, advance, read, write, revertOf } = oracleChain(anvil);
 let oracle: Address;
 const abis: Record<"oracle" | "feed" | "market" | "consumer" | "token", Abi> = {} as never;
 const gasLines: string[] = [];
-
-function walletFor(account: Account) {
-  const chain = defineChain({
-    id: anvil.chainId,
-    name: "anvil",
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [anvil.rpcUrl] } },
-  });
-  return createWalletClient({ account, chain, transport: http(anvil.rpcUrl) });
-}
-
-async function rpc(method: string, params: readonly unknown[] = []): Promise<unknown> {
-  return (client.request as (args: { method: string; params: readonly unknown[] }) => Promise<unknown>)({ method, params });
-}
-
-async function chainNow(): Promise<bigint> {
-  return (await client.getBlock()).timestamp;
-}
-
-/** Moves the chain clock forward and mines a block at the new time. */
-async function advance(seconds: number): Promise<void> {
-  await rpc("evm_increaseTime", [seconds]);
-  await rpc("evm_mine");
-}
-
-async function read<T>(address: Address, abi: Abi, functionName: string, args: readonly unknown[] = []): Promise<T> {
-  return (await client.readContract({ address, abi, functionName, args })) as T;
-}
-
-async function write(
-  account: Account,
-  address: Address,
-  abi: Abi,
-  functionName: string,
-  args: readonly unknown[] = [],
-): Promise<TransactionReceipt> {
-  const data = encodeFunctionData({ abi, functionName, args });
-  const hash = await walletFor(account).sendTransaction({ to: address, data });
-  const receipt = await client.waitForTransactionReceipt({ hash });
-  expect(receipt.status, `${functionName} should succeed`).toBe("success");
-  return receipt;
-}
-
-interface DecodedRevert {
-  errorName: string;
-  args: readonly unknown[];
-}
-
-/** The named custom error a call reverts with, decoded by viem from the ABI (nothing is sent). */
-async function revertOf(
-  account: Account,
-  address: Address,
-  abi: Abi,
-  functionName: string,
-  args: readonly unknown[],
-): Promise<DecodedRevert> {
-  const error = await client.simulateContract({ account, address, abi, functionName, args }).then(
-    () => undefined,
-    (e: unknown) => e as { walk: (fn: (e: unknown) => boolean) => unknown },
-  );
-  expect(error, `${functionName} should revert`).toBeDefined();
-  const reverted = error!.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
-  expect(reverted?.data, `${functionName} should revert with a custom error`).toBeDefined();
-  return { errorName: reverted!.data!.errorName, args: reverted!.data!.args ?? [] };
-}
-
-let fieldsMade = 0;
-
-/** Fields of a plausible attestation observed 10 s before `now`, valid for an hour; roots differ every call. */
-function fieldsFor(issuer: Hex, now: bigint, overrides: Partial<AttestationFields> = {}): AttestationFields {
-  const salt = `${issuer} ${now} ${++fieldsMade}`;
-  const reservesUsd = 2_000_000n * USD;
-  const liabilitiesUsd = 1_600_000n * USD;
-  return {
-    issuer,
-    observedAt: now - 10n,
-    validUntil: now + 3_600n,
-    reservesUsd,
-    onchainReservesUsd: 1_500_000n * USD,
-    offchainReservesUsd: 500_000n * USD,
-    liabilitiesUsd,
-    ratioBps: Number((reservesUsd * 10_000n) / liabilitiesUsd),
-    reservesRoot: keccak256(toHex(`reserves ${salt}`)),
-    liabilitiesRoot: keccak256(toHex(`liabilities ${salt}`)),
-    flags: 0n,
-    reportHash: keccak256(toHex(`report ${salt}`)),
-    ...overrides,
-  };
-}
 
 /** Signs `a` and relays it; returns the receipt and the decoded AttestationSubmitted event. */
 async function submit(a: Attestation, signer: LocalAccount = signerA) {
@@ -182,9 +85,7 @@ function recordGas(op: string, gasUsed: bigint, executionGasValue: bigint): void
 }
 
 beforeAll(async () => {
-  anvil = await startAnvil();
   expect(anvil.port).not.toBe(8545);
-  client = createPublicClient({ transport: http(anvil.rpcUrl), pollingInterval: 20 });
   abis.oracle = (await loadArtifact("SolvencyOracle")).abi;
   abis.feed = (await loadArtifact("ReserveFeed")).abi;
   abis.market = (await loadArtifact("GatedLendingMarket")).abi;
@@ -420,6 +321,69 @@ describe("isHealthy / healthReasons", () => {
     expect(await reasons(10_000, 600n, 1n)).toBe(EXPIRED | TOO_OLD);
     expect(await reasons(20_000, 600n, 1n << 3n)).toBe(EXPIRED | TOO_OLD | RATIO_BELOW_MIN | DENIED_FLAG);
     expect(await healthy(0, 2n ** 64n - 1n, 0n)).toBe(false);
+  });
+});
+
+describe("staleness-safe reads: latestChecked, latestReservesChecked, latestRoundDataChecked", () => {
+  const issuer = issuerKey("checked-issuer");
+  let feed: Address;
+  type Round = readonly [bigint, bigint, bigint, bigint, bigint];
+
+  beforeAll(async () => {
+    await write(deployer, oracle, abis.oracle, "addSigner", [issuer, signerA.address]);
+    feed = await deployContract(walletFor(deployer), client, await loadArtifact("ReserveFeed"), [oracle, issuer, "Checked reserves / USD"]);
+  });
+
+  /** The three checked reads with one maxAge, each as the named error it reverts with. */
+  const checkedReverts = (maxAge: bigint) =>
+    Promise.all([
+      revertOf(alice, oracle, abis.oracle, "latestChecked", [issuer, maxAge]),
+      revertOf(alice, oracle, abis.oracle, "latestReservesChecked", [issuer, maxAge]),
+      revertOf(alice, feed, abis.feed, "latestRoundDataChecked", [maxAge]),
+    ]);
+
+  it("revert NoAttestation(issuer) before the first submit", async () => {
+    for (const decoded of await checkedReverts(3_600n)) expect(decoded).toEqual({ errorName: "NoAttestation", args: [issuer] });
+  });
+
+  it("return the stored values while fresh, revert AttestationTooOld past maxAge and AttestationExpired past validUntil", async () => {
+    const now = await chainNow();
+    const reservesUsd = 7_654_321n * USD + 987_654_321n; // sub-1e-8 digits: the feed answer truncates them
+    const { a } = await submitNext(issuer, null, { reservesUsd, flags: 1n << 3n, observedAt: now - 10n, validUntil: now + 1_000n });
+    const round: Round = [a.sequence, reservesUsd / 10n ** 10n, a.observedAt, a.observedAt, a.sequence];
+    expect(await read(oracle, abis.oracle, "latestChecked", [issuer, 600n])).toEqual(a);
+    expect(await read(oracle, abis.oracle, "latestReservesChecked", [issuer, 600n])).toEqual([reservesUsd, a.observedAt, a.sequence, 1n << 3n]);
+    expect(await read(feed, abis.feed, "latestRoundDataChecked", [600n])).toEqual(round);
+    expect(await read(feed, abis.feed, "latestRoundData")).toEqual(round);
+
+    await advance(700); // observed ~710 s ago, still before validUntil
+    const tooOld = await checkedReverts(600n);
+    const later = await chainNow();
+    for (const decoded of tooOld) {
+      expect(decoded.errorName).toBe("AttestationTooOld");
+      expect(decoded.args.slice(0, 3)).toEqual([issuer, a.observedAt, 600n]);
+      expect(decoded.args[3] as bigint).toBeGreaterThanOrEqual(later);
+      expect((decoded.args[3] as bigint) - a.observedAt).toBeGreaterThan(600n);
+    }
+    // A looser maxAge still reads it.
+    expect(await read(feed, abis.feed, "latestRoundDataChecked", [3_600n])).toEqual(round);
+
+    await advance(400); // past validUntil: no maxAge, however large, reads it any more
+    for (const decoded of await checkedReverts(2n ** 64n - 1n)) {
+      expect(decoded.errorName).toBe("AttestationExpired");
+      expect(decoded.args.slice(0, 2)).toEqual([issuer, a.validUntil]);
+      expect(decoded.args[2] as bigint).toBeGreaterThan(a.validUntil);
+    }
+    // The pitfall the checked reads close: the plain reads hand back the expired numbers without a word.
+    expect(await read(feed, abis.feed, "latestRoundData")).toEqual(round);
+    expect(await read(oracle, abis.oracle, "latest", [issuer])).toEqual(a);
+  });
+
+  it("follow the next submit at once", async () => {
+    const previous = await read<Attestation>(oracle, abis.oracle, "latest", [issuer]);
+    const { a } = await submitNext(issuer, previous, { reservesUsd: 8_000_000n * USD });
+    expect(await read(feed, abis.feed, "latestRoundDataChecked", [600n])).toEqual([a.sequence, 800_000_000_000_000n, a.observedAt, a.observedAt, a.sequence]);
+    expect(await read(oracle, abis.oracle, "latestChecked", [issuer, 600n])).toEqual(a);
   });
 });
 

@@ -14,6 +14,8 @@ import type { AppEnv } from "../../worker/api/context.js";
 import { ApiError, handleError } from "../../worker/api/errors.js";
 import type { Env } from "../../worker/env.js";
 import { lastAcceptedNonce, latestStatements } from "../../worker/storage/statementStore.js";
+import type { Hex } from "../../core/bytes.js";
+import { highSTwin } from "../support/highS.js";
 
 // Bindings from wrangler.toml (no generated `wrangler types` here).
 const env = workersEnv as unknown as Env;
@@ -47,7 +49,7 @@ app.use("*", async (c, next) => {
 });
 app.route("/", adminStatements);
 
-const TOKENS = { ADMIN_TOKEN: "deployment-wide-token", ADMIN_TOKENS: JSON.stringify({ acme: "acme-only-token", beta: "beta-only-token" }) };
+const TOKENS = { ADMIN_TOKEN: "deployment-wide-token-0123", ADMIN_TOKENS: JSON.stringify({ acme: "acme-only-token-012345678", beta: "beta-only-token-012345678" }) };
 const withTokens = (tokens: Partial<Pick<Env, "ADMIN_TOKEN" | "ADMIN_TOKENS">>) =>
   ({ DB: env.DB, BUCKET: env.BUCKET, ...tokens }) as unknown as Env;
 const fullEnv = withTokens(TOKENS);
@@ -72,7 +74,7 @@ async function body(statement: CustodianStatement, signer = acmeCustodian) {
   return { statement: custodianStatementToJson(statement), signature: await signCustodianStatement(statement, signer) };
 }
 
-function post(issuerId: string, payload: unknown, token: string | null = "acme-only-token", environment: Env = fullEnv) {
+function post(issuerId: string, payload: unknown, token: string | null = "acme-only-token-012345678", environment: Env = fullEnv) {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token !== null) headers.Authorization = `Bearer ${token}`;
   const text = typeof payload === "string" ? payload : JSON.stringify(payload);
@@ -104,21 +106,21 @@ describe("admin auth", () => {
 
   it("answers 403 for a wrong token and for another issuer's token", async () => {
     await expectError(await post("acme", await body(statementFor()), "nope"), 403, "FORBIDDEN");
-    await expectError(await post("acme", await body(statementFor()), "acme-only-token-plus"), 403, "FORBIDDEN");
-    await expectError(await post("acme", await body(statementFor()), "beta-only-token"), 403, "FORBIDDEN");
-    await expectError(await post("beta", await body(statementFor({ issuer: "beta", custodian: "beta-trust" }), betaCustodian), "acme-only-token"), 403, "FORBIDDEN");
+    await expectError(await post("acme", await body(statementFor()), "acme-only-token-012345678-plus"), 403, "FORBIDDEN");
+    await expectError(await post("acme", await body(statementFor()), "beta-only-token-012345678"), 403, "FORBIDDEN");
+    await expectError(await post("beta", await body(statementFor({ issuer: "beta", custodian: "beta-trust" }), betaCustodian), "acme-only-token-012345678"), 403, "FORBIDDEN");
     expect(await lastAcceptedNonce(env.DB, "acme", "acme-trust", "operating", "USD")).toBeNull();
   });
 
   it("accepts the issuer's own token and the deployment-wide token", async () => {
-    expect((await post("acme", await body(statementFor()), "acme-only-token")).status).toBe(201);
-    expect((await post("acme", await body(statementFor()), "deployment-wide-token")).status).toBe(201);
-    const beta = await post("beta", await body(statementFor({ issuer: "beta", custodian: "beta-trust" }), betaCustodian), "beta-only-token");
+    expect((await post("acme", await body(statementFor()), "acme-only-token-012345678")).status).toBe(201);
+    expect((await post("acme", await body(statementFor()), "deployment-wide-token-0123")).status).toBe(201);
+    const beta = await post("beta", await body(statementFor({ issuer: "beta", custodian: "beta-trust" }), betaCustodian), "beta-only-token-012345678");
     expect(beta.status).toBe(201);
     // Only per-issuer tokens configured: still enforced per issuer.
     const perIssuerOnly = withTokens({ ADMIN_TOKENS: TOKENS.ADMIN_TOKENS });
-    expect((await post("acme", await body(statementFor()), "acme-only-token", perIssuerOnly)).status).toBe(201);
-    await expectError(await post("acme", await body(statementFor()), "deployment-wide-token", perIssuerOnly), 403, "FORBIDDEN");
+    expect((await post("acme", await body(statementFor()), "acme-only-token-012345678", perIssuerOnly)).status).toBe(201);
+    await expectError(await post("acme", await body(statementFor()), "deployment-wide-token-0123", perIssuerOnly), 403, "FORBIDDEN");
   });
 
   it("answers 503 MISCONFIGURED when no admin token is configured, never echoing secrets", async () => {
@@ -184,6 +186,18 @@ describe("POST /v1/admin/issuers/:issuer/statements", () => {
     }
   });
 
+  it("refuses the high-s twin of the custodian's signature (SPEC §9 low-s) and stores nothing", async () => {
+    // a nonce above every other test's, so only the signature can refuse it
+    const good = await body(statementFor({ nonce: 5_000_000n }));
+    const before = await lastAcceptedNonce(env.DB, "acme", "acme-trust", "operating", "USD");
+    const res = await post("acme", { ...good, signature: highSTwin(good.signature as Hex) });
+    const error = await expectError(res, 422, "STATEMENT_REJECTED", { reason: "BAD_SIGNATURE" });
+    expect(String(error.message)).toContain("high s (s > n/2)");
+    expect(await lastAcceptedNonce(env.DB, "acme", "acme-trust", "operating", "USD")).toBe(before);
+    // the low-s original of the very same statement is accepted
+    expect((await post("acme", good)).status).toBe(201);
+  });
+
   it("a signature over other content does not verify as the custodian", async () => {
     const signed = statementFor();
     const payload = await body(signed);
@@ -210,6 +224,6 @@ describe("POST /v1/admin/issuers/:issuer/statements", () => {
   it("answers 413 for a body over the limit, 404 for an unknown issuer", async () => {
     const big = JSON.stringify({ statement: { pad: "x".repeat(20_000) }, signature: "0x" });
     await expectError(await post("acme", big), 413, "PAYLOAD_TOO_LARGE");
-    await expectError(await post("nobody", await body(statementFor()), "deployment-wide-token"), 404, "UNKNOWN_ISSUER");
+    await expectError(await post("nobody", await body(statementFor()), "deployment-wide-token-0123"), 404, "UNKNOWN_ISSUER");
   });
 });

@@ -18,7 +18,8 @@ import { signOwnership } from "../../core/ownershipProof.js";
 import { privateKeyToAccount } from "viem/accounts";
 import { alertAfterPublish, watchStaleness, type PublishAttempt } from "../../worker/alerts/afterPublish.js";
 import { ALERT_MAX_ATTEMPTS, alertRetryDelaySeconds, handleAlertBatch } from "../../worker/alerts/queueConsumer.js";
-import type { AlertMessage } from "../../worker/alerts/raiseAlerts.js";
+import { onchainCopyExpiredAlert } from "../../worker/alerts/detectAlerts.js";
+import { raiseAlerts, type AlertMessage } from "../../worker/alerts/raiseAlerts.js";
 import type { Env } from "../../worker/env.js";
 import worker from "../../worker/index.js";
 import type { IssuerPublisher } from "../../worker/publisher/issuerPublisher.js";
@@ -315,6 +316,40 @@ describe("the stale-publisher watchdog", () => {
     await worker.scheduled(controller, alertEnv);
     const after = (await listAlerts("?limit=100")).body.alerts.filter((a) => a.event === "publisher_stale");
     expect(after.length).toBeGreaterThan(before);
+  });
+});
+
+describe("an on-chain copy expired under a fresher attestation", () => {
+  const relayer = { chainId: 31337, oracle: "0x5FbDB2315678afecb367f032d93F642f64180aa3" };
+  const copy = { sequence: 7n, validUntil: 1_800_000_600n };
+  const fresher = { sequence: 9n, validUntil: 1_800_001_200n };
+
+  it("is raised only when the copy has expired and a newer, still valid attestation exists", () => {
+    expect(onchainCopyExpiredAlert(ISSUER, relayer, copy, fresher, copy.validUntil)).toBeNull(); // valid to its last second
+    expect(onchainCopyExpiredAlert(ISSUER, relayer, copy, copy, copy.validUntil + 1n)).toBeNull(); // nothing fresher: publisher_stale's case
+    expect(onchainCopyExpiredAlert(ISSUER, relayer, copy, { ...fresher, validUntil: copy.validUntil + 5n }, copy.validUntil + 10n)).toBeNull(); // the newer one expired too
+    expect(onchainCopyExpiredAlert(ISSUER, relayer, copy, fresher, copy.validUntil + 30n)).toMatchObject({
+      event: "onchain_copy_expired",
+      severity: "critical",
+      dedupeKey: "onchain_copy_expired:7",
+      sequence: 9n,
+      details: { onchainSequence: "7", expiredSeconds: "30", latestSequence: "9", oracle: relayer.oracle, chainId: 31337 },
+    });
+  });
+
+  it("is stored once per on-chain copy and delivered with its facts as chat fields", async () => {
+    const draft = onchainCopyExpiredAlert(ISSUER, relayer, copy, fresher, copy.validUntil + 30n)!;
+    const [alert, ...none] = await raiseAlerts(alertEnv, ISSUER, config.issuers.find((i) => i.id === ISSUER)!.alerts!, [draft, draft], nowSeconds());
+    expect(none).toEqual([]);
+    expect(await raiseAlerts(alertEnv, ISSUER, config.issuers.find((i) => i.id === ISSUER)!.alerts!, [draft], nowSeconds())).toEqual([]);
+    const result = await deliver(messagesFor(alert!.id));
+    expect(result.explicitAcks).toHaveLength(3);
+    const slack = (await received(`/slack/${SLACK_PATH}`)).map((r) => JSON.parse(r.body)).find((m) => JSON.stringify(m).includes(`Solvent alert ${alert!.id} `))!;
+    expect(slack.text).toContain(`${ISSUER}: on-chain copy expired`);
+    expect(slack.blocks[2].fields).toEqual(expect.arrayContaining([{ type: "mrkdwn", text: "*onchainSequence*\n7" }, { type: "mrkdwn", text: "*expiredSeconds*\n30" }]));
+    const generic = (await received("/generic")).map((r) => JSON.parse(r.body)).find((p) => p.id === String(alert!.id));
+    expect(generic).toMatchObject({ event: "onchain_copy_expired", severity: "critical", sequence: "9", details: { validUntil: "1800000600" } });
+    expect(generic.text).toContain("still holds attestation 7");
   });
 });
 

@@ -131,15 +131,21 @@ describe("GET /health and the publish path", () => {
     expect(JSON.stringify(outcome)).not.toMatch(/got 0|115792089237316195423570985008687907852837564279074904382605163141518161494337/);
   });
 
-  it("reports an invalid configuration by JSON path, at /health and on every route", async () => {
+  it("reports an invalid configuration by JSON path at /health and to an admin, never publicly", async () => {
     const log = vi.spyOn(console, "error").mockImplementation(() => {});
     const bad = JSON.stringify({ version: 1, issuers: [{ id: "Bad Id", name: "x", assets: [], liabilities: {}, reserves: {} }] });
     const health = await call("/health", { SOLVENT_CONFIG: bad });
     expect(health.status).toBe(503);
     expect(JSON.stringify(await health.json())).toContain("issuers[0].id");
+    // Public routes fail closed without a word about the configuration; an authenticated admin gets the paths.
     const res = await call("/v1/issuers", { SOLVENT_CONFIG: bad });
-    expect(res.status).toBe(500);
-    const body = (await res.json()) as { error: { code: string; issues: { path: string }[] } };
+    expect(res.status).toBe(503);
+    const publicText = await res.text();
+    expect(JSON.parse(publicText)).toMatchObject({ error: { code: "SERVICE_UNAVAILABLE" } });
+    expect(publicText).not.toContain("issuers[0]");
+    const adminRes = await call("/v1/admin/issuers/demo/publisher", { SOLVENT_CONFIG: bad }, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN as string}` } });
+    expect(adminRes.status).toBe(503);
+    const body = (await adminRes.json()) as { error: { code: string; issues: { path: string }[] } };
     expect(body.error.code).toBe("MISCONFIGURED");
     expect(body.error.issues.map((i) => i.path)).toEqual(expect.arrayContaining(["issuers[0].id", "issuers[0].assets", "issuers[0].liabilities"]));
     log.mockRestore();
@@ -171,6 +177,35 @@ describe("admin tokens", () => {
     const everything = JSON.stringify([bodies, logged.map((args) => String(args))]);
     expect(everything).not.toContain(token);
     expect(everything).not.toContain(token.slice(0, 12));
+  });
+
+  it.each([
+    ["a 23-character ADMIN_TOKEN", { ADMIN_TOKEN: "x".repeat(23) }, "x".repeat(23), "ADMIN_TOKEN must be at least 24 characters"],
+    ["an ADMIN_TOKEN with white space", { ADMIN_TOKEN: "two words but long enough ok" }, "two words but long enough ok", "ADMIN_TOKEN must not contain white space"],
+    ["a short ADMIN_TOKENS entry", { ADMIN_TOKENS: '{"demo":"short-demo-token"}' }, "short-demo-token", 'ADMIN_TOKENS entry "demo" must be at least 24'],
+    ["ADMIN_TOKENS naming an unknown issuer", { ADMIN_TOKENS: '{"ghost":"ghost-token-0123456789abcdef"}' }, "ghost-token-0123456789abcdef", '"ghost"'],
+  ])("that /health calls invalid authenticate no one: %s", async (_name, overrides, presented, why) => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const scoped = { ...env, ...overrides } as unknown as Env;
+    const health = await app.fetch(new Request("http://solvent.test/health"), scoped);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as { error: { message: string } }).error.message).toContain(why);
+    // Neither the exact configured token nor the suite's valid one gets in, on any admin route.
+    for (const bearer of [presented, token]) {
+      for (const [path, method] of [
+        ["/v1/admin/issuers/demo/publish", "POST"],
+        ["/v1/admin/issuers/demo/publisher", "GET"],
+      ] as const) {
+        const res = await app.fetch(new Request(`http://solvent.test${path}`, { method, headers: { authorization: `Bearer ${bearer}` } }), scoped);
+        expect(res.status, `${method} ${path}`).toBe(503);
+        const text = await res.text();
+        const body = JSON.parse(text) as { error: { code: string; message: string; secrets: string[] } };
+        expect(body.error.code).toBe("MISCONFIGURED");
+        expect(body.error.message).toContain(why);
+        expect(body.error.secrets).toEqual([Object.keys(overrides)[0]]);
+        expect(text).not.toContain(presented);
+      }
+    }
   });
 
   it("of one issuer do not open another issuer's routes", async () => {

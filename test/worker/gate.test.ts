@@ -12,11 +12,7 @@ import {
   ATTESTATION_TYPES,
   attestationDigest,
   attestationFromJson,
-  issuerKey,
-  nextAttestation,
-  signAttestation,
   verifySignedAttestation,
-  ZERO_HASH,
 } from "../../core/attestation.js";
 import type { Hex } from "../../core/bytes.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
@@ -26,7 +22,7 @@ import { signOwnership } from "../../core/ownershipProof.js";
 import { createApp } from "../../worker/api/app.js";
 import type { Env } from "../../worker/env.js";
 import { publishTick } from "../../worker/publisher/publishTick.js";
-import { insertAttestation } from "../../worker/storage/attestationStore.js";
+import { storeOddAttestation } from "../support/storedAttestation.js";
 
 const testEnv = env as unknown as Env & { TEST_WORLD: string; ADMIN_TOKEN: string; SIGNING_KEY: Hex };
 const world = JSON.parse(testEnv.TEST_WORLD) as { config: unknown };
@@ -92,6 +88,18 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
     const empty = await gate();
     expect(empty).toMatchObject({ allow: false, sequence: null, ratioBps: null, flags: null, ageSeconds: null, attestation: null });
     expect(codes(empty)).toEqual(["NO_ATTESTATION"]);
+  });
+
+  it("echoes an unknown issuer id of 10 KB bounded, in the issuer field and the reason alike", async () => {
+    const id = "x".repeat(10_240);
+    const res = await get(`/v1/issuers/${id}/gate`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text.length).toBeLessThan(1024);
+    const answer = JSON.parse(text) as GateAnswer;
+    expect(answer.allow).toBe(false);
+    expect(answer.issuer).toBe(`${"x".repeat(80)}… (10240 characters)`);
+    expect(answer.reasons[0]!.message).toContain("(10240 characters)");
   });
 
   it("allows a healthy fresh attestation and returns it signed, verifiable by the caller", async () => {
@@ -208,31 +216,7 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
     // A record no honest publisher writes, stored directly for the `demo` issuer.
     const signer = privateKeyToAccount(`0x${"44".repeat(32)}`);
     const now = nowSeconds();
-    const attestation = nextAttestation(null, {
-      issuer: issuerKey("demo"),
-      observedAt: now + 3600n,
-      validUntil: now + 7200n,
-      reservesUsd: 2n * 10n ** 24n,
-      onchainReservesUsd: 2n * 10n ** 24n,
-      offchainReservesUsd: 0n,
-      liabilitiesUsd: 10n ** 24n,
-      ratioBps: 20000,
-      reservesRoot: ZERO_HASH,
-      liabilitiesRoot: ZERO_HASH,
-      flags: 1n << 40n,
-      reportHash: ZERO_HASH,
-    });
-    await insertAttestation(testEnv.DB, {
-      issuerId: "demo",
-      attestation,
-      digest: attestationDigest(attestation),
-      signature: await signAttestation(attestation, signer),
-      signer: signer.address.toLowerCase() as Hex,
-      reportKey: "reports/none",
-      reportHash: ZERO_HASH,
-      ledgerId: null,
-      publishedAt: Number(now),
-    });
+    await storeOddAttestation(testEnv.DB, "demo", { observedAt: now + 3600n, validUntil: now + 7200n, flags: 1n << 40n, publishedAt: now }, signer);
     const answer = await gate("", "demo");
     expect(answer.allow).toBe(false);
     expect(codes(answer)).toEqual(["OBSERVED_IN_FUTURE", "UNKNOWN_FLAGS"]);
@@ -241,7 +225,7 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
   });
 
   it("answers 503, never allow, when the attestation store fails", async () => {
-    const app = createApp({ rateLimit: { limiter: () => ({ limit: async () => ({ success: true }) }), retryAfterSeconds: 60 } });
+    const app = createApp({ rateLimit: { limiter: () => ({ limit: async () => ({ success: true }) }) } });
     const broken = {
       prepare() {
         throw new Error("D1 is unavailable");

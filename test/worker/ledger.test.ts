@@ -12,7 +12,8 @@ import { deletePrefix, getLedger, readJson, treeManifestKey, type TreeManifest }
 import { parseLedger, type LedgerFormat, type LedgerRowBatch } from "../../worker/ledger/parseLedger.js";
 import { readInclusionProof, readLedgerLeaves, readNonInclusionProof } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, retryDelaySeconds, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
-import { ASSETS, ISSUER, ledgerApp, ledgerPublisher, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN, type LedgerUser } from "./ledgerFixture.js";
+import type { AmountUnits } from "../../core/numbers.js";
+import { ASSETS, DECIMALS, ISSUER, ledgerApp, ledgerPublisher, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN, type LedgerUser } from "./ledgerFixture.js";
 import { checkNonInclusion, checkProof, commitment as naiveCommitment, hex, leafNode, sumTreeRoot, unhex } from "../support/independentVerifier.js";
 import { chunkedStream } from "../support/chunkedStream.js";
 
@@ -26,9 +27,10 @@ function appWith(options: AdminLedgerOptions = {}): Hono<AppEnv> {
   return ledgerApp(createAdminLedger(options), proofRoutes);
 }
 
-async function parse(text: string, format: LedgerFormat = "csv") {
+/** Parses `text`; the hand-written bodies of these tests are in base units unless `units` says otherwise. */
+async function parse(text: string, format: LedgerFormat = "csv", units: AmountUnits = "base") {
   const batches: LedgerRowBatch[] = [];
-  const result = await parseLedger(chunkedStream(text, 7), { format, assets: ASSETS, onRows: (b) => void batches.push(b), batchRows: 5 });
+  const result = await parseLedger(chunkedStream(text, 7), { format, assets: ASSETS, units, decimals: DECIMALS, onRows: (b) => void batches.push(b), batchRows: 5 });
   return { ...result, batches };
 }
 
@@ -38,9 +40,9 @@ const salt16 = `0x${"ab".repeat(16)}`;
 /** Each upload of this file declares an asOf newer than the one before (two in one second would otherwise be refused as not newer). */
 let asOf = Math.floor(Date.now() / 1000) - 100_000;
 
-async function upload(app: Hono<AppEnv>, body: string, format: LedgerFormat, token = TOKEN): Promise<Response> {
+async function upload(app: Hono<AppEnv>, body: string, format: LedgerFormat, token = TOKEN, units?: AmountUnits): Promise<Response> {
   return app.fetch(
-    new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?asOf=${asOf++}`, {
+    new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?asOf=${asOf++}${units === undefined ? "" : `&units=${units}`}`, {
       method: "PUT",
       headers: { "Content-Type": format === "csv" ? "text/csv" : "application/x-ndjson", Authorization: `Bearer ${token}` },
       body: chunkedStream(body, 4096),
@@ -97,8 +99,14 @@ async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: Led
 describe("parseLedger", () => {
   it("reads CSV and NDJSON into commitments and balances, dropping userId and salt", async () => {
     const users = makeLedgerUsers(12, "p");
-    for (const [text, format] of [[ledgerCsv(users), "csv"], [ledgerNdjson(users), "ndjson"]] as const) {
-      const r = await parse(text, format);
+    const cases = [
+      [ledgerCsv(users), "csv", "decimal"],
+      [ledgerNdjson(users), "ndjson", "decimal"],
+      [ledgerCsv(users, "base"), "csv", "base"],
+      [ledgerNdjson(users, "base"), "ndjson", "base"],
+    ] as const;
+    for (const [text, format, units] of cases) {
+      const r = await parse(text, format, units);
       expect(r.errors).toEqual([]);
       expect(r.rows).toBe(12);
       expect(r.form).toBe("user");
@@ -197,6 +205,78 @@ describe("parseLedger", () => {
     expect(r.errors).toEqual([{ row: 2, reason: expect.stringMatching(/total of USD reaches 2\^128/) }]);
   });
 
+  it("reads amounts as whole-unit decimals of each asset's decimals by default, exactly", async () => {
+    const r = await parse([header, `alice,${salt16},1500.25,0.00000001`, `bob,0x${"cd".repeat(16)},320000,21`, `carol,0x${"ef".repeat(16)},0,0.5`].join("\n"), "csv", "decimal");
+    expect(r.errors).toEqual([]);
+    // USD has 6 decimals, BTC 8: 1500.25 + 320000 + 0 USD and 0.00000001 + 21 + 0.5 BTC, in base units.
+    expect(r.totals).toEqual([1_500_250_000n + 320_000_000_000n, 1n + 2_100_000_000n + 50_000_000n]);
+    const nd = await parse(JSON.stringify({ userId: "a", salt: salt16, balances: { USD: "1500.25", BTC: "0.1" } }), "ndjson", "decimal");
+    expect(nd.errors).toEqual([]);
+    expect(nd.totals).toEqual([1_500_250_000n, 10_000_000n]);
+  });
+
+  it("names row, column, asset and decimals for more fractional digits than the asset has; keeps refusing every other odd form", async () => {
+    const bad = ["1.2345678", "-1", "1e3", "01.5", ".5", "5.", "+1", " 1", ""];
+    const lines = bad.map((v, i) => `u${i},${salt16},0,${i === 0 ? "0" : "1"}`.replace(/,0,/, `,${v},`));
+    lines.push(`btc,${salt16},1,0.123456789`);
+    const r = await parse(`${header}\n${lines.join("\n")}\n`, "csv", "decimal");
+    expect(r.errors.map((e) => e.row)).toEqual([...bad.map((_, i) => i + 1), bad.length + 1]);
+    expect(r.errors[0]!.reason).toBe('USD (column 3): "1.2345678" has 7 fractional digits; USD has 6 decimals (at most 6 digits after the point)');
+    expect(r.errors[1]!.reason).toMatch(/negative/);
+    expect(r.errors[2]!.reason).toMatch(/exponent/);
+    expect(r.errors[3]!.reason).toMatch(/leading zeros/);
+    expect(r.errors[4]!.reason).toMatch(/no digit before the decimal point/);
+    expect(r.errors[5]!.reason).toMatch(/ends with a decimal point/);
+    expect(r.errors[6]!.reason).toMatch(/sign/);
+    expect(r.errors[7]!.reason).toMatch(/white space/);
+    expect(r.errors[8]!.reason).toMatch(/empty/);
+    expect(r.errors[9]!.reason).toBe('BTC (column 4): "0.123456789" has 9 fractional digits; BTC has 8 decimals (at most 8 digits after the point)');
+    const nd = await parse(JSON.stringify({ userId: "a", salt: salt16, balances: { USD: "1.0000001", BTC: "1" } }), "ndjson", "decimal");
+    expect(nd.errors).toEqual([{ row: 1, reason: expect.stringMatching(/^balances\.USD: "1\.0000001" has 7 fractional digits; USD has 6 decimals/) }]);
+  });
+
+  it("in base units, tells a fractional amount's writer how to write decimals", async () => {
+    const r = await parse(`${header}\nalice,${salt16},1500.25,0\n`);
+    expect(r.errors).toEqual([{ row: 1, reason: expect.stringMatching(/"1500\.25" is fractional: this upload is in base units \(units=base\).*1500\.25/) }]);
+  });
+
+  it("gives one clear error per fault: a one-line 100 MiB body, bare-CR line ends, a header rejected before a long line, bad UTF-8", async () => {
+    // 100 MiB without a line break, generated as it is read: only "the header line is too long", not also "the body is empty".
+    const oneLine = (bytes: number, text = "a") => {
+      const chunk = new TextEncoder().encode(text.repeat(Math.ceil((1 << 20) / text.length)).slice(0, 1 << 20));
+      let sent = 0;
+      return new ReadableStream<Uint8Array>({
+        pull(ctl) {
+          if (sent >= bytes) return ctl.close();
+          ctl.enqueue(chunk);
+          sent += chunk.length;
+        },
+      });
+    };
+    const csv = await parseLedger(oneLine(100 * 1024 * 1024), { format: "csv", assets: ASSETS, units: "decimal", decimals: DECIMALS });
+    expect(csv.errors).toEqual([{ row: 0, reason: "the header line is longer than 65536 characters" }]);
+    expect(csv.errorCount).toBe(1);
+    const nd = await parseLedger(oneLine(100 * 1024 * 1024), { format: "ndjson", assets: ASSETS, units: "decimal", decimals: DECIMALS });
+    expect(nd.errors).toEqual([{ row: 1, reason: "line longer than 65536 characters" }]);
+    expect(nd.errorCount).toBe(1);
+    // A file whose lines end in CR alone is one long line: say so.
+    const cr = await parse(`${header}\r${`u,${salt16},1,1\r`.repeat(2000)}`);
+    expect(cr.errors).toEqual([{ row: 0, reason: expect.stringMatching(/header line is longer .*bare carriage return \(CR\); end them with LF or CRLF$/) }]);
+    // A rejected header stands for every row, long ones included.
+    const h = await parse(`userId,salt,ETH\nu,${salt16},${"1".repeat(70_000)}\n`);
+    expect(h.errors).toEqual([{ row: 0, reason: expect.stringMatching(/asset columns must be exactly/) }]);
+    // Bad UTF-8 in the first bytes: that error alone (not also "empty"), and nothing after it is read.
+    const bytes = new Uint8Array([0xff, 0xfe, 0x41, ...new TextEncoder().encode(`\nu,${salt16},x,1\n`)]);
+    const utf = await parseLedger(chunkedStream(bytes, 4), { format: "csv", assets: ASSETS, units: "base" });
+    expect(utf.errors).toEqual([{ row: 0, reason: expect.stringMatching(/not valid UTF-8/) }]);
+    expect(utf.errorCount).toBe(1);
+    // A CSV file sent as NDJSON: one error that says so, not one "not a JSON object" per row.
+    const users = makeLedgerUsers(150, "as");
+    const asNd = await parse(ledgerCsv(users), "ndjson", "decimal");
+    expect(asNd.errors).toEqual([{ row: 1, reason: expect.stringMatching(/^this is a CSV header, not a JSON object: send the file as CSV/) }]);
+    expect(asNd.errorCount).toBe(1);
+  });
+
   it("reports the first 100 errors and the total count", async () => {
     const lines = Array.from({ length: 150 }, (_, i) => `u${i},${salt16},x,1`);
     const r = await parse(`${header}\n${lines.join("\n")}`);
@@ -265,7 +345,7 @@ describe("ledger upload, build and proofs", () => {
 
   it("finds commitments across several index buckets (5,000 rows in the commitment form)", async () => {
     const rows = Array.from({ length: 5000 }, (_, i) => ({ c: bytesToHex(crypto.getRandomValues(new Uint8Array(32))), b: [BigInt(i), 1n] }));
-    const res = await upload(app, `commitment,USD,BTC\n${rows.map((r) => `${r.c},${r.b.join(",")}`).join("\n")}\n`, "csv");
+    const res = await upload(app, `commitment,USD,BTC\n${rows.map((r) => `${r.c},${r.b.join(",")}`).join("\n")}\n`, "csv", TOKEN, "base");
     expect(res.status).toBe(201);
     const { ledgerId, root } = (await res.json()) as { ledgerId: string; root: Hex };
     const manifest = await (await testEnv.BUCKET.get(`ledgers/${ledgerId}/manifest.json`))!.json<{ indexBits: number }>();
@@ -307,7 +387,7 @@ describe("ledger upload, build and proofs", () => {
 
   it("refuses an invalid ledger with 422 and the row errors, storing nothing usable", async () => {
     const before = await latestCompleteLedger(testEnv.DB, ISSUER);
-    const res = await upload(app, `${header}\nalice,${salt16},1,1\nbob,${salt16},1.5,1\nalice,${salt16},1,1\n`, "csv");
+    const res = await upload(app, `${header}\nalice,${salt16},1,1\nbob,${salt16},1.5,1\nalice,${salt16},1,1\n`, "csv", TOKEN, "base");
     expect(res.status).toBe(422);
     const body = (await res.json()) as { error: { code: string; ledgerId: string; errors: unknown[]; errorCount: number } };
     expect(body.error.code).toBe("LEDGER_INVALID");

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { attestationDigest, issuerKey, nextAttestation, type Attestation } from "../../core/attestation.js";
 import { bytesToHex, type Hex } from "../../core/bytes.js";
+import { baseUnitsToDecimal, type AmountUnits } from "../../core/numbers.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { handleError } from "../../worker/api/errors.js";
@@ -11,6 +12,8 @@ import type { LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 
 export const ISSUER = "acme";
 export const ASSETS = ["USD", "BTC"];
+/** The configured decimals of ASSETS: uploads write amounts as whole-unit decimals of these unless they say units=base. */
+export const DECIMALS = [6, 8];
 export const TOKEN = "test-admin-token";
 
 export const ledgerConfig = parseConfig({
@@ -68,15 +71,20 @@ export function makeLedgerUsers(n: number, tag: string): LedgerUser[] {
   }));
 }
 
-/** The users as an upload CSV (header included). */
-export function ledgerCsv(users: LedgerUser[]): string {
-  return `userId,salt,${ASSETS.join(",")}\n${users.map((u) => `${u.userId},${bytesToHex(u.salt)},${u.balances.join(",")}`).join("\n")}\n`;
+/** A user's balance (base units) as the upload writes it: a whole-unit decimal by default. */
+const written = (units: AmountUnits) => (b: bigint, asset: number) => (units === "base" ? String(b) : baseUnitsToDecimal(b, DECIMALS[asset]!));
+
+/** The users as an upload CSV (header included), amounts in `units`. */
+export function ledgerCsv(users: LedgerUser[], units: AmountUnits = "decimal"): string {
+  const amount = written(units);
+  return `userId,salt,${ASSETS.join(",")}\n${users.map((u) => `${u.userId},${bytesToHex(u.salt)},${u.balances.map(amount).join(",")}`).join("\n")}\n`;
 }
 
-/** The users as upload NDJSON. */
-export function ledgerNdjson(users: LedgerUser[]): string {
+/** The users as upload NDJSON, amounts in `units`. */
+export function ledgerNdjson(users: LedgerUser[], units: AmountUnits = "decimal"): string {
+  const amount = written(units);
   return users
-    .map((u) => JSON.stringify({ userId: u.userId, salt: bytesToHex(u.salt), balances: Object.fromEntries(ASSETS.map((a, i) => [a, String(u.balances[i])])) }))
+    .map((u) => JSON.stringify({ userId: u.userId, salt: bytesToHex(u.salt), balances: Object.fromEntries(ASSETS.map((a, i) => [a, amount(u.balances[i]!, i)])) }))
     .join("\n");
 }
 

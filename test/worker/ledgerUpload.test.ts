@@ -14,12 +14,13 @@ import { handleError } from "../../worker/api/errors.js";
 import { Hono } from "hono";
 import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
 import { getLedger, insertLedger, newLedgerId } from "../../worker/ledger/ledgerStore.js";
+import { uploadMarkerKey } from "../../worker/ledger/uploadParts.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 import { startShardedBuild } from "../../worker/ledger/shardedBuild.js";
 import { sweepLedgers } from "../../worker/ledger/sweepLedgers.js";
 import { checkProof } from "../support/independentVerifier.js";
-import { ASSETS, ISSUER, ledgerApp, ledgerConfig, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN } from "./ledgerFixture.js";
+import { ASSETS, DECIMALS, ISSUER, ledgerApp, ledgerConfig, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN } from "./ledgerFixture.js";
 
 const SHARD_SIZE = 16;
 const sent: LedgerBuildMessage[] = [];
@@ -201,6 +202,54 @@ describe("multi-part ledger upload", () => {
     expect(await insertLedger(testEnv.DB, { ledgerId: single, issuerId: ISSUER, format: "csv", assets: ASSETS, asOf: asOf++ })).toBeNull();
     expect(await putPart(single, 0, ledgerCsv(makeLedgerUsers(2, "x")))).toMatchObject({ status: 409, json: { error: { message: expect.stringContaining("not created as a multi-part upload") } } });
     expect(await complete(single, 1)).toMatchObject({ status: 409, json: { error: { message: expect.stringContaining("not created as a multi-part upload") } } });
+  });
+});
+
+describe("units of a multi-part upload", () => {
+  /** Builds `ledgerId` from the queue and returns its root sums. */
+  async function built(ledgerId: string, parts: number): Promise<bigint[]> {
+    sent.length = 0;
+    expect((await complete(ledgerId, parts)).status).toBe(202);
+    await drain([...sent]);
+    const ledger = (await getLedger(testEnv.DB, ledgerId))!;
+    expect(ledger.status).toBe("complete");
+    return ledger.rootSums!;
+  }
+
+  it("are fixed when the upload is created: decimals by default, ?units=base on the create, and every part is read that way", async () => {
+    const users = makeLedgerUsers(30, "un");
+    const want = ASSETS.map((_, a) => users.reduce((s, u) => s + u.balances[a]!, 0n));
+
+    const created = await call("POST", "/ledgers", JSON.stringify({ format: "csv" }), "application/json");
+    expect(created.json).toMatchObject({ units: "decimal", decimals: DECIMALS });
+    const decimal = created.json.ledgerId as string;
+    expect((await putPart(decimal, 0, ledgerCsv(users.slice(0, 15)))).status).toBe(201);
+    expect((await call("PUT", `/ledgers/${decimal}/parts/1?units=decimal`, ledgerCsv(users.slice(15)), "text/csv")).status).toBe(201);
+    expect(await built(decimal, 2)).toEqual(want);
+
+    const baseCreated = await call("POST", "/ledgers?units=base", JSON.stringify({ format: "csv" }), "application/json");
+    expect(baseCreated.json).toMatchObject({ status: "validating", units: "base" });
+    const baseId = baseCreated.json.ledgerId as string;
+    // A part cannot change the upload's units; a decimal amount in a base-units upload is refused with the hint.
+    expect(await call("PUT", `/ledgers/${baseId}/parts/0?units=decimal`, ledgerCsv(users.slice(0, 15), "base"), "text/csv")).toMatchObject({
+      status: 400,
+      json: { error: { code: "INVALID_PARAMETER", field: "units", message: expect.stringContaining("created with units=base") } },
+    });
+    expect(await putPart(baseId, 0, ledgerCsv(users.slice(0, 15)))).toMatchObject({ status: 422 });
+    expect((await putPart(baseId, 0, ledgerCsv(users.slice(0, 15), "base"))).status).toBe(201);
+    expect(await call("GET", `/ledgers/${baseId}`)).toMatchObject({ status: 200, json: { status: "validating", upload: { partsReceived: 1, parts: [0], units: "base" } } });
+    expect((await putPart(baseId, 1, ledgerCsv(users.slice(15), "base"))).status).toBe(201);
+    expect(await built(baseId, 2)).toEqual(want);
+    expect(await call("POST", "/ledgers?units=cents", JSON.stringify({ format: "csv" }), "application/json")).toMatchObject({ status: 400, json: { error: { field: "units" } } });
+  });
+
+  it("an upload created before units were recorded keeps reading base units", async () => {
+    const users = makeLedgerUsers(12, "old");
+    const ledgerId = await createUpload();
+    // The marker as it was written before: no units, no decimals.
+    await testEnv.BUCKET.put(uploadMarkerKey(ledgerId), JSON.stringify({ version: 1, format: "csv", createdAt: Math.floor(Date.now() / 1000) }));
+    expect(await putPart(ledgerId, 0, ledgerCsv(users, "base"))).toMatchObject({ status: 201, json: { rows: 12 } });
+    expect(await built(ledgerId, 1)).toEqual(ASSETS.map((_, a) => users.reduce((s, u) => s + u.balances[a]!, 0n)));
   });
 });
 

@@ -64,6 +64,35 @@ describe("GET /openapi.json", () => {
     }
   });
 
+  it("documents the on-chain copy's remaining validity in the relayer status", async () => {
+    const doc = await document();
+    const status = doc.components.schemas.RelayerStatus;
+    expect(status.properties.onchain).toEqual({ $ref: "#/components/schemas/OnchainCopy" });
+    expect(status.properties.marginSeconds.type).toBe("integer");
+    const copy = doc.components.schemas.OnchainCopy;
+    expect(copy.properties.source.enum).toEqual(["chain", "relayLog"]);
+    expect(copy.required).toEqual(expect.arrayContaining(["source", "sequence", "validUntil", "remainingSeconds", "expired"]));
+  });
+
+  it("documents the Chainlink external adapter: a POST with the standard request, the standard answer and adapter-shaped errors", async () => {
+    const doc = await document();
+    const op = (doc.paths["/v1/adapters/chainlink"] as Record<string, { requestBody?: any; responses: Record<string, any> }> | undefined)?.post;
+    expect(op).toBeDefined();
+    expect(op!.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/ChainlinkAdapterRequest" });
+    expect(op!.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/ChainlinkAdapterResponse" });
+    for (const status of ["400", "404", "413", "415", "500", "503"]) {
+      expect(op!.responses[status].content["application/json"].schema, status).toEqual({ $ref: "#/components/schemas/ChainlinkAdapterError" });
+    }
+    const request = doc.components.schemas.ChainlinkAdapterRequest;
+    expect(request.properties.data.properties.field.enum).toEqual(["reserves", "ratio"]);
+    // the result and its units, beside the signed attestation
+    const data = doc.components.schemas.ChainlinkAdapterData;
+    expect(data.allOf[0]).toEqual({ $ref: "#/components/schemas/SignedAttestation" });
+    for (const field of ["result", "field", "decimals", "sequence", "observedAt", "validUntil"]) expect(data.allOf[1].required, field).toContain(field);
+    for (const field of ["attestation", "signature", "digest", "signer"]) expect(doc.components.schemas.SignedAttestation.required, field).toContain(field);
+    expect(doc.components.schemas.ChainlinkAdapterResponse.required).toEqual(expect.arrayContaining(["jobRunID", "statusCode", "data", "result"]));
+  });
+
   it("is an OpenAPI 3.1 document listing every SPEC §10 route as a GET", async () => {
     const doc = await document();
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
@@ -75,6 +104,8 @@ describe("GET /openapi.json", () => {
       expect(op.responses["200"], path).toBeDefined();
       // errors are documented with the SPEC §10 body
       expect(op.responses["429"]?.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
+      // a refused client is told when to come back
+      expect(Object.keys((op.responses["429"] as { headers?: object }).headers ?? {}), path).toEqual(["Retry-After", "RateLimit-Policy"]);
     }
     // path parameters are declared wherever the path has one
     for (const [path, item] of Object.entries(doc.paths)) {
@@ -94,7 +125,10 @@ describe("GET /openapi.json", () => {
     const doc = await document();
     const query = (path: string) => (doc.paths[path]!.get!.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name);
     expect(query("/v1/issuers/{issuer}/gate")).toEqual(["minRatioBps", "maxAgeSeconds", "denyFlags"]);
-    expect(query("/v1/issuers/{issuer}/attestations")).toEqual(["before", "limit"]);
+    expect(query("/v1/issuers/{issuer}/attestations")).toEqual(["before", "limit", "from", "to", "format"]);
+    const history = doc.paths["/v1/issuers/{issuer}/attestations"]!.get!;
+    expect(history.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/AttestationPage" });
+    expect(history.responses["200"].content["text/csv"].schema.type).toBe("string");
     expect(query("/v1/issuers/{issuer}/feed")).toEqual(["roundId"]);
     const gate = doc.paths["/v1/issuers/{issuer}/gate"]!.get!;
     expect(gate.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/GateAnswer" });
@@ -131,6 +165,7 @@ describe("GET /api", () => {
       expect(html, name).toContain(name);
     }
     expect(html).toContain("GET /v1/issuers/demo-stable/gate?minRatioBps=10000");
+    expect(html).toContain("<code>/v1/adapters/chainlink</code>");
     expect(html).toContain("public, max-age=31536000, immutable");
     // nothing fetched from elsewhere, no scripts
     expect(html).not.toMatch(/<script|<link|@import|url\(|<iframe|src=/i);

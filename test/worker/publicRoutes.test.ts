@@ -213,6 +213,78 @@ describe("attestation routes", () => {
   });
 });
 
+describe("history ranges and CSV", () => {
+  const csvRows = (text: string) => text.trimEnd().split("\r\n").map((line) => line.split(","));
+
+  it("answers a from/to range in JSON, newest first like the pages", async () => {
+    const body = (await (await get("/v1/issuers/acme/attestations?from=2&to=3")).json()) as { attestations: AttestationAnswer[]; nextBefore: null };
+    expect(body.attestations.map((a) => a.attestation.sequence)).toEqual(["3", "2"]);
+    expect(body.nextBefore).toBeNull();
+    const open = (await (await get("/v1/issuers/acme/attestations?from=2")).json()) as { attestations: AttestationAnswer[] };
+    expect(open.attestations.map((a) => a.attestation.sequence)).toEqual(["3", "2"]);
+    const upTo = (await (await get("/v1/issuers/acme/attestations?to=1")).json()) as { attestations: AttestationAnswer[] };
+    expect(upTo.attestations.map((a) => a.attestation.sequence)).toEqual(["1"]);
+    const beyond = (await (await get(`/v1/issuers/acme/attestations?from=${(1n << 64n) - 5n}`)).json()) as { attestations: unknown[] };
+    expect(beyond.attestations).toEqual([]);
+  });
+
+  it("serves the range as CSV, oldest first, every row still verifiable", async () => {
+    const res = await get("/v1/issuers/acme/attestations?from=1&to=3&format=csv");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toMatch(/^text\/csv; charset=utf-8/);
+    expect(res.headers.get("Content-Disposition")).toBe('attachment; filename="acme-attestations-1-3.csv"');
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    const text = await res.text();
+    expect(text.endsWith("\r\n")).toBe(true);
+    const [header, ...rows] = csvRows(text);
+    expect(header).toEqual([
+      "issuer", "sequence", "observedAt", "validUntil", "reservesUsd", "onchainReservesUsd", "offchainReservesUsd", "liabilitiesUsd", "ratioBps", "flags",
+      "previous", "reservesRoot", "liabilitiesRoot", "reportHash", "digest", "signer", "signature", "reportUrl",
+      "observedAtUtc", "reservesDollars", "liabilitiesDollars", "ratioPercent", "flagNames",
+    ]);
+    expect(rows.map((r) => r[1])).toEqual(["1", "2", "3"]);
+    for (const [i, row] of rows.entries()) {
+      const cell = Object.fromEntries(header!.map((name, j) => [name, row[j]!]));
+      const stored = chain[i]!;
+      // The signed fields re-form the attestation: its digest and signature check out from the CSV alone.
+      const attestation = attestationFromJson({
+        issuer: issuerKey(cell.issuer!),
+        ...Object.fromEntries(["sequence", "previous", "observedAt", "validUntil", "reservesUsd", "onchainReservesUsd", "offchainReservesUsd", "liabilitiesUsd", "ratioBps", "reservesRoot", "liabilitiesRoot", "flags", "reportHash"].map((k) => [k, cell[k]])),
+      });
+      expect(attestationDigest(attestation)).toBe(cell.digest);
+      expect(await recoverAttestationSigner(attestation, cell.signature as Hex)).toBe(signer.address);
+      expect(cell.digest).toBe(stored.digest);
+      expect(cell.reportUrl).toBe(`${ORIGIN}/v1/issuers/acme/reports/${i + 1}`);
+      expect(cell.observedAtUtc).toBe(new Date((1_700_000_000 + i + 1) * 1000).toISOString());
+      expect(cell.reservesDollars).toBe("1000000.000000000000000000");
+      expect(cell.liabilitiesDollars).toBe("900000.000000000000000000");
+      expect(cell.ratioPercent).toBe("111.11");
+    }
+    expect(rows[0]![header!.indexOf("flagNames")]).toBe("");
+    expect(rows[2]![header!.indexOf("flagNames")]).toBe("PRICE_DIVERGENCE reserved bits 0x8000000000000000");
+  });
+
+  it("serves the latest page as CSV when no range is given, and an empty range as a header alone", async () => {
+    const page = csvRows(await (await get("/v1/issuers/acme/attestations?limit=2&format=csv")).text());
+    expect(page.slice(1).map((r) => r[1])).toEqual(["2", "3"]);
+    const empty = await get("/v1/issuers/beta/attestations?from=1&to=10&format=csv");
+    expect(empty.headers.get("Content-Disposition")).toBe('attachment; filename="beta-attestations-1-10.csv"');
+    expect(csvRows(await empty.text())).toHaveLength(1);
+  });
+
+  it("refuses ranges it cannot answer, naming the parameter", async () => {
+    await expectError(await get("/v1/issuers/acme/attestations?from=3&to=2"), 400, "INVALID_PARAMETER", { parameter: "to" });
+    const tooWide = await expectError(await get("/v1/issuers/acme/attestations?from=1&to=1001"), 400, "INVALID_PARAMETER", { parameter: "to" });
+    expect((tooWide.error as { message: string }).message).toContain("at most 1000");
+    expect((await get("/v1/issuers/acme/attestations?from=1&to=1000")).status).toBe(200);
+    await expectError(await get("/v1/issuers/acme/attestations?from=1&before=3"), 400, "INVALID_PARAMETER", { parameter: "from" });
+    await expectError(await get("/v1/issuers/acme/attestations?to=2&limit=5"), 400, "INVALID_PARAMETER", { parameter: "from" });
+    await expectError(await get("/v1/issuers/acme/attestations?from=0"), 400, "INVALID_PARAMETER", { parameter: "from" });
+    await expectError(await get("/v1/issuers/acme/attestations?format=xml"), 400, "INVALID_PARAMETER", { parameter: "format" });
+    await expectError(await get("/v1/issuers/nobody/attestations?format=csv"), 404, "UNKNOWN_ISSUER");
+  });
+});
+
 describe("GET /v1/issuers/:issuer/reports/:sequence", () => {
   it("serves the stored bytes verbatim as application/json, immutable", async () => {
     for (const n of [1, 2, 3]) {

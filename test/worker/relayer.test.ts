@@ -5,16 +5,21 @@
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { createPublicClient, createWalletClient, defineChain, http, type Address, type Hex } from "viem";
+import { createPublicClient, createWalletClient, defineChain, http, parseAbi, type Address, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { attestationFromJson, issuerKey, signAttestation } from "../../core/attestation.js";
+import { attestationFromJson, issuerKey, signAttestation, type Attestation } from "../../core/attestation.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
-import { DEMO_MARKET_POLICY } from "../../scripts/demo/world.js";
+import { demoLedgerCsv, demoUsers } from "../../scripts/demo/ledger.js";
+import { DEMO_MARKET_POLICY, demoCustodianStatement } from "../../scripts/demo/world.js";
+import { watchOnchainCopies } from "../../worker/alerts/watchOnchainCopies.js";
+import { gateReasons } from "../../worker/api/gateRoutes.js";
 import worker from "../../worker/index.js";
 import type { Env } from "../../worker/env.js";
 import { publishTick } from "../../worker/publisher/publishTick.js";
 import { handleRelayBatch, relayRetryDelaySeconds } from "../../worker/relayer/queueConsumer.js";
+import { relayAfterMissedPublish } from "../../worker/relayer/relayAfterMissedPublish.js";
+import { recentRelayAttempts } from "../../worker/relayer/relayStore.js";
 import { solvencyOracleAbi } from "../../worker/relayer/oracleAbi.js";
 
 const testEnv = env as unknown as Env & { TEST_WORLD: string };
@@ -79,6 +84,14 @@ describe("relaying attestations to the SolvencyOracle", () => {
     expect(status.attempts.some((a) => a.sequence === signed.attestation.sequence && a.status === "submitted" && a.txHash)).toBe(true);
   });
 
+  it("names the chain and the issuer's ReserveFeed, for readers to find the on-chain copy", async () => {
+    const res = await fetchWorker("/v1/issuers/demo/relayer");
+    const status = (await res.json()) as { chainId: number; chainName?: string; oracle: string; feed?: string };
+    expect(status).toMatchObject({ chainId: world.chainId, chainName: "anvil (demo)", oracle, feed: world.contracts.feed });
+    // demo-stable has no feed deployed: the field is absent, not null or a guess.
+    expect("feed" in ((await (await fetchWorker("/v1/issuers/demo-stable/relayer")).json()) as object)).toBe(false);
+  });
+
   it("skips an attestation that changes nothing before the heartbeat", async () => {
     await publishTick({ env: relayEnv, config, issuerId: "demo-stable", now: now() });
     const signed = await latestSigned("demo-stable");
@@ -141,5 +154,146 @@ describe("relaying attestations to the SolvencyOracle", () => {
     // the gate judges the latest attestation; the oracle the latest relayed one — same verdict for this policy
     expect(healthy).toBe(gate.allow);
     expect(healthy).toBe(true);
+  });
+});
+
+/**
+ * A quiet period longer than the TTL on a chain of its own (globalSetup's
+ * second anvil), whose clock this file moves forward. The Worker is driven
+ * on the same clock: publishTick takes `now`, and the relayer takes the later
+ * of its own clock and the chain's. Ratio and flags never change, and there is
+ * no heartbeat, so only the expiry margin can keep the copy valid.
+ */
+describe("a quiet period longer than the TTL", () => {
+  const quietWorld = JSON.parse((testEnv as unknown as { TEST_RELAY_WORLD: string }).TEST_RELAY_WORLD) as typeof world;
+  // No heartbeat: the copy is refreshed only because it would expire.
+  const quietConfigJson = {
+    ...(quietWorld.config as { issuers: Record<string, unknown>[] }),
+    issuers: (quietWorld.config as { issuers: { relayer?: Record<string, unknown> }[] }).issuers.map((i) => {
+      const { heartbeatSeconds: _drop, ...relayer } = i.relayer!;
+      return { ...i, relayer, alerts: { destinations: [], events: ["onchain_copy_expired"] } };
+    }),
+  };
+  const quietConfig = parseConfig(quietConfigJson);
+  const quietEnv: Env = { ...testEnv, SOLVENT_CONFIG: JSON.stringify(quietConfigJson) };
+  const quietOracle = quietWorld.contracts.oracle!;
+  const market = quietWorld.contracts.market!;
+  const quietChain = defineChain({ ...chain, id: quietWorld.chainId, rpcUrls: { default: { http: [quietWorld.rpcUrl] } } });
+  const quietClient = createPublicClient({ chain: quietChain, transport: http(quietWorld.rpcUrl) });
+  const marketAbi = parseAbi(["function frozenReasons() view returns (uint256)"]);
+  const EXPIRED_BIT = 1n << 1n;
+  const ttl = BigInt(quietConfig.issuers.find((i) => i.id === "demo")!.policy.ttlSeconds);
+
+  const chainNow = async () => (await quietClient.getBlock({ blockTag: "latest" })).timestamp;
+  const advance = async (seconds: number) => {
+    await quietClient.request({ method: "evm_increaseTime" as never, params: [seconds] as never });
+    await quietClient.request({ method: "evm_mine" as never, params: [] as never });
+  };
+  const quietFetch = (path: string, init?: RequestInit) => worker.fetch(new Request(`http://solvent.test${path}`, init), quietEnv, createExecutionContext());
+  const copyOnChain = () => quietClient.readContract({ address: quietOracle, abi: solvencyOracleAbi, functionName: "latest", args: [issuerKey("demo")] });
+  const relayQuiet = async (sequence: bigint) => {
+    const batch = createMessageBatch("solvent-relays", [
+      { id: `quiet-${sequence}`, timestamp: new Date(), attempts: 1, body: { kind: "relay", issuerId: "demo", sequence: sequence.toString() } },
+    ]);
+    await worker.queue(batch, quietEnv);
+  };
+
+  /** What a lender on-chain and a lender over HTTP see at the chain's current time: they must agree on expiry. */
+  async function checkAgreement(latest: Attestation, seen: { checks: number; expiredWhileFresher: number; frozenExpiredWhileGateAllows: number }) {
+    const now = await chainNow();
+    const onchain = await copyOnChain();
+    const frozen = await quietClient.readContract({ address: market, abi: marketAbi, functionName: "frozenReasons" });
+    const gateAllows = gateReasons(latest, { minRatioBps: BigInt(DEMO_MARKET_POLICY.minRatioBps), maxAgeSeconds: BigInt(DEMO_MARKET_POLICY.maxAgeSeconds), denyFlags: DEMO_MARKET_POLICY.denyFlags }, now).length === 0;
+    seen.checks++;
+    if (onchain.sequence > 0n && onchain.validUntil < now && latest.sequence > onchain.sequence && latest.validUntil >= now) seen.expiredWhileFresher++;
+    if ((frozen & EXPIRED_BIT) !== 0n && gateAllows) seen.frozenExpiredWhileGateAllows++;
+  }
+
+  it("keeps the on-chain copy valid for 2.5 TTLs without a change, relaying only for expiry", async () => {
+    // A quiet anvil mines no blocks: bring its clock up to the Worker's before it leads.
+    const lag = Number(now() - (await chainNow()));
+    if (lag >= 0) await advance(lag + 1);
+    const start = await chainNow();
+    const post = (path: string, body: string, type: string, method = "POST") =>
+      quietFetch(path, { method, headers: { authorization: `Bearer ${testEnv.ADMIN_TOKEN}`, "content-type": type }, body });
+    expect((await post("/v1/admin/issuers/demo/statements", JSON.stringify(await demoCustodianStatement(start)), "application/json")).status).toBe(201);
+    expect((await post("/v1/admin/issuers/demo/ledger", demoLedgerCsv(demoUsers(50)), "text/csv", "PUT")).status).toBe(201);
+
+    const seen = { checks: 0, expiredWhileFresher: 0, frozenExpiredWhileGateAllows: 0 };
+    const published: Attestation[] = [];
+    const ticks = Math.ceil((Number(ttl) * 5) / 2 / 60);
+    for (let k = 0; k < ticks; k++) {
+      const outcome = await publishTick({ env: quietEnv, config: quietConfig, issuerId: "demo", now: await chainNow() });
+      expect(outcome, `tick ${k}: ${"reason" in outcome ? outcome.reason : ""}`).toMatchObject({ published: true, relay: "queued" });
+      const latest = attestationFromJson((await (await quietFetch("/v1/issuers/demo/attestations/latest")).json() as { attestation: Record<string, string> }).attestation);
+      published.push(latest);
+      await checkAgreement(latest, seen);
+      await relayQuiet(latest.sequence);
+      await checkAgreement(latest, seen);
+      // the last second before the next tick, then the tick
+      await advance(59);
+      await checkAgreement(latest, seen);
+      await advance(1);
+    }
+    // quiet: one ratio, one set of flags throughout
+    expect(new Set(published.map((a) => `${a.ratioBps}/${a.flags}`)).size).toBe(1);
+    expect(published.at(-1)!.observedAt - published[0]!.observedAt).toBeGreaterThan(2n * ttl);
+    expect(seen).toEqual({ checks: 3 * ticks, expiredWhileFresher: 0, frozenExpiredWhileGateAllows: 0 });
+
+    const status = (await (await quietFetch("/v1/issuers/demo/relayer")).json()) as { marginSeconds: number };
+    const submitted = (await recentRelayAttempts(testEnv.DB, "demo", 100)).filter((a) => a.status === "submitted");
+    // the first relay, then one per (ttl - margin) or so — never one per tick
+    expect(submitted.length).toBeGreaterThanOrEqual(3);
+    expect(submitted.length).toBeLessThan(ticks / 4);
+    expect(submitted.slice(0, -1).every((a) => /^expiry: the on-chain #\d+ expires in \d+ s, within the 120 s margin/.test(a.reason))).toBe(true);
+    expect(status.marginSeconds).toBe(120);
+  }, 300_000);
+
+  it("shows the on-chain copy's remaining validity, from the chain, or from the relay log when the chain cannot be read", async () => {
+    const onchain = await copyOnChain();
+    const status = (await (await quietFetch("/v1/issuers/demo/relayer")).json()) as { onchain: Record<string, unknown> };
+    // nothing is mined between these reads, and the chain's clock is ahead of the Worker's
+    const now = await chainNow();
+    expect(status.onchain).toEqual({
+      source: "chain",
+      sequence: onchain.sequence.toString(),
+      validUntil: Number(onchain.validUntil),
+      remainingSeconds: Number(onchain.validUntil - now),
+      expired: false,
+    });
+    const dead = { ...quietConfigJson, chains: (quietConfigJson as unknown as { chains: object[] }).chains.map((c) => ({ ...c, rpcUrls: ["http://127.0.0.1:9"] })) };
+    const res = await worker.fetch(new Request("http://solvent.test/v1/issuers/demo/relayer"), { ...quietEnv, SOLVENT_CONFIG: JSON.stringify(dead) }, createExecutionContext());
+    const fallback = ((await res.json()) as { onchain: Record<string, unknown> }).onchain;
+    expect(fallback).toMatchObject({ source: "relayLog", sequence: onchain.sequence.toString(), validUntil: Number(onchain.validUntil), chainError: expect.any(String) });
+  });
+
+  it("alerts once when the copy expires while a fresher attestation is published, and a missed publish re-queues the latest", async () => {
+    // The relayer stops (nothing is relayed) while publishing goes on past the copy's validUntil.
+    const onchain = await copyOnChain();
+    await advance(Number(onchain.validUntil - (await chainNow())) + 1);
+    const outcome = await publishTick({ env: quietEnv, config: quietConfig, issuerId: "demo", now: await chainNow() });
+    if (!outcome.published) throw new Error(`publishing failed: ${outcome.reason}`);
+    const latest = BigInt(outcome.sequence);
+    const now = Number(await chainNow());
+    const [alert, ...rest] = await watchOnchainCopies(quietEnv, now, quietConfig);
+    expect(rest).toEqual([]);
+    expect(alert).toMatchObject({
+      event: "onchain_copy_expired",
+      severity: "critical",
+      details: { onchainSequence: onchain.sequence.toString(), validUntil: onchain.validUntil.toString(), expiredSeconds: String(now - Number(onchain.validUntil)), oracle: quietOracle },
+    });
+    expect(alert!.text).toContain(`still holds attestation ${onchain.sequence} of demo`);
+    expect(await watchOnchainCopies(quietEnv, now + 60, quietConfig)).toEqual([]);
+
+    // a tick that published nothing queues the latest for the relayer, since the copy is past its margin
+    const sent: unknown[] = [];
+    const capture = { ...quietEnv, RELAY_QUEUE: { send: async (body: unknown) => void sent.push(body) } as unknown as Queue<unknown> };
+    const missed = [{ issuerId: "demo", outcome: { published: false as const, issuerId: "demo", code: "NOT_PUBLISHED" as const, reason: "a source is down" } }];
+    expect(await relayAfterMissedPublish(capture, missed, now, quietConfig)).toEqual(["demo"]);
+    expect(sent).toEqual([{ kind: "relay", issuerId: "demo", sequence: latest.toString() }]);
+    // relayed, the copy is fresh again and nothing more is queued
+    await relayQuiet(latest);
+    expect((await copyOnChain()).sequence).toBe(latest);
+    expect(await relayAfterMissedPublish(capture, missed, now, quietConfig)).toEqual([]);
   });
 });

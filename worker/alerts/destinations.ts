@@ -1,4 +1,5 @@
 import type { AlertDestinationConfig } from "../../core/config/alertsSchema.js";
+import { namedSecret } from "../config/secrets.js";
 
 const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -23,16 +24,16 @@ export function urlHost(url: string): string {
  */
 export function destinationUrl(destination: AlertDestinationConfig, secrets: Record<string, unknown>): string {
   return destination.url.replace(PLACEHOLDER, (_, name: string) => {
-    const value = secrets[name];
-    if (typeof value !== "string" || value === "") throw new MissingSecretError(name);
+    const value = namedSecret(secrets, name);
+    if (value === null) throw new MissingSecretError(name);
     return value;
   });
 }
 
 /** The HMAC key of a signed webhook, from the Worker secret it names. */
 export function webhookSecret(name: string, secrets: Record<string, unknown>): string {
-  const value = secrets[name];
-  if (typeof value !== "string" || value === "") throw new MissingSecretError(name);
+  const value = namedSecret(secrets, name);
+  if (value === null) throw new MissingSecretError(name);
   return value;
 }
 

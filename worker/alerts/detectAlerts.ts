@@ -153,3 +153,41 @@ export function signingFailedAlert(issuerId: string, latestSequence: bigint, rea
     details: { reason, latestSequence: latestSequence.toString() },
   };
 }
+
+/**
+ * The oracle's copy of the issuer's attestation has expired (by the later of
+ * the chain's and our clock) while a fresher, still valid attestation is
+ * published: contracts reading the oracle see EXPIRED while HTTP readers see
+ * a valid attestation. One episode per on-chain copy: the key is its sequence.
+ */
+export function onchainCopyExpiredAlert(
+  issuerId: string,
+  relayer: { chainId: number; oracle: string },
+  onchain: { sequence: bigint; validUntil: bigint },
+  latest: { sequence: bigint; validUntil: bigint },
+  clock: bigint,
+): AlertDraft | null {
+  if (onchain.validUntil >= clock || latest.sequence <= onchain.sequence || latest.validUntil < clock) return null;
+  const expiredSeconds = clock - onchain.validUntil;
+  return {
+    event: "onchain_copy_expired",
+    severity: "critical",
+    dedupeKey: `onchain_copy_expired:${onchain.sequence}`,
+    sequence: latest.sequence,
+    title: `${issuerId}: on-chain copy expired`,
+    text:
+      `The SolvencyOracle ${relayer.oracle} on chain ${relayer.chainId} still holds attestation ${onchain.sequence} of ${issuerId}, ` +
+      `which expired at ${iso(onchain.validUntil)} (${expiredSeconds} s ago), while attestation ${latest.sequence} is published and valid until ` +
+      `${iso(latest.validUntil)}: contracts gated on the oracle are frozen. Check the relay attempts at GET /v1/issuers/${issuerId}/relayer ` +
+      `and the relayer account's balance.`,
+    details: {
+      onchainSequence: onchain.sequence.toString(),
+      validUntil: onchain.validUntil.toString(),
+      expiredSeconds: expiredSeconds.toString(),
+      latestSequence: latest.sequence.toString(),
+      latestValidUntil: latest.validUntil.toString(),
+      chainId: relayer.chainId,
+      oracle: relayer.oracle,
+    },
+  };
+}

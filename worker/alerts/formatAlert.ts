@@ -47,7 +47,7 @@ function fields(alert: StoredAlert): [name: string, value: string][] {
     ["Event", alert.event],
   ];
   if (alert.sequence !== null) out.push(["Attestation", alert.sequence.toString()]);
-  for (const key of ["flag", "thresholdBps", "ratioBps", "previousRatioBps", "validUntil", "staleSeconds"]) {
+  for (const key of ["flag", "thresholdBps", "ratioBps", "previousRatioBps", "validUntil", "staleSeconds", "onchainSequence", "expiredSeconds"]) {
     const value = alert.details[key];
     if (value !== undefined && value !== null) out.push([key, String(value)]);
   }

@@ -1,5 +1,6 @@
-import type { SolventConfig } from "../../core/config/schema.js";
-import { loadConfig } from "../config/loadConfig.js";
+import type { AlertDestinationConfig, AlertEvent } from "../../core/config/alertsSchema.js";
+import { salvageAlertTargets } from "../config/configInvalid.js";
+import { configState } from "../config/loadConfig.js";
 import type { Env } from "../env.js";
 import { alertById, recordDeliveries, type DeliveryRecord } from "./alertStore.js";
 import { destinationLabel, destinationUrl, redactUrl, webhookSecret } from "./destinations.js";
@@ -33,7 +34,7 @@ type Delivery =
  * dead-letter queue. Every attempt is appended to `alert_deliveries`.
  */
 export async function handleAlertBatch(batch: MessageBatch<unknown>, env: Env, fetchFn: typeof fetch = fetch): Promise<void> {
-  const config = loadConfig(env);
+  const destinations = alertDestinations(env);
   await Promise.all(
     batch.messages.map(async (message) => {
       if (!isAlertMessage(message.body)) {
@@ -45,7 +46,7 @@ export async function handleAlertBatch(batch: MessageBatch<unknown>, env: Env, f
       const attempt = message.attempts;
       let result: Delivery;
       try {
-        result = await deliverAlert(env, config, body, fetchFn);
+        result = await deliverAlert(env, destinations, body, fetchFn);
       } catch (e) {
         result = { status: "retry", httpStatus: null, reason: e instanceof Error ? e.message : String(e), retryAfterSeconds: null };
       }
@@ -72,11 +73,29 @@ export async function handleAlertBatch(batch: MessageBatch<unknown>, env: Env, f
   );
 }
 
+type DestinationsOf = (issuerId: string, event: AlertEvent) => readonly AlertDestinationConfig[] | undefined;
+
+/**
+ * An issuer's alert destinations, from the configuration. While the
+ * configuration cannot be used, only `config_invalid` alerts are delivered,
+ * to the destinations still readable from the broken text (see
+ * worker/config/configInvalid.ts); others wait in the queue's retries.
+ */
+function alertDestinations(env: Env): DestinationsOf {
+  const state = configState(env);
+  if (state.ok) return (issuerId) => state.config.issuers.find((i) => i.id === issuerId)?.alerts?.destinations;
+  const salvaged = new Map(salvageAlertTargets(state.text).map((t) => [t.issuerId, t.alerts?.destinations]));
+  return (issuerId, event) => {
+    if (event !== "config_invalid") throw new Error("the configuration is invalid; delivery waits until it is fixed");
+    return salvaged.get(issuerId);
+  };
+}
+
 /** One attempt to deliver one alert to one destination. */
-async function deliverAlert(env: Env, config: SolventConfig, message: AlertMessage, fetchFn: typeof fetch): Promise<Delivery> {
+async function deliverAlert(env: Env, destinations: DestinationsOf, message: AlertMessage, fetchFn: typeof fetch): Promise<Delivery> {
   const alert = await alertById(env.DB, message.alertId);
   if (!alert || alert.issuerId !== message.issuerId) return { status: "drop", reason: `alert ${message.alertId} of ${message.issuerId} is not stored` };
-  const destination = config.issuers.find((i) => i.id === message.issuerId)?.alerts?.destinations[message.destination];
+  const destination = destinations(message.issuerId, alert.event)?.[message.destination];
   const label = destination && destinationLabel(destination);
   if (!destination || label?.kind !== message.kind || label.host !== message.host) {
     return { status: "drop", reason: `destination ${message.destination} (${message.kind} ${message.host}) is no longer configured` };

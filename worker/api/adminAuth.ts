@@ -1,38 +1,34 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { echo } from "../../core/errors.js";
 import { bytesEqual } from "../../core/bytes.js";
+import type { SolventConfig } from "../../core/config/schema.js";
+import { adminCredentials } from "../config/secrets.js";
 import type { Env } from "../env.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
 
 /**
  * The tokens that may administer `issuerId`: the deployment-wide ADMIN_TOKEN
- * and that issuer's own entry of ADMIN_TOKENS (never another issuer's).
- * `configured` is false when the deployment has no admin token at all.
+ * and that issuer's own entry of ADMIN_TOKENS (never another issuer's), as
+ * parsed and checked by worker/config/secrets.ts. Tokens that /health calls
+ * invalid authenticate no one: the route answers 503 naming the problem.
  */
-export function adminTokensFor(env: Pick<Env, "ADMIN_TOKEN" | "ADMIN_TOKENS">, issuerId: string): { configured: boolean; tokens: string[] } {
+export function adminTokensFor(
+  env: Pick<Env, "ADMIN_TOKEN" | "ADMIN_TOKENS">,
+  config: SolventConfig | null,
+  issuerId: string,
+): { configured: boolean; tokens: string[] } {
+  const admin = adminCredentials(env, config);
+  if (!admin.ok) {
+    throw new ApiError(503, "MISCONFIGURED", `misconfigured secrets: ${admin.problems.map((p) => p.problem).join("; ")}; admin routes are closed until it is fixed`, {
+      secrets: [...new Set(admin.problems.map((p) => p.secret))],
+    });
+  }
   const tokens: string[] = [];
-  let configured = false;
-  if (typeof env.ADMIN_TOKEN === "string" && env.ADMIN_TOKEN !== "") {
-    configured = true;
-    tokens.push(env.ADMIN_TOKEN);
-  }
-  if (typeof env.ADMIN_TOKENS === "string" && env.ADMIN_TOKENS.trim() !== "") {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(env.ADMIN_TOKENS);
-    } catch {
-      // The text is a secret: never echo it.
-      throw new ApiError(503, "MISCONFIGURED", "ADMIN_TOKENS is not a JSON object of issuer ids to tokens");
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      throw new ApiError(503, "MISCONFIGURED", "ADMIN_TOKENS is not a JSON object of issuer ids to tokens");
-    }
-    const entries = parsed as Record<string, unknown>;
-    for (const value of Object.values(entries)) if (typeof value === "string" && value !== "") configured = true;
-    const own = Object.hasOwn(entries, issuerId) ? entries[issuerId] : undefined;
-    if (typeof own === "string" && own !== "") tokens.push(own);
-  }
-  return { configured, tokens };
+  if (admin.deployment !== null) tokens.push(admin.deployment);
+  const own = admin.perIssuer.get(issuerId);
+  if (own !== undefined) tokens.push(own);
+  return { configured: admin.deployment !== null || admin.perIssuer.size > 0, tokens };
 }
 
 // A per-isolate random HMAC key: comparing HMACs of equal length hides both
@@ -65,14 +61,13 @@ function bearerToken(header: string | undefined): string | null {
 }
 
 /**
- * Guards `/v1/admin/issuers/:issuer/*`: `Authorization: Bearer <token>` with
- * ADMIN_TOKEN or ADMIN_TOKENS[issuer]. Missing → 401 (with
- * `WWW-Authenticate: Bearer`), wrong → 403, nothing configured → 503.
- * Tokens are never logged.
+ * Checks `Authorization: Bearer <token>` for `issuerId` against ADMIN_TOKEN or
+ * ADMIN_TOKENS[issuer]. Missing → 401 (with `WWW-Authenticate: Bearer`),
+ * wrong → 403, nothing configured or a token that breaks its rule (README
+ * "Secrets") → 503. Tokens are never logged.
  */
-export const adminAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const issuerId = c.req.param("issuer") ?? "";
-  const { configured, tokens } = adminTokensFor(c.env, issuerId);
+export async function authenticateAdmin(c: Context<AppEnv>, issuerId: string, config: SolventConfig | null): Promise<void> {
+  const { configured, tokens } = adminTokensFor(c.env, config, issuerId);
   if (!configured) throw new ApiError(503, "MISCONFIGURED", "no admin token is configured for this deployment");
   const presented = bearerToken(c.req.header("Authorization"));
   if (presented === null) {
@@ -80,7 +75,12 @@ export const adminAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw new ApiError(401, "UNAUTHORIZED", "admin routes need an Authorization: Bearer token");
   }
   if (!(await tokenMatches(presented, tokens))) {
-    throw new ApiError(403, "FORBIDDEN", `the token is not valid for issuer "${issuerId.slice(0, 80)}"`);
+    throw new ApiError(403, "FORBIDDEN", `the token is not valid for issuer "${echo(issuerId)}"`);
   }
+}
+
+/** Guards `/v1/admin/issuers/:issuer/*` (see authenticateAdmin). */
+export const adminAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await authenticateAdmin(c, c.req.param("issuer") ?? "", c.var.config ?? null);
   await next();
 };

@@ -1,5 +1,7 @@
 import { Hono, type Context } from "hono";
 import type { IssuerConfig } from "../../core/config/schema.js";
+import type { AmountUnits } from "../../core/numbers.js";
+import { echo } from "../../core/errors.js";
 import { buildLedger, type BuildLedgerOptions } from "../ledger/buildLedger.js";
 import {
   RowSpool,
@@ -15,7 +17,7 @@ import {
 } from "../ledger/ledgerStore.js";
 import { LedgerTooLargeError, parseLedger, recordBytes, type LedgerFormat } from "../ledger/parseLedger.js";
 import type { LedgerBuildMessage } from "../ledger/queueConsumer.js";
-import { MAX_UPLOAD_PARTS, listReceivedParts, readUploadMarker } from "../ledger/uploadParts.js";
+import { MAX_UPLOAD_PARTS, listReceivedParts, markerUnits, readUploadMarker } from "../ledger/uploadParts.js";
 import { adminAuth } from "./adminAuth.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -35,13 +37,38 @@ export interface AdminLedgerOptions extends BuildLedgerOptions {
   maxBytes?: number;
 }
 
-export function configuredLedgerAssets(c: Context<AppEnv>): { issuer: IssuerConfig; assets: string[] } {
+export function configuredLedgerAssets(c: Context<AppEnv>): { issuer: IssuerConfig; assets: string[]; decimals: number[] } {
   const id = c.req.param("issuer") ?? "";
   const issuer = c.var.config.issuers.find((i) => i.id === id);
   if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${id.slice(0, 80)}" is not published here`);
   const assets = issuer.liabilities.ledger?.assets;
   if (!assets) throw new ApiError(409, "CONFLICT", `issuer "${id}" has no user ledger configured (liabilities.ledger)`);
-  return { issuer, assets };
+  // The configuration check guarantees every ledger asset is one of the issuer's assets.
+  const decimals = assets.map((a) => issuer.assets.find((x) => x.id === a)!.decimals);
+  return { issuer, assets, decimals };
+}
+
+/**
+ * How the upload writes amounts, from `?units=decimal|base` (default decimal:
+ * whole units of each asset's configured decimals). With `fixed` (a part of
+ * a multi-part upload) the part may repeat the upload's units, never change them.
+ */
+export function ledgerUnits(c: Context<AppEnv>, fixed?: AmountUnits): AmountUnits {
+  const given = c.req.queries("units") ?? [];
+  if (given.length > 1) throw new ApiError(400, "INVALID_PARAMETER", "give units at most once", { field: "units" });
+  const named = given[0];
+  if (named !== undefined && named !== "decimal" && named !== "base") {
+    throw new ApiError(400, "INVALID_PARAMETER", `units must be decimal (amounts like 1500.25, the default) or base (the asset's smallest unit), got "${named.slice(0, 40)}"`, {
+      field: "units",
+    });
+  }
+  if (fixed === undefined) return named ?? "decimal";
+  if (named !== undefined && named !== fixed) {
+    throw new ApiError(400, "INVALID_PARAMETER", `this upload was created with units=${fixed}; a part cannot say units=${named} (every part is read the same way)`, {
+      field: "units",
+    });
+  }
+  return fixed;
 }
 
 /**
@@ -63,15 +90,18 @@ export function ledgerFormat(c: Context<AppEnv>, fixed?: LedgerFormat): LedgerFo
 }
 
 function namedFormat(c: Context<AppEnv>): LedgerFormat | undefined {
+  const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const typed: LedgerFormat | undefined = type === "text/csv" ? "csv" : type === "application/x-ndjson" || type === "application/ndjson" ? "ndjson" : undefined;
   const query = c.req.query("format");
   if (query !== undefined) {
-    if (query === "csv" || query === "ndjson") return query;
-    throw new ApiError(400, "INVALID_PARAMETER", `format must be csv or ndjson, got "${query.slice(0, 40)}"`, { field: "format" });
+    if (query !== "csv" && query !== "ndjson") throw new ApiError(400, "INVALID_PARAMETER", `format must be csv or ndjson, got "${query.slice(0, 40)}"`, { field: "format" });
+    // Reading the body as the other format would fail every row for one fault: refuse the contradiction instead.
+    if (typed !== undefined && typed !== query) {
+      throw new ApiError(415, "INVALID_PARAMETER", `format=${query} but the Content-Type says ${type}: give one format`, { field: "Content-Type" });
+    }
+    return query;
   }
-  const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type === "text/csv") return "csv";
-  if (type === "application/x-ndjson" || type === "application/ndjson") return "ndjson";
-  return undefined;
+  return typed;
 }
 
 /** The ledger named by the path's `:issuer` and `:ledgerId`; 404 naming both when that issuer has no such ledger. */
@@ -88,7 +118,7 @@ export async function issuerLedger(c: Context<AppEnv>): Promise<LedgerRecord> {
 export const statusPath = (issuerId: string, ledgerId: string) => `/v1/admin/issuers/${issuerId}/ledgers/${ledgerId}`;
 
 /** The status route's answer; `upload` for a multi-part upload still receiving parts. */
-function ledgerStatus(ledger: LedgerRecord, statusUrl: string, upload: { parts: number[] } | null) {
+function ledgerStatus(ledger: LedgerRecord, statusUrl: string, upload: { parts: number[]; units: AmountUnits } | null) {
   return {
     ledgerId: ledger.ledgerId,
     issuer: ledger.issuerId,
@@ -111,7 +141,7 @@ function ledgerStatus(ledger: LedgerRecord, statusUrl: string, upload: { parts: 
     order: ledger.leafOrder,
     createdAt: ledger.createdAt,
     completedAt: ledger.completedAt,
-    ...(upload === null ? {} : { upload: { partsReceived: upload.parts.length, parts: upload.parts.slice(0, MAX_UPLOAD_PARTS) } }),
+    ...(upload === null ? {} : { upload: { partsReceived: upload.parts.length, parts: upload.parts.slice(0, MAX_UPLOAD_PARTS), units: upload.units } }),
     statusUrl,
   };
 }
@@ -128,8 +158,9 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
   const app = new Hono<AppEnv>();
 
   app.put("/v1/admin/issuers/:issuer/ledger", adminAuth, async (c) => {
-    const { issuer, assets } = configuredLedgerAssets(c);
+    const { issuer, assets, decimals } = configuredLedgerAssets(c);
     const format = ledgerFormat(c);
+    const units = ledgerUnits(c);
     const declared = Number(c.req.header("Content-Length") ?? "0");
     if (Number.isFinite(declared) && declared > maxBytes) {
       throw new ApiError(413, "PAYLOAD_TOO_LARGE", `a ledger is at most ${maxBytes} bytes`);
@@ -150,7 +181,7 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
     let parsed;
     try {
       const body = c.req.raw.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() });
-      parsed = await parseLedger(body, { format, assets, maxBytes, onRows: (batch) => spool.add(batch) });
+      parsed = await parseLedger(body, { format, assets, units, decimals, maxBytes, onRows: (batch) => spool.add(batch) });
     } catch (error) {
       await discard({ reason: error instanceof Error ? error.message : "upload failed" });
       if (error instanceof LedgerTooLargeError) throw new ApiError(413, "PAYLOAD_TOO_LARGE", error.message, { ledgerId });
@@ -181,7 +212,7 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
       }
       // superseded: a ledger at least as new completed while this one was read (it is never attested).
       return c.json(
-        { ledgerId, status: result.status, asOf, root: result.root, rootSums: result.rootSums.map(String), users: result.rows, statusUrl },
+        { ledgerId, status: result.status, asOf, units, root: result.root, rootSums: result.rootSums.map(String), users: result.rows, statusUrl },
         201,
       );
     }
@@ -195,15 +226,22 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
       await discard({ reason: `could not queue the build: ${error instanceof Error ? error.message : String(error)}` });
       throw error;
     }
-    return c.json({ ledgerId, status: "building", asOf, users: parsed.rows, statusUrl }, 202);
+    return c.json({ ledgerId, status: "building", asOf, units, users: parsed.rows, statusUrl }, 202);
+  });
+
+  // What an upload must look like: the ledger assets in order, each with the decimals its amounts are written in.
+  app.get("/v1/admin/issuers/:issuer/ledger", adminAuth, (c) => {
+    const { issuer, assets, decimals } = configuredLedgerAssets(c);
+    c.header("Cache-Control", "no-store");
+    return c.json({ issuer: issuer.id, assets: assets.map((id, i) => ({ id, decimals: decimals[i]! })), units: ["decimal", "base"], defaultUnits: "decimal" });
   });
 
   app.get("/v1/admin/issuers/:issuer/ledgers/:ledgerId", adminAuth, async (c) => {
     const ledger = await issuerLedger(c);
     const { issuerId, ledgerId } = ledger;
     c.header("Cache-Control", "no-store");
-    const multiPart = ledger.status === "validating" && (await readUploadMarker(c.env.BUCKET, ledgerId)) !== null;
-    const upload = multiPart ? { parts: await listReceivedParts(c.env.BUCKET, ledgerId) } : null;
+    const marker = ledger.status === "validating" ? await readUploadMarker(c.env.BUCKET, ledgerId) : null;
+    const upload = marker !== null ? { parts: await listReceivedParts(c.env.BUCKET, ledgerId), units: markerUnits(marker) } : null;
     return c.json(ledgerStatus(ledger, new URL(statusPath(issuerId, ledgerId), c.req.url).toString(), upload));
   });
 
@@ -216,7 +254,7 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
     const ledgerId = c.req.param("ledgerId") ?? "";
     const ledger = /^lg_[0-9a-f]{32}$/.test(ledgerId) ? await getLedger(c.env.DB, ledgerId) : null;
     if (ledger === null || ledger.issuerId !== issuerId || ledger.status !== "complete") {
-      throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId}" has no complete ledger "${ledgerId.slice(0, 80)}"`);
+      throw new ApiError(404, "NOT_FOUND", `issuer "${echo(issuerId)}" has no complete ledger "${echo(ledgerId)}"`);
     }
     return ledger;
   };

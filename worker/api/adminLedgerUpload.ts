@@ -1,6 +1,7 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
+import { echo } from "../../core/errors.js";
 import { deletePrefix, getLedger, ledgerPrefix, markLedgerBuilding, markLedgerFailed, newLedgerId, RowSpool, randomHex, spoolManifestKey, type LedgerRecord } from "../ledger/ledgerStore.js";
 import { LedgerTooLargeError, parseLedger, recordBytes } from "../ledger/parseLedger.js";
 import type { LedgerBuildMessage } from "../ledger/queueConsumer.js";
@@ -13,13 +14,14 @@ import {
   partObjectKey,
   putPartManifest,
   readPartManifest,
+  markerUnits,
   readUploadMarker,
   uploadMarkerKey,
   type PartManifest,
   type UploadMarker,
 } from "../ledger/uploadParts.js";
 import { adminAuth } from "./adminAuth.js";
-import { configuredLedgerAssets, issuerLedger, ledgerFormat, statusPath } from "./adminLedger.js";
+import { configuredLedgerAssets, issuerLedger, ledgerFormat, ledgerUnits, statusPath } from "./adminLedger.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
 import { insertVersionedLedger } from "./ledgerAsOf.js";
@@ -53,8 +55,8 @@ async function jsonBody<T>(c: Context<AppEnv>, schema: z.ZodType<T>, shape: stri
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue && issue.path.length > 0 ? issue.path.join(".") : issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : "(body)";
-    throw new ApiError(400, "INVALID_BODY", `${field}: ${issue?.message ?? "is invalid"}`, { field });
+    const field = echo(issue && issue.path.length > 0 ? issue.path.join(".") : issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : "(body)");
+    throw new ApiError(400, "INVALID_BODY", `${field}: ${echo(issue?.message ?? "is invalid", 200)}`, { field });
   }
   return parsed.data;
 }
@@ -95,11 +97,12 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
   const app = new Hono<AppEnv>();
 
   app.post("/v1/admin/issuers/:issuer/ledgers", adminAuth, smallJson, async (c) => {
-    const { issuer, assets } = configuredLedgerAssets(c);
+    const { issuer, assets, decimals } = configuredLedgerAssets(c);
+    const units = ledgerUnits(c);
     const { format } = await jsonBody(c, createSchema, '{ "format": "csv" | "ndjson" }');
     const ledgerId = newLedgerId();
     const asOf = await insertVersionedLedger(c, { ledgerId, issuerId: issuer.id, format, assets });
-    const marker: UploadMarker = { version: 1, format, createdAt: Math.floor(Date.now() / 1000) };
+    const marker: UploadMarker = { version: 1, format, createdAt: Math.floor(Date.now() / 1000), units, decimals };
     try {
       await c.env.BUCKET.put(uploadMarkerKey(ledgerId), JSON.stringify(marker));
     } catch (error) {
@@ -114,6 +117,8 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
         format,
         asOf,
         assets,
+        units,
+        decimals,
         maxParts: MAX_UPLOAD_PARTS,
         maxPartBytes,
         partUrl: `${base}/parts/{part}`,
@@ -125,7 +130,7 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
   });
 
   app.put("/v1/admin/issuers/:issuer/ledgers/:ledgerId/parts/:part", adminAuth, async (c) => {
-    const { assets: configured } = configuredLedgerAssets(c);
+    const { assets: configured, decimals: configuredDecimals } = configuredLedgerAssets(c);
     const part = partNumber(c);
     const ledger = await issuerLedger(c);
     if (ledger.status !== "validating") throw notAccepting(ledger);
@@ -136,7 +141,16 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
         ledgerId: ledger.ledgerId,
       });
     }
-    const format = ledgerFormat(c, (await markerOf(c, ledger)).format);
+    const marker = await markerOf(c, ledger);
+    const format = ledgerFormat(c, marker.format);
+    const units = ledgerUnits(c, markerUnits(marker));
+    // Decimal amounts are read with the decimals the upload was created with; a changed configuration would mix meanings.
+    const decimals = marker.decimals ?? configuredDecimals;
+    if (units === "decimal" && decimals.join(",") !== configuredDecimals.join(",")) {
+      throw new ApiError(409, "CONFLICT", `ledger "${ledger.ledgerId}" was created for decimals ${decimals.join(",")} of ${assets.join(",")}; the configuration now says ${configuredDecimals.join(",")}: start a new upload`, {
+        ledgerId: ledger.ledgerId,
+      });
+    }
     const declared = Number(c.req.header("Content-Length") ?? "0");
     if (Number.isFinite(declared) && declared > maxPartBytes) throw new ApiError(413, "PAYLOAD_TOO_LARGE", `a part is at most ${maxPartBytes} bytes`);
     if (await readPartManifest(c.env.BUCKET, ledger.ledgerId, part)) {
@@ -151,7 +165,7 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
     let parsed;
     try {
       const body = c.req.raw.body ?? new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() });
-      parsed = await parseLedger(body, { format, assets, maxBytes: maxPartBytes, onRows: (batch) => spool.add(batch) });
+      parsed = await parseLedger(body, { format, assets, units, decimals, maxBytes: maxPartBytes, onRows: (batch) => spool.add(batch) });
       if (parsed.errorCount === 0) {
         const buckets = await spool.flushAll();
         const manifest: PartManifest = {

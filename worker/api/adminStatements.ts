@@ -13,11 +13,11 @@ import {
   type CustodianStatement,
   type CustodianStatementRejection,
 } from "../../core/custodianStatement.js";
-import { SolventError } from "../../core/errors.js";
+import { echo, SolventError } from "../../core/errors.js";
 import { insertStatement, lastAcceptedNonce, NonceNotNewerError } from "../storage/statementStore.js";
 import { adminAuth } from "./adminAuth.js";
 import type { AppEnv } from "./context.js";
-import { ApiError } from "./errors.js";
+import { ApiError, BodyTimeoutError } from "./errors.js";
 
 /** A statement is a few hundred bytes; anything near this is not one. */
 export const STATEMENT_BODY_LIMIT = 16 * 1024;
@@ -45,6 +45,24 @@ const bodySchema = z.strictObject({
   signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x hex signature"),
 });
 
+const BODY_SHAPE = 'the body is { "statement": { issuer, custodian, account, asset, amount, asOf, nonce }, "signature": "0x…" } (solvent statement sign prints it)';
+
+/** Says what is wrong with the body's outer shape in words, every problem once, instead of the schema library's phrasing. */
+function bodyProblem(json: unknown, issues: readonly z.core.$ZodIssue[]): string {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return `the body must be a JSON object: ${BODY_SHAPE}`;
+  const keys = Object.keys(json);
+  if (keys.some((k) => ["issuer", "custodian", "amount", "asOf", "nonce"].includes(k))) {
+    return `the statement's fields are at the top level of the body; wrap them: ${BODY_SHAPE}`;
+  }
+  const problems = issues.map((issue) => {
+    if (issue.code === "unrecognized_keys") return `${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")} ${issue.keys.length === 1 ? "is" : "are"} not a body field`;
+    const field = issue.path.join(".");
+    if (!(field in json)) return `${field} is missing`;
+    return `${field}: ${issue.message}`;
+  });
+  return `${problems.join("; ")}; ${BODY_SHAPE}`;
+}
+
 async function readBody(c: Context<AppEnv>): Promise<{ statement: CustodianStatement; signature: Hex }> {
   const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "application/json") {
@@ -53,14 +71,15 @@ async function readBody(c: Context<AppEnv>): Promise<{ statement: CustodianState
   let json: unknown;
   try {
     json = await c.req.json();
-  } catch {
+  } catch (error) {
+    if (error instanceof BodyTimeoutError) throw error; // a body that never arrived is not malformed: 408
     throw new ApiError(400, "INVALID_BODY", "the body must be JSON { statement, signature }", { field: "(body)" });
   }
   const parsed = bodySchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = issue && issue.path.length > 0 ? issue.path.join(".") : issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : "(body)";
-    throw new ApiError(400, "INVALID_BODY", `${field}: ${issue?.message ?? "is invalid"}`, { field });
+    const field = echo(issue && issue.path.length > 0 ? issue.path.join(".") : issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : "(body)");
+    throw new ApiError(400, "INVALID_BODY", echo(bodyProblem(json, parsed.error.issues), 600), { field });
   }
   try {
     return { statement: parseCustodianStatement(parsed.data.statement), signature: parsed.data.signature as Hex };
@@ -73,7 +92,7 @@ async function readBody(c: Context<AppEnv>): Promise<{ statement: CustodianState
 function configuredIssuer(c: Context<AppEnv>): IssuerConfig {
   const id = c.req.param("issuer") ?? "";
   const issuer = c.var.config.issuers.find((i) => i.id === id);
-  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${id.slice(0, 80)}" is not published here`);
+  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${echo(id)}" is not published here`);
   return issuer;
 }
 
@@ -94,9 +113,9 @@ adminStatements.post(
     const { statement, signature } = await readBody(c);
 
     const custodian = issuer.reserves.custodians.find((x) => x.id === statement.custodian);
-    if (!custodian) reject("UNKNOWN_CUSTODIAN", `custodian "${statement.custodian}" is not configured for issuer "${issuer.id}"`);
+    if (!custodian) reject("UNKNOWN_CUSTODIAN", `custodian "${echo(statement.custodian)}" is not configured for issuer "${issuer.id}"`);
     if (!custodian.accounts.some((a) => a.account === statement.account && a.asset === statement.asset)) {
-      reject("UNKNOWN_ACCOUNT", `custodian "${custodian.id}" has no configured account "${statement.account}" for asset "${statement.asset}"`);
+      reject("UNKNOWN_ACCOUNT", `custodian "${custodian.id}" has no configured account "${echo(statement.account)}" for asset "${echo(statement.asset)}"`);
     }
 
     const now = Math.floor(Date.now() / 1000);

@@ -1,7 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { SolventConfig } from "../../core/config/schema.js";
-import { checkEnvOnce } from "../config/checkEnv.js";
-import { ConfigError, loadConfig } from "../config/loadConfig.js";
+import { echo } from "../../core/errors.js";
+import { adapterRoutes } from "./adapterRoutes.js";
+import { logConfigInvalid } from "../config/configInvalid.js";
+import { configState } from "../config/loadConfig.js";
+import { checkEnvOnce } from "../config/secrets.js";
+import { authenticateAdmin } from "./adminAuth.js";
 import { adminLedger } from "./adminLedger.js";
 import { adminLedgerUpload } from "./adminLedgerUpload.js";
 import { alertRoutes } from "./alertRoutes.js";
@@ -15,19 +19,22 @@ import { ApiError, handleError } from "./errors.js";
 import { feedRoutes } from "./feedRoutes.js";
 import { gateRoutes } from "./gateRoutes.js";
 import { ledgerHistoryRoutes } from "./ledgerHistoryRoutes.js";
-import { mountOpenApiDocument, parameterHook, registerAdminPaths } from "./openapi.js";
+import { mountOpenApiDocument, NO_STORE, parameterHook, registerAdminPaths } from "./openapi.js";
 import { proofRoutes } from "./proofRoutes.js";
 import { publicRoutes } from "./publicRoutes.js";
-import { publicRateLimit, type RateLimitOptions, rateLimit } from "./rateLimit.js";
+import { bodyTimeout, type BodyTimeoutOptions } from "./bodyTimeout.js";
+import { edgeCache, type EdgeCacheOptions } from "./edgeCache.js";
+import { type RateLimitOptions, rateLimit } from "./rateLimit.js";
 
-/** The public face, rate-limited per client address; admin (authenticated), demo and health routes are not. */
-export function isRateLimitedPath(path: string): boolean {
-  return path === "/v1/issuers" || path.startsWith("/v1/issuers/") || path.startsWith("/.well-known/") || path === "/openapi.json" || path === "/api";
-}
+export { isRateLimitedPath } from "./rateLimit.js";
 
 export interface AppOptions {
-  /** Replaces the PUBLIC_RATE_LIMIT limiter (tests). */
+  /** Replaces the rate-limit bindings or the clock (tests). */
   rateLimit?: RateLimitOptions;
+  /** Replaces the edge cache or the clock (tests). */
+  edgeCache?: EdgeCacheOptions;
+  /** Replaces the request-body deadline (tests). */
+  bodyTimeout?: BodyTimeoutOptions;
 }
 
 /**
@@ -39,22 +46,17 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: parameterHook });
   app.onError(handleError);
   app.notFound((c) => {
-    throw new ApiError(404, "NOT_FOUND", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}`);
+    throw new ApiError(404, "NOT_FOUND", `no route for ${echo(c.req.method, 20)} ${echo(new URL(c.req.url).pathname, 200)}`);
   });
   app.get("/health", (c) => {
-    let config: SolventConfig | null = null;
-    let configIssues: ConfigError["issues"] = [];
-    try {
-      config = loadConfig(c.env);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      configIssues = error.issues;
-    }
+    const state = configState(c.env);
+    const config = state.ok ? state.config : null;
+    const configIssues = state.ok ? [] : state.error.issues;
     const env = checkEnvOnce(c.env, config);
     c.header("Cache-Control", "no-store");
     if (env.ok && configIssues.length === 0) return c.json({ ok: true, service: "solvent" });
     // Names and rules only: never a secret's value.
-    const message = [env.message, configIssues.length > 0 ? "the configuration is invalid" : ""].filter(Boolean).join("; ");
+    const message = [env.message, state.ok ? "" : `the configuration in ${state.source} is invalid; nothing is published`].filter(Boolean).join("; ");
     return c.json(
       {
         ok: false,
@@ -64,19 +66,45 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
       503,
     );
   });
-  const limiter = options.rateLimit ? rateLimit(options.rateLimit) : publicRateLimit;
-  app.use("*", (c, next) => (isRateLimitedPath(c.req.path) ? limiter(c, next) : next()));
-  app.use("*", async (c, next) => {
-    const config = loadConfig(c.env);
-    checkEnvOnce(c.env, config); // logs misconfigured secrets once per isolate
-    c.set("config", config);
+  // Every admin answer, success or error (401, 403, 404, 413, 5xx …), is for
+  // its caller alone: never stored by a browser, proxy or the edge.
+  app.use("/v1/admin/*", async (c, next) => {
     await next();
+    c.header("Cache-Control", NO_STORE);
+  });
+  // Every request body is read through one deadline (a stalled or trickling body ends with 408).
+  app.use("*", bodyTimeout(options.bodyTimeout));
+  // Public answers the edge already holds are served before the rate limit:
+  // a cache hit is never counted. Everything else is counted per route group.
+  app.use("*", edgeCache(options.edgeCache));
+  app.use("*", rateLimit(options.rateLimit));
+  app.use("*", async (c, next) => {
+    const state = configState(c.env);
+    if (state.ok) {
+      checkEnvOnce(c.env, state.config); // logs misconfigured secrets once per isolate
+      c.set("config", state.config);
+      return next();
+    }
+    // Fail closed: nothing is served from a configuration that cannot be used.
+    logConfigInvalid(state);
+    const admin = /^\/v1\/admin\/issuers\/([^/]+)(?:\/|$)/.exec(c.req.path);
+    if (admin) {
+      // An operator who proves it is one learns what is wrong; anyone else only that the route is closed.
+      await authenticateAdmin(c, decodeURIComponent(admin[1]!), null);
+      throw new ApiError(503, "MISCONFIGURED", `the configuration in ${state.source} is invalid; nothing is published until it is fixed`, {
+        issues: state.error.issues,
+      });
+    }
+    c.header("Cache-Control", "no-store");
+    c.header("Retry-After", "60");
+    throw new ApiError(503, "SERVICE_UNAVAILABLE", "the publisher is temporarily unavailable; try again later");
   });
   app.route("/", publicRoutes);
   app.route("/", proofRoutes);
   app.route("/", ledgerHistoryRoutes);
   app.route("/", gateRoutes);
   app.route("/", feedRoutes);
+  app.route("/", adapterRoutes);
   app.route("/", adminLedger);
   app.route("/", adminLedgerUpload);
   app.route("/", adminStatements);

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { attestationToJson, type Attestation } from "../../core/attestation.js";
+import { echo } from "../../core/errors.js";
 import { DEFINED_FLAGS_MASK, FLAGS, isFlagName } from "../../core/flags.js";
 import { RATIO_BPS_MAX } from "../../core/numbers.js";
 import { latestAttestation, type StoredAttestation } from "../storage/attestationStore.js";
@@ -91,7 +92,7 @@ export function parseDenyFlags(text: string): { bits: bigint } | { error: string
       }
       bits |= mask;
     } else {
-      return { error: `"${token.slice(0, 40)}" is neither a SPEC §6 flag name (${FLAGS.map((f) => f.name).join(", ")}) nor a decimal bitmask` };
+      return { error: `"${echo(token, 40)}" is neither a SPEC §6 flag name (${FLAGS.map((f) => f.name).join(", ")}) nor a decimal bitmask` };
     }
   }
   return { bits };
@@ -262,8 +263,9 @@ gateRoutes.openapi(
     const denyFlags = query.denyFlags ?? 0n;
     if (!issuer) {
       const criteria = { minRatioBps, maxAgeSeconds: query.maxAgeSeconds ?? null, denyFlags };
-      const reason: GateReason = { code: "UNKNOWN_ISSUER", message: `issuer "${issuerId.slice(0, 80)}" is not published here` };
-      return c.json(answer(issuerId, now, criteria, null, [reason]), 200);
+      // The id comes from the path: echoed bounded, never in full.
+      const reason: GateReason = { code: "UNKNOWN_ISSUER", message: `issuer "${echo(issuerId)}" is not published here` };
+      return c.json(answer(echo(issuerId), now, criteria, null, [reason]), 200);
     }
     const criteria = { minRatioBps, maxAgeSeconds: query.maxAgeSeconds ?? BigInt(issuer.policy.ttlSeconds), denyFlags };
     let stored: StoredAttestation | null;

@@ -51,7 +51,11 @@ const DESCRIPTION = [
   "a lending gate and a Chainlink-style feed. Every public route is a GET, CORS-open, needs no key,",
   "and answers JSON with integers as decimal strings and bytes as 0x-hex. Errors are",
   "`{ \"error\": { \"code\", \"message\" } }` with a 4xx/5xx status. Public routes are rate-limited per",
-  "client address (429 RATE_LIMITED with Retry-After). Admin routes need `Authorization: Bearer <token>`.",
+  "client address and route group in 10 s windows (429 RATE_LIMITED with Retry-After, the seconds until the window ends);",
+  "answers the edge cache holds (by-sequence attestations, reports, proofs, and the short-lived latest, lists, feed and keys)",
+  "are served without counting. Send `Cache-Control: no-cache` for a fresh (counted) answer.",
+  "Admin routes need `Authorization: Bearer <token>`, are never cached (`Cache-Control: no-store`), and answer 408",
+  "REQUEST_TIMEOUT when a request body arrives slower than 10 s plus 1 s per 16 KiB.",
 ].join(" ");
 
 const documents = new WeakMap<OpenAPIHono<AppEnv>, Map<string, OpenApiDocument>>();
@@ -97,7 +101,7 @@ export function mountOpenApiDocument(app: OpenAPIHono<AppEnv>): void {
 /**
  * The admin routes stay plain hono (worker/api/admin*.ts); they are described
  * here, briefly, so the document covers the whole API. Bearer-authenticated,
- * not CORS-open, not cached, not rate-limited by PUBLIC_RATE_LIMIT.
+ * not CORS-open, never cached (`Cache-Control: no-store`), not rate-limited (worker/api/rateLimit.ts).
  */
 export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
   const registry = app.openAPIRegistry;
@@ -108,6 +112,7 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
   });
   const issuer = { name: "issuer", in: "path" as const, required: true, schema: { type: "string" as const, example: "demo-stable" } };
   const error = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
+  const bodyTimeout = { 408: error("REQUEST_TIMEOUT: the body arrived slower than 10 s plus 1 s per 16 KiB; nothing of it was kept.") };
   const authErrors = {
     401: error("UNAUTHORIZED: no bearer token."),
     403: error("FORBIDDEN: the token is not valid for this issuer."),
@@ -152,8 +157,26 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
       409: error("STATEMENT_REJECTED (REPLAYED_NONCE)."),
       413: error("PAYLOAD_TOO_LARGE."),
       422: error("STATEMENT_REJECTED: unknown signer, custodian or account, or too old."),
+      ...bodyTimeout,
       ...authErrors,
     },
+  });
+  const units = {
+    name: "units",
+    in: "query" as const,
+    required: false,
+    description:
+      "How amounts are written: `decimal` (default) in whole units of each asset's configured decimals (`1500.25` USD of 6 decimals is 1500250000 base units; more fractional digits than the asset has is a row error), or `base` in the asset's smallest unit (SPEC §1 integers). A multi-part upload records it at creation for every part.",
+    schema: { type: "string" as const, enum: ["decimal", "base"], default: "decimal" },
+  };
+  registry.registerPath({
+    ...admin,
+    method: "get",
+    path: "/v1/admin/issuers/{issuer}/ledger",
+    summary: "What a ledger upload must look like",
+    description: "The issuer's ledger assets in column order, each with the decimals its amounts are written in: `{ issuer, assets: [{ id, decimals }], units, defaultUnits }`.",
+    parameters: [issuer],
+    responses: { 200: { description: "The ledger's assets." }, 409: error("CONFLICT: the issuer has no user ledger configured."), ...authErrors },
   });
   const asOf = {
     name: "asOf",
@@ -169,7 +192,7 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
     path: "/v1/admin/issuers/{issuer}/ledger",
     summary: "Upload the liabilities ledger",
     description: "CSV or NDJSON user ledger (SPEC §2); small ledgers are built in the request (201), large ones by a queue consumer (202).",
-    parameters: [issuer, asOf],
+    parameters: [issuer, units, asOf],
     requestBody: { required: true, content: { "text/csv": { schema: { type: "string" } }, "application/x-ndjson": { schema: { type: "string" } } } },
     responses: {
       201: { description: "Built: `{ ledgerId, root, rootSums, … }`." },
@@ -177,6 +200,7 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
       409: error("CONFLICT: asOf is in the future or not newer than a ledger of the issuer (the message names both times)."),
       413: error("PAYLOAD_TOO_LARGE."),
       422: error("LEDGER_INVALID: the rows named in the error are malformed."),
+      ...bodyTimeout,
       ...authErrors,
     },
   });
@@ -186,7 +210,7 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
     method: "get",
     path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}",
     summary: "Ledger build status",
-    description: "Status, progress of the build, and for a multi-part upload still receiving parts `upload: { partsReceived, parts }`.",
+    description: "Status, progress of the build, and for a multi-part upload still receiving parts `upload: { partsReceived, parts, units }`.",
     parameters: [issuer, ledgerId],
     responses: { 200: { description: "The ledger's status." }, ...authErrors },
   });
@@ -197,12 +221,13 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
     summary: "Start a multi-part ledger upload",
     description:
       "For ledgers larger than one request body: creates a ledger that receives numbered parts, then builds once completed. Body `{ \"format\": \"csv\" | \"ndjson\" }`.",
-    parameters: [issuer, asOf],
+    parameters: [issuer, units, asOf],
     requestBody: { required: true, content: { "application/json": { schema: { type: "object", properties: { format: { type: "string", enum: ["csv", "ndjson"] } }, required: ["format"] } } } },
     responses: {
-      201: { description: "`{ ledgerId, status: \"validating\", partUrl, completeUrl, statusUrl, maxParts, maxPartBytes }`." },
+      201: { description: "`{ ledgerId, status: \"validating\", format, assets, units, decimals, partUrl, completeUrl, statusUrl, maxParts, maxPartBytes }`." },
       400: error("INVALID_BODY."),
       409: error("CONFLICT: the issuer has no user ledger configured, or asOf is in the future or not newer than a ledger of the issuer."),
+      ...bodyTimeout,
       ...authErrors,
     },
   });
@@ -220,6 +245,7 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
       409: error("CONFLICT: the part was already received, or the ledger no longer accepts parts."),
       413: error("PAYLOAD_TOO_LARGE."),
       422: error("LEDGER_INVALID: rows of this part (numbered within the part) are malformed; nothing of the part was stored."),
+      ...bodyTimeout,
       ...authErrors,
     },
   });
@@ -235,6 +261,7 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
       200: { description: "Already complete." },
       202: { description: "Building: `{ ledgerId, status: \"building\", parts, users, statusUrl }`." },
       409: error("CONFLICT: a part is missing or extra, or the ledger failed."),
+      ...bodyTimeout,
       ...authErrors,
     },
   });

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { echo } from "../../core/errors.js";
 import { readInclusionProof, readNonInclusionProof } from "../ledger/proofLookup.js";
 import { attestationBySequence } from "../storage/attestationStore.js";
 import { ApiError } from "./errors.js";
@@ -55,7 +56,7 @@ proofRoutes.openapi(
   async (c) => {
     const { issuer: issuerId, sequence, commitment } = c.req.valid("param");
     if (!c.var.config.issuers.some((i) => i.id === issuerId)) {
-      throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${issuerId.slice(0, 80)}" is not published here`);
+      throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${echo(issuerId)}" is not published here`);
     }
     const stored = await attestationBySequence(c.env.DB, issuerId, sequence);
     if (stored === null) throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId}" has no attestation ${sequence}`);

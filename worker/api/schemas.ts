@@ -205,8 +205,27 @@ export function errorResponse(description: string) {
   return { description, content: { "application/json": { schema: ErrorBody } } };
 }
 
+/** The answer of worker/api/rateLimit.ts, with the headers a client acts on. */
+const rateLimited = {
+  ...errorResponse(
+    "RATE_LIMITED: this address sent more requests in this route group than its budget for the current 10 s window " +
+      "(gate and feed: 600; proofs: 200; every other read: 300; per Cloudflare location). Answers served from the edge cache are never counted. " +
+      "The body adds `group`, `limit`, `periodSeconds` and `retryAfterSeconds`.",
+  ),
+  headers: {
+    "Retry-After": {
+      schema: { type: "integer" as const, minimum: 1, maximum: 10, example: 4 },
+      description: "Seconds until the window ends and a request is admitted again (1 to 10).",
+    },
+    "RateLimit-Policy": {
+      schema: { type: "string" as const, example: '"reads";q=300;w=10' },
+      description: "The policy that refused: group, requests per window, window in seconds.",
+    },
+  },
+};
+
 export const commonErrors = {
   400: errorResponse("INVALID_PARAMETER: a path or query parameter is malformed; the message and `parameter` name it."),
-  429: errorResponse("RATE_LIMITED: too many requests from this address; see `Retry-After`."),
+  429: rateLimited,
   500: errorResponse("INTERNAL: the publisher failed; nothing about the attestation is implied."),
 } as const;

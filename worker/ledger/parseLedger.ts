@@ -10,13 +10,17 @@
  *   or `{"commitment","balances":{…}}`. Row n is line n.
  * Blank lines are skipped (they still count for the numbering).
  *
+ * Amounts are whole-unit decimals of each asset's configured decimals
+ * (`1500.25` USD of 6 decimals is 1500250000 base units), or base units when
+ * the upload says `units: "base"` (core/numbers.ts `parseUploadedAmount`).
+ *
  * Valid rows leave as flat records (see `recordBytes`): userId and salt are
  * dropped once the commitment is computed.
  */
 import { bytesToHex, hexToBytes, writeUint128 } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
 import { parseSalt, userCommitment } from "../../core/liabilities/index.js";
-import { UINT128_MAX, parseAmount } from "../../core/numbers.js";
+import { UINT128_MAX, parseUploadedAmount, type AmountUnits } from "../../core/numbers.js";
 
 export type LedgerFormat = "csv" | "ndjson";
 /** `user`: userId + salt given, the commitment is computed; `commitment`: given directly. */
@@ -38,6 +42,10 @@ export interface ParseLedgerOptions {
   format: LedgerFormat;
   /** The issuer's ordered ledger assets. */
   assets: readonly string[];
+  /** How amounts are written: whole-unit decimals of `decimals`, or base units. */
+  units: AmountUnits;
+  /** Each asset's decimals, in `assets` order (needed for `units: "decimal"`). */
+  decimals?: readonly number[];
   /** Receives valid rows in upload order; awaited (back-pressure). No rows are emitted once an error was seen. */
   onRows?: (batch: LedgerRowBatch) => Promise<void> | void;
   /** Rows per emitted batch (default 4096). */
@@ -107,14 +115,19 @@ export async function parseLedger(body: ReadableStream<Uint8Array>, options: Par
       const { done, value } = await reader.read();
       let text: string;
       if (done) {
-        text = safeDecode(decoder, undefined, parser);
+        text = parser.stopped ? "" : safeDecode(decoder, undefined, parser);
       } else {
         bytes += value.byteLength;
         if (options.maxBytes !== undefined && bytes > options.maxBytes) {
           await reader.cancel().catch(() => {});
           throw new LedgerTooLargeError(options.maxBytes);
         }
-        text = safeDecode(decoder, value, parser);
+        text = parser.stopped ? "" : safeDecode(decoder, value, parser);
+      }
+      if (parser.stopped) {
+        // Not UTF-8: the rest is counted against maxBytes but not read (it could only add confusing errors).
+        if (done) break;
+        continue;
       }
       let start = 0;
       for (;;) {
@@ -127,18 +140,20 @@ export async function parseLedger(body: ReadableStream<Uint8Array>, options: Par
           pending = "";
           continue;
         }
-        await parser.line(pending + piece);
+        // The same limit whether a long line arrives in one chunk or across many.
+        if (pending.length + piece.length > MAX_LINE_CHARS) parser.tooLong(pending + piece);
+        else await parser.line(pending + piece);
         pending = "";
       }
       if (!skipping) pending += text.slice(start);
       if (pending.length > MAX_LINE_CHARS) {
-        parser.tooLong();
+        parser.tooLong(pending);
         pending = "";
         skipping = true;
       }
       if (done) break;
     }
-    if (!skipping && pending !== "") await parser.line(pending);
+    if (!skipping && !parser.stopped && pending !== "") await parser.line(pending);
   } finally {
     reader.releaseLock();
   }
@@ -172,6 +187,8 @@ class LedgerParser {
   private errors: LedgerRowError[] = [];
   private errorCount = 0;
   private utf8Failed = false;
+  /** NDJSON whose first line is a CSV header: reported once, the rest is not read. */
+  private csvAsNdjson = false;
   private totals: bigint[];
   private batch: Uint8Array;
   private batchCount = 0;
@@ -182,6 +199,11 @@ class LedgerParser {
     this.recordSize = recordBytes(this.k);
     this.batchRows = options.batchRows ?? 4096;
     this.onRows = options.onRows;
+    this.units = options.units;
+    if (options.units === "decimal" && options.decimals?.length !== options.assets.length) {
+      throw new Error("parseLedger: units decimal needs one decimals count per asset");
+    }
+    this.decimals = options.decimals ?? [];
     const limit = options.dedupLimit ?? 1_000_000;
     this.userIds = new FingerprintSet(limit);
     this.commitments = new FingerprintSet(limit);
@@ -191,6 +213,8 @@ class LedgerParser {
   }
 
   private readonly format: LedgerFormat;
+  private readonly units: AmountUnits;
+  private readonly decimals: readonly number[];
 
   /** Row number of the current line: CSV counts the header as row 0. */
   private get row(): number {
@@ -202,9 +226,25 @@ class LedgerParser {
     if (this.errors.length < MAX_REPORTED_ERRORS) this.errors.push({ row, reason });
   }
 
-  tooLong(): void {
+  /** The current line passed MAX_LINE_CHARS; `text` is what was read of it. Reported once per line. */
+  tooLong(text: string): void {
     this.line0 += 1;
-    this.error(this.row, `line longer than ${MAX_LINE_CHARS} characters`);
+    if (this.utf8Failed || this.csvAsNdjson) return;
+    const bareCr = text.includes("\r") ? ": its lines seem to end with a bare carriage return (CR); end them with LF or CRLF" : "";
+    if (this.format === "csv" && !this.headerSeen) {
+      // The header itself: rows cannot be read, and the body is not "empty" either.
+      this.headerSeen = true;
+      this.form = null;
+      this.error(0, `the header line is longer than ${MAX_LINE_CHARS} characters${bareCr}`);
+      return;
+    }
+    if (this.format === "csv" && this.form === null) return; // the header was rejected: its error stands for every row
+    this.error(this.row, `line longer than ${MAX_LINE_CHARS} characters${bareCr}`);
+  }
+
+  /** True once the body was found not to be UTF-8: nothing after that point is read. */
+  get stopped(): boolean {
+    return this.utf8Failed;
   }
 
   /** `linesAhead`: line breaks between the last line read and the bad byte. */
@@ -226,6 +266,7 @@ class LedgerParser {
     }
     if (text.trim() === "") return;
     if (this.format === "csv" && this.form === null) return; // header was rejected: rows cannot be read
+    if (this.csvAsNdjson) return; // its error stands for every row
     try {
       const parsed = this.format === "csv" ? this.csvRow(text) : this.ndjsonRow(text);
       await this.accept(parsed.commitment, parsed.balances, parsed.userId);
@@ -260,7 +301,7 @@ class LedgerParser {
     const cols = splitCsv(text);
     const lead = this.form === "user" ? 2 : 1;
     if (cols.length !== lead + this.k) throw new RowError(`expected ${lead + this.k} columns, got ${cols.length}`);
-    const balances = this.balances(cols.slice(lead));
+    const balances = this.balances(cols.slice(lead), lead + 1);
     if (this.form === "user") return { ...this.user(cols[0]!, cols[1]!), balances };
     return { commitment: this.commitment(cols[0]!), balances };
   }
@@ -270,6 +311,11 @@ class LedgerParser {
     try {
       doc = JSON.parse(text);
     } catch {
+      if (this.form === null && this.rows === 0 && this.errorCount === 0 && /^"?(userId"?,"?salt|commitment)"?,/.test(text)) {
+        // A CSV file sent as NDJSON: one error for it, not one per row.
+        this.csvAsNdjson = true;
+        throw new RowError("this is a CSV header, not a JSON object: send the file as CSV (Content-Type text/csv or ?format=csv)");
+      }
       throw new RowError("not a JSON object");
     }
     if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new RowError("not a JSON object");
@@ -289,7 +335,7 @@ class LedgerParser {
     if (missing.length > 0) throw new RowError(`balances miss asset ${missing.join(", ")}`);
     const extras = Object.keys(bal).filter((a) => !this.assets.includes(a));
     if (extras.length > 0) throw new RowError(`balances name unknown asset ${extras.map((x) => clip(x)).join(", ")}`);
-    const balances = this.balances(this.assets.map((a) => bal[a]));
+    const balances = this.balances(this.assets.map((a) => bal[a]), 0);
     if (form === "user") {
       if (typeof obj.userId !== "string") throw new RowError("userId must be a string");
       if (typeof obj.salt !== "string") throw new RowError("salt must be a 0x-hex string");
@@ -299,13 +345,20 @@ class LedgerParser {
     return { commitment: this.commitment(obj.commitment), balances };
   }
 
-  private balances(values: unknown[]): bigint[] {
+  /** `firstColumn`: the 1-based CSV column of the first asset (0 for NDJSON, whose amounts are named by key). */
+  private balances(values: unknown[], firstColumn: number): bigint[] {
     return values.map((v, i) => {
+      const asset = this.assets[i]!;
+      const field = firstColumn > 0 ? `${asset} (column ${firstColumn + i})` : `balances.${asset}`;
       try {
-        return parseAmount(v, this.assets[i]!, UINT128_MAX);
+        return parseUploadedAmount(v, this.units, this.decimals[i] ?? 0, field, UINT128_MAX);
       } catch (e) {
-        if (e instanceof SolventError) throw new RowError(e.message);
-        throw e;
+        if (!(e instanceof SolventError)) throw e;
+        if (this.units === "decimal" && /fractional digits/.test(e.message)) throw new RowError(`${e.message.replace("the asset has", `${asset} has`)}`);
+        if (this.units === "base" && typeof v === "string" && /^(0|[1-9][0-9]*)\.[0-9]+$/.test(v)) {
+          throw new RowError(`${e.message}: this upload is in base units (units=base), which are whole numbers; leave units out to write amounts like 1500.25`);
+        }
+        throw new RowError(e.message);
       }
     });
   }
@@ -361,7 +414,9 @@ class LedgerParser {
   }
 
   async finish(bytes: number): Promise<ParsedLedger> {
-    if (this.format === "csv" && !this.headerSeen) this.error(0, "the body is empty: expected a header line");
+    if (this.utf8Failed) {
+      // Its error stands alone: what could not be read is neither "empty" nor "no rows".
+    } else if (this.format === "csv" && !this.headerSeen) this.error(0, "the body is empty: expected a header line");
     else if (this.rows === 0 && this.errorCount === 0) this.error(1, "the ledger has no rows");
     if (this.errorCount === 0) await this.flush();
     return {

@@ -19,6 +19,7 @@
  * and its last row number (partRows), so the build numbers rows across parts
  * and names "part p row r" in its errors.
  */
+import type { AmountUnits } from "../../core/numbers.js";
 import type { LedgerFormat } from "./parseLedger.js";
 import { SPOOL_BUCKETS, type SpoolBucket, type SpoolManifest } from "./ledgerStore.js";
 
@@ -37,7 +38,17 @@ export interface UploadMarker {
   version: 1;
   format: LedgerFormat;
   createdAt: number;
+  /**
+   * How every part writes amounts, fixed when the upload is created. Absent in
+   * uploads created before amounts could be decimals: those are base units.
+   */
+  units?: AmountUnits;
+  /** The ledger assets' decimals when the upload was created (with `units`). */
+  decimals?: number[];
 }
+
+/** The units of an upload: an upload created before units were recorded is in base units. */
+export const markerUnits = (marker: UploadMarker): AmountUnits => marker.units ?? "base";
 
 /** A received part: where its rows are and how many. */
 export interface PartManifest {

@@ -1,4 +1,5 @@
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import type { PrivateKeyAccount } from "viem/accounts";
+import { signingAccount } from "../config/secrets.js";
 import {
   attestationDigest,
   issuerKey,
@@ -27,23 +28,8 @@ export type PublishOutcome =
   | { published: true; issuerId: string; sequence: string; digest: string; ratioBps: number; flags: string[]; relay: string }
   | { published: false; issuerId: string; reason: string; code: "NOT_PUBLISHED" | "SEQUENCE_TAKEN" | "MISCONFIGURED" };
 
-/** The secret key that signs attestations; a clear error when it is missing or malformed. */
-export function signingAccount(env: Pick<Env, "SIGNING_KEY">): PrivateKeyAccount {
-  const key = env.SIGNING_KEY;
-  if (typeof key !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(key.trim())) {
-    throw new MisconfiguredError("SIGNING_KEY is missing or is not a 0x-prefixed 32-byte hex key (wrangler secret put SIGNING_KEY)");
-  }
-  try {
-    return privateKeyToAccount(key.trim() as `0x${string}`);
-  } catch {
-    // The library's message quotes the key's value: never pass it on.
-    throw new MisconfiguredError("SIGNING_KEY is not a valid secp256k1 private key (it must be between 1 and the curve order)");
-  }
-}
-
-export class MisconfiguredError extends Error {
-  override readonly name = "MisconfiguredError";
-}
+// The signing key is parsed and checked with every other secret in worker/config/secrets.ts.
+export { MisconfiguredError, signingAccount } from "../config/secrets.js";
 
 export interface PublishDeps {
   env: Env;

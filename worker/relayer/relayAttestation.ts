@@ -1,13 +1,15 @@
 import { BaseError, ContractFunctionRevertedError, createWalletClient, defineChain, fallback, getAddress, http, type Hex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
-import { issuerKey, type Attestation } from "../../core/attestation.js";
+import type { PrivateKeyAccount } from "viem/accounts";
+import type { Attestation } from "../../core/attestation.js";
 import type { SolventConfig } from "../../core/config/schema.js";
-import { relayDecision, type OnchainState } from "../../core/relayPolicy.js";
+import { relayDecision, relayMarginSeconds } from "../../core/relayPolicy.js";
+import { privateKeySecret } from "../config/secrets.js";
 import type { Env } from "../env.js";
 import { createChainClient, describeRpcError, resolveRpcUrls } from "../sources/chainClient.js";
 import { attestationBySequence } from "../storage/attestationStore.js";
 import { solvencyOracleAbi } from "./oracleAbi.js";
-import { recordRelayAttempt, type RelayAttempt } from "./relayStore.js";
+import { readOnchainCopy, type OnchainCopy } from "./onchainCopy.js";
+import { recordRelayAttempt, slowestRecentRelaySeconds, type RelayAttempt } from "./relayStore.js";
 
 /** The body of one relay queue message. */
 export interface RelayMessage {
@@ -57,9 +59,12 @@ export async function relayAttestation(params: {
   if (!issuer || !relayer) return skip(`issuer "${issuerId}" has no relayer configured`);
   const chain = config.chains.find((c) => c.chainId === relayer.chainId);
   if (!chain) return fail(`relayer chain ${relayer.chainId} is not in chains`);
-  const key = env[relayer.keySecret];
-  if (typeof key !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(key.trim())) {
-    return fail(`the relayer key secret ${relayer.keySecret} is missing or is not a 0x 32-byte hex key`);
+  let account: PrivateKeyAccount;
+  try {
+    account = privateKeySecret(env, relayer.keySecret);
+  } catch (e) {
+    // The same rule and sentence as GET /health (worker/config/secrets.ts), never the key.
+    return fail(`the relayer key: ${(e as Error).message}`);
   }
   const stored = await attestationBySequence(env.DB, issuerId, sequence);
   if (!stored) return fail(`attestation #${sequence} of ${issuerId} is not stored`);
@@ -67,18 +72,19 @@ export async function relayAttestation(params: {
   const oracle = getAddress(relayer.oracle);
 
   const client = createChainClient(chain, env);
-  let onchain: OnchainState | null;
+  let copy: OnchainCopy;
   try {
-    const current = await client.readContract({ address: oracle, abi: solvencyOracleAbi, functionName: "latest", args: [issuerKey(issuerId)] });
-    onchain = current.sequence === 0n ? null : { sequence: current.sequence, observedAt: current.observedAt, ratioBps: current.ratioBps, flags: current.flags };
+    copy = await readOnchainCopy(client, oracle, issuerId);
   } catch (e) {
     await fail(`reading the oracle failed: ${describeRpcError(e)}`);
     throw new RetryableRelayError(`reading the oracle failed: ${describeRpcError(e)}`);
   }
-  const decision = relayDecision(onchain, a, now, relayer);
+  // The contract judges expiry by block.timestamp: use it when it runs ahead of ours.
+  const clock = copy.chainTime > now ? copy.chainTime : now;
+  const marginSeconds = relayMarginSeconds(relayer, await slowestRecentRelaySeconds(env.DB, issuerId));
+  const decision = relayDecision(copy.state, a, clock, { ...relayer, marginSeconds });
   if (!decision.relay) return skip(decision.why);
 
-  const account = privateKeyToAccount(key.trim() as Hex);
   const rpcUrls = resolveRpcUrls(chain, env);
   const wallet = createWalletClient({
     account,

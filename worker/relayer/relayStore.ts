@@ -52,3 +52,30 @@ export async function recentRelayAttempts(db: D1Database, issuerId: string, limi
     at: r.at,
   }));
 }
+
+/**
+ * The slowest delay, in seconds, from an attestation's observation to the
+ * attempt that put it on-chain, over the issuer's last `limit` submitted
+ * relays; null before the first one. It widens the expiry margin when relays
+ * run slower than the configured relaySeconds.
+ */
+export async function slowestRecentRelaySeconds(db: D1Database, issuerId: string, limit = 10): Promise<number | null> {
+  const row = await db
+    .prepare(
+      `SELECT MAX(r.at - a.observed_at) AS slowest
+         FROM (SELECT sequence, at FROM relay_attempts WHERE issuer_id = ?1 AND status = 'submitted' ORDER BY id DESC LIMIT ?2) r
+         JOIN attestations a ON a.issuer_id = ?1 AND a.sequence = r.sequence`,
+    )
+    .bind(issuerId, limit)
+    .first<{ slowest: number | null }>();
+  return row?.slowest ?? null;
+}
+
+/** The newest attempt that put an attestation on-chain, if any. */
+export async function lastSubmittedRelay(db: D1Database, issuerId: string): Promise<{ sequence: bigint; at: number } | null> {
+  const row = await db
+    .prepare("SELECT sequence, at FROM relay_attempts WHERE issuer_id = ? AND status = 'submitted' ORDER BY id DESC LIMIT 1")
+    .bind(issuerId)
+    .first<{ sequence: number; at: number }>();
+  return row ? { sequence: BigInt(row.sequence), at: row.at } : null;
+}

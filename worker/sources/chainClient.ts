@@ -1,5 +1,6 @@
 import { BaseError, createPublicClient, fallback, http, type PublicClient } from "viem";
 import type { ChainConfig } from "../../core/config/schema.js";
+import { namedSecret } from "../config/secrets.js";
 
 export interface CreateChainClientOptions {
   /**
@@ -19,8 +20,8 @@ const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 export function resolveRpcUrls(chain: Pick<ChainConfig, "chainId" | "rpcUrls">, secrets: Record<string, unknown>): string[] {
   return chain.rpcUrls.map((template, index) => {
     const url = template.replace(PLACEHOLDER, (_, name: string) => {
-      const value = secrets[name];
-      if (typeof value !== "string" || value === "") {
+      const value = namedSecret(secrets, name);
+      if (value === null) {
         throw new Error(`chain ${chain.chainId}: rpcUrls[${index}] needs secret \${${name}}, which is not set`);
       }
       return value;

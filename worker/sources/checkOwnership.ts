@@ -1,7 +1,7 @@
 import { getAddress, type Address, type Client, type Hex } from "viem";
 import { getCode } from "viem/actions";
 import type { ChainConfig, HolderConfig } from "../../core/config/schema.js";
-import { ownershipMessageHash, verifyOwnershipSignature } from "../../core/ownershipProof.js";
+import { checkOwnershipSignature, ownershipMessageHash } from "../../core/ownershipProof.js";
 import type { OwnershipReading, PinnedBlock } from "../../core/valuation/readings.js";
 import { describeRpcError } from "./chainClient.js";
 import { createChainCallBatch, type CallBatch } from "./multicall.js";
@@ -71,10 +71,10 @@ async function check(
   const claim = { issuerId, address, chainId };
   switch (ownership.kind) {
     case "eoa": {
-      const valid = await verifyOwnershipSignature(claim, ownership.signature as Hex);
-      return valid
+      const check = await checkOwnershipSignature(claim, ownership.signature as Hex);
+      return check.ok
         ? { proven: true, detail: "EIP-191 signature by the holder over the SPEC §8 message" }
-        : { proven: false, detail: "EIP-191 signature does not recover to the holder for the SPEC §8 message" };
+        : { proven: false, detail: `EIP-191 signature not accepted for the SPEC §8 message: ${check.reason}` };
     }
     case "erc1271": {
       const answer = await batch.read({

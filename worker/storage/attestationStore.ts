@@ -196,6 +196,20 @@ export async function attestationPage(
   return { attestations, nextBefore };
 }
 
+/**
+ * Attestations `from` to `to` (inclusive), oldest first. The caller bounds the
+ * span; sequences beyond the INTEGER range match nothing.
+ */
+export async function attestationRange(db: D1Database, issuerId: string, from: bigint, to: bigint): Promise<StoredAttestation[]> {
+  const max = BigInt(Number.MAX_SAFE_INTEGER);
+  if (from > max || to < from) return [];
+  const { results } = await db
+    .prepare(`SELECT ${COLUMNS} FROM attestations WHERE issuer_id = ?1 AND sequence >= ?2 AND sequence <= ?3 ORDER BY sequence ASC`)
+    .bind(issuerId, Number(from), Number(to > max ? max : to))
+    .all<AttestationRow>();
+  return results.map(fromRow);
+}
+
 /** The latest attestation of every issuer that has one. */
 export async function issuerSummaries(db: D1Database): Promise<IssuerSummary[]> {
   const { results } = await db

@@ -1,0 +1,84 @@
+/**
+ * The on-chain publication of an issuer, read from `GET .../relayer`. Pure.
+ * The route grows over time (the on-chain copy's own validity may be served
+ * by newer publishers); what is not served is derived from the attestation
+ * the relayer last submitted, and the page says which.
+ */
+
+export interface RelayAttempt {
+  sequence: string;
+  attempt: number;
+  status: string;
+  txHash: string | null;
+  gasUsed: string | null;
+  reason: string;
+  at: number;
+}
+
+export interface OnChainCopy {
+  sequence: string;
+  observedAt: bigint | null;
+  validUntil: bigint | null;
+  /** "publisher": the relayer route said so; "derived": from the submitted attestation's own fields. */
+  source: "publisher" | "derived";
+}
+
+export interface OnChainStatus {
+  configured: boolean;
+  chainId: number | null;
+  chainName: string | null;
+  oracle: string | null;
+  feed: string | null;
+  heartbeatSeconds: number | null;
+  attempts: RelayAttempt[];
+  lastSubmitted: string | null;
+  copy: OnChainCopy | null;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown) => (typeof v === "string" ? v : null);
+const int = (v: unknown) => (typeof v === "number" && Number.isInteger(v) ? v : null);
+const seconds = (v: unknown): bigint | null => (typeof v === "string" && /^\d+$/.test(v) ? BigInt(v) : typeof v === "number" && Number.isInteger(v) ? BigInt(v) : null);
+
+/** A served description of the on-chain copy, under whichever key a publisher uses for it. */
+function servedCopy(body: Json, now: bigint): OnChainCopy | null {
+  for (const key of ["onChain", "onchain", "onChainCopy", "copy", "stored", "current"]) {
+    const c = body[key];
+    if (!isObject(c)) continue;
+    const sequence = str(c.sequence) ?? (int(c.sequence) === null ? null : String(c.sequence));
+    let validUntil = seconds(c.validUntil);
+    const remaining = seconds(c.remainingSeconds ?? c.remainingValiditySeconds ?? c.validForSeconds);
+    if (validUntil === null && remaining !== null) validUntil = now + remaining;
+    if (sequence !== null || validUntil !== null) return { sequence: sequence ?? "?", observedAt: seconds(c.observedAt), validUntil, source: "publisher" };
+  }
+  const validUntil = seconds(body.onChainValidUntil ?? body.copyValidUntil);
+  if (validUntil !== null) return { sequence: str(body.lastSubmitted) ?? "?", observedAt: seconds(body.onChainObservedAt), validUntil, source: "publisher" };
+  return null;
+}
+
+/**
+ * Reads a relayer answer. `attestationTimes` gives observedAt / validUntil of
+ * a sequence when the page has it (from the history), for the derived copy.
+ */
+export function readOnChain(body: unknown, attestationTimes: (sequence: string) => { observedAt: bigint; validUntil: bigint } | null, now: bigint): OnChainStatus {
+  const b = isObject(body) ? body : {};
+  const attempts = Array.isArray(b.attempts) ? (b.attempts.filter(isObject) as unknown as RelayAttempt[]) : [];
+  const lastSubmitted = str(b.lastSubmitted) ?? attempts.find((a) => a.status === "submitted")?.sequence ?? null;
+  let copy = servedCopy(b, now);
+  if (copy === null && lastSubmitted !== null) {
+    const times = attestationTimes(lastSubmitted);
+    copy = { sequence: lastSubmitted, observedAt: times?.observedAt ?? null, validUntil: times?.validUntil ?? null, source: "derived" };
+  }
+  return {
+    configured: b.configured === true,
+    chainId: int(b.chainId),
+    chainName: str(b.chainName),
+    oracle: str(b.oracle),
+    feed: str(b.feed),
+    heartbeatSeconds: int(b.heartbeatSeconds),
+    attempts,
+    lastSubmitted,
+    copy,
+  };
+}

@@ -1,0 +1,226 @@
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { z } from "zod";
+import type { SolventConfig } from "../../core/config/schema.js";
+import type { Env } from "../env.js";
+
+/**
+ * Every secret of the Worker is parsed and checked here, and only here: the
+ * signing key, the admin tokens, the relayer keys and every secret the
+ * configuration names. `GET /health` reports the problems `checkEnv` finds;
+ * the routes and jobs that use a secret call the same functions, so a secret
+ * that /health calls invalid is refused everywhere it would be used (README
+ * "Secrets" lists the rules). Problems name the secret and the rule it breaks,
+ * never its value.
+ */
+
+/** An admin token shorter than this is guessable enough to refuse. */
+export const MIN_ADMIN_TOKEN_CHARS = 24;
+
+export interface EnvProblem {
+  /** The secret's name, e.g. SIGNING_KEY. */
+  secret: string;
+  /** What is wrong with it, without its value. */
+  problem: string;
+}
+
+export interface EnvCheck {
+  ok: boolean;
+  problems: EnvProblem[];
+  /** One sentence naming every problem; empty when ok. */
+  message: string;
+}
+
+/** A secret that is missing or breaks its rule, met where it was about to be used. */
+export class MisconfiguredError extends Error {
+  override readonly name = "MisconfiguredError";
+}
+
+// Bearer tokens are matched as one run of non-space characters (worker/api/adminAuth.ts).
+const adminToken = z
+  .string()
+  .min(MIN_ADMIN_TOKEN_CHARS, `must be at least ${MIN_ADMIN_TOKEN_CHARS} characters`)
+  .regex(/^\S+$/, "must not contain white space (it could never be presented as a bearer token)");
+
+const adminTokens = z.record(z.string(), adminToken);
+
+const PRIVATE_KEY = /^0x[0-9a-fA-F]{64}$/;
+
+/**
+ * The value of a secret the configuration names (an RPC key, a webhook
+ * secret): a string with something other than white space, used verbatim.
+ * Null when it is not set.
+ */
+export function namedSecret(env: Record<string, unknown>, name: string): string | null {
+  const value = env[name];
+  return typeof value === "string" && value.trim() !== "" ? value : null;
+}
+
+/** A 0x-hex secp256k1 private key held in secret `name`; MisconfiguredError when it is missing or unusable. */
+export function privateKeySecret(env: Record<string, unknown>, name: string): PrivateKeyAccount {
+  const value = env[name];
+  if (typeof value !== "string" || value.trim() === "") {
+    throw new MisconfiguredError(`${name} is missing (wrangler secret put ${name})`);
+  }
+  const key = value.trim();
+  if (!PRIVATE_KEY.test(key)) {
+    throw new MisconfiguredError(`${name} is not a 0x-prefixed 32-byte hex private key (wrangler secret put ${name})`);
+  }
+  try {
+    return privateKeyToAccount(key as `0x${string}`);
+  } catch {
+    // The library's message quotes the key's value: never pass it on.
+    throw new MisconfiguredError(`${name} is not a valid secp256k1 private key (it must be between 1 and the curve order)`);
+  }
+}
+
+/** The key that signs attestations (SIGNING_KEY). */
+export function signingAccount(env: Pick<Env, "SIGNING_KEY">): PrivateKeyAccount {
+  return privateKeySecret(env as Record<string, unknown>, "SIGNING_KEY");
+}
+
+/** The admin tokens as the admin routes use them, or the problems that make them unusable. */
+export type AdminCredentials =
+  | {
+      ok: true;
+      /** ADMIN_TOKEN, for every issuer; null when not set. */
+      deployment: string | null;
+      /** ADMIN_TOKENS: issuer id → that issuer's own token. */
+      perIssuer: ReadonlyMap<string, string>;
+    }
+  | { ok: false; problems: EnvProblem[] };
+
+function issueText(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "is invalid";
+  // Paths inside ADMIN_TOKENS are issuer ids (not secret); values never appear in zod messages we produce.
+  const at = issue.path.length > 0 ? `entry "${issue.path.map(String).join(".")}" ` : "";
+  return issue.code === "invalid_type" ? `${at}has the wrong type` : `${at}${issue.message}`;
+}
+
+/**
+ * Parses ADMIN_TOKEN and ADMIN_TOKENS. Any problem with either (a short
+ * token, white space, ADMIN_TOKENS that is not a JSON object of tokens, or
+ * that names an issuer `config` does not have) makes the whole set unusable:
+ * the admin routes then answer 503 naming the problem and authenticate no one.
+ * `config` is null when the configuration cannot be read (the issuer names in
+ * ADMIN_TOKENS are then not checked).
+ */
+export function adminCredentials(env: Pick<Env, "ADMIN_TOKEN" | "ADMIN_TOKENS">, config: SolventConfig | null): AdminCredentials {
+  const problems: EnvProblem[] = [];
+  let deployment: string | null = null;
+  const perIssuer = new Map<string, string>();
+
+  const token = env.ADMIN_TOKEN;
+  if (token !== undefined && token !== "") {
+    const parsed = adminToken.safeParse(token);
+    if (parsed.success) deployment = parsed.data;
+    else problems.push({ secret: "ADMIN_TOKEN", problem: `ADMIN_TOKEN ${issueText(parsed.error)}` });
+  }
+
+  const tokens = env.ADMIN_TOKENS;
+  if (typeof tokens === "string" && tokens.trim() !== "") {
+    let json: unknown;
+    try {
+      json = JSON.parse(tokens);
+    } catch {
+      json = undefined;
+    }
+    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+      problems.push({ secret: "ADMIN_TOKENS", problem: "ADMIN_TOKENS must be a JSON object of issuer ids to tokens" });
+    } else {
+      const parsed = adminTokens.safeParse(json);
+      if (!parsed.success) {
+        problems.push({ secret: "ADMIN_TOKENS", problem: `ADMIN_TOKENS ${issueText(parsed.error)}` });
+      } else {
+        const unknown = config ? Object.keys(parsed.data).filter((id) => !config.issuers.some((i) => i.id === id)) : [];
+        if (unknown.length > 0) {
+          const names = unknown.map((id) => `"${id.slice(0, 64)}"`).join(", ");
+          problems.push({ secret: "ADMIN_TOKENS", problem: `ADMIN_TOKENS names issuer(s) not in the configuration: ${names}` });
+        }
+        for (const [id, value] of Object.entries(parsed.data)) perIssuer.set(id, value);
+      }
+    }
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, deployment, perIssuer };
+}
+
+const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function placeholders(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+}
+
+type SecretRule = "present" | "privateKey";
+
+/** Every secret the configuration names, with its rule and where it is named. */
+function secretsNamedBy(config: SolventConfig): Map<string, { rule: SecretRule; where: string }> {
+  const out = new Map<string, { rule: SecretRule; where: string }>();
+  const need = (name: string, rule: SecretRule, where: string) => {
+    if (!out.has(name)) out.set(name, { rule, where });
+  };
+  config.chains.forEach((chain, c) =>
+    chain.rpcUrls.forEach((url, u) => placeholders(url).forEach((name) => need(name, "present", `chains[${c}].rpcUrls[${u}]`))),
+  );
+  config.issuers.forEach((issuer, i) => {
+    if (issuer.relayer) need(issuer.relayer.keySecret, "privateKey", `issuers[${i}].relayer.keySecret`);
+    issuer.alerts?.destinations.forEach((d, k) => {
+      const where = `issuers[${i}].alerts.destinations[${k}]`;
+      placeholders(d.url).forEach((name) => need(name, "present", `${where}.url`));
+      if (d.kind === "webhook") need(d.secret, "present", `${where}.secret`);
+    });
+  });
+  return out;
+}
+
+/**
+ * Checks the secrets in `env` against their rules and against the names
+ * `config` refers to (null when the configuration itself is unusable).
+ * Pure: no logging, no caching (see `checkEnvOnce`).
+ */
+export function checkEnv(env: Env, config: SolventConfig | null): EnvCheck {
+  const problems: EnvProblem[] = [];
+  const add = (secret: string, problem: string) => problems.push({ secret, problem });
+
+  try {
+    signingAccount(env);
+  } catch (error) {
+    // Same sentence the publish path refuses with (publishTick → signingAccount).
+    add("SIGNING_KEY", error instanceof MisconfiguredError ? error.message : "SIGNING_KEY cannot be used");
+  }
+
+  const admin = adminCredentials(env, config);
+  if (!admin.ok) problems.push(...admin.problems);
+
+  if (config) {
+    for (const [name, { rule, where }] of secretsNamedBy(config)) {
+      if (rule === "present") {
+        if (namedSecret(env, name) === null) add(name, `${name} (named by ${where}) is not set (wrangler secret put ${name})`);
+        continue;
+      }
+      try {
+        privateKeySecret(env, name);
+      } catch (error) {
+        add(name, `${(error as Error).message.replace(name, `${name} (named by ${where})`)}`);
+      }
+    }
+  }
+
+  const message = problems.length === 0 ? "" : `misconfigured secrets: ${problems.map((p) => p.problem).join("; ")}`;
+  return { ok: problems.length === 0, problems, message };
+}
+
+let cached: { key: string; check: EnvCheck } | undefined;
+
+/**
+ * `checkEnv` once per isolate (again only when the secrets or the
+ * configuration change), logging the problems once, by name.
+ */
+export function checkEnvOnce(env: Env, config: SolventConfig | null): EnvCheck {
+  const named = config ? [...secretsNamedBy(config).keys()] : [];
+  const key = JSON.stringify([config === null, ...["SIGNING_KEY", "ADMIN_TOKEN", "ADMIN_TOKENS", ...named].map((n) => [n, env[n]])]);
+  if (cached?.key === key) return cached.check;
+  const check = checkEnv(env, config);
+  if (!check.ok) console.error(`solvent: misconfigured secrets ${check.problems.map((p) => p.secret).join(", ")}; GET /health lists why`);
+  cached = { key, check };
+  return check;
+}
