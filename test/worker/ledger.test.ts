@@ -16,6 +16,7 @@ import type { AmountUnits } from "../../core/numbers.js";
 import { ASSETS, DECIMALS, ISSUER, ledgerApp, ledgerPublisher, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN, type LedgerUser } from "./ledgerFixture.js";
 import { checkNonInclusion, checkProof, commitment as naiveCommitment, hex, leafNode, sumTreeRoot, unhex } from "../support/independentVerifier.js";
 import { chunkedStream } from "../support/chunkedStream.js";
+import { storable } from "../../worker/api/edgeCache.js";
 
 const TWO_128 = 1n << 128n;
 
@@ -89,6 +90,9 @@ async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: Led
     const res = await getProof(app, sequence, c);
     expect(res.status).toBe(404);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    // A sequence's ledger never changes, so the proof of absence is as immutable as a proof; the edge cache still keeps only 200s.
+    expect(res.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
+    expect(storable(res)).toBe(false);
     const body = (await res.json()) as { error: { code: string; message: string }; nonInclusion: unknown };
     expect(body.error.code).toBe("NOT_FOUND");
     expect(verifyNonInclusionProof(body.nonInclusion, { commitment: c })).toMatchObject({ ok: true, root, leafCount: users.length });
