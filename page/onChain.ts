@@ -66,6 +66,11 @@ export function readOnChain(body: unknown, attestationTimes: (sequence: string) 
   const attempts = Array.isArray(b.attempts) ? (b.attempts.filter(isObject) as unknown as RelayAttempt[]) : [];
   const lastSubmitted = str(b.lastSubmitted) ?? attempts.find((a) => a.status === "submitted")?.sequence ?? null;
   let copy = servedCopy(b, now);
+  if (copy !== null && copy.observedAt === null && copy.sequence !== "?") {
+    // The relayer route names the sequence the oracle holds, not when it was observed: the signed attestation says that.
+    const times = attestationTimes(copy.sequence);
+    if (times !== null) copy = { ...copy, observedAt: times.observedAt };
+  }
   if (copy === null && lastSubmitted !== null) {
     const times = attestationTimes(lastSubmitted);
     copy = { sequence: lastSubmitted, observedAt: times?.observedAt ?? null, validUntil: times?.validUntil ?? null, source: "derived" };
