@@ -121,5 +121,14 @@ describe("checkNonInclusion (the steps the CLI and the page print)", () => {
     expect((await checkNonInclusion({ proof, userId: "mallory", salt, attested: swapped })).steps.find((s) => s.id === "report")?.detail).toMatch(/reportHash/);
     const other = await checkNonInclusion({ proof, userId: "oscar", salt, attested: await attest(tree, ledger) });
     expect(other.steps.find((s) => s.id === "proof")).toMatchObject({ status: "fail" });
+    expect(other.unusable).toBe(false); // well formed, about someone else: not valid, but readable
+    expect(ok.unusable).toBe(false);
+
+    // Input that cannot be read at all is unusable (the CLI exits 2), not merely invalid.
+    const attested = await attest(tree, ledger);
+    expect(await checkNonInclusion({ proof: { ...proof, kind: "inclusion" }, userId: "mallory", salt, attested })).toMatchObject({ valid: false, unusable: true });
+    expect(await checkNonInclusion({ proof: "junk", userId: "mallory", salt, attested })).toMatchObject({ valid: false, unusable: true });
+    expect(await checkNonInclusion({ proof, userId: "mallory", salt: "zz", attested })).toMatchObject({ valid: false, unusable: true });
+    expect(await checkNonInclusion({ proof, userId: "mallory", salt, attested: { ...attested, keys: { keys: "none" } } })).toMatchObject({ valid: false, unusable: true });
   });
 });

@@ -49,9 +49,9 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-async function verify(userId = "mallory") {
+async function verify(userId = "mallory", ...extra: string[]) {
   const out: string[] = [];
-  const exit = await main(["verify", "--publisher", base, "--issuer", "acme", "--user", userId, "--salt", salt], { out: (l) => out.push(l), err: (l) => out.push(l) });
+  const exit = await main(["verify", "--publisher", base, "--issuer", "acme", "--user", userId, "--salt", salt, ...extra], { out: (l) => out.push(l), err: (l) => out.push(l) });
   return { exit, stdout: out.join("\n") };
 }
 
@@ -63,6 +63,19 @@ describe("solvent verify --publisher, commitment absent", () => {
     expect(stdout).toMatch(/\[PASS\] Check the non-inclusion proof/);
     expect(stdout).toMatch(/\[PASS\] Match the proof to the attested report: ledger L .*6 leaves in commitment order/);
     expect(stdout.split("\n").at(-1)).toMatch(/^NOT INCLUDED, PROVEN: your commitment is provably not in this snapshot \(attestation #1/);
+  });
+
+  it("passes the publisher's words through and gives scripts one object with --json (exit 1)", async () => {
+    await publisher("commitment");
+    expect((await verify()).stdout).toMatch(/\[NOTE\] Ask the publisher for your proof: the publisher says: absent \(NOT_FOUND, HTTP 404\), with a proof of that absence; .*check the user id and the salt/);
+    const { exit, stdout } = await verify("mallory", "--json");
+    expect(exit).toBe(1);
+    const json = JSON.parse(stdout) as { valid: boolean; unusable: boolean; included: boolean; absenceProven: boolean; verdict: string; steps: { id: string; status: string }[] };
+    expect(json).toMatchObject({ valid: false, unusable: false, included: false, absenceProven: true });
+    expect(json.verdict).toMatch(/^NOT INCLUDED, PROVEN: /);
+    expect(json.steps.map((s) => `${s.id}:${s.status}`)).toEqual(["publisher:note", "commitment:pass", "proof:pass", "attestation:pass", "signature:pass", "root:pass", "report:pass", "freshness:note"]);
+    await publisher("commitment", 7);
+    expect(JSON.parse((await verify("mallory", "--json")).stdout)).toMatchObject({ valid: false, unusable: false, included: false, absenceProven: false });
   });
 
   it("refuses the absence when the report is not in commitment order, states another leaf count, or the proof is someone else's", async () => {
