@@ -14,8 +14,7 @@ export const ISSUER = "acme";
 export const ASSETS = ["USD", "BTC"];
 /** The configured decimals of ASSETS: uploads write amounts as whole-unit decimals of these unless they say units=base. */
 export const DECIMALS = [6, 8];
-/** Meets the admin token rule (at least 24 characters); a shorter one closes the admin routes with 503. */
-export const TOKEN = "test-admin-token-0123456789abcdef";
+export const TOKEN = "test-admin-token-of-24-plus-chars";
 
 export const ledgerConfig = parseConfig({
   version: 1,

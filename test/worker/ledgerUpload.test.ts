@@ -220,14 +220,14 @@ describe("units of a multi-part upload", () => {
     const users = makeLedgerUsers(30, "un");
     const want = ASSETS.map((_, a) => users.reduce((s, u) => s + u.balances[a]!, 0n));
 
-    const created = await call("POST", "/ledgers", JSON.stringify({ format: "csv" }), "application/json");
+    const created = await call("POST", `/ledgers?asOf=${asOf++}`, JSON.stringify({ format: "csv" }), "application/json");
     expect(created.json).toMatchObject({ units: "decimal", decimals: DECIMALS });
     const decimal = created.json.ledgerId as string;
     expect((await putPart(decimal, 0, ledgerCsv(users.slice(0, 15)))).status).toBe(201);
     expect((await call("PUT", `/ledgers/${decimal}/parts/1?units=decimal`, ledgerCsv(users.slice(15)), "text/csv")).status).toBe(201);
     expect(await built(decimal, 2)).toEqual(want);
 
-    const baseCreated = await call("POST", "/ledgers?units=base", JSON.stringify({ format: "csv" }), "application/json");
+    const baseCreated = await call("POST", `/ledgers?units=base&asOf=${asOf++}`, JSON.stringify({ format: "csv" }), "application/json");
     expect(baseCreated.json).toMatchObject({ status: "validating", units: "base" });
     const baseId = baseCreated.json.ledgerId as string;
     // A part cannot change the upload's units; a decimal amount in a base-units upload is refused with the hint.
@@ -240,7 +240,7 @@ describe("units of a multi-part upload", () => {
     expect(await call("GET", `/ledgers/${baseId}`)).toMatchObject({ status: 200, json: { status: "validating", upload: { partsReceived: 1, parts: [0], units: "base" } } });
     expect((await putPart(baseId, 1, ledgerCsv(users.slice(15), "base"))).status).toBe(201);
     expect(await built(baseId, 2)).toEqual(want);
-    expect(await call("POST", "/ledgers?units=cents", JSON.stringify({ format: "csv" }), "application/json")).toMatchObject({ status: 400, json: { error: { field: "units" } } });
+    expect(await call("POST", `/ledgers?units=cents&asOf=${asOf++}`, JSON.stringify({ format: "csv" }), "application/json")).toMatchObject({ status: 400, json: { error: { field: "units" } } });
   });
 
   it("an upload created before units were recorded keeps reading base units", async () => {

@@ -74,7 +74,7 @@ describe("rate-limit middleware", () => {
     const body = JSON.parse(text) as { error: Record<string, unknown> };
     expect(body.error).toEqual({
       code: "RATE_LIMITED",
-      message: "too many gate and feed requests from this address (600 per 10 s); retry after 7 s",
+      message: "too many gate, feed and Chainlink adapter requests from this address (600 per 10 s); retry after 7 s",
       group: "integration",
       limit: 600,
       periodSeconds: 10,

@@ -8,6 +8,7 @@ import { decodeFlags } from "../../core/flags.js";
 import { latestAttestation } from "../storage/attestationStore.js";
 import type { AppEnv } from "./context.js";
 import { FEED_DECIMALS, feedRound } from "./feedRoutes.js";
+import { ApiError, BodyTimeoutError } from "./errors.js";
 import { NO_STORE, requestOrigin } from "./openapi.js";
 import { errorResponse, SignedAttestation, signedAttestationJson } from "./schemas.js";
 
@@ -72,7 +73,16 @@ const AdapterResponse = z
   })
   .openapi("ChainlinkAdapterResponse");
 
-const ADAPTER_ERRORS = ["INVALID_REQUEST", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "UNKNOWN_ISSUER", "NO_ATTESTATION", "ATTESTATION_EXPIRED", "INTERNAL"] as const;
+const ADAPTER_ERRORS = [
+  "INVALID_REQUEST",
+  "PAYLOAD_TOO_LARGE",
+  "REQUEST_TIMEOUT",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "UNKNOWN_ISSUER",
+  "NO_ATTESTATION",
+  "ATTESTATION_EXPIRED",
+  "INTERNAL",
+] as const;
 type AdapterErrorName = (typeof ADAPTER_ERRORS)[number];
 
 const AdapterErrorBody = z
@@ -111,8 +121,8 @@ async function jobRunIdOf(c: Context<AppEnv>): Promise<string> {
 
 async function adapterError(c: Context<AppEnv>, status: ContentfulStatusCode, name: AdapterErrorName, message: string): Promise<Response> {
   c.header("Cache-Control", NO_STORE);
-  // An oversized body is never read, not even for its id.
-  const jobRunID = name === "PAYLOAD_TOO_LARGE" ? DEFAULT_JOB_RUN_ID : await jobRunIdOf(c);
+  // An oversized or stalled body is never read, not even for its id.
+  const jobRunID = name === "PAYLOAD_TOO_LARGE" || name === "REQUEST_TIMEOUT" ? DEFAULT_JOB_RUN_ID : await jobRunIdOf(c);
   return c.json({ jobRunID, status: "errored" as const, statusCode: status, error: { name, message } }, status);
 }
 
@@ -132,13 +142,18 @@ export const adapterRoutes = new OpenAPIHono<AppEnv>({
 
 adapterRoutes.onError(async (err, c) => {
   if (err instanceof AdapterError) return adapterError(c, err.status, err.errorName, err.message);
+  // Errors of the shared plumbing (a body that stalls: 408; any ApiError) keep their status, in the adapter's shape.
+  if (err instanceof BodyTimeoutError) return adapterError(c, 408, "REQUEST_TIMEOUT", err.message);
+  if (err instanceof ApiError) return adapterError(c, err.status, err.status < 500 ? "INVALID_REQUEST" : "INTERNAL", err.message);
   // hono's JSON validator refuses a body that does not parse
   if (err instanceof HTTPException && err.status === 400) return adapterError(c, 400, "INVALID_REQUEST", `the body is not valid JSON (${err.message})`);
   console.error("chainlink adapter", err);
   return adapterError(c, 500, "INTERNAL", "internal error");
 });
 
-adapterRoutes.use(
+// Only the adapter's own method: any other gets the app's 404, never these checks.
+adapterRoutes.on(
+  "POST",
   "/v1/adapters/chainlink",
   bodyLimit({
     maxSize: ADAPTER_BODY_LIMIT,
