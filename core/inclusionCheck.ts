@@ -2,8 +2,10 @@ import { attestationFromJson, verifySignedAttestation, type Attestation } from "
 import { bytesToHex, hexToBytes, type Hex } from "./bytes.js";
 import { SolventError } from "./errors.js";
 import { parseKeysDocument, type KeysDocument } from "./keysDocument.js";
+import { attestedLedger } from "./attestedLedger.js";
 import { userCommitment } from "./liabilities/commitment.js";
-import { parseInclusionProof, verifyInclusionProof } from "./liabilities/sumTree.js";
+import { verifyNonInclusionProof } from "./liabilities/nonInclusion.js";
+import { parseInclusionProof, parseProofHeader, verifyInclusionProof } from "./liabilities/sumTree.js";
 import { formatUnits } from "./numbers.js";
 
 /**
@@ -12,7 +14,7 @@ import { formatUnits } from "./numbers.js";
  * page shows them; neither re-implements any of it.
  */
 export interface CheckStep {
-  id: "commitment" | "proof" | "attestation" | "signature" | "root" | "freshness";
+  id: "commitment" | "proof" | "attestation" | "signature" | "root" | "report" | "freshness";
   /** "note" is information that does not decide the verdict (e.g. expiry). */
   status: "pass" | "fail" | "note";
   title: string;
@@ -59,22 +61,11 @@ export async function checkInclusion(input: InclusionCheckInput): Promise<Inclus
     return decimals === undefined ? `${asset} ${value}` : `${formatUnits(value, decimals)} ${asset}`;
   };
 
-  let salt: Uint8Array;
-  let commitment: Hex;
-  try {
-    salt = typeof input.salt === "string" ? hexToBytes(input.salt, "salt") : input.salt;
-    commitment = bytesToHex(userCommitment(salt, input.userId));
-  } catch (e) {
-    steps.push({ id: "commitment", status: "fail", title: "Compute your commitment", detail: describe(e) });
+  const salt = commitmentStep(steps, input);
+  if (salt === null) {
     unusable = true;
     return finish("INVALID: the salt or user id cannot be used");
   }
-  steps.push({
-    id: "commitment",
-    status: "pass",
-    title: "Compute your commitment",
-    detail: `SHA-256(0x02 || salt || userId) = ${commitment}, computed locally`,
-  });
 
   const proof = verifyInclusionProof(input.proof, { userId: input.userId, salt });
   if (!proof.ok) {
@@ -96,17 +87,133 @@ export async function checkInclusion(input: InclusionCheckInput): Promise<Inclus
     return finish("VALID PROOF (not tied to a signed attestation: pass one to check the root is attested)");
   }
 
+  const attested = await checkAttested(steps, input.attested, proof.root);
+  if (attested === null) {
+    unusable = true;
+    return finish("INVALID: the attestation or keys document cannot be read");
+  }
+  const { attestation, signer } = attested;
+
+  freshnessNote(steps, attestation, input.now, "your inclusion in that snapshot still holds");
+
+  const valid = steps.every((s) => s.status !== "fail");
+  return finish(
+    valid
+      ? `VALID: your balances are included in attestation #${attestation.sequence}, signed by ${signer}`
+      : "INVALID: see the failed checks above",
+  );
+}
+
+export interface NonInclusionCheckInput {
+  proof: unknown;
+  userId: string;
+  salt: string | Uint8Array;
+  /** When given, the root is tied to a signed attestation and the leaf count and order to its report (the exact bytes). */
+  attested?: { attestation: unknown; signature: unknown; keys: unknown; report: Uint8Array };
+  now?: bigint;
+}
+
+/** The verdict that closes a valid non-inclusion check (the CLI and the page print it). */
+export const NOT_IN_SNAPSHOT = "your commitment is provably not in this snapshot";
+
+/**
+ * Runs every check of SPEC §2.1: the proof shows the user's own commitment
+ * absent, its root is an attested liabilitiesRoot, and the attested report
+ * says the ledger is in commitment order with the leaf count the proof uses.
+ * Never throws on bad input.
+ */
+export async function checkNonInclusion(input: NonInclusionCheckInput): Promise<InclusionCheckResult> {
+  const steps: CheckStep[] = [];
+  let unusable = false;
+  const finish = (verdict: string): InclusionCheckResult => ({ valid: steps.every((s) => s.status !== "fail"), unusable, steps, verdict });
+  const salt = commitmentStep(steps, input);
+  if (salt === null) {
+    unusable = true;
+    return finish("INVALID: the salt or user id cannot be used");
+  }
+
+  const proof = verifyNonInclusionProof(input.proof, { userId: input.userId, salt });
+  if (!proof.ok) {
+    steps.push({ id: "proof", status: "fail", title: "Check the non-inclusion proof", detail: proof.reason });
+    // Not even a §2.1 proof (no header, or another kind) cannot be used; a well-formed one that does not hold is not valid.
+    unusable = !parsesAsNonInclusion(input.proof);
+    return finish("INVALID: the non-inclusion proof does not hold (it proves nothing either way)");
+  }
+  const where =
+    proof.left === null
+      ? `before the first leaf (leaf 0 is above it)`
+      : proof.right === null
+        ? `after the last leaf (${proof.left} of ${proof.leafCount} leaves)`
+        : `between adjacent leaves ${proof.left} and ${proof.right}`;
+  steps.push({
+    id: "proof",
+    status: "pass",
+    title: "Check the non-inclusion proof",
+    detail: `your commitment would sit ${where}; both neighbours hash up to root ${proof.root}`,
+  });
+  if (!input.attested) return finish("VALID PROOF (not tied to a signed attestation and its report: pass them to conclude)");
+
+  const attested = await checkAttested(steps, input.attested, proof.root);
+  if (attested === null) {
+    unusable = true;
+    return finish("INVALID: the attestation or keys document cannot be read");
+  }
+  const { attestation, signer } = attested;
+  try {
+    const ledger = attestedLedger(input.attested.report, attestation);
+    const problems: string[] = [];
+    if (ledger.order !== "commitment") problems.push("the report does not say order \"commitment\": this ledger is in random order and absence cannot be proven");
+    if (ledger.leafCount !== proof.leafCount) problems.push(`the report says ${ledger.leafCount} leaves, the proof ${proof.leafCount}`);
+    steps.push({
+      id: "report",
+      status: problems.length === 0 ? "pass" : "fail",
+      title: "Match the proof to the attested report",
+      detail: problems.length === 0 ? `ledger ${ledger.id} as of ${isoTime(ledger.asOf)}: ${ledger.leafCount} leaves in commitment order` : problems.join("; "),
+    });
+  } catch (e) {
+    steps.push({ id: "report", status: "fail", title: "Match the proof to the attested report", detail: describe(e) });
+  }
+  freshnessNote(steps, attestation, input.now, "your absence from that snapshot still holds");
+  const valid = steps.every((s) => s.status !== "fail");
+  return finish(
+    valid
+      ? `NOT INCLUDED, PROVEN: ${NOT_IN_SNAPSHOT} (attestation #${attestation.sequence}, signed by ${signer}); keep this proof with your receipt to dispute it`
+      : "INVALID: the publisher's proof of your absence does not hold; see the failed checks above",
+  );
+}
+
+/** The first step of both checks: the user's commitment, computed locally. Null (after a failed step) when unusable. */
+function commitmentStep(steps: CheckStep[], input: { userId: string; salt: string | Uint8Array }): Uint8Array | null {
+  try {
+    const salt = typeof input.salt === "string" ? hexToBytes(input.salt, "salt") : input.salt;
+    const commitment = bytesToHex(userCommitment(salt, input.userId));
+    steps.push({ id: "commitment", status: "pass", title: "Compute your commitment", detail: `SHA-256(0x02 || salt || userId) = ${commitment}, computed locally` });
+    return salt;
+  } catch (e) {
+    steps.push({ id: "commitment", status: "fail", title: "Compute your commitment", detail: describe(e) });
+    return null;
+  }
+}
+
+/**
+ * The steps tying a proof root to a signed attestation (SPEC §5/§7): read,
+ * signature, root. Null when the attestation, signature or keys cannot be read.
+ */
+async function checkAttested(
+  steps: CheckStep[],
+  input: { attestation: unknown; signature: unknown; keys: unknown },
+  root: Hex,
+): Promise<{ attestation: Attestation; signer: string | undefined } | null> {
   let attestation: Attestation;
   let keys: KeysDocument;
   let signature: Hex;
   try {
-    attestation = attestationFromJson(input.attested.attestation);
-    keys = parseKeysDocument(input.attested.keys);
-    signature = parseSignature(input.attested.signature);
+    attestation = attestationFromJson(input.attestation);
+    keys = parseKeysDocument(input.keys);
+    signature = parseSignature(input.signature);
   } catch (e) {
     steps.push({ id: "attestation", status: "fail", title: "Read the attestation, signature and keys", detail: describe(e) });
-    unusable = true;
-    return finish("INVALID: the attestation or keys document cannot be read");
+    return null;
   }
   steps.push({
     id: "attestation",
@@ -129,39 +236,44 @@ export async function checkInclusion(input: InclusionCheckInput): Promise<Inclus
       : signed.reasons.join("; "),
   });
 
-  const rootMatches = attestation.liabilitiesRoot.toLowerCase() === proof.root.toLowerCase();
+  const rootMatches = attestation.liabilitiesRoot.toLowerCase() === root.toLowerCase();
   steps.push({
     id: "root",
     status: rootMatches ? "pass" : "fail",
     title: "Match the proof root to the attested liabilitiesRoot",
     detail: rootMatches
       ? `liabilitiesRoot ${attestation.liabilitiesRoot} equals the proof root`
-      : `the attestation commits to ${attestation.liabilitiesRoot}, the proof to ${proof.root}`,
+      : `the attestation commits to ${attestation.liabilitiesRoot}, the proof to ${root}`,
   });
 
-  const now = input.now ?? BigInt(Math.floor(Date.now() / 1000));
+  return { attestation, signer: signed.ok ? (signed.signer ?? undefined) : undefined };
+}
+
+function freshnessNote(steps: CheckStep[], attestation: Attestation, at: bigint | undefined, stillHolds: string): void {
+  const now = at ?? BigInt(Math.floor(Date.now() / 1000));
   const expired = now > attestation.validUntil;
   steps.push({
     id: "freshness",
     status: "note",
     title: "Freshness",
     detail: expired
-      ? `this attestation expired at ${isoTime(attestation.validUntil)}: your inclusion in that snapshot still holds, but it is not the current state`
+      ? `this attestation expired at ${isoTime(attestation.validUntil)}: ${stillHolds}, but it is not the current state`
       : `valid until ${isoTime(attestation.validUntil)}`,
   });
-
-  const valid = steps.every((s) => s.status !== "fail");
-  return finish(
-    valid
-      ? `VALID: your balances are included in attestation #${attestation.sequence}, signed by ${signed.signer}`
-      : "INVALID: see the failed checks above",
-  );
 }
 
 function parses(proof: unknown): boolean {
   try {
     parseInclusionProof(proof);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+function parsesAsNonInclusion(proof: unknown): boolean {
+  try {
+    return parseProofHeader(proof).json.kind === "non-inclusion";
   } catch {
     return false;
   }

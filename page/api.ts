@@ -40,6 +40,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The parsed JSON body of the answer, when it had one (e.g. a 404 carrying a non-inclusion proof). */
+    readonly body?: unknown,
   ) {
     super(message);
     this.name = "ApiError";
@@ -49,14 +51,15 @@ export class ApiError extends Error {
 async function failure(res: Response): Promise<ApiError> {
   let code = "HTTP_ERROR";
   let message = `${res.status} ${res.statusText}`.trim();
+  let body: { error?: { code?: unknown; message?: unknown } } | undefined;
   try {
-    const body = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
+    body = (await res.json()) as { error?: { code?: unknown; message?: unknown } };
     if (typeof body.error?.code === "string") code = body.error.code;
     if (typeof body.error?.message === "string") message = body.error.message;
   } catch {
     // not a JSON error body; keep the status line
   }
-  return new ApiError(res.status, code, message);
+  return new ApiError(res.status, code, message, body);
 }
 
 async function getJson<T>(path: string): Promise<T> {

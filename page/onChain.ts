@@ -68,6 +68,11 @@ export function readOnChain(body: unknown, attestationTimes: (sequence: string) 
   const lastSubmitted = str(b.lastSubmitted) ?? attempts.find((a) => a.status === "submitted")?.sequence ?? null;
   const served = servedCopy(b);
   let copy = served === "none" ? null : served;
+  if (copy !== null && copy.observedAt === null) {
+    // An older publisher names the sequence the oracle holds, not when it was observed: the signed attestation says that.
+    const times = attestationTimes(copy.sequence);
+    if (times !== null) copy = { ...copy, observedAt: times.observedAt };
+  }
   if (served === null && lastSubmitted !== null) {
     const times = attestationTimes(lastSubmitted);
     copy = { sequence: lastSubmitted, observedAt: times?.observedAt ?? null, validUntil: times?.validUntil ?? null, source: "derived" };

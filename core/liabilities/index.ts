@@ -38,3 +38,13 @@ export {
   type SumTreePosition,
 } from "./sumTreeCore.js";
 export { FixedLengthSha256, sha256 } from "./sha256.js";
+export {
+  assembleNonInclusionProof,
+  buildNonInclusionProof,
+  compareCommitments,
+  insertionIndex,
+  verifyNonInclusionProof,
+  type NeighbourProof,
+  type NonInclusionProof,
+  type NonInclusionProofResult,
+} from "./nonInclusion.js";

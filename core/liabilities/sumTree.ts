@@ -195,6 +195,11 @@ export class LiabilityTree {
     return this.assets.map((_, k) => readUint128(sums, k * SUM_BYTES));
   }
 
+  /** The commitment of leaf `index` (a view, do not modify). */
+  commitmentAt(index: number): Uint8Array {
+    return this.commitments.subarray(index * HASH_BYTES, (index + 1) * HASH_BYTES);
+  }
+
   /** Leaf index of a commitment, or undefined when it is not in the tree. */
   indexOf(commitment: Uint8Array | Hex): number | undefined {
     const c = toBytes(commitment, "commitment", HASH_BYTES);
@@ -256,17 +261,19 @@ interface ParsedProof {
   path: { hash: Uint8Array; sums: Uint8Array }[];
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function parseSums(value: unknown, field: string, assets: number): bigint[] {
+/** Parses one decimal string per asset (SPEC §1), each below 2^128. */
+export function parseSums(value: unknown, field: string, assets: number): bigint[] {
   if (!Array.isArray(value)) fail("INVALID_PROOF", field, "must be an array of decimal strings");
   if (value.length !== assets) fail("INVALID_PROOF", field, `must hold ${assets} values, one per asset, got ${value.length}`);
   return value.map((v, k) => parseAmount(v, `${field}[${k}]`, UINT128_MAX));
 }
 
-function encodeSums(values: readonly bigint[]): Uint8Array {
+/** enc128 of each value, concatenated (the sums of a node). */
+export function encodeSums(values: readonly bigint[]): Uint8Array {
   const out = new Uint8Array(values.length * SUM_BYTES);
   values.forEach((v, k) => writeUint128(out, k * SUM_BYTES, v));
   return out;
@@ -274,29 +281,47 @@ function encodeSums(values: readonly bigint[]): Uint8Array {
 
 /** Strict SPEC §2 / §1 parse of a proof; throws SolventError naming the field. */
 export function parseInclusionProof(json: unknown): ParsedProof {
-  if (!isRecord(json)) fail("INVALID_PROOF", "proof", "must be a JSON object");
-  if (json.version !== PROOF_VERSION) fail("INVALID_PROOF", "version", `must be ${PROOF_VERSION}`);
-  const assets = parseAssets(json.assets);
+  const { json: proof, assets, root, rootSums } = parseProofHeader(json);
   const k = assets.length;
-  if (typeof json.root !== "string") fail("INVALID_BYTES", "root", "must be 0x-hex");
-  const root = hexToBytes(json.root, "root", HASH_BYTES);
-  const rootSums = parseSums(json.rootSums, "rootSums", k);
-  const leafIndex = parseSafeInteger(json.leafIndex, "leafIndex");
-  const balances = parseSums(json.balances, "balances", k);
-  if (!Array.isArray(json.path)) fail("INVALID_PROOF", "path", "must be an array");
-  const path = json.path.map((node: unknown, l) => {
-    if (!isRecord(node)) fail("INVALID_PROOF", `path[${l}]`, "must be an object with hash and sums");
-    if (typeof node.hash !== "string") fail("INVALID_BYTES", `path[${l}].hash`, "must be 0x-hex");
-    return { hash: hexToBytes(node.hash, `path[${l}].hash`, HASH_BYTES), sums: encodeSums(parseSums(node.sums, `path[${l}].sums`, k)) };
-  });
-  // leafIndex < 2^path.length; a safe integer is always below 2^53.
-  if (path.length < 53 && leafIndex >= 2 ** path.length) {
-    fail("INVALID_PROOF", "leafIndex", `${leafIndex} does not fit a path of ${path.length} levels (must be < 2^${path.length})`);
-  }
+  const leafIndex = parseSafeInteger(proof.leafIndex, "leafIndex");
+  const balances = parseSums(proof.balances, "balances", k);
+  const path = parsePath(proof.path, "path", k, leafIndex, "leafIndex");
   return { assets, root, rootSums, leafIndex, balances, path };
 }
 
-function subjectCommitment(who: ProofSubject): Uint8Array {
+/** The part every §2 / §2.1 proof shares: a JSON object with version, assets, root and rootSums. */
+export function parseProofHeader(json: unknown): { json: Record<string, unknown>; assets: string[]; root: Uint8Array; rootSums: bigint[] } {
+  if (!isRecord(json)) fail("INVALID_PROOF", "proof", "must be a JSON object");
+  if (json.version !== PROOF_VERSION) fail("INVALID_PROOF", "version", `must be ${PROOF_VERSION}`);
+  const assets = parseAssets(json.assets);
+  if (typeof json.root !== "string") fail("INVALID_BYTES", "root", "must be 0x-hex");
+  const root = hexToBytes(json.root, "root", HASH_BYTES);
+  const rootSums = parseSums(json.rootSums, "rootSums", assets.length);
+  return { json, assets, root, rootSums };
+}
+
+/** A §2 sibling path of `assets` sums per node, checking leafIndex < 2^path.length. */
+export function parsePath(
+  value: unknown,
+  field: string,
+  assets: number,
+  leafIndex: number,
+  indexField: string,
+): { hash: Uint8Array; sums: Uint8Array }[] {
+  if (!Array.isArray(value)) fail("INVALID_PROOF", field, "must be an array");
+  const path = value.map((node: unknown, l) => {
+    if (!isRecord(node)) fail("INVALID_PROOF", `${field}[${l}]`, "must be an object with hash and sums");
+    if (typeof node.hash !== "string") fail("INVALID_BYTES", `${field}[${l}].hash`, "must be 0x-hex");
+    return { hash: hexToBytes(node.hash, `${field}[${l}].hash`, HASH_BYTES), sums: encodeSums(parseSums(node.sums, `${field}[${l}].sums`, assets)) };
+  });
+  // leafIndex < 2^path.length; a safe integer is always below 2^53.
+  if (path.length < 53 && leafIndex >= 2 ** path.length) {
+    fail("INVALID_PROOF", indexField, `${leafIndex} does not fit a path of ${path.length} levels (must be < 2^${path.length})`);
+  }
+  return path;
+}
+
+export function subjectCommitment(who: ProofSubject): Uint8Array {
   if (!isRecord(who)) fail("INVALID_ARGUMENT", "who", "must give userId and salt, or commitment");
   if ("commitment" in who) return toBytes(who.commitment, "commitment", HASH_BYTES);
   const salt = typeof who.salt === "string" ? hexToBytes(who.salt, "salt") : who.salt;

@@ -3,7 +3,7 @@
  * balances are in a signed snapshot. The commitment is computed here; only it
  * goes to the publisher, and every check runs in the shared core.
  */
-import { checkInclusion, userCommitmentHex, type CheckStep, type Hex } from "../../core/index.js";
+import { checkInclusion, checkNonInclusion, userCommitmentHex, type CheckStep, type Hex } from "../../core/index.js";
 import { ApiError, attestationAt, demoUsers, inclusionProof, keysDocument, latestAttestation, listIssuers, parseReport, reportBytes, type AttestationAnswer } from "../api.js";
 import { checking, checkList, type Step } from "../checkList.js";
 import { h, uid } from "../dom.js";
@@ -89,6 +89,25 @@ export async function verifyBalance(input: BalanceInput): Promise<BalanceResult>
     } catch (e) {
       steps.push({ id: "commitment", status: "pass", title: "Compute your commitment", detail: `${commitment}, computed in this browser` }, fetchedAttestation);
       const notThere = e instanceof ApiError && e.status === 404;
+      const absence = notThere ? (e.body as { nonInclusion?: unknown } | undefined)?.nonInclusion : undefined;
+      if (absence !== undefined) {
+        // SPEC §2.1: the publisher proves the commitment absent; check that proof against the signed attestation and its report.
+        steps.push({ id: "fetch-proof", status: "pass", title: "Fetch the proof for your commitment", detail: `the publisher answered that ${commitment} is not a leaf, with a non-inclusion proof` });
+        try {
+          const [keys, report] = await Promise.all([keysDocument(), reportBytes(input.issuerId, sequence)]);
+          const core = await checkNonInclusion({
+            proof: absence,
+            userId: input.userId,
+            salt: input.salt.trim(),
+            attested: { attestation: answer.attestation, signature: answer.signature, keys, report },
+          });
+          steps.push(...(core.steps as CheckStep[]).slice(1));
+          return { valid: false, steps, verdict: core.verdict };
+        } catch (fetchError) {
+          steps.push({ id: "fetch-keys", status: "fail", title: "Fetch the keys document and the report", detail: describe(fetchError) });
+          return fail("INVALID: the absence proof could not be checked");
+        }
+      }
       const noLedger = notThere && /has no user ledger/.test(e.message);
       steps.push({
         id: "fetch-proof",

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { attestationFromJson } from "../../core/attestation.js";
 import { bytesToHex } from "../../core/bytes.js";
-import { checkInclusion, type InclusionCheckResult } from "../../core/inclusionCheck.js";
+import { checkInclusion, checkNonInclusion, type InclusionCheckResult } from "../../core/inclusionCheck.js";
 import { parseSalt, userCommitment } from "../../core/liabilities/commitment.js";
 import { checkReport } from "../../core/reportCheck.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
@@ -19,8 +19,13 @@ shows your balances in the assets' units rather than base units.
 With --publisher, the latest attestation (or --sequence N) of the issuer, its
 keys document, its report and the proof of your commitment are fetched from
 the publisher; your salt never leaves this machine (only the commitment is
-sent). A publisher's refusal is printed in its own words.
---json prints { valid, verdict, steps, balances } for scripts.
+sent). A publisher's refusal is printed in its own words. When your
+commitment is absent from a ledger in commitment order, the publisher's proof
+of that absence (SPEC §2.1) is checked against the signed attestation and its
+report's exact bytes, and a valid one ends with "your commitment is provably
+not in this snapshot" (exit 1: you are not included).
+--json prints { valid, unusable, verdict, steps } for scripts; for a proof of
+absence also included: false and absenceProven (whether that proof holds).
 Exit status: 0 valid, 1 not valid (or not in the snapshot), 2 unusable input
 (a malformed salt, proof, attestation or keys file; an unknown issuer; an
 unreachable publisher).`;
@@ -109,6 +114,36 @@ function notThere(io: Output, json: boolean, detail: string, verdict: string): n
   return EXIT_INVALID;
 }
 
+/**
+ * The publisher's 404 with a SPEC §2.1 proof of absence, after its own words:
+ * exit 1 either way (you are not included), 2 when the proof or attestation
+ * cannot be read at all.
+ */
+function reportAbsence(result: InclusionCheckResult, said: string, io: Output, json: boolean): number {
+  const answer = {
+    id: "publisher",
+    status: "note",
+    title: "Ask the publisher for your proof",
+    detail: `${said}, with a proof of that absence; if you expected to be included, check the user id and the salt you were given for this snapshot`,
+  } as const;
+  const steps = [answer, ...result.steps];
+  const code = result.unusable ? EXIT_UNUSABLE : EXIT_INVALID;
+  if (json) {
+    io.out(JSON.stringify({ valid: false, unusable: result.unusable, included: false, absenceProven: result.valid, verdict: result.verdict, steps }));
+    return code;
+  }
+  for (const step of steps) io.out(`[${MARK[step.status]}] ${step.title}: ${step.detail}`);
+  if (!result.valid) io.out("(the publisher answered that your commitment is absent, but its proof of that does not hold)");
+  io.out(result.verdict);
+  return code;
+}
+
+/** Where the report of the fetched attestation is: the answer's reportUrl, else the issuer's report route for that sequence. */
+function attestedReportUrl(signed: unknown, base: string, issuer: string, sequence: string): string {
+  const reportUrl = (signed as { reportUrl?: unknown }).reportUrl;
+  return typeof reportUrl === "string" ? reportUrl : `${base}/v1/issuers/${issuer}/reports/${sequence}`;
+}
+
 /** Fetches attestation, keys, report and proof from a live publisher; the proof is pinned to the fetched attestation's sequence. */
 async function verifyAgainstPublisher(values: VerifyValues, io: Output): Promise<number> {
   if (values.proof !== undefined || values.attestation !== undefined || values.keys !== undefined || values.report !== undefined) {
@@ -131,19 +166,38 @@ async function verifyAgainstPublisher(values: VerifyValues, io: Output): Promise
   const proofAnswer = await fetch(proofUrl).catch((e: Error) => {
     throw new UsageError(`proof: cannot fetch ${proofUrl}: ${e.message}`);
   });
+  const keysUrl = `${base}/.well-known/solvent/keys.json`;
+  const { attestation, signature } = signed as { attestation: unknown; signature: unknown };
   if (proofAnswer.status === 404) {
+    const body = (await proofAnswer.clone().json().catch(() => null)) as { nonInclusion?: unknown } | null;
     const said = await publisherProblem(proofAnswer, proofUrl);
     if (/UNKNOWN_ISSUER/.test(said)) throw new UsageError(`proof: ${said}`);
     if (/has no user ledger/.test(said)) return notThere(io, json, said, `INVALID: issuer ${values.issuer} publishes no user balances (its liabilities are not a user ledger): there is nothing to be included in`);
-    return notThere(io, json, said, "INVALID: your balances are not in this snapshot (check the user id and the salt you were given for this snapshot)");
+    if (body?.nonInclusion !== undefined) {
+      // SPEC §2.1: the publisher proves the absence; check it against the signed attestation and its report's exact bytes.
+      const reportUrl = attestedReportUrl(signed, base, issuer, sequence);
+      const reportAnswer = await fetch(reportUrl).catch((e: Error) => {
+        throw new UsageError(`report: cannot fetch ${reportUrl}: ${e.message}`);
+      });
+      if (!reportAnswer.ok) throw new UsageError(`report: ${await publisherProblem(reportAnswer, reportUrl)}`);
+      const reportBytes = new Uint8Array(await reportAnswer.arrayBuffer());
+      const keys = await readJsonInput(keysUrl, "keys");
+      const result = await checkNonInclusion({ proof: body.nonInclusion, userId: values.user, salt: values.salt, attested: { attestation, signature, keys, report: reportBytes } });
+      return reportAbsence(result, said, io, json);
+    }
+    return notThere(
+      io,
+      json,
+      said,
+      "INVALID: your balances are not in this snapshot (check the user id and the salt you were given for this snapshot); this ledger predates commitment order, so the publisher cannot prove the absence",
+    );
   }
   if (!proofAnswer.ok) throw new UsageError(`proof: ${await publisherProblem(proofAnswer, proofUrl)}`);
   const proof: unknown = await proofAnswer.json().catch(() => {
     throw new UsageError(`proof: ${proofUrl} is not JSON`);
   });
-  const keys = await readJsonInput(`${base}/.well-known/solvent/keys.json`, "keys");
-  const { attestation, signature, reportUrl } = signed as { attestation: unknown; signature: unknown; reportUrl?: unknown };
-  const assetDecimals = await attestedDecimals(typeof reportUrl === "string" ? reportUrl : `${base}/v1/issuers/${issuer}/reports/${sequence}`, attestation);
+  const keys = await readJsonInput(keysUrl, "keys");
+  const assetDecimals = await attestedDecimals(attestedReportUrl(signed, base, issuer, sequence), attestation);
   return report(await checkInclusion({ proof, userId: values.user, salt: values.salt, attested: { attestation, signature, keys }, ...(assetDecimals ? { assetDecimals } : {}) }), io, json);
 }
 

@@ -26,6 +26,7 @@ import {
 import { encodeFlags } from "../../core/flags.js";
 import { createKeysDocument } from "../../core/keysDocument.js";
 import { userCommitment } from "../../core/liabilities/commitment.js";
+import { buildNonInclusionProof, compareCommitments } from "../../core/liabilities/nonInclusion.js";
 import { buildLiabilityTree } from "../../core/liabilities/sumTree.js";
 import { ratioBps } from "../../core/numbers.js";
 import { ownershipMessage, ownershipMessageHash, signOwnership } from "../../core/ownershipProof.js";
@@ -107,6 +108,64 @@ function sumTreeVector(n: number, k: number) {
     rootSums: tree.rootSums.map(String),
     proofs: proofIndices(n).map((i) => ({ userId: users[i]!.userId, salt: users[i]!.salt, proof: tree.proof(i) })),
   };
+}
+
+/**
+ * SPEC §2.1: a commitment-ordered tree of `n` users and proofs that absent
+ * users (fixed ids and salts) are not in it, one per position that occurs
+ * (before the first leaf, between two, after the last), plus proofs a
+ * verifier must reject.
+ */
+function nonInclusionVector(n: number, k: number) {
+  const assets = ASSET_SETS[k]!;
+  const users = vectorUsers(n, k).sort((a, b) => compareCommitments(hexToBytes(a.commitment, "a"), hexToBytes(b.commitment, "b")));
+  const tree = buildLiabilityTree({ assets, rows: users.map((u) => ({ commitment: u.commitment, balances: u.balances.map(BigInt) })) });
+  const absent: { position: string; userId: string; salt: Hex; proof: ReturnType<typeof buildNonInclusionProof> }[] = [];
+  for (let i = 0; i < 200 && absent.length < (n === 1 ? 2 : 3); i++) {
+    const userId = `absent-${i}`;
+    const salt = fixedBytes(`solvent vector absent salt ${n}/${k}/${i}`, 16);
+    const proof = buildNonInclusionProof(tree, userCommitment(salt, userId));
+    const position = proof.left === null ? "before-first" : proof.right === null ? "after-last" : "between";
+    if (absent.some((a) => a.position === position)) continue;
+    absent.push({ position, userId, salt: bytesToHex(salt), proof });
+  }
+  const between = absent.find((a) => a.position !== "before-first" && a.position !== "after-last") ?? absent[0]!;
+  const invalid: { why: string; proof: unknown }[] = [];
+  if (n > 2) {
+    // Skipping a leaf: the right neighbour of the next gap, with the left of this one.
+    const wider = buildNonInclusionProof(tree, bytesToHex(incremented(tree.commitmentAt(between.proof.right!.leafIndex))));
+    if (wider.right !== null) invalid.push({ why: "neighbours not adjacent (a leaf between them is hidden)", proof: { ...between.proof, right: wider.right } });
+  }
+  const neighbour = between.proof.left ?? between.proof.right!;
+  const lied = { ...neighbour, balances: neighbour.balances.map((b) => (BigInt(b) + 1n).toString()) };
+  invalid.push({
+    why: "a neighbour's balances are not the preimage of its leaf hash",
+    proof: { ...between.proof, ...(between.proof.left ? { left: lied } : { right: lied }) },
+  });
+  if (between.proof.left !== null && between.proof.right !== null) {
+    // Dropping the right neighbour while claiming the left is last only works with a leafCount the report contradicts.
+    invalid.push({ why: "right neighbour dropped: the left one is not the last leaf", proof: { ...between.proof, right: null } });
+  }
+  return {
+    description: `SPEC §2.1 non-inclusion: ${n} user(s) in commitment order, ${k} asset(s)`,
+    assets,
+    users,
+    root: tree.root,
+    rootSums: tree.rootSums.map(String),
+    leafCount: n,
+    absent,
+    invalid,
+  };
+}
+
+/** c + 1 as a 256-bit number (the smallest commitment above c). */
+function incremented(c: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(c);
+  for (let i = out.length - 1; i >= 0; i--) {
+    out[i] = (out[i]! + 1) & 0xff;
+    if (out[i] !== 0) break;
+  }
+  return out;
 }
 
 /**
@@ -304,6 +363,7 @@ export async function generateVectors(): Promise<Map<string, string>> {
   }
   files.set("ledger-commitment-order.json", json(commitmentOrderVector()));
   files.set("reserves-tree.json", json(reservesTreeVector()));
+  for (const n of [1, 5]) files.set(`non-inclusion-${n}-users-3-assets.json`, json(nonInclusionVector(n, 3)));
 
   // The attestation chain attests the 5-user, 3-asset snapshot.
   const five = trees.get("sumtree-5-users-3-assets.json")!;

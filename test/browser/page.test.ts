@@ -366,7 +366,7 @@ describe("verify my balance", () => {
     }
   });
 
-  it("says a wrong salt's commitment is not in this snapshot", async () => {
+  it("proves a wrong salt's commitment is not in this snapshot (SPEC §2.1, the demo ledger is in commitment order)", async () => {
     const user = demo!.users[10]!;
     const { page, close } = await open("#/verify-balance/demo");
     try {
@@ -374,9 +374,13 @@ describe("verify my balance", () => {
       expect(await page.locator("#balance-result .result").getAttribute("data-valid")).toBe("false");
       const steps = await stepStatuses(page);
       expect(steps.commitment).toBe("pass");
-      expect(steps["fetch-proof"]).toBe("fail");
-      expect(await page.locator('[data-step="fetch-proof"]').textContent()).toContain("your commitment is not in this snapshot");
-      expect(await page.getByTestId("verdict").textContent()).toContain("INVALID: your commitment is not in this snapshot");
+      expect(steps["fetch-proof"]).toBe("pass");
+      expect(steps.proof).toBe("pass");
+      expect(steps.signature).toBe("pass");
+      expect(steps.root).toBe("pass");
+      expect(steps.report).toBe("pass");
+      expect(await page.locator('[data-step="fetch-proof"]').textContent()).toContain("with a non-inclusion proof");
+      expect(await page.getByTestId("verdict").textContent()).toContain("NOT INCLUDED, PROVEN: your commitment is provably not in this snapshot");
     } finally {
       await close();
     }

@@ -38,6 +38,29 @@ describe("committed vectors re-computed from the SPEC alone", async () => {
     }
   });
 
+  it.each(["non-inclusion-1-users-3-assets.json", "non-inclusion-5-users-3-assets.json"])(
+    "%s: leaves in commitment order, every absence proven, every forgery refused",
+    async (file) => {
+      const v = await load(file);
+      const leaves = v.users.map((u: any) => ({ c: spec.commitment(spec.unhex(u.salt), u.userId), balances: u.balances.map(BigInt) }));
+      const report = { liabilities: { root: v.root, ledger: { leafCount: v.leafCount, order: "commitment", scheme: "sum-sha256-v1" } } };
+      expect(spec.checkLedgerLeaves(report, leaves)).toBeNull();
+      expect(v.absent.length).toBe(v.leafCount === 1 ? 2 : 3);
+      for (const a of v.absent) {
+        const c = spec.commitment(spec.unhex(a.salt), a.userId);
+        expect(leaves.some((l: any) => spec.hex(l.c) === spec.hex(c))).toBe(false);
+        expect(spec.checkNonInclusion(a.proof, c, v.root, v.leafCount)).toBeNull();
+        // The same proof does not show another commitment absent, nor hold against another leaf count.
+        expect(spec.checkNonInclusion(a.proof, leaves[0].c, v.root, v.leafCount)).not.toBeNull();
+        expect(spec.checkNonInclusion(a.proof, c, v.root, v.leafCount + 1)).toBe("leafCount is not the report's");
+      }
+      expect(v.invalid.length).toBeGreaterThan(0);
+      for (const bad of v.invalid) {
+        expect(spec.checkNonInclusion(bad.proof, spec.unhex(bad.proof.commitment), v.root, v.leafCount), bad.why).not.toBeNull();
+      }
+    },
+  );
+
   it("ledger-commitment-order.json: leaves ascending by commitment, the root of that order, proofs, and the report's ledger entry", async () => {
     const v = await load("ledger-commitment-order.json");
     const byId = new Map(v.users.map((u: any) => [u.userId, u]));

@@ -101,6 +101,58 @@ export function checkProof(proof: any, salt: Uint8Array, userId: string): string
 }
 
 /**
+ * SPEC §2.1 (with the project's fixed JSON, docs/spec.md): is commitment `c`
+ * provably absent from the tree with this `root`, whose report states
+ * `leafCount` real leaves? Each neighbour's leaf is rebuilt from its own c and
+ * balances (and must match the leaf hash it states), then folded up its path
+ * exactly as an inclusion proof. Returns the reason on failure.
+ */
+export function checkNonInclusion(proof: any, c: Uint8Array, root: string, leafCount: number): string | null {
+  if (proof?.kind !== "non-inclusion") return "not a non-inclusion proof";
+  if (proof.commitment !== hex(c)) return "the proof is about another commitment";
+  if (proof.root !== root) return "root is not the attested root";
+  if (proof.leafCount !== leafCount) return "leafCount is not the report's";
+  const cmp = (a: Uint8Array, b: Uint8Array) => {
+    for (let i = 0; i < 32; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+    return 0;
+  };
+  const walk = (n: any): string | null => {
+    const nc = unhex(n.commitment);
+    const leaf = leafNode(nc, n.balances.map(BigInt));
+    if (hex(leaf.hash) !== n.leafHash) return "a neighbour's leaf hash is not H(0x00 || c || balances)";
+    if (!(n.leafIndex < leafCount)) return "a neighbour is past the last leaf";
+    let node = leaf;
+    if (BigInt(n.leafIndex) >= 1n << BigInt(n.path.length)) return "leafIndex out of range";
+    for (let l = 0; l < n.path.length; l++) {
+      const sib: SumNode = { hash: unhex(n.path[l].hash), sums: n.path[l].sums.map(BigInt) };
+      const right = (BigInt(n.leafIndex) >> BigInt(l)) & 1n;
+      try {
+        node = right ? innerNode(sib, node) : innerNode(node, sib);
+      } catch {
+        return "partial sum overflow";
+      }
+    }
+    if (hex(node.hash) !== root) return "a neighbour's path does not reach the root";
+    if (node.sums.map(String).join() !== proof.rootSums.join()) return "a neighbour's path does not reach the root sums";
+    return null;
+  };
+  const { left, right } = proof;
+  if (!left && !right) return "no neighbour";
+  for (const n of [left, right]) {
+    if (n) {
+      const why = walk(n);
+      if (why) return why;
+    }
+  }
+  if (left && !(cmp(unhex(left.commitment), c) < 0)) return "left neighbour is not below c";
+  if (right && !(cmp(c, unhex(right.commitment)) < 0)) return "right neighbour is not above c";
+  if (left && right && right.leafIndex !== left.leafIndex + 1) return "neighbours are not adjacent";
+  if (!left && right.leafIndex !== 0) return "c sorts first but the right neighbour is not leaf 0";
+  if (!right && left.leafIndex !== leafCount - 1) return "c sorts last but the left neighbour is not the last leaf";
+  return null;
+}
+
+/**
  * SPEC §2 leaf order and §4 `liabilities.ledger`: when the report's ledger says
  * `"order": "commitment"`, the leaves (every leaf, in leaf order, as
  * commitments) must be strictly ascending by the 32 bytes of c and as many as

@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex, type Hex } from "../../core/bytes.js";
-import { buildLiabilityTree, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
+import { buildLiabilityTree, userCommitment, verifyInclusionProof, verifyNonInclusionProof } from "../../core/liabilities/index.js";
 import { createAdminLedger, type AdminLedgerOptions } from "../../worker/api/adminLedger.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { proofRoutes } from "../../worker/api/proofRoutes.js";
@@ -10,12 +10,13 @@ import { buildLedger } from "../../worker/ledger/buildLedger.js";
 import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
 import { deletePrefix, getLedger, readJson, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerStore.js";
 import { parseLedger, type LedgerFormat, type LedgerRowBatch } from "../../worker/ledger/parseLedger.js";
-import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
+import { readInclusionProof, readLedgerLeaves, readNonInclusionProof } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, retryDelaySeconds, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 import type { AmountUnits } from "../../core/numbers.js";
 import { ASSETS, DECIMALS, ISSUER, ledgerApp, ledgerPublisher, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN, type LedgerUser } from "./ledgerFixture.js";
-import { checkProof, commitment as naiveCommitment, hex, leafNode, sumTreeRoot, unhex } from "../support/independentVerifier.js";
+import { checkNonInclusion, checkProof, commitment as naiveCommitment, hex, leafNode, sumTreeRoot, unhex } from "../support/independentVerifier.js";
 import { chunkedStream } from "../support/chunkedStream.js";
+import { storable } from "../../worker/api/edgeCache.js";
 
 const TWO_128 = 1n << 128n;
 
@@ -80,6 +81,22 @@ async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: Led
     const proof = await res.json();
     expect(verifyInclusionProof(proof, { userId: u.userId, salt: u.salt })).toMatchObject({ ok: true, root, balances: u.balances });
     expect(checkProof(proof, u.salt, u.userId)).toBeNull();
+  }
+
+  // SPEC §2.1: absent commitments before the first leaf, after the last, and just above every leaf get a 404 carrying a proof of absence.
+  const above = (c: string) => `${c.slice(0, -2)}${((parseInt(c.slice(-2), 16) + 1) & 0xff).toString(16).padStart(2, "0")}` as Hex;
+  const absent = ([`0x${"00".repeat(32)}`, `0x${"ff".repeat(32)}`, ...leaves.map((l) => above(l.commitment))] as Hex[]).filter((c) => !expected.has(c));
+  for (const c of absent) {
+    const res = await getProof(app, sequence, c);
+    expect(res.status).toBe(404);
+    expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    // A sequence's ledger never changes, so the proof of absence is as immutable as a proof; the edge cache still keeps only 200s.
+    expect(res.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
+    expect(storable(res)).toBe(false);
+    const body = (await res.json()) as { error: { code: string; message: string }; nonInclusion: unknown };
+    expect(body.error.code).toBe("NOT_FOUND");
+    expect(verifyNonInclusionProof(body.nonInclusion, { commitment: c })).toMatchObject({ ok: true, root, leafCount: users.length });
+    expect(checkNonInclusion(body.nonInclusion, unhex(c), root, users.length)).toBeNull();
   }
 }
 
@@ -344,6 +361,32 @@ describe("ledger upload, build and proofs", () => {
       expect(verifyInclusionProof(proof, { commitment: r.c })).toMatchObject({ ok: true, balances: r.b });
     }
     expect(await readInclusionProof(testEnv.BUCKET, ledgerId, `0x${"00".repeat(32)}`)).toBeNull();
+    for (const c of [`0x${"00".repeat(32)}`, `0x${"ff".repeat(32)}`, ...sorted.slice(0, 5).map((r) => `${r.c.slice(0, -1)}${r.c.endsWith("f") ? "e" : "f"}`)] as Hex[]) {
+      if (rows.some((r) => r.c === c)) continue;
+      const absent = (await readNonInclusionProof(testEnv.BUCKET, ledgerId, c))!;
+      expect(verifyNonInclusionProof(absent, { commitment: c })).toMatchObject({ ok: true, root, leafCount: 5000 });
+    }
+    expect(await readNonInclusionProof(testEnv.BUCKET, ledgerId, sorted[7]!.c)).toBeNull();
+  });
+
+  it("proves absence where the commitment's index bucket is empty (a binary search over the stored leaves)", async () => {
+    // Commitments only in index buckets 0 and 3 (first byte below 0x40 or from 0xc0): buckets 1 and 2 hold nothing.
+    const rows = Array.from({ length: 5000 }, (_, i) => {
+      const c = crypto.getRandomValues(new Uint8Array(32));
+      c[0] = i % 2 === 0 ? c[0]! & 0x3f : c[0]! | 0xc0;
+      return { c: bytesToHex(c), b: [BigInt(i), 1n] };
+    });
+    const res = await upload(app, `commitment,USD,BTC\n${rows.map((r) => `${r.c},${r.b.join(",")}`).join("\n")}\n`, "csv");
+    expect(res.status).toBe(201);
+    const { ledgerId, root } = (await res.json()) as { ledgerId: string; root: Hex };
+    const manifest = (await readJson<TreeManifest>(testEnv.BUCKET, treeManifestKey(ledgerId)))!;
+    expect(manifest.indexBits).toBe(2);
+    expect(await testEnv.BUCKET.head(`ledgers/${ledgerId}/builds/${manifest.buildId}/index/1.bin`)).toBeNull();
+    for (const c of [`0x40${"00".repeat(31)}`, `0x80${"11".repeat(31)}`, `0xbf${"ff".repeat(31)}`] as Hex[]) {
+      const absent = (await readNonInclusionProof(testEnv.BUCKET, ledgerId, c))!;
+      expect(verifyNonInclusionProof(absent, { commitment: c })).toMatchObject({ ok: true, root, left: 2499, right: 2500 });
+      expect(checkNonInclusion(absent, unhex(c), root, 5000)).toBeNull();
+    }
   });
 
   it("refuses an invalid ledger with 422 and the row errors, storing nothing usable", async () => {

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { echo } from "../../core/errors.js";
-import { readInclusionProof } from "../ledger/proofLookup.js";
+import { readInclusionProof, readNonInclusionProof } from "../ledger/proofLookup.js";
 import { attestationBySequence } from "../storage/attestationStore.js";
 import { ApiError } from "./errors.js";
 import { IMMUTABLE_CACHE, publicApi } from "./openapi.js";
-import { commonErrors, errorResponse, InclusionProof, IssuerParam, SequenceParam } from "./schemas.js";
+import { commonErrors, ErrorBody, errorResponse, InclusionProof, IssuerParam, NonInclusionProof, SequenceParam } from "./schemas.js";
 
 const ProofParams = z.object({
   issuer: IssuerParam,
@@ -44,7 +44,12 @@ proofRoutes.openapi(
         headers: { "Cache-Control": { schema: { type: "string", example: IMMUTABLE_CACHE }, description: IMMUTABLE_CACHE } },
         content: { "application/json": { schema: InclusionProof } },
       },
-      404: errorResponse("UNKNOWN_ISSUER, or NOT_FOUND: no such attestation, it has no user ledger, or the commitment is not in it."),
+      404: {
+        description:
+          "UNKNOWN_ISSUER, or NOT_FOUND: no such attestation, it has no user ledger, or the commitment is not in it. When the attested ledger is in commitment order (its report says `order: \"commitment\"`), an absent commitment's answer carries `nonInclusion`, the SPEC §2.1 proof of its absence, beside the error; older ledgers answer the error alone.",
+        headers: { "Cache-Control": { schema: { type: "string" }, description: `${IMMUTABLE_CACHE} when the body carries nonInclusion` } },
+        content: { "application/json": { schema: ErrorBody.extend({ nonInclusion: NonInclusionProof.optional() }).openapi("NotInLedger") } },
+      },
       ...commonErrors,
     },
   }),
@@ -60,14 +65,22 @@ proofRoutes.openapi(
     }
     const proof = await readInclusionProof(c.env.BUCKET, stored.ledgerId, commitment);
     if (proof === null) {
-      throw new ApiError(404, "NOT_FOUND", `commitment ${commitment} is not in the ledger of attestation ${sequence}`);
+      const message = `commitment ${commitment} is not in the ledger of attestation ${sequence}`;
+      const absent = await readNonInclusionProof(c.env.BUCKET, stored.ledgerId, commitment);
+      if (absent === null) throw new ApiError(404, "NOT_FOUND", message);
+      assertAttestedRoot(absent.root, stored.attestation.liabilitiesRoot, issuerId, sequence, stored.ledgerId);
+      c.header("Cache-Control", IMMUTABLE_CACHE);
+      return c.json({ error: { code: "NOT_FOUND", message: `${message}; nonInclusion proves it (SPEC §2.1)` }, nonInclusion: absent }, 404);
     }
-    if (proof.root !== stored.attestation.liabilitiesRoot.toLowerCase()) {
-      // Never serve a proof that would not verify against the signed root.
-      console.error("proof root differs from the attested liabilitiesRoot", issuerId, String(sequence), stored.ledgerId);
-      throw new ApiError(500, "INTERNAL", "the stored ledger does not match the attestation");
-    }
+    assertAttestedRoot(proof.root, stored.attestation.liabilitiesRoot, issuerId, sequence, stored.ledgerId);
     c.header("Cache-Control", IMMUTABLE_CACHE);
     return c.json(proof, 200);
   },
 );
+
+/** Never serve a proof that would not verify against the signed root. */
+function assertAttestedRoot(root: string, attested: string, issuerId: string, sequence: bigint, ledgerId: string): void {
+  if (root === attested.toLowerCase()) return;
+  console.error("proof root differs from the attested liabilitiesRoot", issuerId, String(sequence), ledgerId);
+  throw new ApiError(500, "INTERNAL", "the stored ledger does not match the attestation");
+}

@@ -161,6 +161,30 @@ export const InclusionProof = z
   })
   .openapi("InclusionProof", { description: "SPEC §2 inclusion proof of one user commitment." });
 
+const NeighbourProof = z
+  .object({
+    leafIndex: z.number().int().nonnegative(),
+    commitment: bytes32("the neighbour's own commitment"),
+    balances: usdAmounts.openapi({ description: "the neighbour's balances: with its commitment, the preimage of its leaf hash" }),
+    leafHash: bytes32("H(0x00 || commitment || enc128(balances)); recompute it"),
+    path: z.array(z.object({ hash: bytes32("sibling hash"), sums: usdAmounts })),
+  })
+  .openapi("NeighbourProof", { description: "SPEC §2.1: a leaf adjacent to the absent commitment, with its path to the root." });
+
+export const NonInclusionProof = z
+  .object({
+    version: z.literal(1),
+    kind: z.literal("non-inclusion"),
+    commitment: bytes32("the commitment shown absent"),
+    assets: z.array(z.string()),
+    root: bytes32("liabilities root; equals the attestation's liabilitiesRoot"),
+    rootSums: usdAmounts,
+    leafCount: z.number().int().positive().openapi({ description: "real leaves; equals the report's liabilities.ledger.leafCount" }),
+    left: NeighbourProof.nullable().openapi({ description: "the greatest commitment below; null when the commitment sorts first" }),
+    right: NeighbourProof.nullable().openapi({ description: "the smallest commitment above; null when the commitment sorts last" }),
+  })
+  .openapi("NonInclusionProof", { description: "SPEC §2.1 proof that a commitment is not a leaf of a ledger in commitment order (docs/spec.md)." });
+
 export const KeysDocument = z
   .object({
     keys: z.array(

@@ -6,7 +6,14 @@
  * ledger stored in layout 1 is read as before: about one read per shard level.
  */
 import { bytesEqual, bytesToHex, hexToBytes, readUint128, type Hex } from "../../core/bytes.js";
-import { PROOF_VERSION, type InclusionProof } from "../../core/liabilities/index.js";
+import {
+  PROOF_VERSION,
+  assembleNonInclusionProof,
+  compareCommitments,
+  insertionIndex,
+  type InclusionProof,
+  type NonInclusionProof,
+} from "../../core/liabilities/index.js";
 import {
   HASH_BYTES,
   SUM_BYTES,
@@ -23,7 +30,7 @@ import {
   treeManifestKey,
   type TreeManifest,
 } from "./ledgerStore.js";
-import { parseProofReads, proofReads, shardGeometry, shardLeaves } from "./shardLayout.js";
+import { commitmentOffset, parseProofReads, proofReads, shardGeometry, shardLeaves } from "./shardLayout.js";
 
 const INDEX_ENTRY = HASH_BYTES + 4;
 
@@ -168,7 +175,13 @@ export async function readInclusionProof(bucket: R2Bucket, ledgerId: string, com
   if (m === null) return null;
   const leaf = await findLeaf(bucket, m, commitment);
   if (leaf === null || leaf >= m.leafCount) return null;
+  const read = await readLeafProof(bucket, m, leaf);
+  if (!bytesEqual(read.commitment, commitment)) throw new Error(`ledger ${ledgerId}: index and shard disagree on leaf ${leaf}`);
+  return read.proof;
+}
 
+/** The §2 proof of leaf `leaf` and the commitment stored for it. */
+async function readLeafProof(bucket: R2Bucket, m: TreeManifest, leaf: number): Promise<{ proof: InclusionProof; commitment: Uint8Array }> {
   const k = m.assets.length;
   const nb = nodeBytes(k);
   const shard = Math.floor(leaf / m.shardSize);
@@ -181,8 +194,7 @@ export async function readInclusionProof(bucket: R2Bucket, ledgerId: string, com
     const at = topNodeOffset(m.topCounts, t, (leaf >> (m.topLevel + t)) ^ 1, k);
     path.push(top!.subarray(at, at + nb));
   }
-  if (!bytesEqual(inShard.commitment, commitment)) throw new Error(`ledger ${ledgerId}: index and shard disagree on leaf ${leaf}`);
-  return {
+  const proof: InclusionProof = {
     version: PROOF_VERSION,
     assets: [...m.assets],
     root: m.root,
@@ -191,6 +203,69 @@ export async function readInclusionProof(bucket: R2Bucket, ledgerId: string, com
     balances: sumsToStrings(inShard.leafNode, k),
     path: path.map((node) => ({ hash: bytesToHex(node.subarray(0, HASH_BYTES)) as Hex, sums: sumsToStrings(node, k) })),
   };
+  return { proof, commitment: inShard.commitment };
+}
+
+/** The stored commitment of leaf `leaf` (one 32-byte ranged read). */
+async function readLeafCommitment(bucket: R2Bucket, m: TreeManifest, leaf: number): Promise<Uint8Array> {
+  const shard = Math.floor(leaf / m.shardSize);
+  const g = shardGeometry(m, shard);
+  return readRange(bucket, shardKey(m.ledgerId, m.buildId, shard), commitmentOffset(g, leaf - shard * m.shardSize), HASH_BYTES);
+}
+
+/**
+ * Where `commitment` would be inserted among the leaves of a ledger in
+ * commitment order (the count of leaves below it), or null when it is a leaf.
+ * Leaf indices follow commitment order, so the commitment's index bucket
+ * answers in one read: the first entry above it is the right neighbour, or the
+ * last entry below it the left one. Only an empty bucket (an index prefix no
+ * commitment of the ledger has) falls back to a binary search over the stored
+ * commitments: about log2(leafCount) reads of 32 bytes.
+ */
+async function insertionPoint(bucket: R2Bucket, m: TreeManifest, commitment: Uint8Array): Promise<number | null> {
+  const entries = await readObject(bucket, indexKey(m.ledgerId, m.buildId, indexPrefix(commitment, m.indexBits)));
+  const count = entries === null ? 0 : entries.length / INDEX_ENTRY;
+  if (entries !== null && count > 0) {
+    const at = (i: number) => entries.subarray(i * INDEX_ENTRY, i * INDEX_ENTRY + HASH_BYTES);
+    const leafOf = (i: number) => new DataView(entries.buffer, entries.byteOffset).getUint32(i * INDEX_ENTRY + HASH_BYTES);
+    const pos = insertionIndex(count, at, commitment);
+    if (pos < count && bytesEqual(at(pos), commitment)) return null;
+    return pos < count ? leafOf(pos) : leafOf(count - 1) + 1;
+  }
+  const cache = new Map<number, Uint8Array>();
+  let lo = 0;
+  let hi = m.leafCount;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = await readLeafCommitment(bucket, m, mid);
+    cache.set(mid, c);
+    if (compareCommitments(c, commitment) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo < m.leafCount && bytesEqual(cache.get(lo) ?? (await readLeafCommitment(bucket, m, lo)), commitment)) return null;
+  return lo;
+}
+
+/**
+ * The SPEC §2.1 non-inclusion proof of `commitmentHex` in the complete ledger
+ * `ledgerId`, or null when the ledger has no stored tree, is not in commitment
+ * order (built before that rule), or holds the commitment after all.
+ */
+export async function readNonInclusionProof(bucket: R2Bucket, ledgerId: string, commitmentHex: string): Promise<NonInclusionProof | null> {
+  const commitment = hexToBytes(commitmentHex, "commitment", HASH_BYTES);
+  const m = await completeManifest(bucket, ledgerId);
+  if (m === null || m.order !== "commitment") return null;
+  const j = await insertionPoint(bucket, m, commitment);
+  if (j === null) return null;
+  const [left, right] = await Promise.all([
+    j > 0 ? readLeafProof(bucket, m, j - 1) : null,
+    j < m.leafCount ? readLeafProof(bucket, m, j) : null,
+  ]);
+  // Never serve a proof the verifier would refuse: the stored order must bracket the commitment.
+  if ((left !== null && compareCommitments(left.commitment, commitment) >= 0) || (right !== null && compareCommitments(commitment, right.commitment) >= 0)) {
+    throw new Error(`ledger ${ledgerId}: stored leaves ${j - 1} and ${j} do not bracket ${commitmentHex}`);
+  }
+  return assembleNonInclusionProof(commitment, m.leafCount, left, right);
 }
 
 /**
