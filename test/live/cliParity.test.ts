@@ -62,7 +62,9 @@ describe("solvent verify --publisher, on a par with the page", () => {
   it("says a commitment that is not in the snapshot is not there, in the publisher's words, exit 1", async () => {
     const { code, stdout } = await cli("verify", "--publisher", demo.base, "--issuer", "demo", "--user", "nobody@demo.example", "--salt", demo.users[0]!.salt);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/is not in the ledger of attestation \d+ \(NOT_FOUND, HTTP 404\)/);
+    expect(stdout).toMatch(/is not in the ledger of attestation \d+\b.*\(NOT_FOUND, HTTP 404\)/);
+    // The demo ledger is in commitment order, so the publisher proves the absence and the CLI checks that proof.
+    expect(stdout).toMatch(/^NOT INCLUDED, PROVEN: your commitment is provably not in this snapshot/m);
     expect(stdout).toContain("check the user id and the salt");
   });
 

@@ -46,7 +46,7 @@ beforeAll(async () => {
   const { privateKeyToAccount } = await import("viem/accounts");
   signer = privateKeyToAccount(key).address.toLowerCase();
   anvil = await startAnvil({ port: await getFreePort() });
-  world = await deployDemoWorld(anvil.rpcUrl, { ttlSeconds: 180, attestationSigner: privateKeyToAccount(key).address });
+  world = await deployDemoWorld(anvil.rpcUrl, { ttlSeconds: 600, attestationSigner: privateKeyToAccount(key).address });
   const secrets = join(dir, "secrets.env");
   await writeFile(secrets, `SIGNING_KEY=${key}\nADMIN_TOKEN=${token}\n`, { mode: 0o600 });
   const vars = join(dir, "vars.env");
