@@ -1,10 +1,12 @@
-import { readFile } from "node:fs/promises";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, hexToBytes } from "../../core/bytes.js";
 import { NOT_IN_SNAPSHOT, checkNonInclusion } from "../../core/inclusionCheck.js";
 import { createKeysDocument } from "../../core/keysDocument.js";
 import { attestLedger } from "../support/ledgerAttestation.js";
+// Imported, not read from disk: this suite runs in workerd too, which has no file system.
+import oneUser from "../../docs/test-vectors/non-inclusion-1-users-3-assets.json" with { type: "json" };
+import fiveUsers from "../../docs/test-vectors/non-inclusion-5-users-3-assets.json" with { type: "json" };
 import {
   buildLiabilityTree,
   buildNonInclusionProof,
@@ -14,7 +16,9 @@ import {
   type NonInclusionProof,
 } from "../../core/liabilities/index.js";
 
-const load = async (name: string): Promise<any> => JSON.parse(await readFile(`docs/test-vectors/${name}`, "utf8"));
+
+const VECTORS: Record<string, any> = { "non-inclusion-1-users-3-assets.json": oneUser, "non-inclusion-5-users-3-assets.json": fiveUsers };
+const load = async (name: string): Promise<any> => VECTORS[name];
 
 function sortedTree(n: number) {
   const rows = Array.from({ length: n }, (_, i) => ({

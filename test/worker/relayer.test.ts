@@ -257,6 +257,7 @@ describe("a quiet period longer than the TTL", () => {
     expect(status.onchain).toEqual({
       source: "chain",
       sequence: onchain.sequence.toString(),
+      observedAt: Number(onchain.observedAt),
       validUntil: Number(onchain.validUntil),
       remainingSeconds: Number(onchain.validUntil - now),
       expired: false,
@@ -264,7 +265,13 @@ describe("a quiet period longer than the TTL", () => {
     const dead = { ...quietConfigJson, chains: (quietConfigJson as unknown as { chains: object[] }).chains.map((c) => ({ ...c, rpcUrls: ["http://127.0.0.1:9"] })) };
     const res = await worker.fetch(new Request("http://solvent.test/v1/issuers/demo/relayer"), { ...quietEnv, SOLVENT_CONFIG: JSON.stringify(dead) }, createExecutionContext());
     const fallback = ((await res.json()) as { onchain: Record<string, unknown> }).onchain;
-    expect(fallback).toMatchObject({ source: "relayLog", sequence: onchain.sequence.toString(), validUntil: Number(onchain.validUntil), chainError: expect.any(String) });
+    expect(fallback).toMatchObject({
+      source: "relayLog",
+      sequence: onchain.sequence.toString(),
+      observedAt: Number(onchain.observedAt),
+      validUntil: Number(onchain.validUntil),
+      chainError: expect.any(String),
+    });
   });
 
   it("alerts once when the copy expires while a fresher attestation is published, and a missed publish re-queues the latest", async () => {
