@@ -97,6 +97,8 @@ describe("solvent ledger upload in parts, against wrangler dev", () => {
     const users = demoUsers(3000);
     const file = join(stateDir, "ledger.csv");
     await writeFile(file, demoLedgerCsv(users));
+    // The upload's asOf defaults to its own second and must be newer than the ledger before it (SPEC §4): never the same second.
+    await new Promise((r) => setTimeout(r, 1100));
     const { io, out, err } = capture();
     const code = await ledgerUpload(
       // 3,000 users against the 10 the demo attests: a real change beyond 100x, so it is allowed explicitly.
