@@ -10,7 +10,7 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
-import { baseUnitsToDecimal, type AmountUnits } from "../../core/numbers.js";
+import { formatUnits, type AmountUnits } from "../../core/numbers.js";
 import { parseLedger, type LedgerFormat, type LedgerRowError } from "../../worker/ledger/parseLedger.js";
 import { UsageError } from "./io.js";
 
@@ -149,19 +149,14 @@ function groupDigits(whole: string): string {
   return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
-/** Base units as whole units with grouped digits, exactly: 1500250000n, 6 -> "1,500.25". */
-export function formatWholeUnits(amount: bigint, decimals: number): string {
-  const [whole, fraction] = baseUnitsToDecimal(amount, decimals).split(".");
-  return fraction === undefined ? groupDigits(whole!) : `${groupDigits(whole!)}.${fraction}`;
-}
 
 /** The table printed before an upload: asset, new total, current total, change. */
 export function totalsTable(changes: readonly AssetChange[], current: CurrentLedger | null): string[] {
   const head = ["asset", "new total", current === null ? "current" : `current (attestation #${current.sequence})`, "change"];
   const rows = changes.map((c) => [
     `${c.asset} (${c.decimals} decimals)`,
-    formatWholeUnits(c.total, c.decimals),
-    c.current === null ? "-" : formatWholeUnits(c.current.amount, c.current.decimals),
+    formatUnits(c.total, c.decimals),
+    c.current === null ? "-" : formatUnits(c.current.amount, c.current.decimals),
     c.current === null ? "-" : `${c.change}${c.large ? "  <- more than 100x" : ""}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

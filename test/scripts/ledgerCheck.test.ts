@@ -7,7 +7,8 @@
  */
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { askToConfirm, compareTotals, formatWholeUnits, totalsTable, type CurrentLedger } from "../../scripts/cli/ledgerCheck.js";
+import { formatUnits } from "../../core/numbers.js";
+import { askToConfirm, compareTotals, totalsTable, type CurrentLedger } from "../../scripts/cli/ledgerCheck.js";
 
 const assets = [
   { id: "USD", decimals: 6 },
@@ -64,10 +65,10 @@ describe("compareTotals: the unit-slip guard", () => {
 
 describe("rendering totals", () => {
   it("writes base units as whole units with grouped digits, exactly", () => {
-    expect(formatWholeUnits(1_500_250_000n, 6)).toBe("1,500.25");
-    expect(formatWholeUnits(123_456_789_012_345_678_901n, 18)).toBe("123.456789012345678901");
-    expect(formatWholeUnits(0n, 6)).toBe("0");
-    expect(formatWholeUnits(10n ** 30n, 6)).toBe("1,000,000,000,000,000,000,000,000");
+    expect(formatUnits(1_500_250_000n, 6)).toBe("1,500.25");
+    expect(formatUnits(123_456_789_012_345_678_901n, 18)).toBe("123.456789012345678901");
+    expect(formatUnits(0n, 6)).toBe("0");
+    expect(formatUnits(10n ** 30n, 6)).toBe("1,000,000,000,000,000,000,000,000");
   });
 
   it("tabulates asset, decimals, new and current totals and the change", () => {
