@@ -90,7 +90,7 @@ export function assertAttestation(a: Attestation): void {
 export function attestationToJson(a: Attestation): AttestationJson {
   assertAttestation(a);
   const out = {} as AttestationJson;
-  for (const [name, kind] of FIELD_KINDS) out[name] = String(a[name]);
+  for (const [name, _kind] of FIELD_KINDS) out[name] = String(a[name]);
   return out;
 }
 

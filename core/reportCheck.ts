@@ -92,21 +92,21 @@ function checkReserves(report: Json, a: Attestation, problems: string[]): { onch
   }
   const rawItems: unknown[] = reserves.items;
   const items: ReserveLineItem[] = [];
-  rawItems.forEach((raw, i) =>
+  rawItems.forEach((raw, i) => {
     attempt(problems, () => {
       const item = reserveLineItemFromJson(raw, i);
       items.push(item);
       checkItemValue(item, raw as Json, i, problems);
-    }),
-  );
+    });
+  });
   if (items.length !== rawItems.length) return null;
   attempt(problems, () => {
     const root = reservesRoot(items);
     if (root !== a.reservesRoot.toLowerCase()) problems.push(`reservesRoot recomputed from the report items ${root} differs from the attestation's ${a.reservesRoot}`);
     if (reserves.root !== undefined && reserves.root !== root) problems.push(`report reserves.root ${String(reserves.root)} is not the root of its items ${root}`);
   });
-  const valueOf = (status: ReserveStatus) => sum(items.filter((x) => x.status === status).map((x) => x.valueUsd));
-  return { onchain: valueOf(ReserveStatus.ON_CHAIN_PROVEN), offchain: valueOf(ReserveStatus.OFF_CHAIN_STATEMENT) };
+  const totalOf = (status: ReserveStatus) => sum(items.filter((x) => x.status === status).map((x) => x.valueUsd));
+  return { onchain: totalOf(ReserveStatus.ON_CHAIN_PROVEN), offchain: totalOf(ReserveStatus.OFF_CHAIN_STATEMENT) };
 }
 
 function checkSupply(liabilities: Json, asset: Json, index: number, problems: string[]): void {
@@ -320,8 +320,8 @@ export function checkReport(bytes: Uint8Array, attestation: Attestation): string
     attestation,
     {
       reservesUsd: reserves && reserves.onchain + reserves.offchain,
-      onchainReservesUsd: reserves && reserves.onchain,
-      offchainReservesUsd: reserves && reserves.offchain,
+      onchainReservesUsd: reserves === null ? null : reserves.onchain,
+      offchainReservesUsd: reserves === null ? null : reserves.offchain,
       liabilitiesUsd,
     },
     problems,

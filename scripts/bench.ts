@@ -155,7 +155,9 @@ function sumtreeProof(): void {
   const picks = Array.from({ length: count }, (_, i) => (i * 7919) % n);
   const proofs = new Array<ReturnType<LiabilityTree["proof"]>>(count);
   const t1 = performance.now();
-  picks.forEach((idx, i) => (proofs[i] = tree.proof(idx)));
+  picks.forEach((idx, i) => {
+    proofs[i] = tree.proof(idx);
+  });
   const proofMs = performance.now() - t1;
   const t2 = performance.now();
   let ok = 0;

@@ -71,7 +71,8 @@ async function poll(): Promise<void> {
     ]);
     const published = latest.body.attestation;
     const remaining = Number(copy.validUntil - clock);
-    (summary.onchainSequencesSeen[issuer] ??= new Set()).add(copy.sequence.toString());
+    summary.onchainSequencesSeen[issuer] ??= new Set();
+    summary.onchainSequencesSeen[issuer].add(copy.sequence.toString());
     if (copy.sequence > 0n) summary.minRemainingSeconds[issuer] = Math.min(summary.minRemainingSeconds[issuer] ?? Infinity, remaining);
     const fresher = published !== undefined && BigInt(published.sequence) > copy.sequence && BigInt(published.validUntil) >= clock;
     const expired = copy.sequence > 0n && copy.validUntil < clock;

@@ -273,7 +273,7 @@ async function main(): Promise<number> {
     const envFile = join(work, "scenarios.env");
     await writeFile(
       envFile,
-      [`SOLVENT_CONFIG='${configText}'`, `SIGNING_KEY=${signingKey}`, `ADMIN_TOKEN=${adminToken}`, `${WEBHOOK_SECRET_NAME}=${webhookSecret}`].join("\n") + "\n",
+      `${[`SOLVENT_CONFIG='${configText}'`, `SIGNING_KEY=${signingKey}`, `ADMIN_TOKEN=${adminToken}`, `${WEBHOOK_SECRET_NAME}=${webhookSecret}`].join("\n")}\n`,
       { mode: 0o600 },
     );
     log(`starting wrangler dev (${config.issuers.length} issuers, signer ${privateKeyToAccount(signingKey as `0x${string}`).address})`);

@@ -72,7 +72,9 @@ function ordered(issues: ConfigIssue[]): ConfigIssue[] {
   const seen = new Set<string>();
   const unique = issues.filter((i) => {
     const key = `${i.path}\u0000${i.message}`;
-    return seen.has(key) ? false : (seen.add(key), true);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
   const parts = (path: string) => path.split(/[.[\]]+/).filter(Boolean);
   const compare = (a: string, b: string): number => {
@@ -205,7 +207,9 @@ function crossReferenceIssues(config: SolventConfig, declared: DeclaredIds): Con
 
   const chainIds = declared.chainIds;
   const dupChains = duplicates(config.chains.map((c) => c.chainId));
-  config.chains.forEach((c, i) => dupChains.has(c.chainId) && add(`chains[${i}].chainId`, `chain ${c.chainId} is listed twice`));
+  config.chains.forEach((c, i) => {
+    if (dupChains.has(c.chainId)) add(`chains[${i}].chainId`, `chain ${c.chainId} is listed twice`);
+  });
   config.chains.forEach((c, i) => {
     if (c.agreement === "all" && c.rpcUrls.length < 2) add(`chains[${i}].agreement`, `"all" needs two or more rpcUrls to compare`);
   });
@@ -263,7 +267,9 @@ function issuerIssues(
     if (assetIds.has(supply.asset)) {
       add(`${at}.liabilities.supply.asset`, `"${supply.asset}" is the issuer's own liability; it cannot also be one of its reserve assets`);
     }
-    supply.tokens.forEach((t, i) => needChain(`${at}.liabilities.supply.tokens[${i}].chainId`, t.chainId));
+    supply.tokens.forEach((t, i) => {
+      needChain(`${at}.liabilities.supply.tokens[${i}].chainId`, t.chainId);
+    });
     if (supply.marketPrices.length === 1) {
       add(`${at}.liabilities.supply.marketPrices`, "needs at least two venues (or none): one venue alone never decides a peg deviation");
     }
@@ -293,7 +299,9 @@ function issuerIssues(
     const hp = `${at}.reserves.holders[${h}]`;
     needChain(`${hp}.chainId`, holder.chainId);
     if (holderKeys.has(`${holder.chainId}:${holder.address.toLowerCase()}`)) add(`${hp}.address`, "this holder is listed twice on this chain");
-    holder.holdings.forEach((holding, k) => needAsset(`${hp}.holdings[${k}].asset`, holding.asset));
+    holder.holdings.forEach((holding, k) => {
+      needAsset(`${hp}.holdings[${k}].asset`, holding.asset);
+    });
   });
 
   if (issuer.relayer) {
@@ -305,7 +313,9 @@ function issuerIssues(
   issuer.reserves.custodians.forEach((custodian, c) => {
     const cp = `${at}.reserves.custodians[${c}]`;
     if (dupCustodians.has(custodian.id)) add(`${cp}.id`, `custodian "${custodian.id}" is listed twice`);
-    custodian.accounts.forEach((account, k) => needAsset(`${cp}.accounts[${k}].asset`, account.asset));
+    custodian.accounts.forEach((account, k) => {
+      needAsset(`${cp}.accounts[${k}].asset`, account.asset);
+    });
   });
 }
 

@@ -107,7 +107,9 @@ export class LiabilityTree {
     const names = parseAssets(assets);
     if (!Array.isArray(rows) || rows.length === 0) fail("INVALID_ARGUMENT", "rows", "a tree needs at least one row");
     const commitments = new Uint8Array(rows.length * HASH_BYTES);
-    rows.forEach((row, i) => commitments.set(toBytes(row.commitment, `rows[${i}].commitment`, HASH_BYTES), i * HASH_BYTES));
+    rows.forEach((row, i) => {
+      commitments.set(toBytes(row.commitment, `rows[${i}].commitment`, HASH_BYTES), i * HASH_BYTES);
+    });
     return LiabilityTree.build(names, commitments, rows, "rows");
   }
 
@@ -275,7 +277,9 @@ export function parseSums(value: unknown, field: string, assets: number): bigint
 /** enc128 of each value, concatenated (the sums of a node). */
 export function encodeSums(values: readonly bigint[]): Uint8Array {
   const out = new Uint8Array(values.length * SUM_BYTES);
-  values.forEach((v, k) => writeUint128(out, k * SUM_BYTES, v));
+  values.forEach((v, k) => {
+    writeUint128(out, k * SUM_BYTES, v);
+  });
   return out;
 }
 

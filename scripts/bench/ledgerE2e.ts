@@ -50,6 +50,14 @@ const saltOf = (i: number) => new Uint8Array(createHash("sha256").update(`bench-
 const userIdOf = (i: number) => `u${i}@bench.example`;
 
 /** Streams a `userId,salt,USD,ETH` ledger of `rows` users to `file`, amounts in base units (uploaded with units=base). */
+/** What the ledger status URL answers, as far as this bench reads it. */
+interface BuildStatus {
+  status?: string;
+  reason?: string;
+  root?: string;
+  progress?: { phase?: string; steps?: unknown };
+}
+
 async function generateLedger(file: string, rows: number): Promise<number> {
   const out = createWriteStream(file);
   out.write("userId,salt,USD,ETH\n");
@@ -239,13 +247,13 @@ async function main() {
 
     // Build: poll the status URL; record when each phase ends.
     const phases: Record<string, number> = {};
-    let last: Record<string, any> = {};
+    let last: BuildStatus = {};
     let slowestStatusMs = 0;
     for (;;) {
       const t0 = performance.now();
-      const s = (await (await fetch(answer.statusUrl, { headers: auth })).json()) as Record<string, any>;
+      const s = (await (await fetch(answer.statusUrl, { headers: auth })).json()) as BuildStatus;
       slowestStatusMs = Math.max(slowestStatusMs, performance.now() - t0);
-      const phase = s.status === "building" ? (s.progress?.phase ?? "queued") : s.status;
+      const phase = s.status === "building" ? (s.progress?.phase ?? "queued") : (s.status ?? "unknown");
       if (phases[phase] === undefined) {
         phases[phase] = Math.round(performance.now() - t);
         log(`${phase} at ${phases[phase]} ms ${JSON.stringify(s.progress)}`);

@@ -77,13 +77,13 @@ async function parsed<T>(what: string, parse: () => T | Promise<T>): Promise<T> 
 function overlappingWindows(doc: KeysDocument): string[] {
   const out: string[] = [];
   const end = (u: number | null) => (u === null ? Number.POSITIVE_INFINITY : u);
-  doc.keys.forEach((a, i) =>
+  doc.keys.forEach((a, i) => {
     doc.keys.forEach((b, j) => {
       if (j > i && a.validFrom < end(b.validUntil) && b.validFrom < end(a.validUntil)) {
         out.push(`keys[${i}] (${a.address}) and keys[${j}] (${b.address}) are both valid from ${Math.max(a.validFrom, b.validFrom)}`);
       }
-    }),
-  );
+    });
+  });
   return out;
 }
 
@@ -115,7 +115,10 @@ async function history(base: string, issuerId: string): Promise<SignedAnswer[]> 
     const url = `${base}/v1/issuers/${encodeURIComponent(issuerId)}/attestations?limit=${PAGE}${before === null ? "" : `&before=${before}`}`;
     const page = (await fetchJson(url, `history of ${issuerId}`)) as { attestations?: unknown; nextBefore?: unknown };
     if (!Array.isArray(page?.attestations)) throw new UsageError(`history of ${issuerId}: ${url} has no attestations array`);
-    page.attestations.forEach((a, i) => out.push(signedAnswer(a, `${issuerId} history item ${out.length + i}`)));
+    const start = out.length;
+    page.attestations.forEach((a, i) => {
+      out.push(signedAnswer(a, `${issuerId} history item ${start + i}`));
+    });
     if (page.nextBefore === null || page.nextBefore === undefined) break;
     if (typeof page.nextBefore !== "string" || !/^[1-9][0-9]*$/.test(page.nextBefore) || page.nextBefore === before) {
       throw new UsageError(`history of ${issuerId}: nextBefore ${JSON.stringify(page.nextBefore)} is not a smaller sequence`);

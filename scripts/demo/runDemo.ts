@@ -55,7 +55,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const stop = () => stopLocal(running);
 
   try {
-    const anvil = (running.anvil = await startAnvil(options.anvilPort === 0 ? {} : { port: options.anvilPort }));
+    const anvil = await startAnvil(options.anvilPort === 0 ? {} : { port: options.anvilPort });
+    running.anvil = anvil;
     log(`anvil on ${anvil.rpcUrl}`);
     const world = await deployDemoWorld(anvil.rpcUrl, { ttlSeconds: 600, attestationSigner: await signingAddress(options.secretFiles) });
     log(`demo contracts deployed (DUSD ${world.contracts.dusd}, vault ${world.contracts.vault})`);
@@ -67,21 +68,22 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const envFile = join(options.workDir, "demo.env");
     await writeFile(
       envFile,
-      [
+      `${[
         `SOLVENT_CONFIG='${JSON.stringify(world.config)}'`,
         "DEMO_MODE=1",
         `RELAYER_KEY=${demoRelayerKey()}`,
         `DEMO_USERS='${JSON.stringify(shown)}'`,
         `DEMO_CONTRACTS='${JSON.stringify({ chainId: world.chainId, rpcUrl: world.rpcUrl, ...world.contracts })}'`,
-      ].join("\n") + "\n",
+      ].join("\n")}\n`,
     );
 
-    const worker = (running.worker = await startLocalWorker({
+    const worker = await startLocalWorker({
       port: options.port,
       persistTo: options.persistTo,
       envFiles: [...options.secretFiles, envFile],
       output: options.wranglerOutput ?? "inherit",
-    }));
+    });
+    running.worker = worker;
     const { base } = worker;
     const auth = { authorization: `Bearer ${options.adminToken}` };
 

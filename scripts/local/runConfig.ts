@@ -74,8 +74,10 @@ export function parseEnvFile(text: string): Record<string, string> {
 /** Every `${NAME}` and secret name the configuration refers to. */
 function namedSecrets(config: SolventConfig): string[] {
   const names = new Set<string>();
-  const scan = (text: string) => [...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].forEach((m) => names.add(m[1]!));
-  config.chains.forEach((c) => c.rpcUrls.forEach(scan));
+  const scan = (text: string) => {
+    for (const m of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) names.add(m[1]!);
+  };
+  for (const c of config.chains) c.rpcUrls.forEach(scan);
   for (const issuer of config.issuers) {
     if (issuer.relayer) names.add(issuer.relayer.keySecret);
     for (const d of issuer.alerts?.destinations ?? []) {
@@ -125,7 +127,7 @@ export async function runConfig(options: RunConfigOptions): Promise<RunningConfi
     const rpcUrl = `http://127.0.0.1:${options.anvilPort}`;
     const local = new Set([rpcUrl, `http://localhost:${options.anvilPort}`]);
     const chain = config.chains.find((c) => c.rpcUrls.some((u) => local.has(u.replace(/\/$/, ""))));
-    if (!chain || chain.chainId !== 31337) {
+    if (chain?.chainId !== 31337) {
       throw new UnusableInput(
         `--anvil starts a local chain at ${rpcUrl} (chain id 31337), but ${options.config} has no chain ${chain ? `with chain id 31337 at that URL (it says ${chain.chainId})` : "with that RPC URL"}: ` +
           `add { "chainId": 31337, "rpcUrls": ["${rpcUrl}"] } to "chains", or set ANVIL_PORT to the port your configuration names`,
@@ -154,12 +156,19 @@ export async function runConfig(options: RunConfigOptions): Promise<RunningConfi
   try {
     let world: DemoWorld | undefined;
     if (sampleChain) {
-      const anvil = (running.anvil = await startAnvil({ port: options.anvilPort }));
+      const anvil = await startAnvil({ port: options.anvilPort });
+      running.anvil = anvil;
       world = await deployDemoWorld(anvil.rpcUrl);
       await writeFile(join(stateDir, "anvil.json"), `${JSON.stringify({ ...sampleChain, ...world.contracts }, null, 2)}\n`);
       log(`anvil on ${anvil.rpcUrl} (chain id 31337) with the sample contracts (${join(stateDir, "anvil.json")})`);
     }
-    const worker = (running.worker = await startLocalWorker({ port: options.port, persistTo: join(stateDir, "state"), envFiles: [...options.envFiles, runEnv], output: options.wranglerOutput }));
+    const worker = await startLocalWorker({
+      port: options.port,
+      persistTo: join(stateDir, "state"),
+      envFiles: [...options.envFiles, runEnv],
+      output: options.wranglerOutput,
+    });
+    running.worker = worker;
     const { base } = worker;
     const health = await fetch(`${base}/health`);
     if (!health.ok) log(`GET /health answers ${health.status}: ${await health.text()}`);

@@ -283,7 +283,9 @@ export function crossReferences(s: Scenario): string[] {
     });
     const supply = issuer.liabilities.supply;
     need(tokens, "token", supply.token, `${at}.liabilities.supply.token`);
-    supply.escrows.forEach((e, k) => need(accounts, "account", e, `${at}.liabilities.supply.escrows[${k}]`));
+    supply.escrows.forEach((e, k) => {
+      need(accounts, "account", e, `${at}.liabilities.supply.escrows[${k}]`);
+    });
     priceRefs(supply.marketPrices, `${at}.liabilities.supply.marketPrices`);
     issuer.reserves.holders.forEach((h, k) => {
       need(accounts, "account", h.account, `${at}.reserves.holders[${k}].account`);
@@ -294,7 +296,11 @@ export function crossReferences(s: Scenario): string[] {
         if (hd.lookThrough !== undefined) need(issuers, "issuer", hd.lookThrough, `${hp}.lookThrough`);
       });
     });
-    issuer.reserves.custodians.forEach((c, k) => c.signers.forEach((sg, j) => need(accounts, "account", sg, `${at}.reserves.custodians[${k}].signers[${j}]`)));
+    issuer.reserves.custodians.forEach((c, k) => {
+      c.signers.forEach((sg, j) => {
+        need(accounts, "account", sg, `${at}.reserves.custodians[${k}].signers[${j}]`);
+      });
+    });
   });
   for (const phase of ["before", "after"] as const) {
     const st = s[phase];

@@ -89,7 +89,7 @@ describe("reserves tree (SPEC §3)", () => {
     const root = reservesRoot(items);
     const first = items[0]!;
     const variants: ReserveLineItem[] = [
-      { ...first, label: first.label + "x" }, { ...first, chainId: 10n }, { ...first, holder: USDC },
+      { ...first, label: `${first.label}x` }, { ...first, chainId: 10n }, { ...first, holder: USDC },
       { ...first, token: NATIVE_TOKEN }, { ...first, amount: first.amount + 1n }, { ...first, priceUsd: 1n },
       { ...first, valueUsd: 1n }, { ...first, status: 1 },
     ];

@@ -41,7 +41,7 @@ beforeAll(async () => {
   const envFile = join(dir, "live.env");
   await writeFile(
     envFile,
-    [`SOLVENT_CONFIG='${JSON.stringify(config)}'`, `SIGNING_KEY=0x${randomBytes(32).toString("hex")}`, `ADMIN_TOKEN=${adminToken}`].join("\n") + "\n",
+    `${[`SOLVENT_CONFIG='${JSON.stringify(config)}'`, `SIGNING_KEY=0x${randomBytes(32).toString("hex")}`, `ADMIN_TOKEN=${adminToken}`].join("\n")}\n`,
     { mode: 0o600 },
   );
   dev = await startWranglerDev({ persistTo: join(dir, "state"), envFiles: [envFile], startupTimeoutMs: 180_000 });

@@ -52,7 +52,7 @@ beforeAll(async () => {
   const vars = join(dir, "vars.env");
   await writeFile(
     vars,
-    [`SOLVENT_CONFIG='${JSON.stringify(world.config)}'`, `RELAYER_KEY=${demoRelayerKey()}`, "LEDGER_RESUME_AFTER_SECONDS=1"].join("\n") + "\n",
+    `${[`SOLVENT_CONFIG='${JSON.stringify(world.config)}'`, `RELAYER_KEY=${demoRelayerKey()}`, "LEDGER_RESUME_AFTER_SECONDS=1"].join("\n")}\n`,
   );
   envFiles = [secrets, vars];
   dev = await startWranglerDev({ persistTo: join(dir, "state"), envFiles, startupTimeoutMs: 180_000 });

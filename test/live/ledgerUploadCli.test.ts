@@ -70,7 +70,10 @@ describe("solvent ledger upload: totals, the unit-slip guard and confirmation, a
     const no = await ledgerUpload([file, "--issuer", "demo", "--url", demo.base, "--token", adminToken, "--units", "base"], declined.io, {
       progress: notTty,
       interactive: true,
-      confirm: async (q) => (asked.push(q), false),
+      confirm: async (q) => {
+        asked.push(q);
+        return false;
+      },
     });
     expect(no).toBe(2);
     expect(asked).toEqual([`upload 10 users to ${new URL(demo.base).origin} for issuer "demo"? [y/N] `]);

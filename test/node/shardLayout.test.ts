@@ -53,7 +53,9 @@ function randomLeaves(n: number, k: number): { commitments: Uint8Array; balances
   const balances = new Uint8Array(n * SUM_BYTES * k);
   const rows = Array.from({ length: n }, (_, i) => {
     const b = Array.from({ length: k }, () => BigInt(randomBytes(5).readUIntBE(0, 5)));
-    b.forEach((v, a) => writeUint128(balances, (i * k + a) * SUM_BYTES, v));
+    b.forEach((v, a) => {
+      writeUint128(balances, (i * k + a) * SUM_BYTES, v);
+    });
     return { commitment: commitments.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), balances: b };
   });
   return { commitments, balances, rows };

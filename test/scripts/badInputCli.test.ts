@@ -35,7 +35,7 @@ function setPath(doc: unknown, path: string, value: unknown): unknown {
   if (path === "") return value;
   const parts = path.match(/[^.[\]]+/g) ?? [];
   let node = doc as Record<string, unknown>;
-  parts.slice(0, -1).forEach((p) => (node = node[p] as Record<string, unknown>));
+  for (const p of parts.slice(0, -1)) node = node[p] as Record<string, unknown>;
   node[parts.at(-1)!] = value;
   return doc;
 }

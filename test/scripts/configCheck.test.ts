@@ -148,7 +148,7 @@ describe("solvent ownership sign --kind erc1271 --rpc", () => {
   const keyFile = () => join(dir, "owner.key");
   it("asks the contract wallet, which accepts its owner's signature and not a stranger's", async () => {
     // The demo wallet's owner is a well-known test account (the demo mnemonic).
-    await writeFile(keyFile(), "0x" + Buffer.from(demoAccounts.walletOwner.getHdKey().privateKey!).toString("hex"), { mode: 0o600 });
+    await writeFile(keyFile(), `0x${Buffer.from(demoAccounts.walletOwner.getHdKey().privateKey!).toString("hex")}`, { mode: 0o600 });
     const args = ["ownership", "sign", "--issuer", "demo-stable", "--chain-id", String(world.chainId), "--address", world.contracts.contractWallet, "--kind", "erc1271", "--rpc", world.rpcUrl];
     const ok = await cli(...args, "--key-file", keyFile());
     expect(ok.code, ok.stderr).toBe(0);

@@ -149,7 +149,7 @@ describe("solvent init on a terminal", () => {
       "", // ttl: default 3600
       out,
     ];
-    input.end(answers.join("\n") + "\n");
+    input.end(`${answers.join("\n")}\n`);
     const c = capture();
     const code = await init([], c.io, { input, prompts, interactive: true });
     expect(code, c.stdout() + c.stderr()).toBe(0);

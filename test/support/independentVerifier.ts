@@ -223,7 +223,9 @@ export function standardTreeRoot(leafHashes: Uint8Array[]): `0x${string}` {
   const sorted = [...leafHashes].sort(compare);
   const n = sorted.length;
   const tree: Uint8Array[] = new Array(2 * n - 1);
-  sorted.forEach((leaf, i) => (tree[tree.length - 1 - i] = leaf));
+  sorted.forEach((leaf, i) => {
+    tree[tree.length - 1 - i] = leaf;
+  });
   for (let i = tree.length - 1 - n; i >= 0; i--) tree[i] = hashPairSorted(tree[2 * i + 1]!, tree[2 * i + 2]!);
   return hex(tree[0]!);
 }

@@ -124,7 +124,10 @@ export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
   const channels = new Map<string, ChannelState>();
   const channel = (name: string): ChannelState => {
     let state = channels.get(name);
-    if (!state) channels.set(name, (state = fresh()));
+    if (!state) {
+      state = fresh();
+      channels.set(name, state);
+    }
     return state;
   };
 

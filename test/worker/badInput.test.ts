@@ -277,7 +277,7 @@ function statementJson(edits: Record<string, unknown> | undefined, omit: string[
 async function signatureFor(c: StatementCase, sent: Record<string, unknown>): Promise<string> {
   if (c.signature !== undefined) return c.signature;
   const signed = c.signedSet ? statementJson({ ...c.set, ...c.signedSet }, c.omit) : sent;
-  let parsed;
+  let parsed: ReturnType<typeof parseCustodianStatement>;
   try {
     parsed = parseCustodianStatement(signed);
   } catch {
@@ -341,7 +341,9 @@ describe("bad-input corpus: configuration", () => {
   it.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     let doc: unknown = structuredClone(base);
     if ("replace" in c) doc = c.replace;
-    for (const [path, value] of Object.entries(c.set ?? {})) edit(doc, path, (parent, key) => void (parent[key] = value));
+    for (const [path, value] of Object.entries(c.set ?? {})) edit(doc, path, (parent, key) => {
+        parent[key] = value;
+      });
     for (const path of c.unset ?? []) edit(doc, path, (parent, key) => void delete parent[key]);
     let error: unknown;
     try {

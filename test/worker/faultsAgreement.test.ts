@@ -9,7 +9,6 @@ import { createPublicClient, erc20Abi, http, pad, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, it } from "vitest";
 import { custodianStatementDigest, signCustodianStatement, type CustodianStatement } from "../../core/custodianStatement.js";
-import { valueSnapshot } from "../../core/valuation/snapshot.js";
 import { demoAccounts } from "../../scripts/demo/world.js";
 import { demoLedgerCsv, demoUsers } from "../../scripts/demo/ledger.js";
 import { gatherReadings } from "../../worker/sources/gatherReadings.js";

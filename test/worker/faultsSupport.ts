@@ -107,10 +107,22 @@ export function faultyDb(real: D1Database, fails: (sql: string) => boolean) {
   const wrap = (statement: D1PreparedStatement, sql: string): D1PreparedStatement => {
     const wrapped = {
       bind: (...values: unknown[]) => wrap(statement.bind(...values), sql),
-      first: (...a: unknown[]) => (check(sql), (statement.first as (...x: unknown[]) => unknown)(...a)),
-      run: () => (check(sql), statement.run()),
-      all: () => (check(sql), statement.all()),
-      raw: (...a: unknown[]) => (check(sql), (statement.raw as (...x: unknown[]) => unknown)(...a)),
+      first: (...a: unknown[]) => {
+        check(sql);
+        return (statement.first as (...x: unknown[]) => unknown)(...a);
+      },
+      run: () => {
+        check(sql);
+        return statement.run();
+      },
+      all: () => {
+        check(sql);
+        return statement.all();
+      },
+      raw: (...a: unknown[]) => {
+        check(sql);
+        return (statement.raw as (...x: unknown[]) => unknown)(...a);
+      },
     };
     realOf.set(wrapped, { statement, sql });
     return wrapped as unknown as D1PreparedStatement;
@@ -129,7 +141,10 @@ export function faultyDb(real: D1Database, fails: (sql: string) => boolean) {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  return { db, injected: () => injected, disarm: () => void (armed = false) };
+  return { db, injected: () => injected, disarm: () => {
+      armed = false;
+    },
+  };
 }
 
 // ------------------------------------------------------------------ what is stored

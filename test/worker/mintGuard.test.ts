@@ -7,7 +7,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import {
-  BaseError,
+  type BaseError,
   ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
