@@ -8,7 +8,7 @@ import type { Liabilities } from "./liabilities.js";
 import type { LiabilityPeg } from "./liabilityPeg.js";
 import type { PriceQuorum } from "./priceQuorum.js";
 import type { TickReadings } from "./readings.js";
-import type { SnapshotTotals } from "./snapshot.js";
+import type { SnapshotTotals } from "./totals.js";
 
 /** One earlier attestation's counted reserves, for RESERVE_DROP's window. */
 export interface ReservesPoint {

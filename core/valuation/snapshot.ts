@@ -2,23 +2,17 @@ import { ZERO_HASH, type Attestation } from "../attestation.js";
 import type { Hex } from "../bytes.js";
 import type { IssuerConfig } from "../config/schema.js";
 import type { RaisedFlag } from "../flags.js";
-import { parseAmount, ratioBps } from "../numbers.js";
-import { reservesRoot, ReserveStatus } from "../reservesTree.js";
+import { parseAmount } from "../numbers.js";
+import { reservesRoot } from "../reservesTree.js";
 import { duplicateLabels, reserveLineItems, type ValuedLineItem } from "./lineItems.js";
 import { valueLiabilities, type Liabilities } from "./liabilities.js";
 import { liabilityPeg, type LiabilityPeg } from "./liabilityPeg.js";
 import { priceQuorum, type PriceQuorum } from "./priceQuorum.js";
 import type { PriceObservation, TickReadings } from "./readings.js";
 import { evaluateFlags, type ReservesPoint } from "./riskFlags.js";
+import { snapshotTotals, type SnapshotTotals } from "./totals.js";
 
-export interface SnapshotTotals {
-  /** Status 0 + status 2 values. */
-  reservesUsd: bigint;
-  onchainReservesUsd: bigint;
-  offchainReservesUsd: bigint;
-  liabilitiesUsd: bigint;
-  ratioBps: number;
-}
+export type { SnapshotTotals };
 
 /** Everything valuation derives from one tick: what the report shows and the attestation signs. */
 export interface Snapshot {
@@ -66,10 +60,6 @@ function withFixedPrices(issuer: IssuerConfig, observations: readonly PriceObser
   return out;
 }
 
-function sumWhere(items: readonly ValuedLineItem[], status: ReserveStatus): bigint {
-  return items.reduce((sum, { item }) => (item.status === status ? sum + item.valueUsd : sum), 0n);
-}
-
 /**
  * Values one tick: a price per asset, a line item per configured reserve
  * source, liabilities at what is owed, totals, flags and both roots. Pure:
@@ -91,16 +81,7 @@ export function valueSnapshot({ issuer, readings, previous = null, history = [] 
   if (!valued.ok) return { ok: false, reason: `liabilities of ${issuer.id} cannot be valued: ${valued.reason}` };
   const liabilities = valued.liabilities;
 
-  const onchainReservesUsd = sumWhere(items, ReserveStatus.ON_CHAIN_PROVEN);
-  const offchainReservesUsd = sumWhere(items, ReserveStatus.OFF_CHAIN_STATEMENT);
-  const reservesUsd = onchainReservesUsd + offchainReservesUsd;
-  const totals: SnapshotTotals = {
-    reservesUsd,
-    onchainReservesUsd,
-    offchainReservesUsd,
-    liabilitiesUsd: liabilities.totalUsd,
-    ratioBps: ratioBps(reservesUsd, liabilities.totalUsd),
-  };
+  const totals = snapshotTotals(items, liabilities);
   const peg = liabilityPeg(issuer, readings.marketPrices);
   const { flags, bits } = evaluateFlags({ issuer, readings, prices, items, liabilities, totals, previous, history, peg });
 

@@ -72,7 +72,8 @@ export class IssuerPublisher extends DurableObject<Env> {
   }
 }
 
-/** The issuer's publisher object. */
-export function publisherFor(env: Pick<Env, "PUBLISHER">, issuerId: string) {
-  return env.PUBLISHER.get(env.PUBLISHER.idFromName(issuerId));
+/** The issuer's publisher object (the PUBLISHER binding is declared with this class in wrangler.toml). */
+export function publisherFor(env: Pick<Env, "PUBLISHER">, issuerId: string): DurableObjectStub<IssuerPublisher> {
+  const namespace = env.PUBLISHER as unknown as DurableObjectNamespace<IssuerPublisher>;
+  return namespace.get(namespace.idFromName(issuerId));
 }

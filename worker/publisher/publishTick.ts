@@ -28,9 +28,6 @@ export type PublishOutcome =
   | { published: true; issuerId: string; sequence: string; digest: string; ratioBps: number; flags: string[]; relay: string }
   | { published: false; issuerId: string; reason: string; code: "NOT_PUBLISHED" | "SEQUENCE_TAKEN" | "MISCONFIGURED" };
 
-// The signing key is parsed and checked with every other secret in worker/config/secrets.ts.
-export { MisconfiguredError, signingAccount } from "../config/secrets.js";
-
 export interface PublishDeps {
   env: Env;
   config: SolventConfig;
