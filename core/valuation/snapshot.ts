@@ -2,13 +2,12 @@ import { ZERO_HASH, type Attestation } from "../attestation.js";
 import type { Hex } from "../bytes.js";
 import type { IssuerConfig } from "../config/schema.js";
 import type { RaisedFlag } from "../flags.js";
-import { parseAmount } from "../numbers.js";
 import { reservesRoot } from "../reservesTree.js";
 import { duplicateLabels, reserveLineItems, type ValuedLineItem } from "./lineItems.js";
 import { valueLiabilities, type Liabilities } from "./liabilities.js";
 import { liabilityPeg, type LiabilityPeg } from "./liabilityPeg.js";
-import { priceQuorum, type PriceQuorum } from "./priceQuorum.js";
-import type { PriceObservation, TickReadings } from "./readings.js";
+import { priceTick, type PriceQuorum } from "./priceQuorum.js";
+import type { TickReadings } from "./readings.js";
 import { evaluateFlags, type ReservesPoint } from "./riskFlags.js";
 import { snapshotTotals, type SnapshotTotals } from "./totals.js";
 
@@ -45,22 +44,6 @@ export interface ValueSnapshotParameters {
 }
 
 /**
- * A `fixed` price is configuration, not a reading: when the readers did not
- * echo it, it is added here so the peg currency is always priced.
- */
-function withFixedPrices(issuer: IssuerConfig, observations: readonly PriceObservation[]): PriceObservation[] {
-  const out = [...observations];
-  for (const asset of issuer.assets) {
-    for (const source of asset.prices) {
-      if (source.kind !== "fixed") continue;
-      if (out.some((o) => o.asset === asset.id && o.source === "fixed")) continue;
-      out.push({ asset: asset.id, source: "fixed", result: { ok: true, value: { priceUsd: parseAmount(source.priceUsd, `assets.${asset.id}.prices.fixed.priceUsd`) } } });
-    }
-  }
-  return out;
-}
-
-/**
  * Values one tick: a price per asset, a line item per configured reserve
  * source, liabilities at what is owed, totals, flags and both roots. Pure:
  * the same inputs give the same snapshot. Refuses (ok: false) only when
@@ -68,8 +51,8 @@ function withFixedPrices(issuer: IssuerConfig, observations: readonly PriceObser
  * reserve line item at all.
  */
 export function valueSnapshot({ issuer, readings, previous = null, history = [] }: ValueSnapshotParameters): SnapshotResult {
-  const observations = withFixedPrices(issuer, readings.prices);
-  const prices = issuer.assets.map((a) => priceQuorum(a.id, observations, issuer.policy.priceDivergenceBps));
+  const pricing = priceTick(issuer, readings);
+  const prices = pricing.quorums;
   const priceMap = new Map(prices.map((q) => [q.asset, q]));
 
   const items = reserveLineItems({ issuer, readings, prices: priceMap });
@@ -82,7 +65,7 @@ export function valueSnapshot({ issuer, readings, previous = null, history = [] 
   const liabilities = valued.liabilities;
 
   const totals = snapshotTotals(items, liabilities);
-  const peg = liabilityPeg(issuer, readings.marketPrices);
+  const peg = liabilityPeg(issuer, pricing.marketPrices);
   const { flags, bits } = evaluateFlags({ issuer, readings, prices, items, liabilities, totals, previous, history, peg });
 
   return {

@@ -3,8 +3,8 @@ import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
 import { parseCustodianStatement } from "../../core/custodianStatement.js";
 import type { Hex } from "../../core/bytes.js";
 import { formatUnits, formatUsd18, RATIO_BPS_MAX } from "../../core/numbers.js";
-import { priceQuorum } from "../../core/valuation/priceQuorum.js";
-import type { LedgerReading, PriceObservation } from "../../core/valuation/readings.js";
+import { priceTick } from "../../core/valuation/priceQuorum.js";
+import type { LedgerReading } from "../../core/valuation/readings.js";
 import { valueSnapshot, type Snapshot } from "../../core/valuation/snapshot.js";
 import { createChainClient } from "../../worker/sources/chainClient.js";
 import { gatherReadings } from "../../worker/sources/gatherReadings.js";
@@ -107,7 +107,6 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
     ledger: issuer.liabilities.ledger ? dryLedger(issuer) : null,
     now,
     fetchFn: fetch,
-    quotePriceUsd: (asset: string, observations: readonly PriceObservation[]) => priceQuorum(asset, observations, issuer.policy.priceDivergenceBps).priceUsd,
     issuers: config.issuers,
     localAttestation: async () => null,
   });
@@ -150,7 +149,9 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
     }
   }
 
-  for (const o of [...readings.prices, ...readings.marketPrices]) {
+  // As valuation sees them: bands applied, pool quotes in USD.
+  const priced = priceTick(issuer, readings);
+  for (const o of [...priced.observations, ...priced.marketPrices]) {
     const subject = `price of ${o.asset} from ${o.source}`;
     if (o.result.ok) add("pass", subject, `$${formatUsd18(o.result.value.priceUsd, 4)}`);
     else add("fail", subject, o.result.reason);

@@ -7,11 +7,9 @@ import {
   signAttestation,
   type Attestation,
 } from "../../core/attestation.js";
-import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
+import type { SolventConfig } from "../../core/config/schema.js";
 import { keyValidAt } from "../../core/keysDocument.js";
 import { buildReport } from "../../core/report.js";
-import { priceQuorum } from "../../core/valuation/priceQuorum.js";
-import type { PriceObservation } from "../../core/valuation/readings.js";
 import { valueSnapshot } from "../../core/valuation/snapshot.js";
 import type { Env } from "../env.js";
 import type { RelayMessage } from "../relayer/relayAttestation.js";
@@ -72,7 +70,6 @@ export async function publishTick({ env, config, issuerId, now, fetchFn = fetch 
     ledger,
     now,
     fetchFn,
-    quotePriceUsd: (asset: string, observations: readonly PriceObservation[]) => quotePrice(issuer, asset, observations),
     issuers: config.issuers,
     localAttestation: async (id) => {
       const stored = await latestAttestation(env.DB, id);
@@ -187,9 +184,4 @@ async function reservesHistory(db: D1Database, issuerId: string, since: bigint):
     before = page.nextBefore;
   }
   return out;
-}
-
-/** A pool's quote asset is priced by the same quorum as everything else, from its direct sources. */
-function quotePrice(issuer: IssuerConfig, asset: string, observations: readonly PriceObservation[]): bigint | null {
-  return priceQuorum(asset, observations, issuer.policy.priceDivergenceBps).priceUsd;
 }
