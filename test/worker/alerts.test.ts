@@ -23,7 +23,7 @@ import { raiseAlerts, type AlertMessage } from "../../worker/alerts/raiseAlerts.
 import type { Env } from "../../worker/env.js";
 import worker from "../../worker/index.js";
 import { publisherFor, type IssuerPublisher } from "../../worker/publisher/issuerPublisher.js";
-import { publishTick } from "../../worker/publisher/publishTick.js";
+import { publishTickWithFacts } from "../../worker/publisher/publishTick.js";
 import type { ReceivedRequest } from "../support/webhookReceiver.js";
 
 const testEnv = env as unknown as Env & { TEST_WEBHOOK_RECEIVER: string; SOLVENT_CONFIG: string };
@@ -73,7 +73,7 @@ async function publishWithAlerts(options: { config?: SolventConfig; env?: Env } 
   const now = nowSeconds();
   let attempt: PublishAttempt;
   try {
-    attempt = { outcome: await publishTick({ env: e, config: cfg, issuerId: ISSUER, now: BigInt(now) }) };
+    attempt = await publishTickWithFacts({ env: e, config: cfg, issuerId: ISSUER, now: BigInt(now) });
   } catch (error) {
     attempt = { error };
   }
