@@ -1,5 +1,6 @@
 import { getAddress, parseAbi, type Address } from "viem";
 import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
+import { secretProblem, secretsNamedBy } from "../../core/config/secretRules.js";
 import { parseCustodianStatement } from "../../core/custodianStatement.js";
 import type { Hex } from "../../core/bytes.js";
 import { formatUnits, formatUsd18, RATIO_BPS_MAX } from "../../core/numbers.js";
@@ -63,12 +64,9 @@ export async function dryRun(config: SolventConfig, options: { issuerId?: string
 
 /** A placeholder without its secret would fail every read of the chain: say so before reading anything. */
 function missingSecrets(config: SolventConfig, issuers: readonly IssuerConfig[], secrets: Record<string, unknown>): void {
-  const used = new Set(issuers.flatMap(chainIdsOf));
-  const missing = new Set<string>();
-  for (const chain of config.chains) {
-    if (!used.has(chain.chainId)) continue;
-    for (const url of chain.rpcUrls) for (const [, name] of url.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) if (!secrets[name!]) missing.add(name!);
-  }
+  // The Worker's rule (core/config/secretRules.ts): a secret of only white space is not set either.
+  const named = secretsNamedBy(config, { chainIds: new Set(issuers.flatMap(chainIdsOf)), rpcOnly: true });
+  const missing = new Set(named.filter((s) => secretProblem(secrets, s.name, s.rule) !== null).map((s) => s.name));
   if (missing.size > 0) {
     const names = [...missing].join(", ");
     throw new UsageError(`the RPC URLs need ${names}: set ${missing.size === 1 ? "it" : "them"} in the environment for --rpc (e.g. ${[...missing][0]}=… solvent config check FILE --rpc)`);
