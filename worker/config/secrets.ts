@@ -136,6 +136,19 @@ export function adminCredentials(env: Pick<Env, "ADMIN_TOKEN" | "ADMIN_TOKENS">,
 }
 
 /**
+ * The tokens that may administer `issuerId`: the deployment-wide ADMIN_TOKEN
+ * and that issuer's own entry of ADMIN_TOKENS, never another issuer's.
+ * `configured` is false when the deployment has no admin token at all.
+ */
+export function issuerAdminTokens(admin: Extract<AdminCredentials, { ok: true }>, issuerId: string): { configured: boolean; tokens: string[] } {
+  const tokens: string[] = [];
+  if (admin.deployment !== null) tokens.push(admin.deployment);
+  const own = admin.perIssuer.get(issuerId);
+  if (own !== undefined) tokens.push(own);
+  return { configured: admin.deployment !== null || admin.perIssuer.size > 0, tokens };
+}
+
+/**
  * Checks the secrets in `env` against their rules and against the names
  * `config` refers to (null when the configuration itself is unusable).
  * Pure: no logging, no caching (see `checkEnvOnce`).
