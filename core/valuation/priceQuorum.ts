@@ -97,7 +97,7 @@ export function outsideBand(priceUsd: bigint, band: PriceBand): string | null {
 
 /**
  * The observation, or a failed read when its price is outside the asset's
- * sanity band: applied where prices are read, so the report shows the
+ * sanity band: applied first in `priceTick`, so the report shows the
  * rejection as the source's failure and re-computation needs no band.
  */
 export function screenPriceBand(observation: PriceObservation, band: PriceBand | undefined): PriceObservation {
