@@ -73,7 +73,13 @@ export function whyNotHumanDecimal(text: string): string {
  * decimalToBaseUnits("1500.25", 6, "USD") // 1500250000n
  * decimalToBaseUnits("320000", 6, "USD")  // 320000000000n
  */
-export function decimalToBaseUnits(value: unknown, decimals: number, field: string, max: bigint = UINT256_MAX): bigint {
+export function decimalToBaseUnits(
+  value: unknown,
+  decimals: number,
+  field: string,
+  max: bigint = UINT256_MAX,
+  options: { ignoreTrailingZeros?: boolean } = {},
+): bigint {
   if (!Number.isInteger(decimals) || decimals < 0 || decimals > 77) {
     fail("OUT_OF_RANGE", "decimals", `${decimals} is not a token decimals count`);
   }
@@ -82,7 +88,9 @@ export function decimalToBaseUnits(value: unknown, decimals: number, field: stri
   }
   const m = HUMAN_DECIMAL.exec(value);
   if (!m) fail("INVALID_NUMBER", field, `"${truncate(value)}" ${whyNotHumanDecimal(value)}`);
-  const fraction = m[2] === undefined ? "" : m[2].slice(1);
+  const written = m[2] === undefined ? "" : m[2].slice(1);
+  // Zeros past the asset's decimals change nothing; where a person types the amount (the CLI) they are accepted.
+  const fraction = options.ignoreTrailingZeros ? written.replace(/0+$/, "") : written;
   if (fraction.length > decimals) {
     fail(
       "INVALID_NUMBER",
@@ -92,22 +100,8 @@ export function decimalToBaseUnits(value: unknown, decimals: number, field: stri
     );
   }
   const n = BigInt(m[1]! + fraction.padEnd(decimals, "0"));
-  if (n > max) fail("OUT_OF_RANGE", field, `${truncate(value)} exceeds the maximum ${baseUnitsToDecimal(max, decimals)}`);
+  if (n > max) fail("OUT_OF_RANGE", field, `${truncate(value)} exceeds the maximum ${formatUnits(max, decimals, { group: false })}`);
   return n;
-}
-
-/**
- * Renders base units of an asset with `decimals` as a whole-unit decimal,
- * exactly, without trailing fractional zeros: 1500250000n, 6 -> "1500.25".
- * The inverse of `decimalToBaseUnits`.
- */
-export function baseUnitsToDecimal(value: bigint, decimals: number): string {
-  if (value < 0n) throw new RangeError("amounts are never negative");
-  if (decimals === 0) return value.toString();
-  const digits = value.toString().padStart(decimals + 1, "0");
-  const whole = digits.slice(0, -decimals);
-  const fraction = digits.slice(-decimals).replace(/0+$/, "");
-  return fraction === "" ? whole : `${whole}.${fraction}`;
 }
 
 /** An amount as the upload's `units` say: base units (SPEC §1 form) or a whole-unit decimal of `decimals`. */
@@ -160,27 +154,17 @@ function truncate(text: string): string {
 }
 
 /**
- * A human decimal ("1234.5", "0.000001") in base units of a token with
- * `decimals`, exactly: no float, no rounding. More fractional digits than
- * the token has (other than trailing zeros) are refused, never cut.
+ * Base units as a whole-unit decimal, exactly, without trailing fractional
+ * zeros: 1234500000n, 6 → "1,234.5" for people; with `group: false` →
+ * "1234.5", the form `decimalToBaseUnits` reads back (ledger files, messages
+ * naming a bound).
  */
-export function parseDecimalUnits(text: string, decimals: number, field: string): bigint {
-  if (!Number.isInteger(decimals) || decimals < 0 || decimals > 77) fail("OUT_OF_RANGE", field, `${decimals} is not a token decimals count`);
-  const m = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/.exec(text);
-  if (!m) fail("INVALID_NUMBER", field, `"${truncate(text)}" is not a plain decimal like 1234.56 (no sign, exponent, separators or leading zeros)`);
-  const fraction = (m[2] ?? "").replace(/0+$/, "");
-  if (fraction.length > decimals) {
-    fail("INVALID_NUMBER", field, `"${truncate(text)}" has ${fraction.length} decimal places; this asset has ${decimals}`);
-  }
-  return BigInt(m[1]!) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, "0") || "0");
-}
-
-/** Base units as a human decimal with grouped thousands: 1234500000n, 6 → "1,234.5" (display only). */
-export function formatUnits(value: bigint, decimals: number): string {
+export function formatUnits(value: bigint, decimals: number, options: { group?: boolean } = {}): string {
   const sign = value < 0n ? "-" : "";
   const abs = value < 0n ? -value : value;
   const scale = 10n ** BigInt(decimals);
-  const whole = (abs / scale).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const digits = (abs / scale).toString();
+  const whole = options.group === false ? digits : digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   const frac = decimals === 0 ? "" : (abs % scale).toString().padStart(decimals, "0").replace(/0+$/, "");
   return `${sign}${whole}${frac ? `.${frac}` : ""}`;
 }

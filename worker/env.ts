@@ -2,8 +2,12 @@
 export interface Env {
   DB: D1Database;
   BUCKET: R2Bucket;
-  /** One Durable Object per issuer serialises its publishing. */
-  PUBLISHER: DurableObjectNamespace<import("./publisher/issuerPublisher.js").IssuerPublisher>;
+  /**
+   * One Durable Object per issuer serialises its publishing. Typed at its one
+   * use, publisherFor (worker/publisher/issuerPublisher.ts), so that this file,
+   * which every module imports, imports none of them back.
+   */
+  PUBLISHER: DurableObjectNamespace;
   /** Ledger builds too large for the upload request. */
   LEDGER_QUEUE: Queue<unknown>;
   /** Attestations to put on-chain (issuers with a relayer). */

@@ -1,4 +1,13 @@
-import type { PriceObservation } from "./readings.js";
+import type { IssuerConfig } from "../config/schema.js";
+import { ONE_USD, parseAmount } from "../numbers.js";
+import type { PoolQuote, PriceObservation, TickReadings } from "./readings.js";
+
+/*
+ * Pricing, in one place: the sanity bands, pool quotes put in USD, fixed
+ * prices, and the quorum that chooses one price per asset. The sources read
+ * raw answers (TickReadings.prices, .marketPrices, .pools); `priceTick`
+ * turns them into the prices valuation counts, once per tick.
+ */
 
 export type QuorumMethod = "median" | "lower" | "single" | "none";
 
@@ -88,7 +97,7 @@ export function outsideBand(priceUsd: bigint, band: PriceBand): string | null {
 
 /**
  * The observation, or a failed read when its price is outside the asset's
- * sanity band: applied where prices are read, so the report shows the
+ * sanity band: applied first in `priceTick`, so the report shows the
  * rejection as the source's failure and re-computation needs no band.
  */
 export function screenPriceBand(observation: PriceObservation, band: PriceBand | undefined): PriceObservation {
@@ -96,4 +105,84 @@ export function screenPriceBand(observation: PriceObservation, band: PriceBand |
   const why = outsideBand(observation.result.value.priceUsd, band);
   if (why === null) return observation;
   return { ...observation, result: { ok: false, reason: `${why} (the asset's sanity band); treated as a failed read` } };
+}
+
+/**
+ * Puts pool quotes in USD: priceUsd = floor(price18 · quoteUsd / 1e18), with
+ * `quotePriceUsd` the chosen usd18 price of the quote asset (null: unpriced,
+ * and the observation fails saying so).
+ */
+export function poolQuotesInUsd(pools: readonly PoolQuote[], quotePriceUsd: (assetId: string) => bigint | null): PriceObservation[] {
+  return pools.map(({ asset, source, quoteAsset, result }) => {
+    if (!result.ok) return { asset, source, result };
+    const quoteUsd = quotePriceUsd(quoteAsset);
+    if (quoteUsd === null || quoteUsd <= 0n) {
+      return { asset, source, result: { ok: false, reason: `quote asset ${quoteAsset} has no chosen price` } };
+    }
+    return { asset, source, result: { ok: true, value: { priceUsd: (result.value.price18 * quoteUsd) / ONE_USD, updatedAt: result.value.updatedAt } } };
+  });
+}
+
+/**
+ * A `fixed` price is configuration, not a reading: when the readers did not
+ * echo it, it is added here so the peg currency is always priced.
+ */
+function withFixedPrices(issuer: IssuerConfig, observations: readonly PriceObservation[]): PriceObservation[] {
+  const out = [...observations];
+  for (const asset of issuer.assets) {
+    for (const source of asset.prices) {
+      if (source.kind !== "fixed") continue;
+      if (out.some((o) => o.asset === asset.id && o.source === "fixed")) continue;
+      out.push({ asset: asset.id, source: "fixed", result: { ok: true, value: { priceUsd: parseAmount(source.priceUsd, `assets.${asset.id}.prices.fixed.priceUsd`) } } });
+    }
+  }
+  return out;
+}
+
+/** What pricing made of one tick's raw answers. */
+export interface TickPrices {
+  /** One quorum per reserve asset, in configuration order. */
+  quorums: PriceQuorum[];
+  /** The reserve assets' observations as the quorums saw them: bands applied, pools in USD, fixed prices added. */
+  observations: PriceObservation[];
+  /** The liability token's market venues, likewise (for liabilityPeg). */
+  marketPrices: PriceObservation[];
+}
+
+/**
+ * Prices one tick. Out-of-band answers fail first (AssetConfig minPriceUsd /
+ * maxPriceUsd), so the report shows them as the source's failure and nothing
+ * (a pool quote included) uses them. An asset's quorum over its direct
+ * sources prices the pools quoted in it; configuration never quotes a pool in
+ * an asset that is itself priced from a pool, so that quorum is the asset's
+ * own and is not run again. Pool quotes in USD are band-screened like any
+ * answer, then every asset priced from a pool gets its quorum.
+ */
+export function priceTick(issuer: IssuerConfig, readings: TickReadings): TickPrices {
+  const bandOf = new Map(issuer.assets.map((a) => [a.id, a]));
+  const band = (o: PriceObservation) => screenPriceBand(o, bandOf.get(o.asset));
+  const bps = issuer.policy.priceDivergenceBps;
+  const market = issuer.liabilities.supply?.marketPrices.length ? issuer.liabilities.supply.asset : null;
+  const pools = readings.pools ?? [];
+
+  const direct = withFixedPrices(issuer, readings.prices.map(band));
+  const directQuorums = new Map<string, PriceQuorum>();
+  const directQuorum = (asset: string): PriceQuorum => {
+    let quorum = directQuorums.get(asset);
+    if (!quorum) directQuorums.set(asset, (quorum = priceQuorum(asset, direct, bps)));
+    return quorum;
+  };
+  const pooled = poolQuotesInUsd(pools, (asset) => directQuorum(asset).priceUsd).map(band);
+  const reservePooled = pooled.filter((o) => o.asset !== market);
+  const observations = [...direct, ...reservePooled];
+  const quorums = issuer.assets.map((a) =>
+    reservePooled.some((o) => o.asset === a.id) ? priceQuorum(a.id, observations, bps) : directQuorum(a.id),
+  );
+  const rank = new Map(issuer.assets.map((a, i) => [a.id, i]));
+  const at = (o: PriceObservation) => rank.get(o.asset) ?? issuer.assets.length;
+  return {
+    quorums,
+    observations: observations.map((o, i) => ({ o, i })).sort((a, b) => at(a.o) - at(b.o) || a.i - b.i).map(({ o }) => o),
+    marketPrices: [...readings.marketPrices.map(band), ...pooled.filter((o) => o.asset === market)],
+  };
 }

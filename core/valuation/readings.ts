@@ -65,12 +65,26 @@ export interface SupplyReading {
   }>;
 }
 
-/** One price source's answer for one asset, in usd18 per whole unit. */
+/** One price source's answer for one asset, in usd18 per whole unit (pools: see PoolQuote). */
 export interface PriceObservation {
   asset: string;
   /** e.g. `chainlink:1:0xfeed…`, `uniswapV3:1:0xpool…`, `http:https://…`, `fixed`. */
   source: string;
   result: Reading<{ priceUsd: bigint; updatedAt?: bigint }>;
+}
+
+/**
+ * A pool's price of `asset` in whole units of `quoteAsset` (18 decimals), as
+ * read: valuation puts it in USD once the quote asset is priced
+ * (priceQuorum.ts `priceTick`).
+ */
+export interface PoolQuote {
+  asset: string;
+  /** e.g. `uniswapV3:1:0xpool…`. */
+  source: string;
+  quoteAsset: string;
+  /** `updatedAt` is the pinned block's timestamp: slot0 is the price as of that block. */
+  result: Reading<{ price18: bigint; updatedAt: bigint }>;
 }
 
 /** A custodian statement the tick considered (the latest per custodian/account/asset). */
@@ -139,4 +153,10 @@ export interface TickReadings {
   attested: AttestedTokenReading[];
   /** Market prices of the issuer's own liability token (`liabilities.supply.marketPrices`), asset = its id. */
   marketPrices: PriceObservation[];
+  /**
+   * Pool quotes of reserve assets and of the liability token's market venues,
+   * not yet in USD (absent: none). `prices` and `marketPrices` hold the direct
+   * answers as read; bands and pools are applied in valuation (`priceTick`).
+   */
+  pools?: PoolQuote[];
 }

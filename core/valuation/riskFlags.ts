@@ -3,12 +3,13 @@ import type { IssuerConfig } from "../config/schema.js";
 import { encodeFlags, raiseFlag, type RaisedFlag } from "../flags.js";
 import { formatUsd18 } from "../numbers.js";
 import { ReserveStatus } from "../reservesTree.js";
+import { isoSeconds } from "../time.js";
 import { CIRCULAR_CAUSES, SOURCE_FAILURE_CAUSES, type ValuedLineItem } from "./lineItems.js";
 import type { Liabilities } from "./liabilities.js";
 import type { LiabilityPeg } from "./liabilityPeg.js";
 import type { PriceQuorum } from "./priceQuorum.js";
 import type { TickReadings } from "./readings.js";
-import type { SnapshotTotals } from "./snapshot.js";
+import type { SnapshotTotals } from "./totals.js";
 
 /** One earlier attestation's counted reserves, for RESERVE_DROP's window. */
 export interface ReservesPoint {
@@ -199,7 +200,7 @@ export const liabilitiesStale: FlagRule = ({ issuer, liabilities, readings }) =>
   if (max === undefined || ledger === null) return null;
   const age = Number(readings.observedAt) - ledger.asOf;
   if (age <= max) return null;
-  const asOf = new Date(ledger.asOf * 1000).toISOString().replace(".000Z", "Z");
+  const asOf = isoSeconds(ledger.asOf);
   return raiseFlag(
     "LIABILITIES_STALE",
     `ledger ${ledger.ledgerId} has asOf ${ledger.asOf} (${asOf}), ${duration(age)} before observedAt, beyond the ${duration(max)} limit (policy.maxLedgerAgeSeconds ${max})`,

@@ -2,23 +2,16 @@ import { ZERO_HASH, type Attestation } from "../attestation.js";
 import type { Hex } from "../bytes.js";
 import type { IssuerConfig } from "../config/schema.js";
 import type { RaisedFlag } from "../flags.js";
-import { parseAmount, ratioBps } from "../numbers.js";
-import { reservesRoot, ReserveStatus } from "../reservesTree.js";
+import { reservesRoot } from "../reservesTree.js";
 import { duplicateLabels, reserveLineItems, type ValuedLineItem } from "./lineItems.js";
 import { valueLiabilities, type Liabilities } from "./liabilities.js";
 import { liabilityPeg, type LiabilityPeg } from "./liabilityPeg.js";
-import { priceQuorum, type PriceQuorum } from "./priceQuorum.js";
-import type { PriceObservation, TickReadings } from "./readings.js";
+import { priceTick, type PriceQuorum } from "./priceQuorum.js";
+import type { TickReadings } from "./readings.js";
 import { evaluateFlags, type ReservesPoint } from "./riskFlags.js";
+import { snapshotTotals, type SnapshotTotals } from "./totals.js";
 
-export interface SnapshotTotals {
-  /** Status 0 + status 2 values. */
-  reservesUsd: bigint;
-  onchainReservesUsd: bigint;
-  offchainReservesUsd: bigint;
-  liabilitiesUsd: bigint;
-  ratioBps: number;
-}
+export type { SnapshotTotals };
 
 /** Everything valuation derives from one tick: what the report shows and the attestation signs. */
 export interface Snapshot {
@@ -51,26 +44,6 @@ export interface ValueSnapshotParameters {
 }
 
 /**
- * A `fixed` price is configuration, not a reading: when the readers did not
- * echo it, it is added here so the peg currency is always priced.
- */
-function withFixedPrices(issuer: IssuerConfig, observations: readonly PriceObservation[]): PriceObservation[] {
-  const out = [...observations];
-  for (const asset of issuer.assets) {
-    for (const source of asset.prices) {
-      if (source.kind !== "fixed") continue;
-      if (out.some((o) => o.asset === asset.id && o.source === "fixed")) continue;
-      out.push({ asset: asset.id, source: "fixed", result: { ok: true, value: { priceUsd: parseAmount(source.priceUsd, `assets.${asset.id}.prices.fixed.priceUsd`) } } });
-    }
-  }
-  return out;
-}
-
-function sumWhere(items: readonly ValuedLineItem[], status: ReserveStatus): bigint {
-  return items.reduce((sum, { item }) => (item.status === status ? sum + item.valueUsd : sum), 0n);
-}
-
-/**
  * Values one tick: a price per asset, a line item per configured reserve
  * source, liabilities at what is owed, totals, flags and both roots. Pure:
  * the same inputs give the same snapshot. Refuses (ok: false) only when
@@ -78,8 +51,8 @@ function sumWhere(items: readonly ValuedLineItem[], status: ReserveStatus): bigi
  * reserve line item at all.
  */
 export function valueSnapshot({ issuer, readings, previous = null, history = [] }: ValueSnapshotParameters): SnapshotResult {
-  const observations = withFixedPrices(issuer, readings.prices);
-  const prices = issuer.assets.map((a) => priceQuorum(a.id, observations, issuer.policy.priceDivergenceBps));
+  const pricing = priceTick(issuer, readings);
+  const prices = pricing.quorums;
   const priceMap = new Map(prices.map((q) => [q.asset, q]));
 
   const items = reserveLineItems({ issuer, readings, prices: priceMap });
@@ -91,17 +64,8 @@ export function valueSnapshot({ issuer, readings, previous = null, history = [] 
   if (!valued.ok) return { ok: false, reason: `liabilities of ${issuer.id} cannot be valued: ${valued.reason}` };
   const liabilities = valued.liabilities;
 
-  const onchainReservesUsd = sumWhere(items, ReserveStatus.ON_CHAIN_PROVEN);
-  const offchainReservesUsd = sumWhere(items, ReserveStatus.OFF_CHAIN_STATEMENT);
-  const reservesUsd = onchainReservesUsd + offchainReservesUsd;
-  const totals: SnapshotTotals = {
-    reservesUsd,
-    onchainReservesUsd,
-    offchainReservesUsd,
-    liabilitiesUsd: liabilities.totalUsd,
-    ratioBps: ratioBps(reservesUsd, liabilities.totalUsd),
-  };
-  const peg = liabilityPeg(issuer, readings.marketPrices);
+  const totals = snapshotTotals(items, liabilities);
+  const peg = liabilityPeg(issuer, pricing.marketPrices);
   const { flags, bits } = evaluateFlags({ issuer, readings, prices, items, liabilities, totals, previous, history, peg });
 
   return {

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { checkConfig } from "../../core/config/parseConfig.js";
 import type { SolventConfig } from "../../core/config/schema.js";
+import { secretsNamedBy } from "../../core/config/secretRules.js";
 import { dryRun, ratioText, usdText, type DryRunIssuer, type StatementInput } from "./dryRun.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import { readJsonInput } from "./readInput.js";
@@ -108,9 +109,9 @@ function printIssuer(r: DryRunIssuer, io: Output): void {
   io.out(`  ${counts.join(", ")}`);
 }
 
-/** Secrets the RPC URLs name: the deployment must have them. */
+/** Secrets the RPC URLs name: the deployment must have them (the Worker's list, core/config/secretRules.ts). */
 function secretNames(config: SolventConfig): string[] {
-  return [...new Set(config.chains.flatMap((c) => c.rpcUrls.flatMap((u) => [...u.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!))))];
+  return secretsNamedBy(config, { rpcOnly: true }).map((s) => s.name);
 }
 
 function describe(config: SolventConfig): string {

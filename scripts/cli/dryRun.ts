@@ -1,10 +1,11 @@
 import { getAddress, parseAbi, type Address } from "viem";
 import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
+import { secretProblem, secretsNamedBy } from "../../core/config/secretRules.js";
 import { parseCustodianStatement } from "../../core/custodianStatement.js";
 import type { Hex } from "../../core/bytes.js";
 import { formatUnits, formatUsd18, RATIO_BPS_MAX } from "../../core/numbers.js";
-import { priceQuorum } from "../../core/valuation/priceQuorum.js";
-import type { LedgerReading, PriceObservation } from "../../core/valuation/readings.js";
+import { priceTick } from "../../core/valuation/priceQuorum.js";
+import type { LedgerReading } from "../../core/valuation/readings.js";
 import { valueSnapshot, type Snapshot } from "../../core/valuation/snapshot.js";
 import { createChainClient } from "../../worker/sources/chainClient.js";
 import { gatherReadings } from "../../worker/sources/gatherReadings.js";
@@ -63,12 +64,9 @@ export async function dryRun(config: SolventConfig, options: { issuerId?: string
 
 /** A placeholder without its secret would fail every read of the chain: say so before reading anything. */
 function missingSecrets(config: SolventConfig, issuers: readonly IssuerConfig[], secrets: Record<string, unknown>): void {
-  const used = new Set(issuers.flatMap(chainIdsOf));
-  const missing = new Set<string>();
-  for (const chain of config.chains) {
-    if (!used.has(chain.chainId)) continue;
-    for (const url of chain.rpcUrls) for (const [, name] of url.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) if (!secrets[name!]) missing.add(name!);
-  }
+  // The Worker's rule (core/config/secretRules.ts): a secret of only white space is not set either.
+  const named = secretsNamedBy(config, { chainIds: new Set(issuers.flatMap(chainIdsOf)), rpcOnly: true });
+  const missing = new Set(named.filter((s) => secretProblem(secrets, s.name, s.rule) !== null).map((s) => s.name));
   if (missing.size > 0) {
     const names = [...missing].join(", ");
     throw new UsageError(`the RPC URLs need ${names}: set ${missing.size === 1 ? "it" : "them"} in the environment for --rpc (e.g. ${[...missing][0]}=… solvent config check FILE --rpc)`);
@@ -107,7 +105,6 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
     ledger: issuer.liabilities.ledger ? dryLedger(issuer) : null,
     now,
     fetchFn: fetch,
-    quotePriceUsd: (asset: string, observations: readonly PriceObservation[]) => priceQuorum(asset, observations, issuer.policy.priceDivergenceBps).priceUsd,
     issuers: config.issuers,
     localAttestation: async () => null,
   });
@@ -150,7 +147,9 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
     }
   }
 
-  for (const o of [...readings.prices, ...readings.marketPrices]) {
+  // As valuation sees them: bands applied, pool quotes in USD.
+  const priced = priceTick(issuer, readings);
+  for (const o of [...priced.observations, ...priced.marketPrices]) {
     const subject = `price of ${o.asset} from ${o.source}`;
     if (o.result.ok) add("pass", subject, `$${formatUsd18(o.result.value.priceUsd, 4)}`);
     else add("fail", subject, o.result.reason);

@@ -1,7 +1,7 @@
 import type { SolventConfigInput } from "../../core/config/schema.js";
 import { policySchema } from "../../core/config/schema.js";
 import { SolventError } from "../../core/errors.js";
-import { parseDecimalUnits } from "../../core/numbers.js";
+import { decimalToBaseUnits, UINT256_MAX } from "../../core/numbers.js";
 import { UsageError } from "./io.js";
 
 /**
@@ -33,7 +33,7 @@ function address(text: string | undefined, flag: string, value: string, what: st
 /** A USD price as people write it ("1", "3150.25") in the usd18 the configuration holds. */
 export function usd18(text: string, flag: string): string {
   try {
-    return parseDecimalUnits(text, 18, flag).toString();
+    return decimalToBaseUnits(text, 18, flag, UINT256_MAX, { ignoreTrailingZeros: true }).toString();
   } catch (e) {
     if (e instanceof SolventError) throw new UsageError(`${flag}: ${e.reason}`);
     throw e;

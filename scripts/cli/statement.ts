@@ -12,7 +12,7 @@ import {
   type CustodianStatement,
 } from "../../core/custodianStatement.js";
 import { SolventError } from "../../core/errors.js";
-import { formatUnits, parseDecimalUnits, UINT64_MAX } from "../../core/numbers.js";
+import { decimalToBaseUnits, formatUnits, UINT256_MAX, UINT64_MAX } from "../../core/numbers.js";
 import { configuredIssuer, readValidConfig } from "./configFile.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import { hasSignerKey, parseSignatureOption, readSignerKey, SIGNER_KEY_OPTIONS } from "./signerKey.js";
@@ -150,7 +150,7 @@ async function sign(args: string[], io: Output): Promise<number> {
 
   let amount: bigint;
   try {
-    amount = parseDecimalUnits(values.amount!, decimals, "--amount");
+    amount = decimalToBaseUnits(values.amount!, decimals, "--amount", UINT256_MAX, { ignoreTrailingZeros: true });
   } catch (e) {
     if (e instanceof SolventError) throw new UsageError(`--amount: ${e.reason}`);
     throw e;
@@ -210,7 +210,7 @@ async function sign(args: string[], io: Output): Promise<number> {
   }
   const human = `${formatUnits(amount, decimals)} ${asset}`;
   if (values.json) {
-    io.out(JSON.stringify({ body, signer, digest, amount: { decimal: formatUnits(amount, decimals).replaceAll(",", ""), baseUnits: amount.toString(), decimals, asset }, curl }));
+    io.out(JSON.stringify({ body, signer, digest, amount: { decimal: formatUnits(amount, decimals, { group: false }), baseUnits: amount.toString(), decimals, asset }, curl }));
     return EXIT_OK;
   }
   io.out(`statement: ${human} (${amount} base units, ${decimals} decimals) in ${statement.custodian}/${statement.account} for issuer ${issuerId}`);

@@ -1,6 +1,6 @@
 /** The demo exchange's user ledger: `count` users over [USD, ETH] with fresh random salts. */
 import { bytesToHex } from "../../core/bytes.js";
-import { baseUnitsToDecimal } from "../../core/numbers.js";
+import { formatUnits } from "../../core/numbers.js";
 
 export interface DemoUser {
   userId: string;
@@ -32,7 +32,7 @@ export const DEMO_DECIMALS = { USD: 6, ETH: 18 } as const;
 
 /** CSV in the upload format `userId,salt,USD,ETH`, amounts in whole units as people write them (`1500.25`). */
 export function demoLedgerCsv(users: DemoUser[]): string {
-  const usd = (u: DemoUser) => baseUnitsToDecimal(BigInt(u.balances.USD), DEMO_DECIMALS.USD);
-  const eth = (u: DemoUser) => baseUnitsToDecimal(BigInt(u.balances.ETH), DEMO_DECIMALS.ETH);
+  const usd = (u: DemoUser) => formatUnits(BigInt(u.balances.USD), DEMO_DECIMALS.USD, { group: false });
+  const eth = (u: DemoUser) => formatUnits(BigInt(u.balances.ETH), DEMO_DECIMALS.ETH, { group: false });
   return `userId,salt,USD,ETH\n${users.map((u) => `${u.userId},${u.salt},${usd(u)},${eth(u)}`).join("\n")}\n`;
 }

@@ -11,6 +11,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { ConfigError, parseConfigText } from "../../core/config/parseConfig.js";
 import type { SolventConfig } from "../../core/config/schema.js";
+import { secretsNamedBy } from "../../core/config/secretRules.js";
 import { checkEnv } from "../../worker/config/secrets.js";
 import type { Env } from "../../worker/env.js";
 import { startAnvil } from "../lib/anvil.js";
@@ -71,23 +72,6 @@ export function parseEnvFile(text: string): Record<string, string> {
   return out;
 }
 
-/** Every `${NAME}` and secret name the configuration refers to. */
-function namedSecrets(config: SolventConfig): string[] {
-  const names = new Set<string>();
-  const scan = (text: string) => {
-    for (const m of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) names.add(m[1]!);
-  };
-  for (const c of config.chains) c.rpcUrls.forEach(scan);
-  for (const issuer of config.issuers) {
-    if (issuer.relayer) names.add(issuer.relayer.keySecret);
-    for (const d of issuer.alerts?.destinations ?? []) {
-      scan(d.url);
-      if (d.kind === "webhook") names.add(d.secret);
-    }
-  }
-  return [...names];
-}
-
 async function readConfig(file: string): Promise<{ text: string; config: SolventConfig }> {
   let text: string;
   try {
@@ -113,7 +97,7 @@ export async function runConfig(options: RunConfigOptions): Promise<RunningConfi
     if (!existsSync(file)) throw new UnusableInput(`the secrets file ${file} does not exist`);
     Object.assign(secrets, parseEnvFile(await readFile(file, "utf8")));
   }
-  const fromProcess = namedSecrets(config).filter((name) => secrets[name] === undefined && typeof process.env[name] === "string");
+  const fromProcess = secretsNamedBy(config).map((s) => s.name).filter((name) => secrets[name] === undefined && typeof process.env[name] === "string");
   for (const name of fromProcess) secrets[name] = process.env[name]!;
   const check = checkEnv(secrets as unknown as Env, config);
   if (!check.ok) {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SolventError } from "../../core/errors.js";
-import { baseUnitsToDecimal, decimalToBaseUnits, formatUnits, parseAmount, parseDecimalUnits, parseUploadedAmount, ratioBps, RATIO_BPS_MAX, UINT128_MAX, UINT256_MAX, valueUsd } from "../../core/numbers.js";
+import { decimalToBaseUnits, formatUnits, parseAmount, parseUploadedAmount, ratioBps, RATIO_BPS_MAX, UINT128_MAX, UINT256_MAX, valueUsd } from "../../core/numbers.js";
 
 function rejection(fn: () => unknown): SolventError {
   try {
@@ -99,21 +99,21 @@ describe("decimalToBaseUnits: amounts as people write them", () => {
 
   it("refuses JSON numbers (they would have passed through floating point) and values past the bound", () => {
     for (const v of [1500.25, 1, null, undefined, 10n]) expect(rejection(() => decimalToBaseUnits(v, 6, "USD")).code).toBe("INVALID_NUMBER");
-    const max = baseUnitsToDecimal(UINT128_MAX, 6);
+    const max = formatUnits(UINT128_MAX, 6, { group: false });
     expect(decimalToBaseUnits(max, 6, "USD", UINT128_MAX)).toBe(UINT128_MAX);
-    const over = rejection(() => decimalToBaseUnits(baseUnitsToDecimal(UINT128_MAX + 1n, 6), 6, "USD", UINT128_MAX));
+    const over = rejection(() => decimalToBaseUnits(formatUnits(UINT128_MAX + 1n, 6, { group: false }), 6, "USD", UINT128_MAX));
     expect(over.code).toBe("OUT_OF_RANGE");
     expect(over.message).toContain(max);
   });
 
-  it("baseUnitsToDecimal is its inverse, without trailing zeros", () => {
-    expect(baseUnitsToDecimal(1_500_250_000n, 6)).toBe("1500.25");
-    expect(baseUnitsToDecimal(1n, 6)).toBe("0.000001");
-    expect(baseUnitsToDecimal(0n, 6)).toBe("0");
-    expect(baseUnitsToDecimal(5_000_000n, 6)).toBe("5");
-    expect(baseUnitsToDecimal(7n, 0)).toBe("7");
+  it("formatUnits without grouping is its inverse, without trailing zeros", () => {
+    expect(formatUnits(1_500_250_000n, 6, { group: false })).toBe("1500.25");
+    expect(formatUnits(1n, 6, { group: false })).toBe("0.000001");
+    expect(formatUnits(0n, 6, { group: false })).toBe("0");
+    expect(formatUnits(5_000_000n, 6, { group: false })).toBe("5");
+    expect(formatUnits(7n, 0, { group: false })).toBe("7");
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: UINT256_MAX }), fc.integer({ min: 0, max: 36 }), (n, d) => decimalToBaseUnits(baseUnitsToDecimal(n, d), d, "x") === n),
+      fc.property(fc.bigInt({ min: 0n, max: UINT256_MAX }), fc.integer({ min: 0, max: 36 }), (n, d) => decimalToBaseUnits(formatUnits(n, d, { group: false }), d, "x") === n),
       { numRuns: 300 },
     );
   });
@@ -151,21 +151,24 @@ describe("valuation and ratio (SPEC §1)", () => {
   });
 });
 
-describe("parseDecimalUnits / formatUnits: human decimals to base units, exactly", () => {
+/** decimalToBaseUnits as the CLI reads a typed amount: zeros past the decimals are exact. */
+const typed = (text: string, decimals: number, field: string) => decimalToBaseUnits(text, decimals, field, UINT256_MAX, { ignoreTrailingZeros: true });
+
+describe("decimalToBaseUnits (typed amounts) / formatUnits: human decimals to base units, exactly", () => {
   it("converts without floats or rounding", () => {
-    expect(parseDecimalUnits("1250000.5", 6, "amount")).toBe(1_250_000_500_000n);
-    expect(parseDecimalUnits("0.000001", 6, "amount")).toBe(1n);
-    expect(parseDecimalUnits("1.100", 2, "amount")).toBe(110n); // trailing zeros beyond the decimals are exact
-    expect(parseDecimalUnits("123456789012345678901234567890.123456789012345678", 18, "amount")).toBe(123456789012345678901234567890123456789012345678n);
-    expect(parseDecimalUnits("7", 0, "amount")).toBe(7n);
+    expect(typed("1250000.5", 6, "amount")).toBe(1_250_000_500_000n);
+    expect(typed("0.000001", 6, "amount")).toBe(1n);
+    expect(typed("1.100", 2, "amount")).toBe(110n); // trailing zeros beyond the decimals are exact
+    expect(typed("123456789012345678901234567890.123456789012345678", 18, "amount")).toBe(123456789012345678901234567890123456789012345678n);
+    expect(typed("7", 0, "amount")).toBe(7n);
   });
 
   it.each(["", "-1", "+1", "1e6", "01", "1.", ".5", "1,000", " 1", "0x10"])("refuses %j naming the field", (text) => {
-    expect(() => parseDecimalUnits(text, 6, "--amount")).toThrow(/^--amount: /);
+    expect(() => typed(text, 6, "--amount")).toThrow(/^--amount: /);
   });
 
   it("refuses more decimal places than the asset has instead of cutting them", () => {
-    expect(() => parseDecimalUnits("0.0000001", 6, "--amount")).toThrow('"0.0000001" has 7 decimal places; this asset has 6');
+    expect(() => typed("0.0000001", 6, "--amount")).toThrow('"0.0000001" has 7 fractional digits; the asset has 6 decimals');
   });
 
   it("formats with grouped thousands and no trailing zeros, and round-trips", () => {
@@ -173,7 +176,7 @@ describe("parseDecimalUnits / formatUnits: human decimals to base units, exactly
     expect(formatUnits(1n, 18)).toBe("0.000000000000000001");
     expect(formatUnits(1000n, 0)).toBe("1,000");
     for (const [value, decimals] of [[123456789n, 6], [10n ** 30n + 7n, 18], [0n, 8]] as const) {
-      expect(parseDecimalUnits(formatUnits(value, decimals).replaceAll(",", ""), decimals, "x")).toBe(value);
+      expect(typed(formatUnits(value, decimals).replaceAll(",", ""), decimals, "x")).toBe(value);
     }
   });
 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chainSchema, issuerSchema, type ChainConfig, type IssuerConfig } from "../../core/config/schema.js";
 import { signOwnership } from "../../core/ownershipProof.js";
 import { NATIVE_TOKEN } from "../../core/reservesTree.js";
+import { poolQuotesInUsd } from "../../core/valuation/priceQuorum.js";
 import type { PriceObservation } from "../../core/valuation/readings.js";
 import { getFreePort, startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
 import { deployContract, installMulticall3, loadArtifact } from "../../scripts/lib/artifacts.js";
@@ -330,11 +331,12 @@ describe("sources: checkOwnership", () => {
 
 describe("sources: gatherReadings", () => {
   const gather = (chains: ChainConfig[], extra: Partial<Parameters<typeof gatherReadings>[0]> = {}) =>
-    gatherReadings({ issuer, chains, secrets: {}, statements: [], ledger: null, now: NOW, fetchFn: fetch, quotePriceUsd: quotes, ...extra });
+    gatherReadings({ issuer, chains, secrets: {}, statements: [], ledger: null, now: NOW, fetchFn: fetch, ...extra });
 
-  it("reads a whole chain in few requests and prices pools through the quote callback", async () => {
+  it("reads a whole chain in few requests and hands pool quotes to valuation, which puts them in USD", async () => {
     let requests = 0;
     const readings = await gather([chain], { onRequest: () => void requests++ });
+    const prices = [...readings.prices, ...poolQuotesInUsd(readings.pools!, quotes)];
     expect(readings.blocks).toHaveLength(1);
     expect(readings.blocks[0]!.result.ok).toBe(true);
     expect(readings.holdings).toHaveLength(11);
@@ -342,13 +344,13 @@ describe("sources: gatherReadings", () => {
     expect(readings.ownership.filter((o) => o.proven)).toHaveLength(3);
     expect(readings.supply[0]!.result.ok).toBe(true);
     const pool = `uniswapV3:${CHAIN_ID}:${at.pool.toLowerCase()}`;
-    expect(find(readings.prices, "X", pool).result).toEqual({ ok: true, value: { priceUsd: 244_140_625n * E18, updatedAt: expect.any(BigInt) } });
+    expect(find(prices, "X", pool).result).toEqual({ ok: true, value: { priceUsd: 244_140_625n * E18, updatedAt: expect.any(BigInt) } });
     // 4.096e-9 X per Y at 2000 USD per X = 8.192e-6 USD.
-    expect(find(readings.prices, "Y", pool).result).toMatchObject({ ok: true, value: { priceUsd: 8_192_000_000_000n } });
-    expect(find(readings.prices, "Z", pool).result).toEqual({ ok: false, reason: "quote asset NOPE has no chosen price" });
-    expect(find(readings.prices, "USD", "fixed").result).toEqual({ ok: true, value: { priceUsd: E18 } });
+    expect(find(prices, "Y", pool).result).toMatchObject({ ok: true, value: { priceUsd: 8_192_000_000_000n } });
+    expect(find(prices, "Z", pool).result).toEqual({ ok: false, reason: "quote asset NOPE has no chosen price" });
+    expect(find(prices, "USD", "fixed").result).toEqual({ ok: true, value: { priceUsd: E18 } });
     // Prices come in config order.
-    expect(readings.prices.map((p) => p.asset)).toEqual(["USD", "ETH", "ETH", "ETH", "ETH", "T20", "X", "Y", "Z"]);
+    expect(prices.map((p) => p.asset)).toEqual(["USD", "ETH", "ETH", "ETH", "ETH", "T20", "X", "Y", "Z"]);
     // pin (1) + aggregate3 round 1 (1) + round 2 (1) + eth_getCode for two `contract` holders (2) + reorg check (1).
     expect(requests).toBe(6);
   });
@@ -365,8 +367,9 @@ describe("sources: gatherReadings", () => {
     for (const h of readings.holdings) expect(h.result).toEqual({ ok: false, reason });
     for (const o of readings.ownership) expect(o).toMatchObject({ proven: false, detail: reason });
     expect(readings.supply).toEqual([{ chainId: CHAIN_ID, token: at.dusd, result: { ok: false, reason } }]);
-    expect(readings.prices.filter((p) => p.source !== "fixed").every((p) => !p.result.ok)).toBe(true);
-    expect(readings.prices.filter((p) => p.source !== "fixed")).toHaveLength(8);
+    const onchainPrices = [...readings.prices, ...readings.pools!].filter((p) => p.source !== "fixed");
+    expect(onchainPrices.every((p) => !p.result.ok)).toBe(true);
+    expect(onchainPrices).toHaveLength(8);
   });
 
   it("falls back to the second URL, with secrets filled in", async () => {

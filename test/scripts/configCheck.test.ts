@@ -134,6 +134,18 @@ describe("solvent config check --rpc (a dry tick against anvil)", () => {
     expect(stderr).toContain("the RPC URLs need ANVIL_KEY_FOR_TEST: set it in the environment");
   });
 
+  it("holds a secret of only white space to the Worker's rule: not set", async () => {
+    const file = await configFile((c) => (c.chains[0].rpcUrls = [`${world.rpcUrl}/\${ANVIL_KEY_FOR_TEST}`]));
+    process.env.ANVIL_KEY_FOR_TEST = "   ";
+    try {
+      const { code, stderr } = await cli("config", "check", file, "--rpc");
+      expect(code).toBe(2);
+      expect(stderr).toContain("the RPC URLs need ANVIL_KEY_FOR_TEST: set it in the environment");
+    } finally {
+      delete process.env.ANVIL_KEY_FOR_TEST;
+    }
+  });
+
   it("exits 2 when no chain answers", async () => {
     const file = await configFile((c) => (c.chains[0].rpcUrls = ["http://127.0.0.1:9"]));
     const { code, stdout, stderr } = await cli("config", "check", file, "--rpc", "--json");

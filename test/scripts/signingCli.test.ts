@@ -99,9 +99,9 @@ describe("solvent statement sign", () => {
 
   // "$CONFIG" is the test's configuration file.
   it.each([
-    ["more decimal places than the asset has", ["--amount", "1.0000001", "--decimals", "6"], '"1.0000001" has 7 decimal places; this asset has 6'],
-    ["an amount in exponent form", ["--amount", "1e6", "--decimals", "6"], "is not a plain decimal"],
-    ["a negative amount", ["--amount=-1", "--decimals", "6"], "is not a plain decimal"],
+    ["more decimal places than the asset has", ["--amount", "1.0000001", "--decimals", "6"], '"1.0000001" has 7 fractional digits; the asset has 6 decimals'],
+    ["an amount in exponent form", ["--amount", "1e6", "--decimals", "6"], '"1e6" uses exponent form'],
+    ["a negative amount", ["--amount=-1", "--decimals", "6"], '"-1" is negative'],
     ["a key on the command line", ["--amount", "1", "--decimals", "6", "--key", "0x01"], "ends up in the shell history"],
     ["neither --config nor --decimals", ["--amount", "1"], "give --config FILE"],
     ["an account the custodian does not have", ["--amount", "1", "--config", "$CONFIG", "--account", "x"], 'has no account "x" for asset "USD"'],

@@ -22,8 +22,8 @@ import { onchainCopyExpiredAlert } from "../../worker/alerts/detectAlerts.js";
 import { raiseAlerts, type AlertMessage } from "../../worker/alerts/raiseAlerts.js";
 import type { Env } from "../../worker/env.js";
 import worker from "../../worker/index.js";
-import type { IssuerPublisher } from "../../worker/publisher/issuerPublisher.js";
-import { publishTick } from "../../worker/publisher/publishTick.js";
+import { publisherFor, type IssuerPublisher } from "../../worker/publisher/issuerPublisher.js";
+import { publishTickWithFacts } from "../../worker/publisher/publishTick.js";
 import type { ReceivedRequest } from "../support/webhookReceiver.js";
 
 const testEnv = env as unknown as Env & { TEST_WEBHOOK_RECEIVER: string; SOLVENT_CONFIG: string };
@@ -73,7 +73,7 @@ async function publishWithAlerts(options: { config?: SolventConfig; env?: Env } 
   const now = nowSeconds();
   let attempt: PublishAttempt;
   try {
-    attempt = { outcome: await publishTick({ env: e, config: cfg, issuerId: ISSUER, now: BigInt(now) }) };
+    attempt = await publishTickWithFacts({ env: e, config: cfg, issuerId: ISSUER, now: BigInt(now) });
   } catch (error) {
     attempt = { error };
   }
@@ -388,7 +388,7 @@ describe("failed signing", () => {
   it("is detected by IssuerPublisher.publish itself, after the attempt", async () => {
     const alertsBefore = (await listAlerts("?limit=100")).body.alerts.length;
     await publishWithAlerts(); // a new episode
-    const stub = testEnv.PUBLISHER.get(testEnv.PUBLISHER.idFromName(ISSUER));
+    const stub = publisherFor(testEnv, ISSUER);
     // the object with this file's configuration and no signing key
     const outcome = await runInDurableObject(stub, async (instance: IssuerPublisher) => {
       const object = instance as unknown as { env: Env };

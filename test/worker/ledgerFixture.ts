@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { attestationDigest, issuerKey, nextAttestation, type Attestation } from "../../core/attestation.js";
 import { bytesToHex, type Hex } from "../../core/bytes.js";
-import { baseUnitsToDecimal, type AmountUnits } from "../../core/numbers.js";
+import { formatUnits, type AmountUnits } from "../../core/numbers.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { handleError } from "../../worker/api/errors.js";
@@ -72,7 +72,7 @@ export function makeLedgerUsers(n: number, tag: string): LedgerUser[] {
 }
 
 /** A user's balance (base units) as the upload writes it: a whole-unit decimal by default. */
-const written = (units: AmountUnits) => (b: bigint, asset: number) => (units === "base" ? String(b) : baseUnitsToDecimal(b, DECIMALS[asset]!));
+const written = (units: AmountUnits) => (b: bigint, asset: number) => (units === "base" ? String(b) : formatUnits(b, DECIMALS[asset]!, { group: false }));
 
 /** The users as an upload CSV (header included), amounts in `units`. */
 export function ledgerCsv(users: LedgerUser[], units: AmountUnits = "decimal"): string {

@@ -1,18 +1,22 @@
 import { keccak256, toHex } from "viem";
 import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
-import { hasFlag } from "../../core/flags.js";
 import { loadConfig } from "../config/loadConfig.js";
 import type { Env } from "../env.js";
-import { signingAccount, type PublishOutcome } from "../publisher/publishTick.js";
-import { attestationBySequence, latestAttestation, type StoredAttestation } from "../storage/attestationStore.js";
+import { signingAccount } from "../config/secrets.js";
+import type { PublishedFacts, PublishOutcome } from "../publisher/publishTick.js";
+import { latestAttestation, type StoredAttestation } from "../storage/attestationStore.js";
 import { getReport } from "../storage/reportStore.js";
 import type { StoredAlert } from "./alertStore.js";
 import { flagAlerts, ratioAlerts, signingFailedAlert, staleAlert, type AlertDraft, type AttestationFacts } from "./detectAlerts.js";
 import { ledgerChangeAlerts } from "./ledgerAlerts.js";
 import { raiseAlerts } from "./raiseAlerts.js";
 
-/** What one publish attempt ended with: its outcome, or the exception it threw. */
-export type PublishAttempt = { outcome: PublishOutcome } | { error: unknown };
+/**
+ * What one publish attempt ended with: its outcome with what the publisher
+ * computed when it published (publishTickWithFacts), or the exception it
+ * threw. A published outcome without its facts raises no change alerts.
+ */
+export type PublishAttempt = { outcome: PublishOutcome; published?: PublishedFacts | null } | { error: unknown };
 
 export interface AlertAfterPublishDeps {
   env: Env;
@@ -45,7 +49,7 @@ async function detect(env: Env, issuer: IssuerConfig, attempt: PublishAttempt): 
   const events = issuer.alerts?.events ?? [];
   if ("outcome" in attempt && attempt.outcome.published) {
     if (!events.some((e) => e === "flag_raised" || e === "flag_cleared" || e === "ratio_crossed" || e === "ledger_switched" || e === "ledger_stale")) return [];
-    return changeAlerts(env, issuer, BigInt(attempt.outcome.sequence));
+    return changeAlerts(env, issuer, attempt.published ?? null);
   }
   if (!events.includes("signing_failed")) return [];
   // A refused publish is about signing only when it is MISCONFIGURED (SIGNING_KEY) and the key indeed cannot sign.
@@ -58,14 +62,12 @@ async function detect(env: Env, issuer: IssuerConfig, attempt: PublishAttempt): 
 }
 
 /** Flag and ratio changes between the new attestation and the one before it. */
-async function changeAlerts(env: Env, issuer: IssuerConfig, sequence: bigint): Promise<AlertDraft[]> {
-  const next = await attestationBySequence(env.DB, issuer.id, sequence);
-  if (!next) return [];
-  const previous = sequence > 1n ? await attestationBySequence(env.DB, issuer.id, sequence - 1n) : null;
+async function changeAlerts(env: Env, issuer: IssuerConfig, published: PublishedFacts | null): Promise<AlertDraft[]> {
+  if (!published) return [];
+  const { stored: next, previous } = published;
   const changed = next.attestation.flags ^ (previous?.attestation.flags ?? 0n);
-  // Reasons come from the reports, read only when some flag changed: raised flags from the new one, cleared from the old.
-  const stale = hasFlag(next.attestation.flags, "LIABILITIES_STALE");
-  const nextFacts = await facts(env, next, (changed & next.attestation.flags) !== 0n || stale);
+  const nextFacts: AttestationFacts = { ...factsOf(next), reasons: published.reasons };
+  // Cleared flags take their reasons from the previous report, read only when one was cleared.
   const previousFacts = previous && (await facts(env, previous, (changed & previous.attestation.flags) !== 0n));
   return [
     ...flagAlerts(issuer.id, previousFacts, nextFacts),
@@ -74,13 +76,12 @@ async function changeAlerts(env: Env, issuer: IssuerConfig, sequence: bigint): P
   ];
 }
 
+function factsOf(stored: StoredAttestation): Omit<AttestationFacts, "reasons"> {
+  return { sequence: stored.attestation.sequence, ratioBps: stored.attestation.ratioBps, flags: stored.attestation.flags };
+}
+
 async function facts(env: Env, stored: StoredAttestation, withReasons: boolean): Promise<AttestationFacts> {
-  return {
-    sequence: stored.attestation.sequence,
-    ratioBps: stored.attestation.ratioBps,
-    flags: stored.attestation.flags,
-    reasons: withReasons ? await flagReasons(env.BUCKET, stored.reportKey) : new Map(),
-  };
+  return { ...factsOf(stored), reasons: withReasons ? await flagReasons(env.BUCKET, stored.reportKey) : new Map() };
 }
 
 /** Flag name → reason from a stored SPEC §4 report; empty when the report cannot be read. */

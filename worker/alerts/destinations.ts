@@ -1,7 +1,6 @@
 import type { AlertDestinationConfig } from "../../core/config/alertsSchema.js";
+import { fillPlaceholders } from "../../core/config/secretRules.js";
 import { namedSecret } from "../config/secrets.js";
-
-const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 /** A destination named without anything secret: its kind and its URL's host (the schema keeps the host literal). */
 export interface DestinationLabel {
@@ -23,7 +22,7 @@ export function urlHost(url: string): string {
  * missing secret is an error naming the placeholder, never the URL.
  */
 export function destinationUrl(destination: AlertDestinationConfig, secrets: Record<string, unknown>): string {
-  return destination.url.replace(PLACEHOLDER, (_, name: string) => {
+  return fillPlaceholders(destination.url, (name) => {
     const value = namedSecret(secrets, name);
     if (value === null) throw new MissingSecretError(name);
     return value;

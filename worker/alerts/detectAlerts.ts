@@ -1,5 +1,6 @@
 import type { AlertEvent } from "../../core/config/alertsSchema.js";
 import { FLAGS } from "../../core/flags.js";
+import { isoSeconds } from "../../core/time.js";
 
 export type AlertSeverity = "info" | "warning" | "critical";
 
@@ -104,8 +105,6 @@ export function ratioAlerts(issuerId: string, thresholdsBps: readonly number[], 
   return out;
 }
 
-const iso = (unixSeconds: bigint | number) => new Date(Number(unixSeconds) * 1000).toISOString().replace(".000Z", "Z");
-
 /**
  * The latest attestation has expired and nothing newer exists. One episode
  * per latest attestation: the key is its sequence, so the watchdog ticking
@@ -126,8 +125,8 @@ export function staleAlert(
     sequence: latest.sequence,
     title: `${issuerId}: no fresh attestation`,
     text:
-      `The latest attestation of ${issuerId} (${latest.sequence}, observed ${iso(latest.observedAt)}) expired at ` +
-      `${iso(latest.validUntil)} and nothing newer has been published (${staleSeconds} s so far).`,
+      `The latest attestation of ${issuerId} (${latest.sequence}, observed ${isoSeconds(latest.observedAt)}) expired at ` +
+      `${isoSeconds(latest.validUntil)} and nothing newer has been published (${staleSeconds} s so far).`,
     details: {
       sequence: latest.sequence.toString(),
       observedAt: latest.observedAt.toString(),
@@ -177,8 +176,8 @@ export function onchainCopyExpiredAlert(
     title: `${issuerId}: on-chain copy expired`,
     text:
       `The SolvencyOracle ${relayer.oracle} on chain ${relayer.chainId} still holds attestation ${onchain.sequence} of ${issuerId}, ` +
-      `which expired at ${iso(onchain.validUntil)} (${expiredSeconds} s ago), while attestation ${latest.sequence} is published and valid until ` +
-      `${iso(latest.validUntil)}: contracts gated on the oracle are frozen. Check the relay attempts at GET /v1/issuers/${issuerId}/relayer ` +
+      `which expired at ${isoSeconds(onchain.validUntil)} (${expiredSeconds} s ago), while attestation ${latest.sequence} is published and valid until ` +
+      `${isoSeconds(latest.validUntil)}: contracts gated on the oracle are frozen. Check the relay attempts at GET /v1/issuers/${issuerId}/relayer ` +
       `and the relayer account's balance.`,
     details: {
       onchainSequence: onchain.sequence.toString(),

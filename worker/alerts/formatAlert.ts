@@ -1,4 +1,5 @@
 import type { AlertDestinationConfig } from "../../core/config/alertsSchema.js";
+import { isoSeconds } from "../../core/time.js";
 import type { StoredAlert } from "./alertStore.js";
 
 /**
@@ -35,7 +36,6 @@ export function webhookPayload(alert: StoredAlert): WebhookPayload {
 }
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
-const iso = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString().replace(".000Z", "Z");
 const EMOJI = { critical: ":rotating_light:", warning: ":warning:", info: ":white_check_mark:" } as const;
 /** Discord embed colours (0xRRGGBB). */
 const COLOUR = { critical: 0xd92d20, warning: 0xf79009, info: 0x12b76a } as const;
@@ -67,7 +67,7 @@ export function slackPayload(alert: StoredAlert): { text: string; blocks: unknow
           .slice(0, 10)
           .map(([name, value]) => ({ type: "mrkdwn", text: clip(`*${name}*\n${value}`, 2000) })),
       },
-      { type: "context", elements: [{ type: "mrkdwn", text: `Solvent alert ${alert.id} · ${alert.severity} · ${iso(alert.createdAt)}` }] },
+      { type: "context", elements: [{ type: "mrkdwn", text: `Solvent alert ${alert.id} · ${alert.severity} · ${isoSeconds(alert.createdAt)}` }] },
     ],
   };
 }

@@ -14,6 +14,7 @@
  */
 import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
 import { hasFlag } from "../../core/flags.js";
+import { isoSeconds } from "../../core/time.js";
 import { loadConfig } from "../config/loadConfig.js";
 import type { Env } from "../env.js";
 import { latestCompleteLedger } from "../ledger/latestLedger.js";
@@ -26,8 +27,7 @@ import { raiseAlerts } from "./raiseAlerts.js";
 /** How far back the cron looks for ledgers that ended superseded or failed. */
 export const LEDGER_ALERT_WINDOW_SECONDS = 2 * 86400;
 
-const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
-const when = (seconds: number) => `${iso(seconds)} (${seconds})`;
+const when = (seconds: number) => `${isoSeconds(seconds)} (${seconds})`;
 
 /** `ledger_switched` and `ledger_stale` of attestation `next` against the one before it. */
 export async function ledgerChangeAlerts(
@@ -91,7 +91,7 @@ export function endedLedgerAlert(issuerId: string, ended: EndedLedger, current: 
       sequence: null,
       title: `${issuerId}: ledger ${ended.ledgerId} superseded, never attested`,
       text:
-        `Ledger ${ended.ledgerId} of ${issuerId} (balances as of ${when(ended.asOf)}, ${ended.rows} users) finished building at ${iso(ended.endedAt)}, ` +
+        `Ledger ${ended.ledgerId} of ${issuerId} (balances as of ${when(ended.asOf)}, ${ended.rows} users) finished building at ${isoSeconds(ended.endedAt)}, ` +
         `but a ledger at least as new was already complete` +
         (current ? ` (current: ${current.ledgerId}, as of ${when(current.asOf)})` : "") +
         `. It will never be attested. If its balances are the ones to publish, upload them again with a newer asOf.`,
@@ -105,7 +105,7 @@ export function endedLedgerAlert(issuerId: string, ended: EndedLedger, current: 
     sequence: null,
     title: `${issuerId}: ledger ${ended.ledgerId} failed`,
     text:
-      `Ledger ${ended.ledgerId} of ${issuerId} (balances as of ${when(ended.asOf)}) failed at ${iso(ended.endedAt)}: ${ended.reason ?? "no reason recorded"}. ` +
+      `Ledger ${ended.ledgerId} of ${issuerId} (balances as of ${when(ended.asOf)}) failed at ${isoSeconds(ended.endedAt)}: ${ended.reason ?? "no reason recorded"}. ` +
       (current ? `Attestations keep naming ${current.ledgerId} (as of ${when(current.asOf)}).` : "The issuer has no complete ledger yet.") +
       " Check the ledger's status route, fix the cause and upload again.",
     details: { ledgerId: ended.ledgerId, asOf: String(ended.asOf), reason: ended.reason, currentLedgerId: current?.ledgerId ?? null },

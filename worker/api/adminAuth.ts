@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { echo } from "../../core/errors.js";
 import { bytesEqual } from "../../core/bytes.js";
 import type { SolventConfig } from "../../core/config/schema.js";
-import { adminCredentials } from "../config/secrets.js";
+import { adminCredentials, issuerAdminTokens } from "../config/secrets.js";
 import type { Env } from "../env.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -24,11 +24,7 @@ export function adminTokensFor(
       secrets: [...new Set(admin.problems.map((p) => p.secret))],
     });
   }
-  const tokens: string[] = [];
-  if (admin.deployment !== null) tokens.push(admin.deployment);
-  const own = admin.perIssuer.get(issuerId);
-  if (own !== undefined) tokens.push(own);
-  return { configured: admin.deployment !== null || admin.perIssuer.size > 0, tokens };
+  return issuerAdminTokens(admin, issuerId);
 }
 
 // A per-isolate random HMAC key: comparing HMACs of equal length hides both

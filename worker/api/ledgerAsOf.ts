@@ -4,6 +4,7 @@
  * upload and of the multi-part create; the upload's creation time when absent.
  */
 import type { Context } from "hono";
+import { isoSeconds } from "../../core/time.js";
 import { insertLedger, type NewerLedger } from "../ledger/ledgerStore.js";
 import type { LedgerFormat } from "../ledger/parseLedger.js";
 import type { AppEnv } from "./context.js";
@@ -11,8 +12,7 @@ import { ApiError } from "./errors.js";
 
 /** A time for people: unix seconds and its UTC date. */
 export function describeTime(seconds: number): string {
-  const date = Number.isSafeInteger(seconds) && seconds * 1000 <= 8.64e15 ? new Date(seconds * 1000).toISOString().replace(".000Z", "Z") : "out of range";
-  return `${seconds} (${date})`;
+  return `${seconds} (${isoSeconds(seconds)})`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { z } from "zod";
 import type { SolventConfig } from "../../core/config/schema.js";
+import { presentSecret, secretProblem, secretsNamedBy } from "../../core/config/secretRules.js";
 import type { Env } from "../env.js";
 
 /**
@@ -10,7 +11,8 @@ import type { Env } from "../env.js";
  * the routes and jobs that use a secret call the same functions, so a secret
  * that /health calls invalid is refused everywhere it would be used (README
  * "Secrets" lists the rules). Problems name the secret and the rule it breaks,
- * never its value.
+ * never its value. Which secrets the configuration names, and their rules,
+ * come from core/config/secretRules.ts, which the CLI checks with too.
  */
 
 /** An admin token shorter than this is guessable enough to refuse. */
@@ -43,30 +45,19 @@ const adminToken = z
 
 const adminTokens = z.record(z.string(), adminToken);
 
-const PRIVATE_KEY = /^0x[0-9a-fA-F]{64}$/;
-
 /**
  * The value of a secret the configuration names (an RPC key, a webhook
  * secret): a string with something other than white space, used verbatim.
  * Null when it is not set.
  */
-export function namedSecret(env: Record<string, unknown>, name: string): string | null {
-  const value = env[name];
-  return typeof value === "string" && value.trim() !== "" ? value : null;
-}
+export const namedSecret: (env: Record<string, unknown>, name: string) => string | null = presentSecret;
 
 /** A 0x-hex secp256k1 private key held in secret `name`; MisconfiguredError when it is missing or unusable. */
 export function privateKeySecret(env: Record<string, unknown>, name: string): PrivateKeyAccount {
-  const value = env[name];
-  if (typeof value !== "string" || value.trim() === "") {
-    throw new MisconfiguredError(`${name} is missing (wrangler secret put ${name})`);
-  }
-  const key = value.trim();
-  if (!PRIVATE_KEY.test(key)) {
-    throw new MisconfiguredError(`${name} is not a 0x-prefixed 32-byte hex private key (wrangler secret put ${name})`);
-  }
+  const problem = secretProblem(env, name, "privateKey");
+  if (problem !== null) throw new MisconfiguredError(`${problem} (wrangler secret put ${name})`);
   try {
-    return privateKeyToAccount(key as `0x${string}`);
+    return privateKeyToAccount((env[name] as string).trim() as `0x${string}`);
   } catch {
     // The library's message quotes the key's value: never pass it on.
     throw new MisconfiguredError(`${name} is not a valid secp256k1 private key (it must be between 1 and the curve order)`);
@@ -144,32 +135,17 @@ export function adminCredentials(env: Pick<Env, "ADMIN_TOKEN" | "ADMIN_TOKENS">,
   return problems.length > 0 ? { ok: false, problems } : { ok: true, deployment, perIssuer };
 }
 
-const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
-
-function placeholders(text: string): string[] {
-  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]!);
-}
-
-type SecretRule = "present" | "privateKey";
-
-/** Every secret the configuration names, with its rule and where it is named. */
-function secretsNamedBy(config: SolventConfig): Map<string, { rule: SecretRule; where: string }> {
-  const out = new Map<string, { rule: SecretRule; where: string }>();
-  const need = (name: string, rule: SecretRule, where: string) => {
-    if (!out.has(name)) out.set(name, { rule, where });
-  };
-  config.chains.forEach((chain, c) =>
-    chain.rpcUrls.forEach((url, u) => placeholders(url).forEach((name) => need(name, "present", `chains[${c}].rpcUrls[${u}]`))),
-  );
-  config.issuers.forEach((issuer, i) => {
-    if (issuer.relayer) need(issuer.relayer.keySecret, "privateKey", `issuers[${i}].relayer.keySecret`);
-    issuer.alerts?.destinations.forEach((d, k) => {
-      const where = `issuers[${i}].alerts.destinations[${k}]`;
-      placeholders(d.url).forEach((name) => need(name, "present", `${where}.url`));
-      if (d.kind === "webhook") need(d.secret, "present", `${where}.secret`);
-    });
-  });
-  return out;
+/**
+ * The tokens that may administer `issuerId`: the deployment-wide ADMIN_TOKEN
+ * and that issuer's own entry of ADMIN_TOKENS, never another issuer's.
+ * `configured` is false when the deployment has no admin token at all.
+ */
+export function issuerAdminTokens(admin: Extract<AdminCredentials, { ok: true }>, issuerId: string): { configured: boolean; tokens: string[] } {
+  const tokens: string[] = [];
+  if (admin.deployment !== null) tokens.push(admin.deployment);
+  const own = admin.perIssuer.get(issuerId);
+  if (own !== undefined) tokens.push(own);
+  return { configured: admin.deployment !== null || admin.perIssuer.size > 0, tokens };
 }
 
 /**
@@ -192,7 +168,7 @@ export function checkEnv(env: Env, config: SolventConfig | null): EnvCheck {
   if (!admin.ok) problems.push(...admin.problems);
 
   if (config) {
-    for (const [name, { rule, where }] of secretsNamedBy(config)) {
+    for (const { name, rule, where } of secretsNamedBy(config)) {
       if (rule === "present") {
         if (namedSecret(env, name) === null) add(name, `${name} (named by ${where}) is not set (wrangler secret put ${name})`);
         continue;
@@ -216,7 +192,7 @@ let cached: { key: string; check: EnvCheck } | undefined;
  * configuration change), logging the problems once, by name.
  */
 export function checkEnvOnce(env: Env, config: SolventConfig | null): EnvCheck {
-  const named = config ? [...secretsNamedBy(config).keys()] : [];
+  const named = config ? secretsNamedBy(config).map((s) => s.name) : [];
   const key = JSON.stringify([config === null, ...["SIGNING_KEY", "ADMIN_TOKEN", "ADMIN_TOKENS", ...named].map((n) => [n, env[n]])]);
   if (cached?.key === key) return cached.check;
   const check = checkEnv(env, config);

@@ -3,7 +3,7 @@ import type { SolventConfig } from "../../core/config/schema.js";
 import { alertAfterPublish, type PublishAttempt } from "../alerts/afterPublish.js";
 import { loadConfig } from "../config/loadConfig.js";
 import type { Env } from "../env.js";
-import { publishTick, type PublishOutcome } from "./publishTick.js";
+import { publishTickWithFacts, type PublishOutcome } from "./publishTick.js";
 
 /** What the object remembers of its last attempt, for the status route. */
 export interface PublisherStatus {
@@ -34,9 +34,10 @@ export class IssuerPublisher extends DurableObject<Env> {
       let config: SolventConfig | undefined;
       try {
         config = loadConfig(this.env);
-        const outcome = await publishTick({ env: this.env, config, issuerId, now: BigInt(attemptAt) });
+        const { outcome, published } = await publishTickWithFacts({ env: this.env, config, issuerId, now: BigInt(attemptAt) });
         await this.remember(attemptAt, outcome);
-        this.alertAfter(config, issuerId, attemptAt, { outcome });
+        // The alerts get what this publish computed (the stored row, its predecessor, the flag reasons) instead of reading it back.
+        this.alertAfter(config, issuerId, attemptAt, { outcome, published });
         return outcome;
       } catch (e) {
         // Nothing was committed: the D1 row is written last. Say why, keep the object healthy.
@@ -72,7 +73,8 @@ export class IssuerPublisher extends DurableObject<Env> {
   }
 }
 
-/** The issuer's publisher object. */
-export function publisherFor(env: Pick<Env, "PUBLISHER">, issuerId: string) {
-  return env.PUBLISHER.get(env.PUBLISHER.idFromName(issuerId));
+/** The issuer's publisher object (the PUBLISHER binding is declared with this class in wrangler.toml). */
+export function publisherFor(env: Pick<Env, "PUBLISHER">, issuerId: string): DurableObjectStub<IssuerPublisher> {
+  const namespace = env.PUBLISHER as unknown as DurableObjectNamespace<IssuerPublisher>;
+  return namespace.get(namespace.idFromName(issuerId));
 }

@@ -7,18 +7,16 @@ import {
   signAttestation,
   type Attestation,
 } from "../../core/attestation.js";
-import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
+import type { SolventConfig } from "../../core/config/schema.js";
 import { keyValidAt } from "../../core/keysDocument.js";
 import { buildReport } from "../../core/report.js";
-import { priceQuorum } from "../../core/valuation/priceQuorum.js";
-import type { PriceObservation } from "../../core/valuation/readings.js";
 import { valueSnapshot } from "../../core/valuation/snapshot.js";
 import type { Env } from "../env.js";
 import type { RelayMessage } from "../relayer/relayAttestation.js";
 import { latestCompleteLedger } from "../ledger/latestLedger.js";
 import { gatherReadings } from "../sources/gatherReadings.js";
 import type { ReservesPoint } from "../../core/valuation/riskFlags.js";
-import { attestationPage, insertAttestation, latestAttestation, SequenceTakenError } from "../storage/attestationStore.js";
+import { attestationPage, insertAttestation, latestAttestation, SequenceTakenError, type StoredAttestation } from "../storage/attestationStore.js";
 import { putReport } from "../storage/reportStore.js";
 import { ensureSigningKey } from "../storage/signingKeys.js";
 import { latestStatements } from "../storage/statementStore.js";
@@ -28,8 +26,16 @@ export type PublishOutcome =
   | { published: true; issuerId: string; sequence: string; digest: string; ratioBps: number; flags: string[]; relay: string }
   | { published: false; issuerId: string; reason: string; code: "NOT_PUBLISHED" | "SEQUENCE_TAKEN" | "MISCONFIGURED" };
 
-// The signing key is parsed and checked with every other secret in worker/config/secrets.ts.
-export { MisconfiguredError, signingAccount } from "../config/secrets.js";
+/**
+ * What a successful publish computed, handed to the alerts so they need not
+ * read back what was just written: the stored row, the one it follows, and
+ * the reason of every raised flag (the report's, from the same snapshot).
+ */
+export interface PublishedFacts {
+  stored: StoredAttestation;
+  previous: StoredAttestation | null;
+  reasons: ReadonlyMap<string, string>;
+}
 
 export interface PublishDeps {
   env: Env;
@@ -50,7 +56,21 @@ export interface PublishDeps {
  * The caller serialises calls per issuer (IssuerPublisher); the D1 primary key
  * on (issuer, sequence) is the second guard: a racing writer loses cleanly.
  */
-export async function publishTick({ env, config, issuerId, now, fetchFn = fetch }: PublishDeps): Promise<PublishOutcome> {
+export async function publishTick(deps: PublishDeps): Promise<PublishOutcome> {
+  return (await publishTickWithFacts(deps)).outcome;
+}
+
+/** publishTick, with what it computed when it published (null otherwise), for the alerts (IssuerPublisher). */
+export async function publishTickWithFacts(deps: PublishDeps): Promise<{ outcome: PublishOutcome; published: PublishedFacts | null }> {
+  const result = await publishOnce(deps);
+  if (!result.published) return { outcome: result, published: null };
+  const { facts, ...outcome } = result;
+  return { outcome, published: facts };
+}
+
+type Published = Extract<PublishOutcome, { published: true }>;
+
+async function publishOnce({ env, config, issuerId, now, fetchFn = fetch }: PublishDeps): Promise<Exclude<PublishOutcome, Published> | (Published & { facts: PublishedFacts })> {
   const issuer = config.issuers.find((i) => i.id === issuerId);
   if (!issuer) return { published: false, issuerId, code: "MISCONFIGURED", reason: `issuer "${issuerId}" is not configured` };
   let signer: PrivateKeyAccount;
@@ -75,7 +95,6 @@ export async function publishTick({ env, config, issuerId, now, fetchFn = fetch 
     ledger,
     now,
     fetchFn,
-    quotePriceUsd: (asset: string, observations: readonly PriceObservation[]) => quotePrice(issuer, asset, observations),
     issuers: config.issuers,
     localAttestation: async (id) => {
       const stored = await latestAttestation(env.DB, id);
@@ -129,19 +148,19 @@ export async function publishTick({ env, config, issuerId, now, fetchFn = fetch 
   }
   // Report bytes first (content-addressed, idempotent), then the D1 row, which is the commit point.
   const reportKey = await putReport(env.BUCKET, issuerId, report.bytes, report.reportHash);
-  const digest = attestationDigest(attestation);
+  const stored: StoredAttestation = {
+    issuerId,
+    attestation,
+    digest: attestationDigest(attestation),
+    signature,
+    signer: signer.address.toLowerCase() as `0x${string}`,
+    reportKey,
+    reportHash: report.reportHash,
+    ledgerId: ledger?.ledgerId ?? null,
+    publishedAt: Math.floor(Date.now() / 1000),
+  };
   try {
-    await insertAttestation(env.DB, {
-      issuerId,
-      attestation,
-      digest,
-      signature,
-      signer: signer.address.toLowerCase() as `0x${string}`,
-      reportKey,
-      reportHash: report.reportHash,
-      ledgerId: ledger?.ledgerId ?? null,
-      publishedAt: Math.floor(Date.now() / 1000),
-    });
+    await insertAttestation(env.DB, stored);
   } catch (e) {
     if (e instanceof SequenceTakenError) {
       return { published: false, issuerId, code: "SEQUENCE_TAKEN", reason: e.message };
@@ -152,10 +171,11 @@ export async function publishTick({ env, config, issuerId, now, fetchFn = fetch 
     published: true,
     issuerId,
     sequence: sequence.toString(),
-    digest,
+    digest: stored.digest,
     ratioBps: snapshot.totals.ratioBps,
     flags: snapshot.flags.map((f) => f.name),
     relay: issuer.relayer ? await queueRelay(env, issuerId, sequence) : "none",
+    facts: { stored, previous, reasons: new Map(snapshot.flags.map((f) => [f.name, f.reason])) },
   };
 }
 
@@ -190,9 +210,4 @@ async function reservesHistory(db: D1Database, issuerId: string, since: bigint):
     before = page.nextBefore;
   }
   return out;
-}
-
-/** A pool's quote asset is priced by the same quorum as everything else, from its direct sources. */
-function quotePrice(issuer: IssuerConfig, asset: string, observations: readonly PriceObservation[]): bigint | null {
-  return priceQuorum(asset, observations, issuer.policy.priceDivergenceBps).priceUsd;
 }

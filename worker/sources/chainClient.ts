@@ -1,5 +1,6 @@
 import { BaseError, createPublicClient, fallback, http, type PublicClient } from "viem";
 import type { ChainConfig } from "../../core/config/schema.js";
+import { fillPlaceholders } from "../../core/config/secretRules.js";
 import { namedSecret } from "../config/secrets.js";
 
 export interface CreateChainClientOptions {
@@ -10,8 +11,6 @@ export interface CreateChainClientOptions {
   onRequest?: () => void | Promise<void>;
 }
 
-const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
-
 /**
  * The chain's RPC URLs in config order with every `${NAME}` filled from
  * `secrets`. A missing (or empty, or non-string) secret is an error naming
@@ -19,7 +18,7 @@ const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  */
 export function resolveRpcUrls(chain: Pick<ChainConfig, "chainId" | "rpcUrls">, secrets: Record<string, unknown>): string[] {
   return chain.rpcUrls.map((template, index) => {
-    const url = template.replace(PLACEHOLDER, (_, name: string) => {
+    const url = fillPlaceholders(template, (name) => {
       const value = namedSecret(secrets, name);
       if (value === null) {
         throw new Error(`chain ${chain.chainId}: rpcUrls[${index}] needs secret \${${name}}, which is not set`);

@@ -1,12 +1,12 @@
 import { getAddress } from "viem";
 import type { AssetConfig, ChainConfig, IssuerConfig } from "../../core/config/schema.js";
 import { NATIVE_TOKEN } from "../../core/reservesTree.js";
-import { screenPriceBand } from "../../core/valuation/priceQuorum.js";
 import type {
   BlockReading,
   HoldingReading,
   LedgerReading,
   OwnershipReading,
+  PoolQuote,
   PriceObservation,
   SupplyReading,
   TickReadings,
@@ -18,15 +18,9 @@ import { createChainCallBatch, multicall3Abi } from "./multicall.js";
 import { confirmBlockUnchanged, pinBlock } from "./pinBlock.js";
 import { readAttestedTokens, type LocalAttestationFn } from "./readAttestedTokens.js";
 import { readHoldings } from "./readHoldings.js";
-import { chainlinkLabel, failedOnchainPrices, poolQuotesToObservations, readOnchainPrices, uniswapV3Label, type PoolQuote } from "./readOnchainPrices.js";
+import { chainlinkLabel, failedOnchainPrices, readOnchainPrices, uniswapV3Label } from "./readOnchainPrices.js";
 import { readSupply } from "./readSupply.js";
 import { recheckStatements, type StoredStatement } from "./recheckStatements.js";
-
-/**
- * The usd18 price to put pool quotes in USD with, or null when the quote
- * asset has none. `direct` holds every non-pool observation of the tick.
- */
-export type QuotePriceUsd = (assetId: string, direct: readonly PriceObservation[]) => bigint | null;
 
 export interface GatherReadingsParameters {
   issuer: IssuerConfig;
@@ -41,8 +35,6 @@ export interface GatherReadingsParameters {
   now: bigint;
   /** For HTTP price sources. */
   fetchFn: FetchFn;
-  /** Default: the lower median of the quote asset's ok direct observations. */
-  quotePriceUsd?: QuotePriceUsd;
   /** Called for every JSON-RPC HTTP request, with the chain it is for (awaited when it returns a promise). */
   onRequest?: (chainId: number) => void | Promise<void>;
   /** Timeout of each HTTP price request; default 10 s. */
@@ -67,8 +59,10 @@ interface ChainReadings {
  * one client, one pinned block, holdings + ownership + supply + on-chain
  * prices in shared aggregate3 rounds (two at most), then a reorg check; a
  * chain that cannot be pinned, errs on the chain-id check or reorganised has
- * every reading failed with that reason. HTTP and fixed prices alongside; pool
- * prices last, in USD through `quotePriceUsd`. Statements are re-checked at `now`.
+ * every reading failed with that reason. HTTP and fixed prices alongside. Prices
+ * are handed on as read: pool quotes in their quote asset, no band applied;
+ * valuation prices them (core/valuation/priceQuorum.ts `priceTick`).
+ * Statements are re-checked at `now`.
  * The liability token's market venues are read like price sources (into
  * `marketPrices`); the attestations behind look-through holdings are read
  * alongside (`attested`, see ./readAttestedTokens.ts).
@@ -112,16 +106,7 @@ export async function gatherReadings(parameters: GatherReadingsParameters): Prom
     }),
   ]);
 
-  // Out-of-band prices fail here, before anything (pool quotes included) uses them.
-  const band = (o: PriceObservation) => screenPriceBand(o, issuer.assets.find((a) => a.id === o.asset));
-  const direct = [...perChain.flatMap((c) => c.prices), ...offchain].map(band);
-  const quote = parameters.quotePriceUsd ?? lowerMedianOfDirect;
-  const pooled = poolQuotesToObservations(
-    perChain.flatMap((c) => c.pools),
-    (assetId) => quote(assetId, direct),
-  ).map(band);
-
-  const all = inConfigOrder(issuer, [...direct, ...pooled]);
+  const direct = inConfigOrder(issuer, [...perChain.flatMap((c) => c.prices), ...offchain]);
   const isMarket = (o: PriceObservation) => market !== null && o.asset === market.id;
   return {
     observedAt: now,
@@ -129,11 +114,12 @@ export async function gatherReadings(parameters: GatherReadingsParameters): Prom
     holdings: perChain.flatMap((c) => c.holdings),
     ownership: perChain.flatMap((c) => c.ownership),
     supply: perChain.flatMap((c) => c.supply),
-    prices: all.filter((o) => !isMarket(o)),
+    prices: direct.filter((o) => !isMarket(o)),
     statements,
     ledger: parameters.ledger,
     attested,
-    marketPrices: all.filter(isMarket),
+    marketPrices: direct.filter(isMarket),
+    pools: inConfigOrder(issuer, perChain.flatMap((c) => c.pools)),
   };
 }
 
@@ -251,17 +237,8 @@ function chainsOf(issuer: IssuerConfig): number[] {
   return [...ids].sort((a, b) => a - b);
 }
 
-/** The lower median of the asset's ok direct observations (integer, no averaging), or null. */
-export function lowerMedianOfDirect(assetId: string, direct: readonly PriceObservation[]): bigint | null {
-  const prices = direct
-    .filter((o) => o.asset === assetId && o.result.ok)
-    .map((o) => (o.result.ok ? o.result.value.priceUsd : 0n))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return prices.length === 0 ? null : prices[Math.floor((prices.length - 1) / 2)]!;
-}
-
 /** Observations ordered as their sources are configured (asset order, then source order). */
-function inConfigOrder(issuer: IssuerConfig, observations: readonly PriceObservation[]): PriceObservation[] {
+function inConfigOrder<T extends { asset: string; source: string }>(issuer: IssuerConfig, observations: readonly T[]): T[] {
   const rank = new Map<string, number>();
   for (const asset of pricedAssets(issuer)) {
     for (const s of asset.prices) {
@@ -271,6 +248,6 @@ function inConfigOrder(issuer: IssuerConfig, observations: readonly PriceObserva
       if (!rank.has(key)) rank.set(key, rank.size);
     }
   }
-  const at = (o: PriceObservation): number => rank.get(`${o.asset}\u0000${o.source}`) ?? Number.MAX_SAFE_INTEGER;
+  const at = (o: T): number => rank.get(`${o.asset}\u0000${o.source}`) ?? Number.MAX_SAFE_INTEGER;
   return [...observations].sort((a, b) => at(a) - at(b));
 }

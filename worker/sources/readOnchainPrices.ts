@@ -1,7 +1,7 @@
 import { getAddress, type Client } from "viem";
 import type { AssetConfig, ChainConfig, PriceSourceConfig } from "../../core/config/schema.js";
 import { FUTURE_SKEW_SECONDS } from "../../core/custodianStatement.js";
-import type { PinnedBlock, PriceObservation, Reading } from "../../core/valuation/readings.js";
+import type { PinnedBlock, PoolQuote, PriceObservation, Reading } from "../../core/valuation/readings.js";
 import { createChainCallBatch, type CallBatch } from "./multicall.js";
 import { readDecimals } from "./readHoldings.js";
 
@@ -48,14 +48,8 @@ const Q192 = 2n ** 192n;
 type ChainlinkSource = Extract<PriceSourceConfig, { kind: "chainlink" }>;
 type UniswapV3Source = Extract<PriceSourceConfig, { kind: "uniswapV3" }>;
 
-/** A pool's price of `asset` in units of `quoteAsset` (18 decimals), before it can be put in USD. */
-export interface PoolQuote {
-  asset: string;
-  source: string;
-  quoteAsset: string;
-  /** `updatedAt` is the pinned block's timestamp: slot0 is the price as of that block. */
-  result: Reading<{ price18: bigint; updatedAt: bigint }>;
-}
+// Pool quotes are handed to valuation as read (core/valuation/readings.ts PoolQuote), which puts them in USD.
+export type { PoolQuote };
 
 export interface ReadOnchainPricesParameters {
   chain: ChainConfig;
@@ -74,7 +68,7 @@ export const uniswapV3Label = (chainId: number, pool: string): string => `uniswa
  * Chainlink-style feeds (`latestRoundData` + `decimals`) become USD
  * observations directly. Uniswap-v3-style pools (`slot0`, `token0`, `token1`,
  * then both `decimals`) become PoolQuotes in quote-asset terms: put them in
- * USD with `poolQuotesToObservations` once the quote assets are priced.
+ * USD in valuation (core/valuation/priceQuorum.ts `priceTick`) once the quote assets are priced.
  *
  * @example
  * const { direct, pools } = await readOnchainPrices(client, { chain, assets: issuer.assets, block, now });
@@ -168,25 +162,6 @@ export function poolPrice18(sqrtPriceX96: bigint, decimals0: number, decimals1: 
   const num = sqrtPriceX96 * sqrtPriceX96 * 10n ** BigInt(decimals0);
   const den = Q192 * 10n ** BigInt(decimals1);
   return tokenIsToken0 ? (num * USD18) / den : (den * USD18) / num;
-}
-
-/**
- * Puts pool quotes in USD: priceUsd = floor(price18 · quoteUsd / 1e18), with
- * `quotePriceUsd` the chosen usd18 price of the quote asset (null: unpriced,
- * and the observation fails saying so).
- */
-export function poolQuotesToObservations(
-  pools: readonly PoolQuote[],
-  quotePriceUsd: (assetId: string) => bigint | null,
-): PriceObservation[] {
-  return pools.map(({ asset, source, quoteAsset, result }) => {
-    if (!result.ok) return { asset, source, result };
-    const quoteUsd = quotePriceUsd(quoteAsset);
-    if (quoteUsd === null || quoteUsd <= 0n) {
-      return { asset, source, result: { ok: false, reason: `quote asset ${quoteAsset} has no chosen price` } };
-    }
-    return { asset, source, result: { ok: true, value: { priceUsd: (result.value.price18 * quoteUsd) / USD18, updatedAt: result.value.updatedAt } } };
-  });
 }
 
 /** A failed observation for every on-chain source of this chain (the chain could not be read or reorganised). */
