@@ -127,7 +127,7 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
   }
 
   for (const h of readings.holdings) {
-    const subject = `${h.kind} ${h.asset} of ${h.holder} on chain ${h.chainId}${h.kind === "native" ? "" : ` (${h.source})`}`;
+    const subject = `${h.kind} ${h.asset} of ${h.holder} on chain ${h.chainId}${holdingKind(h.kind).contractField === null ? "" : ` (${h.source})`}`;
     if (!h.result.ok) {
       add("fail", subject, `could not be read: ${h.result.reason}`);
       continue;
