@@ -216,16 +216,25 @@ function summarize(issuer: IssuerConfig, snapshot: Snapshot): NonNullable<DryRun
  * Token symbols against the assets they are configured as (WETH for ETH is fine: a wrapped coin): the token each
  * holding was read in (a vault's underlying; the chain's coin has no symbol), then the liability token.
  */
-async function symbolChecks(config: SolventConfig, issuer: IssuerConfig, holdings: readonly HoldingReading[], secrets: Record<string, unknown>): Promise<DryRunCheck[]> {
+async function symbolChecks(
+  config: SolventConfig,
+  issuer: IssuerConfig,
+  holdings: readonly HoldingReading[],
+  secrets: Record<string, unknown>,
+): Promise<DryRunCheck[]> {
   const wanted: { chainId: number; source: Address; token: Address; asset: string; via: string }[] = [];
   for (const h of holdings) {
     // a failed read is already reported with its reason
     if (!h.result.ok || h.result.value.token === NATIVE_TOKEN) continue;
     const token = h.result.value.token;
-    wanted.push({ chainId: h.chainId, source: h.source, token, asset: h.asset, via: token === h.source ? "token " : `${holdingKind(h.kind).noun} ${h.source}'s underlying ` });
+    const via = token === h.source ? "token " : `${holdingKind(h.kind).noun} ${h.source}'s underlying `;
+    wanted.push({ chainId: h.chainId, source: h.source, token, asset: h.asset, via });
   }
   const supply = issuer.liabilities.supply;
-  for (const t of supply?.tokens ?? []) wanted.push({ chainId: t.chainId, source: getAddress(t.token), token: getAddress(t.token), asset: supply!.asset, via: "token " });
+  for (const t of supply?.tokens ?? []) {
+    const token = getAddress(t.token);
+    wanted.push({ chainId: t.chainId, source: token, token, asset: supply!.asset, via: "token " });
+  }
   const checks: DryRunCheck[] = [];
   const seen = new Set<string>();
   for (const w of wanted) {
