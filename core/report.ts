@@ -4,6 +4,7 @@ import type { PolicyConfig } from "./config/schema.js";
 import { fail } from "./errors.js";
 import type { RaisedFlag } from "./flags.js";
 import { reserveLineItemToJson, type ReserveLineItemJson } from "./reservesTree.js";
+import type { HoldingType } from "./sources/holdingKinds.js";
 import type { LineItemDetails, LookThroughDetails } from "./valuation/lineItems.js";
 import type { LiabilityPeg } from "./valuation/liabilityPeg.js";
 import type { ObservedPrice } from "./valuation/priceQuorum.js";
@@ -22,7 +23,7 @@ export const REPORT_VERSION = 1;
 
 export type ReportItemDetailsJson =
   | {
-      kind: "native" | "erc20" | "erc4626";
+      kind: HoldingType;
       asset: string;
       holderName: string | null;
       source: string;

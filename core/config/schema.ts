@@ -1,5 +1,8 @@
 import { z } from "zod";
+import { holdingSchema } from "../sources/holdingKinds.js";
+import { lookThroughSchema } from "../sources/kinds/erc20.js";
 import { alertsSchema } from "./alertsSchema.js";
+import { address, assetId, id } from "./fields.js";
 import { relayerSchema } from "./relayerSchema.js";
 
 /**
@@ -10,13 +13,10 @@ import { relayerSchema } from "./relayerSchema.js";
  */
 
 const decimalString = z.string().regex(/^(0|[1-9][0-9]*)$/, "must be a decimal integer string (no sign, exponent, point or leading zeros)");
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x address (40 hex digits)");
 const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x signature");
 const positiveInt = z.number().int().positive();
 const seconds = z.number().int().positive().max(10 * 365 * 86400);
 const bps = z.number().int().min(0).max(1_000_000);
-const id = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit");
-const assetId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/, "must be 1-32 characters of letters, digits, '.', '_' or '-'");
 
 export const chainSchema = z.strictObject({
   chainId: positiveInt,
@@ -89,28 +89,10 @@ export const assetSchema = z.strictObject({
   maxPriceUsd: decimalString.optional(),
 });
 
-const httpUrl = z.string().regex(/^https?:\/\/\S+$/, "must be an http(s) URL");
+export { lookThroughSchema };
 
-/**
- * The token held is itself attested (docs/flags.md, CIRCULAR_RESERVES): by
- * another issuer of this deployment (`{ issuer }`), or by an external Solvent
- * publisher (`{ issuer, url, signer }`: the base URL of its API and the
- * address that must have signed its attestations).
- */
-export const lookThroughSchema = z
-  .strictObject({
-    issuer: id,
-    url: httpUrl.optional(),
-    signer: address.optional(),
-  })
-  .refine((l) => (l.url === undefined) === (l.signer === undefined), "an external publisher needs both url and signer; a local issuer neither");
-
-const holding = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("native"), asset: assetId }),
-  z.strictObject({ type: z.literal("erc20"), asset: assetId, token: address, lookThrough: lookThroughSchema.optional() }),
-  /** Vault shares, valued as `convertToAssets(shares)` of the vault's underlying asset. */
-  z.strictObject({ type: z.literal("erc4626"), asset: assetId, vault: address }),
-]);
+/** The holding kinds and their schema entries are declared once, in core/sources/ (docs/sources.md). */
+const holding = holdingSchema;
 
 const ownership = z.discriminatedUnion("kind", [
   /** EIP-191 personal_sign by the holder itself (SPEC §8). */

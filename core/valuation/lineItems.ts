@@ -3,10 +3,11 @@ import type { Hex } from "../bytes.js";
 import type { CustodianConfig, HolderConfig, IssuerConfig } from "../config/schema.js";
 import { FUTURE_SKEW_SECONDS } from "../custodianStatement.js";
 import { valueUsd } from "../numbers.js";
-import { NATIVE_TOKEN, ReserveStatus, ZERO_ADDRESS, type ReserveLineItem } from "../reservesTree.js";
+import { ReserveStatus, ZERO_ADDRESS, type ReserveLineItem } from "../reservesTree.js";
+import { holdingKind, type HoldingConfig, type HoldingType } from "../sources/holdingKinds.js";
 import { findAttested, haircutBps, haircutPrice, isOwnLiabilityToken, lookThroughName } from "./lookThrough.js";
 import type { PriceQuorum } from "./priceQuorum.js";
-import type { BlockReading, HoldingReading, OwnershipMethod, OwnershipReading, StatementReading, TickReadings } from "./readings.js";
+import type { BlockReading, HoldingReading, OwnershipMethod, StatementReading, TickReadings } from "./readings.js";
 
 /**
  * Why an item is status 3: a source failing or going stale (STALE_SOURCE),
@@ -57,7 +58,7 @@ export interface LookThroughDetails {
 }
 
 export interface OnchainDetails {
-  kind: "native" | "erc20" | "erc4626";
+  kind: HoldingType;
   asset: string;
   chainId: number;
   holderName: string | null;
@@ -100,36 +101,15 @@ export interface LineItemInputs {
   prices: ReadonlyMap<string, PriceQuorum>;
 }
 
-type HoldingConfig = HolderConfig["holdings"][number];
-
 const lower = (a: string) => a.toLowerCase() as Address;
-
-function holdingSource(h: HoldingConfig): Address {
-  if (h.type === "native") return lower(NATIVE_TOKEN);
-  return lower(h.type === "erc20" ? h.token : h.vault);
-}
-
-export function onchainLabel(chainId: number, holder: string, source: string): string {
-  return `evm:${chainId}:${holder.toLowerCase()}:${source.toLowerCase()}`;
-}
 
 export function custodianLabel(custodian: string, account: string, asset: string): string {
   return `custodian:${custodian}:${account}:${asset}`;
 }
 
-function ownershipOf(holder: HolderConfig, readings: readonly OwnershipReading[]): OnchainDetails["ownership"] {
-  const holderAddress = lower(holder.address);
-  const found = readings.find((o) => o.chainId === holder.chainId && lower(o.holder) === holderAddress);
-  if (holder.ownership.kind === "none") {
-    return { method: "none", proven: false, detail: "the configuration declares no ownership proof for this holder" };
-  }
-  if (!found) return { method: holder.ownership.kind, proven: false, detail: "no ownership check was recorded for this holder" };
-  return { method: found.method, proven: found.proven, detail: found.detail };
-}
-
 function findHolding(readings: readonly HoldingReading[], holder: HolderConfig, h: HoldingConfig): HoldingReading | undefined {
   const holderAddress = lower(holder.address);
-  const source = holdingSource(h);
+  const source = lower(holdingKind(h.type).source(h));
   return readings.find(
     (r) => r.chainId === holder.chainId && lower(r.holder) === holderAddress && r.kind === h.type && lower(r.source) === source && r.asset === h.asset,
   );
@@ -144,7 +124,9 @@ function onchainItem(inputs: LineItemInputs, holder: HolderConfig, h: HoldingCon
   const { readings, prices } = inputs;
   const chainId = holder.chainId;
   const holderAddress = lower(holder.address);
-  const source = holdingSource(h);
+  const kind = holdingKind(h.type);
+  const at = { chainId, holder: holder.address };
+  const source = lower(kind.source(h));
   const block = blockOf(readings.blocks, chainId);
   const reading = findHolding(readings.holdings, holder, h);
   const details: OnchainDetails = {
@@ -157,16 +139,13 @@ function onchainItem(inputs: LineItemInputs, holder: HolderConfig, h: HoldingCon
     blockNumber: block.ok ? block.value.number : null,
     shares: null,
     amountRead: null,
-    ownership: ownershipOf(holder, readings.ownership),
+    ownership: kind.ownership.judge({ ...at, ownership: holder.ownership }, readings.ownership),
     lookThrough: null,
     reason: null,
     exclusion: null,
   };
   const item: ReserveLineItem = {
-    label: onchainLabel(chainId, holderAddress, source),
-    chainId: BigInt(chainId),
-    holder: holderAddress,
-    token: source,
+    ...kind.identity(at, h, null),
     amount: 0n,
     priceUsd: 0n,
     valueUsd: 0n,
@@ -194,9 +173,9 @@ function onchainItem(inputs: LineItemInputs, holder: HolderConfig, h: HoldingCon
   if (!reading.result.ok) return exclude("read-failed", `balance read failed: ${reading.result.reason}`);
 
   const read = reading.result.value;
-  item.token = h.type === "erc4626" ? lower(read.token) : source;
+  item.token = kind.identity(at, h, read).token;
   details.decimals = read.decimals;
-  details.shares = h.type === "erc4626" ? (read.shares ?? null) : null;
+  details.shares = kind.shares(read);
   const quorum = prices.get(h.asset);
   if (!quorum || quorum.priceUsd === null) {
     details.amountRead = read.amount;

@@ -1,5 +1,9 @@
 import type { Address } from "viem";
 import type { Hex } from "../bytes.js";
+import type { HoldingAmount, OwnershipMethod, OwnershipReading } from "../sources/holdingKind.js";
+import type { HoldingType } from "../sources/holdingKinds.js";
+
+export type { OwnershipMethod, OwnershipReading };
 
 /**
  * What the sources hand to valuation: every value read for one tick, each
@@ -26,32 +30,14 @@ export interface HoldingReading {
   chainId: number;
   holder: Address;
   asset: string;
-  kind: "native" | "erc20" | "erc4626";
+  /** The holding's `type` (core/sources/holdingKinds.ts). */
+  kind: HoldingType;
   /**
-   * Where the balance sits: NATIVE_TOKEN for the chain's coin, the token for
-   * ERC-20, the vault for ERC-4626 (its label uses the vault address).
+   * Where the balance sits (its kind's `source`): NATIVE_TOKEN for the chain's
+   * coin, the token for ERC-20, the vault for ERC-4626 (its label uses the vault address).
    */
   source: Address;
-  result: Reading<{
-    /** Base units of `token` (for a vault: underlying assets from convertToAssets(shares)). */
-    amount: bigint;
-    /** The token the amount is denominated in: NATIVE_TOKEN, the ERC-20, or the vault's underlying. */
-    token: Address;
-    decimals: number;
-    /** Vault shares held, for ERC-4626 holdings. */
-    shares?: bigint;
-  }>;
-}
-
-export type OwnershipMethod = "eoa" | "erc1271" | "contract" | "none";
-
-export interface OwnershipReading {
-  chainId: number;
-  holder: Address;
-  method: OwnershipMethod;
-  proven: boolean;
-  /** Why it is (not) proven, in words, e.g. "ERC-1271 isValidSignature returned 0xffffffff". */
-  detail: string;
+  result: Reading<HoldingAmount>;
 }
 
 /** totalSupply of a liability token on one chain, with the escrow balances to subtract. */

@@ -4,8 +4,10 @@ import { secretProblem, secretsNamedBy } from "../../core/config/secretRules.js"
 import { parseCustodianStatement } from "../../core/custodianStatement.js";
 import type { Hex } from "../../core/bytes.js";
 import { formatUnits, formatUsd18, RATIO_BPS_MAX } from "../../core/numbers.js";
-import { priceTick } from "../../core/valuation/priceQuorum.js";
-import type { LedgerReading } from "../../core/valuation/readings.js";
+import { NATIVE_TOKEN } from "../../core/reservesTree.js";
+import { holdingKind } from "../../core/sources/holdingKinds.js";
+import { priceQuorum, priceTick } from "../../core/valuation/priceQuorum.js";
+import type { HoldingReading, LedgerReading, PriceObservation } from "../../core/valuation/readings.js";
 import { valueSnapshot, type Snapshot } from "../../core/valuation/snapshot.js";
 import { createChainClient } from "../../worker/sources/chainClient.js";
 import { gatherReadings } from "../../worker/sources/gatherReadings.js";
@@ -48,7 +50,6 @@ export interface StatementInput {
 }
 
 const erc20Meta = parseAbi(["function symbol() view returns (string)", "function decimals() view returns (uint8)"]);
-const vaultAsset = parseAbi(["function asset() view returns (address)"]);
 
 
 /** Runs the dry tick for every issuer (or one), with `${NAME}` RPC placeholders filled from `secrets`. */
@@ -123,7 +124,7 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
   }
 
   for (const h of readings.holdings) {
-    const subject = `${h.kind} ${h.asset} of ${h.holder} on chain ${h.chainId}${h.kind === "native" ? "" : ` (${h.source})`}`;
+    const subject = `${h.kind} ${h.asset} of ${h.holder} on chain ${h.chainId}${holdingKind(h.kind).contractField === null ? "" : ` (${h.source})`}`;
     if (!h.result.ok) {
       add("fail", subject, `could not be read: ${h.result.reason}`);
       continue;
@@ -135,7 +136,7 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
       add("warn", subject, `the token has ${decimals} decimals, asset ${asset.id} is configured with ${asset.decimals}: on-chain amounts use the token's own, statements and ledgers the asset's; is the token address right?`);
     }
   }
-  checks.push(...(await symbolChecks(config, issuer, options.secrets)));
+  checks.push(...(await symbolChecks(config, issuer, readings.holdings, options.secrets)));
 
   for (const s of readings.supply) {
     const subject = `liability token ${s.token} on chain ${s.chainId}`;
@@ -210,30 +211,41 @@ function summarize(issuer: IssuerConfig, snapshot: Snapshot): NonNullable<DryRun
   };
 }
 
-/** Token symbols against the assets they are configured as (WETH for ETH is fine: a wrapped coin). */
-async function symbolChecks(config: SolventConfig, issuer: IssuerConfig, secrets: Record<string, unknown>): Promise<DryRunCheck[]> {
-  const wanted: { chainId: number; token: Address; asset: string; vault?: Address }[] = [];
-  for (const h of issuer.reserves.holders) {
-    for (const holding of h.holdings) {
-      if (holding.type === "erc20") wanted.push({ chainId: h.chainId, token: getAddress(holding.token), asset: holding.asset });
-      if (holding.type === "erc4626") wanted.push({ chainId: h.chainId, token: getAddress(holding.vault), asset: holding.asset, vault: getAddress(holding.vault) });
-    }
+/**
+ * Token symbols against the assets they are configured as (WETH for ETH is fine: a wrapped coin): the token each
+ * holding was read in (a vault's underlying; the chain's coin has no symbol), then the liability token.
+ */
+async function symbolChecks(
+  config: SolventConfig,
+  issuer: IssuerConfig,
+  holdings: readonly HoldingReading[],
+  secrets: Record<string, unknown>,
+): Promise<DryRunCheck[]> {
+  const wanted: { chainId: number; source: Address; token: Address; asset: string; via: string }[] = [];
+  for (const h of holdings) {
+    // a failed read is already reported with its reason
+    if (!h.result.ok || h.result.value.token === NATIVE_TOKEN) continue;
+    const token = h.result.value.token;
+    const via = token === h.source ? "token " : `${holdingKind(h.kind).noun} ${h.source}'s underlying `;
+    wanted.push({ chainId: h.chainId, source: h.source, token, asset: h.asset, via });
   }
   const supply = issuer.liabilities.supply;
-  for (const t of supply?.tokens ?? []) wanted.push({ chainId: t.chainId, token: getAddress(t.token), asset: supply!.asset });
+  for (const t of supply?.tokens ?? []) {
+    const token = getAddress(t.token);
+    wanted.push({ chainId: t.chainId, source: token, token, asset: supply!.asset, via: "token " });
+  }
   const checks: DryRunCheck[] = [];
   const seen = new Set<string>();
   for (const w of wanted) {
-    const key = `${w.chainId}:${w.token}:${w.asset}`;
+    const key = `${w.chainId}:${w.source}:${w.asset}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const chain = config.chains.find((c) => c.chainId === w.chainId);
     if (!chain) continue;
     try {
       const client = createChainClient(chain, secrets);
-      const token = w.vault ? await client.readContract({ address: w.vault, abi: vaultAsset, functionName: "asset" }) : w.token;
-      const symbol = await client.readContract({ address: token, abi: erc20Meta, functionName: "symbol" });
-      const subject = `${w.vault ? `vault ${w.vault}'s underlying ` : "token "}${token} on chain ${w.chainId}`;
+      const symbol = await client.readContract({ address: w.token, abi: erc20Meta, functionName: "symbol" });
+      const subject = `${w.via}${w.token} on chain ${w.chainId}`;
       const upper = symbol.toUpperCase();
       const id = w.asset.toUpperCase();
       if (upper === id || upper === `W${id}`) checks.push({ level: "pass", subject, detail: `symbol ${symbol} matches asset ${w.asset}` });

@@ -6,6 +6,7 @@ import type { SolventConfigInput } from "../../core/config/schema.js";
 import { checkFile } from "./config.js";
 import { UsageError, type Output } from "./io.js";
 import {
+  HOLDING_SYNTAX,
   parseAsset,
   parseChain,
   parseCustodian,
@@ -42,7 +43,7 @@ naming it. Repeat a flag for more of the same.
   --ledger ASSET,…             liabilities = a user ledger over these assets, in this order
   --holder CHAINID:ADDRESS[:NAME]           an address holding reserves (ownership "none"
                                until you add a proof: solvent ownership sign prints it)
-  --holding [CHAINID:]ADDRESS=native:ASSET | erc20:ASSET:TOKEN | erc4626:ASSET:VAULT
+  --holding [CHAINID:]ADDRESS=${HOLDING_SYNTAX}
   --custodian ID:SIGNER[,…]:ACCOUNT/ASSET[,…][:NAME]  off-chain reserves and who signs for them
   --policy KEY=N               ttlSeconds, statementMaxAgeSeconds, priceDivergenceBps, … (README)
   --out FILE                   default solvent.config.json; an existing file needs --force
@@ -258,7 +259,7 @@ async function ask(v: Values, deps: InitDeps): Promise<void> {
       v.holder = await list("Reserve holder as CHAINID:ADDRESS[:NAME]", parseHolder);
       v.holding = [...(v.holding ?? [])];
       for (const h of v.holder.map(parseHolder)) {
-        v.holding.push(...(await list(`What ${h.address} holds: native:ASSET | erc20:ASSET:TOKEN | erc4626:ASSET:VAULT`, (s) => parseHolding(`${h.chainId}:${h.address}=${s}`))).map((s) => `${h.chainId}:${h.address}=${s}`));
+        v.holding.push(...(await list(`What ${h.address} holds: ${HOLDING_SYNTAX}`, (s) => parseHolding(`${h.chainId}:${h.address}=${s}`))).map((s) => `${h.chainId}:${h.address}=${s}`));
       }
     }
     if ((v.custodian ?? []).length === 0) v.custodian = await list("Custodian as ID:SIGNER[,SIGNER]:ACCOUNT/ASSET[,…][:NAME]", parseCustodian);

@@ -2,6 +2,7 @@ import type { SolventConfigInput } from "../../core/config/schema.js";
 import { policySchema } from "../../core/config/schema.js";
 import { SolventError } from "../../core/errors.js";
 import { decimalToBaseUnits, UINT256_MAX } from "../../core/numbers.js";
+import { HOLDING_KINDS } from "../../core/sources/holdingKinds.js";
 import { UsageError } from "./io.js";
 
 /**
@@ -98,19 +99,27 @@ export function parseHolder(value: string): HolderInput {
   return entry;
 }
 
-/** `--holding [CHAINID:]ADDRESS=native:ASSET | erc20:ASSET:TOKEN | erc4626:ASSET:VAULT`. */
+/** The `--holding` syntax of each holding kind, e.g. `erc20:ASSET:TOKEN`: its type, the asset, then its contract field if it has one. */
+const HOLDING_FORMS = HOLDING_KINDS.map((k) => `${k.type}:ASSET${k.contractField === null ? "" : `:${k.contractField.toUpperCase()}`}`);
+
+/** What `--holding` takes after `ADDRESS=`: `native:ASSET | erc20:ASSET:TOKEN | erc4626:ASSET:VAULT`. */
+export const HOLDING_SYNTAX = HOLDING_FORMS.join(" | ");
+
+/** `--holding [CHAINID:]ADDRESS=KIND:ASSET[:CONTRACT]`, one form per holding kind (HOLDING_SYNTAX). */
 export function parseHolding(value: string): { chainId: number | null; holder: string; holding: HoldingInput } {
   const at = value.indexOf("=");
   const who = value.slice(0, at).split(":");
-  const [kind, asset, contract, ...rest] = value.slice(at + 1).split(":");
-  const bad = () => new UsageError(`--holding "${value}": expected ADDRESS=native:ASSET, ADDRESS=erc20:ASSET:TOKEN or ADDRESS=erc4626:ASSET:VAULT (CHAINID:ADDRESS=… when the address holds on two chains)`);
+  const [type, asset, contract, ...rest] = value.slice(at + 1).split(":");
+  const forms = HOLDING_FORMS.map((f) => `ADDRESS=${f}`);
+  const expected = `${forms.slice(0, -1).join(", ")} or ${forms.at(-1)}`;
+  const bad = () => new UsageError(`--holding "${value}": expected ${expected} (CHAINID:ADDRESS=… when the address holds on two chains)`);
   if (at <= 0 || !asset || rest.length > 0 || who.length > 2) throw bad();
   const holderChain = who.length === 2 ? chainId(who[0], "--holding", value) : null;
   const holder = address(who.at(-1), "--holding", value, "the holder");
-  if (kind === "native" && contract === undefined) return { chainId: holderChain, holder, holding: { type: "native", asset } };
-  if (kind === "erc20" && contract !== undefined) return { chainId: holderChain, holder, holding: { type: "erc20", asset, token: address(contract, "--holding", value, "the token") } };
-  if (kind === "erc4626" && contract !== undefined) return { chainId: holderChain, holder, holding: { type: "erc4626", asset, vault: address(contract, "--holding", value, "the vault") } };
-  throw bad();
+  const kind = HOLDING_KINDS.find((k) => k.type === type);
+  if (!kind || (kind.contractField === null) !== (contract === undefined)) throw bad();
+  const fields = kind.contractField === null ? {} : { [kind.contractField]: address(contract, "--holding", value, `the ${kind.noun}`) };
+  return { chainId: holderChain, holder, holding: { type: kind.type, asset, ...fields } as HoldingInput };
 }
 
 /** `--supply ASSET:PEGUSD`, e.g. MYUSD:1: the issuer's own token and what each whole one is owed at. */

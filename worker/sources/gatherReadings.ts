@@ -1,6 +1,5 @@
 import { getAddress } from "viem";
 import type { AssetConfig, ChainConfig, IssuerConfig } from "../../core/config/schema.js";
-import { NATIVE_TOKEN } from "../../core/reservesTree.js";
 import type {
   BlockReading,
   HoldingReading,
@@ -17,7 +16,7 @@ import { fetchHttpPrice, fixedPrice, httpLabel, type FetchFn } from "./fetchHttp
 import { createChainCallBatch, multicall3Abi } from "./multicall.js";
 import { confirmBlockUnchanged, pinBlock } from "./pinBlock.js";
 import { readAttestedTokens, type LocalAttestationFn } from "./readAttestedTokens.js";
-import { readHoldings } from "./readHoldings.js";
+import { holdingReadingBase, readHoldings } from "./readHoldings.js";
 import { chainlinkLabel, failedOnchainPrices, readOnchainPrices, uniswapV3Label } from "./readOnchainPrices.js";
 import { readSupply } from "./readSupply.js";
 import { recheckStatements, type StoredStatement } from "./recheckStatements.js";
@@ -211,14 +210,7 @@ function failedChain(issuer: IssuerConfig, chainId: number, reason: string): Cha
   const holders = issuer.reserves.holders.filter((h) => h.chainId === chainId);
   return {
     block: { chainId, result: failed },
-    holdings: holders.flatMap((h) =>
-      h.holdings.map((holding): HoldingReading => {
-        const base = { chainId, holder: getAddress(h.address), asset: holding.asset, result: failed };
-        if (holding.type === "native") return { ...base, kind: "native", source: NATIVE_TOKEN };
-        if (holding.type === "erc20") return { ...base, kind: "erc20", source: getAddress(holding.token) };
-        return { ...base, kind: "erc4626", source: getAddress(holding.vault) };
-      }),
-    ),
+    holdings: holders.flatMap((h) => h.holdings.map((holding): HoldingReading => ({ ...holdingReadingBase(chainId, h.address, holding), result: failed }))),
     ownership: holders.map((h) => ({ chainId, holder: getAddress(h.address), method: h.ownership.kind, proven: false, detail: reason })),
     supply: (issuer.liabilities.supply?.tokens ?? [])
       .filter((t) => t.chainId === chainId)

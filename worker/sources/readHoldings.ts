@@ -1,11 +1,9 @@
-import { erc20Abi, erc4626Abi, getAddress, type Address, type Client } from "viem";
+import { getAddress, type Client } from "viem";
 import type { ChainConfig, HolderConfig } from "../../core/config/schema.js";
-import { NATIVE_TOKEN } from "../../core/reservesTree.js";
-import type { HoldingReading, PinnedBlock, Reading } from "../../core/valuation/readings.js";
-import { createChainCallBatch, multicall3Abi, type CallBatch } from "./multicall.js";
-
-/** Native coins of EVM chains have 18 decimals. */
-const NATIVE_DECIMALS = 18;
+import { holdingKind } from "../../core/sources/holdingKinds.js";
+import type { HoldingReading, PinnedBlock } from "../../core/valuation/readings.js";
+import { holdingReader } from "./holdingReaders.js";
+import { createChainCallBatch, type CallBatch } from "./multicall.js";
 
 export interface ReadHoldingsParameters {
   chain: ChainConfig;
@@ -18,10 +16,10 @@ export interface ReadHoldingsParameters {
 
 /**
  * Every configured holding of every holder on this chain, at the pinned block,
- * in two aggregate3 rounds at most:
- * 1. native `getEthBalance` (on Multicall3), ERC-20 `balanceOf` + `decimals`,
- *    vault `balanceOf` (shares) + `asset()`;
- * 2. vault `convertToAssets(shares)` + the underlying's `decimals()`.
+ * each read by its kind's reader (./holdingReaders.ts) in the shared
+ * aggregate3 rounds: two at most for today's kinds (native `getEthBalance` on
+ * Multicall3, ERC-20 `balanceOf` + `decimals`, vault `balanceOf` + `asset()`;
+ * then vault `convertToAssets(shares)` + the underlying's `decimals()`).
  * Each holding is ok, or failed with a reason naming the call that failed.
  * Addresses in the readings are checksummed.
  *
@@ -36,58 +34,14 @@ export async function readHoldings(client: Client, parameters: ReadHoldingsParam
   for (const holder of holders) {
     const address = getAddress(holder.address);
     for (const holding of holder.holdings) {
-      const base = { chainId: chain.chainId, holder: address, asset: holding.asset };
-      if (holding.type === "native") {
-        reads.push(
-          readNative(batch, getAddress(chain.multicall3), address).then((result) => ({ ...base, kind: "native", source: NATIVE_TOKEN, result })),
-        );
-      } else if (holding.type === "erc20") {
-        const token = getAddress(holding.token);
-        reads.push(readErc20(batch, token, address).then((result) => ({ ...base, kind: "erc20", source: token, result })));
-      } else {
-        const vault = getAddress(holding.vault);
-        reads.push(readVault(batch, vault, address).then((result) => ({ ...base, kind: "erc4626", source: vault, result })));
-      }
+      const base = holdingReadingBase(chain.chainId, address, holding);
+      reads.push(holdingReader(holding.type)(batch, { chain, holder: address }, holding).then((result) => ({ ...base, result })));
     }
   }
   return Promise.all(reads);
 }
 
-type Amount = HoldingReading["result"];
-
-async function readNative(batch: CallBatch, multicall3: Address, holder: Address): Promise<Amount> {
-  const balance = await batch.read({ address: multicall3, abi: multicall3Abi, functionName: "getEthBalance", args: [holder] });
-  if (!balance.ok) return balance;
-  return { ok: true, value: { amount: balance.value, token: NATIVE_TOKEN, decimals: NATIVE_DECIMALS } };
-}
-
-async function readErc20(batch: CallBatch, token: Address, holder: Address): Promise<Amount> {
-  const [balance, decimals] = await Promise.all([
-    batch.read({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [holder] }),
-    readDecimals(batch, token),
-  ]);
-  if (!balance.ok) return balance;
-  if (!decimals.ok) return decimals;
-  return { ok: true, value: { amount: balance.value, token, decimals: decimals.value } };
-}
-
-async function readVault(batch: CallBatch, vault: Address, holder: Address): Promise<Amount> {
-  const [shares, asset] = await Promise.all([
-    batch.read({ address: vault, abi: erc4626Abi, functionName: "balanceOf", args: [holder] }),
-    batch.read({ address: vault, abi: erc4626Abi, functionName: "asset" }),
-  ]);
-  if (!shares.ok) return shares;
-  if (!asset.ok) return asset;
-  const [amount, decimals] = await Promise.all([
-    batch.read({ address: vault, abi: erc4626Abi, functionName: "convertToAssets", args: [shares.value] }),
-    readDecimals(batch, asset.value),
-  ]);
-  if (!amount.ok) return amount;
-  if (!decimals.ok) return decimals;
-  return { ok: true, value: { amount: amount.value, token: asset.value, decimals: decimals.value, shares: shares.value } };
-}
-
-/** `decimals()` of a token; the batch makes it once per token however many readers ask. */
-export function readDecimals(batch: CallBatch, token: Address): Promise<Reading<number>> {
-  return batch.read({ address: token, abi: erc20Abi, functionName: "decimals" });
+/** A holding's reading without its result: where it was read, with the kind's source checksummed. */
+export function holdingReadingBase(chainId: number, holder: string, holding: HolderConfig["holdings"][number]): Omit<HoldingReading, "result"> {
+  return { chainId, holder: getAddress(holder), asset: holding.asset, kind: holding.type, source: getAddress(holdingKind(holding.type).source(holding)) };
 }

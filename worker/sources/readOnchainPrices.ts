@@ -3,7 +3,7 @@ import type { AssetConfig, ChainConfig, PriceSourceConfig } from "../../core/con
 import { FUTURE_SKEW_SECONDS } from "../../core/custodianStatement.js";
 import type { PinnedBlock, PoolQuote, PriceObservation, Reading } from "../../core/valuation/readings.js";
 import { createChainCallBatch, type CallBatch } from "./multicall.js";
-import { readDecimals } from "./readHoldings.js";
+import { readDecimals } from "./readDecimals.js";
 
 const aggregatorV3Abi = [
   {

@@ -2,7 +2,7 @@ import { erc20Abi, getAddress, type Client } from "viem";
 import type { ChainConfig, IssuerConfig } from "../../core/config/schema.js";
 import type { PinnedBlock, SupplyReading } from "../../core/valuation/readings.js";
 import { createChainCallBatch, type CallBatch } from "./multicall.js";
-import { readDecimals } from "./readHoldings.js";
+import { readDecimals } from "./readDecimals.js";
 
 export interface ReadSupplyParameters {
   chain: ChainConfig;
