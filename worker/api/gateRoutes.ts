@@ -273,7 +273,7 @@ gateRoutes.openapi(
       stored = await latestAttestation(c.env.DB, issuer.id);
     } catch (error) {
       console.error("gate: reading the latest attestation failed", issuer.id, error);
-      throw new ApiError(503, "UNAVAILABLE", "the attestation store could not be read; the gate does not allow", { allow: false });
+      throw new ApiError("UNAVAILABLE", "the attestation store could not be read; the gate does not allow", { allow: false });
     }
     if (stored === null) {
       const reason: GateReason = { code: "NO_ATTESTATION", message: `issuer "${issuer.id}" has not published an attestation yet` };
