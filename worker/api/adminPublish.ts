@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { checkEnvOnce } from "../config/secrets.js";
 import { publisherFor } from "../publisher/issuerPublisher.js";
-import { ADMIN_ROUTE, adminErrors } from "./adminApi.js";
+import { ADMIN_ROUTE, adminErrors } from "./adminRoute.js";
 import type { AppEnv } from "./context.js";
 import { forgetMovingAnswers } from "./edgeCache.js";
 import { ApiError } from "./errors.js";

@@ -3,7 +3,7 @@ import type { Hex } from "../../core/bytes.js";
 import { custodianStatementToJson, parseCustodianStatement } from "../../core/custodianStatement.js";
 import { SolventError } from "../../core/errors.js";
 import { acceptStatement, StatementRejectedError } from "../statements/acceptStatement.js";
-import { ADMIN_ROUTE, adminErrors, bodyTimeoutError } from "./adminApi.js";
+import { ADMIN_ROUTE, adminErrors, bodyTimeoutError } from "./adminRoute.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
 import { knownIssuer } from "./issuer.js";
