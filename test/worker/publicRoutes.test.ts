@@ -18,6 +18,7 @@ import { parseConfig } from "../../core/config/parseConfig.js";
 import { parseKeysDocument } from "../../core/keysDocument.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { ApiError, handleError } from "../../worker/api/errors.js";
+import { publicCors } from "../../worker/api/openapi.js";
 import { publicRoutes } from "../../worker/api/publicRoutes.js";
 import { insertAttestation, type StoredAttestation } from "../../worker/storage/attestationStore.js";
 import { putReport, reportKey } from "../../worker/storage/reportStore.js";
@@ -48,6 +49,7 @@ app.use("*", async (c, next) => {
   c.set("config", config);
   await next();
 });
+app.use("*", publicCors);
 app.route("/", publicRoutes);
 
 const ORIGIN = "https://solvent.example";

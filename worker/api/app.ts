@@ -1,22 +1,17 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { SolventConfig } from "../../core/config/schema.js";
 import { echo } from "../../core/errors.js";
-import { adapterRoutes } from "./adapterRoutes.js";
 import { logConfigInvalid } from "../config/configInvalid.js";
 import { configState } from "../config/loadConfig.js";
 import { checkEnvOnce } from "../config/secrets.js";
 import { createAdminApi } from "./adminApi.js";
 import { authenticateAdmin } from "./adminAuth.js";
-import { alertRoutes } from "./alertRoutes.js";
 import { mountApiReference } from "./apiReference.js";
 import type { AppEnv } from "./context.js";
 import { demoRoutes } from "./demoRoutes.js";
-import { relayerRoutes } from "./relayerRoutes.js";
 import { ApiError, handleError } from "./errors.js";
-import { feedRoutes } from "./feedRoutes.js";
-import { gateRoutes } from "./gateRoutes.js";
 import { ledgerHistoryRoutes } from "./ledgerHistoryRoutes.js";
-import { mountOpenApiDocument, NO_STORE, parameterHook, registerLedgerAdminPaths } from "./openapi.js";
+import { mountOpenApiDocument, NO_STORE, parameterHook, publicCors, registerLedgerAdminPaths } from "./openapi.js";
 import { proofRoutes } from "./proofRoutes.js";
 import { publicRoutes } from "./publicRoutes.js";
 import { bodyTimeout, type BodyTimeoutOptions } from "./bodyTimeout.js";
@@ -96,15 +91,13 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     c.header("Retry-After", "60");
     throw new ApiError("SERVICE_UNAVAILABLE", "the publisher is temporarily unavailable; try again later");
   });
+  // One CORS layer for every public read path, after the checks above (a refused request is answered as before).
+  app.use("*", publicCors);
   app.route("/", publicRoutes);
+  // The ledger's public routes, until they join publicRoutes.ts from worker/ledger/.
   app.route("/", proofRoutes);
   app.route("/", ledgerHistoryRoutes);
-  app.route("/", gateRoutes);
-  app.route("/", feedRoutes);
-  app.route("/", adapterRoutes);
   app.route("/", createAdminApi());
-  app.route("/", relayerRoutes);
-  app.route("/", alertRoutes);
   app.route("/", demoRoutes);
   registerLedgerAdminPaths(app);
   mountOpenApiDocument(app);

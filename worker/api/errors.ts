@@ -80,6 +80,12 @@ export class ApiError extends HTTPException {
   }
 }
 
+/** 404 NOT_FOUND: the issuer has published no attestation (at `sequence`) yet. */
+export function noAttestation(issuerId: string, sequence?: bigint): never {
+  const what = sequence === undefined ? "any attestation" : `attestation ${sequence}`;
+  throw new ApiError("NOT_FOUND", `issuer "${issuerId}" has no ${what} yet`);
+}
+
 export function errorBody(code: string, message: string, details?: Record<string, unknown>) {
   return { error: { code, message, ...details } };
 }

@@ -20,7 +20,7 @@ const noStore: MiddlewareHandler<AppEnv> = async (c, next) => {
  * attestation is `allow: false` with a reason, a storage failure is 503, and
  * nothing but a fresh, valid attestation meeting every criterion allows.
  */
-export const gateRoutes = publicApi(["/v1/issuers/:issuer/gate"]);
+export const gateRoutes = publicApi();
 
 gateRoutes.openapi(
   createRoute({

@@ -26,22 +26,24 @@ export function parameterHook(result: { success: true } | { success: false; erro
 }
 
 /** SPEC §10 routes are CORS-open: any origin, GET only, no credentials. */
-export const openCors: MiddlewareHandler<AppEnv> = cors({
+const openCors: MiddlewareHandler<AppEnv> = cors({
   origin: "*",
   allowMethods: ["GET", "HEAD", "OPTIONS"],
   exposeHeaders: ["Retry-After", "ETag"],
   maxAge: 86400,
 });
 
-/**
- * A sub-app of public OpenAPI routes: parameter errors shaped by
- * `parameterHook`, CORS on exactly the given paths (hono path syntax), so
- * that mounting several sub-apps never stacks two CORS layers on one path.
- */
-export function publicApi(corsPaths: readonly string[]): OpenAPIHono<AppEnv> {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: parameterHook });
-  for (const path of corsPaths) app.use(path, openCors);
-  return app;
+/** The public read paths: CORS-open. Not the adapter (a POST for node operators), the admin, demo or health routes, nor /api. */
+export function isCorsOpenPath(path: string): boolean {
+  return path === "/v1/issuers" || path.startsWith("/v1/issuers/") || path.startsWith("/.well-known/solvent/") || path === "/openapi.json";
+}
+
+/** CORS for every public read path, mounted once (app.ts), whatever route answers it. */
+export const publicCors: MiddlewareHandler<AppEnv> = async (c, next) => (isCorsOpenPath(c.req.path) ? openCors(c, next) : next());
+
+/** A sub-app of public OpenAPI routes: parameter errors shaped by `parameterHook`. */
+export function publicApi(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({ defaultHook: parameterHook });
 }
 
 export type OpenApiDocument = ReturnType<OpenAPIHono<AppEnv>["getOpenAPI31Document"]>;
@@ -91,7 +93,6 @@ export function requestOrigin(c: Context): string {
 
 /** `GET /openapi.json`: the document generated from the route definitions. */
 export function mountOpenApiDocument(app: OpenAPIHono<AppEnv>): void {
-  app.use("/openapi.json", openCors);
   app.get("/openapi.json", (c) => {
     c.header("Cache-Control", DOCS_CACHE);
     return c.json(openApiDocument(app, requestOrigin(c)));

@@ -200,6 +200,12 @@ export const KeysDocument = z
   })
   .openapi("KeysDocument", { description: "SPEC §7 keys document; keys are never deleted." });
 
+export const DEFAULT_PAGE_LIMIT = 20;
+export const MAX_PAGE_LIMIT = 100;
+
+/** A response's Cache-Control header as the document shows it. */
+export const cacheHeader = (value: string) => ({ "Cache-Control": { schema: { type: "string" as const, example: value }, description: value } });
+
 export const FLAG_NAMES = FLAGS.map((f) => f.name) as [string, ...string[]];
 
 // ---- responses shared by the route definitions -----------------------------
@@ -226,6 +232,8 @@ const rateLimited = {
     },
   },
 };
+
+export const unknownIssuerOrMissing = errorResponse("UNKNOWN_ISSUER (not configured here) or NOT_FOUND (no such attestation yet).");
 
 export const commonErrors = {
   400: errorResponse("INVALID_PARAMETER: a path or query parameter is malformed; the message and `field` name it."),
