@@ -52,7 +52,7 @@ const DESCRIPTION = [
   "Signed, hash-chained solvency attestations (SPEC §5) with the report (§4), inclusion proofs (§2),",
   "a lending gate and a Chainlink-style feed. Every public route is a GET, CORS-open, needs no key,",
   "and answers JSON with integers as decimal strings and bytes as 0x-hex. Errors are",
-  "`{ \"error\": { \"code\", \"message\" } }` with a 4xx/5xx status. Public routes are rate-limited per",
+  "`{ \"error\": { \"code\", \"message\" } }` with a 4xx/5xx status; `field`, when present, names the parameter, header or body field at fault. Public routes are rate-limited per",
   "client address and route group in 10 s windows (429 RATE_LIMITED with Retry-After, the seconds until the window ends);",
   "answers the edge cache holds (by-sequence attestations, reports, proofs, and the short-lived latest, lists, feed and keys)",
   "are served without counting. Send `Cache-Control: no-cache` for a fresh (counted) answer.",
