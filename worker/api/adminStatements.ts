@@ -14,8 +14,6 @@ import { errorResponse, IssuerParams } from "./schemas.js";
 /** A statement is a few hundred bytes; anything near this is not one. */
 export const STATEMENT_BODY_LIMIT = 16 * 1024;
 
-export type { StatementRejectionReason } from "../statements/acceptStatement.js";
-
 const StatementBody = z
   .strictObject({
     statement: z.unknown().openapi({ description: "SPEC §9 `{ issuer, custodian, account, asset, amount, asOf, nonce }`" }),
