@@ -39,7 +39,12 @@ function bodyProblem(json: unknown, issues: readonly z.core.$ZodIssue[]): string
   return `${problems.join("; ")}; ${BODY_SHAPE}`;
 }
 
-const statementBody = jsonBody(StatementBody, { maxBytes: STATEMENT_BODY_LIMIT, what: "a statement body", shape: "{ statement, signature }", describe: bodyProblem });
+const statementBody = jsonBody(StatementBody, {
+  maxBytes: STATEMENT_BODY_LIMIT,
+  what: "a statement body",
+  shape: "{ statement, signature }",
+  describe: bodyProblem,
+});
 
 /** SPEC §9 custodian statement ingest. */
 export const adminStatements = new OpenAPIHono<AppEnv>({ defaultHook: parameterHook });
@@ -54,7 +59,10 @@ adminStatements.openapi(
     description: "A SPEC §9 signed custodian statement `{ statement, signature }`; checked, then counted at the next publish.",
     request: { params: IssuerParams, body: statementBody.request },
     responses: {
-      201: { description: "Accepted: the statement with its signature, digest, signer and receivedAt.", content: { "application/json": { schema: z.object({}).passthrough() } } },
+      201: {
+        description: "Accepted: the statement with its signature, digest, signer and receivedAt.",
+        content: { "application/json": { schema: z.object({}).passthrough() } },
+      },
       400: errorResponse("INVALID_BODY: the body or a statement field is malformed; `field` names it."),
       409: errorResponse("STATEMENT_REJECTED (REPLAYED_NONCE)."),
       413: errorResponse("PAYLOAD_TOO_LARGE."),

@@ -5,7 +5,17 @@ import { attestationsCsv } from "./attestationCsv.js";
 import { ApiError } from "./errors.js";
 import { knownIssuer } from "./issuer.js";
 import { publicApi, requestOrigin, SHORT_CACHE } from "./openapi.js";
-import { AttestationPage, cacheHeader, commonErrors, decimalParam, DEFAULT_PAGE_LIMIT, errorResponse, IssuerParams, MAX_PAGE_LIMIT, signedAttestationJson } from "./schemas.js";
+import {
+  AttestationPage,
+  cacheHeader,
+  commonErrors,
+  decimalParam,
+  DEFAULT_PAGE_LIMIT,
+  errorResponse,
+  IssuerParams,
+  MAX_PAGE_LIMIT,
+  signedAttestationJson,
+} from "./schemas.js";
 
 /** The most attestations one `from`/`to` range answers. */
 export const MAX_RANGE = 1000;

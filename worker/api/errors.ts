@@ -71,7 +71,8 @@ export class ApiError extends HTTPException {
   /** @deprecated give the code alone: the status comes from ERROR_STATUS. */
   constructor(status: ContentfulStatusCode, code: ApiErrorCode, message: string, details?: ErrorDetails);
   constructor(...args: [ApiErrorCode, string, ErrorDetails?] | [ContentfulStatusCode, ApiErrorCode, string, ErrorDetails?]) {
-    const [code, message, details] = typeof args[0] === "number" ? (args.slice(1) as [ApiErrorCode, string, ErrorDetails?]) : (args as [ApiErrorCode, string, ErrorDetails?]);
+    type CodeFirst = [ApiErrorCode, string, ErrorDetails?];
+    const [code, message, details] = typeof args[0] === "number" ? (args.slice(1) as CodeFirst) : (args as CodeFirst);
     const status = statusOf(code, details?.reason);
     if (typeof args[0] === "number" && args[0] !== status) throw new Error(`ApiError ${code} is answered ${status} (ERROR_STATUS), not ${args[0]}`);
     super(status, { message });
@@ -123,7 +124,9 @@ function bounded(details: Record<string, unknown> | undefined): Record<string, u
 
 /** Shapes every thrown error once (app.onError). Internal errors never leak their text. */
 export function handleError(err: Error, c: Context): Response {
-  if (err instanceof BodyTimeoutError) return c.json(errorBody("REQUEST_TIMEOUT", err.message, { receivedBytes: err.receivedBytes }), statusOf("REQUEST_TIMEOUT"));
+  if (err instanceof BodyTimeoutError) {
+    return c.json(errorBody("REQUEST_TIMEOUT", err.message, { receivedBytes: err.receivedBytes }), statusOf("REQUEST_TIMEOUT"));
+  }
   if (err instanceof ApiError) return c.json(errorBody(err.code, echo(err.message, MAX_ERROR_MESSAGE), bounded(err.details)), err.status);
   if (err instanceof ConfigError) {
     // Never to the public: the paths and reasons are logged (and listed at /health), the answer is generic.
@@ -132,7 +135,9 @@ export function handleError(err: Error, c: Context): Response {
     return c.json(errorBody("SERVICE_UNAVAILABLE", "the publisher is temporarily unavailable; try again later"), statusOf("SERVICE_UNAVAILABLE"));
   }
   // A domain error the route did not map names its record; it is the request's fault.
-  if (err instanceof SolventError) return c.json(errorBody(err.code, echo(err.message, MAX_ERROR_MESSAGE), bounded({ field: err.record })), statusOf("BAD_REQUEST"));
+  if (err instanceof SolventError) {
+    return c.json(errorBody(err.code, echo(err.message, MAX_ERROR_MESSAGE), bounded({ field: err.record })), statusOf("BAD_REQUEST"));
+  }
   if (err instanceof HTTPException) return c.json(errorBody("BAD_REQUEST", echo(err.message, MAX_ERROR_MESSAGE)), err.status);
   console.error("unhandled error", err);
   return c.json(errorBody("INTERNAL", "internal error"), statusOf("INTERNAL"));

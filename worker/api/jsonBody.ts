@@ -52,7 +52,8 @@ export function jsonBody<T extends z.ZodType>(schema: T, options: JsonBodyOption
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const field = echo(issueField(parsed.error.issues[0]));
-      const message = options.describe ? options.describe(json, parsed.error.issues) : `${field}: ${echo(parsed.error.issues[0]?.message ?? "is invalid", 200)}`;
+      const reason = echo(parsed.error.issues[0]?.message ?? "is invalid", 200);
+      const message = options.describe ? options.describe(json, parsed.error.issues) : `${field}: ${reason}`;
       throw new ApiError("INVALID_BODY", echo(message, 600), { field });
     }
     await next();

@@ -68,7 +68,10 @@ export const ErrorBody = z
         field: z
           .string()
           .optional()
-          .openapi({ description: "What in the request is wrong: a path or query parameter, a header or a body field (INVALID_PARAMETER, INVALID_BODY …).", example: "sequence" }),
+          .openapi({
+            description: "What in the request is wrong: a path or query parameter, a header or a body field (INVALID_PARAMETER, INVALID_BODY …).",
+            example: "sequence",
+          }),
       })
       .passthrough(),
   })
