@@ -7,6 +7,7 @@ import { formatUnits, type AmountUnits } from "../../core/numbers.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { handleError } from "../../worker/api/errors.js";
+import { publicCors } from "../../worker/api/openapi.js";
 import { insertAttestation } from "../../worker/storage/attestationStore.js";
 import type { LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 
@@ -52,6 +53,7 @@ export function ledgerApp(...routes: Hono<AppEnv>[]): Hono<AppEnv> {
     c.set("config", ledgerConfig);
     await next();
   });
+  app.use("*", publicCors);
   for (const r of routes) app.route("/", r);
   return app;
 }

@@ -3,8 +3,8 @@ import { ALERT_EVENTS } from "../../core/config/alertsSchema.js";
 import { alertPage } from "../alerts/alertStore.js";
 import { destinationLabel } from "../alerts/destinations.js";
 import { publicApi, SHORT_CACHE } from "./openapi.js";
-import { configuredIssuer, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "./publicRoutes.js";
-import { commonErrors, decimalParam, errorResponse, IssuerParam } from "./schemas.js";
+import { knownIssuer } from "./issuer.js";
+import { commonErrors, decimalParam, DEFAULT_PAGE_LIMIT, errorResponse, IssuerParams, MAX_PAGE_LIMIT } from "./schemas.js";
 
 const Destination = {
   destination: z.number().int().nonnegative().openapi({ description: "index in the issuer's alerts.destinations when the alert was queued", example: 0 }),
@@ -58,7 +58,7 @@ const AlertQuery = z.object({
 });
 
 /** `GET /v1/issuers/{issuer}/alerts`: every stored alert, newest first, with where it was delivered. Public like the other read routes. */
-export const alertRoutes = publicApi(["/v1/issuers/:issuer/alerts"]);
+export const alertRoutes = publicApi();
 
 alertRoutes.openapi(
   createRoute({
@@ -68,7 +68,8 @@ alertRoutes.openapi(
     summary: "Alerts",
     description:
       "Every alert raised for the issuer (flag raised or cleared, ratio crossing a threshold, stale publisher, failed signing), newest first, with its delivery status per destination.",
-    request: { params: z.object({ issuer: IssuerParam }), query: AlertQuery },
+    middleware: [knownIssuer] as const,
+    request: { params: IssuerParams, query: AlertQuery },
     responses: {
       200: { description: "One page (empty when nothing was raised).", content: { "application/json": { schema: AlertList } } },
       404: errorResponse("UNKNOWN_ISSUER: the issuer is not configured here."),
@@ -76,7 +77,7 @@ alertRoutes.openapi(
     },
   }),
   async (c) => {
-    const issuer = configuredIssuer(c, c.req.valid("param").issuer);
+    const issuer = c.var.issuer;
     const { before, limit } = c.req.valid("query");
     const page = await alertPage(c.env.DB, issuer.id, {
       limit: limit === undefined ? DEFAULT_PAGE_LIMIT : Number(limit),

@@ -3,7 +3,8 @@ import type { Attestation } from "../../core/attestation.js";
 import { UINT64_MAX } from "../../core/numbers.js";
 import { attestationBySequence, latestAttestation } from "../storage/attestationStore.js";
 import { IMMUTABLE_CACHE, publicApi, SHORT_CACHE } from "./openapi.js";
-import { configuredIssuer, noAttestation } from "./publicRoutes.js";
+import { noAttestation } from "./errors.js";
+import { knownIssuer } from "./issuer.js";
 import { commonErrors, decimalParam, errorResponse, IssuerParams } from "./schemas.js";
 
 /** The feed's answer has 8 decimals, like Chainlink USD feeds. */
@@ -55,7 +56,7 @@ const FeedQuery = z.object({
  * SPEC §10 `GET /v1/issuers/{issuer}/feed`: the latest attestation's reserves
  * as a Chainlink AggregatorV3 round, for consumers that already read feeds.
  */
-export const feedRoutes = publicApi(["/v1/issuers/:issuer/feed"]);
+export const feedRoutes = publicApi();
 
 feedRoutes.openapi(
   createRoute({
@@ -67,6 +68,7 @@ feedRoutes.openapi(
       "The counted reserves (reservesUsd) of the latest attestation, or of `roundId`, as a Chainlink AggregatorV3 round with 8 decimals. " +
       "roundId = answeredInRound = sequence; startedAt = updatedAt = observedAt. Check `updatedAt` for freshness as with any feed; " +
       "the signed attestation itself is at /attestations/{sequence}.",
+    middleware: [knownIssuer] as const,
     request: { params: IssuerParams, query: FeedQuery },
     responses: {
       200: {
@@ -79,7 +81,7 @@ feedRoutes.openapi(
     },
   }),
   async (c) => {
-    const issuer = configuredIssuer(c, c.req.valid("param").issuer);
+    const issuer = c.var.issuer;
     const { roundId } = c.req.valid("query");
     const stored = roundId === undefined ? await latestAttestation(c.env.DB, issuer.id) : await attestationBySequence(c.env.DB, issuer.id, roundId);
     if (!stored) noAttestation(issuer.id, roundId);

@@ -66,7 +66,7 @@ function entryJson(e: LedgerHistoryEntry, currentId: string | null) {
  * ledgers (SPEC §4 versions): each one's asOf, status, root, leaf count and the
  * attestations that named it. Never rows, errors or storage details. Mounted at `/`.
  */
-export const ledgerHistoryRoutes = publicApi(["/v1/issuers/:issuer/ledgers"]);
+export const ledgerHistoryRoutes = publicApi();
 
 ledgerHistoryRoutes.openapi(
   createRoute({

@@ -22,26 +22,28 @@ export function parameterHook(result: { success: true } | { success: false; erro
   if (result.success) return;
   const issue = result.error.issues[0];
   const name = String(issue?.path[0] ?? "parameter");
-  throw new ApiError(400, "INVALID_PARAMETER", `${name} ${issue?.message ?? "is invalid"}`, { parameter: name });
+  throw new ApiError("INVALID_PARAMETER", `${name} ${issue?.message ?? "is invalid"}`, { field: name });
 }
 
 /** SPEC §10 routes are CORS-open: any origin, GET only, no credentials. */
-export const openCors: MiddlewareHandler<AppEnv> = cors({
+const openCors: MiddlewareHandler<AppEnv> = cors({
   origin: "*",
   allowMethods: ["GET", "HEAD", "OPTIONS"],
   exposeHeaders: ["Retry-After", "ETag"],
   maxAge: 86400,
 });
 
-/**
- * A sub-app of public OpenAPI routes: parameter errors shaped by
- * `parameterHook`, CORS on exactly the given paths (hono path syntax), so
- * that mounting several sub-apps never stacks two CORS layers on one path.
- */
-export function publicApi(corsPaths: readonly string[]): OpenAPIHono<AppEnv> {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: parameterHook });
-  for (const path of corsPaths) app.use(path, openCors);
-  return app;
+/** The public read paths: CORS-open. Not the adapter (a POST for node operators), the admin, demo or health routes, nor /api. */
+export function isCorsOpenPath(path: string): boolean {
+  return path === "/v1/issuers" || path.startsWith("/v1/issuers/") || path.startsWith("/.well-known/solvent/") || path === "/openapi.json";
+}
+
+/** CORS for every public read path, mounted once (app.ts), whatever route answers it. */
+export const publicCors: MiddlewareHandler<AppEnv> = async (c, next) => (isCorsOpenPath(c.req.path) ? openCors(c, next) : next());
+
+/** A sub-app of public OpenAPI routes: parameter errors shaped by `parameterHook`. */
+export function publicApi(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({ defaultHook: parameterHook });
 }
 
 export type OpenApiDocument = ReturnType<OpenAPIHono<AppEnv>["getOpenAPI31Document"]>;
@@ -50,7 +52,8 @@ const DESCRIPTION = [
   "Signed, hash-chained solvency attestations (SPEC §5) with the report (§4), inclusion proofs (§2),",
   "a lending gate and a Chainlink-style feed. Every public route is a GET, CORS-open, needs no key,",
   "and answers JSON with integers as decimal strings and bytes as 0x-hex. Errors are",
-  "`{ \"error\": { \"code\", \"message\" } }` with a 4xx/5xx status. Public routes are rate-limited per",
+  "`{ \"error\": { \"code\", \"message\" } }` with a 4xx/5xx status;",
+  "`field`, when present, names the parameter, header or body field at fault. Public routes are rate-limited per",
   "client address and route group in 10 s windows (429 RATE_LIMITED with Retry-After, the seconds until the window ends);",
   "answers the edge cache holds (by-sequence attestations, reports, proofs, and the short-lived latest, lists, feed and keys)",
   "are served without counting. Send `Cache-Control: no-cache` for a fresh (counted) answer.",
@@ -91,7 +94,6 @@ export function requestOrigin(c: Context): string {
 
 /** `GET /openapi.json`: the document generated from the route definitions. */
 export function mountOpenApiDocument(app: OpenAPIHono<AppEnv>): void {
-  app.use("/openapi.json", openCors);
   app.get("/openapi.json", (c) => {
     c.header("Cache-Control", DOCS_CACHE);
     return c.json(openApiDocument(app, requestOrigin(c)));
@@ -99,17 +101,12 @@ export function mountOpenApiDocument(app: OpenAPIHono<AppEnv>): void {
 }
 
 /**
- * The admin routes stay plain hono (worker/api/admin*.ts); they are described
- * here, briefly, so the document covers the whole API. Bearer-authenticated,
- * not CORS-open, never cached (`Cache-Control: no-store`), not rate-limited (worker/api/rateLimit.ts).
+ * The ledger admin routes are still plain hono (worker/api/adminLedger*.ts);
+ * they are described here, briefly, until they are declared with createRoute
+ * like the other admin routes (worker/api/adminApi.ts).
  */
-export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
+export function registerLedgerAdminPaths(app: OpenAPIHono<AppEnv>): void {
   const registry = app.openAPIRegistry;
-  registry.registerComponent("securitySchemes", "bearerAuth", {
-    type: "http",
-    scheme: "bearer",
-    description: "ADMIN_TOKEN (every issuer) or the issuer's entry of ADMIN_TOKENS.",
-  });
   const issuer = { name: "issuer", in: "path" as const, required: true, schema: { type: "string" as const, example: "demo-stable" } };
   const error = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
   const bodyTimeout = { 408: error("REQUEST_TIMEOUT: the body arrived slower than 10 s plus 1 s per 16 KiB; nothing of it was kept.") };
@@ -120,47 +117,6 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
     503: error("MISCONFIGURED: no admin token is configured."),
   };
   const admin = { tags: ["admin"], security: [{ bearerAuth: [] }] };
-  registry.registerPath({
-    ...admin,
-    method: "post",
-    path: "/v1/admin/issuers/{issuer}/publish",
-    summary: "Publish now",
-    description: "Runs the same tick as the cron for this issuer, now, through its publisher object.",
-    parameters: [issuer],
-    responses: {
-      201: { description: "Published: `{ published: true, sequence, digest, ratioBps, flags }`." },
-      409: error("SEQUENCE_TAKEN: another publish took the sequence."),
-      422: error("NOT_PUBLISHED: the snapshot could not be valued; nothing was published."),
-      ...authErrors,
-    },
-  });
-  registry.registerPath({
-    ...admin,
-    method: "get",
-    path: "/v1/admin/issuers/{issuer}/publisher",
-    summary: "Publisher status",
-    description: "The last publish attempt of this issuer and its outcome.",
-    parameters: [issuer],
-    responses: { 200: { description: "The status." }, ...authErrors },
-  });
-  registry.registerPath({
-    ...admin,
-    method: "post",
-    path: "/v1/admin/issuers/{issuer}/statements",
-    summary: "Submit a custodian statement",
-    description: "A SPEC §9 signed custodian statement `{ statement, signature }`; checked, then counted at the next publish.",
-    parameters: [issuer],
-    requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } },
-    responses: {
-      201: { description: "Accepted." },
-      400: error("INVALID_BODY."),
-      409: error("STATEMENT_REJECTED (REPLAYED_NONCE)."),
-      413: error("PAYLOAD_TOO_LARGE."),
-      422: error("STATEMENT_REJECTED: unknown signer, custodian or account, or too old."),
-      ...bodyTimeout,
-      ...authErrors,
-    },
-  });
   const units = {
     name: "units",
     in: "query" as const,

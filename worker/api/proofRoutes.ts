@@ -27,7 +27,7 @@ const ProofParams = z.object({
  * inclusion proof of a user commitment in the ledger attested at `sequence`.
  * Public, CORS-open, cached forever (a published snapshot never changes). Mounted at `/`.
  */
-export const proofRoutes = publicApi(["/v1/issuers/:issuer/proofs/*"]);
+export const proofRoutes = publicApi();
 
 proofRoutes.openapi(
   createRoute({

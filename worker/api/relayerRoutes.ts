@@ -3,8 +3,8 @@ import { relayMarginSeconds } from "../../core/relayPolicy.js";
 import { onchainCopyStatus } from "../relayer/onchainCopy.js";
 import { recentRelayAttempts, slowestRecentRelaySeconds } from "../relayer/relayStore.js";
 import { publicApi, SHORT_CACHE } from "./openapi.js";
-import { configuredIssuer } from "./publicRoutes.js";
-import { commonErrors, errorResponse, IssuerParam } from "./schemas.js";
+import { knownIssuer } from "./issuer.js";
+import { commonErrors, errorResponse, IssuerParams } from "./schemas.js";
 
 const RelayAttempt = z
   .object({
@@ -64,7 +64,7 @@ function chainNameOf(chains: readonly { chainId: number; name?: string | undefin
 }
 
 /** `GET /v1/issuers/{issuer}/relayer`: whether attestations are relayed on-chain for this issuer, where to, and the latest attempts. */
-export const relayerRoutes = publicApi(["/v1/issuers/:issuer/relayer"]);
+export const relayerRoutes = publicApi();
 
 relayerRoutes.openapi(
   createRoute({
@@ -74,7 +74,8 @@ relayerRoutes.openapi(
     summary: "On-chain relaying",
     description:
       "Whether the issuer's attestations are relayed to a SolvencyOracle, to which chain and contract, how long the copy on-chain stays valid (read from the chain), and the latest relay attempts with their outcome.",
-    request: { params: z.object({ issuer: IssuerParam }) },
+    middleware: [knownIssuer] as const,
+    request: { params: IssuerParams },
     responses: {
       200: { description: "The relayer's configuration and latest attempts.", content: { "application/json": { schema: RelayerStatus } } },
       404: errorResponse("UNKNOWN_ISSUER: the issuer is not configured here."),
@@ -82,7 +83,7 @@ relayerRoutes.openapi(
     },
   }),
   async (c) => {
-    const issuer = configuredIssuer(c, c.req.valid("param").issuer);
+    const issuer = c.var.issuer;
     c.header("Cache-Control", SHORT_CACHE);
     if (!issuer.relayer) return c.json({ issuer: issuer.id, configured: false, attempts: [] }, 200);
     const now = BigInt(Math.floor(Date.now() / 1000));

@@ -65,7 +65,13 @@ export const ErrorBody = z
       .object({
         code: z.string().openapi({ description: "Stable machine code, e.g. INVALID_PARAMETER, UNKNOWN_ISSUER, NOT_FOUND, RATE_LIMITED.", example: "INVALID_PARAMETER" }),
         message: z.string().openapi({ description: "A human sentence; for INVALID_PARAMETER it starts with the parameter's name.", example: "sequence has leading zeros" }),
-        parameter: z.string().optional().openapi({ description: "INVALID_PARAMETER only: the offending parameter.", example: "sequence" }),
+        field: z
+          .string()
+          .optional()
+          .openapi({
+            description: "What in the request is wrong: a path or query parameter, a header or a body field (INVALID_PARAMETER, INVALID_BODY …).",
+            example: "sequence",
+          }),
       })
       .passthrough(),
   })
@@ -197,6 +203,12 @@ export const KeysDocument = z
   })
   .openapi("KeysDocument", { description: "SPEC §7 keys document; keys are never deleted." });
 
+export const DEFAULT_PAGE_LIMIT = 20;
+export const MAX_PAGE_LIMIT = 100;
+
+/** A response's Cache-Control header as the document shows it. */
+export const cacheHeader = (value: string) => ({ "Cache-Control": { schema: { type: "string" as const, example: value }, description: value } });
+
 export const FLAG_NAMES = FLAGS.map((f) => f.name) as [string, ...string[]];
 
 // ---- responses shared by the route definitions -----------------------------
@@ -224,8 +236,10 @@ const rateLimited = {
   },
 };
 
+export const unknownIssuerOrMissing = errorResponse("UNKNOWN_ISSUER (not configured here) or NOT_FOUND (no such attestation yet).");
+
 export const commonErrors = {
-  400: errorResponse("INVALID_PARAMETER: a path or query parameter is malformed; the message and `parameter` name it."),
+  400: errorResponse("INVALID_PARAMETER: a path or query parameter is malformed; the message and `field` name it."),
   429: rateLimited,
   500: errorResponse("INTERNAL: the publisher failed; nothing about the attestation is implied."),
 } as const;
