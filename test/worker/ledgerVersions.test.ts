@@ -13,7 +13,8 @@ import { ledgerHistoryRoutes } from "../../worker/api/ledgerHistoryRoutes.js";
 import { watchLedgers } from "../../worker/alerts/ledgerAlerts.js";
 import type { Env } from "../../worker/env.js";
 import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
-import { claimLedgerBuild, getLedger, insertLedger, markLedgerBuilding, markLedgerComplete, markLedgerFailed, newLedgerId } from "../../worker/ledger/ledgerStore.js";
+import { newLedgerId } from "../../worker/ledger/ledgerFormat.js";
+import { claimLedgerBuild, getLedger, insertLedger, markLedgerBuilding, markLedgerComplete, markLedgerFailed } from "../../worker/ledger/ledgerStore.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 import { ISSUER, ledgerApp, ledgerConfig, ledgerCsv, ledgerPublisher, ledgerTestEnv, makeLedgerUsers, TOKEN } from "./ledgerFixture.js";
 

@@ -3,21 +3,13 @@ import type { IssuerConfig } from "../../core/config/schema.js";
 import type { AmountUnits } from "../../core/numbers.js";
 import { echo } from "../../core/errors.js";
 import { buildLedger, type BuildLedgerOptions } from "../ledger/buildLedger.js";
-import {
-  RowSpool,
-  buildPrefix,
-  deletePrefix,
-  getLedger,
-  ledgerPrefix,
-  markLedgerBuilding,
-  markLedgerFailed,
-  newLedgerId,
-  shardKey,
-  type LedgerRecord,
-} from "../ledger/ledgerStore.js";
+import { buildPrefix, ledgerPrefix, newLedgerId, shardKey } from "../ledger/ledgerFormat.js";
+import { RowSpool } from "../ledger/ledgerSpool.js";
+import { deletePrefix, getLedger, markLedgerBuilding, markLedgerFailed, type LedgerRecord } from "../ledger/ledgerStore.js";
 import { LedgerTooLargeError, parseLedger, recordBytes, type LedgerFormat } from "../ledger/parseLedger.js";
 import type { LedgerBuildMessage } from "../ledger/queueConsumer.js";
-import { MAX_UPLOAD_PARTS, listReceivedParts, markerUnits, readUploadMarker } from "../ledger/uploadParts.js";
+import { markerUnits, MAX_UPLOAD_PARTS } from "../ledger/ledgerFormat.js";
+import { listReceivedParts, readUploadMarker } from "../ledger/ledgerStore.js";
 import { adminAuth } from "./adminAuth.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -247,7 +239,7 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv
 
   /**
    * The stored tree of a complete ledger, for audits and re-computation: its
-   * manifest, and shard objects as stored (layout: worker/ledger/ledgerStore.ts).
+   * manifest, and shard objects as stored (layout: worker/ledger/ledgerFormat.ts).
    */
   const completeLedger = async (c: Context<AppEnv>) => {
     const issuerId = c.req.param("issuer") ?? "";

@@ -2,24 +2,22 @@ import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { echo } from "../../core/errors.js";
-import { deletePrefix, getLedger, ledgerPrefix, markLedgerBuilding, markLedgerFailed, newLedgerId, RowSpool, randomHex, spoolManifestKey, type LedgerRecord } from "../ledger/ledgerStore.js";
+import { ledgerPrefix, newLedgerId, randomHex, spoolManifestKey } from "../ledger/ledgerFormat.js";
+import { RowSpool } from "../ledger/ledgerSpool.js";
+import { deletePrefix, getLedger, markLedgerBuilding, markLedgerFailed, type LedgerRecord } from "../ledger/ledgerStore.js";
 import { LedgerTooLargeError, parseLedger, recordBytes } from "../ledger/parseLedger.js";
 import type { LedgerBuildMessage } from "../ledger/queueConsumer.js";
 import {
+  markerUnits,
   MAX_UPLOAD_PARTS,
-  joinParts,
-  listReceivedParts,
-  missingOrExtraParts,
   partAttemptPrefix,
   partObjectKey,
-  putPartManifest,
-  readPartManifest,
-  markerUnits,
-  readUploadMarker,
   uploadMarkerKey,
   type PartManifest,
   type UploadMarker,
-} from "../ledger/uploadParts.js";
+} from "../ledger/ledgerFormat.js";
+import { joinParts, missingOrExtraParts } from "../ledger/ledgerSpool.js";
+import { listReceivedParts, putPartManifest, readPartManifest, readUploadMarker } from "../ledger/ledgerStore.js";
 import { adminAuth } from "./adminAuth.js";
 import { configuredLedgerAssets, issuerLedger, ledgerFormat, ledgerUnits, statusPath } from "./adminLedger.js";
 import type { AppEnv } from "./context.js";
@@ -80,7 +78,7 @@ const notAccepting = (ledger: LedgerRecord) =>
   new ApiError(409, "CONFLICT", `ledger "${ledger.ledgerId}" is ${ledger.status}: it no longer accepts parts`, { ledgerId: ledger.ledgerId, status: ledger.status });
 
 /**
- * Multi-part ledger uploads, behind adminAuth (layout: worker/ledger/uploadParts.ts):
+ * Multi-part ledger uploads, behind adminAuth (layout: worker/ledger/ledgerFormat.ts):
  *
  *   POST   /v1/admin/issuers/:issuer/ledgers?asOf=<unix s>        { format } -> 201 a new upload (asOf: ledgerAsOf.ts)
  *   PUT    /v1/admin/issuers/:issuer/ledgers/:ledgerId/parts/:n   one part (CSV parts each start with the header)

@@ -16,7 +16,8 @@
  * the LEDGER_RESUME_AFTER_SECONDS variable (whole seconds; the fault suite
  * sets it low so a killed build resumes within a test).
  */
-import { deletePrefix, getLedger, ledgerPrefix, listIdleLedgers, markLedgerFailed, touchLedger } from "./ledgerStore.js";
+import { ledgerPrefix } from "./ledgerFormat.js";
+import { deletePrefix, getLedger, listIdleLedgers, markLedgerFailed, touchLedger } from "./ledgerStore.js";
 import type { LedgerStartMessage } from "./shardedBuild.js";
 
 export interface SweepOptions {
