@@ -7,7 +7,7 @@ import { createAdminLedger, type AdminLedgerOptions } from "../../worker/api/adm
 import type { AppEnv } from "../../worker/api/context.js";
 import { proofRoutes } from "../../worker/api/proofRoutes.js";
 import { buildLedger } from "../../worker/ledger/buildLedger.js";
-import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
+import { latestCompleteLedger } from "../../worker/ledger/ledgerLifecycle.js";
 import { treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFormat.js";
 import { deletePrefix, getLedger, readJson } from "../../worker/ledger/ledgerStore.js";
 import { parseLedger, type LedgerFormat, type LedgerRowBatch } from "../../worker/ledger/parseLedger.js";

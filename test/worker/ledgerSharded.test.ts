@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { bytesToHex } from "../../core/bytes.js";
 import { buildLiabilityTree, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
 import { createAdminLedger } from "../../worker/api/adminLedger.js";
-import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
+import { latestCompleteLedger } from "../../worker/ledger/ledgerLifecycle.js";
 import { treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFormat.js";
 import { getLedger, readJson } from "../../worker/ledger/ledgerStore.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";

@@ -12,7 +12,7 @@ import { createAdminLedgerUpload } from "../../worker/api/adminLedgerUpload.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { handleError } from "../../worker/api/errors.js";
 import { Hono } from "hono";
-import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
+import { latestCompleteLedger } from "../../worker/ledger/ledgerLifecycle.js";
 import { newLedgerId } from "../../worker/ledger/ledgerFormat.js";
 import { getLedger, insertLedger } from "../../worker/ledger/ledgerStore.js";
 import { uploadMarkerKey } from "../../worker/ledger/ledgerFormat.js";

@@ -8,10 +8,10 @@
  * single SQL statements (ledgerStore.ts insertLedger, markLedgerComplete);
  * this module words them and reads the public history.
  */
-import { latestCompleteLedger } from "./latestLedger.js";
+import type { LedgerReading } from "../../core/valuation/readings.js";
 import { LedgerError } from "./ledgerErrors.js";
 import { ledgerPrefix, type LedgerFailure, type LedgerStatus } from "./ledgerFormat.js";
-import { deletePrefix, insertLedger, ledgerHistory, markLedgerFailed, type LedgerHistoryEntry } from "./ledgerStore.js";
+import { deletePrefix, insertLedger, ledgerHistory, markLedgerFailed, newestCompleteLedger, type LedgerHistoryEntry } from "./ledgerStore.js";
 import type { LedgerFormat } from "./parseLedger.js";
 
 /** Why a superseded ledger is never attested (its status answer). */
@@ -71,6 +71,32 @@ export async function failLedger(store: { DB: D1Database; BUCKET: R2Bucket }, le
   if (!(await markLedgerFailed(store.DB, ledgerId, failure))) return false;
   await deletePrefix(store.BUCKET, ledgerPrefix(ledgerId)).catch((e) => console.warn(what, ledgerId, e));
   return true;
+}
+
+/**
+ * The ledger a publishing tick attests to: the issuer's current one, the
+ * complete ledger with the newest asOf, or null when it has none. Validating,
+ * building, failed and superseded ledgers are never current. Complete ledgers
+ * are immutable and never deleted, and a build completing for an asOf no newer
+ * than a complete ledger's ends superseded (ledgerStore.ts markLedgerComplete,
+ * one statement), so once a ledger is complete no ledger with an older asOf can
+ * be current again, whatever order builds finish or resume in.
+ *
+ * @example
+ * const ledger = await latestCompleteLedger(env.DB, "example-stable");
+ */
+export async function latestCompleteLedger(db: D1Database, issuerId: string): Promise<LedgerReading | null> {
+  const ledger = await newestCompleteLedger(db, issuerId);
+  if (ledger === null || ledger.root === null || ledger.rootSums === null) return null;
+  return {
+    ledgerId: ledger.ledgerId,
+    assets: ledger.assets,
+    root: ledger.root,
+    rootSums: ledger.rootSums,
+    users: ledger.rows,
+    asOf: ledger.asOf,
+    order: ledger.leafOrder,
+  };
 }
 
 /** One page of an issuer's ledger history: each entry says whether it is the current ledger. */

@@ -137,6 +137,18 @@ export async function getLedger(db: D1Database, ledgerId: string): Promise<Ledge
   return row === null ? null : toLedgerRecord(row);
 }
 
+/** The issuer's complete ledger with the newest asOf (ties, which uploads refuse, go to the one completed last), or null. */
+export async function newestCompleteLedger(db: D1Database, issuerId: string): Promise<LedgerRecord | null> {
+  const row = await db
+    .prepare(
+      `SELECT * FROM ledgers WHERE issuer_id = ?1 AND status = 'complete'
+       ORDER BY as_of DESC, completed_at DESC, rowid DESC LIMIT 1`,
+    )
+    .bind(issuerId)
+    .first<LedgerDbRow>();
+  return row === null ? null : toLedgerRecord(row);
+}
+
 /** validating -> building, recording the row count; false when the ledger is no longer validating. */
 export async function markLedgerBuilding(db: D1Database, ledgerId: string, rows: number): Promise<boolean> {
   const res = await db

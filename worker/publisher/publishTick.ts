@@ -15,7 +15,7 @@ import type { PriceObservation } from "../../core/valuation/readings.js";
 import { valueSnapshot } from "../../core/valuation/snapshot.js";
 import type { Env } from "../env.js";
 import type { RelayMessage } from "../relayer/relayAttestation.js";
-import { latestCompleteLedger } from "../ledger/latestLedger.js";
+import { latestCompleteLedger } from "../ledger/ledgerLifecycle.js";
 import { gatherReadings } from "../sources/gatherReadings.js";
 import type { ReservesPoint } from "../../core/valuation/riskFlags.js";
 import { attestationPage, insertAttestation, latestAttestation, SequenceTakenError } from "../storage/attestationStore.js";
