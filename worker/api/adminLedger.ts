@@ -1,54 +1,137 @@
-import { Hono } from "hono";
-import { ledgerStatus, putLedger, storedTreeObject, uploadShape, type LedgerIntakeOptions } from "../ledger/ledgerIntake.js";
-import { adminAuth } from "./adminAuth.js";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { ledgerStatus, ledgerTarget, putLedger, storedTreeObject, uploadShape, type LedgerIntakeOptions } from "../ledger/ledgerIntake.js";
+import { ADMIN_ROUTE, adminErrors, bodyTimeoutError } from "./adminRoute.js";
 import type { AppEnv } from "./context.js";
-import { ApiError } from "./errors.js";
-import { answerLedgerError, bodyFormat, configuredLedger, requestedAsOf, requestedUnits, statusUrl, uploadBody } from "./ledgerRequest.js";
+import { knownIssuer } from "./issuer.js";
+import { answerLedgerError, bodyErrors, bodyFormat, LedgerBody, LedgerParams, ShardParams, statusUrl, UploadQuery, uploadBody } from "./ledgerRequest.js";
+import { parameterHook } from "./openapi.js";
+import { errorResponse, IssuerParams } from "./schemas.js";
 
 export type AdminLedgerOptions = LedgerIntakeOptions;
 
+const json = (schema: z.ZodType, description: string) => ({ description, content: { "application/json": { schema } } });
+const Uploaded = z
+  .object({ ledgerId: z.string(), status: z.string(), asOf: z.number(), units: z.string(), users: z.number(), statusUrl: z.string() })
+  .passthrough()
+  .openapi("LedgerUploaded");
+const LedgerState = z
+  .object({ ledgerId: z.string(), issuer: z.string(), status: z.string(), users: z.number(), statusUrl: z.string() })
+  .passthrough()
+  .openapi({ description: "Status, build progress, root once built, row errors of a failed ledger, and `upload` for a multi-part upload still receiving parts." });
+const UploadShape = z
+  .object({ issuer: z.string(), assets: z.array(z.object({ id: z.string(), decimals: z.number() })), units: z.array(z.string()), defaultUnits: z.string() })
+  .openapi("LedgerUploadShape");
+const notComplete = errorResponse("NOT_FOUND: the issuer has no complete ledger of that id, or the object is not stored.");
+
 /**
- * Ledger upload and status, behind adminAuth (workflows: worker/ledger/ledgerIntake.ts). Mounted at `/`.
- * `PUT /v1/admin/issuers/:issuer/ledger` streams and validates the body; a
- * ledger of at most `syncRowLimit` rows is built in the request (201), a
- * larger one is spooled to R2 and built by the queue consumer (202).
+ * Ledger upload, status and stored trees on the admin sub-app (workflows:
+ * worker/ledger/ledgerIntake.ts). `PUT …/ledger` streams and validates the
+ * body; a ledger of at most `syncRowLimit` rows is built in the request (201),
+ * a larger one is spooled to R2 and built by the queue consumer (202).
  */
-export function createAdminLedger(options: AdminLedgerOptions = {}): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function createAdminLedger(options: AdminLedgerOptions = {}): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: parameterHook });
   app.onError(answerLedgerError);
 
-  app.put("/v1/admin/issuers/:issuer/ledger", adminAuth, async (c) => {
-    const target = configuredLedger(c);
-    const upload = { format: bodyFormat(c), units: requestedUnits(c) ?? "decimal", asOf: requestedAsOf(c), ...uploadBody(c) };
-    const result = await putLedger(c.env, target, upload, options);
-    return c.json({ ...result, statusUrl: statusUrl(c, target.issuerId, result.ledgerId) }, result.status === "building" ? 202 : 201);
-  });
+  app.openapi(
+    createRoute({
+      ...ADMIN_ROUTE,
+      method: "put",
+      path: "/v1/admin/issuers/{issuer}/ledger",
+      middleware: [knownIssuer] as const,
+      summary: "Upload the liabilities ledger",
+      description: "CSV or NDJSON user ledger (SPEC §2); small ledgers are built in the request (201), large ones by a queue consumer (202).",
+      request: { params: IssuerParams, query: UploadQuery, body: LedgerBody },
+      responses: {
+        201: json(Uploaded, "Built (`complete`, or `superseded` when a ledger at least as new completed meanwhile): with `root` and `rootSums`."),
+        202: json(Uploaded, "Queued: `status: \"building\"`; follow `statusUrl`."),
+        409: errorResponse("CONFLICT: the issuer has no user ledger configured, or asOf is in the future or not newer than a ledger of the issuer (the message names both times)."),
+        422: errorResponse("LEDGER_INVALID: the rows named in the error are malformed; nothing was stored."),
+        ...bodyErrors,
+        ...bodyTimeoutError,
+        ...adminErrors,
+      },
+    }),
+    async (c) => {
+      const { units, format, asOf } = c.req.valid("query");
+      const upload = { format: bodyFormat(c, format), units: units ?? "decimal", ...(asOf === undefined ? {} : { asOf }), ...uploadBody(c) };
+      const result = await putLedger(c.env, ledgerTarget(c.var.issuer), upload, options);
+      const answer = { ...result, statusUrl: statusUrl(c, c.var.issuer.id, result.ledgerId) };
+      return result.status === "building" ? c.json(answer, 202) : c.json(answer, 201);
+    },
+  );
 
-  // What an upload must look like: the ledger assets in order, each with the decimals its amounts are written in.
-  app.get("/v1/admin/issuers/:issuer/ledger", adminAuth, (c) => {
-    c.header("Cache-Control", "no-store");
-    return c.json(uploadShape(configuredLedger(c)));
-  });
+  app.openapi(
+    createRoute({
+      ...ADMIN_ROUTE,
+      method: "get",
+      path: "/v1/admin/issuers/{issuer}/ledger",
+      middleware: [knownIssuer] as const,
+      summary: "What a ledger upload must look like",
+      description: "The issuer's ledger assets in column order, each with the decimals its amounts are written in.",
+      request: { params: IssuerParams },
+      responses: { 200: json(UploadShape, "The ledger's assets."), 409: errorResponse("CONFLICT: the issuer has no user ledger configured."), ...adminErrors },
+    }),
+    (c) => c.json(uploadShape(ledgerTarget(c.var.issuer)), 200),
+  );
 
-  app.get("/v1/admin/issuers/:issuer/ledgers/:ledgerId", adminAuth, async (c) => {
-    const status = await ledgerStatus(c.env, c.req.param("issuer"), c.req.param("ledgerId"));
-    c.header("Cache-Control", "no-store");
-    return c.json({ ...status, statusUrl: statusUrl(c, status.issuer, status.ledgerId) });
-  });
+  app.openapi(
+    createRoute({
+      ...ADMIN_ROUTE,
+      method: "get",
+      path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}",
+      summary: "Ledger build status",
+      description: "Status, progress of the build, and for a multi-part upload still receiving parts `upload: { partsReceived, parts, units }`.",
+      request: { params: LedgerParams },
+      responses: { 200: json(LedgerState, "The ledger's status."), ...adminErrors },
+    }),
+    async (c) => {
+      const { issuer, ledgerId } = c.req.valid("param");
+      const status = await ledgerStatus(c.env, issuer, ledgerId);
+      return c.json({ ...status, statusUrl: statusUrl(c, status.issuer, status.ledgerId) }, 200);
+    },
+  );
 
   // The stored tree of a complete ledger, for audits and re-computation: its manifest, and shard objects as stored.
-  app.get("/v1/admin/issuers/:issuer/ledgers/:ledgerId/tree/manifest", adminAuth, async (c) => {
-    const manifest = await storedTreeObject(c.env, c.req.param("issuer"), c.req.param("ledgerId"));
-    return new Response(manifest.body, { headers: { "Content-Type": "application/json", "Cache-Control": "no-store" } });
-  });
-  app.get("/v1/admin/issuers/:issuer/ledgers/:ledgerId/tree/shards/:shard", adminAuth, async (c) => {
-    const shard = c.req.param("shard");
-    if (!/^(0|[1-9][0-9]{0,8})$/.test(shard)) throw new ApiError(400, "INVALID_PARAMETER", "shard must be a shard number", { field: "shard" });
-    const object = await storedTreeObject(c.env, c.req.param("issuer"), c.req.param("ledgerId"), Number(shard));
-    return new Response(object.body, {
-      headers: { "Content-Type": "application/octet-stream", "Content-Length": String(object.size), "Cache-Control": "no-store" },
-    });
-  });
+  app.openapi(
+    createRoute({
+      ...ADMIN_ROUTE,
+      method: "get",
+      path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}/tree/manifest",
+      summary: "Stored tree manifest",
+      description: "The manifest of a complete ledger's stored tree (sizes, per-level node counts, root, shard layout), as stored.",
+      request: { params: LedgerParams },
+      responses: { 200: json(z.object({}).passthrough(), "The manifest."), ...adminErrors, 404: notComplete },
+    }),
+    async (c) => {
+      const { issuer, ledgerId } = c.req.valid("param");
+      const manifest = await storedTreeObject(c.env, issuer, ledgerId);
+      // The stored bytes as they are (the route's JSON schema documents them; the typed answer would re-encode them).
+      return new Response(manifest.body, { headers: { "Content-Type": "application/json", "Cache-Control": "no-store" } }) as unknown as never;
+    },
+  );
+  app.openapi(
+    createRoute({
+      ...ADMIN_ROUTE,
+      method: "get",
+      path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}/tree/shards/{shard}",
+      summary: "Stored tree shard",
+      description: "One shard object of a complete ledger's stored tree, as stored (leaves and their subtree, SPEC §2 nodes).",
+      request: { params: ShardParams },
+      responses: {
+        200: { description: "The shard's bytes.", content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } } },
+        ...adminErrors,
+        404: notComplete,
+      },
+    }),
+    async (c) => {
+      const { issuer, ledgerId, shard } = c.req.valid("param");
+      const object = await storedTreeObject(c.env, issuer, ledgerId, shard);
+      return new Response(object.body, {
+        headers: { "Content-Type": "application/octet-stream", "Content-Length": String(object.size), "Cache-Control": "no-store" },
+      });
+    },
+  );
 
   return app;
 }

@@ -2,7 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ledgerHistoryPage, type LedgerHistoryPage as HistoryPage } from "../ledger/ledgerLifecycle.js";
 import { ApiError } from "./errors.js";
 import { publicApi, SHORT_CACHE } from "./openapi.js";
-import { configuredIssuer, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "./publicRoutes.js";
+import { knownIssuer } from "./issuer.js";
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "./publicRoutes.js";
 import { commonErrors, decimalParam, errorResponse, IssuerParams } from "./schemas.js";
 
 const LedgerEntry = z
@@ -71,6 +72,7 @@ ledgerHistoryRoutes.openapi(
   createRoute({
     method: "get",
     path: "/v1/issuers/{issuer}/ledgers",
+    middleware: [knownIssuer] as const,
     tags: ["proofs"],
     summary: "Ledger history",
     description:
@@ -87,8 +89,8 @@ ledgerHistoryRoutes.openapi(
     },
   }),
   async (c) => {
-    const issuer = configuredIssuer(c, c.req.valid("param").issuer);
-    if (!issuer.liabilities.ledger) throw new ApiError(404, "NOT_FOUND", `issuer "${issuer.id}" publishes no user ledger`);
+    const issuer = c.var.issuer;
+    if (!issuer.liabilities.ledger) throw new ApiError("NOT_FOUND", `issuer "${issuer.id}" publishes no user ledger`);
     const { after, limit } = c.req.valid("query");
     const cursor = after === undefined ? undefined : { asOf: Number(after.slice(0, after.indexOf("."))), ledgerId: after.slice(after.indexOf(".") + 1) };
     const page = await ledgerHistoryPage(c.env.DB, issuer.id, { limit: limit === undefined ? DEFAULT_PAGE_LIMIT : Number(limit), ...(cursor ? { after: cursor } : {}) });

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { echo } from "../../core/errors.js";
 import { attestedProof } from "../ledger/attestedProof.js";
-import { ApiError } from "./errors.js";
+import { knownIssuer } from "./issuer.js";
 import { answerLedgerError } from "./ledgerRequest.js";
 import { IMMUTABLE_CACHE, publicApi } from "./openapi.js";
 import { commonErrors, ErrorBody, InclusionProof, IssuerParam, NonInclusionProof, SequenceParam } from "./schemas.js";
@@ -34,6 +33,7 @@ proofRoutes.openapi(
   createRoute({
     method: "get",
     path: "/v1/issuers/{issuer}/proofs/{sequence}/{commitment}",
+    middleware: [knownIssuer] as const,
     tags: ["proofs"],
     summary: "Inclusion proof",
     description:
@@ -55,11 +55,8 @@ proofRoutes.openapi(
     },
   }),
   async (c) => {
-    const { issuer: issuerId, sequence, commitment } = c.req.valid("param");
-    if (!c.var.config.issuers.some((i) => i.id === issuerId)) {
-      throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${echo(issuerId)}" is not published here`);
-    }
-    const answer = await attestedProof(c.env, issuerId, sequence, commitment);
+    const { sequence, commitment } = c.req.valid("param");
+    const answer = await attestedProof(c.env, c.var.issuer.id, sequence, commitment);
     c.header("Cache-Control", IMMUTABLE_CACHE);
     if (answer.included) return c.json(answer.proof, 200);
     return c.json({ error: { code: "NOT_FOUND", message: answer.message }, nonInclusion: answer.nonInclusion }, 404);

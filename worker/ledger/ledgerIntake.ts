@@ -267,7 +267,7 @@ export async function putUploadPart(
   }
   const marker = await uploadMarker(bucket, ledger);
   if (request.format !== undefined && request.format !== marker.format) {
-    throw new LedgerError("FORMAT_MISMATCH", `this upload is ${marker.format}; the part says ${request.format}`, { field: "Content-Type" });
+    throw new LedgerError("UNSUPPORTED_MEDIA_TYPE", `this upload is ${marker.format}; the part says ${request.format}`, { field: "Content-Type" });
   }
   const format = marker.format;
   const units = markerUnits(marker);
