@@ -25,7 +25,6 @@
 import { bytesToHex, hexToBytes } from "../../core/bytes.js";
 import { buildSumTreeLevels, HASH_BYTES, hashLeaves, SUM_BYTES } from "../../core/liabilities/index.js";
 import {
-  INDEX_ENTRY,
   LedgerBuildError,
   SPOOL_ENTRY,
   commitmentOrder,
