@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import { bytesToHex } from "../../core/bytes.js";
 import { userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
 import { buildSumTree, topNode } from "../../core/liabilities/sumTreeCore.js";
-import type { TreeManifest } from "../../worker/ledger/ledgerStore.js";
+import type { TreeManifest } from "../../worker/ledger/ledgerFormat.js";
 import { shardGeometry, shardLeaves } from "../../worker/ledger/shardLayout.js";
 import { planParts, uploadInParts } from "../cli/ledgerParts.js";
 import { startDemo, type RunningDemo } from "../demo/runDemo.js";

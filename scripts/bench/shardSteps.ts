@@ -14,9 +14,9 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { bytesToHex, writeUint128 } from "../../core/bytes.js";
-import { buildSumTree, topNode } from "../../core/liabilities/sumTreeCore.js";
+import { buildSumTree, HASH_BYTES, SUM_BYTES, topNode } from "../../core/liabilities/sumTreeCore.js";
 import { SPOOL_ENTRY, defaultShardSize } from "../../worker/ledger/buildLedger.js";
-import { HASH_BYTES, SPOOL_BUCKETS, SUM_BYTES, nodeBytes } from "../../worker/ledger/ledgerStore.js";
+import { nodeBytes, SPOOL_BUCKETS } from "../../worker/ledger/ledgerFormat.js";
 import { recordBytes } from "../../worker/ledger/parseLedger.js";
 import { indexObjects, orderBucket, shardObject } from "../../worker/ledger/shardedBuild.js";
 import { blockBitsFor, shardTopOffset } from "../../worker/ledger/shardLayout.js";

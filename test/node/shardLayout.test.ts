@@ -9,20 +9,9 @@ import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, writeUint128 } from "../../core/bytes.js";
-import { LiabilityTree, buildSumTreeLevels, hashLeaves, siblingPath, type SumTreeLevels } from "../../core/liabilities/index.js";
+import { buildSumTreeLevels, HASH_BYTES, hashLeaves, LiabilityTree, siblingPath, SUM_BYTES, type SumTreeLevels } from "../../core/liabilities/index.js";
 import { SPOOL_ENTRY } from "../../worker/ledger/buildLedger.js";
-import {
-  HASH_BYTES,
-  SUM_BYTES,
-  buildPrefix,
-  indexKey,
-  nodeBytes,
-  shardKey,
-  shardNodeOffset,
-  topKey,
-  treeManifestKey,
-  type TreeManifest,
-} from "../../worker/ledger/ledgerStore.js";
+import { buildPrefix, indexKey, nodeBytes, shardKey, shardNodeOffset, topKey, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFormat.js";
 import { recordBytes } from "../../worker/ledger/parseLedger.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { indexObjects, shardObject } from "../../worker/ledger/shardedBuild.js";

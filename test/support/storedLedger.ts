@@ -4,18 +4,8 @@
  * (a complete ledger stored then must stay provable), and an in-memory R2
  * bucket that counts its reads, for Node-side tests.
  */
-import { buildSumTreeLevels, hashLeaves } from "../../core/liabilities/index.js";
-import {
-  HASH_BYTES,
-  SUM_BYTES,
-  buildPrefix,
-  indexKey,
-  indexPrefix,
-  shardKey,
-  topKey,
-  treeManifestKey,
-  type TreeManifest,
-} from "../../worker/ledger/ledgerStore.js";
+import { buildSumTreeLevels, HASH_BYTES, hashLeaves, SUM_BYTES } from "../../core/liabilities/index.js";
+import { buildPrefix, indexKey, indexPrefix, shardKey, topKey, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFormat.js";
 import { serializeLevels } from "../../worker/ledger/shardLayout.js";
 import { combineTops, indexBitsFor } from "../../worker/ledger/shardPlan.js";
 

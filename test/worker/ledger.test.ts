@@ -7,8 +7,9 @@ import { createAdminLedger, type AdminLedgerOptions } from "../../worker/api/adm
 import type { AppEnv } from "../../worker/api/context.js";
 import { proofRoutes } from "../../worker/api/proofRoutes.js";
 import { buildLedger } from "../../worker/ledger/buildLedger.js";
-import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
-import { deletePrefix, getLedger, readJson, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerStore.js";
+import { latestCompleteLedger } from "../../worker/ledger/ledgerLifecycle.js";
+import { treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFormat.js";
+import { deletePrefix, getLedger, readJson } from "../../worker/ledger/ledgerStore.js";
 import { parseLedger, type LedgerFormat, type LedgerRowBatch } from "../../worker/ledger/parseLedger.js";
 import { readInclusionProof, readLedgerLeaves, readNonInclusionProof } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, retryDelaySeconds, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";

@@ -5,6 +5,7 @@ import { attestationDigest, issuerKey, nextAttestation, type Attestation } from 
 import { bytesToHex, type Hex } from "../../core/bytes.js";
 import { formatUnits, type AmountUnits } from "../../core/numbers.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
+import { adminAuth } from "../../worker/api/adminAuth.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { handleError } from "../../worker/api/errors.js";
 import { publicCors } from "../../worker/api/openapi.js";
@@ -45,7 +46,7 @@ export function ledgerTestEnv(sent: LedgerBuildMessage[]) {
   };
 }
 
-/** An app serving `routes` with the ledger issuer's configuration and the API's error handler. */
+/** An app serving `routes` with the ledger issuer's configuration, admin auth where the admin sub-app mounts it, and the API's error handler. */
 export function ledgerApp(...routes: Hono<AppEnv>[]): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError(handleError);
@@ -54,6 +55,7 @@ export function ledgerApp(...routes: Hono<AppEnv>[]): Hono<AppEnv> {
     await next();
   });
   app.use("*", publicCors);
+  app.use("/v1/admin/issuers/:issuer/*", adminAuth);
   for (const r of routes) app.route("/", r);
   return app;
 }

@@ -8,10 +8,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, writeUint128, type Hex } from "../../core/bytes.js";
-import { LiabilityTree, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
+import { HASH_BYTES, LiabilityTree, SUM_BYTES, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
 import { proofRoutes } from "../../worker/api/proofRoutes.js";
 import { buildLedger } from "../../worker/ledger/buildLedger.js";
-import { HASH_BYTES, SUM_BYTES, insertLedger, markLedgerBuilding, newLedgerId, readJson, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerStore.js";
+import { newLedgerId, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFormat.js";
+import { insertLedger, markLedgerBuilding, readJson } from "../../worker/ledger/ledgerStore.js";
 import { recordBytes } from "../../worker/ledger/parseLedger.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { blockBitsFor } from "../../worker/ledger/shardLayout.js";

@@ -12,8 +12,9 @@ import { createAdminLedger } from "../../worker/api/adminLedger.js";
 import { ledgerHistoryRoutes } from "../../worker/api/ledgerHistoryRoutes.js";
 import { watchLedgers } from "../../worker/alerts/ledgerAlerts.js";
 import type { Env } from "../../worker/env.js";
-import { latestCompleteLedger } from "../../worker/ledger/latestLedger.js";
-import { claimLedgerBuild, getLedger, insertLedger, markLedgerBuilding, markLedgerComplete, markLedgerFailed, newLedgerId } from "../../worker/ledger/ledgerStore.js";
+import { latestCompleteLedger } from "../../worker/ledger/ledgerLifecycle.js";
+import { newLedgerId } from "../../worker/ledger/ledgerFormat.js";
+import { claimLedgerBuild, getLedger, insertLedger, markLedgerBuilding, markLedgerComplete, markLedgerFailed } from "../../worker/ledger/ledgerStore.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 import { ISSUER, ledgerApp, ledgerConfig, ledgerCsv, ledgerPublisher, ledgerTestEnv, makeLedgerUsers, TOKEN } from "./ledgerFixture.js";
 

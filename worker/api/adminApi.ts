@@ -23,7 +23,6 @@ export function createAdminApi(): OpenAPIHono<AppEnv> {
   app.use("/v1/admin/issuers/:issuer/*", adminAuth);
   app.route("/", adminPublish);
   app.route("/", adminStatements);
-  // Plain routes until they move to worker/ledger/; described by registerAdminPaths meanwhile.
   app.route("/", adminLedger);
   app.route("/", adminLedgerUpload);
   return app;

@@ -10,9 +10,7 @@ import { mountApiReference } from "./apiReference.js";
 import type { AppEnv } from "./context.js";
 import { demoRoutes } from "./demoRoutes.js";
 import { ApiError, handleError } from "./errors.js";
-import { ledgerHistoryRoutes } from "./ledgerHistoryRoutes.js";
-import { mountOpenApiDocument, NO_STORE, parameterHook, publicCors, registerLedgerAdminPaths } from "./openapi.js";
-import { proofRoutes } from "./proofRoutes.js";
+import { mountOpenApiDocument, NO_STORE, parameterHook, publicCors } from "./openapi.js";
 import { publicRoutes } from "./publicRoutes.js";
 import { bodyTimeout, type BodyTimeoutOptions } from "./bodyTimeout.js";
 import { edgeCache, type EdgeCacheOptions } from "./edgeCache.js";
@@ -94,12 +92,8 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   // One CORS layer for every public read path, after the checks above (a refused request is answered as before).
   app.use("*", publicCors);
   app.route("/", publicRoutes);
-  // The ledger's public routes, until they join publicRoutes.ts from worker/ledger/.
-  app.route("/", proofRoutes);
-  app.route("/", ledgerHistoryRoutes);
   app.route("/", createAdminApi());
   app.route("/", demoRoutes);
-  registerLedgerAdminPaths(app);
   mountOpenApiDocument(app);
   mountApiReference(app);
   return app;

@@ -60,21 +60,12 @@ export interface ErrorDetails extends Record<string, unknown> {
 /**
  * An error the API reports as `{ error: { code, message, field?, … } }`, with
  * the status ERROR_STATUS gives its code.
- *
- * The form with a leading status is kept only for the ledger routes until
- * they move to worker/ledger/; its status must be the table's.
  */
 export class ApiError extends HTTPException {
   readonly code: ApiErrorCode;
   readonly details: ErrorDetails | undefined;
-  constructor(code: ApiErrorCode, message: string, details?: ErrorDetails);
-  /** @deprecated give the code alone: the status comes from ERROR_STATUS. */
-  constructor(status: ContentfulStatusCode, code: ApiErrorCode, message: string, details?: ErrorDetails);
-  constructor(...args: [ApiErrorCode, string, ErrorDetails?] | [ContentfulStatusCode, ApiErrorCode, string, ErrorDetails?]) {
-    type CodeFirst = [ApiErrorCode, string, ErrorDetails?];
-    const [code, message, details] = typeof args[0] === "number" ? (args.slice(1) as CodeFirst) : (args as CodeFirst);
+  constructor(code: ApiErrorCode, message: string, details?: ErrorDetails) {
     const status = statusOf(code, details?.reason);
-    if (typeof args[0] === "number" && args[0] !== status) throw new Error(`ApiError ${code} is answered ${status} (ERROR_STATUS), not ${args[0]}`);
     super(status, { message });
     this.code = code;
     this.details = details;

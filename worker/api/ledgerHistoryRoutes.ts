@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { latestCompleteLedger } from "../ledger/latestLedger.js";
-import { ledgerHistory, type LedgerHistoryEntry } from "../ledger/ledgerStore.js";
+import { ledgerHistoryPage, type LedgerHistoryPage as HistoryPage } from "../ledger/ledgerLifecycle.js";
 import { ApiError } from "./errors.js";
 import { publicApi, SHORT_CACHE } from "./openapi.js";
-import { configuredIssuer, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "./publicRoutes.js";
+import { knownIssuer } from "./issuer.js";
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "./publicRoutes.js";
 import { commonErrors, decimalParam, errorResponse, IssuerParams } from "./schemas.js";
 
 const LedgerEntry = z
@@ -46,12 +46,12 @@ const HistoryQuery = z.object({
     .openapi({ param: { name: "limit", in: "query" }, description: `Page size, 1 to ${MAX_PAGE_LIMIT}. Default ${DEFAULT_PAGE_LIMIT}.`, example: "20" }),
 });
 
-function entryJson(e: LedgerHistoryEntry, currentId: string | null) {
+function entryJson(e: HistoryPage["entries"][number]) {
   return {
     id: e.ledgerId,
     asOf: String(e.asOf),
     status: e.status,
-    current: e.ledgerId === currentId,
+    current: e.current,
     root: e.root,
     leafCount: String(e.leafCount),
     order: e.order,
@@ -72,6 +72,7 @@ ledgerHistoryRoutes.openapi(
   createRoute({
     method: "get",
     path: "/v1/issuers/{issuer}/ledgers",
+    middleware: [knownIssuer] as const,
     tags: ["proofs"],
     summary: "Ledger history",
     description:
@@ -88,25 +89,12 @@ ledgerHistoryRoutes.openapi(
     },
   }),
   async (c) => {
-    const issuer = configuredIssuer(c, c.req.valid("param").issuer);
-    if (!issuer.liabilities.ledger) throw new ApiError(404, "NOT_FOUND", `issuer "${issuer.id}" publishes no user ledger`);
+    const issuer = c.var.issuer;
+    if (!issuer.liabilities.ledger) throw new ApiError("NOT_FOUND", `issuer "${issuer.id}" publishes no user ledger`);
     const { after, limit } = c.req.valid("query");
-    const size = limit === undefined ? DEFAULT_PAGE_LIMIT : Number(limit);
     const cursor = after === undefined ? undefined : { asOf: Number(after.slice(0, after.indexOf("."))), ledgerId: after.slice(after.indexOf(".") + 1) };
-    const [entries, current] = await Promise.all([
-      ledgerHistory(c.env.DB, issuer.id, { limit: size + 1, ...(cursor ? { after: cursor } : {}) }),
-      latestCompleteLedger(c.env.DB, issuer.id),
-    ]);
-    const page = entries.slice(0, size);
-    const last = page[page.length - 1];
+    const page = await ledgerHistoryPage(c.env.DB, issuer.id, { limit: limit === undefined ? DEFAULT_PAGE_LIMIT : Number(limit), ...(cursor ? { after: cursor } : {}) });
     c.header("Cache-Control", SHORT_CACHE);
-    return c.json(
-      {
-        issuer: issuer.id,
-        ledgers: page.map((e) => entryJson(e, current?.ledgerId ?? null)),
-        nextAfter: entries.length > size && last ? `${last.asOf}.${last.ledgerId}` : null,
-      },
-      200,
-    );
+    return c.json({ issuer: issuer.id, ledgers: page.entries.map(entryJson), nextAfter: page.next && `${page.next.asOf}.${page.next.ledgerId}` }, 200);
   },
 );

@@ -1,10 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { echo } from "../../core/errors.js";
-import { readInclusionProof, readNonInclusionProof } from "../ledger/proofLookup.js";
-import { attestationBySequence } from "../storage/attestationStore.js";
-import { ApiError } from "./errors.js";
+import { attestedProof } from "../ledger/attestedProof.js";
+import { knownIssuer } from "./issuer.js";
+import { answerLedgerError } from "./ledgerRequest.js";
 import { IMMUTABLE_CACHE, publicApi } from "./openapi.js";
-import { commonErrors, ErrorBody, errorResponse, InclusionProof, IssuerParam, NonInclusionProof, SequenceParam } from "./schemas.js";
+import { commonErrors, ErrorBody, InclusionProof, IssuerParam, NonInclusionProof, SequenceParam } from "./schemas.js";
 
 const ProofParams = z.object({
   issuer: IssuerParam,
@@ -28,11 +27,13 @@ const ProofParams = z.object({
  * Public, CORS-open, cached forever (a published snapshot never changes). Mounted at `/`.
  */
 export const proofRoutes = publicApi();
+proofRoutes.onError(answerLedgerError);
 
 proofRoutes.openapi(
   createRoute({
     method: "get",
     path: "/v1/issuers/{issuer}/proofs/{sequence}/{commitment}",
+    middleware: [knownIssuer] as const,
     tags: ["proofs"],
     summary: "Inclusion proof",
     description:
@@ -54,33 +55,10 @@ proofRoutes.openapi(
     },
   }),
   async (c) => {
-    const { issuer: issuerId, sequence, commitment } = c.req.valid("param");
-    if (!c.var.config.issuers.some((i) => i.id === issuerId)) {
-      throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${echo(issuerId)}" is not published here`);
-    }
-    const stored = await attestationBySequence(c.env.DB, issuerId, sequence);
-    if (stored === null) throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId}" has no attestation ${sequence}`);
-    if (stored.ledgerId === null) {
-      throw new ApiError(404, "NOT_FOUND", `attestation ${sequence} of "${issuerId}" has no user ledger`);
-    }
-    const proof = await readInclusionProof(c.env.BUCKET, stored.ledgerId, commitment);
-    if (proof === null) {
-      const message = `commitment ${commitment} is not in the ledger of attestation ${sequence}`;
-      const absent = await readNonInclusionProof(c.env.BUCKET, stored.ledgerId, commitment);
-      if (absent === null) throw new ApiError(404, "NOT_FOUND", message);
-      assertAttestedRoot(absent.root, stored.attestation.liabilitiesRoot, issuerId, sequence, stored.ledgerId);
-      c.header("Cache-Control", IMMUTABLE_CACHE);
-      return c.json({ error: { code: "NOT_FOUND", message: `${message}; nonInclusion proves it (SPEC §2.1)` }, nonInclusion: absent }, 404);
-    }
-    assertAttestedRoot(proof.root, stored.attestation.liabilitiesRoot, issuerId, sequence, stored.ledgerId);
+    const { sequence, commitment } = c.req.valid("param");
+    const answer = await attestedProof(c.env, c.var.issuer.id, sequence, commitment);
     c.header("Cache-Control", IMMUTABLE_CACHE);
-    return c.json(proof, 200);
+    if (answer.included) return c.json(answer.proof, 200);
+    return c.json({ error: { code: "NOT_FOUND", message: answer.message }, nonInclusion: answer.nonInclusion }, 404);
   },
 );
-
-/** Never serve a proof that would not verify against the signed root. */
-function assertAttestedRoot(root: string, attested: string, issuerId: string, sequence: bigint, ledgerId: string): void {
-  if (root === attested.toLowerCase()) return;
-  console.error("proof root differs from the attested liabilitiesRoot", issuerId, String(sequence), ledgerId);
-  throw new ApiError(500, "INTERNAL", "the stored ledger does not match the attestation");
-}

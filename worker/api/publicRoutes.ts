@@ -9,7 +9,9 @@ import { gateRoutes } from "./gateRoutes.js";
 import { issuerListRoute } from "./issuerListRoute.js";
 import { keysRoute } from "./keysRoute.js";
 import { latestAttestationRoute } from "./latestAttestationRoute.js";
+import { ledgerHistoryRoutes } from "./ledgerHistoryRoutes.js";
 import { parameterHook } from "./openapi.js";
+import { proofRoutes } from "./proofRoutes.js";
 import { relayerRoutes } from "./relayerRoutes.js";
 import { reportRoute } from "./reportRoute.js";
 
@@ -30,6 +32,8 @@ publicRoutes.route("/", latestAttestationRoute);
 publicRoutes.route("/", attestationRoute);
 publicRoutes.route("/", attestationHistoryRoute);
 publicRoutes.route("/", reportRoute);
+publicRoutes.route("/", proofRoutes);
+publicRoutes.route("/", ledgerHistoryRoutes);
 publicRoutes.route("/", gateRoutes);
 publicRoutes.route("/", feedRoutes);
 publicRoutes.route("/", adapterRoutes);

@@ -1,33 +1,15 @@
 /**
  * Builds a ledger's SPEC §2 sum tree from its normalized rows with the core,
- * writes it in the layout of ledgerStore.ts (shards: shardLayout.ts), and marks the ledger complete.
+ * writes it in the layout of ledgerFormat.ts (shards: shardLayout.ts), and marks the ledger complete.
  * Memory is bounded by one spool bucket, one shard and the index buffers, so
  * the same code serves the in-request build and the queue consumer.
  */
 import { bytesToHex, type Hex } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
-import { buildSumTreeLevels, hashLeaves } from "../../core/liabilities/index.js";
-import {
-  HASH_BYTES,
-  SUM_BYTES,
-  buildPrefix,
-  claimLedgerBuild,
-  deletePrefix,
-  getLedger,
-  indexKey,
-  indexPrefix,
-  markLedgerComplete,
-  markLedgerFailed,
-  nodeBytes,
-  openRowSpool,
-  randomHex,
-  readJson,
-  setLedgerProgress,
-  shardKey,
-  topKey,
-  treeManifestKey,
-  type TreeManifest,
-} from "./ledgerStore.js";
+import { buildSumTreeLevels, HASH_BYTES, hashLeaves, SUM_BYTES } from "../../core/liabilities/index.js";
+import { buildPrefix, indexKey, indexPrefix, nodeBytes, randomHex, shardKey, topKey, treeManifestKey, type TreeManifest } from "./ledgerFormat.js";
+import { openRowSpool } from "./ledgerSpool.js";
+import { claimLedgerBuild, deletePrefix, getLedger, markLedgerComplete, markLedgerFailed, readJson, setLedgerProgress } from "./ledgerStore.js";
 import { recordBytes } from "./parseLedger.js";
 import { combineTops, indexBitsFor } from "./shardPlan.js";
 import { SHARD_LAYOUT, blockBitsFor, serializeShard } from "./shardLayout.js";

@@ -1,118 +1,24 @@
 /**
- * Where a ledger lives: one D1 row (migrations/0002_ledgers.sql) and R2 objects.
- *
- * R2 layout, all under `ledgers/{ledgerId}/`:
- *
- *   spool/{b}-{part}.bin      normalized rows of a large upload, before the build:
- *   spool/manifest.json       `b` is one of SPOOL_BUCKETS buckets, the first 6 bits
- *                             of the row's commitment (manifest `order: "commitment"`;
- *                             spools written before hold uniformly random buckets), records as in
- *                             parseLedger.ts `recordBytes` (row number, commitment,
- *                             enc128 balances). Deleted once the ledger is complete.
- *   builds/{buildId}/         one build attempt; a retry writes a new buildId, so a
- *                             retry never overwrites objects a complete ledger uses.
- *     shards/{s}.bin          leaves s*S .. s*S+S-1 (S = manifest.shardSize), the
- *                             normalized rows in leaf order and their subtree, SPEC §2
- *                             padding nodes included; a node is hash (32) || enc128 sums
- *                             (16 per asset). Layout (manifest.layout): shardLayout.ts.
- *                             Layout 2 (blocked): [block 0]…[block B-1][upper levels],
- *                             a block being 2^blockBits leaves' commitments and nodes up
- *                             to level blockBits-1. Layout 1 (no `layout`, older ledgers):
- *                             [commitments c*32][level 0 nodes][level 1 nodes]…[shard top].
- *     top.bin                 every level above the shards, from the shard tops
- *                             (level log2 S, or the root level when one shard) to the root.
- *     index/{p}.bin           commitment -> leaf index: the entries whose commitment
- *                             starts with the `indexBits`-bit prefix p (hex), sorted by
- *                             commitment; an entry is commitment (32) || uint32be leaf.
- *     manifest.json           TreeManifest: sizes, per-level node counts, root.
- *     plan.json, order/, idxparts/   scratch of a sharded (queue) build: shardPlan.ts.
- *   manifest.json             copy of the manifest of the build the D1 row names
- *                             (build_id): what proofs read.
- *
- * A proof reads the manifest and top.bin (both cached per isolate), one index
- * bucket (about INDEX_BUCKET_TARGET entries), the leaf's block and one span of
- * the shard's upper levels (layout 2, shardLayout.ts): 3 R2 reads of
- * O(sqrt(shard size) + log N) bytes. Layout 1 ledgers read one node per level.
- * The leaf order is ascending by commitment (SPEC §2, `leaf_order` in D1 and
- * `order` in the manifest): the spool buckets are contiguous commitment ranges,
- * each sorted by the build. Ledgers built before that rule are in a uniformly
- * random order (random buckets, each shuffled) and say nothing about order.
+ * Where a ledger is stored: its D1 row (migrations/0002_ledgers.sql) and the
+ * reads and writes of its R2 objects (keys and shapes: ledgerFormat.ts). Every
+ * SQL statement of the ledgers table is here; no workflow is (intake and
+ * lifecycle decide, this stores).
  */
 import type { Hex } from "../../core/bytes.js";
-import type { LedgerFormat, LedgerRowBatch, LedgerRowError } from "./parseLedger.js";
-
-export const HASH_BYTES = 32;
-export const SUM_BYTES = 16;
-export const SPOOL_BUCKETS = 64;
-export const INDEX_BUCKET_TARGET = 2048;
-
-/** superseded: the build completed for an asOf no newer than a complete ledger of its issuer (never attested). */
-export type LedgerStatus = "validating" | "building" | "complete" | "failed" | "superseded";
-
-/** SPEC §2 leaf order of a ledger: ascending commitments, or null for ledgers built before that rule (random order). */
-export type LeafOrder = "commitment" | null;
-
-export const ledgerPrefix = (ledgerId: string) => `ledgers/${ledgerId}/`;
-export const spoolManifestKey = (ledgerId: string) => `ledgers/${ledgerId}/spool/manifest.json`;
-export const buildPrefix = (ledgerId: string, buildId: string) => `ledgers/${ledgerId}/builds/${buildId}/`;
-export const treeManifestKey = (ledgerId: string) => `ledgers/${ledgerId}/manifest.json`;
-export const shardKey = (ledgerId: string, buildId: string, shard: number) => `${buildPrefix(ledgerId, buildId)}shards/${shard}.bin`;
-export const topKey = (ledgerId: string, buildId: string) => `${buildPrefix(ledgerId, buildId)}top.bin`;
-export const indexKey = (ledgerId: string, buildId: string, prefix: number) =>
-  `${buildPrefix(ledgerId, buildId)}index/${prefix.toString(16)}.bin`;
-
-export function nodeBytes(assets: number): number {
-  return HASH_BYTES + SUM_BYTES * assets;
-}
-
-/** Everything a proof needs to find its nodes. */
-export interface TreeManifest {
-  version: 1;
-  ledgerId: string;
-  buildId: string;
-  assets: string[];
-  leafCount: number;
-  root: Hex;
-  rootSums: string[];
-  /** Leaves per shard, a power of two. */
-  shardSize: number;
-  shardCount: number;
-  /** Node counts per level of a full shard (level 0 first, its top last). */
-  fullShardCounts: number[];
-  /** Node counts per level of the last shard (equal to fullShardCounts when it is full). */
-  lastShardCounts: number[];
-  /** SPEC level of top.bin's first level (the shard tops). */
-  topLevel: number;
-  /** Node counts per level of top.bin; the last is the root (1). */
-  topCounts: number[];
-  /** Index buckets are keyed by the first `indexBits` bits of the commitment. */
-  indexBits: number;
-  /** Shard object layout (shardLayout.ts): 2 = blocked; absent = 1 (level-major, ledgers stored before layout 2). */
-  layout?: 2;
-  /** Layout 2: a block holds 2^blockBits leaves (ceil(topLevel / 2)). */
-  blockBits?: number;
-  /** "commitment": leaves ascending by commitment (SPEC §2); absent in ledgers built before, in random order. */
-  order?: "commitment";
-}
-
-/** Byte offset of node `local` of level `level` in a shard object with `leaves` leaves and `counts` per level. */
-export function shardNodeOffset(counts: readonly number[], leaves: number, level: number, local: number, assets: number): number {
-  let offset = leaves * HASH_BYTES;
-  for (let l = 0; l < level; l++) offset += counts[l]! * nodeBytes(assets);
-  return offset + local * nodeBytes(assets);
-}
-
-export function topNodeOffset(counts: readonly number[], level: number, local: number, assets: number): number {
-  let offset = 0;
-  for (let l = 0; l < level; l++) offset += counts[l]! * nodeBytes(assets);
-  return offset + local * nodeBytes(assets);
-}
-
-export function indexPrefix(commitment: Uint8Array, bits: number): number {
-  if (bits === 0) return 0;
-  const v = ((commitment[0]! << 16) | (commitment[1]! << 8) | commitment[2]!) >>> 0;
-  return v >>> (24 - bits);
-}
+import {
+  countMarks,
+  partManifestKey,
+  partsPrefix,
+  uploadMarkerKey,
+  type LeafOrder,
+  type LedgerFailure,
+  type LedgerProgress,
+  type LedgerStatus,
+  type PartManifest,
+  type ShardedProgress,
+  type UploadMarker,
+} from "./ledgerFormat.js";
+import type { LedgerFormat } from "./parseLedger.js";
 
 // ------------------------------------------------------------------ D1
 
@@ -133,50 +39,6 @@ export interface LedgerRecord {
   /** Unix seconds: when the balances were true (declared at upload). */
   asOf: number;
   leafOrder: LeafOrder;
-}
-
-/** Why a ledger failed: row errors from validation, or one reason from the build. */
-export interface LedgerFailure {
-  reason: string;
-  errors?: LedgerRowError[];
-  errorCount?: number;
-}
-
-export interface LedgerProgress {
-  phase: "upload" | "build" | "index" | "shuffle" | "shards" | "combine";
-  done: number;
-  total: number;
-  /** Sharded builds: rows, and done/total of each step kind. */
-  rows?: number;
-  steps?: { buckets: StepCount; shards: StepCount; index: StepCount };
-}
-
-export interface StepCount {
-  done: number;
-  total: number;
-}
-
-/**
- * What a sharded build keeps in progress_json: step totals and one mark per
- * finished step ("b3" bucket 3 shuffled, "s17" shard 17 built, "i5" index
- * group 5 written). Marks are set with json_set, so a retried or duplicated
- * step sets the same key again and concurrent steps converge.
- */
-export interface ShardedProgress {
-  rows: number;
-  totals: { buckets: number; shards: number; groups: number };
-  marks: Record<string, 1>;
-}
-
-/** Done counts of a sharded build from its marks. */
-export function countMarks(p: ShardedProgress): { buckets: number; shards: number; groups: number } {
-  const done = { buckets: 0, shards: 0, groups: 0 };
-  for (const key of Object.keys(p.marks)) {
-    if (key[0] === "b") done.buckets += 1;
-    else if (key[0] === "s") done.shards += 1;
-    else if (key[0] === "i") done.groups += 1;
-  }
-  return done;
 }
 
 function toProgress(raw: LedgerProgress | ShardedProgress): LedgerProgress {
@@ -233,16 +95,6 @@ export function toLedgerRecord(r: LedgerDbRow): LedgerRecord {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-/** A fresh ledger id: `lg_` + 16 random bytes hex. */
-export function newLedgerId(): string {
-  return `lg_${randomHex(16)}`;
-}
-
-export function randomHex(bytes: number): string {
-  const b = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
 /** The ledger that stops an upload for `asOf`: one of the issuer's complete or unfinished ledgers with an asOf at least as new. */
 export interface NewerLedger {
   ledgerId: string;
@@ -282,6 +134,18 @@ export async function insertLedger(
 
 export async function getLedger(db: D1Database, ledgerId: string): Promise<LedgerRecord | null> {
   const row = await db.prepare("SELECT * FROM ledgers WHERE ledger_id = ?1").bind(ledgerId).first<LedgerDbRow>();
+  return row === null ? null : toLedgerRecord(row);
+}
+
+/** The issuer's complete ledger with the newest asOf (ties, which uploads refuse, go to the one completed last), or null. */
+export async function newestCompleteLedger(db: D1Database, issuerId: string): Promise<LedgerRecord | null> {
+  const row = await db
+    .prepare(
+      `SELECT * FROM ledgers WHERE issuer_id = ?1 AND status = 'complete'
+       ORDER BY as_of DESC, completed_at DESC, rowid DESC LIMIT 1`,
+    )
+    .bind(issuerId)
+    .first<LedgerDbRow>();
   return row === null ? null : toLedgerRecord(row);
 }
 
@@ -548,210 +412,36 @@ export async function readJson<T>(bucket: R2Bucket, key: string): Promise<T | nu
   return obj === null ? null : ((await obj.json()) as T);
 }
 
-export interface SpoolManifest {
-  recordBytes: number;
-  /** "commitment": bucket b holds the rows whose commitment starts with the 6 bits b (spoolBucketOf); absent: random buckets (older spools). */
-  order?: "commitment";
-  rows: number;
-  /**
-   * Per spool bucket, its rows and its objects: `parts` objects named by
-   * spoolPartKey (a single-request upload), or the listed `pieces` (a
-   * multi-part upload, uploadParts.ts).
-   */
-  buckets: SpoolBucket[];
-  /**
-   * Multi-part uploads: the last row number of each upload part, in part
-   * order. Records hold their row within their part; the build numbers rows
-   * across parts with these (rowOffsets) so errors can name part and row.
-   */
-  partRows?: number[];
+/** The marker of a multi-part upload, or null when the ledger was not created as one (or its spool is gone). */
+export function readUploadMarker(bucket: R2Bucket, ledgerId: string): Promise<UploadMarker | null> {
+  return readJson<UploadMarker>(bucket, uploadMarkerKey(ledgerId));
 }
 
-export interface SpoolBucket {
-  rows: number;
-  parts: number;
-  pieces?: SpoolPiece[];
+/** Records `manifest` unless its part was already received; false when it was. */
+export async function putPartManifest(bucket: R2Bucket, ledgerId: string, manifest: PartManifest): Promise<boolean> {
+  const written = await bucket.put(partManifestKey(ledgerId, manifest.part), JSON.stringify(manifest), {
+    onlyIf: { etagDoesNotMatch: "*" },
+    httpMetadata: { contentType: "application/json" },
+  });
+  return written !== null;
 }
 
-/** One spooled object of a multi-part upload: its key and the upload part its records came from. */
-export interface SpoolPiece {
-  key: string;
-  part: number;
-}
-
-/** The objects of spool bucket `b` (keys and upload part; part 0 for a single-request upload). */
-export function spoolObjects(manifest: SpoolManifest, ledgerId: string, b: number): SpoolPiece[] {
-  const bucket = manifest.buckets[b]!;
-  return bucket.pieces ?? Array.from({ length: bucket.parts }, (_, p) => ({ key: spoolPartKey(ledgerId, b, p), part: 0 }));
-}
-
-/** Row number offsets of upload parts: part p's rows follow the rows of parts 0..p-1. */
-export function rowOffsets(partRows: readonly number[] | undefined): number[] {
-  const out = [0];
-  for (const r of partRows ?? []) out.push(out[out.length - 1]! + r);
-  return out;
-}
-
-/** Adds `offset` to the row number of every record (in place). */
-export function renumberRows(records: Uint8Array, recordSize: number, offset: number): void {
-  if (offset === 0) return;
-  const v = new DataView(records.buffer, records.byteOffset, records.byteLength);
-  for (let o = 0; o < records.length; o += recordSize) v.setUint32(o, v.getUint32(o) + offset);
-}
-
-/** How errors name a row of the ledger: "row r", or "part p row r" for a multi-part upload. */
-export function describeRow(row: number, partRows: readonly number[] | undefined): string {
-  if (partRows === undefined || partRows.length === 0) return `row ${row}`;
-  let first = 0;
-  for (let p = 0; p < partRows.length; p++) {
-    if (row <= first + partRows[p]! || p === partRows.length - 1) return `part ${p} row ${row - first}`;
-    first += partRows[p]!;
-  }
-  return `row ${row}`;
-}
-
-/**
- * The spool bucket of a record (parseLedger.ts layout): the first 6 bits of its
- * commitment, so bucket b holds one contiguous commitment range and buckets in
- * order, each sorted, are the leaves in SPEC §2 commitment order. Commitments
- * are SHA-256 outputs, so the buckets are about equal.
- */
-export function spoolBucketOf(records: Uint8Array, offset: number): number {
-  return records[offset + 4]! >> 2;
-}
-
-/**
- * Normalized rows of an upload. Held in memory while there are at most
- * `memoryRows` rows (the in-request build reads them from there); past that
- * every row goes to the spool bucket of its commitment (spoolBucketOf), each
- * written to R2 in parts of about `partBytes`.
- */
-export class RowSpool {
-  private memory: Uint8Array[] = [];
-  private spilled = false;
-  private buffers: Uint8Array[] = [];
-  private fill: number[] = [];
-  private parts: number[] = [];
-  private bucketRows: number[] = [];
-  rows = 0;
-
-  constructor(
-    private readonly bucket: R2Bucket,
-    private readonly ledgerId: string,
-    private readonly recordSize: number,
-    private readonly memoryRows: number,
-    private readonly partBytes = 256 * 1024,
-    /** Key of bucket b's object number `part` (a multi-part upload's part writes under its own prefix). */
-    private readonly keyOf: (b: number, part: number) => string = (b, part) => spoolPartKey(ledgerId, b, part),
-  ) {}
-
-  /** True while every row is still in memory. */
-  get inMemory(): boolean {
-    return !this.spilled;
-  }
-
-  async add(batch: LedgerRowBatch): Promise<void> {
-    this.rows += batch.count;
-    if (!this.spilled) {
-      this.memory.push(batch.records);
-      if (this.rows <= this.memoryRows) return;
-      this.spilled = true;
-      const held = this.memory;
-      this.memory = [];
-      const per = Math.max(this.recordSize, Math.floor(this.partBytes / this.recordSize) * this.recordSize);
-      for (let b = 0; b < SPOOL_BUCKETS; b++) {
-        this.buffers.push(new Uint8Array(per));
-        this.fill.push(0);
-        this.parts.push(0);
-        this.bucketRows.push(0);
-      }
-      for (const records of held) await this.scatter(records);
-      return;
+/** Part numbers received so far, ascending. */
+export async function listReceivedParts(bucket: R2Bucket, ledgerId: string): Promise<number[]> {
+  const prefix = partsPrefix(ledgerId);
+  const parts: number[] = [];
+  let cursor: string | undefined;
+  do {
+    const list = await bucket.list({ prefix, delimiter: "/", ...(cursor ? { cursor } : {}) });
+    for (const o of list.objects) {
+      const m = /^(0|[1-9][0-9]*)\.json$/.exec(o.key.slice(prefix.length));
+      if (m) parts.push(Number(m[1]));
     }
-    await this.scatter(batch.records);
-  }
-
-  /** The rows held in memory, in upload order (only while `inMemory`). */
-  memoryRecords(): Uint8Array {
-    const total = this.memory.reduce((n, r) => n + r.length, 0);
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const r of this.memory) {
-      out.set(r, o);
-      o += r.length;
-    }
-    return out;
-  }
-
-  private async scatter(records: Uint8Array): Promise<void> {
-    const n = records.length / this.recordSize;
-    for (let i = 0; i < n; i++) {
-      const b = spoolBucketOf(records, i * this.recordSize);
-      const buf = this.buffers[b]!;
-      buf.set(records.subarray(i * this.recordSize, (i + 1) * this.recordSize), this.fill[b]!);
-      this.fill[b]! += this.recordSize;
-      this.bucketRows[b]! += 1;
-      if (this.fill[b] === buf.length) await this.flush(b);
-    }
-  }
-
-  private async flush(b: number): Promise<void> {
-    const len = this.fill[b]!;
-    if (len === 0) return;
-    await this.bucket.put(this.keyOf(b, this.parts[b]!), this.buffers[b]!.slice(0, len));
-    this.parts[b]! += 1;
-    this.fill[b] = 0;
-  }
-
-  /** Writes what is buffered (only when spilled) and returns the buckets' rows and object counts. */
-  async flushAll(): Promise<{ rows: number; parts: number }[]> {
-    if (!this.spilled) return [];
-    for (let b = 0; b < SPOOL_BUCKETS; b++) await this.flush(b);
-    return this.bucketRows.map((rows, b) => ({ rows, parts: this.parts[b]! }));
-  }
-
-  /** Writes what is buffered and the spool manifest (only when spilled). */
-  async finish(): Promise<void> {
-    if (!this.spilled) return;
-    const manifest: SpoolManifest = { recordBytes: this.recordSize, order: "commitment", rows: this.rows, buckets: await this.flushAll() };
-    await this.bucket.put(spoolManifestKey(this.ledgerId), JSON.stringify(manifest));
-  }
+    cursor = list.truncated ? list.cursor : undefined;
+  } while (cursor !== undefined);
+  return parts.sort((a, b) => a - b);
 }
 
-export const spoolPartKey = (ledgerId: string, b: number, part: number) => `ledgers/${ledgerId}/spool/${b}-${part}.bin`;
-
-/**
- * The spooled rows of a large upload, bucket by bucket (each bucket fully in
- * memory, its rows in no particular order; `ranges` when the buckets are
- * ascending commitment ranges). Null when the spool manifest is missing.
- */
-export async function openRowSpool(
-  bucket: R2Bucket,
-  ledgerId: string,
-): Promise<{ rows: number; recordBytes: number; ranges: boolean; buckets: () => AsyncGenerator<Uint8Array> } | null> {
-  const manifest = await readJson<SpoolManifest>(bucket, spoolManifestKey(ledgerId));
-  if (manifest === null) return null;
-  return {
-    rows: manifest.rows,
-    recordBytes: manifest.recordBytes,
-    ranges: manifest.order === "commitment",
-    buckets: async function* () {
-      for (let b = 0; b < manifest.buckets.length; b++) {
-        const { rows } = manifest.buckets[b]!;
-        const offsets = rowOffsets(manifest.partRows);
-        const out = new Uint8Array(rows * manifest.recordBytes);
-        let o = 0;
-        for (const piece of spoolObjects(manifest, ledgerId, b)) {
-          const part = await readObject(bucket, piece.key);
-          if (part === null) throw new Error(`spool object ${piece.key} is missing`);
-          if (o + part.length > out.length) throw new Error(`spool bucket ${b} of ledger ${ledgerId} holds more than ${rows} rows`);
-          renumberRows(part, manifest.recordBytes, offsets[piece.part]!);
-          out.set(part, o);
-          o += part.length;
-        }
-        if (o !== out.length) throw new Error(`spool bucket ${b} of ledger ${ledgerId} holds ${o} bytes, expected ${out.length}`);
-        yield out;
-      }
-    },
-  };
+export function readPartManifest(bucket: R2Bucket, ledgerId: string, part: number): Promise<PartManifest | null> {
+  return readJson<PartManifest>(bucket, partManifestKey(ledgerId, part));
 }

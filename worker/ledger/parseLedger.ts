@@ -19,7 +19,7 @@
  */
 import { bytesToHex, hexToBytes, writeUint128 } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
-import { parseSalt, userCommitment } from "../../core/liabilities/index.js";
+import { HASH_BYTES, parseSalt, SUM_BYTES, userCommitment } from "../../core/liabilities/index.js";
 import { UINT128_MAX, parseUploadedAmount, type AmountUnits } from "../../core/numbers.js";
 
 export type LedgerFormat = "csv" | "ndjson";
@@ -76,8 +76,6 @@ export interface ParsedLedger {
 
 export const MAX_REPORTED_ERRORS = 100;
 export const MAX_LINE_CHARS = 65_536;
-const HASH_BYTES = 32;
-const SUM_BYTES = 16;
 
 /** A record: uint32be row number || commitment (32) || enc128 balance per asset. */
 export function recordBytes(assets: number): number {

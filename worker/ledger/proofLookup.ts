@@ -1,5 +1,5 @@
 /**
- * SPEC §2 inclusion proofs read from a stored ledger (layout: ledgerStore.ts,
+ * SPEC §2 inclusion proofs read from a stored ledger (layout: ledgerFormat.ts,
  * shards: shardLayout.ts). The manifest and top.bin are cached per isolate; a
  * proof then reads one index bucket, then, in parallel, the leaf's block and
  * one span of its shard's upper levels (layout 2: 3 ranged reads in all). A
@@ -7,29 +7,17 @@
  */
 import { bytesEqual, bytesToHex, hexToBytes, readUint128, type Hex } from "../../core/bytes.js";
 import {
-  PROOF_VERSION,
   assembleNonInclusionProof,
   compareCommitments,
+  HASH_BYTES,
   insertionIndex,
+  PROOF_VERSION,
+  SUM_BYTES,
   type InclusionProof,
   type NonInclusionProof,
 } from "../../core/liabilities/index.js";
-import {
-  HASH_BYTES,
-  SUM_BYTES,
-  indexKey,
-  indexPrefix,
-  nodeBytes,
-  readJson,
-  readObject,
-  readRange,
-  shardKey,
-  shardNodeOffset,
-  topKey,
-  topNodeOffset,
-  treeManifestKey,
-  type TreeManifest,
-} from "./ledgerStore.js";
+import { indexKey, indexPrefix, nodeBytes, shardKey, shardNodeOffset, topKey, topNodeOffset, treeManifestKey, type TreeManifest } from "./ledgerFormat.js";
+import { readJson, readObject, readRange } from "./ledgerStore.js";
 import { commitmentOffset, parseProofReads, proofReads, shardGeometry, shardLeaves } from "./shardLayout.js";
 
 const INDEX_ENTRY = HASH_BYTES + 4;

@@ -6,7 +6,8 @@
 import { SolventError } from "../../core/errors.js";
 import type { Env } from "../env.js";
 import { LedgerBuildError } from "./buildLedger.js";
-import { buildPrefix, deletePrefix, getLedger, markLedgerFailed } from "./ledgerStore.js";
+import { buildPrefix } from "./ledgerFormat.js";
+import { deletePrefix, getLedger, markLedgerFailed } from "./ledgerStore.js";
 import { describeStep, runBuildStep, startShardedBuild, type LedgerBuildMessage, type LedgerStartMessage } from "./shardedBuild.js";
 
 export type { LedgerBuildMessage, LedgerStartMessage, LedgerStepMessage } from "./shardedBuild.js";

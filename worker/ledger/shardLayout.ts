@@ -1,5 +1,5 @@
 /**
- * The bytes of a shard object (`builds/{buildId}/shards/{s}.bin`, ledgerStore.ts):
+ * The bytes of a shard object (`builds/{buildId}/shards/{s}.bin`, ledgerFormat.ts):
  * where each commitment and node of a shard sits, so that a proof reads a few
  * ranges. Pure: no I/O.
  *
@@ -36,8 +36,8 @@
  * every level in upper), so the offset helpers below serve both; only the
  * proof's read plan differs (proofLookup.ts reads layout 1 node by node).
  */
-import type { SumTreeLevels } from "../../core/liabilities/index.js";
-import { HASH_BYTES, SUM_BYTES, nodeBytes, type TreeManifest } from "./ledgerStore.js";
+import { HASH_BYTES, SUM_BYTES, type SumTreeLevels } from "../../core/liabilities/index.js";
+import { nodeBytes, type TreeManifest } from "./ledgerFormat.js";
 
 /** The layout new builds write (TreeManifest.layout). */
 export const SHARD_LAYOUT = 2;

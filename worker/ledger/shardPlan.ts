@@ -4,7 +4,7 @@
  * claimed in D1, and never changed. Pure helpers only (the plan, step bounds, and
  * the tree above the shards: combineTops); no I/O but the keys.
  *
- * Extra R2 objects of a sharded build, under `builds/{buildId}/` (ledgerStore.ts):
+ * Extra R2 objects of a sharded build, under `builds/{buildId}/` (ledgerFormat.ts):
  *
  *   plan.json            BuildPlan (holds the secret seed of the leaf order).
  *   order/{b}.bin        spool bucket b's records (parseLedger.ts layout) in leaf
@@ -18,8 +18,8 @@
  * All three are scratch: deleted once the ledger is complete.
  */
 import { bytesToHex, readUint128 } from "../../core/bytes.js";
-import { buildSumTreeLevels, sha256 } from "../../core/liabilities/index.js";
-import { HASH_BYTES, INDEX_BUCKET_TARGET, SUM_BYTES, buildPrefix, type SpoolManifest, type TreeManifest } from "./ledgerStore.js";
+import { buildSumTreeLevels, HASH_BYTES, sha256, SUM_BYTES } from "../../core/liabilities/index.js";
+import { buildPrefix, INDEX_BUCKET_TARGET, type SpoolManifest, type TreeManifest } from "./ledgerFormat.js";
 import { SHARD_LAYOUT, blockBitsFor, serializeLevels } from "./shardLayout.js";
 
 export const planKey = (ledgerId: string, buildId: string) => `${buildPrefix(ledgerId, buildId)}plan.json`;

@@ -20,12 +20,11 @@
  * (the same bytes on every retry: the order comes from the plan's seed) and
  * records itself in D1 with json_set, so retries, duplicates and concurrent
  * consumers converge. A step of a build that is no longer the ledger's
- * building one does nothing. The plan and layout: shardPlan.ts, ledgerStore.ts.
+ * building one does nothing. The plan and layout: shardPlan.ts, ledgerFormat.ts.
  */
 import { bytesToHex, hexToBytes } from "../../core/bytes.js";
-import { buildSumTreeLevels, hashLeaves } from "../../core/liabilities/index.js";
+import { buildSumTreeLevels, HASH_BYTES, hashLeaves, SUM_BYTES } from "../../core/liabilities/index.js";
 import {
-  INDEX_ENTRY,
   LedgerBuildError,
   SPOOL_ENTRY,
   commitmentOrder,
@@ -37,24 +36,13 @@ import {
   sortEntries,
 } from "./buildLedger.js";
 import {
-  HASH_BYTES,
-  SUM_BYTES,
   buildPrefix,
-  claimShardedBuild,
   countMarks,
-  deletePrefix,
   describeRow,
-  getLedger,
-  getShardedProgress,
   indexKey,
   indexPrefix,
-  markBuildStep,
-  markLedgerComplete,
   nodeBytes,
   randomHex,
-  readJson,
-  readObject,
-  readRange,
   renumberRows,
   rowOffsets,
   shardKey,
@@ -65,6 +53,17 @@ import {
   treeManifestKey,
   type ShardedProgress,
   type SpoolManifest,
+} from "./ledgerFormat.js";
+import {
+  claimShardedBuild,
+  deletePrefix,
+  getLedger,
+  getShardedProgress,
+  markBuildStep,
+  markLedgerComplete,
+  readJson,
+  readObject,
+  readRange,
 } from "./ledgerStore.js";
 import {
   bucketSlices,

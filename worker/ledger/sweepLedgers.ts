@@ -16,7 +16,8 @@
  * the LEDGER_RESUME_AFTER_SECONDS variable (whole seconds; the fault suite
  * sets it low so a killed build resumes within a test).
  */
-import { deletePrefix, getLedger, ledgerPrefix, listIdleLedgers, markLedgerFailed, touchLedger } from "./ledgerStore.js";
+import { failLedger } from "./ledgerLifecycle.js";
+import { getLedger, listIdleLedgers, touchLedger } from "./ledgerStore.js";
 import type { LedgerStartMessage } from "./shardedBuild.js";
 
 export interface SweepOptions {
@@ -55,10 +56,8 @@ export async function sweepLedgers(
   for (const idle of await listIdleLedgers(env.DB, now - resumeAfter, now - maxAge)) {
     if (idle.createdAt <= now - maxAge) {
       const hours = Math.round(maxAge / 360) / 10;
-      if (await markLedgerFailed(env.DB, idle.ledgerId, { reason: `not complete ${hours} hours after its creation (${idle.status === "validating" ? "the upload was never completed" : "the build did not finish"})` })) {
-        result.failed.push(idle.ledgerId);
-        await deletePrefix(env.BUCKET, ledgerPrefix(idle.ledgerId)).catch((e) => console.warn("ledger sweep cleanup", idle.ledgerId, e));
-      }
+      const reason = `not complete ${hours} hours after its creation (${idle.status === "validating" ? "the upload was never completed" : "the build did not finish"})`;
+      if (await failLedger(env, idle.ledgerId, { reason }, "ledger sweep cleanup")) result.failed.push(idle.ledgerId);
       continue;
     }
     if (idle.status !== "building" || idle.updatedAt > now - resumeAfter) continue;

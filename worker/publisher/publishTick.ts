@@ -13,7 +13,7 @@ import { buildReport } from "../../core/report.js";
 import { valueSnapshot } from "../../core/valuation/snapshot.js";
 import type { Env } from "../env.js";
 import type { RelayMessage } from "../relayer/relayAttestation.js";
-import { latestCompleteLedger } from "../ledger/latestLedger.js";
+import { latestCompleteLedger } from "../ledger/ledgerLifecycle.js";
 import { gatherReadings } from "../sources/gatherReadings.js";
 import type { ReservesPoint } from "../../core/valuation/riskFlags.js";
 import { attestationPage, insertAttestation, latestAttestation, SequenceTakenError, type StoredAttestation } from "../storage/attestationStore.js";
