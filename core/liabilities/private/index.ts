@@ -24,6 +24,8 @@ export {
   PRIVATE_PROOF_VERSION,
   privateInclusionProof,
   privateLeafIndex,
+  privateProofBody,
+  type PrivateProofBody,
   type PrivateExpectation,
   type PrivateInclusionProof,
   type PrivateInclusionResult,

@@ -35,12 +35,13 @@ export function privateLeafIndex(ledger: PrivateLedger, c: Uint8Array): number {
   return ledger.commitments.findIndex((x) => bytesEqual(x, c));
 }
 
-/** The inclusion proof of leaf `leafIndex`, range proofs generated now (the costly part). */
-export function privateInclusionProof(ledger: PrivateLedger, leafIndex: number, engine: RangeProofEngine): PrivateInclusionProof {
+/** A proof without its range proofs: everything that is a function of the ledger alone (test vectors hold these). */
+export type PrivateProofBody = Omit<PrivateInclusionProof, "rangeProofs">;
+
+/** The deterministic part of leaf `leafIndex`'s proof: openings of the leaf, siblings' commitments and hashes, root figures. */
+export function privateProofBody(ledger: PrivateLedger, leafIndex: number): PrivateProofBody {
   const siblings = privateSiblings(ledger.levels, leafIndex);
   const leaf = ledger.levels[0]![leafIndex]!;
-  const values = siblings.flatMap((s) => s.values);
-  const blindings = siblings.flatMap((s) => s.blindings);
   return {
     version: PRIVATE_PROOF_VERSION,
     scheme: SCHEME,
@@ -54,8 +55,20 @@ export function privateInclusionProof(ledger: PrivateLedger, leafIndex: number, 
     values: leaf.values.map(String),
     blindings: leaf.blindings.map(scalarToHex),
     path: siblings.map((s) => ({ hash: bytesToHex(s.hash), commitments: s.encoded.map(bytesToHex) })),
-    rangeProofs: proveRanges(engine, values, blindings).map(bytesToHex),
   };
+}
+
+/**
+ * The inclusion proof of leaf `leafIndex`, its range proofs generated now (the
+ * costly part: Bulletproofs are randomised, so two calls give two different,
+ * equally valid proofs). Sibling commitments are listed level by level, asset
+ * by asset within a level, and proven in chunks of `rangeProofChunks`.
+ */
+export function privateInclusionProof(ledger: PrivateLedger, leafIndex: number, engine: RangeProofEngine): PrivateInclusionProof {
+  const siblings = privateSiblings(ledger.levels, leafIndex);
+  const values = siblings.flatMap((s) => s.values);
+  const blindings = siblings.flatMap((s) => s.blindings);
+  return { ...privateProofBody(ledger, leafIndex), rangeProofs: proveRanges(engine, values, blindings).map(bytesToHex) };
 }
 
 export type PrivateInclusionResult =
