@@ -2,11 +2,12 @@ import { sha512 } from "@noble/hashes/sha2.js";
 import { ristretto255_hasher } from "@noble/curves/ed25519.js";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, hexToBytes, utf8 } from "../../core/bytes.js";
-import { userCommitment } from "../../core/liabilities/index.js";
+import { compareCommitments, userCommitment } from "../../core/liabilities/index.js";
 import {
   buildPrivateLedger,
   buildPrivateLevels,
   checkPrivateInclusion,
+  checkPrivateNonInclusion,
   chooseUnitDecimals,
   G,
   GROUP_ORDER,
@@ -15,6 +16,7 @@ import {
   pedersen,
   privateInclusionProof,
   privateLeafIndex,
+  privateNonInclusionProof,
   privateProofBody,
   quantiseAsset,
   rangeProofChunks,
@@ -196,5 +198,43 @@ describe("SPEC §11 vectors through core", () => {
       expect(bare.ok).toBe(false);
       if (!bare.ok) expect(bare.record).toBe("rangeProofs");
     }
+  });
+});
+
+describe("SPEC §11 private non-inclusion", () => {
+  it("proves absence between neighbours and at both edges, and refuses a present user and a forged neighbour", () => {
+    const { us, ledger: l } = ledger(5);
+    const sorted = l.commitments.map(bytesToHex);
+    for (let i = 0; i < 40; i++) {
+      const c = userCommitment(new Uint8Array(16).fill(200), `absent-${i}`);
+      const proof = privateNonInclusionProof(l, c);
+      const r = checkPrivateNonInclusion(proof, c);
+      expect(r.ok, r.ok ? "" : r.reason).toBe(true);
+      expect(JSON.stringify(proof)).not.toMatch(/"values"|"blindings"/);
+    }
+    // both edges, with commitments below and above every leaf
+    const below = privateNonInclusionProof(l, new Uint8Array(32));
+    expect(below.left).toBeUndefined();
+    expect(below.right?.leafIndex).toBe(0);
+    expect(checkPrivateNonInclusion(below, new Uint8Array(32)).ok).toBe(true);
+    const above = privateNonInclusionProof(l, new Uint8Array(32).fill(255));
+    expect(above.right).toBeUndefined();
+    expect(above.left?.leafIndex).toBe(7);
+    expect(checkPrivateNonInclusion(above, new Uint8Array(32).fill(255)).ok).toBe(true);
+    // an edge proof does not stand for a commitment inside the ledger's range
+    const inside = userCommitment(new Uint8Array(16).fill(202), "inside");
+    if (compareCommitments(inside, l.commitments[0]!) > 0) expect(checkPrivateNonInclusion(below, inside).ok).toBe(false);
+    const present = userCommitment(us[1]!.salt, us[1]!.userId);
+    expect(() => privateNonInclusionProof(l, present)).toThrow(/is a leaf of this ledger/);
+    // a proof for an absent c does not show a present leaf absent, nor survive a changed neighbour commitment
+    const absent = userCommitment(new Uint8Array(16).fill(201), "absent");
+    const proof = privateNonInclusionProof(l, absent) as any;
+    expect(checkPrivateNonInclusion(proof, hexToBytes(sorted[0]!, "c")).ok).toBe(false);
+    const side = proof.left ? "left" : "right";
+    const forged = structuredClone(proof);
+    forged[side].leafCommitments[0] = bytesToHex(pedersen(1n, 2n).toBytes());
+    const r = checkPrivateNonInclusion(forged, absent);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.record).toBe(side);
   });
 });

@@ -30,3 +30,10 @@ export {
   type PrivateInclusionProof,
   type PrivateInclusionResult,
 } from "./proof.js";
+export {
+  checkPrivateNonInclusion,
+  privateNonInclusionProof,
+  type PrivateNeighbour,
+  type PrivateNonInclusionProof,
+  type PrivateNonInclusionResult,
+} from "./nonInclusion.js";
