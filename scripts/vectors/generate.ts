@@ -40,6 +40,7 @@ import {
   ZERO_ADDRESS,
   type ReserveLineItem,
 } from "../../core/reservesTree.js";
+import { privateVectors } from "./private.js";
 
 /**
  * Published test keys: derived from fixed phrases so anyone can re-derive
@@ -379,5 +380,6 @@ export async function generateVectors(): Promise<Map<string, string>> {
   files.set("cli/user.json", json({ userId: proofEntry.userId, salt: proofEntry.salt }));
   files.set("cli/attestation.json", json({ attestation: latest.attestation, signature: latest.signature, digest: latest.digest, signer: chain.signer }));
   files.set("cli/keys.json", json(chain.keys));
+  for (const [name, vector] of privateVectors()) files.set(name, json(vector));
   return files;
 }
