@@ -12,7 +12,7 @@ import {
 } from "../storage/attestationStore.js";
 import { attestationsCsv } from "./attestationCsv.js";
 import { getReport } from "../storage/reportStore.js";
-import { keysDocument } from "../storage/signingKeys.js";
+import { publishedKeysDocument } from "../disputes/receiptKeys.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
 import { IMMUTABLE_CACHE, publicApi, requestOrigin, SHORT_CACHE } from "./openapi.js";
@@ -308,7 +308,8 @@ publicRoutes.openapi(
     path: "/.well-known/solvent/keys.json",
     tags: ["keys"],
     summary: "Signing keys",
-    description: "SPEC §7: every key that has signed attestations, with the interval it was valid. Keys are never deleted.",
+    description:
+      "SPEC §7: every key that has signed attestations, with the interval it was valid, then each issuer's configured receipts keys (role \"receipts\", SPEC §12). Keys are never deleted.",
     responses: {
       200: { description: "The keys document.", headers: cacheHeader(SHORT_CACHE), content: { "application/json": { schema: KeysDocument } } },
       429: commonErrors[429],
@@ -316,7 +317,7 @@ publicRoutes.openapi(
     },
   }),
   async (c) => {
-    const doc = await keysDocument(c.env.DB);
+    const doc = await publishedKeysDocument(c.env.DB, c.var.config);
     c.header("Cache-Control", SHORT_CACHE);
     return c.json(doc, 200);
   },
