@@ -65,7 +65,10 @@ export const ErrorBody = z
       .object({
         code: z.string().openapi({ description: "Stable machine code, e.g. INVALID_PARAMETER, UNKNOWN_ISSUER, NOT_FOUND, RATE_LIMITED.", example: "INVALID_PARAMETER" }),
         message: z.string().openapi({ description: "A human sentence; for INVALID_PARAMETER it starts with the parameter's name.", example: "sequence has leading zeros" }),
-        parameter: z.string().optional().openapi({ description: "INVALID_PARAMETER only: the offending parameter.", example: "sequence" }),
+        field: z
+          .string()
+          .optional()
+          .openapi({ description: "What in the request is wrong: a path or query parameter, a header or a body field (INVALID_PARAMETER, INVALID_BODY …).", example: "sequence" }),
       })
       .passthrough(),
   })
@@ -227,7 +230,7 @@ const rateLimited = {
 };
 
 export const commonErrors = {
-  400: errorResponse("INVALID_PARAMETER: a path or query parameter is malformed; the message and `parameter` name it."),
+  400: errorResponse("INVALID_PARAMETER: a path or query parameter is malformed; the message and `field` name it."),
   429: rateLimited,
   500: errorResponse("INTERNAL: the publisher failed; nothing about the attestation is implied."),
 } as const;
