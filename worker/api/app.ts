@@ -11,6 +11,7 @@ import { alertRoutes } from "./alertRoutes.js";
 import { mountApiReference } from "./apiReference.js";
 import type { AppEnv } from "./context.js";
 import { demoRoutes } from "./demoRoutes.js";
+import { disputeRoutes } from "./disputeRoutes.js";
 import { relayerRoutes } from "./relayerRoutes.js";
 import { ApiError, handleError } from "./errors.js";
 import { feedRoutes } from "./feedRoutes.js";
@@ -99,6 +100,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route("/", publicRoutes);
   app.route("/", proofRoutes);
   app.route("/", ledgerHistoryRoutes);
+  app.route("/", disputeRoutes);
   app.route("/", gateRoutes);
   app.route("/", feedRoutes);
   app.route("/", adapterRoutes);
