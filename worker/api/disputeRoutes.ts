@@ -29,6 +29,14 @@ const bundleBody = jsonBody(BundleBody, {
   maxBytes: MAX_DISPUTE_BYTES,
   what: "a dispute bundle",
   shape: "{ version, receipt, proof, attestation, report } (solvent dispute make builds it)",
+  describe: (json) => {
+    try {
+      parseDisputeBundle(json);
+    } catch (e) {
+      if (e instanceof SolventError) return e.message;
+    }
+    return "the body is not a dispute bundle { version, receipt, proof, attestation, report } (solvent dispute make builds it)";
+  },
 });
 
 const Difference = z.object({ asset: z.string(), receipt: z.string(), ledger: z.string() });
