@@ -176,6 +176,7 @@ export async function checkDispute(input: DisputeCheckInput): Promise<DisputeChe
   } catch (e) {
     return failed("report", describe(e));
   }
+  if (ledger.assets === null) return failed("report", "report.liabilities.ledger.assets: the report does not list the ledger's assets, so no balance can be compared");
   if (ledger.scheme !== DISPUTABLE_SCHEME) {
     return failed(
       "report",
@@ -273,9 +274,10 @@ function rootProblem(root: string, attestation: Attestation): string | null {
 
 /** The proof's asset list is not hashed into the root, so it must be the attested ledger's, in order. */
 function assetsProblem(assets: readonly string[], ledger: AttestedLedger): string | null {
-  return assets.length === ledger.assets.length && assets.every((a, i) => a === ledger.assets[i])
+  const attested = ledger.assets ?? [];
+  return assets.length === attested.length && assets.every((a, i) => a === attested[i])
     ? null
-    : `proof.assets: [${assets.join(", ")}] is not the attested ledger's asset list [${ledger.assets.join(", ")}]`;
+    : `proof.assets: [${assets.join(", ")}] is not the attested ledger's asset list [${attested.join(", ")}]`;
 }
 
 function prefixed(root: string, reason: string): string {
