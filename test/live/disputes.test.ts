@@ -14,10 +14,10 @@ import type { Hex } from "../../core/bytes.js";
 import { hasFlag } from "../../core/flags.js";
 import { userCommitmentHex } from "../../core/liabilities/commitment.js";
 import { signReceipt } from "../../core/receipt.js";
-import { main } from "../../scripts/cli/main.js";
 import { demoLedgerCsv, demoUsers, type DemoUser } from "../../scripts/demo/ledger.js";
 import type { RunningDemo } from "../../scripts/demo/runDemo.js";
 import { demoReceiptsAccount } from "../../scripts/demo/world.js";
+import { runCli } from "../support/runCli.js";
 import { startLiveDemo, type LiveDemo } from "../support/liveDemo.js";
 
 let live: LiveDemo;
@@ -33,12 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await live?.stop();
 });
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) }, out, err };
-}
 
 const json = async <T>(path: string): Promise<T> => (await (await fetch(`${demo.base}${path}`, { headers: { "cache-control": "no-cache" } })).json()) as T;
 
@@ -88,9 +82,9 @@ describe("disputes against wrangler dev (SPEC §12)", () => {
 
     // An honest answer: the ledger lists `honest` with exactly the receipt's balances. `make` refuses to build it…
     const honestReceipt = await receiptFile(honest, asOf, "honest");
-    const refusedMake = capture();
-    expect(await main(["dispute", "make", "--receipt", honestReceipt, "--publisher", demo.base, "--submit"], refusedMake.io)).toBe(1);
-    expect(refusedMake.out.join("\n")).toMatch(/agrees with the receipt, so there is nothing to dispute/);
+    const refusedMake = await runCli("dispute", "make", "--receipt", honestReceipt, "--publisher", demo.base, "--submit");
+    expect(refusedMake.code).toBe(1);
+    expect(refusedMake.stdout).toMatch(/agrees with the receipt, so there is nothing to dispute/);
     // … and the publisher refuses it when it is filed by hand, storing nothing.
     const latest = await json<{ attestation: { sequence: string }; signature: string; reportUrl: string }>("/v1/issuers/demo/attestations/latest");
     const seq = latest.attestation.sequence;
@@ -116,23 +110,23 @@ describe("disputes against wrangler dev (SPEC §12)", () => {
     expect((await disputeLog()).disputes).toEqual([]);
 
     // The omitted user: the publisher's own 404 proves the absence; the dispute is filed and stored.
-    const absent = capture();
-    expect(await main(["dispute", "make", "--receipt", await receiptFile(omitted, asOf, "omitted"), "--publisher", demo.base, "--submit", "--json"], absent.io), absent.err.join("\n")).toBe(0);
-    const absentResult = JSON.parse(absent.out.at(-1)!) as { dispute: { kind: string; asOf: string; sequence: string }; filed: { status: number } };
+    const absent = await runCli("dispute", "make", "--receipt", await receiptFile(omitted, asOf, "omitted"), "--publisher", demo.base, "--submit", "--json");
+    expect(absent.code, absent.stderr).toBe(0);
+    const absentResult = JSON.parse(absent.stdout.split("\n").at(-1)!) as { dispute: { kind: string; asOf: string; sequence: string }; filed: { status: number } };
     expect(absentResult.dispute).toMatchObject({ kind: "absent", asOf: asOf.toString(), sequence: seq });
     expect(absentResult.filed.status).toBe(201);
 
     // The shrunk user: the inclusion proof shows 1 base unit of USD against the receipt's amount.
     const shrunkReceipt = await receiptFile(shrunk, asOf, "shrunk");
-    const differs = capture();
-    expect(await main(["dispute", "make", "--receipt", shrunkReceipt, "--publisher", demo.base, "--submit", "--json"], differs.io), differs.err.join("\n")).toBe(0);
-    const differsResult = JSON.parse(differs.out.at(-1)!) as { dispute: { kind: string; differences: unknown[] }; filed: { status: number } };
+    const differs = await runCli("dispute", "make", "--receipt", shrunkReceipt, "--publisher", demo.base, "--submit", "--json");
+    expect(differs.code, differs.stderr).toBe(0);
+    const differsResult = JSON.parse(differs.stdout.split("\n").at(-1)!) as { dispute: { kind: string; differences: unknown[] }; filed: { status: number } };
     expect(differsResult.dispute).toMatchObject({ kind: "balance-differs", differences: [{ asset: "USD", receipt: shrunk.balances.USD, ledger: "1" }] });
     expect(differsResult.filed.status).toBe(201);
     // Filing the same receipt again changes nothing.
-    const again = capture();
-    expect(await main(["dispute", "make", "--receipt", shrunkReceipt, "--publisher", demo.base, "--submit", "--json"], again.io)).toBe(0);
-    expect((JSON.parse(again.out.at(-1)!) as { filed: { status: number } }).filed.status).toBe(200);
+    const again = await runCli("dispute", "make", "--receipt", shrunkReceipt, "--publisher", demo.base, "--submit", "--json");
+    expect(again.code).toBe(0);
+    expect((JSON.parse(again.stdout.split("\n").at(-1)!) as { filed: { status: number } }).filed.status).toBe(200);
 
     const log = await disputeLog();
     expect(log.disputes.map((d) => d.summary.kind).sort()).toEqual(["absent", "balance-differs"]);
@@ -149,9 +143,9 @@ describe("disputes against wrangler dev (SPEC §12)", () => {
     const keysFile = join(dir, "keys.json");
     await writeFile(entryFile, JSON.stringify(log.disputes[0]));
     await writeFile(keysFile, JSON.stringify(await json("/.well-known/solvent/keys.json")));
-    const third = capture();
-    expect(await main(["dispute", "verify", "--bundle", entryFile, "--keys", keysFile], third.io), third.out.join("\n")).toBe(0);
-    expect(third.out.at(-1)).toMatch(/^VALID DISPUTE: ledger lg_[0-9a-f]+ of "demo"/);
+    const third = await runCli("dispute", "verify", "--bundle", entryFile, "--keys", keysFile);
+    expect(third.code, third.stdout).toBe(0);
+    expect(third.stdout.split("\n").at(-1)).toMatch(/^VALID DISPUTE: ledger lg_[0-9a-f]+ of "demo"/);
 
     // A ledger with a newer asOf (the issuer fixed its books) is attested: DISPUTED clears; the log keeps both disputes.
     await attestLedger(users);
