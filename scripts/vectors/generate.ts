@@ -29,6 +29,7 @@ import { userCommitment } from "../../core/liabilities/commitment.js";
 import { buildNonInclusionProof, compareCommitments } from "../../core/liabilities/nonInclusion.js";
 import { buildLiabilityTree } from "../../core/liabilities/sumTree.js";
 import { ratioBps } from "../../core/numbers.js";
+import { receiptAssetsHash, receiptDigest, signReceipt } from "../../core/receipt.js";
 import { ownershipMessage, ownershipMessageHash, signOwnership } from "../../core/ownershipProof.js";
 import {
   buildReservesTree,
@@ -50,6 +51,7 @@ export const TEST_KEYS = {
   attestation: keccak256(utf8("solvent test vector key: attestation signer")),
   custodian: keccak256(utf8("solvent test vector key: custodian signer")),
   holder: keccak256(utf8("solvent test vector key: reserve holder")),
+  receipts: keccak256(utf8("solvent test vector key: balance receipts")),
 } as const;
 
 const ISSUER_ID = "vector-issuer";
@@ -346,6 +348,71 @@ async function ownershipProofVector() {
   };
 }
 
+/**
+ * SPEC §12: receipts signed by a receipts key of the issuer, and dispute
+ * bundles against a signed 5-user ledger in commitment order that omits one
+ * receipt holder and lists another with less than its receipt; an honest
+ * answer is not a dispute.
+ */
+async function receiptsAndDisputesVector() {
+  const publisher = privateKeyToAccount(TEST_KEYS.attestation);
+  const receipts = privateKeyToAccount(TEST_KEYS.receipts);
+  const asOf = OBSERVED_AT - 3600n;
+  const assets = ASSET_SETS[3]!;
+  const users = vectorUsers(5, 3).sort((a, b) => compareCommitments(hexToBytes(a.commitment, "a"), hexToBytes(b.commitment, "b")));
+  const shrunk = users[2]!;
+  const listed = users.map((u) => (u === shrunk ? { ...u, balances: u.balances.map((b, i) => (i === 0 ? "1" : b)) } : u));
+  const tree = buildLiabilityTree({ assets, rows: listed.map((u) => ({ commitment: u.commitment, balances: u.balances.map(BigInt) })) });
+  const ledger = { id: "lg_vector", asOf: asOf.toString(), leafCount: "5", order: "commitment", scheme: "sum-sha256-v1", assets, rootSums: tree.rootSums.map(String) };
+  const report = JSON.stringify({ version: 1, issuer: ISSUER_ID, liabilities: { root: tree.root, ledger } });
+  const attestation = nextAttestation(null, {
+    issuer: issuerKey(ISSUER_ID),
+    observedAt: OBSERVED_AT,
+    validUntil: OBSERVED_AT + TTL_SECONDS,
+    reservesUsd: LIABILITIES_USD,
+    onchainReservesUsd: LIABILITIES_USD,
+    offchainReservesUsd: 0n,
+    liabilitiesUsd: LIABILITIES_USD,
+    ratioBps: 10000,
+    reservesRoot: ZERO_HASH,
+    liabilitiesRoot: tree.root,
+    flags: 0n,
+    reportHash: keccak256(utf8(report)),
+  });
+  const attested = { attestation: attestationToJson(attestation), signature: await signAttestation(attestation, publisher) };
+  const keys = {
+    keys: [
+      { address: publisher.address.toLowerCase(), validFrom: Number(OBSERVED_AT - 86400n), validUntil: null },
+      { address: receipts.address.toLowerCase(), validFrom: Number(OBSERVED_AT - 86400n), validUntil: null, role: "receipts", issuer: ISSUER_ID },
+    ],
+  };
+  const omittedSalt = fixedBytes("solvent vector receipt: omitted user salt", 16);
+  const omitted = { userId: "omitted-user", salt: bytesToHex(omittedSalt), commitment: bytesToHex(userCommitment(omittedSalt, "omitted-user")), balances: ["250", "0", "7"] };
+  const receiptOf = async (u: { commitment: Hex; balances: string[] }) => {
+    const receipt = { issuer: ISSUER_ID, commitment: u.commitment, assets, balances: u.balances.map(BigInt), asOf };
+    return { digest: receiptDigest(receipt), signed: await signReceipt(receipt, receipts) };
+  };
+  const bundle = async (u: { commitment: Hex; balances: string[] }, expect: unknown) => {
+    const { digest, signed } = await receiptOf(u);
+    const index = listed.findIndex((l) => l.commitment === u.commitment);
+    const proof = index < 0 ? buildNonInclusionProof(tree, u.commitment) : tree.proof(index);
+    return { receiptDigest: digest, expect, bundle: { version: 1, receipt: signed, proof, attestation: attested, report } };
+  };
+  return {
+    description: "SPEC §12 balance receipts and dispute bundles, signed with published TEST keys",
+    testPrivateKeys: { attestations: TEST_KEYS.attestation, receipts: TEST_KEYS.receipts },
+    domain: { name: "Solvent Balance Receipt", version: "1" },
+    assetsHash: receiptAssetsHash(assets),
+    assetsJoined: assets.join(","),
+    keys,
+    disputes: [
+      { why: "the ledger omits a receipt holder", ...(await bundle(omitted, { valid: true, kind: "absent" })) },
+      { why: "the ledger lists a receipt holder with less USD", ...(await bundle(shrunk, { valid: true, kind: "balance-differs" })) },
+      { why: "an honest answer: the ledger shows the receipt's balances", ...(await bundle(users[0]!, { valid: false, failedStep: "answer" })) },
+    ],
+  };
+}
+
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
@@ -372,6 +439,7 @@ export async function generateVectors(): Promise<Map<string, string>> {
   files.set("attestation-chain.json", json(chain));
   files.set("custodian-statement.json", json(await custodianStatementVector()));
   files.set("ownership-proof.json", json(await ownershipProofVector()));
+  files.set("receipts-and-disputes.json", json(await receiptsAndDisputesVector()));
 
   // Ready-made inputs for `solvent verify` (README): user-2 of the 5-user tree.
   const proofEntry = five.proofs.find((p) => p.userId === "user-2")!;

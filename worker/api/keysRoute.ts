@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { keysDocument } from "../storage/signingKeys.js";
+import { publishedKeysDocument } from "../disputes/receiptKeys.js";
 import { publicApi, SHORT_CACHE } from "./openapi.js";
 import { cacheHeader, commonErrors, KeysDocument } from "./schemas.js";
 
@@ -12,7 +12,8 @@ keysRoute.openapi(
     path: "/.well-known/solvent/keys.json",
     tags: ["keys"],
     summary: "Signing keys",
-    description: "SPEC §7: every key that has signed attestations, with the interval it was valid. Keys are never deleted.",
+    description:
+      "SPEC §7: every key that has signed attestations, with the interval it was valid, then each issuer's configured receipts keys (role \"receipts\", SPEC §12). Keys are never deleted.",
     responses: {
       200: { description: "The keys document.", headers: cacheHeader(SHORT_CACHE), content: { "application/json": { schema: KeysDocument } } },
       429: commonErrors[429],
@@ -20,7 +21,7 @@ keysRoute.openapi(
     },
   }),
   async (c) => {
-    const doc = await keysDocument(c.env.DB);
+    const doc = await publishedKeysDocument(c.env.DB, c.var.config);
     c.header("Cache-Control", SHORT_CACHE);
     return c.json(doc, 200);
   },

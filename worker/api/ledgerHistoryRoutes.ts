@@ -3,7 +3,7 @@ import { ledgerHistoryPage, type LedgerHistoryPage as HistoryPage } from "../led
 import { ApiError } from "./errors.js";
 import { publicApi, SHORT_CACHE } from "./openapi.js";
 import { knownIssuer } from "./issuer.js";
-import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "./publicRoutes.js";
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "./schemas.js";
 import { commonErrors, decimalParam, errorResponse, IssuerParams } from "./schemas.js";
 
 const LedgerEntry = z

@@ -198,6 +198,8 @@ export const KeysDocument = z
         address: address,
         validFrom: z.number().int().openapi({ example: 1767225600 }),
         validUntil: z.number().int().nullable().openapi({ description: "null while the key is current", example: null }),
+        role: z.literal("receipts").optional().openapi({ description: 'absent for attestation keys; "receipts" for a key that signs one issuer\'s SPEC §12 balance receipts' }),
+        issuer: z.string().optional().openapi({ description: "the issuer whose receipts a receipts key signs" }),
       }),
     ),
   })
