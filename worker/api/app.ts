@@ -4,6 +4,8 @@ import { echo } from "../../core/errors.js";
 import { adapterRoutes } from "./adapterRoutes.js";
 import { logConfigInvalid } from "../config/configInvalid.js";
 import { configState } from "../config/loadConfig.js";
+import { countProofs } from "../coverage/countProofs.js";
+import { coverageRoutes } from "../coverage/coverageRoutes.js";
 import { checkEnvOnce } from "../config/secrets.js";
 import { authenticateAdmin } from "./adminAuth.js";
 import { adminLedger } from "./adminLedger.js";
@@ -74,6 +76,8 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   });
   // Every request body is read through one deadline (a stalled or trickling body ends with 408).
   app.use("*", bodyTimeout(options.bodyTimeout));
+  // Served inclusion proofs are counted (verification coverage) around the edge cache, so cached answers count too.
+  app.use("*", countProofs());
   // Public answers the edge already holds are served before the rate limit:
   // a cache hit is never counted. Everything else is counted per route group.
   app.use("*", edgeCache(options.edgeCache));
@@ -102,6 +106,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route("/", publicRoutes);
   app.route("/", proofRoutes);
   app.route("/", ledgerHistoryRoutes);
+  app.route("/", coverageRoutes);
   app.route("/", gateRoutes);
   app.route("/", feedRoutes);
   app.route("/", adapterRoutes);
