@@ -5,6 +5,7 @@
  */
 import type { AttestationJson } from "../core/index.js";
 import type { ReportJson } from "../core/report.js";
+import type { CoverageEntryJson } from "./verificationCoverage.js";
 
 export interface IssuerSummary {
   id: string;
@@ -145,4 +146,22 @@ export async function relayerStatus(issuerId: string): Promise<unknown> {
   } catch {
     return null;
   }
+}
+
+/**
+ * The verification coverage of one ledger of the issuer (issue #17), following
+ * the route's pages (newest first, at most `maxPages`); null when the
+ * publisher lists no coverage for it (never attested, or too far back).
+ */
+export async function ledgerCoverage(issuerId: string, ledgerId: string, maxPages = 5): Promise<CoverageEntryJson | null> {
+  let after: string | null = null;
+  for (let page = 0; page < maxPages; page++) {
+    const query: string = after === null ? "limit=100" : `limit=100&after=${encodeURIComponent(after)}`;
+    const answer: { ledgers: CoverageEntryJson[]; nextAfter: string | null } = await getJson(`${issuerPath(issuerId)}/coverage?${query}`);
+    const found = answer.ledgers.find((l) => l.id === ledgerId);
+    if (found) return found;
+    if (answer.nextAfter === null) return null;
+    after = answer.nextAfter;
+  }
+  return null;
 }
