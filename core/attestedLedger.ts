@@ -12,6 +12,8 @@ export interface AttestedLedger {
   order: "commitment" | null;
   scheme: string;
   root: string;
+  /** The ledger's asset ids in its order (the proof's `assets` are not hashed into the root, so a verifier takes them from here). */
+  assets: string[];
 }
 
 /**
@@ -41,6 +43,10 @@ export function attestedLedger(reportBytes: Uint8Array, attestation: Attestation
   if (!Number.isSafeInteger(leafCount) || leafCount < 1) fail("INVALID_DOCUMENT", "report.liabilities.ledger.leafCount", "must be a positive integer");
   if (ledger.order !== undefined && ledger.order !== "commitment") fail("INVALID_DOCUMENT", "report.liabilities.ledger.order", `unknown order ${String(ledger.order)}`);
   if (typeof ledger.scheme !== "string") fail("INVALID_DOCUMENT", "report.liabilities.ledger.scheme", "must be a string");
+  const assets = ledger.assets;
+  if (!Array.isArray(assets) || assets.length === 0 || !assets.every((a): a is string => typeof a === "string")) {
+    fail("INVALID_DOCUMENT", "report.liabilities.ledger.assets", "must be the ledger's asset ids");
+  }
   return {
     id: ledger.id,
     asOf,
@@ -48,5 +54,6 @@ export function attestedLedger(reportBytes: Uint8Array, attestation: Attestation
     order: ledger.order === "commitment" ? "commitment" : null,
     scheme: ledger.scheme,
     root: String(liabilities?.root ?? "").toLowerCase(),
+    assets,
   };
 }

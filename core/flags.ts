@@ -1,7 +1,7 @@
 import { fail } from "./errors.js";
 import { UINT64_MAX } from "./numbers.js";
 
-/** SPEC §6: bit index, name and when it is raised. Bits 11-63 are reserved. */
+/** SPEC §6: bit index, name and when it is raised. Bits 12-63 are reserved. */
 export const FLAGS = [
   { bit: 0, name: "UNDERCOLLATERALIZED", meaning: "ratioBps is below 10000" },
   { bit: 1, name: "STALE_SOURCE", meaning: "a configured source failed or was older than its max age" },
@@ -14,6 +14,7 @@ export const FLAGS = [
   { bit: 8, name: "RESERVE_DROP", meaning: "reserves fell beyond policy since the previous attestation" },
   { bit: 9, name: "LIABILITY_PEG_DEVIATION", meaning: "the issuer's own liability token trades off its peg beyond policy" },
   { bit: 10, name: "LIABILITIES_STALE", meaning: "the attested ledger's asOf is older than the policy's maximum ledger age" },
+  { bit: 11, name: "DISPUTED", meaning: "a valid dispute (a signed receipt the ledger omits or contradicts) stands against the attested ledger" },
 ] as const;
 
 export type FlagName = (typeof FLAGS)[number]["name"];
@@ -25,7 +26,7 @@ export interface RaisedFlag {
   reason: string;
 }
 
-/** Mask of the bits version 1 defines (0-10). */
+/** Mask of the bits version 1 defines (0-11). */
 export const DEFINED_FLAGS_MASK = (1n << BigInt(FLAGS.length)) - 1n;
 
 const BIT_BY_NAME = new Map<string, number>(FLAGS.map((f) => [f.name, f.bit]));

@@ -284,13 +284,15 @@ function parseSignature(value: unknown): Hex {
   return bytesToHex(hexToBytes(value, "signature", 65));
 }
 
-function describe(e: unknown): string {
+/** The message of a thrown error, for a failed step. */
+export function describe(e: unknown): string {
   if (e instanceof SolventError) return e.message;
   if (e instanceof Error) return e.message;
   return String(e);
 }
 
-function isoTime(seconds: bigint): string {
+/** Unix seconds as ISO 8601 when representable, else the number itself. */
+export function isoTime(seconds: bigint): string {
   const ms = Number(seconds) * 1000;
   return Number.isFinite(ms) && ms <= 8.64e15 ? new Date(ms).toISOString() : `${seconds} (unix seconds)`;
 }

@@ -92,6 +92,16 @@ export interface LedgerReading {
   asOf: number;
   /** SPEC §2 leaf order: "commitment", or null for ledgers built before that rule. */
   order: "commitment" | null;
+  /** Valid SPEC §12 disputes standing against this ledger (stored with an asOf at or after its own); absent when none. */
+  disputes?: StandingDisputes;
+}
+
+/** The disputes that raise DISPUTED: how many, of which kind, and the asOf they name. */
+export interface StandingDisputes {
+  count: number;
+  absent: number;
+  balanceDiffers: number;
+  asOf: number;
 }
 
 /** What valuation needs of another issuer's latest attestation: its ratio and whether it may still be relied on. */

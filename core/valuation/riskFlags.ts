@@ -9,6 +9,7 @@ import type { LiabilityPeg } from "./liabilityPeg.js";
 import type { PriceQuorum } from "./priceQuorum.js";
 import type { TickReadings } from "./readings.js";
 import type { SnapshotTotals } from "./snapshot.js";
+import { disputed } from "../disputeFlag.js";
 
 /** One earlier attestation's counted reserves, for RESERVE_DROP's window. */
 export interface ReservesPoint {
@@ -206,7 +207,7 @@ export const liabilitiesStale: FlagRule = ({ issuer, liabilities, readings }) =>
   );
 };
 
-/** SPEC §6 bits 0-10, one rule each. */
+/** SPEC §6 bits 0-11, one rule each. */
 export const FLAG_RULES: readonly FlagRule[] = [
   undercollateralized,
   staleSource,
@@ -219,6 +220,7 @@ export const FLAG_RULES: readonly FlagRule[] = [
   reserveDrop,
   liabilityPegDeviation,
   liabilitiesStale,
+  disputed,
 ];
 
 /** Runs every rule; flags come out lowest bit first with their bit set. */

@@ -15,10 +15,11 @@ const SPEC_FLAGS: Array<[number, FlagName]> = [
   [8, "RESERVE_DROP"],
   [9, "LIABILITY_PEG_DEVIATION"],
   [10, "LIABILITIES_STALE"],
+  [11, "DISPUTED"],
 ];
 
 describe("flags (SPEC §6)", () => {
-  it("lists exactly the eleven SPEC flags at their bits", () => {
+  it("lists exactly the twelve SPEC flags at their bits", () => {
     expect(FLAGS.map((f) => [f.bit, f.name])).toEqual(SPEC_FLAGS);
     for (const f of FLAGS) expect(f.meaning.length).toBeGreaterThan(0);
   });
@@ -32,11 +33,11 @@ describe("flags (SPEC §6)", () => {
     expect(bits).toBe(1n + 8n + 256n);
     expect(decodeFlags(bits)).toEqual(["UNDERCOLLATERALIZED", "UNPROVEN_OWNERSHIP", "RESERVE_DROP"]);
     expect(decodeFlags(0n)).toEqual([]);
-    expect(decodeFlags(0x7ffn)).toEqual(SPEC_FLAGS.map(([, n]) => n));
+    expect(decodeFlags(0xfffn)).toEqual(SPEC_FLAGS.map(([, n]) => n));
   });
 
-  it("rejects reserved bits 11-63 and values outside uint64", () => {
-    for (const bit of [11n, 33n, 63n]) {
+  it("rejects reserved bits 12-63 and values outside uint64", () => {
+    for (const bit of [12n, 33n, 63n]) {
       expect(() => decodeFlags(1n << bit)).toThrow(SolventError);
       expect(() => decodeFlags((1n << bit) | 1n)).toThrow(/reserved/);
     }
