@@ -149,19 +149,35 @@ export async function relayerStatus(issuerId: string): Promise<unknown> {
 }
 
 /**
- * The verification coverage of one ledger of the issuer (issue #17), following
- * the route's pages (newest first, at most `maxPages`); null when the
- * publisher lists no coverage for it (never attested, or too far back).
+ * Walks a ledger-keyed listing (`ledgers` and `nextAfter`, newest asOf first)
+ * a page of 100 at a time, at most `maxPages`, until `pick` finds something
+ * or `past` says no later page can hold it.
  */
-export async function ledgerCoverage(issuerId: string, ledgerId: string, maxPages = 5): Promise<CoverageEntryJson | null> {
+async function findInLedgerPages<E, T>(path: string, pick: (entries: E[]) => T | null, past: (entries: E[]) => boolean = () => false, maxPages = 5): Promise<T | null> {
   let after: string | null = null;
   for (let page = 0; page < maxPages; page++) {
     const query: string = after === null ? "limit=100" : `limit=100&after=${encodeURIComponent(after)}`;
-    const answer: { ledgers: CoverageEntryJson[]; nextAfter: string | null } = await getJson(`${issuerPath(issuerId)}/coverage?${query}`);
-    const found = answer.ledgers.find((l) => l.id === ledgerId);
-    if (found) return found;
-    if (answer.nextAfter === null) return null;
+    const answer: { ledgers: E[]; nextAfter: string | null } = await getJson(`${path}?${query}`);
+    const found = pick(answer.ledgers);
+    if (found !== null) return found;
+    if (answer.nextAfter === null || past(answer.ledgers)) return null;
     after = answer.nextAfter;
   }
   return null;
+}
+
+/** The verification coverage of one ledger of the issuer (issue #17); null when the publisher lists none for it (never attested, or far back). */
+export function ledgerCoverage(issuerId: string, ledgerId: string): Promise<CoverageEntryJson | null> {
+  return findInLedgerPages<CoverageEntryJson, CoverageEntryJson>(`${issuerPath(issuerId)}/coverage`, (ledgers) => ledgers.find((l) => l.id === ledgerId) ?? null);
+}
+
+/** The sequence of the newest attestation naming the issuer's ledger of `asOf`, or null when none does (from the ledger history). */
+export function attestationOfAsOf(issuerId: string, asOf: bigint): Promise<string | null> {
+  type Entry = { asOf: string; attested: { to: string } | null };
+  return findInLedgerPages<Entry, string>(
+    `${issuerPath(issuerId)}/ledgers`,
+    (ledgers) => ledgers.find((l) => l.asOf === String(asOf) && l.attested !== null)?.attested?.to ?? null,
+    // newest asOf first: once past the receipt's asOf, no later page has it
+    (ledgers) => ledgers.some((l) => BigInt(l.asOf) < asOf),
+  );
 }
