@@ -13,6 +13,7 @@ export const ALERT_EVENTS = [
   "ledger_superseded",
   "ledger_failed",
   "ledger_stale",
+  "dispute_filed",
 ] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
 

@@ -286,6 +286,13 @@ function issuerIssues(
       needAsset(p, asset);
       if (dupLedger.has(asset)) add(p, `asset "${asset}" is listed twice`);
     });
+    const receiptKeys = ledger.receiptKeys ?? [];
+    const dupReceiptKeys = duplicates(receiptKeys.map((k) => k.address.toLowerCase()));
+    receiptKeys.forEach((key, i) => {
+      const p = `${at}.liabilities.ledger.receiptKeys[${i}]`;
+      if (dupReceiptKeys.has(key.address.toLowerCase())) add(`${p}.address`, "this receipts key is listed twice; rotate by closing its entry (validUntil) and adding the new key");
+      if (key.validUntil !== null && key.validUntil <= key.validFrom) add(`${p}.validUntil`, `${key.validUntil} must be after validFrom ${key.validFrom}`);
+    });
   }
 
   const holderKeys = duplicates(issuer.reserves.holders.map((h) => `${h.chainId}:${h.address.toLowerCase()}`));

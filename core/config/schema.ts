@@ -161,9 +161,25 @@ const supplyLiability = z.strictObject({
   marketPrices: z.array(z.discriminatedUnion("kind", [chainlinkSource, uniswapV3Source, httpSource])).default([]),
 });
 
+/**
+ * A key the issuer's account system signs SPEC §12 balance receipts with,
+ * published in the keys document with role "receipts" (SPEC §7). Rotation:
+ * set the old entry's validUntil and add the new key; never delete an entry,
+ * or the receipts it signed stop verifying.
+ */
+const receiptKey = z.strictObject({
+  address,
+  /** Unix seconds from which receipts with this asOf or later are signed by it. */
+  validFrom: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  /** Unix seconds (exclusive) from which it no longer signs; null while it is the open key. */
+  validUntil: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().default(null),
+});
+
 const ledgerLiability = z.strictObject({
   /** Ordered SPEC §2 asset list of the user ledger; each is an asset of this issuer. */
   assets: z.array(assetId).min(1).max(64),
+  /** Keys that sign this issuer's SPEC §12 balance receipts (absent: the issuer hands out no receipts). */
+  receiptKeys: z.array(receiptKey).optional(),
 });
 
 export const policySchema = z.strictObject({
@@ -226,3 +242,4 @@ export type CustodianConfig = z.output<typeof custodianSchema>;
 export type PolicyConfig = z.output<typeof policySchema>;
 export type LookThroughConfig = z.output<typeof lookThroughSchema>;
 export type SupplyLiabilityConfig = z.output<typeof supplyLiability>;
+export type ReceiptKeyConfig = z.output<typeof receiptKey>;

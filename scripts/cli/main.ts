@@ -1,12 +1,14 @@
 import { SolventError } from "../../core/errors.js";
 import { commit, commitHelp } from "./commit.js";
 import { config, configHelp } from "./config.js";
+import { dispute, disputeHelp } from "./dispute.js";
 import { init, initHelp } from "./init.js";
 import { consoleOutput, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import { keygen, keygenHelp } from "./keygen.js";
 import { keys, keysHelp } from "./keys.js";
 import { ledger, ledgerHelp } from "./ledger.js";
 import { ownership, ownershipHelp } from "./ownership.js";
+import { receipt, receiptHelp } from "./receipt.js";
 import { statement, statementHelp } from "./statement.js";
 import { verify, verifyHelp } from "./verify.js";
 
@@ -22,6 +24,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   statement: { run: statement, help: statementHelp },
   ownership: { run: ownership, help: ownershipHelp },
   config: { run: config, help: configHelp },
+  receipt: { run: receipt, help: receiptHelp },
+  dispute: { run: dispute, help: disputeHelp },
 };
 
 const USAGE = `usage: solvent <command> [options]

@@ -9,7 +9,7 @@ import {
   signCustodianStatement,
   type CustodianStatement,
 } from "../../core/custodianStatement.js";
-import { adminStatements } from "../../worker/api/adminStatements.js";
+import { createAdminApi } from "../../worker/api/adminApi.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { ApiError, handleError } from "../../worker/api/errors.js";
 import type { Env } from "../../worker/env.js";
@@ -41,13 +41,13 @@ const config = parseConfig({
 const app = new Hono<AppEnv>();
 app.onError(handleError);
 app.notFound((c) => {
-  throw new ApiError(404, "NOT_FOUND", `no route for ${c.req.method}`);
+  throw new ApiError("NOT_FOUND", `no route for ${c.req.method}`);
 });
 app.use("*", async (c, next) => {
   c.set("config", config);
   await next();
 });
-app.route("/", adminStatements);
+app.route("/", createAdminApi());
 
 const TOKENS = { ADMIN_TOKEN: "deployment-wide-token-0123", ADMIN_TOKENS: JSON.stringify({ acme: "acme-only-token-012345678", beta: "beta-only-token-012345678" }) };
 const withTokens = (tokens: Partial<Pick<Env, "ADMIN_TOKEN" | "ADMIN_TOKENS">>) =>

@@ -455,7 +455,7 @@ describe("GET /v1/issuers/{issuer}/alerts", () => {
     expect((await get("/v1/issuers/nobody/alerts")).status).toBe(404);
     const bad = await get(`/v1/issuers/${ISSUER}/alerts?limit=0`);
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: { code: "INVALID_PARAMETER", parameter: "limit" } });
+    expect(await bad.json()).toMatchObject({ error: { code: "INVALID_PARAMETER", field: "limit" } });
     expect(await (await get("/v1/issuers/demo/alerts")).json()).toEqual({ issuer: "demo", destinations: [], alerts: [], nextBefore: null });
     const doc = (await (await get("/openapi.json")).json()) as { paths: Record<string, unknown> };
     expect(doc.paths["/v1/issuers/{issuer}/alerts"]).toBeDefined();

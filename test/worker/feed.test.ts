@@ -82,8 +82,8 @@ describe("GET /v1/issuers/{issuer}/feed", () => {
     for (const bad of ["0", "abc", "-1", "01", "", "1.5", (1n << 64n).toString()]) {
       const r = await get(`/v1/issuers/demo-stable/feed?roundId=${bad}`);
       expect(r.status, bad).toBe(400);
-      const body = (await r.json()) as { error: { code: string; parameter: string; message: string } };
-      expect(body.error).toMatchObject({ code: "INVALID_PARAMETER", parameter: "roundId" });
+      const body = (await r.json()) as { error: { code: string; field: string; message: string } };
+      expect(body.error).toMatchObject({ code: "INVALID_PARAMETER", field: "roundId" });
       expect(body.error.message).toMatch(/^roundId /);
     }
   });

@@ -254,9 +254,9 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
     for (const [query, parameter] of cases) {
       const res = await get(`/v1/issuers/demo-stable/gate?${query}`);
       expect(res.status, query).toBe(400);
-      const body = (await res.json()) as { error: { code: string; message: string; parameter: string } };
+      const body = (await res.json()) as { error: { code: string; message: string; field: string } };
       expect(body.error.code, query).toBe("INVALID_PARAMETER");
-      expect(body.error.parameter, query).toBe(parameter);
+      expect(body.error.field, query).toBe(parameter);
       expect(body.error.message.startsWith(`${parameter} `), `${query}: ${body.error.message}`).toBe(true);
       expect(Object.keys(body)).toEqual(["error"]);
     }

@@ -199,9 +199,9 @@ describe("CORS and caching across the SPEC §10 routes", () => {
       const res = await get(path);
       expect(res.status, path).toBe(400);
       expect(res.headers.get("Access-Control-Allow-Origin"), path).toBe("*");
-      const body = (await res.json()) as { error: { code: string; message: string; parameter: string } };
+      const body = (await res.json()) as { error: { code: string; message: string; field: string } };
       expect(body.error.code).toBe("INVALID_PARAMETER");
-      expect(body.error.parameter).toBe(parameter);
+      expect(body.error.field).toBe(parameter);
       expect(body.error.message.startsWith(`${parameter} `), body.error.message).toBe(true);
     }
   });

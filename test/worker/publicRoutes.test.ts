@@ -42,7 +42,7 @@ const config = parseConfig({
 const app = new Hono<AppEnv>();
 app.onError(handleError);
 app.notFound((c) => {
-  throw new ApiError(404, "NOT_FOUND", `no route for ${c.req.method}`);
+  throw new ApiError("NOT_FOUND", `no route for ${c.req.method}`);
 });
 app.use("*", async (c, next) => {
   c.set("config", config);
@@ -201,12 +201,12 @@ describe("attestation routes", () => {
 
   it("answers 400 INVALID_PARAMETER naming the parameter", async () => {
     for (const bad of ["abc", "0", "-1", "01", "1.0", "1e3", "%20", (1n << 64n).toString()]) {
-      await expectError(await get(`/v1/issuers/acme/attestations/${bad}`), 400, "INVALID_PARAMETER", { parameter: "sequence" });
-      await expectError(await get(`/v1/issuers/acme/reports/${bad}`), 400, "INVALID_PARAMETER", { parameter: "sequence" });
-      await expectError(await get(`/v1/issuers/acme/attestations?before=${bad}`), 400, "INVALID_PARAMETER", { parameter: "before" });
+      await expectError(await get(`/v1/issuers/acme/attestations/${bad}`), 400, "INVALID_PARAMETER", { field: "sequence" });
+      await expectError(await get(`/v1/issuers/acme/reports/${bad}`), 400, "INVALID_PARAMETER", { field: "sequence" });
+      await expectError(await get(`/v1/issuers/acme/attestations?before=${bad}`), 400, "INVALID_PARAMETER", { field: "before" });
     }
     for (const bad of ["0", "101", "-5", "abc", "", "020", "99999999999999999999"]) {
-      await expectError(await get(`/v1/issuers/acme/attestations?limit=${bad}`), 400, "INVALID_PARAMETER", { parameter: "limit" });
+      await expectError(await get(`/v1/issuers/acme/attestations?limit=${bad}`), 400, "INVALID_PARAMETER", { field: "limit" });
     }
     const ok = await get("/v1/issuers/acme/attestations?limit=100");
     expect(ok.status).toBe(200);
@@ -273,14 +273,14 @@ describe("history ranges and CSV", () => {
   });
 
   it("refuses ranges it cannot answer, naming the parameter", async () => {
-    await expectError(await get("/v1/issuers/acme/attestations?from=3&to=2"), 400, "INVALID_PARAMETER", { parameter: "to" });
-    const tooWide = await expectError(await get("/v1/issuers/acme/attestations?from=1&to=1001"), 400, "INVALID_PARAMETER", { parameter: "to" });
+    await expectError(await get("/v1/issuers/acme/attestations?from=3&to=2"), 400, "INVALID_PARAMETER", { field: "to" });
+    const tooWide = await expectError(await get("/v1/issuers/acme/attestations?from=1&to=1001"), 400, "INVALID_PARAMETER", { field: "to" });
     expect((tooWide.error as { message: string }).message).toContain("at most 1000");
     expect((await get("/v1/issuers/acme/attestations?from=1&to=1000")).status).toBe(200);
-    await expectError(await get("/v1/issuers/acme/attestations?from=1&before=3"), 400, "INVALID_PARAMETER", { parameter: "from" });
-    await expectError(await get("/v1/issuers/acme/attestations?to=2&limit=5"), 400, "INVALID_PARAMETER", { parameter: "from" });
-    await expectError(await get("/v1/issuers/acme/attestations?from=0"), 400, "INVALID_PARAMETER", { parameter: "from" });
-    await expectError(await get("/v1/issuers/acme/attestations?format=xml"), 400, "INVALID_PARAMETER", { parameter: "format" });
+    await expectError(await get("/v1/issuers/acme/attestations?from=1&before=3"), 400, "INVALID_PARAMETER", { field: "from" });
+    await expectError(await get("/v1/issuers/acme/attestations?to=2&limit=5"), 400, "INVALID_PARAMETER", { field: "from" });
+    await expectError(await get("/v1/issuers/acme/attestations?from=0"), 400, "INVALID_PARAMETER", { field: "from" });
+    await expectError(await get("/v1/issuers/acme/attestations?format=xml"), 400, "INVALID_PARAMETER", { field: "format" });
     await expectError(await get("/v1/issuers/nobody/attestations?format=csv"), 404, "UNKNOWN_ISSUER");
   });
 });

@@ -13,7 +13,7 @@ import { parseConfig } from "../../core/config/parseConfig.js";
 import { demoLedgerCsv, demoUsers } from "../../scripts/demo/ledger.js";
 import { DEMO_MARKET_POLICY, demoCustodianStatement } from "../../scripts/demo/world.js";
 import { watchOnchainCopies } from "../../worker/alerts/watchOnchainCopies.js";
-import { gateReasons } from "../../worker/api/gateRoutes.js";
+import { gateReasons } from "../../core/gatePolicy.js";
 import worker from "../../worker/index.js";
 import type { Env } from "../../worker/env.js";
 import { publishTick } from "../../worker/publisher/publishTick.js";

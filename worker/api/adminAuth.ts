@@ -20,7 +20,7 @@ export function adminTokensFor(
 ): { configured: boolean; tokens: string[] } {
   const admin = adminCredentials(env, config);
   if (!admin.ok) {
-    throw new ApiError(503, "MISCONFIGURED", `misconfigured secrets: ${admin.problems.map((p) => p.problem).join("; ")}; admin routes are closed until it is fixed`, {
+    throw new ApiError("MISCONFIGURED", `misconfigured secrets: ${admin.problems.map((p) => p.problem).join("; ")}; admin routes are closed until it is fixed`, {
       secrets: [...new Set(admin.problems.map((p) => p.secret))],
     });
   }
@@ -68,19 +68,25 @@ function bearerToken(header: string | undefined): string | null {
  */
 export async function authenticateAdmin(c: Context<AppEnv>, issuerId: string, config: SolventConfig | null): Promise<void> {
   const { configured, tokens } = adminTokensFor(c.env, config, issuerId);
-  if (!configured) throw new ApiError(503, "MISCONFIGURED", "no admin token is configured for this deployment");
+  if (!configured) throw new ApiError("MISCONFIGURED", "no admin token is configured for this deployment");
   const presented = bearerToken(c.req.header("Authorization"));
   if (presented === null) {
     c.header("WWW-Authenticate", 'Bearer realm="solvent-admin"');
-    throw new ApiError(401, "UNAUTHORIZED", "admin routes need an Authorization: Bearer token");
+    throw new ApiError("UNAUTHORIZED", "admin routes need an Authorization: Bearer token");
   }
   if (!(await tokenMatches(presented, tokens))) {
-    throw new ApiError(403, "FORBIDDEN", `the token is not valid for issuer "${echo(issuerId)}"`);
+    throw new ApiError("FORBIDDEN", `the token is not valid for issuer "${echo(issuerId)}"`);
   }
+  c.set("adminIssuer", issuerId);
 }
 
-/** Guards `/v1/admin/issuers/:issuer/*` (see authenticateAdmin). */
+/**
+ * Guards `/v1/admin/issuers/:issuer/*` (see authenticateAdmin); mounted once
+ * on the admin sub-app (worker/api/adminApi.ts). A request it already
+ * accepted for this issuer is not checked twice.
+ */
 export const adminAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await authenticateAdmin(c, c.req.param("issuer") ?? "", c.var.config ?? null);
+  const issuerId = c.req.param("issuer") ?? "";
+  if (c.var.adminIssuer !== issuerId) await authenticateAdmin(c, issuerId, c.var.config ?? null);
   await next();
 };

@@ -79,12 +79,12 @@ export function ledgerFormat(c: Context<AppEnv>, fixed?: LedgerFormat): LedgerFo
   const named = namedFormat(c);
   if (fixed === undefined) {
     if (named !== undefined) return named;
-    throw new ApiError(415, "INVALID_PARAMETER", "Content-Type must be text/csv or application/x-ndjson (or give ?format=csv|ndjson)", {
+    throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be text/csv or application/x-ndjson (or give ?format=csv|ndjson)", {
       field: "Content-Type",
     });
   }
   if (named !== undefined && named !== fixed) {
-    throw new ApiError(415, "INVALID_PARAMETER", `this upload is ${fixed}; the part says ${named}`, { field: "Content-Type" });
+    throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `this upload is ${fixed}; the part says ${named}`, { field: "Content-Type" });
   }
   return fixed;
 }
@@ -97,7 +97,7 @@ function namedFormat(c: Context<AppEnv>): LedgerFormat | undefined {
     if (query !== "csv" && query !== "ndjson") throw new ApiError(400, "INVALID_PARAMETER", `format must be csv or ndjson, got "${query.slice(0, 40)}"`, { field: "format" });
     // Reading the body as the other format would fail every row for one fault: refuse the contradiction instead.
     if (typed !== undefined && typed !== query) {
-      throw new ApiError(415, "INVALID_PARAMETER", `format=${query} but the Content-Type says ${type}: give one format`, { field: "Content-Type" });
+      throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `format=${query} but the Content-Type says ${type}: give one format`, { field: "Content-Type" });
     }
     return query;
   }

@@ -44,7 +44,7 @@ const completeSchema = z.strictObject({ parts: z.number().int().min(1).max(MAX_U
 /** A small JSON body checked with `schema`; errors name the field. */
 async function jsonBody<T>(c: Context<AppEnv>, schema: z.ZodType<T>, shape: string): Promise<T> {
   const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type !== "application/json") throw new ApiError(415, "INVALID_BODY", "Content-Type must be application/json", { field: "Content-Type" });
+  if (type !== "application/json") throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", { field: "Content-Type" });
   const text = await c.req.text(); // at most JSON_BODY_LIMIT bytes: smallJson refuses more while reading
   let json: unknown;
   try {

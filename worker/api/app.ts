@@ -7,12 +7,9 @@ import { configState } from "../config/loadConfig.js";
 import { countProofs } from "../coverage/countProofs.js";
 import { coverageRoutes } from "../coverage/coverageRoutes.js";
 import { checkEnvOnce } from "../config/secrets.js";
+import { createAdminApi } from "./adminApi.js";
 import { authenticateAdmin } from "./adminAuth.js";
-import { adminLedger } from "./adminLedger.js";
-import { adminLedgerUpload } from "./adminLedgerUpload.js";
 import { alertRoutes } from "./alertRoutes.js";
-import { adminPublish } from "./adminPublish.js";
-import { adminStatements } from "./adminStatements.js";
 import { mountApiReference } from "./apiReference.js";
 import type { AppEnv } from "./context.js";
 import { demoRoutes } from "./demoRoutes.js";
@@ -21,7 +18,7 @@ import { ApiError, handleError } from "./errors.js";
 import { feedRoutes } from "./feedRoutes.js";
 import { gateRoutes } from "./gateRoutes.js";
 import { ledgerHistoryRoutes } from "./ledgerHistoryRoutes.js";
-import { mountOpenApiDocument, NO_STORE, parameterHook, registerAdminPaths } from "./openapi.js";
+import { mountOpenApiDocument, NO_STORE, parameterHook, registerLedgerAdminPaths } from "./openapi.js";
 import { proofRoutes } from "./proofRoutes.js";
 import { publicRoutes } from "./publicRoutes.js";
 import { bodyTimeout, type BodyTimeoutOptions } from "./bodyTimeout.js";
@@ -48,7 +45,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: parameterHook });
   app.onError(handleError);
   app.notFound((c) => {
-    throw new ApiError(404, "NOT_FOUND", `no route for ${echo(c.req.method, 20)} ${echo(new URL(c.req.url).pathname, 200)}`);
+    throw new ApiError("NOT_FOUND", `no route for ${echo(c.req.method, 20)} ${echo(new URL(c.req.url).pathname, 200)}`);
   });
   app.get("/health", (c) => {
     const state = configState(c.env);
@@ -95,13 +92,13 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     if (admin) {
       // An operator who proves it is one learns what is wrong; anyone else only that the route is closed.
       await authenticateAdmin(c, decodeURIComponent(admin[1]!), null);
-      throw new ApiError(503, "MISCONFIGURED", `the configuration in ${state.source} is invalid; nothing is published until it is fixed`, {
+      throw new ApiError("MISCONFIGURED", `the configuration in ${state.source} is invalid; nothing is published until it is fixed`, {
         issues: state.error.issues,
       });
     }
     c.header("Cache-Control", "no-store");
     c.header("Retry-After", "60");
-    throw new ApiError(503, "SERVICE_UNAVAILABLE", "the publisher is temporarily unavailable; try again later");
+    throw new ApiError("SERVICE_UNAVAILABLE", "the publisher is temporarily unavailable; try again later");
   });
   app.route("/", publicRoutes);
   app.route("/", proofRoutes);
@@ -110,14 +107,11 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route("/", gateRoutes);
   app.route("/", feedRoutes);
   app.route("/", adapterRoutes);
-  app.route("/", adminLedger);
-  app.route("/", adminLedgerUpload);
-  app.route("/", adminStatements);
-  app.route("/", adminPublish);
+  app.route("/", createAdminApi());
   app.route("/", relayerRoutes);
   app.route("/", alertRoutes);
   app.route("/", demoRoutes);
-  registerAdminPaths(app);
+  registerLedgerAdminPaths(app);
   mountOpenApiDocument(app);
   mountApiReference(app);
   return app;

@@ -10,12 +10,12 @@ import { ApiError } from "./errors.js";
 export const demoRoutes = new Hono<AppEnv>();
 
 demoRoutes.use("/demo/*", async (c, next) => {
-  if (c.env.DEMO_MODE !== "1") throw new ApiError(404, "NOT_FOUND", "demo routes exist only in the local demo");
+  if (c.env.DEMO_MODE !== "1") throw new ApiError("NOT_FOUND", "demo routes exist only in the local demo");
   await next();
 });
 
 function demoJson(value: unknown, name: string): unknown {
-  if (typeof value !== "string") throw new ApiError(404, "NOT_FOUND", `the demo did not provide ${name}`);
+  if (typeof value !== "string") throw new ApiError("NOT_FOUND", `the demo did not provide ${name}`);
   return JSON.parse(value);
 }
 

@@ -4,35 +4,79 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError } from "../../core/config/parseConfig.js";
 import { echo, SolventError } from "../../core/errors.js";
 
-/** Every error code the HTTP API answers with (SPEC §10 error shape). */
-export type ApiErrorCode =
-  | "BAD_REQUEST"
-  | "INVALID_PARAMETER"
-  | "INVALID_BODY"
-  | "PAYLOAD_TOO_LARGE"
-  | "UNAUTHORIZED"
-  | "FORBIDDEN"
-  | "NOT_FOUND"
-  | "UNKNOWN_ISSUER"
-  | "CONFLICT"
-  | "RATE_LIMITED"
-  | "REQUEST_TIMEOUT"
-  | "STATEMENT_REJECTED"
-  | "LEDGER_INVALID"
-  | "MISCONFIGURED"
-  | "UNAVAILABLE"
-  | "SERVICE_UNAVAILABLE"
-  | "INTERNAL";
+/**
+ * Every error code the HTTP API answers with (SPEC §10 error shape), and the
+ * one place its HTTP status is chosen: a route or feature throws a code, never
+ * a status. STATEMENT_REJECTED depends on its `reason` (STATUS_BY_REASON).
+ */
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  INVALID_PARAMETER: 400,
+  INVALID_BODY: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  UNKNOWN_ISSUER: 404,
+  REQUEST_TIMEOUT: 408,
+  CONFLICT: 409,
+  SEQUENCE_TAKEN: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  STATEMENT_REJECTED: 422,
+  LEDGER_INVALID: 422,
+  NOT_PUBLISHED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  MISCONFIGURED: 503,
+  UNAVAILABLE: 503,
+  SERVICE_UNAVAILABLE: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
 
-/** An error the API reports as `{ error: { code, message, record? } }` with `status`. */
+export type ApiErrorCode = keyof typeof ERROR_STATUS;
+
+/**
+ * A rejected custodian statement that conflicts with what is stored (a nonce
+ * this new or newer) is 409: repeating it can never succeed. Every other
+ * rejection is 422: the body parsed, but its content is not acceptable.
+ */
+const STATUS_BY_REASON: Partial<Record<ApiErrorCode, Record<string, ContentfulStatusCode>>> = {
+  STATEMENT_REJECTED: { REPLAYED_NONCE: 409 },
+};
+
+/** The HTTP status of `code` (and of its `reason`, where the table refines one). */
+export function statusOf(code: ApiErrorCode, reason?: unknown): ContentfulStatusCode {
+  const refined = typeof reason === "string" ? STATUS_BY_REASON[code]?.[reason] : undefined;
+  return refined ?? ERROR_STATUS[code];
+}
+
+/**
+ * The detail naming what in the request is wrong (a path or query parameter,
+ * a header, a body field), in every error answer: `field`.
+ */
+export interface ErrorDetails extends Record<string, unknown> {
+  field?: string;
+}
+
+/**
+ * An error the API reports as `{ error: { code, message, field?, … } }`, with
+ * the status ERROR_STATUS gives its code.
+ *
+ * The form with a leading status is kept only for the ledger routes until
+ * they move to worker/ledger/; its status must be the table's.
+ */
 export class ApiError extends HTTPException {
-  constructor(
-    status: ContentfulStatusCode,
-    readonly code: ApiErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
+  readonly code: ApiErrorCode;
+  readonly details: ErrorDetails | undefined;
+  constructor(code: ApiErrorCode, message: string, details?: ErrorDetails);
+  /** @deprecated give the code alone: the status comes from ERROR_STATUS. */
+  constructor(status: ContentfulStatusCode, code: ApiErrorCode, message: string, details?: ErrorDetails);
+  constructor(...args: [ApiErrorCode, string, ErrorDetails?] | [ContentfulStatusCode, ApiErrorCode, string, ErrorDetails?]) {
+    const [code, message, details] = typeof args[0] === "number" ? (args.slice(1) as [ApiErrorCode, string, ErrorDetails?]) : (args as [ApiErrorCode, string, ErrorDetails?]);
+    const status = statusOf(code, details?.reason);
+    if (typeof args[0] === "number" && args[0] !== status) throw new Error(`ApiError ${code} is answered ${status} (ERROR_STATUS), not ${args[0]}`);
     super(status, { message });
+    this.code = code;
+    this.details = details;
   }
 }
 
@@ -58,7 +102,7 @@ export class BodyTimeoutError extends Error {
 
 /** Longest message an error answer carries; routes bound their own echoes of input well below it. */
 export const MAX_ERROR_MESSAGE = 1000;
-/** Longest top-level string detail (field, parameter, reason, record …) of an error answer. */
+/** Longest top-level string detail (field, reason …) of an error answer. */
 const MAX_ERROR_DETAIL = 200;
 
 /**
@@ -73,16 +117,17 @@ function bounded(details: Record<string, unknown> | undefined): Record<string, u
 
 /** Shapes every thrown error once (app.onError). Internal errors never leak their text. */
 export function handleError(err: Error, c: Context): Response {
-  if (err instanceof BodyTimeoutError) return c.json(errorBody("REQUEST_TIMEOUT", err.message, { receivedBytes: err.receivedBytes }), 408);
+  if (err instanceof BodyTimeoutError) return c.json(errorBody("REQUEST_TIMEOUT", err.message, { receivedBytes: err.receivedBytes }), statusOf("REQUEST_TIMEOUT"));
   if (err instanceof ApiError) return c.json(errorBody(err.code, echo(err.message, MAX_ERROR_MESSAGE), bounded(err.details)), err.status);
   if (err instanceof ConfigError) {
     // Never to the public: the paths and reasons are logged (and listed at /health), the answer is generic.
     console.error("configuration error", err.message);
     c.header("Cache-Control", "no-store");
-    return c.json(errorBody("SERVICE_UNAVAILABLE", "the publisher is temporarily unavailable; try again later"), 503);
+    return c.json(errorBody("SERVICE_UNAVAILABLE", "the publisher is temporarily unavailable; try again later"), statusOf("SERVICE_UNAVAILABLE"));
   }
-  if (err instanceof SolventError) return c.json(errorBody(err.code, echo(err.message, MAX_ERROR_MESSAGE), bounded({ record: err.record })), 400);
+  // A domain error the route did not map names its record; it is the request's fault.
+  if (err instanceof SolventError) return c.json(errorBody(err.code, echo(err.message, MAX_ERROR_MESSAGE), bounded({ field: err.record })), statusOf("BAD_REQUEST"));
   if (err instanceof HTTPException) return c.json(errorBody("BAD_REQUEST", echo(err.message, MAX_ERROR_MESSAGE)), err.status);
   console.error("unhandled error", err);
-  return c.json(errorBody("INTERNAL", "internal error"), 500);
+  return c.json(errorBody("INTERNAL", "internal error"), statusOf("INTERNAL"));
 }

@@ -22,7 +22,7 @@ export function parameterHook(result: { success: true } | { success: false; erro
   if (result.success) return;
   const issue = result.error.issues[0];
   const name = String(issue?.path[0] ?? "parameter");
-  throw new ApiError(400, "INVALID_PARAMETER", `${name} ${issue?.message ?? "is invalid"}`, { parameter: name });
+  throw new ApiError("INVALID_PARAMETER", `${name} ${issue?.message ?? "is invalid"}`, { field: name });
 }
 
 /** SPEC §10 routes are CORS-open: any origin, GET only, no credentials. */
@@ -99,17 +99,12 @@ export function mountOpenApiDocument(app: OpenAPIHono<AppEnv>): void {
 }
 
 /**
- * The admin routes stay plain hono (worker/api/admin*.ts); they are described
- * here, briefly, so the document covers the whole API. Bearer-authenticated,
- * not CORS-open, never cached (`Cache-Control: no-store`), not rate-limited (worker/api/rateLimit.ts).
+ * The ledger admin routes are still plain hono (worker/api/adminLedger*.ts);
+ * they are described here, briefly, until they are declared with createRoute
+ * like the other admin routes (worker/api/adminApi.ts).
  */
-export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
+export function registerLedgerAdminPaths(app: OpenAPIHono<AppEnv>): void {
   const registry = app.openAPIRegistry;
-  registry.registerComponent("securitySchemes", "bearerAuth", {
-    type: "http",
-    scheme: "bearer",
-    description: "ADMIN_TOKEN (every issuer) or the issuer's entry of ADMIN_TOKENS.",
-  });
   const issuer = { name: "issuer", in: "path" as const, required: true, schema: { type: "string" as const, example: "demo-stable" } };
   const error = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
   const bodyTimeout = { 408: error("REQUEST_TIMEOUT: the body arrived slower than 10 s plus 1 s per 16 KiB; nothing of it was kept.") };
@@ -120,47 +115,6 @@ export function registerAdminPaths(app: OpenAPIHono<AppEnv>): void {
     503: error("MISCONFIGURED: no admin token is configured."),
   };
   const admin = { tags: ["admin"], security: [{ bearerAuth: [] }] };
-  registry.registerPath({
-    ...admin,
-    method: "post",
-    path: "/v1/admin/issuers/{issuer}/publish",
-    summary: "Publish now",
-    description: "Runs the same tick as the cron for this issuer, now, through its publisher object.",
-    parameters: [issuer],
-    responses: {
-      201: { description: "Published: `{ published: true, sequence, digest, ratioBps, flags }`." },
-      409: error("SEQUENCE_TAKEN: another publish took the sequence."),
-      422: error("NOT_PUBLISHED: the snapshot could not be valued; nothing was published."),
-      ...authErrors,
-    },
-  });
-  registry.registerPath({
-    ...admin,
-    method: "get",
-    path: "/v1/admin/issuers/{issuer}/publisher",
-    summary: "Publisher status",
-    description: "The last publish attempt of this issuer and its outcome.",
-    parameters: [issuer],
-    responses: { 200: { description: "The status." }, ...authErrors },
-  });
-  registry.registerPath({
-    ...admin,
-    method: "post",
-    path: "/v1/admin/issuers/{issuer}/statements",
-    summary: "Submit a custodian statement",
-    description: "A SPEC §9 signed custodian statement `{ statement, signature }`; checked, then counted at the next publish.",
-    parameters: [issuer],
-    requestBody: { required: true, content: { "application/json": { schema: { type: "object" } } } },
-    responses: {
-      201: { description: "Accepted." },
-      400: error("INVALID_BODY."),
-      409: error("STATEMENT_REJECTED (REPLAYED_NONCE)."),
-      413: error("PAYLOAD_TOO_LARGE."),
-      422: error("STATEMENT_REJECTED: unknown signer, custodian or account, or too old."),
-      ...bodyTimeout,
-      ...authErrors,
-    },
-  });
   const units = {
     name: "units",
     in: "query" as const,

@@ -12,7 +12,7 @@ import {
 } from "../storage/attestationStore.js";
 import { attestationsCsv } from "./attestationCsv.js";
 import { getReport } from "../storage/reportStore.js";
-import { keysDocument } from "../storage/signingKeys.js";
+import { publishedKeysDocument } from "../disputes/receiptKeys.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
 import { IMMUTABLE_CACHE, publicApi, requestOrigin, SHORT_CACHE } from "./openapi.js";
@@ -39,13 +39,13 @@ export const MAX_RANGE = 1000;
 /** The configured issuer named by the path, or 404 UNKNOWN_ISSUER. */
 export function configuredIssuer(c: Context<AppEnv>, id: string): IssuerConfig {
   const issuer = c.var.config.issuers.find((i) => i.id === id);
-  if (!issuer) throw new ApiError(404, "UNKNOWN_ISSUER", `issuer "${echo(id)}" is not published here`);
+  if (!issuer) throw new ApiError("UNKNOWN_ISSUER", `issuer "${echo(id)}" is not published here`);
   return issuer;
 }
 
 export function noAttestation(issuerId: string, sequence?: bigint): never {
   const what = sequence === undefined ? "any attestation" : `attestation ${sequence}`;
-  throw new ApiError(404, "NOT_FOUND", `issuer "${issuerId}" has no ${what} yet`);
+  throw new ApiError("NOT_FOUND", `issuer "${issuerId}" has no ${what} yet`);
 }
 
 const cacheHeader = (value: string) => ({ "Cache-Control": { schema: { type: "string" as const, example: value }, description: value } });
@@ -187,14 +187,14 @@ function requestedRange(query: { before?: bigint; limit?: bigint; from?: bigint;
   const { from, to } = query;
   if (from === undefined && to === undefined) return null;
   if (query.before !== undefined || query.limit !== undefined) {
-    throw new ApiError(400, "INVALID_PARAMETER", "from/to select a range; before/limit page from the latest: use one or the other", { parameter: "from" });
+    throw new ApiError("INVALID_PARAMETER", "from/to select a range; before/limit page from the latest: use one or the other", { field: "from" });
   }
   const span = BigInt(MAX_RANGE) - 1n;
   const first = from ?? (to! > span ? to! - span : 1n);
   const last = to ?? (first + span > UINT64_MAX ? UINT64_MAX : first + span);
-  if (last < first) throw new ApiError(400, "INVALID_PARAMETER", `to (${last}) is below from (${first})`, { parameter: "to" });
+  if (last < first) throw new ApiError("INVALID_PARAMETER", `to (${last}) is below from (${first})`, { field: "to" });
   if (last - first > span) {
-    throw new ApiError(400, "INVALID_PARAMETER", `from ${first} to ${last} spans ${last - first + 1n} sequences; ask for at most ${MAX_RANGE} at a time`, { parameter: "to" });
+    throw new ApiError("INVALID_PARAMETER", `from ${first} to ${last} spans ${last - first + 1n} sequences; ask for at most ${MAX_RANGE} at a time`, { field: "to" });
   }
   return { from: first, to: last };
 }
@@ -289,7 +289,7 @@ publicRoutes.openapi(
     const bytes = await getReport(c.env.BUCKET, stored.reportKey);
     if (bytes === null) {
       console.error("report missing from R2", stored.reportKey);
-      throw new ApiError(500, "INTERNAL", `the report of attestation ${sequence} is missing from storage`);
+      throw new ApiError("INTERNAL", `the report of attestation ${sequence} is missing from storage`);
     }
     // The stored bytes themselves, never re-serialised (their keccak256 is signed); the route's
     // typing only knows c.json answers for a JSON response, hence the cast.
@@ -308,7 +308,8 @@ publicRoutes.openapi(
     path: "/.well-known/solvent/keys.json",
     tags: ["keys"],
     summary: "Signing keys",
-    description: "SPEC §7: every key that has signed attestations, with the interval it was valid. Keys are never deleted.",
+    description:
+      "SPEC §7: every key that has signed attestations, with the interval it was valid, then each issuer's configured receipts keys (role \"receipts\", SPEC §12). Keys are never deleted.",
     responses: {
       200: { description: "The keys document.", headers: cacheHeader(SHORT_CACHE), content: { "application/json": { schema: KeysDocument } } },
       429: commonErrors[429],
@@ -316,7 +317,7 @@ publicRoutes.openapi(
     },
   }),
   async (c) => {
-    const doc = await keysDocument(c.env.DB);
+    const doc = await publishedKeysDocument(c.env.DB, c.var.config);
     c.header("Cache-Control", SHORT_CACHE);
     return c.json(doc, 200);
   },

@@ -65,7 +65,10 @@ export const ErrorBody = z
       .object({
         code: z.string().openapi({ description: "Stable machine code, e.g. INVALID_PARAMETER, UNKNOWN_ISSUER, NOT_FOUND, RATE_LIMITED.", example: "INVALID_PARAMETER" }),
         message: z.string().openapi({ description: "A human sentence; for INVALID_PARAMETER it starts with the parameter's name.", example: "sequence has leading zeros" }),
-        parameter: z.string().optional().openapi({ description: "INVALID_PARAMETER only: the offending parameter.", example: "sequence" }),
+        field: z
+          .string()
+          .optional()
+          .openapi({ description: "What in the request is wrong: a path or query parameter, a header or a body field (INVALID_PARAMETER, INVALID_BODY …).", example: "sequence" }),
       })
       .passthrough(),
   })
@@ -192,6 +195,8 @@ export const KeysDocument = z
         address: address,
         validFrom: z.number().int().openapi({ example: 1767225600 }),
         validUntil: z.number().int().nullable().openapi({ description: "null while the key is current", example: null }),
+        role: z.literal("receipts").optional().openapi({ description: 'absent for attestation keys; "receipts" for a key that signs one issuer\'s SPEC §12 balance receipts' }),
+        issuer: z.string().optional().openapi({ description: "the issuer whose receipts a receipts key signs" }),
       }),
     ),
   })
@@ -225,7 +230,7 @@ const rateLimited = {
 };
 
 export const commonErrors = {
-  400: errorResponse("INVALID_PARAMETER: a path or query parameter is malformed; the message and `parameter` name it."),
+  400: errorResponse("INVALID_PARAMETER: a path or query parameter is malformed; the message and `field` name it."),
   429: rateLimited,
   500: errorResponse("INTERNAL: the publisher failed; nothing about the attestation is implied."),
 } as const;

@@ -16,6 +16,7 @@ import { valueSnapshot } from "../../core/valuation/snapshot.js";
 import type { Env } from "../env.js";
 import type { RelayMessage } from "../relayer/relayAttestation.js";
 import { latestCompleteLedger } from "../ledger/latestLedger.js";
+import { withStandingDisputes } from "../disputes/disputeStore.js";
 import { gatherReadings } from "../sources/gatherReadings.js";
 import type { ReservesPoint } from "../../core/valuation/riskFlags.js";
 import { attestationPage, insertAttestation, latestAttestation, SequenceTakenError } from "../storage/attestationStore.js";
@@ -61,7 +62,7 @@ export async function publishTick({ env, config, issuerId, now, fetchFn = fetch 
   }
 
   const previous = await latestAttestation(env.DB, issuerId);
-  const ledger = issuer.liabilities.ledger ? await latestCompleteLedger(env.DB, issuerId) : null;
+  const ledger = await withStandingDisputes(env.DB, issuerId, issuer.liabilities.ledger ? await latestCompleteLedger(env.DB, issuerId) : null);
   // Nothing to attest until a ledger exists: say so before spending any RPC or price request.
   if (issuer.liabilities.ledger && !ledger) {
     return { published: false, issuerId, code: "NOT_PUBLISHED", reason: "no complete liabilities ledger has been uploaded yet" };
