@@ -10,7 +10,7 @@
 import { attestedLedger } from "../core/attestedLedger.js";
 import { attestationFromJson, checkDispute, isoTime, verifyReceipt, type BalanceReceipt, type DisputeBundleJson, type Hex } from "../core/index.js";
 import type { AttestationAnswer } from "./api.js";
-import type { Step } from "./checkList.js";
+import type { Step } from "./step.js";
 import { amount } from "./format.js";
 
 /** The publisher's answer for the user's commitment, once checked by the shared core. */
