@@ -104,6 +104,14 @@ export function demoRelayerKey(): Hex {
   return `0x${Array.from(key, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
+/**
+ * The demo exchange's receipts key (SPEC §12): anvil's published account #11
+ * (never use it anywhere real). It signs the demo users' balance receipts.
+ */
+export function demoReceiptsAccount() {
+  return mnemonicToAccount(MNEMONIC, { addressIndex: 11 });
+}
+
 function chainFor(rpcUrl: string, chainId: number) {
   return defineChain({
     id: chainId,
@@ -298,7 +306,7 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
           usdcAsset,
           ethAsset,
         ],
-        liabilities: { ledger: { assets: ["USD", "ETH"] } },
+        liabilities: { ledger: { assets: ["USD", "ETH"], receiptKeys: [{ address: demoReceiptsAccount().address, validFrom: 0, validUntil: null }] } },
         reserves: {
           holders: [
             {

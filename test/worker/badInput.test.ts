@@ -65,6 +65,7 @@ async function snapshot() {
     signingKeys: await rows("SELECT * FROM signing_keys ORDER BY position"),
     statements: await rows("SELECT * FROM custodian_statements ORDER BY rowid"),
     usableLedgers: await rows("SELECT ledger_id, status, root FROM ledgers WHERE status <> 'failed' ORDER BY ledger_id"),
+    disputes: await rows("SELECT * FROM disputes ORDER BY issuer_id, receipt_digest"),
     objects: await r2Objects(),
   };
 }
@@ -148,6 +149,8 @@ describe("bad-input corpus: routes", () => {
       "DELETE /v1/admin/issuers/{issuer}/ledgers/{ledgerId}",
       "POST /v1/admin/issuers/{issuer}/publish",
       "GET /v1/admin/issuers/{issuer}/publisher",
+      "POST /v1/issuers/{issuer}/disputes",
+      "GET /v1/issuers/{issuer}/disputes",
     ]) {
       expect(targets, route).toContain(route);
     }

@@ -248,7 +248,7 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
       }
       cases.push([`${name}=1&${name}=2`, name]);
     }
-    for (const bad of ["2048", "18446744073709551616", "-1", "", "NOT_A_FLAG", "STALE_SOURCE,,UNDERCOLLATERALIZED", "STALE_SOURCE,", "0x1", "1.0", "01"]) {
+    for (const bad of ["4096", "18446744073709551616", "-1", "", "NOT_A_FLAG", "STALE_SOURCE,,UNDERCOLLATERALIZED", "STALE_SOURCE,", "0x1", "1.0", "01"]) {
       cases.push([`denyFlags=${bad}`, "denyFlags"]);
     }
     for (const [query, parameter] of cases) {
@@ -260,7 +260,7 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
       expect(body.error.message.startsWith(`${parameter} `), `${query}: ${body.error.message}`).toBe(true);
       expect(Object.keys(body)).toEqual(["error"]);
     }
-    const reserved = (await (await get("/v1/issuers/demo-stable/gate?denyFlags=2048")).json()) as { error: { message: string } };
+    const reserved = (await (await get("/v1/issuers/demo-stable/gate?denyFlags=4096")).json()) as { error: { message: string } };
     expect(reserved.error.message).toMatch(/reserved bits/);
     const unknownName = (await (await get("/v1/issuers/demo-stable/gate?denyFlags=NOT_A_FLAG")).json()) as { error: { message: string } };
     expect(unknownName.error.message).toMatch(/UNDERCOLLATERALIZED/);

@@ -193,7 +193,7 @@ describe("CORS and caching across the SPEC §10 routes", () => {
       ["/v1/issuers/demo-stable/attestations?limit=0", "limit"],
       ["/v1/issuers/demo-stable/reports/abc", "sequence"],
       ["/v1/issuers/demo/proofs/1/0x1234", "commitment"],
-      ["/v1/issuers/demo-stable/gate?denyFlags=2048", "denyFlags"],
+      ["/v1/issuers/demo-stable/gate?denyFlags=4096", "denyFlags"],
       ["/v1/issuers/demo-stable/feed?roundId=-1", "roundId"],
     ] as const) {
       const res = await get(path);

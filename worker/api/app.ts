@@ -13,6 +13,7 @@ import { alertRoutes } from "./alertRoutes.js";
 import { mountApiReference } from "./apiReference.js";
 import type { AppEnv } from "./context.js";
 import { demoRoutes } from "./demoRoutes.js";
+import { disputeRoutes } from "./disputeRoutes.js";
 import { relayerRoutes } from "./relayerRoutes.js";
 import { ApiError, handleError } from "./errors.js";
 import { feedRoutes } from "./feedRoutes.js";
@@ -104,6 +105,7 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   app.route("/", proofRoutes);
   app.route("/", ledgerHistoryRoutes);
   app.route("/", coverageRoutes);
+  app.route("/", disputeRoutes);
   app.route("/", gateRoutes);
   app.route("/", feedRoutes);
   app.route("/", adapterRoutes);

@@ -28,7 +28,7 @@ export interface GroupLimit {
 /** Must equal the `[[ratelimits]]` entries of wrangler.toml (test/worker/rateLimit.test.ts spends each binding to check). */
 export const GROUP_LIMITS: Record<RouteGroup, GroupLimit> = {
   integration: { binding: "RATE_LIMIT_INTEGRATION", limit: 600, periodSeconds: 10, what: "gate, feed and Chainlink adapter requests" },
-  proofs: { binding: "RATE_LIMIT_PROOFS", limit: 200, periodSeconds: 10, what: "inclusion proof requests" },
+  proofs: { binding: "RATE_LIMIT_PROOFS", limit: 200, periodSeconds: 10, what: "inclusion proof and dispute requests" },
   reads: { binding: "RATE_LIMIT_READS", limit: 300, periodSeconds: 10, what: "requests to the read routes" },
 };
 
@@ -47,7 +47,7 @@ export function isRateLimitedPath(path: string): boolean {
 /** The group of a rate-limited path. */
 export function routeGroup(path: string): RouteGroup {
   if (/^\/v1\/issuers\/[^/]+\/(gate|feed)$/.test(path) || path.startsWith("/v1/adapters/")) return "integration";
-  if (/^\/v1\/issuers\/[^/]+\/proofs\//.test(path)) return "proofs";
+  if (/^\/v1\/issuers\/[^/]+\/(proofs\/|disputes$)/.test(path)) return "proofs";
   return "reads";
 }
 
