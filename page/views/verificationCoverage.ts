@@ -47,7 +47,7 @@ export async function verificationCoverageSection(issuerId: string, ledgerId: st
     h("p", { class: "checked-verdict", "data-testid": "checked-sentence", "data-checked": String(view.checked), "data-leaves": String(view.leafCount) }, view.sentence, " ", view.implication),
     scrollTable(
       "Chance that leaving users out goes unnoticed",
-      ["Users left out", "That is", "Chance nobody who checked was one of them", "Bound (1 − share)^checks"],
+      ["Users left out", "That is", "Chance nobody noticed", "Upper bound"],
       view.rows.map((r) => [r.share, r.omitted, h("strong", {}, r.chance), r.bound]),
       { numeric: [1, 2, 3], stack: true },
     ),
