@@ -146,7 +146,7 @@ describe("verification coverage", () => {
     expect(paged.nextAfter).toBeNull();
     const bad = await get("/v1/issuers/demo/coverage?limit=0");
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: { code: "INVALID_PARAMETER", parameter: "limit" } });
+    expect(await bad.json()).toMatchObject({ error: { code: "INVALID_PARAMETER", field: "limit" } });
     const unknown = await get("/v1/issuers/nobody/coverage");
     expect([unknown.status, ((await unknown.json()) as { error: { code: string } }).error.code]).toEqual([404, "UNKNOWN_ISSUER"]);
     const noLedger = await get("/v1/issuers/demo-stable/coverage");
