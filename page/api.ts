@@ -5,6 +5,7 @@
  */
 import type { AttestationJson } from "../core/index.js";
 import type { ReportJson } from "../core/report.js";
+import type { CoverageEntryJson } from "./verificationCoverage.js";
 
 export interface IssuerSummary {
   id: string;
@@ -145,4 +146,38 @@ export async function relayerStatus(issuerId: string): Promise<unknown> {
   } catch {
     return null;
   }
+}
+
+/**
+ * Walks a ledger-keyed listing (`ledgers` and `nextAfter`, newest asOf first)
+ * a page of 100 at a time, at most `maxPages`, until `pick` finds something
+ * or `past` says no later page can hold it.
+ */
+async function findInLedgerPages<E, T>(path: string, pick: (entries: E[]) => T | null, past: (entries: E[]) => boolean = () => false, maxPages = 5): Promise<T | null> {
+  let after: string | null = null;
+  for (let page = 0; page < maxPages; page++) {
+    const query: string = after === null ? "limit=100" : `limit=100&after=${encodeURIComponent(after)}`;
+    const answer: { ledgers: E[]; nextAfter: string | null } = await getJson(`${path}?${query}`);
+    const found = pick(answer.ledgers);
+    if (found !== null) return found;
+    if (answer.nextAfter === null || past(answer.ledgers)) return null;
+    after = answer.nextAfter;
+  }
+  return null;
+}
+
+/** The verification coverage of one ledger of the issuer (issue #17); null when the publisher lists none for it (never attested, or far back). */
+export function ledgerCoverage(issuerId: string, ledgerId: string): Promise<CoverageEntryJson | null> {
+  return findInLedgerPages<CoverageEntryJson, CoverageEntryJson>(`${issuerPath(issuerId)}/coverage`, (ledgers) => ledgers.find((l) => l.id === ledgerId) ?? null);
+}
+
+/** The sequence of the newest attestation naming the issuer's ledger of `asOf`, or null when none does (from the ledger history). */
+export function attestationOfAsOf(issuerId: string, asOf: bigint): Promise<string | null> {
+  type Entry = { asOf: string; attested: { to: string } | null };
+  return findInLedgerPages<Entry, string>(
+    `${issuerPath(issuerId)}/ledgers`,
+    (ledgers) => ledgers.find((l) => l.asOf === String(asOf) && l.attested !== null)?.attested?.to ?? null,
+    // newest asOf first: once past the receipt's asOf, no later page has it
+    (ledgers) => ledgers.some((l) => BigInt(l.asOf) < asOf),
+  );
 }

@@ -1,12 +1,8 @@
 /** Renders verification steps (the core's CheckStep shape) as a ✓/✗ list with a verdict. */
 import { h, srOnly } from "./dom.js";
+import type { Step } from "./step.js";
 
-export interface Step {
-  id: string;
-  status: "pass" | "fail" | "note";
-  title: string;
-  detail: string;
-}
+export type { Step } from "./step.js";
 
 const MARK = { pass: "✓", fail: "✗", note: "ℹ" } as const;
 const SPOKEN = { pass: "Passed: ", fail: "Failed: ", note: "Note: " } as const;

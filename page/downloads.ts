@@ -31,7 +31,7 @@ export function standaloneSvg(chart: SVGSVGElement): string {
   return new XMLSerializer().serializeToString(copy);
 }
 
-function save(blob: Blob, filename: string): void {
+export function save(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const link = h("a", { href: url, download: filename, hidden: true });
   document.body.append(link);

@@ -13,6 +13,7 @@ import { readOnChain } from "../onChain.js";
 import { flagRuns, historySections } from "./history.js";
 import { coverageSection, onChainSection } from "./issuerPanels.js";
 import { liveAge, statusBadge } from "./overview.js";
+import { verificationCoverageSection } from "./verificationCoverage.js";
 import { flagsSection, ledgerFacts, liabilitiesSection, lineItemsSection, pricesSection, reservesSection } from "./reportSections.js";
 
 interface Checked {
@@ -69,6 +70,7 @@ export async function renderIssuer(main: HTMLElement, issuerId: string, sequence
   const times = new Map(history.attestations.map((a) => [a.attestation.sequence, { observedAt: BigInt(a.attestation.observedAt), validUntil: BigInt(a.attestation.validUntil) }]));
   const onChain = relayer === null ? null : readOnChain(relayer, (s) => times.get(s) ?? null, now);
   const ledger = ledgerFacts(report);
+  const checked = ledger?.id ? await verificationCoverageSection(issuerId, ledger.id, verifyLink) : null;
   const surplus = attestation.reservesUsd - attestation.liabilitiesUsd;
   const summary = h(
     "div",
@@ -104,6 +106,7 @@ export async function renderIssuer(main: HTMLElement, issuerId: string, sequence
         ["#onchain", "On-chain"],
         ["#reserves", "Reserves"],
         ["#liabilities", "Liabilities"],
+        ...(checked ? [["#checked", "Checked by users"]] : []),
         ["#history", "History"],
         ["#items", "Line items"],
         ["#prices", "Prices"],
@@ -126,6 +129,7 @@ export async function renderIssuer(main: HTMLElement, issuerId: string, sequence
     onChainSection(onChain, now),
     reservesSection(report),
     liabilitiesSection(report, verifyLink),
+    ...(checked ? [checked] : []),
     past.history,
     lineItemsSection(report),
     pricesSection(report),

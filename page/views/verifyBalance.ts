@@ -4,9 +4,11 @@
  * goes to the publisher, and every check runs in the shared core.
  */
 import { checkInclusion, checkNonInclusion, userCommitmentHex, type CheckStep, type Hex } from "../../core/index.js";
-import { ApiError, attestationAt, demoUsers, inclusionProof, keysDocument, latestAttestation, listIssuers, parseReport, reportBytes, type AttestationAnswer } from "../api.js";
+import { ApiError, attestationAt, attestationOfAsOf, demoUsers, inclusionProof, keysDocument, latestAttestation, listIssuers, parseReport, reportBytes, type AttestationAnswer } from "../api.js";
 import { checking, checkList, type Step } from "../checkList.js";
+import { compareReceipt, type ReceiptOutcome, type SnapshotAnswer } from "../receiptCheck.js";
 import { h, uid } from "../dom.js";
+import { save } from "../downloads.js";
 import { amount } from "../format.js";
 
 export interface BalanceInput {
@@ -17,6 +19,8 @@ export interface BalanceInput {
   salt: string;
   /** When non-empty, used instead of fetching the proof. */
   pastedProof: string;
+  /** When non-empty, a signed SPEC §12 receipt to compare with the snapshot. */
+  receipt?: string;
 }
 
 export interface BalanceResult {
@@ -25,6 +29,17 @@ export interface BalanceResult {
   verdict: string;
   /** When valid: the proven balances, formatted with the report's decimals when it could be read. */
   balances?: string[];
+  /** When a receipt was pasted: how it compares with the snapshot. */
+  receipt?: ReceiptOutcome;
+}
+
+/** What the balance check fetched and concluded, for the receipt comparison after it. */
+interface Seen {
+  commitment?: Hex;
+  attestation?: AttestationAnswer;
+  keys?: unknown;
+  report?: Uint8Array;
+  answer: SnapshotAnswer;
 }
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -39,8 +54,42 @@ async function fetchAttestation(issuerId: string, sequence: string): Promise<Att
   }
 }
 
-/** Every step, in order; never throws. */
+/** Every step, in order, then the pasted receipt's comparison when there is one; never throws. */
 export async function verifyBalance(input: BalanceInput): Promise<BalanceResult> {
+  const seen: Seen = { answer: { kind: "unavailable", reason: "the balance check did not get that far" } };
+  const result = await checkBalance(input, seen);
+  if (!input.receipt?.trim()) return result;
+  const receipt = await receiptOutcome(input, seen);
+  return { ...result, steps: [...result.steps, receipt.step], receipt };
+}
+
+async function receiptOutcome(input: BalanceInput, seen: Seen): Promise<ReceiptOutcome> {
+  const cannot = (detail: string): ReceiptOutcome => ({
+    kind: "not-compared",
+    headline: "Your receipt could not be compared with the snapshot.",
+    advice: null,
+    step: { id: "receipt", status: "note", title: "Compare your receipt with the snapshot", detail },
+  });
+  if (seen.commitment === undefined) return cannot("your commitment could not be computed from the user id and salt");
+  if (seen.attestation === undefined) return cannot("there is no attestation to compare with");
+  try {
+    const [keys, report] = await Promise.all([seen.keys ?? keysDocument(), seen.report ?? reportBytes(input.issuerId, seen.attestation.attestation.sequence)]);
+    return await compareReceipt({
+      pasted: input.receipt!,
+      issuerId: input.issuerId,
+      commitment: seen.commitment,
+      keys,
+      attestation: seen.attestation,
+      report,
+      answer: seen.answer,
+      attestationOfAsOf: (asOf) => attestationOfAsOf(input.issuerId, asOf),
+    });
+  } catch (e) {
+    return cannot(`the keys document or the report could not be fetched: ${describe(e)}`);
+  }
+}
+
+async function checkBalance(input: BalanceInput, seen: Seen): Promise<BalanceResult> {
   const steps: Step[] = [];
   const fail = (verdict: string): BalanceResult => ({ valid: false, steps, verdict });
 
@@ -51,6 +100,7 @@ export async function verifyBalance(input: BalanceInput): Promise<BalanceResult>
     steps.push({ id: "commitment", status: "fail", title: "Compute your commitment", detail: describe(e) });
     return fail("INVALID: the salt or user id cannot be used (the salt is 0x followed by 32 to 64 hex digits)");
   }
+  seen.commitment = commitment;
 
   const answer = await fetchAttestation(input.issuerId, input.sequence.trim());
   if (typeof answer === "string") {
@@ -59,6 +109,7 @@ export async function verifyBalance(input: BalanceInput): Promise<BalanceResult>
     return fail("INVALID: there is no attestation to check against");
   }
   const sequence = answer.attestation.sequence;
+  seen.attestation = answer;
   const fetchedAttestation: Step = {
     id: "fetch-attestation",
     status: "pass",
@@ -95,6 +146,7 @@ export async function verifyBalance(input: BalanceInput): Promise<BalanceResult>
         steps.push({ id: "fetch-proof", status: "pass", title: "Fetch the proof for your commitment", detail: `the publisher answered that ${commitment} is not a leaf, with a non-inclusion proof` });
         try {
           const [keys, report] = await Promise.all([keysDocument(), reportBytes(input.issuerId, sequence)]);
+          Object.assign(seen, { keys, report });
           const core = await checkNonInclusion({
             proof: absence,
             userId: input.userId,
@@ -102,6 +154,7 @@ export async function verifyBalance(input: BalanceInput): Promise<BalanceResult>
             attested: { attestation: answer.attestation, signature: answer.signature, keys, report },
           });
           steps.push(...(core.steps as CheckStep[]).slice(1));
+          seen.answer = core.valid ? { kind: "absent", proof: absence } : { kind: "unavailable", reason: "the publisher's proof of your absence does not hold" };
           return { valid: false, steps, verdict: core.verdict };
         } catch (fetchError) {
           steps.push({ id: "fetch-keys", status: "fail", title: "Fetch the keys document and the report", detail: describe(fetchError) });
@@ -109,6 +162,7 @@ export async function verifyBalance(input: BalanceInput): Promise<BalanceResult>
         }
       }
       const noLedger = notThere && /has no user ledger/.test(e.message);
+      seen.answer = { kind: "unavailable", reason: notThere ? "the publisher answered that your commitment is not in the snapshot, without a proof of it" : `the publisher did not answer: ${describe(e)}` };
       steps.push({
         id: "fetch-proof",
         status: "fail",
@@ -126,6 +180,7 @@ export async function verifyBalance(input: BalanceInput): Promise<BalanceResult>
   let keys: unknown;
   try {
     keys = await keysDocument();
+    seen.keys = keys;
   } catch (e) {
     steps.push({ id: "fetch-keys", status: "fail", title: "Fetch the publisher's keys document", detail: describe(e) });
     return fail("INVALID: the keys document could not be fetched");
@@ -139,7 +194,11 @@ export async function verifyBalance(input: BalanceInput): Promise<BalanceResult>
   });
   const [first, ...rest] = core.steps as CheckStep[];
   steps.push(...(first ? [first] : []), fetchedAttestation, proofStep, ...rest);
-  if (!core.valid) return { valid: false, steps, verdict: core.verdict };
+  if (!core.valid) {
+    seen.answer = { kind: "unavailable", reason: "the inclusion proof does not hold" };
+    return { valid: false, steps, verdict: core.verdict };
+  }
+  seen.answer = { kind: "included", proof };
   return { valid: true, steps, verdict: core.verdict, balances: await provenBalances(proof as { assets: string[]; balances: string[] }, input.issuerId, sequence) };
 }
 
@@ -158,6 +217,39 @@ function field(label: string, control: HTMLInputElement | HTMLSelectElement | HT
   const hintId = hint ? uid("hint") : null;
   if (hintId) control.setAttribute("aria-describedby", hintId);
   return h("div", { class: "field" }, h("label", { for: control.id }, label), control, hint ? h("p", { id: hintId!, class: "hint" }, hint) : null);
+}
+
+/** The receipt's comparison in plain words, with what to do next (a dispute bundle to download, or the attestation of the receipt's asOf). */
+function receiptVerdict(outcome: ReceiptOutcome, issuerId: string): HTMLElement {
+  const good = outcome.kind === "matches";
+  const bundle = outcome.bundle;
+  return h(
+    "div",
+    { class: `receipt-verdict ${good ? "ok-box" : outcome.kind === "not-compared" ? "note-box" : "bad-box"}`, "data-testid": "receipt-verdict", "data-kind": outcome.kind },
+    h("p", { class: "receipt-headline" }, h("span", { "aria-hidden": "true" }, good ? "✓ " : outcome.kind === "not-compared" ? "ℹ " : "✗ "), outcome.headline),
+    outcome.advice ? h("p", { class: "receipt-advice" }, outcome.advice) : null,
+    outcome.otherSequence
+      ? h("p", {}, h("a", { href: `#/verify-balance/${encodeURIComponent(issuerId)}/${outcome.otherSequence}` }, `Check attestation #${outcome.otherSequence} instead`))
+      : null,
+    bundle
+      ? h(
+          "p",
+          {},
+          h(
+            "button",
+            {
+              type: "button",
+              class: "secondary",
+              "data-download": "dispute",
+              onclick: () => save(new Blob([`${JSON.stringify(bundle, null, 2)}\n`], { type: "application/json" }), `dispute-${issuerId}-${bundle.receipt.receipt.asOf}.json`),
+            },
+            "Download the dispute bundle",
+          ),
+          " ",
+          h("span", { class: "muted small" }, "the receipt, the publisher's answer, the signed attestation and its report: everything a dispute needs, checked here already."),
+        )
+      : null,
+  );
 }
 
 export async function renderVerifyBalance(main: HTMLElement, issuerId: string | null, sequence: string | null): Promise<void> {
@@ -183,6 +275,7 @@ export async function renderVerifyBalance(main: HTMLElement, issuerId: string | 
   const userInput = h("input", { id: "vb-user", name: "userId", autocomplete: "off", autocapitalize: "off", spellcheck: "false", required: true });
   const saltInput = h("input", { id: "vb-salt", name: "salt", autocomplete: "off", autocapitalize: "off", spellcheck: "false", required: true, placeholder: "0x…" });
   const proofInput = h("textarea", { id: "vb-proof", name: "proof", rows: 6, spellcheck: "false" });
+  const receiptInput = h("textarea", { id: "vb-receipt", name: "receipt", rows: 6, spellcheck: "false", placeholder: '{ "receipt": { … }, "signature": "0x…" }' });
   const result = h("section", { id: "balance-result", class: "result-box", "aria-live": "polite", "aria-label": "Verification result" });
   const submit = h("button", { type: "submit", class: "primary" }, "Verify my balance");
 
@@ -194,17 +287,29 @@ export async function renderVerifyBalance(main: HTMLElement, issuerId: string | 
     field("Your user id", userInput, "Exactly as the issuer wrote it, e.g. your e-mail address."),
     field("Your salt", saltInput, "The 0x… value the issuer gave you privately for this snapshot."),
     h("details", {}, h("summary", {}, "Or paste an inclusion proof you already have"), field("Inclusion proof (JSON)", proofInput, "When given, this proof is checked and no proof is fetched.")),
+    h(
+      "details",
+      {},
+      h("summary", {}, "Compare with a balance receipt from the issuer"),
+      field(
+        "Balance receipt (JSON)",
+        receiptInput,
+        "The signed receipt the issuer gave you for this snapshot. Its signature is checked against the issuer's receipts key here, and your balances in the snapshot are compared with it; it is never sent.",
+      ),
+    ),
     h("div", { class: "actions" }, submit),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submit.disabled = true;
     result.replaceChildren(checking("your balance"));
-    void verifyBalance({ issuerId: issuerSelect.value, sequence: sequenceInput.value, userId: userInput.value, salt: saltInput.value, pastedProof: proofInput.value })
+    const issuer = issuerSelect.value;
+    void verifyBalance({ issuerId: issuer, sequence: sequenceInput.value, userId: userInput.value, salt: saltInput.value, pastedProof: proofInput.value, receipt: receiptInput.value })
       .then((r) =>
         result.replaceChildren(
           h("h2", {}, "Result"),
           ...(r.balances ? [h("p", { class: "your-balances", "data-testid": "balances" }, "Your proven balances: ", h("strong", {}, r.balances.join(" · ")))] : []),
+          ...(r.receipt ? [receiptVerdict(r.receipt, issuer)] : []),
           checkList(r.steps, { valid: r.valid, text: r.verdict }),
         ),
       )

@@ -3,6 +3,7 @@ import type { SolventConfig } from "../../core/config/schema.js";
 import { echo } from "../../core/errors.js";
 import { logConfigInvalid } from "../config/configInvalid.js";
 import { configState } from "../config/loadConfig.js";
+import { countProofs } from "../coverage/countProofs.js";
 import { checkEnvOnce } from "../config/secrets.js";
 import { createAdminApi } from "./adminApi.js";
 import { authenticateAdmin } from "./adminAuth.js";
@@ -64,6 +65,8 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
   });
   // Every request body is read through one deadline (a stalled or trickling body ends with 408).
   app.use("*", bodyTimeout(options.bodyTimeout));
+  // Served inclusion proofs are counted (verification coverage) around the edge cache, so cached answers count too.
+  app.use("*", countProofs());
   // Public answers the edge already holds are served before the rate limit:
   // a cache hit is never counted. Everything else is counted per route group.
   app.use("*", edgeCache(options.edgeCache));

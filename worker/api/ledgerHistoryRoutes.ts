@@ -35,7 +35,7 @@ const LedgerHistoryPage = z
   })
   .openapi("LedgerHistoryPage");
 
-const HistoryQuery = z.object({
+export const HistoryQuery = z.object({
   after: z
     .string()
     .regex(/^(0|[1-9][0-9]{0,11})\.lg_[0-9a-f]{32}$/, { error: "must be a previous page's nextAfter (<asOf>.<ledger id>)" })
