@@ -14,7 +14,10 @@ export default defineConfig({
       const world = JSON.parse(inject("demoWorld")) as { config: { issuers: Record<string, unknown>[] } };
       // Test files share one anvil but each has its own D1 (sequences restart at 1), so only
       // test/worker/relayer.test.ts relays to the shared oracle, with the world's full config.
-      const withoutRelayers = { ...world.config, issuers: world.config.issuers.map(({ relayer: _relayer, ...issuer }) => issuer) };
+      const withoutRelayers = {
+        ...world.config,
+        issuers: world.config.issuers.map(({ relayer: _relayer, ...issuer }) => issuer),
+      };
       return {
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {

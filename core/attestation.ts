@@ -59,7 +59,8 @@ const MAX_BY_KIND = { uint64: UINT64_MAX, uint256: UINT256_MAX, uint32: RATIO_BP
 
 /** `keccak256(utf8(issuerId))`, the §5 `issuer` field. */
 export function issuerKey(issuerId: string): Hex {
-  if (typeof issuerId !== "string" || issuerId === "") fail("INVALID_ARGUMENT", "issuerId", "must be a non-empty string");
+  if (typeof issuerId !== "string" || issuerId === "")
+    fail("INVALID_ARGUMENT", "issuerId", "must be a non-empty string");
   return keccak256(utf8(issuerId));
 }
 
@@ -101,7 +102,8 @@ export function attestationFromJson(json: unknown): Attestation {
   }
   const obj = json as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (!FIELD_KINDS.some(([name]) => name === key)) fail("INVALID_DOCUMENT", `attestation.${key}`, "is not a SPEC §5 field");
+    if (!FIELD_KINDS.some(([name]) => name === key))
+      fail("INVALID_DOCUMENT", `attestation.${key}`, "is not a SPEC §5 field");
   }
   const out: Record<string, unknown> = {};
   for (const [name, kind] of FIELD_KINDS) {
@@ -145,7 +147,11 @@ export async function recoverAttestationSigner(a: Attestation, signature: Hex): 
     return await recoverTypedDataAddress({ ...typedData(a), signature });
   } catch (error) {
     if (error instanceof SolventError) throw error;
-    fail("INVALID_SIGNATURE", "signature", `does not recover to a public key: ${(error as Error).message.split("\n")[0]}`);
+    fail(
+      "INVALID_SIGNATURE",
+      "signature",
+      `does not recover to a public key: ${(error as Error).message.split("\n")[0]}`,
+    );
   }
 }
 
@@ -170,7 +176,8 @@ export function nextAttestation(previous: Attestation | null, fields: Attestatio
 export function checkChainLink(previous: Attestation | null, next: Attestation): string[] {
   const reasons: string[] = [];
   if (previous === null) {
-    if (next.sequence !== 1n) reasons.push(`sequence ${next.sequence} has no predecessor; the first attestation is sequence 1`);
+    if (next.sequence !== 1n)
+      reasons.push(`sequence ${next.sequence} has no predecessor; the first attestation is sequence 1`);
     if (next.previous.toLowerCase() !== ZERO_HASH) reasons.push("the first attestation must have a zero previous hash");
     return reasons;
   }
@@ -212,7 +219,11 @@ export async function verifySignedAttestation(params: {
     return { ok: false, signer: null, reasons: [reason] };
   }
   if (!keyValidAt(keys, signer, attestation.observedAt)) {
-    return { ok: false, signer, reasons: [`signer ${signer} is not a key valid at observedAt ${attestation.observedAt}`] };
+    return {
+      ok: false,
+      signer,
+      reasons: [`signer ${signer} is not a key valid at observedAt ${attestation.observedAt}`],
+    };
   }
   return { ok: true, signer, reasons: [] };
 }

@@ -24,7 +24,11 @@ export interface AttestedLedger {
 export function attestedLedger(reportBytes: Uint8Array, attestation: Attestation): AttestedLedger {
   const hash = keccak256(reportBytes);
   if (hash.toLowerCase() !== attestation.reportHash.toLowerCase()) {
-    fail("INVALID_DOCUMENT", "report", `keccak256 of the report is ${hash}, the attestation signs reportHash ${attestation.reportHash}`);
+    fail(
+      "INVALID_DOCUMENT",
+      "report",
+      `keccak256 of the report is ${hash}, the attestation signs reportHash ${attestation.reportHash}`,
+    );
   }
   let report: unknown;
   try {
@@ -34,17 +38,28 @@ export function attestedLedger(reportBytes: Uint8Array, attestation: Attestation
   }
   const liabilities = (report as { liabilities?: { ledger?: unknown; root?: unknown } } | null)?.liabilities;
   const ledger = liabilities?.ledger as Record<string, unknown> | null | undefined;
-  if (ledger === null || typeof ledger !== "object") fail("INVALID_DOCUMENT", "report.liabilities.ledger", "the attested report names no user ledger");
+  if (ledger === null || typeof ledger !== "object")
+    fail("INVALID_DOCUMENT", "report.liabilities.ledger", "the attested report names no user ledger");
   if (typeof ledger.id !== "string") {
-    fail("INVALID_DOCUMENT", "report.liabilities.ledger", "has no id and asOf: the report predates ledger versions (SPEC §4), so it cannot be disputed or prove absence");
+    fail(
+      "INVALID_DOCUMENT",
+      "report.liabilities.ledger",
+      "has no id and asOf: the report predates ledger versions (SPEC §4), so it cannot be disputed or prove absence",
+    );
   }
   const asOf = parseAmount(ledger.asOf, "report.liabilities.ledger.asOf");
   const leafCount = Number(parseAmount(ledger.leafCount, "report.liabilities.ledger.leafCount"));
-  if (!Number.isSafeInteger(leafCount) || leafCount < 1) fail("INVALID_DOCUMENT", "report.liabilities.ledger.leafCount", "must be a positive integer");
-  if (ledger.order !== undefined && ledger.order !== "commitment") fail("INVALID_DOCUMENT", "report.liabilities.ledger.order", `unknown order ${String(ledger.order)}`);
-  if (typeof ledger.scheme !== "string") fail("INVALID_DOCUMENT", "report.liabilities.ledger.scheme", "must be a string");
+  if (!Number.isSafeInteger(leafCount) || leafCount < 1)
+    fail("INVALID_DOCUMENT", "report.liabilities.ledger.leafCount", "must be a positive integer");
+  if (ledger.order !== undefined && ledger.order !== "commitment")
+    fail("INVALID_DOCUMENT", "report.liabilities.ledger.order", `unknown order ${String(ledger.order)}`);
+  if (typeof ledger.scheme !== "string")
+    fail("INVALID_DOCUMENT", "report.liabilities.ledger.scheme", "must be a string");
   const assets = ledger.assets ?? null;
-  if (assets !== null && (!Array.isArray(assets) || assets.length === 0 || !assets.every((a): a is string => typeof a === "string"))) {
+  if (
+    assets !== null &&
+    (!Array.isArray(assets) || assets.length === 0 || !assets.every((a): a is string => typeof a === "string"))
+  ) {
     fail("INVALID_DOCUMENT", "report.liabilities.ledger.assets", "must be the ledger's asset ids");
   }
   return {

@@ -59,10 +59,12 @@ function parseId(value: unknown, field: string): string {
 
 /** Strict parse: every field present, nothing extra, integers as in-range decimal strings. */
 export function parseCustodianStatement(json: unknown): CustodianStatement {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) fail("INVALID_DOCUMENT", "statement", "must be a JSON object");
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    fail("INVALID_DOCUMENT", "statement", "must be a JSON object");
   const obj = json as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (!(FIELDS as readonly string[]).includes(key)) fail("INVALID_DOCUMENT", `statement.${echo(key)}`, "is not a SPEC §9 field");
+    if (!(FIELDS as readonly string[]).includes(key))
+      fail("INVALID_DOCUMENT", `statement.${echo(key)}`, "is not a SPEC §9 field");
   }
   for (const name of FIELDS) if (!(name in obj)) fail("INVALID_DOCUMENT", `statement.${name}`, "is missing");
   return {
@@ -131,7 +133,11 @@ export async function recoverCustodianStatementSigner(s: CustodianStatement, sig
   try {
     return await recoverTypedDataAddress({ ...custodianStatementTypedData(s), signature });
   } catch (error) {
-    fail("INVALID_SIGNATURE", "signature", `does not recover to a public key: ${(error as Error).message.split("\n")[0]}`);
+    fail(
+      "INVALID_SIGNATURE",
+      "signature",
+      `does not recover to a public key: ${(error as Error).message.split("\n")[0]}`,
+    );
   }
 }
 
@@ -171,19 +177,39 @@ export async function checkCustodianStatement(params: {
     return { ok: false, code: "BAD_SIGNATURE", reason: error instanceof Error ? error.message : String(error) };
   }
   if (!registeredSigners.some((a) => a.toLowerCase() === signer.toLowerCase())) {
-    return { ok: false, code: "UNKNOWN_SIGNER", reason: `${signer} is not registered for custodian ${echo(statement.custodian)}` };
+    return {
+      ok: false,
+      code: "UNKNOWN_SIGNER",
+      reason: `${signer} is not registered for custodian ${echo(statement.custodian)}`,
+    };
   }
   if (statement.issuer !== issuerId) {
-    return { ok: false, code: "WRONG_ISSUER", reason: `statement is for issuer "${echo(statement.issuer)}", not "${issuerId}"` };
+    return {
+      ok: false,
+      code: "WRONG_ISSUER",
+      reason: `statement is for issuer "${echo(statement.issuer)}", not "${issuerId}"`,
+    };
   }
   if (statement.asOf > now + FUTURE_SKEW_SECONDS) {
-    return { ok: false, code: "FUTURE", reason: `asOf ${statement.asOf} is more than ${FUTURE_SKEW_SECONDS}s after now ${now}` };
+    return {
+      ok: false,
+      code: "FUTURE",
+      reason: `asOf ${statement.asOf} is more than ${FUTURE_SKEW_SECONDS}s after now ${now}`,
+    };
   }
   if (now - statement.asOf > maxAgeSeconds) {
-    return { ok: false, code: "STALE", reason: `asOf ${statement.asOf} is ${now - statement.asOf}s old, over the ${maxAgeSeconds}s limit` };
+    return {
+      ok: false,
+      code: "STALE",
+      reason: `asOf ${statement.asOf} is ${now - statement.asOf}s old, over the ${maxAgeSeconds}s limit`,
+    };
   }
   if (lastAcceptedNonce !== null && statement.nonce <= lastAcceptedNonce) {
-    return { ok: false, code: "REPLAYED_NONCE", reason: `nonce ${statement.nonce} is not newer than the last accepted ${lastAcceptedNonce}` };
+    return {
+      ok: false,
+      code: "REPLAYED_NONCE",
+      reason: `nonce ${statement.nonce} is not newer than the last accepted ${lastAcceptedNonce}`,
+    };
   }
   return { ok: true, signer };
 }

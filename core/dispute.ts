@@ -8,7 +8,13 @@
  */
 import { keccak256, type Address } from "viem";
 import { z } from "zod";
-import { attestationDigest, attestationFromJson, issuerKey, verifySignedAttestation, type Attestation } from "./attestation.js";
+import {
+  attestationDigest,
+  attestationFromJson,
+  issuerKey,
+  verifySignedAttestation,
+  type Attestation,
+} from "./attestation.js";
 import { attestedLedger, type AttestedLedger } from "./attestedLedger.js";
 import { utf8, type Hex } from "./bytes.js";
 import { echo } from "./errors.js";
@@ -89,12 +95,27 @@ const bundleSchema = z.strictObject(
     receipt: z.unknown().refine((v) => v !== undefined, { error: "is missing" }),
     proof: z.unknown().refine((v) => v !== undefined, { error: "is missing" }),
     attestation: z.strictObject(
-      { attestation: z.unknown().refine((v) => v !== undefined, { error: "is missing" }), signature: z.string({ error: "must be 0x-hex" }) },
-      { error: (issue) => (issue.code === "unrecognized_keys" ? `has fields other than attestation and signature: ${issue.keys.join(", ")}` : "must be { attestation, signature }") },
+      {
+        attestation: z.unknown().refine((v) => v !== undefined, { error: "is missing" }),
+        signature: z.string({ error: "must be 0x-hex" }),
+      },
+      {
+        error: (issue) =>
+          issue.code === "unrecognized_keys"
+            ? `has fields other than attestation and signature: ${issue.keys.join(", ")}`
+            : "must be { attestation, signature }",
+      },
     ),
-    report: z.string({ error: "must be the report's exact bytes as a UTF-8 string" }).min(1, { error: "must not be empty" }),
+    report: z
+      .string({ error: "must be the report's exact bytes as a UTF-8 string" })
+      .min(1, { error: "must not be empty" }),
   },
-  { error: (issue) => (issue.code === "unrecognized_keys" ? `has a field a dispute bundle does not have: ${issue.keys.join(", ")}` : "must be a JSON object") },
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `has a field a dispute bundle does not have: ${issue.keys.join(", ")}`
+        : "must be a JSON object",
+  },
 );
 
 /** Strict shape check of a bundle (no signature or proof checked yet); throws SolventError naming the field. */
@@ -129,7 +150,12 @@ export async function checkDispute(input: DisputeCheckInput): Promise<DisputeChe
   const pass = (id: DisputeStepId, detail: string) => steps.push({ id, status: "pass", title: TITLES[id], detail });
   const failed = (id: DisputeStepId, reason: string): DisputeCheck => {
     steps.push({ id, status: "fail", title: TITLES[id], detail: reason });
-    return { valid: false, steps, failed: { step: id, reason }, verdict: `NOT A VALID DISPUTE: ${TITLES[id].toLowerCase()} failed: ${reason}` };
+    return {
+      valid: false,
+      steps,
+      failed: { step: id, reason },
+      verdict: `NOT A VALID DISPUTE: ${TITLES[id].toLowerCase()} failed: ${reason}`,
+    };
   };
 
   let bundle: DisputeBundleJson;
@@ -150,9 +176,15 @@ export async function checkDispute(input: DisputeCheckInput): Promise<DisputeChe
   if (!receiptCheck.ok) return failed("receipt", receiptCheck.reason);
   const receipt: BalanceReceipt = receiptCheck.receipt;
   if (input.issuer !== undefined && receipt.issuer !== input.issuer) {
-    return failed("receipt", `receipt.receipt.issuer: the receipt is for issuer "${echo(receipt.issuer)}", not "${input.issuer}"`);
+    return failed(
+      "receipt",
+      `receipt.receipt.issuer: the receipt is for issuer "${echo(receipt.issuer)}", not "${input.issuer}"`,
+    );
   }
-  pass("receipt", `signed by ${receiptCheck.signer}, a receipts key of "${receipt.issuer}" valid at asOf ${receipt.asOf}; commitment ${receipt.commitment}`);
+  pass(
+    "receipt",
+    `signed by ${receiptCheck.signer}, a receipts key of "${receipt.issuer}" valid at asOf ${receipt.asOf}; commitment ${receipt.commitment}`,
+  );
 
   let attestation: Attestation;
   let attestationSigner: Address;
@@ -160,15 +192,22 @@ export async function checkDispute(input: DisputeCheckInput): Promise<DisputeChe
     attestation = attestationFromJson(bundle.attestation.attestation);
     const signature = bundle.attestation.signature.toLowerCase() as Hex;
     const signed = await verifySignedAttestation({ attestation, signature, keys });
-    if (!signed.ok || signed.signer === null) return failed("attestation", `attestation.signature: ${signed.reasons.join("; ")}`);
+    if (!signed.ok || signed.signer === null)
+      return failed("attestation", `attestation.signature: ${signed.reasons.join("; ")}`);
     attestationSigner = signed.signer;
   } catch (e) {
     return failed("attestation", describe(e));
   }
   if (attestation.issuer !== issuerKey(receipt.issuer)) {
-    return failed("attestation", `attestation.attestation.issuer: ${attestation.issuer} is not keccak256 of the receipt's issuer "${echo(receipt.issuer)}"`);
+    return failed(
+      "attestation",
+      `attestation.attestation.issuer: ${attestation.issuer} is not keccak256 of the receipt's issuer "${echo(receipt.issuer)}"`,
+    );
   }
-  pass("attestation", `sequence ${attestation.sequence} of "${receipt.issuer}", signed by ${attestationSigner}, an attestations key valid at observedAt`);
+  pass(
+    "attestation",
+    `sequence ${attestation.sequence} of "${receipt.issuer}", signed by ${attestationSigner}, an attestations key valid at observedAt`,
+  );
 
   let ledger: AttestedLedger;
   try {
@@ -176,7 +215,11 @@ export async function checkDispute(input: DisputeCheckInput): Promise<DisputeChe
   } catch (e) {
     return failed("report", describe(e));
   }
-  if (ledger.assets === null) return failed("report", "report.liabilities.ledger.assets: the report does not list the ledger's assets, so no balance can be compared");
+  if (ledger.assets === null)
+    return failed(
+      "report",
+      "report.liabilities.ledger.assets: the report does not list the ledger's assets, so no balance can be compared",
+    );
   if (ledger.scheme !== DISPUTABLE_SCHEME) {
     return failed(
       "report",
@@ -186,7 +229,10 @@ export async function checkDispute(input: DisputeCheckInput): Promise<DisputeChe
   pass("report", `ledger ${ledger.id}: ${ledger.leafCount} leaves, assets ${ledger.assets.join(", ")}`);
 
   if (ledger.asOf !== receipt.asOf) {
-    return failed("asOf", `the attested ledger's asOf is ${ledger.asOf}, the receipt's ${receipt.asOf}: a receipt can only dispute the ledger of its own asOf`);
+    return failed(
+      "asOf",
+      `the attested ledger's asOf is ${ledger.asOf}, the receipt's ${receipt.asOf}: a receipt can only dispute the ledger of its own asOf`,
+    );
   }
   pass("asOf", `both ${receipt.asOf} (${isoTime(receipt.asOf)})`);
 
@@ -200,10 +246,17 @@ export async function checkDispute(input: DisputeCheckInput): Promise<DisputeChe
     const problem =
       rootProblem(checked.root, attestation) ??
       assetsProblem(checked.assets, ledger) ??
-      (ledger.order !== "commitment" ? "the report does not say order \"commitment\": this ledger's absences cannot be proven" : null) ??
-      (checked.leafCount !== ledger.leafCount ? `proof.leafCount: ${checked.leafCount}, the report says ${ledger.leafCount}` : null);
+      (ledger.order !== "commitment"
+        ? 'the report does not say order "commitment": this ledger\'s absences cannot be proven'
+        : null) ??
+      (checked.leafCount !== ledger.leafCount
+        ? `proof.leafCount: ${checked.leafCount}, the report says ${ledger.leafCount}`
+        : null);
     if (problem !== null) return failed("proof", problem);
-    pass("proof", `a non-inclusion proof: the commitment would sit between leaves ${checked.left ?? "(start)"} and ${checked.right ?? "(end)"} of root ${checked.root}`);
+    pass(
+      "proof",
+      `a non-inclusion proof: the commitment would sit between leaves ${checked.left ?? "(start)"} and ${checked.right ?? "(end)"} of root ${checked.root}`,
+    );
   } else {
     const checked = verifyInclusionProof(proof, who);
     if (!checked.ok) return failed("proof", prefixed("proof", checked.reason));
@@ -217,12 +270,19 @@ export async function checkDispute(input: DisputeCheckInput): Promise<DisputeChe
   if (ledgerBalances !== null) {
     receipt.assets.forEach((asset, i) => {
       const inLedger = ledgerBalances.get(asset) ?? 0n;
-      if (inLedger !== receipt.balances[i]) differences.push({ asset, receipt: receipt.balances[i]!, ledger: inLedger });
+      if (inLedger !== receipt.balances[i])
+        differences.push({ asset, receipt: receipt.balances[i]!, ledger: inLedger });
     });
     if (differences.length === 0) {
-      return failed("answer", "the ledger lists the receipt's commitment with exactly the receipt's balances: the publisher's answer agrees with the receipt, so there is nothing to dispute");
+      return failed(
+        "answer",
+        "the ledger lists the receipt's commitment with exactly the receipt's balances: the publisher's answer agrees with the receipt, so there is nothing to dispute",
+      );
     }
-    pass("answer", `balances differ: ${differences.map((d) => `${d.asset} receipt ${d.receipt}, ledger ${d.ledger}`).join("; ")}`);
+    pass(
+      "answer",
+      `balances differ: ${differences.map((d) => `${d.asset} receipt ${d.receipt}, ledger ${d.ledger}`).join("; ")}`,
+    );
   } else {
     pass("answer", "the receipt's commitment is provably not in the ledger of the receipt's asOf");
   }
@@ -240,8 +300,16 @@ export async function checkDispute(input: DisputeCheckInput): Promise<DisputeChe
     attestationSigner,
     differences,
   };
-  const what = dispute.kind === "absent" ? "omits a user it signed a receipt for" : "lists a user with other balances than it signed in a receipt";
-  return { valid: true, steps, dispute, verdict: `VALID DISPUTE: ledger ${ledger.id} of "${receipt.issuer}" (asOf ${receipt.asOf}, attestation #${attestation.sequence}) ${what}` };
+  const what =
+    dispute.kind === "absent"
+      ? "omits a user it signed a receipt for"
+      : "lists a user with other balances than it signed in a receipt";
+  return {
+    valid: true,
+    steps,
+    dispute,
+    verdict: `VALID DISPUTE: ledger ${ledger.id} of "${receipt.issuer}" (asOf ${receipt.asOf}, attestation #${attestation.sequence}) ${what}`,
+  };
 }
 
 /** The JSON form of a summary (SPEC §1: integers as decimal strings). */
@@ -257,7 +325,11 @@ export function disputeSummaryToJson(d: DisputeSummary) {
     ledgerId: d.ledgerId,
     receiptSigner: d.receiptSigner,
     attestationSigner: d.attestationSigner,
-    differences: d.differences.map((x) => ({ asset: x.asset, receipt: x.receipt.toString(), ledger: x.ledger.toString() })),
+    differences: d.differences.map((x) => ({
+      asset: x.asset,
+      receipt: x.receipt.toString(),
+      ledger: x.ledger.toString(),
+    })),
   };
 }
 

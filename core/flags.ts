@@ -8,13 +8,33 @@ export const FLAGS = [
   { bit: 2, name: "PRICE_DIVERGENCE", meaning: "the price sources of an asset disagree beyond tolerance" },
   { bit: 3, name: "UNPROVEN_OWNERSHIP", meaning: "an on-chain holder lacks a valid ownership proof" },
   { bit: 4, name: "OFFCHAIN_SHARE_HIGH", meaning: "the off-chain share of reserves is above policy" },
-  { bit: 5, name: "CIRCULAR_RESERVES", meaning: "reserves hold the issuer's own liability token or something backed by it" },
+  {
+    bit: 5,
+    name: "CIRCULAR_RESERVES",
+    meaning: "reserves hold the issuer's own liability token or something backed by it",
+  },
   { bit: 6, name: "CONCENTRATION", meaning: "one holder, custodian or asset exceeds the policy share of reserves" },
-  { bit: 7, name: "SUPPLY_GROWTH", meaning: "liabilities grew beyond policy relative to reserves since the previous attestation" },
+  {
+    bit: 7,
+    name: "SUPPLY_GROWTH",
+    meaning: "liabilities grew beyond policy relative to reserves since the previous attestation",
+  },
   { bit: 8, name: "RESERVE_DROP", meaning: "reserves fell beyond policy since the previous attestation" },
-  { bit: 9, name: "LIABILITY_PEG_DEVIATION", meaning: "the issuer's own liability token trades off its peg beyond policy" },
-  { bit: 10, name: "LIABILITIES_STALE", meaning: "the attested ledger's asOf is older than the policy's maximum ledger age" },
-  { bit: 11, name: "DISPUTED", meaning: "a valid dispute (a signed receipt the ledger omits or contradicts) stands against the attested ledger" },
+  {
+    bit: 9,
+    name: "LIABILITY_PEG_DEVIATION",
+    meaning: "the issuer's own liability token trades off its peg beyond policy",
+  },
+  {
+    bit: 10,
+    name: "LIABILITIES_STALE",
+    meaning: "the attested ledger's asOf is older than the policy's maximum ledger age",
+  },
+  {
+    bit: 11,
+    name: "DISPUTED",
+    meaning: "a valid dispute (a signed receipt the ledger omits or contradicts) stands against the attested ledger",
+  },
 ] as const;
 
 export type FlagName = (typeof FLAGS)[number]["name"];
@@ -55,7 +75,11 @@ export function decodeFlags(bits: bigint): FlagName[] {
   }
   const reserved = bits & ~DEFINED_FLAGS_MASK;
   if (reserved !== 0n) {
-    fail("OUT_OF_RANGE", "flags", `reserved bits are set (0x${reserved.toString(16)}); bits ${FLAGS.length}-63 must be zero in version 1`);
+    fail(
+      "OUT_OF_RANGE",
+      "flags",
+      `reserved bits are set (0x${reserved.toString(16)}); bits ${FLAGS.length}-63 must be zero in version 1`,
+    );
   }
   return FLAGS.filter((f) => (bits >> BigInt(f.bit)) & 1n).map((f) => f.name);
 }

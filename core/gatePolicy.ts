@@ -46,27 +46,46 @@ export function gateReasons(attestation: Attestation, criteria: GateCriteria, no
   const a = attestation;
   const reasons: GateReason[] = [];
   if (now > a.validUntil) {
-    reasons.push({ code: "EXPIRED", message: `attestation ${a.sequence} expired at ${a.validUntil} (validUntil), ${now - a.validUntil} s ago` });
+    reasons.push({
+      code: "EXPIRED",
+      message: `attestation ${a.sequence} expired at ${a.validUntil} (validUntil), ${now - a.validUntil} s ago`,
+    });
   }
   const age = now - a.observedAt;
   if (age > criteria.maxAgeSeconds) {
-    reasons.push({ code: "TOO_OLD", message: `attestation ${a.sequence} is ${age} s old, above maxAgeSeconds ${criteria.maxAgeSeconds}` });
+    reasons.push({
+      code: "TOO_OLD",
+      message: `attestation ${a.sequence} is ${age} s old, above maxAgeSeconds ${criteria.maxAgeSeconds}`,
+    });
   }
   if (-age > FUTURE_TOLERANCE_SECONDS) {
-    reasons.push({ code: "OBSERVED_IN_FUTURE", message: `attestation ${a.sequence} was observed ${-age} s after the gate's clock` });
+    reasons.push({
+      code: "OBSERVED_IN_FUTURE",
+      message: `attestation ${a.sequence} was observed ${-age} s after the gate's clock`,
+    });
   }
   if (BigInt(a.ratioBps) < criteria.minRatioBps) {
-    reasons.push({ code: "RATIO_BELOW_MIN", message: `ratio ${a.ratioBps} bps is below the minimum ${criteria.minRatioBps}` });
+    reasons.push({
+      code: "RATIO_BELOW_MIN",
+      message: `ratio ${a.ratioBps} bps is below the minimum ${criteria.minRatioBps}`,
+    });
   }
   for (const flag of FLAGS) {
     const bit = 1n << BigInt(flag.bit);
     if ((criteria.denyFlags & bit) !== 0n && (a.flags & bit) !== 0n) {
-      reasons.push({ code: "FLAG_DENIED", flag: flag.name, message: `flag ${flag.name} (bit ${flag.bit}) is set: ${flag.meaning}` });
+      reasons.push({
+        code: "FLAG_DENIED",
+        flag: flag.name,
+        message: `flag ${flag.name} (bit ${flag.bit}) is set: ${flag.meaning}`,
+      });
     }
   }
   const unknown = a.flags & ~DEFINED_FLAGS_MASK;
   if (unknown !== 0n) {
-    reasons.push({ code: "UNKNOWN_FLAGS", message: `flag bits 0x${unknown.toString(16)} are not defined by SPEC §6 version 1` });
+    reasons.push({
+      code: "UNKNOWN_FLAGS",
+      message: `flag bits 0x${unknown.toString(16)} are not defined by SPEC §6 version 1`,
+    });
   }
   return reasons;
 }
@@ -76,18 +95,25 @@ export function parseDenyFlags(text: string): { bits: bigint } | { error: string
   let bits = 0n;
   for (const raw of text.split(",")) {
     const token = raw.trim();
-    if (token === "") return { error: text === "" ? "is empty" : "has an empty entry (expected names or bitmasks separated by commas)" };
+    if (token === "")
+      return {
+        error: text === "" ? "is empty" : "has an empty entry (expected names or bitmasks separated by commas)",
+      };
     const name = token.toUpperCase();
     if (isFlagName(name)) {
       bits |= 1n << BigInt(FLAGS.find((f) => f.name === name)!.bit);
     } else if (/^(0|[1-9][0-9]{0,19})$/.test(token)) {
       const mask = BigInt(token);
       if ((mask & ~DEFINED_FLAGS_MASK) !== 0n) {
-        return { error: `bitmask ${token} sets reserved bits (SPEC §6 version 1 defines bits 0-${FLAGS.length - 1}, at most ${DEFINED_FLAGS_MASK})` };
+        return {
+          error: `bitmask ${token} sets reserved bits (SPEC §6 version 1 defines bits 0-${FLAGS.length - 1}, at most ${DEFINED_FLAGS_MASK})`,
+        };
       }
       bits |= mask;
     } else {
-      return { error: `"${echo(token, 40)}" is neither a SPEC §6 flag name (${FLAGS.map((f) => f.name).join(", ")}) nor a decimal bitmask` };
+      return {
+        error: `"${echo(token, 40)}" is neither a SPEC §6 flag name (${FLAGS.map((f) => f.name).join(", ")}) nor a decimal bitmask`,
+      };
     }
   }
   return { bits };

@@ -125,7 +125,12 @@ export const NOT_IN_SNAPSHOT = "your commitment is provably not in this snapshot
 export async function checkNonInclusion(input: NonInclusionCheckInput): Promise<InclusionCheckResult> {
   const steps: CheckStep[] = [];
   let unusable = false;
-  const finish = (verdict: string): InclusionCheckResult => ({ valid: steps.every((s) => s.status !== "fail"), unusable, steps, verdict });
+  const finish = (verdict: string): InclusionCheckResult => ({
+    valid: steps.every((s) => s.status !== "fail"),
+    unusable,
+    steps,
+    verdict,
+  });
   const salt = commitmentStep(steps, input);
   if (salt === null) {
     unusable = true;
@@ -151,7 +156,8 @@ export async function checkNonInclusion(input: NonInclusionCheckInput): Promise<
     title: "Check the non-inclusion proof",
     detail: `your commitment would sit ${where}; both neighbours hash up to root ${proof.root}`,
   });
-  if (!input.attested) return finish("VALID PROOF (not tied to a signed attestation and its report: pass them to conclude)");
+  if (!input.attested)
+    return finish("VALID PROOF (not tied to a signed attestation and its report: pass them to conclude)");
 
   const attested = await checkAttested(steps, input.attested, proof.root);
   if (attested === null) {
@@ -162,13 +168,20 @@ export async function checkNonInclusion(input: NonInclusionCheckInput): Promise<
   try {
     const ledger = attestedLedger(input.attested.report, attestation);
     const problems: string[] = [];
-    if (ledger.order !== "commitment") problems.push("the report does not say order \"commitment\": this ledger is in random order and absence cannot be proven");
-    if (ledger.leafCount !== proof.leafCount) problems.push(`the report says ${ledger.leafCount} leaves, the proof ${proof.leafCount}`);
+    if (ledger.order !== "commitment")
+      problems.push(
+        'the report does not say order "commitment": this ledger is in random order and absence cannot be proven',
+      );
+    if (ledger.leafCount !== proof.leafCount)
+      problems.push(`the report says ${ledger.leafCount} leaves, the proof ${proof.leafCount}`);
     steps.push({
       id: "report",
       status: problems.length === 0 ? "pass" : "fail",
       title: "Match the proof to the attested report",
-      detail: problems.length === 0 ? `ledger ${ledger.id} as of ${isoTime(ledger.asOf)}: ${ledger.leafCount} leaves in commitment order` : problems.join("; "),
+      detail:
+        problems.length === 0
+          ? `ledger ${ledger.id} as of ${isoTime(ledger.asOf)}: ${ledger.leafCount} leaves in commitment order`
+          : problems.join("; "),
     });
   } catch (e) {
     steps.push({ id: "report", status: "fail", title: "Match the proof to the attested report", detail: describe(e) });
@@ -187,7 +200,12 @@ function commitmentStep(steps: CheckStep[], input: { userId: string; salt: strin
   try {
     const salt = typeof input.salt === "string" ? hexToBytes(input.salt, "salt") : input.salt;
     const commitment = bytesToHex(userCommitment(salt, input.userId));
-    steps.push({ id: "commitment", status: "pass", title: "Compute your commitment", detail: `SHA-256(0x02 || salt || userId) = ${commitment}, computed locally` });
+    steps.push({
+      id: "commitment",
+      status: "pass",
+      title: "Compute your commitment",
+      detail: `SHA-256(0x02 || salt || userId) = ${commitment}, computed locally`,
+    });
     return salt;
   } catch (e) {
     steps.push({ id: "commitment", status: "fail", title: "Compute your commitment", detail: describe(e) });
@@ -212,7 +230,12 @@ async function checkAttested(
     keys = parseKeysDocument(input.keys);
     signature = parseSignature(input.signature);
   } catch (e) {
-    steps.push({ id: "attestation", status: "fail", title: "Read the attestation, signature and keys", detail: describe(e) });
+    steps.push({
+      id: "attestation",
+      status: "fail",
+      title: "Read the attestation, signature and keys",
+      detail: describe(e),
+    });
     return null;
   }
   steps.push({
@@ -231,9 +254,7 @@ async function checkAttested(
     id: "signature",
     status: signed.ok ? "pass" : "fail",
     title: "Check the publisher's signature",
-    detail: signed.ok
-      ? `signed by ${signed.signer}, a key valid at observedAt`
-      : signed.reasons.join("; "),
+    detail: signed.ok ? `signed by ${signed.signer}, a key valid at observedAt` : signed.reasons.join("; "),
   });
 
   const rootMatches = attestation.liabilitiesRoot.toLowerCase() === root.toLowerCase();

@@ -34,7 +34,6 @@ export interface KeysDocument {
   keys: KeyEntry[];
 }
 
-
 function rejectUnknownKeys(value: Record<string, unknown>, allowed: readonly string[], record: string): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) fail("INVALID_DOCUMENT", `${record}.${key}`, "is not a field of the keys document");
@@ -51,21 +50,36 @@ function parseKeyEntry(value: unknown, record: string): KeyEntry {
   const address = parseAddress(value.address, `${record}.address`);
   const role = value.role ?? "attestations";
   if (typeof role !== "string" || !(KEY_ROLES as readonly string[]).includes(role)) {
-    fail("INVALID_DOCUMENT", `${record}.role`, `must be "attestations" or "receipts" (SPEC §7), got ${JSON.stringify(role)?.slice(0, 40)}`);
+    fail(
+      "INVALID_DOCUMENT",
+      `${record}.role`,
+      `must be "attestations" or "receipts" (SPEC §7), got ${JSON.stringify(role)?.slice(0, 40)}`,
+    );
   }
   if (role === "receipts" && (typeof value.issuer !== "string" || value.issuer === "")) {
-    fail("INVALID_DOCUMENT", `${record}.issuer`, 'is required for a "receipts" key: the id of the issuer whose receipts it signs');
+    fail(
+      "INVALID_DOCUMENT",
+      `${record}.issuer`,
+      'is required for a "receipts" key: the id of the issuer whose receipts it signs',
+    );
   }
   if (role === "attestations" && value.issuer !== undefined) {
-    fail("INVALID_DOCUMENT", `${record}.issuer`, 'belongs only to "receipts" keys; an attestations key signs for every issuer of the publisher');
+    fail(
+      "INVALID_DOCUMENT",
+      `${record}.issuer`,
+      'belongs only to "receipts" keys; an attestations key signs for every issuer of the publisher',
+    );
   }
   const validFrom = parseSafeInteger(value.validFrom, `${record}.validFrom`);
-  if (!("validUntil" in value)) fail("INVALID_DOCUMENT", `${record}.validUntil`, "is missing (use null for an open key)");
+  if (!("validUntil" in value))
+    fail("INVALID_DOCUMENT", `${record}.validUntil`, "is missing (use null for an open key)");
   const validUntil = value.validUntil === null ? null : parseSafeInteger(value.validUntil, `${record}.validUntil`);
   if (validUntil !== null && validUntil <= validFrom) {
     fail("INVALID_DOCUMENT", `${record}.validUntil`, `${validUntil} must be after validFrom ${validFrom}`);
   }
-  return role === "receipts" ? { address, validFrom, validUntil, role, issuer: value.issuer as string } : { address, validFrom, validUntil };
+  return role === "receipts"
+    ? { address, validFrom, validUntil, role, issuer: value.issuer as string }
+    : { address, validFrom, validUntil };
 }
 
 /** Strictly parses a SPEC §7 keys document; addresses come out lowercase. */
@@ -132,12 +146,17 @@ export function createKeysDocument(params: { address: string; validFrom: number 
 export function rotateKey(doc: KeysDocument, params: { newAddress: string; at: bigint | number }): KeysDocument {
   const newAddress = parseAddress(params.newAddress, "newAddress");
   const atSeconds = toSeconds(params.at, "at");
-  if (atSeconds < 0n || atSeconds > BigInt(Number.MAX_SAFE_INTEGER)) fail("OUT_OF_RANGE", "at", `${atSeconds} is not a unix time`);
+  if (atSeconds < 0n || atSeconds > BigInt(Number.MAX_SAFE_INTEGER))
+    fail("OUT_OF_RANGE", "at", `${atSeconds} is not a unix time`);
   const at = Number(atSeconds);
   const keys = doc.keys.map((entry, i): KeyEntry => {
     if (entry.validUntil !== null || keyRole(entry) !== "attestations") return { ...entry };
     if (entry.validFrom >= at) {
-      fail("INVALID_ARGUMENT", `keys[${i}]`, `open key ${entry.address} starts at ${entry.validFrom}, so it cannot be closed at ${at}`);
+      fail(
+        "INVALID_ARGUMENT",
+        `keys[${i}]`,
+        `open key ${entry.address} starts at ${entry.validFrom}, so it cannot be closed at ${at}`,
+      );
     }
     if (entry.address === newAddress) fail("INVALID_ARGUMENT", "newAddress", `${newAddress} is already the open key`);
     return { ...entry, validUntil: at };

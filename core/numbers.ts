@@ -100,12 +100,23 @@ export function decimalToBaseUnits(
     );
   }
   const n = BigInt(m[1]! + fraction.padEnd(decimals, "0"));
-  if (n > max) fail("OUT_OF_RANGE", field, `${truncate(value)} exceeds the maximum ${formatUnits(max, decimals, { group: false })}`);
+  if (n > max)
+    fail(
+      "OUT_OF_RANGE",
+      field,
+      `${truncate(value)} exceeds the maximum ${formatUnits(max, decimals, { group: false })}`,
+    );
   return n;
 }
 
 /** An amount as the upload's `units` say: base units (SPEC §1 form) or a whole-unit decimal of `decimals`. */
-export function parseUploadedAmount(value: unknown, units: AmountUnits, decimals: number, field: string, max: bigint = UINT256_MAX): bigint {
+export function parseUploadedAmount(
+  value: unknown,
+  units: AmountUnits,
+  decimals: number,
+  field: string,
+  max: bigint = UINT256_MAX,
+): bigint {
   return units === "base" ? parseAmount(value, field, max) : decimalToBaseUnits(value, decimals, field, max);
 }
 

@@ -13,7 +13,8 @@ export interface OwnershipClaim {
 }
 
 function checkedChainId(chainId: number | bigint): bigint {
-  if (typeof chainId === "number" && !Number.isSafeInteger(chainId)) fail("INVALID_NUMBER", "chainId", "must be an integer");
+  if (typeof chainId === "number" && !Number.isSafeInteger(chainId))
+    fail("INVALID_NUMBER", "chainId", "must be an integer");
   const id = BigInt(chainId);
   // chainId 0 is how SPEC §3 marks off-chain items; an on-chain holder never has it.
   if (id <= 0n) fail("OUT_OF_RANGE", "chainId", `${id} is not an on-chain chain id`);
@@ -26,7 +27,8 @@ function checkedChainId(chainId: number | bigint): bigint {
  */
 export function ownershipMessage(claim: OwnershipClaim): string {
   const { issuerId } = claim;
-  if (typeof issuerId !== "string" || issuerId === "") fail("INVALID_ARGUMENT", "issuerId", "must be a non-empty string");
+  if (typeof issuerId !== "string" || issuerId === "")
+    fail("INVALID_ARGUMENT", "issuerId", "must be a non-empty string");
   if (/[\r\n]/.test(issuerId)) fail("INVALID_ARGUMENT", "issuerId", "must not contain a line break");
   const address = getAddress(parseAddress(claim.address, "address"));
   const chainId = checkedChainId(claim.chainId);
@@ -52,7 +54,10 @@ export async function signOwnership(account: LocalAccount, claim: OwnershipClaim
  * and if not, why. A high-s signature (SPEC §9) is refused before recovery,
  * even though its twin would recover to the holder.
  */
-export async function checkOwnershipSignature(claim: OwnershipClaim, signature: Hex): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function checkOwnershipSignature(
+  claim: OwnershipClaim,
+  signature: Hex,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   const message = ownershipMessage(claim);
   const shape = lowSProblem(signature);
   if (shape !== null) return { ok: false, reason: shape };
@@ -60,10 +65,16 @@ export async function checkOwnershipSignature(claim: OwnershipClaim, signature: 
   try {
     signer = await recoverMessageAddress({ message, signature });
   } catch (error) {
-    return { ok: false, reason: `signature: does not recover to a public key: ${(error as Error).message.split("\n")[0]}` };
+    return {
+      ok: false,
+      reason: `signature: does not recover to a public key: ${(error as Error).message.split("\n")[0]}`,
+    };
   }
   if (signer.toLowerCase() !== claim.address.toLowerCase()) {
-    return { ok: false, reason: `signature recovers to ${getAddress(signer)}, not the holder, for the SPEC §8 message` };
+    return {
+      ok: false,
+      reason: `signature recovers to ${getAddress(signer)}, not the holder, for the SPEC §8 message`,
+    };
   }
   return { ok: true };
 }

@@ -60,7 +60,9 @@ export interface SignedReceiptJson {
 const decimal = (max: bigint, what: string) =>
   z
     .string({ error: `must be a decimal string (${what})` })
-    .regex(/^(0|[1-9][0-9]*)$/, { error: "must be a decimal integer string: no sign, point, exponent or leading zeros (SPEC §1)" })
+    .regex(/^(0|[1-9][0-9]*)$/, {
+      error: "must be a decimal integer string: no sign, point, exponent or leading zeros (SPEC §1)",
+    })
     .refine((s) => s.length <= 78 && BigInt(s) <= max, { error: `is over the range of a ${what}` });
 
 const assetId = z
@@ -72,28 +74,50 @@ const assetId = z
 const receiptSchema = z
   .strictObject(
     {
-      issuer: z.string({ error: "must be the issuer id, a string" }).min(1, { error: "must not be empty" }).max(128, { error: "is longer than 128 characters" }),
+      issuer: z
+        .string({ error: "must be the issuer id, a string" })
+        .min(1, { error: "must not be empty" })
+        .max(128, { error: "is longer than 128 characters" }),
       commitment: z
         .string({ error: "must be 0x-hex" })
-        .regex(/^0x[0-9a-f]{64}$/, { error: "must be 0x followed by 64 lowercase hex digits (the SPEC §2 commitment)" }),
+        .regex(/^0x[0-9a-f]{64}$/, {
+          error: "must be 0x followed by 64 lowercase hex digits (the SPEC §2 commitment)",
+        }),
       assets: z
         .array(assetId, { error: "must be an array of asset ids" })
         .min(1, { error: "must list at least one asset" })
         .max(MAX_RECEIPT_ASSETS, { error: `must list at most ${MAX_RECEIPT_ASSETS} assets` })
         .refine((a) => new Set(a).size === a.length, { error: "lists an asset twice" }),
-      balances: z.array(decimal(UINT256_MAX, "uint256"), { error: "must be an array of decimal strings, one per asset" }),
+      balances: z.array(decimal(UINT256_MAX, "uint256"), {
+        error: "must be an array of decimal strings, one per asset",
+      }),
       asOf: decimal(UINT64_MAX, "uint64 (unix seconds)"),
     },
-    { error: (issue) => (issue.code === "unrecognized_keys" ? `has a field SPEC §12 does not define: ${issue.keys.join(", ")}` : "must be a JSON object") },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `has a field SPEC §12 does not define: ${issue.keys.join(", ")}`
+          : "must be a JSON object",
+    },
   )
-  .refine((r) => r.balances.length === r.assets.length, { error: "must hold one balance per asset", path: ["balances"] });
+  .refine((r) => r.balances.length === r.assets.length, {
+    error: "must hold one balance per asset",
+    path: ["balances"],
+  });
 
 const signedReceiptSchema = z.strictObject(
   {
     receipt: z.unknown(),
-    signature: z.string({ error: "must be 0x-hex" }).regex(/^0x[0-9a-fA-F]{130}$/, { error: "must be a 65-byte signature: 0x followed by 130 hex digits" }),
+    signature: z
+      .string({ error: "must be 0x-hex" })
+      .regex(/^0x[0-9a-fA-F]{130}$/, { error: "must be a 65-byte signature: 0x followed by 130 hex digits" }),
   },
-  { error: (issue) => (issue.code === "unrecognized_keys" ? `has a field a signed receipt does not have: ${issue.keys.join(", ")}` : "must be a JSON object { receipt, signature }") },
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `has a field a signed receipt does not have: ${issue.keys.join(", ")}`
+        : "must be a JSON object { receipt, signature }",
+  },
 );
 
 /** The first zod issue as a SolventError naming the field, e.g. `receipt.balances[1]: must be a decimal …`. */
@@ -119,7 +143,13 @@ export function parseReceipt(json: unknown, record = "receipt"): BalanceReceipt 
   const parsed = receiptSchema.safeParse(json);
   if (!parsed.success) zodFailure(parsed.error, record, json);
   const r = parsed.data;
-  return { issuer: r.issuer, commitment: r.commitment as Hex, assets: r.assets, balances: r.balances.map(BigInt), asOf: BigInt(r.asOf) };
+  return {
+    issuer: r.issuer,
+    commitment: r.commitment as Hex,
+    assets: r.assets,
+    balances: r.balances.map(BigInt),
+    asOf: BigInt(r.asOf),
+  };
 }
 
 /** Strict parse of `{ receipt, signature }`; the signature must also be low-s (SPEC §9). */
@@ -133,7 +163,13 @@ export function parseSignedReceipt(json: unknown, record = "receipt"): { receipt
 }
 
 export function receiptToJson(r: BalanceReceipt): BalanceReceiptJson {
-  const json = { issuer: r.issuer, commitment: r.commitment, assets: [...r.assets], balances: r.balances.map((b) => b.toString(10)), asOf: r.asOf.toString(10) };
+  const json = {
+    issuer: r.issuer,
+    commitment: r.commitment,
+    assets: [...r.assets],
+    balances: r.balances.map((b) => b.toString(10)),
+    asOf: r.asOf.toString(10),
+  };
   parseReceipt(json); // the same rules a reader applies, so nothing is signed that a verifier would refuse
   return json;
 }
@@ -171,7 +207,11 @@ export async function signReceipt(r: BalanceReceipt, account: LocalAccount): Pro
 }
 
 /** The key that signed `r`. A signature that is not 65 bytes, not in range or high-s (SPEC §9) is refused before recovery. */
-export async function recoverReceiptSigner(r: BalanceReceipt, signature: Hex, record = "receipt.signature"): Promise<Address> {
+export async function recoverReceiptSigner(
+  r: BalanceReceipt,
+  signature: Hex,
+  record = "receipt.signature",
+): Promise<Address> {
   assertLowS(signature, record);
   try {
     return await recoverTypedDataAddress({ ...receiptTypedData(r), signature });

@@ -50,11 +50,17 @@ export function relayMarginSeconds(timing: RelayTiming, measuredRelaySeconds: nu
 
 export type RelayDecision = { relay: boolean; why: string };
 
-export function relayDecision(onchain: OnchainState | null, next: RelayCandidate, now: bigint, policy: RelayPolicy): RelayDecision {
+export function relayDecision(
+  onchain: OnchainState | null,
+  next: RelayCandidate,
+  now: bigint,
+  policy: RelayPolicy,
+): RelayDecision {
   if (onchain && onchain.sequence >= next.sequence) {
     return { relay: false, why: `the oracle already holds #${onchain.sequence}` };
   }
-  if (next.validUntil < now) return { relay: false, why: `#${next.sequence} expired at ${next.validUntil}; the oracle would refuse it` };
+  if (next.validUntil < now)
+    return { relay: false, why: `#${next.sequence} expired at ${next.validUntil}; the oracle would refuse it` };
   if (!onchain) return { relay: true, why: "the oracle holds no attestation of this issuer yet" };
   if (next.flags !== onchain.flags) {
     return { relay: true, why: `flags changed from ${onchain.flags} to ${next.flags}` };
@@ -66,12 +72,22 @@ export function relayDecision(onchain: OnchainState | null, next: RelayCandidate
   const left = onchain.validUntil - now;
   if (left <= BigInt(policy.marginSeconds) && next.validUntil > onchain.validUntil) {
     const state = left < 0n ? `expired ${-left} s ago` : `expires in ${left} s`;
-    return { relay: true, why: `expiry: the on-chain #${onchain.sequence} ${state}, within the ${policy.marginSeconds} s margin (next tick + relay time)` };
+    return {
+      relay: true,
+      why: `expiry: the on-chain #${onchain.sequence} ${state}, within the ${policy.marginSeconds} s margin (next tick + relay time)`,
+    };
   }
   const age = now - onchain.observedAt;
   if (policy.heartbeatSeconds !== undefined && age >= BigInt(policy.heartbeatSeconds)) {
-    return { relay: true, why: `heartbeat: the on-chain attestation is ${age} s old (heartbeat ${policy.heartbeatSeconds} s)` };
+    return {
+      relay: true,
+      why: `heartbeat: the on-chain attestation is ${age} s old (heartbeat ${policy.heartbeatSeconds} s)`,
+    };
   }
-  const heartbeat = policy.heartbeatSeconds === undefined ? "no heartbeat" : `heartbeat at ${age} of ${policy.heartbeatSeconds} s`;
-  return { relay: false, why: `no change since #${onchain.sequence}, ${heartbeat}, and it stays valid ${left} s (margin ${policy.marginSeconds} s)` };
+  const heartbeat =
+    policy.heartbeatSeconds === undefined ? "no heartbeat" : `heartbeat at ${age} of ${policy.heartbeatSeconds} s`;
+  return {
+    relay: false,
+    why: `no change since #${onchain.sequence}, ${heartbeat}, and it stays valid ${left} s (margin ${policy.marginSeconds} s)`,
+  };
 }

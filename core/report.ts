@@ -42,7 +42,14 @@ export type ReportItemDetailsJson =
       decimals: string;
       custodian: string;
       account: string;
-      statement: { custodian: string; account: string; amount: string; nonce: string; asOf: string; signer: string } | null;
+      statement: {
+        custodian: string;
+        account: string;
+        amount: string;
+        nonce: string;
+        asOf: string;
+        signer: string;
+      } | null;
       exclusion: string | null;
       reason: string | null;
     };
@@ -51,7 +58,14 @@ export type ReportItemDetailsJson =
 export interface ReportLookThroughJson {
   issuer: string;
   url: string | null;
-  attestation: { sequence: string; observedAt: string; validUntil: string; ratioBps: string; digest: string; signer: string } | null;
+  attestation: {
+    sequence: string;
+    observedAt: string;
+    validUntil: string;
+    ratioBps: string;
+    digest: string;
+    signer: string;
+  } | null;
   marketPriceUsd: string | null;
   haircutBps: string | null;
   circular: string[] | null;
@@ -78,7 +92,13 @@ export interface ReportPriceJson {
   divergenceBps: string;
   divergent: boolean;
   reason: string | null;
-  observations: { source: string; priceUsd: string | null; updatedAt: string | null; accepted: boolean; reason: string | null }[];
+  observations: {
+    source: string;
+    priceUsd: string | null;
+    updatedAt: string | null;
+    accepted: boolean;
+    reason: string | null;
+  }[];
 }
 
 export interface ReportJson {
@@ -91,7 +111,15 @@ export interface ReportJson {
   reserves: { root: Hex; items: ReportItemJson[] };
   prices: ReportPriceJson[];
   liabilities: {
-    assets: { asset: string; source: string; amount: string; decimals: string; priceUsd: string; priceMethod: string; valueUsd: string }[];
+    assets: {
+      asset: string;
+      source: string;
+      amount: string;
+      decimals: string;
+      priceUsd: string;
+      priceMethod: string;
+      valueUsd: string;
+    }[];
     supply: {
       chainId: string;
       token: string;
@@ -107,10 +135,22 @@ export interface ReportJson {
     ledger: ReportLedgerJson | LegacyReportLedgerJson | null;
     market: ReportMarketJson | null;
   };
-  totals: { reservesUsd: string; onchainReservesUsd: string; offchainReservesUsd: string; liabilitiesUsd: string; ratioBps: string };
+  totals: {
+    reservesUsd: string;
+    onchainReservesUsd: string;
+    offchainReservesUsd: string;
+    liabilitiesUsd: string;
+    ratioBps: string;
+  };
   policy: Record<string, string | number | boolean | null>;
   flags: { bit: number; name: string; reason: string }[];
-  blocks: { chainId: string; number: string | null; hash: string | null; timestamp: string | null; error: string | null }[];
+  blocks: {
+    chainId: string;
+    number: string | null;
+    hash: string | null;
+    timestamp: string | null;
+    error: string | null;
+  }[];
 }
 
 /**
@@ -163,7 +203,14 @@ function detailsJson(d: LineItemDetails): ReportItemDetailsJson {
       decimals: dec(d.decimals),
       custodian: d.custodian,
       account: d.account,
-      statement: s && { custodian: d.custodian, account: d.account, amount: dec(s.amount), nonce: dec(s.nonce), asOf: dec(s.asOf), signer: s.signer.toLowerCase() },
+      statement: s && {
+        custodian: d.custodian,
+        account: d.account,
+        amount: dec(s.amount),
+        nonce: dec(s.nonce),
+        asOf: dec(s.asOf),
+        signer: s.signer.toLowerCase(),
+      },
       exclusion: d.exclusion,
       reason: d.reason,
     };
@@ -271,7 +318,13 @@ function blocksJson(blocks: readonly BlockReading[]): ReportJson["blocks"] {
     .sort((a, b) => a.chainId - b.chainId)
     .map((b) =>
       b.result.ok
-        ? { chainId: dec(b.chainId), number: dec(b.result.value.number), hash: b.result.value.hash.toLowerCase(), timestamp: dec(b.result.value.timestamp), error: null }
+        ? {
+            chainId: dec(b.chainId),
+            number: dec(b.result.value.number),
+            hash: b.result.value.hash.toLowerCase(),
+            timestamp: dec(b.result.value.timestamp),
+            error: null,
+          }
         : { chainId: dec(b.chainId), number: null, hash: null, timestamp: null, error: b.result.reason },
     );
 }
@@ -282,9 +335,16 @@ function flagsJson(flags: readonly RaisedFlag[]): ReportJson["flags"] {
 
 /** The report as a document, before serialisation. */
 export function reportJson(snapshot: Snapshot, options: BuildReportOptions): ReportJson {
-  if (options.issuerId !== snapshot.issuerId) fail("INVALID_ARGUMENT", "report.issuer", `"${options.issuerId}" is not the snapshot's issuer "${snapshot.issuerId}"`);
-  if (options.observedAt !== snapshot.observedAt) fail("INVALID_ARGUMENT", "report.observedAt", `${options.observedAt} is not the snapshot's ${snapshot.observedAt}`);
-  if (options.validUntil < options.observedAt) fail("INVALID_ARGUMENT", "report.validUntil", `${options.validUntil} is before observedAt ${options.observedAt}`);
+  if (options.issuerId !== snapshot.issuerId)
+    fail(
+      "INVALID_ARGUMENT",
+      "report.issuer",
+      `"${options.issuerId}" is not the snapshot's issuer "${snapshot.issuerId}"`,
+    );
+  if (options.observedAt !== snapshot.observedAt)
+    fail("INVALID_ARGUMENT", "report.observedAt", `${options.observedAt} is not the snapshot's ${snapshot.observedAt}`);
+  if (options.validUntil < options.observedAt)
+    fail("INVALID_ARGUMENT", "report.validUntil", `${options.validUntil} is before observedAt ${options.observedAt}`);
   const { liabilities, totals } = snapshot;
   return {
     version: REPORT_VERSION,
@@ -295,7 +355,10 @@ export function reportJson(snapshot: Snapshot, options: BuildReportOptions): Rep
     assets: snapshot.assets.map((a) => ({ id: a.id, decimals: dec(a.decimals), pegCurrency: a.pegCurrency })),
     reserves: {
       root: snapshot.reservesRoot,
-      items: snapshot.items.map(({ item, details }) => ({ ...reserveLineItemToJson(item), details: detailsJson(details) })),
+      items: snapshot.items.map(({ item, details }) => ({
+        ...reserveLineItemToJson(item),
+        details: detailsJson(details),
+      })),
     },
     prices: snapshot.prices.map(priceJson),
     liabilities: {

@@ -39,8 +39,10 @@ function decodeReport(bytes: Uint8Array): Json | string {
 
 function checkHeader(report: Json, a: Attestation, problems: string[]): void {
   if (report.version !== 1) problems.push(`report version ${JSON.stringify(report.version)} is not 1`);
-  if (typeof report.issuer !== "string" || report.issuer === "") problems.push("report issuer must be a non-empty string");
-  else if (issuerKey(report.issuer) !== a.issuer.toLowerCase()) problems.push(`keccak256("${report.issuer}") is not the attestation issuer ${a.issuer}`);
+  if (typeof report.issuer !== "string" || report.issuer === "")
+    problems.push("report issuer must be a non-empty string");
+  else if (issuerKey(report.issuer) !== a.issuer.toLowerCase())
+    problems.push(`keccak256("${report.issuer}") is not the attestation issuer ${a.issuer}`);
   for (const key of ["sequence", "observedAt", "validUntil"] as const) {
     attempt(problems, () => {
       const value = parseAmount(report[key], `report.${key}`);
@@ -68,18 +70,23 @@ function checkLookThrough(item: ReserveLineItem, look: unknown, index: number, p
   if (haircut !== expectedHaircut) problems.push(`${at}: haircutBps ${haircut} is not min(ratioBps ${ratio}, 10000)`);
   const expected = (market * expectedHaircut) / 10000n;
   if (item.priceUsd !== expected) {
-    problems.push(`reserves.items[${index}] (${item.label}): priceUsd ${item.priceUsd} is not floor(${market} × ${expectedHaircut} / 10000) = ${expected}`);
+    problems.push(
+      `reserves.items[${index}] (${item.label}): priceUsd ${item.priceUsd} is not floor(${market} × ${expectedHaircut} / 10000) = ${expected}`,
+    );
   }
 }
 
 /** Item values must follow from amount, price and the decimals the report states (SPEC §1). */
 function checkItemValue(item: ReserveLineItem, raw: Json, index: number, problems: string[]): void {
   if (isObject(raw.details)) checkLookThrough(item, raw.details.lookThrough, index, problems);
-  if (item.status === ReserveStatus.EXCLUDED || !isObject(raw.details) || typeof raw.details.decimals !== "string") return;
+  if (item.status === ReserveStatus.EXCLUDED || !isObject(raw.details) || typeof raw.details.decimals !== "string")
+    return;
   const decimals = Number(parseAmount(raw.details.decimals, `reserves.items[${index}].details.decimals`, 77n));
   const expected = valueUsd(item.amount, item.priceUsd, decimals);
   if (expected !== item.valueUsd) {
-    problems.push(`reserves.items[${index}] (${item.label}): valueUsd ${item.valueUsd} is not floor(${item.amount} × ${item.priceUsd} / 10^${decimals}) = ${expected}`);
+    problems.push(
+      `reserves.items[${index}] (${item.label}): valueUsd ${item.valueUsd} is not floor(${item.amount} × ${item.priceUsd} / 10^${decimals}) = ${expected}`,
+    );
   }
 }
 
@@ -102,8 +109,12 @@ function checkReserves(report: Json, a: Attestation, problems: string[]): { onch
   if (items.length !== rawItems.length) return null;
   attempt(problems, () => {
     const root = reservesRoot(items);
-    if (root !== a.reservesRoot.toLowerCase()) problems.push(`reservesRoot recomputed from the report items ${root} differs from the attestation's ${a.reservesRoot}`);
-    if (reserves.root !== undefined && reserves.root !== root) problems.push(`report reserves.root ${String(reserves.root)} is not the root of its items ${root}`);
+    if (root !== a.reservesRoot.toLowerCase())
+      problems.push(
+        `reservesRoot recomputed from the report items ${root} differs from the attestation's ${a.reservesRoot}`,
+      );
+    if (reserves.root !== undefined && reserves.root !== root)
+      problems.push(`report reserves.root ${String(reserves.root)} is not the root of its items ${root}`);
   });
   const totalOf = (status: ReserveStatus) => sum(items.filter((x) => x.status === status).map((x) => x.valueUsd));
   return { onchain: totalOf(ReserveStatus.ON_CHAIN_PROVEN), offchain: totalOf(ReserveStatus.OFF_CHAIN_STATEMENT) };
@@ -116,17 +127,24 @@ function checkSupply(liabilities: Json, asset: Json, index: number, problems: st
     const s = isObject(raw) ? raw : {};
     const total = parseAmount(s.totalSupply, `${at}.totalSupply`);
     const escrows = Array.isArray(s.escrows) ? (s.escrows as unknown[]) : [];
-    const escrowed = sum(escrows.map((e, k) => parseAmount(isObject(e) ? e.amount : undefined, `${at}.escrows[${k}].amount`)));
+    const escrowed = sum(
+      escrows.map((e, k) => parseAmount(isObject(e) ? e.amount : undefined, `${at}.escrows[${k}].amount`)),
+    );
     const net = parseAmount(s.netSupply, `${at}.netSupply`);
-    if (escrowed > total || net !== total - escrowed) problems.push(`${at}: netSupply ${net} is not totalSupply ${total} minus escrows ${escrowed}`);
+    if (escrowed > total || net !== total - escrowed)
+      problems.push(`${at}: netSupply ${net} is not totalSupply ${total} minus escrows ${escrowed}`);
     const decimals = Number(parseAmount(s.decimals, `${at}.decimals`, 77n));
     const value = parseAmount(s.valueUsd, `${at}.valueUsd`);
     const expected = valueUsd(net, parseAmount(s.pegUsd, `${at}.pegUsd`), decimals);
-    if (value !== expected) problems.push(`${at}: valueUsd ${value} is not floor(${net} × pegUsd / 10^${decimals}) = ${expected}`);
+    if (value !== expected)
+      problems.push(`${at}: valueUsd ${value} is not floor(${net} × pegUsd / 10^${decimals}) = ${expected}`);
     return value;
   });
   const stated = parseAmount(asset.valueUsd, `liabilities.assets[${index}].valueUsd`);
-  if (stated !== sum(values)) problems.push(`liabilities.assets[${index}] (${String(asset.asset)}): valueUsd ${stated} is not the sum ${sum(values)} of the supply entries`);
+  if (stated !== sum(values))
+    problems.push(
+      `liabilities.assets[${index}] (${String(asset.asset)}): valueUsd ${stated} is not the sum ${sum(values)} of the supply entries`,
+    );
 }
 
 /** Returns liabilitiesUsd as the sum of the per-asset values, checking each against its inputs. */
@@ -138,7 +156,9 @@ function checkLiabilities(report: Json, a: Attestation, problems: string[]): big
   }
   const root = liabilities.root === null ? ZERO_HASH : liabilities.root;
   if (typeof root !== "string" || root.toLowerCase() !== a.liabilitiesRoot.toLowerCase()) {
-    problems.push(`liabilities root ${String(liabilities.root)} (zero when null) differs from the attestation's liabilitiesRoot ${a.liabilitiesRoot}`);
+    problems.push(
+      `liabilities root ${String(liabilities.root)} (zero when null) differs from the attestation's liabilitiesRoot ${a.liabilitiesRoot}`,
+    );
   }
   let total = 0n;
   let readable = true;
@@ -153,7 +173,10 @@ function checkLiabilities(report: Json, a: Attestation, problems: string[]): big
       const price = parseAmount(asset.priceUsd, `${at}.priceUsd`);
       const decimals = Number(parseAmount(asset.decimals, `${at}.decimals`, 77n));
       const expected = valueUsd(amount, price, decimals);
-      if (value !== expected) problems.push(`${at} (${String(asset.asset)}): valueUsd ${value} is not floor(${amount} × ${price} / 10^${decimals}) = ${expected}`);
+      if (value !== expected)
+        problems.push(
+          `${at} (${String(asset.asset)}): valueUsd ${value} is not floor(${amount} × ${price} / 10^${decimals}) = ${expected}`,
+        );
     });
     if (!done) readable = false;
   });
@@ -172,7 +195,8 @@ function checkLedger(report: Json, a: Attestation, problems: string[]): void {
   const liabilities = isObject(report.liabilities) ? report.liabilities : {};
   const ledger = liabilities.ledger;
   if (ledger === undefined || ledger === null) {
-    if (liabilities.root !== null && liabilities.root !== undefined) problems.push("liabilities.root is set but liabilities.ledger does not name the ledger");
+    if (liabilities.root !== null && liabilities.root !== undefined)
+      problems.push("liabilities.root is set but liabilities.ledger does not name the ledger");
     return;
   }
   if (!isObject(ledger)) {
@@ -181,18 +205,27 @@ function checkLedger(report: Json, a: Attestation, problems: string[]): void {
   }
   const legacy = "ledgerId" in ledger && !("id" in ledger);
   if (!legacy) {
-    if (typeof ledger.id !== "string" || ledger.id === "") problems.push("liabilities.ledger.id must be a non-empty string");
+    if (typeof ledger.id !== "string" || ledger.id === "")
+      problems.push("liabilities.ledger.id must be a non-empty string");
     attempt(problems, () => {
       const asOf = parseAmount(ledger.asOf, "liabilities.ledger.asOf");
-      if (asOf > a.observedAt) problems.push(`liabilities.ledger.asOf ${asOf} is after the attestation's observedAt ${a.observedAt}`);
+      if (asOf > a.observedAt)
+        problems.push(`liabilities.ledger.asOf ${asOf} is after the attestation's observedAt ${a.observedAt}`);
     });
     attempt(problems, () => {
-      if (parseAmount(ledger.leafCount, "liabilities.ledger.leafCount") < 1n) problems.push("liabilities.ledger.leafCount must be at least 1");
+      if (parseAmount(ledger.leafCount, "liabilities.ledger.leafCount") < 1n)
+        problems.push("liabilities.ledger.leafCount must be at least 1");
     });
-    if (!LEDGER_SCHEMES.includes(ledger.scheme as string)) problems.push(`liabilities.ledger.scheme ${JSON.stringify(ledger.scheme)} is not one of ${LEDGER_SCHEMES.join(", ")}`);
-    if ("order" in ledger && ledger.order !== "commitment") problems.push(`liabilities.ledger.order ${JSON.stringify(ledger.order)} must be "commitment" or absent`);
+    if (!LEDGER_SCHEMES.includes(ledger.scheme as string))
+      problems.push(
+        `liabilities.ledger.scheme ${JSON.stringify(ledger.scheme)} is not one of ${LEDGER_SCHEMES.join(", ")}`,
+      );
+    if ("order" in ledger && ledger.order !== "commitment")
+      problems.push(`liabilities.ledger.order ${JSON.stringify(ledger.order)} must be "commitment" or absent`);
   }
-  const ledgerAssets = Array.isArray(liabilities.assets) ? (liabilities.assets as unknown[]).filter((x): x is Json => isObject(x) && x.source === "ledger") : [];
+  const ledgerAssets = Array.isArray(liabilities.assets)
+    ? (liabilities.assets as unknown[]).filter((x): x is Json => isObject(x) && x.source === "ledger")
+    : [];
   const sums = Array.isArray(ledger.rootSums) ? (ledger.rootSums as unknown[]) : [];
   if (sums.length !== ledgerAssets.length) {
     problems.push(`liabilities.ledger has ${sums.length} root sums for ${ledgerAssets.length} ledger asset(s)`);
@@ -202,7 +235,9 @@ function checkLedger(report: Json, a: Attestation, problems: string[]): void {
     attempt(problems, () => {
       const sum = parseAmount(sums[i], `liabilities.ledger.rootSums[${i}]`);
       if (sum !== parseAmount(asset.amount, `liabilities ledger asset ${String(asset.asset)} amount`)) {
-        problems.push(`liabilities.ledger.rootSums[${i}] ${sum} differs from the amount ${String(asset.amount)} of ledger asset ${String(asset.asset)}`);
+        problems.push(
+          `liabilities.ledger.rootSums[${i}] ${sum} differs from the amount ${String(asset.amount)} of ledger asset ${String(asset.asset)}`,
+        );
       }
     });
   });
@@ -224,10 +259,14 @@ export interface LeafAt {
 export function checkLeafOrder(ledger: unknown, leaves: readonly LeafAt[]): string[] {
   if (!isObject(ledger) || ledger.order !== "commitment") return [];
   const problems: string[] = [];
-  const count = typeof ledger.leafCount === "string" && /^(0|[1-9][0-9]*)$/.test(ledger.leafCount) ? Number(ledger.leafCount) : null;
+  const count =
+    typeof ledger.leafCount === "string" && /^(0|[1-9][0-9]*)$/.test(ledger.leafCount)
+      ? Number(ledger.leafCount)
+      : null;
   const sorted = [...leaves].sort((x, y) => x.leafIndex - y.leafIndex);
   sorted.forEach((leaf, i) => {
-    if (count !== null && leaf.leafIndex >= count) problems.push(`leaf ${leaf.leafIndex} is beyond the ledger's leafCount ${count}`);
+    if (count !== null && leaf.leafIndex >= count)
+      problems.push(`leaf ${leaf.leafIndex} is beyond the ledger's leafCount ${count}`);
     const prev = sorted[i - 1];
     if (prev === undefined) return;
     if (prev.leafIndex === leaf.leafIndex) {
@@ -235,7 +274,9 @@ export function checkLeafOrder(ledger: unknown, leaves: readonly LeafAt[]): stri
       return;
     }
     if (compareBytes(prev.commitment, leaf.commitment) >= 0) {
-      problems.push(`leaf ${leaf.leafIndex} has a commitment not greater than leaf ${prev.leafIndex}'s, but the ledger says "order": "commitment"`);
+      problems.push(
+        `leaf ${leaf.leafIndex} has a commitment not greater than leaf ${prev.leafIndex}'s, but the ledger says "order": "commitment"`,
+      );
     }
   });
   return problems;
@@ -256,29 +297,51 @@ function checkFlags(report: Json, a: Attestation, problems: string[]): void {
     const flag = isObject(raw) ? raw : {};
     const known = FLAGS.find((f) => f.bit === flag.bit);
     if (!known || known.name !== flag.name) {
-      problems.push(`flags[${i}]: bit ${JSON.stringify(flag.bit)} / name ${JSON.stringify(flag.name)} is not a SPEC §6 flag`);
+      problems.push(
+        `flags[${i}]: bit ${JSON.stringify(flag.bit)} / name ${JSON.stringify(flag.name)} is not a SPEC §6 flag`,
+      );
       return;
     }
-    if (typeof flag.reason !== "string" || flag.reason === "") problems.push(`flags[${i}] (${known.name}) has no reason`);
+    if (typeof flag.reason !== "string" || flag.reason === "")
+      problems.push(`flags[${i}] (${known.name}) has no reason`);
     bits |= 1n << BigInt(known.bit);
   });
-  const items = isObject(report.reserves) && Array.isArray(report.reserves.items) ? (report.reserves.items as unknown[]) : [];
-  const circular = items.find((raw) => isObject(raw) && isObject(raw.details) && (raw.details.exclusion === "own-token" || raw.details.exclusion === "circular"));
+  const items =
+    isObject(report.reserves) && Array.isArray(report.reserves.items) ? (report.reserves.items as unknown[]) : [];
+  const circular = items.find(
+    (raw) =>
+      isObject(raw) &&
+      isObject(raw.details) &&
+      (raw.details.exclusion === "own-token" || raw.details.exclusion === "circular"),
+  );
   if (circular !== undefined && ((a.flags >> 5n) & 1n) === 0n) {
-    problems.push(`reserve item ${String((circular as Json).label)} is excluded as circular but CIRCULAR_RESERVES (bit 5) is not set`);
+    problems.push(
+      `reserve item ${String((circular as Json).label)} is excluded as circular but CIRCULAR_RESERVES (bit 5) is not set`,
+    );
   }
   if (bits !== a.flags) {
-    const names = (b: bigint) => FLAGS.filter((f) => (b >> BigInt(f.bit)) & 1n).map((f) => f.name).join(", ") || "none";
-    problems.push(`report flags [${names(bits)}] (0x${bits.toString(16)}) differ from the attestation flags [${names(a.flags)}] (0x${a.flags.toString(16)})`);
+    const names = (b: bigint) =>
+      FLAGS.filter((f) => (b >> BigInt(f.bit)) & 1n)
+        .map((f) => f.name)
+        .join(", ") || "none";
+    problems.push(
+      `report flags [${names(bits)}] (0x${bits.toString(16)}) differ from the attestation flags [${names(a.flags)}] (0x${a.flags.toString(16)})`,
+    );
   }
 }
 
-function checkTotals(report: Json, a: Attestation, computed: Record<"reservesUsd" | "onchainReservesUsd" | "offchainReservesUsd" | "liabilitiesUsd", bigint | null>, problems: string[]): void {
+function checkTotals(
+  report: Json,
+  a: Attestation,
+  computed: Record<"reservesUsd" | "onchainReservesUsd" | "offchainReservesUsd" | "liabilitiesUsd", bigint | null>,
+  problems: string[],
+): void {
   const totals = isObject(report.totals) ? report.totals : null;
   if (!totals) problems.push("report totals is missing");
   for (const key of ["reservesUsd", "onchainReservesUsd", "offchainReservesUsd", "liabilitiesUsd"] as const) {
     const value = computed[key];
-    if (value !== null && value !== a[key]) problems.push(`${key} recomputed from the report is ${value}, the attestation says ${a[key]}`);
+    if (value !== null && value !== a[key])
+      problems.push(`${key} recomputed from the report is ${value}, the attestation says ${a[key]}`);
     if (totals) {
       attempt(problems, () => {
         const stated = parseAmount(totals[key], `report totals.${key}`);
@@ -288,12 +351,14 @@ function checkTotals(report: Json, a: Attestation, computed: Record<"reservesUsd
   }
   if (computed.reservesUsd !== null && computed.liabilitiesUsd !== null) {
     const ratio = ratioBps(computed.reservesUsd, computed.liabilitiesUsd);
-    if (ratio !== a.ratioBps) problems.push(`ratioBps recomputed from the report is ${ratio}, the attestation says ${a.ratioBps}`);
+    if (ratio !== a.ratioBps)
+      problems.push(`ratioBps recomputed from the report is ${ratio}, the attestation says ${a.ratioBps}`);
   }
   if (totals) {
     attempt(problems, () => {
       const stated = parseAmount(totals.ratioBps, "report totals.ratioBps");
-      if (stated !== BigInt(a.ratioBps)) problems.push(`report totals.ratioBps ${stated} differs from the attestation's ${a.ratioBps}`);
+      if (stated !== BigInt(a.ratioBps))
+        problems.push(`report totals.ratioBps ${stated} differs from the attestation's ${a.ratioBps}`);
     });
   }
 }
@@ -307,7 +372,8 @@ function checkTotals(report: Json, a: Attestation, computed: Record<"reservesUsd
 export function checkReport(bytes: Uint8Array, attestation: Attestation): string[] {
   const problems: string[] = [];
   const hash = keccak256(bytes);
-  if (hash !== attestation.reportHash.toLowerCase()) problems.push(`keccak256 of the report bytes ${hash} is not the attestation reportHash ${attestation.reportHash}`);
+  if (hash !== attestation.reportHash.toLowerCase())
+    problems.push(`keccak256 of the report bytes ${hash} is not the attestation reportHash ${attestation.reportHash}`);
   const report = decodeReport(bytes);
   if (typeof report === "string") return [...problems, report];
 

@@ -56,7 +56,16 @@ export interface ReserveLineItemJson {
   status: number;
 }
 
-export type ReserveLeaf = [sourceId: Hex, chainId: bigint, holder: Address, token: Address, amount: bigint, priceUsd: bigint, valueUsd: bigint, status: number];
+export type ReserveLeaf = [
+  sourceId: Hex,
+  chainId: bigint,
+  holder: Address,
+  token: Address,
+  amount: bigint,
+  priceUsd: bigint,
+  valueUsd: bigint,
+  status: number,
+];
 export type ReservesTree = StandardMerkleTree<ReserveLeaf>;
 
 export function sourceId(label: string): Hex {
@@ -67,22 +76,36 @@ export function sourceId(label: string): Hex {
 /** Enforces the SPEC §3 shape rules that tie chainId, addresses and status together. */
 function checkItemShape(item: ReserveLineItem, record: string): void {
   const offChain = item.chainId === 0n;
-  if (![0, 1, 2, 3].includes(item.status)) fail("OUT_OF_RANGE", `${record}.status`, `${String(item.status)} is not 0-3`);
-  if (offChain && item.holder.toLowerCase() !== ZERO_ADDRESS) fail("INVALID_ARGUMENT", `${record}.holder`, "must be the zero address for an off-chain item (chainId 0)");
-  if (offChain && item.token.toLowerCase() !== ZERO_ADDRESS) fail("INVALID_ARGUMENT", `${record}.token`, "must be the zero address for an off-chain item (chainId 0)");
-  if (item.status === ReserveStatus.OFF_CHAIN_STATEMENT && !offChain) fail("INVALID_ARGUMENT", `${record}.chainId`, "must be 0 for status 2 (off-chain statement)");
+  if (![0, 1, 2, 3].includes(item.status))
+    fail("OUT_OF_RANGE", `${record}.status`, `${String(item.status)} is not 0-3`);
+  if (offChain && item.holder.toLowerCase() !== ZERO_ADDRESS)
+    fail("INVALID_ARGUMENT", `${record}.holder`, "must be the zero address for an off-chain item (chainId 0)");
+  if (offChain && item.token.toLowerCase() !== ZERO_ADDRESS)
+    fail("INVALID_ARGUMENT", `${record}.token`, "must be the zero address for an off-chain item (chainId 0)");
+  if (item.status === ReserveStatus.OFF_CHAIN_STATEMENT && !offChain)
+    fail("INVALID_ARGUMENT", `${record}.chainId`, "must be 0 for status 2 (off-chain statement)");
   if ((item.status === ReserveStatus.ON_CHAIN_PROVEN || item.status === ReserveStatus.ON_CHAIN_UNPROVEN) && offChain) {
     fail("INVALID_ARGUMENT", `${record}.chainId`, `must not be 0 for on-chain status ${item.status}`);
   }
   for (const name of ["chainId", "amount", "priceUsd", "valueUsd"] as const) {
     const v: unknown = item[name];
-    if (typeof v !== "bigint" || v < 0n || v > UINT256_MAX) fail("OUT_OF_RANGE", `${record}.${name}`, `${String(v)} is not a uint256`);
+    if (typeof v !== "bigint" || v < 0n || v > UINT256_MAX)
+      fail("OUT_OF_RANGE", `${record}.${name}`, `${String(v)} is not a uint256`);
   }
 }
 
 export function reserveLeaf(item: ReserveLineItem): ReserveLeaf {
   checkItemShape(item, `reserve item "${item.label}"`);
-  return [sourceId(item.label), item.chainId, item.holder, item.token, item.amount, item.priceUsd, item.valueUsd, item.status];
+  return [
+    sourceId(item.label),
+    item.chainId,
+    item.holder,
+    item.token,
+    item.amount,
+    item.priceUsd,
+    item.valueUsd,
+    item.status,
+  ];
 }
 
 /**
@@ -92,7 +115,12 @@ export function reserveLeaf(item: ReserveLineItem): ReserveLeaf {
  * item is a configuration error, not a zero.
  */
 export function buildReservesTree(items: readonly ReserveLineItem[]): ReservesTree {
-  if (items.length === 0) fail("INVALID_ARGUMENT", "reserves.items", "a snapshot needs at least one reserve line item; SPEC §3 defines no root for none");
+  if (items.length === 0)
+    fail(
+      "INVALID_ARGUMENT",
+      "reserves.items",
+      "a snapshot needs at least one reserve line item; SPEC §3 defines no root for none",
+    );
   return StandardMerkleTree.of(items.map(reserveLeaf), [...RESERVE_LEAF_ENCODING]);
 }
 
@@ -102,7 +130,8 @@ export function reservesRoot(items: readonly ReserveLineItem[]): Hex {
 
 /** Proof for the item at `index` in the order given to `buildReservesTree` (usable with OZ `MerkleProof.verify`). */
 export function reserveItemProof(tree: ReservesTree, index: number): Hex[] {
-  if (!Number.isInteger(index) || index < 0 || index >= tree.length) fail("OUT_OF_RANGE", "index", `${index} is not an item of this tree (${tree.length} items)`);
+  if (!Number.isInteger(index) || index < 0 || index >= tree.length)
+    fail("OUT_OF_RANGE", "index", `${index} is not an item of this tree (${tree.length} items)`);
   return tree.getProof(index) as Hex[];
 }
 
@@ -117,9 +146,11 @@ export function verifyReserveItemProof(root: Hex, item: ReserveLineItem, proof: 
  */
 export function reserveLineItemFromJson(json: unknown, index: number): ReserveLineItem {
   const record = `reserves.items[${index}]`;
-  if (typeof json !== "object" || json === null || Array.isArray(json)) fail("INVALID_DOCUMENT", record, "must be an object");
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    fail("INVALID_DOCUMENT", record, "must be an object");
   const obj = json as Record<string, unknown>;
-  if (typeof obj.label !== "string" || obj.label === "") fail("INVALID_DOCUMENT", `${record}.label`, "must be a non-empty string");
+  if (typeof obj.label !== "string" || obj.label === "")
+    fail("INVALID_DOCUMENT", `${record}.label`, "must be a non-empty string");
   const status = obj.status;
   if (typeof status !== "number" || !Number.isInteger(status) || status < 0 || status > 3) {
     fail("OUT_OF_RANGE", `${record}.status`, `${JSON.stringify(status) ?? "undefined"} is not an integer 0-3`);

@@ -26,7 +26,8 @@ export function assertLowS(signature: string, record = "signature"): void {
   const v = bytes[64]!;
   if (r === 0n || r >= SECP256K1_N) fail("INVALID_SIGNATURE", record, "r is not in [1, n-1] of secp256k1");
   if (s === 0n || s >= SECP256K1_N) fail("INVALID_SIGNATURE", record, "s is not in [1, n-1] of secp256k1");
-  if (v !== 27 && v !== 28 && v !== 0 && v !== 1) fail("INVALID_SIGNATURE", record, `v is ${v}; expected 27 or 28 (or 0 or 1)`);
+  if (v !== 27 && v !== 28 && v !== 0 && v !== 1)
+    fail("INVALID_SIGNATURE", record, `v is ${v}; expected 27 or 28 (or 0 or 1)`);
   if (s > SECP256K1_HALF_N) {
     fail(
       "INVALID_SIGNATURE",

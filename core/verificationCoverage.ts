@@ -58,7 +58,9 @@ function logFactorial(n: number): number {
     return smallLogFactorials[n]!;
   }
   const n2 = n * n;
-  return n * Math.log(n) - n + 0.5 * Math.log(2 * Math.PI * n) + 1 / (12 * n) - 1 / (360 * n * n2) + 1 / (1260 * n * n2 * n2);
+  return (
+    n * Math.log(n) - n + 0.5 * Math.log(2 * Math.PI * n) + 1 / (12 * n) - 1 / (360 * n * n2) + 1 / (1260 * n * n2 * n2)
+  );
 }
 
 /** ln C(n, k) for 0 <= k <= n. */
@@ -79,12 +81,17 @@ export function unnoticedOmission(params: { leafCount: number; checked: number; 
   const leafCount = parseSafeInteger(params.leafCount, "leafCount");
   const checked = parseSafeInteger(params.checked, "checked");
   const shareBps = parseSafeInteger(params.shareBps, "shareBps");
-  if (shareBps < 1 || shareBps > 9_999) fail("OUT_OF_RANGE", "shareBps", `${shareBps} is not a share between 1 and 9999 basis points`);
-  if (checked > leafCount) fail("OUT_OF_RANGE", "checked", `${checked} users cannot have found themselves in a ledger of ${leafCount}`);
+  if (shareBps < 1 || shareBps > 9_999)
+    fail("OUT_OF_RANGE", "shareBps", `${shareBps} is not a share between 1 and 9999 basis points`);
+  if (checked > leafCount)
+    fail("OUT_OF_RANGE", "checked", `${checked} users cannot have found themselves in a ledger of ${leafCount}`);
   const omitted = omittedUsers(leafCount, shareBps);
   const bound = Math.exp(checked * Math.log1p(-shareBps / 10_000));
   // P <= bound holds exactly; the min keeps rounding from ever showing the chance above its own bound.
-  const chance = checked === 0 ? 1 : Math.min(bound, Math.exp(logChoose(leafCount, checked) - logChoose(leafCount + omitted, checked)));
+  const chance =
+    checked === 0
+      ? 1
+      : Math.min(bound, Math.exp(logChoose(leafCount, checked) - logChoose(leafCount + omitted, checked)));
   return { shareBps, omitted, chance, bound };
 }
 

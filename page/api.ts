@@ -93,7 +93,10 @@ export function attestationAt(issuerId: string, sequence: bigint | string): Prom
  * Up to `max` attestations, newest first, fetched a page of 100 at a time.
  * `truncated` says older ones exist that were not fetched.
  */
-export async function attestationHistory(issuerId: string, max = 500): Promise<{ attestations: AttestationAnswer[]; truncated: boolean }> {
+export async function attestationHistory(
+  issuerId: string,
+  max = 500,
+): Promise<{ attestations: AttestationAnswer[]; truncated: boolean }> {
   const all: AttestationAnswer[] = [];
   let before: string | null = null;
   do {
@@ -133,7 +136,9 @@ export function keysDocument(): Promise<unknown> {
 export async function demoUsers(): Promise<DemoUser[]> {
   try {
     const users = await getJson<unknown>("/demo/users.json");
-    return Array.isArray(users) ? (users as DemoUser[]).filter((u) => typeof u?.userId === "string" && typeof u?.salt === "string") : [];
+    return Array.isArray(users)
+      ? (users as DemoUser[]).filter((u) => typeof u?.userId === "string" && typeof u?.salt === "string")
+      : [];
   } catch {
     return [];
   }
@@ -153,7 +158,12 @@ export async function relayerStatus(issuerId: string): Promise<unknown> {
  * a page of 100 at a time, at most `maxPages`, until `pick` finds something
  * or `past` says no later page can hold it.
  */
-async function findInLedgerPages<E, T>(path: string, pick: (entries: E[]) => T | null, past: (entries: E[]) => boolean = () => false, maxPages = 5): Promise<T | null> {
+async function findInLedgerPages<E, T>(
+  path: string,
+  pick: (entries: E[]) => T | null,
+  past: (entries: E[]) => boolean = () => false,
+  maxPages = 5,
+): Promise<T | null> {
   let after: string | null = null;
   for (let page = 0; page < maxPages; page++) {
     const query: string = after === null ? "limit=100" : `limit=100&after=${encodeURIComponent(after)}`;
@@ -168,7 +178,10 @@ async function findInLedgerPages<E, T>(path: string, pick: (entries: E[]) => T |
 
 /** The verification coverage of one ledger of the issuer (issue #17); null when the publisher lists none for it (never attested, or far back). */
 export function ledgerCoverage(issuerId: string, ledgerId: string): Promise<CoverageEntryJson | null> {
-  return findInLedgerPages<CoverageEntryJson, CoverageEntryJson>(`${issuerPath(issuerId)}/coverage`, (ledgers) => ledgers.find((l) => l.id === ledgerId) ?? null);
+  return findInLedgerPages<CoverageEntryJson, CoverageEntryJson>(
+    `${issuerPath(issuerId)}/coverage`,
+    (ledgers) => ledgers.find((l) => l.id === ledgerId) ?? null,
+  );
 }
 
 /** The sequence of the newest attestation naming the issuer's ledger of `asOf`, or null when none does (from the ledger history). */

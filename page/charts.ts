@@ -19,7 +19,13 @@ function percent(part: bigint, whole: bigint): number {
 }
 
 /** A donut of slices (e.g. on-chain / off-chain / not counted), with the centre text given. */
-export function donut(options: { label: string; slices: Slice[]; centre: string; centreSub: string; centreNote?: string }): SVGElement {
+export function donut(options: {
+  label: string;
+  slices: Slice[];
+  centre: string;
+  centreSub: string;
+  centreNote?: string;
+}): SVGElement {
   const total = options.slices.reduce((a, s) => a + s.value, 0n);
   const titleId = uid("donut-title");
   const ring = svg("circle", { cx: 21, cy: 21, r: 15.915, fill: "none", class: "donut-track", "stroke-width": 6 });
@@ -47,9 +53,19 @@ export function donut(options: { label: string; slices: Slice[]; centre: string;
     svg("title", { id: titleId }, options.label),
     ring,
     ...arcs,
-    svg("text", { x: 21, y: options.centreNote ? 20 : 21, class: "donut-centre", "text-anchor": "middle" }, options.centre),
-    svg("text", { x: 21, y: options.centreNote ? 24.5 : 26, class: "donut-sub", "text-anchor": "middle" }, options.centreSub),
-    options.centreNote ? svg("text", { x: 21, y: 28.5, class: "donut-note", "text-anchor": "middle" }, options.centreNote) : null,
+    svg(
+      "text",
+      { x: 21, y: options.centreNote ? 20 : 21, class: "donut-centre", "text-anchor": "middle" },
+      options.centre,
+    ),
+    svg(
+      "text",
+      { x: 21, y: options.centreNote ? 24.5 : 26, class: "donut-sub", "text-anchor": "middle" },
+      options.centreSub,
+    ),
+    options.centreNote
+      ? svg("text", { x: 21, y: 28.5, class: "donut-note", "text-anchor": "middle" }, options.centreNote)
+      : null,
   );
 }
 
@@ -98,7 +114,8 @@ function drawLineChart(width: number, options: LineChartOptions): SVGElement {
   const yMax = step * 4n;
   // Points share one time only when published within a second; then spread them by order instead.
   const count = Math.max(...options.series.map((s) => s.points.length));
-  const x = (t: number, index = 0) => pad.left + (span === 0 ? (count > 1 ? (index / (count - 1)) * plotW : plotW / 2) : ((t - tMin) / span) * plotW);
+  const x = (t: number, index = 0) =>
+    pad.left + (span === 0 ? (count > 1 ? (index / (count - 1)) * plotW : plotW / 2) : ((t - tMin) / span) * plotW);
   const y = (v: bigint) => pad.top + plotH - (Number((v * 1_000_000n) / yMax) / 1_000_000) * plotH;
   const titleId = uid("chart-title");
 
@@ -114,7 +131,17 @@ function drawLineChart(width: number, options: LineChartOptions): SVGElement {
   xTicks.forEach((t, i) =>
     grid.push(
       svg("line", { x1: x(t), x2: x(t), y1: pad.top + plotH, y2: pad.top + plotH + 4, class: "axis" }),
-      svg("text", { x: x(t), y: height - 8, class: "tick", "text-anchor": xTicks.length === 1 ? "middle" : i === 0 ? "start" : i === xTicks.length - 1 ? "end" : "middle" }, timeLabel(t, span)),
+      svg(
+        "text",
+        {
+          x: x(t),
+          y: height - 8,
+          class: "tick",
+          "text-anchor":
+            xTicks.length === 1 ? "middle" : i === 0 ? "start" : i === xTicks.length - 1 ? "end" : "middle",
+        },
+        timeLabel(t, span),
+      ),
     ),
   );
   if (options.reference) {
@@ -127,7 +154,10 @@ function drawLineChart(width: number, options: LineChartOptions): SVGElement {
   const lines = options.series.map((s) => {
     const sorted = [...s.points].sort((a, b) => a.t - b.t);
     const d = sorted.map((p, i) => `${i === 0 ? "M" : "L"}${x(p.t, i).toFixed(1)},${y(p.v).toFixed(1)}`).join(" ");
-    const dots = sorted.length <= 40 ? sorted.map((p, i) => svg("circle", { cx: x(p.t, i), cy: y(p.v), r: 3, class: `dot ${s.cls}` })) : [];
+    const dots =
+      sorted.length <= 40
+        ? sorted.map((p, i) => svg("circle", { cx: x(p.t, i), cy: y(p.v), r: 3, class: `dot ${s.cls}` }))
+        : [];
     return svg("g", {}, svg("path", { d, class: `line ${s.cls}` }), ...dots);
   });
   return svg(
@@ -178,8 +208,12 @@ export function sparkline(values: bigint[], label: string, options: { reference?
     "svg",
     { viewBox: `0 0 ${width} ${height}`, width, height, class: "sparkline", role: "img", "aria-labelledby": titleId },
     svg("title", { id: titleId }, label),
-    options.reference !== undefined ? svg("line", { x1: 0, x2: width, y1: y(options.reference), y2: y(options.reference), class: "reference" }) : null,
+    options.reference !== undefined
+      ? svg("line", { x1: 0, x2: width, y1: y(options.reference), y2: y(options.reference), class: "reference" })
+      : null,
     values.length > 1 ? svg("path", { d, class: "line c-ratio" }) : null,
-    values.length > 0 ? svg("circle", { cx: x(values.length - 1), cy: y(values.at(-1)!), r: 2.5, class: "dot c-ratio" }) : null,
+    values.length > 0
+      ? svg("circle", { cx: x(values.length - 1), cy: y(values.at(-1)!), r: 2.5, class: "dot c-ratio" })
+      : null,
   );
 }

@@ -11,7 +11,13 @@ export function checkList(steps: Step[], verdict: { valid: boolean; text: string
   return h(
     "div",
     { class: `result ${verdict.valid ? "result-valid" : "result-invalid"}`, "data-valid": String(verdict.valid) },
-    h("p", { class: "verdict", "data-testid": "verdict" }, h("span", { class: "mark", "aria-hidden": "true" }, verdict.valid ? "✓" : "✗"), " ", verdict.text),
+    h(
+      "p",
+      { class: "verdict", "data-testid": "verdict" },
+      h("span", { class: "mark", "aria-hidden": "true" }, verdict.valid ? "✓" : "✗"),
+      " ",
+      verdict.text,
+    ),
     h(
       "ol",
       { class: "steps" },

@@ -49,10 +49,18 @@ export interface Coverage {
 const COUNTED = new Set([0, 2]);
 
 export function assetCoverage(report: ReportJson): Coverage {
-  const byAsset = new Map<string, { counted: bigint; countedUsd: bigint; notCounted: bigint; decimals: string | null }>();
+  const byAsset = new Map<
+    string,
+    { counted: bigint; countedUsd: bigint; notCounted: bigint; decimals: string | null }
+  >();
   for (const item of report.reserves.items) {
     const asset = item.details.asset;
-    const entry = byAsset.get(asset) ?? { counted: 0n, countedUsd: 0n, notCounted: 0n, decimals: item.details.decimals };
+    const entry = byAsset.get(asset) ?? {
+      counted: 0n,
+      countedUsd: 0n,
+      notCounted: 0n,
+      decimals: item.details.decimals,
+    };
     if (COUNTED.has(item.status)) {
       entry.counted += BigInt(item.amount);
       entry.countedUsd += BigInt(item.valueUsd);
@@ -62,7 +70,12 @@ export function assetCoverage(report: ReportJson): Coverage {
   const owedAssets = new Set(report.liabilities.assets.map((l) => l.asset));
   const pool = [...byAsset.entries()].filter(([asset, e]) => !owedAssets.has(asset) && e.countedUsd > 0n);
   const poolUsd = pool.reduce((a, [, e]) => a + e.countedUsd, 0n);
-  const poolAssets: Held[] = pool.map(([asset, e]) => ({ asset, counted: e.counted, decimals: e.decimals, countedUsd: e.countedUsd }));
+  const poolAssets: Held[] = pool.map(([asset, e]) => ({
+    asset,
+    counted: e.counted,
+    decimals: e.decimals,
+    countedUsd: e.countedUsd,
+  }));
   const hasSupply = report.liabilities.assets.some((l) => l.source === "supply");
 
   const rows: CoverageRow[] = report.liabilities.assets.map((l) => {
@@ -122,5 +135,13 @@ export function assetCoverage(report: ReportJson): Coverage {
   }
   const countedUsd = BigInt(report.totals.reservesUsd);
   const owedUsd = BigInt(report.totals.liabilitiesUsd);
-  return { rows, total: { countedUsd, owedUsd, coverageBps: owedUsd === 0n ? null : (countedUsd * 10000n) / owedUsd, surplusUsd: countedUsd - owedUsd } };
+  return {
+    rows,
+    total: {
+      countedUsd,
+      owedUsd,
+      coverageBps: owedUsd === 0n ? null : (countedUsd * 10000n) / owedUsd,
+      surplusUsd: countedUsd - owedUsd,
+    },
+  };
 }

@@ -45,7 +45,9 @@ export interface IssuerReport {
 const COUNTED = new Set([0, 2]);
 
 export function dependencyMap(issuers: readonly IssuerReport[]): DependencyMap {
-  const nodes = new Map<string, MapNode>(issuers.map((i) => [i.id, { id: i.id, label: i.name, external: false, ratioBps: i.ratioBps }]));
+  const nodes = new Map<string, MapNode>(
+    issuers.map((i) => [i.id, { id: i.id, label: i.name, external: false, ratioBps: i.ratioBps }]),
+  );
   const edges = new Map<string, MapEdge>();
   for (const { id, report } of issuers) {
     for (const item of report?.reserves.items ?? []) {
@@ -53,7 +55,13 @@ export function dependencyMap(issuers: readonly IssuerReport[]): DependencyMap {
       if (d.kind === "custodian" || !d.lookThrough) continue;
       const look = d.lookThrough;
       const to = look.url ? `${look.issuer}@${look.url}` : look.issuer;
-      if (!nodes.has(to)) nodes.set(to, { id: to, label: look.url ? `${look.issuer} (${new URL(look.url).host})` : look.issuer, external: look.url !== null, ratioBps: look.attestation?.ratioBps ?? null });
+      if (!nodes.has(to))
+        nodes.set(to, {
+          id: to,
+          label: look.url ? `${look.issuer} (${new URL(look.url).host})` : look.issuer,
+          external: look.url !== null,
+          ratioBps: look.attestation?.ratioBps ?? null,
+        });
       const key = `${id}\u0000${to}`;
       const edge = edges.get(key) ?? { from: id, to, marketUsd: 0n, countedUsd: 0n, items: 0, notes: [] };
       // An excluded item (e.g. circular) carries amount 0 and the amount read in `amountRead`: the exposure is what was read.

@@ -20,7 +20,11 @@ function append(el: Element, children: Child[]): void {
   }
 }
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   apply(el, attrs);
   append(el, children);
@@ -54,20 +58,47 @@ export function uid(prefix: string): string {
  * (styles.css); the explicit roles keep it a table for screen readers, which
  * some browsers forget once CSS changes a table's display.
  */
-export function scrollTable(label: string, head: string[], rows: Child[][], options: { caption?: string; numeric?: number[]; stack?: boolean } = {}): HTMLElement {
+export function scrollTable(
+  label: string,
+  head: string[],
+  rows: Child[][],
+  options: { caption?: string; numeric?: number[]; stack?: boolean } = {},
+): HTMLElement {
   const numeric = new Set(options.numeric ?? []);
   const table = h(
     "table",
     { role: "table" },
     options.caption ? h("caption", {}, options.caption) : null,
-    h("thead", { role: "rowgroup" }, h("tr", { role: "row" }, ...head.map((title, i) => h("th", { scope: "col", role: "columnheader", class: numeric.has(i) ? "num" : null }, title)))),
+    h(
+      "thead",
+      { role: "rowgroup" },
+      h(
+        "tr",
+        { role: "row" },
+        ...head.map((title, i) =>
+          h("th", { scope: "col", role: "columnheader", class: numeric.has(i) ? "num" : null }, title),
+        ),
+      ),
+    ),
     h(
       "tbody",
       { role: "rowgroup" },
-      ...rows.map((cells) => h("tr", { role: "row" }, ...cells.map((cell, i) => h("td", { role: "cell", class: numeric.has(i) ? "num" : null, "data-label": head[i] ?? "" }, cell)))),
+      ...rows.map((cells) =>
+        h(
+          "tr",
+          { role: "row" },
+          ...cells.map((cell, i) =>
+            h("td", { role: "cell", class: numeric.has(i) ? "num" : null, "data-label": head[i] ?? "" }, cell),
+          ),
+        ),
+      ),
     ),
   );
-  return h("div", { class: `table-scroll${options.stack ? " stack" : ""}`, role: "region", "aria-label": label, tabindex: 0 }, table);
+  return h(
+    "div",
+    { class: `table-scroll${options.stack ? " stack" : ""}`, role: "region", "aria-label": label, tabindex: 0 },
+    table,
+  );
 }
 
 /** A small disclosure holding the codes behind plain words (see plainWords.ts). */

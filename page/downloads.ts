@@ -5,7 +5,18 @@
  */
 import { h } from "./dom.js";
 
-const STYLE_PROPS = ["fill", "stroke", "stroke-width", "stroke-dasharray", "stroke-dashoffset", "opacity", "font-size", "font-weight", "font-family", "text-anchor"];
+const STYLE_PROPS = [
+  "fill",
+  "stroke",
+  "stroke-width",
+  "stroke-dasharray",
+  "stroke-dashoffset",
+  "opacity",
+  "font-size",
+  "font-weight",
+  "font-family",
+  "text-anchor",
+];
 
 /** A copy of `chart` with every element's computed style inlined and a background. */
 export function standaloneSvg(chart: SVGSVGElement): string {
@@ -26,7 +37,14 @@ export function standaloneSvg(chart: SVGSVGElement): string {
   copy.setAttribute("width", String(chart.clientWidth || width));
   copy.setAttribute("height", String(chart.clientHeight || height));
   const background = document.createElementNS("http://www.w3.org/2000/svg", "rect");
-  for (const [k, v] of Object.entries({ x: box?.x ?? 0, y: box?.y ?? 0, width, height, fill: getComputedStyle(document.body).backgroundColor || "#fff" })) background.setAttribute(k, String(v));
+  for (const [k, v] of Object.entries({
+    x: box?.x ?? 0,
+    y: box?.y ?? 0,
+    width,
+    height,
+    fill: getComputedStyle(document.body).backgroundColor || "#fff",
+  }))
+    background.setAttribute(k, String(v));
   copy.insertBefore(background, copy.firstChild);
   return new XMLSerializer().serializeToString(copy);
 }
@@ -53,7 +71,9 @@ export async function svgToPng(svgText: string, width: number, height: number): 
     const context = canvas.getContext("2d")!;
     context.scale(2, 2);
     context.drawImage(image, 0, 0, width, height);
-    return await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("the browser could not draw the PNG"))), "image/png"));
+    return await new Promise<Blob>((resolve, reject) =>
+      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("the browser could not draw the PNG"))), "image/png"),
+    );
   } finally {
     URL.revokeObjectURL(url);
   }
@@ -61,8 +81,26 @@ export async function svgToPng(svgText: string, width: number, height: number): 
 
 /** "Download SVG" and "Download PNG" buttons for the chart `find` returns when clicked. */
 export function chartDownloads(find: () => SVGSVGElement | null, filename: string, what: string): HTMLElement {
-  const svgButton = h("button", { type: "button", class: "secondary small-button", "data-download": "svg", "aria-label": `Download ${what} as SVG` }, "SVG");
-  const pngButton = h("button", { type: "button", class: "secondary small-button", "data-download": "png", "aria-label": `Download ${what} as PNG` }, "PNG");
+  const svgButton = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary small-button",
+      "data-download": "svg",
+      "aria-label": `Download ${what} as SVG`,
+    },
+    "SVG",
+  );
+  const pngButton = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary small-button",
+      "data-download": "png",
+      "aria-label": `Download ${what} as PNG`,
+    },
+    "PNG",
+  );
   svgButton.addEventListener("click", () => {
     const chart = find();
     if (chart) save(new Blob([standaloneSvg(chart)], { type: "image/svg+xml" }), `${filename}.svg`);

@@ -44,7 +44,10 @@ export function usdCompact(value: bigint): string {
     const thousandths = (value * 1000n) / (size * 10n ** 18n); // the amount in units, × 1000
     const decimals = thousandths >= 100_000n ? 0 : thousandths >= 10_000n ? 1 : 2;
     const kept = thousandths / 10n ** BigInt(3 - decimals);
-    const text = decimals === 0 ? `${kept}` : `${kept / 10n ** BigInt(decimals)}.${(kept % 10n ** BigInt(decimals)).toString().padStart(decimals, "0")}`;
+    const text =
+      decimals === 0
+        ? `${kept}`
+        : `${kept / 10n ** BigInt(decimals)}.${(kept % 10n ** BigInt(decimals)).toString().padStart(decimals, "0")}`;
     return `$${groupDigits(text.split(".")[0]!)}${text.includes(".") ? `.${text.split(".")[1]}` : ""}${suffix}`;
   }
   return usd(value);

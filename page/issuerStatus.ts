@@ -8,11 +8,13 @@ export type IssuerStatus = "healthy" | "flagged" | "stale";
 
 export const STATUS_RULES: Record<IssuerStatus, string> = {
   stale: "no attestation yet, or the latest one is past its validUntil time: treat its numbers as out of date",
-  flagged: "a current attestation with at least one warning raised (each is named, with its reason, on the issuer's page)",
+  flagged:
+    "a current attestation with at least one warning raised (each is named, with its reason, on the issuer's page)",
   healthy: "a current attestation with no warnings raised",
 };
 
-export const STATUS_ORDER_NOTE = "Stale is checked first, then flagged; an attestation can be both and is then shown as stale with its warnings listed.";
+export const STATUS_ORDER_NOTE =
+  "Stale is checked first, then flagged; an attestation can be both and is then shown as stale with its warnings listed.";
 
 export interface StatusInput {
   validUntil: bigint;
@@ -21,7 +23,8 @@ export interface StatusInput {
 
 export function issuerStatus(latest: StatusInput | null, nowSeconds: bigint): { status: IssuerStatus; why: string } {
   if (latest === null) return { status: "stale", why: "no attestation has been published yet" };
-  if (nowSeconds > latest.validUntil) return { status: "stale", why: "the latest attestation is past its validUntil time" };
+  if (nowSeconds > latest.validUntil)
+    return { status: "stale", why: "the latest attestation is past its validUntil time" };
   if (latest.flags !== 0n) return { status: "flagged", why: `flags raised: ${flagNames(latest.flags).join(", ")}` };
   return { status: "healthy", why: "current, and no flags raised" };
 }

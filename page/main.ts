@@ -18,12 +18,22 @@ function route(hash: string): Route {
   if (head === undefined) return { nav: "overview", title: "Issuers", render: renderOverview };
   if (head === "issuer" && a) return { nav: "overview", title: a, render: (m) => renderIssuer(m, a, b ?? null) };
   if (head === "dependencies") return { nav: "dependencies", title: "Dependency map", render: renderDependencies };
-  if (head === "verify-balance") return { nav: "verify-balance", title: "Verify my balance", render: (m) => renderVerifyBalance(m, a ?? null, b ?? null) };
-  if (head === "verify-attestation") return { nav: "verify-attestation", title: "Verify an attestation", render: renderVerifyAttestation };
+  if (head === "verify-balance")
+    return {
+      nav: "verify-balance",
+      title: "Verify my balance",
+      render: (m) => renderVerifyBalance(m, a ?? null, b ?? null),
+    };
+  if (head === "verify-attestation")
+    return { nav: "verify-attestation", title: "Verify an attestation", render: renderVerifyAttestation };
   return {
     nav: "",
     title: "Not found",
-    render: async (m) => m.replaceChildren(h("h1", { tabindex: -1 }, "Page not found"), h("p", {}, h("a", { href: "#/" }, "See all issuers"))),
+    render: async (m) =>
+      m.replaceChildren(
+        h("h1", { tabindex: -1 }, "Page not found"),
+        h("p", {}, h("a", { href: "#/" }, "See all issuers")),
+      ),
   };
 }
 
@@ -83,7 +93,12 @@ setInterval(() => {
 
 /** The overview holds no input, so it refreshes itself: statuses turn stale, new attestations arrive. */
 setInterval(() => {
-  if (route(location.hash).nav === "overview" && location.hash.replace(/^#\/?/, "") === "" && document.visibilityState === "visible") void show(true);
+  if (
+    route(location.hash).nav === "overview" &&
+    location.hash.replace(/^#\/?/, "") === "" &&
+    document.visibilityState === "visible"
+  )
+    void show(true);
 }, 60_000);
 
 window.addEventListener("hashchange", () => {

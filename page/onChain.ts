@@ -42,7 +42,12 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown) => (typeof v === "string" ? v : null);
 const int = (v: unknown) => (typeof v === "number" && Number.isInteger(v) ? v : null);
-const seconds = (v: unknown): bigint | null => (typeof v === "string" && /^\d+$/.test(v) ? BigInt(v) : typeof v === "number" && Number.isInteger(v) ? BigInt(v) : null);
+const seconds = (v: unknown): bigint | null =>
+  typeof v === "string" && /^\d+$/.test(v)
+    ? BigInt(v)
+    : typeof v === "number" && Number.isInteger(v)
+      ? BigInt(v)
+      : null;
 
 /**
  * The copy the relayer route read on-chain (`onchain`, see the RelayerStatus
@@ -62,7 +67,11 @@ function servedCopy(body: Json): OnChainCopy | "none" | null {
  * Reads a relayer answer. `attestationTimes` gives observedAt / validUntil of
  * a sequence when the page has it (from the history), for the derived copy.
  */
-export function readOnChain(body: unknown, attestationTimes: (sequence: string) => { observedAt: bigint; validUntil: bigint } | null, now: bigint): OnChainStatus {
+export function readOnChain(
+  body: unknown,
+  attestationTimes: (sequence: string) => { observedAt: bigint; validUntil: bigint } | null,
+  now: bigint,
+): OnChainStatus {
   const b = isObject(body) ? body : {};
   const attempts = Array.isArray(b.attempts) ? (b.attempts.filter(isObject) as unknown as RelayAttempt[]) : [];
   const lastSubmitted = str(b.lastSubmitted) ?? attempts.find((a) => a.status === "submitted")?.sequence ?? null;
@@ -75,7 +84,12 @@ export function readOnChain(body: unknown, attestationTimes: (sequence: string) 
   }
   if (served === null && lastSubmitted !== null) {
     const times = attestationTimes(lastSubmitted);
-    copy = { sequence: lastSubmitted, observedAt: times?.observedAt ?? null, validUntil: times?.validUntil ?? null, source: "derived" };
+    copy = {
+      sequence: lastSubmitted,
+      observedAt: times?.observedAt ?? null,
+      validUntil: times?.validUntil ?? null,
+      source: "derived",
+    };
   }
   return {
     configured: b.configured === true,

@@ -8,7 +8,15 @@
  * disagree on what a receipt proves. No DOM here.
  */
 import { attestedLedger } from "../core/attestedLedger.js";
-import { attestationFromJson, checkDispute, isoTime, verifyReceipt, type BalanceReceipt, type DisputeBundleJson, type Hex } from "../core/index.js";
+import {
+  attestationFromJson,
+  checkDispute,
+  isoTime,
+  verifyReceipt,
+  type BalanceReceipt,
+  type DisputeBundleJson,
+  type Hex,
+} from "../core/index.js";
 import type { AttestationAnswer } from "./api.js";
 import type { Step } from "./step.js";
 import { amount } from "./format.js";
@@ -37,7 +45,14 @@ export interface ReceiptInput {
   attestationOfAsOf?: (asOf: bigint) => Promise<string | null>;
 }
 
-export type ReceiptVerdictKind = "matches" | "differs" | "absent" | "other-asof" | "other-commitment" | "invalid" | "not-compared";
+export type ReceiptVerdictKind =
+  | "matches"
+  | "differs"
+  | "absent"
+  | "other-asof"
+  | "other-commitment"
+  | "invalid"
+  | "not-compared";
 
 export interface ReceiptOutcome {
   kind: ReceiptVerdictKind;
@@ -60,8 +75,12 @@ const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function decimalsOf(report: Uint8Array | null): Map<string, string> {
   try {
-    const parsed = JSON.parse(new TextDecoder().decode(report ?? new Uint8Array())) as { assets?: { id?: unknown; decimals?: unknown }[] };
-    return new Map((parsed.assets ?? []).filter((a) => typeof a.id === "string").map((a) => [a.id as string, String(a.decimals)]));
+    const parsed = JSON.parse(new TextDecoder().decode(report ?? new Uint8Array())) as {
+      assets?: { id?: unknown; decimals?: unknown }[];
+    };
+    return new Map(
+      (parsed.assets ?? []).filter((a) => typeof a.id === "string").map((a) => [a.id as string, String(a.decimals)]),
+    );
   } catch {
     return new Map(); // base units, then
   }
@@ -75,11 +94,22 @@ function holdings(receipt: BalanceReceipt, decimals: Map<string, string>): strin
 
 /** Compares a pasted receipt with the snapshot; never throws. */
 export async function compareReceipt(input: ReceiptInput): Promise<ReceiptOutcome> {
-  const outcome = (kind: ReceiptVerdictKind, headline: string, detail: string, advice: string | null = null, extra: Partial<ReceiptOutcome> = {}): ReceiptOutcome => ({
+  const outcome = (
+    kind: ReceiptVerdictKind,
+    headline: string,
+    detail: string,
+    advice: string | null = null,
+    extra: Partial<ReceiptOutcome> = {},
+  ): ReceiptOutcome => ({
     kind,
     headline,
     advice,
-    step: { id: "receipt", status: kind === "matches" ? "pass" : kind === "not-compared" ? "note" : "fail", title: TITLE, detail },
+    step: {
+      id: "receipt",
+      status: kind === "matches" ? "pass" : kind === "not-compared" ? "note" : "fail",
+      title: TITLE,
+      detail,
+    },
     ...extra,
   });
 
@@ -87,16 +117,30 @@ export async function compareReceipt(input: ReceiptInput): Promise<ReceiptOutcom
   try {
     json = JSON.parse(input.pasted);
   } catch (e) {
-    return outcome("invalid", "The receipt you pasted cannot be read.", `it is not valid JSON: ${describe(e)}`, "Paste the whole file `solvent receipt sign` wrote: { \"receipt\": …, \"signature\": … }.");
+    return outcome(
+      "invalid",
+      "The receipt you pasted cannot be read.",
+      `it is not valid JSON: ${describe(e)}`,
+      'Paste the whole file `solvent receipt sign` wrote: { "receipt": …, "signature": … }.',
+    );
   }
   const checked = await verifyReceipt(json, input.keys);
   if (!checked.ok) {
-    return outcome("invalid", "The receipt is not valid, so it proves nothing.", checked.reason, "Ask the issuer for a receipt signed with its published receipts key.");
+    return outcome(
+      "invalid",
+      "The receipt is not valid, so it proves nothing.",
+      checked.reason,
+      "Ask the issuer for a receipt signed with its published receipts key.",
+    );
   }
   const { receipt, signer } = checked;
   const signedBy = `signed by ${signer}, a receipts key of "${receipt.issuer}"`;
   if (receipt.issuer !== input.issuerId) {
-    return outcome("invalid", `The receipt is for issuer "${receipt.issuer}", not "${input.issuerId}".`, `${signedBy}; choose that issuer to compare it`);
+    return outcome(
+      "invalid",
+      `The receipt is for issuer "${receipt.issuer}", not "${input.issuerId}".`,
+      `${signedBy}; choose that issuer to compare it`,
+    );
   }
   const decimals = decimalsOf(input.report);
 
@@ -105,7 +149,11 @@ export async function compareReceipt(input: ReceiptInput): Promise<ReceiptOutcom
     if (input.report === null) throw new Error("the snapshot's report could not be fetched");
     ledgerAsOf = attestedLedger(input.report, attestationFromJson(input.attestation.attestation)).asOf;
   } catch (e) {
-    return outcome("not-compared", "Your receipt is valid, but this snapshot does not say which asOf its ledger is for, so they cannot be compared.", `${signedBy}; ${describe(e)}`);
+    return outcome(
+      "not-compared",
+      "Your receipt is valid, but this snapshot does not say which asOf its ledger is for, so they cannot be compared.",
+      `${signedBy}; ${describe(e)}`,
+    );
   }
   if (ledgerAsOf !== receipt.asOf) {
     const other = await input.attestationOfAsOf?.(receipt.asOf).catch(() => null);
@@ -128,14 +176,21 @@ export async function compareReceipt(input: ReceiptInput): Promise<ReceiptOutcom
     );
   }
   if (input.answer.kind === "unavailable") {
-    return outcome("not-compared", "Your receipt is valid, but the snapshot's answer could not be checked, so they cannot be compared.", `${signedBy}; ${input.answer.reason}`);
+    return outcome(
+      "not-compared",
+      "Your receipt is valid, but the snapshot's answer could not be checked, so they cannot be compared.",
+      `${signedBy}; ${input.answer.reason}`,
+    );
   }
 
   const bundle: DisputeBundleJson = {
     version: 1,
     receipt: json as DisputeBundleJson["receipt"],
     proof: input.answer.proof,
-    attestation: { attestation: input.attestation.attestation as unknown as Record<string, string>, signature: input.attestation.signature },
+    attestation: {
+      attestation: input.attestation.attestation as unknown as Record<string, string>,
+      signature: input.attestation.signature,
+    },
     report: new TextDecoder().decode(input.report!),
   };
   const dispute = await checkDispute({ bundle, keys: input.keys, issuer: input.issuerId });
@@ -154,10 +209,24 @@ export async function compareReceipt(input: ReceiptInput): Promise<ReceiptOutcom
       const places = decimals.get(x.asset) ?? null;
       return `${x.asset}: your receipt says ${amount(x.receipt, places, x.asset)}, the snapshot says ${amount(x.ledger, places, x.asset)}`;
     });
-    return outcome("differs", `Your balance in this snapshot differs from your receipt. ${figures.join("; ")}.`, `${signedBy}; ${dispute.verdict}`, DISPUTE_ADVICE, { bundle });
+    return outcome(
+      "differs",
+      `Your balance in this snapshot differs from your receipt. ${figures.join("; ")}.`,
+      `${signedBy}; ${dispute.verdict}`,
+      DISPUTE_ADVICE,
+      { bundle },
+    );
   }
   if (dispute.failed.step === "answer") {
-    return outcome("matches", `Your receipt matches this snapshot: it lists you with exactly the balances the issuer signed (${holdings(receipt, decimals)}).`, `${signedBy}; asOf ${receipt.asOf} on both`);
+    return outcome(
+      "matches",
+      `Your receipt matches this snapshot: it lists you with exactly the balances the issuer signed (${holdings(receipt, decimals)}).`,
+      `${signedBy}; asOf ${receipt.asOf} on both`,
+    );
   }
-  return outcome("not-compared", "Your receipt is valid, but it could not be compared with this snapshot.", `${signedBy}; ${dispute.failed.reason}`);
+  return outcome(
+    "not-compared",
+    "Your receipt is valid, but it could not be compared with this snapshot.",
+    `${signedBy}; ${dispute.failed.reason}`,
+  );
 }

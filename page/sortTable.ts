@@ -12,16 +12,30 @@ export interface SortColumn<R> {
   numeric?: boolean;
 }
 
-export function sortableTable<R>(options: { label: string; columns: SortColumn<R>[]; rows: R[]; initial: { column: number; direction: "ascending" | "descending" }; rowAttrs?: (row: R) => Record<string, string> }): HTMLElement {
+export function sortableTable<R>(options: {
+  label: string;
+  columns: SortColumn<R>[];
+  rows: R[];
+  initial: { column: number; direction: "ascending" | "descending" };
+  rowAttrs?: (row: R) => Record<string, string>;
+}): HTMLElement {
   const { columns, rows } = options;
   let sort = options.initial;
   const tbody = h("tbody", { role: "rowgroup" });
   const headers = columns.map((col, i) => {
     const th = h("th", { scope: "col", role: "columnheader", class: col.numeric ? "num" : null });
     if (col.compare) {
-      const button = h("button", { type: "button", class: "sort-button" }, col.title, h("span", { class: "sort-mark", "aria-hidden": "true" }));
+      const button = h(
+        "button",
+        { type: "button", class: "sort-button" },
+        col.title,
+        h("span", { class: "sort-mark", "aria-hidden": "true" }),
+      );
       button.addEventListener("click", () => {
-        sort = { column: i, direction: sort.column === i && sort.direction === "ascending" ? "descending" : "ascending" };
+        sort = {
+          column: i,
+          direction: sort.column === i && sort.direction === "ascending" ? "descending" : "ascending",
+        };
         draw();
       });
       th.append(button);
@@ -38,10 +52,27 @@ export function sortableTable<R>(options: { label: string; columns: SortColumn<R
       if (mark) mark.textContent = i === sort.column ? (sort.direction === "ascending" ? " ▲" : " ▼") : "";
     });
     tbody.replaceChildren(
-      ...sorted.map((row) => h("tr", { role: "row", ...(options.rowAttrs?.(row) ?? {}) }, ...columns.map((col) => h("td", { role: "cell", class: col.numeric ? "num" : null, "data-label": col.title }, col.cell(row))))),
+      ...sorted.map((row) =>
+        h(
+          "tr",
+          { role: "row", ...(options.rowAttrs?.(row) ?? {}) },
+          ...columns.map((col) =>
+            h("td", { role: "cell", class: col.numeric ? "num" : null, "data-label": col.title }, col.cell(row)),
+          ),
+        ),
+      ),
     );
   };
   draw();
-  const table = h("table", { role: "table" }, h("thead", { role: "rowgroup" }, h("tr", { role: "row" }, ...headers)), tbody);
-  return h("div", { class: "table-scroll stack watch-list", role: "region", "aria-label": options.label, tabindex: 0 }, table);
+  const table = h(
+    "table",
+    { role: "table" },
+    h("thead", { role: "rowgroup" }, h("tr", { role: "row" }, ...headers)),
+    tbody,
+  );
+  return h(
+    "div",
+    { class: "table-scroll stack watch-list", role: "region", "aria-label": options.label, tabindex: 0 },
+    table,
+  );
 }

@@ -49,7 +49,10 @@ function parseCount(text: string, what: string): number {
 export function coverageView(entry: CoverageEntryJson): CoverageView {
   const leafCount = parseCount(entry.leafCount, "leafCount");
   const checked = parseCount(entry.checked, "checked");
-  if (checked > leafCount) throw new Error(`the publisher says ${checked} users checked a ledger of ${leafCount}: a count above the ledger's size cannot be right`);
+  if (checked > leafCount)
+    throw new Error(
+      `the publisher says ${checked} users checked a ledger of ${leafCount}: a count above the ledger's size cannot be right`,
+    );
   const omissions = unnoticedOmissions(leafCount, checked);
   const onePercent = omissions.find((o) => o.shareBps === 100) as UnnoticedOmission;
   const sentence =
@@ -65,6 +68,11 @@ export function coverageView(entry: CoverageEntryJson): CoverageView {
     checked,
     sentence,
     implication,
-    rows: omissions.map((o) => ({ share: shareText(o.shareBps), omitted: amount(BigInt(o.omitted), 0), chance: chanceText(o.chance), bound: chanceText(o.bound) })),
+    rows: omissions.map((o) => ({
+      share: shareText(o.shareBps),
+      omitted: amount(BigInt(o.omitted), 0),
+      chance: chanceText(o.chance),
+      bound: chanceText(o.bound),
+    })),
   };
 }

@@ -78,7 +78,9 @@ function rawHashMs(counts: { leaves: number; inner: number; padding: number }, k
 
 /** merkletreejs over n 32-byte leaves with node:crypto SHA-256 as hashFn (default options). */
 function merkletreejsMs(commitments: Uint8Array, n: number): number {
-  const leaves = Array.from({ length: n }, (_, i) => Buffer.from(commitments.buffer, commitments.byteOffset + i * 32, 32));
+  const leaves = Array.from({ length: n }, (_, i) =>
+    Buffer.from(commitments.buffer, commitments.byteOffset + i * 32, 32),
+  );
   const hashFn = (data: Buffer) => createHash("sha256").update(data).digest();
   return best(1, () => {
     new MerkleTree(leaves, hashFn);
@@ -100,7 +102,10 @@ function sumtreeBuild(): void {
       let raw = Infinity;
       for (let r = 0; r < 3; r++) {
         let tree: SumTreeLevels | undefined;
-        ms = Math.min(ms, best(1, () => (tree = buildSumTree(commitments, balances, n, k))));
+        ms = Math.min(
+          ms,
+          best(1, () => (tree = buildSumTree(commitments, balances, n, k))),
+        );
         raw = Math.min(raw, rawHashMs(hashCounts(tree!, n), k));
       }
       emit({
@@ -121,23 +126,42 @@ function sha256Bench(): void {
   const calls = 1 << 18;
   for (const k of [1, 4]) {
     const sw = sumBytes(k) / 4;
-    for (const [kind, streamWords] of [["leaf", 8 + sw], ["inner", 2 * (8 + sw)]] as const) {
+    for (const [kind, streamWords] of [
+      ["leaf", 8 + sw],
+      ["inner", 2 * (8 + sw)],
+    ] as const) {
       const len = 1 + 4 * streamWords;
       const out = new Uint8Array(32);
       const o = new DataView(out.buffer);
       const words = new PrefixedWordsSha256(streamWords);
       const bytes = new FixedLengthSha256(len);
       const msg = new Uint8Array(len);
-      const perCall = (fn: (i: number) => void) => Math.round((best(3, () => { for (let i = 0; i < calls; i++) fn(i); }) * 1e6) / calls);
+      const perCall = (fn: (i: number) => void) =>
+        Math.round(
+          (best(3, () => {
+            for (let i = 0; i < calls; i++) fn(i);
+          }) *
+            1e6) /
+            calls,
+        );
       emit({
         bench: "sha256",
         assets: k,
         kind,
         bytes: len,
         calls,
-        ownWordsNsPerCall: perCall((i) => { words.words[1] = i; words.digestInto(o, 0); }),
-        ownBytesNsPerCall: perCall((i) => { bytes.input[1] = i; bytes.digestInto(out, 0); }),
-        nobleNsPerCall: perCall((i) => { msg[1] = i; nobleSha256(msg); }),
+        ownWordsNsPerCall: perCall((i) => {
+          words.words[1] = i;
+          words.digestInto(o, 0);
+        }),
+        ownBytesNsPerCall: perCall((i) => {
+          bytes.input[1] = i;
+          bytes.digestInto(out, 0);
+        }),
+        nobleNsPerCall: perCall((i) => {
+          msg[1] = i;
+          nobleSha256(msg);
+        }),
       });
     }
   }
@@ -147,7 +171,11 @@ function sha256Bench(): void {
 function sumtreeProof(): void {
   const n = 1 << 16;
   const assets = ["USDC", "BTC"];
-  const users = Array.from({ length: n }, (_, i) => ({ userId: `user-${i}`, salt: new Uint8Array(randomBytes(16)), balances: [BigInt(i), 1n] }));
+  const users = Array.from({ length: n }, (_, i) => ({
+    userId: `user-${i}`,
+    salt: new Uint8Array(randomBytes(16)),
+    balances: [BigInt(i), 1n],
+  }));
   const t0 = performance.now();
   const tree = LiabilityTree.fromUsers(assets, users);
   const buildMs = performance.now() - t0;

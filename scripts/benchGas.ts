@@ -175,7 +175,12 @@ export async function measureGas(): Promise<GasFigure[]> {
     const oracle = await deployContract(wallet, client, oracleArtifact, [ROUND_HISTORY]);
     const issuer = issuerKey("bench-gas-issuer");
     await client.waitForTransactionReceipt({
-      hash: await wallet.writeContract({ address: oracle, abi, functionName: "addSigner", args: [issuer, signer.address] }),
+      hash: await wallet.writeContract({
+        address: oracle,
+        abi,
+        functionName: "addSigner",
+        args: [issuer, signer.address],
+      }),
     });
 
     const figures: GasFigure[] = [];
@@ -194,11 +199,14 @@ export async function measureGas(): Promise<GasFigure[]> {
     };
 
     let previous: Attestation | null = null;
-    const submit = async (options: { skip?: bigint; sameRoots?: boolean } = {}): Promise<{ gasUsed: bigint; data: Hex }> => {
+    const submit = async (
+      options: { skip?: bigint; sameRoots?: boolean } = {},
+    ): Promise<{ gasUsed: bigint; data: Hex }> => {
       const block = await client.getBlock();
       const i = (previous?.sequence ?? 0n) + 1n + (options.skip ?? 0n);
       let next = nextAttestation(previous, fieldsAt(issuer, block.timestamp, i, options.sameRoots ?? false));
-      if (options.skip) next = { ...next, sequence: next.sequence + options.skip, previous: keccak256(toHex(`gap ${i}`)) };
+      if (options.skip)
+        next = { ...next, sequence: next.sequence + options.skip, previous: keccak256(toHex(`gap ${i}`)) };
       const signature = await signAttestation(next, signer);
       const data = encodeFunctionData({ abi, functionName: "submit", args: [next, signature] });
       const hash = await wallet.sendTransaction({ to: oracle, data });
@@ -209,19 +217,44 @@ export async function measureGas(): Promise<GasFigure[]> {
     };
 
     let r = await submit();
-    record("submit-first", r.gasUsed, r.data, "sequence 1: every slot of the issuer and its first round slot go from zero to non-zero");
+    record(
+      "submit-first",
+      r.gasUsed,
+      r.data,
+      "sequence 1: every slot of the issuer and its first round slot go from zero to non-zero",
+    );
     await submit(); // sequence 2 fills the other digest slot
     r = await submit();
-    record("submit-ring-fresh", r.gasUsed, r.data, "sequence 3: issuer slots non-zero, this round's ring slot still zero");
+    record(
+      "submit-ring-fresh",
+      r.gasUsed,
+      r.data,
+      "sequence 3: issuer slots non-zero, this round's ring slot still zero",
+    );
     for (let sequence = 4n; sequence <= ROUND_HISTORY; sequence++) await submit();
     r = await submit();
-    record("submit-steady", r.gasUsed, r.data, `sequence ${ROUND_HISTORY + 1n}: every slot non-zero, every field changed`);
+    record(
+      "submit-steady",
+      r.gasUsed,
+      r.data,
+      `sequence ${ROUND_HISTORY + 1n}: every slot non-zero, every field changed`,
+    );
     r = await submit({ sameRoots: true });
     await submit({ sameRoots: true });
     r = await submit({ sameRoots: true });
-    record("submit-steady-same-roots", r.gasUsed, r.data, "as submit-steady with reservesRoot and liabilitiesRoot unchanged");
+    record(
+      "submit-steady-same-roots",
+      r.gasUsed,
+      r.data,
+      "as submit-steady with reservesRoot and liabilitiesRoot unchanged",
+    );
     r = await submit({ skip: ROUND_HISTORY });
-    record("submit-steady-unlinked", r.gasUsed, r.data, "skips ahead: previous is stored unchecked, one more slot write");
+    record(
+      "submit-steady-unlinked",
+      r.gasUsed,
+      r.data,
+      "skips ahead: previous is stored unchecked, one more slot write",
+    );
 
     const healthData = encodeFunctionData({ abi, functionName: "isHealthy", args: [issuer, 10_000, 3_600n, 1n] });
     const estimate = await client.estimateGas({ account: wallet.account, to: oracle, data: healthData });
@@ -280,7 +313,9 @@ async function measureGuardGas({ client, wallet, oracle, issuer, probe }: GuardB
   );
   const send = async (address: Address, abi: Abi, functionName: string, args: readonly unknown[]) => {
     const data = encodeFunctionData({ abi, functionName, args });
-    const receipt = await client.waitForTransactionReceipt({ hash: await wallet.sendTransaction({ to: address, data }) });
+    const receipt = await client.waitForTransactionReceipt({
+      hash: await wallet.sendTransaction({ to: address, data }),
+    });
     if (receipt.status !== "success") throw new Error(`${functionName} on ${address} reverted`);
     return { gasUsed: receipt.gasUsed, data };
   };
@@ -288,39 +323,95 @@ async function measureGuardGas({ client, wallet, oracle, issuer, probe }: GuardB
   const steadyMint = async (op: string, address: Address, abi: Abi, note: string) => {
     await send(address, abi, "mint", [holder, 1_000n]);
     const { gasUsed, data } = await send(address, abi, "mint", [holder, 1_000n]);
-    figures.push({ bench: "gas", op, gasUsed: Number(gasUsed), executionGas: Number(executionGas(gasUsed, data)), calldataGas: Number(calldataGas(data)), note });
+    figures.push({
+      bench: "gas",
+      op,
+      gasUsed: Number(gasUsed),
+      executionGas: Number(executionGas(gasUsed, data)),
+      calldataGas: Number(calldataGas(data)),
+      note,
+    });
   };
 
   const plain = await deployContract(wallet, client, tokenArt!, ["Plain", "PLN", 6]);
   await steadyMint("mint-unguarded", plain, tokenArt!.abi, "DemoToken.mint by its owner, no guard: the baseline");
 
   const coin = await deployContract(wallet, client, coinArt!, ["Guarded", "GRD", 6, policy]);
-  await steadyMint("mint-guarded-modifier", coin, coinArt!.abi, "GuardedStablecoin.mint with onlyWithinReserves: one call to the oracle (cold)");
+  await steadyMint(
+    "mint-guarded-modifier",
+    coin,
+    coinArt!.abi,
+    "GuardedStablecoin.mint with onlyWithinReserves: one call to the oracle (cold)",
+  );
 
-  for (const [op, excluded] of [["mint-guard-standalone", []], ["mint-guard-standalone-1-escrow", [escrow]]] as const) {
+  for (const [op, excluded] of [
+    ["mint-guard-standalone", []],
+    ["mint-guard-standalone-1-escrow", [escrow]],
+  ] as const) {
     const token = await deployContract(wallet, client, tokenArt!, ["Existing", "EXT", 6]);
     await send(token, tokenArt!.abi, "mint", [escrow, 5_000n]);
     const guard = await deployContract(wallet, client, guardArt!, [policy, token, excluded]);
     await send(guard, guardArt!.abi, "addMinter", [wallet.account.address]);
     await send(token, tokenArt!.abi, "transferOwnership", [guard]);
-    const note = excluded.length === 0
-      ? "SolventMintGuard.mint over a DemoToken it owns: oracle call, totalSupply, the token's mint, an event"
-      : "as mint-guard-standalone, with one excluded escrow (a storage read and a balanceOf more)";
+    const note =
+      excluded.length === 0
+        ? "SolventMintGuard.mint over a DemoToken it owns: oracle call, totalSupply, the token's mint, an event"
+        : "as mint-guard-standalone, with one excluded escrow (a storage read and a balanceOf more)";
     await steadyMint(op, guard, guardArt!.abi, note);
   }
 
   const feed = await deployContract(wallet, client, feedArt!, [oracle, issuer, "bench reserves"]);
-  const staticCall = async (op: string, target: Address, abi: Abi, functionName: string, args: readonly unknown[], warm: boolean, note: string) => {
+  const staticCall = async (
+    op: string,
+    target: Address,
+    abi: Abi,
+    functionName: string,
+    args: readonly unknown[],
+    warm: boolean,
+    note: string,
+  ) => {
     const used = await probeStaticCallGas(client, probe, target, encodeFunctionData({ abi, functionName, args }), warm);
     figures.push({ bench: "gas", op, gasUsed: Number(used), executionGas: Number(used), calldataGas: 0, note });
   };
   for (const warm of [false, true]) {
     const when = warm ? "warm" : "cold";
-    await staticCall(`latestReservesChecked-call-${when}`, oracle, oracleArt!.abi, "latestReservesChecked", [issuer, 600n], warm, `staticcall from a contract, oracle ${when}`);
+    await staticCall(
+      `latestReservesChecked-call-${when}`,
+      oracle,
+      oracleArt!.abi,
+      "latestReservesChecked",
+      [issuer, 600n],
+      warm,
+      `staticcall from a contract, oracle ${when}`,
+    );
   }
-  await staticCall("latestChecked-call-cold", oracle, oracleArt!.abi, "latestChecked", [issuer, 600n], false, "the whole attestation (8 slots), oracle cold");
-  await staticCall("latestRoundData-call-cold", feed, feedArt!.abi, "latestRoundData", [], false, "ReserveFeed.latestRoundData (unchecked), feed and oracle cold");
-  await staticCall("latestRoundDataChecked-call-cold", feed, feedArt!.abi, "latestRoundDataChecked", [600n], false, "ReserveFeed.latestRoundDataChecked, feed and oracle cold");
+  await staticCall(
+    "latestChecked-call-cold",
+    oracle,
+    oracleArt!.abi,
+    "latestChecked",
+    [issuer, 600n],
+    false,
+    "the whole attestation (8 slots), oracle cold",
+  );
+  await staticCall(
+    "latestRoundData-call-cold",
+    feed,
+    feedArt!.abi,
+    "latestRoundData",
+    [],
+    false,
+    "ReserveFeed.latestRoundData (unchecked), feed and oracle cold",
+  );
+  await staticCall(
+    "latestRoundDataChecked-call-cold",
+    feed,
+    feedArt!.abi,
+    "latestRoundDataChecked",
+    [600n],
+    false,
+    "ReserveFeed.latestRoundDataChecked, feed and oracle cold",
+  );
   return figures;
 }
 

@@ -88,7 +88,17 @@ function listFiles(dir) {
 function resolveRelative(from, specifier) {
   const base = resolve(dirname(from), specifier);
   const stem = base.replace(/\.(js|mjs|cjs|jsx)$/, "");
-  const candidates = [base, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${stem}.cts`, `${stem}.js`, `${stem}.mjs`, join(base, "index.ts"), join(base, "index.js")];
+  const candidates = [
+    base,
+    `${stem}.ts`,
+    `${stem}.tsx`,
+    `${stem}.mts`,
+    `${stem}.cts`,
+    `${stem}.js`,
+    `${stem}.mjs`,
+    join(base, "index.ts"),
+    join(base, "index.js"),
+  ];
   for (const candidate of candidates) {
     try {
       if (statSync(candidate).isFile()) return candidate;
@@ -195,11 +205,15 @@ export function checkImports(root) {
         if (target === null) continue; // the type checker reports missing files
         const to = posix(relative(root, target));
         if (rule && rule.areas.includes(areaOf(to))) {
-          problems.push(`${from} imports ${to} ("${specifier}"): ${area}/ must not import from ${rule.areas.map((a) => `${a}/`).join(", ")}`);
+          problems.push(
+            `${from} imports ${to} ("${specifier}"): ${area}/ must not import from ${rule.areas.map((a) => `${a}/`).join(", ")}`,
+          );
         }
         if (AREAS.includes(areaOf(to))) edges.add(to);
       } else if (rule?.builtins && (specifier.startsWith("node:") || BUILTINS.has(specifier.split("/")[0]))) {
-        problems.push(`${from} imports the Node builtin "${specifier}": ${area}/ is pure and runs in the Worker and the browser too; pass what it needs in`);
+        problems.push(
+          `${from} imports the Node builtin "${specifier}": ${area}/ is pure and runs in the Worker and the browser too; pass what it needs in`,
+        );
       }
     }
   }
@@ -218,7 +232,9 @@ if (isMain) {
   const root = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), ".."));
   const problems = checkImports(root);
   if (problems.length > 0) {
-    console.error(`checkImports: ${problems.length} problem(s) in the import graph of ${AREAS.map((a) => `${a}/`).join(", ")}:`);
+    console.error(
+      `checkImports: ${problems.length} problem(s) in the import graph of ${AREAS.map((a) => `${a}/`).join(", ")}:`,
+    );
     for (const p of problems) console.error(`  - ${p}`);
     process.exit(1);
   }

@@ -41,12 +41,18 @@ async function getJson<T>(path: string): Promise<{ status: number; body: T }> {
   return { status: res.status, body: (await res.json()) as T };
 }
 
-const contracts = await getJson<{ rpcUrl: string; oracle?: Address; market?: Address }>("/demo/contracts.json").catch((e: Error) => {
-  console.error(`${base}/demo/contracts.json could not be read (${e.message}); is the demo publisher running (npm start)?`);
-  process.exit(2);
-});
+const contracts = await getJson<{ rpcUrl: string; oracle?: Address; market?: Address }>("/demo/contracts.json").catch(
+  (e: Error) => {
+    console.error(
+      `${base}/demo/contracts.json could not be read (${e.message}); is the demo publisher running (npm start)?`,
+    );
+    process.exit(2);
+  },
+);
 if (contracts.status !== 200 || !contracts.body.oracle || !contracts.body.market) {
-  console.error(`${base}/demo/contracts.json has no oracle and market (status ${contracts.status}); this checks the npm start demo only`);
+  console.error(
+    `${base}/demo/contracts.json has no oracle and market (status ${contracts.status}); this checks the npm start demo only`,
+  );
   process.exit(2);
 }
 const { rpcUrl } = contracts.body;
@@ -56,28 +62,50 @@ const client = createPublicClient({ transport: http(rpcUrl) });
 const issuers = ["demo", "demo-stable"];
 const gateQuery = `?minRatioBps=${DEMO_MARKET_POLICY.minRatioBps}&maxAgeSeconds=${DEMO_MARKET_POLICY.maxAgeSeconds}&denyFlags=${DEMO_MARKET_POLICY.denyFlags}`;
 
-const summary = { polls: 0, expiredWhileFresher: 0, frozenExpiredWhileGateAllows: 0, frozenOtherWhileGateAllows: 0, minRemainingSeconds: {} as Record<string, number>, onchainSequencesSeen: {} as Record<string, Set<string>> };
+const summary = {
+  polls: 0,
+  expiredWhileFresher: 0,
+  frozenExpiredWhileGateAllows: 0,
+  frozenOtherWhileGateAllows: 0,
+  minRemainingSeconds: {} as Record<string, number>,
+  onchainSequencesSeen: {} as Record<string, Set<string>>,
+};
 
 async function poll(): Promise<void> {
   const wall = BigInt(Math.floor(Date.now() / 1000));
   const head = await client.getBlock({ blockTag: "latest" });
   // The stricter of the two clocks: a copy past validUntil by either is expired for someone.
   const clock = head.timestamp > wall ? head.timestamp : wall;
-  const line: Record<string, unknown> = { at: new Date(Number(wall) * 1000).toISOString(), chainTime: Number(head.timestamp) };
+  const line: Record<string, unknown> = {
+    at: new Date(Number(wall) * 1000).toISOString(),
+    chainTime: Number(head.timestamp),
+  };
   for (const issuer of issuers) {
     const [latest, copy] = await Promise.all([
       getJson<{ attestation?: { sequence: string; validUntil: string } }>(`/v1/issuers/${issuer}/attestations/latest`),
-      client.readContract({ address: oracle, abi: solvencyOracleAbi, functionName: "latest", args: [issuerKey(issuer)] }),
+      client.readContract({
+        address: oracle,
+        abi: solvencyOracleAbi,
+        functionName: "latest",
+        args: [issuerKey(issuer)],
+      }),
     ]);
     const published = latest.body.attestation;
     const remaining = Number(copy.validUntil - clock);
     summary.onchainSequencesSeen[issuer] ??= new Set();
     summary.onchainSequencesSeen[issuer].add(copy.sequence.toString());
-    if (copy.sequence > 0n) summary.minRemainingSeconds[issuer] = Math.min(summary.minRemainingSeconds[issuer] ?? Infinity, remaining);
-    const fresher = published !== undefined && BigInt(published.sequence) > copy.sequence && BigInt(published.validUntil) >= clock;
+    if (copy.sequence > 0n)
+      summary.minRemainingSeconds[issuer] = Math.min(summary.minRemainingSeconds[issuer] ?? Infinity, remaining);
+    const fresher =
+      published !== undefined && BigInt(published.sequence) > copy.sequence && BigInt(published.validUntil) >= clock;
     const expired = copy.sequence > 0n && copy.validUntil < clock;
     if (expired && fresher) summary.expiredWhileFresher++;
-    line[issuer] = { published: published?.sequence ?? null, onchain: copy.sequence.toString(), remainingSeconds: copy.sequence > 0n ? remaining : null, expiredWhileFresher: expired && fresher };
+    line[issuer] = {
+      published: published?.sequence ?? null,
+      onchain: copy.sequence.toString(),
+      remainingSeconds: copy.sequence > 0n ? remaining : null,
+      expiredWhileFresher: expired && fresher,
+    };
   }
   const [gate, frozen] = await Promise.all([
     getJson<{ allow: boolean; reasons: { code: string }[] }>(`/v1/issuers/demo/gate${gateQuery}`),
@@ -85,7 +113,11 @@ async function poll(): Promise<void> {
   ]);
   if (gate.body.allow && (frozen & EXPIRED_BIT) !== 0n) summary.frozenExpiredWhileGateAllows++;
   else if (gate.body.allow && frozen !== 0n) summary.frozenOtherWhileGateAllows++;
-  line.market = { gateAllows: gate.body.allow, gateReasons: gate.body.reasons.map((r) => r.code), frozenReasons: Number(frozen) };
+  line.market = {
+    gateAllows: gate.body.allow,
+    gateReasons: gate.body.reasons.map((r) => r.code),
+    frozenReasons: Number(frozen),
+  };
   summary.polls++;
   console.log(JSON.stringify(line));
 }
@@ -99,7 +131,12 @@ while (Date.now() < deadline) {
   }
   await new Promise((r) => setTimeout(r, everySeconds * 1000));
 }
-const report = { ...summary, onchainSequencesSeen: Object.fromEntries(Object.entries(summary.onchainSequencesSeen).map(([k, v]) => [k, [...v].filter((s) => s !== "0").length])) };
+const report = {
+  ...summary,
+  onchainSequencesSeen: Object.fromEntries(
+    Object.entries(summary.onchainSequencesSeen).map(([k, v]) => [k, [...v].filter((s) => s !== "0").length]),
+  ),
+};
 console.log(JSON.stringify({ summary: report }));
 const failed = report.expiredWhileFresher > 0 || report.frozenExpiredWhileGateAllows > 0;
 console.log(

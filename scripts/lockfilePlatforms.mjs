@@ -48,6 +48,8 @@ for (const [pkgPath, pkg] of Object.entries(packages)) {
     console.log(`added ${at}@${version} (${platform[1]}/${platform[2]})`);
   }
 }
-lock.packages = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)));
+lock.packages = Object.fromEntries(
+  Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)),
+);
 writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(added === 0 ? "package-lock.json: nothing to add" : `package-lock.json: ${added} platform entries added`);

@@ -16,7 +16,11 @@ import { parseUnits } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { parseConfig } from "../core/config/parseConfig.js";
 import type { SolventConfigInput } from "../core/config/schema.js";
-import { custodianStatementToJson, signCustodianStatement, type CustodianStatement } from "../core/custodianStatement.js";
+import {
+  custodianStatementToJson,
+  signCustodianStatement,
+  type CustodianStatement,
+} from "../core/custodianStatement.js";
 import type { ReportJson } from "../core/report.js";
 import { startAnvil, type AnvilInstance } from "./lib/anvil.js";
 import { checkFlags, checkGate, checkReport, flagNames, summary, type GateAnswer } from "./scenarios/checks.js";
@@ -54,8 +58,15 @@ async function scenarioFiles(args: string[]): Promise<string[]> {
     .map((f) => join(dir, f));
 }
 
-async function http(ctx: Context, path: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${ctx.dev.base}${path}`, { ...init, signal: AbortSignal.timeout(init.timeoutMs ?? HTTP_TIMEOUT_MS) });
+async function http(
+  ctx: Context,
+  path: string,
+  init: RequestInit & { timeoutMs?: number } = {},
+): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${ctx.dev.base}${path}`, {
+    ...init,
+    signal: AbortSignal.timeout(init.timeoutMs ?? HTTP_TIMEOUT_MS),
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -85,18 +96,27 @@ async function postStatements(ctx: Context, world: ScenarioWorld, state: Scenari
     };
     const body: Record<string, unknown> = { statement: custodianStatementToJson(statement) };
     if (s.sign === "invalid") body.signature = `0x${"11".repeat(64)}1b`;
-    else if (typeof s.sign === "object") body.signature = await signCustodianStatement(statement, world.accounts.get(s.sign.by)!);
+    else if (typeof s.sign === "object")
+      body.signature = await signCustodianStatement(statement, world.accounts.get(s.sign.by)!);
     const res = await http(ctx, `/v1/admin/issuers/${id}/statements`, {
       method: "POST",
       headers: { authorization: `Bearer ${ctx.adminToken}`, "content-type": "application/json" },
       body: JSON.stringify(body),
     });
     const want = s.expectStatus;
-    const ok = typeof want === "number" ? res.status === want : want === "2xx" ? res.status >= 200 && res.status < 300 : res.status >= 400 && res.status < 500;
+    const ok =
+      typeof want === "number"
+        ? res.status === want
+        : want === "2xx"
+          ? res.status >= 200 && res.status < 300
+          : res.status >= 400 && res.status < 500;
     const code = /"code":"([A-Z_]+)"/.exec(res.text)?.[1];
     const reason = /"reason":"([A-Z_]+)"/.exec(res.text)?.[1];
-    log(`  statement ${k} (${s.custodian}/${s.account}, ${s.amount} ${s.asset}, sign ${typeof s.sign === "object" ? `by ${s.sign.by}` : s.sign}) → ${res.status}${code ? ` ${code}` : ""}${reason ? ` ${reason}` : ""}`);
-    if (!ok) throw new ScenarioFailure(`statement ${k} answered ${res.status} (expected ${want}): ${res.text.slice(0, 200)}`);
+    log(
+      `  statement ${k} (${s.custodian}/${s.account}, ${s.amount} ${s.asset}, sign ${typeof s.sign === "object" ? `by ${s.sign.by}` : s.sign}) → ${res.status}${code ? ` ${code}` : ""}${reason ? ` ${reason}` : ""}`,
+    );
+    if (!ok)
+      throw new ScenarioFailure(`statement ${k} answered ${res.status} (expected ${want}): ${res.text.slice(0, 200)}`);
   }
 }
 
@@ -107,15 +127,28 @@ interface Published {
 
 /** One tick of one issuer through the admin publish route (the cron's path), then its report. */
 async function publish(ctx: Context, id: string): Promise<Published> {
-  const res = await http(ctx, `/v1/admin/issuers/${id}/publish`, { method: "POST", headers: { authorization: `Bearer ${ctx.adminToken}` }, timeoutMs: PUBLISH_TIMEOUT_MS });
-  if (res.status !== 201) throw new ScenarioFailure(`publishing ${id} answered ${res.status}: ${res.text.slice(0, 300)}`);
+  const res = await http(ctx, `/v1/admin/issuers/${id}/publish`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ctx.adminToken}` },
+    timeoutMs: PUBLISH_TIMEOUT_MS,
+  });
+  if (res.status !== 201)
+    throw new ScenarioFailure(`publishing ${id} answered ${res.status}: ${res.text.slice(0, 300)}`);
   const { sequence } = JSON.parse(res.text) as { sequence: string };
   const latest = await getJson<{ attestation: { sequence: string } }>(ctx, `/v1/issuers/${id}/attestations/latest`);
-  if (latest.attestation.sequence !== sequence) throw new ScenarioFailure(`${id}: latest attestation is ${latest.attestation.sequence}, just published ${sequence}`);
+  if (latest.attestation.sequence !== sequence)
+    throw new ScenarioFailure(
+      `${id}: latest attestation is ${latest.attestation.sequence}, just published ${sequence}`,
+    );
   return { sequence, report: await getJson<ReportJson>(ctx, `/v1/issuers/${id}/reports/${sequence}`) };
 }
 
-async function tick(ctx: Context, world: ScenarioWorld, state: ScenarioState, label: string): Promise<Map<string, Published>> {
+async function tick(
+  ctx: Context,
+  world: ScenarioWorld,
+  state: ScenarioState,
+  label: string,
+): Promise<Map<string, Published>> {
   await applyChainState(ctx.chain, world, state);
   await postStatements(ctx, world, state);
   const out = new Map<string, Published>();
@@ -129,7 +162,13 @@ async function tick(ctx: Context, world: ScenarioWorld, state: ScenarioState, la
 }
 
 /** Waits (bounded) for each expected alert at the receiver and checks its HMAC; also that the Worker lists it. */
-async function checkAlerts(ctx: Context, world: ScenarioWorld, local: string, sequence: string, since: number): Promise<string[]> {
+async function checkAlerts(
+  ctx: Context,
+  world: ScenarioWorld,
+  local: string,
+  sequence: string,
+  since: number,
+): Promise<string[]> {
   const expects = world.scenario.expect[local]?.alerts ?? [];
   const id = issuerId(world.scenario.name, local);
   const out: string[] = [];
@@ -141,13 +180,20 @@ async function checkAlerts(ctx: Context, world: ScenarioWorld, local: string, se
     while (!found && Date.now() < deadline) {
       for (const hook of ctx.receiver.received) {
         if (hook.path !== `/hook/${id}` || hook.at < since) continue;
-        let payload: { id?: string; issuer?: string; event?: string; sequence?: string | null; details?: { flag?: unknown } };
+        let payload: {
+          id?: string;
+          issuer?: string;
+          event?: string;
+          sequence?: string | null;
+          details?: { flag?: unknown };
+        };
         try {
           payload = JSON.parse(hook.body) as typeof payload;
         } catch {
           continue;
         }
-        if (payload.issuer !== id || payload.event !== want.event || (want.flag && payload.details?.flag !== want.flag)) continue;
+        if (payload.issuer !== id || payload.event !== want.event || (want.flag && payload.details?.flag !== want.flag))
+          continue;
         problem = webhookSignatureProblem(hook, ctx.webhookSecret);
         if (payload.sequence !== sequence) problem = `its sequence is ${payload.sequence}, not ${sequence}`;
         if (problem === null && payload.id) found = { id: payload.id };
@@ -155,12 +201,19 @@ async function checkAlerts(ctx: Context, world: ScenarioWorld, local: string, se
       if (!found) await sleep(500);
     }
     if (!found) {
-      out.push(problem ? `alert ${what} arrived but ${problem}` : `alert ${what} did not reach the webhook within ${want.withinSeconds} s`);
+      out.push(
+        problem
+          ? `alert ${what} arrived but ${problem}`
+          : `alert ${what} did not reach the webhook within ${want.withinSeconds} s`,
+      );
       continue;
     }
-    log(`  alert ${what} reached the receiver ${((Date.now() - since) / 1000).toFixed(1)} s after the tick, HMAC verified`);
+    log(
+      `  alert ${what} reached the receiver ${((Date.now() - since) / 1000).toFixed(1)} s after the tick, HMAC verified`,
+    );
     const listed = await getJson<{ alerts: { id: string; event: string }[] }>(ctx, `/v1/issuers/${id}/alerts`);
-    if (!listed.alerts.some((a) => a.id === found.id)) out.push(`alert ${found.id} is not listed at /v1/issuers/${id}/alerts`);
+    if (!listed.alerts.some((a) => a.id === found.id))
+      out.push(`alert ${found.id} is not listed at /v1/issuers/${id}/alerts`);
   }
   return out;
 }
@@ -187,15 +240,24 @@ async function runScenario(ctx: Context, world: ScenarioWorld): Promise<{ ok: bo
         const params = new URLSearchParams();
         for (const [k, v] of Object.entries(e.gate.query)) params.set(k, String(v));
         const answer = await getJson<GateAnswer>(ctx, `/v1/issuers/${issuerId(s.name, local)}/gate?${params}`);
-        log(`  gate ${issuerId(s.name, local)}?${params}: allow=${answer.allow} ${answer.reasons.map((r) => r.flag ?? r.code).join(",")}`);
+        log(
+          `  gate ${issuerId(s.name, local)}?${params}: allow=${answer.allow} ${answer.reasons.map((r) => r.flag ?? r.code).join(",")}`,
+        );
         problems.push(...checkGate(answer, e.gate).map((p) => `${local}: ${p}`));
       }
       problems.push(...(await checkAlerts(ctx, world, local, sequence, since)).map((p) => `${local}: ${p}`));
     }
     const tail = ` [${seen.join("; ")}]`;
-    return problems.length === 0 ? { ok: true, line: `PASS ${s.name}${tail}` } : { ok: false, line: `FAIL ${s.name}: ${problems.join("; ")}${tail}` };
+    return problems.length === 0
+      ? { ok: true, line: `PASS ${s.name}${tail}` }
+      : { ok: false, line: `FAIL ${s.name}: ${problems.join("; ")}${tail}` };
   } catch (e) {
-    const message = e instanceof ScenarioFailure ? e.message : e instanceof Error ? `${e.name}: ${e.message.split("\n")[0]}` : String(e);
+    const message =
+      e instanceof ScenarioFailure
+        ? e.message
+        : e instanceof Error
+          ? `${e.name}: ${e.message.split("\n")[0]}`
+          : String(e);
     return { ok: false, line: `FAIL ${s.name}: ${message}${seen.length ? ` [${seen.join("; ")}]` : ""}` };
   }
 }
@@ -255,17 +317,29 @@ async function main(): Promise<number> {
     const worlds: ScenarioWorld[] = [];
     for (const scenario of scenarios) {
       worlds.push(await deployWorld(chain, scenario));
-      log(`${scenario.name}: world deployed (${Object.keys(scenario.world.tokens).length} tokens, ${Object.keys(scenario.world.feeds).length} feeds, ${Object.keys(scenario.world.pools).length} pools)`);
+      log(
+        `${scenario.name}: world deployed (${Object.keys(scenario.world.tokens).length} tokens, ${Object.keys(scenario.world.feeds).length} feeds, ${Object.keys(scenario.world.pools).length} pools)`,
+      );
     }
     const config: SolventConfigInput = {
       version: 1,
-      chains: [{ chainId: chain.chainId, name: "anvil (scenarios)", rpcUrls: [anvil.rpcUrl], batchSize: 500, timeoutMs: 20_000 }],
+      chains: [
+        {
+          chainId: chain.chainId,
+          name: "anvil (scenarios)",
+          rpcUrls: [anvil.rpcUrl],
+          batchSize: 500,
+          timeoutMs: 20_000,
+        },
+      ],
       issuers: [],
     };
-    for (const world of worlds) config.issuers.push(...(await issuerConfigs(world, { chainId: chain.chainId, receiverUrl: receiver.url })));
+    for (const world of worlds)
+      config.issuers.push(...(await issuerConfigs(world, { chainId: chain.chainId, receiverUrl: receiver.url })));
     parseConfig(config); // a bad scenario configuration fails here, naming its JSON path, not inside the Worker
     const configText = JSON.stringify(config);
-    if (configText.includes("'")) throw new Error("the configuration contains a single quote, which the env file cannot hold");
+    if (configText.includes("'"))
+      throw new Error("the configuration contains a single quote, which the env file cannot hold");
 
     const adminToken = randomBytes(24).toString("hex");
     const webhookSecret = randomBytes(24).toString("hex");
@@ -276,7 +350,9 @@ async function main(): Promise<number> {
       `${[`SOLVENT_CONFIG='${configText}'`, `SIGNING_KEY=${signingKey}`, `ADMIN_TOKEN=${adminToken}`, `${WEBHOOK_SECRET_NAME}=${webhookSecret}`].join("\n")}\n`,
       { mode: 0o600 },
     );
-    log(`starting wrangler dev (${config.issuers.length} issuers, signer ${privateKeyToAccount(signingKey as `0x${string}`).address})`);
+    log(
+      `starting wrangler dev (${config.issuers.length} issuers, signer ${privateKeyToAccount(signingKey as `0x${string}`).address})`,
+    );
     dev = await startWranglerDev({ persistTo: join(work, "state"), envFiles: [envFile], startupTimeoutMs: 180_000 });
     log(`wrangler dev on ${dev.base}`);
     const ctx: Context = { chain, dev, receiver, adminToken, webhookSecret };

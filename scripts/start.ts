@@ -57,7 +57,11 @@ async function ensureDevVars(): Promise<string> {
   if (!existsSync(".dev.vars")) {
     const key = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
     const token = bytesToHex(crypto.getRandomValues(new Uint8Array(24))).slice(2);
-    await writeFile(".dev.vars", `# Local secrets for wrangler dev (made by npm start; never commit)\nSIGNING_KEY=${key}\nADMIN_TOKEN=${token}\n`, { mode: 0o600 });
+    await writeFile(
+      ".dev.vars",
+      `# Local secrets for wrangler dev (made by npm start; never commit)\nSIGNING_KEY=${key}\nADMIN_TOKEN=${token}\n`,
+      { mode: 0o600 },
+    );
     log("created .dev.vars with a new signing key and admin token");
   }
   const token = /^ADMIN_TOKEN=(.+)$/m.exec(await readFile(".dev.vars", "utf8"))?.[1]?.trim();
@@ -157,7 +161,9 @@ ${SAMPLE_ACCOUNTS.map((a) => `    #${a.index} ${a.address}  ${a.holds}`).join("\
 
 async function startEmbeddedDemo(): Promise<void> {
   const adminToken = await ensureDevVars();
-  log("running the embedded demo (its own configuration; `npm start -- --config config/solvent.config.json` runs yours)");
+  log(
+    "running the embedded demo (its own configuration; `npm start -- --config config/solvent.config.json` runs yours)",
+  );
   const demo = await startDemo({
     port: port("PORT", 8787),
     anvilPort: port("ANVIL_PORT", 8545),

@@ -41,9 +41,11 @@ export default {
       watchLedgers(env, now),
     ]);
     for (const result of results) console.log("tick", JSON.stringify(result));
-    for (const alert of [...stale, ...onchain, ...ledgerAlerts]) console.log("alert", alert.issuerId, alert.event, alert.id);
+    for (const alert of [...stale, ...onchain, ...ledgerAlerts])
+      console.log("alert", alert.issuerId, alert.event, alert.id);
     // A tick that published nothing still gets the latest attestation on-chain before the copy there expires.
-    for (const issuerId of await relayAfterMissedPublish(env, results, now)) console.log("relay queued after a missed publish", issuerId);
+    for (const issuerId of await relayAfterMissedPublish(env, results, now))
+      console.log("relay queued after a missed publish", issuerId);
     if (ledgers.resumed.length + ledgers.failed.length > 0) console.log("ledger sweep", JSON.stringify(ledgers));
   },
   async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {

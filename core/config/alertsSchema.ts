@@ -25,7 +25,10 @@ export type AlertEvent = (typeof ALERT_EVENTS)[number];
 const webhookUrl = z
   .string()
   .max(2000)
-  .regex(/^https?:\/\/[^/?#\s${}]+(?:[/?#]\S*)?$/, "must be an http(s) URL with a literal host (${NAME} placeholders only after the host)");
+  .regex(
+    /^https?:\/\/[^/?#\s${}]+(?:[/?#]\S*)?$/,
+    "must be an http(s) URL with a literal host (${NAME} placeholders only after the host)",
+  );
 
 const secretName = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be an UPPER_SNAKE_CASE secret name");
 
@@ -43,7 +46,11 @@ const slackDestination = z.strictObject({ kind: z.literal("slack"), url: webhook
 /** A Discord webhook (`{ content, embeds }`). */
 const discordDestination = z.strictObject({ kind: z.literal("discord"), url: webhookUrl });
 
-export const alertDestinationSchema = z.discriminatedUnion("kind", [webhookDestination, slackDestination, discordDestination]);
+export const alertDestinationSchema = z.discriminatedUnion("kind", [
+  webhookDestination,
+  slackDestination,
+  discordDestination,
+]);
 
 /**
  * Optional per issuer: where to send alerts and which ones. Every alert is

@@ -2,7 +2,19 @@ import type { z } from "zod";
 import { SolventError } from "../errors.js";
 import { relayMarginSeconds } from "../relayPolicy.js";
 import { outsideBand } from "../valuation/priceQuorum.js";
-import { assetSchema, chainSchema, configSchema, custodianSchema, holderSchema, issuerSchema, policySchema, type CustodianConfig, type HolderConfig, type IssuerConfig, type SolventConfig } from "./schema.js";
+import {
+  assetSchema,
+  chainSchema,
+  configSchema,
+  custodianSchema,
+  holderSchema,
+  issuerSchema,
+  policySchema,
+  type CustodianConfig,
+  type HolderConfig,
+  type IssuerConfig,
+  type SolventConfig,
+} from "./schema.js";
 
 export interface ConfigIssue {
   /** JSON path of the offending field, e.g. `issuers[0].reserves.holders[2].address`. */
@@ -14,13 +26,18 @@ export interface ConfigIssue {
 export class ConfigError extends SolventError {
   constructor(readonly issues: ConfigIssue[]) {
     const [first, ...rest] = issues;
-    super("INVALID_CONFIG", first?.path ?? "config", [first?.message ?? "is invalid", ...rest.map((i) => `${i.path}: ${i.message}`)].join("; "));
+    super(
+      "INVALID_CONFIG",
+      first?.path ?? "config",
+      [first?.message ?? "is invalid", ...rest.map((i) => `${i.path}: ${i.message}`)].join("; "),
+    );
   }
 }
 
 export function jsonPath(path: readonly PropertyKey[]): string {
   let out = "";
-  for (const part of path) out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
+  for (const part of path)
+    out += typeof part === "number" ? `[${part}]` : out === "" ? String(part) : `.${String(part)}`;
   return out === "" ? "(root)" : out;
 }
 
@@ -87,7 +104,10 @@ function ordered(issues: ConfigIssue[]): ConfigIssue[] {
     }
     return pa.length - pb.length;
   };
-  return unique.map((issue, index) => ({ issue, index })).sort((x, y) => compare(x.issue.path, y.issue.path) || x.index - y.index).map((x) => x.issue);
+  return unique
+    .map((issue, index) => ({ issue, index }))
+    .sort((x, y) => compare(x.issue.path, y.issue.path) || x.index - y.index)
+    .map((x) => x.issue);
 }
 
 type Raw = Record<string, unknown>;
@@ -107,10 +127,14 @@ interface DeclaredIds {
 
 function declaredIds(json: unknown): DeclaredIds {
   const root = isObject(json) ? json : {};
-  const chainIds = new Set(rawArray(root.chains).flatMap((c) => (isObject(c) && typeof c.chainId === "number" ? [c.chainId] : [])));
+  const chainIds = new Set(
+    rawArray(root.chains).flatMap((c) => (isObject(c) && typeof c.chainId === "number" ? [c.chainId] : [])),
+  );
   const assets = new Map<number, Set<string>>();
   rawArray(root.issuers).forEach((issuer, i) => {
-    const ids = isObject(issuer) ? rawArray(issuer.assets).flatMap((a) => (isObject(a) && typeof a.id === "string" ? [a.id] : [])) : [];
+    const ids = isObject(issuer)
+      ? rawArray(issuer.assets).flatMap((a) => (isObject(a) && typeof a.id === "string" ? [a.id] : []))
+      : [];
     assets.set(i, new Set(ids));
   });
   return { chainIds, assets };
@@ -164,7 +188,10 @@ function salvageCustodian(raw: unknown): { success: boolean; data?: CustodianCon
   const whole = custodianSchema.safeParse(raw);
   if (whole.success || !isObject(raw) || typeof raw.id !== "string") return whole;
   const account = custodianSchema.shape.accounts.element;
-  return { success: true, data: { id: raw.id, signers: [], accounts: sparse(rawArray(raw.accounts), (a) => account.safeParse(a)) } };
+  return {
+    success: true,
+    data: { id: raw.id, signers: [], accounts: sparse(rawArray(raw.accounts), (a) => account.safeParse(a)) },
+  };
 }
 
 function salvageIssuer(raw: Raw): IssuerConfig {
@@ -211,7 +238,8 @@ function crossReferenceIssues(config: SolventConfig, declared: DeclaredIds): Con
     if (dupChains.has(c.chainId)) add(`chains[${i}].chainId`, `chain ${c.chainId} is listed twice`);
   });
   config.chains.forEach((c, i) => {
-    if (c.agreement === "all" && c.rpcUrls.length < 2) add(`chains[${i}].agreement`, `"all" needs two or more rpcUrls to compare`);
+    if (c.agreement === "all" && c.rpcUrls.length < 2)
+      add(`chains[${i}].agreement`, `"all" needs two or more rpcUrls to compare`);
   });
   const dupIssuers = duplicates(config.issuers.map((x) => x.id));
   config.issuers.forEach((issuer, i) => {
@@ -231,15 +259,22 @@ function issuerIssues(
   add: (path: string, message: string) => void,
 ): void {
   const assets = new Map(issuer.assets.flatMap((a) => (a ? [[a.id, a] as const] : [])));
-  const needAsset = (path: string, asset: string) => assetIds.has(asset) || add(path, `asset "${asset}" is not in this issuer's assets`);
-  const needChain = (path: string, chainId: number) => chainIds.has(chainId) || add(path, `chain ${chainId} is not in chains`);
+  const needAsset = (path: string, asset: string) =>
+    assetIds.has(asset) || add(path, `asset "${asset}" is not in this issuer's assets`);
+  const needChain = (path: string, chainId: number) =>
+    chainIds.has(chainId) || add(path, `chain ${chainId} is not in chains`);
 
   const dupAssets = duplicates(issuer.assets.map((a) => a.id));
   issuer.assets.forEach((asset, a) => {
     const ap = `${at}.assets[${a}]`;
     if (dupAssets.has(asset.id)) add(`${ap}.id`, `asset "${asset.id}" is listed twice`);
-    if (asset.maxPriceUsd !== undefined && BigInt(asset.maxPriceUsd) === 0n) add(`${ap}.maxPriceUsd`, "must be positive");
-    if (asset.minPriceUsd !== undefined && asset.maxPriceUsd !== undefined && BigInt(asset.minPriceUsd) > BigInt(asset.maxPriceUsd)) {
+    if (asset.maxPriceUsd !== undefined && BigInt(asset.maxPriceUsd) === 0n)
+      add(`${ap}.maxPriceUsd`, "must be positive");
+    if (
+      asset.minPriceUsd !== undefined &&
+      asset.maxPriceUsd !== undefined &&
+      BigInt(asset.minPriceUsd) > BigInt(asset.maxPriceUsd)
+    ) {
       add(`${ap}.minPriceUsd`, `is above maxPriceUsd ${asset.maxPriceUsd}`);
     }
     asset.prices.forEach((source, s) => {
@@ -256,7 +291,10 @@ function issuerIssues(
         if (!quote) needAsset(`${sp}.quoteAsset`, source.quoteAsset);
         else if (quote.id === asset.id) add(`${sp}.quoteAsset`, "an asset cannot be quoted against itself");
         else if (quote.prices.some((q) => q.kind === "uniswapV3")) {
-          add(`${sp}.quoteAsset`, `"${quote.id}" is itself priced from a pool; quote against an asset with direct sources`);
+          add(
+            `${sp}.quoteAsset`,
+            `"${quote.id}" is itself priced from a pool; quote against an asset with direct sources`,
+          );
         }
       }
     });
@@ -265,13 +303,19 @@ function issuerIssues(
   const { supply, ledger } = issuer.liabilities;
   if (supply) {
     if (assetIds.has(supply.asset)) {
-      add(`${at}.liabilities.supply.asset`, `"${supply.asset}" is the issuer's own liability; it cannot also be one of its reserve assets`);
+      add(
+        `${at}.liabilities.supply.asset`,
+        `"${supply.asset}" is the issuer's own liability; it cannot also be one of its reserve assets`,
+      );
     }
     supply.tokens.forEach((t, i) => {
       needChain(`${at}.liabilities.supply.tokens[${i}].chainId`, t.chainId);
     });
     if (supply.marketPrices.length === 1) {
-      add(`${at}.liabilities.supply.marketPrices`, "needs at least two venues (or none): one venue alone never decides a peg deviation");
+      add(
+        `${at}.liabilities.supply.marketPrices`,
+        "needs at least two venues (or none): one venue alone never decides a peg deviation",
+      );
     }
     supply.marketPrices.forEach((source, s) => {
       const sp = `${at}.liabilities.supply.marketPrices[${s}]`;
@@ -280,7 +324,10 @@ function issuerIssues(
         const quote = assets.get(source.quoteAsset);
         if (!quote) needAsset(`${sp}.quoteAsset`, source.quoteAsset);
         else if (quote.prices.some((q) => q.kind === "uniswapV3")) {
-          add(`${sp}.quoteAsset`, `"${quote.id}" is itself priced from a pool; quote against an asset with direct sources`);
+          add(
+            `${sp}.quoteAsset`,
+            `"${quote.id}" is itself priced from a pool; quote against an asset with direct sources`,
+          );
         }
       }
     });
@@ -296,8 +343,13 @@ function issuerIssues(
     const dupReceiptKeys = duplicates(receiptKeys.map((k) => k.address.toLowerCase()));
     receiptKeys.forEach((key, i) => {
       const p = `${at}.liabilities.ledger.receiptKeys[${i}]`;
-      if (dupReceiptKeys.has(key.address.toLowerCase())) add(`${p}.address`, "this receipts key is listed twice; rotate by closing its entry (validUntil) and adding the new key");
-      if (key.validUntil !== null && key.validUntil <= key.validFrom) add(`${p}.validUntil`, `${key.validUntil} must be after validFrom ${key.validFrom}`);
+      if (dupReceiptKeys.has(key.address.toLowerCase()))
+        add(
+          `${p}.address`,
+          "this receipts key is listed twice; rotate by closing its entry (validUntil) and adding the new key",
+        );
+      if (key.validUntil !== null && key.validUntil <= key.validFrom)
+        add(`${p}.validUntil`, `${key.validUntil} must be after validFrom ${key.validFrom}`);
     });
   }
 
@@ -305,7 +357,8 @@ function issuerIssues(
   issuer.reserves.holders.forEach((holder, h) => {
     const hp = `${at}.reserves.holders[${h}]`;
     needChain(`${hp}.chainId`, holder.chainId);
-    if (holderKeys.has(`${holder.chainId}:${holder.address.toLowerCase()}`)) add(`${hp}.address`, "this holder is listed twice on this chain");
+    if (holderKeys.has(`${holder.chainId}:${holder.address.toLowerCase()}`))
+      add(`${hp}.address`, "this holder is listed twice on this chain");
     holder.holdings.forEach((holding, k) => {
       needAsset(`${hp}.holdings[${k}].asset`, holding.asset);
     });
@@ -354,7 +407,9 @@ const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase(
 
 /** The issuer of this deployment whose liability token is `token` on `chainId`, if any. */
 function tokenIssuer(config: SolventConfig, chainId: number, token: string): IssuerConfig | undefined {
-  return config.issuers.find((x) => x.liabilities.supply?.tokens.some((t) => t.chainId === chainId && sameAddress(t.token, token)));
+  return config.issuers.find((x) =>
+    x.liabilities.supply?.tokens.some((t) => t.chainId === chainId && sameAddress(t.token, token)),
+  );
 }
 
 /**
@@ -364,7 +419,12 @@ function tokenIssuer(config: SolventConfig, chainId: number, token: string): Iss
  * it is never valued at a market price alone. (The issuer's own token may be
  * listed without one: it counts zero and raises CIRCULAR_RESERVES.)
  */
-function lookThroughIssues(config: SolventConfig, issuer: IssuerConfig, at: string, add: (path: string, message: string) => void): void {
+function lookThroughIssues(
+  config: SolventConfig,
+  issuer: IssuerConfig,
+  at: string,
+  add: (path: string, message: string) => void,
+): void {
   issuer.reserves.holders.forEach((holder, h) => {
     holder.holdings.forEach((holding, k) => {
       if (holding.type !== "erc20") return;
@@ -373,17 +433,25 @@ function lookThroughIssues(config: SolventConfig, issuer: IssuerConfig, at: stri
       const look = holding.lookThrough;
       if (!look) {
         if (owner && owner.id !== issuer.id) {
-          add(`${hp}.token`, `is the liability token of issuer "${owner.id}"; declare lookThrough: { issuer: "${owner.id}" } so it counts at most at that issuer's ratio`);
+          add(
+            `${hp}.token`,
+            `is the liability token of issuer "${owner.id}"; declare lookThrough: { issuer: "${owner.id}" } so it counts at most at that issuer's ratio`,
+          );
         }
         return;
       }
       if (look.url !== undefined) {
-        if (owner) add(`${hp}.lookThrough`, `the token is the liability of issuer "${owner.id}" of this deployment; refer to it as { issuer: "${owner.id}" }`);
+        if (owner)
+          add(
+            `${hp}.lookThrough`,
+            `the token is the liability of issuer "${owner.id}" of this deployment; refer to it as { issuer: "${owner.id}" }`,
+          );
         return;
       }
       const target = config.issuers.find((x) => x.id === look.issuer);
       if (!target) add(`${hp}.lookThrough.issuer`, `issuer "${look.issuer}" is not configured in this deployment`);
-      else if (!target.liabilities.supply) add(`${hp}.lookThrough.issuer`, `issuer "${look.issuer}" has no liability token (liabilities.supply)`);
+      else if (!target.liabilities.supply)
+        add(`${hp}.lookThrough.issuer`, `issuer "${look.issuer}" has no liability token (liabilities.supply)`);
       else if (owner?.id !== target.id) {
         add(`${hp}.token`, `is not a liability token of issuer "${look.issuer}" on chain ${holder.chainId}`);
       }

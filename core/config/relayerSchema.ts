@@ -12,12 +12,20 @@ export const relayerSchema = z.strictObject({
   /** Name of the Worker secret holding the relayer's 0x private key (never the key itself). */
   keySecret: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, "must be an UPPER_SNAKE_CASE secret name"),
   /** The ReserveFeed (AggregatorV3) reading this oracle for the issuer, if one is deployed: shown to readers, never called. */
-  feed: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x address (40 hex digits)").optional(),
+  feed: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x address (40 hex digits)")
+    .optional(),
   /**
    * Relay even without a change once the on-chain attestation is this old.
    * Optional: without it the copy is still replaced before it expires.
    */
-  heartbeatSeconds: z.number().int().positive().max(30 * 86400).optional(),
+  heartbeatSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(30 * 86400)
+    .optional(),
   /** A ratio move of at least this many bps counts as a change. */
   ratioChangeBps: z.number().int().min(0).max(1_000_000).default(1),
   /** Seconds between publishes: the cron interval in wrangler.toml (`* * * * *` is 60). */

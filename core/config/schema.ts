@@ -12,10 +12,16 @@ import { relayerSchema } from "./relayerSchema.js";
  * Cross-references (asset ids, chain ids) are checked in ./parseConfig.ts.
  */
 
-const decimalString = z.string().regex(/^(0|[1-9][0-9]*)$/, "must be a decimal integer string (no sign, exponent, point or leading zeros)");
+const decimalString = z
+  .string()
+  .regex(/^(0|[1-9][0-9]*)$/, "must be a decimal integer string (no sign, exponent, point or leading zeros)");
 const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x signature");
 const positiveInt = z.number().int().positive();
-const seconds = z.number().int().positive().max(10 * 365 * 86400);
+const seconds = z
+  .number()
+  .int()
+  .positive()
+  .max(10 * 365 * 86400);
 const bps = z.number().int().min(0).max(1_000_000);
 
 export const chainSchema = z.strictObject({
@@ -61,7 +67,10 @@ const httpSource = z.strictObject({
   /** Dot path to the USD price in the JSON answer, e.g. `data.ETH.usd`. */
   path: z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, "must be a dot path like data.price"),
   /** Optional dot path to a unix-seconds timestamp, checked against maxAgeSeconds. */
-  timestampPath: z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/).optional(),
+  timestampPath: z
+    .string()
+    .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/)
+    .optional(),
   maxAgeSeconds: seconds.optional(),
 });
 
@@ -71,7 +80,12 @@ const fixedSource = z.strictObject({
   priceUsd: decimalString,
 });
 
-export const priceSourceSchema = z.discriminatedUnion("kind", [chainlinkSource, uniswapV3Source, httpSource, fixedSource]);
+export const priceSourceSchema = z.discriminatedUnion("kind", [
+  chainlinkSource,
+  uniswapV3Source,
+  httpSource,
+  fixedSource,
+]);
 
 export const assetSchema = z.strictObject({
   id: assetId,

@@ -37,14 +37,19 @@ export interface NamedSecret {
  * those chains (the rest of the configuration is always scanned unless
  * `rpcOnly`).
  */
-export function secretsNamedBy(config: SolventConfig, options: { chainIds?: ReadonlySet<number>; rpcOnly?: boolean } = {}): NamedSecret[] {
+export function secretsNamedBy(
+  config: SolventConfig,
+  options: { chainIds?: ReadonlySet<number>; rpcOnly?: boolean } = {},
+): NamedSecret[] {
   const out = new Map<string, NamedSecret>();
   const need = (name: string, rule: SecretRule, where: string) => {
     if (!out.has(name)) out.set(name, { name, rule, where });
   };
   config.chains.forEach((chain, c) => {
     if (options.chainIds && !options.chainIds.has(chain.chainId)) return;
-    chain.rpcUrls.forEach((url, u) => placeholderNames(url).forEach((name) => need(name, "present", `chains[${c}].rpcUrls[${u}]`)));
+    chain.rpcUrls.forEach((url, u) =>
+      placeholderNames(url).forEach((name) => need(name, "present", `chains[${c}].rpcUrls[${u}]`)),
+    );
   });
   if (options.rpcOnly) return [...out.values()];
   config.issuers.forEach((issuer, i) => {

@@ -120,19 +120,33 @@ export function buildNonInclusionProof(tree: LiabilityTree, commitment: Uint8Arr
   if (c.length !== HASH_BYTES) fail("INVALID_BYTES", "commitment", `must be ${HASH_BYTES} bytes, got ${c.length}`);
   for (let i = 1; i < tree.size; i++) {
     if (compareCommitments(tree.commitmentAt(i - 1), tree.commitmentAt(i)) >= 0) {
-      fail("INVALID_ARGUMENT", `rows[${i}].commitment`, "the tree is not in commitment order (SPEC §2): absence cannot be proven");
+      fail(
+        "INVALID_ARGUMENT",
+        `rows[${i}].commitment`,
+        "the tree is not in commitment order (SPEC §2): absence cannot be proven",
+      );
     }
   }
   const j = insertionIndex(tree.size, (i) => tree.commitmentAt(i), c);
   if (j < tree.size && bytesEqual(tree.commitmentAt(j), c)) {
     fail("INVALID_ARGUMENT", "commitment", `${bytesToHex(c)} is leaf ${j} of the tree: it has an inclusion proof`);
   }
-  const side = (i: number) => (i < 0 || i >= tree.size ? null : { proof: tree.proof(i), commitment: tree.commitmentAt(i) });
+  const side = (i: number) =>
+    i < 0 || i >= tree.size ? null : { proof: tree.proof(i), commitment: tree.commitmentAt(i) };
   return assembleNonInclusionProof(c, tree.size, side(j - 1), side(j));
 }
 
 export type NonInclusionProofResult =
-  | { ok: true; commitment: Hex; assets: string[]; root: Hex; rootSums: bigint[]; leafCount: number; left: number | null; right: number | null }
+  | {
+      ok: true;
+      commitment: Hex;
+      assets: string[];
+      root: Hex;
+      rootSums: bigint[];
+      leafCount: number;
+      left: number | null;
+      right: number | null;
+    }
   | { ok: false; code: SolventErrorCode; record: string; reason: string };
 
 interface ParsedNeighbour {
@@ -158,15 +172,28 @@ function parseNeighbour(value: unknown, field: string, assets: number): ParsedNe
   return { leafIndex, commitment, balances, path };
 }
 
-function checkPath(n: ParsedNeighbour, field: string, root: Uint8Array, rootSums: readonly bigint[], assets: string[]): void {
+function checkPath(
+  n: ParsedNeighbour,
+  field: string,
+  root: Uint8Array,
+  rootSums: readonly bigint[],
+  assets: string[],
+): void {
   const k = assets.length;
   const sums = encodeSums(n.balances);
   const top = foldPath(leafHash(n.commitment, sums), sums, n.leafIndex, n.path, k);
-  if (!top.ok) fail("SUM_OVERFLOW", `${field}.path[${top.step}].sums[${top.asset}]`, `the partial sum of ${assets[top.asset]} reaches 2^128`);
-  if (!bytesEqual(top.hash, root)) fail("INVALID_PROOF", `${field}.path`, `hashes to ${bytesToHex(top.hash)}, not to the proof's root`);
+  if (!top.ok)
+    fail(
+      "SUM_OVERFLOW",
+      `${field}.path[${top.step}].sums[${top.asset}]`,
+      `the partial sum of ${assets[top.asset]} reaches 2^128`,
+    );
+  if (!bytesEqual(top.hash, root))
+    fail("INVALID_PROOF", `${field}.path`, `hashes to ${bytesToHex(top.hash)}, not to the proof's root`);
   for (let a = 0; a < k; a++) {
     const got = readUint128(top.sums, a * SUM_BYTES);
-    if (got !== rootSums[a]) fail("INVALID_PROOF", `${field}.path`, `sums ${assets[a]} to ${got}, not to rootSums ${rootSums[a]}`);
+    if (got !== rootSums[a])
+      fail("INVALID_PROOF", `${field}.path`, `sums ${assets[a]} to ${got}, not to rootSums ${rootSums[a]}`);
   }
 }
 
@@ -185,17 +212,28 @@ export function verifyNonInclusionProof(proofJson: unknown, who?: ProofSubject):
     const c = hexToBytes(json.commitment, "commitment", HASH_BYTES);
     if (who !== undefined) {
       const mine = subjectCommitment(who);
-      if (!bytesEqual(mine, c)) fail("INVALID_PROOF", "commitment", `the proof is about ${bytesToHex(c)}, not your commitment ${bytesToHex(mine)}`);
+      if (!bytesEqual(mine, c))
+        fail(
+          "INVALID_PROOF",
+          "commitment",
+          `the proof is about ${bytesToHex(c)}, not your commitment ${bytesToHex(mine)}`,
+        );
     }
     const leafCount = parseSafeInteger(json.leafCount, "leafCount");
     if (leafCount < 1) fail("INVALID_PROOF", "leafCount", "must be at least 1");
-    if (!("left" in json) || !("right" in json)) fail("INVALID_PROOF", "proof", "must have left and right (a neighbour's proof or null)");
+    if (!("left" in json) || !("right" in json))
+      fail("INVALID_PROOF", "proof", "must have left and right (a neighbour's proof or null)");
     const left = parseNeighbour(json.left, "left", k);
     const right = parseNeighbour(json.right, "right", k);
-    if (left === null && right === null) fail("INVALID_PROOF", "proof", "left and right are both null: at least one neighbour is needed");
-    for (const [n, field] of [[left, "left"], [right, "right"]] as const) {
+    if (left === null && right === null)
+      fail("INVALID_PROOF", "proof", "left and right are both null: at least one neighbour is needed");
+    for (const [n, field] of [
+      [left, "left"],
+      [right, "right"],
+    ] as const) {
       if (n === null) continue;
-      if (n.leafIndex >= leafCount) fail("INVALID_PROOF", `${field}.leafIndex`, `${n.leafIndex} is not a real leaf (the ledger has ${leafCount})`);
+      if (n.leafIndex >= leafCount)
+        fail("INVALID_PROOF", `${field}.leafIndex`, `${n.leafIndex} is not a real leaf (the ledger has ${leafCount})`);
       checkPath(n, field, root, rootSums, assets);
     }
     if (left !== null && compareCommitments(left.commitment, c) >= 0) {
@@ -205,13 +243,21 @@ export function verifyNonInclusionProof(proofJson: unknown, who?: ProofSubject):
       fail("INVALID_PROOF", "right.commitment", "is not above the commitment shown absent");
     }
     if (left !== null && right !== null && right.leafIndex !== left.leafIndex + 1) {
-      fail("INVALID_PROOF", "right.leafIndex", `must be left.leafIndex + 1 = ${left.leafIndex + 1}, got ${right.leafIndex}: the neighbours are not adjacent`);
+      fail(
+        "INVALID_PROOF",
+        "right.leafIndex",
+        `must be left.leafIndex + 1 = ${left.leafIndex + 1}, got ${right.leafIndex}: the neighbours are not adjacent`,
+      );
     }
     if (left === null && right!.leafIndex !== 0) {
       fail("INVALID_PROOF", "right.leafIndex", `must be 0 when there is no left neighbour, got ${right!.leafIndex}`);
     }
     if (right === null && left!.leafIndex !== leafCount - 1) {
-      fail("INVALID_PROOF", "left.leafIndex", `must be the last leaf ${leafCount - 1} when there is no right neighbour, got ${left!.leafIndex}`);
+      fail(
+        "INVALID_PROOF",
+        "left.leafIndex",
+        `must be the last leaf ${leafCount - 1} when there is no right neighbour, got ${left!.leafIndex}`,
+      );
     }
     return {
       ok: true,

@@ -53,7 +53,8 @@ export function parseAssets(assets: unknown, field = "assets"): string[] {
   }
   const seen = new Map<string, number>();
   assets.forEach((name, i) => {
-    if (typeof name !== "string" || name === "") fail("INVALID_ARGUMENT", `${field}[${i}]`, "must be a non-empty string");
+    if (typeof name !== "string" || name === "")
+      fail("INVALID_ARGUMENT", `${field}[${i}]`, "must be a non-empty string");
     const first = seen.get(name);
     if (first !== undefined) fail("INVALID_ARGUMENT", `${field}[${i}]`, `"${name}" repeats ${field}[${first}]`);
     seen.set(name, i);
@@ -171,7 +172,8 @@ export class LiabilityTree {
       }
       const others = typeof prev === "number" ? [prev] : prev;
       for (const j of others) {
-        if (this.sameCommitment(i, j)) fail("DUPLICATE_USER", `${field}[${i}].commitment`, `same commitment as ${field}[${j}]`);
+        if (this.sameCommitment(i, j))
+          fail("DUPLICATE_USER", `${field}[${i}].commitment`, `same commitment as ${field}[${j}]`);
       }
       index.set(key, [...others, i]);
     }
@@ -180,7 +182,10 @@ export class LiabilityTree {
 
   private sameCommitment(i: number, j: number): boolean {
     const c = this.commitments;
-    return bytesEqual(c.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), c.subarray(j * HASH_BYTES, (j + 1) * HASH_BYTES));
+    return bytesEqual(
+      c.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES),
+      c.subarray(j * HASH_BYTES, (j + 1) * HASH_BYTES),
+    );
   }
 
   /** Number of leaves (users). */
@@ -225,7 +230,10 @@ export class LiabilityTree {
       rootSums: sumsToStrings(topNode(this.core).sums, k),
       leafIndex: index,
       balances: sumsToStrings(leafSums, k),
-      path: siblingPath(this.core, index).map((node) => ({ hash: bytesToHex(node.hash), sums: sumsToStrings(node.sums, k) })),
+      path: siblingPath(this.core, index).map((node) => ({
+        hash: bytesToHex(node.hash),
+        sums: sumsToStrings(node.sums, k),
+      })),
     };
   }
 }
@@ -236,7 +244,10 @@ export function buildLiabilityTree(input: { assets: readonly string[]; rows: rea
 }
 
 /** Function form of `LiabilityTree.fromUsers`. */
-export function buildLiabilityTreeFromUsers(input: { assets: readonly string[]; users: readonly UserRow[] }): LiabilityTree {
+export function buildLiabilityTreeFromUsers(input: {
+  assets: readonly string[];
+  users: readonly UserRow[];
+}): LiabilityTree {
   return LiabilityTree.fromUsers(input.assets, input.users);
 }
 
@@ -270,7 +281,8 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /** Parses one decimal string per asset (SPEC §1), each below 2^128. */
 export function parseSums(value: unknown, field: string, assets: number): bigint[] {
   if (!Array.isArray(value)) fail("INVALID_PROOF", field, "must be an array of decimal strings");
-  if (value.length !== assets) fail("INVALID_PROOF", field, `must hold ${assets} values, one per asset, got ${value.length}`);
+  if (value.length !== assets)
+    fail("INVALID_PROOF", field, `must hold ${assets} values, one per asset, got ${value.length}`);
   return value.map((v, k) => parseAmount(v, `${field}[${k}]`, UINT128_MAX));
 }
 
@@ -294,7 +306,12 @@ export function parseInclusionProof(json: unknown): ParsedProof {
 }
 
 /** The part every §2 / §2.1 proof shares: a JSON object with version, assets, root and rootSums. */
-export function parseProofHeader(json: unknown): { json: Record<string, unknown>; assets: string[]; root: Uint8Array; rootSums: bigint[] } {
+export function parseProofHeader(json: unknown): {
+  json: Record<string, unknown>;
+  assets: string[];
+  root: Uint8Array;
+  rootSums: bigint[];
+} {
   if (!isRecord(json)) fail("INVALID_PROOF", "proof", "must be a JSON object");
   if (json.version !== PROOF_VERSION) fail("INVALID_PROOF", "version", `must be ${PROOF_VERSION}`);
   const assets = parseAssets(json.assets);
@@ -316,11 +333,18 @@ export function parsePath(
   const path = value.map((node: unknown, l) => {
     if (!isRecord(node)) fail("INVALID_PROOF", `${field}[${l}]`, "must be an object with hash and sums");
     if (typeof node.hash !== "string") fail("INVALID_BYTES", `${field}[${l}].hash`, "must be 0x-hex");
-    return { hash: hexToBytes(node.hash, `${field}[${l}].hash`, HASH_BYTES), sums: encodeSums(parseSums(node.sums, `${field}[${l}].sums`, assets)) };
+    return {
+      hash: hexToBytes(node.hash, `${field}[${l}].hash`, HASH_BYTES),
+      sums: encodeSums(parseSums(node.sums, `${field}[${l}].sums`, assets)),
+    };
   });
   // leafIndex < 2^path.length; a safe integer is always below 2^53.
   if (path.length < 53 && leafIndex >= 2 ** path.length) {
-    fail("INVALID_PROOF", indexField, `${leafIndex} does not fit a path of ${path.length} levels (must be < 2^${path.length})`);
+    fail(
+      "INVALID_PROOF",
+      indexField,
+      `${leafIndex} does not fit a path of ${path.length} levels (must be < 2^${path.length})`,
+    );
   }
   return path;
 }
@@ -346,7 +370,11 @@ export function verifyInclusionProof(proofJson: unknown, who: ProofSubject): Inc
     const top = foldPath(leafHash(commitment, leafSums), leafSums, proof.leafIndex, proof.path, k);
     if (!top.ok) {
       const name = proof.assets[top.asset]!;
-      return failure("SUM_OVERFLOW", `path[${top.step}].sums[${top.asset}]`, `the partial sum of ${name} at level ${top.step + 1} reaches 2^128`);
+      return failure(
+        "SUM_OVERFLOW",
+        `path[${top.step}].sums[${top.asset}]`,
+        `the partial sum of ${name} at level ${top.step + 1} reaches 2^128`,
+      );
     }
     if (!bytesEqual(top.hash, proof.root)) {
       return failure("INVALID_PROOF", "root", `the path hashes to ${bytesToHex(top.hash)}, not to the proof's root`);
@@ -354,7 +382,11 @@ export function verifyInclusionProof(proofJson: unknown, who: ProofSubject): Inc
     for (let a = 0; a < k; a++) {
       const got = readUint128(top.sums, a * SUM_BYTES);
       if (got !== proof.rootSums[a]) {
-        return failure("INVALID_PROOF", `rootSums[${a}]`, `the path sums ${proof.assets[a]} to ${got}, not ${proof.rootSums[a]}`);
+        return failure(
+          "INVALID_PROOF",
+          `rootSums[${a}]`,
+          `the path sums ${proof.assets[a]} to ${got}, not ${proof.rootSums[a]}`,
+        );
       }
     }
     return {

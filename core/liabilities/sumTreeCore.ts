@@ -86,7 +86,13 @@ function checkAssets(assets: number): void {
 }
 
 /** Writes `H(0x03 || uint8(level) || uint64be(index))` into `out[offset..+32)`. */
-function writePaddingHash(hasher: FixedLengthSha256, level: number, index: number, out: Uint8Array, offset: number): void {
+function writePaddingHash(
+  hasher: FixedLengthSha256,
+  level: number,
+  index: number,
+  out: Uint8Array,
+  offset: number,
+): void {
   const m = hasher.input;
   m[0] = PADDING_PREFIX;
   m[1] = level;
@@ -100,7 +106,8 @@ function writePaddingHash(hasher: FixedLengthSha256, level: number, index: numbe
 }
 
 function checkPaddingPosition(level: number, index: number): void {
-  if (!Number.isInteger(level) || level < 0 || level > 255) fail("INVALID_ARGUMENT", "level", `${level} is not a uint8`);
+  if (!Number.isInteger(level) || level < 0 || level > 255)
+    fail("INVALID_ARGUMENT", "level", `${level} is not a uint8`);
   if (!Number.isSafeInteger(index) || index < 0) fail("INVALID_ARGUMENT", "index", `${index} is not a node index`);
 }
 
@@ -122,7 +129,12 @@ export function leafHash(commitment: Uint8Array, sums: Uint8Array): Uint8Array {
 }
 
 /** SPEC §2 inner node hash from both children's hashes and sums. */
-export function innerHash(leftHash: Uint8Array, leftSums: Uint8Array, rightHash: Uint8Array, rightSums: Uint8Array): Uint8Array {
+export function innerHash(
+  leftHash: Uint8Array,
+  leftSums: Uint8Array,
+  rightHash: Uint8Array,
+  rightSums: Uint8Array,
+): Uint8Array {
   const m = new Uint8Array(1 + 2 * HASH_BYTES + leftSums.length + rightSums.length);
   m[0] = INNER_PREFIX;
   m.set(leftHash, 1);
@@ -219,7 +231,11 @@ export function buildSumTreeLevels(nodes: SumTreeNodes, assets: number, position
   if (nodes.hashes.length !== count * HASH_BYTES) fail("INVALID_ARGUMENT", "hashes", `must be ${count} * 32 bytes`);
   if (nodes.sums.length !== count * sb) fail("INVALID_ARGUMENT", "sums", `must be ${count} * ${sb} bytes`);
   if (!Number.isSafeInteger(pos.index) || pos.index < 0 || pos.index + count > pos.width) {
-    fail("INVALID_ARGUMENT", "position", `nodes ${pos.index}..${pos.index + count - 1} do not fit a level of width ${pos.width}`);
+    fail(
+      "INVALID_ARGUMENT",
+      "position",
+      `nodes ${pos.index}..${pos.index + count - 1} do not fit a level of width ${pos.width}`,
+    );
   }
   const width0 = pos.level === 0 ? pos.width : undefined;
   // 0x01 || L.hash || L.sums || R.hash || R.sums, as one prefix byte and 2 * (8 + 4K) words.
@@ -250,7 +266,11 @@ export function buildSumTreeLevels(nodes: SumTreeNodes, assets: number, position
     levels.push({ level, index, count: n, hashes, sums });
     if (width <= 1 || level >= stop) break;
     if (index % 2 !== 0 || n % 2 !== 0) {
-      fail("INVALID_ARGUMENT", "position", `nodes at level ${level} start or end between siblings; shards must be aligned`);
+      fail(
+        "INVALID_ARGUMENT",
+        "position",
+        `nodes at level ${level} start or end between siblings; shards must be aligned`,
+      );
     }
     const parents = n / 2;
     const nextIndex = index / 2;
@@ -272,7 +292,11 @@ export function buildSumTreeLevels(nodes: SumTreeNodes, assets: number, position
       w[2 * (hw + sw)] = (last << 24) | PAD_AFTER_FIRST_BYTE;
       const overflow = addSums(sv, ls, sv, ls + sb, ns, p * sb, assets);
       if (overflow >= 0) {
-        fail("SUM_OVERFLOW", `${rowsUnder(level + 1, nextIndex + p, width0)}.balances[${overflow}]`, "partial sum reaches 2^128");
+        fail(
+          "SUM_OVERFLOW",
+          `${rowsUnder(level + 1, nextIndex + p, width0)}.balances[${overflow}]`,
+          "partial sum reaches 2^128",
+        );
       }
       inner.digestInto(nh, p * HASH_BYTES);
     }
@@ -297,7 +321,12 @@ function needsPadding(index: number, count: number, width: number, pairing: bool
 }
 
 /** SPEC §2 tree over leaves; see `hashLeaves` for the layout of the inputs. */
-export function buildSumTree(commitments: Uint8Array, balances: Uint8Array, count: number, assets: number): SumTreeLevels {
+export function buildSumTree(
+  commitments: Uint8Array,
+  balances: Uint8Array,
+  count: number,
+  assets: number,
+): SumTreeLevels {
   const hashes = hashLeaves(commitments, balances, count, assets);
   return buildSumTreeLevels({ hashes, sums: balances, count }, assets);
 }
@@ -309,12 +338,20 @@ export function topNode(tree: SumTreeLevels): { hash: Uint8Array; sums: Uint8Arr
 }
 
 /** Hash and sums of node `index` (an index within its whole level) of a stored level. */
-export function nodeAt(tree: SumTreeLevels, levelOffset: number, index: number): { hash: Uint8Array; sums: Uint8Array } {
+export function nodeAt(
+  tree: SumTreeLevels,
+  levelOffset: number,
+  index: number,
+): { hash: Uint8Array; sums: Uint8Array } {
   const lv = tree.levels[levelOffset];
   const i = lv === undefined ? -1 : index - lv.index;
-  if (lv === undefined || i < 0 || i >= lv.count) fail("INVALID_ARGUMENT", "index", `no node ${index} at level offset ${levelOffset}`);
+  if (lv === undefined || i < 0 || i >= lv.count)
+    fail("INVALID_ARGUMENT", "index", `no node ${index} at level offset ${levelOffset}`);
   const sb = sumBytes(tree.assets);
-  return { hash: lv.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), sums: lv.sums.subarray(i * sb, (i + 1) * sb) };
+  return {
+    hash: lv.hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES),
+    sums: lv.sums.subarray(i * sb, (i + 1) * sb),
+  };
 }
 
 /**

@@ -16,7 +16,12 @@ export function onchainLabel(chainId: number, holder: string, source: string): s
 
 /** The leaf identity of a balance of an EVM holder: labelled by `source`, counted in `token`. */
 export function evmLeafIdentity(at: HolderAt, source: string, token: string): LeafIdentity {
-  return { label: onchainLabel(at.chainId, at.holder, source), chainId: BigInt(at.chainId), holder: lower(at.holder), token: lower(token) };
+  return {
+    label: onchainLabel(at.chainId, at.holder, source),
+    chainId: BigInt(at.chainId),
+    holder: lower(at.holder),
+    token: lower(token),
+  };
 }
 
 /**
@@ -31,7 +36,8 @@ export const evmHolderOwnership: OwnershipRule = {
     if (claim.ownership.kind === "none") {
       return { method: "none", proven: false, detail: "the configuration declares no ownership proof for this holder" };
     }
-    if (!found) return { method: claim.ownership.kind, proven: false, detail: "no ownership check was recorded for this holder" };
+    if (!found)
+      return { method: claim.ownership.kind, proven: false, detail: "no ownership check was recorded for this holder" };
     return { method: found.method, proven: found.proven, detail: found.detail };
   },
 };

@@ -62,7 +62,10 @@ export interface OwnershipClaim extends HolderAt {
 export interface OwnershipRule {
   /** Its name in docs/sources.md. */
   name: string;
-  judge(claim: OwnershipClaim, readings: readonly OwnershipReading[]): { method: OwnershipMethod; proven: boolean; detail: string };
+  judge(
+    claim: OwnershipClaim,
+    readings: readonly OwnershipReading[],
+  ): { method: OwnershipMethod; proven: boolean; detail: string };
 }
 
 /** Fields every holding entry has besides `type`. */
@@ -113,6 +116,9 @@ export function defineHoldingKind<const Type extends string, Fields extends z.Zo
   definition: HoldingKindDefinition<Type, Fields>,
 ): HoldingKind<EntryOf<Type, Fields>, EntrySchema<Type, Fields>> & { type: Type } {
   const { fields, ...kind } = definition;
-  const schema = z.strictObject({ type: z.literal(definition.type), asset: assetId, ...fields }) as EntrySchema<Type, Fields>;
+  const schema = z.strictObject({ type: z.literal(definition.type), asset: assetId, ...fields }) as EntrySchema<
+    Type,
+    Fields
+  >;
   return { ...kind, schema };
 }

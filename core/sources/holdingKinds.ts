@@ -15,7 +15,10 @@ export const HOLDING_KINDS = [nativeKind, erc20Kind, erc4626Kind] as const;
 type SchemasOf<Kinds extends readonly { schema: unknown }[]> = { -readonly [I in keyof Kinds]: Kinds[I]["schema"] };
 
 /** One holding of a holder: the union of the kinds' schema entries, told apart by `type`. */
-export const holdingSchema = z.discriminatedUnion("type", HOLDING_KINDS.map((k) => k.schema) as unknown as SchemasOf<typeof HOLDING_KINDS>);
+export const holdingSchema = z.discriminatedUnion(
+  "type",
+  HOLDING_KINDS.map((k) => k.schema) as unknown as SchemasOf<typeof HOLDING_KINDS>,
+);
 
 export type HoldingConfig = z.output<typeof holdingSchema>;
 export type HoldingType = HoldingConfig["type"];

@@ -76,16 +76,28 @@ function supplyLiabilities(issuer: IssuerConfig, readings: TickReadings): Supply
     const configured = t.escrows.map(lower);
     const readEscrows = escrows.map((e) => ({ address: lower(e.address), amount: e.amount }));
     for (const address of configured) {
-      if (readEscrows.filter((e) => e.address === address).length !== 1) refuse(`escrow ${address} of ${name} was not read exactly once`);
+      if (readEscrows.filter((e) => e.address === address).length !== 1)
+        refuse(`escrow ${address} of ${name} was not read exactly once`);
     }
     for (const e of readEscrows) {
-      if (!configured.includes(e.address)) refuse(`${name}: ${e.address} is not a configured escrow; subtracting it would understate liabilities`);
+      if (!configured.includes(e.address))
+        refuse(`${name}: ${e.address} is not a configured escrow; subtracting it would understate liabilities`);
     }
     const escrowed = readEscrows.reduce((sum, e) => sum + e.amount, 0n);
     if (escrowed > totalSupply) refuse(`${name}: escrow balances ${escrowed} exceed totalSupply ${totalSupply}`);
     const netSupply = totalSupply - escrowed;
     const value = valueUsd(netSupply, pegUsd, decimals);
-    return { chainId: t.chainId, token: lower(t.token), decimals, totalSupply, escrows: readEscrows, netSupply, pegUsd, valueUsd: value, blockNumber: block.value.number };
+    return {
+      chainId: t.chainId,
+      token: lower(t.token),
+      decimals,
+      totalSupply,
+      escrows: readEscrows,
+      netSupply,
+      pegUsd,
+      valueUsd: value,
+      blockNumber: block.value.number,
+    };
   });
 }
 
@@ -97,15 +109,22 @@ function supplyAsset(asset: string, items: readonly SupplyLiability[]): AssetLia
   return { asset, source: "supply", amount, decimals, priceUsd: items[0]!.pegUsd, priceMethod: "peg", valueUsd: value };
 }
 
-function ledgerLiabilities(issuer: IssuerConfig, readings: TickReadings, prices: ReadonlyMap<string, PriceQuorum>): { info: LedgerInfo | null; assets: AssetLiability[] } {
+function ledgerLiabilities(
+  issuer: IssuerConfig,
+  readings: TickReadings,
+  prices: ReadonlyMap<string, PriceQuorum>,
+): { info: LedgerInfo | null; assets: AssetLiability[] } {
   const config = issuer.liabilities.ledger;
   if (!config) return { info: null, assets: [] };
   const ledger = readings.ledger;
   if (!ledger) refuse("the issuer has a user ledger but no complete ledger snapshot was found");
   if (ledger.assets.length !== config.assets.length || ledger.assets.some((a, i) => a !== config.assets[i])) {
-    refuse(`ledger ${ledger.ledgerId} lists assets [${ledger.assets.join(", ")}], the configuration [${config.assets.join(", ")}]`);
+    refuse(
+      `ledger ${ledger.ledgerId} lists assets [${ledger.assets.join(", ")}], the configuration [${config.assets.join(", ")}]`,
+    );
   }
-  if (ledger.rootSums.length !== config.assets.length) refuse(`ledger ${ledger.ledgerId} has ${ledger.rootSums.length} root sums for ${config.assets.length} assets`);
+  if (ledger.rootSums.length !== config.assets.length)
+    refuse(`ledger ${ledger.ledgerId} has ${ledger.rootSums.length} root sums for ${config.assets.length} assets`);
   const assets = config.assets.map((id, i): AssetLiability => {
     const asset = issuer.assets.find((a) => a.id === id);
     if (!asset) refuse(`ledger asset ${id} is not an asset of issuer ${issuer.id}`);
@@ -113,11 +132,28 @@ function ledgerLiabilities(issuer: IssuerConfig, readings: TickReadings, prices:
     const fixed = asset.pegCurrency ? asset.prices.find((p) => p.kind === "fixed") : undefined;
     if (fixed) {
       const price = parseAmount(fixed.priceUsd, `assets.${id}.prices.fixed.priceUsd`);
-      return { asset: id, source: "ledger", amount, decimals: asset.decimals, priceUsd: price, priceMethod: "peg", valueUsd: valueUsd(amount, price, asset.decimals) };
+      return {
+        asset: id,
+        source: "ledger",
+        amount,
+        decimals: asset.decimals,
+        priceUsd: price,
+        priceMethod: "peg",
+        valueUsd: valueUsd(amount, price, asset.decimals),
+      };
     }
     const quorum = prices.get(id);
-    if (!quorum || quorum.priceUsd === null) refuse(`ledger asset ${id} is unpriced (${quorum?.reason ?? "no quorum"}); its liabilities cannot be valued`);
-    return { asset: id, source: "ledger", amount, decimals: asset.decimals, priceUsd: quorum.priceUsd, priceMethod: "quorum", valueUsd: valueUsd(amount, quorum.priceUsd, asset.decimals) };
+    if (!quorum || quorum.priceUsd === null)
+      refuse(`ledger asset ${id} is unpriced (${quorum?.reason ?? "no quorum"}); its liabilities cannot be valued`);
+    return {
+      asset: id,
+      source: "ledger",
+      amount,
+      decimals: asset.decimals,
+      priceUsd: quorum.priceUsd,
+      priceMethod: "quorum",
+      valueUsd: valueUsd(amount, quorum.priceUsd, asset.decimals),
+    };
   });
   const { ledgerId, root, rootSums, users, asOf, order } = ledger;
   return { info: { ledgerId, assets: [...ledger.assets], root, rootSums: [...rootSums], users, asOf, order }, assets };
@@ -130,11 +166,18 @@ function ledgerLiabilities(issuer: IssuerConfig, readings: TickReadings, prices:
  * failed supply read, a missing ledger, an unpriced ledger asset) is a
  * refusal: the tick publishes nothing rather than a flattering ratio.
  */
-export function valueLiabilities(issuer: IssuerConfig, readings: TickReadings, prices: ReadonlyMap<string, PriceQuorum>): LiabilitiesResult {
+export function valueLiabilities(
+  issuer: IssuerConfig,
+  readings: TickReadings,
+  prices: ReadonlyMap<string, PriceQuorum>,
+): LiabilitiesResult {
   try {
     const supply = supplyLiabilities(issuer, readings);
     const ledger = ledgerLiabilities(issuer, readings, prices);
-    const assets = [...(supply.length > 0 ? [supplyAsset(issuer.liabilities.supply!.asset, supply)] : []), ...ledger.assets];
+    const assets = [
+      ...(supply.length > 0 ? [supplyAsset(issuer.liabilities.supply!.asset, supply)] : []),
+      ...ledger.assets,
+    ];
     const totalUsd = assets.reduce((sum, a) => sum + a.valueUsd, 0n);
     return { ok: true, liabilities: { assets, supply, ledger: ledger.info, totalUsd } };
   } catch (error) {

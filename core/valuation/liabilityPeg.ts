@@ -40,7 +40,14 @@ export function liabilityPeg(issuer: IssuerConfig, marketPrices: readonly PriceO
   const quorum = priceQuorum(supply.asset, marketPrices, issuer.policy.priceDivergenceBps);
   const accepted = quorum.observations.filter((o) => o.accepted).map((o) => o.priceUsd as bigint);
   const base = { asset: supply.asset, pegUsd, observations: quorum.observations, venues: accepted.length };
-  if (pegUsd === 0n) return { ...base, marketPriceUsd: null, deviationBps: null, deviated: false, reason: `pegUsd of ${supply.asset} is 0; there is no peg to deviate from` };
+  if (pegUsd === 0n)
+    return {
+      ...base,
+      marketPriceUsd: null,
+      deviationBps: null,
+      deviated: false,
+      reason: `pegUsd of ${supply.asset} is 0; there is no peg to deviate from`,
+    };
   if (accepted.length < 2) {
     const reason = `only ${accepted.length} of ${supply.marketPrices.length} market price venue(s) of ${supply.asset} answered; a peg deviation needs at least two`;
     return { ...base, marketPriceUsd: null, deviationBps: null, deviated: false, reason };

@@ -48,7 +48,14 @@ export interface LookThroughDetails {
   /** External publisher base URL; null for an issuer of this deployment. */
   url: string | null;
   /** The attestation relied on; null when none could be (the item is then status 3). */
-  attestation: { sequence: bigint; observedAt: bigint; validUntil: bigint; ratioBps: number; digest: Hex; signer: Address } | null;
+  attestation: {
+    sequence: bigint;
+    observedAt: bigint;
+    validUntil: bigint;
+    ratioBps: number;
+    digest: Hex;
+    signer: Address;
+  } | null;
   /** The asset's chosen market price; the leaf's priceUsd is floor(marketPriceUsd × haircutBps / 10000). */
   marketPriceUsd: bigint | null;
   /** min(ratioBps, 10000). */
@@ -107,11 +114,20 @@ export function custodianLabel(custodian: string, account: string, asset: string
   return `custodian:${custodian}:${account}:${asset}`;
 }
 
-function findHolding(readings: readonly HoldingReading[], holder: HolderConfig, h: HoldingConfig): HoldingReading | undefined {
+function findHolding(
+  readings: readonly HoldingReading[],
+  holder: HolderConfig,
+  h: HoldingConfig,
+): HoldingReading | undefined {
   const holderAddress = lower(holder.address);
   const source = lower(holdingKind(h.type).source(h));
   return readings.find(
-    (r) => r.chainId === holder.chainId && lower(r.holder) === holderAddress && r.kind === h.type && lower(r.source) === source && r.asset === h.asset,
+    (r) =>
+      r.chainId === holder.chainId &&
+      lower(r.holder) === holderAddress &&
+      r.kind === h.type &&
+      lower(r.source) === source &&
+      r.asset === h.asset,
   );
 }
 
@@ -151,12 +167,22 @@ function onchainItem(inputs: LineItemInputs, holder: HolderConfig, h: HoldingCon
     valueUsd: 0n,
     status: ReserveStatus.EXCLUDED,
   };
-  const exclude = (exclusion: ExclusionCause, reason: string): ValuedLineItem => ({ item, details: { ...details, exclusion, reason } });
+  const exclude = (exclusion: ExclusionCause, reason: string): ValuedLineItem => ({
+    item,
+    details: { ...details, exclusion, reason },
+  });
 
   const look = h.type === "erc20" ? h.lookThrough : undefined;
   const attested = look ? findAttested(readings.attested, look) : undefined;
   if (look) {
-    details.lookThrough = { issuer: look.issuer, url: look.url ?? null, attestation: null, marketPriceUsd: null, haircutBps: null, circular: attested?.circular ?? null };
+    details.lookThrough = {
+      issuer: look.issuer,
+      url: look.url ?? null,
+      attestation: null,
+      marketPriceUsd: null,
+      haircutBps: null,
+      circular: attested?.circular ?? null,
+    };
   }
   // What leads back to the issuer counts zero whatever was read; the amount read is still shown.
   const circular = circularReason(inputs.issuer, chainId, h, attested?.circular ?? null);
@@ -185,14 +211,22 @@ function onchainItem(inputs: LineItemInputs, holder: HolderConfig, h: HoldingCon
   if (look && details.lookThrough) {
     const who = lookThroughName(look);
     details.amountRead = read.amount;
-    if (!attested) return exclude("attestation-missing", `no attestation of ${who} was read for this look-through holding`);
-    if (!attested.result.ok) return exclude("attestation-invalid", `the attestation of ${who} cannot be relied on: ${attested.result.reason}`);
+    if (!attested)
+      return exclude("attestation-missing", `no attestation of ${who} was read for this look-through holding`);
+    if (!attested.result.ok)
+      return exclude("attestation-invalid", `the attestation of ${who} cannot be relied on: ${attested.result.reason}`);
     const a = attested.result.value;
     if (a.observedAt > readings.observedAt + FUTURE_SKEW_SECONDS) {
-      return exclude("attestation-invalid", `the attestation of ${who} (sequence ${a.sequence}) was observed at ${a.observedAt}, after observedAt ${readings.observedAt}`);
+      return exclude(
+        "attestation-invalid",
+        `the attestation of ${who} (sequence ${a.sequence}) was observed at ${a.observedAt}, after observedAt ${readings.observedAt}`,
+      );
     }
     if (readings.observedAt > a.validUntil) {
-      return exclude("attestation-stale", `the attestation of ${who} (sequence ${a.sequence}) expired at validUntil ${a.validUntil}, before observedAt ${readings.observedAt}`);
+      return exclude(
+        "attestation-stale",
+        `the attestation of ${who} (sequence ${a.sequence}) expired at validUntil ${a.validUntil}, before observedAt ${readings.observedAt}`,
+      );
     }
     details.amountRead = null;
     const { sequence, observedAt, validUntil, ratioBps, digest, signer } = a;
@@ -212,7 +246,13 @@ function onchainItem(inputs: LineItemInputs, holder: HolderConfig, h: HoldingCon
     return { item, details };
   }
   item.status = ReserveStatus.ON_CHAIN_UNPROVEN;
-  return { item, details: { ...details, reason: `ownership of ${holderAddress} on chain ${chainId} is not proven: ${details.ownership.detail}` } };
+  return {
+    item,
+    details: {
+      ...details,
+      reason: `ownership of ${holderAddress} on chain ${chainId} is not proven: ${details.ownership.detail}`,
+    },
+  };
 }
 
 /** Own liability token, or a look-through whose backing leads back to this issuer. */
@@ -222,13 +262,22 @@ function circularReason(
   h: HoldingConfig,
   path: string[] | null,
 ): { exclusion: ExclusionCause; reason: string } | null {
-  const own = h.type === "erc20" && (isOwnLiabilityToken(issuer, chainId, h.token) || (h.lookThrough?.issuer === issuer.id && h.lookThrough.url === undefined));
+  const own =
+    h.type === "erc20" &&
+    (isOwnLiabilityToken(issuer, chainId, h.token) ||
+      (h.lookThrough?.issuer === issuer.id && h.lookThrough.url === undefined));
   if (own) {
     const name = issuer.liabilities.supply?.asset ?? "liability";
-    return { exclusion: "own-token", reason: `circular: ${lower(h.token)} is ${issuer.id}'s own liability token (${name}); it counts zero` };
+    return {
+      exclusion: "own-token",
+      reason: `circular: ${lower(h.token)} is ${issuer.id}'s own liability token (${name}); it counts zero`,
+    };
   }
   if (h.type === "erc20" && h.lookThrough && path) {
-    return { exclusion: "circular", reason: `circular: the backing of ${lookThroughName(h.lookThrough)} leads back to ${issuer.id} (${path.join(" → ")}); it counts zero` };
+    return {
+      exclusion: "circular",
+      reason: `circular: the backing of ${lookThroughName(h.lookThrough)} leads back to ${issuer.id} (${path.join(" → ")}); it counts zero`,
+    };
   }
   return null;
 }
@@ -240,29 +289,48 @@ function statementProblem(
 ): { exclusion: ExclusionCause; reason: string } | null {
   const { readings, issuer } = inputs;
   if (!reading) return { exclusion: "statement-missing", reason: "no statement was received for this account" };
-  if (!reading.result.ok) return { exclusion: "statement-invalid", reason: `statement rejected: ${reading.result.reason}` };
+  if (!reading.result.ok)
+    return { exclusion: "statement-invalid", reason: `statement rejected: ${reading.result.reason}` };
   const s = reading.result.value;
   if (!custodian.signers.some((a) => lower(a) === lower(s.signer))) {
-    return { exclusion: "statement-invalid", reason: `signer ${s.signer} is not registered for custodian ${custodian.id}` };
+    return {
+      exclusion: "statement-invalid",
+      reason: `signer ${s.signer} is not registered for custodian ${custodian.id}`,
+    };
   }
   if (s.asOf > readings.observedAt + FUTURE_SKEW_SECONDS) {
-    return { exclusion: "statement-invalid", reason: `asOf ${s.asOf} lies more than ${FUTURE_SKEW_SECONDS}s after observedAt ${readings.observedAt}` };
+    return {
+      exclusion: "statement-invalid",
+      reason: `asOf ${s.asOf} lies more than ${FUTURE_SKEW_SECONDS}s after observedAt ${readings.observedAt}`,
+    };
   }
   const maxAge = BigInt(issuer.policy.statementMaxAgeSeconds);
   if (s.asOf < readings.observedAt && readings.observedAt - s.asOf > maxAge) {
-    return { exclusion: "statement-stale", reason: `statement asOf ${s.asOf} is ${readings.observedAt - s.asOf}s old, over the ${maxAge}s limit` };
+    return {
+      exclusion: "statement-stale",
+      reason: `statement asOf ${s.asOf} is ${readings.observedAt - s.asOf}s old, over the ${maxAge}s limit`,
+    };
   }
   return null;
 }
 
-function custodianItem(inputs: LineItemInputs, custodian: CustodianConfig, account: CustodianConfig["accounts"][number]): ValuedLineItem {
+function custodianItem(
+  inputs: LineItemInputs,
+  custodian: CustodianConfig,
+  account: CustodianConfig["accounts"][number],
+): ValuedLineItem {
   const asset = inputs.issuer.assets.find((a) => a.id === account.asset);
   const decimals = asset?.decimals ?? 0;
   const reading = inputs.readings.statements.find(
     (s) => s.custodian === custodian.id && s.account === account.account && s.asset === account.asset,
   );
   const statement = reading?.result.ok
-    ? { amount: reading.result.value.amount, asOf: reading.result.value.asOf, nonce: reading.result.value.nonce, signer: lower(reading.result.value.signer) }
+    ? {
+        amount: reading.result.value.amount,
+        asOf: reading.result.value.asOf,
+        nonce: reading.result.value.nonce,
+        signer: lower(reading.result.value.signer),
+      }
     : null;
   const details: CustodianDetails = {
     kind: "custodian",
@@ -288,7 +356,14 @@ function custodianItem(inputs: LineItemInputs, custodian: CustodianConfig, accou
   if (problem) return { item, details: { ...details, ...problem } };
   const quorum = inputs.prices.get(account.asset);
   if (!asset || !quorum || quorum.priceUsd === null) {
-    return { item, details: { ...details, exclusion: "unpriced", reason: `asset ${account.asset} has no price: ${quorum?.reason ?? "it was not priced"}` } };
+    return {
+      item,
+      details: {
+        ...details,
+        exclusion: "unpriced",
+        reason: `asset ${account.asset} has no price: ${quorum?.reason ?? "it was not priced"}`,
+      },
+    };
   }
   const amount = statement!.amount;
   item.amount = amount;

@@ -24,7 +24,10 @@ export function lookThroughName(look: { issuer: string; url?: string | null }): 
 }
 
 /** The reading for one configured reference (issuer + url identify it). */
-export function findAttested(readings: readonly AttestedTokenReading[], look: LookThroughConfig): AttestedTokenReading | undefined {
+export function findAttested(
+  readings: readonly AttestedTokenReading[],
+  look: LookThroughConfig,
+): AttestedTokenReading | undefined {
   const url = look.url ?? null;
   return readings.find((r) => r.issuer === look.issuer && r.url === url);
 }
@@ -35,7 +38,8 @@ export function lookThroughGraph(issuers: readonly IssuerConfig[]): Map<string, 
   for (const issuer of issuers) {
     const targets = new Set<string>();
     for (const holder of issuer.reserves.holders) {
-      for (const h of holder.holdings) if (h.type === "erc20" && h.lookThrough && h.lookThrough.url === undefined) targets.add(h.lookThrough.issuer);
+      for (const h of holder.holdings)
+        if (h.type === "erc20" && h.lookThrough && h.lookThrough.url === undefined) targets.add(h.lookThrough.issuer);
     }
     graph.set(issuer.id, [...targets].sort());
   }
@@ -47,7 +51,11 @@ export function lookThroughGraph(issuers: readonly IssuerConfig[]): Map<string, 
  * `holder` (e.g. ["x", "y", "x"], or ["x", "x"] for its own token), breadth
  * first so the shortest path is named; null when it does not.
  */
-export function circularPath(graph: ReadonlyMap<string, readonly string[]>, holder: string, target: string): string[] | null {
+export function circularPath(
+  graph: ReadonlyMap<string, readonly string[]>,
+  holder: string,
+  target: string,
+): string[] | null {
   if (target === holder) return [holder, holder];
   const cameFrom = new Map<string, string>([[target, holder]]);
   const queue = [target];

@@ -42,11 +42,18 @@ function screen(observations: readonly PriceObservation[]): ObservedPrice[] {
   return observations.map((o): ObservedPrice => {
     const updatedAt = o.result.ok ? (o.result.value.updatedAt ?? null) : null;
     const price = o.result.ok ? o.result.value.priceUsd : null;
-    const reject = (reason: string): ObservedPrice => ({ source: o.source, priceUsd: price, updatedAt, accepted: false, reason });
+    const reject = (reason: string): ObservedPrice => ({
+      source: o.source,
+      priceUsd: price,
+      updatedAt,
+      accepted: false,
+      reason,
+    });
     if (seen.has(o.source)) return reject("the same source answered twice; only its first answer counts");
     seen.add(o.source);
     if (!o.result.ok) return reject(o.result.reason);
-    if (o.result.value.priceUsd <= 0n) return reject(`price ${o.result.value.priceUsd} is not positive; a zero price is treated as a failed read`);
+    if (o.result.value.priceUsd <= 0n)
+      return reject(`price ${o.result.value.priceUsd} is not positive; a zero price is treated as a failed read`);
     return { source: o.source, priceUsd: o.result.value.priceUsd, updatedAt, accepted: true, reason: null };
   });
 }
@@ -62,15 +69,24 @@ function divergenceBps(min: bigint, max: bigint): bigint {
  * lower of two, the only one of one. A bad source can only push the choice
  * down among honest ones, never invent a value between them.
  */
-export function priceQuorum(asset: string, observations: readonly PriceObservation[], priceDivergenceBps: number): PriceQuorum {
+export function priceQuorum(
+  asset: string,
+  observations: readonly PriceObservation[],
+  priceDivergenceBps: number,
+): PriceQuorum {
   // Sorted by source so the report does not depend on the order readers finished in.
-  const mine = observations.filter((o) => o.asset === asset).sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  const mine = observations
+    .filter((o) => o.asset === asset)
+    .sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
   const screened = screen(mine);
   const accepted = screened.filter((o) => o.accepted);
-  const rejected = screened.filter((o) => !o.accepted).map((o) => ({ source: o.source, reason: o.reason ?? "rejected" }));
+  const rejected = screened
+    .filter((o) => !o.accepted)
+    .map((o) => ({ source: o.source, reason: o.reason ?? "rejected" }));
   const base = { asset, used: accepted.map((o) => o.source), rejected, observations: screened };
   if (accepted.length === 0) {
-    const reason = screened.length === 0 ? `no price source answered for ${asset}` : `every price source of ${asset} failed`;
+    const reason =
+      screened.length === 0 ? `no price source answered for ${asset}` : `every price source of ${asset} failed`;
     return { ...base, priceUsd: null, method: "none", divergenceBps: 0n, divergent: false, reason };
   }
   const sorted = accepted.map((o) => o.priceUsd as bigint).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -79,7 +95,14 @@ export function priceQuorum(asset: string, observations: readonly PriceObservati
   const chosen = sorted[(sorted.length - 1) >> 1]!;
   const method: QuorumMethod = sorted.length >= 3 ? "median" : sorted.length === 2 ? "lower" : "single";
   const bps = divergenceBps(min, max);
-  return { ...base, priceUsd: chosen, method, divergenceBps: bps, divergent: bps > BigInt(priceDivergenceBps), reason: null };
+  return {
+    ...base,
+    priceUsd: chosen,
+    method,
+    divergenceBps: bps,
+    divergent: bps > BigInt(priceDivergenceBps),
+    reason: null,
+  };
 }
 
 /** An asset's sanity band (AssetConfig minPriceUsd / maxPriceUsd, usd18 decimal strings). */
@@ -90,8 +113,10 @@ export interface PriceBand {
 
 /** Why `priceUsd` is outside the band, or null when it is inside (or there is no band). */
 export function outsideBand(priceUsd: bigint, band: PriceBand): string | null {
-  if (band.maxPriceUsd !== undefined && priceUsd > BigInt(band.maxPriceUsd)) return `price ${priceUsd} is above maxPriceUsd ${band.maxPriceUsd}`;
-  if (band.minPriceUsd !== undefined && priceUsd < BigInt(band.minPriceUsd)) return `price ${priceUsd} is below minPriceUsd ${band.minPriceUsd}`;
+  if (band.maxPriceUsd !== undefined && priceUsd > BigInt(band.maxPriceUsd))
+    return `price ${priceUsd} is above maxPriceUsd ${band.maxPriceUsd}`;
+  if (band.minPriceUsd !== undefined && priceUsd < BigInt(band.minPriceUsd))
+    return `price ${priceUsd} is below minPriceUsd ${band.minPriceUsd}`;
   return null;
 }
 
@@ -104,7 +129,10 @@ export function screenPriceBand(observation: PriceObservation, band: PriceBand |
   if (band === undefined || !observation.result.ok) return observation;
   const why = outsideBand(observation.result.value.priceUsd, band);
   if (why === null) return observation;
-  return { ...observation, result: { ok: false, reason: `${why} (the asset's sanity band); treated as a failed read` } };
+  return {
+    ...observation,
+    result: { ok: false, reason: `${why} (the asset's sanity band); treated as a failed read` },
+  };
 }
 
 /**
@@ -112,14 +140,24 @@ export function screenPriceBand(observation: PriceObservation, band: PriceBand |
  * `quotePriceUsd` the chosen usd18 price of the quote asset (null: unpriced,
  * and the observation fails saying so).
  */
-export function poolQuotesInUsd(pools: readonly PoolQuote[], quotePriceUsd: (assetId: string) => bigint | null): PriceObservation[] {
+export function poolQuotesInUsd(
+  pools: readonly PoolQuote[],
+  quotePriceUsd: (assetId: string) => bigint | null,
+): PriceObservation[] {
   return pools.map(({ asset, source, quoteAsset, result }) => {
     if (!result.ok) return { asset, source, result };
     const quoteUsd = quotePriceUsd(quoteAsset);
     if (quoteUsd === null || quoteUsd <= 0n) {
       return { asset, source, result: { ok: false, reason: `quote asset ${quoteAsset} has no chosen price` } };
     }
-    return { asset, source, result: { ok: true, value: { priceUsd: (result.value.price18 * quoteUsd) / ONE_USD, updatedAt: result.value.updatedAt } } };
+    return {
+      asset,
+      source,
+      result: {
+        ok: true,
+        value: { priceUsd: (result.value.price18 * quoteUsd) / ONE_USD, updatedAt: result.value.updatedAt },
+      },
+    };
   });
 }
 
@@ -133,7 +171,14 @@ function withFixedPrices(issuer: IssuerConfig, observations: readonly PriceObser
     for (const source of asset.prices) {
       if (source.kind !== "fixed") continue;
       if (out.some((o) => o.asset === asset.id && o.source === "fixed")) continue;
-      out.push({ asset: asset.id, source: "fixed", result: { ok: true, value: { priceUsd: parseAmount(source.priceUsd, `assets.${asset.id}.prices.fixed.priceUsd`) } } });
+      out.push({
+        asset: asset.id,
+        source: "fixed",
+        result: {
+          ok: true,
+          value: { priceUsd: parseAmount(source.priceUsd, `assets.${asset.id}.prices.fixed.priceUsd`) },
+        },
+      });
     }
   }
   return out;
@@ -182,7 +227,10 @@ export function priceTick(issuer: IssuerConfig, readings: TickReadings): TickPri
   const at = (o: PriceObservation) => rank.get(o.asset) ?? issuer.assets.length;
   return {
     quorums,
-    observations: observations.map((o, i) => ({ o, i })).sort((a, b) => at(a.o) - at(b.o) || a.i - b.i).map(({ o }) => o),
+    observations: observations
+      .map((o, i) => ({ o, i }))
+      .sort((a, b) => at(a.o) - at(b.o) || a.i - b.i)
+      .map(({ o }) => o),
     marketPrices: [...readings.marketPrices.map(band), ...pooled.filter((o) => o.asset === market)],
   };
 }

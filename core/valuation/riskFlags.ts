@@ -43,7 +43,10 @@ const usd = (v: bigint) => `${formatUsd18(v)} USD`;
 
 export const undercollateralized: FlagRule = ({ totals }) =>
   totals.ratioBps < 10000
-    ? raiseFlag("UNDERCOLLATERALIZED", `ratio ${totals.ratioBps} bps is below 10000: reserves ${usd(totals.reservesUsd)} against liabilities ${usd(totals.liabilitiesUsd)}`)
+    ? raiseFlag(
+        "UNDERCOLLATERALIZED",
+        `ratio ${totals.ratioBps} bps is below 10000: reserves ${usd(totals.reservesUsd)} against liabilities ${usd(totals.liabilitiesUsd)}`,
+      )
     : null;
 
 export const staleSource: FlagRule = ({ items, readings, prices, peg }) => {
@@ -59,28 +62,41 @@ export const staleSource: FlagRule = ({ items, readings, prices, peg }) => {
     if (q.priceUsd === null && q.rejected.length === 0) problems.push(`price of ${q.asset}: ${q.reason ?? "unpriced"}`);
   }
   if (peg) {
-    for (const o of peg.observations) if (!o.accepted) problems.push(`market price of ${peg.asset} from ${o.source}: ${o.reason ?? "rejected"}`);
+    for (const o of peg.observations)
+      if (!o.accepted) problems.push(`market price of ${peg.asset} from ${o.source}: ${o.reason ?? "rejected"}`);
     if (peg.reason && peg.venues < 2) problems.push(peg.reason);
   }
-  return problems.length > 0 ? raiseFlag("STALE_SOURCE", `${problems.length} source(s) failed or stale: ${problems.join("; ")}`) : null;
+  return problems.length > 0
+    ? raiseFlag("STALE_SOURCE", `${problems.length} source(s) failed or stale: ${problems.join("; ")}`)
+    : null;
 };
 
 export const priceDivergence: FlagRule = ({ prices, issuer }) => {
   const divergent = prices.filter((q) => q.divergent);
   if (divergent.length === 0) return null;
   const list = divergent.map((q) => `${q.asset} ${q.divergenceBps} bps across ${q.used.join(", ")}`).join("; ");
-  return raiseFlag("PRICE_DIVERGENCE", `price sources disagree beyond ${issuer.policy.priceDivergenceBps} bps: ${list}`);
+  return raiseFlag(
+    "PRICE_DIVERGENCE",
+    `price sources disagree beyond ${issuer.policy.priceDivergenceBps} bps: ${list}`,
+  );
 };
 
 export const unprovenOwnership: FlagRule = ({ items }) => {
   const unproven = items.filter(({ item }) => item.status === ReserveStatus.ON_CHAIN_UNPROVEN);
   if (unproven.length === 0) return null;
-  const holders = [...new Set(unproven.map(({ item, details }) => {
-    const name = details.kind !== "custodian" && details.holderName ? ` (${details.holderName})` : "";
-    return `${item.holder} on chain ${item.chainId}${name}`;
-  }))];
+  const holders = [
+    ...new Set(
+      unproven.map(({ item, details }) => {
+        const name = details.kind !== "custodian" && details.holderName ? ` (${details.holderName})` : "";
+        return `${item.holder} on chain ${item.chainId}${name}`;
+      }),
+    ),
+  ];
   const value = unproven.reduce((sum, { item }) => sum + item.valueUsd, 0n);
-  return raiseFlag("UNPROVEN_OWNERSHIP", `${unproven.length} item(s) worth ${usd(value)} not counted: ownership unproven for ${holders.join(", ")}`);
+  return raiseFlag(
+    "UNPROVEN_OWNERSHIP",
+    `${unproven.length} item(s) worth ${usd(value)} not counted: ownership unproven for ${holders.join(", ")}`,
+  );
 };
 
 export const offchainShareHigh: FlagRule = ({ totals, issuer }) => {
@@ -88,7 +104,10 @@ export const offchainShareHigh: FlagRule = ({ totals, issuer }) => {
   const max = BigInt(issuer.policy.offchainShareMaxBps);
   // Exact comparison off/all > max/10000, so a share just above the limit is never rounded away.
   if (all === 0n || off * 10000n <= max * all) return null;
-  return raiseFlag("OFFCHAIN_SHARE_HIGH", `off-chain reserves ${usd(off)} are ${(off * 10000n) / all} bps of counted reserves ${usd(all)}, above ${max} bps`);
+  return raiseFlag(
+    "OFFCHAIN_SHARE_HIGH",
+    `off-chain reserves ${usd(off)} are ${(off * 10000n) / all} bps of counted reserves ${usd(all)}, above ${max} bps`,
+  );
 };
 
 /** Share in bps, floored (display only; rules compare exactly). */
@@ -98,7 +117,10 @@ export const circularReserves: FlagRule = ({ items, issuer }) => {
   const circular = items.filter(({ details }) => details.exclusion !== null && CIRCULAR_CAUSES.has(details.exclusion));
   if (circular.length === 0) return null;
   const list = circular.map(({ item, details }) => `${item.label}: ${details.reason ?? details.exclusion}`).join("; ");
-  return raiseFlag("CIRCULAR_RESERVES", `${circular.length} reserve item(s) lead back to ${issuer.id} and count zero: ${list}`);
+  return raiseFlag(
+    "CIRCULAR_RESERVES",
+    `${circular.length} reserve item(s) lead back to ${issuer.id} and count zero: ${list}`,
+  );
 };
 
 /** Counted value per holder (status 0), custodian (status 2) and asset (both), largest first. */
@@ -107,13 +129,18 @@ function concentrationGroups(items: readonly ValuedLineItem[]): { name: string; 
   const add = (name: string, value: bigint) => groups.set(name, (groups.get(name) ?? 0n) + value);
   for (const { item, details } of items) {
     if (item.status === ReserveStatus.ON_CHAIN_PROVEN && details.kind !== "custodian") {
-      add(`holder ${item.holder} on chain ${item.chainId}${details.holderName ? ` (${details.holderName})` : ""}`, item.valueUsd);
+      add(
+        `holder ${item.holder} on chain ${item.chainId}${details.holderName ? ` (${details.holderName})` : ""}`,
+        item.valueUsd,
+      );
     } else if (item.status === ReserveStatus.OFF_CHAIN_STATEMENT && details.kind === "custodian") {
       add(`custodian ${details.custodian}`, item.valueUsd);
     } else continue;
     add(`asset ${details.asset}`, item.valueUsd);
   }
-  return [...groups].map(([name, value]) => ({ name, value })).sort((a, b) => (a.value > b.value ? -1 : a.value < b.value ? 1 : a.name < b.name ? -1 : 1));
+  return [...groups]
+    .map(([name, value]) => ({ name, value }))
+    .sort((a, b) => (a.value > b.value ? -1 : a.value < b.value ? 1 : a.name < b.name ? -1 : 1));
 }
 
 export const concentration: FlagRule = ({ items, totals, issuer }) => {
@@ -123,7 +150,10 @@ export const concentration: FlagRule = ({ items, totals, issuer }) => {
   const over = concentrationGroups(items).filter((g) => g.value * 10000n > max * all);
   const [largest, ...others] = over;
   if (!largest) return null;
-  const also = others.length > 0 ? `; also over the limit: ${others.map((g) => `${g.name} ${shareBps(g.value, all)} bps`).join(", ")}` : "";
+  const also =
+    others.length > 0
+      ? `; also over the limit: ${others.map((g) => `${g.name} ${shareBps(g.value, all)} bps`).join(", ")}`
+      : "";
   return raiseFlag(
     "CONCENTRATION",
     `${largest.name} holds ${shareBps(largest.value, all)} bps (${usd(largest.value)}) of counted reserves ${usd(all)}, above the ${max} bps limit${also}`,
@@ -161,19 +191,31 @@ export const reserveDrop: FlagRule = ({ previous, history, totals, issuer, readi
   const since = now - BigInt(issuer.policy.reserveDropWindowSeconds);
   const max = BigInt(issuer.policy.reserveDropMaxBps);
   const refs: { what: string; sequence: bigint; value: bigint }[] = [];
-  if (previous) refs.push({ what: `the previous attestation (sequence ${previous.sequence})`, sequence: previous.sequence, value: previous.reservesUsd });
+  if (previous)
+    refs.push({
+      what: `the previous attestation (sequence ${previous.sequence})`,
+      sequence: previous.sequence,
+      value: previous.reservesUsd,
+    });
   let high: ReservesPoint | null = null;
   for (const p of history) {
     if (p.observedAt < since || p.observedAt > now) continue;
-    if (!high || p.reservesUsd > high.reservesUsd || (p.reservesUsd === high.reservesUsd && p.sequence > high.sequence)) high = p;
+    if (!high || p.reservesUsd > high.reservesUsd || (p.reservesUsd === high.reservesUsd && p.sequence > high.sequence))
+      high = p;
   }
   if (high && !(previous && high.sequence === previous.sequence)) {
-    refs.push({ what: `the ${issuer.policy.reserveDropWindowSeconds}s window's high (sequence ${high.sequence})`, sequence: high.sequence, value: high.reservesUsd });
+    refs.push({
+      what: `the ${issuer.policy.reserveDropWindowSeconds}s window's high (sequence ${high.sequence})`,
+      sequence: high.sequence,
+      value: high.reservesUsd,
+    });
   }
   const r = totals.reservesUsd;
   const dropped = refs.filter((ref) => ref.value > r && (ref.value - r) * 10000n > max * ref.value);
   if (dropped.length === 0) return null;
-  const list = dropped.map((ref) => `${shareBps(ref.value - r, ref.value)} bps below ${usd(ref.value)} at ${ref.what}`).join(" and ");
+  const list = dropped
+    .map((ref) => `${shareBps(ref.value - r, ref.value)} bps below ${usd(ref.value)} at ${ref.what}`)
+    .join(" and ");
   return raiseFlag("RESERVE_DROP", `counted reserves ${usd(r)} are ${list}, beyond the ${max} bps limit`);
 };
 
@@ -245,7 +287,10 @@ export const FLAG_RULES: readonly FlagRule[] = [
 ];
 
 /** Runs every rule; flags come out lowest bit first with their bit set. */
-export function evaluateFlags(ctx: FlagContext, rules: readonly FlagRule[] = FLAG_RULES): { flags: RaisedFlag[]; bits: bigint } {
+export function evaluateFlags(
+  ctx: FlagContext,
+  rules: readonly FlagRule[] = FLAG_RULES,
+): { flags: RaisedFlag[]; bits: bigint } {
   const byBit = new Map<number, RaisedFlag>();
   for (const flag of rules.map((rule) => rule(ctx))) {
     if (flag === null) continue;

@@ -50,15 +50,25 @@ export interface ValueSnapshotParameters {
  * publishing would mislead: liabilities that cannot be fully valued, or no
  * reserve line item at all.
  */
-export function valueSnapshot({ issuer, readings, previous = null, history = [] }: ValueSnapshotParameters): SnapshotResult {
+export function valueSnapshot({
+  issuer,
+  readings,
+  previous = null,
+  history = [],
+}: ValueSnapshotParameters): SnapshotResult {
   const pricing = priceTick(issuer, readings);
   const prices = pricing.quorums;
   const priceMap = new Map(prices.map((q) => [q.asset, q]));
 
   const items = reserveLineItems({ issuer, readings, prices: priceMap });
-  if (items.length === 0) return { ok: false, reason: `issuer ${issuer.id} has no reserve holders or custodians; a snapshot needs at least one reserve line item` };
+  if (items.length === 0)
+    return {
+      ok: false,
+      reason: `issuer ${issuer.id} has no reserve holders or custodians; a snapshot needs at least one reserve line item`,
+    };
   const dup = duplicateLabels(items);
-  if (dup.length > 0) return { ok: false, reason: `reserve labels must be unique; configured twice: ${dup.join(", ")}` };
+  if (dup.length > 0)
+    return { ok: false, reason: `reserve labels must be unique; configured twice: ${dup.join(", ")}` };
 
   const valued = valueLiabilities(issuer, readings, priceMap);
   if (!valued.ok) return { ok: false, reason: `liabilities of ${issuer.id} cannot be valued: ${valued.reason}` };
@@ -66,7 +76,17 @@ export function valueSnapshot({ issuer, readings, previous = null, history = [] 
 
   const totals = snapshotTotals(items, liabilities);
   const peg = liabilityPeg(issuer, pricing.marketPrices);
-  const { flags, bits } = evaluateFlags({ issuer, readings, prices, items, liabilities, totals, previous, history, peg });
+  const { flags, bits } = evaluateFlags({
+    issuer,
+    readings,
+    prices,
+    items,
+    liabilities,
+    totals,
+    previous,
+    history,
+    peg,
+  });
 
   return {
     ok: true,

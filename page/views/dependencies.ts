@@ -26,7 +26,10 @@ function drawMap(map: DependencyMap, name: (id: string) => string): SVGSVGElemen
       n.id,
       row
         ? { x: ((i + 0.5) * size) / map.nodes.length, y: 60 }
-        : { x: centre + radius * Math.sin((2 * Math.PI * i) / map.nodes.length), y: centre - radius * Math.cos((2 * Math.PI * i) / map.nodes.length) },
+        : {
+            x: centre + radius * Math.sin((2 * Math.PI * i) / map.nodes.length),
+            y: centre - radius * Math.cos((2 * Math.PI * i) / map.nodes.length),
+          },
     ]),
   );
   const titleId = uid("map-title");
@@ -49,11 +52,23 @@ function drawMap(map: DependencyMap, name: (id: string) => string): SVGSVGElemen
     const label = edgeText(e, name);
     return svg(
       "g",
-      { class: `map-edge${inCycle ? " in-cycle" : ""}`, tabindex: 0, role: "img", "aria-label": label, "data-edge": `${e.from}>${e.to}` },
+      {
+        class: `map-edge${inCycle ? " in-cycle" : ""}`,
+        tabindex: 0,
+        role: "img",
+        "aria-label": label,
+        "data-edge": `${e.from}>${e.to}`,
+      },
       svg("title", {}, label),
       e.from === e.to
         ? svg("circle", { cx: a.x, cy: a.y - 40, r: 18, class: "edge-line", fill: "none", "stroke-width": width })
-        : svg("path", { d: `M${a.x.toFixed(1)},${a.y.toFixed(1)} Q${mx.toFixed(1)},${my.toFixed(1)} ${ex.toFixed(1)},${ey.toFixed(1)}`, class: "edge-line", fill: "none", "stroke-width": width, "marker-end": `url(#${inCycle ? cycleMarkerId : markerId})` }),
+        : svg("path", {
+            d: `M${a.x.toFixed(1)},${a.y.toFixed(1)} Q${mx.toFixed(1)},${my.toFixed(1)} ${ex.toFixed(1)},${ey.toFixed(1)}`,
+            class: "edge-line",
+            fill: "none",
+            "stroke-width": width,
+            "marker-end": `url(#${inCycle ? cycleMarkerId : markerId})`,
+          }),
       svg("text", { x: mx, y: my, class: "edge-label", "text-anchor": "middle" }, usdCompact(e.marketUsd)),
     );
   });
@@ -65,20 +80,55 @@ function drawMap(map: DependencyMap, name: (id: string) => string): SVGSVGElemen
     // A local issuer is a link to its page (focusable as such); an external one is focusable on its own.
     const body = svg(
       "g",
-      { class: `map-node${n.external ? " external" : ""}${inCycle ? " in-cycle" : ""}`, ...(n.external ? { tabindex: 0, role: "img", "aria-label": label } : {}), "data-node": n.id },
+      {
+        class: `map-node${n.external ? " external" : ""}${inCycle ? " in-cycle" : ""}`,
+        ...(n.external ? { tabindex: 0, role: "img", "aria-label": label } : {}),
+        "data-node": n.id,
+      },
       svg("title", {}, label),
       svg("circle", { cx: p.x, cy: p.y, r: 36 }),
-      svg("text", { x: p.x, y: p.y + 4, class: "node-ratio", "text-anchor": "middle" }, n.ratioBps ? ratio(n.ratioBps).replace(" %", "%") : "?"),
-      svg("text", { x: p.x, y: !row && p.y < centre ? p.y - 46 : p.y + 54, class: "node-label", "text-anchor": "middle" }, shown),
+      svg(
+        "text",
+        { x: p.x, y: p.y + 4, class: "node-ratio", "text-anchor": "middle" },
+        n.ratioBps ? ratio(n.ratioBps).replace(" %", "%") : "?",
+      ),
+      svg(
+        "text",
+        { x: p.x, y: !row && p.y < centre ? p.y - 46 : p.y + 54, class: "node-label", "text-anchor": "middle" },
+        shown,
+      ),
     );
-    return n.external ? body : svg("a", { href: `#/issuer/${encodeURIComponent(n.id)}`, "aria-label": `${label}: open its page`, class: "map-link" }, body);
+    return n.external
+      ? body
+      : svg(
+          "a",
+          { href: `#/issuer/${encodeURIComponent(n.id)}`, "aria-label": `${label}: open its page`, class: "map-link" },
+          body,
+        );
   });
   const marker = (id: string, cls: string) =>
-    svg("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 12, markerHeight: 12, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: cls }));
+    svg(
+      "marker",
+      {
+        id,
+        viewBox: "0 0 10 10",
+        refX: 9,
+        refY: 5,
+        markerWidth: 12,
+        markerHeight: 12,
+        markerUnits: "userSpaceOnUse",
+        orient: "auto-start-reverse",
+      },
+      svg("path", { d: "M0,0 L10,5 L0,10 z", class: cls }),
+    );
   return svg(
     "svg",
     { viewBox: `0 0 ${size} ${height}`, class: "dependency-map", role: "group", "aria-labelledby": titleId },
-    svg("title", { id: titleId }, `Dependency map: ${map.nodes.length} issuers, ${map.edges.length} holdings of another issuer's token, ${map.cycles.length} cycles`),
+    svg(
+      "title",
+      { id: titleId },
+      `Dependency map: ${map.nodes.length} issuers, ${map.edges.length} holdings of another issuer's token, ${map.cycles.length} cycles`,
+    ),
     svg("defs", {}, marker(markerId, "arrow"), marker(cycleMarkerId, "arrow in-cycle")),
     ...edges,
     ...nodes,
@@ -100,16 +150,29 @@ export async function renderDependencies(main: HTMLElement): Promise<void> {
   const picture = drawMap(map, name);
   const figure = h("figure", { class: "chart map-figure" });
   figure.append(
-    h("figcaption", {}, h("span", {}, "Who holds whose token"), chartDownloads(() => figure.querySelector<SVGSVGElement>("svg.dependency-map"), "dependency-map", "the dependency map")),
+    h(
+      "figcaption",
+      {},
+      h("span", {}, "Who holds whose token"),
+      chartDownloads(
+        () => figure.querySelector<SVGSVGElement>("svg.dependency-map"),
+        "dependency-map",
+        "the dependency map",
+      ),
+    ),
     picture,
-    h("p", { class: "muted small" }, "Arrows point from the issuer holding a token to the issuer behind it; their width and label are the holding's market value. Red marks a cycle. Tab through the issuers and arrows to hear each one."),
+    h(
+      "p",
+      { class: "muted small" },
+      "Arrows point from the issuer holding a token to the issuer behind it; their width and label are the holding's market value. Red marks a cycle. Tab through the issuers and arrows to hear each one.",
+    ),
   );
   const edgeRows = map.edges.map((e) => [
     name(e.from),
     name(e.to),
     usd(e.marketUsd),
     usd(e.countedUsd),
-    map.cycles.some((c) => onCycle(c, e.from, e.to)) ? h("span", { class: "bad" }, "on a cycle") : e.notes[0] ?? "",
+    map.cycles.some((c) => onCycle(c, e.from, e.to)) ? h("span", { class: "bad" }, "on a cycle") : (e.notes[0] ?? ""),
   ]);
   main.replaceChildren(
     h("p", { class: "crumbs" }, h("a", { href: "#/" }, "All issuers")),
@@ -126,7 +189,18 @@ export async function renderDependencies(main: HTMLElement): Promise<void> {
       h("h2", { id: "cycles-h" }, "Cycles"),
       map.cycles.length === 0
         ? h("p", { class: "ok", "data-testid": "no-cycles" }, "No cycles: no issuer's reserves lead back to itself.")
-        : h("ul", { class: "flags" }, ...map.cycles.map((c) => h("li", { "data-cycle": c.join(">") }, h("strong", {}, c.map(name).join(" → ")), h("p", {}, "Each holds the next one's token; a loss at any of them reaches all of them.")))),
+        : h(
+            "ul",
+            { class: "flags" },
+            ...map.cycles.map((c) =>
+              h(
+                "li",
+                { "data-cycle": c.join(">") },
+                h("strong", {}, c.map(name).join(" → ")),
+                h("p", {}, "Each holds the next one's token; a loss at any of them reaches all of them."),
+              ),
+            ),
+          ),
     ),
     figure,
     h(
@@ -134,8 +208,17 @@ export async function renderDependencies(main: HTMLElement): Promise<void> {
       { id: "edges", "aria-labelledby": "edges-h" },
       h("h2", { id: "edges-h" }, "Holdings of another issuer's token"),
       map.edges.length === 0
-        ? h("p", { "data-testid": "no-edges" }, `None: none of the ${issuers.length} issuers here holds a token another issuer attests. Each stands on its own reserves.`)
-        : scrollTable("Holdings of another issuer's token", ["Holder", "Token of", "At market", "Counted", "Note"], edgeRows, { numeric: [2, 3], stack: true }),
+        ? h(
+            "p",
+            { "data-testid": "no-edges" },
+            `None: none of the ${issuers.length} issuers here holds a token another issuer attests. Each stands on its own reserves.`,
+          )
+        : scrollTable(
+            "Holdings of another issuer's token",
+            ["Holder", "Token of", "At market", "Counted", "Note"],
+            edgeRows,
+            { numeric: [2, 3], stack: true },
+          ),
     ),
   );
 }

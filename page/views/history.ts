@@ -33,7 +33,8 @@ function chainChecks(entries: Entry[], complete: boolean): string[] {
     const a = entry.attestation;
     if (!a) return `✗ unreadable: ${entry.problem}`;
     const problems: string[] = [];
-    if (attestationDigest(a) !== entry.answer.digest.toLowerCase()) problems.push("served digest is not the digest of these fields");
+    if (attestationDigest(a) !== entry.answer.digest.toLowerCase())
+      problems.push("served digest is not the digest of these fields");
     const older = entries[i + 1]?.attestation;
     if (older && older.sequence === a.sequence - 1n) problems.push(...checkChainLink(older, a));
     else if (a.sequence === 1n) problems.push(...checkChainLink(null, a));
@@ -43,11 +44,16 @@ function chainChecks(entries: Entry[], complete: boolean): string[] {
   });
 }
 
-export function historySections(issuerId: string, answers: AttestationAnswer[], truncated: boolean): { history: HTMLElement; chain: HTMLElement } {
+export function historySections(
+  issuerId: string,
+  answers: AttestationAnswer[],
+  truncated: boolean,
+): { history: HTMLElement; chain: HTMLElement } {
   const entries = readEntries(answers);
   const readable = entries.flatMap((e) => (e.attestation ? [e.attestation] : []));
   const oldestFirst = [...readable].reverse();
-  const points = (pick: (a: Attestation) => bigint) => oldestFirst.map((a) => ({ t: Number(a.observedAt), v: pick(a) }));
+  const points = (pick: (a: Attestation) => bigint) =>
+    oldestFirst.map((a) => ({ t: Number(a.observedAt), v: pick(a) }));
   const capped = oldestFirst.filter((a) => a.ratioBps < 4294967295);
   const scope = `${readable.length} attestation${readable.length === 1 ? "" : "s"}${truncated ? " (the most recent; older ones not loaded)" : ""}`;
 
@@ -61,14 +67,26 @@ export function historySections(issuerId: string, answers: AttestationAnswer[], 
   });
   const ratioChart = lineChart({
     label: `Reserve ratio over ${scope}, with the 100 % line`,
-    series: [{ name: "Ratio", cls: "c-ratio", points: capped.map((a) => ({ t: Number(a.observedAt), v: BigInt(a.ratioBps) })) }],
+    series: [
+      {
+        name: "Ratio",
+        cls: "c-ratio",
+        points: capped.map((a) => ({ t: Number(a.observedAt), v: BigInt(a.ratioBps) })),
+      },
+    ],
     formatY: (v) => `${v / 100n} %`,
     reference: { v: 10000n, label: "100 %" },
   });
   const numbers = scrollTable(
     "History in numbers",
     ["Sequence", "Observed", "Counted reserves", "Liabilities", "Ratio"],
-    readable.map((a) => [`#${a.sequence}`, utcTime(a.observedAt), usd(a.reservesUsd), usd(a.liabilitiesUsd), ratio(a.ratioBps)]),
+    readable.map((a) => [
+      `#${a.sequence}`,
+      utcTime(a.observedAt),
+      usd(a.reservesUsd),
+      usd(a.liabilitiesUsd),
+      ratio(a.ratioBps),
+    ]),
     { numeric: [2, 3, 4], stack: true },
   );
 
@@ -76,14 +94,20 @@ export function historySections(issuerId: string, answers: AttestationAnswer[], 
   const chain = scrollTable(
     "Hash chain",
     ["Sequence", "Observed", "Previous", "Digest", "Signer", "Checked here"],
-    entries.slice(0, 50).map((e, i) => [
-      h("a", { href: `#/issuer/${encodeURIComponent(issuerId)}/${e.answer.attestation.sequence}` }, `#${e.answer.attestation.sequence}`),
-      utcTime(e.answer.attestation.observedAt),
-      h("code", { title: e.answer.attestation.previous }, shortHex(e.answer.attestation.previous)),
-      h("code", { title: e.answer.digest }, shortHex(e.answer.digest)),
-      h("code", { title: e.answer.signer }, shortHex(e.answer.signer, 4)),
-      h("span", { class: checks[i]?.startsWith("✓") ? "ok" : "bad" }, checks[i] ?? ""),
-    ]),
+    entries
+      .slice(0, 50)
+      .map((e, i) => [
+        h(
+          "a",
+          { href: `#/issuer/${encodeURIComponent(issuerId)}/${e.answer.attestation.sequence}` },
+          `#${e.answer.attestation.sequence}`,
+        ),
+        utcTime(e.answer.attestation.observedAt),
+        h("code", { title: e.answer.attestation.previous }, shortHex(e.answer.attestation.previous)),
+        h("code", { title: e.answer.digest }, shortHex(e.answer.digest)),
+        h("code", { title: e.answer.signer }, shortHex(e.answer.signer, 4)),
+        h("span", { class: checks[i]?.startsWith("✓") ? "ok" : "bad" }, checks[i] ?? ""),
+      ]),
     { stack: true },
   );
   chain.classList.add("chain-table");
@@ -95,7 +119,10 @@ export function historySections(issuerId: string, answers: AttestationAnswer[], 
       h("h2", { id: "history-h" }, "History"),
       h("p", { class: "muted" }, `Over ${scope}.`),
       chartFigure("Reserve ratio", ratioChart, `${issuerId}-ratio`),
-      foldable("Counted reserves and liabilities (USD)", chartFigure("Counted reserves and liabilities (USD)", usdChart, `${issuerId}-reserves-liabilities`)),
+      foldable(
+        "Counted reserves and liabilities (USD)",
+        chartFigure("Counted reserves and liabilities (USD)", usdChart, `${issuerId}-reserves-liabilities`),
+      ),
       h("details", {}, h("summary", {}, "The same history as a table"), numbers),
       readable[0] ? takeAwaySection(issuerId, readable[0].sequence) : null,
     ),
@@ -122,27 +149,44 @@ export function historySections(issuerId: string, answers: AttestationAnswer[], 
 
 function chainSummary(checks: string[], shown: number): string {
   const broken = checks.slice(0, shown).filter((c) => !c.startsWith("✓")).length;
-  return broken === 0 ? `✓ All ${shown} links shown re-computed here and unbroken.` : `✗ ${broken} of ${shown} links do not check out: open the list below.`;
+  return broken === 0
+    ? `✓ All ${shown} links shown re-computed here and unbroken.`
+    : `✗ ${broken} of ${shown} links do not check out: open the list below.`;
 }
 
 function chartFigure(caption: string, chart: HTMLElement, filename: string): HTMLElement {
   const figure = h("figure", { class: "chart" });
   figure.append(
-    h("figcaption", {}, h("span", {}, caption), chartDownloads(() => figure.querySelector<SVGSVGElement>("svg.line-chart"), filename, caption)),
+    h(
+      "figcaption",
+      {},
+      h("span", {}, caption),
+      chartDownloads(() => figure.querySelector<SVGSVGElement>("svg.line-chart"), filename, caption),
+    ),
     chart,
   );
   return figure;
 }
 
 /** Since which attestation each flag has been raised without a break, from the loaded history (newest first). */
-export function flagRuns(answers: AttestationAnswer[], complete: boolean): (bit: number) => { sequence: bigint; observedAt: bigint; complete: boolean } | null {
+export function flagRuns(
+  answers: AttestationAnswer[],
+  complete: boolean,
+): (bit: number) => { sequence: bigint; observedAt: bigint; complete: boolean } | null {
   const entries = readEntries(answers).flatMap((e) => (e.attestation ? [e.attestation] : []));
   return (bit) => {
     let oldest: Attestation | null = null;
     for (const a of entries) {
-      if (((a.flags >> BigInt(bit)) & 1n) === 0n) return oldest && { sequence: oldest.sequence, observedAt: oldest.observedAt, complete: true };
+      if (((a.flags >> BigInt(bit)) & 1n) === 0n)
+        return oldest && { sequence: oldest.sequence, observedAt: oldest.observedAt, complete: true };
       oldest = a;
     }
-    return oldest && { sequence: oldest.sequence, observedAt: oldest.observedAt, complete: complete || oldest.sequence === 1n };
+    return (
+      oldest && {
+        sequence: oldest.sequence,
+        observedAt: oldest.observedAt,
+        complete: complete || oldest.sequence === 1n,
+      }
+    );
   };
 }

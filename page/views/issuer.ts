@@ -5,7 +5,17 @@
  */
 import { attestationFromJson, parseKeysDocument, verifySignedAttestation, type Attestation } from "../../core/index.js";
 import { checkReport } from "../../core/reportCheck.js";
-import { attestationAt, attestationHistory, keysDocument, latestAttestation, listIssuers, parseReport, relayerStatus, reportBytes, type AttestationAnswer } from "../api.js";
+import {
+  attestationAt,
+  attestationHistory,
+  keysDocument,
+  latestAttestation,
+  listIssuers,
+  parseReport,
+  relayerStatus,
+  reportBytes,
+  type AttestationAnswer,
+} from "../api.js";
 import { h } from "../dom.js";
 import { ratio, shortHex, usd, usdDelta, utcTime } from "../format.js";
 import { issuerStatus, nowSeconds } from "../issuerStatus.js";
@@ -14,7 +24,14 @@ import { flagRuns, historySections } from "./history.js";
 import { coverageSection, onChainSection } from "./issuerPanels.js";
 import { liveAge, statusBadge } from "./overview.js";
 import { verificationCoverageSection } from "./verificationCoverage.js";
-import { flagsSection, ledgerFacts, liabilitiesSection, lineItemsSection, pricesSection, reservesSection } from "./reportSections.js";
+import {
+  flagsSection,
+  ledgerFacts,
+  liabilitiesSection,
+  lineItemsSection,
+  pricesSection,
+  reservesSection,
+} from "./reportSections.js";
 
 interface Checked {
   ok: boolean;
@@ -25,7 +42,9 @@ async function checkSignature(attestation: Attestation, answer: AttestationAnswe
   try {
     const keys = parseKeysDocument(await keysDocument());
     const result = await verifySignedAttestation({ attestation, signature: answer.signature as `0x${string}`, keys });
-    return result.ok ? { ok: true, text: `valid, by ${shortHex(result.signer ?? "", 4)}, a key valid at observedAt` } : { ok: false, text: result.reasons.join("; ") };
+    return result.ok
+      ? { ok: true, text: `valid, by ${shortHex(result.signer ?? "", 4)}, a key valid at observedAt` }
+      : { ok: false, text: result.reasons.join("; ") };
   } catch (e) {
     return { ok: false, text: (e as Error).message };
   }
@@ -34,7 +53,12 @@ async function checkSignature(attestation: Attestation, answer: AttestationAnswe
 function checkedLine(label: string, c: Checked, testId: string): HTMLElement[] {
   return [
     h("dt", {}, label),
-    h("dd", { class: c.ok ? "ok" : "bad", "data-testid": testId, "data-ok": String(c.ok) }, h("span", { "aria-hidden": "true" }, c.ok ? "✓ " : "✗ "), c.text),
+    h(
+      "dd",
+      { class: c.ok ? "ok" : "bad", "data-testid": testId, "data-ok": String(c.ok) },
+      h("span", { "aria-hidden": "true" }, c.ok ? "✓ " : "✗ "),
+      c.text,
+    ),
   ];
 }
 
@@ -50,24 +74,42 @@ export async function renderIssuer(main: HTMLElement, issuerId: string, sequence
   document.title = `${name} · Solvent`;
   const heading = h("h1", { tabindex: -1 }, name, " ", h("code", { class: "muted small" }, issuerId));
   if (answer === null) {
-    main.replaceChildren(heading, statusBadge("stale", "no attestation has been published yet"), h("p", {}, "This issuer has not published an attestation yet."));
+    main.replaceChildren(
+      heading,
+      statusBadge("stale", "no attestation has been published yet"),
+      h("p", {}, "This issuer has not published an attestation yet."),
+    );
     return;
   }
   const attestation = attestationFromJson(answer.attestation);
   const latestSequence = history.attestations[0]?.attestation.sequence;
   const isLatest = sequence === null || sequence === latestSequence;
-  const [signature, bytes] = await Promise.all([checkSignature(attestation, answer), reportBytes(issuerId, attestation.sequence)]);
+  const [signature, bytes] = await Promise.all([
+    checkSignature(attestation, answer),
+    reportBytes(issuerId, attestation.sequence),
+  ]);
   const problems = checkReport(bytes, attestation);
-  const reportCheck: Checked = problems.length === 0 ? { ok: true, text: "consistent (hash, roots, totals, ratio, flags)" } : { ok: false, text: problems.join("; ") };
+  const reportCheck: Checked =
+    problems.length === 0
+      ? { ok: true, text: "consistent (hash, roots, totals, ratio, flags)" }
+      : { ok: false, text: problems.join("; ") };
   const report = parseReport(bytes);
   const { status, why } = issuerStatus(attestation, nowSeconds());
   const hasLedger = report.liabilities.ledger !== null;
   const verifyLink = hasLedger ? `#/verify-balance/${encodeURIComponent(issuerId)}/${attestation.sequence}` : null;
 
   const past = historySections(issuerId, history.attestations, history.truncated);
-  const runs = flagRuns(history.attestations.filter((a) => BigInt(a.attestation.sequence) <= attestation.sequence), !history.truncated);
+  const runs = flagRuns(
+    history.attestations.filter((a) => BigInt(a.attestation.sequence) <= attestation.sequence),
+    !history.truncated,
+  );
   const now = nowSeconds();
-  const times = new Map(history.attestations.map((a) => [a.attestation.sequence, { observedAt: BigInt(a.attestation.observedAt), validUntil: BigInt(a.attestation.validUntil) }]));
+  const times = new Map(
+    history.attestations.map((a) => [
+      a.attestation.sequence,
+      { observedAt: BigInt(a.attestation.observedAt), validUntil: BigInt(a.attestation.validUntil) },
+    ]),
+  );
   const onChain = relayer === null ? null : readOnChain(relayer, (s) => times.get(s) ?? null, now);
   const ledger = ledgerFacts(report);
   const checked = ledger?.id ? await verificationCoverageSection(issuerId, ledger.id, verifyLink) : null;
@@ -75,7 +117,17 @@ export async function renderIssuer(main: HTMLElement, issuerId: string, sequence
   const summary = h(
     "div",
     { class: "summary" },
-    h("div", { class: "big-ratio" }, h("span", { class: "muted" }, "Reserve ratio"), h("strong", { "data-testid": "ratio" }, ratio(attestation.ratioBps)), h("span", {}, statusBadge(isLatest ? status : "stale", isLatest ? why : "an older attestation, not the current state"))),
+    h(
+      "div",
+      { class: "big-ratio" },
+      h("span", { class: "muted" }, "Reserve ratio"),
+      h("strong", { "data-testid": "ratio" }, ratio(attestation.ratioBps)),
+      h(
+        "span",
+        {},
+        statusBadge(isLatest ? status : "stale", isLatest ? why : "an older attestation, not the current state"),
+      ),
+    ),
     h(
       "dl",
       { class: "facts" },
@@ -86,8 +138,19 @@ export async function renderIssuer(main: HTMLElement, issuerId: string, sequence
       h("dt", {}, surplus < 0n ? "Shortfall" : "Surplus"),
       h("dd", { class: surplus < 0n ? "bad" : "ok", "data-testid": "surplus" }, usdDelta(surplus)),
       h("dt", {}, "Attestation"),
-      h("dd", {}, `#${attestation.sequence}${isLatest ? " (latest)" : ""}, `, liveAge(attestation.observedAt), h("span", { class: "muted small" }, `, valid until ${utcTime(attestation.validUntil)}`)),
-      ...(ledger?.asOf ? [h("dt", {}, "User ledger as of"), h("dd", { "data-testid": "summary-as-of" }, utcTime(ledger.asOf), " (", liveAge(ledger.asOf), ")")] : []),
+      h(
+        "dd",
+        {},
+        `#${attestation.sequence}${isLatest ? " (latest)" : ""}, `,
+        liveAge(attestation.observedAt),
+        h("span", { class: "muted small" }, `, valid until ${utcTime(attestation.validUntil)}`),
+      ),
+      ...(ledger?.asOf
+        ? [
+            h("dt", {}, "User ledger as of"),
+            h("dd", { "data-testid": "summary-as-of" }, utcTime(ledger.asOf), " (", liveAge(ledger.asOf), ")"),
+          ]
+        : []),
       ...checkedLine("Signature", signature, "signature-check"),
       ...checkedLine("Report", reportCheck, "report-check"),
     ),
@@ -117,7 +180,13 @@ export async function renderIssuer(main: HTMLElement, issuerId: string, sequence
   );
 
   main.replaceChildren(
-    h("p", { class: "crumbs" }, h("a", { href: "#/" }, "All issuers"), " · ", h("a", { href: "#/dependencies" }, "Dependency map")),
+    h(
+      "p",
+      { class: "crumbs" },
+      h("a", { href: "#/" }, "All issuers"),
+      " · ",
+      h("a", { href: "#/dependencies" }, "Dependency map"),
+    ),
     heading,
     summary,
     toc,
@@ -134,6 +203,19 @@ export async function renderIssuer(main: HTMLElement, issuerId: string, sequence
     lineItemsSection(report),
     pricesSection(report),
     past.chain,
-    h("p", { class: "muted" }, "Raw documents: ", h("a", { href: answer.reportUrl }, "report JSON"), " · ", h("a", { href: `/v1/issuers/${encodeURIComponent(issuerId)}/attestations/${attestation.sequence}` }, "signed attestation"), " · digest ", h("code", { title: answer.digest }, shortHex(answer.digest))),
+    h(
+      "p",
+      { class: "muted" },
+      "Raw documents: ",
+      h("a", { href: answer.reportUrl }, "report JSON"),
+      " · ",
+      h(
+        "a",
+        { href: `/v1/issuers/${encodeURIComponent(issuerId)}/attestations/${attestation.sequence}` },
+        "signed attestation",
+      ),
+      " · digest ",
+      h("code", { title: answer.digest }, shortHex(answer.digest)),
+    ),
   );
 }

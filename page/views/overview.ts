@@ -1,10 +1,31 @@
 /** `#/`: every issuer with its ratio, status and the age of its latest attestation. */
-import { attestationFromJson, parseKeysDocument, verifySignedAttestation, type Attestation, type KeysDocument } from "../../core/index.js";
-import { attestationHistory, keysDocument, latestAttestation, listIssuers, relayerStatus, type AttestationAnswer, type IssuerSummary } from "../api.js";
+import {
+  attestationFromJson,
+  parseKeysDocument,
+  verifySignedAttestation,
+  type Attestation,
+  type KeysDocument,
+} from "../../core/index.js";
+import {
+  attestationHistory,
+  keysDocument,
+  latestAttestation,
+  listIssuers,
+  relayerStatus,
+  type AttestationAnswer,
+  type IssuerSummary,
+} from "../api.js";
 import { sparkline } from "../charts.js";
 import { codes, h } from "../dom.js";
 import { age, ratio, usd, utcTime } from "../format.js";
-import { flagNames, issuerStatus, nowSeconds, STATUS_ORDER_NOTE, STATUS_RULES, type IssuerStatus } from "../issuerStatus.js";
+import {
+  flagNames,
+  issuerStatus,
+  nowSeconds,
+  STATUS_ORDER_NOTE,
+  STATUS_RULES,
+  type IssuerStatus,
+} from "../issuerStatus.js";
 import { readOnChain, type OnChainStatus } from "../onChain.js";
 import { flagWords } from "../plainWords.js";
 import { sortableTable } from "../sortTable.js";
@@ -30,10 +51,17 @@ export function statusBadge(status: IssuerStatus, why: string): HTMLElement {
 
 /** A relative time that keeps itself current (see main.ts's ticker). */
 export function liveAge(seconds: bigint | string): HTMLElement {
-  return h("time", { datetime: new Date(Number(seconds) * 1000).toISOString(), "data-age": String(seconds), title: utcTime(seconds) }, age(seconds));
+  return h(
+    "time",
+    { datetime: new Date(Number(seconds) * 1000).toISOString(), "data-age": String(seconds), title: utcTime(seconds) },
+    age(seconds),
+  );
 }
 
-async function signatureOf(answer: AttestationAnswer, keys: KeysDocument | null): Promise<{ attestation: Attestation | null; signature: Row["signature"] }> {
+async function signatureOf(
+  answer: AttestationAnswer,
+  keys: KeysDocument | null,
+): Promise<{ attestation: Attestation | null; signature: Row["signature"] }> {
   let attestation: Attestation;
   try {
     attestation = attestationFromJson(answer.attestation);
@@ -42,7 +70,10 @@ async function signatureOf(answer: AttestationAnswer, keys: KeysDocument | null)
   }
   if (keys === null) return { attestation, signature: { ok: false, text: "keys document unavailable" } };
   const check = await verifySignedAttestation({ attestation, signature: answer.signature as `0x${string}`, keys });
-  return { attestation, signature: check.ok ? { ok: true, text: "valid" } : { ok: false, text: check.reasons.join("; ") } };
+  return {
+    attestation,
+    signature: check.ok ? { ok: true, text: "valid" } : { ok: false, text: check.reasons.join("; ") },
+  };
 }
 
 export async function renderOverview(main: HTMLElement): Promise<void> {
@@ -58,15 +89,31 @@ export async function renderOverview(main: HTMLElement): Promise<void> {
     issuers.map(async (summary): Promise<Row> => {
       const [answer, history, relayer] = await Promise.all([
         summary.sequence === null ? null : latestAttestation(summary.id),
-        summary.sequence === null ? { attestations: [] as AttestationAnswer[] } : attestationHistory(summary.id, SPARK_POINTS),
+        summary.sequence === null
+          ? { attestations: [] as AttestationAnswer[] }
+          : attestationHistory(summary.id, SPARK_POINTS),
         relayerStatus(summary.id),
       ]);
       const recent = history.attestations.slice(0, SPARK_POINTS);
-      const times = new Map(recent.map((a) => [a.attestation.sequence, { observedAt: BigInt(a.attestation.observedAt), validUntil: BigInt(a.attestation.validUntil) }]));
+      const times = new Map(
+        recent.map((a) => [
+          a.attestation.sequence,
+          { observedAt: BigInt(a.attestation.observedAt), validUntil: BigInt(a.attestation.validUntil) },
+        ]),
+      );
       const onChain = relayer === null ? null : readOnChain(relayer, (s) => times.get(s) ?? null, now);
-      const ratios = recent.map((a) => BigInt(a.attestation.ratioBps)).filter((r) => r < 4294967295n).reverse();
+      const ratios = recent
+        .map((a) => BigInt(a.attestation.ratioBps))
+        .filter((r) => r < 4294967295n)
+        .reverse();
       const base = { summary, answer, ratios, onChain };
-      if (answer === null) return { ...base, attestation: null, signature: { ok: false, text: "no attestation" }, ...issuerStatus(null, now) };
+      if (answer === null)
+        return {
+          ...base,
+          attestation: null,
+          signature: { ok: false, text: "no attestation" },
+          ...issuerStatus(null, now),
+        };
       const checked = await signatureOf(answer, keys);
       return { ...base, ...checked, ...issuerStatus(checked.attestation, now) };
     }),
@@ -74,7 +121,8 @@ export async function renderOverview(main: HTMLElement): Promise<void> {
 
   const ratioOf = (r: Row) => (r.attestation ? BigInt(r.attestation.ratioBps) : -1n);
   const byRatio = (a: Row, b: Row) => (ratioOf(a) < ratioOf(b) ? -1 : ratioOf(a) > ratioOf(b) ? 1 : 0);
-  const copyAge = (r: Row) => (r.onChain?.copy?.observedAt ? Number(now - r.onChain.copy.observedAt) : Number.MAX_SAFE_INTEGER);
+  const copyAge = (r: Row) =>
+    r.onChain?.copy?.observedAt ? Number(now - r.onChain.copy.observedAt) : Number.MAX_SAFE_INTEGER;
   const table = sortableTable<Row>({
     label: "Issuers, worst first",
     initial: { column: 1, direction: "ascending" },
@@ -83,7 +131,14 @@ export async function renderOverview(main: HTMLElement): Promise<void> {
     columns: [
       {
         title: "Issuer",
-        cell: (r) => h("span", {}, h("a", { href: `#/issuer/${encodeURIComponent(r.summary.id)}` }, r.summary.name), h("br"), h("code", { class: "muted small" }, r.summary.id)),
+        cell: (r) =>
+          h(
+            "span",
+            {},
+            h("a", { href: `#/issuer/${encodeURIComponent(r.summary.id)}` }, r.summary.name),
+            h("br"),
+            h("code", { class: "muted small" }, r.summary.id),
+          ),
         compare: (a, b) => a.summary.name.localeCompare(b.summary.name),
       },
       {
@@ -99,20 +154,44 @@ export async function renderOverview(main: HTMLElement): Promise<void> {
           h(
             "span",
             { class: "ratio-cell" },
-            h("strong", { class: "ratio", "data-testid": "ratio" }, r.attestation ? ratio(r.attestation.ratioBps) : "—"),
-            r.ratios.length > 0 ? sparkline(r.ratios, `Ratio over the last ${r.ratios.length} attestations: from ${ratio(r.ratios[0]!)} to ${ratio(r.ratios.at(-1)!)}`, { reference: 10000n }) : null,
+            h(
+              "strong",
+              { class: "ratio", "data-testid": "ratio" },
+              r.attestation ? ratio(r.attestation.ratioBps) : "—",
+            ),
+            r.ratios.length > 0
+              ? sparkline(
+                  r.ratios,
+                  `Ratio over the last ${r.ratios.length} attestations: from ${ratio(r.ratios[0]!)} to ${ratio(r.ratios.at(-1)!)}`,
+                  { reference: 10000n },
+                )
+              : null,
           ),
         compare: byRatio,
       },
       {
         title: "Reserves / liabilities",
         numeric: true,
-        cell: (r) => (r.attestation ? h("span", {}, usd(r.attestation.reservesUsd), h("br"), h("span", { class: "muted small" }, `owes ${usd(r.attestation.liabilitiesUsd)}`)) : "—"),
-        compare: (a, b) => Number((a.attestation?.reservesUsd ?? 0n) - (b.attestation?.reservesUsd ?? 0n) > 0n) - Number((a.attestation?.reservesUsd ?? 0n) < (b.attestation?.reservesUsd ?? 0n)),
+        cell: (r) =>
+          r.attestation
+            ? h(
+                "span",
+                {},
+                usd(r.attestation.reservesUsd),
+                h("br"),
+                h("span", { class: "muted small" }, `owes ${usd(r.attestation.liabilitiesUsd)}`),
+              )
+            : "—",
+        compare: (a, b) =>
+          Number((a.attestation?.reservesUsd ?? 0n) - (b.attestation?.reservesUsd ?? 0n) > 0n) -
+          Number((a.attestation?.reservesUsd ?? 0n) < (b.attestation?.reservesUsd ?? 0n)),
       },
       {
         title: "Latest attestation",
-        cell: (r) => (r.attestation ? h("span", { "data-testid": "age" }, `#${r.attestation.sequence}, `, liveAge(r.attestation.observedAt)) : "none yet"),
+        cell: (r) =>
+          r.attestation
+            ? h("span", { "data-testid": "age" }, `#${r.attestation.sequence}, `, liveAge(r.attestation.observedAt))
+            : "none yet",
         compare: (a, b) => Number(a.attestation?.observedAt ?? 0n) - Number(b.attestation?.observedAt ?? 0n),
       },
       {
@@ -130,7 +209,12 @@ export async function renderOverview(main: HTMLElement): Promise<void> {
         cell: (r) =>
           r.answer === null
             ? "—"
-            : h("span", { class: r.signature.ok ? "ok" : "bad", "data-testid": "signature" }, h("span", { "aria-hidden": "true" }, r.signature.ok ? "✓ " : "✗ "), r.signature.ok ? "valid, checked here" : `invalid: ${r.signature.text}`),
+            : h(
+                "span",
+                { class: r.signature.ok ? "ok" : "bad", "data-testid": "signature" },
+                h("span", { "aria-hidden": "true" }, r.signature.ok ? "✓ " : "✗ "),
+                r.signature.ok ? "valid, checked here" : `invalid: ${r.signature.text}`,
+              ),
       },
     ],
   });
@@ -153,9 +237,17 @@ export async function renderOverview(main: HTMLElement): Promise<void> {
       h(
         "dl",
         { class: "status-legend" },
-        ...(["healthy", "flagged", "stale"] as const).flatMap((s) => [h("dt", {}, statusBadge(s, STATUS_RULES[s])), h("dd", {}, STATUS_RULES[s])]),
+        ...(["healthy", "flagged", "stale"] as const).flatMap((s) => [
+          h("dt", {}, statusBadge(s, STATUS_RULES[s])),
+          h("dd", {}, STATUS_RULES[s]),
+        ]),
       ),
-      h("p", { class: "muted" }, STATUS_ORDER_NOTE, " The ratio is counted reserves over liabilities; below 100 % is the warning \u201cless in reserve than owed\u201d."),
+      h(
+        "p",
+        { class: "muted" },
+        STATUS_ORDER_NOTE,
+        " The ratio is counted reserves over liabilities; below 100 % is the warning \u201cless in reserve than owed\u201d.",
+      ),
     ),
   );
 }

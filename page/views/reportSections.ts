@@ -28,9 +28,24 @@ function sourceName(source: string): string {
 export function reservesSection(report: ReportJson): HTMLElement {
   const items = report.reserves.items;
   const slices: (Slice & { codes: string })[] = [
-    { label: "On-chain, counted", value: sumValues(items, [ReserveStatus.ON_CHAIN_PROVEN]), cls: "c-onchain", codes: "status 0: on-chain, ownership proven" },
-    { label: "Off-chain, counted", value: sumValues(items, [ReserveStatus.OFF_CHAIN_STATEMENT]), cls: "c-offchain", codes: "status 2: signed custodian statement" },
-    { label: "Not counted", value: sumValues(items, [ReserveStatus.ON_CHAIN_UNPROVEN, ReserveStatus.EXCLUDED]), cls: "c-excluded", codes: "status 1: ownership not proven; status 3: excluded (stale, failed, circular or over policy)" },
+    {
+      label: "On-chain, counted",
+      value: sumValues(items, [ReserveStatus.ON_CHAIN_PROVEN]),
+      cls: "c-onchain",
+      codes: "status 0: on-chain, ownership proven",
+    },
+    {
+      label: "Off-chain, counted",
+      value: sumValues(items, [ReserveStatus.OFF_CHAIN_STATEMENT]),
+      cls: "c-offchain",
+      codes: "status 2: signed custodian statement",
+    },
+    {
+      label: "Not counted",
+      value: sumValues(items, [ReserveStatus.ON_CHAIN_UNPROVEN, ReserveStatus.EXCLUDED]),
+      cls: "c-excluded",
+      codes: "status 1: ownership not proven; status 3: excluded (stale, failed, circular or over policy)",
+    },
   ];
   const all = slices.reduce((a, s) => a + s.value, 0n);
   const counted = (slices[0]?.value ?? 0n) + (slices[1]?.value ?? 0n);
@@ -46,7 +61,12 @@ export function reservesSection(report: ReportJson): HTMLElement {
     "Reserves by status",
     ["", "Reserves", "Value", "Share"],
     [
-      ...slices.map((s) => [h("span", { class: `swatch ${s.cls}`, "aria-hidden": "true" }), s.label, usd(s.value), share(s.value, all)]),
+      ...slices.map((s) => [
+        h("span", { class: `swatch ${s.cls}`, "aria-hidden": "true" }),
+        s.label,
+        usd(s.value),
+        share(s.value, all),
+      ]),
       [null, h("strong", {}, "Counted reserves"), h("strong", {}, usd(counted)), share(counted, all)],
     ],
     { numeric: [2, 3] },
@@ -58,8 +78,21 @@ export function reservesSection(report: ReportJson): HTMLElement {
     h(
       "div",
       { class: "split" },
-      h("figure", { class: "donut-figure" }, chart, h("figcaption", { class: "sr-only" }, "Reserves by status; the table beside lists the values.")),
-      h("div", {}, foldable(`Counted ${usd(counted)} of ${usd(all)} read`, table), codes("Status codes", h("ul", { class: "plain small" }, ...slices.map((s) => h("li", {}, `${s.label}: ${s.codes}`))))),
+      h(
+        "figure",
+        { class: "donut-figure" },
+        chart,
+        h("figcaption", { class: "sr-only" }, "Reserves by status; the table beside lists the values."),
+      ),
+      h(
+        "div",
+        {},
+        foldable(`Counted ${usd(counted)} of ${usd(all)} read`, table),
+        codes(
+          "Status codes",
+          h("ul", { class: "plain small" }, ...slices.map((s) => h("li", {}, `${s.label}: ${s.codes}`))),
+        ),
+      ),
     ),
   );
 }
@@ -70,7 +103,9 @@ export function tokenCell(value: bigint | string, decimals: string | null, symbo
 }
 
 /** The ledger fields of a report, read defensively: SPEC §4's newer form adds `id`, `asOf`, `leafCount`. */
-export function ledgerFacts(report: ReportJson): { id: string | null; asOf: string | null; users: string | null } | null {
+export function ledgerFacts(
+  report: ReportJson,
+): { id: string | null; asOf: string | null; users: string | null } | null {
   const l = report.liabilities.ledger as unknown as Record<string, unknown> | null;
   if (!l) return null;
   const text = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v) : null);
@@ -83,7 +118,17 @@ export function liabilitiesSection(report: ReportJson, verifyLink: string | null
     a.asset,
     a.source === "ledger" ? "user ledger" : a.source === "supply" ? "token supply" : a.source,
     tokenCell(a.amount, a.decimals, a.asset),
-    h("span", {}, usd(BigInt(a.priceUsd)), " ", h("span", { class: "muted small" }, a.priceMethod === "peg" ? "(its peg)" : a.priceMethod === "quorum" ? "(market)" : `(${a.priceMethod})`)),
+    h(
+      "span",
+      {},
+      usd(BigInt(a.priceUsd)),
+      " ",
+      h(
+        "span",
+        { class: "muted small" },
+        a.priceMethod === "peg" ? "(its peg)" : a.priceMethod === "quorum" ? "(market)" : `(${a.priceMethod})`,
+      ),
+    ),
     usd(BigInt(a.valueUsd)),
   ]);
   const total = liabilities.assets.reduce((a, x) => a + BigInt(x.valueUsd), 0n);
@@ -104,7 +149,10 @@ export function liabilitiesSection(report: ReportJson, verifyLink: string | null
     h("h2", { id: "liabilities-h" }, "Liabilities"),
     foldable(
       `What is owed, in ${liabilities.assets.length} asset${liabilities.assets.length === 1 ? "" : "s"}: ${usd(total)}`,
-      scrollTable("Liabilities", ["Asset", "Source", "Amount", "Price", "Value"], rows, { numeric: [2, 3, 4], stack: true }),
+      scrollTable("Liabilities", ["Asset", "Source", "Amount", "Price", "Value"], rows, {
+        numeric: [2, 3, 4],
+        stack: true,
+      }),
       supply.length > 0 ? h("ul", { class: "plain" }, ...supply) : null,
     ),
     ledger
@@ -113,13 +161,19 @@ export function liabilitiesSection(report: ReportJson, verifyLink: string | null
           {},
           `${ledger.users === null ? "User" : `${amount(ledger.users, 0)} user`} balances in a Merkle sum tree, root `,
           h("code", { title: liabilities.root ?? "" }, shortHex(liabilities.root ?? "", 6)),
-          ledger.asOf ? h("span", { "data-testid": "ledger-as-of" }, `, true as of ${utcTime(ledger.asOf)}`) : h("span", { class: "muted" }, " (as-of time not reported)"),
+          ledger.asOf
+            ? h("span", { "data-testid": "ledger-as-of" }, `, true as of ${utcTime(ledger.asOf)}`)
+            : h("span", { class: "muted" }, " (as-of time not reported)"),
           ". ",
           verifyLink ? h("a", { href: verifyLink }, "Check that your balance is in it") : null,
         )
       : null,
     ledger
-      ? h("p", { class: "muted small", "data-testid": "verification-coverage" }, "How many users have checked their inclusion: not published by this publisher yet.")
+      ? h(
+          "p",
+          { class: "muted small", "data-testid": "verification-coverage" },
+          "How many users have checked their inclusion: not published by this publisher yet.",
+        )
       : null,
   );
 }
@@ -143,8 +197,23 @@ export function flagsSection(report: ReportJson, since: FlagSince = () => null):
               "li",
               { "data-flag": f.name },
               h("strong", {}, flagWords(f.name)),
-              from ? h("span", { class: "since" }, ` · since #${from.sequence}${from.complete ? "" : " or earlier"}, ${utcTime(from.observedAt)}`) : null,
-              codes("Why, and the code", h("p", {}, f.reason), h("p", {}, h("code", {}, f.name), ` (flag bit ${f.bit}): ${flagMeaning(f.name) ?? "a flag this page does not know"}`)),
+              from
+                ? h(
+                    "span",
+                    { class: "since" },
+                    ` · since #${from.sequence}${from.complete ? "" : " or earlier"}, ${utcTime(from.observedAt)}`,
+                  )
+                : null,
+              codes(
+                "Why, and the code",
+                h("p", {}, f.reason),
+                h(
+                  "p",
+                  {},
+                  h("code", {}, f.name),
+                  ` (flag bit ${f.bit}): ${flagMeaning(f.name) ?? "a flag this page does not know"}`,
+                ),
+              ),
             );
           }),
         ),
@@ -154,15 +223,26 @@ export function flagsSection(report: ReportJson, since: FlagSince = () => null):
 function itemWhere(item: ReportItemJson): string {
   const d = item.details;
   if (d.kind === "custodian") {
-    return d.statement ? `statement by ${d.custodian}, account ${d.account}, as of ${utcTime(d.statement.asOf)}` : `${d.custodian}, account ${d.account}: no valid statement`;
+    return d.statement
+      ? `statement by ${d.custodian}, account ${d.account}, as of ${utcTime(d.statement.asOf)}`
+      : `${d.custodian}, account ${d.account}: no valid statement`;
   }
   const block = d.blockNumber === null ? "no block" : `block ${d.blockNumber}`;
   const where = `${d.kind} on chain ${item.chainId}, ${block}; ownership: ${d.ownership.method}${d.ownership.proven ? " (proven)" : " (not proven)"}`;
   // Look-through holdings (a token backed by another issuer's attestation); read defensively, newer reports carry it.
-  const look = (d as { lookThrough?: { issuer?: unknown; attestation?: { sequence?: unknown; ratioBps?: unknown } | null; haircutBps?: unknown } | null }).lookThrough;
+  const look = (
+    d as {
+      lookThrough?: {
+        issuer?: unknown;
+        attestation?: { sequence?: unknown; ratioBps?: unknown } | null;
+        haircutBps?: unknown;
+      } | null;
+    }
+  ).lookThrough;
   if (!look || typeof look.issuer !== "string") return where;
   const seq = look.attestation && typeof look.attestation.sequence === "string" ? ` #${look.attestation.sequence}` : "";
-  const backing = look.attestation && typeof look.attestation.ratioBps === "string" ? ` at ${ratio(look.attestation.ratioBps)}` : "";
+  const backing =
+    look.attestation && typeof look.attestation.ratioBps === "string" ? ` at ${ratio(look.attestation.ratioBps)}` : "";
   const haircut = typeof look.haircutBps === "string" ? `, valued at ${ratio(look.haircutBps)} of market` : "";
   return `${where}; backed by ${look.issuer}'s attestation${seq}${backing}${haircut}`;
 }
@@ -173,7 +253,13 @@ function priceSources(price: ReportPriceJson | undefined): Child {
     "ul",
     { class: "plain sources" },
     ...price.observations.map((o) =>
-      h("li", { title: o.reason ?? o.source }, h("span", { "aria-hidden": "true" }, o.accepted ? "✓ " : "✗ "), sourceName(o.source), o.accepted ? "" : " (rejected)"),
+      h(
+        "li",
+        { title: o.reason ?? o.source },
+        h("span", { "aria-hidden": "true" }, o.accepted ? "✓ " : "✗ "),
+        sourceName(o.source),
+        o.accepted ? "" : " (rejected)",
+      ),
     ),
   );
 }
@@ -182,18 +268,36 @@ export function lineItemsSection(report: ReportJson): HTMLElement {
   const prices = new Map(report.prices.map((p) => [p.asset, p]));
   const rows = report.reserves.items.map((item) => {
     const d = item.details;
-    const who = d.kind === "custodian" ? `${d.custodian} (${d.account})` : d.holderName ?? shortHex(item.holder, 4);
+    const who = d.kind === "custodian" ? `${d.custodian} (${d.account})` : (d.holderName ?? shortHex(item.holder, 4));
     const why = d.reason ?? d.exclusion;
     return [
-      h("span", {}, h("strong", {}, who), h("br"), h("code", { class: "muted small", title: item.label }, sourceName(item.label)), h("br"), h("span", { class: "muted small" }, itemWhere(item))),
-      h("span", { class: `item-status s${item.status}`, "data-status": String(item.status) }, STATUS_NAMES[item.status] ?? `status ${item.status}`, why ? h("span", { class: "muted small reason", title: why }, h("br"), sourceName(why)) : null),
+      h(
+        "span",
+        {},
+        h("strong", {}, who),
+        h("br"),
+        h("code", { class: "muted small", title: item.label }, sourceName(item.label)),
+        h("br"),
+        h("span", { class: "muted small" }, itemWhere(item)),
+      ),
+      h(
+        "span",
+        { class: `item-status s${item.status}`, "data-status": String(item.status) },
+        STATUS_NAMES[item.status] ?? `status ${item.status}`,
+        why ? h("span", { class: "muted small reason", title: why }, h("br"), sourceName(why)) : null,
+      ),
       tokenCell(item.amount, d.decimals, d.asset),
       usd(BigInt(item.priceUsd)),
       priceSources(prices.get(d.asset)),
       usd(BigInt(item.valueUsd)),
     ];
   });
-  const table = scrollTable("Reserve line items", ["Holder / custodian", "Status", "Amount", "Price", "Price sources", "Value"], rows, { numeric: [2, 3, 5], stack: true });
+  const table = scrollTable(
+    "Reserve line items",
+    ["Holder / custodian", "Status", "Amount", "Price", "Price sources", "Value"],
+    rows,
+    { numeric: [2, 3, 5], stack: true },
+  );
   table.classList.add("line-items");
   return h(
     "section",
@@ -201,7 +305,13 @@ export function lineItemsSection(report: ReportJson): HTMLElement {
     h("h2", { id: "items-h" }, "Reserve line items"),
     foldable(
       `All ${report.reserves.items.length} line items`,
-      h("p", { class: "muted" }, `The leaves of the reserves tree with root `, h("code", { title: report.reserves.root }, shortHex(report.reserves.root, 8)), ". Amounts are trimmed; hover or focus one for its exact value."),
+      h(
+        "p",
+        { class: "muted" },
+        `The leaves of the reserves tree with root `,
+        h("code", { title: report.reserves.root }, shortHex(report.reserves.root, 8)),
+        ". Amounts are trimmed; hover or focus one for its exact value.",
+      ),
       table,
     ),
   );
@@ -232,7 +342,13 @@ export function pricesSection(report: ReportJson): HTMLElement {
     "section",
     { id: "prices", "aria-labelledby": "prices-h" },
     h("h2", { id: "prices-h" }, "Prices"),
-    foldable(`How ${report.prices.length} assets were priced`, scrollTable("Prices and their sources", ["Asset", "Chosen price", "Method", "Sources"], rows, { numeric: [1], stack: true })),
+    foldable(
+      `How ${report.prices.length} assets were priced`,
+      scrollTable("Prices and their sources", ["Asset", "Chosen price", "Method", "Sources"], rows, {
+        numeric: [1],
+        stack: true,
+      }),
+    ),
   );
 }
 

@@ -26,17 +26,38 @@ function caveats(): HTMLElement {
 }
 
 /** The section for the ledger `ledgerId` of `issuerId`; `verifyLink` invites a reader to add their own check. */
-export async function verificationCoverageSection(issuerId: string, ledgerId: string, verifyLink: string | null): Promise<HTMLElement> {
+export async function verificationCoverageSection(
+  issuerId: string,
+  ledgerId: string,
+  verifyLink: string | null,
+): Promise<HTMLElement> {
   const section = (...children: (Node | null)[]) =>
-    h("section", { id: "checked", "aria-labelledby": "checked-h" }, h("h2", { id: "checked-h" }, "Checked by users"), ...children);
+    h(
+      "section",
+      { id: "checked", "aria-labelledby": "checked-h" },
+      h("h2", { id: "checked-h" }, "Checked by users"),
+      ...children,
+    );
   let entry;
   try {
     entry = await ledgerCoverage(issuerId, ledgerId);
   } catch (e) {
-    return section(h("p", { class: "muted", "data-testid": "checked-sentence" }, `The publisher's count of checks could not be fetched: ${describe(e)}`));
+    return section(
+      h(
+        "p",
+        { class: "muted", "data-testid": "checked-sentence" },
+        `The publisher's count of checks could not be fetched: ${describe(e)}`,
+      ),
+    );
   }
   if (entry === null) {
-    return section(h("p", { class: "muted", "data-testid": "checked-sentence" }, "The publisher lists no count of checks for this ledger."));
+    return section(
+      h(
+        "p",
+        { class: "muted", "data-testid": "checked-sentence" },
+        "The publisher lists no count of checks for this ledger.",
+      ),
+    );
   }
   let view;
   try {
@@ -45,7 +66,18 @@ export async function verificationCoverageSection(issuerId: string, ledgerId: st
     return section(h("p", { class: "bad", "data-testid": "checked-sentence" }, describe(e)));
   }
   return section(
-    h("p", { class: "checked-verdict", "data-testid": "checked-sentence", "data-checked": String(view.checked), "data-leaves": String(view.leafCount) }, view.sentence, " ", view.implication),
+    h(
+      "p",
+      {
+        class: "checked-verdict",
+        "data-testid": "checked-sentence",
+        "data-checked": String(view.checked),
+        "data-leaves": String(view.leafCount),
+      },
+      view.sentence,
+      " ",
+      view.implication,
+    ),
     // Folded, like the page's other tables, so the issuer page stays short on a phone: the sentence above carries the 1 % figure.
     foldable(
       "The chance for 0.1 %, 1 % and 5 % of users left out",
@@ -55,7 +87,14 @@ export async function verificationCoverageSection(issuerId: string, ledgerId: st
         view.rows.map((r) => [r.share, r.omitted, h("strong", {}, r.chance), r.bound]),
         { numeric: [1, 2, 3], stack: true },
       ),
-      verifyLink ? h("p", {}, "Each check makes an omission harder to hide. ", h("a", { href: verifyLink }, "Check your own balance")) : null,
+      verifyLink
+        ? h(
+            "p",
+            {},
+            "Each check makes an omission harder to hide. ",
+            h("a", { href: verifyLink }, "Check your own balance"),
+          )
+        : null,
       caveats(),
     ),
   );

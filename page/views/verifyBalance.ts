@@ -4,7 +4,19 @@
  * goes to the publisher, and every check runs in the shared core.
  */
 import { checkInclusion, checkNonInclusion, userCommitmentHex, type CheckStep, type Hex } from "../../core/index.js";
-import { ApiError, attestationAt, attestationOfAsOf, demoUsers, inclusionProof, keysDocument, latestAttestation, listIssuers, parseReport, reportBytes, type AttestationAnswer } from "../api.js";
+import {
+  ApiError,
+  attestationAt,
+  attestationOfAsOf,
+  demoUsers,
+  inclusionProof,
+  keysDocument,
+  latestAttestation,
+  listIssuers,
+  parseReport,
+  reportBytes,
+  type AttestationAnswer,
+} from "../api.js";
 import { checking, checkList, type Step } from "../checkList.js";
 import { compareReceipt, type ReceiptOutcome, type SnapshotAnswer } from "../receiptCheck.js";
 import { h, uid } from "../dom.js";
@@ -46,7 +58,8 @@ const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 async function fetchAttestation(issuerId: string, sequence: string): Promise<AttestationAnswer | string> {
   try {
-    if (sequence === "") return (await latestAttestation(issuerId)) ?? `issuer "${issuerId}" has not published an attestation yet`;
+    if (sequence === "")
+      return (await latestAttestation(issuerId)) ?? `issuer "${issuerId}" has not published an attestation yet`;
     if (!/^[1-9][0-9]*$/.test(sequence)) return `"${sequence}" is not an attestation sequence number (1, 2, 3 …)`;
     return await attestationAt(issuerId, sequence);
   } catch (e) {
@@ -73,7 +86,10 @@ async function receiptOutcome(input: BalanceInput, seen: Seen): Promise<ReceiptO
   if (seen.commitment === undefined) return cannot("your commitment could not be computed from the user id and salt");
   if (seen.attestation === undefined) return cannot("there is no attestation to compare with");
   try {
-    const [keys, report] = await Promise.all([seen.keys ?? keysDocument(), seen.report ?? reportBytes(input.issuerId, seen.attestation.attestation.sequence)]);
+    const [keys, report] = await Promise.all([
+      seen.keys ?? keysDocument(),
+      seen.report ?? reportBytes(input.issuerId, seen.attestation.attestation.sequence),
+    ]);
     return await compareReceipt({
       pasted: input.receipt!,
       issuerId: input.issuerId,
@@ -104,7 +120,12 @@ async function checkBalance(input: BalanceInput, seen: Seen): Promise<BalanceRes
 
   const answer = await fetchAttestation(input.issuerId, input.sequence.trim());
   if (typeof answer === "string") {
-    steps.push({ id: "commitment", status: "pass", title: "Compute your commitment", detail: `${commitment}, computed in this browser` });
+    steps.push({
+      id: "commitment",
+      status: "pass",
+      title: "Compute your commitment",
+      detail: `${commitment}, computed in this browser`,
+    });
     steps.push({ id: "fetch-attestation", status: "fail", title: "Fetch the signed attestation", detail: answer });
     return fail("INVALID: there is no attestation to check against");
   }
@@ -123,11 +144,29 @@ async function checkBalance(input: BalanceInput, seen: Seen): Promise<BalanceRes
     try {
       proof = JSON.parse(input.pastedProof);
     } catch (e) {
-      steps.push({ id: "commitment", status: "pass", title: "Compute your commitment", detail: `${commitment}, computed in this browser` }, fetchedAttestation);
-      steps.push({ id: "fetch-proof", status: "fail", title: "Read the proof you pasted", detail: `it is not valid JSON: ${describe(e)}` });
+      steps.push(
+        {
+          id: "commitment",
+          status: "pass",
+          title: "Compute your commitment",
+          detail: `${commitment}, computed in this browser`,
+        },
+        fetchedAttestation,
+      );
+      steps.push({
+        id: "fetch-proof",
+        status: "fail",
+        title: "Read the proof you pasted",
+        detail: `it is not valid JSON: ${describe(e)}`,
+      });
       return fail("INVALID: the pasted proof cannot be read");
     }
-    proofStep = { id: "fetch-proof", status: "note", title: "Use the proof you pasted", detail: "nothing was fetched for it" };
+    proofStep = {
+      id: "fetch-proof",
+      status: "note",
+      title: "Use the proof you pasted",
+      detail: "nothing was fetched for it",
+    };
   } else {
     try {
       proof = await inclusionProof(input.issuerId, sequence, commitment);
@@ -138,12 +177,25 @@ async function checkBalance(input: BalanceInput, seen: Seen): Promise<BalanceRes
         detail: `the publisher answered for ${commitment}; only this commitment was sent, never your user id or salt`,
       };
     } catch (e) {
-      steps.push({ id: "commitment", status: "pass", title: "Compute your commitment", detail: `${commitment}, computed in this browser` }, fetchedAttestation);
+      steps.push(
+        {
+          id: "commitment",
+          status: "pass",
+          title: "Compute your commitment",
+          detail: `${commitment}, computed in this browser`,
+        },
+        fetchedAttestation,
+      );
       const notThere = e instanceof ApiError && e.status === 404;
       const absence = notThere ? (e.body as { nonInclusion?: unknown } | undefined)?.nonInclusion : undefined;
       if (absence !== undefined) {
         // SPEC §2.1: the publisher proves the commitment absent; check that proof against the signed attestation and its report.
-        steps.push({ id: "fetch-proof", status: "pass", title: "Fetch the proof for your commitment", detail: `the publisher answered that ${commitment} is not a leaf, with a non-inclusion proof` });
+        steps.push({
+          id: "fetch-proof",
+          status: "pass",
+          title: "Fetch the proof for your commitment",
+          detail: `the publisher answered that ${commitment} is not a leaf, with a non-inclusion proof`,
+        });
         try {
           const [keys, report] = await Promise.all([keysDocument(), reportBytes(input.issuerId, sequence)]);
           Object.assign(seen, { keys, report });
@@ -154,15 +206,27 @@ async function checkBalance(input: BalanceInput, seen: Seen): Promise<BalanceRes
             attested: { attestation: answer.attestation, signature: answer.signature, keys, report },
           });
           steps.push(...(core.steps as CheckStep[]).slice(1));
-          seen.answer = core.valid ? { kind: "absent", proof: absence } : { kind: "unavailable", reason: "the publisher's proof of your absence does not hold" };
+          seen.answer = core.valid
+            ? { kind: "absent", proof: absence }
+            : { kind: "unavailable", reason: "the publisher's proof of your absence does not hold" };
           return { valid: false, steps, verdict: core.verdict };
         } catch (fetchError) {
-          steps.push({ id: "fetch-keys", status: "fail", title: "Fetch the keys document and the report", detail: describe(fetchError) });
+          steps.push({
+            id: "fetch-keys",
+            status: "fail",
+            title: "Fetch the keys document and the report",
+            detail: describe(fetchError),
+          });
           return fail("INVALID: the absence proof could not be checked");
         }
       }
       const noLedger = notThere && /has no user ledger/.test(e.message);
-      seen.answer = { kind: "unavailable", reason: notThere ? "the publisher answered that your commitment is not in the snapshot, without a proof of it" : `the publisher did not answer: ${describe(e)}` };
+      seen.answer = {
+        kind: "unavailable",
+        reason: notThere
+          ? "the publisher answered that your commitment is not in the snapshot, without a proof of it"
+          : `the publisher did not answer: ${describe(e)}`,
+      };
       steps.push({
         id: "fetch-proof",
         status: "fail",
@@ -173,7 +237,13 @@ async function checkBalance(input: BalanceInput, seen: Seen): Promise<BalanceRes
             ? `your commitment is not in this snapshot (attestation #${sequence}): check the user id and the salt you were given for it`
             : `the publisher did not answer: ${describe(e)}`,
       });
-      return fail(noLedger ? "INVALID: this issuer publishes no user balances" : notThere ? "INVALID: your commitment is not in this snapshot" : "INVALID: the proof could not be fetched");
+      return fail(
+        noLedger
+          ? "INVALID: this issuer publishes no user balances"
+          : notThere
+            ? "INVALID: your commitment is not in this snapshot"
+            : "INVALID: the proof could not be fetched",
+      );
     }
   }
 
@@ -199,11 +269,20 @@ async function checkBalance(input: BalanceInput, seen: Seen): Promise<BalanceRes
     return { valid: false, steps, verdict: core.verdict };
   }
   seen.answer = { kind: "included", proof };
-  return { valid: true, steps, verdict: core.verdict, balances: await provenBalances(proof as { assets: string[]; balances: string[] }, input.issuerId, sequence) };
+  return {
+    valid: true,
+    steps,
+    verdict: core.verdict,
+    balances: await provenBalances(proof as { assets: string[]; balances: string[] }, input.issuerId, sequence),
+  };
 }
 
 /** "1,128.389307 USD": the decimals come from the snapshot's report; without it, base units. */
-async function provenBalances(proof: { assets: string[]; balances: string[] }, issuerId: string, sequence: string): Promise<string[]> {
+async function provenBalances(
+  proof: { assets: string[]; balances: string[] },
+  issuerId: string,
+  sequence: string,
+): Promise<string[]> {
   let decimals = new Map<string, string>();
   try {
     decimals = new Map(parseReport(await reportBytes(issuerId, sequence)).assets.map((a) => [a.id, a.decimals]));
@@ -213,10 +292,20 @@ async function provenBalances(proof: { assets: string[]; balances: string[] }, i
   return proof.assets.map((asset, i) => amount(proof.balances[i] ?? "0", decimals.get(asset) ?? null, asset));
 }
 
-function field(label: string, control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, hint?: string): HTMLElement {
+function field(
+  label: string,
+  control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement,
+  hint?: string,
+): HTMLElement {
   const hintId = hint ? uid("hint") : null;
   if (hintId) control.setAttribute("aria-describedby", hintId);
-  return h("div", { class: "field" }, h("label", { for: control.id }, label), control, hint ? h("p", { id: hintId!, class: "hint" }, hint) : null);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: control.id }, label),
+    control,
+    hint ? h("p", { id: hintId!, class: "hint" }, hint) : null,
+  );
 }
 
 /** The receipt's comparison in plain words, with what to do next (a dispute bundle to download, or the attestation of the receipt's asOf). */
@@ -225,11 +314,28 @@ function receiptVerdict(outcome: ReceiptOutcome, issuerId: string): HTMLElement 
   const bundle = outcome.bundle;
   return h(
     "div",
-    { class: `receipt-verdict ${good ? "ok-box" : outcome.kind === "not-compared" ? "note-box" : "bad-box"}`, "data-testid": "receipt-verdict", "data-kind": outcome.kind },
-    h("p", { class: "receipt-headline" }, h("span", { "aria-hidden": "true" }, good ? "✓ " : outcome.kind === "not-compared" ? "ℹ " : "✗ "), outcome.headline),
+    {
+      class: `receipt-verdict ${good ? "ok-box" : outcome.kind === "not-compared" ? "note-box" : "bad-box"}`,
+      "data-testid": "receipt-verdict",
+      "data-kind": outcome.kind,
+    },
+    h(
+      "p",
+      { class: "receipt-headline" },
+      h("span", { "aria-hidden": "true" }, good ? "✓ " : outcome.kind === "not-compared" ? "ℹ " : "✗ "),
+      outcome.headline,
+    ),
     outcome.advice ? h("p", { class: "receipt-advice" }, outcome.advice) : null,
     outcome.otherSequence
-      ? h("p", {}, h("a", { href: `#/verify-balance/${encodeURIComponent(issuerId)}/${outcome.otherSequence}` }, `Check attestation #${outcome.otherSequence} instead`))
+      ? h(
+          "p",
+          {},
+          h(
+            "a",
+            { href: `#/verify-balance/${encodeURIComponent(issuerId)}/${outcome.otherSequence}` },
+            `Check attestation #${outcome.otherSequence} instead`,
+          ),
+        )
       : null,
     bundle
       ? h(
@@ -241,18 +347,30 @@ function receiptVerdict(outcome: ReceiptOutcome, issuerId: string): HTMLElement 
               type: "button",
               class: "secondary",
               "data-download": "dispute",
-              onclick: () => save(new Blob([`${JSON.stringify(bundle, null, 2)}\n`], { type: "application/json" }), `dispute-${issuerId}-${bundle.receipt.receipt.asOf}.json`),
+              onclick: () =>
+                save(
+                  new Blob([`${JSON.stringify(bundle, null, 2)}\n`], { type: "application/json" }),
+                  `dispute-${issuerId}-${bundle.receipt.receipt.asOf}.json`,
+                ),
             },
             "Download the dispute bundle",
           ),
           " ",
-          h("span", { class: "muted small" }, "the receipt, the publisher's answer, the signed attestation and its report: everything a dispute needs, checked here already."),
+          h(
+            "span",
+            { class: "muted small" },
+            "the receipt, the publisher's answer, the signed attestation and its report: everything a dispute needs, checked here already.",
+          ),
         )
       : null,
   );
 }
 
-export async function renderVerifyBalance(main: HTMLElement, issuerId: string | null, sequence: string | null): Promise<void> {
+export async function renderVerifyBalance(
+  main: HTMLElement,
+  issuerId: string | null,
+  sequence: string | null,
+): Promise<void> {
   const [issuers, users] = await Promise.all([listIssuers(), demoUsers()]);
   // Only an issuer with a user ledger has balances to verify: open on the first such one, and say which have none.
   const ledgerless = new Set(
@@ -269,14 +387,53 @@ export async function renderVerifyBalance(main: HTMLElement, issuerId: string | 
   const issuerSelect = h(
     "select",
     { id: "vb-issuer", name: "issuer" },
-    ...issuers.map((i) => h("option", { value: i.id, selected: i.id === initial }, `${i.name} (${i.id})${ledgerless.has(i.id) ? " — no user ledger" : ""}`)),
+    ...issuers.map((i) =>
+      h(
+        "option",
+        { value: i.id, selected: i.id === initial },
+        `${i.name} (${i.id})${ledgerless.has(i.id) ? " — no user ledger" : ""}`,
+      ),
+    ),
   );
-  const sequenceInput = h("input", { id: "vb-sequence", name: "sequence", inputmode: "numeric", autocomplete: "off", placeholder: "latest", value: sequence ?? "" });
-  const userInput = h("input", { id: "vb-user", name: "userId", autocomplete: "off", autocapitalize: "off", spellcheck: "false", required: true });
-  const saltInput = h("input", { id: "vb-salt", name: "salt", autocomplete: "off", autocapitalize: "off", spellcheck: "false", required: true, placeholder: "0x…" });
+  const sequenceInput = h("input", {
+    id: "vb-sequence",
+    name: "sequence",
+    inputmode: "numeric",
+    autocomplete: "off",
+    placeholder: "latest",
+    value: sequence ?? "",
+  });
+  const userInput = h("input", {
+    id: "vb-user",
+    name: "userId",
+    autocomplete: "off",
+    autocapitalize: "off",
+    spellcheck: "false",
+    required: true,
+  });
+  const saltInput = h("input", {
+    id: "vb-salt",
+    name: "salt",
+    autocomplete: "off",
+    autocapitalize: "off",
+    spellcheck: "false",
+    required: true,
+    placeholder: "0x…",
+  });
   const proofInput = h("textarea", { id: "vb-proof", name: "proof", rows: 6, spellcheck: "false" });
-  const receiptInput = h("textarea", { id: "vb-receipt", name: "receipt", rows: 6, spellcheck: "false", placeholder: '{ "receipt": { … }, "signature": "0x…" }' });
-  const result = h("section", { id: "balance-result", class: "result-box", "aria-live": "polite", "aria-label": "Verification result" });
+  const receiptInput = h("textarea", {
+    id: "vb-receipt",
+    name: "receipt",
+    rows: 6,
+    spellcheck: "false",
+    placeholder: '{ "receipt": { … }, "signature": "0x…" }',
+  });
+  const result = h("section", {
+    id: "balance-result",
+    class: "result-box",
+    "aria-live": "polite",
+    "aria-label": "Verification result",
+  });
   const submit = h("button", { type: "submit", class: "primary" }, "Verify my balance");
 
   const form = h(
@@ -286,7 +443,12 @@ export async function renderVerifyBalance(main: HTMLElement, issuerId: string | 
     field("Attestation sequence", sequenceInput, "Leave empty to check the latest attestation."),
     field("Your user id", userInput, "Exactly as the issuer wrote it, e.g. your e-mail address."),
     field("Your salt", saltInput, "The 0x… value the issuer gave you privately for this snapshot."),
-    h("details", {}, h("summary", {}, "Or paste an inclusion proof you already have"), field("Inclusion proof (JSON)", proofInput, "When given, this proof is checked and no proof is fetched.")),
+    h(
+      "details",
+      {},
+      h("summary", {}, "Or paste an inclusion proof you already have"),
+      field("Inclusion proof (JSON)", proofInput, "When given, this proof is checked and no proof is fetched."),
+    ),
     h(
       "details",
       {},
@@ -304,11 +466,27 @@ export async function renderVerifyBalance(main: HTMLElement, issuerId: string | 
     submit.disabled = true;
     result.replaceChildren(checking("your balance"));
     const issuer = issuerSelect.value;
-    void verifyBalance({ issuerId: issuer, sequence: sequenceInput.value, userId: userInput.value, salt: saltInput.value, pastedProof: proofInput.value, receipt: receiptInput.value })
+    void verifyBalance({
+      issuerId: issuer,
+      sequence: sequenceInput.value,
+      userId: userInput.value,
+      salt: saltInput.value,
+      pastedProof: proofInput.value,
+      receipt: receiptInput.value,
+    })
       .then((r) =>
         result.replaceChildren(
           h("h2", {}, "Result"),
-          ...(r.balances ? [h("p", { class: "your-balances", "data-testid": "balances" }, "Your proven balances: ", h("strong", {}, r.balances.join(" · ")))] : []),
+          ...(r.balances
+            ? [
+                h(
+                  "p",
+                  { class: "your-balances", "data-testid": "balances" },
+                  "Your proven balances: ",
+                  h("strong", {}, r.balances.join(" · ")),
+                ),
+              ]
+            : []),
           ...(r.receipt ? [receiptVerdict(r.receipt, issuer)] : []),
           checkList(r.steps, { valid: r.valid, text: r.verdict }),
         ),

@@ -148,7 +148,12 @@ class Sampler {
  * downloads the manifest and every shard through the admin tree routes and
  * builds the whole tree with the core in this process.
  */
-async function singleMachineRoot(base: string, auth: Record<string, string>, issuer: string, ledgerId: string): Promise<{ root: string; ms: number; downloadMs: number }> {
+async function singleMachineRoot(
+  base: string,
+  auth: Record<string, string>,
+  issuer: string,
+  ledgerId: string,
+): Promise<{ root: string; ms: number; downloadMs: number }> {
   const t = performance.now();
   const prefix = `${base}/v1/admin/issuers/${issuer}/ledgers/${ledgerId}/tree`;
   const m = (await (await fetch(`${prefix}/manifest`, { headers: auth })).json()) as TreeManifest;
@@ -166,7 +171,11 @@ async function singleMachineRoot(base: string, auth: Record<string, string>, iss
   const downloadMs = performance.now() - t;
   const t2 = performance.now();
   const tree = buildSumTree(commitments, balances, m.leafCount, k);
-  return { root: bytesToHex(topNode(tree).hash), ms: Math.round(performance.now() - t2), downloadMs: Math.round(downloadMs) };
+  return {
+    root: bytesToHex(topNode(tree).hash),
+    ms: Math.round(performance.now() - t2),
+    downloadMs: Math.round(downloadMs),
+  };
 }
 
 // ------------------------------------------------------------ main
@@ -188,12 +197,24 @@ async function main() {
     // Throwaway secrets: a fresh signing key and admin token for this run only.
     const adminToken = bytesToHex(crypto.getRandomValues(new Uint8Array(16))).slice(2);
     const secrets = join(work, "bench.vars");
-    await writeFile(secrets, `SIGNING_KEY=${bytesToHex(crypto.getRandomValues(new Uint8Array(32)))}\nADMIN_TOKEN=${adminToken}\n`);
+    await writeFile(
+      secrets,
+      `SIGNING_KEY=${bytesToHex(crypto.getRandomValues(new Uint8Array(32)))}\nADMIN_TOKEN=${adminToken}\n`,
+    );
     // wrangler dev rebuilds and restarts the Worker when a source file changes (others edit this
     // tree while benches run): serve a snapshot of the sources instead, with the same node_modules.
     const snapshot = join(work, "src");
     await mkdir(snapshot);
-    for (const entry of ["wrangler.toml", "package.json", "tsconfig.json", "worker", "core", "migrations", "public", "config"]) {
+    for (const entry of [
+      "wrangler.toml",
+      "package.json",
+      "tsconfig.json",
+      "worker",
+      "core",
+      "migrations",
+      "public",
+      "config",
+    ]) {
       if (existsSync(entry)) await cp(entry, join(snapshot, entry), { recursive: true });
     }
     await symlink(resolve("node_modules"), join(snapshot, "node_modules"));
@@ -235,15 +256,36 @@ async function main() {
       const plan = await planParts(file, bytes, PART_BYTES, "csv");
       partCount = plan.parts.length;
       log(`uploading ${partCount} parts, ${PARALLEL} at a time`);
-      const result = await uploadInParts({ base: new URL(base), issuer: "demo", token: adminToken, file, format: "csv", plan, parallel: PARALLEL, query: { units: "base" } });
-      if (!result.ok) throw new Error(`upload refused (${result.httpStatus}) at part ${result.part}: ${JSON.stringify(result.error)}`);
+      const result = await uploadInParts({
+        base: new URL(base),
+        issuer: "demo",
+        token: adminToken,
+        file,
+        format: "csv",
+        plan,
+        parallel: PARALLEL,
+        query: { units: "base" },
+      });
+      if (!result.ok)
+        throw new Error(
+          `upload refused (${result.httpStatus}) at part ${result.part}: ${JSON.stringify(result.error)}`,
+        );
       answer = result.answer as typeof answer;
       status = result.status;
     }
     const uploadMs = performance.now() - t;
     const cpuUpload = await sampler.cpu();
     if (status !== 202 && status !== 201) throw new Error(`upload answered ${status}: ${JSON.stringify(answer)}`);
-    emit({ bench: "ledger-e2e-upload", rows: ROWS, bytes, parts: partCount, parallel: PARALLEL, status, ms: Math.round(uploadMs), workerdCpuS: round(cpuUpload - cpu0) });
+    emit({
+      bench: "ledger-e2e-upload",
+      rows: ROWS,
+      bytes,
+      parts: partCount,
+      parallel: PARALLEL,
+      status,
+      ms: Math.round(uploadMs),
+      workerdCpuS: round(cpuUpload - cpu0),
+    });
 
     // Build: poll the status URL; record when each phase ends.
     const phases: Record<string, number> = {};
@@ -258,7 +300,8 @@ async function main() {
         phases[phase] = Math.round(performance.now() - t);
         log(`${phase} at ${phases[phase]} ms ${JSON.stringify(s.progress)}`);
       }
-      if (s.progress?.steps) log(`progress ${Math.round(performance.now() - t)} ms ${JSON.stringify(s.progress.steps)}`);
+      if (s.progress?.steps)
+        log(`progress ${Math.round(performance.now() - t)} ms ${JSON.stringify(s.progress.steps)}`);
       last = s;
       if (s.status === "complete" || s.status === "failed") break;
       await new Promise((r) => setTimeout(r, 500));
@@ -274,19 +317,33 @@ async function main() {
       buildMs: Math.round(totalMs - uploadMs),
       totalMs: Math.round(totalMs),
       phaseEndsMs: phases,
-      workerdCpuS: { upload: round(cpuUpload - cpu0), build: round(cpuBuild - cpuUpload), total: round(cpuBuild - cpu0) },
+      workerdCpuS: {
+        upload: round(cpuUpload - cpu0),
+        build: round(cpuBuild - cpuUpload),
+        total: round(cpuBuild - cpu0),
+      },
       workerdRssMb: { before: Math.round(rss0 / 1024), peak: Math.round(sampler.peakRssKb / 1024) },
       shards: manifestShards,
       slowestStatusPollMs: Math.round(slowestStatusMs),
       root: last.root,
     });
     const single = await singleMachineRoot(base, auth, "demo", answer.ledgerId);
-    emit({ bench: "ledger-e2e-root-check", rows: ROWS, shardedRoot: last.root, singleMachineRoot: single.root, equal: single.root === last.root, downloadMs: single.downloadMs, singleBuildMs: single.ms });
+    emit({
+      bench: "ledger-e2e-root-check",
+      rows: ROWS,
+      shardedRoot: last.root,
+      singleMachineRoot: single.root,
+      equal: single.root === last.root,
+      downloadMs: single.downloadMs,
+      singleBuildMs: single.ms,
+    });
     if (single.root !== last.root) throw new Error("the sharded root differs from the single-machine build");
 
     // Publish: one tick names the newest complete ledger; then proofs by sequence.
     await demo.tick();
-    const latest = (await (await fetch(`${base}/v1/issuers/demo/attestations/latest`)).json()) as { attestation: { sequence: string; liabilitiesRoot: string } };
+    const latest = (await (await fetch(`${base}/v1/issuers/demo/attestations/latest`)).json()) as {
+      attestation: { sequence: string; liabilitiesRoot: string };
+    };
     const sequence = latest.attestation.sequence;
     if (latest.attestation.liabilitiesRoot !== last.root) throw new Error("the published root is not the ledger's");
     // Baselines through the same wrangler dev: a route with no storage, and one D1 read.
@@ -301,7 +358,11 @@ async function main() {
       return { p50Ms: round(ms[50]!, 2), p99Ms: round(ms[98]!, 2) };
     };
     emit({ bench: "ledger-e2e-baseline", route: "/health", ...(await baseline("/health")) });
-    emit({ bench: "ledger-e2e-baseline", route: "/v1/issuers/demo/attestations/latest", ...(await baseline("/v1/issuers/demo/attestations/latest")) });
+    emit({
+      bench: "ledger-e2e-baseline",
+      route: "/v1/issuers/demo/attestations/latest",
+      ...(await baseline("/v1/issuers/demo/attestations/latest")),
+    });
     const picks = Array.from({ length: SAMPLES }, () => Math.floor(Math.random() * ROWS));
     const latencies: number[] = [];
     let proofBytes = 0;
@@ -322,15 +383,31 @@ async function main() {
       proofBytes = Math.max(proofBytes, Buffer.byteLength(body));
       pathLength = proof.path.length;
     }
-    const quantile = (xs: number[], p: number) => round([...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!, 2);
-    emit({ bench: "ledger-e2e-proofs", rows: ROWS, samples: SAMPLES, verified: SAMPLES, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), maxProofBytes: proofBytes, pathLength });
+    const quantile = (xs: number[], p: number) =>
+      round([...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!, 2);
+    emit({
+      bench: "ledger-e2e-proofs",
+      rows: ROWS,
+      samples: SAMPLES,
+      verified: SAMPLES,
+      p50Ms: quantile(latencies, 0.5),
+      p99Ms: quantile(latencies, 0.99),
+      maxProofBytes: proofBytes,
+      pathLength,
+    });
     const again: number[] = [];
     for (const path of paths) {
       const t0 = performance.now();
       await (await fetch(`${base}${path}`)).arrayBuffer();
       again.push(performance.now() - t0);
     }
-    emit({ bench: "ledger-e2e-proofs-repeat", rows: ROWS, samples: SAMPLES, p50Ms: quantile(again, 0.5), p99Ms: quantile(again, 0.99) });
+    emit({
+      bench: "ledger-e2e-proofs-repeat",
+      rows: ROWS,
+      samples: SAMPLES,
+      p50Ms: quantile(again, 0.5),
+      p99Ms: quantile(again, 0.99),
+    });
 
     if (existsSync("/usr/bin/wrk")) {
       const lua = join(work, "proofs.lua");
@@ -340,7 +417,18 @@ async function main() {
         // no-cache, so every proof is read from R2 rather than served from the edge cache.
         `local paths = {${paths.map((p) => JSON.stringify(p)).join(",")}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format("GET", paths[(i % #paths) + 1], { ["CF-Connecting-IP"] = "10.1." .. (i % 250) .. "." .. (math.floor(i / 250) % 250), ["Cache-Control"] = "no-cache" })\nend\n`,
       );
-      const args = ["-t", "2", "-c", String(values["wrk-connections"]), "-d", `${values["wrk-seconds"]}s`, "--latency", "-s", lua, base];
+      const args = [
+        "-t",
+        "2",
+        "-c",
+        String(values["wrk-connections"]),
+        "-d",
+        `${values["wrk-seconds"]}s`,
+        "--latency",
+        "-s",
+        lua,
+        base,
+      ];
       const cpuW = await sampler.cpu();
       const out = await new Promise<string>((resolve, reject) => {
         const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "inherit"] });
@@ -349,8 +437,10 @@ async function main() {
         child.on("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited ${code}`))));
       });
       const cpuAfter = await sampler.cpu();
-      const pct = (p: string) => /^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$/m.exec(out.split("\n").find((l) => l.trim().startsWith(`${p}%`)) ?? "");
-      const ms = (m: RegExpExecArray | null) => (m ? Number(m[2]) * (m[3] === "us" ? 0.001 : m[3] === "s" ? 1000 : 1) : null);
+      const pct = (p: string) =>
+        /^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$/m.exec(out.split("\n").find((l) => l.trim().startsWith(`${p}%`)) ?? "");
+      const ms = (m: RegExpExecArray | null) =>
+        m ? Number(m[2]) * (m[3] === "us" ? 0.001 : m[3] === "s" ? 1000 : 1) : null;
       const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
       const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? "0";
       emit({
@@ -370,7 +460,13 @@ async function main() {
     }
     sampler.stop();
     const hwm = (await Promise.all(sampler.pids().map(memKb))).map((m) => Math.round(m.hwm / 1024));
-    emit({ bench: "ledger-e2e-peak", rows: ROWS, workerdPids: sampler.pids().length, workerdPeakRssMbSampled: Math.round(sampler.peakRssKb / 1024), workerdHwmMbPerProcess: hwm });
+    emit({
+      bench: "ledger-e2e-peak",
+      rows: ROWS,
+      workerdPids: sampler.pids().length,
+      workerdPeakRssMbSampled: Math.round(sampler.peakRssKb / 1024),
+      workerdHwmMbPerProcess: hwm,
+    });
   } finally {
     await cleanup();
   }

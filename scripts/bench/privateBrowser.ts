@@ -20,7 +20,12 @@ import { syntheticPath } from "./privatePath.js";
 const { values: args } = parseArgs({ options: { depth: { type: "string", default: "20" } } });
 const DEPTH = Number(args.depth);
 const emit = (record: Record<string, unknown>) => console.log(JSON.stringify(record));
-const wasm = readFileSync(new URL("../../node_modules/@aptos-labs/confidential-asset-wasm-bindings/range-proofs/aptos_rp_wasm_bg.wasm", import.meta.url));
+const wasm = readFileSync(
+  new URL(
+    "../../node_modules/@aptos-labs/confidential-asset-wasm-bindings/range-proofs/aptos_rp_wasm_bg.wasm",
+    import.meta.url,
+  ),
+);
 const engine = dalekRangeProofs(wasm);
 const ASSETS: PrivateAsset[] = [
   { symbol: "USD", decimals: 6, unitDecimals: 6 },
@@ -45,15 +50,36 @@ globalThis.benchVerify = async (wasmBase64, cases) => {
     return { ok, firstMs: runs[0], bestMs: Math.min(...runs) };
   }) };
 };`;
-const bundle = await build({ stdin: { contents: entry, resolveDir: process.cwd(), loader: "ts" }, bundle: true, format: "esm", minify: true, write: false, platform: "browser", target: "es2022" });
+const bundle = await build({
+  stdin: { contents: entry, resolveDir: process.cwd(), loader: "ts" },
+  bundle: true,
+  format: "esm",
+  minify: true,
+  write: false,
+  platform: "browser",
+  target: "es2022",
+});
 const js = bundle.outputFiles[0]!.contents;
-emit({ bench: "browser-bundle", verifierJsBytes: js.length, verifierJsGzipBytes: gzipSync(js, { level: 9 }).length, wasmBytes: wasm.length, wasmGzipBytes: gzipSync(wasm, { level: 9 }).length });
+emit({
+  bench: "browser-bundle",
+  verifierJsBytes: js.length,
+  verifierJsGzipBytes: gzipSync(js, { level: 9 }).length,
+  wasmBytes: wasm.length,
+  wasmGzipBytes: gzipSync(wasm, { level: 9 }).length,
+});
 
 const cases = [1, 2].map((k) => {
   const { ledger, salt, userId, index } = syntheticPath(DEPTH, ASSETS.slice(0, k));
-  return { proof: privateInclusionProof(ledger, index, engine), salt: `0x${Buffer.from(salt).toString("hex")}`, userId };
+  return {
+    proof: privateInclusionProof(ledger, index, engine),
+    salt: `0x${Buffer.from(salt).toString("hex")}`,
+    userId,
+  };
 });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu"],
+});
 try {
   const page = await browser.newPage();
   await page.setContent("<!doctype html><title>bench</title>");
@@ -61,12 +87,28 @@ try {
   await page.waitForFunction(() => typeof (globalThis as { benchVerify?: unknown }).benchVerify === "function");
   const version = browser.version();
   const out = await page.evaluate(
-    ([w, c]) => (globalThis as unknown as { benchVerify: (w: string, c: unknown) => Promise<{ compileMs: number; results: { ok: boolean; firstMs: number; bestMs: number }[] }> }).benchVerify(w, c),
+    ([w, c]) =>
+      (
+        globalThis as unknown as {
+          benchVerify: (
+            w: string,
+            c: unknown,
+          ) => Promise<{ compileMs: number; results: { ok: boolean; firstMs: number; bestMs: number }[] }>;
+        }
+      ).benchVerify(w, c),
     [wasm.toString("base64"), cases] as const,
   );
   out.results.forEach((r, i) => {
     if (!r.ok) throw new Error(`the ${i + 1}-asset proof did not verify in chromium`);
-    emit({ bench: `browser-verify-2^${DEPTH}`, chromium: version, assets: i + 1, wasmCompileMs: Math.round(out.compileMs), firstMs: Math.round(r.firstMs), bestMs: Math.round(r.bestMs), loadavg: loadavg().map((x) => Math.round(x * 10) / 10) });
+    emit({
+      bench: `browser-verify-2^${DEPTH}`,
+      chromium: version,
+      assets: i + 1,
+      wasmCompileMs: Math.round(out.compileMs),
+      firstMs: Math.round(r.firstMs),
+      bestMs: Math.round(r.bestMs),
+      loadavg: loadavg().map((x) => Math.round(x * 10) / 10),
+    });
   });
 } finally {
   await browser.close();

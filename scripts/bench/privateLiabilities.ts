@@ -37,11 +37,16 @@ import {
 import { G, H } from "../../core/liabilities/private/group.js";
 import { randomBigint, randomScalar, syntheticPath } from "./privatePath.js";
 
-const { values: args } = parseArgs({ options: { depth: { type: "string", default: "20" }, runs: { type: "string", default: "3" } } });
+const { values: args } = parseArgs({
+  options: { depth: { type: "string", default: "20" }, runs: { type: "string", default: "3" } },
+});
 const DEPTH = Number(args.depth);
 const RUNS = Number(args.runs);
 const emit = (record: Record<string, unknown>) => console.log(JSON.stringify(record));
-const WASM_URL = new URL("../../node_modules/@aptos-labs/confidential-asset-wasm-bindings/range-proofs/aptos_rp_wasm_bg.wasm", import.meta.url);
+const WASM_URL = new URL(
+  "../../node_modules/@aptos-labs/confidential-asset-wasm-bindings/range-proofs/aptos_rp_wasm_bg.wasm",
+  import.meta.url,
+);
 const wasmBytes = readFileSync(WASM_URL);
 const engine = dalekRangeProofs(wasmBytes);
 
@@ -64,7 +69,13 @@ function best<T>(fn: () => T): { result: T; cpuMs: number; wallMs: number } {
   return out!;
 }
 
-emit({ bench: "machine", cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg: loadavg().map(round) });
+emit({
+  bench: "machine",
+  cpus: cpus().length,
+  model: cpus()[0]?.model,
+  node: process.version,
+  loadavg: loadavg().map(round),
+});
 emit({ bench: "wasm-size", bytes: wasmBytes.length, gzipBytes: gzipSync(wasmBytes, { level: 9 }).length });
 
 for (const m of [1, 2, 4, 8, 16]) {
@@ -74,7 +85,13 @@ for (const m of [1, 2, 4, 8, 16]) {
   const prove = best(() => engine.prove(values, blindings));
   const verify = best(() => engine.verify(prove.result, commitments));
   if (!verify.result) throw new Error(`the range proof of ${m} values did not verify`);
-  emit({ bench: "range-proof", values: m, proveCpuMs: prove.cpuMs, verifyCpuMs: verify.cpuMs, bytes: prove.result.length });
+  emit({
+    bench: "range-proof",
+    values: m,
+    proveCpuMs: prove.cpuMs,
+    verifyCpuMs: verify.cpuMs,
+    bytes: prove.result.length,
+  });
 }
 
 {
@@ -128,8 +145,13 @@ for (const k of [1, 2]) {
 
 for (const k of [1, 2]) {
   const n = 2 ** 12;
-  const users = Array.from({ length: n }, (_, i) => ({ commitment: new Uint8Array(randomBytes(32)), balances: ASSETS.slice(0, k).map(() => BigInt(i) * 10n ** 9n) }));
-  const run = best(() => buildPrivateLedger({ ledgerId: "bench", secret: new Uint8Array(32).fill(1), assets: ASSETS.slice(0, k), users }));
+  const users = Array.from({ length: n }, (_, i) => ({
+    commitment: new Uint8Array(randomBytes(32)),
+    balances: ASSETS.slice(0, k).map(() => BigInt(i) * 10n ** 9n),
+  }));
+  const run = best(() =>
+    buildPrivateLedger({ ledgerId: "bench", secret: new Uint8Array(32).fill(1), assets: ASSETS.slice(0, k), users }),
+  );
   emit({ bench: "build", leaves: n, assets: k, cpuMs: run.cpuMs, usPerLeaf: Math.round((run.cpuMs * 1000) / n) });
 }
 

@@ -7,24 +7,46 @@
  */
 import { randomBytes } from "node:crypto";
 import { userCommitment } from "../../core/liabilities/index.js";
-import { GROUP_ORDER, pedersen, privateLeaf, privateParent, type PrivateAsset, type PrivateLedger, type PrivateNode } from "../../core/liabilities/private/index.js";
+import {
+  GROUP_ORDER,
+  pedersen,
+  privateLeaf,
+  privateParent,
+  type PrivateAsset,
+  type PrivateLedger,
+  type PrivateNode,
+} from "../../core/liabilities/private/index.js";
 
-export const randomBigint = (bits: number) => BigInt(`0x${randomBytes(Math.ceil(bits / 8)).toString("hex")}`) & ((1n << BigInt(bits)) - 1n);
+export const randomBigint = (bits: number) =>
+  BigInt(`0x${randomBytes(Math.ceil(bits / 8)).toString("hex")}`) & ((1n << BigInt(bits)) - 1n);
 export const randomScalar = () => BigInt(`0x${randomBytes(64).toString("hex")}`) % GROUP_ORDER;
 
 /** A ledger holding only the path of leaf `index` in a tree of 2^depth leaves (see the header). */
-export function syntheticPath(depth: number, assets: PrivateAsset[]): { ledger: PrivateLedger; salt: Uint8Array; userId: string; index: number } {
+export function syntheticPath(
+  depth: number,
+  assets: PrivateAsset[],
+): { ledger: PrivateLedger; salt: Uint8Array; userId: string; index: number } {
   const salt = new Uint8Array(randomBytes(16));
   const userId = "bench-user";
   const index = Number(randomBigint(depth));
   const k = assets.length;
-  let node: PrivateNode = privateLeaf(userCommitment(salt, userId), assets.map(() => randomBigint(40)), assets.map(randomScalar));
+  let node: PrivateNode = privateLeaf(
+    userCommitment(salt, userId),
+    assets.map(() => randomBigint(40)),
+    assets.map(randomScalar),
+  );
   const levels: PrivateNode[][] = [];
   for (let l = 0; l < depth; l++) {
     const values = Array.from({ length: k }, () => randomBigint(40 + l));
     const blindings = values.map(randomScalar);
     const commitments = values.map((v, a) => pedersen(v, blindings[a]!));
-    const sibling: PrivateNode = { hash: new Uint8Array(randomBytes(32)), commitments, encoded: commitments.map((c) => c.toBytes()), values, blindings };
+    const sibling: PrivateNode = {
+      hash: new Uint8Array(randomBytes(32)),
+      commitments,
+      encoded: commitments.map((c) => c.toBytes()),
+      values,
+      blindings,
+    };
     const at = index >> l;
     levels[l] = [];
     levels[l]![at] = node;
@@ -44,4 +66,3 @@ export function syntheticPath(depth: number, assets: PrivateAsset[]): { ledger: 
   };
   return { ledger, salt, userId, index };
 }
-

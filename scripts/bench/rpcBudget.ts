@@ -8,7 +8,17 @@
  * without batching), counted at the transport. One JSON object per line.
  */
 import { parseArgs } from "node:util";
-import { createPublicClient, createWalletClient, defineChain, erc20Abi, getAddress, http, keccak256, numberToHex, type Address } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  erc20Abi,
+  getAddress,
+  http,
+  keccak256,
+  numberToHex,
+  type Address,
+} from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { chainSchema, issuerSchema } from "../../core/config/schema.js";
 import { gatherReadings } from "../../worker/sources/gatherReadings.js";
@@ -23,18 +33,31 @@ const emit = (record: Record<string, unknown>) => console.log(JSON.stringify(rec
 
 const anvil = await startAnvil({ chainId: CHAIN_ID });
 try {
-  const chain = defineChain({ id: CHAIN_ID, name: "anvil", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [anvil.rpcUrl] } } });
+  const chain = defineChain({
+    id: CHAIN_ID,
+    name: "anvil",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [anvil.rpcUrl] } },
+  });
   const client = createPublicClient({ chain, transport: http(anvil.rpcUrl) });
   await installMulticall3(client);
   const deployer = mnemonicToAccount("test test test test test test test test test test test junk");
   const wallet = createWalletClient({ account: deployer, chain, transport: http(anvil.rpcUrl) });
   const tokenArtifact = await loadArtifact("DemoToken");
   const tokens: Address[] = [];
-  for (let t = 0; t < TOKENS; t++) tokens.push(await deployContract(wallet, client, tokenArtifact, [`Token ${t}`, `T${t}`, 18]));
-  const holders = Array.from({ length: HOLDERS }, (_, i) => getAddress(keccak256(numberToHex(i, { size: 32 })).slice(0, 42)));
+  for (let t = 0; t < TOKENS; t++)
+    tokens.push(await deployContract(wallet, client, tokenArtifact, [`Token ${t}`, `T${t}`, 18]));
+  const holders = Array.from({ length: HOLDERS }, (_, i) =>
+    getAddress(keccak256(numberToHex(i, { size: 32 })).slice(0, 42)),
+  );
   // Some non-zero balances so the reads are not all of empty slots.
   for (let i = 0; i < Math.min(HOLDERS, 20); i++) {
-    const hash = await wallet.writeContract({ address: tokens[i % TOKENS]!, abi: tokenArtifact.abi, functionName: "mint", args: [holders[i], BigInt(i + 1) * 10n ** 18n] });
+    const hash = await wallet.writeContract({
+      address: tokens[i % TOKENS]!,
+      abi: tokenArtifact.abi,
+      functionName: "mint",
+      args: [holders[i], BigInt(i + 1) * 10n ** 18n],
+    });
     await client.waitForTransactionReceipt({ hash });
   }
 
@@ -90,16 +113,30 @@ try {
   });
   const t = performance.now();
   const blockNumber = await counting.getBlockNumber();
-  await Promise.all(tokens.map((address) => counting.readContract({ address, abi: erc20Abi, functionName: "decimals", blockNumber })));
+  await Promise.all(
+    tokens.map((address) => counting.readContract({ address, abi: erc20Abi, functionName: "decimals", blockNumber })),
+  );
   let read = 0;
   for (let i = 0; i < HOLDERS; i += 50) {
     const slice = holders.slice(i, i + 50);
     const results = await Promise.all(
-      slice.flatMap((holder) => tokens.map((address) => counting.readContract({ address, abi: erc20Abi, functionName: "balanceOf", args: [holder], blockNumber }))),
+      slice.flatMap((holder) =>
+        tokens.map((address) =>
+          counting.readContract({ address, abi: erc20Abi, functionName: "balanceOf", args: [holder], blockNumber }),
+        ),
+      ),
     );
     read += results.length;
   }
-  emit({ bench: "rpc-budget", path: "one eth_call per balance", holders: HOLDERS, tokens: TOKENS, requests, balancesRead: read, ms: Math.round(performance.now() - t) });
+  emit({
+    bench: "rpc-budget",
+    path: "one eth_call per balance",
+    holders: HOLDERS,
+    tokens: TOKENS,
+    requests,
+    balancesRead: read,
+    ms: Math.round(performance.now() - t),
+  });
 } finally {
   await anvil.stop();
 }

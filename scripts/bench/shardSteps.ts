@@ -22,7 +22,9 @@ import { indexObjects, orderBucket, shardObject } from "../../worker/ledger/shar
 import { blockBitsFor, shardTopOffset } from "../../worker/ledger/shardLayout.js";
 import { bucketSlices, combineTops, makePlan, shardLevelCounts } from "../../worker/ledger/shardPlan.js";
 
-const { values } = parseArgs({ options: { rows: { type: "string", default: "10000000" }, assets: { type: "string", default: "2" } } });
+const { values } = parseArgs({
+  options: { rows: { type: "string", default: "10000000" }, assets: { type: "string", default: "2" } },
+});
 const N = Number(values.rows);
 const K = Number(values.assets);
 const emit = (record: Record<string, unknown>) => console.log(JSON.stringify(record));
@@ -32,7 +34,12 @@ const sb = SUM_BYTES * K;
 function stats(ms: number[]) {
   const sorted = [...ms].sort((a, b) => a - b);
   const total = ms.reduce((a, b) => a + b, 0);
-  return { count: ms.length, medianMs: round(sorted[Math.floor(sorted.length / 2)]!), maxMs: round(sorted[sorted.length - 1]!), totalMs: Math.round(total) };
+  return {
+    count: ms.length,
+    medianMs: round(sorted[Math.floor(sorted.length / 2)]!),
+    maxMs: round(sorted[sorted.length - 1]!),
+    totalMs: Math.round(total),
+  };
 }
 const round = (x: number) => Math.round(x * 10) / 10;
 function time<T>(fn: () => T): [T, number] {
@@ -65,7 +72,16 @@ const plan = makePlan(
   shardSize,
   bytesToHex(randomBytes(32)),
 );
-emit({ bench: "shard-steps-setup", rows: N, assets: K, shardSize, shards: plan.shardCount, indexGroups: 2 ** plan.groupBits, indexBits: plan.indexBits, ms: Math.round(performance.now() - t) });
+emit({
+  bench: "shard-steps-setup",
+  rows: N,
+  assets: K,
+  shardSize,
+  shards: plan.shardCount,
+  indexGroups: 2 ** plan.groupBits,
+  indexBits: plan.indexBits,
+  ms: Math.round(performance.now() - t),
+});
 
 // shuffle: one step per spool bucket.
 const ordered: Uint8Array[] = [];
@@ -122,7 +138,10 @@ const headerBytes = 4 * (groups + 1);
 for (let g = 0; g < groups; g++) {
   const pieces = indexParts.map((part) => {
     const v = new DataView(part.buffer, part.byteOffset);
-    return part.subarray(headerBytes + v.getUint32(4 * g) * SPOOL_ENTRY, headerBytes + v.getUint32(4 * g + 4) * SPOOL_ENTRY);
+    return part.subarray(
+      headerBytes + v.getUint32(4 * g) * SPOOL_ENTRY,
+      headerBytes + v.getUint32(4 * g + 4) * SPOOL_ENTRY,
+    );
   });
   const entries = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
   let o = 0;
@@ -134,10 +153,22 @@ for (let g = 0; g < groups; g++) {
   indexObjectsWritten += objects.length;
   indexMs.push(ms);
 }
-emit({ bench: "shard-steps", step: "index", entriesPerStep: Math.round(N / groups), objects: indexObjectsWritten, ...stats(indexMs) });
+emit({
+  bench: "shard-steps",
+  step: "index",
+  entriesPerStep: Math.round(N / groups),
+  objects: indexObjectsWritten,
+  ...stats(indexMs),
+});
 
 const [combined, combineMs] = time(() => combineTops(plan, topHashes, topSums));
-emit({ bench: "shard-steps", step: "combine", shardTops: plan.shardCount, topBytes: combined.top.length, ...stats([combineMs]) });
+emit({
+  bench: "shard-steps",
+  step: "combine",
+  shardTops: plan.shardCount,
+  topBytes: combined.top.length,
+  ...stats([combineMs]),
+});
 
 // The single-machine build of the same leaves in the same order.
 t = performance.now();

@@ -19,7 +19,8 @@ export function commit(args: string[], io: Output): number {
   if (values.user === undefined) throw new UsageError("--user is required");
   // A ledger refuses an empty userId (worker/ledger/parseLedger.ts), so no commitment of one is ever served.
   if (values.user === "") throw new UsageError("--user is empty");
-  const salt = values.salt === undefined ? crypto.getRandomValues(new Uint8Array(16)) : hexToBytes(values.salt, "--salt");
+  const salt =
+    values.salt === undefined ? crypto.getRandomValues(new Uint8Array(16)) : hexToBytes(values.salt, "--salt");
   // Computed before anything is printed: a bad salt prints only the reason.
   const commitment = bytesToHex(userCommitment(salt, values.user));
   if (values.json) {

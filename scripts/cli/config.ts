@@ -41,12 +41,27 @@ async function check(args: string[], io: Output): Promise<number> {
     args,
     allowPositionals: true,
     strict: true,
-    options: { rpc: { type: "boolean" }, issuer: { type: "string" }, statement: { type: "string", multiple: true }, json: { type: "boolean" } },
+    options: {
+      rpc: { type: "boolean" },
+      issuer: { type: "string" },
+      statement: { type: "string", multiple: true },
+      json: { type: "boolean" },
+    },
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one configuration FILE");
-  if (!values.rpc && (values.issuer !== undefined || values.statement !== undefined)) throw new UsageError("--issuer and --statement belong to the --rpc dry run");
+  if (!values.rpc && (values.issuer !== undefined || values.statement !== undefined))
+    throw new UsageError("--issuer and --statement belong to the --rpc dry run");
   const file = positionals[0]!;
-  return checkFile(file, { rpc: values.rpc === true, issuerId: values.issuer, statementFiles: values.statement ?? [], json: values.json === true }, io);
+  return checkFile(
+    file,
+    {
+      rpc: values.rpc === true,
+      issuerId: values.issuer,
+      statementFiles: values.statement ?? [],
+      json: values.json === true,
+    },
+    io,
+  );
 }
 
 export interface CheckFileOptions {
@@ -62,7 +77,8 @@ export interface CheckFileOptions {
 export async function checkFile(file: string, options: CheckFileOptions, io: Output): Promise<number> {
   const json = await readJsonInput(file, "configuration");
   const statements: StatementInput[] = [];
-  for (const s of options.statementFiles ?? []) statements.push({ file: s, body: await readJsonInput(s, "--statement") });
+  for (const s of options.statementFiles ?? [])
+    statements.push({ file: s, body: await readJsonInput(s, "--statement") });
   const { config, issues } = checkConfig(json);
   if (config === null) {
     if (options.json) io.out(JSON.stringify({ file, valid: false, issues }));
@@ -77,10 +93,17 @@ export async function checkFile(file: string, options: CheckFileOptions, io: Out
     else io.out(`${file}: valid; ${describe(config)}`);
     return EXIT_OK;
   }
-  const results = await dryRun(config, { issuerId: options.issuerId, secrets: options.secrets ?? process.env, statements });
+  const results = await dryRun(config, {
+    issuerId: options.issuerId,
+    secrets: options.secrets ?? process.env,
+    statements,
+  });
   const failed = results.some((r) => r.checks.some((c) => c.level === "fail"));
   const unreachable = results.every((r) => r.unreachable);
-  if (options.json) io.out(JSON.stringify({ file, valid: true, issues: [], secrets: secretNames(config), dryRun: results, passed: !failed }));
+  if (options.json)
+    io.out(
+      JSON.stringify({ file, valid: true, issues: [], secrets: secretNames(config), dryRun: results, passed: !failed }),
+    );
   else {
     io.out(`${file}: valid; ${describe(config)}`);
     for (const r of results) printIssuer(r, io);
@@ -100,12 +123,17 @@ function printIssuer(r: DryRunIssuer, io: Output): void {
     return;
   }
   const s = r.summary;
-  io.out(`would publish: reserves ${usdText(s.reservesUsd)} (on-chain ${usdText(s.onchainReservesUsd)}, off-chain ${usdText(s.offchainReservesUsd)})`);
-  if (s.liabilitiesUsd === null) io.out("  liabilities: from the user ledger, not read by a dry run; the ratio follows once it is uploaded");
+  io.out(
+    `would publish: reserves ${usdText(s.reservesUsd)} (on-chain ${usdText(s.onchainReservesUsd)}, off-chain ${usdText(s.offchainReservesUsd)})`,
+  );
+  if (s.liabilitiesUsd === null)
+    io.out("  liabilities: from the user ledger, not read by a dry run; the ratio follows once it is uploaded");
   else io.out(`  liabilities ${usdText(s.liabilitiesUsd)}, ratio ${ratioText(s.ratioBps!)}`);
   if (s.flags.length === 0) io.out("  flags: none (healthy)");
   for (const f of s.flags) io.out(`  flag ${f.name}: ${f.reason}`);
-  const counts = (["fail", "warn"] as const).map((l) => `${r.checks.filter((c) => c.level === l).length} ${l === "fail" ? "failed" : "warnings"}`);
+  const counts = (["fail", "warn"] as const).map(
+    (l) => `${r.checks.filter((c) => c.level === l).length} ${l === "fail" ? "failed" : "warnings"}`,
+  );
   io.out(`  ${counts.join(", ")}`);
 }
 
@@ -116,7 +144,12 @@ function secretNames(config: SolventConfig): string[] {
 
 function describe(config: SolventConfig): string {
   const issuers = config.issuers.map((i) => {
-    const liabilities = [i.liabilities.supply ? `supply of ${i.liabilities.supply.asset}` : null, i.liabilities.ledger ? `a ledger of ${i.liabilities.ledger.assets.join(", ")}` : null].filter(Boolean).join(" and ");
+    const liabilities = [
+      i.liabilities.supply ? `supply of ${i.liabilities.supply.asset}` : null,
+      i.liabilities.ledger ? `a ledger of ${i.liabilities.ledger.assets.join(", ")}` : null,
+    ]
+      .filter(Boolean)
+      .join(" and ");
     return `${i.id} (${i.assets.length} asset${i.assets.length === 1 ? "" : "s"}, ${i.reserves.holders.length} holder${i.reserves.holders.length === 1 ? "" : "s"}, ${i.reserves.custodians.length} custodian${i.reserves.custodians.length === 1 ? "" : "s"}, liabilities: ${liabilities})`;
   });
   const secrets = secretNames(config);

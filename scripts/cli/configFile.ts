@@ -18,6 +18,9 @@ export async function readValidConfig(file: string, what = "--config"): Promise<
 /** The issuer `id` of the configuration, or a usage error listing the ones there are. */
 export function configuredIssuer(config: SolventConfig, id: string, file: string): IssuerConfig {
   const issuer = config.issuers.find((i) => i.id === id);
-  if (!issuer) throw new UsageError(`issuer "${id}" is not in ${file}; it configures ${config.issuers.map((i) => `"${i.id}"`).join(", ")}`);
+  if (!issuer)
+    throw new UsageError(
+      `issuer "${id}" is not in ${file}; it configures ${config.issuers.map((i) => `"${i.id}"`).join(", ")}`,
+    );
   return issuer;
 }

@@ -1,6 +1,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { checkDispute, disputeSummaryToJson, MAX_DISPUTE_BYTES, type DisputeBundleJson, type DisputeCheck } from "../../core/dispute.js";
+import {
+  checkDispute,
+  disputeSummaryToJson,
+  MAX_DISPUTE_BYTES,
+  type DisputeBundleJson,
+  type DisputeCheck,
+} from "../../core/dispute.js";
 import { SolventError } from "../../core/errors.js";
 import { parseSignedReceipt } from "../../core/receipt.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
@@ -74,7 +80,9 @@ function proofOf(answer: unknown, source: string): unknown {
   const body = answer as { nonInclusion?: unknown; error?: { message?: unknown } } | null;
   if (body !== null && typeof body === "object" && body.nonInclusion !== undefined) return body.nonInclusion;
   if (body !== null && typeof body === "object" && body.error !== undefined) {
-    throw new UsageError(`proof: ${source} is an error without a proof (${String(body.error.message ?? "").slice(0, 300)}): the publisher proves neither your absence nor your balances, so there is nothing to dispute with`);
+    throw new UsageError(
+      `proof: ${source} is an error without a proof (${String(body.error.message ?? "").slice(0, 300)}): the publisher proves neither your absence nor your balances, so there is nothing to dispute with`,
+    );
   }
   return answer;
 }
@@ -84,57 +92,89 @@ async function sequenceForAsOf(base: string, issuer: string, asOf: bigint): Prom
   let after: string | null = null;
   for (let page = 0; page < 100; page++) {
     const url = `${base}/v1/issuers/${encodeURIComponent(issuer)}/ledgers?limit=100${after ? `&after=${encodeURIComponent(after)}` : ""}`;
-    const body = (await readJsonInput(url, "ledger history")) as { ledgers?: { asOf?: string; attested?: { to?: string } | null; id?: string }[]; nextAfter?: string | null };
+    const body = (await readJsonInput(url, "ledger history")) as {
+      ledgers?: { asOf?: string; attested?: { to?: string } | null; id?: string }[];
+      nextAfter?: string | null;
+    };
     for (const ledger of body.ledgers ?? []) {
       if (ledger.asOf !== asOf.toString()) continue;
-      if (!ledger.attested?.to) throw new UsageError(`ledger ${ledger.id} (asOf ${asOf}) has never been attested: there is no signed answer to dispute yet`);
+      if (!ledger.attested?.to)
+        throw new UsageError(
+          `ledger ${ledger.id} (asOf ${asOf}) has never been attested: there is no signed answer to dispute yet`,
+        );
       return ledger.attested.to;
     }
     const oldest = body.ledgers?.[body.ledgers.length - 1]?.asOf;
     if (!body.nextAfter || (oldest !== undefined && BigInt(oldest) < asOf)) break;
     after = body.nextAfter;
   }
-  throw new UsageError(`issuer "${issuer}" has no ledger with asOf ${asOf} (the receipt's) at ${base}; pass --sequence N if you know the attestation`);
+  throw new UsageError(
+    `issuer "${issuer}" has no ledger with asOf ${asOf} (the receipt's) at ${base}; pass --sequence N if you know the attestation`,
+  );
 }
 
-async function fromPublisher(values: { publisher?: string; sequence?: string }, issuer: string, commitment: string, asOf: bigint) {
+async function fromPublisher(
+  values: { publisher?: string; sequence?: string },
+  issuer: string,
+  commitment: string,
+  asOf: bigint,
+) {
   if (!/^https?:\/\//.test(values.publisher!)) throw new UsageError("--publisher must be an http(s) URL");
-  if (values.sequence !== undefined && !/^[1-9][0-9]*$/.test(values.sequence)) throw new UsageError("--sequence must be a positive integer");
+  if (values.sequence !== undefined && !/^[1-9][0-9]*$/.test(values.sequence))
+    throw new UsageError("--sequence must be a positive integer");
   const base = values.publisher!.replace(/\/+$/, "");
   const id = encodeURIComponent(issuer);
   const sequence = values.sequence ?? (await sequenceForAsOf(base, issuer, asOf));
-  const signed = (await readJsonInput(`${base}/v1/issuers/${id}/attestations/${sequence}`, "attestation")) as { attestation?: unknown; signature?: unknown; reportUrl?: unknown };
-  const reportUrl = typeof signed.reportUrl === "string" ? signed.reportUrl : `${base}/v1/issuers/${id}/reports/${sequence}`;
+  const signed = (await readJsonInput(`${base}/v1/issuers/${id}/attestations/${sequence}`, "attestation")) as {
+    attestation?: unknown;
+    signature?: unknown;
+    reportUrl?: unknown;
+  };
+  const reportUrl =
+    typeof signed.reportUrl === "string" ? signed.reportUrl : `${base}/v1/issuers/${id}/reports/${sequence}`;
   const reportAnswer = await get(reportUrl, "report");
   if (!reportAnswer.ok) throw new UsageError(`report: ${await publisherProblem(reportAnswer, reportUrl)}`);
   const report = await reportAnswer.text();
   const proofUrl = `${base}/v1/issuers/${id}/proofs/${sequence}/${commitment}`;
   const proofAnswer = await get(proofUrl, "proof");
-  if (!proofAnswer.ok && proofAnswer.status !== 404) throw new UsageError(`proof: ${await publisherProblem(proofAnswer, proofUrl)}`);
+  if (!proofAnswer.ok && proofAnswer.status !== 404)
+    throw new UsageError(`proof: ${await publisherProblem(proofAnswer, proofUrl)}`);
   const proofJson: unknown = await proofAnswer.json().catch(() => {
     throw new UsageError(`proof: ${proofUrl} answered HTTP ${proofAnswer.status} without JSON`);
   });
-  return { attestation: { attestation: signed.attestation, signature: signed.signature }, report, proof: proofOf(proofJson, proofUrl), keys: await keysFrom({ publisher: base }), base };
+  return {
+    attestation: { attestation: signed.attestation, signature: signed.signature },
+    report,
+    proof: proofOf(proofJson, proofUrl),
+    keys: await keysFrom({ publisher: base }),
+    base,
+  };
 }
 
 async function make(args: string[], io: Output): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: MAKE_OPTIONS, strict: true, allowPositionals: true });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  if (values.receipt === undefined) throw new UsageError("missing --receipt FILE (the signed receipt the issuer gave you)");
+  if (values.receipt === undefined)
+    throw new UsageError("missing --receipt FILE (the signed receipt the issuer gave you)");
   const offline = [values.proof, values.attestation, values.report, values.keys];
   if (values.publisher !== undefined && offline.some((v) => v !== undefined)) {
-    throw new UsageError("--publisher fetches the proof, attestation, report and keys itself: do not also pass --proof, --attestation, --report or --keys");
+    throw new UsageError(
+      "--publisher fetches the proof, attestation, report and keys itself: do not also pass --proof, --attestation, --report or --keys",
+    );
   }
   if (values.publisher === undefined && offline.some((v) => v === undefined)) {
     throw new UsageError("give --publisher URL, or all of --proof, --attestation, --report and --keys");
   }
-  if (values.submit && values.publisher === undefined) throw new UsageError("--submit files the bundle with --publisher URL: give it");
+  if (values.submit && values.publisher === undefined)
+    throw new UsageError("--submit files the bundle with --publisher URL: give it");
   const receiptJson = await readJsonInput(values.receipt, "receipt");
   let issuer: string;
   let commitment: string;
   let asOf: bigint;
   try {
-    ({ receipt: { issuer, commitment, asOf } } = parseSignedReceipt(receiptJson));
+    ({
+      receipt: { issuer, commitment, asOf },
+    } = parseSignedReceipt(receiptJson));
   } catch (e) {
     if (e instanceof SolventError) throw new UsageError(`--receipt ${values.receipt}: ${e.message}`);
     throw e;
@@ -144,12 +184,17 @@ async function make(args: string[], io: Output): Promise<number> {
   if (values.publisher !== undefined) {
     parts = await fromPublisher(values, issuer, commitment, asOf);
   } else {
-    const signed = (await readJsonInput(values.attestation!, "attestation")) as { attestation?: unknown; signature?: unknown };
+    const signed = (await readJsonInput(values.attestation!, "attestation")) as {
+      attestation?: unknown;
+      signature?: unknown;
+    };
     let report: string;
     try {
       report = await readFile(values.report!, "utf8");
     } catch (e) {
-      throw new UsageError(`report: cannot read ${values.report}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new UsageError(
+        `report: cannot read ${values.report}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     parts = {
       attestation: { attestation: signed?.attestation, signature: signed?.signature },
@@ -158,7 +203,13 @@ async function make(args: string[], io: Output): Promise<number> {
       keys: await readJsonInput(values.keys!, "keys"),
     };
   }
-  const bundle = { version: 1, receipt: receiptJson, proof: parts.proof, attestation: parts.attestation, report: parts.report } as DisputeBundleJson;
+  const bundle = {
+    version: 1,
+    receipt: receiptJson,
+    proof: parts.proof,
+    attestation: parts.attestation,
+    report: parts.report,
+  } as DisputeBundleJson;
   const result = await checkDispute({ bundle, keys: parts.keys });
   if (!result.valid) {
     print(result, io, values.json === true);
@@ -167,13 +218,17 @@ async function make(args: string[], io: Output): Promise<number> {
   }
   const text = JSON.stringify(bundle);
   if (new TextEncoder().encode(text).length > MAX_DISPUTE_BYTES) {
-    io.err(`the bundle is ${text.length} bytes, over the ${MAX_DISPUTE_BYTES} a publisher accepts (its report is unusually large)`);
+    io.err(
+      `the bundle is ${text.length} bytes, over the ${MAX_DISPUTE_BYTES} a publisher accepts (its report is unusually large)`,
+    );
   }
   if (values.out !== undefined) {
     try {
       await writeFile(values.out, `${text}\n`);
     } catch (e) {
-      throw new UsageError(`--out: cannot write ${values.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new UsageError(
+        `--out: cannot write ${values.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   let filed: { status: number; body: unknown } | null = null;
@@ -192,14 +247,29 @@ async function make(args: string[], io: Output): Promise<number> {
     filed = { status: res.status, body: await res.json() };
   }
   if (values.json) {
-    io.out(JSON.stringify({ valid: true, dispute: disputeSummaryToJson(result.dispute), ...(values.out === undefined ? { bundle } : { out: values.out }), ...(filed ? { filed } : {}) }));
+    io.out(
+      JSON.stringify({
+        valid: true,
+        dispute: disputeSummaryToJson(result.dispute),
+        ...(values.out === undefined ? { bundle } : { out: values.out }),
+        ...(filed ? { filed } : {}),
+      }),
+    );
     return EXIT_OK;
   }
   print(result, io, false);
   if (values.out !== undefined) io.out(`wrote the bundle to ${values.out}`);
   else io.out(text);
-  if (filed) io.out(filed.status === 201 ? "filed: the publisher stored it and lists it in its dispute log" : "already filed: the publisher had stored this receipt's dispute before");
-  else io.out(`file it: solvent dispute make … --publisher URL --submit, or POST the bundle to /v1/issuers/${issuer}/disputes`);
+  if (filed)
+    io.out(
+      filed.status === 201
+        ? "filed: the publisher stored it and lists it in its dispute log"
+        : "already filed: the publisher had stored this receipt's dispute before",
+    );
+  else
+    io.out(
+      `file it: solvent dispute make … --publisher URL --submit, or POST the bundle to /v1/issuers/${issuer}/disputes`,
+    );
   return EXIT_OK;
 }
 
@@ -209,7 +279,10 @@ async function verify(args: string[], io: Output): Promise<number> {
   if (values.bundle === undefined) throw new UsageError("missing --bundle FILE|URL");
   const read = (await readJsonInput(values.bundle, "bundle")) as { bundle?: unknown; summary?: unknown } | null;
   // One entry of the publisher's dispute log carries the bundle beside its summary.
-  const bundle = read !== null && typeof read === "object" && read.summary !== undefined && read.bundle !== undefined ? read.bundle : read;
+  const bundle =
+    read !== null && typeof read === "object" && read.summary !== undefined && read.bundle !== undefined
+      ? read.bundle
+      : read;
   const result = await checkDispute({ bundle, keys: await keysFrom(values) });
   print(result, io, values.json === true);
   if (!result.valid && result.failed.step === "bundle") return EXIT_UNUSABLE;

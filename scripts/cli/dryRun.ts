@@ -51,10 +51,13 @@ export interface StatementInput {
 
 const erc20Meta = parseAbi(["function symbol() view returns (string)", "function decimals() view returns (uint8)"]);
 
-
 /** Runs the dry tick for every issuer (or one), with `${NAME}` RPC placeholders filled from `secrets`. */
-export async function dryRun(config: SolventConfig, options: { issuerId?: string; secrets: Record<string, unknown>; statements: StatementInput[]; now?: bigint }): Promise<DryRunIssuer[]> {
-  const issuers = options.issuerId === undefined ? config.issuers : config.issuers.filter((i) => i.id === options.issuerId);
+export async function dryRun(
+  config: SolventConfig,
+  options: { issuerId?: string; secrets: Record<string, unknown>; statements: StatementInput[]; now?: bigint },
+): Promise<DryRunIssuer[]> {
+  const issuers =
+    options.issuerId === undefined ? config.issuers : config.issuers.filter((i) => i.id === options.issuerId);
   if (issuers.length === 0) throw new UsageError(`--issuer "${options.issuerId}" is not in the configuration`);
   missingSecrets(config, issuers, options.secrets);
   const now = options.now ?? BigInt(Math.floor(Date.now() / 1000));
@@ -64,23 +67,38 @@ export async function dryRun(config: SolventConfig, options: { issuerId?: string
 }
 
 /** A placeholder without its secret would fail every read of the chain: say so before reading anything. */
-function missingSecrets(config: SolventConfig, issuers: readonly IssuerConfig[], secrets: Record<string, unknown>): void {
+function missingSecrets(
+  config: SolventConfig,
+  issuers: readonly IssuerConfig[],
+  secrets: Record<string, unknown>,
+): void {
   // The Worker's rule (core/config/secretRules.ts): a secret of only white space is not set either.
   const named = secretsNamedBy(config, { chainIds: new Set(issuers.flatMap(chainIdsOf)), rpcOnly: true });
   const missing = new Set(named.filter((s) => secretProblem(secrets, s.name, s.rule) !== null).map((s) => s.name));
   if (missing.size > 0) {
     const names = [...missing].join(", ");
-    throw new UsageError(`the RPC URLs need ${names}: set ${missing.size === 1 ? "it" : "them"} in the environment for --rpc (e.g. ${[...missing][0]}=… solvent config check FILE --rpc)`);
+    throw new UsageError(
+      `the RPC URLs need ${names}: set ${missing.size === 1 ? "it" : "them"} in the environment for --rpc (e.g. ${[...missing][0]}=… solvent config check FILE --rpc)`,
+    );
   }
 }
 
 function chainIdsOf(issuer: IssuerConfig): number[] {
-  const ids = [...issuer.reserves.holders.map((h) => h.chainId), ...(issuer.liabilities.supply?.tokens.map((t) => t.chainId) ?? [])];
-  for (const a of issuer.assets) for (const p of a.prices) if (p.kind === "chainlink" || p.kind === "uniswapV3") ids.push(p.chainId);
+  const ids = [
+    ...issuer.reserves.holders.map((h) => h.chainId),
+    ...(issuer.liabilities.supply?.tokens.map((t) => t.chainId) ?? []),
+  ];
+  for (const a of issuer.assets)
+    for (const p of a.prices) if (p.kind === "chainlink" || p.kind === "uniswapV3") ids.push(p.chainId);
   return ids;
 }
 
-async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options: { secrets: Record<string, unknown>; statements: StatementInput[] }, now: bigint): Promise<DryRunIssuer> {
+async function dryRunIssuer(
+  config: SolventConfig,
+  issuer: IssuerConfig,
+  options: { secrets: Record<string, unknown>; statements: StatementInput[] },
+  now: bigint,
+): Promise<DryRunIssuer> {
   const checks: DryRunCheck[] = [];
   const add = (level: CheckLevel, subject: string, detail: string) => checks.push({ level, subject, detail });
 
@@ -91,7 +109,9 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
     try {
       statement = parseCustodianStatement(body?.statement);
     } catch (e) {
-      throw new UsageError(`--statement ${input.file}: ${(e as Error).message} (the file is the body solvent statement sign writes)`);
+      throw new UsageError(
+        `--statement ${input.file}: ${(e as Error).message} (the file is the body solvent statement sign writes)`,
+      );
     }
     if (typeof body?.signature !== "string") throw new UsageError(`--statement ${input.file}: has no "signature"`);
     if (statement.issuer === issuer.id) statements.push({ statement, signature: body.signature as Hex });
@@ -111,15 +131,23 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
   });
 
   for (const b of readings.blocks) {
-    if (b.result.ok) add("pass", `chain ${b.chainId}`, `answers as chain ${b.chainId}; pinned block ${b.result.value.number}`);
+    if (b.result.ok)
+      add("pass", `chain ${b.chainId}`, `answers as chain ${b.chainId}; pinned block ${b.result.value.number}`);
     else add("fail", `chain ${b.chainId}`, b.result.reason);
   }
   const unreachable = readings.blocks.length > 0 && readings.blocks.every((b) => !b.result.ok);
 
   for (const o of readings.ownership) {
-    const holder = issuer.reserves.holders.find((h) => h.chainId === o.chainId && h.address.toLowerCase() === o.holder.toLowerCase());
+    const holder = issuer.reserves.holders.find(
+      (h) => h.chainId === o.chainId && h.address.toLowerCase() === o.holder.toLowerCase(),
+    );
     const subject = `holder ${holder?.name ? `"${holder.name}" ` : ""}${o.holder} on chain ${o.chainId}`;
-    if (o.method === "none") add("note", subject, "ownership \"none\": read and reported, never counted (UNPROVEN_OWNERSHIP); make a proof with solvent ownership sign");
+    if (o.method === "none")
+      add(
+        "note",
+        subject,
+        'ownership "none": read and reported, never counted (UNPROVEN_OWNERSHIP); make a proof with solvent ownership sign',
+      );
     else add(o.proven ? "pass" : "fail", subject, `ownership ${o.method}: ${o.detail}`);
   }
 
@@ -133,7 +161,11 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
     const { amount, decimals } = h.result.value;
     add("pass", subject, `balance ${formatUnits(amount, decimals)} ${h.asset}`);
     if (asset && asset.decimals !== decimals) {
-      add("warn", subject, `the token has ${decimals} decimals, asset ${asset.id} is configured with ${asset.decimals}: on-chain amounts use the token's own, statements and ledgers the asset's; is the token address right?`);
+      add(
+        "warn",
+        subject,
+        `the token has ${decimals} decimals, asset ${asset.id} is configured with ${asset.decimals}: on-chain amounts use the token's own, statements and ledgers the asset's; is the token address right?`,
+      );
     }
   }
   checks.push(...(await symbolChecks(config, issuer, readings.holdings, options.secrets)));
@@ -144,7 +176,11 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
     else {
       const { totalSupply, decimals, escrows } = s.result.value;
       const escrowed = escrows.reduce((sum, e) => sum + e.amount, 0n);
-      add("pass", subject, `totalSupply ${formatUnits(totalSupply, decimals)} ${issuer.liabilities.supply!.asset}, ${formatUnits(escrowed, decimals)} of it in ${escrows.length} escrow(s)`);
+      add(
+        "pass",
+        subject,
+        `totalSupply ${formatUnits(totalSupply, decimals)} ${issuer.liabilities.supply!.asset}, ${formatUnits(escrowed, decimals)} of it in ${escrows.length} escrow(s)`,
+      );
     }
   }
 
@@ -158,18 +194,36 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
 
   for (const s of readings.statements) {
     const subject = `statement ${s.custodian}/${s.account}/${s.asset}`;
-    add(s.result.ok ? "pass" : "fail", subject, s.result.ok ? `accepted, signed by ${s.result.value.signer}` : s.result.reason);
+    add(
+      s.result.ok ? "pass" : "fail",
+      subject,
+      s.result.ok ? `accepted, signed by ${s.result.value.signer}` : s.result.reason,
+    );
   }
   for (const c of issuer.reserves.custodians) {
     for (const a of c.accounts) {
       if (!readings.statements.some((s) => s.custodian === c.id && s.account === a.account && s.asset === a.asset)) {
-        add("note", `custodian ${c.id}/${a.account}/${a.asset}`, "no statement given (--statement FILE): counted only once the publisher has a signed statement");
+        add(
+          "note",
+          `custodian ${c.id}/${a.account}/${a.asset}`,
+          "no statement given (--statement FILE): counted only once the publisher has a signed statement",
+        );
       }
     }
   }
   for (const a of readings.attested) {
-    if (a.url === null) add("note", `look-through of issuer "${a.issuer}"`, "counted from that issuer's published attestation, which a dry run does not have");
-    else add(a.result.ok ? "pass" : "fail", `look-through of issuer "${a.issuer}" at ${a.url}`, a.result.ok ? `ratio ${a.result.value.ratioBps} bps, sequence ${a.result.value.sequence}` : a.result.reason);
+    if (a.url === null)
+      add(
+        "note",
+        `look-through of issuer "${a.issuer}"`,
+        "counted from that issuer's published attestation, which a dry run does not have",
+      );
+    else
+      add(
+        a.result.ok ? "pass" : "fail",
+        `look-through of issuer "${a.issuer}" at ${a.url}`,
+        a.result.ok ? `ratio ${a.result.value.ratioBps} bps, sequence ${a.result.value.sequence}` : a.result.reason,
+      );
   }
 
   const valued = valueSnapshot({ issuer, readings });
@@ -177,7 +231,8 @@ async function dryRunIssuer(config: SolventConfig, issuer: IssuerConfig, options
     add("fail", "valuation", valued.reason);
     return { issuer: issuer.id, checks, summary: null, unreachable };
   }
-  for (const q of valued.snapshot.prices) if (q.priceUsd === null) add("fail", `asset ${q.asset}`, `unpriced: ${q.reason}`);
+  for (const q of valued.snapshot.prices)
+    if (q.priceUsd === null) add("fail", `asset ${q.asset}`, `unpriced: ${q.reason}`);
   return { issuer: issuer.id, checks, summary: summarize(issuer, valued.snapshot), unreachable };
 }
 
@@ -248,8 +303,14 @@ async function symbolChecks(
       const subject = `${w.via}${w.token} on chain ${w.chainId}`;
       const upper = symbol.toUpperCase();
       const id = w.asset.toUpperCase();
-      if (upper === id || upper === `W${id}`) checks.push({ level: "pass", subject, detail: `symbol ${symbol} matches asset ${w.asset}` });
-      else checks.push({ level: "warn", subject, detail: `symbol is "${symbol.slice(0, 40)}", configured as asset ${w.asset}: is the address right?` });
+      if (upper === id || upper === `W${id}`)
+        checks.push({ level: "pass", subject, detail: `symbol ${symbol} matches asset ${w.asset}` });
+      else
+        checks.push({
+          level: "warn",
+          subject,
+          detail: `symbol is "${symbol.slice(0, 40)}", configured as asset ${w.asset}: is the address right?`,
+        });
     } catch {
       // a token without symbol() is legal (ERC-20 makes it optional); its balance read says whether the address works
     }

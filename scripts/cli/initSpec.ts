@@ -22,12 +22,14 @@ const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const CHAIN_ID = /^[1-9][0-9]{0,15}$/;
 
 function chainId(text: string | undefined, flag: string, value: string): number {
-  if (text === undefined || !CHAIN_ID.test(text)) throw new UsageError(`${flag} "${value}": the chain id must be a positive integer`);
+  if (text === undefined || !CHAIN_ID.test(text))
+    throw new UsageError(`${flag} "${value}": the chain id must be a positive integer`);
   return Number(text);
 }
 
 function address(text: string | undefined, flag: string, value: string, what: string): string {
-  if (text === undefined || !ADDRESS.test(text)) throw new UsageError(`${flag} "${value}": ${what} must be a 0x address (40 hex digits)`);
+  if (text === undefined || !ADDRESS.test(text))
+    throw new UsageError(`${flag} "${value}": ${what} must be a 0x address (40 hex digits)`);
   return text;
 }
 
@@ -45,14 +47,22 @@ export function usd18(text: string, flag: string): string {
 export function parseChain(value: string): { chainId: number; url: string } {
   const at = value.indexOf("=");
   const url = value.slice(at + 1);
-  if (at < 0 || !/^https?:\/\/\S+$/.test(url)) throw new UsageError(`--chain "${value}": expected CHAINID=http(s)://RPC-URL (\${SECRET} placeholders allowed)`);
+  if (at < 0 || !/^https?:\/\/\S+$/.test(url))
+    throw new UsageError(`--chain "${value}": expected CHAINID=http(s)://RPC-URL (\${SECRET} placeholders allowed)`);
   return { chainId: chainId(value.slice(0, at), "--chain", value), url };
 }
 
 /** `--asset ID:DECIMALS[:peg]`: `peg` marks the currency liabilities are owed in (e.g. USD). */
 export function parseAsset(value: string): { id: string; decimals: number; pegCurrency: boolean } {
   const [id, decimals, peg, ...rest] = value.split(":");
-  if (!id || decimals === undefined || !/^[0-9]{1,2}$/.test(decimals) || Number(decimals) > 36 || (peg !== undefined && peg !== "peg") || rest.length > 0) {
+  if (
+    !id ||
+    decimals === undefined ||
+    !/^[0-9]{1,2}$/.test(decimals) ||
+    Number(decimals) > 36 ||
+    (peg !== undefined && peg !== "peg") ||
+    rest.length > 0
+  ) {
     throw new UsageError(`--asset "${value}": expected ID:DECIMALS or ID:DECIMALS:peg, e.g. USDC:6 or USD:6:peg`);
   }
   return { id, decimals: Number(decimals), pegCurrency: peg === "peg" };
@@ -67,7 +77,10 @@ export function parsePrice(value: string): { asset: string; source: PriceInput }
   const at = value.indexOf("=");
   const asset = value.slice(0, at);
   const spec = value.slice(at + 1);
-  const bad = () => new UsageError(`--price "${value}": expected ASSET=fixed:USD, ASSET=chainlink:CHAINID:FEED[:MAXAGESECONDS], ASSET=uniswapV3:CHAINID:POOL:TOKEN:QUOTEASSET or ASSET=http:URL#dot.path`);
+  const bad = () =>
+    new UsageError(
+      `--price "${value}": expected ASSET=fixed:USD, ASSET=chainlink:CHAINID:FEED[:MAXAGESECONDS], ASSET=uniswapV3:CHAINID:POOL:TOKEN:QUOTEASSET or ASSET=http:URL#dot.path`,
+    );
   if (at <= 0) throw bad();
   if (spec.startsWith("http:http")) {
     const url = spec.slice("http:".length);
@@ -76,16 +89,31 @@ export function parsePrice(value: string): { asset: string; source: PriceInput }
     return { asset, source: { kind: "http", url: url.slice(0, hash), path: url.slice(hash + 1) } };
   }
   const [kind, ...parts] = spec.split(":");
-  if (kind === "fixed" && parts.length === 1) return { asset, source: { kind: "fixed", priceUsd: usd18(parts[0]!, "--price") } };
+  if (kind === "fixed" && parts.length === 1)
+    return { asset, source: { kind: "fixed", priceUsd: usd18(parts[0]!, "--price") } };
   if (kind === "chainlink" && (parts.length === 2 || parts.length === 3)) {
     const maxAge = parts[2] ?? "3600";
     if (!/^[1-9][0-9]{0,8}$/.test(maxAge)) throw bad();
-    return { asset, source: { kind: "chainlink", chainId: chainId(parts[0], "--price", value), feed: address(parts[1], "--price", value, "the feed"), maxAgeSeconds: Number(maxAge) } };
+    return {
+      asset,
+      source: {
+        kind: "chainlink",
+        chainId: chainId(parts[0], "--price", value),
+        feed: address(parts[1], "--price", value, "the feed"),
+        maxAgeSeconds: Number(maxAge),
+      },
+    };
   }
   if (kind === "uniswapV3" && parts.length === 4) {
     return {
       asset,
-      source: { kind: "uniswapV3", chainId: chainId(parts[0], "--price", value), pool: address(parts[1], "--price", value, "the pool"), token: address(parts[2], "--price", value, "the token"), quoteAsset: parts[3]! },
+      source: {
+        kind: "uniswapV3",
+        chainId: chainId(parts[0], "--price", value),
+        pool: address(parts[1], "--price", value, "the pool"),
+        token: address(parts[2], "--price", value, "the token"),
+        quoteAsset: parts[3]!,
+      },
     };
   }
   throw bad();
@@ -94,13 +122,20 @@ export function parsePrice(value: string): { asset: string; source: PriceInput }
 /** `--holder CHAINID:ADDRESS[:NAME]`. */
 export function parseHolder(value: string): HolderInput {
   const [chain, holder, ...name] = value.split(":");
-  const entry: HolderInput = { chainId: chainId(chain, "--holder", value), address: address(holder, "--holder", value, "the holder"), ownership: { kind: "none" }, holdings: [] };
+  const entry: HolderInput = {
+    chainId: chainId(chain, "--holder", value),
+    address: address(holder, "--holder", value, "the holder"),
+    ownership: { kind: "none" },
+    holdings: [],
+  };
   if (name.length > 0) entry.name = name.join(":");
   return entry;
 }
 
 /** The `--holding` syntax of each holding kind, e.g. `erc20:ASSET:TOKEN`: its type, the asset, then its contract field if it has one. */
-const HOLDING_FORMS = HOLDING_KINDS.map((k) => `${k.type}:ASSET${k.contractField === null ? "" : `:${k.contractField.toUpperCase()}`}`);
+const HOLDING_FORMS = HOLDING_KINDS.map(
+  (k) => `${k.type}:ASSET${k.contractField === null ? "" : `:${k.contractField.toUpperCase()}`}`,
+);
 
 /** What `--holding` takes after `ADDRESS=`: `native:ASSET | erc20:ASSET:TOKEN | erc4626:ASSET:VAULT`. */
 export const HOLDING_SYNTAX = HOLDING_FORMS.join(" | ");
@@ -112,52 +147,71 @@ export function parseHolding(value: string): { chainId: number | null; holder: s
   const [type, asset, contract, ...rest] = value.slice(at + 1).split(":");
   const forms = HOLDING_FORMS.map((f) => `ADDRESS=${f}`);
   const expected = `${forms.slice(0, -1).join(", ")} or ${forms.at(-1)}`;
-  const bad = () => new UsageError(`--holding "${value}": expected ${expected} (CHAINID:ADDRESS=… when the address holds on two chains)`);
+  const bad = () =>
+    new UsageError(
+      `--holding "${value}": expected ${expected} (CHAINID:ADDRESS=… when the address holds on two chains)`,
+    );
   if (at <= 0 || !asset || rest.length > 0 || who.length > 2) throw bad();
   const holderChain = who.length === 2 ? chainId(who[0], "--holding", value) : null;
   const holder = address(who.at(-1), "--holding", value, "the holder");
   const kind = HOLDING_KINDS.find((k) => k.type === type);
   if (!kind || (kind.contractField === null) !== (contract === undefined)) throw bad();
-  const fields = kind.contractField === null ? {} : { [kind.contractField]: address(contract, "--holding", value, `the ${kind.noun}`) };
+  const fields =
+    kind.contractField === null
+      ? {}
+      : { [kind.contractField]: address(contract, "--holding", value, `the ${kind.noun}`) };
   return { chainId: holderChain, holder, holding: { type: kind.type, asset, ...fields } as HoldingInput };
 }
 
 /** `--supply ASSET:PEGUSD`, e.g. MYUSD:1: the issuer's own token and what each whole one is owed at. */
 export function parseSupply(value: string): { asset: string; pegUsd: string } {
   const [asset, peg, ...rest] = value.split(":");
-  if (!asset || peg === undefined || rest.length > 0) throw new UsageError(`--supply "${value}": expected ASSET:PEGUSD, e.g. MYUSD:1`);
+  if (!asset || peg === undefined || rest.length > 0)
+    throw new UsageError(`--supply "${value}": expected ASSET:PEGUSD, e.g. MYUSD:1`);
   return { asset, pegUsd: usd18(peg, "--supply") };
 }
 
 /** `--supply-token CHAINID:TOKEN[:ESCROW,ESCROW…]`. */
 export function parseSupplyToken(value: string): { chainId: number; token: string; escrows: string[] } {
   const [chain, token, escrows, ...rest] = value.split(":");
-  if (rest.length > 0) throw new UsageError(`--supply-token "${value}": expected CHAINID:TOKEN or CHAINID:TOKEN:ESCROW,ESCROW`);
+  if (rest.length > 0)
+    throw new UsageError(`--supply-token "${value}": expected CHAINID:TOKEN or CHAINID:TOKEN:ESCROW,ESCROW`);
   return {
     chainId: chainId(chain, "--supply-token", value),
     token: address(token, "--supply-token", value, "the token"),
-    escrows: escrows === undefined || escrows === "" ? [] : escrows.split(",").map((e) => address(e, "--supply-token", value, "each escrow")),
+    escrows:
+      escrows === undefined || escrows === ""
+        ? []
+        : escrows.split(",").map((e) => address(e, "--supply-token", value, "each escrow")),
   };
 }
 
 /** `--ledger ASSET,ASSET…`: the ordered assets of the user ledger. */
 export function parseLedger(value: string): string[] {
   const assets = value.split(",").map((a) => a.trim());
-  if (assets.some((a) => a === "")) throw new UsageError(`--ledger "${value}": expected a comma-separated asset list, e.g. USD,ETH`);
+  if (assets.some((a) => a === ""))
+    throw new UsageError(`--ledger "${value}": expected a comma-separated asset list, e.g. USD,ETH`);
   return assets;
 }
 
 /** `--custodian ID:SIGNER[,SIGNER…]:ACCOUNT/ASSET[,ACCOUNT/ASSET…][:NAME]`. */
 export function parseCustodian(value: string): CustodianInput {
   const [id, signers, accounts, ...name] = value.split(":");
-  const bad = () => new UsageError(`--custodian "${value}": expected ID:SIGNER[,SIGNER]:ACCOUNT/ASSET[,ACCOUNT/ASSET][:NAME], e.g. acme-trust:0xabc…:omnibus-1/USD`);
+  const bad = () =>
+    new UsageError(
+      `--custodian "${value}": expected ID:SIGNER[,SIGNER]:ACCOUNT/ASSET[,ACCOUNT/ASSET][:NAME], e.g. acme-trust:0xabc…:omnibus-1/USD`,
+    );
   if (!id || !signers || !accounts) throw bad();
   const parsedAccounts = accounts.split(",").map((pair) => {
     const slash = pair.lastIndexOf("/");
     if (slash <= 0 || slash === pair.length - 1) throw bad();
     return { account: pair.slice(0, slash), asset: pair.slice(slash + 1) };
   });
-  const entry: CustodianInput = { id, signers: signers.split(",").map((s) => address(s, "--custodian", value, "each signer")), accounts: parsedAccounts };
+  const entry: CustodianInput = {
+    id,
+    signers: signers.split(",").map((s) => address(s, "--custodian", value, "each signer")),
+    accounts: parsedAccounts,
+  };
   if (name.length > 0) entry.name = name.join(":");
   return entry;
 }

@@ -1,6 +1,13 @@
 import { parseArgs } from "node:util";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { attestationDigest, attestationFromJson, checkChainLink, issuerKey, verifySignedAttestation, type Attestation } from "../../core/attestation.js";
+import {
+  attestationDigest,
+  attestationFromJson,
+  checkChainLink,
+  issuerKey,
+  verifySignedAttestation,
+  type Attestation,
+} from "../../core/attestation.js";
 import type { Hex } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
 import { parseKeysDocument, type KeysDocument } from "../../core/keysDocument.js";
@@ -36,7 +43,8 @@ export async function keys(args: string[], io: Output): Promise<number> {
 }
 
 function publisherBase(value: string | undefined): string {
-  if (value === undefined) throw new UsageError("--publisher is required (the publisher's base URL, e.g. https://solvent.example)");
+  if (value === undefined)
+    throw new UsageError("--publisher is required (the publisher's base URL, e.g. https://solvent.example)");
   let url: URL;
   try {
     url = new URL(value);
@@ -80,7 +88,9 @@ function overlappingWindows(doc: KeysDocument): string[] {
   doc.keys.forEach((a, i) => {
     doc.keys.forEach((b, j) => {
       if (j > i && a.validFrom < end(b.validUntil) && b.validFrom < end(a.validUntil)) {
-        out.push(`keys[${i}] (${a.address}) and keys[${j}] (${b.address}) are both valid from ${Math.max(a.validFrom, b.validFrom)}`);
+        out.push(
+          `keys[${i}] (${a.address}) and keys[${j}] (${b.address}) are both valid from ${Math.max(a.validFrom, b.validFrom)}`,
+        );
       }
     });
   });
@@ -97,8 +107,10 @@ interface SignedAnswer {
 function signedAnswer(json: unknown, record: string): SignedAnswer {
   if (typeof json !== "object" || json === null) throw new UsageError(`${record}: not an object`);
   const { attestation, signature, digest, signer } = json as Record<string, unknown>;
-  if (typeof signature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(signature)) throw new UsageError(`${record}.signature: not a 65-byte 0x signature`);
-  if (typeof digest !== "string" || typeof signer !== "string") throw new UsageError(`${record}: digest and signer must be strings`);
+  if (typeof signature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(signature))
+    throw new UsageError(`${record}.signature: not a 65-byte 0x signature`);
+  if (typeof digest !== "string" || typeof signer !== "string")
+    throw new UsageError(`${record}: digest and signer must be strings`);
   try {
     return { attestation: attestationFromJson(attestation), signature: signature as Hex, digest, signer };
   } catch (e) {
@@ -114,14 +126,17 @@ async function history(base: string, issuerId: string): Promise<SignedAnswer[]> 
   for (;;) {
     const url = `${base}/v1/issuers/${encodeURIComponent(issuerId)}/attestations?limit=${PAGE}${before === null ? "" : `&before=${before}`}`;
     const page = (await fetchJson(url, `history of ${issuerId}`)) as { attestations?: unknown; nextBefore?: unknown };
-    if (!Array.isArray(page?.attestations)) throw new UsageError(`history of ${issuerId}: ${url} has no attestations array`);
+    if (!Array.isArray(page?.attestations))
+      throw new UsageError(`history of ${issuerId}: ${url} has no attestations array`);
     const start = out.length;
     page.attestations.forEach((a, i) => {
       out.push(signedAnswer(a, `${issuerId} history item ${start + i}`));
     });
     if (page.nextBefore === null || page.nextBefore === undefined) break;
     if (typeof page.nextBefore !== "string" || !/^[1-9][0-9]*$/.test(page.nextBefore) || page.nextBefore === before) {
-      throw new UsageError(`history of ${issuerId}: nextBefore ${JSON.stringify(page.nextBefore)} is not a smaller sequence`);
+      throw new UsageError(
+        `history of ${issuerId}: nextBefore ${JSON.stringify(page.nextBefore)} is not a smaller sequence`,
+      );
     }
     before = page.nextBefore;
   }
@@ -129,7 +144,11 @@ async function history(base: string, issuerId: string): Promise<SignedAnswer[]> 
 }
 
 async function check(args: string[], io: Output): Promise<number> {
-  const { values } = parseArgs({ args, strict: true, options: { publisher: { type: "string" }, issuer: { type: "string", multiple: true }, json: { type: "boolean" } } });
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: { publisher: { type: "string" }, issuer: { type: "string", multiple: true }, json: { type: "boolean" } },
+  });
   if (!values.json) return checkKeys(values, io);
   // --json: the same run, its lines gathered into one object for scripts.
   const lines: string[] = [];
@@ -141,9 +160,12 @@ async function check(args: string[], io: Output): Promise<number> {
 
 async function checkKeys(values: { publisher?: string; issuer?: string[] }, io: Output): Promise<number> {
   const base = publisherBase(values.publisher);
-  const keysDoc = await parsed("keys document", async () => parseKeysDocument(await fetchJson(`${base}/.well-known/solvent/keys.json`, "keys document")));
+  const keysDoc = await parsed("keys document", async () =>
+    parseKeysDocument(await fetchJson(`${base}/.well-known/solvent/keys.json`, "keys document")),
+  );
   io.out(`publisher ${base}: ${keysDoc.keys.length} key(s)`);
-  for (const k of keysDoc.keys) io.out(`  ${k.address} valid from ${k.validFrom} ${k.validUntil === null ? "(current)" : `until ${k.validUntil}`}`);
+  for (const k of keysDoc.keys)
+    io.out(`  ${k.address} valid from ${k.validFrom} ${k.validUntil === null ? "(current)" : `until ${k.validUntil}`}`);
   let failures = 0;
   const fault = (line: string) => {
     failures += 1;
@@ -155,7 +177,8 @@ async function checkKeys(values: { publisher?: string; issuer?: string[] }, io: 
   let issuerIds = values.issuer ?? [];
   if (issuerIds.length === 0) {
     const list = (await fetchJson(`${base}/v1/issuers`, "issuer list")) as { issuers?: { id?: unknown }[] };
-    if (!Array.isArray(list?.issuers) || list.issuers.some((i) => typeof i?.id !== "string")) throw new UsageError(`issuer list: ${base}/v1/issuers has no issuers array of { id }`);
+    if (!Array.isArray(list?.issuers) || list.issuers.some((i) => typeof i?.id !== "string"))
+      throw new UsageError(`issuer list: ${base}/v1/issuers has no issuers array of { id }`);
     issuerIds = list.issuers.map((i) => i.id as string);
   }
   let total = 0;
@@ -167,25 +190,32 @@ async function checkKeys(values: { publisher?: string; issuer?: string[] }, io: 
     for (const item of items) {
       const a = item.attestation;
       const at = `${issuerId} #${a.sequence}`;
-      if (a.issuer.toLowerCase() !== issuerKey(issuerId)) fault(`${at}: attestation.issuer is not keccak256("${issuerId}")`);
+      if (a.issuer.toLowerCase() !== issuerKey(issuerId))
+        fault(`${at}: attestation.issuer is not keccak256("${issuerId}")`);
       const digest = attestationDigest(a);
-      if (item.digest.toLowerCase() !== digest) fault(`${at}: the publisher names digest ${item.digest}, the attestation hashes to ${digest}`);
+      if (item.digest.toLowerCase() !== digest)
+        fault(`${at}: the publisher names digest ${item.digest}, the attestation hashes to ${digest}`);
       const verdict = await verifySignedAttestation({ attestation: a, signature: item.signature, keys: keysDoc });
       if (!verdict.ok) fault(`${at}: ${verdict.reasons.join("; ")}`);
       if (verdict.signer) {
         signers.add(verdict.signer.toLowerCase());
-        if (verdict.signer.toLowerCase() !== item.signer.toLowerCase()) fault(`${at}: signed by ${verdict.signer}, but the publisher names ${item.signer}`);
+        if (verdict.signer.toLowerCase() !== item.signer.toLowerCase())
+          fault(`${at}: signed by ${verdict.signer}, but the publisher names ${item.signer}`);
       }
       for (const reason of checkChainLink(previous, a)) fault(`${at}: ${reason}`);
       previous = a;
     }
-    io.out(`${issuerId}: ${items.length} attestation(s), signed by ${signers.size} key(s)${items.length > 0 ? `, sequences 1..${previous?.sequence}` : ""}`);
+    io.out(
+      `${issuerId}: ${items.length} attestation(s), signed by ${signers.size} key(s)${items.length > 0 ? `, sequences 1..${previous?.sequence}` : ""}`,
+    );
   }
   if (failures > 0) {
     io.out(`INVALID: ${failures} problem(s) in ${total} attestation(s) of ${issuerIds.length} issuer(s)`);
     return EXIT_INVALID;
   }
-  io.out(`VALID: all ${total} attestation(s) of ${issuerIds.length} issuer(s) are signed by a key valid at their observedAt, and every hash chain is intact`);
+  io.out(
+    `VALID: all ${total} attestation(s) of ${issuerIds.length} issuer(s) are signed by a key valid at their observedAt, and every hash chain is intact`,
+  );
   return EXIT_OK;
 }
 
@@ -195,7 +225,9 @@ async function rotate(args: string[], io: Output): Promise<number> {
   let base: string | undefined;
   if (values.publisher !== undefined) {
     base = publisherBase(values.publisher);
-    const doc = await parsed("keys document", async () => parseKeysDocument(await fetchJson(`${base}/.well-known/solvent/keys.json`, "keys document")));
+    const doc = await parsed("keys document", async () =>
+      parseKeysDocument(await fetchJson(`${base}/.well-known/solvent/keys.json`, "keys document")),
+    );
     current = doc.keys.find((k) => k.validUntil === null)?.address ?? null;
   }
   const privateKey = generatePrivateKey();
@@ -203,7 +235,8 @@ async function rotate(args: string[], io: Output): Promise<number> {
   const check = `npx solvent keys check --publisher ${base ?? "https://<your publisher>"}`;
   io.out(`new address:     ${address}`);
   io.out(`new private key: ${privateKey}`);
-  if (current !== null) io.out(`current key:     ${current} (it will be closed at the first attestation the new key signs)`);
+  if (current !== null)
+    io.out(`current key:     ${current} (it will be closed at the first attestation the new key signs)`);
   io.out(`
 To rotate:
   1. Keep the new private key offline as well; it is shown only this once.

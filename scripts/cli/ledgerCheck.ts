@@ -23,7 +23,11 @@ export interface LedgerAsset {
 }
 
 /** The publisher's ledger assets in column order with their decimals (GET /v1/admin/issuers/{issuer}/ledger). */
-export async function fetchLedgerAssets(base: URL, issuer: string, auth: Record<string, string>): Promise<LedgerAsset[]> {
+export async function fetchLedgerAssets(
+  base: URL,
+  issuer: string,
+  auth: Record<string, string>,
+): Promise<LedgerAsset[]> {
   const url = new URL(`/v1/admin/issuers/${encodeURIComponent(issuer)}/ledger`, base);
   let res: Response;
   try {
@@ -55,9 +59,19 @@ export interface LocalCheck {
 }
 
 /** Reads the whole file as the publisher will (format, assets, units, decimals); nothing is sent. */
-export async function checkLedgerFile(file: string, format: LedgerFormat, assets: readonly LedgerAsset[], units: AmountUnits): Promise<LocalCheck> {
+export async function checkLedgerFile(
+  file: string,
+  format: LedgerFormat,
+  assets: readonly LedgerAsset[],
+  units: AmountUnits,
+): Promise<LocalCheck> {
   const body = Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>;
-  const parsed = await parseLedger(body, { format, assets: assets.map((a) => a.id), units, decimals: assets.map((a) => a.decimals) });
+  const parsed = await parseLedger(body, {
+    format,
+    assets: assets.map((a) => a.id),
+    units,
+    decimals: assets.map((a) => a.decimals),
+  });
   return { rows: parsed.rows, totals: parsed.totals, errors: parsed.errors, errorCount: parsed.errorCount };
 }
 
@@ -89,13 +103,20 @@ export async function fetchCurrentLedger(base: URL, issuer: string): Promise<Cur
   const reportRes = await fetch(new URL(signed.reportUrl, base));
   if (!reportRes.ok) throw new Error(`${signed.reportUrl} answered ${reportRes.status}`);
   const report = (await reportRes.json()) as {
-    liabilities?: { assets?: { asset: string; source: string; amount: string; decimals: string }[]; ledger?: { id?: string; ledgerId?: string } | null };
+    liabilities?: {
+      assets?: { asset: string; source: string; amount: string; decimals: string }[];
+      ledger?: { id?: string; ledgerId?: string } | null;
+    };
   };
   const totals = new Map<string, CurrentTotal>();
   for (const a of report.liabilities?.assets ?? []) {
     if (a.source === "ledger") totals.set(a.asset, { amount: BigInt(a.amount), decimals: Number(a.decimals) });
   }
-  return { sequence: String(signed.attestation?.sequence ?? "?"), ledgerId: report.liabilities?.ledger?.id ?? report.liabilities?.ledger?.ledgerId ?? null, totals };
+  return {
+    sequence: String(signed.attestation?.sequence ?? "?"),
+    ledgerId: report.liabilities?.ledger?.id ?? report.liabilities?.ledger?.ledgerId ?? null,
+    totals,
+  };
 }
 
 export interface AssetChange {
@@ -111,7 +132,11 @@ export interface AssetChange {
 }
 
 /** Per asset: the new total against the current one, compared in whole units (the decimals may differ). */
-export function compareTotals(assets: readonly LedgerAsset[], totals: readonly bigint[], current: CurrentLedger | null): AssetChange[] {
+export function compareTotals(
+  assets: readonly LedgerAsset[],
+  totals: readonly bigint[],
+  current: CurrentLedger | null,
+): AssetChange[] {
   return assets.map((a, i) => {
     const total = totals[i]!;
     if (current === null) return { asset: a.id, decimals: a.decimals, total, current: null, large: false, change: "" };
@@ -149,10 +174,14 @@ function groupDigits(whole: string): string {
   return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
-
 /** The table printed before an upload: asset, new total, current total, change. */
 export function totalsTable(changes: readonly AssetChange[], current: CurrentLedger | null): string[] {
-  const head = ["asset", "new total", current === null ? "current" : `current (attestation #${current.sequence})`, "change"];
+  const head = [
+    "asset",
+    "new total",
+    current === null ? "current" : `current (attestation #${current.sequence})`,
+    "change",
+  ];
   const rows = changes.map((c) => [
     `${c.asset} (${c.decimals} decimals)`,
     formatUnits(c.total, c.decimals),
@@ -160,7 +189,8 @@ export function totalsTable(changes: readonly AssetChange[], current: CurrentLed
     c.current === null ? "-" : `${c.change}${c.large ? "  <- more than 100x" : ""}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `  ${cells.map((cell, i) => (i === 1 || i === 2 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ")}`.trimEnd();
+  const line = (cells: string[]) =>
+    `  ${cells.map((cell, i) => (i === 1 || i === 2 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ")}`.trimEnd();
   return [line(head), ...rows.map(line)];
 }
 
@@ -168,7 +198,11 @@ export function totalsTable(changes: readonly AssetChange[], current: CurrentLed
  * Asks `question` on `output` and reads one line from `input`: true only for
  * y or yes (any case). End of input counts as no.
  */
-export async function askToConfirm(question: string, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<boolean> {
+export async function askToConfirm(
+  question: string,
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+): Promise<boolean> {
   const rl = createInterface({ input, output, terminal: false });
   try {
     output.write(question);

@@ -26,7 +26,12 @@ const NL = 0x0a;
 const isBlank = (bytes: Uint8Array) => bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0d || b === NL);
 
 /** Cuts `file` (of `size` bytes) after the first line end at or past every `partBytes`. */
-export async function planParts(file: string, size: number, partBytes: number, format: "csv" | "ndjson"): Promise<PartPlan> {
+export async function planParts(
+  file: string,
+  size: number,
+  partBytes: number,
+  format: "csv" | "ndjson",
+): Promise<PartPlan> {
   if (!(partBytes >= 1024)) throw new Error("parts are at least 1 KiB");
   const handle = await open(file, "r");
   const chunk = new Uint8Array(1 << 20);
@@ -117,9 +122,17 @@ export interface PartUploadOptions {
 
 export type PartUploadResult =
   | { ok: true; ledgerId: string; status: number; answer: Record<string, unknown> }
-  | { ok: false; ledgerId: string | null; httpStatus: number; part: number | null; error: { code?: string; message?: string; errors?: { row: number; reason: string }[]; errorCount?: number } };
+  | {
+      ok: false;
+      ledgerId: string | null;
+      httpStatus: number;
+      part: number | null;
+      error: { code?: string; message?: string; errors?: { row: number; reason: string }[]; errorCount?: number };
+    };
 
-type ErrorBody = { error?: { code?: string; message?: string; errors?: { row: number; reason: string }[]; errorCount?: number } };
+type ErrorBody = {
+  error?: { code?: string; message?: string; errors?: { row: number; reason: string }[]; errorCount?: number };
+};
 
 /** Creates the upload, sends every part, completes it. A refused part abandons the upload (DELETE). */
 export async function uploadInParts(o: PartUploadOptions): Promise<PartUploadResult> {
@@ -133,19 +146,29 @@ export async function uploadInParts(o: PartUploadOptions): Promise<PartUploadRes
     body: JSON.stringify({ format: o.format }),
   });
   const createdBody = (await created.json().catch(() => ({}))) as Record<string, unknown> & ErrorBody;
-  if (created.status !== 201) return { ok: false, ledgerId: null, httpStatus: created.status, part: null, error: createdBody.error ?? {} };
+  if (created.status !== 201)
+    return { ok: false, ledgerId: null, httpStatus: created.status, part: null, error: createdBody.error ?? {} };
   const ledgerId = String(createdBody.ledgerId);
   const ledgerPath = `${issuerPath}/ledgers/${ledgerId}`;
   const maxPartBytes = Number(createdBody.maxPartBytes ?? Infinity);
   const maxParts = Number(createdBody.maxParts ?? Infinity);
   const headerBytes = o.plan.header?.length ?? 0;
   const tooBig = o.plan.parts.findIndex((p, i) => p.end - p.start + (i > 0 ? headerBytes : 0) > maxPartBytes);
-  const abandon = async () => void (await fetch(new URL(ledgerPath, o.base), { method: "DELETE", headers: auth }).catch(() => null));
+  const abandon = async () =>
+    void (await fetch(new URL(ledgerPath, o.base), { method: "DELETE", headers: auth }).catch(() => null));
   if (o.plan.parts.length > maxParts || tooBig >= 0) {
     await abandon();
     const message =
-      tooBig >= 0 ? `part ${tooBig} is larger than the publisher's ${maxPartBytes} bytes a part` : `${o.plan.parts.length} parts are more than the publisher's ${maxParts}`;
-    return { ok: false, ledgerId, httpStatus: 413, part: tooBig >= 0 ? tooBig : null, error: { code: "PAYLOAD_TOO_LARGE", message } };
+      tooBig >= 0
+        ? `part ${tooBig} is larger than the publisher's ${maxPartBytes} bytes a part`
+        : `${o.plan.parts.length} parts are more than the publisher's ${maxParts}`;
+    return {
+      ok: false,
+      ledgerId,
+      httpStatus: 413,
+      part: tooBig >= 0 ? tooBig : null,
+      error: { code: "PAYLOAD_TOO_LARGE", message },
+    };
   }
 
   const contentType = o.format === "csv" ? "text/csv" : "application/x-ndjson";
@@ -165,7 +188,11 @@ export async function uploadInParts(o: PartUploadOptions): Promise<PartUploadRes
       try {
         res = await fetch(new URL(`${ledgerPath}/parts/${index}`, o.base), {
           method: "PUT",
-          headers: { ...auth, "Content-Type": contentType, "Content-Length": String(part.end - part.start + (header?.length ?? 0)) },
+          headers: {
+            ...auth,
+            "Content-Type": contentType,
+            "Content-Length": String(part.end - part.start + (header?.length ?? 0)),
+          },
           body,
           duplex: "half",
         } as RequestInit);
@@ -181,7 +208,13 @@ export async function uploadInParts(o: PartUploadOptions): Promise<PartUploadRes
       if (res?.status === 409 && attempt > 1 && /already received/.test(answer.error?.message ?? "")) return;
       const transient = res === null || res.status >= 500 || res.status === 429;
       if (!transient || attempt >= attempts) {
-        refused ??= { ok: false, ledgerId, httpStatus: res?.status ?? 0, part: index, error: answer.error ?? { message: res ? res.statusText : "the publisher could not be reached" } };
+        refused ??= {
+          ok: false,
+          ledgerId,
+          httpStatus: res?.status ?? 0,
+          part: index,
+          error: answer.error ?? { message: res ? res.statusText : "the publisher could not be reached" },
+        };
         return;
       }
       o.onBytes?.(-sent); // the bytes go again
@@ -212,8 +245,16 @@ export async function uploadInParts(o: PartUploadOptions): Promise<PartUploadRes
 }
 
 /** Part `part` of the file as a request body, after `header` (CSV parts 1…). */
-function partStream(file: string, part: FilePart, header: Uint8Array | null, onBytes: (n: number) => void): ReadableStream<Uint8Array> {
-  const source = part.end > part.start ? createReadStream(file, { start: part.start, end: part.end - 1, highWaterMark: 1 << 20 }) : null;
+function partStream(
+  file: string,
+  part: FilePart,
+  header: Uint8Array | null,
+  onBytes: (n: number) => void,
+): ReadableStream<Uint8Array> {
+  const source =
+    part.end > part.start
+      ? createReadStream(file, { start: part.start, end: part.end - 1, highWaterMark: 1 << 20 })
+      : null;
   const iterator = source?.[Symbol.asyncIterator]();
   let headerSent = header === null;
   return new ReadableStream<Uint8Array>({

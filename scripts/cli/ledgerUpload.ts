@@ -5,7 +5,16 @@ import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import type { AmountUnits } from "../../core/numbers.js";
-import { askToConfirm, checkLedgerFile, compareTotals, fetchCurrentLedger, fetchLedgerAssets, LARGE_CHANGE, totalsTable, type CurrentLedger } from "./ledgerCheck.js";
+import {
+  askToConfirm,
+  checkLedgerFile,
+  compareTotals,
+  fetchCurrentLedger,
+  fetchLedgerAssets,
+  LARGE_CHANGE,
+  totalsTable,
+  type CurrentLedger,
+} from "./ledgerCheck.js";
 import { fileRow, planParts, uploadInParts } from "./ledgerParts.js";
 
 export const ledgerHelp = `solvent ledger upload FILE --issuer ID --url URL [--token T] [--format csv|ndjson]
@@ -61,11 +70,18 @@ export interface LedgerUploadDeps {
 }
 
 interface ErrorBody {
-  error?: { code?: string; message?: string; errors?: { row: number; reason: string }[]; errorCount?: number; ledgerId?: string };
+  error?: {
+    code?: string;
+    message?: string;
+    errors?: { row: number; reason: string }[];
+    errorCount?: number;
+    ledgerId?: string;
+  };
 }
 
 const MB = 1024 * 1024;
-const formatBytes = (n: number) => (n >= MB ? `${(n / MB).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+const formatBytes = (n: number) =>
+  n >= MB ? `${(n / MB).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
 
 /** `solvent ledger upload …`; returns the exit status. */
 export async function ledgerUpload(args: string[], io: Output, deps: LedgerUploadDeps = {}): Promise<number> {
@@ -100,12 +116,15 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
   });
   const units = values.units ?? "decimal";
   if (units !== "decimal" && units !== "base") {
-    throw new UsageError(`--units must be decimal (amounts like 1500.25, the default) or base (the asset's smallest unit), got "${values.units}"`);
+    throw new UsageError(
+      `--units must be decimal (amounts like 1500.25, the default) or base (the asset's smallest unit), got "${values.units}"`,
+    );
   }
   const asOf = values["as-of"] === undefined ? undefined : parseAsOf(values["as-of"]);
   const partBytes = values["part-size"] === undefined ? DEFAULT_PART_BYTES : parseSize(values["part-size"]);
   const parallel = values.parallel === undefined ? 3 : Number(values.parallel);
-  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 16) throw new UsageError(`--parallel must be a whole number 1..16, got "${values.parallel}"`);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 16)
+    throw new UsageError(`--parallel must be a whole number 1..16, got "${values.parallel}"`);
   const env = deps.env ?? process.env;
   if (positionals.length !== 1) throw new UsageError("give exactly one FILE to upload");
   const file = positionals[0]!;
@@ -114,8 +133,10 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
   const token = values.token ?? env.SOLVENT_ADMIN_TOKEN;
   if (token === undefined || token === "") throw new UsageError("--token or SOLVENT_ADMIN_TOKEN is required");
   const ext = extname(file).toLowerCase();
-  const format = values.format ?? (ext === ".csv" ? "csv" : ext === ".ndjson" || ext === ".jsonl" ? "ndjson" : undefined);
-  if (format !== "csv" && format !== "ndjson") throw new UsageError("--format must be csv or ndjson (or name the file .csv / .ndjson)");
+  const format =
+    values.format ?? (ext === ".csv" ? "csv" : ext === ".ndjson" || ext === ".jsonl" ? "ndjson" : undefined);
+  if (format !== "csv" && format !== "ndjson")
+    throw new UsageError("--format must be csv or ndjson (or name the file .csv / .ndjson)");
   let base: URL;
   try {
     base = new URL(values.url);
@@ -132,7 +153,20 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
   }
 
   const auth = { Authorization: `Bearer ${token}` };
-  const go = await preflight({ file, format, units, issuer: values.issuer, base, auth, yes: values.yes === true, allowLarge: values["allow-large-change"] === true }, io, deps);
+  const go = await preflight(
+    {
+      file,
+      format,
+      units,
+      issuer: values.issuer,
+      base,
+      auth,
+      yes: values.yes === true,
+      allowLarge: values["allow-large-change"] === true,
+    },
+    io,
+    deps,
+  );
   if (go !== null) return go;
   const query: Record<string, string> = { units, ...(asOf === undefined ? {} : { asOf }) };
   if (size > partBytes) {
@@ -142,7 +176,18 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
     const progress = progressReporter(total, io, deps.progress ?? process.stderr);
     let result;
     try {
-      result = await uploadInParts({ base, issuer: values.issuer, token, file, format, plan, parallel, query, onBytes: (n) => progress.sent(n), ...(deps.backoffMs === undefined ? {} : { backoffMs: deps.backoffMs }) });
+      result = await uploadInParts({
+        base,
+        issuer: values.issuer,
+        token,
+        file,
+        format,
+        plan,
+        parallel,
+        query,
+        onBytes: (n) => progress.sent(n),
+        ...(deps.backoffMs === undefined ? {} : { backoffMs: deps.backoffMs }),
+      });
     } catch (e) {
       progress.done();
       throw new UsageError(`could not upload to ${base.origin}: ${(e as Error).cause ?? (e as Error).message}`);
@@ -153,17 +198,25 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
       if (result.httpStatus === 422 && result.part !== null) {
         // Rows of the part, told as rows of the file.
         const part = result.part;
-        io.err(`part ${part} (file bytes ${plan.parts[part]!.start}..${plan.parts[part]!.end}) rejected: ${e.message ?? "invalid"}`);
+        io.err(
+          `part ${part} (file bytes ${plan.parts[part]!.start}..${plan.parts[part]!.end}) rejected: ${e.message ?? "invalid"}`,
+        );
         io.err(`ledger ${result.ledgerId} was abandoned: fix the rows and upload the file again`);
-        for (const r of e.errors ?? []) io.err(`  row ${fileRow(plan, part, r.row, format)} (part ${part} row ${r.row}): ${r.reason}`);
+        for (const r of e.errors ?? [])
+          io.err(`  row ${fileRow(plan, part, r.row, format)} (part ${part} row ${r.row}): ${r.reason}`);
         const shown = e.errors?.length ?? 0;
-        if (e.errorCount !== undefined && e.errorCount > shown) io.err(`  … and ${e.errorCount - shown} more in this part (${e.errorCount} in all)`);
+        if (e.errorCount !== undefined && e.errorCount > shown)
+          io.err(`  … and ${e.errorCount - shown} more in this part (${e.errorCount} in all)`);
         return EXIT_INVALID;
       }
-      io.err(`upload refused (${result.httpStatus} ${e.code ?? ""})${result.part === null ? "" : ` at part ${result.part}`}: ${e.message ?? "no answer"}`);
+      io.err(
+        `upload refused (${result.httpStatus} ${e.code ?? ""})${result.part === null ? "" : ` at part ${result.part}`}: ${e.message ?? "no answer"}`,
+      );
       return EXIT_UNUSABLE;
     }
-    io.out(`ledger ${result.ledgerId}: ${String(result.answer.users ?? "?")} rows accepted in ${plan.parts.length} parts, building`);
+    io.out(
+      `ledger ${result.ledgerId}: ${String(result.answer.users ?? "?")} rows accepted in ${plan.parts.length} parts, building`,
+    );
     return pollBuild(result.answer, base, auth, io, deps);
   }
 
@@ -192,7 +245,8 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
   progress.done();
   const answer = (await res.json().catch(() => ({}))) as Record<string, unknown> & ErrorBody;
 
-  if (res.status === 201) return answer.status === "superseded" ? printSuperseded(answer, io) : printComplete(answer, io);
+  if (res.status === 201)
+    return answer.status === "superseded" ? printSuperseded(answer, io) : printComplete(answer, io);
   if (res.status === 422) return printRejected(answer, io);
   if (res.status !== 202) {
     io.err(`upload refused (${res.status} ${answer.error?.code ?? ""}): ${answer.error?.message ?? res.statusText}`);
@@ -205,8 +259,12 @@ async function run(args: string[], io: Output, deps: LedgerUploadDeps): Promise<
 
 /** --as-of: unix seconds, refusing milliseconds (the usual slip) and anything not a whole number. */
 function parseAsOf(text: string): string {
-  if (!/^(0|[1-9][0-9]{0,15})$/.test(text)) throw new UsageError(`--as-of must be unix seconds, a whole number like 1767225600, got "${text.slice(0, 40)}"`);
-  if (Number(text) >= 100_000_000_000) throw new UsageError(`--as-of ${text} is past the year 5000 in seconds: is it milliseconds? Give unix seconds (e.g. ${Math.floor(Number(text) / 1000)})`);
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(text))
+    throw new UsageError(`--as-of must be unix seconds, a whole number like 1767225600, got "${text.slice(0, 40)}"`);
+  if (Number(text) >= 100_000_000_000)
+    throw new UsageError(
+      `--as-of ${text} is past the year 5000 in seconds: is it milliseconds? Give unix seconds (e.g. ${Math.floor(Number(text) / 1000)})`,
+    );
   return text;
 }
 
@@ -228,22 +286,40 @@ interface PreflightOptions {
  */
 async function preflight(o: PreflightOptions, io: Output, deps: LedgerUploadDeps): Promise<number | null> {
   const assets = await fetchLedgerAssets(o.base, o.issuer, o.auth);
-  io.err(`reading ${o.file}: ${o.format}, amounts in ${o.units === "decimal" ? "whole units (1500.25)" : "base units (the smallest unit of each asset)"}`);
+  io.err(
+    `reading ${o.file}: ${o.format}, amounts in ${o.units === "decimal" ? "whole units (1500.25)" : "base units (the smallest unit of each asset)"}`,
+  );
   const local = await checkLedgerFile(o.file, o.format, assets, o.units);
   if (local.errorCount > 0) {
-    return printRejected({ error: { message: `${local.errorCount} invalid row(s) in ${o.file}; nothing was sent`, errors: local.errors, errorCount: local.errorCount } }, io);
+    return printRejected(
+      {
+        error: {
+          message: `${local.errorCount} invalid row(s) in ${o.file}; nothing was sent`,
+          errors: local.errors,
+          errorCount: local.errorCount,
+        },
+      },
+      io,
+    );
   }
   let current: CurrentLedger | null;
   try {
     current = await fetchCurrentLedger(o.base, o.issuer);
   } catch (e) {
     const why = (e as Error).cause ?? (e as Error).message;
-    if (!o.allowLarge) throw new UsageError(`could not read the issuer's latest attestation to compare totals (${String(why)}); nothing was sent. Pass --allow-large-change to upload without the comparison`);
-    io.err(`could not read the latest attestation (${String(why)}): uploading without a comparison (--allow-large-change)`);
+    if (!o.allowLarge)
+      throw new UsageError(
+        `could not read the issuer's latest attestation to compare totals (${String(why)}); nothing was sent. Pass --allow-large-change to upload without the comparison`,
+      );
+    io.err(
+      `could not read the latest attestation (${String(why)}): uploading without a comparison (--allow-large-change)`,
+    );
     current = null;
   }
   const changes = compareTotals(assets, local.totals, current);
-  io.err(`${local.rows} users; totals in whole units${current === null ? " (no attestation yet: nothing to compare with)" : `, against attestation #${current.sequence}${current.ledgerId ? ` (ledger ${current.ledgerId})` : ""}`}:`);
+  io.err(
+    `${local.rows} users; totals in whole units${current === null ? " (no attestation yet: nothing to compare with)" : `, against attestation #${current.sequence}${current.ledgerId ? ` (ledger ${current.ledgerId})` : ""}`}:`,
+  );
   for (const line of totalsTable(changes, current)) io.err(line);
   const large = changes.filter((c) => c.large);
   if (large.length > 0) {
@@ -261,7 +337,9 @@ async function preflight(o: PreflightOptions, io: Output, deps: LedgerUploadDeps
   if (o.yes) return null;
   const interactive = deps.interactive ?? process.stdin.isTTY === true;
   if (!interactive) {
-    io.err("stdin is not a terminal, so nobody can confirm these totals: nothing was sent. Pass --yes to upload from a script.");
+    io.err(
+      "stdin is not a terminal, so nobody can confirm these totals: nothing was sent. Pass --yes to upload from a script.",
+    );
     return EXIT_UNUSABLE;
   }
   const confirm = deps.confirm ?? ((q: string) => askToConfirm(q, process.stdin, process.stderr));
@@ -273,7 +351,13 @@ async function preflight(o: PreflightOptions, io: Output, deps: LedgerUploadDeps
 }
 
 /** Polls a building ledger's status URL until it is complete, superseded or failed. */
-async function pollBuild(answer: Record<string, unknown>, base: URL, auth: Record<string, string>, io: Output, deps: LedgerUploadDeps): Promise<number> {
+async function pollBuild(
+  answer: Record<string, unknown>,
+  base: URL,
+  auth: Record<string, string>,
+  io: Output,
+  deps: LedgerUploadDeps,
+): Promise<number> {
   const statusUrl = typeof answer.statusUrl === "string" ? new URL(answer.statusUrl, base) : null;
   if (statusUrl === null) throw new UsageError("the publisher answered 202 without a statusUrl");
   const deadline = Date.now() + (deps.pollTimeoutMs ?? 6 * 3600 * 1000);
@@ -289,9 +373,20 @@ async function pollBuild(answer: Record<string, unknown>, base: URL, auth: Recor
     }
     if (status.status === "complete") return printComplete(status, io);
     if (status.status === "superseded") return printSuperseded(status, io);
-    if (status.status === "failed") return printRejected({ error: { message: String(status.reason), errors: status.errors as never, errorCount: status.errorCount as number } }, io);
+    if (status.status === "failed")
+      return printRejected(
+        {
+          error: {
+            message: String(status.reason),
+            errors: status.errors as never,
+            errorCount: status.errorCount as number,
+          },
+        },
+        io,
+      );
     const p = status.progress as { phase?: string; done?: number; total?: number } | null;
-    const line = p && p.total ? `building (${p.phase ?? "build"}): ${p.done}/${p.total}` : `status: ${String(status.status)}`;
+    const line =
+      p && p.total ? `building (${p.phase ?? "build"}): ${p.done}/${p.total}` : `status: ${String(status.status)}`;
     if (line !== lastLine) io.err(line);
     lastLine = line;
     if (Date.now() > deadline) {
@@ -314,8 +409,11 @@ function printComplete(answer: Record<string, unknown>, io: Output): number {
  * this one is kept in the history and never attested (SPEC §4).
  */
 function printSuperseded(answer: Record<string, unknown>, io: Output): number {
-  const asOf = typeof answer.asOf === "number" ? ` (asOf ${answer.asOf}, ${new Date(answer.asOf * 1000).toISOString()})` : "";
-  io.err(`ledger ${String(answer.ledgerId)}${asOf}: built but superseded — the issuer already has a complete ledger with an asOf at least as new, so this one will never be attested.`);
+  const asOf =
+    typeof answer.asOf === "number" ? ` (asOf ${answer.asOf}, ${new Date(answer.asOf * 1000).toISOString()})` : "";
+  io.err(
+    `ledger ${String(answer.ledgerId)}${asOf}: built but superseded — the issuer already has a complete ledger with an asOf at least as new, so this one will never be attested.`,
+  );
   io.err("If these balances are the ones to publish, upload them again with a newer --as-of.");
   return EXIT_INVALID;
 }
@@ -325,7 +423,8 @@ function printRejected(answer: ErrorBody, io: Output): number {
   io.err(`ledger rejected: ${e.message ?? "invalid"}`);
   for (const r of e.errors ?? []) io.err(`  row ${r.row}: ${r.reason}`);
   const shown = e.errors?.length ?? 0;
-  if (e.errorCount !== undefined && e.errorCount > shown) io.err(`  … and ${e.errorCount - shown} more (${e.errorCount} in all)`);
+  if (e.errorCount !== undefined && e.errorCount > shown)
+    io.err(`  … and ${e.errorCount - shown} more (${e.errorCount} in all)`);
   return EXIT_INVALID;
 }
 
@@ -338,7 +437,9 @@ function progressReporter(total: number, io: Output, tty: { isTTY?: boolean; wri
     const ratio = total === 0 ? 1 : Math.min(1, sent / total);
     const width = 30;
     const filled = Math.round(ratio * width);
-    tty.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${formatBytes(sent)} / ${formatBytes(total)}`);
+    tty.write(
+      `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${formatBytes(sent)} / ${formatBytes(total)}`,
+    );
   };
   return {
     sent(bytes: number) {

@@ -56,7 +56,11 @@ export async function main(argv: string[], io: Output = consoleOutput): Promise<
   try {
     return await command.run(args, io);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof SolventError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (
+      e instanceof UsageError ||
+      e instanceof SolventError ||
+      (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
       io.err(`solvent ${name}: ${(e as Error).message}`);
       return EXIT_UNUSABLE;
     }

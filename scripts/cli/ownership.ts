@@ -2,7 +2,12 @@ import { parseArgs } from "node:util";
 import { createPublicClient, getAddress, http, parseAbi, toHex } from "viem";
 import type { Hex } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
-import { ownershipMessage, ownershipMessageHash, verifyOwnershipSignature, type OwnershipClaim } from "../../core/ownershipProof.js";
+import {
+  ownershipMessage,
+  ownershipMessageHash,
+  verifyOwnershipSignature,
+  type OwnershipClaim,
+} from "../../core/ownershipProof.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import { hasSignerKey, parseSignatureOption, readSignerKey, SIGNER_KEY_OPTIONS } from "./signerKey.js";
 
@@ -51,14 +56,18 @@ export async function ownership(args: string[], io: Output): Promise<number> {
 }
 
 function claimFrom(values: { issuer?: string; address?: string; "chain-id"?: string }): OwnershipClaim {
-  const missing = (["issuer", "address", "chain-id"] as const).filter((n) => values[n] === undefined || values[n] === "");
+  const missing = (["issuer", "address", "chain-id"] as const).filter(
+    (n) => values[n] === undefined || values[n] === "",
+  );
   if (missing.length > 0) throw new UsageError(`missing ${missing.map((n) => `--${n}`).join(", ")}`);
-  if (!/^[1-9][0-9]{0,15}$/.test(values["chain-id"]!)) throw new UsageError(`--chain-id must be a positive integer, got "${values["chain-id"]!.slice(0, 40)}"`);
+  if (!/^[1-9][0-9]{0,15}$/.test(values["chain-id"]!))
+    throw new UsageError(`--chain-id must be a positive integer, got "${values["chain-id"]!.slice(0, 40)}"`);
   const claim = { issuerId: values.issuer!, address: values.address!, chainId: Number(values["chain-id"]) };
   try {
     ownershipMessage(claim);
   } catch (e) {
-    if (e instanceof SolventError) throw new UsageError(`--${e.record === "issuerId" ? "issuer" : e.record}: ${e.reason}`);
+    if (e instanceof SolventError)
+      throw new UsageError(`--${e.record === "issuerId" ? "issuer" : e.record}: ${e.reason}`);
     throw e;
   }
   return claim;
@@ -74,16 +83,32 @@ async function askWallet(rpc: string, claim: OwnershipClaim, signature: Hex): Pr
   } catch (e) {
     throw new UsageError(`--rpc: the node does not answer: ${(e as Error).message.split("\n")[0]}`);
   }
-  if (BigInt(chainId) !== BigInt(claim.chainId)) throw new UsageError(`--rpc serves chain ${chainId}, not --chain-id ${claim.chainId}`);
+  if (BigInt(chainId) !== BigInt(claim.chainId))
+    throw new UsageError(`--rpc serves chain ${chainId}, not --chain-id ${claim.chainId}`);
   const address = getAddress(claim.address);
-  if ((await client.getCode({ address })) === undefined) return { ok: false, detail: `${address} has no code on chain ${chainId}: it is not a contract wallet (use --kind eoa)` };
+  if ((await client.getCode({ address })) === undefined)
+    return {
+      ok: false,
+      detail: `${address} has no code on chain ${chainId}: it is not a contract wallet (use --kind eoa)`,
+    };
   try {
-    const answer = await client.readContract({ address, abi: erc1271Abi, functionName: "isValidSignature", args: [ownershipMessageHash(claim), signature] });
+    const answer = await client.readContract({
+      address,
+      abi: erc1271Abi,
+      functionName: "isValidSignature",
+      args: [ownershipMessageHash(claim), signature],
+    });
     return answer.toLowerCase() === ERC1271_MAGIC
       ? { ok: true, detail: `isValidSignature returned ${ERC1271_MAGIC} on chain ${chainId}` }
-      : { ok: false, detail: `isValidSignature returned ${answer}, not ${ERC1271_MAGIC}: the wallet does not accept this signer's signature` };
+      : {
+          ok: false,
+          detail: `isValidSignature returned ${answer}, not ${ERC1271_MAGIC}: the wallet does not accept this signer's signature`,
+        };
   } catch (e) {
-    return { ok: false, detail: `isValidSignature reverted: ${(e as { shortMessage?: string }).shortMessage ?? (e as Error).message.split("\n")[0]}` };
+    return {
+      ok: false,
+      detail: `isValidSignature reverted: ${(e as { shortMessage?: string }).shortMessage ?? (e as Error).message.split("\n")[0]}`,
+    };
   }
 }
 
@@ -92,11 +117,20 @@ async function sign(args: string[], io: Output): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const claim = claimFrom(values);
   const kind = values.kind ?? "eoa";
-  if (kind !== "eoa" && kind !== "erc1271") throw new UsageError(`--kind must be eoa or erc1271 ("contract" and "none" need no signature), got "${kind.slice(0, 40)}"`);
-  const modes = [hasSignerKey(values) || values.key !== undefined, values["print-message"] === true, values.signature !== undefined].filter(Boolean).length;
-  if (modes === 0) throw new UsageError("say how to sign: --key-file FILE, --key-env NAME, or --print-message then --signature 0x…");
+  if (kind !== "eoa" && kind !== "erc1271")
+    throw new UsageError(
+      `--kind must be eoa or erc1271 ("contract" and "none" need no signature), got "${kind.slice(0, 40)}"`,
+    );
+  const modes = [
+    hasSignerKey(values) || values.key !== undefined,
+    values["print-message"] === true,
+    values.signature !== undefined,
+  ].filter(Boolean).length;
+  if (modes === 0)
+    throw new UsageError("say how to sign: --key-file FILE, --key-env NAME, or --print-message then --signature 0x…");
   if (modes > 1) throw new UsageError("give one of --key-file/--key-env, --print-message or --signature");
-  if (values.rpc !== undefined && kind !== "erc1271") throw new UsageError("--rpc asks a contract wallet (--kind erc1271); an eoa signature is checked offline");
+  if (values.rpc !== undefined && kind !== "erc1271")
+    throw new UsageError("--rpc asks a contract wallet (--kind erc1271); an eoa signature is checked offline");
 
   const message = ownershipMessage(claim);
   const hash = ownershipMessageHash(claim);
@@ -108,7 +142,9 @@ async function sign(args: string[], io: Output): Promise<number> {
       io.out(`\nas hex:        ${toHex(message)}`);
       io.out(`EIP-191 hash:  ${hash}`);
     }
-    io.err(`Sign the message with personal_sign (${kind === "eoa" ? "the holder's own key" : "an owner of the wallet"}), then run the same command with --signature 0x… in place of --print-message.`);
+    io.err(
+      `Sign the message with personal_sign (${kind === "eoa" ? "the holder's own key" : "an owner of the wallet"}), then run the same command with --signature 0x… in place of --print-message.`,
+    );
     return EXIT_OK;
   }
 
@@ -119,15 +155,31 @@ async function sign(args: string[], io: Output): Promise<number> {
   if (kind === "eoa") {
     check = (await verifyOwnershipSignature(claim, signature))
       ? { ok: true, detail: `the signature recovers to ${address}` }
-      : { ok: false, detail: `the signature does not recover to ${address}${signer ? ` (the key is ${signer.address}); sign with the holder's own key, or use --kind erc1271 for a contract wallet` : ""}` };
+      : {
+          ok: false,
+          detail: `the signature does not recover to ${address}${signer ? ` (the key is ${signer.address}); sign with the holder's own key, or use --kind erc1271 for a contract wallet` : ""}`,
+        };
   } else if (values.rpc !== undefined) {
     check = await askWallet(values.rpc, claim, signature);
   } else {
-    check = { ok: true, detail: "not checked here (give --rpc URL to ask the wallet now); the publisher asks isValidSignature at every tick" };
+    check = {
+      ok: true,
+      detail:
+        "not checked here (give --rpc URL to ask the wallet now); the publisher asks isValidSignature at every tick",
+    };
   }
   const entry = { kind, signature };
   if (values.json) {
-    io.out(JSON.stringify({ message, hash, signer: signer?.address ?? null, ownership: entry, valid: check.ok, detail: check.detail }));
+    io.out(
+      JSON.stringify({
+        message,
+        hash,
+        signer: signer?.address ?? null,
+        ownership: entry,
+        valid: check.ok,
+        detail: check.detail,
+      }),
+    );
     return check.ok ? EXIT_OK : EXIT_INVALID;
   }
   if (!check.ok) {

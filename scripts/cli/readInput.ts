@@ -20,7 +20,9 @@ export async function readJsonInput(source: string, what: string): Promise<unkno
     try {
       text = await readFile(source, "utf8");
     } catch (e) {
-      throw new UsageError(`${what}: cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new UsageError(
+        `${what}: cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   try {

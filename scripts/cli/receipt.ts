@@ -1,7 +1,14 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { SolventError } from "../../core/errors.js";
-import { parseReceipt, parseSignedReceipt, receiptDigest, signReceipt, verifyReceipt, type BalanceReceipt } from "../../core/receipt.js";
+import {
+  parseReceipt,
+  parseSignedReceipt,
+  receiptDigest,
+  signReceipt,
+  verifyReceipt,
+  type BalanceReceipt,
+} from "../../core/receipt.js";
 import { configuredIssuer, readValidConfig } from "./configFile.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import { readJsonInput } from "./readInput.js";
@@ -82,12 +89,22 @@ async function sign(args: string[], io: Output): Promise<number> {
   required(values, ["issuer", "commitment", "assets", "balances", "as-of"]);
   const assets = values.assets!.split(",");
   const balances = values.balances!.split(",");
-  if (balances.length !== assets.length) throw new UsageError(`--balances has ${balances.length} values and --assets ${assets.length}: give one balance per asset, in the same order`);
+  if (balances.length !== assets.length)
+    throw new UsageError(
+      `--balances has ${balances.length} values and --assets ${assets.length}: give one balance per asset, in the same order`,
+    );
   let parsed: BalanceReceipt;
   try {
-    parsed = parseReceipt({ issuer: values.issuer, commitment: values.commitment, assets, balances, asOf: parseTime(values["as-of"]!, "--as-of").toString() });
+    parsed = parseReceipt({
+      issuer: values.issuer,
+      commitment: values.commitment,
+      assets,
+      balances,
+      asOf: parseTime(values["as-of"]!, "--as-of").toString(),
+    });
   } catch (e) {
-    if (e instanceof SolventError) throw new UsageError(e.message.replace(/^receipt\./, "--").replace(/^--asOf/, "--as-of"));
+    if (e instanceof SolventError)
+      throw new UsageError(e.message.replace(/^receipt\./, "--").replace(/^--asOf/, "--as-of"));
     throw e;
   }
   const account = await readSignerKey(values, io);
@@ -96,15 +113,25 @@ async function sign(args: string[], io: Output): Promise<number> {
     const config = await readValidConfig(values.config);
     const issuer = configuredIssuer(config, parsed.issuer, values.config);
     const ledger = issuer.liabilities.ledger;
-    if (!ledger) throw new UsageError(`issuer "${issuer.id}" publishes no user ledger in ${values.config}: there is nothing a receipt could be checked against`);
+    if (!ledger)
+      throw new UsageError(
+        `issuer "${issuer.id}" publishes no user ledger in ${values.config}: there is nothing a receipt could be checked against`,
+      );
     if (ledger.assets.join(",") !== parsed.assets.join(",")) {
-      throw new UsageError(`--assets ${parsed.assets.join(",")} is not the ledger's asset list ${ledger.assets.join(",")} in ${values.config}: list them in the ledger's order`);
+      throw new UsageError(
+        `--assets ${parsed.assets.join(",")} is not the ledger's asset list ${ledger.assets.join(",")} in ${values.config}: list them in the ledger's order`,
+      );
     }
     const keys = { keys: (ledger.receiptKeys ?? []).map((k) => ({ ...k, role: "receipts", issuer: issuer.id })) };
-    if (keys.keys.length === 0) throw new UsageError(`issuer "${issuer.id}" lists no receipts keys in ${values.config} (liabilities.ledger.receiptKeys)`);
+    if (keys.keys.length === 0)
+      throw new UsageError(
+        `issuer "${issuer.id}" lists no receipts keys in ${values.config} (liabilities.ledger.receiptKeys)`,
+      );
     const check = await verifyReceipt(signed, keys);
     if (!check.ok) {
-      io.err(`the receipt would not verify against ${values.config}: ${check.reason}. Sign with a key listed in liabilities.ledger.receiptKeys that is valid at --as-of.`);
+      io.err(
+        `the receipt would not verify against ${values.config}: ${check.reason}. Sign with a key listed in liabilities.ledger.receiptKeys that is valid at --as-of.`,
+      );
       return EXIT_INVALID;
     }
   }
@@ -112,7 +139,9 @@ async function sign(args: string[], io: Output): Promise<number> {
     try {
       await writeFile(values.out, `${JSON.stringify(signed, null, 2)}\n`);
     } catch (e) {
-      throw new UsageError(`--out: cannot write ${values.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new UsageError(
+        `--out: cannot write ${values.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   const digest = receiptDigest(parsed);
@@ -120,11 +149,16 @@ async function sign(args: string[], io: Output): Promise<number> {
     io.out(JSON.stringify({ ...signed, signer: account.address, digest }));
     return EXIT_OK;
   }
-  io.out(`receipt:  ${parsed.assets.map((a, i) => `${a} ${parsed.balances[i]}`).join(", ")} (base units) for commitment ${parsed.commitment}`);
-  io.out(`issuer:   ${parsed.issuer}, ledger asOf ${parsed.asOf} (${new Date(Number(parsed.asOf) * 1000).toISOString()})`);
+  io.out(
+    `receipt:  ${parsed.assets.map((a, i) => `${a} ${parsed.balances[i]}`).join(", ")} (base units) for commitment ${parsed.commitment}`,
+  );
+  io.out(
+    `issuer:   ${parsed.issuer}, ledger asOf ${parsed.asOf} (${new Date(Number(parsed.asOf) * 1000).toISOString()})`,
+  );
   io.out(`signer:   ${account.address}${values.config ? " (a receipts key of the issuer at asOf)" : ""}`);
   io.out(`digest:   ${digest}`);
-  if (values.out !== undefined) io.out(`wrote the signed receipt to ${values.out}; hand it to the user with their salt`);
+  if (values.out !== undefined)
+    io.out(`wrote the signed receipt to ${values.out}; hand it to the user with their salt`);
   else io.out(JSON.stringify(signed, null, 2));
   return EXIT_OK;
 }
@@ -146,7 +180,14 @@ async function verify(args: string[], io: Output): Promise<number> {
     io.out(
       JSON.stringify(
         check.ok
-          ? { valid: true, signer: check.signer, digest: check.digest, issuer: check.receipt.issuer, commitment: check.receipt.commitment, asOf: check.receipt.asOf.toString() }
+          ? {
+              valid: true,
+              signer: check.signer,
+              digest: check.digest,
+              issuer: check.receipt.issuer,
+              commitment: check.receipt.commitment,
+              asOf: check.receipt.asOf.toString(),
+            }
           : { valid: false, record: check.record, reason: check.reason },
       ),
     );

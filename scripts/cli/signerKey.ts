@@ -28,11 +28,18 @@ export function hasSignerKey(values: SignerKeyValues): boolean {
  * command line would sit in the shell history and the process list, so
  * `--key` is refused with the way to do it. Errors never quote the key.
  */
-export async function readSignerKey(values: SignerKeyValues, io: Output, env: Record<string, string | undefined> = process.env): Promise<PrivateKeyAccount> {
+export async function readSignerKey(
+  values: SignerKeyValues,
+  io: Output,
+  env: Record<string, string | undefined> = process.env,
+): Promise<PrivateKeyAccount> {
   if (values.key !== undefined) {
-    throw new UsageError("a key on the command line ends up in the shell history: put it in a file (--key-file FILE) or an environment variable (--key-env NAME)");
+    throw new UsageError(
+      "a key on the command line ends up in the shell history: put it in a file (--key-file FILE) or an environment variable (--key-env NAME)",
+    );
   }
-  if (values["key-file"] !== undefined && values["key-env"] !== undefined) throw new UsageError("give --key-file or --key-env, not both");
+  if (values["key-file"] !== undefined && values["key-env"] !== undefined)
+    throw new UsageError("give --key-file or --key-env, not both");
   let text: string;
   let from: string;
   if (values["key-file"] !== undefined) {
@@ -49,10 +56,12 @@ export async function readSignerKey(values: SignerKeyValues, io: Output, env: Re
     }
   } else if (values["key-env"] !== undefined) {
     const name = values["key-env"];
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`--key-env must name an environment variable, got "${name.slice(0, 80)}"`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new UsageError(`--key-env must name an environment variable, got "${name.slice(0, 80)}"`);
     from = `--key-env ${name}`;
     const value = env[name];
-    if (value === undefined || value === "") throw new UsageError(`${from}: the environment variable ${name} is not set`);
+    if (value === undefined || value === "")
+      throw new UsageError(`${from}: the environment variable ${name} is not set`);
     text = value;
   } else {
     throw new UsageError("no signing key: give --key-file FILE or --key-env NAME");
@@ -69,6 +78,7 @@ export async function readSignerKey(values: SignerKeyValues, io: Output, env: Re
 /** A 65-byte 0x signature from `--signature`, for keys that live in a hardware wallet or a Safe. */
 export function parseSignatureOption(value: string): `0x${string}` {
   const text = value.trim();
-  if (!/^0x[0-9a-fA-F]{130}$/.test(text)) throw new UsageError("--signature must be a 65-byte 0x hex signature (130 hex digits)");
+  if (!/^0x[0-9a-fA-F]{130}$/.test(text))
+    throw new UsageError("--signature must be a 65-byte 0x hex signature (130 hex digits)");
   return text.toLowerCase() as `0x${string}`;
 }

@@ -82,7 +82,9 @@ export function parseTime(text: string, flag: string): bigint {
     return n;
   }
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)) {
-    throw new UsageError(`${flag} must be unix seconds or an ISO 8601 time with a zone, like 2026-12-01T00:00:00Z; got "${text.slice(0, 60)}"`);
+    throw new UsageError(
+      `${flag} must be unix seconds or an ISO 8601 time with a zone, like 2026-12-01T00:00:00Z; got "${text.slice(0, 60)}"`,
+    );
   }
   const ms = Date.parse(text);
   if (!Number.isFinite(ms) || ms < 0) throw new UsageError(`${flag} "${text}" is not a time after 1970`);
@@ -90,31 +92,50 @@ export function parseTime(text: string, flag: string): bigint {
 }
 
 function parseNonce(text: string): bigint {
-  if (!/^(0|[1-9][0-9]*)$/.test(text)) throw new UsageError(`--nonce must be a decimal integer, got "${text.slice(0, 40)}"`);
+  if (!/^(0|[1-9][0-9]*)$/.test(text))
+    throw new UsageError(`--nonce must be a decimal integer, got "${text.slice(0, 40)}"`);
   const n = BigInt(text);
   if (n > UINT64_MAX) throw new UsageError(`--nonce ${text} is beyond uint64`);
   return n;
 }
 
 /** The custodian's configured account for the asset, checked the way the statements route checks it. */
-function custodianFor(issuer: IssuerConfig, custodianId: string, account: string, asset: string, file: string): CustodianConfig {
+function custodianFor(
+  issuer: IssuerConfig,
+  custodianId: string,
+  account: string,
+  asset: string,
+  file: string,
+): CustodianConfig {
   const custodian = issuer.reserves.custodians.find((c) => c.id === custodianId);
   if (!custodian) {
     const ids = issuer.reserves.custodians.map((c) => `"${c.id}"`).join(", ") || "none";
-    throw new UsageError(`custodian "${custodianId}" is not configured for issuer "${issuer.id}" in ${file} (custodians: ${ids})`);
+    throw new UsageError(
+      `custodian "${custodianId}" is not configured for issuer "${issuer.id}" in ${file} (custodians: ${ids})`,
+    );
   }
   if (!custodian.accounts.some((a) => a.account === account && a.asset === asset)) {
     const list = custodian.accounts.map((a) => `${a.account}/${a.asset}`).join(", ");
-    throw new UsageError(`custodian "${custodian.id}" has no account "${account}" for asset "${asset}" in ${file} (accounts: ${list})`);
+    throw new UsageError(
+      `custodian "${custodian.id}" has no account "${account}" for asset "${asset}" in ${file} (accounts: ${list})`,
+    );
   }
   return custodian;
 }
 
 /** The typed data as eth_signTypedData_v4 takes it: the domain's own type listed, integers as decimal strings. */
 function typedDataV4(typed: ReturnType<typeof custodianStatementTypedData>) {
-  const message = Object.fromEntries(Object.entries(typed.message).map(([k, v]) => [k, typeof v === "bigint" ? v.toString(10) : v]));
+  const message = Object.fromEntries(
+    Object.entries(typed.message).map(([k, v]) => [k, typeof v === "bigint" ? v.toString(10) : v]),
+  );
   return {
-    types: { EIP712Domain: [{ name: "name", type: "string" }, { name: "version", type: "string" }], ...typed.types },
+    types: {
+      EIP712Domain: [
+        { name: "name", type: "string" },
+        { name: "version", type: "string" },
+      ],
+      ...typed.types,
+    },
     primaryType: typed.primaryType,
     domain: typed.domain,
     message,
@@ -125,11 +146,20 @@ async function sign(args: string[], io: Output): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   required(values, ["issuer", "custodian", "account", "asset", "amount"]);
-  const modes = [hasSignerKey(values) || values.key !== undefined, values["print-typed-data"] === true, values.signature !== undefined].filter(Boolean).length;
-  if (modes === 0) throw new UsageError("say how to sign: --key-file FILE, --key-env NAME, or --print-typed-data then --signature 0x…");
+  const modes = [
+    hasSignerKey(values) || values.key !== undefined,
+    values["print-typed-data"] === true,
+    values.signature !== undefined,
+  ].filter(Boolean).length;
+  if (modes === 0)
+    throw new UsageError(
+      "say how to sign: --key-file FILE, --key-env NAME, or --print-typed-data then --signature 0x…",
+    );
   if (modes > 1) throw new UsageError("give one of --key-file/--key-env, --print-typed-data or --signature");
   if ((values.config === undefined) === (values.decimals === undefined)) {
-    throw new UsageError("give --config FILE (the asset's decimals and the custodian's signers come from it) or --decimals N, one of them");
+    throw new UsageError(
+      "give --config FILE (the asset's decimals and the custodian's signers come from it) or --decimals N, one of them",
+    );
   }
   const issuerId = values.issuer!;
   const asset = values.asset!;
@@ -144,7 +174,8 @@ async function sign(args: string[], io: Output): Promise<number> {
     decimals = issuer.assets.find((a) => a.id === asset)!.decimals;
     maxAgeSeconds = BigInt(issuer.policy.statementMaxAgeSeconds);
   } else {
-    if (!/^(0|[1-9][0-9]?)$/.test(values.decimals!) || Number(values.decimals) > 36) throw new UsageError("--decimals must be a whole number 0..36");
+    if (!/^(0|[1-9][0-9]?)$/.test(values.decimals!) || Number(values.decimals) > 36)
+      throw new UsageError("--decimals must be a whole number 0..36");
     decimals = Number(values.decimals);
   }
 
@@ -157,12 +188,25 @@ async function sign(args: string[], io: Output): Promise<number> {
   }
   const now = BigInt(Math.floor(Date.now() / 1000));
   const asOf = values["as-of"] === undefined ? now : parseTime(values["as-of"], "--as-of");
-  if (asOf > now + FUTURE_SKEW_SECONDS) throw new UsageError(`--as-of is ${asOf - now}s in the future; the publisher refuses statements more than ${FUTURE_SKEW_SECONDS}s ahead`);
+  if (asOf > now + FUTURE_SKEW_SECONDS)
+    throw new UsageError(
+      `--as-of is ${asOf - now}s in the future; the publisher refuses statements more than ${FUTURE_SKEW_SECONDS}s ahead`,
+    );
   if (maxAgeSeconds !== null && now - asOf > maxAgeSeconds) {
-    throw new UsageError(`--as-of is ${now - asOf}s old; issuer "${issuerId}" counts statements for ${maxAgeSeconds}s (policy.statementMaxAgeSeconds), so the publisher would refuse it as stale`);
+    throw new UsageError(
+      `--as-of is ${now - asOf}s old; issuer "${issuerId}" counts statements for ${maxAgeSeconds}s (policy.statementMaxAgeSeconds), so the publisher would refuse it as stale`,
+    );
   }
   const nonce = values.nonce === undefined ? BigInt(Date.now()) : parseNonce(values.nonce);
-  const statement: CustodianStatement = { issuer: issuerId, custodian: values.custodian!, account: values.account!, asset, amount, asOf, nonce };
+  const statement: CustodianStatement = {
+    issuer: issuerId,
+    custodian: values.custodian!,
+    account: values.account!,
+    asset,
+    amount,
+    asOf,
+    nonce,
+  };
   let typed;
   try {
     typed = custodianStatementTypedData(statement);
@@ -173,13 +217,18 @@ async function sign(args: string[], io: Output): Promise<number> {
 
   if (values["print-typed-data"]) {
     io.out(JSON.stringify(typedDataV4(typed), null, 2));
-    io.err(`Sign this EIP-712 typed data (eth_signTypedData_v4) with the custodian's key, then run the same command with`);
+    io.err(
+      `Sign this EIP-712 typed data (eth_signTypedData_v4) with the custodian's key, then run the same command with`,
+    );
     io.err(`  --as-of ${asOf} --nonce ${nonce} --signature 0x…`);
     io.err(`in place of --print-typed-data, to check the signature and get the body to POST.`);
     return EXIT_OK;
   }
 
-  const signature = values.signature !== undefined ? parseSignatureOption(values.signature) : await signCustodianStatement(statement, await readSignerKey(values, io));
+  const signature =
+    values.signature !== undefined
+      ? parseSignatureOption(values.signature)
+      : await signCustodianStatement(statement, await readSignerKey(values, io));
   let signer: Address;
   try {
     signer = await recoverCustodianStatementSigner(statement, signature);
@@ -205,15 +254,32 @@ async function sign(args: string[], io: Output): Promise<number> {
     try {
       await writeFile(values.out, `${JSON.stringify(body, null, 2)}\n`);
     } catch (e) {
-      throw new UsageError(`--out: cannot write ${values.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new UsageError(
+        `--out: cannot write ${values.out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   const human = `${formatUnits(amount, decimals)} ${asset}`;
   if (values.json) {
-    io.out(JSON.stringify({ body, signer, digest, amount: { decimal: formatUnits(amount, decimals, { group: false }), baseUnits: amount.toString(), decimals, asset }, curl }));
+    io.out(
+      JSON.stringify({
+        body,
+        signer,
+        digest,
+        amount: {
+          decimal: formatUnits(amount, decimals, { group: false }),
+          baseUnits: amount.toString(),
+          decimals,
+          asset,
+        },
+        curl,
+      }),
+    );
     return EXIT_OK;
   }
-  io.out(`statement: ${human} (${amount} base units, ${decimals} decimals) in ${statement.custodian}/${statement.account} for issuer ${issuerId}`);
+  io.out(
+    `statement: ${human} (${amount} base units, ${decimals} decimals) in ${statement.custodian}/${statement.account} for issuer ${issuerId}`,
+  );
   io.out(`as of:     ${new Date(Number(asOf) * 1000).toISOString()} (${asOf}), nonce ${nonce}`);
   io.out(`signer:    ${signer}${custodian ? ` (registered for ${custodian.id})` : ""}`);
   io.out(`digest:    ${digest}`);

@@ -77,10 +77,23 @@ export async function verify(args: string[], io: Output): Promise<number> {
     if (typeof signed !== "object" || signed === null || !("attestation" in signed) || !("signature" in signed)) {
       throw new UsageError("--attestation: expected an object with `attestation` and `signature`");
     }
-    attested = { attestation: signed.attestation, signature: signed.signature, keys: await readJsonInput(values.keys, "--keys") };
+    attested = {
+      attestation: signed.attestation,
+      signature: signed.signature,
+      keys: await readJsonInput(values.keys, "--keys"),
+    };
   }
-  const assetDecimals = values.report === undefined ? undefined : reportDecimals(await readJsonInput(values.report, "--report"), "--report");
-  const result = await checkInclusion({ proof, userId: values.user, salt: values.salt, ...(attested ? { attested } : {}), ...(assetDecimals ? { assetDecimals } : {}) });
+  const assetDecimals =
+    values.report === undefined
+      ? undefined
+      : reportDecimals(await readJsonInput(values.report, "--report"), "--report");
+  const result = await checkInclusion({
+    proof,
+    userId: values.user,
+    salt: values.salt,
+    ...(attested ? { attested } : {}),
+    ...(assetDecimals ? { assetDecimals } : {}),
+  });
   return report(result, io, values.json === true);
 }
 
@@ -90,7 +103,8 @@ function reportDecimals(report: unknown, what: string): Map<string, number> {
   if (!Array.isArray(assets)) throw new UsageError(`${what}: not a SPEC §4 report (no assets list)`);
   const out = new Map<string, number>();
   for (const a of assets as { id?: unknown; decimals?: unknown }[]) {
-    if (typeof a?.id !== "string" || typeof a.decimals !== "string" || !/^[0-9]{1,2}$/.test(a.decimals)) throw new UsageError(`${what}: an asset without an id and decimals`);
+    if (typeof a?.id !== "string" || typeof a.decimals !== "string" || !/^[0-9]{1,2}$/.test(a.decimals))
+      throw new UsageError(`${what}: an asset without an id and decimals`);
     out.set(a.id, Number(a.decimals));
   }
   return out;
@@ -99,7 +113,9 @@ function reportDecimals(report: unknown, what: string): Map<string, number> {
 function report(result: InclusionCheckResult, io: Output, json: boolean): number {
   const code = result.valid ? EXIT_OK : result.unusable ? EXIT_UNUSABLE : EXIT_INVALID;
   if (json) {
-    io.out(JSON.stringify({ valid: result.valid, unusable: result.unusable, verdict: result.verdict, steps: result.steps }));
+    io.out(
+      JSON.stringify({ valid: result.valid, unusable: result.unusable, verdict: result.verdict, steps: result.steps }),
+    );
     return code;
   }
   for (const step of result.steps) io.out(`[${MARK[step.status]}] ${step.title}: ${step.detail}`);
@@ -109,7 +125,15 @@ function report(result: InclusionCheckResult, io: Output, json: boolean): number
 
 /** A verdict without a proof to check (the publisher says the commitment is not there): printed like the others. */
 function notThere(io: Output, json: boolean, detail: string, verdict: string): number {
-  if (json) io.out(JSON.stringify({ valid: false, unusable: false, verdict, steps: [{ id: "proof", status: "fail", title: "Find your commitment in the snapshot", detail }] }));
+  if (json)
+    io.out(
+      JSON.stringify({
+        valid: false,
+        unusable: false,
+        verdict,
+        steps: [{ id: "proof", status: "fail", title: "Find your commitment in the snapshot", detail }],
+      }),
+    );
   else io.out(`[FAIL] Find your commitment in the snapshot: ${detail}\n${verdict}`);
   return EXIT_INVALID;
 }
@@ -129,11 +153,21 @@ function reportAbsence(result: InclusionCheckResult, said: string, io: Output, j
   const steps = [answer, ...result.steps];
   const code = result.unusable ? EXIT_UNUSABLE : EXIT_INVALID;
   if (json) {
-    io.out(JSON.stringify({ valid: false, unusable: result.unusable, included: false, absenceProven: result.valid, verdict: result.verdict, steps }));
+    io.out(
+      JSON.stringify({
+        valid: false,
+        unusable: result.unusable,
+        included: false,
+        absenceProven: result.valid,
+        verdict: result.verdict,
+        steps,
+      }),
+    );
     return code;
   }
   for (const step of steps) io.out(`[${MARK[step.status]}] ${step.title}: ${step.detail}`);
-  if (!result.valid) io.out("(the publisher answered that your commitment is absent, but its proof of that does not hold)");
+  if (!result.valid)
+    io.out("(the publisher answered that your commitment is absent, but its proof of that does not hold)");
   io.out(result.verdict);
   return code;
 }
@@ -146,21 +180,33 @@ function attestedReportUrl(signed: unknown, base: string, issuer: string, sequen
 
 /** Fetches attestation, keys, report and proof from a live publisher; the proof is pinned to the fetched attestation's sequence. */
 async function verifyAgainstPublisher(values: VerifyValues, io: Output): Promise<number> {
-  if (values.proof !== undefined || values.attestation !== undefined || values.keys !== undefined || values.report !== undefined) {
-    throw new UsageError("--publisher fetches the proof, attestation, keys and report itself: do not pass --proof, --attestation, --keys or --report");
+  if (
+    values.proof !== undefined ||
+    values.attestation !== undefined ||
+    values.keys !== undefined ||
+    values.report !== undefined
+  ) {
+    throw new UsageError(
+      "--publisher fetches the proof, attestation, keys and report itself: do not pass --proof, --attestation, --keys or --report",
+    );
   }
   if (values.issuer === undefined) throw new UsageError("--issuer is required with --publisher");
   if (values.user === undefined) throw new UsageError("--user is required");
   if (values.salt === undefined) throw new UsageError("--salt is required");
-  if (values.sequence !== undefined && !/^[1-9][0-9]*$/.test(values.sequence)) throw new UsageError("--sequence must be a positive integer");
+  if (values.sequence !== undefined && !/^[1-9][0-9]*$/.test(values.sequence))
+    throw new UsageError("--sequence must be a positive integer");
   if (!/^https?:\/\//.test(values.publisher ?? "")) throw new UsageError("--publisher must be an http(s) URL");
   const json = values.json === true;
   const base = values.publisher!.replace(/\/+$/, "");
   const issuer = encodeURIComponent(values.issuer);
   const commitment = bytesToHex(userCommitment(parseSalt(values.salt, "--salt"), values.user));
-  const signed = await readJsonInput(`${base}/v1/issuers/${issuer}/attestations/${values.sequence ?? "latest"}`, "attestation");
+  const signed = await readJsonInput(
+    `${base}/v1/issuers/${issuer}/attestations/${values.sequence ?? "latest"}`,
+    "attestation",
+  );
   const sequence = (signed as { attestation?: { sequence?: unknown } })?.attestation?.sequence;
-  if (typeof sequence !== "string") throw new UsageError("the publisher's attestation answer has no attestation.sequence");
+  if (typeof sequence !== "string")
+    throw new UsageError("the publisher's attestation answer has no attestation.sequence");
   if (!json) io.out(`publisher ${base}, issuer ${values.issuer}, attestation #${sequence}`);
   const proofUrl = `${base}/v1/issuers/${issuer}/proofs/${sequence}/${commitment}`;
   const proofAnswer = await fetch(proofUrl).catch((e: Error) => {
@@ -169,10 +215,19 @@ async function verifyAgainstPublisher(values: VerifyValues, io: Output): Promise
   const keysUrl = `${base}/.well-known/solvent/keys.json`;
   const { attestation, signature } = signed as { attestation: unknown; signature: unknown };
   if (proofAnswer.status === 404) {
-    const body = (await proofAnswer.clone().json().catch(() => null)) as { nonInclusion?: unknown } | null;
+    const body = (await proofAnswer
+      .clone()
+      .json()
+      .catch(() => null)) as { nonInclusion?: unknown } | null;
     const said = await publisherProblem(proofAnswer, proofUrl);
     if (/UNKNOWN_ISSUER/.test(said)) throw new UsageError(`proof: ${said}`);
-    if (/has no user ledger/.test(said)) return notThere(io, json, said, `INVALID: issuer ${values.issuer} publishes no user balances (its liabilities are not a user ledger): there is nothing to be included in`);
+    if (/has no user ledger/.test(said))
+      return notThere(
+        io,
+        json,
+        said,
+        `INVALID: issuer ${values.issuer} publishes no user balances (its liabilities are not a user ledger): there is nothing to be included in`,
+      );
     if (body?.nonInclusion !== undefined) {
       // SPEC §2.1: the publisher proves the absence; check it against the signed attestation and its report's exact bytes.
       const reportUrl = attestedReportUrl(signed, base, issuer, sequence);
@@ -182,7 +237,12 @@ async function verifyAgainstPublisher(values: VerifyValues, io: Output): Promise
       if (!reportAnswer.ok) throw new UsageError(`report: ${await publisherProblem(reportAnswer, reportUrl)}`);
       const reportBytes = new Uint8Array(await reportAnswer.arrayBuffer());
       const keys = await readJsonInput(keysUrl, "keys");
-      const result = await checkNonInclusion({ proof: body.nonInclusion, userId: values.user, salt: values.salt, attested: { attestation, signature, keys, report: reportBytes } });
+      const result = await checkNonInclusion({
+        proof: body.nonInclusion,
+        userId: values.user,
+        salt: values.salt,
+        attested: { attestation, signature, keys, report: reportBytes },
+      });
       return reportAbsence(result, said, io, json);
     }
     return notThere(
@@ -198,7 +258,17 @@ async function verifyAgainstPublisher(values: VerifyValues, io: Output): Promise
   });
   const keys = await readJsonInput(keysUrl, "keys");
   const assetDecimals = await attestedDecimals(attestedReportUrl(signed, base, issuer, sequence), attestation);
-  return report(await checkInclusion({ proof, userId: values.user, salt: values.salt, attested: { attestation, signature, keys }, ...(assetDecimals ? { assetDecimals } : {}) }), io, json);
+  return report(
+    await checkInclusion({
+      proof,
+      userId: values.user,
+      salt: values.salt,
+      attested: { attestation, signature, keys },
+      ...(assetDecimals ? { assetDecimals } : {}),
+    }),
+    io,
+    json,
+  );
 }
 
 /** The snapshot report's decimals, only when the report is the one the attestation commits to; else none (base units are shown). */

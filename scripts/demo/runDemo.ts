@@ -58,7 +58,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const anvil = await startAnvil(options.anvilPort === 0 ? {} : { port: options.anvilPort });
     running.anvil = anvil;
     log(`anvil on ${anvil.rpcUrl}`);
-    const world = await deployDemoWorld(anvil.rpcUrl, { ttlSeconds: 600, attestationSigner: await signingAddress(options.secretFiles) });
+    const world = await deployDemoWorld(anvil.rpcUrl, {
+      ttlSeconds: 600,
+      attestationSigner: await signingAddress(options.secretFiles),
+    });
     log(`demo contracts deployed (DUSD ${world.contracts.dusd}, vault ${world.contracts.vault})`);
 
     const users = demoUsers(options.users ?? 1000);
@@ -92,7 +95,11 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       return { status: res.status, text: await res.text() };
     };
     const statementNow = async () => {
-      const s = await post("/v1/admin/issuers/demo/statements", JSON.stringify(await demoCustodianStatement(BigInt(Math.floor(Date.now() / 1000)))), "application/json");
+      const s = await post(
+        "/v1/admin/issuers/demo/statements",
+        JSON.stringify(await demoCustodianStatement(BigInt(Math.floor(Date.now() / 1000)))),
+        "application/json",
+      );
       if (s.status !== 201) log(`custodian statement refused (${s.status}): ${s.text}`);
       return s;
     };

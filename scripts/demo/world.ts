@@ -95,7 +95,12 @@ export const DEMO_MARKET_POLICY = { minRatioBps: 10_000, maxAgeSeconds: 600, den
  * refused when undercollateralised, built on a failed source, circular or after a
  * supply jump (bits 0, 1, 5, 7). The bridge escrow is excluded, as in the issuer's liabilities.
  */
-export const DEMO_MINT_POLICY = { pegUsd18: USD18, marginBps: 0n, maxAgeSeconds: 600n, denyFlags: 0b1010_0011n } as const;
+export const DEMO_MINT_POLICY = {
+  pegUsd18: USD18,
+  marginBps: 0n,
+  maxAgeSeconds: 600n,
+  denyFlags: 0b1010_0011n,
+} as const;
 
 /** The demo relayer's key: anvil's published account #10 (never use it anywhere real). */
 export function demoRelayerKey(): Hex {
@@ -174,7 +179,9 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
 
   const multicall3 = await installMulticall3(publicClient, rpcUrl);
   const [tokenArt, vaultArt, feedArt, poolArt, walletArt] = await Promise.all(
-    (["DemoToken", "DemoVault", "DemoPriceFeed", "DemoPool", "DemoContractWallet"] as const).map((n) => loadArtifact(n)),
+    (["DemoToken", "DemoVault", "DemoPriceFeed", "DemoPool", "DemoContractWallet"] as const).map((n) =>
+      loadArtifact(n),
+    ),
   );
   const token = tokenArt!;
   const usdc = await deployContract(deployer, publicClient, token, ["Demo USD Coin", "USDC", 6]);
@@ -182,7 +189,11 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
   const dusd = await deployContract(deployer, publicClient, token, ["Demo Stable Dollar", "DUSD", 6]);
   const vault = await deployContract(deployer, publicClient, vaultArt!, [usdc, "Savings USDC", "svUSDC"]);
   const usdcFeed = await deployContract(deployer, publicClient, feedArt!, [FEED_DECIMALS, "USDC / USD", 100_000_000n]);
-  const ethFeed = await deployContract(deployer, publicClient, feedArt!, [FEED_DECIMALS, "ETH / USD", 3150n * 10n ** 8n]);
+  const ethFeed = await deployContract(deployer, publicClient, feedArt!, [
+    FEED_DECIMALS,
+    "ETH / USD",
+    3150n * 10n ** 8n,
+  ]);
   const { token0, token1, sqrtPriceX96 } = sqrtPriceX96For(weth, usdc, 18, 6, 3150n);
   const pool = await deployContract(deployer, publicClient, poolArt!, [token0, token1, 500, sqrtPriceX96]);
   const contractWallet = await deployContract(deployer, publicClient, walletArt!, [a.walletOwner.address]);
@@ -204,7 +215,10 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
   await write(weth, "mint", [contractWallet, 40n * USD18]);
 
   // demo: 250 ETH and 1.2M USDC in the hot wallet, 100 WETH in a cold wallet without an ownership proof.
-  await probe.request({ method: "anvil_setBalance" as never, params: [a.hotWallet.address, `0x${parseEther("250").toString(16)}`] as never });
+  await probe.request({
+    method: "anvil_setBalance" as never,
+    params: [a.hotWallet.address, `0x${parseEther("250").toString(16)}`] as never,
+  });
   await write(usdc, "mint", [a.hotWallet.address, 1_200_000n * USDC]);
   await write(weth, "mint", [a.coldWallet.address, 100n * USD18]);
 
@@ -215,8 +229,13 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
       (["SolvencyOracle", "ReserveFeed", "GatedLendingMarket"] as const).map((n) => loadArtifact(n)),
     );
     const oracle = await deployContract(deployer, publicClient, oracleArt!, [256n]);
-    for (const id of ["demo", "demo-stable"]) await write(oracle, "addSigner", [issuerKey(id), signer], deployer, oracleArt!.abi);
-    const feed = await deployContract(deployer, publicClient, feedConsumerArt!, [oracle, issuerKey("demo"), "Demo Exchange reserves (USD)"]);
+    for (const id of ["demo", "demo-stable"])
+      await write(oracle, "addSigner", [issuerKey(id), signer], deployer, oracleArt!.abi);
+    const feed = await deployContract(deployer, publicClient, feedConsumerArt!, [
+      oracle,
+      issuerKey("demo"),
+      "Demo Exchange reserves (USD)",
+    ]);
     const collateral = await deployContract(deployer, publicClient, token, ["Demo Exchange Token", "DXT", 18]);
     const market = await deployContract(deployer, publicClient, marketArt!, [
       {
@@ -240,14 +259,34 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
     await write(mintGuard, "addMinter", [a.deployer.address], deployer, guardArt.abi);
     await write(dusd, "transferOwnership", [mintGuard]);
     // the relayer pays gas
-    await probe.request({ method: "anvil_setBalance" as never, params: [privateKeyToAccount(demoRelayerKey()).address, `0x${parseEther("100").toString(16)}`] as never });
+    await probe.request({
+      method: "anvil_setBalance" as never,
+      params: [privateKeyToAccount(demoRelayerKey()).address, `0x${parseEther("100").toString(16)}`] as never,
+    });
     return { oracle, feed, market, marketCollateral: collateral, mintGuard };
   }
 
-  const relayer = onchain ? { chainId, oracle: onchain.oracle, keySecret: "RELAYER_KEY", heartbeatSeconds: 300, ratioChangeBps: 1, tickSeconds: 60, relaySeconds: 60 } : undefined;
-  const sign = (account: HDAccount, issuerId: string, address: Address) => signOwnership(account, { issuerId, address, chainId });
+  const relayer = onchain
+    ? {
+        chainId,
+        oracle: onchain.oracle,
+        keySecret: "RELAYER_KEY",
+        heartbeatSeconds: 300,
+        ratioChangeBps: 1,
+        tickSeconds: 60,
+        relaySeconds: 60,
+      }
+    : undefined;
+  const sign = (account: HDAccount, issuerId: string, address: Address) =>
+    signOwnership(account, { issuerId, address, chainId });
   const ttlSeconds = options.ttlSeconds ?? 600;
-  const policy = { ttlSeconds, maxSourceAgeSeconds: 3600, statementMaxAgeSeconds: 3600, priceDivergenceBps: 100, offchainShareMaxBps: 5000 };
+  const policy = {
+    ttlSeconds,
+    maxSourceAgeSeconds: 3600,
+    statementMaxAgeSeconds: 3600,
+    priceDivergenceBps: 100,
+    offchainShareMaxBps: 5000,
+  };
   const usdcAsset = {
     id: "USDC",
     decimals: 6,
@@ -271,7 +310,11 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
         name: "Demo Stable Dollar (DUSD)",
         assets: [usdcAsset, ethAsset],
         liabilities: {
-          supply: { asset: "DUSD", pegUsd: USD18.toString(), tokens: [{ chainId, token: dusd, escrows: [a.bridgeEscrow.address] }] },
+          supply: {
+            asset: "DUSD",
+            pegUsd: USD18.toString(),
+            tokens: [{ chainId, token: dusd, escrows: [a.bridgeEscrow.address] }],
+          },
         },
         reserves: {
           holders: [
@@ -279,7 +322,10 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
               chainId,
               address: a.stableTreasury.address,
               name: "Treasury",
-              ownership: { kind: "eoa", signature: await sign(a.stableTreasury, "demo-stable", a.stableTreasury.address) },
+              ownership: {
+                kind: "eoa",
+                signature: await sign(a.stableTreasury, "demo-stable", a.stableTreasury.address),
+              },
               holdings: [
                 { type: "erc20", asset: "USDC", token: usdc },
                 { type: "erc4626", asset: "USDC", vault },
@@ -306,7 +352,12 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
           usdcAsset,
           ethAsset,
         ],
-        liabilities: { ledger: { assets: ["USD", "ETH"], receiptKeys: [{ address: demoReceiptsAccount().address, validFrom: 0, validUntil: null }] } },
+        liabilities: {
+          ledger: {
+            assets: ["USD", "ETH"],
+            receiptKeys: [{ address: demoReceiptsAccount().address, validFrom: 0, validUntil: null }],
+          },
+        },
         reserves: {
           holders: [
             {
@@ -344,7 +395,18 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
   return {
     rpcUrl,
     chainId,
-    contracts: { usdc, weth, dusd, vault, usdcFeed, ethFeed, pool, contractWallet, multicall3: getAddress(multicall3), ...onchain },
+    contracts: {
+      usdc,
+      weth,
+      dusd,
+      vault,
+      usdcFeed,
+      ethFeed,
+      pool,
+      contractWallet,
+      multicall3: getAddress(multicall3),
+      ...onchain,
+    },
     config,
   };
 }
@@ -379,9 +441,17 @@ export async function refreshDemoFeeds(world: DemoWorld, now: bigint, step: numb
   const deployer = wallet(demoAccounts.deployer);
   const ethUsd = 3150n + BigInt(Math.round(Math.sin(step / 3) * 40));
   const send = async (address: Address, abi: typeof feed.abi, functionName: string, args: readonly unknown[]) => {
-    const hash = await deployer.writeContract({ address, abi, functionName, args, account: deployer.account, chain: deployer.chain });
+    const hash = await deployer.writeContract({
+      address,
+      abi,
+      functionName,
+      args,
+      account: deployer.account,
+      chain: deployer.chain,
+    });
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
-    if (receipt.status !== "success") throw new Error(`demo price keeper: ${functionName} on ${address} reverted (${hash})`);
+    if (receipt.status !== "success")
+      throw new Error(`demo price keeper: ${functionName} on ${address} reverted (${hash})`);
   };
   await send(world.contracts.usdcFeed, feed.abi, "setAnswer", [100_000_000n, now]);
   await send(world.contracts.ethFeed, feed.abi, "setAnswer", [ethUsd * 10n ** BigInt(FEED_DECIMALS), now]);

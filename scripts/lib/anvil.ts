@@ -94,7 +94,9 @@ export function getFreePort(): Promise<number> {
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
       const port = typeof address === "object" && address ? address.port : 0;
-      server.close((error) => (error || port === 0 ? reject(error ?? new Error("no port assigned")) : resolvePort(port)));
+      server.close((error) =>
+        error || port === 0 ? reject(error ?? new Error("no port assigned")) : resolvePort(port),
+      );
     });
   });
 }

@@ -126,7 +126,9 @@ function withDecodedRevert(error: unknown, artifact: Artifact): unknown {
   if (!withData?.data || withData.data === "0x") return error;
   try {
     const { errorName, args } = decodeErrorResult({ abi: artifact.abi, data: withData.data });
-    const shown = (args ?? []).map((arg) => (typeof arg === "bigint" ? arg.toString() : JSON.stringify(arg))).join(", ");
+    const shown = (args ?? [])
+      .map((arg) => (typeof arg === "bigint" ? arg.toString() : JSON.stringify(arg)))
+      .join(", ");
     return new Error(`deploying ${artifact.contractName} reverted: ${errorName}(${shown})`, { cause: error });
   } catch {
     return error;

@@ -61,16 +61,31 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   // Offline, miniflare would try to download the `Request.cf` placeholder data at every start and
   // print a warning with a stack trace when it cannot; the Worker never reads request.cf.
   const childEnv = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
-  const migrate = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", options.persistTo], {
-    stdio: ["ignore", output, "inherit"],
-    env: childEnv,
-  });
+  const migrate = spawnSync(
+    process.execPath,
+    [WRANGLER, "d1", "migrations", "apply", "DB", "--local", "--persist-to", options.persistTo],
+    {
+      stdio: ["ignore", output, "inherit"],
+      env: childEnv,
+    },
+  );
   if (migrate.status !== 0) throw new Error("applying the D1 migrations failed (see above)");
 
   const envArgs = options.envFiles.flatMap((f) => ["--env-file", f]);
   const wrangler: ChildProcess = spawn(
     process.execPath,
-    [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--test-scheduled", "--persist-to", options.persistTo, ...envArgs],
+    [
+      WRANGLER,
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--test-scheduled",
+      "--persist-to",
+      options.persistTo,
+      ...envArgs,
+    ],
     { stdio: ["ignore", output, output], env: childEnv, detached: true },
   );
   let exited = false;
@@ -110,12 +125,16 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
 export async function describeIssuer(base: string, issuer: string, adminToken: string): Promise<string> {
   const latest = await fetch(`${base}/v1/issuers/${encodeURIComponent(issuer)}/attestations/latest`);
   if (latest.ok) {
-    const { attestation } = (await latest.json()) as { attestation: { sequence: string; ratioBps: string; flags: string } };
+    const { attestation } = (await latest.json()) as {
+      attestation: { sequence: string; ratioBps: string; flags: string };
+    };
     const flags = decodeFlags(BigInt(attestation.flags));
     return `${issuer}: attestation #${attestation.sequence}, ratio ${(Number(attestation.ratioBps) / 100).toFixed(2)} %, ${flags.length === 0 ? "no flags" : `flags ${flags.join(", ")}`}`;
   }
   await latest.arrayBuffer();
-  const status = await fetch(`${base}/v1/admin/issuers/${encodeURIComponent(issuer)}/publisher`, { headers: { authorization: `Bearer ${adminToken}` } });
+  const status = await fetch(`${base}/v1/admin/issuers/${encodeURIComponent(issuer)}/publisher`, {
+    headers: { authorization: `Bearer ${adminToken}` },
+  });
   return `${issuer}: no attestation yet (${await status.text()})`;
 }
 

@@ -52,7 +52,10 @@ export interface RunningConfig {
 
 /** The state directory of a configuration file: its name plus a hash of its absolute path, so two files never share one. */
 export function defaultStateDir(configFile: string): string {
-  const name = basename(configFile).replace(/\.json$/i, "").replace(/[^A-Za-z0-9._-]/g, "_") || "config";
+  const name =
+    basename(configFile)
+      .replace(/\.json$/i, "")
+      .replace(/[^A-Za-z0-9._-]/g, "_") || "config";
   const hash = createHash("sha256").update(resolve(configFile)).digest("hex").slice(0, 8);
   return join(".wrangler", "local", `${name}-${hash}`);
 }
@@ -77,13 +80,17 @@ async function readConfig(file: string): Promise<{ text: string; config: Solvent
   try {
     text = await readFile(file, "utf8");
   } catch (e) {
-    throw new UnusableInput(`cannot read the configuration ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    throw new UnusableInput(
+      `cannot read the configuration ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+    );
   }
   try {
     return { text, config: parseConfigText(text, file) };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    throw new UnusableInput(`${file} is not a usable configuration:\n${e.issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}\n(npx solvent config check ${file} prints the same)`);
+    throw new UnusableInput(
+      `${file} is not a usable configuration:\n${e.issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}\n(npx solvent config check ${file} prints the same)`,
+    );
   }
 }
 
@@ -97,7 +104,9 @@ export async function runConfig(options: RunConfigOptions): Promise<RunningConfi
     if (!existsSync(file)) throw new UnusableInput(`the secrets file ${file} does not exist`);
     Object.assign(secrets, parseEnvFile(await readFile(file, "utf8")));
   }
-  const fromProcess = secretsNamedBy(config).map((s) => s.name).filter((name) => secrets[name] === undefined && typeof process.env[name] === "string");
+  const fromProcess = secretsNamedBy(config)
+    .map((s) => s.name)
+    .filter((name) => secrets[name] === undefined && typeof process.env[name] === "string");
   for (const name of fromProcess) secrets[name] = process.env[name]!;
   const check = checkEnv(secrets as unknown as Env, config);
   if (!check.ok) {
@@ -130,10 +139,17 @@ export async function runConfig(options: RunConfigOptions): Promise<RunningConfi
   const json = JSON.stringify(JSON.parse(await readFile(options.config, "utf8")));
   const lines = [`SOLVENT_CONFIG='${json.replace(/'/g, "\\u0027").replace(/\$/g, "\\u0024")}'`];
   for (const name of fromProcess) {
-    if (/['$]/.test(secrets[name]!)) throw new UnusableInput(`${name} from the environment holds ' or $, which cannot be passed on as it is: put it in a file given with --env-file`);
+    if (/['$]/.test(secrets[name]!))
+      throw new UnusableInput(
+        `${name} from the environment holds ' or $, which cannot be passed on as it is: put it in a file given with --env-file`,
+      );
     lines.push(`${name}='${secrets[name]}'`);
   }
-  await writeFile(runEnv, `# Made by npm start -- --config ${options.config}; rewritten at every start\n${lines.join("\n")}\n`, { mode: 0o600 });
+  await writeFile(
+    runEnv,
+    `# Made by npm start -- --config ${options.config}; rewritten at every start\n${lines.join("\n")}\n`,
+    { mode: 0o600 },
+  );
 
   const running: LocalProcesses = {};
   const stop = () => stopLocal(running);
@@ -143,7 +159,10 @@ export async function runConfig(options: RunConfigOptions): Promise<RunningConfi
       const anvil = await startAnvil({ port: options.anvilPort });
       running.anvil = anvil;
       world = await deployDemoWorld(anvil.rpcUrl);
-      await writeFile(join(stateDir, "anvil.json"), `${JSON.stringify({ ...sampleChain, ...world.contracts }, null, 2)}\n`);
+      await writeFile(
+        join(stateDir, "anvil.json"),
+        `${JSON.stringify({ ...sampleChain, ...world.contracts }, null, 2)}\n`,
+      );
       log(`anvil on ${anvil.rpcUrl} (chain id 31337) with the sample contracts (${join(stateDir, "anvil.json")})`);
     }
     const worker = await startLocalWorker({
@@ -165,7 +184,8 @@ export async function runConfig(options: RunConfigOptions): Promise<RunningConfi
       for (const { id } of config.issuers) log(await describeIssuer(base, id, secrets.ADMIN_TOKEN ?? ""));
     };
     await tick();
-    if (options.tickMs > 0) running.timer = setInterval(() => tick().catch((e: Error) => log(`tick failed: ${e.message}`)), options.tickMs);
+    if (options.tickMs > 0)
+      running.timer = setInterval(() => tick().catch((e: Error) => log(`tick failed: ${e.message}`)), options.tickMs);
     return {
       base,
       config,
@@ -183,7 +203,11 @@ export async function runConfig(options: RunConfigOptions): Promise<RunningConfi
 
 /** What `--anvil` funds, for the printed summary and the README: anvil's published test accounts. */
 export const SAMPLE_ACCOUNTS = [
-  { index: 1, address: demoAccounts.stableTreasury.address, holds: "600,000 USDC and 300,000 USDC in the vault (svUSDC)" },
+  {
+    index: 1,
+    address: demoAccounts.stableTreasury.address,
+    holds: "600,000 USDC and 300,000 USDC in the vault (svUSDC)",
+  },
   { index: 3, address: demoAccounts.hotWallet.address, holds: "1,200,000 USDC and 250 ETH" },
   { index: 4, address: demoAccounts.coldWallet.address, holds: "100 WETH" },
 ] as const;

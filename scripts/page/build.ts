@@ -27,7 +27,8 @@ export const PAGE_BUILD: BuildOptions = {
 export async function buildPage(): Promise<number> {
   const result = await build(PAGE_BUILD);
   if (result.warnings.length > 0) {
-    for (const w of result.warnings) console.warn(`warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ""}`);
+    for (const w of result.warnings)
+      console.warn(`warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ""}`);
   }
   const output = Object.entries(result.metafile?.outputs ?? {}).find(([file]) => file.endsWith("app.js"));
   return output?.[1].bytes ?? 0;
@@ -47,8 +48,14 @@ async function main(): Promise<void> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((e: unknown) => {
     // esbuild's BuildFailure carries every error with its location.
-    const errors = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
-    if (errors?.length) for (const err of errors) console.error(`error: ${err.text}${err.location ? ` (${err.location.file}:${err.location.line}:${err.location.column})` : ""}`);
+    const errors = (
+      e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }
+    ).errors;
+    if (errors?.length)
+      for (const err of errors)
+        console.error(
+          `error: ${err.text}${err.location ? ` (${err.location.file}:${err.location.line}:${err.location.column})` : ""}`,
+        );
     else console.error(e);
     process.exit(1);
   });

@@ -39,17 +39,20 @@ export function checkReport(report: ReportJson, expect: IssuerExpect, world: Sce
   const out = checkFlags(flagNames(report), expect.flagsSet, expect.flagsNotSet);
   for (const [flag, text] of Object.entries(expect.flagReasons)) {
     const raised = report.flags.find((f) => f.name === flag);
-    if (raised && !raised.reason.includes(text as string)) out.push(`${flag} reason "${raised.reason}" lacks "${text}"`);
+    if (raised && !raised.reason.includes(text as string))
+      out.push(`${flag} reason "${raised.reason}" lacks "${text}"`);
   }
   const t = report.totals;
   const ratio = Number(t.ratioBps);
-  if (typeof expect.ratioBps === "number" && ratio !== expect.ratioBps) out.push(`ratioBps ${ratio}, expected ${expect.ratioBps}`);
+  if (typeof expect.ratioBps === "number" && ratio !== expect.ratioBps)
+    out.push(`ratioBps ${ratio}, expected ${expect.ratioBps}`);
   if (typeof expect.ratioBps === "object" && (ratio < expect.ratioBps.min || ratio > expect.ratioBps.max)) {
     out.push(`ratioBps ${ratio}, expected ${expect.ratioBps.min}…${expect.ratioBps.max}`);
   }
   for (const field of ["reservesUsd", "liabilitiesUsd", "offchainReservesUsd"] as const) {
     const m = expect[field];
-    if (m !== undefined && !usdMatches(BigInt(t[field]), m)) out.push(`${field} ${usd(BigInt(t[field]))}, expected ${showMatcher(m)}`);
+    if (m !== undefined && !usdMatches(BigInt(t[field]), m))
+      out.push(`${field} ${usd(BigInt(t[field]))}, expected ${showMatcher(m)}`);
   }
   for (const m of expect.items) {
     let item: ReportJson["reserves"]["items"][number] | undefined;
@@ -59,23 +62,32 @@ export function checkReport(report: ReportJson, expect: IssuerExpect, world: Sce
       item = report.reserves.items.find((i) => i.label === label);
       what = `item ${m.holder}/${m.token}`;
     } else {
-      item = report.reserves.items.find((i) => i.details.kind === "custodian" && i.details.custodian === m.custodian && i.details.account === m.account);
+      item = report.reserves.items.find(
+        (i) => i.details.kind === "custodian" && i.details.custodian === m.custodian && i.details.account === m.account,
+      );
       what = `item ${m.custodian}/${m.account}`;
     }
     if (!item) {
       out.push(`${what} is not in the report`);
       continue;
     }
-    if (m.status !== undefined && item.status !== m.status) out.push(`${what} has status ${item.status}, expected ${m.status}`);
-    if (m.valueUsd !== undefined && !usdMatches(BigInt(item.valueUsd), m.valueUsd)) out.push(`${what} valued ${usd(BigInt(item.valueUsd))}, expected ${showMatcher(m.valueUsd)}`);
+    if (m.status !== undefined && item.status !== m.status)
+      out.push(`${what} has status ${item.status}, expected ${m.status}`);
+    if (m.valueUsd !== undefined && !usdMatches(BigInt(item.valueUsd), m.valueUsd))
+      out.push(`${what} valued ${usd(BigInt(item.valueUsd))}, expected ${showMatcher(m.valueUsd)}`);
     if (m.exclusion !== undefined) {
       const allowed = Array.isArray(m.exclusion) ? m.exclusion : [m.exclusion];
-      if (!allowed.includes(item.details.exclusion as string)) out.push(`${what} exclusion ${item.details.exclusion}, expected ${allowed.join(" or ")}`);
+      if (!allowed.includes(item.details.exclusion as string))
+        out.push(`${what} exclusion ${item.details.exclusion}, expected ${allowed.join(" or ")}`);
     }
     if (m.amountRead !== undefined) {
       const d = item.details;
-      const read = d.kind !== "custodian" && d.amountRead !== null && d.decimals !== null ? formatUnits(BigInt(d.amountRead), Number(d.decimals)) : null;
-      if (read === null || parseUnits(read, 18) !== parseUnits(m.amountRead, 18)) out.push(`${what} amountRead ${read}, expected ${m.amountRead}`);
+      const read =
+        d.kind !== "custodian" && d.amountRead !== null && d.decimals !== null
+          ? formatUnits(BigInt(d.amountRead), Number(d.decimals))
+          : null;
+      if (read === null || parseUnits(read, 18) !== parseUnits(m.amountRead, 18))
+        out.push(`${what} amountRead ${read}, expected ${m.amountRead}`);
     }
   }
   for (const m of expect.prices) {
@@ -85,10 +97,14 @@ export function checkReport(report: ReportJson, expect: IssuerExpect, world: Sce
       continue;
     }
     if (m.priceUsd !== undefined && (p.priceUsd === null || !usdMatches(BigInt(p.priceUsd), m.priceUsd))) {
-      out.push(`${m.asset} priced ${p.priceUsd === null ? "null" : usd(BigInt(p.priceUsd))}, expected ${showMatcher(m.priceUsd)}`);
+      out.push(
+        `${m.asset} priced ${p.priceUsd === null ? "null" : usd(BigInt(p.priceUsd))}, expected ${showMatcher(m.priceUsd)}`,
+      );
     }
-    if (m.method !== undefined && p.method !== m.method) out.push(`${m.asset} price method ${p.method}, expected ${m.method}`);
-    if (m.divergent !== undefined && p.divergent !== m.divergent) out.push(`${m.asset} divergent ${p.divergent}, expected ${m.divergent}`);
+    if (m.method !== undefined && p.method !== m.method)
+      out.push(`${m.asset} price method ${p.method}, expected ${m.method}`);
+    if (m.divergent !== undefined && p.divergent !== m.divergent)
+      out.push(`${m.asset} divergent ${p.divergent}, expected ${m.divergent}`);
   }
   return out;
 }
@@ -96,8 +112,10 @@ export function checkReport(report: ReportJson, expect: IssuerExpect, world: Sce
 export function checkGate(answer: GateAnswer, expect: NonNullable<IssuerExpect["gate"]>): string[] {
   const out: string[] = [];
   const codes = answer.reasons.map((r) => (r.code === "FLAG_DENIED" && r.flag ? `FLAG_DENIED:${r.flag}` : r.code));
-  if (answer.allow !== expect.allow) out.push(`gate allow=${answer.allow}, expected ${expect.allow} (reasons: ${codes.join(", ") || "none"})`);
-  for (const code of expect.reasons) if (!codes.includes(code)) out.push(`gate reasons lack ${code} (got: ${codes.join(", ") || "none"})`);
+  if (answer.allow !== expect.allow)
+    out.push(`gate allow=${answer.allow}, expected ${expect.allow} (reasons: ${codes.join(", ") || "none"})`);
+  for (const code of expect.reasons)
+    if (!codes.includes(code)) out.push(`gate reasons lack ${code} (got: ${codes.join(", ") || "none"})`);
   return out;
 }
 

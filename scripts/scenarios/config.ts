@@ -41,12 +41,19 @@ async function issuerConfig(world: ScenarioWorld, issuer: ScenarioIssuer, ctx: C
   const token = (symbol: string) => world.tokens.get(symbol)!;
   const priceSource = (p: ScenarioIssuer["assets"][number]["prices"][number], assetToken: string | undefined) => {
     if (p.kind === "fixed") return { kind: "fixed" as const, priceUsd: usd18(p.priceUsd) };
-    if (p.kind === "chainlink") return { kind: "chainlink" as const, chainId, feed: world.feeds.get(p.feed)!, maxAgeSeconds: p.maxAgeSeconds };
+    if (p.kind === "chainlink")
+      return { kind: "chainlink" as const, chainId, feed: world.feeds.get(p.feed)!, maxAgeSeconds: p.maxAgeSeconds };
     const pool = world.pools.get(p.pool)!;
     if (assetToken !== undefined && assetToken !== pool.base) {
       throw new Error(`${scenario}: pool "${p.pool}" prices token ${pool.base}, not ${assetToken}`);
     }
-    return { kind: "uniswapV3" as const, chainId, pool: pool.address, token: token(pool.base).address, quoteAsset: p.quoteAsset };
+    return {
+      kind: "uniswapV3" as const,
+      chainId,
+      pool: pool.address,
+      token: token(pool.base).address,
+      quoteAsset: p.quoteAsset,
+    };
   };
   const supply = issuer.liabilities.supply;
   const holders = [];
@@ -58,7 +65,10 @@ async function issuerConfig(world: ScenarioWorld, issuer: ScenarioIssuer, ctx: C
       ...(h.name ? { name: h.name } : {}),
       ownership:
         h.ownership === "eoa"
-          ? { kind: "eoa" as const, signature: await signOwnership(account, { issuerId: id, address: account.address, chainId }) }
+          ? {
+              kind: "eoa" as const,
+              signature: await signOwnership(account, { issuerId: id, address: account.address, chainId }),
+            }
           : { kind: "none" as const },
       holdings: h.holdings.map((hd) => ({
         type: "erc20" as const,
@@ -81,7 +91,9 @@ async function issuerConfig(world: ScenarioWorld, issuer: ScenarioIssuer, ctx: C
       supply: {
         asset: supply.asset,
         pegUsd: usd18(supply.pegUsd),
-        tokens: [{ chainId, token: token(supply.token).address, escrows: supply.escrows.map((e) => accountAddress(world, e)) }],
+        tokens: [
+          { chainId, token: token(supply.token).address, escrows: supply.escrows.map((e) => accountAddress(world, e)) },
+        ],
         marketPrices: supply.marketPrices.map((p) => {
           const source = priceSource(p, supply.token);
           if (source.kind === "fixed") throw new Error(`${scenario}: a market price cannot be fixed`);
@@ -102,7 +114,9 @@ async function issuerConfig(world: ScenarioWorld, issuer: ScenarioIssuer, ctx: C
     ...(issuer.alerts
       ? {
           alerts: {
-            destinations: [{ kind: "webhook" as const, url: `${ctx.receiverUrl}/hook/${id}`, secret: WEBHOOK_SECRET_NAME }],
+            destinations: [
+              { kind: "webhook" as const, url: `${ctx.receiverUrl}/hook/${id}`, secret: WEBHOOK_SECRET_NAME },
+            ],
             ...(issuer.alerts.events ? { events: issuer.alerts.events } : {}),
             ...(issuer.alerts.ratioThresholdsBps ? { ratioThresholdsBps: issuer.alerts.ratioThresholdsBps } : {}),
           },

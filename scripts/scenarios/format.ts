@@ -12,16 +12,29 @@ import { FLAGS } from "../../core/flags.js";
 const FLAG_NAMES = FLAGS.map((f) => f.name) as [string, ...string[]];
 
 /** A symbolic name of something the runner deploys or derives (token, feed, pool, account). */
-const name = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, "must be 1-32 letters, digits, '_' or '-', starting with a letter");
+const name = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, "must be 1-32 letters, digits, '_' or '-', starting with a letter");
 /** A local issuer id; the runner prefixes it with the scenario name. */
 const localIssuerId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,20}$/, "must be 1-21 characters of a-z, 0-9 or '-'");
-const assetId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/, "must be 1-32 characters of letters, digits, '.', '_' or '-'");
+const assetId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/, "must be 1-32 characters of letters, digits, '.', '_' or '-'");
 /** A non-negative decimal number written as a string, e.g. "1900000" or "0.23". */
-export const decimal = z.string().regex(/^(0|[1-9][0-9]*)(\.[0-9]{1,18})?$/, 'must be a non-negative decimal number as a string, e.g. "1900000" or "0.23"');
+export const decimal = z
+  .string()
+  .regex(
+    /^(0|[1-9][0-9]*)(\.[0-9]{1,18})?$/,
+    'must be a non-negative decimal number as a string, e.g. "1900000" or "0.23"',
+  );
 const positiveDecimal = decimal.refine((s) => /[1-9]/.test(s), "must be greater than zero");
 const bps = z.number().int().min(0).max(1_000_000);
 
-const chainlinkPrice = z.strictObject({ kind: z.literal("chainlink"), feed: name, maxAgeSeconds: z.number().int().positive().default(3600) });
+const chainlinkPrice = z.strictObject({
+  kind: z.literal("chainlink"),
+  feed: name,
+  maxAgeSeconds: z.number().int().positive().default(3600),
+});
 const poolPrice = z.strictObject({ kind: z.literal("uniswapV3"), pool: name, quoteAsset: assetId });
 const fixedPrice = z.strictObject({ kind: z.literal("fixed"), priceUsd: positiveDecimal });
 const priceSource = z.discriminatedUnion("kind", [chainlinkPrice, poolPrice, fixedPrice]);
@@ -84,7 +97,10 @@ const issuerSchema = z.strictObject({
   /** Send alerts to the runner's webhook receiver (generic webhook, HMAC-signed). */
   alerts: z
     .strictObject({
-      events: z.array(z.enum(["flag_raised", "flag_cleared", "ratio_crossed", "publisher_stale", "signing_failed"])).min(1).optional(),
+      events: z
+        .array(z.enum(["flag_raised", "flag_cleared", "ratio_crossed", "publisher_stale", "signing_failed"]))
+        .min(1)
+        .optional(),
       ratioThresholdsBps: z.array(z.number().int().min(0)).optional(),
     })
     .optional(),
@@ -111,7 +127,15 @@ const stateSchema = z.strictObject({
   /** token → account → balance in whole tokens; the runner mints or burns to reach it. */
   balances: z.record(name, z.record(name, decimal)).default({}),
   /** feed → answer in USD; every feed of the scenario is republished before each tick (updatedAt = now − ageSeconds). */
-  feeds: z.record(name, z.union([positiveDecimal, z.strictObject({ answer: positiveDecimal, ageSeconds: z.number().int().min(0).default(0) })])).default({}),
+  feeds: z
+    .record(
+      name,
+      z.union([
+        positiveDecimal,
+        z.strictObject({ answer: positiveDecimal, ageSeconds: z.number().int().min(0).default(0) }),
+      ]),
+    )
+    .default({}),
   /** pool → price of its base token in its quote token. */
   pools: z.record(name, positiveDecimal).default({}),
   statements: z.array(statementSchema).default([]),
@@ -119,7 +143,10 @@ const stateSchema = z.strictObject({
 
 /** An exact USD amount, or an approximate one within toleranceBps. */
 const usdMatcher = z.union([decimal, z.strictObject({ approx: decimal, toleranceBps: bps })]);
-const ratioMatcher = z.union([z.number().int().min(0), z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(0) })]);
+const ratioMatcher = z.union([
+  z.number().int().min(0),
+  z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(0) }),
+]);
 const flagName = z.enum(FLAG_NAMES);
 
 const itemMatcher = z
@@ -138,7 +165,10 @@ const itemMatcher = z
     /** details.amountRead in whole tokens (what was read though not counted). */
     amountRead: decimal.optional(),
   })
-  .refine((m) => (m.holder !== undefined && m.token !== undefined) !== (m.custodian !== undefined && m.account !== undefined), "name either holder + token or custodian + account");
+  .refine(
+    (m) => (m.holder !== undefined && m.token !== undefined) !== (m.custodian !== undefined && m.account !== undefined),
+    "name either holder + token or custodian + account",
+  );
 
 const gateSchema = z.strictObject({
   query: z.strictObject({
@@ -174,7 +204,13 @@ const issuerExpectSchema = z.strictObject({
     .default([]),
   /** Alerts that must reach the webhook receiver (HMAC verified) within withinSeconds after the tick. */
   alerts: z
-    .array(z.strictObject({ event: z.enum(["flag_raised", "flag_cleared", "ratio_crossed"]), flag: flagName.optional(), withinSeconds: z.number().int().positive().max(300).default(90) }))
+    .array(
+      z.strictObject({
+        event: z.enum(["flag_raised", "flag_cleared", "ratio_crossed"]),
+        flag: flagName.optional(),
+        withinSeconds: z.number().int().positive().max(300).default(90),
+      }),
+    )
     .default([]),
 });
 
@@ -186,7 +222,9 @@ const beforeExpectSchema = z.strictObject({
 
 export const scenarioSchema = z.strictObject({
   $comment: z.string().optional(),
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,23}$/, "must be 1-24 characters of a-z, 0-9 or '-', starting with a letter"),
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,23}$/, "must be 1-24 characters of a-z, 0-9 or '-', starting with a letter"),
   description: z.string().min(1),
   world: z.strictObject({
     /** Accounts by role; each gets its own key (derived by the runner). */
@@ -216,7 +254,13 @@ export class ScenarioFileError extends Error {
 
 function jsonPath(path: readonly PropertyKey[]): string {
   let out = "";
-  for (const part of path) out += typeof part === "number" ? `[${part}]` : /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(String(part)) ? `${out === "" ? "" : "."}${String(part)}` : `[${JSON.stringify(String(part))}]`;
+  for (const part of path)
+    out +=
+      typeof part === "number"
+        ? `[${part}]`
+        : /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(String(part))
+          ? `${out === "" ? "" : "."}${String(part)}`
+          : `[${JSON.stringify(String(part))}]`;
   return out === "" ? "(root)" : out;
 }
 
@@ -236,11 +280,14 @@ export async function loadScenario(file: string): Promise<Scenario> {
   }
   const parsed = scenarioSchema.safeParse(json);
   if (!parsed.success) {
-    throw new ScenarioFileError(parsed.error.issues.map((i) => `${file}: ${jsonPath(i.path)}: ${i.message}`).join("\n"));
+    throw new ScenarioFileError(
+      parsed.error.issues.map((i) => `${file}: ${jsonPath(i.path)}: ${i.message}`).join("\n"),
+    );
   }
   const problems = crossReferences(parsed.data).map((p) => `${file}: ${p}`);
   const expectedName = basename(file).replace(/\.json$/, "");
-  if (parsed.data.name !== expectedName) problems.push(`${file}: name: "${parsed.data.name}" must match the file name ("${expectedName}")`);
+  if (parsed.data.name !== expectedName)
+    problems.push(`${file}: name: "${parsed.data.name}" must match the file name ("${expectedName}")`);
   if (problems.length > 0) throw new ScenarioFileError(problems.join("\n"));
   return parsed.data;
 }
@@ -254,14 +301,19 @@ export function crossReferences(s: Scenario): string[] {
   const pools = new Set(Object.keys(s.world.pools));
   const issuers = new Set(s.issuers.map((i) => i.id));
   const need = (set: Set<string>, kind: string, value: string, path: string) => {
-    if (!set.has(value)) out.push(`${path}: ${kind} "${value}" is not declared in world.${kind === "issuer" ? "issuers" : `${kind}s`}`);
+    if (!set.has(value))
+      out.push(`${path}: ${kind} "${value}" is not declared in world.${kind === "issuer" ? "issuers" : `${kind}s`}`);
   };
   const dup = (values: string[], kind: string, path: string) => {
     const seen = new Set<string>();
-    for (const v of values) (seen.has(v) ? out.push(`${path}: ${kind} "${v}" is listed twice`) : seen.add(v));
+    for (const v of values) seen.has(v) ? out.push(`${path}: ${kind} "${v}" is listed twice`) : seen.add(v);
   };
   dup(s.world.accounts, "account", "world.accounts");
-  dup(s.issuers.map((i) => i.id), "issuer", "issuers");
+  dup(
+    s.issuers.map((i) => i.id),
+    "issuer",
+    "issuers",
+  );
   for (const [p, pool] of Object.entries(s.world.pools)) {
     need(tokens, "token", pool.base, `world.pools.${p}.base`);
     need(tokens, "token", pool.quote, `world.pools.${p}.quote`);
@@ -270,15 +322,20 @@ export function crossReferences(s: Scenario): string[] {
   s.issuers.forEach((issuer, i) => {
     const at = `issuers[${i}]`;
     const assetIds = new Set(issuer.assets.map((a) => a.id));
-    const priceRefs = (prices: readonly { kind: string; feed?: string; pool?: string; quoteAsset?: string }[], path: string) =>
+    const priceRefs = (
+      prices: readonly { kind: string; feed?: string; pool?: string; quoteAsset?: string }[],
+      path: string,
+    ) =>
       prices.forEach((p, k) => {
         if (p.feed !== undefined) need(feeds, "feed", p.feed, `${path}[${k}].feed`);
         if (p.pool !== undefined) need(pools, "pool", p.pool, `${path}[${k}].pool`);
-        if (p.quoteAsset !== undefined && !assetIds.has(p.quoteAsset)) out.push(`${path}[${k}].quoteAsset: asset "${p.quoteAsset}" is not among this issuer's assets`);
+        if (p.quoteAsset !== undefined && !assetIds.has(p.quoteAsset))
+          out.push(`${path}[${k}].quoteAsset: asset "${p.quoteAsset}" is not among this issuer's assets`);
       });
     issuer.assets.forEach((a, k) => {
       if (a.token !== undefined) need(tokens, "token", a.token, `${at}.assets[${k}].token`);
-      if (a.token === undefined && a.decimals === undefined) out.push(`${at}.assets[${k}]: an asset without a token needs decimals`);
+      if (a.token === undefined && a.decimals === undefined)
+        out.push(`${at}.assets[${k}]: an asset without a token needs decimals`);
       priceRefs(a.prices, `${at}.assets[${k}].prices`);
     });
     const supply = issuer.liabilities.supply;
@@ -306,7 +363,8 @@ export function crossReferences(s: Scenario): string[] {
     const st = s[phase];
     for (const [token, byAccount] of Object.entries(st.balances)) {
       need(tokens, "token", token, `${phase}.balances.${token}`);
-      for (const account of Object.keys(byAccount)) need(accounts, "account", account, `${phase}.balances.${token}.${account}`);
+      for (const account of Object.keys(byAccount))
+        need(accounts, "account", account, `${phase}.balances.${token}.${account}`);
     }
     for (const feed of Object.keys(st.feeds)) need(feeds, "feed", feed, `${phase}.feeds.${feed}`);
     for (const pool of Object.keys(st.pools)) need(pools, "pool", pool, `${phase}.pools.${pool}`);
@@ -321,7 +379,8 @@ export function crossReferences(s: Scenario): string[] {
       if (m.holder !== undefined) need(accounts, "account", m.holder, `expect.${id}.items[${k}].holder`);
       if (m.token !== undefined) need(tokens, "token", m.token, `expect.${id}.items[${k}].token`);
     });
-    if (e.alerts.length > 0 && !s.issuers.find((i) => i.id === id)?.alerts) out.push(`expect.${id}.alerts: issuer "${id}" has no alerts configured`);
+    if (e.alerts.length > 0 && !s.issuers.find((i) => i.id === id)?.alerts)
+      out.push(`expect.${id}.alerts: issuer "${id}" has no alerts configured`);
   }
   for (const id of Object.keys(s.expectBefore)) need(issuers, "issuer", id, `expectBefore.${id}`);
   return out;

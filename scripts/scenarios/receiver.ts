@@ -28,8 +28,15 @@ export async function startReceiver(): Promise<Receiver> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]));
-      received.push({ path: (req.url ?? "/").split("?")[0] ?? "/", headers, body: Buffer.concat(chunks).toString("utf8"), at: Date.now() });
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
+      );
+      received.push({
+        path: (req.url ?? "/").split("?")[0] ?? "/",
+        headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        at: Date.now(),
+      });
       res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
     });
   });
@@ -58,7 +65,8 @@ export function webhookSignatureProblem(hook: ReceivedHook, secret: string): str
   if (!signature?.startsWith("sha256=")) return "no X-Solvent-Signature: sha256=… header";
   const expected = createHmac("sha256", secret).update(`${timestamp}.${hook.body}`, "utf8").digest();
   const given = Buffer.from(signature.slice("sha256=".length), "hex");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return "X-Solvent-Signature does not verify";
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return "X-Solvent-Signature does not verify";
   if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 600) return `X-Solvent-Timestamp ${timestamp} is not recent`;
   return null;
 }

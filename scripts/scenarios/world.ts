@@ -39,7 +39,9 @@ export async function connectChain(rpcUrl: string): Promise<Chain> {
   const { publicClient, wallet } = demoClients(rpcUrl, chainId);
   await installMulticall3(publicClient, rpcUrl);
   const deployer = wallet(demoAccounts.deployer);
-  const [token, feed, pool] = await Promise.all((["DemoToken", "DemoPriceFeed", "DemoPool"] as const).map((n) => loadArtifact(n)));
+  const [token, feed, pool] = await Promise.all(
+    (["DemoToken", "DemoPriceFeed", "DemoPool"] as const).map((n) => loadArtifact(n)),
+  );
   return {
     rpcUrl,
     chainId,
@@ -47,7 +49,14 @@ export async function connectChain(rpcUrl: string): Promise<Chain> {
     artifacts: { token: token!, feed: feed!, pool: pool! },
     deploy: (artifact, args) => deployContract(deployer, publicClient, artifact, args),
     async send(address, abi, functionName, args) {
-      const hash: Hex = await deployer.writeContract({ address, abi, functionName, args, account: deployer.account, chain: deployer.chain });
+      const hash: Hex = await deployer.writeContract({
+        address,
+        abi,
+        functionName,
+        args,
+        account: deployer.account,
+        chain: deployer.chain,
+      });
       const receipt = await publicClient.waitForTransactionReceipt({ hash, timeout: 60_000 });
       if (receipt.status !== "success") throw new Error(`${functionName} on ${address} reverted (tx ${hash})`);
     },
@@ -66,7 +75,13 @@ export function scenarioAccount(scenario: string, role: string): PrivateKeyAccou
  * exact one it picks the one the Worker's reader turns into exactly `price`
  * at 18 decimals (or the nearest), so reports show round numbers.
  */
-export function poolSqrtPrice(base: Address, quote: Address, baseDecimals: number, quoteDecimals: number, price: string) {
+export function poolSqrtPrice(
+  base: Address,
+  quote: Address,
+  baseDecimals: number,
+  quoteDecimals: number,
+  price: string,
+) {
   const p18 = parseUnits(price, 18);
   const baseIsToken0 = BigInt(base) < BigInt(quote);
   // raw price: token1 base units per token0 base unit, times 2^192
@@ -108,7 +123,10 @@ export async function deployWorld(chain: Chain, scenario: Scenario): Promise<Sce
     world.tokens.set(symbol, { address, decimals });
   }
   for (const [feed, { answer }] of Object.entries(scenario.world.feeds)) {
-    world.feeds.set(feed, await chain.deploy(feedArt, [FEED_DECIMALS, `${scenario.name} ${feed}`, parseUnits(answer, FEED_DECIMALS)]));
+    world.feeds.set(
+      feed,
+      await chain.deploy(feedArt, [FEED_DECIMALS, `${scenario.name} ${feed}`, parseUnits(answer, FEED_DECIMALS)]),
+    );
     world.feedState.set(feed, { answer, ageSeconds: 0 });
   }
   for (const [pool, { base, quote, price }] of Object.entries(scenario.world.pools)) {
@@ -134,7 +152,12 @@ export async function applyChainState(chain: Chain, world: ScenarioWorld, state:
     for (const [role, amount] of Object.entries(byAccount)) {
       const holder = accountAddress(world, role);
       const target = parseUnits(amount, token.decimals);
-      const current = (await chain.publicClient.readContract({ address: token.address, abi, functionName: "balanceOf", args: [holder] })) as bigint;
+      const current = (await chain.publicClient.readContract({
+        address: token.address,
+        abi,
+        functionName: "balanceOf",
+        args: [holder],
+      })) as bigint;
       if (target > current) await chain.send(token.address, abi, "mint", [holder, target - current]);
       else if (target < current) await chain.send(token.address, abi, "burn", [holder, current - target]);
     }
@@ -156,6 +179,9 @@ export async function applyChainState(chain: Chain, world: ScenarioWorld, state:
 export async function refreshFeeds(chain: Chain, world: ScenarioWorld): Promise<void> {
   const now = BigInt(Math.floor(Date.now() / 1000));
   for (const [feed, { answer, ageSeconds }] of world.feedState) {
-    await chain.send(world.feeds.get(feed)!, chain.artifacts.feed.abi, "setAnswer", [parseUnits(answer, FEED_DECIMALS), now - BigInt(ageSeconds)]);
+    await chain.send(world.feeds.get(feed)!, chain.artifacts.feed.abi, "setAnswer", [
+      parseUnits(answer, FEED_DECIMALS),
+      now - BigInt(ageSeconds),
+    ]);
   }
 }

@@ -36,7 +36,11 @@ const childEnv = () => ({ ...process.env, CI: "true", WRANGLER_SEND_METRICS: "fa
 /** Runs a wrangler command to completion in its own group; killed if it outlives timeoutMs. */
 function runWrangler(args: string[], timeoutMs: number, keep: (chunk: string) => void): Promise<number | null> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WRANGLER, ...args], { stdio: ["ignore", "pipe", "pipe"], env: childEnv(), detached: true });
+    const child = spawn(process.execPath, [WRANGLER, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: childEnv(),
+      detached: true,
+    });
     const kill = () => child.pid !== undefined && signalGroup(child.pid, "SIGKILL");
     process.once("exit", kill);
     const timer = setTimeout(() => {
@@ -54,12 +58,20 @@ function runWrangler(args: string[], timeoutMs: number, keep: (chunk: string) =>
   });
 }
 
-export async function startWranglerDev(options: { persistTo: string; envFiles: string[]; startupTimeoutMs?: number }): Promise<WranglerDev> {
+export async function startWranglerDev(options: {
+  persistTo: string;
+  envFiles: string[];
+  startupTimeoutMs?: number;
+}): Promise<WranglerDev> {
   let output = "";
   const keep = (chunk: string) => {
     output = (output + chunk).slice(-OUTPUT_LIMIT);
   };
-  const migrated = await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", options.persistTo], 120_000, keep);
+  const migrated = await runWrangler(
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", options.persistTo],
+    120_000,
+    keep,
+  );
   if (migrated !== 0) throw new Error(`applying the D1 migrations failed (exit ${migrated}):\n${output.slice(-3000)}`);
 
   const port = await getFreePort();
@@ -67,7 +79,18 @@ export async function startWranglerDev(options: { persistTo: string; envFiles: s
   const envArgs = options.envFiles.flatMap((f) => ["--env-file", f]);
   const child: ChildProcess = spawn(
     process.execPath,
-    [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", String(port), "--test-scheduled", "--persist-to", options.persistTo, ...envArgs],
+    [
+      WRANGLER,
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--test-scheduled",
+      "--persist-to",
+      options.persistTo,
+      ...envArgs,
+    ],
     { stdio: ["ignore", "pipe", "pipe"], env: childEnv(), detached: true },
   );
   const pid = child.pid;
@@ -113,7 +136,8 @@ export async function startWranglerDev(options: { persistTo: string; envFiles: s
       } catch {
         // not up yet
       }
-      if (Date.now() > deadline) throw new Error(`wrangler dev did not answer ${base}/health in time:\n${output.slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`wrangler dev did not answer ${base}/health in time:\n${output.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 300));
     }
   } catch (e) {

@@ -86,7 +86,9 @@ function vectorUsers(n: number, k: number): VectorUser[] {
   return Array.from({ length: n }, (_, i) => {
     const userId = `user-${i}`;
     const salt = fixedBytes(`solvent vector salt ${n}/${k}/${i}`, 16 + (i % 17));
-    const balances = Array.from({ length: k }, (_, a) => fixedBalance(`solvent vector balance ${n}/${k}/${i}/${a}`).toString());
+    const balances = Array.from({ length: k }, (_, a) =>
+      fixedBalance(`solvent vector balance ${n}/${k}/${i}/${a}`).toString(),
+    );
     return { userId, salt: bytesToHex(salt), commitment: bytesToHex(userCommitment(salt, userId)), balances };
   });
 }
@@ -121,9 +123,15 @@ function sumTreeVector(n: number, k: number) {
  */
 function nonInclusionVector(n: number, k: number) {
   const assets = ASSET_SETS[k]!;
-  const users = vectorUsers(n, k).sort((a, b) => compareCommitments(hexToBytes(a.commitment, "a"), hexToBytes(b.commitment, "b")));
-  const tree = buildLiabilityTree({ assets, rows: users.map((u) => ({ commitment: u.commitment, balances: u.balances.map(BigInt) })) });
-  const absent: { position: string; userId: string; salt: Hex; proof: ReturnType<typeof buildNonInclusionProof> }[] = [];
+  const users = vectorUsers(n, k).sort((a, b) =>
+    compareCommitments(hexToBytes(a.commitment, "a"), hexToBytes(b.commitment, "b")),
+  );
+  const tree = buildLiabilityTree({
+    assets,
+    rows: users.map((u) => ({ commitment: u.commitment, balances: u.balances.map(BigInt) })),
+  });
+  const absent: { position: string; userId: string; salt: Hex; proof: ReturnType<typeof buildNonInclusionProof> }[] =
+    [];
   for (let i = 0; i < 200 && absent.length < (n === 1 ? 2 : 3); i++) {
     const userId = `absent-${i}`;
     const salt = fixedBytes(`solvent vector absent salt ${n}/${k}/${i}`, 16);
@@ -136,8 +144,15 @@ function nonInclusionVector(n: number, k: number) {
   const invalid: { why: string; proof: unknown }[] = [];
   if (n > 2) {
     // Skipping a leaf: the right neighbour of the next gap, with the left of this one.
-    const wider = buildNonInclusionProof(tree, bytesToHex(incremented(tree.commitmentAt(between.proof.right!.leafIndex))));
-    if (wider.right !== null) invalid.push({ why: "neighbours not adjacent (a leaf between them is hidden)", proof: { ...between.proof, right: wider.right } });
+    const wider = buildNonInclusionProof(
+      tree,
+      bytesToHex(incremented(tree.commitmentAt(between.proof.right!.leafIndex))),
+    );
+    if (wider.right !== null)
+      invalid.push({
+        why: "neighbours not adjacent (a leaf between them is hidden)",
+        proof: { ...between.proof, right: wider.right },
+      });
   }
   const neighbour = between.proof.left ?? between.proof.right!;
   const lied = { ...neighbour, balances: neighbour.balances.map((b) => (BigInt(b) + 1n).toString()) };
@@ -147,7 +162,10 @@ function nonInclusionVector(n: number, k: number) {
   });
   if (between.proof.left !== null && between.proof.right !== null) {
     // Dropping the right neighbour while claiming the left is last only works with a leafCount the report contradicts.
-    invalid.push({ why: "right neighbour dropped: the left one is not the last leaf", proof: { ...between.proof, right: null } });
+    invalid.push({
+      why: "right neighbour dropped: the left one is not the last leaf",
+      proof: { ...between.proof, right: null },
+    });
   }
   return {
     description: `SPEC §2.1 non-inclusion: ${n} user(s) in commitment order, ${k} asset(s)`,
@@ -178,18 +196,30 @@ function incremented(c: Uint8Array): Uint8Array {
  */
 function commitmentOrderVector() {
   const assets = ["USD", "ETH"];
-  const users = vectorUsers(7, 2).map((u, i) => ({ ...u, userId: `ordered-${i}`, commitment: bytesToHex(userCommitment(hexToBytes(u.salt, "salt"), `ordered-${i}`)) }));
+  const users = vectorUsers(7, 2).map((u, i) => ({
+    ...u,
+    userId: `ordered-${i}`,
+    commitment: bytesToHex(userCommitment(hexToBytes(u.salt, "salt"), `ordered-${i}`)),
+  }));
   // Lowercase hex of equal length sorts as the bytes do.
   const leaves = [...users].sort((a, b) => (a.commitment < b.commitment ? -1 : 1));
-  const tree = buildLiabilityTree({ assets, rows: leaves.map((u) => ({ commitment: u.commitment, balances: u.balances.map(BigInt) })) });
+  const tree = buildLiabilityTree({
+    assets,
+    rows: leaves.map((u) => ({ commitment: u.commitment, balances: u.balances.map(BigInt) })),
+  });
   return {
-    description: "SPEC §2 commitment order: users in upload order, leaves sorted by commitment, the tree of that order, and SPEC §4 liabilities.ledger as a report names it",
+    description:
+      "SPEC §2 commitment order: users in upload order, leaves sorted by commitment, the tree of that order, and SPEC §4 liabilities.ledger as a report names it",
     assets,
     users,
     leafOrder: leaves.map((u) => u.userId),
     root: tree.root,
     rootSums: tree.rootSums.map(String),
-    proofs: proofIndices(leaves.length).map((i) => ({ userId: leaves[i]!.userId, salt: leaves[i]!.salt, proof: tree.proof(i) })),
+    proofs: proofIndices(leaves.length).map((i) => ({
+      userId: leaves[i]!.userId,
+      salt: leaves[i]!.salt,
+      proof: tree.proof(i),
+    })),
     reportLedger: {
       id: "lg_00000000000000000000000000000007",
       asOf: "1767225600",
@@ -233,9 +263,36 @@ function reserveItems(): ReserveLineItem[] {
   });
   return [
     item(`evm:1:${HOLDER}:${USDC}`, 1n, HOLDER, USDC, 2_500_000_000_000n, USD18, 6, ReserveStatus.ON_CHAIN_PROVEN),
-    item(`evm:1:${HOLDER}:${NATIVE_TOKEN}`, 1n, HOLDER, NATIVE_TOKEN, 125n * USD18, 3150n * USD18, 18, ReserveStatus.ON_CHAIN_PROVEN),
-    item(`evm:1:${COLD_WALLET}:${WETH}`, 1n, COLD_WALLET, WETH, 40n * USD18, 3150n * USD18, 18, ReserveStatus.ON_CHAIN_UNPROVEN),
-    item("custodian:acme-trust:USD", 0n, ZERO_ADDRESS, ZERO_ADDRESS, 1_000_000_00n, USD18, 2, ReserveStatus.OFF_CHAIN_STATEMENT),
+    item(
+      `evm:1:${HOLDER}:${NATIVE_TOKEN}`,
+      1n,
+      HOLDER,
+      NATIVE_TOKEN,
+      125n * USD18,
+      3150n * USD18,
+      18,
+      ReserveStatus.ON_CHAIN_PROVEN,
+    ),
+    item(
+      `evm:1:${COLD_WALLET}:${WETH}`,
+      1n,
+      COLD_WALLET,
+      WETH,
+      40n * USD18,
+      3150n * USD18,
+      18,
+      ReserveStatus.ON_CHAIN_UNPROVEN,
+    ),
+    item(
+      "custodian:acme-trust:USD",
+      0n,
+      ZERO_ADDRESS,
+      ZERO_ADDRESS,
+      1_000_000_00n,
+      USD18,
+      2,
+      ReserveStatus.OFF_CHAIN_STATEMENT,
+    ),
     item("custodian:stale-bank:USD", 0n, ZERO_ADDRESS, ZERO_ADDRESS, 5_000_000_00n, USD18, 2, ReserveStatus.EXCLUDED),
   ];
 }
@@ -290,7 +347,11 @@ async function attestationChainVector(liabilitiesRoot: Hex, liabilitiesUsd: bigi
       flags,
       reportHash: keccak256(utf8(`solvent vector report ${i + 1n}`)),
     });
-    chain.push({ attestation: attestationToJson(a), digest: attestationDigest(a), signature: await signAttestation(a, signer) });
+    chain.push({
+      attestation: attestationToJson(a),
+      digest: attestationDigest(a),
+      signature: await signAttestation(a, signer),
+    });
     previous = a;
   }
   return {
@@ -359,11 +420,26 @@ async function receiptsAndDisputesVector() {
   const receipts = privateKeyToAccount(TEST_KEYS.receipts);
   const asOf = OBSERVED_AT - 3600n;
   const assets = ASSET_SETS[3]!;
-  const users = vectorUsers(5, 3).sort((a, b) => compareCommitments(hexToBytes(a.commitment, "a"), hexToBytes(b.commitment, "b")));
+  const users = vectorUsers(5, 3).sort((a, b) =>
+    compareCommitments(hexToBytes(a.commitment, "a"), hexToBytes(b.commitment, "b")),
+  );
   const shrunk = users[2]!;
-  const listed = users.map((u) => (u === shrunk ? { ...u, balances: u.balances.map((b, i) => (i === 0 ? "1" : b)) } : u));
-  const tree = buildLiabilityTree({ assets, rows: listed.map((u) => ({ commitment: u.commitment, balances: u.balances.map(BigInt) })) });
-  const ledger = { id: "lg_vector", asOf: asOf.toString(), leafCount: "5", order: "commitment", scheme: "sum-sha256-v1", assets, rootSums: tree.rootSums.map(String) };
+  const listed = users.map((u) =>
+    u === shrunk ? { ...u, balances: u.balances.map((b, i) => (i === 0 ? "1" : b)) } : u,
+  );
+  const tree = buildLiabilityTree({
+    assets,
+    rows: listed.map((u) => ({ commitment: u.commitment, balances: u.balances.map(BigInt) })),
+  });
+  const ledger = {
+    id: "lg_vector",
+    asOf: asOf.toString(),
+    leafCount: "5",
+    order: "commitment",
+    scheme: "sum-sha256-v1",
+    assets,
+    rootSums: tree.rootSums.map(String),
+  };
   const report = JSON.stringify({ version: 1, issuer: ISSUER_ID, liabilities: { root: tree.root, ledger } });
   const attestation = nextAttestation(null, {
     issuer: issuerKey(ISSUER_ID),
@@ -379,15 +455,29 @@ async function receiptsAndDisputesVector() {
     flags: 0n,
     reportHash: keccak256(utf8(report)),
   });
-  const attested = { attestation: attestationToJson(attestation), signature: await signAttestation(attestation, publisher) };
+  const attested = {
+    attestation: attestationToJson(attestation),
+    signature: await signAttestation(attestation, publisher),
+  };
   const keys = {
     keys: [
       { address: publisher.address.toLowerCase(), validFrom: Number(OBSERVED_AT - 86400n), validUntil: null },
-      { address: receipts.address.toLowerCase(), validFrom: Number(OBSERVED_AT - 86400n), validUntil: null, role: "receipts", issuer: ISSUER_ID },
+      {
+        address: receipts.address.toLowerCase(),
+        validFrom: Number(OBSERVED_AT - 86400n),
+        validUntil: null,
+        role: "receipts",
+        issuer: ISSUER_ID,
+      },
     ],
   };
   const omittedSalt = fixedBytes("solvent vector receipt: omitted user salt", 16);
-  const omitted = { userId: "omitted-user", salt: bytesToHex(omittedSalt), commitment: bytesToHex(userCommitment(omittedSalt, "omitted-user")), balances: ["250", "0", "7"] };
+  const omitted = {
+    userId: "omitted-user",
+    salt: bytesToHex(omittedSalt),
+    commitment: bytesToHex(userCommitment(omittedSalt, "omitted-user")),
+    balances: ["250", "0", "7"],
+  };
   const receiptOf = async (u: { commitment: Hex; balances: string[] }) => {
     const receipt = { issuer: ISSUER_ID, commitment: u.commitment, assets, balances: u.balances.map(BigInt), asOf };
     return { digest: receiptDigest(receipt), signed: await signReceipt(receipt, receipts) };
@@ -396,7 +486,11 @@ async function receiptsAndDisputesVector() {
     const { digest, signed } = await receiptOf(u);
     const index = listed.findIndex((l) => l.commitment === u.commitment);
     const proof = index < 0 ? buildNonInclusionProof(tree, u.commitment) : tree.proof(index);
-    return { receiptDigest: digest, expect, bundle: { version: 1, receipt: signed, proof, attestation: attested, report } };
+    return {
+      receiptDigest: digest,
+      expect,
+      bundle: { version: 1, receipt: signed, proof, attestation: attested, report },
+    };
   };
   return {
     description: "SPEC §12 balance receipts and dispute bundles, signed with published TEST keys",
@@ -407,8 +501,14 @@ async function receiptsAndDisputesVector() {
     keys,
     disputes: [
       { why: "the ledger omits a receipt holder", ...(await bundle(omitted, { valid: true, kind: "absent" })) },
-      { why: "the ledger lists a receipt holder with less USD", ...(await bundle(shrunk, { valid: true, kind: "balance-differs" })) },
-      { why: "an honest answer: the ledger shows the receipt's balances", ...(await bundle(users[0]!, { valid: false, failedStep: "answer" })) },
+      {
+        why: "the ledger lists a receipt holder with less USD",
+        ...(await bundle(shrunk, { valid: true, kind: "balance-differs" })),
+      },
+      {
+        why: "an honest answer: the ledger shows the receipt's balances",
+        ...(await bundle(users[0]!, { valid: false, failedStep: "answer" })),
+      },
     ],
   };
 }
@@ -446,7 +546,10 @@ export async function generateVectors(): Promise<Map<string, string>> {
   const latest = chain.attestations[2]!;
   files.set("cli/proof.json", json(proofEntry.proof));
   files.set("cli/user.json", json({ userId: proofEntry.userId, salt: proofEntry.salt }));
-  files.set("cli/attestation.json", json({ attestation: latest.attestation, signature: latest.signature, digest: latest.digest, signer: chain.signer }));
+  files.set(
+    "cli/attestation.json",
+    json({ attestation: latest.attestation, signature: latest.signature, digest: latest.digest, signer: chain.signer }),
+  );
   files.set("cli/keys.json", json(chain.keys));
   for (const [name, vector] of privateVectors()) files.set(name, json(vector));
   return files;

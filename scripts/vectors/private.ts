@@ -39,7 +39,9 @@ export function privateLedgerVector(users: number, assetCount: number, minDepth:
     const salt = label(`private vector salt ${i}`, 16 + (i % 17));
     const userId = `private-user-${i}`;
     // whole units of each asset's private unit: USDC in cents (10^4 base units), BTC in satoshi
-    const balances = assets.map((a, k) => BigInt(((i + 1) * 7919 * (k + 3)) % 100_000) * 10n ** BigInt(a.decimals - a.unitDecimals));
+    const balances = assets.map(
+      (a, k) => BigInt(((i + 1) * 7919 * (k + 3)) % 100_000) * 10n ** BigInt(a.decimals - a.unitDecimals),
+    );
     return { userId, salt, balances };
   });
   const ledger = buildPrivateLedger({
@@ -67,7 +69,9 @@ export function privateLedgerVector(users: number, assetCount: number, minDepth:
       commitments: leaf.encoded.map(bytesToHex),
       hash: bytesToHex(leaf.hash),
     })),
-    levels: ledger.levels.slice(1).map((level) => level.map((n) => ({ hash: bytesToHex(n.hash), commitments: n.encoded.map(bytesToHex) }))),
+    levels: ledger.levels
+      .slice(1)
+      .map((level) => level.map((n) => ({ hash: bytesToHex(n.hash), commitments: n.encoded.map(bytesToHex) }))),
     root: bytesToHex(ledger.root.hash),
     rootCommitments: ledger.root.encoded.map(bytesToHex),
     totals: ledger.totals.map(String),

@@ -53,23 +53,50 @@ beforeAll(async () => {
     const world = await deployWorld(chain, scenario);
     const config: SolventConfigInput = {
       version: 1,
-      chains: [{ chainId: chain.chainId, name: "anvil (map test)", rpcUrls: [anvil.rpcUrl], batchSize: 500, timeoutMs: 20_000 }],
+      chains: [
+        {
+          chainId: chain.chainId,
+          name: "anvil (map test)",
+          rpcUrls: [anvil.rpcUrl],
+          batchSize: 500,
+          timeoutMs: 20_000,
+        },
+      ],
       issuers: await issuerConfigs(world, { chainId: chain.chainId, receiverUrl: receiver.url }),
     };
     parseConfig(config);
     const adminToken = randomBytes(24).toString("hex");
     const envFile = join(work, "map.env");
-    const lines = [`SOLVENT_CONFIG='${JSON.stringify(config)}'`, `SIGNING_KEY=0x${randomBytes(32).toString("hex")}`, `ADMIN_TOKEN=${adminToken}`, `${WEBHOOK_SECRET_NAME}=${randomBytes(24).toString("hex")}`];
+    const lines = [
+      `SOLVENT_CONFIG='${JSON.stringify(config)}'`,
+      `SIGNING_KEY=0x${randomBytes(32).toString("hex")}`,
+      `ADMIN_TOKEN=${adminToken}`,
+      `${WEBHOOK_SECRET_NAME}=${randomBytes(24).toString("hex")}`,
+    ];
     await writeFile(envFile, `${lines.join("\n")}\n`, { mode: 0o600 });
     dev = await startWranglerDev({ persistTo: join(work, "state"), envFiles: [envFile], startupTimeoutMs: 180_000 });
     for (const state of [scenario.before, scenario.after]) {
       await applyChainState(chain, world, state);
       for (const id of [ids.x, ids.y]) {
-        const res = await fetch(`${dev.base}/v1/admin/issuers/${id}/publish`, { method: "POST", headers: { authorization: `Bearer ${adminToken}` } });
-        if (res.status !== 201) throw new Error(`publishing ${id} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+        const res = await fetch(`${dev.base}/v1/admin/issuers/${id}/publish`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${adminToken}` },
+        });
+        if (res.status !== 201)
+          throw new Error(`publishing ${id} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
       }
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
     await mkdir(SCREENSHOTS, { recursive: true });
   } catch (e) {
     await cleanUp();
@@ -109,14 +136,24 @@ describe("dependency map of circular reserves", () => {
       // The text alternative: every holding with its market value and what counts.
       const rows = await page.locator("#edges tbody tr").allInnerTexts();
       expect(rows).toHaveLength(2);
-      expect(rows.map((r) => r.split(/\t|\n/).map((c) => c.trim()).filter(Boolean))).toEqual([
+      expect(
+        rows.map((r) =>
+          r
+            .split(/\t|\n/)
+            .map((c) => c.trim())
+            .filter(Boolean),
+        ),
+      ).toEqual([
         [X, Y, "$9,000,000.00", "$0.00", "on a cycle"],
         [Y, X, "$8,000,000.00", "$0.00", "on a cycle"],
       ]);
       await page.screenshot({ path: join(SCREENSHOTS, "dependencies-circular.png"), fullPage: true });
       await page.setViewportSize({ width: 390, height: 844 });
       await page.screenshot({ path: join(SCREENSHOTS, "dependencies-circular-phone.png"), fullPage: true });
-      const [scrollWidth, clientWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      const [scrollWidth, clientWidth] = await page.evaluate(() => [
+        document.documentElement.scrollWidth,
+        document.documentElement.clientWidth,
+      ]);
       expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
       expect(errors).toEqual([]);
     } finally {

@@ -38,7 +38,15 @@ beforeAll(async () => {
     await demo.tick();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     await mkdir(SCREENSHOTS, { recursive: true });
   } catch (e) {
@@ -79,7 +87,9 @@ async function api<T>(path: string): Promise<T> {
 const ratioText = (bps: string) => `${BigInt(bps) / 100n}.${(BigInt(bps) % 100n).toString().padStart(2, "0")} %`;
 
 async function stepStatuses(page: Page): Promise<Record<string, string>> {
-  return page.$$eval("[data-step]", (items) => Object.fromEntries(items.map((li) => [li.getAttribute("data-step"), li.getAttribute("data-status")])));
+  return page.$$eval("[data-step]", (items) =>
+    Object.fromEntries(items.map((li) => [li.getAttribute("data-step"), li.getAttribute("data-status")])),
+  );
 }
 
 describe("overview", () => {
@@ -116,7 +126,9 @@ describe("overview", () => {
       expect(await page.locator('th[aria-sort="ascending"]').textContent()).toContain("Status");
       for (const id of ["demo", "demo-stable"]) {
         const row = page.locator(`[data-issuer="${id}"]`);
-        expect(await row.locator("svg.sparkline title").textContent()).toMatch(/^Ratio over the last \d+ attestations: from .* % to .* %$/);
+        expect(await row.locator("svg.sparkline title").textContent()).toMatch(
+          /^Ratio over the last \d+ attestations: from .* % to .* %$/,
+        );
         expect(await row.getByTestId("onchain-age").textContent()).toMatch(/^#\d+, (just now|\d+ s ago|\d+ min ago)$/);
       }
       // Sortable by keyboard: the Ratio header is a button; Enter sorts ascending (demo-stable's 102.89 % first), again descending.
@@ -138,8 +150,12 @@ describe("overview", () => {
 
 describe("issuer page", () => {
   it("shows the checks, the flag with its reason, every line item and the hash chain", async () => {
-    const latest = await api<{ attestation: { sequence: string; ratioBps: string } }>("/v1/issuers/demo/attestations/latest");
-    const report = await api<{ reserves: { items: { status: number }[] }; flags: { name: string; reason: string }[] }>(`/v1/issuers/demo/reports/${latest.attestation.sequence}`);
+    const latest = await api<{ attestation: { sequence: string; ratioBps: string } }>(
+      "/v1/issuers/demo/attestations/latest",
+    );
+    const report = await api<{ reserves: { items: { status: number }[] }; flags: { name: string; reason: string }[] }>(
+      `/v1/issuers/demo/reports/${latest.attestation.sequence}`,
+    );
     const { page, errors, close } = await open("#/issuer/demo");
     try {
       expect(await page.getByTestId("ratio").textContent()).toBe(ratioText(latest.attestation.ratioBps));
@@ -160,16 +176,22 @@ describe("issuer page", () => {
       expect(await page.locator("#items").textContent()).toMatch(/chainlink:31337:0x/);
 
       // Reserves split into on-chain, off-chain and not counted, drawn and tabulated.
-      expect(await page.locator("#reserves svg[role=img] title").textContent()).toMatch(/On-chain, counted .*Off-chain, counted .*Not counted/);
+      expect(await page.locator("#reserves svg[role=img] title").textContent()).toMatch(
+        /On-chain, counted .*Off-chain, counted .*Not counted/,
+      );
       // History of two attestations: one line per series, and a chain whose links are re-computed here.
       expect(await page.locator("#history svg.line-chart").count()).toBe(2);
-      expect(await page.locator("#history svg.line-chart circle.dot").count()).toBe(3 * Number(latest.attestation.sequence)); // reserves, liabilities, ratio
+      expect(await page.locator("#history svg.line-chart circle.dot").count()).toBe(
+        3 * Number(latest.attestation.sequence),
+      ); // reserves, liabilities, ratio
       const chain = await page.locator("#chain tbody tr").allTextContents();
       expect(chain.length).toBe(Number(latest.attestation.sequence));
       for (const row of chain) expect(row).toContain("✓ digest and link");
       // The chain is collapsed by default, its verdict in one line.
       expect(await page.locator("#chain details").getAttribute("open")).toBeNull();
-      expect(await page.getByTestId("chain-summary").textContent()).toBe(`✓ All ${chain.length} links shown re-computed here and unbroken.`);
+      expect(await page.getByTestId("chain-summary").textContent()).toBe(
+        `✓ All ${chain.length} links shown re-computed here and unbroken.`,
+      );
       await page.screenshot({ path: join(SCREENSHOTS, "issuer.png"), fullPage: true });
       await page.locator("#history").screenshot({ path: join(SCREENSHOTS, "issuer-history.png") });
       expect(errors).toEqual([]);
@@ -182,7 +204,10 @@ describe("issuer page", () => {
 describe("issuer page for an analyst", () => {
   interface Report {
     reserves: { items: { status: number; amount: string; details: { asset: string } }[] };
-    liabilities: { assets: { asset: string; amount: string; source: string }[]; ledger: Record<string, unknown> | null };
+    liabilities: {
+      assets: { asset: string; amount: string; source: string }[];
+      ledger: Record<string, unknown> | null;
+    };
     flags: { name: string }[];
   }
 
@@ -195,7 +220,10 @@ describe("issuer page for an analyst", () => {
       // One row per asset owed (USD, ETH) plus the USDC nobody is owed in kind, then the total.
       const rows = page.locator("#coverage tbody tr");
       expect(await rows.count()).toBe(report.liabilities.assets.length + 2);
-      const counted = (asset: string) => report.reserves.items.filter((i) => [0, 2].includes(i.status) && i.details.asset === asset).reduce((a, i) => a + BigInt(i.amount), 0n);
+      const counted = (asset: string) =>
+        report.reserves.items
+          .filter((i) => [0, 2].includes(i.status) && i.details.asset === asset)
+          .reduce((a, i) => a + BigInt(i.amount), 0n);
       for (const [i, owed] of report.liabilities.assets.entries()) {
         const row = rows.nth(i);
         expect(await row.locator("td").first().textContent()).toBe(owed.asset);
@@ -205,7 +233,9 @@ describe("issuer page for an analyst", () => {
       }
       expect(await rows.nth(report.liabilities.assets.length).textContent()).toContain("USDC");
       expect(await rows.last().textContent()).toContain("All assets, in USD");
-      expect(await page.locator("#coverage details.codes summary").textContent()).toBe("How reserves are matched to what is owed");
+      expect(await page.locator("#coverage details.codes summary").textContent()).toBe(
+        "How reserves are matched to what is owed",
+      );
       // No raw 18-digit amounts anywhere a reader looks first.
       expect(await page.locator("#coverage").innerText()).not.toMatch(/\d\.\d{5,}/);
 
@@ -222,12 +252,15 @@ describe("issuer page for an analyst", () => {
       expect(await onchain.textContent()).toContain("anvil (demo) (chain 31337)");
       expect(await onchain.locator("dt", { hasText: "Feed" }).getAttribute("title")).toContain("AggregatorV3");
       expect(await onchain.textContent()).toContain("at least every 5 min");
-      await expect.poll(async () => (await page.getByTestId("onchain-state").textContent()) ?? "").toMatch(/Attestation #\d+, observed (just now|\d+ s ago|\d+ min ago); valid for .* more, until/);
+      await expect
+        .poll(async () => (await page.getByTestId("onchain-state").textContent()) ?? "")
+        .toMatch(/Attestation #\d+, observed (just now|\d+ s ago|\d+ min ago); valid for .* more, until/);
       expect(await onchain.locator("details.relays tbody tr").count()).toBeGreaterThan(0);
 
       // The ledger's as-of time when the report carries it (SPEC §4 newer form); a plain note when not.
       const asOf = report.liabilities.ledger?.asOf;
-      if (typeof asOf === "string") expect(await page.getByTestId("ledger-as-of").textContent()).toContain("true as of");
+      if (typeof asOf === "string")
+        expect(await page.getByTestId("ledger-as-of").textContent()).toContain("true as of");
       else expect(await page.locator("#liabilities").textContent()).toContain("as-of time not reported");
       expect(await page.getByTestId("verification-coverage").count()).toBe(1);
       expect(errors).toEqual([]);
@@ -248,20 +281,28 @@ describe("issuer page for an analyst", () => {
       expect(lines.slice(1).map((l) => l.split(",")[1])).toEqual(["1", "2"]);
       const [json] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-json").click()]);
       expect(json.suggestedFilename()).toBe("demo-attestations-1-2.json");
-      const body = JSON.parse(await readFile((await json.path())!, "utf8")) as { attestations: { attestation: { sequence: string } }[] };
+      const body = JSON.parse(await readFile((await json.path())!, "utf8")) as {
+        attestations: { attestation: { sequence: string } }[];
+      };
       expect(body.attestations.map((a) => a.attestation.sequence)).toEqual(["2", "1"]);
       // A range the API would refuse is not offered.
       await page.getByLabel("From #").fill("3");
       expect(await page.getByTestId("download-csv").getAttribute("aria-disabled")).not.toBeNull();
 
       const ratioFigure = page.locator("#history figure.chart").first();
-      const [svgFile] = await Promise.all([page.waitForEvent("download"), ratioFigure.getByRole("button", { name: "Download Reserve ratio as SVG" }).click()]);
+      const [svgFile] = await Promise.all([
+        page.waitForEvent("download"),
+        ratioFigure.getByRole("button", { name: "Download Reserve ratio as SVG" }).click(),
+      ]);
       expect(svgFile.suggestedFilename()).toBe("demo-ratio.svg");
       const svgText = await readFile((await svgFile.path())!, "utf8");
       expect(svgText).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       expect(svgText).toContain("100 %");
       expect(svgText).not.toContain("var(--"); // colours written in, not left to the page's stylesheet
-      const [pngFile] = await Promise.all([page.waitForEvent("download"), ratioFigure.getByRole("button", { name: "Download Reserve ratio as PNG" }).click()]);
+      const [pngFile] = await Promise.all([
+        page.waitForEvent("download"),
+        ratioFigure.getByRole("button", { name: "Download Reserve ratio as PNG" }).click(),
+      ]);
       expect(pngFile.suggestedFilename()).toBe("demo-ratio.png");
       const png = await readFile((await pngFile.path())!);
       expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -282,15 +323,23 @@ describe("dependency map", () => {
         const nodes = page.locator("svg.dependency-map [data-node]");
         expect(await nodes.count()).toBe(2);
         expect(await page.getByTestId("no-cycles").count()).toBe(1);
-        expect(await page.getByTestId("no-edges").textContent()).toContain("none of the 2 issuers here holds a token another issuer attests");
+        expect(await page.getByTestId("no-edges").textContent()).toContain(
+          "none of the 2 issuers here holds a token another issuer attests",
+        );
         // Each node is reachable with Tab and describes itself.
         await page.locator(".map-figure figcaption").getByRole("button", { name: /PNG/ }).focus();
         await page.keyboard.press("Tab");
         const focused = await page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
         expect(focused).toMatch(/^Demo (Stable Dollar \(DUSD\)|Exchange), ratio \d/);
-        const [scrollWidth, clientWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+        const [scrollWidth, clientWidth] = await page.evaluate(() => [
+          document.documentElement.scrollWidth,
+          document.documentElement.clientWidth,
+        ]);
         expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
-        await page.screenshot({ path: join(SCREENSHOTS, viewport === PHONE ? "dependencies-phone.png" : "dependencies.png"), fullPage: true });
+        await page.screenshot({
+          path: join(SCREENSHOTS, viewport === PHONE ? "dependencies-phone.png" : "dependencies.png"),
+          fullPage: true,
+        });
         expect(errors).toEqual([]);
       } finally {
         await close();
@@ -326,13 +375,25 @@ describe("verify my balance", () => {
       await page.waitForSelector("#balance-result [data-testid=verdict]");
 
       expect(await page.locator("#balance-result .result").getAttribute("data-valid")).toBe("true");
-      expect(await page.getByTestId("verdict").textContent()).toMatch(/VALID: your balances are included in attestation #\d+/);
+      expect(await page.getByTestId("verdict").textContent()).toMatch(
+        /VALID: your balances are included in attestation #\d+/,
+      );
       const steps = await stepStatuses(page);
-      expect(steps).toMatchObject({ commitment: "pass", "fetch-attestation": "pass", "fetch-proof": "pass", proof: "pass", attestation: "pass", signature: "pass", root: "pass" });
+      expect(steps).toMatchObject({
+        commitment: "pass",
+        "fetch-attestation": "pass",
+        "fetch-proof": "pass",
+        proof: "pass",
+        attestation: "pass",
+        signature: "pass",
+        root: "pass",
+      });
       expect(Object.values(steps).every((s) => s === "pass" || s === "note")).toBe(true);
 
       // The proven balances, shown with the report's decimals (USD 6, ETH 18), read back to base units.
-      const shown = (await page.getByTestId("balances").textContent())!.replace("Your proven balances: ", "").split(" · ");
+      const shown = (await page.getByTestId("balances").textContent())!
+        .replace("Your proven balances: ", "")
+        .split(" · ");
       const baseUnits = (text: string, decimals: number) => {
         const [whole = "", frac = ""] = text.split(" ")[0]!.replaceAll(",", "").split(".");
         return (BigInt(whole) * 10n ** BigInt(decimals) + BigInt(frac.padEnd(decimals, "0") || "0")).toString();
@@ -380,7 +441,9 @@ describe("verify my balance", () => {
       expect(steps.root).toBe("pass");
       expect(steps.report).toBe("pass");
       expect(await page.locator('[data-step="fetch-proof"]').textContent()).toContain("with a non-inclusion proof");
-      expect(await page.getByTestId("verdict").textContent()).toContain("NOT INCLUDED, PROVEN: your commitment is provably not in this snapshot");
+      expect(await page.getByTestId("verdict").textContent()).toContain(
+        "NOT INCLUDED, PROVEN: your commitment is provably not in this snapshot",
+      );
     } finally {
       await close();
     }
@@ -389,8 +452,13 @@ describe("verify my balance", () => {
   it("rejects a pasted proof whose balance was altered", async () => {
     const user = demo!.users[20]!;
     const { attestation } = await api<{ attestation: { sequence: string } }>("/v1/issuers/demo/attestations/latest");
-    const proof = await api<{ balances: string[] }>(`/v1/issuers/demo/proofs/${attestation.sequence}/${userCommitmentHex(user.salt, user.userId)}`);
-    const tampered = { ...proof, balances: [(BigInt(proof.balances[0]!) + 1_000_000n).toString(), ...proof.balances.slice(1)] };
+    const proof = await api<{ balances: string[] }>(
+      `/v1/issuers/demo/proofs/${attestation.sequence}/${userCommitmentHex(user.salt, user.userId)}`,
+    );
+    const tampered = {
+      ...proof,
+      balances: [(BigInt(proof.balances[0]!) + 1_000_000n).toString(), ...proof.balances.slice(1)],
+    };
     const { page, requests, close } = await open("#/verify-balance/demo");
     try {
       await fillAndVerify(page, user.userId, user.salt, JSON.stringify(tampered));
@@ -398,7 +466,9 @@ describe("verify my balance", () => {
       const steps = await stepStatuses(page);
       expect(steps["fetch-proof"]).toBe("note"); // the pasted proof was used, none fetched
       expect(steps.proof).toBe("fail");
-      expect(await page.getByTestId("verdict").textContent()).toContain("INVALID: the proof does not place your balances under its root");
+      expect(await page.getByTestId("verdict").textContent()).toContain(
+        "INVALID: the proof does not place your balances under its root",
+      );
       expect(requests.some((r) => r.includes("/proofs/"))).toBe(false);
     } finally {
       await close();
@@ -417,11 +487,20 @@ describe("verify an attestation", () => {
       await page.getByRole("button", { name: "Verify attestation" }).click();
       await page.waitForSelector("#attestation-result [data-testid=verdict]");
       expect(await page.locator("#attestation-result .result").getAttribute("data-valid")).toBe("true");
-      expect(await stepStatuses(page)).toMatchObject({ read: "pass", keys: "pass", signature: "pass", record: "pass", report: "pass" });
+      expect(await stepStatuses(page)).toMatchObject({
+        read: "pass",
+        keys: "pass",
+        signature: "pass",
+        record: "pass",
+        report: "pass",
+      });
       expect(await page.getByTestId("verdict").textContent()).toMatch(/^✓ VALID: attestation #\d+ of "demo"/);
 
       // Claim more reserves than were signed: the signature no longer recovers to the publisher's key.
-      const tampered = { ...answer, attestation: { ...answer.attestation, reservesUsd: (BigInt(answer.attestation.reservesUsd!) * 2n).toString() } };
+      const tampered = {
+        ...answer,
+        attestation: { ...answer.attestation, reservesUsd: (BigInt(answer.attestation.reservesUsd!) * 2n).toString() },
+      };
       await page.getByLabel("Signed attestation (JSON)").fill(JSON.stringify(tampered, null, 2));
       await page.getByRole("button", { name: "Verify attestation" }).click();
       await expect.poll(() => page.locator("#attestation-result .result").getAttribute("data-valid")).toBe("false");
@@ -443,11 +522,25 @@ const PHONE_ISSUER_MAX_HEIGHT = 7346 / 2;
 
 describe("on a phone", () => {
   it("renders every view 390 px wide without sideways scrolling", async () => {
-    const shots: Record<string, string> = { "#/": "overview-phone.png", "#/issuer/demo": "issuer-phone.png", "#/issuer/demo-stable": "issuer-stable-phone.png" };
-    for (const hash of ["#/", "#/issuer/demo", "#/issuer/demo-stable", "#/dependencies", "#/verify-balance/demo", "#/verify-attestation"]) {
+    const shots: Record<string, string> = {
+      "#/": "overview-phone.png",
+      "#/issuer/demo": "issuer-phone.png",
+      "#/issuer/demo-stable": "issuer-stable-phone.png",
+    };
+    for (const hash of [
+      "#/",
+      "#/issuer/demo",
+      "#/issuer/demo-stable",
+      "#/dependencies",
+      "#/verify-balance/demo",
+      "#/verify-attestation",
+    ]) {
       const { page, errors, close } = await open(hash, PHONE);
       try {
-        const [scrollWidth, clientWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+        const [scrollWidth, clientWidth] = await page.evaluate(() => [
+          document.documentElement.scrollWidth,
+          document.documentElement.clientWidth,
+        ]);
         expect(scrollWidth, hash).toBeLessThanOrEqual(clientWidth);
         if (hash.startsWith("#/issuer/")) {
           const height = await page.evaluate(() => document.documentElement.scrollHeight);

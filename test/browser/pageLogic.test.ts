@@ -84,7 +84,20 @@ describe("trimmed amounts, one formatter", () => {
 });
 
 /** A report with only what coverage and the map read (SPEC §4 field names). */
-function report(issuer: string, items: { asset: string; amount: string; amountRead?: string; decimals: string; valueUsd: string; status: number; lookThrough?: ReportLookThroughJson }[], liabilities: ReportJson["liabilities"]["assets"], totals: [string, string]): ReportJson {
+function report(
+  issuer: string,
+  items: {
+    asset: string;
+    amount: string;
+    amountRead?: string;
+    decimals: string;
+    valueUsd: string;
+    status: number;
+    lookThrough?: ReportLookThroughJson;
+  }[],
+  liabilities: ReportJson["liabilities"]["assets"],
+  totals: [string, string],
+): ReportJson {
   return {
     issuer,
     reserves: {
@@ -94,7 +107,14 @@ function report(issuer: string, items: { asset: string; amount: string; amountRe
         valueUsd: i.valueUsd,
         status: i.status,
         priceUsd: i.status === 3 ? "0" : E18.toString(),
-        details: { kind: "erc20", asset: i.asset, decimals: i.decimals, amountRead: i.amountRead ?? null, lookThrough: i.lookThrough ?? null, reason: null },
+        details: {
+          kind: "erc20",
+          asset: i.asset,
+          decimals: i.decimals,
+          amountRead: i.amountRead ?? null,
+          lookThrough: i.lookThrough ?? null,
+          reason: null,
+        },
       })),
     },
     prices: [...new Set(items.map((i) => i.asset))].map((asset) => ({ asset, priceUsd: E18.toString() })),
@@ -117,13 +137,33 @@ describe("coverage per asset", () => {
         { asset: "USD", amount: "900000000000", decimals: "6", valueUsd: usd18(900_000n), status: 2 },
       ],
       [
-        { asset: "USD", source: "ledger", amount: "900371353912", decimals: "6", priceUsd: E18.toString(), priceMethod: "peg", valueUsd: "900371353912000000000000" },
-        { asset: "ETH", source: "ledger", amount: "213907153718246651902", decimals: "18", priceUsd: (3150n * E18).toString(), priceMethod: "quorum", valueUsd: "673807534212476953491300" },
+        {
+          asset: "USD",
+          source: "ledger",
+          amount: "900371353912",
+          decimals: "6",
+          priceUsd: E18.toString(),
+          priceMethod: "peg",
+          valueUsd: "900371353912000000000000",
+        },
+        {
+          asset: "ETH",
+          source: "ledger",
+          amount: "213907153718246651902",
+          decimals: "18",
+          priceUsd: (3150n * E18).toString(),
+          priceMethod: "quorum",
+          valueUsd: "673807534212476953491300",
+        },
       ],
       [usd18(2_887_500n), "1574178888124476953491300"],
     );
     const { rows, total } = assetCoverage(r);
-    expect(rows.map((x) => [x.asset, x.kind])).toEqual([["USD", "in-kind"], ["ETH", "in-kind"], ["USDC", "not-owed"]]);
+    expect(rows.map((x) => [x.asset, x.kind])).toEqual([
+      ["USD", "in-kind"],
+      ["ETH", "in-kind"],
+      ["USDC", "not-owed"],
+    ]);
     const [usdRow, ethRow, usdc] = rows;
     expect(usdRow!.coverageBps).toBe(9995n); // 900,000 / 900,371.35
     expect(usdRow!.surplus).toBe(-371_353_912n);
@@ -142,12 +182,27 @@ describe("coverage per asset", () => {
         { asset: "USDC", amount: "902999999999", decimals: "6", valueUsd: "902999999999000000000000", status: 0 },
         { asset: "ETH", amount: (40n * E18).toString(), decimals: "18", valueUsd: usd18(126_000n), status: 0 },
       ],
-      [{ asset: "DUSD", source: "supply", amount: "1000002000000", decimals: "6", priceUsd: E18.toString(), priceMethod: "peg", valueUsd: usd18(1_000_002n) }],
+      [
+        {
+          asset: "DUSD",
+          source: "supply",
+          amount: "1000002000000",
+          decimals: "6",
+          priceUsd: E18.toString(),
+          priceMethod: "peg",
+          valueUsd: usd18(1_000_002n),
+        },
+      ],
       ["1028999999999000000000000", usd18(1_000_002n)],
     );
     const { rows } = assetCoverage(r);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ asset: "DUSD", kind: "by-value", coverageBps: 10289n, surplusUsd: 28_997_999_999n * 10n ** 12n });
+    expect(rows[0]).toMatchObject({
+      asset: "DUSD",
+      kind: "by-value",
+      coverageBps: 10289n,
+      surplusUsd: 28_997_999_999n * 10n ** 12n,
+    });
     expect(rows[0]!.backedBy.map((b) => b.asset)).toEqual(["USDC", "ETH"]);
   });
 });
@@ -163,15 +218,48 @@ describe("dependency map", () => {
     haircutBps: "1123",
     circular,
   });
-  const x = report("x", [
-    { asset: "USDC", amount: "1000000000000", decimals: "6", valueUsd: usd18(1_000_000n), status: 0 },
-    // Excluded as circular: amount 0, the amount read kept in amountRead (as the publisher reports it).
-    { asset: "YUSD", amount: "0", amountRead: "9000000000000", decimals: "6", valueUsd: "0", status: 3, lookThrough: look("y", ["x", "y", "x"]) },
-  ], [], [usd18(1_000_000n), usd18(8_900_000n)]);
-  const y = report("y", [
-    { asset: "XUSD", amount: "0", amountRead: "8000000000000", decimals: "6", valueUsd: "0", status: 3, lookThrough: look("x", ["y", "x", "y"]) },
-    { asset: "EUSD", amount: "5000000000", decimals: "6", valueUsd: usd18(4_000n), status: 0, lookThrough: { ...look("e", null), url: "https://other.example", haircutBps: "8000" } },
-  ], [], [usd18(2_000_000n), usd18(9_900_000n)]);
+  const x = report(
+    "x",
+    [
+      { asset: "USDC", amount: "1000000000000", decimals: "6", valueUsd: usd18(1_000_000n), status: 0 },
+      // Excluded as circular: amount 0, the amount read kept in amountRead (as the publisher reports it).
+      {
+        asset: "YUSD",
+        amount: "0",
+        amountRead: "9000000000000",
+        decimals: "6",
+        valueUsd: "0",
+        status: 3,
+        lookThrough: look("y", ["x", "y", "x"]),
+      },
+    ],
+    [],
+    [usd18(1_000_000n), usd18(8_900_000n)],
+  );
+  const y = report(
+    "y",
+    [
+      {
+        asset: "XUSD",
+        amount: "0",
+        amountRead: "8000000000000",
+        decimals: "6",
+        valueUsd: "0",
+        status: 3,
+        lookThrough: look("x", ["y", "x", "y"]),
+      },
+      {
+        asset: "EUSD",
+        amount: "5000000000",
+        decimals: "6",
+        valueUsd: usd18(4_000n),
+        status: 0,
+        lookThrough: { ...look("e", null), url: "https://other.example", haircutBps: "8000" },
+      },
+    ],
+    [],
+    [usd18(2_000_000n), usd18(9_900_000n)],
+  );
 
   it("draws an edge per holder and token, weighted at market, with what counts", () => {
     const map = dependencyMap([
@@ -179,7 +267,12 @@ describe("dependency map", () => {
       { id: "y", name: "Issuer Y", ratioBps: "2020", report: y },
       { id: "z", name: "Issuer Z", ratioBps: null, report: null },
     ]);
-    expect(map.nodes.map((n) => [n.id, n.external])).toEqual([["x", false], ["y", false], ["z", false], ["e@https://other.example", true]]);
+    expect(map.nodes.map((n) => [n.id, n.external])).toEqual([
+      ["x", false],
+      ["y", false],
+      ["z", false],
+      ["e@https://other.example", true],
+    ]);
     expect(map.edges.map((e) => [e.from, e.to, e.marketUsd, e.countedUsd])).toEqual([
       ["x", "y", 9_000_000n * E18, 0n],
       ["y", "e@https://other.example", 5_000n * E18, 4_000n * E18],
@@ -192,8 +285,19 @@ describe("dependency map", () => {
   });
 
   it("finds every simple cycle once, self-holdings included", () => {
-    const edges = [["a", "b"], ["b", "c"], ["c", "a"], ["b", "a"], ["d", "d"], ["c", "e"]].map(([from, to]) => ({ from: from!, to: to! }));
-    expect(simpleCycles(edges)).toEqual([["a", "b", "c", "a"], ["a", "b", "a"], ["d", "d"]]);
+    const edges = [
+      ["a", "b"],
+      ["b", "c"],
+      ["c", "a"],
+      ["b", "a"],
+      ["d", "d"],
+      ["c", "e"],
+    ].map(([from, to]) => ({ from: from!, to: to! }));
+    expect(simpleCycles(edges)).toEqual([
+      ["a", "b", "c", "a"],
+      ["a", "b", "a"],
+      ["d", "d"],
+    ]);
     expect(simpleCycles([])).toEqual([]);
   });
 });
@@ -202,18 +306,50 @@ describe("on-chain publication", () => {
   const now = 10_000n;
   const times = (s: string) => (s === "7" ? { observedAt: 9_000n, validUntil: 9_900n } : null);
   it("derives the on-chain copy from the attestation last relayed when the publisher does not say", () => {
-    const status = readOnChain({ configured: true, chainId: 1, oracle: "0xabc", heartbeatSeconds: 300, lastSubmitted: "7", attempts: [] }, times, now);
-    expect(status).toMatchObject({ configured: true, chainId: 1, chainName: null, feed: null, copy: { sequence: "7", observedAt: 9_000n, validUntil: 9_900n, source: "derived" } });
+    const status = readOnChain(
+      { configured: true, chainId: 1, oracle: "0xabc", heartbeatSeconds: 300, lastSubmitted: "7", attempts: [] },
+      times,
+      now,
+    );
+    expect(status).toMatchObject({
+      configured: true,
+      chainId: 1,
+      chainName: null,
+      feed: null,
+      copy: { sequence: "7", observedAt: 9_000n, validUntil: 9_900n, source: "derived" },
+    });
   });
 
   it("takes the copy the relayer route read on-chain, with its age, and says when only the relay log was read", () => {
     // The shape GET /v1/issuers/{issuer}/relayer serves (RelayerStatus.onchain).
-    const onchain = { source: "chain", sequence: "8", observedAt: 9_500, validUntil: 12_000, remainingSeconds: 2_000, expired: false };
-    expect(readOnChain({ configured: true, lastSubmitted: "7", onchain }, times, now).copy).toEqual({ sequence: "8", observedAt: 9_500n, validUntil: 12_000n, source: "publisher" });
+    const onchain = {
+      source: "chain",
+      sequence: "8",
+      observedAt: 9_500,
+      validUntil: 12_000,
+      remainingSeconds: 2_000,
+      expired: false,
+    };
+    expect(readOnChain({ configured: true, lastSubmitted: "7", onchain }, times, now).copy).toEqual({
+      sequence: "8",
+      observedAt: 9_500n,
+      validUntil: 12_000n,
+      source: "publisher",
+    });
     const fromLog = { ...onchain, source: "relayLog", sequence: "7", chainError: "connection refused" };
-    expect(readOnChain({ configured: true, lastSubmitted: "7", onchain: fromLog }, times, now).copy).toMatchObject({ sequence: "7", source: "relayLog" });
+    expect(readOnChain({ configured: true, lastSubmitted: "7", onchain: fromLog }, times, now).copy).toMatchObject({
+      sequence: "7",
+      source: "relayLog",
+    });
     // The oracle holds nothing for the issuer: nothing on-chain, whatever the relay log says.
-    const empty = { source: "chain", sequence: null, observedAt: null, validUntil: null, remainingSeconds: null, expired: null };
+    const empty = {
+      source: "chain",
+      sequence: null,
+      observedAt: null,
+      validUntil: null,
+      remainingSeconds: null,
+      expired: null,
+    };
     expect(readOnChain({ configured: true, lastSubmitted: "7", onchain: empty }, times, now).copy).toBeNull();
   });
 

@@ -29,7 +29,10 @@ beforeAll(async () => {
   await buildPage();
   live = await startLiveDemo("receipts", { users: 200 });
   demo = live.demo;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+  });
   await mkdir(SCREENSHOTS, { recursive: true });
 });
 
@@ -55,7 +58,10 @@ async function open(hash: string, viewport: { width: number; height: number }) {
 }
 
 async function noSidewaysScroll(page: Page): Promise<void> {
-  const [scrollWidth, clientWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  const [scrollWidth, clientWidth] = await page.evaluate(() => [
+    document.documentElement.scrollWidth,
+    document.documentElement.clientWidth,
+  ]);
   expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
 }
 
@@ -77,10 +83,16 @@ describe("verification coverage on the issuer page", () => {
       try {
         const sentence = page.getByTestId("checked-sentence");
         expect(await sentence.getAttribute("data-checked")).toBe("3");
-        expect(await sentence.textContent()).toContain("3 of the 200 users in this ledger fetched the proof of their balance.");
-        expect(await sentence.textContent()).toMatch(/If the issuer had left 1 % of its users out \(3 users\), the chance that none of these 3 was among them, so that nobody noticed, would be 95.\d %\./);
+        expect(await sentence.textContent()).toContain(
+          "3 of the 200 users in this ledger fetched the proof of their balance.",
+        );
+        expect(await sentence.textContent()).toMatch(
+          /If the issuer had left 1 % of its users out \(3 users\), the chance that none of these 3 was among them, so that nobody noticed, would be 95.\d %\./,
+        );
         expect(await page.locator("#checked tbody tr").count()).toBe(3);
-        expect(await page.locator("#checked details.codes summary").textContent()).toBe("What this does and does not tell");
+        expect(await page.locator("#checked details.codes summary").textContent()).toBe(
+          "What this does and does not tell",
+        );
         await noSidewaysScroll(page);
         await page.locator("#checked").scrollIntoViewIfNeeded();
         await page.locator("#checked").screenshot({ path: join(SCREENSHOTS, shot) });
@@ -95,16 +107,26 @@ describe("verification coverage on the issuer page", () => {
 describe("verify my balance with a pasted receipt", () => {
   async function ledgerAsOf(): Promise<bigint> {
     const latest = await api<{ attestation: { sequence: string } }>("/v1/issuers/demo/attestations/latest");
-    const report = await api<{ liabilities: { ledger: { asOf: string } } }>(`/v1/issuers/demo/reports/${latest.attestation.sequence}`);
+    const report = await api<{ liabilities: { ledger: { asOf: string } } }>(
+      `/v1/issuers/demo/reports/${latest.attestation.sequence}`,
+    );
     return BigInt(report.liabilities.ledger.asOf);
   }
 
   async function receiptFor(commitment: string, balances: bigint[], asOf: bigint): Promise<string> {
-    const signed = await signReceipt({ issuer: "demo", commitment: commitment as Hex, assets: ["USD", "ETH"], balances, asOf }, demoReceiptsAccount());
+    const signed = await signReceipt(
+      { issuer: "demo", commitment: commitment as Hex, assets: ["USD", "ETH"], balances, asOf },
+      demoReceiptsAccount(),
+    );
     return JSON.stringify(signed, null, 2);
   }
 
-  async function verifyWithReceipt(page: Page, userId: string, salt: string, receipt: string): Promise<{ kind: string | null; text: string | null }> {
+  async function verifyWithReceipt(
+    page: Page,
+    userId: string,
+    salt: string,
+    receipt: string,
+  ): Promise<{ kind: string | null; text: string | null }> {
     await page.getByLabel("Your user id").fill(userId);
     await page.getByLabel("Your salt").fill(salt);
     const details = page.locator("summary", { hasText: "Compare with a balance receipt from the issuer" });
@@ -135,20 +157,37 @@ describe("verify my balance with a pasted receipt", () => {
         expect(await page.locator('[data-step="receipt"]').getAttribute("data-status")).toBe("pass");
         await page.locator("#balance-result").screenshot({ path: join(SCREENSHOTS, `receipt-matches${suffix}.png`) });
 
-        const differs = await verifyWithReceipt(page, user.userId, user.salt, await receiptFor(commitment, [held[0]! + 250_000_000n, held[1]!], asOf));
+        const differs = await verifyWithReceipt(
+          page,
+          user.userId,
+          user.salt,
+          await receiptFor(commitment, [held[0]! + 250_000_000n, held[1]!], asOf),
+        );
         expect(differs.kind).toBe("differs");
         expect(differs.text).toContain("Your balance in this snapshot differs from your receipt.");
         expect(differs.text).toMatch(/USD: your receipt says [\d,.]+ USD, the snapshot says [\d,.]+ USD/);
         expect(await page.getByRole("button", { name: "Download the dispute bundle" }).count()).toBe(1);
         await page.locator("#balance-result").screenshot({ path: join(SCREENSHOTS, `receipt-differs${suffix}.png`) });
 
-        const absent = await verifyWithReceipt(page, user.userId, leftOutSalt, await receiptFor(userCommitmentHex(leftOutSalt, user.userId), [1_000_000_000n, 0n], asOf));
+        const absent = await verifyWithReceipt(
+          page,
+          user.userId,
+          leftOutSalt,
+          await receiptFor(userCommitmentHex(leftOutSalt, user.userId), [1_000_000_000n, 0n], asOf),
+        );
         expect(absent.kind).toBe("absent");
-        expect(absent.text).toContain("You are provably not in this snapshot, though your receipt says you hold 1,000 USD and 0 ETH.");
+        expect(absent.text).toContain(
+          "You are provably not in this snapshot, though your receipt says you hold 1,000 USD and 0 ETH.",
+        );
         expect(absent.text).toContain("solvent dispute make");
         await page.locator("#balance-result").screenshot({ path: join(SCREENSHOTS, `receipt-absent${suffix}.png`) });
 
-        const older = await verifyWithReceipt(page, user.userId, user.salt, await receiptFor(commitment, held, asOf - 86_400n));
+        const older = await verifyWithReceipt(
+          page,
+          user.userId,
+          user.salt,
+          await receiptFor(commitment, held, asOf - 86_400n),
+        );
         expect(older.kind).toBe("other-asof");
         expect(older.text).toContain("This receipt is for another asOf");
 

@@ -2,7 +2,13 @@
 import { describe, expect, it } from "vitest";
 import { chanceText, coverageView } from "../../page/verificationCoverage.js";
 
-const entry = (leafCount: string, checked: string) => ({ id: `lg_${"0f".repeat(16)}`, asOf: "1764748800", leafCount, checked, attested: { from: "1", to: "3" } });
+const entry = (leafCount: string, checked: string) => ({
+  id: `lg_${"0f".repeat(16)}`,
+  asOf: "1764748800",
+  leafCount,
+  checked,
+  attested: { from: "1", to: "3" },
+});
 
 describe("verification coverage on the page", () => {
   it("writes chances so they compare at a glance", () => {

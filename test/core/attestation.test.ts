@@ -58,21 +58,49 @@ function handDigest(a: Attestation): `0x${string}` {
   const structHash = keccak256(
     encodeAbiParameters(
       [
-        { type: "bytes32" }, { type: "bytes32" }, { type: "uint64" }, { type: "bytes32" }, { type: "uint64" },
-        { type: "uint64" }, { type: "uint256" }, { type: "uint256" }, { type: "uint256" }, { type: "uint256" },
-        { type: "uint32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "uint64" }, { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "uint64" },
+        { type: "bytes32" },
+        { type: "uint64" },
+        { type: "uint64" },
+        { type: "uint256" },
+        { type: "uint256" },
+        { type: "uint256" },
+        { type: "uint256" },
+        { type: "uint32" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "uint64" },
+        { type: "bytes32" },
       ],
       [
-        keccak256(toHex(typeString)), a.issuer, a.sequence, a.previous, a.observedAt, a.validUntil,
-        a.reservesUsd, a.onchainReservesUsd, a.offchainReservesUsd, a.liabilitiesUsd, a.ratioBps,
-        a.reservesRoot, a.liabilitiesRoot, a.flags, a.reportHash,
+        keccak256(toHex(typeString)),
+        a.issuer,
+        a.sequence,
+        a.previous,
+        a.observedAt,
+        a.validUntil,
+        a.reservesUsd,
+        a.onchainReservesUsd,
+        a.offchainReservesUsd,
+        a.liabilitiesUsd,
+        a.ratioBps,
+        a.reservesRoot,
+        a.liabilitiesRoot,
+        a.flags,
+        a.reportHash,
       ],
     ),
   );
   const domainSeparator = keccak256(
     encodeAbiParameters(
       [{ type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }],
-      [keccak256(toHex("EIP712Domain(string name,string version)")), keccak256(toHex("Solvent")), keccak256(toHex("1"))],
+      [
+        keccak256(toHex("EIP712Domain(string name,string version)")),
+        keccak256(toHex("Solvent")),
+        keccak256(toHex("1")),
+      ],
     ),
   );
   return keccak256(concat(["0x1901", domainSeparator, structHash]));
@@ -110,10 +138,20 @@ describe("attestation (SPEC §5)", () => {
   it("every field changes the digest", () => {
     const base = attestationDigest(first);
     const tweaks: Array<Partial<Attestation>> = [
-      { issuer: issuerKey("other") }, { sequence: 2n }, { previous: `0x${"11".repeat(32)}` }, { observedAt: 1n },
-      { validUntil: 1n }, { reservesUsd: 1n }, { onchainReservesUsd: 1n }, { offchainReservesUsd: 1n },
-      { liabilitiesUsd: 1n }, { ratioBps: 1 }, { reservesRoot: ZERO_HASH }, { liabilitiesRoot: ZERO_HASH },
-      { flags: 1n }, { reportHash: ZERO_HASH },
+      { issuer: issuerKey("other") },
+      { sequence: 2n },
+      { previous: `0x${"11".repeat(32)}` },
+      { observedAt: 1n },
+      { validUntil: 1n },
+      { reservesUsd: 1n },
+      { onchainReservesUsd: 1n },
+      { offchainReservesUsd: 1n },
+      { liabilitiesUsd: 1n },
+      { ratioBps: 1 },
+      { reservesRoot: ZERO_HASH },
+      { liabilitiesRoot: ZERO_HASH },
+      { flags: 1n },
+      { reportHash: ZERO_HASH },
     ];
     const digests = new Set(tweaks.map((t) => attestationDigest({ ...first, ...t })));
     expect(digests.size).toBe(tweaks.length);
@@ -159,8 +197,20 @@ describe("attestation JSON (SPEC §10)", () => {
       reportHash: `0x${"ef".repeat(32)}`,
     });
     expect(Object.keys(json)).toEqual([
-      "issuer", "sequence", "previous", "observedAt", "validUntil", "reservesUsd", "onchainReservesUsd",
-      "offchainReservesUsd", "liabilitiesUsd", "ratioBps", "reservesRoot", "liabilitiesRoot", "flags", "reportHash",
+      "issuer",
+      "sequence",
+      "previous",
+      "observedAt",
+      "validUntil",
+      "reservesUsd",
+      "onchainReservesUsd",
+      "offchainReservesUsd",
+      "liabilitiesUsd",
+      "ratioBps",
+      "reservesRoot",
+      "liabilitiesRoot",
+      "flags",
+      "reportHash",
     ]);
     expect(attestationFromJson(JSON.parse(JSON.stringify(json)))).toEqual(first);
   });
@@ -172,18 +222,46 @@ describe("attestation JSON (SPEC §10)", () => {
     expectError(() => attestationFromJson(bad({ sequence: "-1" })), "attestation.sequence", "INVALID_NUMBER");
     expectError(() => attestationFromJson(bad({ sequence: "1e3" })), "attestation.sequence", "INVALID_NUMBER");
     expectError(() => attestationFromJson(bad({ sequence: 1 })), "attestation.sequence", "INVALID_NUMBER");
-    expectError(() => attestationFromJson(bad({ sequence: "18446744073709551616" })), "attestation.sequence", "OUT_OF_RANGE");
+    expectError(
+      () => attestationFromJson(bad({ sequence: "18446744073709551616" })),
+      "attestation.sequence",
+      "OUT_OF_RANGE",
+    );
     expect(attestationFromJson(bad({ sequence: "18446744073709551615" })).sequence).toBe(UINT64_MAX);
     expectError(() => attestationFromJson(bad({ ratioBps: "4294967296" })), "attestation.ratioBps", "OUT_OF_RANGE");
     expect(attestationFromJson(bad({ ratioBps: "4294967295" })).ratioBps).toBe(4294967295);
     expectError(() => attestationFromJson(bad({ flags: "18446744073709551616" })), "attestation.flags", "OUT_OF_RANGE");
     expectError(() => attestationFromJson(bad({ reservesUsd: "1.5" })), "attestation.reservesUsd", "INVALID_NUMBER");
-    expectError(() => attestationFromJson(bad({ reservesUsd: (2n ** 256n).toString() })), "attestation.reservesUsd", "OUT_OF_RANGE");
-    expectError(() => attestationFromJson(bad({ reservesRoot: `0x${"ab".repeat(31)}` })), "attestation.reservesRoot", "INVALID_BYTES");
-    expectError(() => attestationFromJson(bad({ reservesRoot: `0x${"ab".repeat(33)}` })), "attestation.reservesRoot", "INVALID_BYTES");
-    expectError(() => attestationFromJson(bad({ reservesRoot: `0x${"AB".repeat(32)}` })), "attestation.reservesRoot", "INVALID_BYTES");
-    expectError(() => attestationFromJson(bad({ reportHash: "ab".repeat(32) })), "attestation.reportHash", "INVALID_BYTES");
-    expectError(() => attestationFromJson(bad({ previous: `0x${"zz".repeat(32)}` })), "attestation.previous", "INVALID_BYTES");
+    expectError(
+      () => attestationFromJson(bad({ reservesUsd: (2n ** 256n).toString() })),
+      "attestation.reservesUsd",
+      "OUT_OF_RANGE",
+    );
+    expectError(
+      () => attestationFromJson(bad({ reservesRoot: `0x${"ab".repeat(31)}` })),
+      "attestation.reservesRoot",
+      "INVALID_BYTES",
+    );
+    expectError(
+      () => attestationFromJson(bad({ reservesRoot: `0x${"ab".repeat(33)}` })),
+      "attestation.reservesRoot",
+      "INVALID_BYTES",
+    );
+    expectError(
+      () => attestationFromJson(bad({ reservesRoot: `0x${"AB".repeat(32)}` })),
+      "attestation.reservesRoot",
+      "INVALID_BYTES",
+    );
+    expectError(
+      () => attestationFromJson(bad({ reportHash: "ab".repeat(32) })),
+      "attestation.reportHash",
+      "INVALID_BYTES",
+    );
+    expectError(
+      () => attestationFromJson(bad({ previous: `0x${"zz".repeat(32)}` })),
+      "attestation.previous",
+      "INVALID_BYTES",
+    );
     expectError(() => attestationFromJson(bad({ extra: "1" })), "attestation.extra", "INVALID_DOCUMENT");
     const { liabilitiesRoot: _dropped, ...missing } = good;
     expectError(() => attestationFromJson(missing), "attestation.liabilitiesRoot", "INVALID_DOCUMENT");
@@ -220,7 +298,9 @@ describe("attestation hash chain", () => {
   });
 
   it("refuses to build a link that would break the chain", () => {
-    expect(() => nextAttestation(first, fields({ issuer: issuerKey("other"), observedAt: 1700000060n }))).toThrow(SolventError);
+    expect(() => nextAttestation(first, fields({ issuer: issuerKey("other"), observedAt: 1700000060n }))).toThrow(
+      SolventError,
+    );
     expect(() => nextAttestation(second, fields({ observedAt: 1n }))).toThrow(/observedAt/);
   });
 });
@@ -234,21 +314,41 @@ describe("verifySignedAttestation (SPEC §7)", () => {
   const second = nextAttestation(first, fields({ observedAt: 1700000060n }));
 
   it("accepts a signer valid at observedAt, including a rotated-out key for old attestations", async () => {
-    const old = await verifySignedAttestation({ attestation: first, signature: await signAttestation(first, signer0), keys });
+    const old = await verifySignedAttestation({
+      attestation: first,
+      signature: await signAttestation(first, signer0),
+      keys,
+    });
     expect(old).toEqual({ ok: true, signer: ADDR_0, reasons: [] });
-    const current = await verifySignedAttestation({ attestation: second, signature: await signAttestation(second, signer1), keys });
+    const current = await verifySignedAttestation({
+      attestation: second,
+      signature: await signAttestation(second, signer1),
+      keys,
+    });
     expect(current).toEqual({ ok: true, signer: ADDR_1, reasons: [] });
   });
 
   it("rejects a key outside its window, an unknown key and a tampered attestation", async () => {
-    const lateOldKey = await verifySignedAttestation({ attestation: second, signature: await signAttestation(second, signer0), keys });
+    const lateOldKey = await verifySignedAttestation({
+      attestation: second,
+      signature: await signAttestation(second, signer0),
+      keys,
+    });
     expect(lateOldKey.ok).toBe(false);
     expect(lateOldKey.signer).toBe(ADDR_0);
     expect(lateOldKey.reasons[0]).toMatch(/not a key valid at observedAt 1700000060/);
-    const earlyNewKey = await verifySignedAttestation({ attestation: first, signature: await signAttestation(first, signer1), keys });
+    const earlyNewKey = await verifySignedAttestation({
+      attestation: first,
+      signature: await signAttestation(first, signer1),
+      keys,
+    });
     expect(earlyNewKey.ok).toBe(false);
     const beforeAnyKey = { ...first, observedAt: 1_500_000_000n };
-    const early = await verifySignedAttestation({ attestation: beforeAnyKey, signature: await signAttestation(beforeAnyKey, signer0), keys });
+    const early = await verifySignedAttestation({
+      attestation: beforeAnyKey,
+      signature: await signAttestation(beforeAnyKey, signer0),
+      keys,
+    });
     expect(early.ok).toBe(false);
     const signature = await signAttestation(first, signer0);
     const tampered = await verifySignedAttestation({ attestation: { ...first, liabilitiesUsd: 1n }, signature, keys });
@@ -279,8 +379,9 @@ describe("low-s attestation signatures (SPEC §9: every signature)", () => {
     const r = signature.slice(2, 66);
     const s = signature.slice(66, 130);
     await expect(recoverAttestationSigner(first, `0x${n}${s}1b`)).rejects.toThrow(/r is not in \[1, n-1\]/);
-    await expect(recoverAttestationSigner(first, `0x${r}${"00".repeat(32)}1b`)).rejects.toThrow(/s is not in \[1, n-1\]/);
+    await expect(recoverAttestationSigner(first, `0x${r}${"00".repeat(32)}1b`)).rejects.toThrow(
+      /s is not in \[1, n-1\]/,
+    );
     await expect(recoverAttestationSigner(first, `0x${r}${s}1d`)).rejects.toThrow(/v is 29/);
   });
 });
-

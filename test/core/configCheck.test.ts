@@ -18,7 +18,13 @@ describe("checkConfig: every problem in one pass", () => {
   it("reports shape and reference problems together, in document order, each once", () => {
     const { config, issues } = checkConfig(
       edited({
-        "issuers[1].reserves.custodians": [{ id: "c", signers: ["0xdddddddddddddddddddddddddddddddddddddddd"], accounts: [{ account: "a", asset: "ZZZ" }] }],
+        "issuers[1].reserves.custodians": [
+          {
+            id: "c",
+            signers: ["0xdddddddddddddddddddddddddddddddddddddddd"],
+            accounts: [{ account: "a", asset: "ZZZ" }],
+          },
+        ],
         "issuers[0].reserves.holders[0].address": "0x12",
         "issuers[0].reserves.holders[0].holdings[0].asset": "NOPE",
         "chains[0].rpcUrls": ["ftp://x"],
@@ -30,8 +36,14 @@ describe("checkConfig: every problem in one pass", () => {
       { path: "chains[0].rpcUrls[0]", message: "must be an http(s) URL" },
       { path: "issuers[0].assets[0].prices", message: "every asset needs at least one price source" },
       { path: "issuers[0].reserves.holders[0].address", message: "must be a 0x address (40 hex digits)" },
-      { path: "issuers[0].reserves.holders[0].holdings[0].asset", message: 'asset "NOPE" is not in this issuer\'s assets' },
-      { path: "issuers[1].reserves.custodians[0].accounts[0].asset", message: 'asset "ZZZ" is not in this issuer\'s assets' },
+      {
+        path: "issuers[0].reserves.holders[0].holdings[0].asset",
+        message: 'asset "NOPE" is not in this issuer\'s assets',
+      },
+      {
+        path: "issuers[1].reserves.custodians[0].accounts[0].asset",
+        message: 'asset "ZZZ" is not in this issuer\'s assets',
+      },
     ]);
   });
 

@@ -37,14 +37,27 @@ function handDigest(s: CustodianStatement): `0x${string}` {
   const id = (text: string) => keccak256(toHex(text));
   const structHash = keccak256(
     encodeAbiParameters(
-      [{ type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }, { type: "uint256" }, { type: "uint64" }, { type: "uint64" }],
+      [
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "uint256" },
+        { type: "uint64" },
+        { type: "uint64" },
+      ],
       [typeHash, id(s.issuer), id(s.custodian), id(s.account), id(s.asset), s.amount, s.asOf, s.nonce],
     ),
   );
   const domainSeparator = keccak256(
     encodeAbiParameters(
       [{ type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }],
-      [keccak256(toHex("EIP712Domain(string name,string version)")), keccak256(toHex("Solvent Custodian Statement")), keccak256(toHex("1"))],
+      [
+        keccak256(toHex("EIP712Domain(string name,string version)")),
+        keccak256(toHex("Solvent Custodian Statement")),
+        keccak256(toHex("1")),
+      ],
     ),
   );
   return keccak256(concat(["0x1901", domainSeparator, structHash]));
@@ -90,7 +103,9 @@ describe("custodian statement (SPEC §9)", () => {
   it("signs and recovers; tampering changes the signer", async () => {
     const signature = await signCustodianStatement(statement, custodianKey);
     expect(await recoverCustodianStatementSigner(statement, signature)).toBe(CUSTODIAN_ADDR);
-    expect(await recoverCustodianStatementSigner({ ...statement, amount: statement.amount + 1n }, signature)).not.toBe(CUSTODIAN_ADDR);
+    expect(await recoverCustodianStatementSigner({ ...statement, amount: statement.amount + 1n }, signature)).not.toBe(
+      CUSTODIAN_ADDR,
+    );
   });
 });
 

@@ -2,7 +2,12 @@ import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { bytesToHex } from "../../core/bytes.js";
 import { checkDispute, type DisputeBundleJson } from "../../core/dispute.js";
-import { buildLiabilityTree, buildNonInclusionProof, compareCommitments, userCommitment } from "../../core/liabilities/index.js";
+import {
+  buildLiabilityTree,
+  buildNonInclusionProof,
+  compareCommitments,
+  userCommitment,
+} from "../../core/liabilities/index.js";
 import { signReceipt } from "../../core/receipt.js";
 import { attestLedger } from "../support/ledgerAttestation.js";
 // Imported, not read from disk: this suite runs in workerd too, which has no file system.
@@ -28,7 +33,9 @@ async function ledger(options: { scheme?: string; asOf?: bigint } = {}) {
     commitment: userCommitment(new Uint8Array(16).fill(i + 1), id),
     balances: id === "shrunk" ? [40n, 0n] : [BigInt(100 + i), BigInt(i)],
   }));
-  const rows = users.map((u) => ({ commitment: u.commitment, balances: u.balances })).sort((a, b) => compareCommitments(a.commitment, b.commitment));
+  const rows = users
+    .map((u) => ({ commitment: u.commitment, balances: u.balances }))
+    .sort((a, b) => compareCommitments(a.commitment, b.commitment));
   const tree = buildLiabilityTree({ assets: ASSETS, rows });
   const ledgerJson = {
     id: "lg_test",
@@ -50,7 +57,10 @@ async function bundleFor(
   who: { commitment: Uint8Array; balances: bigint[] },
   signer = RECEIPTS,
 ): Promise<DisputeBundleJson> {
-  const receipt = await signReceipt({ issuer: ISSUER, commitment: bytesToHex(who.commitment), assets: ASSETS, balances: who.balances, asOf: AS_OF }, signer);
+  const receipt = await signReceipt(
+    { issuer: ISSUER, commitment: bytesToHex(who.commitment), assets: ASSETS, balances: who.balances, asOf: AS_OF },
+    signer,
+  );
   const i = l.indexOf(who.commitment);
   const proof = i < 0 ? buildNonInclusionProof(l.tree, who.commitment) : l.tree.proof(i);
   return { version: 1, receipt, proof, attestation: l.attested, report: l.report };
@@ -63,7 +73,15 @@ describe("SPEC §12 disputes (core checkDispute)", () => {
     const l = await ledger();
     const result = await checkDispute({ bundle: await bundleFor(l, leftOut), keys: KEYS, issuer: ISSUER });
     expect(result.valid, result.verdict).toBe(true);
-    expect(result.steps.map((s) => s.id)).toEqual(["bundle", "receipt", "attestation", "report", "asOf", "proof", "answer"]);
+    expect(result.steps.map((s) => s.id)).toEqual([
+      "bundle",
+      "receipt",
+      "attestation",
+      "report",
+      "asOf",
+      "proof",
+      "answer",
+    ]);
     if (result.valid) {
       expect(result.dispute.kind).toBe("absent");
       expect(result.dispute.asOf).toBe(AS_OF);
@@ -75,7 +93,10 @@ describe("SPEC §12 disputes (core checkDispute)", () => {
   it("accepts a receipt holder listed with a smaller balance, naming the asset and both amounts", async () => {
     const l = await ledger();
     const shrunk = l.users.find((u) => u.id === "shrunk")!;
-    const result = await checkDispute({ bundle: await bundleFor(l, { commitment: shrunk.commitment, balances: [400n, 0n] }), keys: KEYS });
+    const result = await checkDispute({
+      bundle: await bundleFor(l, { commitment: shrunk.commitment, balances: [400n, 0n] }),
+      keys: KEYS,
+    });
     expect(result.valid, result.verdict).toBe(true);
     if (result.valid) {
       expect(result.dispute.kind).toBe("balance-differs");
@@ -110,23 +131,42 @@ describe("SPEC §12 disputes (core checkDispute)", () => {
     await failsAt({ ...good, extra: true }, "bundle", /has a field a dispute bundle does not have: extra/);
     await failsAt({ ...good, report: undefined }, "bundle", /^bundle\.report: is missing/);
     // The receipt: signed by the publisher's attestations key, or for another issuer.
-    await failsAt(await bundleFor(l, leftOut, PUBLISHER), "receipt", /attestations key, and a key signs only for its role/);
+    await failsAt(
+      await bundleFor(l, leftOut, PUBLISHER),
+      "receipt",
+      /attestations key, and a key signs only for its role/,
+    );
     await failsAt(good, "receipt", /the receipt is for issuer "test-issuer", not "other"/, KEYS, "other");
     // The attestation: signed by the receipts key (a key signs only for its role).
     const byReceiptsKey = await attestLedger(RECEIPTS, ISSUER, l.tree.root, new TextEncoder().encode(l.report));
     await failsAt({ ...good, attestation: byReceiptsKey }, "attestation", /is not a key valid at observedAt/);
     // The report: not the attested bytes; a private ledger; another asOf.
-    await failsAt({ ...good, report: `${l.report} ` }, "report", /keccak256 of the report is .* the attestation signs reportHash/);
+    await failsAt(
+      { ...good, report: `${l.report} ` },
+      "report",
+      /keccak256 of the report is .* the attestation signs reportHash/,
+    );
     const priv = await ledger({ scheme: "pedersen-ristretto255-v2" });
     await failsAt(await bundleFor(priv, leftOut), "report", /private ledgers, SPEC §11, are not covered yet/);
     const later = await ledger({ asOf: AS_OF + 60n });
-    await failsAt(await bundleFor(later, leftOut), "asOf", /the attested ledger's asOf is 1700000060, the receipt's 1700000000/);
+    await failsAt(
+      await bundleFor(later, leftOut),
+      "asOf",
+      /the attested ledger's asOf is 1700000060, the receipt's 1700000000/,
+    );
     // The proof: relabelled assets (not hashed into the root), a proof about someone else, another tree.
     const alice = l.users[0]!;
     const aliceBundle = await bundleFor(l, { commitment: alice.commitment, balances: [100n, 0n] });
-    await failsAt({ ...aliceBundle, proof: { ...(aliceBundle.proof as object), assets: ["BTC", "USD"] } }, "proof", /is not the attested ledger's asset list/);
+    await failsAt(
+      { ...aliceBundle, proof: { ...(aliceBundle.proof as object), assets: ["BTC", "USD"] } },
+      "proof",
+      /is not the attested ledger's asset list/,
+    );
     await failsAt({ ...good, proof: aliceBundle.proof }, "proof", /^proof\.root: the path hashes to/);
-    const other = buildNonInclusionProof(buildLiabilityTree({ assets: ASSETS, rows: [{ commitment: new Uint8Array(32).fill(0xff), balances: [1n, 1n] }] }), leftOut.commitment);
+    const other = buildNonInclusionProof(
+      buildLiabilityTree({ assets: ASSETS, rows: [{ commitment: new Uint8Array(32).fill(0xff), balances: [1n, 1n] }] }),
+      leftOut.commitment,
+    );
     await failsAt({ ...good, proof: other }, "proof", /is not the attested liabilitiesRoot/);
     // An unusable keys document.
     await failsAt(good, "bundle", /the keys document cannot be used/, { keys: [] });

@@ -74,8 +74,14 @@ describe("gateReasons", () => {
     const big = (max: bigint) => fc.bigInt({ min: 0n, max });
     fc.assert(
       fc.property(
-        big(2000n), big(2000n), fc.integer({ min: 0, max: 20000 }), big((1n << 12n) - 1n),
-        big(20000n), big(2000n), big(DEFINED_FLAGS_MASK), big(4000n),
+        big(2000n),
+        big(2000n),
+        fc.integer({ min: 0, max: 20000 }),
+        big((1n << 12n) - 1n),
+        big(20000n),
+        big(2000n),
+        big(DEFINED_FLAGS_MASK),
+        big(4000n),
         (observed, ttl, ratioBps, flags, minRatioBps, maxAgeSeconds, denyFlags, now) => {
           const a = attestation({ observedAt: observed, validUntil: observed + ttl, ratioBps, flags });
           const allow = gateReasons(a, { minRatioBps, maxAgeSeconds, denyFlags }, now).length === 0;
@@ -106,7 +112,9 @@ describe("parseDenyFlags", () => {
     expect(parseDenyFlags("STALE_SOURCE,")).toEqual({ error: expect.stringMatching(/empty entry/) });
     expect(parseDenyFlags(String(DEFINED_FLAGS_MASK + 1n))).toEqual({ error: expect.stringMatching(/reserved bits/) });
     for (const bad of ["01", "0x1", "1.0", "-1", "NOT_A_FLAG"]) {
-      expect(parseDenyFlags(bad), bad).toEqual({ error: expect.stringMatching(/neither a SPEC §6 flag name .* nor a decimal bitmask/) });
+      expect(parseDenyFlags(bad), bad).toEqual({
+        error: expect.stringMatching(/neither a SPEC §6 flag name .* nor a decimal bitmask/),
+      });
     }
     const long = parseDenyFlags("X".repeat(500));
     expect("error" in long && long.error.length < 400).toBe(true);
@@ -115,7 +123,10 @@ describe("parseDenyFlags", () => {
 
 describe("reasons without an attestation", () => {
   it("name the issuer, bounded when it comes from a request", () => {
-    expect(noAttestationReason("demo")).toEqual({ code: "NO_ATTESTATION", message: 'issuer "demo" has not published an attestation yet' });
+    expect(noAttestationReason("demo")).toEqual({
+      code: "NO_ATTESTATION",
+      message: 'issuer "demo" has not published an attestation yet',
+    });
     const unknown = unknownIssuerReason("q".repeat(5000));
     expect(unknown.code).toBe("UNKNOWN_ISSUER");
     expect(unknown.message.length).toBeLessThan(200);

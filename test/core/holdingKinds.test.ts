@@ -20,29 +20,47 @@ describe("holding kinds: one registry", () => {
   });
 
   it("every entry is strict, typed and names its asset; another kind's field is refused by name", () => {
-    expect(holdingSchema.parse({ type: "erc4626", asset: "USDC", vault: VAULT })).toEqual({ type: "erc4626", asset: "USDC", vault: VAULT });
+    expect(holdingSchema.parse({ type: "erc4626", asset: "USDC", vault: VAULT })).toEqual({
+      type: "erc4626",
+      asset: "USDC",
+      vault: VAULT,
+    });
     const stray = holdingSchema.safeParse({ type: "erc20", asset: "USDC", token: TOKEN, vault: VAULT });
     expect(stray.success).toBe(false);
     expect(stray.error!.issues).toMatchObject([{ code: "unrecognized_keys", keys: ["vault"] }]);
     const noAsset = holdingSchema.safeParse({ type: "native" });
     expect(noAsset.error!.issues).toMatchObject([{ path: ["asset"] }]);
     const unknown = holdingSchema.safeParse({ type: "erc721", asset: "NFT" });
-    expect(unknown.error!.issues[0]!.message).toBe("Invalid discriminator value. Expected 'native' | 'erc20' | 'erc4626'");
+    expect(unknown.error!.issues[0]!.message).toBe(
+      "Invalid discriminator value. Expected 'native' | 'erc20' | 'erc4626'",
+    );
   });
 
   it("a type outside the registry is an error naming it, never a silent default", () => {
-    expect(() => holdingKind("erc721" as HoldingConfig["type"])).toThrow('holding type "erc721" is not among HOLDING_KINDS');
+    expect(() => holdingKind("erc721" as HoldingConfig["type"])).toThrow(
+      'holding type "erc721" is not among HOLDING_KINDS',
+    );
   });
 });
 
 describe("holding kinds: label and leaf identity (SPEC §3)", () => {
-  const read = (token: string, shares?: bigint) => ({ amount: 5n, token: token as `0x${string}`, decimals: 6, ...(shares === undefined ? {} : { shares }) });
+  const read = (token: string, shares?: bigint) => ({
+    amount: 5n,
+    token: token as `0x${string}`,
+    decimals: 6,
+    ...(shares === undefined ? {} : { shares }),
+  });
 
   it("native: labelled and counted as 0xEeee…EEeE", () => {
     const entry: HoldingConfig = { type: "native", asset: "ETH" };
     const kind = holdingKind(entry.type);
     expect(kind.source(entry)).toBe(NATIVE_TOKEN);
-    const identity = { label: `evm:8453:${lower(HOLDER)}:${lower(NATIVE_TOKEN)}`, chainId: 8453n, holder: lower(HOLDER), token: lower(NATIVE_TOKEN) };
+    const identity = {
+      label: `evm:8453:${lower(HOLDER)}:${lower(NATIVE_TOKEN)}`,
+      chainId: 8453n,
+      holder: lower(HOLDER),
+      token: lower(NATIVE_TOKEN),
+    };
     expect(kind.identity(at, entry, null)).toEqual(identity);
     expect(kind.identity(at, entry, read(NATIVE_TOKEN))).toEqual(identity);
     expect(kind.shares(read(NATIVE_TOKEN))).toBeNull();
@@ -52,7 +70,12 @@ describe("holding kinds: label and leaf identity (SPEC §3)", () => {
     const entry: HoldingConfig = { type: "erc20", asset: "USDC", token: TOKEN };
     const kind = holdingKind(entry.type);
     expect(kind.source(entry)).toBe(TOKEN);
-    const identity = { label: `evm:8453:${lower(HOLDER)}:${lower(TOKEN)}`, chainId: 8453n, holder: lower(HOLDER), token: lower(TOKEN) };
+    const identity = {
+      label: `evm:8453:${lower(HOLDER)}:${lower(TOKEN)}`,
+      chainId: 8453n,
+      holder: lower(HOLDER),
+      token: lower(TOKEN),
+    };
     expect(kind.identity(at, entry, null)).toEqual(identity);
     expect(kind.identity(at, entry, read(TOKEN))).toEqual(identity);
   });
@@ -62,8 +85,18 @@ describe("holding kinds: label and leaf identity (SPEC §3)", () => {
     const kind = holdingKind(entry.type);
     const label = `evm:8453:${lower(HOLDER)}:${lower(VAULT)}`;
     expect(kind.source(entry)).toBe(VAULT);
-    expect(kind.identity(at, entry, null)).toEqual({ label, chainId: 8453n, holder: lower(HOLDER), token: lower(VAULT) });
-    expect(kind.identity(at, entry, read(UNDERLYING, 4n))).toEqual({ label, chainId: 8453n, holder: lower(HOLDER), token: lower(UNDERLYING) });
+    expect(kind.identity(at, entry, null)).toEqual({
+      label,
+      chainId: 8453n,
+      holder: lower(HOLDER),
+      token: lower(VAULT),
+    });
+    expect(kind.identity(at, entry, read(UNDERLYING, 4n))).toEqual({
+      label,
+      chainId: 8453n,
+      holder: lower(HOLDER),
+      token: lower(UNDERLYING),
+    });
     expect(kind.shares(read(UNDERLYING, 4n))).toBe(4n);
   });
 });
@@ -83,7 +116,10 @@ describe("holding kinds: the EVM holder ownership rule (SPEC §8)", () => {
   });
 
   it("takes the check of this holder on this chain, whatever the address case", () => {
-    const readings = [reading({ chainId: 1, proven: false, detail: "other chain" }), reading({ holder: lower(HOLDER) as `0x${string}` })];
+    const readings = [
+      reading({ chainId: 1, proven: false, detail: "other chain" }),
+      reading({ holder: lower(HOLDER) as `0x${string}` }),
+    ];
     expect(evmHolderOwnership.judge({ ...at, ownership: { kind: "eoa" } }, readings)).toEqual({
       method: "eoa",
       proven: true,

@@ -29,7 +29,10 @@ const keys = createKeysDocument({ address: signer.address, validFrom: 1_700_000_
 beforeAll(async () => {
   const tree = buildLiabilityTree({
     assets: ["USD", "ETH"],
-    rows: users.map((u, i) => ({ commitment: userCommitment(salt(i), u), balances: [BigInt(100 * (i + 1)), BigInt(i)] })),
+    rows: users.map((u, i) => ({
+      commitment: userCommitment(salt(i), u),
+      balances: [BigInt(100 * (i + 1)), BigInt(i)],
+    })),
   });
   proof = tree.proof(2);
   attestation = nextAttestation(null, {
@@ -74,7 +77,13 @@ describe("checkInclusion: the steps a user runs (CLI and page)", () => {
   });
 
   it("shows balances and totals in the assets' units when their decimals are given", async () => {
-    const r = await checkInclusion({ ...input(), assetDecimals: new Map([["USD", 2], ["ETH", 1]]) });
+    const r = await checkInclusion({
+      ...input(),
+      assetDecimals: new Map([
+        ["USD", 2],
+        ["ETH", 1],
+      ]),
+    });
     expect(r.valid).toBe(true);
     expect(r.steps[1]!.detail).toContain("your balances (3 USD, 0.2 ETH)");
     expect(r.steps[1]!.detail).toContain("whose totals are 15 USD, 1 ETH");
@@ -86,7 +95,10 @@ describe("checkInclusion: the steps a user runs (CLI and page)", () => {
   });
 
   it("fails the proof step for another user's id or salt", async () => {
-    for (const r of [await checkInclusion(input({ userId: "mallory" })), await checkInclusion(input({ salt: bytesToHex(salt(9)) }))]) {
+    for (const r of [
+      await checkInclusion(input({ userId: "mallory" })),
+      await checkInclusion(input({ salt: bytesToHex(salt(9)) })),
+    ]) {
       expect(r.valid).toBe(false);
       expect(r.steps.find((s) => s.id === "proof")!.status).toBe("fail");
     }
@@ -94,7 +106,9 @@ describe("checkInclusion: the steps a user runs (CLI and page)", () => {
 
   it("fails the signature step for a signer not in the keys document", async () => {
     const forged = await signAttestation(attestation, other);
-    const r = await checkInclusion(input({ attested: { attestation: attestationToJson(attestation), signature: forged, keys } }));
+    const r = await checkInclusion(
+      input({ attested: { attestation: attestationToJson(attestation), signature: forged, keys } }),
+    );
     expect(r.valid).toBe(false);
     expect(r.steps.find((s) => s.id === "signature")!.status).toBe("fail");
   });

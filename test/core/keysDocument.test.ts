@@ -41,7 +41,10 @@ describe("keys document (SPEC §7)", () => {
     rejects({ keys: [] }, "keys");
     rejects({ keys: [{ address: "0x1234", validFrom: 1, validUntil: null }] }, "keys[0].address");
     // bad checksum: A with one letter's case flipped ("cffFb" -> "cfffb")
-    rejects({ keys: [{ address: "0xf39Fd6e51aad88F6F4ce6aB8827279cfffb92266", validFrom: 1, validUntil: null }] }, "keys[0].address");
+    rejects(
+      { keys: [{ address: "0xf39Fd6e51aad88F6F4ce6aB8827279cfffb92266", validFrom: 1, validUntil: null }] },
+      "keys[0].address",
+    );
     rejects({ keys: [{ address: A, validFrom: "1700000000", validUntil: null }] }, "keys[0].validFrom");
     rejects({ keys: [{ address: A, validFrom: 1.5, validUntil: null }] }, "keys[0].validFrom");
     rejects({ keys: [{ address: A, validFrom: -1, validUntil: null }] }, "keys[0].validFrom");

@@ -16,8 +16,10 @@ import {
   type NonInclusionProof,
 } from "../../core/liabilities/index.js";
 
-
-const VECTORS: Record<string, any> = { "non-inclusion-1-users-3-assets.json": oneUser, "non-inclusion-5-users-3-assets.json": fiveUsers };
+const VECTORS: Record<string, any> = {
+  "non-inclusion-1-users-3-assets.json": oneUser,
+  "non-inclusion-5-users-3-assets.json": fiveUsers,
+};
 const load = async (name: string): Promise<any> => VECTORS[name];
 
 function sortedTree(n: number) {
@@ -110,19 +112,49 @@ describe("checkNonInclusion (the steps the CLI and the page print)", () => {
     const { tree } = sortedTree(5);
     const proof = buildNonInclusionProof(tree, userCommitment(hexToBytes(salt, "salt"), "mallory"));
     const ledger = { id: "L1", asOf: "1700000000", leafCount: "5", order: "commitment", scheme: "sum-sha256-v1" };
-    const ok = await checkNonInclusion({ proof, userId: "mallory", salt, attested: await attest(tree, ledger), now: 1_700_000_200n });
+    const ok = await checkNonInclusion({
+      proof,
+      userId: "mallory",
+      salt,
+      attested: await attest(tree, ledger),
+      now: 1_700_000_200n,
+    });
     expect(ok.valid).toBe(true);
     expect(ok.verdict).toContain(NOT_IN_SNAPSHOT);
-    expect(ok.steps.map((s) => s.id)).toEqual(["commitment", "proof", "attestation", "signature", "root", "report", "freshness"]);
+    expect(ok.steps.map((s) => s.id)).toEqual([
+      "commitment",
+      "proof",
+      "attestation",
+      "signature",
+      "root",
+      "report",
+      "freshness",
+    ]);
 
-    const random = await checkNonInclusion({ proof, userId: "mallory", salt, attested: await attest(tree, { ...ledger, order: undefined }) });
+    const random = await checkNonInclusion({
+      proof,
+      userId: "mallory",
+      salt,
+      attested: await attest(tree, { ...ledger, order: undefined }),
+    });
     expect(random.valid).toBe(false);
     expect(random.steps.find((s) => s.id === "report")?.detail).toMatch(/random order/);
-    const count = await checkNonInclusion({ proof, userId: "mallory", salt, attested: await attest(tree, { ...ledger, leafCount: "6" }) });
+    const count = await checkNonInclusion({
+      proof,
+      userId: "mallory",
+      salt,
+      attested: await attest(tree, { ...ledger, leafCount: "6" }),
+    });
     expect(count.steps.find((s) => s.id === "report")?.detail).toMatch(/report says 6 leaves, the proof 5/);
     const swapped = await attest(tree, ledger);
-    swapped.report = new TextEncoder().encode(JSON.stringify({ liabilities: { ledger: { ...ledger, leafCount: "4" } } }));
-    expect((await checkNonInclusion({ proof, userId: "mallory", salt, attested: swapped })).steps.find((s) => s.id === "report")?.detail).toMatch(/reportHash/);
+    swapped.report = new TextEncoder().encode(
+      JSON.stringify({ liabilities: { ledger: { ...ledger, leafCount: "4" } } }),
+    );
+    expect(
+      (await checkNonInclusion({ proof, userId: "mallory", salt, attested: swapped })).steps.find(
+        (s) => s.id === "report",
+      )?.detail,
+    ).toMatch(/reportHash/);
     const other = await checkNonInclusion({ proof, userId: "oscar", salt, attested: await attest(tree, ledger) });
     expect(other.steps.find((s) => s.id === "proof")).toMatchObject({ status: "fail" });
     expect(other.unusable).toBe(false); // well formed, about someone else: not valid, but readable
@@ -130,9 +162,19 @@ describe("checkNonInclusion (the steps the CLI and the page print)", () => {
 
     // Input that cannot be read at all is unusable (the CLI exits 2), not merely invalid.
     const attested = await attest(tree, ledger);
-    expect(await checkNonInclusion({ proof: { ...proof, kind: "inclusion" }, userId: "mallory", salt, attested })).toMatchObject({ valid: false, unusable: true });
-    expect(await checkNonInclusion({ proof: "junk", userId: "mallory", salt, attested })).toMatchObject({ valid: false, unusable: true });
-    expect(await checkNonInclusion({ proof, userId: "mallory", salt: "zz", attested })).toMatchObject({ valid: false, unusable: true });
-    expect(await checkNonInclusion({ proof, userId: "mallory", salt, attested: { ...attested, keys: { keys: "none" } } })).toMatchObject({ valid: false, unusable: true });
+    expect(
+      await checkNonInclusion({ proof: { ...proof, kind: "inclusion" }, userId: "mallory", salt, attested }),
+    ).toMatchObject({ valid: false, unusable: true });
+    expect(await checkNonInclusion({ proof: "junk", userId: "mallory", salt, attested })).toMatchObject({
+      valid: false,
+      unusable: true,
+    });
+    expect(await checkNonInclusion({ proof, userId: "mallory", salt: "zz", attested })).toMatchObject({
+      valid: false,
+      unusable: true,
+    });
+    expect(
+      await checkNonInclusion({ proof, userId: "mallory", salt, attested: { ...attested, keys: { keys: "none" } } }),
+    ).toMatchObject({ valid: false, unusable: true });
   });
 });

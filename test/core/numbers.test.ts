@@ -1,7 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SolventError } from "../../core/errors.js";
-import { decimalToBaseUnits, formatUnits, parseAmount, parseUploadedAmount, ratioBps, RATIO_BPS_MAX, UINT128_MAX, UINT256_MAX, valueUsd } from "../../core/numbers.js";
+import {
+  decimalToBaseUnits,
+  formatUnits,
+  parseAmount,
+  parseUploadedAmount,
+  ratioBps,
+  RATIO_BPS_MAX,
+  UINT128_MAX,
+  UINT256_MAX,
+  valueUsd,
+} from "../../core/numbers.js";
 
 function rejection(fn: () => unknown): SolventError {
   try {
@@ -16,7 +26,9 @@ function rejection(fn: () => unknown): SolventError {
 describe("parseAmount (SPEC §1)", () => {
   it("accepts canonical decimal strings", () => {
     expect(parseAmount("0", "x")).toBe(0n);
-    expect(parseAmount("1234567890123456789012345678901234567890", "x")).toBe(1234567890123456789012345678901234567890n);
+    expect(parseAmount("1234567890123456789012345678901234567890", "x")).toBe(
+      1234567890123456789012345678901234567890n,
+    );
     expect(parseAmount(UINT256_MAX.toString(), "x")).toBe(UINT256_MAX);
   });
 
@@ -98,10 +110,13 @@ describe("decimalToBaseUnits: amounts as people write them", () => {
   });
 
   it("refuses JSON numbers (they would have passed through floating point) and values past the bound", () => {
-    for (const v of [1500.25, 1, null, undefined, 10n]) expect(rejection(() => decimalToBaseUnits(v, 6, "USD")).code).toBe("INVALID_NUMBER");
+    for (const v of [1500.25, 1, null, undefined, 10n])
+      expect(rejection(() => decimalToBaseUnits(v, 6, "USD")).code).toBe("INVALID_NUMBER");
     const max = formatUnits(UINT128_MAX, 6, { group: false });
     expect(decimalToBaseUnits(max, 6, "USD", UINT128_MAX)).toBe(UINT128_MAX);
-    const over = rejection(() => decimalToBaseUnits(formatUnits(UINT128_MAX + 1n, 6, { group: false }), 6, "USD", UINT128_MAX));
+    const over = rejection(() =>
+      decimalToBaseUnits(formatUnits(UINT128_MAX + 1n, 6, { group: false }), 6, "USD", UINT128_MAX),
+    );
     expect(over.code).toBe("OUT_OF_RANGE");
     expect(over.message).toContain(max);
   });
@@ -113,7 +128,11 @@ describe("decimalToBaseUnits: amounts as people write them", () => {
     expect(formatUnits(5_000_000n, 6, { group: false })).toBe("5");
     expect(formatUnits(7n, 0, { group: false })).toBe("7");
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: UINT256_MAX }), fc.integer({ min: 0, max: 36 }), (n, d) => decimalToBaseUnits(formatUnits(n, d, { group: false }), d, "x") === n),
+      fc.property(
+        fc.bigInt({ min: 0n, max: UINT256_MAX }),
+        fc.integer({ min: 0, max: 36 }),
+        (n, d) => decimalToBaseUnits(formatUnits(n, d, { group: false }), d, "x") === n,
+      ),
       { numRuns: 300 },
     );
   });
@@ -152,14 +171,17 @@ describe("valuation and ratio (SPEC §1)", () => {
 });
 
 /** decimalToBaseUnits as the CLI reads a typed amount: zeros past the decimals are exact. */
-const typed = (text: string, decimals: number, field: string) => decimalToBaseUnits(text, decimals, field, UINT256_MAX, { ignoreTrailingZeros: true });
+const typed = (text: string, decimals: number, field: string) =>
+  decimalToBaseUnits(text, decimals, field, UINT256_MAX, { ignoreTrailingZeros: true });
 
 describe("decimalToBaseUnits (typed amounts) / formatUnits: human decimals to base units, exactly", () => {
   it("converts without floats or rounding", () => {
     expect(typed("1250000.5", 6, "amount")).toBe(1_250_000_500_000n);
     expect(typed("0.000001", 6, "amount")).toBe(1n);
     expect(typed("1.100", 2, "amount")).toBe(110n); // trailing zeros beyond the decimals are exact
-    expect(typed("123456789012345678901234567890.123456789012345678", 18, "amount")).toBe(123456789012345678901234567890123456789012345678n);
+    expect(typed("123456789012345678901234567890.123456789012345678", 18, "amount")).toBe(
+      123456789012345678901234567890123456789012345678n,
+    );
     expect(typed("7", 0, "amount")).toBe(7n);
   });
 
@@ -168,14 +190,20 @@ describe("decimalToBaseUnits (typed amounts) / formatUnits: human decimals to ba
   });
 
   it("refuses more decimal places than the asset has instead of cutting them", () => {
-    expect(() => typed("0.0000001", 6, "--amount")).toThrow('"0.0000001" has 7 fractional digits; the asset has 6 decimals');
+    expect(() => typed("0.0000001", 6, "--amount")).toThrow(
+      '"0.0000001" has 7 fractional digits; the asset has 6 decimals',
+    );
   });
 
   it("formats with grouped thousands and no trailing zeros, and round-trips", () => {
     expect(formatUnits(1_250_000_500_000n, 6)).toBe("1,250,000.5");
     expect(formatUnits(1n, 18)).toBe("0.000000000000000001");
     expect(formatUnits(1000n, 0)).toBe("1,000");
-    for (const [value, decimals] of [[123456789n, 6], [10n ** 30n + 7n, 18], [0n, 8]] as const) {
+    for (const [value, decimals] of [
+      [123456789n, 6],
+      [10n ** 30n + 7n, 18],
+      [0n, 8],
+    ] as const) {
       expect(typed(formatUnits(value, decimals).replaceAll(",", ""), decimals, "x")).toBe(value);
     }
   });

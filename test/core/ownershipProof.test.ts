@@ -40,7 +40,9 @@ describe("address-ownership proof (SPEC §8)", () => {
     expect(() => ownershipMessage({ ...claim, chainId: 0 })).toThrow(SolventError);
     expect(() => ownershipMessage({ ...claim, chainId: 1.5 })).toThrow(SolventError);
     expect(() => ownershipMessage({ ...claim, address: "0x1234" })).toThrow(SolventError);
-    expect(() => ownershipMessage({ ...claim, address: "0xf39Fd6e51aad88F6F4ce6aB8827279cfffb92266" })).toThrow(/checksum/);
+    expect(() => ownershipMessage({ ...claim, address: "0xf39Fd6e51aad88F6F4ce6aB8827279cfffb92266" })).toThrow(
+      /checksum/,
+    );
   });
 
   it("hashes with the EIP-191 personal_sign prefix", () => {
@@ -79,7 +81,9 @@ describe("low-s ownership proofs (SPEC §9)", () => {
   it("names why any other signature fails", async () => {
     const forged = await checkOwnershipSignature(claim, await signOwnership(stranger, claim));
     expect(forged).toEqual({ ok: false, reason: expect.stringContaining("not the holder") });
-    expect(await checkOwnershipSignature(claim, "0xdeadbeef")).toEqual({ ok: false, reason: expect.stringContaining("65 bytes") });
+    expect(await checkOwnershipSignature(claim, "0xdeadbeef")).toEqual({
+      ok: false,
+      reason: expect.stringContaining("65 bytes"),
+    });
   });
 });
-

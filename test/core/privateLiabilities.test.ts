@@ -44,7 +44,12 @@ function ledger(n: number, ledgerId = "ledger-a") {
   const us = users(n);
   return {
     us,
-    ledger: buildPrivateLedger({ ledgerId, secret: SECRET, assets: ASSETS, users: us.map((u) => ({ commitment: userCommitment(u.salt, u.userId), balances: u.balances })) }),
+    ledger: buildPrivateLedger({
+      ledgerId,
+      secret: SECRET,
+      assets: ASSETS,
+      users: us.map((u) => ({ commitment: userCommitment(u.salt, u.userId), balances: u.balances })),
+    }),
   };
 }
 
@@ -58,10 +63,16 @@ describe("SPEC §11 private liabilities: commitments and tree", () => {
   it("quantises per asset and names the row that does not divide or does not fit", () => {
     const usdc = ASSETS[0]!;
     expect(quantiseAsset(usdc, [1_230_000n, 0n], (i) => `row ${i}`)).toEqual([123n, 0n]);
-    expect(() => quantiseAsset(usdc, [1_230_000n, 1_230_001n], (i) => `row ${i}`)).toThrow(/row 1: USDC balance 1230001 is not a whole number/);
+    expect(() => quantiseAsset(usdc, [1_230_000n, 1_230_001n], (i) => `row ${i}`)).toThrow(
+      /row 1: USDC balance 1230001 is not a whole number/,
+    );
     const big = { symbol: "WEI", decimals: 18, unitDecimals: 18 };
-    expect(() => quantiseAsset(big, [2n ** 64n], (i) => `row ${i}`)).toThrow(/row 0: WEI balance .* does not fit below 2\^64/);
-    expect(() => quantiseAsset(big, [2n ** 63n, 2n ** 63n], (i) => `row ${i}`)).toThrow(/row 1: the WEI total reaches 2\^64/);
+    expect(() => quantiseAsset(big, [2n ** 64n], (i) => `row ${i}`)).toThrow(
+      /row 0: WEI balance .* does not fit below 2\^64/,
+    );
+    expect(() => quantiseAsset(big, [2n ** 63n, 2n ** 63n], (i) => `row ${i}`)).toThrow(
+      /row 1: the WEI total reaches 2\^64/,
+    );
     // 30 000 000 ETH in wei is about 2^84.6: keeping 11 decimals brings the total below 2^64
     expect(chooseUnitDecimals("ETH", 18, [30_000_000n * 10n ** 18n])).toBe(11);
     expect(chooseUnitDecimals("USDC", 6, [10n ** 12n])).toBe(6);
@@ -100,7 +111,15 @@ describe("SPEC §11 private liabilities: commitments and tree", () => {
   it("refuses two users with one commitment, naming both rows", () => {
     const c = userCommitment(new Uint8Array(16), "same");
     expect(() =>
-      buildPrivateLedger({ ledgerId: "x", secret: SECRET, assets: ASSETS, users: [{ commitment: c, balances: [0n, 0n] }, { commitment: c, balances: [0n, 0n] }] }),
+      buildPrivateLedger({
+        ledgerId: "x",
+        secret: SECRET,
+        assets: ASSETS,
+        users: [
+          { commitment: c, balances: [0n, 0n] },
+          { commitment: c, balances: [0n, 0n] },
+        ],
+      }),
     ).toThrow(/users\[\d\]: has the same commitment as users\[\d\]/);
   });
 
@@ -122,7 +141,10 @@ describe("SPEC §11 private inclusion proofs", () => {
     });
     us.forEach((u, i) => {
       const proof = proofs[i]!;
-      const r = checkPrivateInclusion(proof, { salt: u.salt, userId: u.userId }, engine, { root: proof.root, totals: l.totals });
+      const r = checkPrivateInclusion(proof, { salt: u.salt, userId: u.userId }, engine, {
+        root: proof.root,
+        totals: l.totals,
+      });
       expect(r.ok, r.ok ? "" : r.reason).toBe(true);
       if (r.ok) expect(r.values).toEqual([BigInt(i + 1) * 123n, BigInt(i * 7)]);
       // only the user's own values appear; siblings carry commitments and hashes only
@@ -138,7 +160,9 @@ describe("SPEC §11 private inclusion proofs", () => {
     if (!rc.ok) expect(rc.record).toBe("root");
     // a range proof made for another node's commitments
     const foreign = structuredClone(p0);
-    const otherIndex = proofs.findIndex((p) => p.rangeProofs[0] !== p0.rangeProofs[0] && (p.leafIndex ^ p0.leafIndex) > 1);
+    const otherIndex = proofs.findIndex(
+      (p) => p.rangeProofs[0] !== p0.rangeProofs[0] && (p.leafIndex ^ p0.leafIndex) > 1,
+    );
     foreign.rangeProofs[0] = proofs[otherIndex]!.rangeProofs[0];
     const rf = checkPrivateInclusion(foreign, who0, engine);
     expect(rf.ok).toBe(false);
@@ -181,7 +205,10 @@ describe("SPEC §11 vectors through core", () => {
       ledgerId: v.ledgerId,
       secret: hexToBytes(v.secret, "secret"),
       assets: v.assets,
-      users: v.users.map((u) => ({ commitment: userCommitment(hexToBytes(u.salt, "salt"), u.userId), balances: u.balances.map(BigInt) })),
+      users: v.users.map((u) => ({
+        commitment: userCommitment(hexToBytes(u.salt, "salt"), u.userId),
+        balances: u.balances.map(BigInt),
+      })),
       minDepth: v.minDepth,
     });
     expect(bytesToHex(l.root.hash)).toBe(v.root);
@@ -191,7 +218,10 @@ describe("SPEC §11 vectors through core", () => {
       const who = { salt: p.salt as `0x${string}`, userId: p.userId };
       expect(privateProofBody(l, p.proof.leafIndex)).toEqual(p.proof);
       const proof = privateInclusionProof(l, p.proof.leafIndex, engine);
-      const r = checkPrivateInclusion(proof, who, engine, { root: v.root as `0x${string}`, totals: v.totals.map(BigInt) });
+      const r = checkPrivateInclusion(proof, who, engine, {
+        root: v.root as `0x${string}`,
+        totals: v.totals.map(BigInt),
+      });
       expect(r.ok, r.ok ? "" : r.reason).toBe(true);
       // the body alone (range proofs missing) is refused
       const bare = checkPrivateInclusion(p.proof, who, engine);
@@ -223,7 +253,8 @@ describe("SPEC §11 private non-inclusion", () => {
     expect(checkPrivateNonInclusion(above, new Uint8Array(32).fill(255)).ok).toBe(true);
     // an edge proof does not stand for a commitment inside the ledger's range
     const inside = userCommitment(new Uint8Array(16).fill(202), "inside");
-    if (compareCommitments(inside, l.commitments[0]!) > 0) expect(checkPrivateNonInclusion(below, inside).ok).toBe(false);
+    if (compareCommitments(inside, l.commitments[0]!) > 0)
+      expect(checkPrivateNonInclusion(below, inside).ok).toBe(false);
     const present = userCommitment(us[1]!.salt, us[1]!.userId);
     expect(() => privateNonInclusionProof(l, present)).toThrow(/is a leaf of this ledger/);
     // a proof for an absent c does not show a present leaf absent, nor survive a changed neighbour commitment

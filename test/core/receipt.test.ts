@@ -2,20 +2,39 @@ import { hashTypedData, keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { keyValidAt, keyValidFor, parseKeysDocument } from "../../core/keysDocument.js";
-import { parseReceipt, receiptAssetsHash, receiptDigest, signReceipt, verifyReceipt, type BalanceReceipt } from "../../core/receipt.js";
+import {
+  parseReceipt,
+  receiptAssetsHash,
+  receiptDigest,
+  signReceipt,
+  verifyReceipt,
+  type BalanceReceipt,
+} from "../../core/receipt.js";
 import { SECP256K1_N } from "../../core/signature.js";
 
 const RECEIPTS = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
 const PUBLISHER = privateKeyToAccount("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a");
 const C = `0x${"ab".repeat(32)}` as const;
 
-const receipt: BalanceReceipt = { issuer: "acme", commitment: C, assets: ["USDC", "BTC"], balances: [1_000_000n, 5n], asOf: 1_700_000_000n };
+const receipt: BalanceReceipt = {
+  issuer: "acme",
+  commitment: C,
+  assets: ["USDC", "BTC"],
+  balances: [1_000_000n, 5n],
+  asOf: 1_700_000_000n,
+};
 
 function keys(extra: object[] = []) {
   return {
     keys: [
       { address: PUBLISHER.address.toLowerCase(), validFrom: 0, validUntil: null },
-      { address: RECEIPTS.address.toLowerCase(), validFrom: 1_600_000_000, validUntil: null, role: "receipts", issuer: "acme" },
+      {
+        address: RECEIPTS.address.toLowerCase(),
+        validFrom: 1_600_000_000,
+        validUntil: null,
+        role: "receipts",
+        issuer: "acme",
+      },
       ...extra,
     ],
   };
@@ -37,14 +56,26 @@ describe("SPEC §12 balance receipts", () => {
         ],
       },
       primaryType: "BalanceReceipt",
-      message: { issuer: keccak256(toHex("acme")), commitment: C, assets: keccak256(toHex("USDC,BTC")), balances: [1_000_000n, 5n], asOf: 1_700_000_000n },
+      message: {
+        issuer: keccak256(toHex("acme")),
+        commitment: C,
+        assets: keccak256(toHex("USDC,BTC")),
+        balances: [1_000_000n, 5n],
+        asOf: 1_700_000_000n,
+      },
     });
     expect(receiptDigest(receipt)).toBe(expected);
   });
 
   it("signs, and verifies against a receipts key of that issuer valid at asOf", async () => {
     const signed = await signReceipt(receipt, RECEIPTS);
-    expect(signed.receipt).toEqual({ issuer: "acme", commitment: C, assets: ["USDC", "BTC"], balances: ["1000000", "5"], asOf: "1700000000" });
+    expect(signed.receipt).toEqual({
+      issuer: "acme",
+      commitment: C,
+      assets: ["USDC", "BTC"],
+      balances: ["1000000", "5"],
+      asOf: "1700000000",
+    });
     const ok = await verifyReceipt(signed, keys());
     expect(ok.ok).toBe(true);
     if (ok.ok) expect(ok.signer).toBe(RECEIPTS.address);
@@ -76,7 +107,13 @@ describe("SPEC §12 balance receipts", () => {
     const rotated = {
       keys: [
         { address: PUBLISHER.address.toLowerCase(), validFrom: 0, validUntil: null },
-        { address: RECEIPTS.address.toLowerCase(), validFrom: 0, validUntil: 1_700_000_000, role: "receipts", issuer: "acme" },
+        {
+          address: RECEIPTS.address.toLowerCase(),
+          validFrom: 0,
+          validUntil: 1_700_000_000,
+          role: "receipts",
+          issuer: "acme",
+        },
       ],
     };
     const late = await verifyReceipt(signed, rotated);
@@ -92,7 +129,10 @@ describe("SPEC §12 balance receipts", () => {
     const high = await verifyReceipt({ ...signed, signature: twin }, keys());
     expect(!high.ok && high.record).toBe("receipt.signature");
     expect(!high.ok && high.reason).toMatch(/high s/);
-    const tampered = await verifyReceipt({ ...signed, receipt: { ...signed.receipt, balances: ["1000001", "5"] } }, keys());
+    const tampered = await verifyReceipt(
+      { ...signed, receipt: { ...signed.receipt, balances: ["1000001", "5"] } },
+      keys(),
+    );
     expect(!tampered.ok && tampered.reason).toMatch(/is not in the keys document/);
   });
 
@@ -104,7 +144,10 @@ describe("SPEC §12 balance receipts", () => {
       [{ ...good, balances: ["1", "2"] }, /^receipt\.balances: must hold one balance per asset/],
       [{ ...good, balances: [1] }, /^receipt\.balances\[0\]: must be a decimal string/],
       [{ ...good, asOf: (2n ** 64n).toString() }, /^receipt\.asOf: is over the range of a uint64/],
-      [{ ...good, commitment: C.toUpperCase().replace("0X", "0x") }, /^receipt\.commitment: must be 0x followed by 64 lowercase hex digits/],
+      [
+        { ...good, commitment: C.toUpperCase().replace("0X", "0x") },
+        /^receipt\.commitment: must be 0x followed by 64 lowercase hex digits/,
+      ],
       [{ ...good, assets: ["US,DC"] }, /^receipt\.assets\[0\]: must not contain ","/],
       [{ ...good, assets: ["A", "A"], balances: ["1", "1"] }, /^receipt\.assets: lists an asset twice/],
       [{ ...good, extra: 1 }, /^receipt: has a field SPEC §12 does not define: extra/],
@@ -115,11 +158,21 @@ describe("SPEC §12 balance receipts", () => {
   });
 
   it("reads keys documents with roles strictly", () => {
-    expect(() => parseKeysDocument({ keys: [{ address: RECEIPTS.address, validFrom: 0, validUntil: null, role: "receipts" }] })).toThrow(/keys\[0\]\.issuer: is required/);
-    expect(() => parseKeysDocument({ keys: [{ address: RECEIPTS.address, validFrom: 0, validUntil: null, role: "minting" }] })).toThrow(/keys\[0\]\.role: must be "attestations" or "receipts"/);
-    expect(() => parseKeysDocument({ keys: [{ address: RECEIPTS.address, validFrom: 0, validUntil: null, issuer: "acme" }] })).toThrow(/keys\[0\]\.issuer: belongs only to "receipts" keys/);
+    expect(() =>
+      parseKeysDocument({ keys: [{ address: RECEIPTS.address, validFrom: 0, validUntil: null, role: "receipts" }] }),
+    ).toThrow(/keys\[0\]\.issuer: is required/);
+    expect(() =>
+      parseKeysDocument({ keys: [{ address: RECEIPTS.address, validFrom: 0, validUntil: null, role: "minting" }] }),
+    ).toThrow(/keys\[0\]\.role: must be "attestations" or "receipts"/);
+    expect(() =>
+      parseKeysDocument({ keys: [{ address: RECEIPTS.address, validFrom: 0, validUntil: null, issuer: "acme" }] }),
+    ).toThrow(/keys\[0\]\.issuer: belongs only to "receipts" keys/);
     // An explicit attestations role reads the same as none.
-    expect(parseKeysDocument({ keys: [{ address: PUBLISHER.address, validFrom: 0, validUntil: null, role: "attestations" }] }).keys[0]).toEqual({
+    expect(
+      parseKeysDocument({
+        keys: [{ address: PUBLISHER.address, validFrom: 0, validUntil: null, role: "attestations" }],
+      }).keys[0],
+    ).toEqual({
       address: PUBLISHER.address.toLowerCase(),
       validFrom: 0,
       validUntil: null,

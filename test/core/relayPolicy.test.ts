@@ -1,7 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/parseConfig.js";
-import { relayDecision, relayMarginSeconds, type OnchainState, type RelayCandidate, type RelayPolicy } from "../../core/relayPolicy.js";
+import {
+  relayDecision,
+  relayMarginSeconds,
+  type OnchainState,
+  type RelayCandidate,
+  type RelayPolicy,
+} from "../../core/relayPolicy.js";
 
 const policy: RelayPolicy = { heartbeatSeconds: 300, ratioChangeBps: 10, marginSeconds: 120 };
 const onchain: OnchainState = { sequence: 5n, observedAt: 1000n, validUntil: 1600n, ratioBps: 10500, flags: 0n };
@@ -20,8 +26,14 @@ describe("relayDecision", () => {
   });
 
   it("never relays what the oracle already holds, or an expired attestation", () => {
-    expect(relayDecision(onchain, next({ sequence: 5n }), 1060n, policy)).toMatchObject({ relay: false, why: expect.stringMatching(/already holds #5/) });
-    expect(relayDecision(onchain, next({ validUntil: 1059n, flags: 1n }), 1060n, policy)).toMatchObject({ relay: false, why: expect.stringMatching(/expired/) });
+    expect(relayDecision(onchain, next({ sequence: 5n }), 1060n, policy)).toMatchObject({
+      relay: false,
+      why: expect.stringMatching(/already holds #5/),
+    });
+    expect(relayDecision(onchain, next({ validUntil: 1059n, flags: 1n }), 1060n, policy)).toMatchObject({
+      relay: false,
+      why: expect.stringMatching(/expired/),
+    });
   });
 
   it("relays on a flag change, a ratio move at the threshold, or a due heartbeat", () => {
@@ -29,21 +41,32 @@ describe("relayDecision", () => {
     expect(relayDecision(onchain, next({ ratioBps: 10510 }), 1060n, policy).relay).toBe(true);
     expect(relayDecision(onchain, next({ ratioBps: 10491 }), 1060n, policy).relay).toBe(false);
     expect(relayDecision(onchain, next(), 1299n, policy).relay).toBe(false);
-    expect(relayDecision(onchain, next({ validUntil: 2000n }), 1300n, policy)).toMatchObject({ relay: true, why: expect.stringMatching(/heartbeat/) });
+    expect(relayDecision(onchain, next({ validUntil: 2000n }), 1300n, policy)).toMatchObject({
+      relay: true,
+      why: expect.stringMatching(/heartbeat/),
+    });
   });
 
   it("relays when the on-chain copy would expire within the margin, with or without a heartbeat", () => {
     const noHeartbeat: RelayPolicy = { ratioChangeBps: 10, marginSeconds: 120 };
     // 121 s left: the next tick plus a relay still lands in time
-    expect(relayDecision(onchain, next({ validUntil: 2000n }), 1479n, noHeartbeat)).toMatchObject({ relay: false, why: expect.stringMatching(/no heartbeat.*121 s/) });
+    expect(relayDecision(onchain, next({ validUntil: 2000n }), 1479n, noHeartbeat)).toMatchObject({
+      relay: false,
+      why: expect.stringMatching(/no heartbeat.*121 s/),
+    });
     expect(relayDecision(onchain, next({ validUntil: 2000n }), 1480n, noHeartbeat)).toMatchObject({
       relay: true,
       why: expect.stringMatching(/expiry: the on-chain #5 expires in 120 s, within the 120 s margin/),
     });
     // already expired (a publisher outage): the fresher one goes up as soon as there is one
-    expect(relayDecision(onchain, next({ validUntil: 2000n }), 1700n, noHeartbeat)).toMatchObject({ relay: true, why: expect.stringMatching(/expired 100 s ago/) });
+    expect(relayDecision(onchain, next({ validUntil: 2000n }), 1700n, noHeartbeat)).toMatchObject({
+      relay: true,
+      why: expect.stringMatching(/expired 100 s ago/),
+    });
     // the margin, not the heartbeat, decides when the heartbeat is longer
-    expect(relayDecision(onchain, next({ validUntil: 2000n }), 1480n, { ...policy, heartbeatSeconds: 3600 }).relay).toBe(true);
+    expect(
+      relayDecision(onchain, next({ validUntil: 2000n }), 1480n, { ...policy, heartbeatSeconds: 3600 }).relay,
+    ).toBe(true);
   });
 
   it("does not spend gas on a candidate that would not outlive the copy it replaces", () => {
@@ -86,7 +109,14 @@ describe("a quiet period under any accepted timing", () => {
           {
             id: "x",
             name: "X",
-            assets: [{ id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }] }],
+            assets: [
+              {
+                id: "USD",
+                decimals: 6,
+                pegCurrency: true,
+                prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }],
+              },
+            ],
             liabilities: { ledger: { assets: ["USD"] } },
             reserves: {},
             policy: { ttlSeconds: t.ttl },
@@ -111,7 +141,11 @@ describe("a quiet period under any accepted timing", () => {
     fc.assert(
       fc.property(timing, (t) => {
         fc.pre(accepted(t));
-        const p: RelayPolicy = { heartbeatSeconds: t.heartbeat, ratioChangeBps: 1, marginSeconds: relayMarginSeconds({ tickSeconds: t.tick, relaySeconds: t.relay }) };
+        const p: RelayPolicy = {
+          heartbeatSeconds: t.heartbeat,
+          ratioChangeBps: 1,
+          marginSeconds: relayMarginSeconds({ tickSeconds: t.tick, relaySeconds: t.relay }),
+        };
         const horizon = 4 * t.ttl + 10 * t.tick;
         let copy: OnchainState | null = null;
         const landings: { at: number; state: OnchainState }[] = [];
@@ -122,7 +156,13 @@ describe("a quiet period under any accepted timing", () => {
             if (!copy || l.state.sequence > copy.sequence) copy = l.state;
           }
           if (copy && copy.validUntil < BigInt(now)) return false;
-          const candidate = { sequence: BigInt(k + 1), observedAt: BigInt(now), validUntil: BigInt(now + t.ttl), ratioBps: 10500, flags: 0n };
+          const candidate = {
+            sequence: BigInt(k + 1),
+            observedAt: BigInt(now),
+            validUntil: BigInt(now + t.ttl),
+            ratioBps: 10500,
+            flags: 0n,
+          };
           if (relayDecision(copy, candidate, BigInt(now), p).relay) {
             landings.push({ at: now + t.delays[k % t.delays.length]! * t.relay, state: candidate });
           }

@@ -7,7 +7,21 @@ import { checkLeafOrder, checkReport } from "../../core/reportCheck.js";
 import { reserveLineItemFromJson, reservesRoot } from "../../core/reservesTree.js";
 import type { TickReadings } from "../../core/valuation/readings.js";
 import { valueSnapshot, type Snapshot } from "../../core/valuation/snapshot.js";
-import { AUSD_1, AUSD_BASE, baseReadings, E18, ESCROW, H1, LEDGER_ROOT, makeIssuer, NATIVE, OBSERVED_AT, readingsWith, SIGNER, USDC_1 } from "./valuationFixture.js";
+import {
+  AUSD_1,
+  AUSD_BASE,
+  baseReadings,
+  E18,
+  ESCROW,
+  H1,
+  LEDGER_ROOT,
+  makeIssuer,
+  NATIVE,
+  OBSERVED_AT,
+  readingsWith,
+  SIGNER,
+  USDC_1,
+} from "./valuationFixture.js";
 
 const issuer = makeIssuer();
 
@@ -18,7 +32,14 @@ function snapshotOf(readings: TickReadings, iss = issuer): Snapshot {
 }
 
 function options(readings: TickReadings, iss = issuer): BuildReportOptions {
-  return { issuerId: iss.id, sequence: 1n, observedAt: OBSERVED_AT, validUntil: OBSERVED_AT + 3600n, policy: iss.policy, blocks: readings.blocks };
+  return {
+    issuerId: iss.id,
+    sequence: 1n,
+    observedAt: OBSERVED_AT,
+    validUntil: OBSERVED_AT + 3600n,
+    policy: iss.policy,
+    blocks: readings.blocks,
+  };
 }
 
 /** Report bytes and the attestation that signs them, built the way the tick will. */
@@ -69,7 +90,13 @@ describe("buildReport", () => {
   });
 
   it("carries the SPEC §4 header and totals as decimal strings", () => {
-    expect(doc).toMatchObject({ version: 1, issuer: "acme-usd", sequence: "1", observedAt: "1700000000", validUntil: "1700003600" });
+    expect(doc).toMatchObject({
+      version: 1,
+      issuer: "acme-usd",
+      sequence: "1",
+      observedAt: "1700000000",
+      validUntil: "1700003600",
+    });
     expect(doc.totals).toEqual({
       reservesUsd: "700000000000000000000000",
       onchainReservesUsd: "650000000000000000000000",
@@ -89,7 +116,13 @@ describe("buildReport", () => {
       reserveDropWindowSeconds: "86400",
       pegDeviationMaxBps: "100",
     });
-    expect(Object.keys(doc.policy).slice(5)).toEqual(["concentrationMaxBps", "supplyGrowthMaxBps", "reserveDropMaxBps", "reserveDropWindowSeconds", "pegDeviationMaxBps"]);
+    expect(Object.keys(doc.policy).slice(5)).toEqual([
+      "concentrationMaxBps",
+      "supplyGrowthMaxBps",
+      "reserveDropMaxBps",
+      "reserveDropWindowSeconds",
+      "pegDeviationMaxBps",
+    ]);
     expect(doc.liabilities.market).toBeNull();
     expect(doc.flags).toEqual([]);
     expect(numberKeys(doc).filter((k) => k !== "status" && k !== "bit" && k !== "version")).toEqual([]);
@@ -129,7 +162,14 @@ describe("buildReport", () => {
       decimals: "2",
       custodian: "acme-trust",
       account: "ops",
-      statement: { custodian: "acme-trust", account: "ops", amount: "5000000", nonce: "7", asOf: String(OBSERVED_AT - 600n), signer: SIGNER },
+      statement: {
+        custodian: "acme-trust",
+        account: "ops",
+        amount: "5000000",
+        nonce: "7",
+        asOf: String(OBSERVED_AT - 600n),
+        signer: SIGNER,
+      },
       exclusion: null,
       reason: null,
     });
@@ -140,7 +180,12 @@ describe("buildReport", () => {
 
   it("shows every price observation and the chosen price", () => {
     const eth = doc.prices.find((p: Doc) => p.asset === "ETH");
-    expect(eth).toMatchObject({ priceUsd: "3000000000000000000000", method: "median", divergenceBps: "67", divergent: false });
+    expect(eth).toMatchObject({
+      priceUsd: "3000000000000000000000",
+      method: "median",
+      divergenceBps: "67",
+      divergent: false,
+    });
     // (3010 − 2990) × 10000 / 2990 = 66.9 → 67
     expect(eth.observations.map((o: Doc) => [o.source, o.priceUsd, o.accepted])).toEqual([
       [expect.stringMatching(/^chainlink:1:/), "3000000000000000000000", true],
@@ -151,7 +196,15 @@ describe("buildReport", () => {
 
   it("shows liabilities per asset and per supply chain, with a null root for supply only", () => {
     expect(doc.liabilities.assets).toEqual([
-      { asset: "AUSD", source: "supply", amount: "650000000000000000000000", decimals: "18", priceUsd: "1000000000000000000", priceMethod: "peg", valueUsd: "650000000000000000000000" },
+      {
+        asset: "AUSD",
+        source: "supply",
+        amount: "650000000000000000000000",
+        decimals: "18",
+        priceUsd: "1000000000000000000",
+        priceMethod: "peg",
+        valueUsd: "650000000000000000000000",
+      },
     ]);
     expect(doc.liabilities.supply[0]).toEqual({
       chainId: "1",
@@ -164,7 +217,12 @@ describe("buildReport", () => {
       pegUsd: "1000000000000000000",
       valueUsd: "600000000000000000000000",
     });
-    expect(doc.liabilities.supply[1]).toMatchObject({ chainId: "8453", token: AUSD_BASE, totalSupply: "50000000000", valueUsd: "50000000000000000000000" });
+    expect(doc.liabilities.supply[1]).toMatchObject({
+      chainId: "8453",
+      token: AUSD_BASE,
+      totalSupply: "50000000000",
+      valueUsd: "50000000000000000000000",
+    });
     expect(doc.liabilities.root).toBeNull();
     expect(doc.liabilities.ledger).toBeNull();
   });
@@ -199,10 +257,28 @@ describe("checkReport", () => {
 
   it("finds nothing wrong with a flagged snapshot, excluded items and a ledger", () => {
     const withLedger = makeIssuer({
-      liabilities: { supply: { asset: "AUSD", pegUsd: E18.toString(), tokens: [{ chainId: 1, token: AUSD_1, escrows: [ESCROW] }, { chainId: 8453, token: AUSD_BASE }] }, ledger: { assets: ["USD", "ETH"] } },
+      liabilities: {
+        supply: {
+          asset: "AUSD",
+          pegUsd: E18.toString(),
+          tokens: [
+            { chainId: 1, token: AUSD_1, escrows: [ESCROW] },
+            { chainId: 8453, token: AUSD_BASE },
+          ],
+        },
+        ledger: { assets: ["USD", "ETH"] },
+      },
     });
     const readings = readingsWith((r) => {
-      r.ledger = { ledgerId: "l1", assets: ["USD", "ETH"], root: LEDGER_ROOT, rootSums: [123_456n, 3n * E18 + 7n], users: 3, asOf: 1_700_000_000, order: "commitment" };
+      r.ledger = {
+        ledgerId: "l1",
+        assets: ["USD", "ETH"],
+        root: LEDGER_ROOT,
+        rootSums: [123_456n, 3n * E18 + 7n],
+        users: 3,
+        asOf: 1_700_000_000,
+        order: "commitment",
+      };
       r.ownership[1]!.proven = false;
       r.statements = [];
     });
@@ -224,19 +300,27 @@ describe("checkReport", () => {
     const problems = checkReport(bytes, base.attestation);
     expect(problems).toContainEqual(expect.stringMatching(/keccak256 of the report bytes/));
     expect(problems).toContainEqual(expect.stringMatching(/reservesRoot recomputed from the report items/));
-    expect(problems).toContainEqual(expect.stringMatching(/reserves\.items\[1\].*valueUsd 500000000000000000000000 is not floor/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/reserves\.items\[1\].*valueUsd 500000000000000000000000 is not floor/),
+    );
   });
 
   it("names an edited item value: the counted sum no longer matches the attestation", () => {
     const bytes = tampered(base.bytes, (doc) => (doc.reserves.items[4].valueUsd = "60000000000000000000000"));
     const problems = checkReport(bytes, base.attestation);
-    expect(problems).toContainEqual(expect.stringMatching(/offchainReservesUsd recomputed from the report is 60000000000000000000000/));
-    expect(problems).toContainEqual(expect.stringMatching(/reservesUsd recomputed from the report is 710000000000000000000000/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/offchainReservesUsd recomputed from the report is 60000000000000000000000/),
+    );
+    expect(problems).toContainEqual(
+      expect.stringMatching(/reservesUsd recomputed from the report is 710000000000000000000000/),
+    );
   });
 
   it("names an edited total", () => {
     const bytes = tampered(base.bytes, (doc) => (doc.totals.reservesUsd = "800000000000000000000000"));
-    expect(checkReport(bytes, base.attestation)).toContainEqual(expect.stringMatching(/report totals\.reservesUsd 800000000000000000000000 differs/));
+    expect(checkReport(bytes, base.attestation)).toContainEqual(
+      expect.stringMatching(/report totals\.reservesUsd 800000000000000000000000 differs/),
+    );
   });
 
   it("names an edited liability", () => {
@@ -251,12 +335,30 @@ describe("checkReport", () => {
 
   it("names the ledger as SPEC §4 { id, asOf, leafCount, order, scheme } and names edits of it", () => {
     const ledgerIssuer = makeIssuer({
-      liabilities: { supply: { asset: "AUSD", pegUsd: E18.toString(), tokens: [{ chainId: 1, token: AUSD_1, escrows: [ESCROW] }, { chainId: 8453, token: AUSD_BASE }] }, ledger: { assets: ["USD", "ETH"] } },
+      liabilities: {
+        supply: {
+          asset: "AUSD",
+          pegUsd: E18.toString(),
+          tokens: [
+            { chainId: 1, token: AUSD_1, escrows: [ESCROW] },
+            { chainId: 8453, token: AUSD_BASE },
+          ],
+        },
+        ledger: { assets: ["USD", "ETH"] },
+      },
     });
     const asOf = Number(OBSERVED_AT) - 600;
     const p = published(
       readingsWith((r) => {
-        r.ledger = { ledgerId: "lg_1", assets: ["USD", "ETH"], root: LEDGER_ROOT, rootSums: [123_456n, 3n * E18 + 7n], users: 3, asOf, order: "commitment" };
+        r.ledger = {
+          ledgerId: "lg_1",
+          assets: ["USD", "ETH"],
+          root: LEDGER_ROOT,
+          rootSums: [123_456n, 3n * E18 + 7n],
+          users: 3,
+          asOf,
+          order: "commitment",
+        };
       }),
       ledgerIssuer,
     );
@@ -271,13 +373,29 @@ describe("checkReport", () => {
     });
     expect(checkReport(p.bytes, p.attestation)).toEqual([]);
     const edits: [(doc: Doc) => void, RegExp][] = [
-      [(doc) => (doc.liabilities.ledger.asOf = String(OBSERVED_AT + 1n)), /liabilities\.ledger\.asOf \d+ is after the attestation's observedAt/],
-      [(doc) => (doc.liabilities.ledger.scheme = "sum-sha256-v0"), /liabilities\.ledger\.scheme "sum-sha256-v0" is not one of/],
-      [(doc) => (doc.liabilities.ledger.order = "random"), /liabilities\.ledger\.order "random" must be "commitment" or absent/],
-      [(doc) => (doc.liabilities.ledger.rootSums[0] = "1"), /liabilities\.ledger\.rootSums\[0\] 1 differs from the amount 123456 of ledger asset USD/],
-      [(doc) => delete doc.liabilities.ledger, /liabilities\.root is set but liabilities\.ledger does not name the ledger/],
+      [
+        (doc) => (doc.liabilities.ledger.asOf = String(OBSERVED_AT + 1n)),
+        /liabilities\.ledger\.asOf \d+ is after the attestation's observedAt/,
+      ],
+      [
+        (doc) => (doc.liabilities.ledger.scheme = "sum-sha256-v0"),
+        /liabilities\.ledger\.scheme "sum-sha256-v0" is not one of/,
+      ],
+      [
+        (doc) => (doc.liabilities.ledger.order = "random"),
+        /liabilities\.ledger\.order "random" must be "commitment" or absent/,
+      ],
+      [
+        (doc) => (doc.liabilities.ledger.rootSums[0] = "1"),
+        /liabilities\.ledger\.rootSums\[0\] 1 differs from the amount 123456 of ledger asset USD/,
+      ],
+      [
+        (doc) => delete doc.liabilities.ledger,
+        /liabilities\.root is set but liabilities\.ledger does not name the ledger/,
+      ],
     ];
-    for (const [edit, problem] of edits) expect(checkReport(tampered(p.bytes, edit), p.attestation)).toContainEqual(expect.stringMatching(problem));
+    for (const [edit, problem] of edits)
+      expect(checkReport(tampered(p.bytes, edit), p.attestation)).toContainEqual(expect.stringMatching(problem));
   });
 
   it("checks the leaf order a commitment-ordered ledger promises", () => {
@@ -290,7 +408,9 @@ describe("checkReport", () => {
     expect(checkLeafOrder(ledger, [leaves[0]!, { leafIndex: 1, commitment: c(0x05) }])).toEqual([
       `leaf 1 has a commitment not greater than leaf 0's, but the ledger says "order": "commitment"`,
     ]);
-    expect(checkLeafOrder(ledger, [{ leafIndex: 4, commitment: c(0xff) }])).toEqual(["leaf 4 is beyond the ledger's leafCount 4"]);
+    expect(checkLeafOrder(ledger, [{ leafIndex: 4, commitment: c(0xff) }])).toEqual([
+      "leaf 4 is beyond the ledger's leafCount 4",
+    ]);
     // Ledgers built before commitment order (no `order`) are in random order.
     const { order: _random, ...older } = ledger;
     expect(checkLeafOrder(older, [leaves[2]!, { leafIndex: 3, commitment: c(0x01) }])).toEqual([]);
@@ -300,11 +420,18 @@ describe("checkReport", () => {
     const flagged = published(readingsWith((r) => (r.ownership[1]!.proven = false)));
     expect(checkReport(flagged.bytes, flagged.attestation)).toEqual([]);
     const bytes = tampered(flagged.bytes, (doc) => (doc.flags = []));
-    expect(checkReport(bytes, flagged.attestation)).toContainEqual(expect.stringMatching(/report flags \[none\].*attestation flags \[UNPROVEN_OWNERSHIP\]/));
+    expect(checkReport(bytes, flagged.attestation)).toContainEqual(
+      expect.stringMatching(/report flags \[none\].*attestation flags \[UNPROVEN_OWNERSHIP\]/),
+    );
   });
 
   it("names an attestation that disagrees on header fields or the liabilities root", () => {
-    const problems = checkReport(base.bytes, { ...base.attestation, sequence: 2n, issuer: issuerKey("someone-else"), liabilitiesRoot: LEDGER_ROOT });
+    const problems = checkReport(base.bytes, {
+      ...base.attestation,
+      sequence: 2n,
+      issuer: issuerKey("someone-else"),
+      liabilitiesRoot: LEDGER_ROOT,
+    });
     expect(problems).toContainEqual(expect.stringMatching(/report sequence 1 differs from the attestation's 2/));
     expect(problems).toContainEqual(expect.stringMatching(/keccak256\("acme-usd"\) is not the attestation issuer/));
     expect(problems).toContainEqual(expect.stringMatching(/liabilities root null .* differs/));
@@ -313,6 +440,8 @@ describe("checkReport", () => {
   it("reports bytes that are not a JSON document instead of throwing", () => {
     expect(checkReport(utf8("not json"), base.attestation)).toContainEqual(expect.stringMatching(/not valid JSON/));
     const malformed = tampered(base.bytes, (doc) => (doc.reserves.items[0].amount = "-1"));
-    expect(checkReport(malformed, base.attestation)).toContainEqual(expect.stringMatching(/reserves\.items\[0\]\.amount.*negative/));
+    expect(checkReport(malformed, base.attestation)).toContainEqual(
+      expect.stringMatching(/reserves\.items\[0\]\.amount.*negative/),
+    );
   });
 });

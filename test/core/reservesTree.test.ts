@@ -23,17 +23,71 @@ const USDC = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48";
 const E18 = 10n ** 18n;
 
 const items: ReserveLineItem[] = [
-  { label: `evm:1:${HOLDER}:${USDC}`, chainId: 1n, holder: HOLDER, token: USDC, amount: 600_000n * 10n ** 6n, priceUsd: E18, valueUsd: 600_000n * E18, status: 0 },
-  { label: `evm:1:${HOLDER}:native`, chainId: 1n, holder: HOLDER, token: NATIVE_TOKEN, amount: 100n * E18, priceUsd: 3000n * E18, valueUsd: 300_000n * E18, status: 1 },
-  { label: "custodian:acme-trust:USD", chainId: 0n, holder: ZERO_ADDRESS, token: ZERO_ADDRESS, amount: 50_000n * 100n, priceUsd: E18, valueUsd: 50_000n * E18, status: 2 },
-  { label: `evm:8453:${HOLDER}:${USDC}`, chainId: 8453n, holder: HOLDER, token: USDC, amount: 1n, priceUsd: E18, valueUsd: 0n, status: 3 },
+  {
+    label: `evm:1:${HOLDER}:${USDC}`,
+    chainId: 1n,
+    holder: HOLDER,
+    token: USDC,
+    amount: 600_000n * 10n ** 6n,
+    priceUsd: E18,
+    valueUsd: 600_000n * E18,
+    status: 0,
+  },
+  {
+    label: `evm:1:${HOLDER}:native`,
+    chainId: 1n,
+    holder: HOLDER,
+    token: NATIVE_TOKEN,
+    amount: 100n * E18,
+    priceUsd: 3000n * E18,
+    valueUsd: 300_000n * E18,
+    status: 1,
+  },
+  {
+    label: "custodian:acme-trust:USD",
+    chainId: 0n,
+    holder: ZERO_ADDRESS,
+    token: ZERO_ADDRESS,
+    amount: 50_000n * 100n,
+    priceUsd: E18,
+    valueUsd: 50_000n * E18,
+    status: 2,
+  },
+  {
+    label: `evm:8453:${HOLDER}:${USDC}`,
+    chainId: 8453n,
+    holder: HOLDER,
+    token: USDC,
+    amount: 1n,
+    priceUsd: E18,
+    valueUsd: 0n,
+    status: 3,
+  },
 ];
 
 /** leaf = keccak256(keccak256(abi.encode(...))) done by hand from the SPEC §3 types. */
 function handLeaf(item: ReserveLineItem): Hex {
   const encoded = encodeAbiParameters(
-    [{ type: "bytes32" }, { type: "uint256" }, { type: "address" }, { type: "address" }, { type: "uint256" }, { type: "uint256" }, { type: "uint256" }, { type: "uint8" }],
-    [keccak256(toHex(item.label)), item.chainId, item.holder, item.token, item.amount, item.priceUsd, item.valueUsd, item.status],
+    [
+      { type: "bytes32" },
+      { type: "uint256" },
+      { type: "address" },
+      { type: "address" },
+      { type: "uint256" },
+      { type: "uint256" },
+      { type: "uint256" },
+      { type: "uint8" },
+    ],
+    [
+      keccak256(toHex(item.label)),
+      item.chainId,
+      item.holder,
+      item.token,
+      item.amount,
+      item.priceUsd,
+      item.valueUsd,
+      item.status,
+    ],
   );
   return keccak256(keccak256(encoded));
 }
@@ -54,11 +108,16 @@ function handRoot(list: ReserveLineItem[]): Hex {
   const h = list.map(handLeaf).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
   const [h0, h1, h2, h3] = h as [Hex, Hex, Hex, Hex];
   switch (h.length) {
-    case 1: return h0;
-    case 2: return pair(h0, h1);
-    case 3: return pair(pair(h0, h1), h2);
-    case 4: return pair(pair(h2, h3), pair(h0, h1));
-    default: throw new Error("handRoot covers 1-4 leaves");
+    case 1:
+      return h0;
+    case 2:
+      return pair(h0, h1);
+    case 3:
+      return pair(pair(h0, h1), h2);
+    case 4:
+      return pair(pair(h2, h3), pair(h0, h1));
+    default:
+      throw new Error("handRoot covers 1-4 leaves");
   }
 }
 
@@ -69,7 +128,16 @@ function solidityVerify(proof: Hex[], root: Hex, leaf: Hex): boolean {
 
 describe("reserves tree (SPEC §3)", () => {
   it("has the SPEC leaf encoding and constants", () => {
-    expect(RESERVE_LEAF_ENCODING).toEqual(["bytes32", "uint256", "address", "address", "uint256", "uint256", "uint256", "uint8"]);
+    expect(RESERVE_LEAF_ENCODING).toEqual([
+      "bytes32",
+      "uint256",
+      "address",
+      "address",
+      "uint256",
+      "uint256",
+      "uint256",
+      "uint8",
+    ]);
     expect(ReserveStatus).toEqual({ ON_CHAIN_PROVEN: 0, ON_CHAIN_UNPROVEN: 1, OFF_CHAIN_STATEMENT: 2, EXCLUDED: 3 });
     expect(NATIVE_TOKEN).toBe("0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE");
     expect(ZERO_ADDRESS).toBe("0x0000000000000000000000000000000000000000");
@@ -89,9 +157,14 @@ describe("reserves tree (SPEC §3)", () => {
     const root = reservesRoot(items);
     const first = items[0]!;
     const variants: ReserveLineItem[] = [
-      { ...first, label: `${first.label}x` }, { ...first, chainId: 10n }, { ...first, holder: USDC },
-      { ...first, token: NATIVE_TOKEN }, { ...first, amount: first.amount + 1n }, { ...first, priceUsd: 1n },
-      { ...first, valueUsd: 1n }, { ...first, status: 1 },
+      { ...first, label: `${first.label}x` },
+      { ...first, chainId: 10n },
+      { ...first, holder: USDC },
+      { ...first, token: NATIVE_TOKEN },
+      { ...first, amount: first.amount + 1n },
+      { ...first, priceUsd: 1n },
+      { ...first, valueUsd: 1n },
+      { ...first, status: 1 },
     ];
     for (const v of variants) expect(reservesRoot([v, ...items.slice(1)])).not.toBe(root);
   });
@@ -122,7 +195,9 @@ describe("reserves tree (SPEC §3)", () => {
     expect(() => reserveLeaf({ ...offChain, holder: HOLDER })).toThrow(/holder/);
     expect(() => reserveLeaf({ ...offChain, token: USDC })).toThrow(/token/);
     expect(() => reserveLeaf({ ...offChain, chainId: 1n, holder: HOLDER, token: USDC })).toThrow(/chainId/);
-    expect(() => reserveLeaf({ ...onChain, chainId: 0n, holder: ZERO_ADDRESS, token: ZERO_ADDRESS })).toThrow(/chainId/);
+    expect(() => reserveLeaf({ ...onChain, chainId: 0n, holder: ZERO_ADDRESS, token: ZERO_ADDRESS })).toThrow(
+      /chainId/,
+    );
     expect(() => reserveLeaf({ ...onChain, status: 4 as ReserveStatus })).toThrow(/status/);
     expect(() => reserveLeaf({ ...onChain, amount: -1n })).toThrow(/amount/);
     expect(() => reserveLeaf({ ...onChain, label: "" })).toThrow(SolventError);
@@ -147,8 +222,14 @@ describe("reserve line item JSON", () => {
     const item = reserveLineItemFromJson(json, 1);
     expect(item).toEqual({ ...items[1]!, token: NATIVE_TOKEN.toLowerCase() });
     expect(reserveLineItemToJson(item)).toEqual({
-      label: json.label, chainId: "1", holder: HOLDER, token: NATIVE_TOKEN.toLowerCase(),
-      amount: json.amount, priceUsd: json.priceUsd, valueUsd: json.valueUsd, status: 1,
+      label: json.label,
+      chainId: "1",
+      holder: HOLDER,
+      token: NATIVE_TOKEN.toLowerCase(),
+      amount: json.amount,
+      priceUsd: json.priceUsd,
+      valueUsd: json.valueUsd,
+      status: 1,
     });
     // lowercase vs checksummed addresses give the same leaf
     expect(handLeaf(item)).toBe(handLeaf(items[1]!));

@@ -37,7 +37,9 @@ describe("core/config/secretRules", () => {
       { name: "HOOK_PATH", rule: "present", where: "issuers[0].alerts.destinations[0].url" },
       { name: "HOOK_SECRET", rule: "present", where: "issuers[0].alerts.destinations[0].secret" },
     ]);
-    expect(secretsNamedBy(config(), { chainIds: new Set([8453]), rpcOnly: true }).map((s) => s.name)).toEqual(["BASE_KEY"]);
+    expect(secretsNamedBy(config(), { chainIds: new Set([8453]), rpcOnly: true }).map((s) => s.name)).toEqual([
+      "BASE_KEY",
+    ]);
   });
 
   it("applies the rules without quoting a value", () => {
@@ -54,6 +56,10 @@ describe("core/config/secretRules", () => {
   it("fills and lists ${NAME} placeholders, leaving anything else alone", () => {
     expect(placeholderNames("https://x/${A}/${B_2}/${A}/$C/${9X}")).toEqual(["A", "B_2", "A"]);
     expect(fillPlaceholders("https://x/${A}/${B_2}?k=${A}", (n) => n.toLowerCase())).toBe("https://x/a/b_2?k=a");
-    expect(() => fillPlaceholders("https://x/${A}", (n) => { throw new Error(`${n} missing`); })).toThrow("A missing");
+    expect(() =>
+      fillPlaceholders("https://x/${A}", (n) => {
+        throw new Error(`${n} missing`);
+      }),
+    ).toThrow("A missing");
   });
 });

@@ -99,7 +99,12 @@ function expectSolventError(fn: () => unknown, code: string, record: string | Re
   throw new Error("expected a SolventError");
 }
 
-function expectRejected(proof: unknown, who: Parameters<typeof verifyInclusionProof>[1], record?: string | RegExp, code?: string): void {
+function expectRejected(
+  proof: unknown,
+  who: Parameters<typeof verifyInclusionProof>[1],
+  record?: string | RegExp,
+  code?: string,
+): void {
   const res = verifyInclusionProof(proof, who);
   expect(res.ok).toBe(false);
   if (res.ok) return;
@@ -224,7 +229,9 @@ describe("random trees", () => {
             leafIndex: i,
             balances: u.balances,
           });
-          expect(verifyInclusionProof(proof, { commitment: bytesToHex(refCommitment(u.salt, u.userId)) }).ok).toBe(true);
+          expect(verifyInclusionProof(proof, { commitment: bytesToHex(refCommitment(u.salt, u.userId)) }).ok).toBe(
+            true,
+          );
           expect(tree.indexOf(refCommitment(u.salt, u.userId))).toBe(i);
         });
       }),
@@ -235,7 +242,10 @@ describe("random trees", () => {
   it("pads every odd level with H(0x03 || uint8(l) || uint64be(count)) and zero sums", () => {
     fc.assert(
       fc.property(fc.integer({ min: 2, max: 300 }), fc.integer({ min: 1, max: 3 }), (n, k) => {
-        const rows = Array.from({ length: n }, (_, i) => ({ commitment: H(u64be(i)), balances: Array<bigint>(k).fill(BigInt(i)) }));
+        const rows = Array.from({ length: n }, (_, i) => ({
+          commitment: H(u64be(i)),
+          balances: Array<bigint>(k).fill(BigInt(i)),
+        }));
         const tree = buildLiabilityTree({ assets: ASSETS.slice(0, k), rows });
         const proof = tree.proof(n - 1);
         // Walk the level widths: the last leaf's ancestor is the last node of its level.
@@ -332,7 +342,10 @@ describe("tampered proofs fail", () => {
     expectRejected(good, { userId: "u5", salt: salt(6, 16 + 6) });
     expectRejected({ ...good, path: good.path.slice(0, -1), leafIndex: 5 }, whoOf(5));
     expectRejected({ ...good, path: [...good.path, good.path[0]!] }, whoOf(5));
-    expectRejected({ ...good, balances: [...good.balances].reverse(), rootSums: [...good.rootSums].reverse() }, whoOf(5));
+    expectRejected(
+      { ...good, balances: [...good.balances].reverse(), rootSums: [...good.rootSums].reverse() },
+      whoOf(5),
+    );
   });
 
   it("a partial sum reaching 2^128 is an overflow, even if everything else were consistent", () => {
@@ -411,21 +424,30 @@ describe("building rejects bad rows, naming them", () => {
   it("a balance of 2^128 or more, a negative balance, a wrong balance count", () => {
     const rows = Array.from({ length: 20 }, (_, i) => ({ commitment: c(i), balances: [1n, 2n] }));
     expectSolventError(
-      () => buildLiabilityTree({ assets: ["A", "B"], rows: rows.map((r, i) => (i === 12 ? { ...r, balances: [1n, 2n ** 128n] } : r)) }),
+      () =>
+        buildLiabilityTree({
+          assets: ["A", "B"],
+          rows: rows.map((r, i) => (i === 12 ? { ...r, balances: [1n, 2n ** 128n] } : r)),
+        }),
       "SUM_OVERFLOW",
       "rows[12].balances[1]",
     );
-    expect(buildLiabilityTree({ assets: ["A", "B"], rows: [{ commitment: c(0), balances: [2n ** 128n - 1n, 0n] }] }).rootSums).toEqual([
-      2n ** 128n - 1n,
-      0n,
-    ]);
+    expect(
+      buildLiabilityTree({ assets: ["A", "B"], rows: [{ commitment: c(0), balances: [2n ** 128n - 1n, 0n] }] })
+        .rootSums,
+    ).toEqual([2n ** 128n - 1n, 0n]);
     expectSolventError(
-      () => buildLiabilityTree({ assets: ["A", "B"], rows: rows.map((r, i) => (i === 3 ? { ...r, balances: [-1n, 0n] } : r)) }),
+      () =>
+        buildLiabilityTree({
+          assets: ["A", "B"],
+          rows: rows.map((r, i) => (i === 3 ? { ...r, balances: [-1n, 0n] } : r)),
+        }),
       "INVALID_NUMBER",
       "rows[3].balances[0]",
     );
     expectSolventError(
-      () => buildLiabilityTree({ assets: ["A", "B"], rows: rows.map((r, i) => (i === 7 ? { ...r, balances: [1n] } : r)) }),
+      () =>
+        buildLiabilityTree({ assets: ["A", "B"], rows: rows.map((r, i) => (i === 7 ? { ...r, balances: [1n] } : r)) }),
       "INVALID_ARGUMENT",
       "rows[7].balances",
     );
@@ -440,7 +462,11 @@ describe("building rejects bad rows, naming them", () => {
   it("a partial sum reaching 2^128 names the rows under the overflowing node", () => {
     const half = 2n ** 127n;
     const rows = (bals: bigint[]) => bals.map((b, i) => ({ commitment: c(i), balances: [0n, b] }));
-    expectSolventError(() => buildLiabilityTree({ assets: ["A", "B"], rows: rows([half, half]) }), "SUM_OVERFLOW", "rows[0..1].balances[1]");
+    expectSolventError(
+      () => buildLiabilityTree({ assets: ["A", "B"], rows: rows([half, half]) }),
+      "SUM_OVERFLOW",
+      "rows[0..1].balances[1]",
+    );
     expectSolventError(
       () => buildLiabilityTree({ assets: ["A", "B"], rows: rows([1n, 2n, 3n, 4n, half, half - 1n, half, 0n, 5n]) }),
       "SUM_OVERFLOW",
@@ -452,9 +478,16 @@ describe("building rejects bad rows, naming them", () => {
       "SUM_OVERFLOW",
       "rows[0..3].balances[1]",
     );
-    expectSolventError(() => buildLiabilityTree({ assets: ["A", "B"], rows: rows([half, 0n, 0n, 0n, half]) }), "SUM_OVERFLOW", "rows[0..4].balances[1]");
+    expectSolventError(
+      () => buildLiabilityTree({ assets: ["A", "B"], rows: rows([half, 0n, 0n, 0n, half]) }),
+      "SUM_OVERFLOW",
+      "rows[0..4].balances[1]",
+    );
     // Just below the limit builds.
-    expect(buildLiabilityTree({ assets: ["A", "B"], rows: rows([half, half - 1n]) }).rootSums).toEqual([0n, 2n ** 128n - 1n]);
+    expect(buildLiabilityTree({ assets: ["A", "B"], rows: rows([half, half - 1n]) }).rootSums).toEqual([
+      0n,
+      2n ** 128n - 1n,
+    ]);
   });
 
   it("duplicate user ids and duplicate commitments, naming both rows", () => {
@@ -470,8 +503,16 @@ describe("building rejects bad rows, naming them", () => {
       expect((e as SolventError).message).toContain("rows[1]");
     }
     const rows = [0, 1, 2].map((i) => ({ commitment: c(i), balances: [1n] }));
-    expectSolventError(() => buildLiabilityTree({ assets: ["A"], rows: [...rows, { commitment: bytesToHex(c(1)), balances: [2n] }] }), "DUPLICATE_USER", "rows[3].commitment");
-    expectSolventError(() => LiabilityTree.fromUsers(["A"], [{ userId: "x", salt: new Uint8Array(15), balances: [1n] }]), "INVALID_BYTES", "rows[0].salt");
+    expectSolventError(
+      () => buildLiabilityTree({ assets: ["A"], rows: [...rows, { commitment: bytesToHex(c(1)), balances: [2n] }] }),
+      "DUPLICATE_USER",
+      "rows[3].commitment",
+    );
+    expectSolventError(
+      () => LiabilityTree.fromUsers(["A"], [{ userId: "x", salt: new Uint8Array(15), balances: [1n] }]),
+      "INVALID_BYTES",
+      "rows[0].salt",
+    );
   });
 
   it("asset lists: 1 to 64 unique non-empty names", () => {
@@ -487,11 +528,17 @@ describe("building rejects bad rows, naming them", () => {
   it("a 64-asset tree proves and verifies against the reference", () => {
     const k = 64;
     const assets = Array.from({ length: k }, (_, i) => `A${i}`);
-    const users = [0, 1, 2].map((i) => ({ userId: `w${i}`, salt: salt(i, 32), balances: assets.map((_, j) => BigInt(i * 1000 + j) << 64n) }));
+    const users = [0, 1, 2].map((i) => ({
+      userId: `w${i}`,
+      salt: salt(i, 32),
+      balances: assets.map((_, j) => BigInt(i * 1000 + j) << 64n),
+    }));
     const tree = LiabilityTree.fromUsers(assets, users);
     const levels = refLevels(users.map((u) => refLeaf(refCommitment(u.salt, u.userId), u.balances)));
     expect(tree.root).toBe(bytesToHex(levels[levels.length - 1]![0]!.hash));
-    expect(verifyInclusionProof(clone(tree.proof(2)), { userId: "w2", salt: bytesToHex(users[2]!.salt) }).ok).toBe(true);
+    expect(verifyInclusionProof(clone(tree.proof(2)), { userId: "w2", salt: bytesToHex(users[2]!.salt) }).ok).toBe(
+      true,
+    );
   });
 });
 

@@ -30,16 +30,20 @@ describe("sha256", () => {
 
   it("a fixed-length hasher reused many times keeps no state between messages", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 200 }), fc.array(fc.nat(), { minLength: 1, maxLength: 5 }), (len, seeds) => {
-        const hasher = new FixedLengthSha256(len);
-        const out = new Uint8Array(32 * seeds.length + 3);
-        seeds.forEach((seed, j) => {
-          const m = Uint8Array.from({ length: len }, (_, i) => (seed + i * 7) & 0xff);
-          hasher.input.set(m);
-          hasher.digestInto(out, 3 + 32 * j);
-          expect(bytesToHex(out.subarray(3 + 32 * j, 35 + 32 * j))).toBe(bytesToHex(nobleSha256(m)));
-        });
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 200 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 5 }),
+        (len, seeds) => {
+          const hasher = new FixedLengthSha256(len);
+          const out = new Uint8Array(32 * seeds.length + 3);
+          seeds.forEach((seed, j) => {
+            const m = Uint8Array.from({ length: len }, (_, i) => (seed + i * 7) & 0xff);
+            hasher.input.set(m);
+            hasher.digestInto(out, 3 + 32 * j);
+            expect(bytesToHex(out.subarray(3 + 32 * j, 35 + 32 * j))).toBe(bytesToHex(nobleSha256(m)));
+          });
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -67,39 +71,54 @@ function node(tree: SumTreeLevels, offset: number, index: number) {
 describe("sharded builds combine to the single build", () => {
   it("shards of 2^s leaves, topped at level s, then built from level s, give the same levels and root", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 260 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 3 }), fc.nat(), (n, s, k, seed) => {
-        const { commitments, balances } = randomLeaves(n, k, seed);
-        const single = buildSumTree(commitments, balances, n, k);
-        const size = 2 ** s;
-        const shardCount = Math.ceil(n / size);
-        const topLevel = Math.min(s, single.levels.length - 1);
-        const tops = { hashes: new Uint8Array(shardCount * 32), sums: new Uint8Array(shardCount * 16 * k) };
-        for (let j = 0; j < shardCount; j++) {
-          const first = j * size;
-          const count = Math.min(size, n - first);
-          const hashes = hashLeaves(commitments.subarray(first * 32, (first + count) * 32), balances.subarray(first * 16 * k, (first + count) * 16 * k), count, k);
-          const shard = buildSumTreeLevels(
-            { hashes, sums: balances.slice(first * 16 * k, (first + count) * 16 * k), count },
-            k,
-            { level: 0, index: first, width: n, stopLevel: s },
-          );
-          // Every stored level of the shard equals the single build at the same place (padding included).
-          for (const lv of shard.levels) {
-            for (let i = lv.index; i < lv.index + lv.count; i++) {
-              expect(node(shard, lv.level, i)).toEqual(node(single, lv.level, i));
+      fc.property(
+        fc.integer({ min: 1, max: 260 }),
+        fc.integer({ min: 0, max: 5 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.nat(),
+        (n, s, k, seed) => {
+          const { commitments, balances } = randomLeaves(n, k, seed);
+          const single = buildSumTree(commitments, balances, n, k);
+          const size = 2 ** s;
+          const shardCount = Math.ceil(n / size);
+          const topLevel = Math.min(s, single.levels.length - 1);
+          const tops = { hashes: new Uint8Array(shardCount * 32), sums: new Uint8Array(shardCount * 16 * k) };
+          for (let j = 0; j < shardCount; j++) {
+            const first = j * size;
+            const count = Math.min(size, n - first);
+            const hashes = hashLeaves(
+              commitments.subarray(first * 32, (first + count) * 32),
+              balances.subarray(first * 16 * k, (first + count) * 16 * k),
+              count,
+              k,
+            );
+            const shard = buildSumTreeLevels(
+              { hashes, sums: balances.slice(first * 16 * k, (first + count) * 16 * k), count },
+              k,
+              { level: 0, index: first, width: n, stopLevel: s },
+            );
+            // Every stored level of the shard equals the single build at the same place (padding included).
+            for (const lv of shard.levels) {
+              for (let i = lv.index; i < lv.index + lv.count; i++) {
+                expect(node(shard, lv.level, i)).toEqual(node(single, lv.level, i));
+              }
             }
+            const top = shard.levels[shard.levels.length - 1]!;
+            expect(top.level).toBe(topLevel);
+            expect(top.count).toBe(1);
+            tops.hashes.set(top.hashes.subarray(0, 32), j * 32);
+            tops.sums.set(top.sums.subarray(0, 16 * k), j * 16 * k);
           }
-          const top = shard.levels[shard.levels.length - 1]!;
-          expect(top.level).toBe(topLevel);
-          expect(top.count).toBe(1);
-          tops.hashes.set(top.hashes.subarray(0, 32), j * 32);
-          tops.sums.set(top.sums.subarray(0, 16 * k), j * 16 * k);
-        }
-        expect(shardCount).toBe(levelWidth(n, topLevel));
-        const combined = buildSumTreeLevels({ ...tops, count: shardCount }, k, { level: topLevel, index: 0, width: shardCount });
-        expect(bytesToHex(topNode(combined).hash)).toBe(bytesToHex(topNode(single).hash));
-        expect(bytesToHex(topNode(combined).sums)).toBe(bytesToHex(topNode(single).sums));
-      }),
+          expect(shardCount).toBe(levelWidth(n, topLevel));
+          const combined = buildSumTreeLevels({ ...tops, count: shardCount }, k, {
+            level: topLevel,
+            index: 0,
+            width: shardCount,
+          });
+          expect(bytesToHex(topNode(combined).hash)).toBe(bytesToHex(topNode(single).hash));
+          expect(bytesToHex(topNode(combined).sums)).toBe(bytesToHex(topNode(single).sums));
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -120,7 +139,10 @@ describe("sharded builds combine to the single build", () => {
       expect(bytesToHex(topNode(rebuilt).hash)).toBe(bytesToHex(topNode(single).hash));
       // The same nodes taken as level 0 would be padded with (0, width) and give another root.
       if (width > 1 && width % 2 === 1) {
-        const wrongLevel = buildSumTreeLevels({ hashes: lv.hashes.slice(0, width * 32), sums: lv.sums.slice(0, width * 16 * k), count: width }, k);
+        const wrongLevel = buildSumTreeLevels(
+          { hashes: lv.hashes.slice(0, width * 32), sums: lv.sums.slice(0, width * 16 * k), count: width },
+          k,
+        );
         expect(bytesToHex(topNode(wrongLevel).hash)).not.toBe(bytesToHex(topNode(single).hash));
       }
     }
@@ -133,7 +155,16 @@ describe("sharded builds combine to the single build", () => {
   it("rejects shards that are not aligned to their sibling pairs", () => {
     const { commitments, balances } = randomLeaves(8, 1, 3);
     const hashes = hashLeaves(commitments.subarray(32, 96), balances.subarray(16, 48), 2, 1);
-    expect(() => buildSumTreeLevels({ hashes, sums: balances.slice(16, 48), count: 2 }, 1, { level: 0, index: 1, width: 8, stopLevel: 1 })).toThrow(/aligned/);
-    expect(() => buildSumTreeLevels({ hashes, sums: balances.slice(16, 48), count: 2 }, 1, { level: 0, index: 7, width: 8 })).toThrow(/fit/);
+    expect(() =>
+      buildSumTreeLevels({ hashes, sums: balances.slice(16, 48), count: 2 }, 1, {
+        level: 0,
+        index: 1,
+        width: 8,
+        stopLevel: 1,
+      }),
+    ).toThrow(/aligned/);
+    expect(() =>
+      buildSumTreeLevels({ hashes, sums: balances.slice(16, 48), count: 2 }, 1, { level: 0, index: 7, width: 8 }),
+    ).toThrow(/fit/);
   });
 });

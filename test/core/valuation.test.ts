@@ -60,26 +60,75 @@ describe("reserve line items", () => {
       valueUsd: 30_000n * E18,
       status: 0,
     });
-    expect(itemByLabel(s, L_USDC).item).toMatchObject({ token: USDC_1, amount: 500_000n * E6, priceUsd: E18, valueUsd: 500_000n * E18, status: 0 });
-    expect(itemByLabel(s, L_BASE).item).toMatchObject({ chainId: 8453n, token: USDC_BASE, valueUsd: 20_000n * E18, status: 0 });
-    expect(itemByLabel(s, L_NATIVE).details).toMatchObject({ kind: "native", asset: "ETH", decimals: 18, blockNumber: 20_000_000n, ownership: { method: "eoa", proven: true } });
+    expect(itemByLabel(s, L_USDC).item).toMatchObject({
+      token: USDC_1,
+      amount: 500_000n * E6,
+      priceUsd: E18,
+      valueUsd: 500_000n * E18,
+      status: 0,
+    });
+    expect(itemByLabel(s, L_BASE).item).toMatchObject({
+      chainId: 8453n,
+      token: USDC_BASE,
+      valueUsd: 20_000n * E18,
+      status: 0,
+    });
+    expect(itemByLabel(s, L_NATIVE).details).toMatchObject({
+      kind: "native",
+      asset: "ETH",
+      decimals: 18,
+      blockNumber: 20_000_000n,
+      ownership: { method: "eoa", proven: true },
+    });
   });
 
   it("value an ERC-4626 holding in underlying units of the underlying token, labelled by the vault", () => {
     const v = itemByLabel(s, L_VAULT);
-    expect(v.item).toMatchObject({ holder: H1, token: USDC_1, amount: 100_000n * E6, valueUsd: 100_000n * E18, status: 0 });
+    expect(v.item).toMatchObject({
+      holder: H1,
+      token: USDC_1,
+      amount: 100_000n * E6,
+      valueUsd: 100_000n * E18,
+      status: 0,
+    });
     expect(v.details).toMatchObject({ kind: "erc4626", source: VAULT, shares: 95_000n * E6 });
   });
 
   it("value a valid custodian statement as status 2 with the asset's configured decimals", () => {
     const v = itemByLabel(s, L_CUST);
     // 5,000,000 cents at 1 USD, USD has 2 decimals → 50,000 USD
-    expect(v.item).toEqual({ label: L_CUST, chainId: 0n, holder: ZERO_ADDRESS, token: ZERO_ADDRESS, amount: 5_000_000n, priceUsd: E18, valueUsd: 50_000n * E18, status: 2 });
-    expect(v.details).toMatchObject({ kind: "custodian", custodian: "acme-trust", account: "ops", decimals: 2, statement: { nonce: 7n, asOf: OBSERVED_AT - 600n, signer: SIGNER } });
+    expect(v.item).toEqual({
+      label: L_CUST,
+      chainId: 0n,
+      holder: ZERO_ADDRESS,
+      token: ZERO_ADDRESS,
+      amount: 5_000_000n,
+      priceUsd: E18,
+      valueUsd: 50_000n * E18,
+      status: 2,
+    });
+    expect(v.details).toMatchObject({
+      kind: "custodian",
+      custodian: "acme-trust",
+      account: "ops",
+      decimals: 2,
+      statement: { nonce: 7n, asOf: OBSERVED_AT - 600n, signer: SIGNER },
+    });
   });
 
   it("make an unproven holder status 1: value computed, not counted", () => {
-    const s1 = snapshotOf(readingsWith((r) => (r.ownership[1] = { chainId: 8453, holder: H2, method: "erc1271", proven: false, detail: "isValidSignature returned 0xffffffff" })));
+    const s1 = snapshotOf(
+      readingsWith(
+        (r) =>
+          (r.ownership[1] = {
+            chainId: 8453,
+            holder: H2,
+            method: "erc1271",
+            proven: false,
+            detail: "isValidSignature returned 0xffffffff",
+          }),
+      ),
+    );
     const v = itemByLabel(s1, L_BASE);
     expect(v.item).toMatchObject({ amount: 20_000n * E6, valueUsd: 20_000n * E18, status: 1 });
     expect(v.details.reason).toMatch(/0xffffffff/);
@@ -106,7 +155,10 @@ describe("reserve line items", () => {
     // supply only on chain 1 here: a failed block on a supply chain refuses the whole tick (see valueSnapshot)
     const iss = makeIssuer();
     iss.liabilities.supply!.tokens.pop();
-    const s3 = snapshotOf(readingsWith((r) => (r.blocks[0] = { chainId: 8453, result: { ok: false, reason: "all RPCs timed out" } })), iss);
+    const s3 = snapshotOf(
+      readingsWith((r) => (r.blocks[0] = { chainId: 8453, result: { ok: false, reason: "all RPCs timed out" } })),
+      iss,
+    );
     expect(itemByLabel(s3, L_BASE).item).toMatchObject({ status: 3, valueUsd: 0n });
     expect(itemByLabel(s3, L_BASE).details).toMatchObject({ exclusion: "block-failed", blockNumber: null });
     expect(itemByLabel(s3, L_USDC).item.status).toBe(0);
@@ -119,7 +171,9 @@ describe("reserve line items", () => {
   });
 
   it("exclude the items of an unpriced asset, keeping the amount read in the details", () => {
-    const s3 = snapshotOf(readingsWith((r) => (r.prices[3] = failedPrice("USDC", `chainlink:1:feed`, "answer older than maxAge"))));
+    const s3 = snapshotOf(
+      readingsWith((r) => (r.prices[3] = failedPrice("USDC", `chainlink:1:feed`, "answer older than maxAge"))),
+    );
     for (const label of [L_USDC, L_VAULT, L_BASE]) {
       const v = itemByLabel(s3, label);
       expect(v.item).toMatchObject({ amount: 0n, priceUsd: 0n, valueUsd: 0n, status: 3 });
@@ -132,13 +186,18 @@ describe("reserve line items", () => {
   it("exclude missing, invalid, wrongly signed and stale statements; count one exactly at the age limit", () => {
     const statementOf = (edit: (r: TickReadings) => void) => itemByLabel(snapshotOf(readingsWith(edit)), L_CUST);
     expect(statementOf((r) => (r.statements = [])).details).toMatchObject({ exclusion: "statement-missing" });
-    const invalid = statementOf((r) => (r.statements[0]!.result = { ok: false, reason: "nonce 7 is not newer than 9" }));
+    const invalid = statementOf(
+      (r) => (r.statements[0]!.result = { ok: false, reason: "nonce 7 is not newer than 9" }),
+    );
     expect(invalid.details).toMatchObject({ exclusion: "statement-invalid", reason: expect.stringMatching(/nonce 7/) });
     const stranger = statementOf((r) => {
       const st = r.statements[0]!.result;
       if (st.ok) st.value.signer = "0x9999999999999999999999999999999999999999";
     });
-    expect(stranger.details).toMatchObject({ exclusion: "statement-invalid", reason: expect.stringMatching(/not registered/) });
+    expect(stranger.details).toMatchObject({
+      exclusion: "statement-invalid",
+      reason: expect.stringMatching(/not registered/),
+    });
 
     const maxAge = BigInt(issuer.policy.statementMaxAgeSeconds); // default 86400
     const aged = (age: bigint) =>
@@ -202,13 +261,21 @@ describe("valueSnapshot", () => {
   });
 
   it("refuses to publish when a supply reading failed", () => {
-    const result = valueSnapshot({ issuer, readings: readingsWith((r) => (r.supply[1]!.result = { ok: false, reason: "totalSupply reverted" })) });
+    const result = valueSnapshot({
+      issuer,
+      readings: readingsWith((r) => (r.supply[1]!.result = { ok: false, reason: "totalSupply reverted" })),
+    });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toMatch(/totalSupply reverted/);
   });
 
   it("refuses to publish when the block of a supply chain could not be pinned", () => {
-    const result = valueSnapshot({ issuer, readings: readingsWith((r) => (r.blocks[0] = { chainId: 8453, result: { ok: false, reason: "all RPCs timed out" } })) });
+    const result = valueSnapshot({
+      issuer,
+      readings: readingsWith(
+        (r) => (r.blocks[0] = { chainId: 8453, result: { ok: false, reason: "all RPCs timed out" } }),
+      ),
+    });
     expect(result).toEqual({ ok: false, reason: expect.stringMatching(/chain 8453.*all RPCs timed out/) });
   });
 

@@ -108,10 +108,17 @@ export const price = (asset: string, source: string, priceUsd: bigint): PriceObs
   result: { ok: true, value: { priceUsd, updatedAt: OBSERVED_AT - 60n } },
 });
 
-export const failedPrice = (asset: string, source: string, reason: string): PriceObservation => ({ asset, source, result: { ok: false, reason } });
+export const failedPrice = (asset: string, source: string, reason: string): PriceObservation => ({
+  asset,
+  source,
+  result: { ok: false, reason },
+});
 
 export function baseReadings(): TickReadings {
-  const block = (n: bigint) => ({ ok: true as const, value: { number: n, hash: `0x${n.toString(16).padStart(64, "0")}` as const, timestamp: OBSERVED_AT - 12n } });
+  const block = (n: bigint) => ({
+    ok: true as const,
+    value: { number: n, hash: `0x${n.toString(16).padStart(64, "0")}` as const, timestamp: OBSERVED_AT - 12n },
+  });
   return {
     observedAt: OBSERVED_AT,
     blocks: [
@@ -119,8 +126,22 @@ export function baseReadings(): TickReadings {
       { chainId: 1, result: block(20_000_000n) },
     ],
     holdings: [
-      { chainId: 1, holder: H1, asset: "ETH", kind: "native", source: NATIVE_TOKEN, result: { ok: true, value: { amount: 10n * E18, token: NATIVE_TOKEN, decimals: 18 } } },
-      { chainId: 1, holder: H1, asset: "USDC", kind: "erc20", source: USDC_1, result: { ok: true, value: { amount: 500_000n * E6, token: USDC_1, decimals: 6 } } },
+      {
+        chainId: 1,
+        holder: H1,
+        asset: "ETH",
+        kind: "native",
+        source: NATIVE_TOKEN,
+        result: { ok: true, value: { amount: 10n * E18, token: NATIVE_TOKEN, decimals: 18 } },
+      },
+      {
+        chainId: 1,
+        holder: H1,
+        asset: "USDC",
+        kind: "erc20",
+        source: USDC_1,
+        result: { ok: true, value: { amount: 500_000n * E6, token: USDC_1, decimals: 6 } },
+      },
       {
         chainId: 1,
         holder: H1,
@@ -129,15 +150,33 @@ export function baseReadings(): TickReadings {
         source: VAULT,
         result: { ok: true, value: { amount: 100_000n * E6, token: USDC_1, decimals: 6, shares: 95_000n * E6 } },
       },
-      { chainId: 8453, holder: H2, asset: "USDC", kind: "erc20", source: USDC_BASE, result: { ok: true, value: { amount: 20_000n * E6, token: USDC_BASE, decimals: 6 } } },
+      {
+        chainId: 8453,
+        holder: H2,
+        asset: "USDC",
+        kind: "erc20",
+        source: USDC_BASE,
+        result: { ok: true, value: { amount: 20_000n * E6, token: USDC_BASE, decimals: 6 } },
+      },
     ],
     ownership: [
       { chainId: 1, holder: H1, method: "eoa", proven: true, detail: "personal_sign recovers the holder" },
       { chainId: 8453, holder: H2, method: "erc1271", proven: true, detail: "isValidSignature returned 0x1626ba7e" },
     ],
     supply: [
-      { chainId: 1, token: AUSD_1, result: { ok: true, value: { totalSupply: 700_000n * E18, decimals: 18, escrows: [{ address: ESCROW, amount: 100_000n * E18 }] } } },
-      { chainId: 8453, token: AUSD_BASE, result: { ok: true, value: { totalSupply: 50_000n * E6, decimals: 6, escrows: [] } } },
+      {
+        chainId: 1,
+        token: AUSD_1,
+        result: {
+          ok: true,
+          value: { totalSupply: 700_000n * E18, decimals: 18, escrows: [{ address: ESCROW, amount: 100_000n * E18 }] },
+        },
+      },
+      {
+        chainId: 8453,
+        token: AUSD_BASE,
+        result: { ok: true, value: { totalSupply: 50_000n * E6, decimals: 6, escrows: [] } },
+      },
     ],
     prices: [
       price("ETH", `chainlink:1:${FEED_ETH}`, 3000n * E18),
@@ -151,7 +190,16 @@ export function baseReadings(): TickReadings {
         custodian: "acme-trust",
         account: "ops",
         asset: "USD",
-        result: { ok: true, value: { amount: 5_000_000n, asOf: OBSERVED_AT - 600n, nonce: 7n, signer: SIGNER, signature: `0x${"33".repeat(65)}` } },
+        result: {
+          ok: true,
+          value: {
+            amount: 5_000_000n,
+            asOf: OBSERVED_AT - 600n,
+            nonce: 7n,
+            signer: SIGNER,
+            signature: `0x${"33".repeat(65)}`,
+          },
+        },
       },
     ],
     ledger: null,

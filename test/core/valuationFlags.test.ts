@@ -48,7 +48,16 @@ describe("risk flags (SPEC §6 bits 0-4)", () => {
   });
 
   it("STALE_SOURCE: raised for a failed price source even when the asset stays priced, naming it", () => {
-    const s = snapshotOf(readingsWith((r) => (r.prices[1] = { asset: "ETH", source: "http:https://a.example/eth", result: { ok: false, reason: "HTTP 503" } })));
+    const s = snapshotOf(
+      readingsWith(
+        (r) =>
+          (r.prices[1] = {
+            asset: "ETH",
+            source: "http:https://a.example/eth",
+            result: { ok: false, reason: "HTTP 503" },
+          }),
+      ),
+    );
     expect(s.prices.find((q) => q.asset === "ETH")?.priceUsd).toBe(2990n * E18); // lower of the remaining two
     expect(s.flags).toEqual([expect.objectContaining({ bit: 1, name: "STALE_SOURCE" })]);
     expect(reasonOf(s, "STALE_SOURCE")).toMatch(/ETH from http:https:\/\/a\.example\/eth: HTTP 503/);
@@ -61,7 +70,10 @@ describe("risk flags (SPEC §6 bits 0-4)", () => {
 
     const iss = makeIssuer();
     iss.liabilities.supply!.tokens.pop();
-    const block = snapshotOf(readingsWith((r) => (r.blocks[0] = { chainId: 8453, result: { ok: false, reason: "RPC timeout" } })), iss);
+    const block = snapshotOf(
+      readingsWith((r) => (r.blocks[0] = { chainId: 8453, result: { ok: false, reason: "RPC timeout" } })),
+      iss,
+    );
     expect(reasonOf(block, "STALE_SOURCE")).toMatch(/block of chain 8453: RPC timeout/);
   });
 
@@ -115,7 +127,17 @@ describe("risk flags (SPEC §6 bits 0-4)", () => {
       return ctx.totals.reservesUsd < 1_000_000n * E18 ? raiseFlag("RESERVE_DROP", "test rule") : null;
     };
     const { flags, bits } = evaluateFlags(
-      { issuer, readings: baseReadings(), prices: s.prices, items: s.items, liabilities: s.liabilities, totals: s.totals, previous: null, history: [], peg: null },
+      {
+        issuer,
+        readings: baseReadings(),
+        prices: s.prices,
+        items: s.items,
+        liabilities: s.liabilities,
+        totals: s.totals,
+        previous: null,
+        history: [],
+        peg: null,
+      },
       [reserveDrop, ...FLAG_RULES],
     );
     expect(flags.map((f) => f.bit)).toEqual([3, 8]);

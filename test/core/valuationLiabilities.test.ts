@@ -3,7 +3,18 @@ import { valueLiabilities } from "../../core/valuation/liabilities.js";
 import { priceQuorum, type PriceQuorum } from "../../core/valuation/priceQuorum.js";
 import type { TickReadings } from "../../core/valuation/readings.js";
 import { valueSnapshot } from "../../core/valuation/snapshot.js";
-import { AUSD_1, AUSD_BASE, baseReadings, E18, E6, ESCROW, failedPrice, LEDGER_ROOT, makeIssuer, readingsWith } from "./valuationFixture.js";
+import {
+  AUSD_1,
+  AUSD_BASE,
+  baseReadings,
+  E18,
+  E6,
+  ESCROW,
+  failedPrice,
+  LEDGER_ROOT,
+  makeIssuer,
+  readingsWith,
+} from "./valuationFixture.js";
 
 const supplyOnly = makeIssuer();
 
@@ -17,7 +28,14 @@ function liabilitiesOf(readings: TickReadings, issuer = supplyOnly) {
 
 const withLedger = makeIssuer({
   liabilities: {
-    supply: { asset: "AUSD", pegUsd: E18.toString(), tokens: [{ chainId: 1, token: AUSD_1, escrows: [ESCROW] }, { chainId: 8453, token: AUSD_BASE }] },
+    supply: {
+      asset: "AUSD",
+      pegUsd: E18.toString(),
+      tokens: [
+        { chainId: 1, token: AUSD_1, escrows: [ESCROW] },
+        { chainId: 8453, token: AUSD_BASE },
+      ],
+    },
     ledger: { assets: ["USD", "ETH"] },
   },
 });
@@ -25,7 +43,15 @@ const withLedger = makeIssuer({
 const ledgerReadings = (edit: (r: TickReadings) => void = () => {}) =>
   readingsWith((r) => {
     // 1,000,000 cents owed in USD and 2 ETH owed in ETH
-    r.ledger = { ledgerId: "2024-01-01", assets: ["USD", "ETH"], root: LEDGER_ROOT, rootSums: [1_000_000n, 2n * E18], users: 42, asOf: 1_700_000_000, order: "commitment" };
+    r.ledger = {
+      ledgerId: "2024-01-01",
+      assets: ["USD", "ETH"],
+      root: LEDGER_ROOT,
+      rootSums: [1_000_000n, 2n * E18],
+      users: 42,
+      asOf: 1_700_000_000,
+      order: "commitment",
+    };
     edit(r);
   });
 
@@ -40,7 +66,17 @@ describe("supply liabilities", () => {
     ]);
     expect(supply[0]!.escrows).toEqual([{ address: ESCROW, amount: 100_000n * E18 }]);
     // one per-asset total: 650,000 AUSD expressed at 18 decimals (the 6-decimal chain scaled up exactly)
-    expect(assets).toEqual([{ asset: "AUSD", source: "supply", amount: 650_000n * E18, decimals: 18, priceUsd: E18, priceMethod: "peg", valueUsd: 650_000n * E18 }]);
+    expect(assets).toEqual([
+      {
+        asset: "AUSD",
+        source: "supply",
+        amount: 650_000n * E18,
+        decimals: 18,
+        priceUsd: E18,
+        priceMethod: "peg",
+        valueUsd: 650_000n * E18,
+      },
+    ]);
     expect(totalUsd).toBe(650_000n * E18);
   });
 
@@ -48,7 +84,16 @@ describe("supply liabilities", () => {
     // peg 15 usd18 units per whole token, 1 decimal, 1 base unit on each chain:
     // floor(1 × 15 / 10) = 1 per chain → 2 in all (flooring the sum, floor(2 × 15 / 10), would give 3)
     const issuer = makeIssuer({
-      liabilities: { supply: { asset: "AUSD", pegUsd: "15", tokens: [{ chainId: 1, token: AUSD_1 }, { chainId: 8453, token: AUSD_BASE }] } },
+      liabilities: {
+        supply: {
+          asset: "AUSD",
+          pegUsd: "15",
+          tokens: [
+            { chainId: 1, token: AUSD_1 },
+            { chainId: 8453, token: AUSD_BASE },
+          ],
+        },
+      },
     });
     const readings = readingsWith((r) => {
       r.supply = [
@@ -72,7 +117,9 @@ describe("supply liabilities", () => {
   });
 
   it("refuse a failed or missing supply reading", () => {
-    const failed = liabilitiesOf(readingsWith((r) => (r.supply[0]!.result = { ok: false, reason: "execution reverted" })));
+    const failed = liabilitiesOf(
+      readingsWith((r) => (r.supply[0]!.result = { ok: false, reason: "execution reverted" })),
+    );
     expect(failed).toEqual({ ok: false, reason: expect.stringMatching(/execution reverted/) });
     const missing = liabilitiesOf(readingsWith((r) => r.supply.pop()));
     expect(missing).toEqual({ ok: false, reason: expect.stringContaining(AUSD_BASE) });
@@ -102,8 +149,24 @@ describe("ledger liabilities", () => {
     if (!result.ok) throw new Error(result.reason);
     // USD: 1,000,000 cents × 1 USD / 10^2 = 10,000 USD; ETH: 2 ETH × 3000 (median) = 6,000 USD
     expect(result.liabilities.assets.slice(1)).toEqual([
-      { asset: "USD", source: "ledger", amount: 1_000_000n, decimals: 2, priceUsd: E18, priceMethod: "peg", valueUsd: 10_000n * E18 },
-      { asset: "ETH", source: "ledger", amount: 2n * E18, decimals: 18, priceUsd: 3000n * E18, priceMethod: "quorum", valueUsd: 6_000n * E18 },
+      {
+        asset: "USD",
+        source: "ledger",
+        amount: 1_000_000n,
+        decimals: 2,
+        priceUsd: E18,
+        priceMethod: "peg",
+        valueUsd: 10_000n * E18,
+      },
+      {
+        asset: "ETH",
+        source: "ledger",
+        amount: 2n * E18,
+        decimals: 18,
+        priceUsd: 3000n * E18,
+        priceMethod: "quorum",
+        valueUsd: 6_000n * E18,
+      },
     ]);
     // plus the 650,000 supply
     expect(result.liabilities.totalUsd).toBe(666_000n * E18);
@@ -118,9 +181,17 @@ describe("ledger liabilities", () => {
   });
 
   it("refuse an unpriced ledger asset, a missing ledger or one over other assets", () => {
-    const unpriced = ledgerReadings((r) => (r.prices = r.prices.map((p) => (p.asset === "ETH" ? failedPrice("ETH", p.source, "down") : p))));
-    expect(liabilitiesOf(unpriced, withLedger)).toEqual({ ok: false, reason: expect.stringMatching(/ETH is unpriced/) });
-    expect(liabilitiesOf(baseReadings(), withLedger)).toEqual({ ok: false, reason: expect.stringMatching(/no complete ledger/) });
+    const unpriced = ledgerReadings(
+      (r) => (r.prices = r.prices.map((p) => (p.asset === "ETH" ? failedPrice("ETH", p.source, "down") : p))),
+    );
+    expect(liabilitiesOf(unpriced, withLedger)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/ETH is unpriced/),
+    });
+    expect(liabilitiesOf(baseReadings(), withLedger)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/no complete ledger/),
+    });
     const reordered = ledgerReadings((r) => (r.ledger!.assets = ["ETH", "USD"]));
     expect(liabilitiesOf(reordered, withLedger).ok).toBe(false);
   });

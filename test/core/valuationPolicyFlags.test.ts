@@ -4,7 +4,19 @@ import { buildReport } from "../../core/report.js";
 import type { ReservesPoint } from "../../core/valuation/riskFlags.js";
 import type { TickReadings } from "../../core/valuation/readings.js";
 import { valueSnapshot, type Snapshot } from "../../core/valuation/snapshot.js";
-import { baseReadings, E18, E6, failedPrice, FEED_ETH, H1, issuerInput, makeIssuer, OBSERVED_AT, price, readingsWith } from "./valuationFixture.js";
+import {
+  baseReadings,
+  E18,
+  E6,
+  failedPrice,
+  FEED_ETH,
+  H1,
+  issuerInput,
+  makeIssuer,
+  OBSERVED_AT,
+  price,
+  readingsWith,
+} from "./valuationFixture.js";
 
 /**
  * SPEC §6 bits 6-9 on the fixture tick: counted reserves 700,000 USD (H1
@@ -14,7 +26,12 @@ import { baseReadings, E18, E6, failedPrice, FEED_ETH, H1, issuerInput, makeIssu
 const issuer = makeIssuer();
 const withPolicy = (policy: Record<string, number>) => makeIssuer({ policy });
 
-function snapshotOf(readings: TickReadings, iss = issuer, previous: Attestation | null = null, history: ReservesPoint[] = []): Snapshot {
+function snapshotOf(
+  readings: TickReadings,
+  iss = issuer,
+  previous: Attestation | null = null,
+  history: ReservesPoint[] = [],
+): Snapshot {
   const result = valueSnapshot({ issuer: iss, readings, previous, history });
   if (!result.ok) throw new Error(`expected a snapshot, got: ${result.reason}`);
   return result.snapshot;
@@ -25,7 +42,12 @@ const reasonOf = (s: Snapshot, name: string) => s.flags.find((f) => f.name === n
 const usd = (whole: bigint) => whole * E18;
 
 /** A previous attestation with the given totals (other fields do not matter to the rules). */
-function previous(reservesUsd: bigint, liabilitiesUsd: bigint, sequence = 4n, observedAt = OBSERVED_AT - 3600n): Attestation {
+function previous(
+  reservesUsd: bigint,
+  liabilitiesUsd: bigint,
+  sequence = 4n,
+  observedAt = OBSERVED_AT - 3600n,
+): Attestation {
   return {
     issuer: ZERO_HASH,
     sequence,
@@ -72,9 +94,14 @@ describe("CONCENTRATION (bit 6)", () => {
 
   it("counts only counted reserves: an unproven holder is not a concentration", () => {
     // H2 unproven: counted 680,000, H1 630,000 → 9264 bps
-    const s = snapshotOf(readingsWith((r) => (r.ownership[1]!.proven = false)), withPolicy({ concentrationMaxBps: 9264 }));
+    const s = snapshotOf(
+      readingsWith((r) => (r.ownership[1]!.proven = false)),
+      withPolicy({ concentrationMaxBps: 9264 }),
+    );
     expect(names(s)).toEqual(["UNPROVEN_OWNERSHIP", "CONCENTRATION"]);
-    expect(reasonOf(s, "CONCENTRATION")).toMatch(/holds 9264 bps \(630000\.00 USD\) of counted reserves 680000\.00 USD/);
+    expect(reasonOf(s, "CONCENTRATION")).toMatch(
+      /holds 9264 bps \(630000\.00 USD\) of counted reserves 680000\.00 USD/,
+    );
   });
 });
 
@@ -94,25 +121,43 @@ describe("SUPPLY_GROWTH (bit 7)", () => {
         "3000 bps more than reserves, above the 2999 bps limit",
     );
     // one wei more of previous liabilities makes the growth just under 3000 bps
-    expect(names(snapshotOf(baseReadings(), withPolicy({ supplyGrowthMaxBps: 2999 }), previous(usd(700_000n), usd(500_000n) + 1n)))).toEqual(["SUPPLY_GROWTH"]);
-    expect(names(snapshotOf(baseReadings(), withPolicy({ supplyGrowthMaxBps: 2999 }), previous(usd(700_000n), usd(500_100n))))).toEqual([]); // +2997 bps
+    expect(
+      names(
+        snapshotOf(
+          baseReadings(),
+          withPolicy({ supplyGrowthMaxBps: 2999 }),
+          previous(usd(700_000n), usd(500_000n) + 1n),
+        ),
+      ),
+    ).toEqual(["SUPPLY_GROWTH"]);
+    expect(
+      names(
+        snapshotOf(baseReadings(), withPolicy({ supplyGrowthMaxBps: 2999 }), previous(usd(700_000n), usd(500_100n))),
+      ),
+    ).toEqual([]); // +2997 bps
   });
 
   it("is not raised when reserves grew alongside (minting against deposits)", () => {
     // liabilities +3000 bps, reserves 500,000 → 700,000 = +4000 bps
     expect(names(snapshotOf(baseReadings(), issuer, previous(usd(500_000n), usd(500_000n))))).toEqual([]);
     // liabilities +3000 bps, reserves +2000 bps (583,333.33 → 700,000, a hair more for the floor): 1000 bps more = the default limit
-    expect(names(snapshotOf(baseReadings(), issuer, previous((usd(700_000n) * 10000n) / 12000n, usd(500_000n))))).toEqual([]);
+    expect(
+      names(snapshotOf(baseReadings(), issuer, previous((usd(700_000n) * 10000n) / 12000n, usd(500_000n)))),
+    ).toEqual([]);
   });
 
   it("is not raised when liabilities shrank, however reserves moved", () => {
     // liabilities 700,000 → 650,000 while reserves 1,400,000 → 700,000: that is RESERVE_DROP's business
-    expect(names(snapshotOf(baseReadings(), issuer, previous(usd(1_400_000n), usd(700_000n))))).toEqual(["RESERVE_DROP"]);
+    expect(names(snapshotOf(baseReadings(), issuer, previous(usd(1_400_000n), usd(700_000n))))).toEqual([
+      "RESERVE_DROP",
+    ]);
   });
 
   it("over-mint: supply grows 7.6x on the same reserves → UNDERCOLLATERALIZED and SUPPLY_GROWTH", () => {
     // previously 700,000 owed on 700,000 held; now 5,320,000 owed (600,000 + 4,720,000 on chain 8453)
-    const overMint = readingsWith((r) => (r.supply[1]!.result = { ok: true, value: { totalSupply: 4_720_000n * E6, decimals: 6, escrows: [] } }));
+    const overMint = readingsWith(
+      (r) => (r.supply[1]!.result = { ok: true, value: { totalSupply: 4_720_000n * E6, decimals: 6, escrows: [] } }),
+    );
     const s = snapshotOf(overMint, issuer, previous(usd(700_000n), usd(700_000n)));
     expect(s.totals.liabilitiesUsd).toBe(usd(5_320_000n));
     expect(names(s)).toEqual(["UNDERCOLLATERALIZED", "SUPPLY_GROWTH"]);
@@ -154,11 +199,15 @@ describe("RESERVE_DROP (bit 8)", () => {
       "counted reserves 700000.00 USD are 3000 bps below 1000000.00 USD at the 86400s window's high (sequence 5), beyond the 2000 bps limit",
     );
     // a window one second shorter leaves the 1,000,000 point out
-    expect(names(snapshotOf(baseReadings(), withPolicy({ reserveDropWindowSeconds: 86_399 }), prev, history))).toEqual([]);
+    expect(names(snapshotOf(baseReadings(), withPolicy({ reserveDropWindowSeconds: 86_399 }), prev, history))).toEqual(
+      [],
+    );
   });
 
   it("names both references when both are beyond the limit", () => {
-    const s = snapshotOf(baseReadings(), issuer, previous(usd(1_000_000n), usd(650_000n), 9n), [{ sequence: 7n, observedAt: OBSERVED_AT - 7200n, reservesUsd: usd(1_400_000n) }]);
+    const s = snapshotOf(baseReadings(), issuer, previous(usd(1_000_000n), usd(650_000n), 9n), [
+      { sequence: 7n, observedAt: OBSERVED_AT - 7200n, reservesUsd: usd(1_400_000n) },
+    ]);
     expect(reasonOf(s, "RESERVE_DROP")).toBe(
       "counted reserves 700000.00 USD are 3000 bps below 1000000.00 USD at the previous attestation (sequence 9) and 5000 bps below 1400000.00 USD at the 86400s window's high (sequence 7), beyond the 2000 bps limit",
     );
@@ -172,14 +221,17 @@ describe("LIABILITY_PEG_DEVIATION (bit 9)", () => {
     { kind: "chainlink", chainId: 1, feed: FEED_ETH, maxAgeSeconds: 3600 },
   ];
   const base = issuerInput() as Record<string, any>;
-  const pegIssuer = (count: number) => makeIssuer({ liabilities: { supply: { ...base.liabilities.supply, marketPrices: venues.slice(0, count) } } });
+  const pegIssuer = (count: number) =>
+    makeIssuer({ liabilities: { supply: { ...base.liabilities.supply, marketPrices: venues.slice(0, count) } } });
   const A = "http:https://m.example/a";
   const B = "http:https://m.example/b";
   const C = `chainlink:1:${FEED_ETH}`;
   const cents = (c: bigint) => (c * E18) / 100n;
   const market = (...answers: [string, bigint | null][]) =>
     readingsWith((r) => {
-      r.marketPrices = answers.map(([source, p]) => (p === null ? failedPrice("AUSD", source, "HTTP 503") : price("AUSD", source, p)));
+      r.marketPrices = answers.map(([source, p]) =>
+        p === null ? failedPrice("AUSD", source, "HTTP 503") : price("AUSD", source, p),
+      );
     });
 
   it("is not raised at exactly the limit (default 100 bps), raised when both of two venues are beyond it", () => {
@@ -191,7 +243,9 @@ describe("LIABILITY_PEG_DEVIATION (bit 9)", () => {
       `AUSD trades at 0.9899 USD (middle of 2 venues: ${A}, ${B}), 101 bps from its peg 1.0000 USD, beyond the 100 bps limit`,
     );
     // above the peg counts as well
-    expect(names(snapshotOf(market([A, cents(102n)], [B, cents(103n)]), pegIssuer(2)))).toEqual(["LIABILITY_PEG_DEVIATION"]);
+    expect(names(snapshotOf(market([A, cents(102n)], [B, cents(103n)]), pegIssuer(2)))).toEqual([
+      "LIABILITY_PEG_DEVIATION",
+    ]);
   });
 
   it("single venue at 0.65 against two at 1.00: the median holds, nothing raised", () => {
@@ -212,14 +266,23 @@ describe("LIABILITY_PEG_DEVIATION (bit 9)", () => {
     const s = snapshotOf(market([A, cents(23n)], [B, null]), pegIssuer(2));
     expect(names(s)).toEqual(["STALE_SOURCE"]);
     expect(reasonOf(s, "STALE_SOURCE")).toContain(`market price of AUSD from ${B}: HTTP 503`);
-    expect(reasonOf(s, "STALE_SOURCE")).toContain("only 1 of 2 market price venue(s) of AUSD answered; a peg deviation needs at least two");
+    expect(reasonOf(s, "STALE_SOURCE")).toContain(
+      "only 1 of 2 market price venue(s) of AUSD answered; a peg deviation needs at least two",
+    );
     expect(s.peg).toMatchObject({ marketPriceUsd: null, deviated: false, venues: 1 });
   });
 
   it("appears in the report as liabilities.market", () => {
     const readings = market([A, cents(23n)], [B, cents(24n)]);
     const iss = pegIssuer(2);
-    const built = buildReport(snapshotOf(readings, iss), { issuerId: iss.id, sequence: 1n, observedAt: OBSERVED_AT, validUntil: OBSERVED_AT + 3600n, policy: iss.policy, blocks: readings.blocks });
+    const built = buildReport(snapshotOf(readings, iss), {
+      issuerId: iss.id,
+      sequence: 1n,
+      observedAt: OBSERVED_AT,
+      validUntil: OBSERVED_AT + 3600n,
+      policy: iss.policy,
+      blocks: readings.blocks,
+    });
     expect(built.report.liabilities.market).toEqual({
       asset: "AUSD",
       pegUsd: E18.toString(),
@@ -229,8 +292,20 @@ describe("LIABILITY_PEG_DEVIATION (bit 9)", () => {
       deviated: true,
       reason: null,
       observations: [
-        { source: A, priceUsd: cents(23n).toString(), updatedAt: String(OBSERVED_AT - 60n), accepted: true, reason: null },
-        { source: B, priceUsd: cents(24n).toString(), updatedAt: String(OBSERVED_AT - 60n), accepted: true, reason: null },
+        {
+          source: A,
+          priceUsd: cents(23n).toString(),
+          updatedAt: String(OBSERVED_AT - 60n),
+          accepted: true,
+          reason: null,
+        },
+        {
+          source: B,
+          priceUsd: cents(24n).toString(),
+          updatedAt: String(OBSERVED_AT - 60n),
+          accepted: true,
+          reason: null,
+        },
       ],
     });
   });
@@ -241,10 +316,18 @@ describe("reserve-asset scenarios priced by quorum", () => {
     const s = snapshotOf(
       readingsWith((r) => {
         r.prices = r.prices.filter((p) => p.asset !== "ETH");
-        r.prices.push(price("ETH", `chainlink:1:${FEED_ETH}`, (126n * E18) / 100n), price("ETH", "http:https://a.example/eth", (23n * E18) / 100n), price("ETH", "http:https://b.example/eth", (23n * E18) / 100n));
+        r.prices.push(
+          price("ETH", `chainlink:1:${FEED_ETH}`, (126n * E18) / 100n),
+          price("ETH", "http:https://a.example/eth", (23n * E18) / 100n),
+          price("ETH", "http:https://b.example/eth", (23n * E18) / 100n),
+        );
       }),
     );
-    expect(s.prices.find((q) => q.asset === "ETH")).toMatchObject({ priceUsd: (23n * E18) / 100n, method: "median", divergent: true });
+    expect(s.prices.find((q) => q.asset === "ETH")).toMatchObject({
+      priceUsd: (23n * E18) / 100n,
+      method: "median",
+      divergent: true,
+    });
     expect(names(s)).toEqual(["PRICE_DIVERGENCE"]);
     // 10 ETH × 0.23 = 2.30 instead of 30,000: 670,002.30 counted against 650,000
     expect(s.totals.reservesUsd).toBe(usd(670_002n) + (30n * E18) / 100n);
@@ -256,7 +339,15 @@ describe("LIABILITIES_STALE (bit 10)", () => {
     makeIssuer({ liabilities: { ...(issuerInput().liabilities as object), ledger: { assets: ["USD"] } }, policy });
   const withLedger = (asOf: number) =>
     readingsWith((r) => {
-      r.ledger = { ledgerId: "lg_test", assets: ["USD"], root: `0x${"ab".repeat(32)}`, rootSums: [1_000n * E6], users: 3, asOf, order: "commitment" };
+      r.ledger = {
+        ledgerId: "lg_test",
+        assets: ["USD"],
+        root: `0x${"ab".repeat(32)}`,
+        rootSums: [1_000n * E6],
+        users: 3,
+        asOf,
+        order: "commitment",
+      };
     });
 
   it("is off unless policy.maxLedgerAgeSeconds is set", () => {
@@ -266,7 +357,9 @@ describe("LIABILITIES_STALE (bit 10)", () => {
   it("is raised when asOf is older than the limit, naming asOf and age; not at the limit", () => {
     const day = 86400;
     const at = Number(OBSERVED_AT);
-    expect(names(snapshotOf(withLedger(at - day), ledgerIssuer({ maxLedgerAgeSeconds: day })))).not.toContain("LIABILITIES_STALE");
+    expect(names(snapshotOf(withLedger(at - day), ledgerIssuer({ maxLedgerAgeSeconds: day })))).not.toContain(
+      "LIABILITIES_STALE",
+    );
     const stale = snapshotOf(withLedger(at - 3 * day), ledgerIssuer({ maxLedgerAgeSeconds: day }));
     expect(names(stale)).toContain("LIABILITIES_STALE");
     expect(stale.flags.find((f) => f.name === "LIABILITIES_STALE")?.bit).toBe(10);

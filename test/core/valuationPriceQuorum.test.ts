@@ -2,8 +2,16 @@ import { describe, expect, it } from "vitest";
 import { priceQuorum } from "../../core/valuation/priceQuorum.js";
 import type { PriceObservation } from "../../core/valuation/readings.js";
 
-const ok = (source: string, priceUsd: bigint, asset = "ETH"): PriceObservation => ({ asset, source, result: { ok: true, value: { priceUsd } } });
-const bad = (source: string, reason: string): PriceObservation => ({ asset: "ETH", source, result: { ok: false, reason } });
+const ok = (source: string, priceUsd: bigint, asset = "ETH"): PriceObservation => ({
+  asset,
+  source,
+  result: { ok: true, value: { priceUsd } },
+});
+const bad = (source: string, reason: string): PriceObservation => ({
+  asset: "ETH",
+  source,
+  result: { ok: false, reason },
+});
 
 describe("priceQuorum", () => {
   it("takes the median of three, whatever the input order", () => {
@@ -22,8 +30,16 @@ describe("priceQuorum", () => {
   });
 
   it("takes the lower of two and the only one of one", () => {
-    expect(priceQuorum("ETH", [ok("a", 1001n), ok("b", 1000n)], 100)).toMatchObject({ priceUsd: 1000n, method: "lower" });
-    expect(priceQuorum("ETH", [ok("a", 1234n)], 100)).toMatchObject({ priceUsd: 1234n, method: "single", divergenceBps: 0n, divergent: false });
+    expect(priceQuorum("ETH", [ok("a", 1001n), ok("b", 1000n)], 100)).toMatchObject({
+      priceUsd: 1000n,
+      method: "lower",
+    });
+    expect(priceQuorum("ETH", [ok("a", 1234n)], 100)).toMatchObject({
+      priceUsd: 1234n,
+      method: "single",
+      divergenceBps: 0n,
+      divergent: false,
+    });
   });
 
   it("leaves an asset unpriced, with a reason, when nothing answers", () => {
@@ -65,7 +81,10 @@ describe("priceQuorum", () => {
     const at = priceQuorum("ETH", [ok("a", 10_000n), ok("b", 10_100n)], 100);
     expect(at).toMatchObject({ divergenceBps: 100n, divergent: false });
     // (10101 - 10000) × 10000 / 10000 = 101 bps
-    expect(priceQuorum("ETH", [ok("a", 10_000n), ok("b", 10_101n)], 100)).toMatchObject({ divergenceBps: 101n, divergent: true });
+    expect(priceQuorum("ETH", [ok("a", 10_000n), ok("b", 10_101n)], 100)).toMatchObject({
+      divergenceBps: 101n,
+      divergent: true,
+    });
     // 100.0001 bps: a hair above the tolerance still counts (rounded up, not down to 100)
     const hair = priceQuorum("ETH", [ok("a", 10_000_000n), ok("b", 10_100_001n)], 100);
     expect(hair).toMatchObject({ divergenceBps: 101n, divergent: true });

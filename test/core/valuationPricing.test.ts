@@ -15,7 +15,12 @@ const AUSD_SOURCE = `uniswapV3:1:${POOL_AUSD}`;
 function issuerWith(band: { eth?: Record<string, string>; gov?: Record<string, string> } = {}) {
   const input = issuerInput();
   const assets = (input.assets as Record<string, unknown>[]).map((a) => (a.id === "ETH" ? { ...a, ...band.eth } : a));
-  assets.push({ id: "GOV", decimals: 18, ...band.gov, prices: [{ kind: "uniswapV3", chainId: 1, pool: POOL_GOV, token: GOV, quoteAsset: "ETH" }] });
+  assets.push({
+    id: "GOV",
+    decimals: 18,
+    ...band.gov,
+    prices: [{ kind: "uniswapV3", chainId: 1, pool: POOL_GOV, token: GOV, quoteAsset: "ETH" }],
+  });
   const liabilities = input.liabilities as { supply: Record<string, unknown> };
   const marketPrices = [
     { kind: "http", url: "https://m.example/ausd", path: "usd" },
@@ -51,7 +56,10 @@ describe("priceTick", () => {
     // Reserve assets in configuration order, the pool quote with its asset.
     expect(priced.observations.map((o) => o.asset)).toEqual(["USD", "USDC", "ETH", "ETH", "ETH", "GOV"]);
     expect(priced.marketPrices.map((o) => [o.source, o.result])).toEqual([
-      ["http:https://m.example/ausd", { ok: true, value: { priceUsd: (1001n * E18) / 1000n, updatedAt: OBSERVED_AT - 60n } }],
+      [
+        "http:https://m.example/ausd",
+        { ok: true, value: { priceUsd: (1001n * E18) / 1000n, updatedAt: OBSERVED_AT - 60n } },
+      ],
       [AUSD_SOURCE, { ok: true, value: { priceUsd: (999n * E18) / 1000n, updatedAt: OBSERVED_AT - 12n } }],
     ]);
   });
@@ -61,9 +69,16 @@ describe("priceTick", () => {
     const priced = priceTick(issuer, tick());
     const eth = priced.quorums.find((q) => q.asset === "ETH")!;
     // 2990 is below the band: the lower of 3000 and 3010 is ETH's price, and GOV's quote.
-    expect(eth).toMatchObject({ priceUsd: 3000n * E18, method: "lower", used: [`chainlink:1:0x5f4ec3df9cbd43714fe2740f5e3616155c5b8419`, "http:https://a.example/eth"] });
+    expect(eth).toMatchObject({
+      priceUsd: 3000n * E18,
+      method: "lower",
+      used: [`chainlink:1:0x5f4ec3df9cbd43714fe2740f5e3616155c5b8419`, "http:https://a.example/eth"],
+    });
     expect(eth.rejected).toEqual([
-      { source: "http:https://b.example/eth", reason: `price ${2990n * E18} is below minPriceUsd ${2995n * E18} (the asset's sanity band); treated as a failed read` },
+      {
+        source: "http:https://b.example/eth",
+        reason: `price ${2990n * E18} is below minPriceUsd ${2995n * E18} (the asset's sanity band); treated as a failed read`,
+      },
     ]);
     expect(priced.quorums.find((q) => q.asset === "GOV")!.priceUsd).toBe(1500n * E18);
   });
@@ -73,7 +88,10 @@ describe("priceTick", () => {
     const gov = priceTick(issuer, tick()).quorums.find((q) => q.asset === "GOV")!;
     expect(gov).toMatchObject({ priceUsd: null, method: "none" });
     expect(gov.rejected).toEqual([
-      { source: GOV_SOURCE, reason: `price ${1500n * E18} is above maxPriceUsd ${1000n * E18} (the asset's sanity band); treated as a failed read` },
+      {
+        source: GOV_SOURCE,
+        reason: `price ${1500n * E18} is above maxPriceUsd ${1000n * E18} (the asset's sanity band); treated as a failed read`,
+      },
     ]);
   });
 

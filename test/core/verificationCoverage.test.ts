@@ -1,7 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SolventError } from "../../core/errors.js";
-import { COVERAGE_SHARES_BPS, omittedUsers, unnoticedOmission, unnoticedOmissions } from "../../core/verificationCoverage.js";
+import {
+  COVERAGE_SHARES_BPS,
+  omittedUsers,
+  unnoticedOmission,
+  unnoticedOmissions,
+} from "../../core/verificationCoverage.js";
 
 /** C(n, k) exactly. */
 function choose(n: number, k: number): bigint {
@@ -23,7 +28,8 @@ function productChance(leafCount: number, checked: number, omitted: number): num
   return Math.exp(log);
 }
 
-const close = (actual: number, expected: number, relative = 1e-9) => expect(Math.abs(actual - expected)).toBeLessThanOrEqual(relative * expected + 1e-300);
+const close = (actual: number, expected: number, relative = 1e-9) =>
+  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(relative * expected + 1e-300);
 
 describe("omitted users for a share", () => {
   it("is the smallest count that is at least the share of all users", () => {
@@ -54,14 +60,19 @@ describe("the chance that an omission goes unnoticed (hypergeometric, sampling w
 
   it("equals the exact ratio of binomials and the product over draws", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 5000 }), fc.nat(), (leafCount, shareBps, k) => {
-        const checked = k % (leafCount + 1);
-        const { chance, omitted } = unnoticedOmission({ leafCount, checked, shareBps });
-        const exact = exactChance(leafCount, checked, omitted);
-        if (exact > 1e-12) close(chance, exact, 1e-9);
-        else expect(chance).toBeLessThan(1e-11);
-        close(productChance(leafCount, checked, omitted), chance, 1e-9);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 400 }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.nat(),
+        (leafCount, shareBps, k) => {
+          const checked = k % (leafCount + 1);
+          const { chance, omitted } = unnoticedOmission({ leafCount, checked, shareBps });
+          const exact = exactChance(leafCount, checked, omitted);
+          if (exact > 1e-12) close(chance, exact, 1e-9);
+          else expect(chance).toBeLessThan(1e-11);
+          close(productChance(leafCount, checked, omitted), chance, 1e-9);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -78,14 +89,19 @@ describe("the chance that an omission goes unnoticed (hypergeometric, sampling w
   it("is at most the (1 - share)^checked bound, 1 with no checks, and falls as checks grow", () => {
     expect(unnoticedOmission({ leafCount: 500, checked: 0, shareBps: 100 })).toMatchObject({ chance: 1, bound: 1 });
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 9_999 }), fc.nat(), (leafCount, shareBps, k) => {
-        const checked = k % leafCount;
-        const now = unnoticedOmission({ leafCount, checked, shareBps });
-        const more = unnoticedOmission({ leafCount, checked: checked + 1, shareBps });
-        expect(now.chance).toBeLessThanOrEqual(now.bound);
-        close(now.bound, (1 - shareBps / 10_000) ** checked, 1e-9);
-        expect(more.chance).toBeLessThanOrEqual(now.chance);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer({ min: 1, max: 9_999 }),
+        fc.nat(),
+        (leafCount, shareBps, k) => {
+          const checked = k % leafCount;
+          const now = unnoticedOmission({ leafCount, checked, shareBps });
+          const more = unnoticedOmission({ leafCount, checked: checked + 1, shareBps });
+          expect(now.chance).toBeLessThanOrEqual(now.bound);
+          close(now.bound, (1 - shareBps / 10_000) ** checked, 1e-9);
+          expect(more.chance).toBeLessThanOrEqual(now.chance);
+        },
+      ),
     );
     // Everyone listed checked: the omission stays unnoticed only in the sense that no listed user can see it, 1 / C(L + m, m).
     close(unnoticedOmission({ leafCount: 30, checked: 30, shareBps: 1000 }).chance, 1 / Number(choose(34, 4)));

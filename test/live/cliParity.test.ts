@@ -29,21 +29,56 @@ const cli = runCli;
 describe("solvent verify --publisher, on a par with the page", () => {
   it("verifies a demo user, with balances in the assets' units", async () => {
     const user = demo.users[0]!;
-    const { code, stdout } = await cli("verify", "--publisher", demo.base, "--issuer", "demo", "--user", user.userId, "--salt", user.salt);
+    const { code, stdout } = await cli(
+      "verify",
+      "--publisher",
+      demo.base,
+      "--issuer",
+      "demo",
+      "--user",
+      user.userId,
+      "--salt",
+      user.salt,
+    );
     expect(code, stdout).toBe(0);
     const usd = BigInt(user.balances.USD);
     const whole = (usd / 1_000_000n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
     expect(stdout).toContain(`your balances (${whole}`);
     expect(stdout).toMatch(/your balances \([0-9,]+(\.[0-9]+)? USD, [0-9,]+(\.[0-9]+)? ETH\)/);
     expect(stdout).not.toContain(`USD ${usd}`);
-    const json = JSON.parse((await cli("verify", "--publisher", demo.base, "--issuer", "demo", "--user", user.userId, "--salt", user.salt, "--json")).stdout);
+    const json = JSON.parse(
+      (
+        await cli(
+          "verify",
+          "--publisher",
+          demo.base,
+          "--issuer",
+          "demo",
+          "--user",
+          user.userId,
+          "--salt",
+          user.salt,
+          "--json",
+        )
+      ).stdout,
+    );
     expect(json).toMatchObject({ valid: true, unusable: false });
     expect(json.verdict).toMatch(/^VALID: /);
   });
 
   it("passes the publisher's message for an unknown issuer through, exit 2", async () => {
     const user = demo.users[0]!;
-    const { code, stdout, stderr } = await cli("verify", "--publisher", demo.base, "--issuer", "nope", "--user", user.userId, "--salt", user.salt);
+    const { code, stdout, stderr } = await cli(
+      "verify",
+      "--publisher",
+      demo.base,
+      "--issuer",
+      "nope",
+      "--user",
+      user.userId,
+      "--salt",
+      user.salt,
+    );
     expect(code).toBe(2);
     expect(stderr).toContain('the publisher says: issuer "nope" is not published here (UNKNOWN_ISSUER, HTTP 404)');
     expect(stderr).not.toMatch(/answered HTTP 404/);
@@ -52,7 +87,17 @@ describe("solvent verify --publisher, on a par with the page", () => {
 
   it("says an issuer without a user ledger has no user balances, exit 1", async () => {
     const user = demo.users[0]!;
-    const { code, stdout } = await cli("verify", "--publisher", demo.base, "--issuer", "demo-stable", "--user", user.userId, "--salt", user.salt);
+    const { code, stdout } = await cli(
+      "verify",
+      "--publisher",
+      demo.base,
+      "--issuer",
+      "demo-stable",
+      "--user",
+      user.userId,
+      "--salt",
+      user.salt,
+    );
     expect(code).toBe(1);
     expect(stdout).toMatch(/has no user ledger \(NOT_FOUND, HTTP 404\)/);
     expect(stdout).toContain("INVALID: issuer demo-stable publishes no user balances");
@@ -60,7 +105,17 @@ describe("solvent verify --publisher, on a par with the page", () => {
   });
 
   it("says a commitment that is not in the snapshot is not there, in the publisher's words, exit 1", async () => {
-    const { code, stdout } = await cli("verify", "--publisher", demo.base, "--issuer", "demo", "--user", "nobody@demo.example", "--salt", demo.users[0]!.salt);
+    const { code, stdout } = await cli(
+      "verify",
+      "--publisher",
+      demo.base,
+      "--issuer",
+      "demo",
+      "--user",
+      "nobody@demo.example",
+      "--salt",
+      demo.users[0]!.salt,
+    );
     expect(code).toBe(1);
     expect(stdout).toMatch(/is not in the ledger of attestation \d+\b.*\(NOT_FOUND, HTTP 404\)/);
     // The demo ledger is in commitment order, so the publisher proves the absence and the CLI checks that proof.
@@ -86,13 +141,33 @@ describe("solvent verify --publisher, on a par with the page", () => {
 describe("solvent statement sign, posted to the real route", () => {
   it("is accepted (201), and the same nonce again is refused as replayed (409) in the route's words", async () => {
     const keyFile = join(live.dir, "custodian.key");
-    await writeFile(keyFile, `0x${Buffer.from(demoAccounts.custodianSigner.getHdKey().privateKey!).toString("hex")}`, { mode: 0o600 });
+    await writeFile(keyFile, `0x${Buffer.from(demoAccounts.custodianSigner.getHdKey().privateKey!).toString("hex")}`, {
+      mode: 0o600,
+    });
     const out = join(live.dir, "statement.json");
     const config = join(live.dir, "config.json");
     await writeFile(config, JSON.stringify(demo.world.config));
     const signed = await cli(
-      "statement", "sign", "--config", config, "--issuer", "demo", "--custodian", "acme-trust", "--account", "omnibus-1", "--asset", "USD",
-      "--amount", "950000.25", "--key-file", keyFile, "--out", out, "--url", demo.base,
+      "statement",
+      "sign",
+      "--config",
+      config,
+      "--issuer",
+      "demo",
+      "--custodian",
+      "acme-trust",
+      "--account",
+      "omnibus-1",
+      "--asset",
+      "USD",
+      "--amount",
+      "950000.25",
+      "--key-file",
+      keyFile,
+      "--out",
+      out,
+      "--url",
+      demo.base,
     );
     expect(signed.code, signed.stderr).toBe(0);
     expect(signed.stdout).toContain("950,000.25 USD (950000250000 base units, 6 decimals)");
@@ -115,7 +190,15 @@ describe("solvent statement sign, posted to the real route", () => {
     const res = await fetch(`${demo.base}/v1/admin/issuers/demo/statements`, {
       method: "POST",
       headers: { authorization: `Bearer ${live.adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ issuer: "demo", custodian: "acme-trust", account: "omnibus-1", asset: "USD", amount: "1", asOf: "1", nonce: "1" }),
+      body: JSON.stringify({
+        issuer: "demo",
+        custodian: "acme-trust",
+        account: "omnibus-1",
+        asset: "USD",
+        amount: "1",
+        asOf: "1",
+        nonce: "1",
+      }),
     });
     expect(res.status).toBe(400);
     const { error } = (await res.json()) as { error: { message: string } };

@@ -29,9 +29,13 @@ const config = {
     {
       id: "live",
       name: "Live",
-      assets: [{ id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }] }],
+      assets: [
+        { id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }] },
+      ],
       liabilities: { ledger: { assets: ["USD"] } },
-      reserves: { custodians: [{ id: "trust", signers: [`0x${"12".repeat(20)}`], accounts: [{ account: "main", asset: "USD" }] }] },
+      reserves: {
+        custodians: [{ id: "trust", signers: [`0x${"12".repeat(20)}`], accounts: [{ account: "main", asset: "USD" }] }],
+      },
     },
   ],
 };
@@ -57,7 +61,12 @@ afterAll(async () => {
  * connection and resolves with the status line and the seconds it took; gives
  * up after `limitMs`.
  */
-function trickle(path: string, body: string, everyMs: number, limitMs: number): Promise<{ status: number; seconds: number; text: string }> {
+function trickle(
+  path: string,
+  body: string,
+  everyMs: number,
+  limitMs: number,
+): Promise<{ status: number; seconds: number; text: string }> {
   const { hostname, port } = new URL(dev.base);
   return new Promise((resolve, reject) => {
     const started = Date.now();
@@ -94,7 +103,10 @@ function trickle(path: string, body: string, everyMs: number, limitMs: number): 
 
 describe("against wrangler dev", () => {
   it("cuts a body sent one byte every 2 s with 408 once the bound has passed", async () => {
-    const body = JSON.stringify({ statement: { issuer: "live", custodian: "trust" }, signature: `0x${"11".repeat(65)}` });
+    const body = JSON.stringify({
+      statement: { issuer: "live", custodian: "trust" },
+      signature: `0x${"11".repeat(65)}`,
+    });
     const { status, seconds, text } = await trickle("/v1/admin/issuers/live/statements", body, 2000, 40_000);
     expect(status, text.slice(0, 500)).toBe(408);
     expect(text).toContain("REQUEST_TIMEOUT");

@@ -124,7 +124,11 @@ describe("README: publish your own reserves, step by step", () => {
     // .dev.vars of the guide: this test's own, so the clone's file is never touched.
     const adminToken = bytesToHex(crypto.getRandomValues(new Uint8Array(24))).slice(2);
     const devVars = join(work, "dev.vars");
-    await writeFile(devVars, `SIGNING_KEY=${bytesToHex(crypto.getRandomValues(new Uint8Array(32)))}\nADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+    await writeFile(
+      devVars,
+      `SIGNING_KEY=${bytesToHex(crypto.getRandomValues(new Uint8Array(32)))}\nADMIN_TOKEN=${adminToken}\n`,
+      { mode: 0o600 },
+    );
     const stateDir = join(work, "state");
 
     const blocks = guideCommands(await readFile(join(REPO, "README.md"), "utf8"));
@@ -136,7 +140,9 @@ describe("README: publish your own reserves, step by step", () => {
 
     for (const block of blocks) {
       for (const raw of block) {
-        const line = raw.replaceAll(README_PORT, `127.0.0.1:${port}`).replaceAll(README_ANVIL, `127.0.0.1:${anvilPort}`);
+        const line = raw
+          .replaceAll(README_PORT, `127.0.0.1:${port}`)
+          .replaceAll(README_ANVIL, `127.0.0.1:${anvilPort}`);
         const exported = /^export ([A-Z_]+)=\$\(sed -n 's\/\^ADMIN_TOKEN=\/\/p' \.dev\.vars\)$/.exec(line);
         if (exported) {
           env[exported[1]!] = /^ADMIN_TOKEN=(.+)$/m.exec(await readFile(devVars, "utf8"))![1];
@@ -145,7 +151,7 @@ describe("README: publish your own reserves, step by step", () => {
         }
         const argv = words(line, env);
         const commands: string[][] = [[]];
-        for (const w of argv) (w === "&&" ? commands.push([]) : commands.at(-1)!.push(w));
+        for (const w of argv) w === "&&" ? commands.push([]) : commands.at(-1)!.push(w);
         for (const command of commands) {
           const [name, ...args] = command;
           const where = `README guide: ${raw}`;
@@ -156,7 +162,10 @@ describe("README: publish your own reserves, step by step", () => {
           } else if (name === "chmod" && args.length === 2) {
             await chmod(inWork(args[1]!), Number.parseInt(args[0]!, 8));
           } else if (name === "npx" && args[0] === "solvent") {
-            const result = await run(process.execPath, [join(REPO, "scripts/solvent.mjs"), ...args.slice(1)], { cwd: work, env });
+            const result = await run(process.execPath, [join(REPO, "scripts/solvent.mjs"), ...args.slice(1)], {
+              cwd: work,
+              env,
+            });
             expect(result.code, `${where}\n${result.out}\n${result.err}`).toBe(0);
             seen.add(`solvent ${args[1]}`);
             if (args[1] === "ownership") {
@@ -164,7 +173,9 @@ describe("README: publish your own reserves, step by step", () => {
               const entry = JSON.parse(`{${/^"ownership": \{.*\}$/m.exec(result.out)![0]}}`) as { ownership: unknown };
               const file = inWork("acme.json");
               const config = JSON.parse(await readFile(file, "utf8"));
-              const holder = config.issuers[0].reserves.holders.find((h: { address: string }) => h.address === args[args.indexOf("--address") + 1]);
+              const holder = config.issuers[0].reserves.holders.find(
+                (h: { address: string }) => h.address === args[args.indexOf("--address") + 1],
+              );
               expect(holder.ownership).toEqual({ kind: "none" });
               holder.ownership = entry.ownership;
               await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
@@ -185,7 +196,8 @@ describe("README: publish your own reserves, step by step", () => {
             publisher.stderr!.on("data", (d: Buffer) => (publisherOutput += d.toString()));
             const deadline = Date.now() + 150_000;
             while (!publisherOutput.includes("Solvent is publishing")) {
-              if (publisher.exitCode !== null || Date.now() > deadline) throw new Error(`${where} did not start:\n${publisherOutput.slice(-3000)}`);
+              if (publisher.exitCode !== null || Date.now() > deadline)
+                throw new Error(`${where} did not start:\n${publisherOutput.slice(-3000)}`);
               await new Promise((r) => setTimeout(r, 500));
             }
             seen.add("npm start");
@@ -193,7 +205,9 @@ describe("README: publish your own reserves, step by step", () => {
             const sample = JSON.parse(await readFile(join(stateDir, "anvil.json"), "utf8")) as Record<string, string>;
             const config = JSON.parse(await readFile(inWork("acme.json"), "utf8"));
             expect(config.issuers[0].reserves.holders[0].holdings[0].token).toBe(sample.usdc);
-            expect(config.issuers[0].assets.find((a: { id: string }) => a.id === "USDC").prices[0].feed).toBe(sample.usdcFeed);
+            expect(config.issuers[0].assets.find((a: { id: string }) => a.id === "USDC").prices[0].feed).toBe(
+              sample.usdcFeed,
+            );
             expect(publisherOutput).toContain("acme: no attestation yet");
           } else if (name === "curl") {
             const method = args[args.indexOf("-X") + 1]!;
@@ -218,7 +232,18 @@ describe("README: publish your own reserves, step by step", () => {
 
     // Every step the README promises was taken, and the outcome is the one it describes.
     expect([...seen].sort()).toEqual(
-      ["curl publish", "curl statements", "export", "npm start", "solvent config", "solvent init", "solvent ledger", "solvent ownership", "solvent statement", "solvent verify"].sort(),
+      [
+        "curl publish",
+        "curl statements",
+        "export",
+        "npm start",
+        "solvent config",
+        "solvent init",
+        "solvent ledger",
+        "solvent ownership",
+        "solvent statement",
+        "solvent verify",
+      ].sort(),
     );
     expect(published).toMatchObject({ published: true, sequence: "1", ratioBps: 14500, flags: [] });
     const issuers = (await (await fetch(`${base}/v1/issuers`)).json()) as unknown;

@@ -19,9 +19,23 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex } from "../../core/bytes.js";
 import { getFreePort, startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
 import { demoLedgerCsv, demoUsers, type DemoUser } from "../../scripts/demo/ledger.js";
-import { deployDemoWorld, demoCustodianStatement, demoRelayerKey, refreshDemoFeeds, type DemoWorld } from "../../scripts/demo/world.js";
+import {
+  deployDemoWorld,
+  demoCustodianStatement,
+  demoRelayerKey,
+  refreshDemoFeeds,
+  type DemoWorld,
+} from "../../scripts/demo/world.js";
 import { startWranglerDev, type WranglerDev } from "../../scripts/scenarios/wranglerDev.js";
-import { attestationDigest, checkProof, commitment, keccak, hex, recoverDigestSigner, unhex } from "../support/independentVerifier.js";
+import {
+  attestationDigest,
+  checkProof,
+  commitment,
+  keccak,
+  hex,
+  recoverDigestSigner,
+  unhex,
+} from "../support/independentVerifier.js";
 
 const ISSUER = "demo";
 /** Rows of the ledger killed mid-build: enough for every step kind (64 shuffles, a shard, index groups, combine). */
@@ -66,8 +80,17 @@ afterAll(async () => {
 
 const auth = () => ({ Authorization: `Bearer ${token}` });
 
-async function call(method: string, path: string, body?: string, type?: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${dev.base}${path}`, { method, headers: { ...auth(), ...(type ? { "Content-Type": type } : {}) }, ...(body === undefined ? {} : { body }) });
+async function call(
+  method: string,
+  path: string,
+  body?: string,
+  type?: string,
+): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${dev.base}${path}`, {
+    method,
+    headers: { ...auth(), ...(type ? { "Content-Type": type } : {}) },
+    ...(body === undefined ? {} : { body }),
+  });
   const text = await res.text();
   let json: unknown = text;
   try {
@@ -81,7 +104,12 @@ async function call(method: string, path: string, body?: string, type?: string):
 /** One tick the way a deployed cron runs it: fresh feeds and statement, then scheduled() (publish, sweep, alerts). */
 async function tick(): Promise<void> {
   await refreshDemoFeeds(world, BigInt(Math.floor(Date.now() / 1000)), step++);
-  const statement = await call("POST", `/v1/admin/issuers/${ISSUER}/statements`, JSON.stringify(await demoCustodianStatement(BigInt(Math.floor(Date.now() / 1000)))), "application/json");
+  const statement = await call(
+    "POST",
+    `/v1/admin/issuers/${ISSUER}/statements`,
+    JSON.stringify(await demoCustodianStatement(BigInt(Math.floor(Date.now() / 1000)))),
+    "application/json",
+  );
   expect(statement.status, JSON.stringify(statement.json)).toBe(201);
   const res = await fetch(`${dev.base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
   expect(res.ok, dev.output().slice(-2000)).toBe(true);
@@ -105,15 +133,28 @@ async function publish(): Promise<number> {
 
 /** A multi-part upload (one part): always built through the queue. */
 async function uploadParts(users: DemoUser[], asOf: number): Promise<string> {
-  const created = await call("POST", `/v1/admin/issuers/${ISSUER}/ledgers?asOf=${asOf}`, JSON.stringify({ format: "csv" }), "application/json");
+  const created = await call(
+    "POST",
+    `/v1/admin/issuers/${ISSUER}/ledgers?asOf=${asOf}`,
+    JSON.stringify({ format: "csv" }),
+    "application/json",
+  );
   expect(created.status, JSON.stringify(created.json)).toBe(201);
   const ledgerId = created.json.ledgerId as string;
-  expect((await call("PUT", `/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}/parts/0`, demoLedgerCsv(users), "text/csv")).status).toBe(201);
+  expect(
+    (await call("PUT", `/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}/parts/0`, demoLedgerCsv(users), "text/csv"))
+      .status,
+  ).toBe(201);
   return ledgerId;
 }
 
 async function complete(ledgerId: string): Promise<void> {
-  const done = await call("POST", `/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}/complete`, JSON.stringify({ parts: 1 }), "application/json");
+  const done = await call(
+    "POST",
+    `/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}/complete`,
+    JSON.stringify({ parts: 1 }),
+    "application/json",
+  );
   expect(done.status, JSON.stringify(done.json)).toBe(202);
 }
 
@@ -145,7 +186,11 @@ function phaseOf(status: any): Phase | "done" | "waiting" {
  * finishes, and a fresh upload tries again (at most 4 times). Returns the
  * killed ledger's id and asOf, and the phase seen just before the kill.
  */
-async function killAt(phase: Phase, users: DemoUser[], nextAsOf: () => number): Promise<{ ledgerId: string; asOf: number; seen: Phase | "done" | "waiting" }> {
+async function killAt(
+  phase: Phase,
+  users: DemoUser[],
+  nextAsOf: () => number,
+): Promise<{ ledgerId: string; asOf: number; seen: Phase | "done" | "waiting" }> {
   let seen: Phase | "done" | "waiting" = "waiting";
   for (let attempt = 0; attempt < 4; attempt++) {
     const asOf = nextAsOf();
@@ -244,13 +289,25 @@ describe("ledger builds killed with SIGKILL at every phase, against wrangler dev
       const settled = await resumeUntilSettled(oldId);
       expect(settled).toMatchObject({ status: "superseded", asOf: oldAsOf, order: "commitment", users: LARGE_ROWS });
       const after = await publish();
-      expect((await call("GET", `/v1/issuers/${ISSUER}/attestations/${after}`)).json.attestation.liabilitiesRoot).toBe(small.json.root);
+      expect((await call("GET", `/v1/issuers/${ISSUER}/attestations/${after}`)).json.attestation.liabilitiesRoot).toBe(
+        small.json.root,
+      );
       await checkUsers(after, newer);
       expect(after).toBeGreaterThan(seq);
 
       const history = await call("GET", `/v1/issuers/${ISSUER}/ledgers?limit=3`);
-      expect(history.json.ledgers[0]).toMatchObject({ id: small.json.ledgerId, current: true, status: "complete", attested: { from: String(seq), to: String(after) } });
-      expect(history.json.ledgers[1]).toMatchObject({ id: oldId, status: "superseded", current: false, attested: null });
+      expect(history.json.ledgers[0]).toMatchObject({
+        id: small.json.ledgerId,
+        current: true,
+        status: "complete",
+        attested: { from: String(seq), to: String(after) },
+      });
+      expect(history.json.ledgers[1]).toMatchObject({
+        id: oldId,
+        status: "superseded",
+        current: false,
+        attested: null,
+      });
     });
   }
 
@@ -265,7 +322,9 @@ describe("ledger builds killed with SIGKILL at every phase, against wrangler dev
     if (ra.status === 409) expect(ra.json.error.message).toContain(`asOf ${older} (`);
     else expect(ra.status).toBe(201);
     const seq = await publish();
-    expect((await call("GET", `/v1/issuers/${ISSUER}/attestations/${seq}`)).json.attestation.liabilitiesRoot).toBe(rb.json.root);
+    expect((await call("GET", `/v1/issuers/${ISSUER}/attestations/${seq}`)).json.attestation.liabilitiesRoot).toBe(
+      rb.json.root,
+    );
 
     const again = await uploadSmall(demoUsers(5), newer);
     expect(again.status).toBe(409);

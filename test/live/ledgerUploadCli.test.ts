@@ -38,10 +38,17 @@ function capture() {
 const notTty = { isTTY: false, write: () => true };
 
 /** The demo ledger with its amounts in base units, as an exporter that forgets the decimals writes it. */
-const baseUnitsCsv = (users: DemoUser[]) => `userId,salt,USD,ETH\n${users.map((u) => `${u.userId},${u.salt},${u.balances.USD},${u.balances.ETH}`).join("\n")}\n`;
+const baseUnitsCsv = (users: DemoUser[]) =>
+  `userId,salt,USD,ETH\n${users.map((u) => `${u.userId},${u.salt},${u.balances.USD},${u.balances.ETH}`).join("\n")}\n`;
 
-async function latestReport(): Promise<{ sequence: string; report: { liabilities: { assets: { asset: string; source: string; amount: string }[] } } }> {
-  const latest = (await (await fetch(`${demo.base}/v1/issuers/demo/attestations/latest`)).json()) as { attestation: { sequence: string }; reportUrl: string };
+async function latestReport(): Promise<{
+  sequence: string;
+  report: { liabilities: { assets: { asset: string; source: string; amount: string }[] } };
+}> {
+  const latest = (await (await fetch(`${demo.base}/v1/issuers/demo/attestations/latest`)).json()) as {
+    attestation: { sequence: string };
+    reportUrl: string;
+  };
   return { sequence: latest.attestation.sequence, report: await (await fetch(latest.reportUrl)).json() };
 }
 
@@ -53,43 +60,69 @@ describe("solvent ledger upload: totals, the unit-slip guard and confirmation, a
     const before = await latestReport();
 
     const slip = capture();
-    const refused = await ledgerUpload([file, "--issuer", "demo", "--url", demo.base, "--token", adminToken, "--yes"], slip.io, { progress: notTty });
+    const refused = await ledgerUpload(
+      [file, "--issuer", "demo", "--url", demo.base, "--token", adminToken, "--yes"],
+      slip.io,
+      { progress: notTty },
+    );
     const slipText = slip.err.join("\n");
     expect(refused, slipText).toBe(2);
     expect(slipText).toMatch(/^ {2}USD \(6 decimals\) /m);
-    expect(slipText).toMatch(/refused: USD \(x[0-9,]+\.\d\), ETH \(x[0-9,]+\.\d\) would move more than 100x against the current ledger; nothing was sent/);
+    expect(slipText).toMatch(
+      /refused: USD \(x[0-9,]+\.\d\), ETH \(x[0-9,]+\.\d\) would move more than 100x against the current ledger; nothing was sent/,
+    );
     expect(slipText).toContain("Check --units (now decimal)");
 
     // The same file declared as base units: totals within 100x of the demo's, but stdin is no terminal and there is no --yes.
     const unconfirmed = capture();
-    expect(await ledgerUpload([file, "--issuer", "demo", "--url", demo.base, "--token", adminToken, "--units", "base"], unconfirmed.io, { progress: notTty, interactive: false })).toBe(2);
-    expect(unconfirmed.err.at(-1)).toBe("stdin is not a terminal, so nobody can confirm these totals: nothing was sent. Pass --yes to upload from a script.");
+    expect(
+      await ledgerUpload(
+        [file, "--issuer", "demo", "--url", demo.base, "--token", adminToken, "--units", "base"],
+        unconfirmed.io,
+        { progress: notTty, interactive: false },
+      ),
+    ).toBe(2);
+    expect(unconfirmed.err.at(-1)).toBe(
+      "stdin is not a terminal, so nobody can confirm these totals: nothing was sent. Pass --yes to upload from a script.",
+    );
     // Someone at a terminal who answers no.
     const declined = capture();
     const asked: string[] = [];
-    const no = await ledgerUpload([file, "--issuer", "demo", "--url", demo.base, "--token", adminToken, "--units", "base"], declined.io, {
-      progress: notTty,
-      interactive: true,
-      confirm: async (q) => {
-        asked.push(q);
-        return false;
+    const no = await ledgerUpload(
+      [file, "--issuer", "demo", "--url", demo.base, "--token", adminToken, "--units", "base"],
+      declined.io,
+      {
+        progress: notTty,
+        interactive: true,
+        confirm: async (q) => {
+          asked.push(q);
+          return false;
+        },
       },
-    });
+    );
     expect(no).toBe(2);
     expect(asked).toEqual([`upload 10 users to ${new URL(demo.base).origin} for issuer "demo"? [y/N] `]);
     expect(declined.err.at(-1)).toBe("not confirmed: nothing was sent");
     await demo.tick();
     const untouched = await latestReport();
     // The same ledger amounts are owed (prices may move between ticks: the demo's price keeper runs).
-    const ledgerAmounts = (r: typeof before) => r.report.liabilities.assets.map(({ asset, source, amount }) => ({ asset, source, amount }));
+    const ledgerAmounts = (r: typeof before) =>
+      r.report.liabilities.assets.map(({ asset, source, amount }) => ({ asset, source, amount }));
     expect(ledgerAmounts(untouched)).toEqual(ledgerAmounts(before));
 
     // Confirmed: stored, and the next attestation owes exactly these base units.
     const ok = capture();
-    expect(await ledgerUpload([file, "--issuer", "demo", "--url", demo.base, "--token", adminToken, "--units", "base", "--yes"], ok.io, { progress: notTty })).toBe(0);
+    expect(
+      await ledgerUpload(
+        [file, "--issuer", "demo", "--url", demo.base, "--token", adminToken, "--units", "base", "--yes"],
+        ok.io,
+        { progress: notTty },
+      ),
+    ).toBe(0);
     await demo.tick();
     const after = await latestReport();
-    const owed = (asset: string) => after.report.liabilities.assets.find((a) => a.asset === asset && a.source === "ledger")!.amount;
+    const owed = (asset: string) =>
+      after.report.liabilities.assets.find((a) => a.asset === asset && a.source === "ledger")!.amount;
     expect(owed("USD")).toBe(users.reduce((s, u) => s + BigInt(u.balances.USD), 0n).toString());
     expect(owed("ETH")).toBe(users.reduce((s, u) => s + BigInt(u.balances.ETH), 0n).toString());
   });
@@ -105,7 +138,21 @@ describe("solvent ledger upload in parts, against wrangler dev", () => {
     const { io, out, err } = capture();
     const code = await ledgerUpload(
       // 3,000 users against the 10 the demo attests: a real change beyond 100x, so it is allowed explicitly.
-      [file, "--issuer", "demo", "--url", demo.base, "--token", adminToken, "--part-size", "40K", "--parallel", "3", "--yes", "--allow-large-change"],
+      [
+        file,
+        "--issuer",
+        "demo",
+        "--url",
+        demo.base,
+        "--token",
+        adminToken,
+        "--part-size",
+        "40K",
+        "--parallel",
+        "3",
+        "--yes",
+        "--allow-large-change",
+      ],
       io,
       { progress: notTty, pollIntervalMs: 300 },
     );
@@ -118,7 +165,9 @@ describe("solvent ledger upload in parts, against wrangler dev", () => {
     const root = /^root: +(0x[0-9a-f]{64})$/m.exec(out.join("\n"))![1]!;
 
     await demo.tick();
-    const latest = (await (await fetch(`${demo.base}/v1/issuers/demo/attestations/latest`)).json()) as { attestation: { sequence: string; liabilitiesRoot: string } };
+    const latest = (await (await fetch(`${demo.base}/v1/issuers/demo/attestations/latest`)).json()) as {
+      attestation: { sequence: string; liabilitiesRoot: string };
+    };
     expect(latest.attestation.liabilitiesRoot).toBe(root);
     for (const i of [0, 1499, 2999]) {
       const u = users[i]!;
@@ -137,7 +186,11 @@ describe("solvent ledger upload in parts, against wrangler dev", () => {
     const file = join(stateDir, "bad.csv");
     await writeFile(file, lines.join("\n"));
     const { io, err } = capture();
-    const code = await ledgerUpload([file, "--issuer", "demo", "--url", demo.base, "--token", adminToken, "--part-size", "30K", "--yes"], io, { progress: notTty });
+    const code = await ledgerUpload(
+      [file, "--issuer", "demo", "--url", demo.base, "--token", adminToken, "--part-size", "30K", "--yes"],
+      io,
+      { progress: notTty },
+    );
     expect(code).toBe(1);
     const text = err.join("\n");
     // The file is read as the publisher reads it before any part is sent: the row of the file, the publisher's reason.

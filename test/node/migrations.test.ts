@@ -25,7 +25,9 @@ function wrangler(args: string[]): string {
 }
 
 function sql(command: string): Record<string, unknown>[] {
-  const out = JSON.parse(wrangler(["d1", "execute", "DB", "--json", "--command", command])) as { results: Record<string, unknown>[] }[];
+  const out = JSON.parse(wrangler(["d1", "execute", "DB", "--json", "--command", command])) as {
+    results: Record<string, unknown>[];
+  }[];
   return out.flatMap((statement) => statement.results);
 }
 
@@ -73,7 +75,11 @@ describe("0006_alert_events: alerts rebuilt with the wider event list", () => {
        INSERT INTO alert_deliveries (alert_id, destination, kind, host, attempt, status, http_status, reason, at)
          VALUES (2, 0, 'webhook', 'hooks.example', 1, 'delivered', 200, 'ok', 1700000001);`,
     );
-    expect(refused(`INSERT INTO alerts (issuer_id, event, severity, dedupe_key, sequence, title, text, details_json, created_at) VALUES ${alertRow("c", "ledger_switched")}`)).toMatch(/CHECK constraint failed/);
+    expect(
+      refused(
+        `INSERT INTO alerts (issuer_id, event, severity, dedupe_key, sequence, title, text, details_json, created_at) VALUES ${alertRow("c", "ledger_switched")}`,
+      ),
+    ).toMatch(/CHECK constraint failed/);
     copyMigrationsUpTo("0006");
   }, 180_000);
 
@@ -84,22 +90,36 @@ describe("0006_alert_events: alerts rebuilt with the wider event list", () => {
       { id: 1, event: "flag_raised", dedupe_key: "a", details_json: '{"k":"a"}' },
       { id: 2, event: "ratio_crossed", dedupe_key: "b", details_json: '{"k":"b"}' },
     ]);
-    expect(sql("SELECT id, alert_id, status, http_status FROM alert_deliveries")).toEqual([{ id: 1, alert_id: 2, status: "delivered", http_status: 200 }]);
+    expect(sql("SELECT id, alert_id, status, http_status FROM alert_deliveries")).toEqual([
+      { id: 1, alert_id: 2, status: "delivered", http_status: 200 },
+    ]);
   });
 
   it("accepts the new events and continues the ids", () => {
-    sql(`INSERT INTO alerts (issuer_id, event, severity, dedupe_key, sequence, title, text, details_json, created_at) VALUES ${alertRow("c", "ledger_switched")}`);
+    sql(
+      `INSERT INTO alerts (issuer_id, event, severity, dedupe_key, sequence, title, text, details_json, created_at) VALUES ${alertRow("c", "ledger_switched")}`,
+    );
     expect(sql("SELECT id FROM alerts WHERE dedupe_key = 'c'")).toEqual([{ id: 3 }]);
-    expect(refused(`INSERT INTO alerts (issuer_id, event, severity, dedupe_key, sequence, title, text, details_json, created_at) VALUES ${alertRow("d", "no_such_event")}`)).toMatch(/CHECK constraint failed/);
+    expect(
+      refused(
+        `INSERT INTO alerts (issuer_id, event, severity, dedupe_key, sequence, title, text, details_json, created_at) VALUES ${alertRow("d", "no_such_event")}`,
+      ),
+    ).toMatch(/CHECK constraint failed/);
   });
 
   it("stays append-only, deduplicated and referentially sound", () => {
     expect(refused("DELETE FROM alerts WHERE id = 1")).toMatch(/alerts is append-only/);
     expect(refused("UPDATE alerts SET title = 'x' WHERE id = 1")).toMatch(/alerts is append-only/);
     expect(refused("UPDATE alert_deliveries SET reason = 'x'")).toMatch(/alert_deliveries is append-only/);
-    expect(refused(`INSERT INTO alerts (issuer_id, event, severity, dedupe_key, sequence, title, text, details_json, created_at) VALUES ${alertRow("a", "flag_raised")}`)).toMatch(/UNIQUE constraint failed/);
     expect(
-      refused("INSERT INTO alert_deliveries (alert_id, destination, kind, host, attempt, status, http_status, reason, at) VALUES (99, 0, 'webhook', 'h', 0, 'queued', NULL, 'r', 1)"),
+      refused(
+        `INSERT INTO alerts (issuer_id, event, severity, dedupe_key, sequence, title, text, details_json, created_at) VALUES ${alertRow("a", "flag_raised")}`,
+      ),
+    ).toMatch(/UNIQUE constraint failed/);
+    expect(
+      refused(
+        "INSERT INTO alert_deliveries (alert_id, destination, kind, host, attempt, status, http_status, reason, at) VALUES (99, 0, 'webhook', 'h', 0, 'queued', NULL, 'r', 1)",
+      ),
     ).toMatch(/FOREIGN KEY constraint failed/);
   });
 });

@@ -9,9 +9,26 @@ import { randomBytes } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, writeUint128 } from "../../core/bytes.js";
-import { buildSumTreeLevels, HASH_BYTES, hashLeaves, LiabilityTree, siblingPath, SUM_BYTES, type SumTreeLevels } from "../../core/liabilities/index.js";
+import {
+  buildSumTreeLevels,
+  HASH_BYTES,
+  hashLeaves,
+  LiabilityTree,
+  siblingPath,
+  SUM_BYTES,
+  type SumTreeLevels,
+} from "../../core/liabilities/index.js";
 import { SPOOL_ENTRY } from "../../worker/ledger/buildLedger.js";
-import { buildPrefix, indexKey, nodeBytes, shardKey, shardNodeOffset, topKey, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFormat.js";
+import {
+  buildPrefix,
+  indexKey,
+  nodeBytes,
+  shardKey,
+  shardNodeOffset,
+  topKey,
+  treeManifestKey,
+  type TreeManifest,
+} from "../../worker/ledger/ledgerFormat.js";
 import { recordBytes } from "../../worker/ledger/parseLedger.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { indexObjects, shardObject } from "../../worker/ledger/shardedBuild.js";
@@ -37,7 +54,10 @@ import { combineTops, makePlan, shardLevelCounts } from "../../worker/ledger/sha
 import { MemoryBucket, writeLayout1Ledger } from "../support/storedLedger.js";
 
 /** Random leaves: distinct commitments, balances below 2^40. */
-function randomLeaves(n: number, k: number): { commitments: Uint8Array; balances: Uint8Array; rows: { commitment: Uint8Array; balances: bigint[] }[] } {
+function randomLeaves(
+  n: number,
+  k: number,
+): { commitments: Uint8Array; balances: Uint8Array; rows: { commitment: Uint8Array; balances: bigint[] }[] } {
   const commitments = new Uint8Array(randomBytes(n * HASH_BYTES));
   const balances = new Uint8Array(n * SUM_BYTES * k);
   const rows = Array.from({ length: n }, (_, i) => {
@@ -51,13 +71,25 @@ function randomLeaves(n: number, k: number): { commitments: Uint8Array; balances
 }
 
 /** Shard s of a tree of n leaves with shards of `size` leaves, as the builders compute it. */
-function shardTree(commitments: Uint8Array, balances: Uint8Array, k: number, n: number, size: number, s: number): { tree: SumTreeLevels; c: Uint8Array; lo: number } {
+function shardTree(
+  commitments: Uint8Array,
+  balances: Uint8Array,
+  k: number,
+  n: number,
+  size: number,
+  s: number,
+): { tree: SumTreeLevels; c: Uint8Array; lo: number } {
   const sb = SUM_BYTES * k;
   const lo = s * size;
   const hi = Math.min(n, lo + size);
   const c = commitments.subarray(lo * HASH_BYTES, hi * HASH_BYTES);
   const b = balances.subarray(lo * sb, hi * sb);
-  const tree = buildSumTreeLevels({ hashes: hashLeaves(c, b, hi - lo, k), sums: b, count: hi - lo }, k, { level: 0, index: lo, width: n, stopLevel: Math.log2(size) });
+  const tree = buildSumTreeLevels({ hashes: hashLeaves(c, b, hi - lo, k), sums: b, count: hi - lo }, k, {
+    level: 0,
+    index: lo,
+    width: n,
+    stopLevel: Math.log2(size),
+  });
   return { tree, c, lo };
 }
 
@@ -70,7 +102,12 @@ function nodeOf(tree: SumTreeLevels, level: number, local: number): Uint8Array {
   return out;
 }
 
-const geometry = (counts: number[], leaves: number, blockBits: number, assets = 1): ShardGeometry => ({ counts, leaves, blockBits, assets });
+const geometry = (counts: number[], leaves: number, blockBits: number, assets = 1): ShardGeometry => ({
+  counts,
+  leaves,
+  blockBits,
+  assets,
+});
 
 describe("shard layout offsets", () => {
   it("places a full shard of 8 leaves in two blocks of 4 (b = 2) and the upper levels 2..3 after them", () => {
@@ -217,7 +254,8 @@ describe("shard layout offsets", () => {
         const counts = tree.levels.map((l) => l.count);
         const g = geometry(counts, c.length / HASH_BYTES, 0, assets);
         counts.forEach((count, l) => {
-          for (let i = 0; i < count; i++) expect(nodeOffset(g, l, i)).toBe(shardNodeOffset(counts, g.leaves, l, i, assets));
+          for (let i = 0; i < count; i++)
+            expect(nodeOffset(g, l, i)).toBe(shardNodeOffset(counts, g.leaves, l, i, assets));
         });
         expect(serializeShard(tree, c, 0)).toEqual(serializeLevels(tree, c));
       }),
@@ -238,11 +276,14 @@ describe("shard layout offsets", () => {
         expect(obj.length).toBe(shardBytes(g));
         const nb = nodeBytes(assets);
         counts.forEach((count, l) => {
-          for (let i = 0; i < count; i++) expect(obj.subarray(nodeOffset(g, l, i), nodeOffset(g, l, i) + nb)).toEqual(nodeOf(tree, l, i));
+          for (let i = 0; i < count; i++)
+            expect(obj.subarray(nodeOffset(g, l, i), nodeOffset(g, l, i) + nb)).toEqual(nodeOf(tree, l, i));
         });
         const leaves = shardLeaves(obj, g);
         expect(leaves.commitments).toEqual(c);
-        expect(leaves.balances).toEqual(balances.subarray(lo * SUM_BYTES * assets, (lo + g.leaves) * SUM_BYTES * assets));
+        expect(leaves.balances).toEqual(
+          balances.subarray(lo * SUM_BYTES * assets, (lo + g.leaves) * SUM_BYTES * assets),
+        );
         for (let i = 0; i < g.leaves; i++) {
           const reads = proofReads(g, i);
           const slice = (r: { offset: number; length: number }) => obj.slice(r.offset, r.offset + r.length);
@@ -282,17 +323,32 @@ async function storeLayout2(
   const k = assets.length;
   const sb = SUM_BYTES * k;
   const n = commitments.length / HASH_BYTES;
-  const plan = makePlan({ ledgerId, buildId: "b2", assets }, { recordBytes: recordBytes(k), rows: n, buckets: [{ rows: n, parts: 1 }] }, shardSize, bytesToHex(randomBytes(32)));
+  const plan = makePlan(
+    { ledgerId, buildId: "b2", assets },
+    { recordBytes: recordBytes(k), rows: n, buckets: [{ rows: n, parts: 1 }] },
+    shardSize,
+    bytesToHex(randomBytes(32)),
+  );
   if (legacyPlan) delete plan.layout;
   const topHashes = new Uint8Array(plan.shardCount * HASH_BYTES);
   const topSums = new Uint8Array(plan.shardCount * sb);
   for (let s = 0; s < plan.shardCount; s++) {
     const lo = s * shardSize;
     const hi = Math.min(n, lo + shardSize);
-    const obj = shardObject(plan, s, commitments.slice(lo * HASH_BYTES, hi * HASH_BYTES), balances.slice(lo * sb, hi * sb));
+    const obj = shardObject(
+      plan,
+      s,
+      commitments.slice(lo * HASH_BYTES, hi * HASH_BYTES),
+      balances.slice(lo * sb, hi * sb),
+    );
     await bucket.put(shardKey(ledgerId, "b2", s), obj);
     const counts = shardLevelCounts(n, shardSize, s);
-    const at = shardTopOffset({ counts, leaves: hi - lo, blockBits: legacyPlan ? 0 : blockBitsFor(counts.length - 1), assets: k });
+    const at = shardTopOffset({
+      counts,
+      leaves: hi - lo,
+      blockBits: legacyPlan ? 0 : blockBitsFor(counts.length - 1),
+      assets: k,
+    });
     topHashes.set(obj.subarray(at, at + HASH_BYTES), s * HASH_BYTES);
     topSums.set(obj.subarray(at + HASH_BYTES, at + HASH_BYTES + sb), s * sb);
   }
@@ -327,7 +383,13 @@ describe("proofs read from stored ledgers", () => {
             const manifest =
               layout === 2
                 ? await storeLayout2(bucket, ledgerId, assets, commitments, balances, 2 ** sizeBits)
-                : await writeLayout1Ledger(bucket.r2, { ledgerId, buildId: "b1", assets }, commitments, balances, 2 ** sizeBits);
+                : await writeLayout1Ledger(
+                    bucket.r2,
+                    { ledgerId, buildId: "b1", assets },
+                    commitments,
+                    balances,
+                    2 ** sizeBits,
+                  );
             expect(manifest.layout).toBe(layout === 2 ? 2 : undefined);
             if (layout === 2) expect(manifest.blockBits).toBe(blockBitsFor(manifest.topLevel));
             const tree = LiabilityTree.fromRows(assets, leaves);
@@ -358,7 +420,10 @@ describe("proofs read from stored ledgers", () => {
     expect(manifest.blockBits).toBeUndefined();
     const tree = LiabilityTree.fromRows(assets, leaves);
     expect(manifest.root).toBe(tree.root);
-    for (let i = 0; i < leaves.length; i++) expect(await readInclusionProof(bucket.r2, "lg_legacy_plan", bytesToHex(leaves[i]!.commitment))).toEqual(tree.proof(i));
+    for (let i = 0; i < leaves.length; i++)
+      expect(await readInclusionProof(bucket.r2, "lg_legacy_plan", bytesToHex(leaves[i]!.commitment))).toEqual(
+        tree.proof(i),
+      );
   });
 
   it("layout 2 reads 3 objects per proof at the benchmark's shape (shards of 16,384, 2 assets), layout 1 about one per level", async () => {
@@ -374,7 +439,8 @@ describe("proofs read from stored ledgers", () => {
       await readInclusionProof(bucket.r2, ledgerId, bytesToHex(leaves[0]!.commitment));
       const picks = [1, 16_383, 16_384, 20_000, rows - 1];
       const before = bucket.gets;
-      for (const i of picks) expect(await readInclusionProof(bucket.r2, ledgerId, bytesToHex(leaves[i]!.commitment))).toEqual(tree.proof(i));
+      for (const i of picks)
+        expect(await readInclusionProof(bucket.r2, ledgerId, bytesToHex(leaves[i]!.commitment))).toEqual(tree.proof(i));
       const perProof = (bucket.gets - before) / picks.length;
       if (layout === 2) expect(perProof).toBe(3);
       else expect(perProof).toBeGreaterThanOrEqual(10);

@@ -1,4 +1,15 @@
-import { createPublicClient, createWalletClient, defineChain, http, keccak256, numberToHex, getAddress, type Abi, type Address, type PublicClient } from "viem";
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  keccak256,
+  numberToHex,
+  getAddress,
+  type Abi,
+  type Address,
+  type PublicClient,
+} from "viem";
 import { mnemonicToAccount, type HDAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chainSchema, issuerSchema, type ChainConfig, type IssuerConfig } from "../../core/config/schema.js";
@@ -38,14 +49,42 @@ let client: PublicClient;
 let chain: ChainConfig;
 let issuer: IssuerConfig;
 const abis: Record<string, Abi> = {};
-const at = {} as Record<"usd" | "weth" | "dusd" | "x" | "y" | "vault" | "feed" | "feedStale" | "feedNeg" | "feedFuture" | "feed20" | "pool" | "wallet" | "wallet2" | "wallet3", Address>;
+const at = {} as Record<
+  | "usd"
+  | "weth"
+  | "dusd"
+  | "x"
+  | "y"
+  | "vault"
+  | "feed"
+  | "feedStale"
+  | "feedNeg"
+  | "feedFuture"
+  | "feed20"
+  | "pool"
+  | "wallet"
+  | "wallet2"
+  | "wallet3",
+  Address
+>;
 
 async function rpc(method: string, params: unknown[] = []): Promise<unknown> {
   return (client.request as (a: { method: string; params: unknown[] }) => Promise<unknown>)({ method, params });
 }
 
-async function write(account: HDAccount, address: Address, abiName: string, functionName: string, args: readonly unknown[] = []): Promise<void> {
-  const chainDef = defineChain({ id: CHAIN_ID, name: "anvil", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [anvil.rpcUrl] } } });
+async function write(
+  account: HDAccount,
+  address: Address,
+  abiName: string,
+  functionName: string,
+  args: readonly unknown[] = [],
+): Promise<void> {
+  const chainDef = defineChain({
+    id: CHAIN_ID,
+    name: "anvil",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [anvil.rpcUrl] } },
+  });
   const wallet = createWalletClient({ account, chain: chainDef, transport: http(anvil.rpcUrl) });
   const hash = await wallet.writeContract({ address, abi: abis[abiName]!, functionName, args });
   expect((await client.waitForTransactionReceipt({ hash })).status).toBe("success");
@@ -58,10 +97,17 @@ beforeAll(async () => {
   anvil = await startAnvil({ chainId: CHAIN_ID });
   client = createPublicClient({ transport: http(anvil.rpcUrl) });
   await installMulticall3(client);
-  for (const name of ["DemoToken", "DemoVault", "DemoPriceFeed", "DemoPool", "DemoContractWallet"]) abis[name] = (await loadArtifact(name)).abi;
-  const chainDef = defineChain({ id: CHAIN_ID, name: "anvil", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [anvil.rpcUrl] } } });
+  for (const name of ["DemoToken", "DemoVault", "DemoPriceFeed", "DemoPool", "DemoContractWallet"])
+    abis[name] = (await loadArtifact(name)).abi;
+  const chainDef = defineChain({
+    id: CHAIN_ID,
+    name: "anvil",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [anvil.rpcUrl] } },
+  });
   const wallet = createWalletClient({ account: deployer, chain: chainDef, transport: http(anvil.rpcUrl) });
-  const deploy = async (name: string, args: readonly unknown[]) => deployContract(wallet, client, await loadArtifact(name), args);
+  const deploy = async (name: string, args: readonly unknown[]) =>
+    deployContract(wallet, client, await loadArtifact(name), args);
 
   at.usd = await deploy("DemoToken", ["Demo USD Coin", "dUSDC", 6]);
   at.weth = await deploy("DemoToken", ["Demo Wrapped Ether", "dWETH", 18]);
@@ -118,12 +164,34 @@ beforeAll(async () => {
           { kind: "chainlink", chainId: CHAIN_ID, feed: at.feedFuture, maxAgeSeconds: 3600 },
         ],
       },
-      { id: "T20", decimals: 18, prices: [{ kind: "chainlink", chainId: CHAIN_ID, feed: at.feed20, maxAgeSeconds: 10 ** 8 }] },
-      { id: "X", decimals: 18, prices: [{ kind: "uniswapV3", chainId: CHAIN_ID, pool: at.pool, token: at.x, quoteAsset: "Y" }] },
-      { id: "Y", decimals: 6, prices: [{ kind: "uniswapV3", chainId: CHAIN_ID, pool: at.pool, token: at.y, quoteAsset: "X" }] },
-      { id: "Z", decimals: 18, prices: [{ kind: "uniswapV3", chainId: CHAIN_ID, pool: at.pool, token: at.x, quoteAsset: "NOPE" }] },
+      {
+        id: "T20",
+        decimals: 18,
+        prices: [{ kind: "chainlink", chainId: CHAIN_ID, feed: at.feed20, maxAgeSeconds: 10 ** 8 }],
+      },
+      {
+        id: "X",
+        decimals: 18,
+        prices: [{ kind: "uniswapV3", chainId: CHAIN_ID, pool: at.pool, token: at.x, quoteAsset: "Y" }],
+      },
+      {
+        id: "Y",
+        decimals: 6,
+        prices: [{ kind: "uniswapV3", chainId: CHAIN_ID, pool: at.pool, token: at.y, quoteAsset: "X" }],
+      },
+      {
+        id: "Z",
+        decimals: 18,
+        prices: [{ kind: "uniswapV3", chainId: CHAIN_ID, pool: at.pool, token: at.x, quoteAsset: "NOPE" }],
+      },
     ],
-    liabilities: { supply: { asset: "DUSD", pegUsd: "1000000000000000000", tokens: [{ chainId: CHAIN_ID, token: at.dusd, escrows: [ESCROW1, ESCROW2] }] } },
+    liabilities: {
+      supply: {
+        asset: "DUSD",
+        pegUsd: "1000000000000000000",
+        tokens: [{ chainId: CHAIN_ID, token: at.dusd, escrows: [ESCROW1, ESCROW2] }],
+      },
+    },
     reserves: {
       holders: [
         {
@@ -159,8 +227,18 @@ beforeAll(async () => {
           ownership: { kind: "erc1271", signature: await signOwnership(mallory, claim(at.wallet2)) },
           holdings: [{ type: "erc20", asset: "USDC", token: at.usd }],
         },
-        { chainId: CHAIN_ID, address: at.wallet3, ownership: { kind: "contract" }, holdings: [{ type: "erc20", asset: "USDC", token: at.usd }] },
-        { chainId: CHAIN_ID, address: NO_CODE, ownership: { kind: "contract" }, holdings: [{ type: "native", asset: "ETH" }] },
+        {
+          chainId: CHAIN_ID,
+          address: at.wallet3,
+          ownership: { kind: "contract" },
+          holdings: [{ type: "erc20", asset: "USDC", token: at.usd }],
+        },
+        {
+          chainId: CHAIN_ID,
+          address: NO_CODE,
+          ownership: { kind: "contract" },
+          holdings: [{ type: "native", asset: "ETH" }],
+        },
         { chainId: CHAIN_ID, address: BOB, ownership: { kind: "none" }, holdings: [{ type: "native", asset: "ETH" }] },
       ],
     },
@@ -205,8 +283,22 @@ describe("sources: readHoldings", () => {
     const of = (holder: Address) => holdings.filter((h) => h.holder === getAddress(holder));
 
     expect(of(alice.address)).toEqual([
-      { chainId: CHAIN_ID, holder: alice.address, asset: "USDC", kind: "erc20", source: at.usd, result: { ok: true, value: { amount: 2_500n * E6, token: at.usd, decimals: 6 } } },
-      { chainId: CHAIN_ID, holder: alice.address, asset: "WETH", kind: "erc20", source: at.weth, result: { ok: true, value: { amount: 7n * E18, token: at.weth, decimals: 18 } } },
+      {
+        chainId: CHAIN_ID,
+        holder: alice.address,
+        asset: "USDC",
+        kind: "erc20",
+        source: at.usd,
+        result: { ok: true, value: { amount: 2_500n * E6, token: at.usd, decimals: 6 } },
+      },
+      {
+        chainId: CHAIN_ID,
+        holder: alice.address,
+        asset: "WETH",
+        kind: "erc20",
+        source: at.weth,
+        result: { ok: true, value: { amount: 7n * E18, token: at.weth, decimals: 18 } },
+      },
       // 1000e6 shares; convertToAssets = 1000e6 * (1100e6 + 1) / (1000e6 + 1), floored = 1,099,999,999.
       {
         chainId: CHAIN_ID,
@@ -218,25 +310,47 @@ describe("sources: readHoldings", () => {
       },
     ]);
     expect(of(BOB)).toEqual([
-      { chainId: CHAIN_ID, holder: getAddress(BOB), asset: "ETH", kind: "native", source: NATIVE_TOKEN, result: { ok: true, value: { amount: 15n * 10n ** 17n, token: NATIVE_TOKEN, decimals: 18 } } },
+      {
+        chainId: CHAIN_ID,
+        holder: getAddress(BOB),
+        asset: "ETH",
+        kind: "native",
+        source: NATIVE_TOKEN,
+        result: { ok: true, value: { amount: 15n * 10n ** 17n, token: NATIVE_TOKEN, decimals: 18 } },
+      },
     ]);
 
     const [good, noCode, notVault] = of(mallory.address);
     expect(good!.result).toEqual({ ok: true, value: { amount: 42n * E6, token: at.usd, decimals: 6 } });
-    expect(noCode!.result).toEqual({ ok: false, reason: `balanceOf(${mallory.address}) on ${getAddress(NO_CODE)} returned no data (no contract code?)` });
+    expect(noCode!.result).toEqual({
+      ok: false,
+      reason: `balanceOf(${mallory.address}) on ${getAddress(NO_CODE)} returned no data (no contract code?)`,
+    });
     expect(notVault!.result).toEqual({ ok: false, reason: `asset() on ${at.usd} reverted without data` });
     // Round 1: balances, decimals, asset(); round 2: convertToAssets + underlying decimals (already known: deduped).
     expect(batch.stats.rounds).toBe(2);
 
-    const later = await readHoldings(client, { chain, holders: issuer.reserves.holders.slice(0, 1), block: await pinBlock(client, { confirmations: 0 }) });
+    const later = await readHoldings(client, {
+      chain,
+      holders: issuer.reserves.holders.slice(0, 1),
+      block: await pinBlock(client, { confirmations: 0 }),
+    });
     expect(later[0]!.result).toMatchObject({ ok: true, value: { amount: 2_501n * E6 } });
     await write(deployer, at.usd, "DemoToken", "burn", [alice.address, 1n * E6]);
   });
 
   it("fails every call when Multicall3 is not deployed at the configured address", async () => {
     const block = await pinBlock(client, { confirmations: 0 });
-    const holdings = await readHoldings(client, { chain: chainWith({ multicall3: NO_CODE }), holders: issuer.reserves.holders.slice(0, 1), block });
-    for (const h of holdings) expect(h.result).toEqual({ ok: false, reason: `Multicall3 at ${getAddress(NO_CODE)} returned no data at block ${block.number} (not deployed?)` });
+    const holdings = await readHoldings(client, {
+      chain: chainWith({ multicall3: NO_CODE }),
+      holders: issuer.reserves.holders.slice(0, 1),
+      block,
+    });
+    for (const h of holdings)
+      expect(h.result).toEqual({
+        ok: false,
+        reason: `Multicall3 at ${getAddress(NO_CODE)} returned no data at block ${block.number} (not deployed?)`,
+      });
   });
 });
 
@@ -250,7 +364,14 @@ describe("sources: readSupply", () => {
         token: at.dusd,
         result: {
           ok: true,
-          value: { totalSupply: 1_250n * E18, decimals: 18, escrows: [{ address: getAddress(ESCROW1), amount: 250n * E18 }, { address: getAddress(ESCROW2), amount: 0n }] },
+          value: {
+            totalSupply: 1_250n * E18,
+            decimals: 18,
+            escrows: [
+              { address: getAddress(ESCROW1), amount: 250n * E18 },
+              { address: getAddress(ESCROW2), amount: 0n },
+            ],
+          },
         },
       },
     ]);
@@ -262,19 +383,28 @@ describe("sources: readOnchainPrices", () => {
     const block = await pinBlock(client, { confirmations: 0 });
     const { direct } = await readOnchainPrices(client, { chain, assets: issuer.assets, block, now: NOW });
     const label = (a: Address) => `chainlink:${CHAIN_ID}:${a.toLowerCase()}`;
-    expect(find(direct, "ETH", label(at.feed)).result).toEqual({ ok: true, value: { priceUsd: 3_000_123_456_780_000_000_000n, updatedAt: NOW - 60n } });
+    expect(find(direct, "ETH", label(at.feed)).result).toEqual({
+      ok: true,
+      value: { priceUsd: 3_000_123_456_780_000_000_000n, updatedAt: NOW - 60n },
+    });
     expect(find(direct, "ETH", label(at.feedStale)).result).toEqual({
       ok: false,
       reason: `stale: feed ${at.feedStale} updated at ${NOW - 7200n}, 7200s before now, over its 3600s limit`,
     });
-    expect(find(direct, "ETH", label(at.feedNeg)).result).toEqual({ ok: false, reason: `feed ${at.feedNeg} on chain ${CHAIN_ID} answered -1 (not positive)` });
+    expect(find(direct, "ETH", label(at.feedNeg)).result).toEqual({
+      ok: false,
+      reason: `feed ${at.feedNeg} on chain ${CHAIN_ID} answered -1 (not positive)`,
+    });
     // A round dated a day after both the block read and now is refused, not taken as fresh.
     expect(find(direct, "ETH", label(at.feedFuture)).result).toEqual({
       ok: false,
       reason: `feed ${at.feedFuture} on chain ${CHAIN_ID} says it was updated at ${NOW + 86_400n}, after the block read (${block.timestamp}) and now (${NOW})`,
     });
     // 20 decimals: 1.23456789012345678901 → floored to 18 decimals.
-    expect(find(direct, "T20", label(at.feed20)).result).toMatchObject({ ok: true, value: { priceUsd: 1_234_567_890_123_456_789n } });
+    expect(find(direct, "T20", label(at.feed20)).result).toMatchObject({
+      ok: true,
+      value: { priceUsd: 1_234_567_890_123_456_789n },
+    });
   });
 
   it("prices a pool in quote terms for either orientation and different decimals", async () => {
@@ -282,10 +412,25 @@ describe("sources: readOnchainPrices", () => {
     const { pools } = await readOnchainPrices(client, { chain, assets: issuer.assets, block, now: NOW });
     const source = `uniswapV3:${CHAIN_ID}:${at.pool.toLowerCase()}`;
     expect(pools).toEqual([
-      { asset: "X", source, quoteAsset: "Y", result: { ok: true, value: { price18: 244_140_625n * E18, updatedAt: block.timestamp } } },
+      {
+        asset: "X",
+        source,
+        quoteAsset: "Y",
+        result: { ok: true, value: { price18: 244_140_625n * E18, updatedAt: block.timestamp } },
+      },
       // 1 Y = 1 / 244,140,625 X = 4.096e-9 X
-      { asset: "Y", source, quoteAsset: "X", result: { ok: true, value: { price18: 4_096_000_000n, updatedAt: block.timestamp } } },
-      { asset: "Z", source, quoteAsset: "NOPE", result: { ok: true, value: { price18: 244_140_625n * E18, updatedAt: block.timestamp } } },
+      {
+        asset: "Y",
+        source,
+        quoteAsset: "X",
+        result: { ok: true, value: { price18: 4_096_000_000n, updatedAt: block.timestamp } },
+      },
+      {
+        asset: "Z",
+        source,
+        quoteAsset: "NOPE",
+        result: { ok: true, value: { price18: 244_140_625n * E18, updatedAt: block.timestamp } },
+      },
     ]);
   });
 
@@ -325,7 +470,9 @@ describe("sources: checkOwnership", () => {
     const holder = { ...issuer.reserves.holders[2]!, address: NO_CODE };
     const [reading] = await checkOwnership(client, { issuerId: ISSUER, chain, holders: [holder], block });
     expect(reading!.proven).toBe(false);
-    expect(reading!.detail).toMatch(/^ERC-1271 check failed: isValidSignature\(0x[0-9a-f]{64}, 0x[0-9a-f]{8}…\) on 0x0+bEE5 returned no data/);
+    expect(reading!.detail).toMatch(
+      /^ERC-1271 check failed: isValidSignature\(0x[0-9a-f]{64}, 0x[0-9a-f]{8}…\) on 0x0+bEE5 returned no data/,
+    );
   });
 });
 
@@ -344,7 +491,10 @@ describe("sources: gatherReadings", () => {
     expect(readings.ownership.filter((o) => o.proven)).toHaveLength(3);
     expect(readings.supply[0]!.result.ok).toBe(true);
     const pool = `uniswapV3:${CHAIN_ID}:${at.pool.toLowerCase()}`;
-    expect(find(prices, "X", pool).result).toEqual({ ok: true, value: { priceUsd: 244_140_625n * E18, updatedAt: expect.any(BigInt) } });
+    expect(find(prices, "X", pool).result).toEqual({
+      ok: true,
+      value: { priceUsd: 244_140_625n * E18, updatedAt: expect.any(BigInt) },
+    });
     // 4.096e-9 X per Y at 2000 USD per X = 8.192e-6 USD.
     expect(find(prices, "Y", pool).result).toMatchObject({ ok: true, value: { priceUsd: 8_192_000_000_000n } });
     expect(find(prices, "Z", pool).result).toEqual({ ok: false, reason: "quote asset NOPE has no chosen price" });
@@ -386,15 +536,27 @@ describe("sources: gatherReadings", () => {
 
   it("names the chain and placeholder of a missing secret", async () => {
     const readings = await gather([chainWith({ rpcUrls: ["http://127.0.0.1:${ANVIL_PORT}"] })]);
-    expect(readings.blocks[0]!.result).toEqual({ ok: false, reason: "chain 31337: rpcUrls[0] needs secret ${ANVIL_PORT}, which is not set" });
-    expect(() => createChainClient(chainWith({ rpcUrls: ["https://rpc.example/${KEY}"] }), { KEY: "" })).toThrow(/needs secret \$\{KEY\}/);
+    expect(readings.blocks[0]!.result).toEqual({
+      ok: false,
+      reason: "chain 31337: rpcUrls[0] needs secret ${ANVIL_PORT}, which is not set",
+    });
+    expect(() => createChainClient(chainWith({ rpcUrls: ["https://rpc.example/${KEY}"] }), { KEY: "" })).toThrow(
+      /needs secret \$\{KEY\}/,
+    );
   });
 
   it("fails the chain when the RPC serves another chain id", async () => {
     const readings = await gather([chainWith({ chainId: 5 })], {
-      issuer: { ...issuer, reserves: { ...issuer.reserves, holders: issuer.reserves.holders.map((h) => ({ ...h, chainId: 5 })) }, liabilities: {}, assets: issuer.assets.slice(0, 1) },
+      issuer: {
+        ...issuer,
+        reserves: { ...issuer.reserves, holders: issuer.reserves.holders.map((h) => ({ ...h, chainId: 5 })) },
+        liabilities: {},
+        assets: issuer.assets.slice(0, 1),
+      },
     });
-    expect(readings.blocks).toEqual([{ chainId: 5, result: { ok: false, reason: "chain 5: the RPC serves chain 31337" } }]);
+    expect(readings.blocks).toEqual([
+      { chainId: 5, result: { ok: false, reason: "chain 5: the RPC serves chain 31337" } },
+    ]);
     expect(readings.holdings.every((h) => !h.result.ok)).toBe(true);
   });
 
@@ -455,7 +617,10 @@ describe("sources: request budget", () => {
     });
     expect(readings.holdings).toHaveLength(holderCount * 5);
     expect(readings.holdings.every((h) => h.result.ok)).toBe(true);
-    expect(readings.holdings[last * 5 + 1]!.result).toMatchObject({ ok: true, value: { amount: 123n, token: at.weth, decimals: 18 } });
+    expect(readings.holdings[last * 5 + 1]!.result).toMatchObject({
+      ok: true,
+      value: { amount: 123n, token: at.weth, decimals: 18 },
+    });
     return { requests, ms: Date.now() - started };
   }
 

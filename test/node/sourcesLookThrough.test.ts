@@ -3,7 +3,14 @@ import type { AddressInfo } from "node:net";
 import { keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attestationToJson, issuerKey, nextAttestation, signAttestation, ZERO_HASH, type Attestation } from "../../core/attestation.js";
+import {
+  attestationToJson,
+  issuerKey,
+  nextAttestation,
+  signAttestation,
+  ZERO_HASH,
+  type Attestation,
+} from "../../core/attestation.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import type { IssuerConfig } from "../../core/config/schema.js";
 import type { TickReadings } from "../../core/valuation/readings.js";
@@ -36,12 +43,26 @@ function yAttestation(ratioBps: number, validUntil: bigint, report: Uint8Array):
   });
 }
 
-const cleanReport = enc(`${JSON.stringify({ version: 1, issuer: "y-usd", reserves: { items: [{ chainId: "1", token: "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48" }] } }, null, 2)}\n`);
-const cyclicReport = enc(`${JSON.stringify({ version: 1, issuer: "y-usd", reserves: { items: [{ chainId: "1", token: AUSD_1.toUpperCase().replace("0X", "0x") }] } }, null, 2)}\n`);
+const cleanReport = enc(
+  `${JSON.stringify({ version: 1, issuer: "y-usd", reserves: { items: [{ chainId: "1", token: "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48" }] } }, null, 2)}\n`,
+);
+const cyclicReport = enc(
+  `${JSON.stringify({ version: 1, issuer: "y-usd", reserves: { items: [{ chainId: "1", token: AUSD_1.toUpperCase().replace("0X", "0x") }] } }, null, 2)}\n`,
+);
 
 const routes = new Map<string, { status?: number; body: Uint8Array }>();
 async function publish(prefix: string, a: Attestation, signature: `0x${string}`, report: Uint8Array): Promise<void> {
-  routes.set(`${prefix}/v1/issuers/y-usd/attestations/latest`, { body: enc(JSON.stringify({ attestation: attestationToJson(a), signature, digest: "0x", signer: "0x", reportUrl: "ignored" })) });
+  routes.set(`${prefix}/v1/issuers/y-usd/attestations/latest`, {
+    body: enc(
+      JSON.stringify({
+        attestation: attestationToJson(a),
+        signature,
+        digest: "0x",
+        signer: "0x",
+        reportUrl: "ignored",
+      }),
+    ),
+  });
   routes.set(`${prefix}/v1/issuers/y-usd/reports/${a.sequence}`, { body: report });
 }
 
@@ -86,9 +107,21 @@ const CHAINS = [
 function holderOf(path: string, signer = Y_KEY.address): IssuerConfig {
   const input = issuerInput() as Record<string, any>;
   const holders = structuredClone(input.reserves.holders);
-  holders[0].holdings.push({ type: "erc20", asset: "YUSD", token: YUSD, lookThrough: { issuer: "y-usd", url: `${base}${path}`, signer } });
-  const assets = [...input.assets, { id: "YUSD", decimals: 6, prices: [{ kind: "chainlink", chainId: 1, feed: FEED_Y, maxAgeSeconds: 3600 }] }];
-  return parseConfig({ version: 1, chains: CHAINS, issuers: [{ ...input, assets, reserves: { ...input.reserves, holders } }] }).issuers[0]!;
+  holders[0].holdings.push({
+    type: "erc20",
+    asset: "YUSD",
+    token: YUSD,
+    lookThrough: { issuer: "y-usd", url: `${base}${path}`, signer },
+  });
+  const assets = [
+    ...input.assets,
+    { id: "YUSD", decimals: 6, prices: [{ kind: "chainlink", chainId: 1, feed: FEED_Y, maxAgeSeconds: 3600 }] },
+  ];
+  return parseConfig({
+    version: 1,
+    chains: CHAINS,
+    issuers: [{ ...input, assets, reserves: { ...input.reserves, holders } }],
+  }).issuers[0]!;
 }
 
 async function readExternal(path: string, signer?: `0x${string}`) {
@@ -101,7 +134,14 @@ async function readExternal(path: string, signer?: `0x${string}`) {
 async function valued(path: string) {
   const { issuer, reading } = await readExternal(path);
   const readings: TickReadings = readingsWith((r) => {
-    r.holdings.push({ chainId: 1, holder: H1, asset: "YUSD", kind: "erc20", source: YUSD, result: { ok: true, value: { amount: 100_000n * E6, token: YUSD, decimals: 6 } } });
+    r.holdings.push({
+      chainId: 1,
+      holder: H1,
+      asset: "YUSD",
+      kind: "erc20",
+      source: YUSD,
+      result: { ok: true, value: { amount: 100_000n * E6, token: YUSD, decimals: 6 } },
+    });
     r.prices.push(price("YUSD", `chainlink:1:${FEED_Y}`, E18));
     r.attested = [reading];
   });
@@ -114,7 +154,12 @@ async function valued(path: string) {
 describe("external look-through (a Solvent publisher over HTTP)", () => {
   it("reads, verifies and values a fresh attestation signed by the trusted signer: ratio 0.5 → half value", async () => {
     const { reading } = await readExternal("/good");
-    expect(reading).toMatchObject({ issuer: "y-usd", url: `${base}/good`, circular: null, result: { ok: true, value: { sequence: 1n, ratioBps: 5000, validUntil: NOW + 600n } } });
+    expect(reading).toMatchObject({
+      issuer: "y-usd",
+      url: `${base}/good`,
+      circular: null,
+      result: { ok: true, value: { sequence: 1n, ratioBps: 5000, validUntil: NOW + 600n } },
+    });
     expect(reading.result.ok && reading.result.value.signer).toBe(Y_KEY.address);
     const { y, flags } = await valued("/good");
     expect(y.item).toMatchObject({ priceUsd: E18 / 2n, valueUsd: 50_000n * E18, status: 0 });
@@ -125,7 +170,9 @@ describe("external look-through (a Solvent publisher over HTTP)", () => {
     for (const path of ["/wrong-signer", "/tampered"]) {
       const { reading } = await readExternal(path);
       expect(reading.result.ok).toBe(false);
-      expect(reading.result.ok ? "" : reading.result.reason).toMatch(new RegExp(`signed by 0x[0-9a-fA-F]{40}, not by the trusted signer ${Y_KEY.address}`));
+      expect(reading.result.ok ? "" : reading.result.reason).toMatch(
+        new RegExp(`signed by 0x[0-9a-fA-F]{40}, not by the trusted signer ${Y_KEY.address}`),
+      );
       const { y, flags, snapshot } = await valued(path);
       expect(y.item).toMatchObject({ valueUsd: 0n, status: 3 });
       expect(y.details).toMatchObject({ exclusion: "attestation-invalid" });
@@ -166,10 +213,26 @@ describe("local look-through (issuers of this deployment)", () => {
   const tokenIssuer = (id: string, token: string, holds: { token: string; issuer: string }[]) => ({
     id,
     name: id,
-    assets: holds.map((h) => ({ id: `${h.issuer.toUpperCase()}T`, decimals: 6, prices: [{ kind: "http", url: `https://p.example/${h.issuer}`, path: "usd" }] })),
+    assets: holds.map((h) => ({
+      id: `${h.issuer.toUpperCase()}T`,
+      decimals: 6,
+      prices: [{ kind: "http", url: `https://p.example/${h.issuer}`, path: "usd" }],
+    })),
     liabilities: { supply: { asset: `${id.toUpperCase()}T`, pegUsd: E18.toString(), tokens: [{ chainId: 1, token }] } },
     reserves: {
-      holders: [{ chainId: 1, address: H1, ownership: { kind: "contract" }, holdings: holds.map((h) => ({ type: "erc20", asset: `${h.issuer.toUpperCase()}T`, token: h.token, lookThrough: { issuer: h.issuer } })) }],
+      holders: [
+        {
+          chainId: 1,
+          address: H1,
+          ownership: { kind: "contract" },
+          holdings: holds.map((h) => ({
+            type: "erc20",
+            asset: `${h.issuer.toUpperCase()}T`,
+            token: h.token,
+            lookThrough: { issuer: h.issuer },
+          })),
+        },
+      ],
     },
   });
   const config = parseConfig({
@@ -183,7 +246,11 @@ describe("local look-through (issuers of this deployment)", () => {
   });
   const signedBy = async (id: string, ratioBps: number, key = Y_KEY): Promise<LocalAttestation> => {
     const a = { ...yAttestation(ratioBps, NOW + 600n, cleanReport), issuer: issuerKey(id) };
-    return { attestation: a, signature: await signAttestation(a, key), signer: Y_KEY.address.toLowerCase() as `0x${string}` };
+    return {
+      attestation: a,
+      signature: await signAttestation(a, key),
+      signer: Y_KEY.address.toLowerCase() as `0x${string}`,
+    };
   };
   const issuerById = (id: string) => config.issuers.find((i) => i.id === id)!;
 
@@ -193,19 +260,44 @@ describe("local look-through (issuers of this deployment)", () => {
       ["y", await signedBy("y", 12000)],
     ]);
     const localAttestation = async (id: string) => store.get(id) ?? null;
-    const read = (id: string) => readAttestedTokens({ issuer: issuerById(id), issuers: config.issuers, localAttestation, fetchFn: fetch });
-    expect(await read("x")).toEqual([expect.objectContaining({ issuer: "y", url: null, circular: ["x", "y", "x"], result: expect.objectContaining({ ok: true }) })]);
+    const read = (id: string) =>
+      readAttestedTokens({ issuer: issuerById(id), issuers: config.issuers, localAttestation, fetchFn: fetch });
+    expect(await read("x")).toEqual([
+      expect.objectContaining({
+        issuer: "y",
+        url: null,
+        circular: ["x", "y", "x"],
+        result: expect.objectContaining({ ok: true }),
+      }),
+    ]);
     expect(await read("y")).toEqual([expect.objectContaining({ issuer: "x", url: null, circular: ["y", "x", "y"] })]);
-    expect(await read("z")).toEqual([expect.objectContaining({ issuer: "y", circular: null, result: expect.objectContaining({ ok: true }) })]);
+    expect(await read("z")).toEqual([
+      expect.objectContaining({ issuer: "y", circular: null, result: expect.objectContaining({ ok: true }) }),
+    ]);
   });
 
   it("fails a local issuer with no attestation yet, or one whose signature is not by its stored signer", async () => {
     const forged = await signedBy("y", 12000, OTHER_KEY);
-    const none = await readAttestedTokens({ issuer: issuerById("z"), issuers: config.issuers, localAttestation: async () => null, fetchFn: fetch });
+    const none = await readAttestedTokens({
+      issuer: issuerById("z"),
+      issuers: config.issuers,
+      localAttestation: async () => null,
+      fetchFn: fetch,
+    });
     expect(none[0]!.result).toEqual({ ok: false, reason: "issuer y has no attestation yet" });
-    const bad = await readAttestedTokens({ issuer: issuerById("z"), issuers: config.issuers, localAttestation: async () => forged, fetchFn: fetch });
+    const bad = await readAttestedTokens({
+      issuer: issuerById("z"),
+      issuers: config.issuers,
+      localAttestation: async () => forged,
+      fetchFn: fetch,
+    });
     expect(bad[0]!.result.ok ? "" : bad[0]!.result.reason).toMatch(/not by the trusted signer/);
-    const wrongIssuer = await readAttestedTokens({ issuer: issuerById("z"), issuers: config.issuers, localAttestation: async () => signedBy("x", 1), fetchFn: fetch });
+    const wrongIssuer = await readAttestedTokens({
+      issuer: issuerById("z"),
+      issuers: config.issuers,
+      localAttestation: async () => signedBy("x", 1),
+      fetchFn: fetch,
+    });
     expect(wrongIssuer[0]!.result).toEqual({ ok: false, reason: "the attestation is not about issuer y" });
   });
 });

@@ -4,7 +4,12 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { custodianSchema } from "../../core/config/schema.js";
 import { signCustodianStatement, type CustodianStatement } from "../../core/custodianStatement.js";
-import { decimalToUsd18, fetchHttpPrice, fixedPrice, parseJsonKeepingNumbers } from "../../worker/sources/fetchHttpPrice.js";
+import {
+  decimalToUsd18,
+  fetchHttpPrice,
+  fixedPrice,
+  parseJsonKeepingNumbers,
+} from "../../worker/sources/fetchHttpPrice.js";
 import { recheckStatements, type StoredStatement } from "../../worker/sources/recheckStatements.js";
 
 const NOW = 1_800_000_000n;
@@ -23,7 +28,17 @@ const routes: Record<string, { status?: number; body: string; hang?: boolean }> 
   "/negative": { body: `{"n": -5, "s": "-0.01"}` },
   "/stale": { body: JSON.stringify({ price: "1.00", ts: Number(NOW) - 7200 }) },
   "/future": { body: JSON.stringify({ price: "1.00", ts: Number(NOW) + 3600 }) },
-  "/odd": { body: JSON.stringify({ nan: "NaN", empty: "", word: "abc", zero: "0.000", obj: { a: 1 }, bool: true, lead: "01.5" }) },
+  "/odd": {
+    body: JSON.stringify({
+      nan: "NaN",
+      empty: "",
+      word: "abc",
+      zero: "0.000",
+      obj: { a: 1 },
+      bool: true,
+      lead: "01.5",
+    }),
+  },
   "/slow": { body: "{}", hang: true },
 };
 
@@ -50,10 +65,18 @@ afterAll(async () => {
 });
 
 function http(path: string, pricePath: string, extra: { timestampPath?: string; maxAgeSeconds?: number } = {}) {
-  return fetchHttpPrice(fetch, { kind: "http", url: `${base}${path}`, path: pricePath, ...extra }, { asset: "ETH", now: NOW, maxSourceAgeSeconds: 3600, timeoutMs: 300 });
+  return fetchHttpPrice(
+    fetch,
+    { kind: "http", url: `${base}${path}`, path: pricePath, ...extra },
+    { asset: "ETH", now: NOW, maxSourceAgeSeconds: 3600, timeoutMs: 300 },
+  );
 }
 
-async function reason(path: string, pricePath: string, extra: { timestampPath?: string; maxAgeSeconds?: number } = {}): Promise<string> {
+async function reason(
+  path: string,
+  pricePath: string,
+  extra: { timestampPath?: string; maxAgeSeconds?: number } = {},
+): Promise<string> {
   const obs = await http(path, pricePath, extra);
   expect(obs.result.ok).toBe(false);
   return obs.result.ok ? "" : obs.result.reason;
@@ -71,10 +94,16 @@ describe("sources: fetchHttpPrice", () => {
 
   it("reads JSON numbers from their text, not through a float", async () => {
     const big = await http("/number", "price", { timestampPath: "ts" });
-    expect(big.result).toEqual({ ok: true, value: { priceUsd: 12345678901234567890_500000000000000000n, updatedAt: NOW - 5n } });
+    expect(big.result).toEqual({
+      ok: true,
+      value: { priceUsd: 12345678901234567890_500000000000000000n, updatedAt: NOW - 5n },
+    });
     const small = await http("/number", "small");
     expect(small.result).toEqual({ ok: true, value: { priceUsd: 123456789012345678n } });
-    expect((await http("/array", "quotes.1.p")).result).toEqual({ ok: true, value: { priceUsd: 2_500000000000000000n } });
+    expect((await http("/array", "quotes.1.p")).result).toEqual({
+      ok: true,
+      value: { priceUsd: 2_500000000000000000n },
+    });
   });
 
   it("fails with the HTTP status, bad JSON, or a missing path", async () => {
@@ -99,7 +128,9 @@ describe("sources: fetchHttpPrice", () => {
   });
 
   it("fails a stale or future timestamp against the source's or the policy's max age", async () => {
-    expect(await reason("/stale", "price", { timestampPath: "ts" })).toBe(`stale: ts ${NOW - 7200n} is 7200s old, over the 3600s limit`);
+    expect(await reason("/stale", "price", { timestampPath: "ts" })).toBe(
+      `stale: ts ${NOW - 7200n} is 7200s old, over the 3600s limit`,
+    );
     const ok = await http("/stale", "price", { timestampPath: "ts", maxAgeSeconds: 7200 });
     expect(ok.result).toEqual({ ok: true, value: { priceUsd: E18, updatedAt: NOW - 7200n } });
     expect(await reason("/future", "price", { timestampPath: "ts" })).toMatch(/is in the future/);
@@ -112,7 +143,11 @@ describe("sources: fetchHttpPrice", () => {
   });
 
   it("fails an unreachable server without throwing", async () => {
-    const obs = await fetchHttpPrice(fetch, { kind: "http", url: "http://127.0.0.1:1/x", path: "p" }, { asset: "ETH", now: NOW, maxSourceAgeSeconds: 60 });
+    const obs = await fetchHttpPrice(
+      fetch,
+      { kind: "http", url: "http://127.0.0.1:1/x", path: "p" },
+      { asset: "ETH", now: NOW, maxSourceAgeSeconds: 60 },
+    );
     expect(obs.result.ok).toBe(false);
     expect(obs.result.ok ? "" : obs.result.reason).toMatch(/^request to http:\/\/127\.0\.0\.1:1\/x failed/);
   });
@@ -145,7 +180,10 @@ describe("sources: decimal and JSON parsing", () => {
     expect(() => parseJsonKeepingNumbers("01")).toThrow();
     expect(() => parseJsonKeepingNumbers('"\\x"')).toThrow();
     expect(() => parseJsonKeepingNumbers("[".repeat(100) + "]".repeat(100))).toThrow(/too deep/);
-    const parsed = parseJsonKeepingNumbers(' {"a\\u0041": [true, null, "x\\n"], "n": -0.5e-7} ') as Map<string, unknown>;
+    const parsed = parseJsonKeepingNumbers(' {"a\\u0041": [true, null, "x\\n"], "n": -0.5e-7} ') as Map<
+      string,
+      unknown
+    >;
     expect([...parsed.keys()]).toEqual(["aA", "n"]);
     expect(parsed.get("aA")).toEqual([true, null, "x\n"]);
     expect((parsed.get("n") as { text: string }).text).toBe("-0.5e-7");
@@ -176,7 +214,10 @@ describe("sources: recheckStatements", () => {
     asOf,
     nonce,
   });
-  const stored = async (s: CustodianStatement, signer = trustKey): Promise<StoredStatement> => ({ statement: s, signature: await signCustodianStatement(s, signer) });
+  const stored = async (s: CustodianStatement, signer = trustKey): Promise<StoredStatement> => ({
+    statement: s,
+    signature: await signCustodianStatement(s, signer),
+  });
 
   it("emits one reading per configured pair with a statement (valid, stale, unknown signer) and none for a missing one", async () => {
     const valid = await stored(statement("operating", "USD", NOW - 100n, 3n));
@@ -200,16 +241,33 @@ describe("sources: recheckStatements", () => {
       custodian: "acme-trust",
       account: "operating",
       asset: "USD",
-      result: { ok: true, value: { amount: 5_000n * E18, asOf: NOW - 100n, nonce: 3n, signer: trustKey.address, signature: valid.signature } },
+      result: {
+        ok: true,
+        value: {
+          amount: 5_000n * E18,
+          asOf: NOW - 100n,
+          nonce: 3n,
+          signer: trustKey.address,
+          signature: valid.signature,
+        },
+      },
     });
-    expect(readings[1]!.result).toEqual({ ok: false, reason: `STALE: asOf ${NOW - 90_000n} is 90000s old, over the 86400s limit` });
-    expect(readings[2]!.result).toEqual({ ok: false, reason: `UNKNOWN_SIGNER: ${stranger.address} is not registered for custodian acme-trust` });
+    expect(readings[1]!.result).toEqual({
+      ok: false,
+      reason: `STALE: asOf ${NOW - 90_000n} is 90000s old, over the 86400s limit`,
+    });
+    expect(readings[2]!.result).toEqual({
+      ok: false,
+      reason: `UNKNOWN_SIGNER: ${stranger.address} is not registered for custodian acme-trust`,
+    });
     expect(readings).toHaveLength(3);
   });
 
   it("turns a statement stale as time passes after ingest", async () => {
     const s = await stored(statement("operating", "USD", NOW, 1n));
-    const at = async (now: bigint) => (await recheckStatements({ issuerId: "acme-usd", custodians, statements: [s], now, maxAgeSeconds: 3600 }))[0]!.result.ok;
+    const at = async (now: bigint) =>
+      (await recheckStatements({ issuerId: "acme-usd", custodians, statements: [s], now, maxAgeSeconds: 3600 }))[0]!
+        .result.ok;
     expect(await at(NOW + 3600n)).toBe(true);
     expect(await at(NOW + 3601n)).toBe(false);
   });

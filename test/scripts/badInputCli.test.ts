@@ -55,7 +55,11 @@ async function run(c: CliCase) {
   const dir = await mkdtemp(join(tmp, "case-"));
   for (const [name, spec] of Object.entries(c.files ?? {})) await writeFile(join(dir, name), fileContent(spec));
   const fill = (arg: string) =>
-    arg.replaceAll("$TMP", dir).replaceAll("$VECTORS", VECTORS).replace(/^\$USER$/, user.userId).replace(/^\$SALT$/, user.salt);
+    arg
+      .replaceAll("$TMP", dir)
+      .replaceAll("$VECTORS", VECTORS)
+      .replace(/^\$USER$/, user.userId)
+      .replace(/^\$SALT$/, user.salt);
   const out: string[] = [];
   const err: string[] = [];
   const exit = await main(c.args.map(fill), { out: (l) => out.push(l), err: (l) => err.push(l) });

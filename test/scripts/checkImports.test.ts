@@ -42,7 +42,8 @@ describe("scripts/checkImports.mjs", () => {
       "core/a.ts": 'import { b } from "./b.js";\nexport const a = b;\n',
       "core/b.ts": 'import { z } from "zod";\nexport const b = z;\n',
       "worker/w.ts": 'import { a } from "../core/a.js";\nexport { a };\n',
-      "scripts/s.ts": 'import { a } from "../worker/w.js";\nimport { readFile } from "node:fs/promises";\nexport { a, readFile };\n',
+      "scripts/s.ts":
+        'import { a } from "../worker/w.js";\nimport { readFile } from "node:fs/promises";\nexport { a, readFile };\n',
     });
     expect(await cli(dir)).toEqual({ code: 0, out: expect.stringMatching(/^checkImports: no import circle/) });
   });
@@ -56,13 +57,16 @@ describe("scripts/checkImports.mjs", () => {
     });
     const { code, out } = await cli(dir);
     expect(code).toBe(1);
-    expect(out).toContain("import circle of 3 file(s): worker/deep/three.ts -> worker/one.ts -> worker/two.ts -> worker/deep/three.ts");
+    expect(out).toContain(
+      "import circle of 3 file(s): worker/deep/three.ts -> worker/one.ts -> worker/two.ts -> worker/deep/three.ts",
+    );
     expect(out).not.toContain("leaf.ts");
   });
 
   it("fails when core imports from above it or a Node builtin, and when worker imports scripts or page", async () => {
     const dir = await tree({
-      "core/pure.ts": 'import { w } from "../worker/w.js";\nimport { createHash } from "crypto";\nexport const pure = [w, createHash];\n',
+      "core/pure.ts":
+        'import { w } from "../worker/w.js";\nimport { createHash } from "crypto";\nexport const pure = [w, createHash];\n',
       "worker/w.ts": 'export { s } from "../scripts/s.js";\nexport const w = 1;\n',
       "scripts/s.ts": "export const s = 1;\n",
       "page/p.ts": 'import { pure } from "../core/pure.js";\nexport const p = pure;\n',
@@ -81,7 +85,7 @@ describe("scripts/checkImports.mjs", () => {
       '// import { x } from "./commented.js";',
       '/* export * from "./blocked.js"; */',
       'const doc = `import { y } from "./template.js"`;',
-      'import {',
+      "import {",
       "  a,",
       "  type B,",
       '} from "./multi.js";',

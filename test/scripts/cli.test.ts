@@ -35,8 +35,22 @@ async function tampered(file: string, edit: (doc: any) => void): Promise<string>
   return path;
 }
 
-const full = (proof = join(V, "proof.json"), attestation = join(V, "attestation.json"), keys = join(V, "keys.json")) => [
-  "verify", "--proof", proof, "--user", user.userId, "--salt", user.salt, "--attestation", attestation, "--keys", keys,
+const full = (
+  proof = join(V, "proof.json"),
+  attestation = join(V, "attestation.json"),
+  keys = join(V, "keys.json"),
+) => [
+  "verify",
+  "--proof",
+  proof,
+  "--user",
+  user.userId,
+  "--salt",
+  user.salt,
+  "--attestation",
+  attestation,
+  "--keys",
+  keys,
 ];
 
 describe("solvent commit", () => {
@@ -49,11 +63,22 @@ describe("solvent commit", () => {
   });
 
   it("prints one JSON object with --json", async () => {
-    const { code, stdout } = await solvent("commit", "--user", "alice", "--salt", "0x000102030405060708090a0b0c0d0e0f", "--json");
+    const { code, stdout } = await solvent(
+      "commit",
+      "--user",
+      "alice",
+      "--salt",
+      "0x000102030405060708090a0b0c0d0e0f",
+      "--json",
+    );
     expect(code).toBe(0);
     const salt = Uint8Array.from({ length: 16 }, (_, i) => i);
     const expected = sha256(new Uint8Array([2, ...salt, ...new TextEncoder().encode("alice")]));
-    expect(JSON.parse(stdout)).toEqual({ userId: "alice", salt: "0x000102030405060708090a0b0c0d0e0f", commitment: `0x${Buffer.from(expected).toString("hex")}` });
+    expect(JSON.parse(stdout)).toEqual({
+      userId: "alice",
+      salt: "0x000102030405060708090a0b0c0d0e0f",
+      commitment: `0x${Buffer.from(expected).toString("hex")}`,
+    });
   });
 
   it("makes a fresh 16-byte salt when none is given", async () => {
@@ -81,7 +106,15 @@ describe("solvent verify", () => {
   });
 
   it("accepts the proof alone, saying it is not tied to an attestation", async () => {
-    const { code, stdout } = await solvent("verify", "--proof", join(V, "proof.json"), "--user", user.userId, "--salt", user.salt);
+    const { code, stdout } = await solvent(
+      "verify",
+      "--proof",
+      join(V, "proof.json"),
+      "--user",
+      user.userId,
+      "--salt",
+      user.salt,
+    );
     expect(code).toBe(0);
     expect(stdout).toMatch(/VALID PROOF \(not tied to a signed attestation/);
   });
@@ -95,7 +128,15 @@ describe("solvent verify", () => {
   });
 
   it("rejects another user's id (wrong commitment), exit 1", async () => {
-    const { code, stdout } = await solvent("verify", "--proof", join(V, "proof.json"), "--user", "mallory", "--salt", user.salt);
+    const { code, stdout } = await solvent(
+      "verify",
+      "--proof",
+      join(V, "proof.json"),
+      "--user",
+      "mallory",
+      "--salt",
+      user.salt,
+    );
     expect(code).toBe(1);
     expect(stdout).toMatch(/\[FAIL\] Check the inclusion proof/);
   });

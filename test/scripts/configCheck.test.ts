@@ -42,7 +42,9 @@ describe("solvent config check (offline)", () => {
   it("accepts the demo configuration", async () => {
     const { code, stdout } = await cli("config", "check", await configFile());
     expect(code).toBe(0);
-    expect(stdout).toMatch(/: valid; 1 chain, issuers demo-stable \(2 assets, 2 holders, 0 custodians, liabilities: supply of DUSD\), demo \(3 assets/);
+    expect(stdout).toMatch(
+      /: valid; 1 chain, issuers demo-stable \(2 assets, 2 holders, 0 custodians, liabilities: supply of DUSD\), demo \(3 assets/,
+    );
   });
 
   it("lists every problem of the bad-input corpus's worst case at once, each with its path, exit 1", async () => {
@@ -78,7 +80,7 @@ describe("solvent config check (offline)", () => {
 
   it("exits 2 on a file that is not JSON", async () => {
     const file = join(dir, "broken.json");
-    await writeFile(file, "{ \"version\": 1,");
+    await writeFile(file, '{ "version": 1,');
     const { code, stderr } = await cli("config", "check", file);
     expect(code).toBe(2);
     expect(stderr).toContain("is not JSON");
@@ -89,24 +91,46 @@ describe("solvent config check --rpc (a dry tick against anvil)", () => {
   it("passes the demo world and prints the would-be report in human units, the cold wallet's flag with its reason", async () => {
     const statement = join(dir, "statement.json");
     await writeFile(statement, JSON.stringify(await demoCustodianStatement(BigInt(Math.floor(Date.now() / 1000)))));
-    const { code, stdout, stderr } = await cli("config", "check", await configFile(), "--rpc", "--statement", statement);
+    const { code, stdout, stderr } = await cli(
+      "config",
+      "check",
+      await configFile(),
+      "--rpc",
+      "--statement",
+      statement,
+    );
     expect(code, `${stdout}\n${stderr}`).toBe(0);
     expect(stdout).not.toContain("[FAIL]");
     expect(stdout).toContain(`[PASS] chain ${world.chainId}: answers as chain ${world.chainId}; pinned block`);
-    expect(stdout).toMatch(/\[PASS\] holder "Multisig-style contract wallet" 0x[0-9a-fA-F]{40} on chain \d+: ownership erc1271: /);
+    expect(stdout).toMatch(
+      /\[PASS\] holder "Multisig-style contract wallet" 0x[0-9a-fA-F]{40} on chain \d+: ownership erc1271: /,
+    );
     expect(stdout).toContain("[PASS] erc20 USDC of");
     expect(stdout).toContain("balance 1,200,000 USDC");
-    expect(stdout).toContain(`[PASS] liability token ${world.contracts.dusd} on chain ${world.chainId}: totalSupply 1,200,002 DUSD, 200,000 of it in 1 escrow(s)`);
+    expect(stdout).toContain(
+      `[PASS] liability token ${world.contracts.dusd} on chain ${world.chainId}: totalSupply 1,200,002 DUSD, 200,000 of it in 1 escrow(s)`,
+    );
     expect(stdout).toMatch(/\[PASS\] token 0x[0-9a-fA-F]{40} on chain \d+: symbol WETH matches asset ETH/);
     // the vault's underlying comes from its own holding reading (the kind's reader), not a second asset() call
-    expect(stdout).toMatch(new RegExp(`\\[(PASS|WARN)\\] vault ${world.contracts.vault}'s underlying 0x[0-9a-f]{40} on chain ${world.chainId}: symbol`, "i"));
+    expect(stdout).toMatch(
+      new RegExp(
+        `\\[(PASS|WARN)\\] vault ${world.contracts.vault}'s underlying 0x[0-9a-f]{40} on chain ${world.chainId}: symbol`,
+        "i",
+      ),
+    );
     expect(stdout).toContain("[PASS] statement acme-trust/omnibus-1/USD: accepted, signed by");
-    expect(stdout).toContain("[NOTE] holder \"Cold wallet (no ownership proof yet)\"");
+    expect(stdout).toContain('[NOTE] holder "Cold wallet (no ownership proof yet)"');
     // demo-stable: supply liabilities give a ratio; demo: ledger liabilities are not read
-    expect(stdout).toMatch(/issuer demo-stable: dry run[\s\S]*would publish: reserves \$1,028,999\.99 \(on-chain \$1,028,999\.99, off-chain \$0\.00\)\n {2}liabilities \$1,000,002\.00, ratio 102\.89 %\n {2}flags: none \(healthy\)/);
+    expect(stdout).toMatch(
+      /issuer demo-stable: dry run[\s\S]*would publish: reserves \$1,028,999\.99 \(on-chain \$1,028,999\.99, off-chain \$0\.00\)\n {2}liabilities \$1,000,002\.00, ratio 102\.89 %\n {2}flags: none \(healthy\)/,
+    );
     expect(stdout).toMatch(/issuer demo: dry run[\s\S]*liabilities: from the user ledger, not read by a dry run/);
-    expect(stdout).toMatch(/would publish: reserves \$2,887,500\.00 \(on-chain \$1,987,500\.00, off-chain \$900,000\.00\)/);
-    expect(stdout).toMatch(/flag UNPROVEN_OWNERSHIP: 1 item\(s\) worth 315000\.00 USD not counted: ownership unproven for/);
+    expect(stdout).toMatch(
+      /would publish: reserves \$2,887,500\.00 \(on-chain \$1,987,500\.00, off-chain \$900,000\.00\)/,
+    );
+    expect(stdout).toMatch(
+      /flag UNPROVEN_OWNERSHIP: 1 item\(s\) worth 315000\.00 USD not counted: ownership unproven for/,
+    );
   });
 
   it("fails each mistake with the part named: wrong chain id, wrong token, a proof by another key, a dead feed", async () => {
@@ -117,15 +141,24 @@ describe("solvent config check --rpc (a dry tick against anvil)", () => {
       stable.assets[0].prices[0].feed = stranger.address; // no feed there
       stable.reserves.holders[0].holdings[0].token = world.contracts.weth; // WETH configured as USDC
       c.chains.push({ chainId: 5, rpcUrls: [world.rpcUrl] }); // anvil is not chain 5
-      stable.reserves.holders.push({ chainId: 5, address: demoAccounts.deployer.address, ownership: { kind: "contract" }, holdings: [{ type: "native", asset: "ETH" }] });
+      stable.reserves.holders.push({
+        chainId: 5,
+        address: demoAccounts.deployer.address,
+        ownership: { kind: "contract" },
+        holdings: [{ type: "native", asset: "ETH" }],
+      });
     });
     const { code, stdout } = await cli("config", "check", file, "--rpc", "--issuer", "demo-stable");
     expect(code, stdout).toBe(1);
     expect(stdout).toContain("[FAIL] chain 5: chain 5: the RPC serves chain 31337");
     expect(stdout).toMatch(/\[FAIL\] holder "Treasury" 0x[0-9a-fA-F]{40} on chain 31337: ownership eoa: /);
     expect(stdout).toMatch(/\[FAIL\] price of USDC from chainlink:31337:0x[0-9a-f]{40}: /);
-    expect(stdout).toMatch(/\[WARN\] erc20 USDC of 0x[0-9a-fA-F]{40} on chain 31337 \(0x[0-9a-fA-F]{40}\): the token has 18 decimals, asset USDC is configured with 6/);
-    expect(stdout).toMatch(/\[WARN\] token 0x[0-9a-fA-F]{40} on chain 31337: symbol is "WETH", configured as asset USDC/);
+    expect(stdout).toMatch(
+      /\[WARN\] erc20 USDC of 0x[0-9a-fA-F]{40} on chain 31337 \(0x[0-9a-fA-F]{40}\): the token has 18 decimals, asset USDC is configured with 6/,
+    );
+    expect(stdout).toMatch(
+      /\[WARN\] token 0x[0-9a-fA-F]{40} on chain 31337: symbol is "WETH", configured as asset USDC/,
+    );
     expect(stdout).not.toContain("issuer demo:");
   });
 
@@ -162,8 +195,23 @@ describe("solvent ownership sign --kind erc1271 --rpc", () => {
   const keyFile = () => join(dir, "owner.key");
   it("asks the contract wallet, which accepts its owner's signature and not a stranger's", async () => {
     // The demo wallet's owner is a well-known test account (the demo mnemonic).
-    await writeFile(keyFile(), `0x${Buffer.from(demoAccounts.walletOwner.getHdKey().privateKey!).toString("hex")}`, { mode: 0o600 });
-    const args = ["ownership", "sign", "--issuer", "demo-stable", "--chain-id", String(world.chainId), "--address", world.contracts.contractWallet, "--kind", "erc1271", "--rpc", world.rpcUrl];
+    await writeFile(keyFile(), `0x${Buffer.from(demoAccounts.walletOwner.getHdKey().privateKey!).toString("hex")}`, {
+      mode: 0o600,
+    });
+    const args = [
+      "ownership",
+      "sign",
+      "--issuer",
+      "demo-stable",
+      "--chain-id",
+      String(world.chainId),
+      "--address",
+      world.contracts.contractWallet,
+      "--kind",
+      "erc1271",
+      "--rpc",
+      world.rpcUrl,
+    ];
     const ok = await cli(...args, "--key-file", keyFile());
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain("isValidSignature returned 0x1626ba7e");

@@ -96,9 +96,10 @@ async function revertOf(
   functionName: string,
   args: readonly unknown[],
 ): Promise<DecodedRevert | undefined> {
-  const error = await client
-    .simulateContract({ account, address, abi: abis[abiName]!, functionName, args })
-    .then(() => undefined, (e: unknown) => e as { walk: (fn: (e: unknown) => boolean) => unknown });
+  const error = await client.simulateContract({ account, address, abi: abis[abiName]!, functionName, args }).then(
+    () => undefined,
+    (e: unknown) => e as { walk: (fn: (e: unknown) => boolean) => unknown },
+  );
   expect(error, `${functionName} should revert`).toBeDefined();
   const decoded = (e: unknown) => typeof (e as { data?: unknown }).data === "object";
   const cause = error!.walk(decoded) as { data?: DecodedRevert } | null;
@@ -286,7 +287,7 @@ describe("DemoPool", () => {
     for (let i = 0; i < 16; i++) {
       x = (x * 6364136223846793005n + 1442695040888963407n) % 2n ** 64n;
       const exponent = 80n + (x % 32n); // sqrt prices from 2^80 to 2^112: ticks within about ±222,000
-      samples.push((2n ** exponent) + (x * 2n ** (exponent - 64n)) % 2n ** exponent);
+      samples.push(2n ** exponent + ((x * 2n ** (exponent - 64n)) % 2n ** exponent));
     }
     const results = await client.multicall({
       contracts: samples.map((s) => ({
@@ -311,7 +312,9 @@ describe("DemoPool", () => {
     const token1 = await read<Address>(at.pool, "DemoPool", "token1");
     const wallet = walletFor(deployer);
     const unsorted = [token1, token0, 500, Q96];
-    await expect(deployContract(wallet, client, await loadArtifact("DemoPool"), unsorted)).rejects.toThrow(/TokensNotSorted/);
+    await expect(deployContract(wallet, client, await loadArtifact("DemoPool"), unsorted)).rejects.toThrow(
+      /TokensNotSorted/,
+    );
   });
 });
 
@@ -458,7 +461,11 @@ describe("artifacts", () => {
   it("the committed contracts/out equals a fresh in-process compile, byte for byte", async () => {
     const fresh: Record<string, Artifact> = await compileContracts();
     const committed = (await readdir(artifactsDir)).filter((f) => f.endsWith(".json")).sort();
-    expect(committed).toEqual(Object.keys(fresh).map((name) => `${name}.json`).sort());
+    expect(committed).toEqual(
+      Object.keys(fresh)
+        .map((name) => `${name}.json`)
+        .sort(),
+    );
     for (const [name, artifact] of Object.entries(fresh)) {
       const onDisk = await readFile(join(artifactsDir, `${name}.json`), "utf8");
       const hint = `contracts/out/${name}.json is stale: run npx tsx scripts/contracts/compile.ts`;

@@ -46,12 +46,17 @@ function created(block: string, verb: string): string[] {
 
 const toml = tomlStrings(readFileSync("wrangler.toml", "utf8"));
 const block = deployBlock(readFileSync("README.md", "utf8"));
-const values = (table: string, key: string) => [...new Set(toml.filter((t) => t.table === table && t.key === key).map((t) => t.value))].sort();
+const values = (table: string, key: string) =>
+  [...new Set(toml.filter((t) => t.table === table && t.key === key).map((t) => t.value))].sort();
 
 describe("README deploy steps against wrangler.toml", () => {
   it("create every queue wrangler.toml produces to, consumes or dead-letters to, and no other", () => {
     const bound = [
-      ...new Set([...values("queues.producers", "queue"), ...values("queues.consumers", "queue"), ...values("queues.consumers", "dead_letter_queue")]),
+      ...new Set([
+        ...values("queues.producers", "queue"),
+        ...values("queues.consumers", "queue"),
+        ...values("queues.consumers", "dead_letter_queue"),
+      ]),
     ].sort();
     expect(bound.length).toBeGreaterThanOrEqual(6);
     expect(created(block, "queues create").sort()).toEqual(bound);
@@ -61,7 +66,8 @@ describe("README deploy steps against wrangler.toml", () => {
     expect(created(block, "r2 bucket create").sort()).toEqual(values("r2_buckets", "bucket_name"));
     expect(created(block, "d1 create").sort()).toEqual(values("d1_databases", "database_name"));
     expect(created(block, "d1 migrations apply").sort()).toEqual(values("d1_databases", "binding"));
-    for (const line of block.split("\n").filter((l) => l.includes("d1 migrations apply"))) expect(line).toContain("--remote");
+    for (const line of block.split("\n").filter((l) => l.includes("d1 migrations apply")))
+      expect(line).toContain("--remote");
   });
 
   it("put the secrets every deployment needs", () => {

@@ -14,7 +14,12 @@ describe("docs/examples", () => {
     const holder = issuer.reserves.holders[0]!;
     expect(holder.ownership.kind).toBe("eoa");
     const signature = (holder.ownership as { signature: `0x${string}` }).signature;
-    expect(await verifyOwnershipSignature({ issuerId: issuer.id, address: holder.address, chainId: holder.chainId }, signature)).toBe(true);
+    expect(
+      await verifyOwnershipSignature(
+        { issuerId: issuer.id, address: holder.address, chainId: holder.chainId },
+        signature,
+      ),
+    ).toBe(true);
   });
 
   it("statement.json is signed by a registered signer of the configured custodian, for a configured account", async () => {

@@ -67,7 +67,10 @@ async function history(issuerId: string, times: number[]): Promise<Signed[]> {
 }
 
 const rotatedKeys = (): KeysDocument =>
-  rotateKey(createKeysDocument({ address: oldKey.address, validFrom: 1_700_000_000 }), { newAddress: newKey.address, at: ROTATED_AT });
+  rotateKey(createKeysDocument({ address: oldKey.address, validFrom: 1_700_000_000 }), {
+    newAddress: newKey.address,
+    at: ROTATED_AT,
+  });
 
 async function healthyPublisher() {
   served = {
@@ -89,7 +92,8 @@ beforeAll(async () => {
     const raw = served.raw?.[url.pathname];
     if (raw !== undefined) return send(200, raw);
     if (url.pathname === "/.well-known/solvent/keys.json") return send(200, served.keys);
-    if (url.pathname === "/v1/issuers") return send(200, { issuers: Object.keys(served.issuers).map((id) => ({ id })) });
+    if (url.pathname === "/v1/issuers")
+      return send(200, { issuers: Object.keys(served.issuers).map((id) => ({ id })) });
     const m = /^\/v1\/issuers\/([^/]+)\/attestations$/.exec(url.pathname);
     const items = m ? served.issuers[decodeURIComponent(m[1]!)] : undefined;
     if (!items) return send(404, { error: { code: "UNKNOWN_ISSUER", message: "no" } });
@@ -137,7 +141,10 @@ describe("solvent keys check", () => {
     served.keys = { keys: [{ address: newKey.address.toLowerCase(), validFrom: ROTATED_AT, validUntil: null }] };
     const { exit, stdout } = await solvent("keys", "check", "--publisher", base, "--issuer", "acme");
     expect(exit).toBe(1);
-    for (const n of [1, 2, 3]) expect(stdout).toMatch(new RegExp(`\\[FAIL\\] acme #${n}: signer 0x[0-9a-fA-F]{40} is not a key valid at observedAt`));
+    for (const n of [1, 2, 3])
+      expect(stdout).toMatch(
+        new RegExp(`\\[FAIL\\] acme #${n}: signer 0x[0-9a-fA-F]{40} is not a key valid at observedAt`),
+      );
     expect(stdout).not.toContain("acme #4:");
     expect(stdout).toContain("INVALID: 3 problem(s)");
   });
@@ -145,10 +152,16 @@ describe("solvent keys check", () => {
   it("fails when the old key signs after it was rotated out", async () => {
     await healthyPublisher();
     const acme = served.issuers.acme!;
-    const late = (await history("acme", [1_700_000_000, 1_700_000_100, 1_700_000_200, 1_700_000_300, 1_700_000_400]))[4]!;
+    const late = (
+      await history("acme", [1_700_000_000, 1_700_000_100, 1_700_000_200, 1_700_000_300, 1_700_000_400])
+    )[4]!;
     // Re-sign sequence 5 with the retired key.
     const { attestationFromJson } = await import("../../core/attestation.js");
-    acme[4] = { ...late, signature: await signAttestation(attestationFromJson(late.attestation), oldKey), signer: oldKey.address.toLowerCase() };
+    acme[4] = {
+      ...late,
+      signature: await signAttestation(attestationFromJson(late.attestation), oldKey),
+      signer: oldKey.address.toLowerCase(),
+    };
     const { exit, stdout } = await solvent("keys", "check", "--publisher", base, "--issuer", "acme");
     expect(exit).toBe(1);
     expect(stdout).toContain("[FAIL] acme #5: signer");
@@ -176,7 +189,10 @@ describe("solvent keys check", () => {
     let result = await solvent("keys", "check", "--publisher", base);
     expect(result.exit).toBe(2);
     expect(result.stderr).toContain("keys document: keys[0].address");
-    served.raw = { "/v1/issuers/acme/attestations": '{"attestations":[{"attestation":{"sequence":"01"},"signature":"0x"}],"nextBefore":null}' };
+    served.raw = {
+      "/v1/issuers/acme/attestations":
+        '{"attestations":[{"attestation":{"sequence":"01"},"signature":"0x"}],"nextBefore":null}',
+    };
     result = await solvent("keys", "check", "--publisher", base, "--issuer", "acme");
     expect(result.exit).toBe(2);
     expect(result.stderr).toContain("signature");

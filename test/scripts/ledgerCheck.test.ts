@@ -50,7 +50,11 @@ describe("compareTotals: the unit-slip guard", () => {
   it("an asset new to the ledger, or no attestation yet, is not refused", () => {
     const none = compareTotals(assets, [5n, 5n], null);
     expect(none.every((c) => !c.large && c.current === null)).toBe(true);
-    const noEth: CurrentLedger = { sequence: "3", ledgerId: null, totals: new Map([["USD", { amount: 5n, decimals: 6 }]]) };
+    const noEth: CurrentLedger = {
+      sequence: "3",
+      ledgerId: null,
+      totals: new Map([["USD", { amount: 5n, decimals: 6 }]]),
+    };
     expect(compareTotals(assets, [5n, 10n ** 18n], noEth).map((c) => [c.large, c.change])).toEqual([
       [false, "unchanged"],
       [false, "new (was 0)"],
@@ -59,7 +63,10 @@ describe("compareTotals: the unit-slip guard", () => {
 
   it("compares in whole units when the configured decimals changed since the attestation", () => {
     // 1 ETH attested with 8 decimals, 1 ETH now with 18: unchanged, not x10^10.
-    expect(compareTotals(assets, [0n, 10n ** 18n], current(0n, 10n ** 8n, 8))[1]).toMatchObject({ large: false, change: "unchanged" });
+    expect(compareTotals(assets, [0n, 10n ** 18n], current(0n, 10n ** 8n, 8))[1]).toMatchObject({
+      large: false,
+      change: "unchanged",
+    });
   });
 });
 
@@ -72,7 +79,10 @@ describe("rendering totals", () => {
   });
 
   it("tabulates asset, decimals, new and current totals and the change", () => {
-    const lines = totalsTable(compareTotals(assets, [1_500_250_000n * 1_000_000n, 10n ** 18n], current(1_500_250_000n, 10n ** 18n)), current(1n, 1n));
+    const lines = totalsTable(
+      compareTotals(assets, [1_500_250_000n * 1_000_000n, 10n ** 18n], current(1_500_250_000n, 10n ** 18n)),
+      current(1n, 1n),
+    );
     expect(lines).toEqual([
       "  asset                  new total  current (attestation #7)  change",
       "  USD (6 decimals)   1,500,250,000                  1,500.25  x1,000,000.0  <- more than 100x",

@@ -13,7 +13,10 @@ async function fileOf(text: string): Promise<{ file: string; bytes: Buffer }> {
 
 describe("cutting a ledger file into parts", () => {
   it("cuts after the first line end past every part size, so the parts rebuild the file and hold whole lines", async () => {
-    const lines = ["userId,salt,USD", ...Array.from({ length: 2000 }, (_, i) => `user-${i},0x${"ab".repeat(16)},${i * 13}`)];
+    const lines = [
+      "userId,salt,USD",
+      ...Array.from({ length: 2000 }, (_, i) => `user-${i},0x${"ab".repeat(16)},${i * 13}`),
+    ];
     const { file, bytes } = await fileOf(`${lines.join("\n")}\n`);
     const plan = await planParts(file, bytes.length, 4096, "csv");
     expect(new TextDecoder().decode(plan.header!)).toBe("userId,salt,USD\n");
@@ -38,7 +41,9 @@ describe("cutting a ledger file into parts", () => {
     expect(plan.parts.at(-1)!.end).toBe(bytes.length);
     expect(bytes.subarray(plan.parts.at(-1)!.start, plan.parts.at(-1)!.end).toString().trim()).not.toBe("");
 
-    const nd = await fileOf(Array.from({ length: 500 }, (_, i) => JSON.stringify({ commitment: `0x${i}`, balances: {} })).join("\n"));
+    const nd = await fileOf(
+      Array.from({ length: 500 }, (_, i) => JSON.stringify({ commitment: `0x${i}`, balances: {} })).join("\n"),
+    );
     const ndPlan = await planParts(nd.file, nd.bytes.length, 2048, "ndjson");
     expect(ndPlan.header).toBeNull();
     expect(ndPlan.parts.at(-1)!.end).toBe(nd.bytes.length); // no final line break: the last line is still in
@@ -49,6 +54,9 @@ describe("cutting a ledger file into parts", () => {
 
   it("keeps a file smaller than one part whole", async () => {
     const { file, bytes } = await fileOf("userId,salt,USD\nu,0x00,1");
-    expect(await planParts(file, bytes.length, 1 << 20, "csv")).toEqual({ header: new Uint8Array(Buffer.from("userId,salt,USD\n")), parts: [{ start: 0, end: bytes.length, firstLine: 0 }] });
+    expect(await planParts(file, bytes.length, 1 << 20, "csv")).toEqual({
+      header: new Uint8Array(Buffer.from("userId,salt,USD\n")),
+      parts: [{ start: 0, end: bytes.length, firstLine: 0 }],
+    });
   });
 });

@@ -7,7 +7,13 @@
 import { keccak256, parseEventLogs, toHex, type Abi, type Address, type Hex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { issuerKey, nextAttestation, signAttestation, type Attestation, type AttestationFields } from "../../core/attestation.js";
+import {
+  issuerKey,
+  nextAttestation,
+  signAttestation,
+  type Attestation,
+  type AttestationFields,
+} from "../../core/attestation.js";
 import { startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
 import { deployContract, loadArtifact } from "../../scripts/lib/artifacts.js";
 import { fieldsFor, oracleChain, USD } from "../support/oracleChain.js";
@@ -54,10 +60,15 @@ const policyFor = (issuerId: string, overrides: Partial<Policy> = {}): Policy =>
   ...overrides,
 });
 
-const deploy = async (name: string, args: readonly unknown[]) => deployContract(walletFor(deployer), client, await loadArtifact(name), args);
+const deploy = async (name: string, args: readonly unknown[]) =>
+  deployContract(walletFor(deployer), client, await loadArtifact(name), args);
 
 /** Signs `fields` (following `previous`) with the issuer's authorised signer and relays it. */
-async function attest(previous: Attestation | null, issuer: Hex, overrides: Partial<AttestationFields> = {}): Promise<Attestation> {
+async function attest(
+  previous: Attestation | null,
+  issuer: Hex,
+  overrides: Partial<AttestationFields> = {},
+): Promise<Attestation> {
   const a = nextAttestation(previous, fieldsFor(issuer, await chainNow(), overrides));
   await write(relayer, oracle, abis.oracle, "submit", [a, await signAttestation(a, signer)]);
   return a;
@@ -79,28 +90,63 @@ afterAll(async () => {
 describe("the policy's parameters", () => {
   const refused = async (name: string, args: readonly unknown[], error: RegExp) =>
     expect(deploy(name, args)).rejects.toThrow(error);
-  const coin = (policy: Partial<Policy>, decimals = 6) => ["Guarded Dollar", "gUSD", decimals, policyFor("params", policy)];
+  const coin = (policy: Partial<Policy>, decimals = 6) => [
+    "Guarded Dollar",
+    "gUSD",
+    decimals,
+    policyFor("params", policy),
+  ];
 
   it("refuses every value that would disable or nonsensically tighten a check, naming it and its bounds", async () => {
-    await refused("GuardedStablecoin", coin({ oracle: "0x0000000000000000000000000000000000000000" }), /ZeroAddress\(\)/);
+    await refused(
+      "GuardedStablecoin",
+      coin({ oracle: "0x0000000000000000000000000000000000000000" }),
+      /ZeroAddress\(\)/,
+    );
     await refused("GuardedStablecoin", coin({}, 31), /InvalidDecimals\(31, 30\)/);
     for (const peg of [0n, 1n, 10n ** 12n - 1n, 10n ** 30n + 1n]) {
-      await refused("GuardedStablecoin", coin({ pegUsd18: peg }), new RegExp(`InvalidPeg\\(${peg}, 1000000000000, 10{30}\\)`));
+      await refused(
+        "GuardedStablecoin",
+        coin({ pegUsd18: peg }),
+        new RegExp(`InvalidPeg\\(${peg}, 1000000000000, 10{30}\\)`),
+      );
     }
     for (const margin of [-10_000n, 1_001n]) {
-      await refused("GuardedStablecoin", coin({ marginBps: margin }), new RegExp(`InvalidMargin\\(${margin}, -9999, 1000\\)`));
+      await refused(
+        "GuardedStablecoin",
+        coin({ marginBps: margin }),
+        new RegExp(`InvalidMargin\\(${margin}, -9999, 1000\\)`),
+      );
     }
     // 0 would refuse every mint; more than 7 days is no longer a freshness check.
     for (const maxAge of [0n, 7n * 86_400n + 1n]) {
-      await refused("GuardedStablecoin", coin({ maxAgeSeconds: maxAge }), new RegExp(`InvalidMaxAge\\(${maxAge}, 604800\\)`));
+      await refused(
+        "GuardedStablecoin",
+        coin({ maxAgeSeconds: maxAge }),
+        new RegExp(`InvalidMaxAge\\(${maxAge}, 604800\\)`),
+      );
     }
     // An empty deny mask (Secure Mint's "0 disables it") and one that lets UNDERCOLLATERALIZED through.
     for (const mask of [0n, STALE_SOURCE | CIRCULAR_RESERVES]) {
-      await refused("GuardedStablecoin", coin({ denyFlags: mask }), new RegExp(`DenyFlagsMissUndercollateralized\\(${mask}\\)`));
+      await refused(
+        "GuardedStablecoin",
+        coin({ denyFlags: mask }),
+        new RegExp(`DenyFlagsMissUndercollateralized\\(${mask}\\)`),
+      );
     }
     // The extremes of each range are accepted.
-    await deploy("GuardedStablecoin", ["Edge", "E", 30, policyFor("params", { pegUsd18: 10n ** 12n, marginBps: -9_999n, maxAgeSeconds: 1n, denyFlags: 1n })]);
-    await deploy("GuardedStablecoin", ["Edge", "E", 0, policyFor("params", { pegUsd18: 10n ** 30n, marginBps: 1_000n, maxAgeSeconds: 604_800n })]);
+    await deploy("GuardedStablecoin", [
+      "Edge",
+      "E",
+      30,
+      policyFor("params", { pegUsd18: 10n ** 12n, marginBps: -9_999n, maxAgeSeconds: 1n, denyFlags: 1n }),
+    ]);
+    await deploy("GuardedStablecoin", [
+      "Edge",
+      "E",
+      0,
+      policyFor("params", { pegUsd18: 10n ** 30n, marginBps: 1_000n, maxAgeSeconds: 604_800n }),
+    ]);
   });
 
   it("the standalone guard also refuses a missing token and a bad list of excluded holders", async () => {
@@ -108,8 +154,16 @@ describe("the policy's parameters", () => {
     const policy = policyFor("params");
     await refused("SolventMintGuard", [policy, "0x0000000000000000000000000000000000000000", []], /ZeroAddress\(\)/);
     await refused("SolventMintGuard", [policy, holder, []], new RegExp(`TokenHasNoCode\\("${holder}"\\)`, "i"));
-    await refused("SolventMintGuard", [policy, token, [escrow, holder, escrow]], new RegExp(`InvalidExcludedHolder\\("${escrow}"\\)`, "i"));
-    await refused("SolventMintGuard", [policy, token, ["0x0000000000000000000000000000000000000000"]], /InvalidExcludedHolder/);
+    await refused(
+      "SolventMintGuard",
+      [policy, token, [escrow, holder, escrow]],
+      new RegExp(`InvalidExcludedHolder\\("${escrow}"\\)`, "i"),
+    );
+    await refused(
+      "SolventMintGuard",
+      [policy, token, ["0x0000000000000000000000000000000000000000"]],
+      /InvalidExcludedHolder/,
+    );
     const nine = Array.from({ length: 9 }, (_, i) => `0x${(i + 1).toString(16).padStart(40, "0")}` as Address);
     await refused("SolventMintGuard", [policy, token, nine], /TooManyExcludedHolders\(9, 8\)/);
   });
@@ -131,10 +185,19 @@ describe("limitFor: the documented formula, exactly", () => {
     ];
     for (const c of cases) {
       const coin = await deploy("GuardedStablecoin", ["Formula", "F", c.decimals, policyFor("formula", c)]);
-      const reserves = [0n, 1n, 10n ** 10n - 1n, 10n ** 10n, 2n ** 128n - 1n, ...Array.from({ length: 12 }, () => next(128n))];
+      const reserves = [
+        0n,
+        1n,
+        10n ** 10n - 1n,
+        10n ** 10n,
+        2n ** 128n - 1n,
+        ...Array.from({ length: 12 }, () => next(128n)),
+      ];
       for (const reservesUsd of reserves) {
         const expected = mintLimitFromFeed(reservesUsd / 10n ** 10n, c);
-        expect(await read(coin, abis.coin, "limitFor", [reservesUsd]), `${c.decimals} decimals, ${reservesUsd}`).toBe(expected);
+        expect(await read(coin, abis.coin, "limitFor", [reservesUsd]), `${c.decimals} decimals, ${reservesUsd}`).toBe(
+          expected,
+        );
       }
     }
   });
@@ -158,7 +221,10 @@ describe("GuardedStablecoin (SolventGuardedMint)", () => {
 
   it("refuses every mint while the issuer has no attestation", async () => {
     expect(await mintRevert(1n)).toEqual({ errorName: "NoAttestation", args: [issuer] });
-    expect(await revertOf(deployer, coin, abis.coin, "mintLimit", [])).toEqual({ errorName: "NoAttestation", args: [issuer] });
+    expect(await revertOf(deployer, coin, abis.coin, "mintLimit", [])).toEqual({
+      errorName: "NoAttestation",
+      args: [issuer],
+    });
   });
 
   it("mints exactly up to the limit the feed implies and refuses one base unit more", async () => {
@@ -175,12 +241,19 @@ describe("GuardedStablecoin (SolventGuardedMint)", () => {
     await mint(5n); // exactly at the limit
     expect(await supply()).toBe(limit);
     expect(await mintRevert(1n)).toEqual({ errorName: "MintExceedsReserves", args: [limit, 1n, limit] });
-    expect(await revertOf(mallory, coin, abis.coin, "mint", [holder, 0n])).toEqual({ errorName: "NotMinter", args: [mallory.address] });
+    expect(await revertOf(mallory, coin, abis.coin, "mint", [holder, 0n])).toEqual({
+      errorName: "NotMinter",
+      args: [mallory.address],
+    });
   });
 
   it("refuses an attestation older than maxAge, then an expired one, and mints again after a fresh one", async () => {
     const now = await chainNow();
-    latest = await attest(latest, issuer, { reservesUsd: 2_000_000n * USD, observedAt: now - 10n, validUntil: now + 1_000n });
+    latest = await attest(latest, issuer, {
+      reservesUsd: 2_000_000n * USD,
+      observedAt: now - 10n,
+      validUntil: now + 1_000n,
+    });
     await mint(1n);
 
     await advance(Number(MAX_AGE)); // observed 610+ s ago, validUntil still ahead
@@ -234,8 +307,10 @@ describe("SolventMintGuard over an existing token", () => {
   let token: Address;
   let guard: Address;
   let latest: Attestation | null = null;
-  const guardMint = (to: Address, amount: bigint, from = minter) => write(from, guard, abis.guard, "mint", [to, amount]);
-  const guardRevert = (to: Address, amount: bigint, from = minter) => revertOf(from, guard, abis.guard, "mint", [to, amount]);
+  const guardMint = (to: Address, amount: bigint, from = minter) =>
+    write(from, guard, abis.guard, "mint", [to, amount]);
+  const guardRevert = (to: Address, amount: bigint, from = minter) =>
+    revertOf(from, guard, abis.guard, "mint", [to, amount]);
 
   beforeAll(async () => {
     await write(deployer, oracle, abis.oracle, "addSigner", [issuer, signer.address]);
@@ -257,15 +332,27 @@ describe("SolventMintGuard over an existing token", () => {
 
   it("mints up to the haircut limit over circulating supply (escrow excluded), one wei more is refused", async () => {
     latest = await attest(latest, issuer, { reservesUsd: 1_000n * USD + 7n });
-    const [limit, circulating, sequence] = await read<readonly [bigint, bigint, bigint]>(guard, abis.guard, "mintLimit");
-    expect(limit).toBe(mintLimitFromFeed((1_000n * USD + 7n) / 10n ** 10n, { decimals: 18, pegUsd18: USD, marginBps: haircut }));
+    const [limit, circulating, sequence] = await read<readonly [bigint, bigint, bigint]>(
+      guard,
+      abis.guard,
+      "mintLimit",
+    );
+    expect(limit).toBe(
+      mintLimitFromFeed((1_000n * USD + 7n) / 10n ** 10n, { decimals: 18, pegUsd18: USD, marginBps: haircut }),
+    );
     expect(limit).toBe(950n * USD);
     expect(circulating).toBe(300n * USD);
     expect(sequence).toBe(latest.sequence);
 
     const receipt = await guardMint(holder, limit - circulating);
     const [event] = parseEventLogs({ abi: abis.guard, logs: receipt.logs, eventName: "Minted" });
-    expect(event?.args).toEqual({ minter: minter.address, to: holder, amount: 650n * USD, limit, sequence: latest.sequence });
+    expect(event?.args).toEqual({
+      minter: minter.address,
+      to: holder,
+      amount: 650n * USD,
+      limit,
+      sequence: latest.sequence,
+    });
     expect(await read(token, abis.token, "totalSupply")).toBe(1_150n * USD); // 950 circulating + 200 in escrow
     expect(await guardRevert(holder, 1n)).toEqual({ errorName: "MintExceedsReserves", args: [limit, 1n, limit] });
   });
@@ -274,7 +361,10 @@ describe("SolventMintGuard over an existing token", () => {
     latest = await attest(latest, issuer, { reservesUsd: 2_000n * USD });
     expect(await guardRevert(holder, 1n, mallory)).toEqual({ errorName: "NotMinter", args: [mallory.address] });
     expect(await guardRevert(escrow, 1n)).toEqual({ errorName: "MintToExcludedHolder", args: [escrow] });
-    expect(await revertOf(deployer, token, abis.token, "mint", [holder, 1n])).toEqual({ errorName: "NotOwner", args: [deployer.address] });
+    expect(await revertOf(deployer, token, abis.token, "mint", [holder, 1n])).toEqual({
+      errorName: "NotOwner",
+      args: [deployer.address],
+    });
     await guardMint(holder, 1n);
   });
 
@@ -286,7 +376,10 @@ describe("SolventMintGuard over an existing token", () => {
   });
 
   it("minters and ownership are the owner's to manage", async () => {
-    expect(await revertOf(mallory, guard, abis.guard, "addMinter", [mallory.address])).toEqual({ errorName: "NotOwner", args: [mallory.address] });
+    expect(await revertOf(mallory, guard, abis.guard, "addMinter", [mallory.address])).toEqual({
+      errorName: "NotOwner",
+      args: [mallory.address],
+    });
     expect(await revertOf(deployer, guard, abis.guard, "addMinter", [minter.address])).toEqual({
       errorName: "MinterAlreadyAuthorised",
       args: [minter.address],

@@ -66,7 +66,10 @@ async function submit(a: Attestation, signer: LocalAccount = signerA) {
   const receipt = await write(relayer, oracle, abis.oracle, "submit", [a, await signAttestation(a, signer)]);
   const [event] = parseEventLogs({ abi: abis.oracle, logs: receipt.logs, eventName: "AttestationSubmitted" });
   expect(event).toBeDefined();
-  return { receipt, event: event!.args as unknown as { issuer: Hex; sequence: bigint; digest: Hex; signer: Address; linked: boolean } };
+  return {
+    receipt,
+    event: event!.args as unknown as { issuer: Hex; sequence: bigint; digest: Hex; signer: Address; linked: boolean },
+  };
 }
 
 /** Builds, signs and relays the attestation that follows `previous` for `issuer`. */
@@ -81,7 +84,9 @@ async function submitRevert(a: Attestation, signature: Hex): Promise<DecodedReve
 }
 
 function recordGas(op: string, gasUsed: bigint, executionGasValue: bigint): void {
-  gasLines.push(JSON.stringify({ bench: "gas", op, gasUsed: Number(gasUsed), executionGas: Number(executionGasValue) }));
+  gasLines.push(
+    JSON.stringify({ bench: "gas", op, gasUsed: Number(gasUsed), executionGas: Number(executionGasValue) }),
+  );
 }
 
 beforeAll(async () => {
@@ -134,7 +139,11 @@ describe("EIP-712 digest", () => {
       "uint32 ratioBps,bytes32 reservesRoot,bytes32 liabilitiesRoot,uint64 flags,bytes32 reportHash)";
     expect(await read(oracle, abis.oracle, "ATTESTATION_TYPEHASH")).toBe(keccak256(toHex(typeString)));
     const domain = keccak256(
-      `0x${[keccak256(toHex("EIP712Domain(string name,string version)")), keccak256(toHex("Solvent")), keccak256(toHex("1"))]
+      `0x${[
+        keccak256(toHex("EIP712Domain(string name,string version)")),
+        keccak256(toHex("Solvent")),
+        keccak256(toHex("1")),
+      ]
         .map((h) => h.slice(2))
         .join("")}`,
     );
@@ -157,7 +166,13 @@ describe("the published vector chain", () => {
     for (const { attestation, digest, signature } of chain) {
       const receipt = await write(relayer, oracle, abis.oracle, "submit", [attestation, signature]);
       const [event] = parseEventLogs({ abi: abis.oracle, logs: receipt.logs, eventName: "AttestationSubmitted" });
-      expect(event?.args).toMatchObject({ issuer, sequence: attestation.sequence, digest, signer: vectors.signer, linked: true });
+      expect(event?.args).toMatchObject({
+        issuer,
+        sequence: attestation.sequence,
+        digest,
+        signer: vectors.signer,
+        linked: true,
+      });
       expect(await read(oracle, abis.oracle, "latestDigest", [issuer])).toBe(digest);
     }
     expect(await read(oracle, abis.oracle, "latest", [issuer])).toEqual(chain[2]!.attestation);
@@ -180,7 +195,13 @@ describe("submit", () => {
     expect(await read(oracle, abis.oracle, "latest", [issuer])).toMatchObject({ sequence: 0n, issuer: ZERO_HASH });
     const { a, event, receipt } = await submitNext(issuer, null);
     first = a;
-    expect(event).toEqual({ issuer, sequence: 1n, digest: attestationDigest(a), signer: signerA.address, linked: true });
+    expect(event).toEqual({
+      issuer,
+      sequence: 1n,
+      digest: attestationDigest(a),
+      signer: signerA.address,
+      linked: true,
+    });
     expect(await read(oracle, abis.oracle, "latest", [issuer])).toEqual(a);
     expect(await read(oracle, abis.oracle, "latestDigest", [issuer])).toBe(attestationDigest(a));
     expect(await read(oracle, abis.oracle, "latestSequence", [issuer])).toBe(1n);
@@ -211,7 +232,11 @@ describe("submit", () => {
     const a = nextAttestation(first, fieldsFor(issuer, await chainNow()));
     const signature = await signAttestation(a, signerA);
     const { r, s, yParity } = parseSignature(signature);
-    const highS = serializeSignature({ r, s: numberToHex(SECP256K1_N - hexToBigInt(s), { size: 32 }), yParity: 1 - yParity! });
+    const highS = serializeSignature({
+      r,
+      s: numberToHex(SECP256K1_N - hexToBigInt(s), { size: 32 }),
+      yParity: 1 - yParity!,
+    });
     const rawV = `${signature.slice(0, 130)}${yParity === 0 ? "00" : "01"}` as Hex;
     for (const bad of [highS, rawV, signature.slice(0, 130) as Hex, `${signature}00` as Hex]) {
       expect(await submitRevert(a, bad)).toEqual({ errorName: "InvalidSignature", args: [] });
@@ -331,7 +356,11 @@ describe("staleness-safe reads: latestChecked, latestReservesChecked, latestRoun
 
   beforeAll(async () => {
     await write(deployer, oracle, abis.oracle, "addSigner", [issuer, signerA.address]);
-    feed = await deployContract(walletFor(deployer), client, await loadArtifact("ReserveFeed"), [oracle, issuer, "Checked reserves / USD"]);
+    feed = await deployContract(walletFor(deployer), client, await loadArtifact("ReserveFeed"), [
+      oracle,
+      issuer,
+      "Checked reserves / USD",
+    ]);
   });
 
   /** The three checked reads with one maxAge, each as the named error it reverts with. */
@@ -343,16 +372,27 @@ describe("staleness-safe reads: latestChecked, latestReservesChecked, latestRoun
     ]);
 
   it("revert NoAttestation(issuer) before the first submit", async () => {
-    for (const decoded of await checkedReverts(3_600n)) expect(decoded).toEqual({ errorName: "NoAttestation", args: [issuer] });
+    for (const decoded of await checkedReverts(3_600n))
+      expect(decoded).toEqual({ errorName: "NoAttestation", args: [issuer] });
   });
 
   it("return the stored values while fresh, revert AttestationTooOld past maxAge and AttestationExpired past validUntil", async () => {
     const now = await chainNow();
     const reservesUsd = 7_654_321n * USD + 987_654_321n; // sub-1e-8 digits: the feed answer truncates them
-    const { a } = await submitNext(issuer, null, { reservesUsd, flags: 1n << 3n, observedAt: now - 10n, validUntil: now + 1_000n });
+    const { a } = await submitNext(issuer, null, {
+      reservesUsd,
+      flags: 1n << 3n,
+      observedAt: now - 10n,
+      validUntil: now + 1_000n,
+    });
     const round: Round = [a.sequence, reservesUsd / 10n ** 10n, a.observedAt, a.observedAt, a.sequence];
     expect(await read(oracle, abis.oracle, "latestChecked", [issuer, 600n])).toEqual(a);
-    expect(await read(oracle, abis.oracle, "latestReservesChecked", [issuer, 600n])).toEqual([reservesUsd, a.observedAt, a.sequence, 1n << 3n]);
+    expect(await read(oracle, abis.oracle, "latestReservesChecked", [issuer, 600n])).toEqual([
+      reservesUsd,
+      a.observedAt,
+      a.sequence,
+      1n << 3n,
+    ]);
     expect(await read(feed, abis.feed, "latestRoundDataChecked", [600n])).toEqual(round);
     expect(await read(feed, abis.feed, "latestRoundData")).toEqual(round);
 
@@ -382,7 +422,13 @@ describe("staleness-safe reads: latestChecked, latestReservesChecked, latestRoun
   it("follow the next submit at once", async () => {
     const previous = await read<Attestation>(oracle, abis.oracle, "latest", [issuer]);
     const { a } = await submitNext(issuer, previous, { reservesUsd: 8_000_000n * USD });
-    expect(await read(feed, abis.feed, "latestRoundDataChecked", [600n])).toEqual([a.sequence, 800_000_000_000_000n, a.observedAt, a.observedAt, a.sequence]);
+    expect(await read(feed, abis.feed, "latestRoundDataChecked", [600n])).toEqual([
+      a.sequence,
+      800_000_000_000_000n,
+      a.observedAt,
+      a.observedAt,
+      a.sequence,
+    ]);
     expect(await read(oracle, abis.oracle, "latestChecked", [issuer, 600n])).toEqual(a);
   });
 });
@@ -391,7 +437,13 @@ describe("ReserveFeed", () => {
   const issuer = issuerKey("feed-issuer");
   let feed: Address;
   const round = (roundId: bigint) => read<readonly bigint[]>(feed, abis.feed, "getRoundData", [roundId]);
-  const expectedRound = (a: Attestation) => [a.sequence, a.reservesUsd / 10n ** 10n, a.observedAt, a.observedAt, a.sequence];
+  const expectedRound = (a: Attestation) => [
+    a.sequence,
+    a.reservesUsd / 10n ** 10n,
+    a.observedAt,
+    a.observedAt,
+    a.sequence,
+  ];
 
   beforeAll(async () => {
     await write(deployer, oracle, abis.oracle, "addSigner", [issuer, signerA.address]);
@@ -406,7 +458,10 @@ describe("ReserveFeed", () => {
     expect(await read(feed, abis.feed, "decimals")).toBe(8);
     expect(await read(feed, abis.feed, "description")).toBe("Feed Issuer reserves / USD");
     expect(await read(feed, abis.feed, "version")).toBe(1n);
-    expect(await revertOf(alice, feed, abis.feed, "latestRoundData", [])).toEqual({ errorName: "NoDataPresent", args: [0n] });
+    expect(await revertOf(alice, feed, abis.feed, "latestRoundData", [])).toEqual({
+      errorName: "NoDataPresent",
+      args: [0n],
+    });
   });
 
   it("follows submits, answers old rounds and reverts for unknown ones", async () => {
@@ -443,7 +498,10 @@ describe("ReserveFeed", () => {
     const { a: seventh } = await submitNext(issuer, sixth);
     expect(await round(7n)).toEqual(expectedRound(seventh));
     expect(await round(6n)).toEqual(expectedRound(sixth));
-    expect(await revertOf(alice, feed, abis.feed, "getRoundData", [3n])).toEqual({ errorName: "NoDataPresent", args: [3n] });
+    expect(await revertOf(alice, feed, abis.feed, "getRoundData", [3n])).toEqual({
+      errorName: "NoDataPresent",
+      args: [3n],
+    });
     expect(await revertOf(alice, oracle, abis.oracle, "roundData", [issuer, 3n])).toEqual({
       errorName: "UnknownRound",
       args: [issuer, 3n],
@@ -663,7 +721,11 @@ describe("gas", () => {
     expect(steady.execution).toBeLessThanOrEqual(60_000n);
     expect(firstSubmit.gasUsed).toBeGreaterThan(steady.gasUsed); // zero -> non-zero slots cost 20k each
 
-    const healthData = encodeFunctionData({ abi: abis.oracle, functionName: "isHealthy", args: [issuer, 10_000, 3_600n, 0n] });
+    const healthData = encodeFunctionData({
+      abi: abis.oracle,
+      functionName: "isHealthy",
+      args: [issuer, 10_000, 3_600n, 0n],
+    });
     const estimate = await client.estimateGas({ account: alice, to: oracle, data: healthData });
     recordGas("isHealthy-tx", estimate, executionGas(estimate, healthData));
     expect(executionGas(estimate, healthData)).toBeLessThanOrEqual(5_000n);

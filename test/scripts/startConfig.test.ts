@@ -8,7 +8,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultStateDir, parseEnvFile, runConfig, UnusableInput, type RunConfigOptions } from "../../scripts/local/runConfig.js";
+import {
+  defaultStateDir,
+  parseEnvFile,
+  runConfig,
+  UnusableInput,
+  type RunConfigOptions,
+} from "../../scripts/local/runConfig.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -26,7 +32,9 @@ const config = (overrides: Record<string, unknown> = {}) => ({
     {
       id: "acme",
       name: "Acme",
-      assets: [{ id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }] }],
+      assets: [
+        { id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }] },
+      ],
       liabilities: { ledger: { assets: ["USD"] } },
       reserves: {},
       ...overrides,
@@ -40,7 +48,18 @@ async function attempt(configJson: unknown, secrets: string, options: Partial<Ru
   await writeFile(file, typeof configJson === "string" ? configJson : JSON.stringify(configJson));
   await writeFile(envFile, secrets);
   try {
-    await runConfig({ config: file, port: 0, anvilPort: 8545, anvil: false, envFiles: [envFile], state: join(dir, "state"), fresh: false, tickMs: 0, log: () => {}, ...options });
+    await runConfig({
+      config: file,
+      port: 0,
+      anvilPort: 8545,
+      anvil: false,
+      envFiles: [envFile],
+      state: join(dir, "state"),
+      fresh: false,
+      tickMs: 0,
+      log: () => {},
+      ...options,
+    });
   } catch (e) {
     return e as Error;
   }
@@ -76,10 +95,18 @@ describe("npm start -- --config FILE", () => {
   });
 
   it("with --anvil, needs a chain at the local URL with chain id 31337", async () => {
-    const elsewhere = await attempt({ ...config(), chains: [{ chainId: 1, rpcUrls: ["https://rpc.example"] }] }, GOOD_SECRETS, { anvil: true, anvilPort: 8607 });
-    expect(elsewhere.message).toContain('--anvil starts a local chain at http://127.0.0.1:8607 (chain id 31337), but');
+    const elsewhere = await attempt(
+      { ...config(), chains: [{ chainId: 1, rpcUrls: ["https://rpc.example"] }] },
+      GOOD_SECRETS,
+      { anvil: true, anvilPort: 8607 },
+    );
+    expect(elsewhere.message).toContain("--anvil starts a local chain at http://127.0.0.1:8607 (chain id 31337), but");
     expect(elsewhere.message).toContain('add { "chainId": 31337, "rpcUrls": ["http://127.0.0.1:8607"] }');
-    const wrongId = await attempt({ ...config(), chains: [{ chainId: 5, rpcUrls: ["http://localhost:8607"] }] }, GOOD_SECRETS, { anvil: true, anvilPort: 8607 });
+    const wrongId = await attempt(
+      { ...config(), chains: [{ chainId: 5, rpcUrls: ["http://localhost:8607"] }] },
+      GOOD_SECRETS,
+      { anvil: true, anvilPort: 8607 },
+    );
     expect(wrongId.message).toContain("(it says 5)");
   });
 
@@ -92,6 +119,11 @@ describe("npm start -- --config FILE", () => {
   });
 
   it("reads env files as wrangler does", () => {
-    expect(parseEnvFile("# c\nA=1\nexport B='x y'\nC=\"q\\nr\"\nD=v # note\nnot a line\n")).toEqual({ A: "1", B: "x y", C: "q\nr", D: "v" });
+    expect(parseEnvFile("# c\nA=1\nexport B='x y'\nC=\"q\\nr\"\nD=v # note\nnot a line\n")).toEqual({
+      A: "1",
+      B: "x y",
+      C: "q\nr",
+      D: "v",
+    });
   });
 });

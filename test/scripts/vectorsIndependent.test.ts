@@ -29,7 +29,9 @@ describe("committed vectors re-computed from the SPEC alone", async () => {
     const root = spec.sumTreeRoot(leaves);
     expect(spec.hex(root.hash)).toBe(v.root);
     expect(root.sums.map(String)).toEqual(v.rootSums);
-    const columnTotals = v.assets.map((_: string, a: number) => v.users.reduce((s: bigint, u: any) => s + BigInt(u.balances[a]), 0n));
+    const columnTotals = v.assets.map((_: string, a: number) =>
+      v.users.reduce((s: bigint, u: any) => s + BigInt(u.balances[a]), 0n),
+    );
     expect(columnTotals.map(String)).toEqual(v.rootSums);
     expect(v.proofs.length).toBe(Math.min(3, v.users.length));
     for (const p of v.proofs) {
@@ -42,8 +44,13 @@ describe("committed vectors re-computed from the SPEC alone", async () => {
     "%s: leaves in commitment order, every absence proven, every forgery refused",
     async (file) => {
       const v = await load(file);
-      const leaves = v.users.map((u: any) => ({ c: spec.commitment(spec.unhex(u.salt), u.userId), balances: u.balances.map(BigInt) }));
-      const report = { liabilities: { root: v.root, ledger: { leafCount: v.leafCount, order: "commitment", scheme: "sum-sha256-v1" } } };
+      const leaves = v.users.map((u: any) => ({
+        c: spec.commitment(spec.unhex(u.salt), u.userId),
+        balances: u.balances.map(BigInt),
+      }));
+      const report = {
+        liabilities: { root: v.root, ledger: { leafCount: v.leafCount, order: "commitment", scheme: "sum-sha256-v1" } },
+      };
       expect(spec.checkLedgerLeaves(report, leaves)).toBeNull();
       expect(v.absent.length).toBe(v.leafCount === 1 ? 2 : 3);
       for (const a of v.absent) {
@@ -56,7 +63,10 @@ describe("committed vectors re-computed from the SPEC alone", async () => {
       }
       expect(v.invalid.length).toBeGreaterThan(0);
       for (const bad of v.invalid) {
-        expect(spec.checkNonInclusion(bad.proof, spec.unhex(bad.proof.commitment), v.root, v.leafCount), bad.why).not.toBeNull();
+        expect(
+          spec.checkNonInclusion(bad.proof, spec.unhex(bad.proof.commitment), v.root, v.leafCount),
+          bad.why,
+        ).not.toBeNull();
       }
     },
   );
@@ -73,7 +83,12 @@ describe("committed vectors re-computed from the SPEC alone", async () => {
     expect(v.leafOrder).not.toEqual(v.users.map((u: any) => u.userId));
     const report = { liabilities: { root: v.root, ledger: v.reportLedger } };
     expect(spec.checkLedgerLeaves(report, leaves)).toBeNull();
-    expect(v.reportLedger).toMatchObject({ order: "commitment", scheme: "sum-sha256-v1", leafCount: String(v.users.length), rootSums: v.rootSums });
+    expect(v.reportLedger).toMatchObject({
+      order: "commitment",
+      scheme: "sum-sha256-v1",
+      leafCount: String(v.users.length),
+      rootSums: v.rootSums,
+    });
     // Swapping two leaves breaks the promised order.
     const swapped = [leaves[1], leaves[0], ...leaves.slice(2)];
     expect(spec.checkLedgerLeaves(report, swapped)).toBe("leaf 1 is not above leaf 0 in commitment order");

@@ -11,19 +11,22 @@ const FILES = ["private-1-users-1-assets.json", "private-5-users-2-assets.json"]
 const load = async (name: string): Promise<any> => JSON.parse(await readFile(`docs/test-vectors/${name}`, "utf8"));
 
 describe("SPEC §11 vectors re-computed from the SPEC alone", () => {
-  it.each(FILES)("%s: H, quantisation, blindings, padding, every node, the root's opening and every proof", async (file) => {
-    const v = await load(file);
-    expect(recheckPrivateLedger(v)).toBeNull();
-    expect(v.proofs.length).toBe(v.users.length);
-    for (const p of v.proofs) {
-      expect(recheckPrivateProof(p.proof, unhex(p.salt), p.userId)).toBeNull();
-      expect(p.proof.path.length).toBe(v.depth);
-      // the proof names no other user's value: only its own leaf's opening
-      const own = v.leaves[p.proof.leafIndex];
-      expect(p.proof.values).toEqual(own.values);
-      expect(JSON.stringify(p.proof.path)).not.toMatch(/"values"|"sums"|"blindings"/);
-    }
-  });
+  it.each(FILES)(
+    "%s: H, quantisation, blindings, padding, every node, the root's opening and every proof",
+    async (file) => {
+      const v = await load(file);
+      expect(recheckPrivateLedger(v)).toBeNull();
+      expect(v.proofs.length).toBe(v.users.length);
+      for (const p of v.proofs) {
+        expect(recheckPrivateProof(p.proof, unhex(p.salt), p.userId)).toBeNull();
+        expect(p.proof.path.length).toBe(v.depth);
+        // the proof names no other user's value: only its own leaf's opening
+        const own = v.leaves[p.proof.leafIndex];
+        expect(p.proof.values).toEqual(own.values);
+        expect(JSON.stringify(p.proof.path)).not.toMatch(/"values"|"sums"|"blindings"/);
+      }
+    },
+  );
 
   it("refuses a changed sibling commitment, a wrong blinding and a wrong total", async () => {
     const v = await load("private-5-users-2-assets.json");

@@ -9,7 +9,12 @@ import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hexToBytes, utf8 } from "../../core/bytes.js";
 import { createKeysDocument } from "../../core/keysDocument.js";
-import { buildLiabilityTree, buildNonInclusionProof, compareCommitments, userCommitment } from "../../core/liabilities/index.js";
+import {
+  buildLiabilityTree,
+  buildNonInclusionProof,
+  compareCommitments,
+  userCommitment,
+} from "../../core/liabilities/index.js";
 import { main } from "../../scripts/cli/main.js";
 import { attestLedger } from "../support/ledgerAttestation.js";
 
@@ -21,11 +26,19 @@ let base = "";
 let server: Server;
 
 async function publisher(order: "commitment" | undefined, leafCount = 6) {
-  const rows = Array.from({ length: 6 }, (_, i) => ({ commitment: userCommitment(saltOf(i), `u${i}`), balances: [BigInt(i + 1)] })).sort((a, b) =>
-    compareCommitments(a.commitment, b.commitment),
-  );
+  const rows = Array.from({ length: 6 }, (_, i) => ({
+    commitment: userCommitment(saltOf(i), `u${i}`),
+    balances: [BigInt(i + 1)],
+  })).sort((a, b) => compareCommitments(a.commitment, b.commitment));
   const tree = buildLiabilityTree({ assets: ["USD"], rows });
-  const report = utf8(JSON.stringify({ liabilities: { root: tree.root, ledger: { id: "L", asOf: "1700000000", leafCount: String(leafCount), order, scheme: "sum-sha256-v1" } } }));
+  const report = utf8(
+    JSON.stringify({
+      liabilities: {
+        root: tree.root,
+        ledger: { id: "L", asOf: "1700000000", leafCount: String(leafCount), order, scheme: "sum-sha256-v1" },
+      },
+    }),
+  );
   const proof = buildNonInclusionProof(tree, userCommitment(hexToBytes(salt, "salt"), "mallory"));
   served = {
     report,
@@ -37,9 +50,11 @@ async function publisher(order: "commitment" | undefined, leafCount = 6) {
 beforeAll(async () => {
   server = createServer((req, res) => {
     const url = req.url ?? "";
-    const json = (status: number, value: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(value));
+    const json = (status: number, value: unknown) =>
+      res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(value));
     if (url === "/v1/issuers/acme/attestations/latest") return json(200, served.signed);
-    if (url === "/.well-known/solvent/keys.json") return json(200, createKeysDocument({ address: signer.address, validFrom: 1_700_000_000 }));
+    if (url === "/.well-known/solvent/keys.json")
+      return json(200, createKeysDocument({ address: signer.address, validFrom: 1_700_000_000 }));
     if (url === "/v1/issuers/acme/reports/1") return res.writeHead(200).end(Buffer.from(served.report));
     if (url.startsWith("/v1/issuers/acme/proofs/1/")) return json(404, served.body);
     return json(404, { error: { code: "NOT_FOUND", message: url } });
@@ -51,7 +66,10 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
 async function verify(userId = "mallory", ...extra: string[]) {
   const out: string[] = [];
-  const exit = await main(["verify", "--publisher", base, "--issuer", "acme", "--user", userId, "--salt", salt, ...extra], { out: (l) => out.push(l), err: (l) => out.push(l) });
+  const exit = await main(
+    ["verify", "--publisher", base, "--issuer", "acme", "--user", userId, "--salt", salt, ...extra],
+    { out: (l) => out.push(l), err: (l) => out.push(l) },
+  );
   return { exit, stdout: out.join("\n") };
 }
 
@@ -62,20 +80,45 @@ describe("solvent verify --publisher, commitment absent", () => {
     expect(exit).toBe(1);
     expect(stdout).toMatch(/\[PASS\] Check the non-inclusion proof/);
     expect(stdout).toMatch(/\[PASS\] Match the proof to the attested report: ledger L .*6 leaves in commitment order/);
-    expect(stdout.split("\n").at(-1)).toMatch(/^NOT INCLUDED, PROVEN: your commitment is provably not in this snapshot \(attestation #1/);
+    expect(stdout.split("\n").at(-1)).toMatch(
+      /^NOT INCLUDED, PROVEN: your commitment is provably not in this snapshot \(attestation #1/,
+    );
   });
 
   it("passes the publisher's words through and gives scripts one object with --json (exit 1)", async () => {
     await publisher("commitment");
-    expect((await verify()).stdout).toMatch(/\[NOTE\] Ask the publisher for your proof: the publisher says: absent \(NOT_FOUND, HTTP 404\), with a proof of that absence; .*check the user id and the salt/);
+    expect((await verify()).stdout).toMatch(
+      /\[NOTE\] Ask the publisher for your proof: the publisher says: absent \(NOT_FOUND, HTTP 404\), with a proof of that absence; .*check the user id and the salt/,
+    );
     const { exit, stdout } = await verify("mallory", "--json");
     expect(exit).toBe(1);
-    const json = JSON.parse(stdout) as { valid: boolean; unusable: boolean; included: boolean; absenceProven: boolean; verdict: string; steps: { id: string; status: string }[] };
+    const json = JSON.parse(stdout) as {
+      valid: boolean;
+      unusable: boolean;
+      included: boolean;
+      absenceProven: boolean;
+      verdict: string;
+      steps: { id: string; status: string }[];
+    };
     expect(json).toMatchObject({ valid: false, unusable: false, included: false, absenceProven: true });
     expect(json.verdict).toMatch(/^NOT INCLUDED, PROVEN: /);
-    expect(json.steps.map((s) => `${s.id}:${s.status}`)).toEqual(["publisher:note", "commitment:pass", "proof:pass", "attestation:pass", "signature:pass", "root:pass", "report:pass", "freshness:note"]);
+    expect(json.steps.map((s) => `${s.id}:${s.status}`)).toEqual([
+      "publisher:note",
+      "commitment:pass",
+      "proof:pass",
+      "attestation:pass",
+      "signature:pass",
+      "root:pass",
+      "report:pass",
+      "freshness:note",
+    ]);
     await publisher("commitment", 7);
-    expect(JSON.parse((await verify("mallory", "--json")).stdout)).toMatchObject({ valid: false, unusable: false, included: false, absenceProven: false });
+    expect(JSON.parse((await verify("mallory", "--json")).stdout)).toMatchObject({
+      valid: false,
+      unusable: false,
+      included: false,
+      absenceProven: false,
+    });
   });
 
   it("refuses the absence when the report is not in commitment order, states another leaf count, or the proof is someone else's", async () => {

@@ -11,7 +11,11 @@ export async function freshWindow(needMs: number): Promise<void> {
   if (left < needMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
 }
 
-export async function expectBurstRefusedThenAdmitted(send: () => Promise<Response>, count: number, admitted: number): Promise<number> {
+export async function expectBurstRefusedThenAdmitted(
+  send: () => Promise<Response>,
+  count: number,
+  admitted: number,
+): Promise<number> {
   // the whole burst in one window: a burst split by a window boundary may stay under the budget in both
   await freshWindow(7000);
   const started = Date.now();

@@ -60,7 +60,9 @@ export function innerNode(l: SumNode, r: SumNode): SumNode {
   const sums = l.sums.map((s, i) => s + r.sums[i]!);
   if (sums.some((s) => s >= LIMIT)) throw new Error("sum overflow");
   return {
-    hash: sha256(cat(Uint8Array.of(1), l.hash, ...l.sums.map((s) => be(s, 16)), r.hash, ...r.sums.map((s) => be(s, 16)))),
+    hash: sha256(
+      cat(Uint8Array.of(1), l.hash, ...l.sums.map((s) => be(s, 16)), r.hash, ...r.sums.map((s) => be(s, 16))),
+    ),
     sums,
   };
 }
@@ -133,7 +135,8 @@ export function checkNonInclusion(proof: any, c: Uint8Array, root: string, leafC
       }
     }
     if (hex(node.hash) !== root) return "a neighbour's path does not reach the root";
-    if (node.sums.map(String).join() !== proof.rootSums.join()) return "a neighbour's path does not reach the root sums";
+    if (node.sums.map(String).join() !== proof.rootSums.join())
+      return "a neighbour's path does not reach the root sums";
     return null;
   };
   const { left, right } = proof;
@@ -163,7 +166,8 @@ export function checkNonInclusion(proof: any, c: Uint8Array, root: string, leafC
 export function checkLedgerLeaves(report: any, leaves: { c: Uint8Array; balances: bigint[] }[]): string | null {
   const ledger = report?.liabilities?.ledger;
   if (!ledger) return "the report names no ledger";
-  if (ledger.scheme !== undefined && ledger.scheme !== "sum-sha256-v1") return `scheme ${String(ledger.scheme)} is not the SPEC §2 sum tree`;
+  if (ledger.scheme !== undefined && ledger.scheme !== "sum-sha256-v1")
+    return `scheme ${String(ledger.scheme)} is not the SPEC §2 sum tree`;
   const count = ledger.leafCount ?? ledger.users;
   if (String(leaves.length) !== String(count)) return `${leaves.length} leaves, the report says ${String(count)}`;
   if (ledger.order !== undefined && ledger.order !== "commitment") return `unknown order ${String(ledger.order)}`;
@@ -177,7 +181,8 @@ export function checkLedgerLeaves(report: any, leaves: { c: Uint8Array; balances
     }
   }
   const root = sumTreeRoot(leaves.map((l) => leafNode(l.c, l.balances)));
-  if (hex(root.hash) !== String(report.liabilities.root).toLowerCase()) return "the leaves do not build the report's liabilities root";
+  if (hex(root.hash) !== String(report.liabilities.root).toLowerCase())
+    return "the leaves do not build the report's liabilities root";
   return null;
 }
 
@@ -268,7 +273,9 @@ function eip712(domain: Uint8Array, structHash: Uint8Array): `0x${string}` {
 
 /** EIP-712 digest of an attestation given in its JSON form (§10). */
 export function attestationDigest(a: Record<string, string>): `0x${string}` {
-  const struct = keccak(cat(keccak(enc.encode(ATTESTATION_TYPE)), ...ATTESTATION_FIELDS.map(([t, n]) => word(t, a[n]!))));
+  const struct = keccak(
+    cat(keccak(enc.encode(ATTESTATION_TYPE)), ...ATTESTATION_FIELDS.map(([t, n]) => word(t, a[n]!))),
+  );
   return eip712(domainSeparator("Solvent", "1"), struct);
 }
 

@@ -4,7 +4,12 @@ import { attestationToJson, issuerKey, nextAttestation, signAttestation } from "
 import type { Hex } from "../../core/bytes.js";
 
 /** A signed sequence-1 attestation of `issuerId` committing to a liabilities root and the exact report bytes. */
-export async function attestLedger(signer: PrivateKeyAccount, issuerId: string, liabilitiesRoot: Hex, report: Uint8Array) {
+export async function attestLedger(
+  signer: PrivateKeyAccount,
+  issuerId: string,
+  liabilitiesRoot: Hex,
+  report: Uint8Array,
+) {
   const attestation = nextAttestation(null, {
     issuer: issuerKey(issuerId),
     observedAt: 1_700_000_100n,

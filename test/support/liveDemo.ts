@@ -22,7 +22,11 @@ export async function startLiveDemo(name: string, options: { users: number }): P
   try {
     const adminToken = bytesToHex(crypto.getRandomValues(new Uint8Array(24))).slice(2);
     const secrets = join(dir, "secrets.env");
-    await writeFile(secrets, `SIGNING_KEY=${bytesToHex(crypto.getRandomValues(new Uint8Array(32)))}\nADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+    await writeFile(
+      secrets,
+      `SIGNING_KEY=${bytesToHex(crypto.getRandomValues(new Uint8Array(32)))}\nADMIN_TOKEN=${adminToken}\n`,
+      { mode: 0o600 },
+    );
     const demo = await startDemo({
       port: 0,
       anvilPort: 0,

@@ -84,7 +84,9 @@ export function oracleChain(anvil: AnvilInstance) {
       (e: unknown) => e as { walk: (fn: (e: unknown) => boolean) => unknown },
     );
     expect(error, `${functionName} should revert`).toBeDefined();
-    const reverted = error!.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null;
+    const reverted = error!.walk(
+      (e) => e instanceof ContractFunctionRevertedError,
+    ) as ContractFunctionRevertedError | null;
     expect(reverted?.data, `${functionName} should revert with a custom error`).toBeDefined();
     return { errorName: reverted!.data!.errorName, args: reverted!.data!.args ?? [] };
   };

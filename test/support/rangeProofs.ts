@@ -10,7 +10,9 @@ let engine: Promise<RangeProofEngine> | undefined;
 
 async function load(): Promise<RangeProofEngine> {
   if (globalThis.navigator?.userAgent === "Cloudflare-Workers") {
-    const mod = (await import("../../node_modules/@aptos-labs/confidential-asset-wasm-bindings/range-proofs/aptos_rp_wasm_bg.wasm")) as unknown as {
+    const mod = (await import(
+      "../../node_modules/@aptos-labs/confidential-asset-wasm-bindings/range-proofs/aptos_rp_wasm_bg.wasm"
+    )) as unknown as {
       default: WebAssembly.Module;
     };
     return dalekRangeProofs(mod.default);

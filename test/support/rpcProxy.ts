@@ -132,7 +132,11 @@ export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
   };
 
   async function forward(one: RpcRequest): Promise<RpcAnswer> {
-    const answer = await fetch(upstream, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(one) });
+    const answer = await fetch(upstream, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(one),
+    });
     return (await answer.json()) as RpcAnswer;
   }
 
@@ -140,12 +144,15 @@ export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
   async function handleOne(state: ChannelState, one: RpcRequest): Promise<RpcAnswer | string> {
     const applies = state.methods === null || (typeof one.method === "string" && state.methods.includes(one.method));
     if (applies && state.delayMs > 0) await sleep(state.delayMs);
-    if (applies && state.error) return { jsonrpc: "2.0", id: one.id ?? null, error: { code: -32603, message: "injected internal error" } };
+    if (applies && state.error)
+      return { jsonrpc: "2.0", id: one.id ?? null, error: { code: -32603, message: "injected internal error" } };
     if (applies && state.garbage === "html") return "<html><body>502 Bad Gateway</body></html>";
     const answer = await forward(one);
     if (state.fakeReorgAfter !== null) state.fakeReorgAfter--;
-    if (applies && state.garbage === "wrongId") return { ...answer, id: typeof one.id === "number" ? one.id + 1000 : "wrong" };
-    if (applies && state.garbage === "badResult" && "result" in answer) return { ...answer, result: "0xnot-hex-at-all" };
+    if (applies && state.garbage === "wrongId")
+      return { ...answer, id: typeof one.id === "number" ? one.id + 1000 : "wrong" };
+    if (applies && state.garbage === "badResult" && "result" in answer)
+      return { ...answer, result: "0xnot-hex-at-all" };
     if (applies && state.garbage === "truncated") return JSON.stringify(answer).slice(0, 20);
     if (state.hideCode && one.method === "eth_getCode" && "result" in answer) return { ...answer, result: "0x" };
     if (one.method === "eth_call" && typeof answer.result === "string") {
@@ -174,7 +181,9 @@ export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
     const rest = match ? (match[2] ?? "/") : (req.url ?? "/");
     const state = channel(name);
     if (rest === "/__control") {
-      const command = JSON.parse(payload.toString() || "{}") as Partial<Omit<ChannelState, "forwarded">> & { reset?: boolean };
+      const command = JSON.parse(payload.toString() || "{}") as Partial<Omit<ChannelState, "forwarded">> & {
+        reset?: boolean;
+      };
       if (command.reset) Object.assign(state, fresh());
       const { reset: _reset, ...fields } = command;
       // {"failAfter": n} alone keeps its original meaning: absent means heal.
@@ -191,8 +200,15 @@ export async function startRpcProxy(upstream: string): Promise<RpcProxy> {
     state.forwarded++;
     try {
       const parsed = JSON.parse(payload.toString()) as RpcRequest | RpcRequest[];
-      const answers = Array.isArray(parsed) ? await Promise.all(parsed.map((p) => handleOne(state, p))) : await handleOne(state, parsed);
-      const text = typeof answers === "string" ? answers : Array.isArray(answers) && answers.some((a) => typeof a === "string") ? "<garbage>" : JSON.stringify(answers);
+      const answers = Array.isArray(parsed)
+        ? await Promise.all(parsed.map((p) => handleOne(state, p)))
+        : await handleOne(state, parsed);
+      const text =
+        typeof answers === "string"
+          ? answers
+          : Array.isArray(answers) && answers.some((a) => typeof a === "string")
+            ? "<garbage>"
+            : JSON.stringify(answers);
       res.writeHead(200, { "content-type": "application/json" }).end(text);
     } catch {
       req.socket.destroy();

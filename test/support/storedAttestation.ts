@@ -5,7 +5,14 @@
  * zero roots, no report stored.
  */
 import type { LocalAccount } from "viem";
-import { attestationDigest, issuerKey, nextAttestation, signAttestation, ZERO_HASH, type Attestation } from "../../core/attestation.js";
+import {
+  attestationDigest,
+  issuerKey,
+  nextAttestation,
+  signAttestation,
+  ZERO_HASH,
+  type Attestation,
+} from "../../core/attestation.js";
 import type { Hex } from "../../core/bytes.js";
 import { insertAttestation } from "../../worker/storage/attestationStore.js";
 

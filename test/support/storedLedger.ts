@@ -5,7 +5,15 @@
  * bucket that counts its reads, for Node-side tests.
  */
 import { buildSumTreeLevels, HASH_BYTES, hashLeaves, SUM_BYTES } from "../../core/liabilities/index.js";
-import { buildPrefix, indexKey, indexPrefix, shardKey, topKey, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFormat.js";
+import {
+  buildPrefix,
+  indexKey,
+  indexPrefix,
+  shardKey,
+  topKey,
+  treeManifestKey,
+  type TreeManifest,
+} from "../../worker/ledger/ledgerFormat.js";
 import { serializeLevels } from "../../worker/ledger/shardLayout.js";
 import { combineTops, indexBitsFor } from "../../worker/ledger/shardPlan.js";
 
@@ -34,7 +42,12 @@ export async function writeLayout1Ledger(
     const hi = Math.min(n, lo + shardSize);
     const c = commitments.subarray(lo * HASH_BYTES, hi * HASH_BYTES);
     const b = balances.subarray(lo * sb, hi * sb);
-    const tree = buildSumTreeLevels({ hashes: hashLeaves(c, b, hi - lo, k), sums: b, count: hi - lo }, k, { level: 0, index: lo, width: n, stopLevel: shardLevel });
+    const tree = buildSumTreeLevels({ hashes: hashLeaves(c, b, hi - lo, k), sums: b, count: hi - lo }, k, {
+      level: 0,
+      index: lo,
+      width: n,
+      stopLevel: shardLevel,
+    });
     await bucket.put(shardKey(id.ledgerId, id.buildId, s), serializeLevels(tree, c));
     const top = tree.levels[tree.levels.length - 1]!;
     topHashes.set(top.hashes.subarray(0, HASH_BYTES), s * HASH_BYTES);
@@ -42,7 +55,11 @@ export async function writeLayout1Ledger(
   }
   const indexBits = indexBitsFor(n);
   // top.bin and a manifest without `layout`, as builds wrote them before layout 2.
-  const { top, manifest } = combineTops({ ledgerId: id.ledgerId, buildId: id.buildId, assets: id.assets, rows: n, shardSize, shardCount, indexBits }, topHashes, topSums);
+  const { top, manifest } = combineTops(
+    { ledgerId: id.ledgerId, buildId: id.buildId, assets: id.assets, rows: n, shardSize, shardCount, indexBits },
+    topHashes,
+    topSums,
+  );
   await bucket.put(topKey(id.ledgerId, id.buildId), top);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => {
     for (let j = 0; j < HASH_BYTES; j++) {

@@ -42,7 +42,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const server: Server = createServer(async (req, res) => {
     const body = await readBody(req);
     const url = req.url ?? "/";
-    const json = (status: number, value: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
+    const json = (status: number, value: unknown) =>
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
     if (pathOf(url) === "/__control") {
       const command = JSON.parse(body || "{}") as { failNext?: number; path?: string };
       failures.set(command.path ?? "/", command.failNext ?? 0);
@@ -51,14 +52,19 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     }
     if (pathOf(url) === "/__requests") {
       const path = new URL(url, "http://receiver").searchParams.get("path");
-      json(200, received.filter((r) => path === null || r.path === path).map(({ path: _path, ...r }) => r));
+      json(
+        200,
+        received.filter((r) => path === null || r.path === path).map(({ path: _path, ...r }) => r),
+      );
       return;
     }
     const path = pathOf(url);
     const failing = failures.get(path) ?? 0;
     const answered = failing > 0 ? 500 : 200;
     if (failing > 0) failures.set(path, failing - 1);
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")]),
+    );
     received.push({ method: req.method ?? "", url, path, headers, body, answered });
     if (answered === 500) json(500, { error: "told to fail" });
     else json(200, { ok: true });

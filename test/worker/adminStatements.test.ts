@@ -30,7 +30,9 @@ const issuer = (id: string, custodian: string, signerAddress: string) => ({
   name: id,
   assets: [usd],
   liabilities: { ledger: { assets: ["USD"] } },
-  reserves: { custodians: [{ id: custodian, signers: [signerAddress], accounts: [{ account: "operating", asset: "USD" }] }] },
+  reserves: {
+    custodians: [{ id: custodian, signers: [signerAddress], accounts: [{ account: "operating", asset: "USD" }] }],
+  },
   policy: { statementMaxAgeSeconds: 3600 },
 });
 const config = parseConfig({
@@ -49,7 +51,10 @@ app.use("*", async (c, next) => {
 });
 app.route("/", createAdminApi());
 
-const TOKENS = { ADMIN_TOKEN: "deployment-wide-token-0123", ADMIN_TOKENS: JSON.stringify({ acme: "acme-only-token-012345678", beta: "beta-only-token-012345678" }) };
+const TOKENS = {
+  ADMIN_TOKEN: "deployment-wide-token-0123",
+  ADMIN_TOKENS: JSON.stringify({ acme: "acme-only-token-012345678", beta: "beta-only-token-012345678" }),
+};
 const withTokens = (tokens: Partial<Pick<Env, "ADMIN_TOKEN" | "ADMIN_TOKENS">>) =>
   ({ DB: env.DB, BUCKET: env.BUCKET, ...tokens }) as unknown as Env;
 const fullEnv = withTokens(TOKENS);
@@ -74,11 +79,20 @@ async function body(statement: CustodianStatement, signer = acmeCustodian) {
   return { statement: custodianStatementToJson(statement), signature: await signCustodianStatement(statement, signer) };
 }
 
-function post(issuerId: string, payload: unknown, token: string | null = "acme-only-token-012345678", environment: Env = fullEnv) {
+function post(
+  issuerId: string,
+  payload: unknown,
+  token: string | null = "acme-only-token-012345678",
+  environment: Env = fullEnv,
+) {
   const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (token !== null) headers.Authorization = `Bearer ${token}`;
   const text = typeof payload === "string" ? payload : JSON.stringify(payload);
-  return app.request(`https://solvent.example/v1/admin/issuers/${issuerId}/statements`, { method: "POST", headers, body: text }, environment);
+  return app.request(
+    `https://solvent.example/v1/admin/issuers/${issuerId}/statements`,
+    { method: "POST", headers, body: text },
+    environment,
+  );
 }
 
 async function expectError(res: Response, status: number, code: string, extra?: Record<string, unknown>) {
@@ -106,27 +120,58 @@ describe("admin auth", () => {
 
   it("answers 403 for a wrong token and for another issuer's token", async () => {
     await expectError(await post("acme", await body(statementFor()), "nope"), 403, "FORBIDDEN");
-    await expectError(await post("acme", await body(statementFor()), "acme-only-token-012345678-plus"), 403, "FORBIDDEN");
+    await expectError(
+      await post("acme", await body(statementFor()), "acme-only-token-012345678-plus"),
+      403,
+      "FORBIDDEN",
+    );
     await expectError(await post("acme", await body(statementFor()), "beta-only-token-012345678"), 403, "FORBIDDEN");
-    await expectError(await post("beta", await body(statementFor({ issuer: "beta", custodian: "beta-trust" }), betaCustodian), "acme-only-token-012345678"), 403, "FORBIDDEN");
+    await expectError(
+      await post(
+        "beta",
+        await body(statementFor({ issuer: "beta", custodian: "beta-trust" }), betaCustodian),
+        "acme-only-token-012345678",
+      ),
+      403,
+      "FORBIDDEN",
+    );
     expect(await lastAcceptedNonce(env.DB, "acme", "acme-trust", "operating", "USD")).toBeNull();
   });
 
   it("accepts the issuer's own token and the deployment-wide token", async () => {
     expect((await post("acme", await body(statementFor()), "acme-only-token-012345678")).status).toBe(201);
     expect((await post("acme", await body(statementFor()), "deployment-wide-token-0123")).status).toBe(201);
-    const beta = await post("beta", await body(statementFor({ issuer: "beta", custodian: "beta-trust" }), betaCustodian), "beta-only-token-012345678");
+    const beta = await post(
+      "beta",
+      await body(statementFor({ issuer: "beta", custodian: "beta-trust" }), betaCustodian),
+      "beta-only-token-012345678",
+    );
     expect(beta.status).toBe(201);
     // Only per-issuer tokens configured: still enforced per issuer.
     const perIssuerOnly = withTokens({ ADMIN_TOKENS: TOKENS.ADMIN_TOKENS });
-    expect((await post("acme", await body(statementFor()), "acme-only-token-012345678", perIssuerOnly)).status).toBe(201);
-    await expectError(await post("acme", await body(statementFor()), "deployment-wide-token-0123", perIssuerOnly), 403, "FORBIDDEN");
+    expect((await post("acme", await body(statementFor()), "acme-only-token-012345678", perIssuerOnly)).status).toBe(
+      201,
+    );
+    await expectError(
+      await post("acme", await body(statementFor()), "deployment-wide-token-0123", perIssuerOnly),
+      403,
+      "FORBIDDEN",
+    );
   });
 
   it("answers 503 MISCONFIGURED when no admin token is configured, never echoing secrets", async () => {
     await expectError(await post("acme", await body(statementFor()), "anything", withTokens({})), 503, "MISCONFIGURED");
-    await expectError(await post("acme", await body(statementFor()), "x", withTokens({ ADMIN_TOKEN: "", ADMIN_TOKENS: "{}" })), 503, "MISCONFIGURED");
-    const res = await post("acme", await body(statementFor()), "x", withTokens({ ADMIN_TOKENS: "{secret-ish not json" }));
+    await expectError(
+      await post("acme", await body(statementFor()), "x", withTokens({ ADMIN_TOKEN: "", ADMIN_TOKENS: "{}" })),
+      503,
+      "MISCONFIGURED",
+    );
+    const res = await post(
+      "acme",
+      await body(statementFor()),
+      "x",
+      withTokens({ ADMIN_TOKENS: "{secret-ish not json" }),
+    );
     expect(res.status).toBe(503);
     expect(await res.text()).not.toContain("secret-ish");
   });
@@ -149,13 +194,19 @@ describe("POST /v1/admin/issuers/:issuer/statements", () => {
   it("refuses a replayed or older nonce with 409 REPLAYED_NONCE", async () => {
     const statement = statementFor({ nonce: 20_000n });
     expect((await post("acme", await body(statement))).status).toBe(201);
-    await expectError(await post("acme", await body(statement)), 409, "STATEMENT_REJECTED", { reason: "REPLAYED_NONCE" });
-    await expectError(await post("acme", await body(statementFor({ nonce: 19_999n }))), 409, "STATEMENT_REJECTED", { reason: "REPLAYED_NONCE" });
+    await expectError(await post("acme", await body(statement)), 409, "STATEMENT_REJECTED", {
+      reason: "REPLAYED_NONCE",
+    });
+    await expectError(await post("acme", await body(statementFor({ nonce: 19_999n }))), 409, "STATEMENT_REJECTED", {
+      reason: "REPLAYED_NONCE",
+    });
   });
 
   it("lets exactly one of two concurrent submissions of a nonce in", async () => {
     const payload = await body(statementFor({ nonce: 30_000n }));
-    const statuses = (await Promise.all([post("acme", payload), post("acme", payload), post("acme", payload)])).map((r) => r.status);
+    const statuses = (await Promise.all([post("acme", payload), post("acme", payload), post("acme", payload)])).map(
+      (r) => r.status,
+    );
     expect(statuses.sort()).toEqual([201, 409, 409]);
   });
 
@@ -208,22 +259,43 @@ describe("POST /v1/admin/issuers/:issuer/statements", () => {
   it("answers 400 INVALID_BODY naming the field", async () => {
     const good = await body(statementFor());
     await expectError(await post("acme", "not json"), 400, "INVALID_BODY");
-    await expectError(await post("acme", { ...good, statement: { ...good.statement, amount: "01" } }), 400, "INVALID_BODY", {
-      field: "statement.amount",
+    await expectError(
+      await post("acme", { ...good, statement: { ...good.statement, amount: "01" } }),
+      400,
+      "INVALID_BODY",
+      {
+        field: "statement.amount",
+      },
+    );
+    await expectError(
+      await post("acme", { ...good, statement: { ...good.statement, nonce: 5 } }),
+      400,
+      "INVALID_BODY",
+      {
+        field: "statement.nonce",
+      },
+    );
+    await expectError(
+      await post("acme", { ...good, statement: { ...good.statement, extra: "x" } }),
+      400,
+      "INVALID_BODY",
+      {
+        field: "statement.extra",
+      },
+    );
+    await expectError(await post("acme", { ...good, signature: "0x1234" }), 400, "INVALID_BODY", {
+      field: "signature",
     });
-    await expectError(await post("acme", { ...good, statement: { ...good.statement, nonce: 5 } }), 400, "INVALID_BODY", {
-      field: "statement.nonce",
-    });
-    await expectError(await post("acme", { ...good, statement: { ...good.statement, extra: "x" } }), 400, "INVALID_BODY", {
-      field: "statement.extra",
-    });
-    await expectError(await post("acme", { ...good, signature: "0x1234" }), 400, "INVALID_BODY", { field: "signature" });
     await expectError(await post("acme", { ...good, more: 1 }), 400, "INVALID_BODY", { field: "more" });
   });
 
   it("answers 413 for a body over the limit, 404 for an unknown issuer", async () => {
     const big = JSON.stringify({ statement: { pad: "x".repeat(20_000) }, signature: "0x" });
     await expectError(await post("acme", big), 413, "PAYLOAD_TOO_LARGE");
-    await expectError(await post("nobody", await body(statementFor()), "deployment-wide-token-0123"), 404, "UNKNOWN_ISSUER");
+    await expectError(
+      await post("nobody", await body(statementFor()), "deployment-wide-token-0123"),
+      404,
+      "UNKNOWN_ISSUER",
+    );
   });
 });

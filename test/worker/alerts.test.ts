@@ -9,7 +9,13 @@
  * (so the pool's own consumer, which does not know these destinations,
  * never races the deliveries asserted here).
  */
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  runInDurableObject,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/parseConfig.js";
@@ -86,7 +92,14 @@ async function forgedOwnershipConfig(): Promise<SolventConfig> {
   const copy = structuredClone(config);
   const treasury = copy.issuers.find((i) => i.id === ISSUER)!.reserves.holders[0]!;
   const stranger = privateKeyToAccount("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a");
-  treasury.ownership = { kind: "eoa", signature: await signOwnership(stranger, { issuerId: ISSUER, address: treasury.address, chainId: treasury.chainId }) };
+  treasury.ownership = {
+    kind: "eoa",
+    signature: await signOwnership(stranger, {
+      issuerId: ISSUER,
+      address: treasury.address,
+      chainId: treasury.chainId,
+    }),
+  };
   return copy;
 }
 
@@ -94,7 +107,12 @@ async function forgedOwnershipConfig(): Promise<SolventConfig> {
 async function deliver(messages: AlertMessage[], attempts = 1) {
   const batch = createMessageBatch(
     "solvent-alerts",
-    messages.map((body, i) => ({ id: `alert-${body.alertId}-${body.destination}-${attempts}-${i}`, timestamp: new Date(), attempts, body })),
+    messages.map((body, i) => ({
+      id: `alert-${body.alertId}-${body.destination}-${attempts}-${i}`,
+      timestamp: new Date(),
+      attempts,
+      body,
+    })),
   );
   const ctx = createExecutionContext();
   await worker.queue(batch, alertEnv);
@@ -108,7 +126,13 @@ async function received(path: string): Promise<ReceivedRequest[]> {
 const messagesFor = (alertId: number) => queued.filter((m) => m.alertId === alertId);
 
 async function hmacHex(secret: string, text: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(text)));
   return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -121,11 +145,28 @@ interface ListedAlert {
   text: string;
   sequence: string | null;
   details: Record<string, unknown>;
-  deliveries: { destination: number; kind: string; host: string; status: string; attempts: number; httpStatus: number | null; reason: string }[];
+  deliveries: {
+    destination: number;
+    kind: string;
+    host: string;
+    status: string;
+    attempts: number;
+    httpStatus: number | null;
+    reason: string;
+  }[];
 }
 
-async function listAlerts(query = ""): Promise<{ res: Response; body: { issuer: string; destinations: unknown[]; alerts: ListedAlert[]; nextBefore: string | null } }> {
-  const res = await worker.fetch(new Request(`${ORIGIN}/v1/issuers/${ISSUER}/alerts${query}`), alertEnv, createExecutionContext());
+async function listAlerts(
+  query = "",
+): Promise<{
+  res: Response;
+  body: { issuer: string; destinations: unknown[]; alerts: ListedAlert[]; nextBefore: string | null };
+}> {
+  const res = await worker.fetch(
+    new Request(`${ORIGIN}/v1/issuers/${ISSUER}/alerts${query}`),
+    alertEnv,
+    createExecutionContext(),
+  );
   return { res, body: (await res.clone().json()) as never };
 }
 
@@ -143,19 +184,31 @@ describe("alerts on flag and ratio changes", () => {
     expect(baseline.alerts).toEqual([]);
 
     const forged = await publishWithAlerts({ config: await forgedOwnershipConfig() });
-    const outcome = (forged.attempt as { outcome: { published: boolean; sequence: string; flags: string[]; ratioBps: number } }).outcome;
+    const outcome = (
+      forged.attempt as { outcome: { published: boolean; sequence: string; flags: string[]; ratioBps: number } }
+    ).outcome;
     expect(outcome.published).toBe(true);
     expect(outcome.flags).toContain("UNPROVEN_OWNERSHIP");
     const raised = forged.alerts.filter((a) => a.event === "flag_raised");
     expect(raised.map((a) => a.details.flag).sort()).toEqual([...outcome.flags].sort());
     const ownership = raised.find((a) => a.details.flag === "UNPROVEN_OWNERSHIP")!;
     // the reason is the one the signed report gives
-    const report = (await (await worker.fetch(new Request(`${ORIGIN}/v1/issuers/${ISSUER}/reports/${outcome.sequence}`), alertEnv, createExecutionContext())).json()) as {
+    const report = (await (
+      await worker.fetch(
+        new Request(`${ORIGIN}/v1/issuers/${ISSUER}/reports/${outcome.sequence}`),
+        alertEnv,
+        createExecutionContext(),
+      )
+    ).json()) as {
       flags: { name: string; reason: string }[];
     };
     const reason = report.flags.find((f) => f.name === "UNPROVEN_OWNERSHIP")!.reason;
     expect(reason.length).toBeGreaterThan(0);
-    expect(ownership).toMatchObject({ severity: "warning", sequence: BigInt(outcome.sequence), details: { flag: "UNPROVEN_OWNERSHIP", bit: 3, reason } });
+    expect(ownership).toMatchObject({
+      severity: "warning",
+      sequence: BigInt(outcome.sequence),
+      details: { flag: "UNPROVEN_OWNERSHIP", bit: 3, reason },
+    });
     expect(ownership.text).toContain(reason);
     raisedId = ownership.id;
 
@@ -166,13 +219,18 @@ describe("alerts on flag and ratio changes", () => {
       [10000, "down"],
       [10200, "down"],
     ]);
-    expect(crossings[0]).toMatchObject({ severity: "critical", details: { ratioBps: outcome.ratioBps, previousRatioBps: healthy.ratioBps } });
+    expect(crossings[0]).toMatchObject({
+      severity: "critical",
+      details: { ratioBps: outcome.ratioBps, previousRatioBps: healthy.ratioBps },
+    });
 
     // one queue message per (alert, destination)
     for (const alert of forged.alerts) expect(messagesFor(alert.id).map((m) => m.destination)).toEqual([0, 1, 2]);
 
     // the same attempt examined again stores nothing twice
-    expect(await alertAfterPublish({ env: alertEnv, config, issuerId: ISSUER, attempt: forged.attempt, now: nowSeconds() })).toEqual([]);
+    expect(
+      await alertAfterPublish({ env: alertEnv, config, issuerId: ISSUER, attempt: forged.attempt, now: nowSeconds() }),
+    ).toEqual([]);
 
     const restored = await publishWithAlerts();
     const cleared = restored.alerts.filter((a) => a.event === "flag_cleared");
@@ -181,7 +239,11 @@ describe("alerts on flag and ratio changes", () => {
     // a cleared flag carries the reason it had been raised for
     expect(ownershipCleared).toMatchObject({ severity: "info", details: { reason } });
     expect(restored.alerts.filter((a) => a.event === "flag_raised")).toEqual([]);
-    expect(restored.alerts.filter((a) => a.event === "ratio_crossed").map((a) => [a.details.thresholdBps, a.details.direction])).toEqual([
+    expect(
+      restored.alerts
+        .filter((a) => a.event === "ratio_crossed")
+        .map((a) => [a.details.thresholdBps, a.details.direction]),
+    ).toEqual([
       [10000, "up"],
       [10200, "up"],
     ]);
@@ -200,7 +262,14 @@ describe("alerts on flag and ratio changes", () => {
     expect(request.headers["content-type"]).toBe("application/json");
     expect(request.url).toBe("/generic?token=query-secret");
     const payload = JSON.parse(request.body);
-    expect(payload).toMatchObject({ version: 1, id: String(raisedId), issuer: ISSUER, event: "flag_raised", severity: "warning", details: { flag: "UNPROVEN_OWNERSHIP" } });
+    expect(payload).toMatchObject({
+      version: 1,
+      id: String(raisedId),
+      issuer: ISSUER,
+      event: "flag_raised",
+      severity: "warning",
+      details: { flag: "UNPROVEN_OWNERSHIP" },
+    });
     expect(typeof payload.details.reason).toBe("string");
     expect(request.headers["x-solvent-alert-id"]).toBe(String(raisedId));
     expect(request.headers["x-solvent-event"]).toBe("flag_raised");
@@ -210,7 +279,9 @@ describe("alerts on flag and ratio changes", () => {
     const signature = request.headers["x-solvent-signature"]!;
     expect(signature).toBe(`sha256=${await hmacHex(SECRET, `${timestamp}.${request.body}`)}`);
     // a tampered body, a replayed timestamp or another key would not verify
-    expect(signature).not.toBe(`sha256=${await hmacHex(SECRET, `${timestamp}.${request.body.replace("UNPROVEN_OWNERSHIP", "UNDERCOLLATERALIZED")}`)}`);
+    expect(signature).not.toBe(
+      `sha256=${await hmacHex(SECRET, `${timestamp}.${request.body.replace("UNPROVEN_OWNERSHIP", "UNDERCOLLATERALIZED")}`)}`,
+    );
     expect(signature).not.toBe(`sha256=${await hmacHex(SECRET, `${Number(timestamp) + 600}.${request.body}`)}`);
     expect(signature).not.toBe(`sha256=${await hmacHex("another-secret", `${timestamp}.${request.body}`)}`);
   });
@@ -219,7 +290,10 @@ describe("alerts on flag and ratio changes", () => {
     const slack = (await received(`/slack/${SLACK_PATH}`)).map((r) => JSON.parse(r.body));
     const slackMessage = slack.find((m) => JSON.stringify(m).includes(`Solvent alert ${raisedId} `))!;
     expect(slackMessage.text).toContain(`${ISSUER}: UNPROVEN_OWNERSHIP raised`);
-    expect(slackMessage.blocks[0]).toEqual({ type: "header", text: { type: "plain_text", text: `${ISSUER}: UNPROVEN_OWNERSHIP raised`, emoji: true } });
+    expect(slackMessage.blocks[0]).toEqual({
+      type: "header",
+      text: { type: "plain_text", text: `${ISSUER}: UNPROVEN_OWNERSHIP raised`, emoji: true },
+    });
     expect(slackMessage.blocks[1]).toMatchObject({ type: "section", text: { type: "mrkdwn" } });
     expect(slackMessage.blocks[1].text.text).toContain("UNPROVEN_OWNERSHIP");
     expect(slackMessage.blocks[2].fields).toContainEqual({ type: "mrkdwn", text: "*flag*\nUNPROVEN_OWNERSHIP" });
@@ -245,7 +319,11 @@ describe("alerts on flag and ratio changes", () => {
     expect(first.explicitAcks).toEqual([]);
     expect(first.retryMessages).toHaveLength(1);
     let listed = (await listAlerts()).body.alerts.find((a) => a.id === String(clearedId))!;
-    expect(listed.deliveries.find((d) => d.kind === "webhook")).toMatchObject({ status: "retrying", attempts: 1, httpStatus: 500 });
+    expect(listed.deliveries.find((d) => d.kind === "webhook")).toMatchObject({
+      status: "retrying",
+      attempts: 1,
+      httpStatus: 500,
+    });
 
     const second = await deliver(generic, 2);
     expect(second.explicitAcks).toHaveLength(1);
@@ -255,7 +333,11 @@ describe("alerts on flag and ratio changes", () => {
     // the same alert, re-signed at its own time
     expect(JSON.parse(hits[0]!.body)).toEqual(JSON.parse(hits[1]!.body));
     listed = (await listAlerts()).body.alerts.find((a) => a.id === String(clearedId))!;
-    expect(listed.deliveries.find((d) => d.kind === "webhook")).toMatchObject({ status: "delivered", attempts: 2, httpStatus: 200 });
+    expect(listed.deliveries.find((d) => d.kind === "webhook")).toMatchObject({
+      status: "delivered",
+      attempts: 2,
+      httpStatus: 200,
+    });
 
     // (the pool does not report the delay it was given; the backoff schedule itself:)
     expect([1, 2, 3, 4, 5, 6, 10].map(alertRetryDelaySeconds)).toEqual([30, 60, 120, 240, 480, 960, 3600]);
@@ -263,7 +345,10 @@ describe("alerts on flag and ratio changes", () => {
 
   it("gives up after the last attempt: recorded failed, and the message is left to the dead-letter queue", async () => {
     const slack = messagesFor(clearedId).filter((m) => m.kind === "slack");
-    await fetch(receiver.controlUrl, { method: "POST", body: JSON.stringify({ failNext: 1, path: `/slack/${SLACK_PATH}` }) });
+    await fetch(receiver.controlUrl, {
+      method: "POST",
+      body: JSON.stringify({ failNext: 1, path: `/slack/${SLACK_PATH}` }),
+    });
     const last = await deliver(slack, ALERT_MAX_ATTEMPTS);
     expect(last.retryMessages).toHaveLength(1);
     expect(last.explicitAcks).toEqual([]);
@@ -276,7 +361,13 @@ describe("alerts on flag and ratio changes", () => {
 
 describe("the stale-publisher watchdog", () => {
   it("alerts once per staleness episode", async () => {
-    const latest = (await (await worker.fetch(new Request(`${ORIGIN}/v1/issuers/${ISSUER}/attestations/latest`), alertEnv, createExecutionContext())).json()) as {
+    const latest = (await (
+      await worker.fetch(
+        new Request(`${ORIGIN}/v1/issuers/${ISSUER}/attestations/latest`),
+        alertEnv,
+        createExecutionContext(),
+      )
+    ).json()) as {
       attestation: { sequence: string; validUntil: string };
     };
     const validUntil = Number(latest.attestation.validUntil);
@@ -285,7 +376,12 @@ describe("the stale-publisher watchdog", () => {
 
     const first = await watchStaleness(alertEnv, validUntil + 1, config);
     expect(first).toHaveLength(1);
-    expect(first[0]).toMatchObject({ event: "publisher_stale", severity: "critical", sequence: BigInt(latest.attestation.sequence), details: { validUntil: String(validUntil), staleSeconds: "1" } });
+    expect(first[0]).toMatchObject({
+      event: "publisher_stale",
+      severity: "critical",
+      sequence: BigInt(latest.attestation.sequence),
+      details: { validUntil: String(validUntil), staleSeconds: "1" },
+    });
     expect(messagesFor(first[0]!.id)).toHaveLength(3);
     // the watchdog ticks every minute: the same episode never alerts again
     expect(await watchStaleness(alertEnv, validUntil + 60, config)).toEqual([]);
@@ -294,7 +390,13 @@ describe("the stale-publisher watchdog", () => {
     // a new attestation ends the episode; when that one expires, a new episode alerts once
     const fresh = await publishWithAlerts();
     expect(fresh.attempt).toMatchObject({ outcome: { published: true } });
-    const next = (await (await worker.fetch(new Request(`${ORIGIN}/v1/issuers/${ISSUER}/attestations/latest`), alertEnv, createExecutionContext())).json()) as {
+    const next = (await (
+      await worker.fetch(
+        new Request(`${ORIGIN}/v1/issuers/${ISSUER}/attestations/latest`),
+        alertEnv,
+        createExecutionContext(),
+      )
+    ).json()) as {
       attestation: { sequence: string; validUntil: string };
     };
     expect(await watchStaleness(alertEnv, Number(next.attestation.validUntil), config)).toEqual([]);
@@ -304,7 +406,9 @@ describe("the stale-publisher watchdog", () => {
 
     const result = await deliver(messagesFor(second[0]!.id).filter((m) => m.kind === "webhook"));
     expect(result.explicitAcks).toHaveLength(1);
-    const payload = (await received("/generic")).map((r) => JSON.parse(r.body)).find((p) => p.id === String(second[0]!.id));
+    const payload = (await received("/generic"))
+      .map((r) => JSON.parse(r.body))
+      .find((p) => p.id === String(second[0]!.id));
     expect(payload).toMatchObject({ event: "publisher_stale", sequence: next.attestation.sequence });
   });
 
@@ -327,28 +431,62 @@ describe("an on-chain copy expired under a fresher attestation", () => {
   it("is raised only when the copy has expired and a newer, still valid attestation exists", () => {
     expect(onchainCopyExpiredAlert(ISSUER, relayer, copy, fresher, copy.validUntil)).toBeNull(); // valid to its last second
     expect(onchainCopyExpiredAlert(ISSUER, relayer, copy, copy, copy.validUntil + 1n)).toBeNull(); // nothing fresher: publisher_stale's case
-    expect(onchainCopyExpiredAlert(ISSUER, relayer, copy, { ...fresher, validUntil: copy.validUntil + 5n }, copy.validUntil + 10n)).toBeNull(); // the newer one expired too
+    expect(
+      onchainCopyExpiredAlert(
+        ISSUER,
+        relayer,
+        copy,
+        { ...fresher, validUntil: copy.validUntil + 5n },
+        copy.validUntil + 10n,
+      ),
+    ).toBeNull(); // the newer one expired too
     expect(onchainCopyExpiredAlert(ISSUER, relayer, copy, fresher, copy.validUntil + 30n)).toMatchObject({
       event: "onchain_copy_expired",
       severity: "critical",
       dedupeKey: "onchain_copy_expired:7",
       sequence: 9n,
-      details: { onchainSequence: "7", expiredSeconds: "30", latestSequence: "9", oracle: relayer.oracle, chainId: 31337 },
+      details: {
+        onchainSequence: "7",
+        expiredSeconds: "30",
+        latestSequence: "9",
+        oracle: relayer.oracle,
+        chainId: 31337,
+      },
     });
   });
 
   it("is stored once per on-chain copy and delivered with its facts as chat fields", async () => {
     const draft = onchainCopyExpiredAlert(ISSUER, relayer, copy, fresher, copy.validUntil + 30n)!;
-    const [alert, ...none] = await raiseAlerts(alertEnv, ISSUER, config.issuers.find((i) => i.id === ISSUER)!.alerts!, [draft, draft], nowSeconds());
+    const [alert, ...none] = await raiseAlerts(
+      alertEnv,
+      ISSUER,
+      config.issuers.find((i) => i.id === ISSUER)!.alerts!,
+      [draft, draft],
+      nowSeconds(),
+    );
     expect(none).toEqual([]);
-    expect(await raiseAlerts(alertEnv, ISSUER, config.issuers.find((i) => i.id === ISSUER)!.alerts!, [draft], nowSeconds())).toEqual([]);
+    expect(
+      await raiseAlerts(alertEnv, ISSUER, config.issuers.find((i) => i.id === ISSUER)!.alerts!, [draft], nowSeconds()),
+    ).toEqual([]);
     const result = await deliver(messagesFor(alert!.id));
     expect(result.explicitAcks).toHaveLength(3);
-    const slack = (await received(`/slack/${SLACK_PATH}`)).map((r) => JSON.parse(r.body)).find((m) => JSON.stringify(m).includes(`Solvent alert ${alert!.id} `))!;
+    const slack = (await received(`/slack/${SLACK_PATH}`))
+      .map((r) => JSON.parse(r.body))
+      .find((m) => JSON.stringify(m).includes(`Solvent alert ${alert!.id} `))!;
     expect(slack.text).toContain(`${ISSUER}: on-chain copy expired`);
-    expect(slack.blocks[2].fields).toEqual(expect.arrayContaining([{ type: "mrkdwn", text: "*onchainSequence*\n7" }, { type: "mrkdwn", text: "*expiredSeconds*\n30" }]));
+    expect(slack.blocks[2].fields).toEqual(
+      expect.arrayContaining([
+        { type: "mrkdwn", text: "*onchainSequence*\n7" },
+        { type: "mrkdwn", text: "*expiredSeconds*\n30" },
+      ]),
+    );
     const generic = (await received("/generic")).map((r) => JSON.parse(r.body)).find((p) => p.id === String(alert!.id));
-    expect(generic).toMatchObject({ event: "onchain_copy_expired", severity: "critical", sequence: "9", details: { validUntil: "1800000600" } });
+    expect(generic).toMatchObject({
+      event: "onchain_copy_expired",
+      severity: "critical",
+      sequence: "9",
+      details: { validUntil: "1800000600" },
+    });
     expect(generic.text).toContain("still holds attestation 7");
   });
 });
@@ -372,7 +510,9 @@ describe("failed signing", () => {
     const bad = await publishWithAlerts({ env: { ...alertEnv, SIGNING_KEY: badKey } });
     expect(bad.attempt).toMatchObject({ outcome: { published: false } });
     expect(bad.alerts.map((a) => a.event)).toEqual(["signing_failed"]);
-    expect(JSON.stringify(bad.alerts, (_, v) => (typeof v === "bigint" ? v.toString() : v))).not.toContain("0".repeat(64));
+    expect(JSON.stringify(bad.alerts, (_, v) => (typeof v === "bigint" ? v.toString() : v))).not.toContain(
+      "0".repeat(64),
+    );
 
     // refusals that are not about signing alert nothing of the kind
     const unconfigured = await alertAfterPublish({
@@ -429,17 +569,30 @@ describe("GET /v1/issuers/{issuer}/alerts", () => {
     const ids = body.alerts.map((a) => Number(a.id));
     expect(ids).toEqual([...ids].sort((a, b) => b - a));
     const events = new Set(body.alerts.map((a) => a.event));
-    for (const event of ["flag_raised", "flag_cleared", "ratio_crossed", "publisher_stale", "signing_failed"]) expect(events).toContain(event);
+    for (const event of ["flag_raised", "flag_cleared", "ratio_crossed", "publisher_stale", "signing_failed"])
+      expect(events).toContain(event);
 
     const raised = body.alerts.find((a) => a.id === String(raisedId))!;
-    expect(raised).toMatchObject({ event: "flag_raised", title: `${ISSUER}: UNPROVEN_OWNERSHIP raised`, details: { flag: "UNPROVEN_OWNERSHIP" } });
+    expect(raised).toMatchObject({
+      event: "flag_raised",
+      title: `${ISSUER}: UNPROVEN_OWNERSHIP raised`,
+      details: { flag: "UNPROVEN_OWNERSHIP" },
+    });
     expect(raised.deliveries).toEqual([
-      expect.objectContaining({ destination: 0, kind: "webhook", host, status: "delivered", attempts: 1, httpStatus: 200 }),
+      expect.objectContaining({
+        destination: 0,
+        kind: "webhook",
+        host,
+        status: "delivered",
+        attempts: 1,
+        httpStatus: 200,
+      }),
       expect.objectContaining({ destination: 1, kind: "slack", host, status: "delivered", attempts: 1 }),
       expect.objectContaining({ destination: 2, kind: "discord", host, status: "delivered", attempts: 1 }),
     ]);
     const text = JSON.stringify(body);
-    for (const secret of [SECRET, SLACK_PATH, "query-secret", "token=", "/generic", testEnv.SIGNING_KEY as string]) expect(text).not.toContain(secret);
+    for (const secret of [SECRET, SLACK_PATH, "query-secret", "token=", "/generic", testEnv.SIGNING_KEY as string])
+      expect(text).not.toContain(secret);
 
     // pages follow nextBefore to the end
     const page1 = (await listAlerts("?limit=2")).body;
@@ -456,7 +609,12 @@ describe("GET /v1/issuers/{issuer}/alerts", () => {
     const bad = await get(`/v1/issuers/${ISSUER}/alerts?limit=0`);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: "INVALID_PARAMETER", field: "limit" } });
-    expect(await (await get("/v1/issuers/demo/alerts")).json()).toEqual({ issuer: "demo", destinations: [], alerts: [], nextBefore: null });
+    expect(await (await get("/v1/issuers/demo/alerts")).json()).toEqual({
+      issuer: "demo",
+      destinations: [],
+      alerts: [],
+      nextBefore: null,
+    });
     const doc = (await (await get("/openapi.json")).json()) as { paths: Record<string, unknown> };
     expect(doc.paths["/v1/issuers/{issuer}/alerts"]).toBeDefined();
   });

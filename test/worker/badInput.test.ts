@@ -31,7 +31,9 @@ type BodySpec = string | { parts: Part[] } | { base64: string };
 function bodyBytes(spec: BodySpec): Uint8Array {
   if (typeof spec === "string") return new TextEncoder().encode(spec);
   if ("base64" in spec) return Uint8Array.from(atob(spec.base64), (ch) => ch.charCodeAt(0));
-  return new TextEncoder().encode(spec.parts.map((p) => (typeof p === "string" ? p : p.repeat.repeat(p.times))).join(""));
+  return new TextEncoder().encode(
+    spec.parts.map((p) => (typeof p === "string" ? p : p.repeat.repeat(p.times))).join(""),
+  );
 }
 
 let client = 0;
@@ -64,7 +66,9 @@ async function snapshot() {
     attestations: await rows("SELECT * FROM attestations ORDER BY issuer_id, sequence"),
     signingKeys: await rows("SELECT * FROM signing_keys ORDER BY position"),
     statements: await rows("SELECT * FROM custodian_statements ORDER BY rowid"),
-    usableLedgers: await rows("SELECT ledger_id, status, root FROM ledgers WHERE status <> 'failed' ORDER BY ledger_id"),
+    usableLedgers: await rows(
+      "SELECT ledger_id, status, root FROM ledgers WHERE status <> 'failed' ORDER BY ledger_id",
+    ),
     disputes: await rows("SELECT * FROM disputes ORDER BY issuer_id, receipt_digest"),
     objects: await r2Objects(),
   };
@@ -92,13 +96,18 @@ let acceptedNonce = 0n;
 
 beforeAll(async () => {
   // History to protect: one published attestation (and its report and key), one accepted statement.
-  const published = await fetchWorker("/v1/admin/issuers/demo-stable/publish", { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+  const published = await fetchWorker("/v1/admin/issuers/demo-stable/publish", {
+    method: "POST",
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
   expect(published.status, await published.clone().text()).toBe(201);
   acceptedNonce = BigInt(Date.now());
   const accepted = await fetchWorker("/v1/admin/issuers/demo/statements", {
     method: "POST",
     headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify(await demoCustodianStatement(BigInt(Math.floor(Date.now() / 1000)) - 30n, 900_000n, acceptedNonce)),
+    body: JSON.stringify(
+      await demoCustodianStatement(BigInt(Math.floor(Date.now() / 1000)) - 30n, 900_000n, acceptedNonce),
+    ),
   });
   expect(accepted.status, await accepted.clone().text()).toBe(201);
 });
@@ -224,9 +233,12 @@ describe.each([
     expect(errors.length).toBeGreaterThan(0);
     const named = errors.find((e) => e.row === c.expect.row && e.reason.includes(c.expect.reason));
     expect(named, JSON.stringify(errors).slice(0, 500)).toBeDefined();
-    if (c.expect.errorCount !== undefined) expect(error.errorCount, JSON.stringify(errors).slice(0, 500)).toBe(c.expect.errorCount);
+    if (c.expect.errorCount !== undefined)
+      expect(error.errorCount, JSON.stringify(errors).slice(0, 500)).toBe(c.expect.errorCount);
     // The upload's record says failed, with the same errors; nothing usable was stored.
-    const status = await fetchWorker(`/v1/admin/issuers/demo/ledgers/${error.ledgerId as string}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const status = await fetchWorker(`/v1/admin/issuers/demo/ledgers/${error.ledgerId as string}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(((await status.json()) as { status: string }).status).toBe("failed");
     expect(await snapshot()).toEqual(before);
   });
@@ -286,7 +298,10 @@ async function signatureFor(c: StatementCase, sent: Record<string, unknown>): Pr
   } catch {
     return `0x${"11".repeat(64)}1b`; // the body is refused before its signature matters
   }
-  const signature = await signCustodianStatement(parsed, c.signer === "stranger" ? stranger : demoAccounts.custodianSigner);
+  const signature = await signCustodianStatement(
+    parsed,
+    c.signer === "stranger" ? stranger : demoAccounts.custodianSigner,
+  );
   return c.highS ? highSTwin(signature) : signature;
 }
 
@@ -301,7 +316,10 @@ describe("bad-input corpus: custodian statements", () => {
     const res = await fetchWorker(`/v1/admin/issuers/${c.issuer ?? "demo"}/statements`, {
       method: "POST",
       headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-      body: c.injectRaw === undefined ? JSON.stringify(payload) : JSON.stringify(payload).replace('"statement":{', `"statement":{${c.injectRaw}`),
+      body:
+        c.injectRaw === undefined
+          ? JSON.stringify(payload)
+          : JSON.stringify(payload).replace('"statement":{', `"statement":{${c.injectRaw}`),
     });
     const error = await expectRefusal(res, c.expect.status, c.expect.code);
     expect(JSON.stringify(error)).toContain(c.expect.names);
@@ -326,7 +344,11 @@ function pathParts(path: string): (string | number)[] {
   return (path.match(/[^.[\]]+/g) ?? []).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
-function edit(doc: unknown, path: string, apply: (parent: Record<string | number, unknown>, key: string | number) => void): void {
+function edit(
+  doc: unknown,
+  path: string,
+  apply: (parent: Record<string | number, unknown>, key: string | number) => void,
+): void {
   const parts = pathParts(path);
   let node = doc as Record<string | number, unknown>;
   for (const p of parts.slice(0, -1)) node = node[p] as Record<string | number, unknown>;
@@ -344,7 +366,8 @@ describe("bad-input corpus: configuration", () => {
   it.each(cases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     let doc: unknown = structuredClone(base);
     if ("replace" in c) doc = c.replace;
-    for (const [path, value] of Object.entries(c.set ?? {})) edit(doc, path, (parent, key) => {
+    for (const [path, value] of Object.entries(c.set ?? {}))
+      edit(doc, path, (parent, key) => {
         parent[key] = value;
       });
     for (const path of c.unset ?? []) edit(doc, path, (parent, key) => void delete parent[key]);
@@ -358,7 +381,10 @@ describe("bad-input corpus: configuration", () => {
     expect(error, "the configuration was accepted").toBeInstanceOf(ConfigError);
     const issues = (error as ConfigError).issues;
     expect((error as ConfigError).code).toBe(c.expect.code);
-    expect(issues.map((i) => i.path), issues.map((i) => `${i.path}: ${i.message}`).join("\n")).toContain(c.expect.path);
+    expect(
+      issues.map((i) => i.path),
+      issues.map((i) => `${i.path}: ${i.message}`).join("\n"),
+    ).toContain(c.expect.path);
     expect((error as ConfigError).message).toContain(c.expect.path);
   });
 });
@@ -366,7 +392,11 @@ describe("bad-input corpus: configuration", () => {
 describe("bad-input corpus: size", () => {
   it("holds at least 200 cases across every target", () => {
     const total =
-      routeCorpus.cases.length + csvCorpus.cases.length + ndjsonCorpus.cases.length + statementCorpus.cases.length + configCorpus.cases.length;
+      routeCorpus.cases.length +
+      csvCorpus.cases.length +
+      ndjsonCorpus.cases.length +
+      statementCorpus.cases.length +
+      configCorpus.cases.length;
     expect(total).toBeGreaterThanOrEqual(200);
   });
 });

@@ -23,7 +23,9 @@ const config = parseConfig({
     {
       id: "acme",
       name: "Acme",
-      assets: [{ id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }] }],
+      assets: [
+        { id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }] },
+      ],
       liabilities: { ledger: { assets: ["USD"] } },
       reserves: {},
       relayer: { chainId: 1, oracle: `0x${"11".repeat(20)}`, keySecret: "ACME_RELAYER_KEY" },
@@ -59,9 +61,24 @@ describe("checkEnv", () => {
     ["ADMIN_TOKEN with a space", { ADMIN_TOKEN: "two words but long enough ok" }, "ADMIN_TOKEN", "white space"],
     ["ADMIN_TOKENS not JSON", { ADMIN_TOKENS: "acme=secret-token-value-long" }, "ADMIN_TOKENS", "JSON object"],
     ["ADMIN_TOKENS an array", { ADMIN_TOKENS: '["secret-token-value-0123456"]' }, "ADMIN_TOKENS", "JSON object"],
-    ["ADMIN_TOKENS entry short", { ADMIN_TOKENS: '{"acme":"short-secret"}' }, "ADMIN_TOKENS", 'entry "acme" must be at least 24'],
-    ["ADMIN_TOKENS entry a number", { ADMIN_TOKENS: '{"acme":1234567}' }, "ADMIN_TOKENS", 'entry "acme" has the wrong type'],
-    ["ADMIN_TOKENS unknown issuer", { ADMIN_TOKENS: '{"acme":"acme-only-token-0123456789abc","ghost":"ghost-token-0123456789abcdef"}' }, "ADMIN_TOKENS", '"ghost"'],
+    [
+      "ADMIN_TOKENS entry short",
+      { ADMIN_TOKENS: '{"acme":"short-secret"}' },
+      "ADMIN_TOKENS",
+      'entry "acme" must be at least 24',
+    ],
+    [
+      "ADMIN_TOKENS entry a number",
+      { ADMIN_TOKENS: '{"acme":1234567}' },
+      "ADMIN_TOKENS",
+      'entry "acme" has the wrong type',
+    ],
+    [
+      "ADMIN_TOKENS unknown issuer",
+      { ADMIN_TOKENS: '{"acme":"acme-only-token-0123456789abc","ghost":"ghost-token-0123456789abcdef"}' },
+      "ADMIN_TOKENS",
+      '"ghost"',
+    ],
     ["RPC placeholder secret missing", { RPC_KEY: undefined }, "RPC_KEY", "chains[0].rpcUrls[0]"],
     ["relayer key missing", { ACME_RELAYER_KEY: "" }, "ACME_RELAYER_KEY", "issuers[0].relayer.keySecret"],
     ["relayer key malformed", { ACME_RELAYER_KEY: "0xnot-a-key-at-all" }, "ACME_RELAYER_KEY", "32-byte"],
@@ -119,21 +136,36 @@ describe("GET /health and the publish path", () => {
   it("refuses to publish with the sentence /health gives, before any work", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const overrides = { SIGNING_KEY: `0x${"00".repeat(32)}` };
-    const health = (await (await call("/health", overrides)).json()) as { error: { problems: { secret: string; problem: string }[] } };
+    const health = (await (await call("/health", overrides)).json()) as {
+      error: { problems: { secret: string; problem: string }[] };
+    };
     const problem = health.error.problems.find((p) => p.secret === "SIGNING_KEY")!.problem;
-    const res = await call("/v1/admin/issuers/demo-stable/publish", overrides, { method: "POST", headers: { authorization: `Bearer ${env.ADMIN_TOKEN as string}` } });
+    const res = await call("/v1/admin/issuers/demo-stable/publish", overrides, {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.ADMIN_TOKEN as string}` },
+    });
     expect(res.status).toBe(503);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error).toMatchObject({ code: "MISCONFIGURED", message: problem });
     // The cron path (publishTick) refuses with the very same sentence, and without the key's value.
-    const outcome = await publishTick({ env: { ...env, ...overrides } as unknown as Env, config: parseConfig(JSON.parse(env.SOLVENT_CONFIG as string)), issuerId: "demo-stable", now: 0n });
+    const outcome = await publishTick({
+      env: { ...env, ...overrides } as unknown as Env,
+      config: parseConfig(JSON.parse(env.SOLVENT_CONFIG as string)),
+      issuerId: "demo-stable",
+      now: 0n,
+    });
     expect(outcome).toMatchObject({ published: false, code: "MISCONFIGURED", reason: problem });
-    expect(JSON.stringify(outcome)).not.toMatch(/got 0|115792089237316195423570985008687907852837564279074904382605163141518161494337/);
+    expect(JSON.stringify(outcome)).not.toMatch(
+      /got 0|115792089237316195423570985008687907852837564279074904382605163141518161494337/,
+    );
   });
 
   it("reports an invalid configuration by JSON path at /health and to an admin, never publicly", async () => {
     const log = vi.spyOn(console, "error").mockImplementation(() => {});
-    const bad = JSON.stringify({ version: 1, issuers: [{ id: "Bad Id", name: "x", assets: [], liabilities: {}, reserves: {} }] });
+    const bad = JSON.stringify({
+      version: 1,
+      issuers: [{ id: "Bad Id", name: "x", assets: [], liabilities: {}, reserves: {} }],
+    });
     const health = await call("/health", { SOLVENT_CONFIG: bad });
     expect(health.status).toBe(503);
     expect(JSON.stringify(await health.json())).toContain("issuers[0].id");
@@ -143,11 +175,17 @@ describe("GET /health and the publish path", () => {
     const publicText = await res.text();
     expect(JSON.parse(publicText)).toMatchObject({ error: { code: "SERVICE_UNAVAILABLE" } });
     expect(publicText).not.toContain("issuers[0]");
-    const adminRes = await call("/v1/admin/issuers/demo/publisher", { SOLVENT_CONFIG: bad }, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN as string}` } });
+    const adminRes = await call(
+      "/v1/admin/issuers/demo/publisher",
+      { SOLVENT_CONFIG: bad },
+      { headers: { authorization: `Bearer ${env.ADMIN_TOKEN as string}` } },
+    );
     expect(adminRes.status).toBe(503);
     const body = (await adminRes.json()) as { error: { code: string; issues: { path: string }[] } };
     expect(body.error.code).toBe("MISCONFIGURED");
-    expect(body.error.issues.map((i) => i.path)).toEqual(expect.arrayContaining(["issuers[0].id", "issuers[0].assets", "issuers[0].liabilities"]));
+    expect(body.error.issues.map((i) => i.path)).toEqual(
+      expect.arrayContaining(["issuers[0].id", "issuers[0].assets", "issuers[0].liabilities"]),
+    );
     log.mockRestore();
   });
 });
@@ -162,10 +200,31 @@ describe("admin tokens", () => {
       vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void logged.push(args));
     }
     const attempts: [string, RequestInit][] = [
-      ["/v1/admin/issuers/demo/statements", { method: "POST", headers: { authorization: `Bearer ${token}x`, "content-type": "application/json" }, body: "{}" }],
-      ["/v1/admin/issuers/demo/statements", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: `{"statement":"x"}` }],
+      [
+        "/v1/admin/issuers/demo/statements",
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}x`, "content-type": "application/json" },
+          body: "{}",
+        },
+      ],
+      [
+        "/v1/admin/issuers/demo/statements",
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: `{"statement":"x"}`,
+        },
+      ],
       ["/v1/admin/issuers/nope/publish", { method: "POST", headers: { authorization: `Bearer ${token}` } }],
-      ["/v1/admin/issuers/demo/ledger", { method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" }, body: "userId,salt,BTC\n" }],
+      [
+        "/v1/admin/issuers/demo/ledger",
+        {
+          method: "PUT",
+          headers: { authorization: `Bearer ${token}`, "content-type": "text/csv" },
+          body: "userId,salt,BTC\n",
+        },
+      ],
       ["/v1/admin/issuers/demo/ledgers/lg_x", { headers: { authorization: `Basic ${btoa(`admin:${token}`)}` } }],
     ];
     const bodies: string[] = [];
@@ -180,10 +239,30 @@ describe("admin tokens", () => {
   });
 
   it.each([
-    ["a 23-character ADMIN_TOKEN", { ADMIN_TOKEN: "x".repeat(23) }, "x".repeat(23), "ADMIN_TOKEN must be at least 24 characters"],
-    ["an ADMIN_TOKEN with white space", { ADMIN_TOKEN: "two words but long enough ok" }, "two words but long enough ok", "ADMIN_TOKEN must not contain white space"],
-    ["a short ADMIN_TOKENS entry", { ADMIN_TOKENS: '{"demo":"short-demo-token"}' }, "short-demo-token", 'ADMIN_TOKENS entry "demo" must be at least 24'],
-    ["ADMIN_TOKENS naming an unknown issuer", { ADMIN_TOKENS: '{"ghost":"ghost-token-0123456789abcdef"}' }, "ghost-token-0123456789abcdef", '"ghost"'],
+    [
+      "a 23-character ADMIN_TOKEN",
+      { ADMIN_TOKEN: "x".repeat(23) },
+      "x".repeat(23),
+      "ADMIN_TOKEN must be at least 24 characters",
+    ],
+    [
+      "an ADMIN_TOKEN with white space",
+      { ADMIN_TOKEN: "two words but long enough ok" },
+      "two words but long enough ok",
+      "ADMIN_TOKEN must not contain white space",
+    ],
+    [
+      "a short ADMIN_TOKENS entry",
+      { ADMIN_TOKENS: '{"demo":"short-demo-token"}' },
+      "short-demo-token",
+      'ADMIN_TOKENS entry "demo" must be at least 24',
+    ],
+    [
+      "ADMIN_TOKENS naming an unknown issuer",
+      { ADMIN_TOKENS: '{"ghost":"ghost-token-0123456789abcdef"}' },
+      "ghost-token-0123456789abcdef",
+      '"ghost"',
+    ],
   ])("that /health calls invalid authenticate no one: %s", async (_name, overrides, presented, why) => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const scoped = { ...env, ...overrides } as unknown as Env;
@@ -196,7 +275,10 @@ describe("admin tokens", () => {
         ["/v1/admin/issuers/demo/publish", "POST"],
         ["/v1/admin/issuers/demo/publisher", "GET"],
       ] as const) {
-        const res = await app.fetch(new Request(`http://solvent.test${path}`, { method, headers: { authorization: `Bearer ${bearer}` } }), scoped);
+        const res = await app.fetch(
+          new Request(`http://solvent.test${path}`, { method, headers: { authorization: `Bearer ${bearer}` } }),
+          scoped,
+        );
         expect(res.status, `${method} ${path}`).toBe(503);
         const text = await res.text();
         const body = JSON.parse(text) as { error: { code: string; message: string; secrets: string[] } };
@@ -209,9 +291,17 @@ describe("admin tokens", () => {
   });
 
   it("of one issuer do not open another issuer's routes", async () => {
-    const scoped = { ...env, ADMIN_TOKENS: JSON.stringify({ demo: "demo-only-admin-token-0123456789" }) } as unknown as Env;
+    const scoped = {
+      ...env,
+      ADMIN_TOKENS: JSON.stringify({ demo: "demo-only-admin-token-0123456789" }),
+    } as unknown as Env;
     const post = (issuer: string, bearer: string) =>
-      app.fetch(new Request(`http://solvent.test/v1/admin/issuers/${issuer}/publisher`, { headers: { authorization: `Bearer ${bearer}` } }), scoped);
+      app.fetch(
+        new Request(`http://solvent.test/v1/admin/issuers/${issuer}/publisher`, {
+          headers: { authorization: `Bearer ${bearer}` },
+        }),
+        scoped,
+      );
     expect((await post("demo", "demo-only-admin-token-0123456789")).status).toBe(200);
     expect((await post("demo-stable", "demo-only-admin-token-0123456789")).status).toBe(403);
     expect((await post("demo-stable", token)).status).toBe(200);

@@ -48,7 +48,11 @@ function stalled(): ReadableStream<Uint8Array> {
 
 async function send(path: string, method: string, headers: Record<string, string>, body: ReadableStream<Uint8Array>) {
   const started = Date.now();
-  const res = await app.request(`${ORIGIN}${path}`, { method, headers: { ...auth, ...headers }, body, duplex: "half" } as RequestInit, testEnv);
+  const res = await app.request(
+    `${ORIGIN}${path}`,
+    { method, headers: { ...auth, ...headers }, body, duplex: "half" } as RequestInit,
+    testEnv,
+  );
   return { res, ms: Date.now() - started };
 }
 
@@ -58,7 +62,9 @@ async function expectTimeout(res: Response, ms: number): Promise<void> {
   expect(res.headers.get("Cache-Control")).toBe("no-store");
   const error = (JSON.parse(text) as { error: { code: string; message: string } }).error;
   expect(error.code).toBe("REQUEST_TIMEOUT");
-  expect(error.message).toMatch(/the request body arrived too slowly: \d+ bytes in [\d.]+ s; a body must arrive within 0.4 s plus 1 s per 1000 bytes/);
+  expect(error.message).toMatch(
+    /the request body arrived too slowly: \d+ bytes in [\d.]+ s; a body must arrive within 0.4 s plus 1 s per 1000 bytes/,
+  );
   // cut soon after the bound (a few bytes earned a few ms), never held for the whole body
   expect(ms).toBeGreaterThanOrEqual(GRACE_MS - 50);
   expect(ms).toBeLessThan(GRACE_MS + 1500);
@@ -76,45 +82,84 @@ describe("a request body that arrives too slowly ends with 408", () => {
   it("custodian statements", async () => {
     const before = await rowCount("SELECT count(*) AS n FROM custodian_statements");
     const body = JSON.stringify(await demoCustodianStatement(BigInt(Math.floor(Date.now() / 1000)) - 30n));
-    const { res, ms } = await send("/v1/admin/issuers/demo/statements", "POST", { "content-type": "application/json" }, trickle(body, 1, 150));
+    const { res, ms } = await send(
+      "/v1/admin/issuers/demo/statements",
+      "POST",
+      { "content-type": "application/json" },
+      trickle(body, 1, 150),
+    );
     await expectTimeout(res, ms);
     expect(await rowCount("SELECT count(*) AS n FROM custodian_statements")).toBe(before);
   });
 
   it("the same, when the client declared a Content-Length", async () => {
     const body = JSON.stringify(await demoCustodianStatement(BigInt(Math.floor(Date.now() / 1000)) - 30n));
-    const headers = { "content-type": "application/json", "content-length": String(new TextEncoder().encode(body).length) };
+    const headers = {
+      "content-type": "application/json",
+      "content-length": String(new TextEncoder().encode(body).length),
+    };
     const { res, ms } = await send("/v1/admin/issuers/demo/statements", "POST", headers, trickle(body, 1, 150));
     await expectTimeout(res, ms);
   });
 
   it("a ledger upload: the ledger is failed and its objects are gone", async () => {
     const objects = await objectCount();
-    const { res, ms } = await send("/v1/admin/issuers/demo/ledger", "PUT", { "content-type": "text/csv" }, trickle(demoLedgerCsv(demoUsers(20)), 1, 150));
+    const { res, ms } = await send(
+      "/v1/admin/issuers/demo/ledger",
+      "PUT",
+      { "content-type": "text/csv" },
+      trickle(demoLedgerCsv(demoUsers(20)), 1, 150),
+    );
     await expectTimeout(res, ms);
-    const failed = await testEnv.DB.prepare("SELECT status, error_json AS error FROM ledgers ORDER BY created_at DESC, rowid DESC LIMIT 1").first<{ status: string; error: string }>();
+    const failed = await testEnv.DB.prepare(
+      "SELECT status, error_json AS error FROM ledgers ORDER BY created_at DESC, rowid DESC LIMIT 1",
+    ).first<{ status: string; error: string }>();
     expect(failed?.status).toBe("failed");
     expect(failed?.error).toContain("too slowly");
     expect(await objectCount()).toBe(objects);
   });
 
   it("a part of a multi-part upload and its JSON create and complete bodies", async () => {
-    const created = await app.request(`${ORIGIN}/v1/admin/issuers/demo/ledgers`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: '{"format":"csv"}' }, testEnv);
+    const created = await app.request(
+      `${ORIGIN}/v1/admin/issuers/demo/ledgers`,
+      { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: '{"format":"csv"}' },
+      testEnv,
+    );
     expect(created.status).toBe(201);
     const { ledgerId } = (await created.json()) as { ledgerId: string };
     const objects = await objectCount(`ledgers/${ledgerId}/`);
-    const part = await send(`/v1/admin/issuers/demo/ledgers/${ledgerId}/parts/0`, "PUT", { "content-type": "text/csv" }, trickle(demoLedgerCsv(demoUsers(20)), 1, 150));
+    const part = await send(
+      `/v1/admin/issuers/demo/ledgers/${ledgerId}/parts/0`,
+      "PUT",
+      { "content-type": "text/csv" },
+      trickle(demoLedgerCsv(demoUsers(20)), 1, 150),
+    );
     await expectTimeout(part.res, part.ms);
     // nothing of the part was kept: it can be sent again
     expect(await objectCount(`ledgers/${ledgerId}/`)).toBe(objects);
-    const complete = await send(`/v1/admin/issuers/demo/ledgers/${ledgerId}/complete`, "POST", { "content-type": "application/json" }, trickle('{"parts":1}', 1, 150));
+    const complete = await send(
+      `/v1/admin/issuers/demo/ledgers/${ledgerId}/complete`,
+      "POST",
+      { "content-type": "application/json" },
+      trickle('{"parts":1}', 1, 150),
+    );
     await expectTimeout(complete.res, complete.ms);
-    const create = await send("/v1/admin/issuers/demo/ledgers", "POST", { "content-type": "application/json" }, trickle('{"format":"csv"}', 1, 150));
+    const create = await send(
+      "/v1/admin/issuers/demo/ledgers",
+      "POST",
+      { "content-type": "application/json" },
+      trickle('{"format":"csv"}', 1, 150),
+    );
     await expectTimeout(create.res, create.ms);
   });
 
   it("a body that never sends a byte", async () => {
-    const { res, ms } = await send("/v1/admin/issuers/demo/statements", "POST", { "content-type": "application/json" }, stalled());
+    const { res, ms } = await send(
+      "/v1/admin/issuers/demo/statements",
+      "POST",
+      { "content-type": "application/json" },
+      stalled(),
+    );
     await expectTimeout(res, ms);
   });
 });
@@ -124,7 +169,12 @@ describe("a body that keeps up is never cut", () => {
     const csv = demoLedgerCsv(demoUsers(30));
     expect(csv.length).toBeGreaterThan(2 * GRACE_MS * (RATE / 1000) * 2);
     // 50 bytes every 25 ms is 2,000 bytes/s: the deadline moves ahead faster than the clock
-    const { res, ms } = await send("/v1/admin/issuers/demo/ledger", "PUT", { "content-type": "text/csv" }, trickle(csv, 50, 25));
+    const { res, ms } = await send(
+      "/v1/admin/issuers/demo/ledger",
+      "PUT",
+      { "content-type": "text/csv" },
+      trickle(csv, 50, 25),
+    );
     expect(res.status, await res.clone().text()).toBe(201);
     expect(ms).toBeGreaterThan(2 * GRACE_MS);
   });

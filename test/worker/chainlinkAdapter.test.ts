@@ -31,7 +31,13 @@ interface Answer {
   statusCode: number;
   status: string;
   result: string;
-  data: Record<string, unknown> & { result: string; attestation: Record<string, string>; signature: Hex; digest: Hex; signer: string };
+  data: Record<string, unknown> & {
+    result: string;
+    attestation: Record<string, string>;
+    signature: Hex;
+    digest: Hex;
+    signer: string;
+  };
   error?: { name: string; message: string };
 }
 
@@ -43,7 +49,12 @@ async function answer(res: Response): Promise<Answer> {
 }
 
 beforeAll(async () => {
-  const outcome = await publishTick({ env: testEnv, config, issuerId: "demo-stable", now: BigInt(Math.floor(Date.now() / 1000)) });
+  const outcome = await publishTick({
+    env: testEnv,
+    config,
+    issuerId: "demo-stable",
+    now: BigInt(Math.floor(Date.now() / 1000)),
+  });
   expect(outcome).toMatchObject({ published: true });
 });
 
@@ -59,7 +70,10 @@ describe("POST /v1/adapters/chainlink", () => {
     const attestation = attestationFromJson(body.data.attestation);
     // reserves: floor(reservesUsd / 10^10), exactly the AggregatorV3 answer of GET /feed
     expect(body.data.result).toBe((attestation.reservesUsd / 10n ** 10n).toString());
-    const feed = (await (await exports.default.fetch(`${ORIGIN}/v1/issuers/demo-stable/feed`)).json()) as { answer: string; roundId: string };
+    const feed = (await (await exports.default.fetch(`${ORIGIN}/v1/issuers/demo-stable/feed`)).json()) as {
+      answer: string;
+      roundId: string;
+    };
     expect(body.data.result).toBe(feed.answer);
     expect(body.data).toMatchObject({
       field: "reserves",
@@ -76,7 +90,9 @@ describe("POST /v1/adapters/chainlink", () => {
 
     // what a node operator does before trusting the number
     expect(body.data.digest).toBe(attestationDigest(attestation));
-    const keys = parseKeysDocument(await (await exports.default.fetch(`${ORIGIN}/.well-known/solvent/keys.json`)).json());
+    const keys = parseKeysDocument(
+      await (await exports.default.fetch(`${ORIGIN}/.well-known/solvent/keys.json`)).json(),
+    );
     const check = await verifySignedAttestation({ attestation, signature: body.data.signature, keys });
     expect(check).toMatchObject({ ok: true, reasons: [] });
     expect(check.signer!.toLowerCase()).toBe(body.data.signer);
@@ -85,10 +101,15 @@ describe("POST /v1/adapters/chainlink", () => {
     expect((BigInt(body.result) + 1n) * 10n ** 10n).toBeGreaterThan(attestation.reservesUsd);
   });
 
-  it("answers the ratio in bps (4 decimals), and echoes a numeric id as a string or defaults it to \"1\"", async () => {
+  it('answers the ratio in bps (4 decimals), and echoes a numeric id as a string or defaults it to "1"', async () => {
     const ratio = await answer(await adapter({ id: 42, data: { issuer: "demo-stable", field: "ratio" } }));
     expect(ratio).toMatchObject({ jobRunID: "42", statusCode: 200 });
-    expect(ratio.data).toMatchObject({ field: "ratio", decimals: 4, result: ratio.data.attestation.ratioBps, ratioBps: ratio.data.attestation.ratioBps });
+    expect(ratio.data).toMatchObject({
+      field: "ratio",
+      decimals: 4,
+      result: ratio.data.attestation.ratioBps,
+      ratioBps: ratio.data.attestation.ratioBps,
+    });
     expect(ratio.result).toBe(ratio.data.attestation.ratioBps);
     const noId = await answer(await adapter({ data: { issuer: "demo-stable", field: "ratio" } }));
     expect(noId.jobRunID).toBe("1");
@@ -96,13 +117,48 @@ describe("POST /v1/adapters/chainlink", () => {
 
   it("answers every error in the adapter shape, with the job's id and a sentence", async () => {
     const cases: [string, unknown, { type?: string; raw?: string }, number, string, RegExp][] = [
-      ["unknown issuer", { id: "a", data: { issuer: "nope", field: "reserves" } }, {}, 404, "UNKNOWN_ISSUER", /issuer "nope" is not published here/],
-      ["no attestation yet", { id: "b", data: { issuer: "demo", field: "reserves" } }, {}, 404, "NO_ATTESTATION", /"demo" has no attestation yet/],
-      ["bad field", { id: "c", data: { issuer: "demo-stable", field: "supply" } }, {}, 400, "INVALID_REQUEST", /^data\.field: .*send \{"id"/],
+      [
+        "unknown issuer",
+        { id: "a", data: { issuer: "nope", field: "reserves" } },
+        {},
+        404,
+        "UNKNOWN_ISSUER",
+        /issuer "nope" is not published here/,
+      ],
+      [
+        "no attestation yet",
+        { id: "b", data: { issuer: "demo", field: "reserves" } },
+        {},
+        404,
+        "NO_ATTESTATION",
+        /"demo" has no attestation yet/,
+      ],
+      [
+        "bad field",
+        { id: "c", data: { issuer: "demo-stable", field: "supply" } },
+        {},
+        400,
+        "INVALID_REQUEST",
+        /^data\.field: .*send \{"id"/,
+      ],
       ["missing data", { id: "d" }, {}, 400, "INVALID_REQUEST", /^data: /],
       ["not JSON", null, { raw: '{"id": "e", "data": ' }, 400, "INVALID_REQUEST", /not valid JSON/],
-      ["too large", { id: "f", data: { issuer: "demo-stable", field: "reserves", pad: "x".repeat(5000) } }, {}, 413, "PAYLOAD_TOO_LARGE", /at most 4096 bytes/],
-      ["not JSON content", null, { type: "text/plain", raw: "reserves please" }, 415, "UNSUPPORTED_MEDIA_TYPE", /application\/json/],
+      [
+        "too large",
+        { id: "f", data: { issuer: "demo-stable", field: "reserves", pad: "x".repeat(5000) } },
+        {},
+        413,
+        "PAYLOAD_TOO_LARGE",
+        /at most 4096 bytes/,
+      ],
+      [
+        "not JSON content",
+        null,
+        { type: "text/plain", raw: "reserves please" },
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+        /application\/json/,
+      ],
     ];
     for (const [name, body, init, status, errorName, message] of cases) {
       const res = await adapter(body, init);
@@ -120,7 +176,12 @@ describe("POST /v1/adapters/chainlink", () => {
   it("refuses an expired attestation (503) rather than report a stale number as a fresh round", async () => {
     const signer = privateKeyToAccount(`0x${"45".repeat(32)}`);
     const now = BigInt(Math.floor(Date.now() / 1000));
-    await storeOddAttestation(testEnv.DB, "demo", { observedAt: now - 1000n, validUntil: now - 400n, flags: 0n, publishedAt: now - 1000n }, signer);
+    await storeOddAttestation(
+      testEnv.DB,
+      "demo",
+      { observedAt: now - 1000n, validUntil: now - 400n, flags: 0n, publishedAt: now - 1000n },
+      signer,
+    );
     const res = await adapter({ id: "g", data: { issuer: "demo", field: "reserves" } });
     expect(res.status).toBe(503);
     const got = await answer(res);

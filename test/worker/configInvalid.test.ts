@@ -16,7 +16,11 @@ import type { Env } from "../../worker/env.js";
 import worker from "../../worker/index.js";
 import type { ReceivedRequest } from "../support/webhookReceiver.js";
 
-const testEnv = workersEnv as unknown as Env & { TEST_WEBHOOK_RECEIVER: string; SOLVENT_CONFIG: string; ADMIN_TOKEN: string };
+const testEnv = workersEnv as unknown as Env & {
+  TEST_WEBHOOK_RECEIVER: string;
+  SOLVENT_CONFIG: string;
+  ADMIN_TOKEN: string;
+};
 const receiver = JSON.parse(testEnv.TEST_WEBHOOK_RECEIVER) as { url: string; requestsUrl: string };
 const ORIGIN = "http://solvent.test";
 const HOOK_SECRET = "whsec_config_invalid_0a1b2c3d";
@@ -29,7 +33,9 @@ const HOOK_SECRET = "whsec_config_invalid_0a1b2c3d";
 const broken = (() => {
   const json = JSON.parse(testEnv.SOLVENT_CONFIG) as { issuers: Record<string, any>[] };
   const stable = json.issuers.find((i) => i.id === "demo-stable")!;
-  stable.alerts = { destinations: [{ kind: "webhook", url: `${receiver.url}/config-invalid`, secret: "CONFIG_HOOK_SECRET" }] };
+  stable.alerts = {
+    destinations: [{ kind: "webhook", url: `${receiver.url}/config-invalid`, secret: "CONFIG_HOOK_SECRET" }],
+  };
   stable.reserves.holders[0].address = "0xNOPE";
   json.issuers.find((i) => i.id === "demo")!.policy.ttlSeconds = -5;
   return JSON.stringify(json);
@@ -42,13 +48,24 @@ const captureQueue = {
   sendBatch: async (messages: { body: AlertMessage }[]) => void queued.push(...messages.map((m) => m.body)),
 } as unknown as Queue<unknown>;
 
-const brokenEnv = { ...testEnv, SOLVENT_CONFIG: broken, CONFIG_HOOK_SECRET: HOOK_SECRET, ALERT_QUEUE: captureQueue } as Env;
+const brokenEnv = {
+  ...testEnv,
+  SOLVENT_CONFIG: broken,
+  CONFIG_HOOK_SECRET: HOOK_SECRET,
+  ALERT_QUEUE: captureQueue,
+} as Env;
 const admin = { authorization: `Bearer ${testEnv.ADMIN_TOKEN}` };
 
-const call = (path: string, init?: RequestInit, e: Env = brokenEnv) => worker.fetch(new Request(`${ORIGIN}${path}`, init), e, createExecutionContext());
-const count = async (sql: string, ...args: unknown[]) => (await testEnv.DB.prepare(sql).bind(...args).first<{ n: number }>())!.n;
+const call = (path: string, init?: RequestInit, e: Env = brokenEnv) =>
+  worker.fetch(new Request(`${ORIGIN}${path}`, init), e, createExecutionContext());
+const count = async (sql: string, ...args: unknown[]) =>
+  (await testEnv.DB.prepare(sql)
+    .bind(...args)
+    .first<{ n: number }>())!.n;
 const storedAlerts = (issuerId: string) =>
-  testEnv.DB.prepare("SELECT id, event, severity, title, text, details_json FROM alerts WHERE issuer_id = ?1 AND event = 'config_invalid' ORDER BY id")
+  testEnv.DB.prepare(
+    "SELECT id, event, severity, title, text, details_json FROM alerts WHERE issuer_id = ?1 AND event = 'config_invalid' ORDER BY id",
+  )
     .bind(issuerId)
     .all<{ id: number; event: string; severity: string; title: string; text: string; details_json: string }>()
     .then((r) => r.results);
@@ -71,7 +88,9 @@ describe("a deployed configuration that cannot be used", () => {
       expect(res.headers.get("cache-control")).toBe("no-store");
       expect(res.headers.get("retry-after")).toBe("60");
       const text = await res.text();
-      expect(JSON.parse(text), path).toEqual({ error: { code: "SERVICE_UNAVAILABLE", message: "the publisher is temporarily unavailable; try again later" } });
+      expect(JSON.parse(text), path).toEqual({
+        error: { code: "SERVICE_UNAVAILABLE", message: "the publisher is temporarily unavailable; try again later" },
+      });
       expect(text).not.toMatch(/issuers\[|NOPE|ttlSeconds|config/i);
     }
   });
@@ -80,7 +99,10 @@ describe("a deployed configuration that cannot be used", () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const res = await call("/health");
     expect(res.status).toBe(503);
-    const body = (await res.json()) as { ok: boolean; error: { code: string; message: string; configIssues: { path: string; message: string }[] } };
+    const body = (await res.json()) as {
+      ok: boolean;
+      error: { code: string; message: string; configIssues: { path: string; message: string }[] };
+    };
     expect(body.ok).toBe(false);
     expect(body.error.code).toBe("MISCONFIGURED");
     expect(body.error.message).toContain("the configuration in SOLVENT_CONFIG is invalid; nothing is published");
@@ -93,16 +115,21 @@ describe("a deployed configuration that cannot be used", () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const anonymous = await call("/v1/admin/issuers/demo/publisher");
     expect(anonymous.status).toBe(401);
-    const wrong = await call("/v1/admin/issuers/demo/publisher", { headers: { authorization: "Bearer not-the-admin-token-0123456789" } });
+    const wrong = await call("/v1/admin/issuers/demo/publisher", {
+      headers: { authorization: "Bearer not-the-admin-token-0123456789" },
+    });
     expect(wrong.status).toBe(403);
-    for (const text of [await anonymous.text(), await wrong.text()]) expect(text).not.toMatch(/issuers\[|NOPE|ttlSeconds|configuration/);
+    for (const text of [await anonymous.text(), await wrong.text()])
+      expect(text).not.toMatch(/issuers\[|NOPE|ttlSeconds|configuration/);
 
     const before = await count("SELECT COUNT(*) AS n FROM attestations");
     const res = await call("/v1/admin/issuers/demo-stable/publish", { method: "POST", headers: admin });
     expect(res.status).toBe(503);
     const body = (await res.json()) as { error: { code: string; message: string; issues: { path: string }[] } };
     expect(body.error.code).toBe("MISCONFIGURED");
-    expect(body.error.message).toBe("the configuration in SOLVENT_CONFIG is invalid; nothing is published until it is fixed");
+    expect(body.error.message).toBe(
+      "the configuration in SOLVENT_CONFIG is invalid; nothing is published until it is fixed",
+    );
     expect(body.error.issues.map((i) => i.path)).toContain("issuers[1].policy.ttlSeconds");
     expect(await count("SELECT COUNT(*) AS n FROM attestations")).toBe(before);
   });
@@ -112,12 +139,17 @@ describe("a deployed configuration that cannot be used", () => {
     vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(" ")));
     const attestations = await count("SELECT COUNT(*) AS n FROM attestations");
     for (let i = 0; i < 3; i++) {
-      await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() + i * 60_000 }), brokenEnv);
+      await worker.scheduled(
+        createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() + i * 60_000 }),
+        brokenEnv,
+      );
     }
     expect(await count("SELECT COUNT(*) AS n FROM attestations")).toBe(attestations);
     // The log (private) names the paths, on every tick.
     expect(logged.filter((l) => l.includes("nothing is published:"))).toHaveLength(3);
-    expect(logged.join("\n")).toMatch(/configuration in SOLVENT_CONFIG is invalid; nothing is published: .*issuers\[1\]\.policy\.ttlSeconds/);
+    expect(logged.join("\n")).toMatch(
+      /configuration in SOLVENT_CONFIG is invalid; nothing is published: .*issuers\[1\]\.policy\.ttlSeconds/,
+    );
 
     // Three ticks, one alert per issuer; both issuers keep theirs, but only demo-stable has a destination.
     for (const id of ["demo-stable", "demo"]) {
@@ -129,16 +161,32 @@ describe("a deployed configuration that cannot be used", () => {
       expect(alerts[0]!.text + alerts[0]!.details_json).not.toMatch(/issuers\[|NOPE|ttlSeconds/);
     }
     const [stableAlert] = await storedAlerts("demo-stable");
-    expect(queued).toEqual([{ type: "alert", alertId: stableAlert!.id, issuerId: "demo-stable", destination: 0, kind: "webhook", host: new URL(receiver.url).host }]);
+    expect(queued).toEqual([
+      {
+        type: "alert",
+        alertId: stableAlert!.id,
+        issuerId: "demo-stable",
+        destination: 0,
+        kind: "webhook",
+        host: new URL(receiver.url).host,
+      },
+    ]);
 
     // The real queue handler delivers it while the configuration is still broken, signed with the issuer's secret.
-    const batch = createMessageBatch("solvent-alerts", [{ id: "config-invalid-1", timestamp: new Date(), attempts: 1, body: queued[0]! }]);
+    const batch = createMessageBatch("solvent-alerts", [
+      { id: "config-invalid-1", timestamp: new Date(), attempts: 1, body: queued[0]! },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, brokenEnv);
     expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["config-invalid-1"]);
     const requests = (await (await fetch(`${receiver.requestsUrl}?path=/config-invalid`)).json()) as ReceivedRequest[];
     expect(requests).toHaveLength(1);
-    expect(JSON.parse(requests[0]!.body)).toMatchObject({ issuer: "demo-stable", event: "config_invalid", severity: "critical", id: String(stableAlert!.id) });
+    expect(JSON.parse(requests[0]!.body)).toMatchObject({
+      issuer: "demo-stable",
+      event: "config_invalid",
+      severity: "critical",
+      id: String(stableAlert!.id),
+    });
     expect(requests[0]!.headers["x-solvent-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
   });
 
@@ -162,7 +210,10 @@ describe("a deployed configuration that cannot be used", () => {
   it("stores the alert under `*` when no issuer can be read, and a new broken text alerts again", async () => {
     vi.spyOn(console, "error").mockImplementation(() => {});
     const tick = (text: string) =>
-      worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), { ...brokenEnv, SOLVENT_CONFIG: text } as Env);
+      worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), {
+        ...brokenEnv,
+        SOLVENT_CONFIG: text,
+      } as Env);
     await tick("{ not json");
     await tick("{ not json");
     expect(await storedAlerts(DEPLOYMENT_ALERT_ISSUER)).toHaveLength(1);

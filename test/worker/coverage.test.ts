@@ -27,14 +27,25 @@ const get = (path: string) => exports.default.fetch(`${ORIGIN}${path}`);
 const admin = (method: string, path: string, body?: string, type = "application/json") =>
   exports.default.fetch(`${ORIGIN}${path}`, {
     method,
-    headers: { authorization: `Bearer ${testEnv.ADMIN_TOKEN}`, ...(body === undefined ? {} : { "content-type": type }) },
+    headers: {
+      authorization: `Bearer ${testEnv.ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { "content-type": type }),
+    },
     body,
   });
 
 /** A proof request through the Worker's own fetch handler, waiting for its background work (the count) to finish. */
-async function fetchProof(sequence: string, commitment: string, headers: Record<string, string> = {}): Promise<Response> {
+async function fetchProof(
+  sequence: string,
+  commitment: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`${ORIGIN}/v1/issuers/demo/proofs/${sequence}/${commitment}`, { headers }), testEnv, ctx);
+  const res = await worker.fetch(
+    new Request(`${ORIGIN}/v1/issuers/demo/proofs/${sequence}/${commitment}`, { headers }),
+    testEnv,
+    ctx,
+  );
   await res.arrayBuffer();
   await waitOnExecutionContext(ctx);
   return res;
@@ -43,7 +54,14 @@ async function fetchProof(sequence: string, commitment: string, headers: Record<
 interface CoverageAnswer {
   issuer: string;
   model: string;
-  ledgers: { id: string; asOf: string; leafCount: string; checked: string; attested: { from: string; to: string }; unnoticed: { shareBps: string; omitted: string; chance: number; bound: number }[] }[];
+  ledgers: {
+    id: string;
+    asOf: string;
+    leafCount: string;
+    checked: string;
+    attested: { from: string; to: string };
+    unnoticed: { shareBps: string; omitted: string; chance: number; bound: number }[];
+  }[];
   nextAfter: string | null;
 }
 
@@ -55,7 +73,9 @@ async function coverage(query = ""): Promise<CoverageAnswer> {
 }
 
 async function storedCommitments(): Promise<string[]> {
-  const { results } = await testEnv.DB.prepare("SELECT commitment FROM coverage_checks ORDER BY commitment").all<{ commitment: string }>();
+  const { results } = await testEnv.DB.prepare("SELECT commitment FROM coverage_checks ORDER BY commitment").all<{
+    commitment: string;
+  }>();
   return results.map((r) => r.commitment);
 }
 
@@ -76,7 +96,12 @@ describe("verification coverage", () => {
     expect(answer.issuer).toBe("demo");
     expect(answer.model).toMatch(/fetching a proof is not checking it/);
     expect(answer.ledgers).toHaveLength(1);
-    expect(answer.ledgers[0]).toMatchObject({ id: ledgerId, leafCount: "40", checked: "0", attested: { from: "1", to: "2" } });
+    expect(answer.ledgers[0]).toMatchObject({
+      id: ledgerId,
+      leafCount: "40",
+      checked: "0",
+      attested: { from: "1", to: "2" },
+    });
     expect(answer.ledgers[0]!.unnoticed.map((u) => u.chance)).toEqual([1, 1, 1]);
   });
 
@@ -100,7 +125,9 @@ describe("verification coverage", () => {
     const url = `${ORIGIN}/v1/issuers/demo/proofs/2/${e}`;
     await (caches as unknown as { default: Cache }).default.put(
       cacheKey(url),
-      new Response(JSON.stringify(proof), { headers: { "Content-Type": "application/json", "Cache-Control": IMMUTABLE_CACHE } }),
+      new Response(JSON.stringify(proof), {
+        headers: { "Content-Type": "application/json", "Cache-Control": IMMUTABLE_CACHE },
+      }),
     );
     const cached = await fetchProof("2", e!);
     expect([cached.status, cached.headers.get(CACHE_STATUS_HEADER)]).toEqual([200, "hit"]);
@@ -117,7 +144,12 @@ describe("verification coverage", () => {
     expect(await storedCommitments()).toEqual([a!, b!, c!, d!, e!].sort());
     const answer = await coverage();
     expect(answer.ledgers[0]).toMatchObject({ id: ledgerId, leafCount: "40", checked: "5" });
-    const expected = unnoticedOmissions(40, 5).map((o) => ({ shareBps: String(o.shareBps), omitted: String(o.omitted), chance: o.chance, bound: o.bound }));
+    const expected = unnoticedOmissions(40, 5).map((o) => ({
+      shareBps: String(o.shareBps),
+      omitted: String(o.omitted),
+      chance: o.chance,
+      bound: o.bound,
+    }));
     expect(answer.ledgers[0]!.unnoticed).toEqual(expected);
     // 5 % of all users, with 40 listed, is 3 left out (3 / 43); 5 checks all miss them with chance C(40,5)/C(43,5) = 658008/962598.
     expect(answer.ledgers[0]!.unnoticed[2]).toMatchObject({ shareBps: "500", omitted: "3" });
@@ -126,17 +158,27 @@ describe("verification coverage", () => {
 
   it("keeps nothing about who asked: two columns, the ledger and the commitment", async () => {
     for (const table of ["coverage_checks", "coverage_counts"]) {
-      const { results } = await testEnv.DB.prepare(`SELECT name FROM pragma_table_info('${table}')`).all<{ name: string }>();
-      expect(results.map((r) => r.name)).toEqual(table === "coverage_checks" ? ["ledger_id", "commitment"] : ["ledger_id", "checked"]);
+      const { results } = await testEnv.DB.prepare(`SELECT name FROM pragma_table_info('${table}')`).all<{
+        name: string;
+      }>();
+      expect(results.map((r) => r.name)).toEqual(
+        table === "coverage_checks" ? ["ledger_id", "commitment"] : ["ledger_id", "checked"],
+      );
     }
   });
 
   it("never lowers a published count: rows cannot be deleted or changed, totals only grow", async () => {
     await expect(testEnv.DB.prepare("DELETE FROM coverage_checks").run()).rejects.toThrow(/append-only/);
-    await expect(testEnv.DB.prepare("UPDATE coverage_checks SET commitment = ?1").bind(`0x${"00".repeat(32)}`).run()).rejects.toThrow(/append-only/);
+    await expect(
+      testEnv.DB.prepare("UPDATE coverage_checks SET commitment = ?1")
+        .bind(`0x${"00".repeat(32)}`)
+        .run(),
+    ).rejects.toThrow(/append-only/);
     await expect(testEnv.DB.prepare("UPDATE coverage_counts SET checked = 0").run()).rejects.toThrow(/only grow/);
     await expect(testEnv.DB.prepare("DELETE FROM coverage_counts").run()).rejects.toThrow(/only grow/);
-    await expect(testEnv.DB.prepare("INSERT INTO coverage_checks VALUES (?1, ?2)").bind(ledgerId, "0xNOTHEX").run()).rejects.toThrow(/CHECK/);
+    await expect(
+      testEnv.DB.prepare("INSERT INTO coverage_checks VALUES (?1, ?2)").bind(ledgerId, "0xNOTHEX").run(),
+    ).rejects.toThrow(/CHECK/);
     expect((await coverage()).ledgers[0]!.checked).toBe("5");
   });
 
@@ -148,14 +190,21 @@ describe("verification coverage", () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: "INVALID_PARAMETER", field: "limit" } });
     const unknown = await get("/v1/issuers/nobody/coverage");
-    expect([unknown.status, ((await unknown.json()) as { error: { code: string } }).error.code]).toEqual([404, "UNKNOWN_ISSUER"]);
+    expect([unknown.status, ((await unknown.json()) as { error: { code: string } }).error.code]).toEqual([
+      404,
+      "UNKNOWN_ISSUER",
+    ]);
     const noLedger = await get("/v1/issuers/demo-stable/coverage");
     expect(noLedger.status).toBe(404);
-    expect(await noLedger.json()).toMatchObject({ error: { code: "NOT_FOUND", message: expect.stringContaining("publishes no user ledger") } });
+    expect(await noLedger.json()).toMatchObject({
+      error: { code: "NOT_FOUND", message: expect.stringContaining("publishes no user ledger") },
+    });
   });
 
   it("is in the OpenAPI document", async () => {
-    const doc = (await (await get("/openapi.json")).json()) as { paths: Record<string, { get?: { summary?: string } }> };
+    const doc = (await (await get("/openapi.json")).json()) as {
+      paths: Record<string, { get?: { summary?: string } }>;
+    };
     expect(doc.paths["/v1/issuers/{issuer}/coverage"]?.get?.summary).toBe("Verification coverage");
   });
 });

@@ -8,7 +8,11 @@
 import { createPublicClient, erc20Abi, http, pad, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, it } from "vitest";
-import { custodianStatementDigest, signCustodianStatement, type CustodianStatement } from "../../core/custodianStatement.js";
+import {
+  custodianStatementDigest,
+  signCustodianStatement,
+  type CustodianStatement,
+} from "../../core/custodianStatement.js";
 import { demoAccounts } from "../../scripts/demo/world.js";
 import { demoLedgerCsv, demoUsers } from "../../scripts/demo/ledger.js";
 import { gatherReadings } from "../../worker/sources/gatherReadings.js";
@@ -41,7 +45,12 @@ const word = (value: bigint) => pad(toHex(value)).slice(2);
 
 /** A lie about one balance: its 32-byte word in every eth_call answer of the channel is replaced by a larger one. */
 async function lieAbout(holder: `0x${string}`, token: `0x${string}`) {
-  const balance = await client.readContract({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [holder] });
+  const balance = await client.readContract({
+    address: token,
+    abi: erc20Abi,
+    functionName: "balanceOf",
+    args: [holder],
+  });
   return { find: word(balance), replace: word(balance + 1_000_000n * 10n ** 6n) };
 }
 
@@ -60,13 +69,21 @@ beforeAll(async () => {
   firstLedger = await prepareDemoIssuer();
 });
 
-describe("faults: two RPCs of one chain (agreement: \"all\")", () => {
+describe('faults: two RPCs of one chain (agreement: "all")', () => {
   it("the lie works: one lying RPC alone would be believed (why agreement exists)", async () => {
     const liar = await rpcChannel("agree-liar-alone");
     await liar.control({ lie: await lieAbout(demoAccounts.hotWallet.address, world.contracts.usdc!) });
     const issuer = config.issuers.find((i) => i.id === "demo")!;
     const read = (rpcUrls: string[]) =>
-      gatherReadings({ issuer, chains: withChain(config, { rpcUrls }).chains, secrets: {}, statements: [], ledger: null, now: now(), fetchFn: fetch });
+      gatherReadings({
+        issuer,
+        chains: withChain(config, { rpcUrls }).chains,
+        secrets: {},
+        statements: [],
+        ledger: null,
+        now: now(),
+        fetchFn: fetch,
+      });
     const honest = await read([world.rpcUrl]);
     const lied = await read([liar.url]);
     const usdc = (r: typeof honest) => r.holdings.find((h) => h.asset === "USDC")!.result;
@@ -88,7 +105,9 @@ describe("faults: two RPCs of one chain (agreement: \"all\")", () => {
     // every on-chain item excluded, none counted at the lying value; the custodian's statement still counts as before
     expect(onchain(report).map((i: { status: number }) => i.status)).toEqual(onchain(baseline).map(() => 3));
     expect(onchain(report).every((i: { valueUsd: string }) => i.valueUsd === "0")).toBe(true);
-    expect(essentials({ ...report, reserves: { items: offchain(report) } }).items).toEqual(essentials({ ...baseline, reserves: { items: offchain(baseline) } }).items);
+    expect(essentials({ ...report, reserves: { items: offchain(report) } }).items).toEqual(
+      essentials({ ...baseline, reserves: { items: offchain(baseline) } }).items,
+    );
     expect(attestation.onchainReservesUsd).toBe("0");
     const reasons = JSON.stringify(report);
     expect(reasons).toMatch(/RPC 0 and RPC 1 returned different data for balanceOf/);
@@ -112,24 +131,31 @@ describe("faults: two RPCs of one chain (agreement: \"all\")", () => {
   it("faults: RPCs disagreeing on the code behind contract ownership → demo-stable publishes nothing; agreeing RPCs prove it", async () => {
     // The demo's contract wallet declared as owned by being a contract (eth_getCode, outside the aggregate3 rounds).
     const byCode = withIssuer(config, "demo-stable", (issuer) => {
-      const wallet = issuer.reserves.holders.find((h) => h.address.toLowerCase() === world.contracts.contractWallet!.toLowerCase())!;
+      const wallet = issuer.reserves.holders.find(
+        (h) => h.address.toLowerCase() === world.contracts.contractWallet!.toLowerCase(),
+      )!;
       wallet.ownership = { kind: "contract" };
     });
     const honest = await rpcChannel("agree-code-honest");
     const agreeing = await rpcChannel("agree-code-agreeing");
-    const proven = await healthyTick("demo-stable", withChain(byCode, { rpcUrls: [honest.url, agreeing.url], agreement: "all" }));
+    const proven = await healthyTick(
+      "demo-stable",
+      withChain(byCode, { rpcUrls: [honest.url, agreeing.url], agreement: "all" }),
+    );
     expect(JSON.stringify(proven)).toMatch(/contract code at address \(declared\)/);
     const liar = await rpcChannel("agree-code-liar");
     await liar.control({ hideCode: true });
     const before = await storeState("demo-stable");
     const outcome = await tick(withChain(byCode, { rpcUrls: [honest.url, liar.url], agreement: "all" }), "demo-stable");
     expect(outcome.published).toBe(false);
-    expect(!outcome.published && outcome.reason).toContain(`RPC 0 and RPC 1 returned different code at ${world.contracts.contractWallet}`);
+    expect(!outcome.published && outcome.reason).toContain(
+      `RPC 0 and RPC 1 returned different code at ${world.contracts.contractWallet}`,
+    );
     await expectNothingStored("demo-stable", before);
     await healthyTick("demo-stable");
   });
 
-  it("faults: two honest RPCs under agreement \"all\" → the same attestation as a healthy tick", async () => {
+  it('faults: two honest RPCs under agreement "all" → the same attestation as a healthy tick', async () => {
     const a = await rpcChannel("agree-a");
     const b = await rpcChannel("agree-b");
     const agreed = await healthyTick("demo-stable", withChain(config, { rpcUrls: [a.url, b.url], agreement: "all" }));
@@ -137,7 +163,7 @@ describe("faults: two RPCs of one chain (agreement: \"all\")", () => {
     expect(essentials(agreed)).toEqual(essentials(await healthyTick("demo-stable")));
   });
 
-  it("faults: one of two RPCs down under agreement \"all\" → no fallback: the chain's items status 3, STALE_SOURCE", async () => {
+  it('faults: one of two RPCs down under agreement "all" → no fallback: the chain\'s items status 3, STALE_SOURCE', async () => {
     const a = await rpcChannel("agree-up");
     const b = await rpcChannel("agree-down");
     await b.control({ failAfter: 0 });
@@ -219,14 +245,19 @@ describe("faults: ledger build failing", () => {
     const { attestation, row } = await latestReport("demo");
     expect(row.ledger_id).toBe(firstLedger.ledgerId);
     expect(attestation.liabilitiesRoot).toBe(firstLedger.root);
-    expect(report.liabilities).toEqual(before.rows.length ? (await verifyHistory("demo")).at(-2).liabilities : report.liabilities);
+    expect(report.liabilities).toEqual(
+      before.rows.length ? (await verifyHistory("demo")).at(-2).liabilities : report.liabilities,
+    );
   });
 });
 
 describe("faults: configuration of the defences", () => {
-  it("refuses agreement \"all\" with one RPC, a zero maxPriceUsd, a band upside down, and a fixed price outside its band", async () => {
+  it('refuses agreement "all" with one RPC, a zero maxPriceUsd, a band upside down, and a fixed price outside its band', async () => {
     const { ConfigError, parseConfig } = await import("../../core/config/parseConfig.js");
-    const raw = structuredClone(world.config) as { chains: Record<string, unknown>[]; issuers: { assets: Record<string, unknown>[] }[] };
+    const raw = structuredClone(world.config) as {
+      chains: Record<string, unknown>[];
+      issuers: { assets: Record<string, unknown>[] }[];
+    };
     raw.chains[0]!.agreement = "all";
     raw.issuers[0]!.assets[1]!.maxPriceUsd = "0";
     raw.issuers[0]!.assets[0]!.minPriceUsd = "2";
@@ -241,7 +272,12 @@ describe("faults: configuration of the defences", () => {
     expect(error).toBeInstanceOf(ConfigError);
     const paths = (error as InstanceType<typeof ConfigError>).issues.map((i) => i.path);
     expect(paths).toEqual(
-      expect.arrayContaining(["chains[0].agreement", "issuers[0].assets[1].maxPriceUsd", "issuers[0].assets[0].minPriceUsd", "issuers[1].assets[0].prices[0].priceUsd"]),
+      expect.arrayContaining([
+        "chains[0].agreement",
+        "issuers[0].assets[1].maxPriceUsd",
+        "issuers[0].assets[0].minPriceUsd",
+        "issuers[1].assets[0].prices[0].priceUsd",
+      ]),
     );
   });
 });

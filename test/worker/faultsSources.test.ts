@@ -30,7 +30,8 @@ import {
 } from "./faultsSupport.js";
 
 const ISSUER = "demo-stable";
-const ethItem = (r: Report) => r.reserves.items.find((i: { label: string }) => i.label.toLowerCase().includes(world.contracts.weth!.toLowerCase()));
+const ethItem = (r: Report) =>
+  r.reserves.items.find((i: { label: string }) => i.label.toLowerCase().includes(world.contracts.weth!.toLowerCase()));
 const ethQuorum = (r: Report) => r.prices.find((p: { asset: string }) => p.asset === "ETH");
 const HUGE = "1000000000000000000000000000000"; // 1e30 USD per ETH
 const USD18 = 10n ** 18n;
@@ -65,7 +66,9 @@ describe("faults: a price source misbehaving (demo-stable, ETH)", () => {
 
   it("faults: price source returning a huge number (1e30 USD) beside two honest ones → the median ignores it, PRICE_DIVERGENCE raised", async () => {
     const healthy = await healthyTick(ISSUER);
-    const outcome = await tick(withHttpPrice(config, ISSUER, "ETH"), ISSUER, { fetchFn: priceServer(() => JSON.stringify({ usd: HUGE })) });
+    const outcome = await tick(withHttpPrice(config, ISSUER, "ETH"), ISSUER, {
+      fetchFn: priceServer(() => JSON.stringify({ usd: HUGE })),
+    });
     expect(outcome.published && outcome.flags).toContain("PRICE_DIVERGENCE");
     const { report } = await latestReport(ISSUER);
     await verifyHistory(ISSUER);
@@ -80,7 +83,15 @@ describe("faults: a price source misbehaving (demo-stable, ETH)", () => {
     // without the band the lone source would be believed: reserves worth about 4e31 USD
     const unguarded = withHttpPrice(config, ISSUER, "ETH", { only: true });
     const issuer = unguarded.issuers.find((i) => i.id === ISSUER)!;
-    const readings = await gatherReadings({ issuer, chains: unguarded.chains, secrets: {}, statements: [], ledger: null, now: now(), fetchFn });
+    const readings = await gatherReadings({
+      issuer,
+      chains: unguarded.chains,
+      secrets: {},
+      statements: [],
+      ledger: null,
+      now: now(),
+      fetchFn,
+    });
     const unguardedValue = valueSnapshot({ issuer, readings, previous: null, history: [] });
     expect(unguardedValue.ok && unguardedValue.snapshot.totals.reservesUsd > 10n ** 30n * USD18).toBe(true);
 
@@ -94,10 +105,17 @@ describe("faults: a price source misbehaving (demo-stable, ETH)", () => {
     expect(ethItem(report).valueUsd).toBe("0");
     expect(ethQuorum(report).observations[0].reason).toMatch(/above maxPriceUsd .*sanity band/);
     const counted = (r: Report) =>
-      r.reserves.items.filter((i: { status: number }) => i.status === 0 || i.status === 2).reduce((s: bigint, i: { valueUsd: string }) => s + BigInt(i.valueUsd), 0n);
+      r.reserves.items
+        .filter((i: { status: number }) => i.status === 0 || i.status === 2)
+        .reduce((s: bigint, i: { valueUsd: string }) => s + BigInt(i.valueUsd), 0n);
     expect(BigInt(attestation.reservesUsd!)).toBe(counted(healthy) - BigInt(ethItem(healthy).valueUsd));
     // an honest answer inside the band counts again
-    await healthyTick(ISSUER, guarded, undefined, priceServer(() => JSON.stringify({ usd: "3150" })));
+    await healthyTick(
+      ISSUER,
+      guarded,
+      undefined,
+      priceServer(() => JSON.stringify({ usd: "3150" })),
+    );
     expect(ethItem((await latestReport(ISSUER)).report).status).toBe(0);
   });
 
@@ -118,7 +136,10 @@ describe("faults: a price source misbehaving (demo-stable, ETH)", () => {
 
 describe("faults: single reads failing in the Multicall3 batch", () => {
   const selector = { totalSupply: "18160ddd", balanceOf: "70a08231" };
-  const arg = (address: string) => pad(address as `0x${string}`).slice(2).toLowerCase();
+  const arg = (address: string) =>
+    pad(address as `0x${string}`)
+      .slice(2)
+      .toLowerCase();
 
   async function refusedWhenFailing(name: string, failCalls: string) {
     await healthyTick(ISSUER);
@@ -154,10 +175,14 @@ describe("faults: single reads failing in the Multicall3 batch", () => {
     await verifyHistory(ISSUER);
     const items = essentials(report).items;
     const expected = essentials(healthy).items;
-    const failed = items.findIndex((i: { label: string }) => i.label.toLowerCase().includes(world.contracts.contractWallet!.toLowerCase()));
+    const failed = items.findIndex((i: { label: string }) =>
+      i.label.toLowerCase().includes(world.contracts.contractWallet!.toLowerCase()),
+    );
     expect(failed).toBeGreaterThanOrEqual(0);
     expect(items[failed]).toMatchObject({ status: 3, valueUsd: "0" });
-    expect(items.filter((_: unknown, i: number) => i !== failed)).toEqual(expected.filter((_: unknown, i: number) => i !== failed));
+    expect(items.filter((_: unknown, i: number) => i !== failed)).toEqual(
+      expected.filter((_: unknown, i: number) => i !== failed),
+    );
     await healthyTick(ISSUER);
   });
 });

@@ -45,7 +45,9 @@ describe("faults: R2 and D1 failing mid-publish (demo-stable)", () => {
   it("faults: R2 head failing → nothing published, next tick recovers", async () => {
     const before = await storeState(ISSUER);
     const { bucket } = faultyBucket(testEnv.BUCKET, "head");
-    await expect(tick(config, ISSUER, { env: envWith({ BUCKET: bucket }) })).rejects.toThrow(/injected R2 head failure/);
+    await expect(tick(config, ISSUER, { env: envWith({ BUCKET: bucket }) })).rejects.toThrow(
+      /injected R2 head failure/,
+    );
     await expectNothingStored(ISSUER, before);
     await healthyTick(ISSUER);
   });
@@ -168,7 +170,15 @@ describe("faults: clock skew (demo: ledger and custodian statement)", () => {
     expect(custodian.valueUsd).toBe("0");
     await verifyHistory("demo");
     // the custodian's next, correctly dated statement counts again
-    expect((await admin("POST", "/v1/admin/issuers/demo/statements", JSON.stringify(await demoCustodianStatement(now(), 900_000n, statement.nonce + 1n)))).status).toBe(201);
+    expect(
+      (
+        await admin(
+          "POST",
+          "/v1/admin/issuers/demo/statements",
+          JSON.stringify(await demoCustodianStatement(now(), 900_000n, statement.nonce + 1n)),
+        )
+      ).status,
+    ).toBe(201);
     const healthy = await healthyTick("demo");
     expect(healthy.reserves.items.find((i: { chainId: string }) => i.chainId === "0").status).toBe(2);
   });

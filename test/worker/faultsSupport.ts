@@ -24,7 +24,12 @@ import { keysDocument } from "../../worker/storage/signingKeys.js";
 import * as spec from "../support/independentVerifier.js";
 
 export const testEnv = env as unknown as Env & { TEST_WORLD: string; TEST_RPC_PROXY: string; ADMIN_TOKEN: string };
-export const world = JSON.parse(testEnv.TEST_WORLD) as { rpcUrl: string; chainId: number; contracts: Record<string, `0x${string}`>; config: unknown };
+export const world = JSON.parse(testEnv.TEST_WORLD) as {
+  rpcUrl: string;
+  chainId: number;
+  contracts: Record<string, `0x${string}`>;
+  config: unknown;
+};
 const proxy = JSON.parse(testEnv.TEST_RPC_PROXY) as { url: string; controlUrl: string };
 export const config: SolventConfig = parseConfig(world.config);
 const ORIGIN = "http://solvent.test";
@@ -72,7 +77,12 @@ export function withIssuer(base: SolventConfig, issuerId: string, edit: (issuer:
 // ------------------------------------------------------------------ storage faults
 
 /** R2 with the named method throwing on its calls number `from` … `from + times - 1` (1-based); counts every call. */
-export function faultyBucket(real: R2Bucket, method: "put" | "head" | "get", from = 1, times = Number.POSITIVE_INFINITY) {
+export function faultyBucket(
+  real: R2Bucket,
+  method: "put" | "head" | "get",
+  from = 1,
+  times = Number.POSITIVE_INFINITY,
+) {
   let calls = 0;
   const bucket = new Proxy(real, {
     get(target, prop) {
@@ -141,7 +151,10 @@ export function faultyDb(real: D1Database, fails: (sql: string) => boolean) {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  return { db, injected: () => injected, disarm: () => {
+  return {
+    db,
+    injected: () => injected,
+    disarm: () => {
       armed = false;
     },
   };
@@ -200,21 +213,31 @@ export async function storeState(issuerId: string): Promise<StoreState> {
  * when `orphanReportAllowed` (the tick died after the report and before the
  * commit point); it is never referenced, and must not be served.
  */
-export async function expectNothingStored(issuerId: string, before: StoreState, { orphanReportAllowed = false } = {}): Promise<void> {
+export async function expectNothingStored(
+  issuerId: string,
+  before: StoreState,
+  { orphanReportAllowed = false } = {},
+): Promise<void> {
   const after = await storeState(issuerId);
   expect(after.rows).toEqual(before.rows);
   if (!orphanReportAllowed) expect(after.reports).toEqual(before.reports);
   else expect(after.reports.length - before.reports.length).toBeLessThanOrEqual(1);
   const latest = await get(`/v1/issuers/${issuerId}/attestations/latest`);
   if (before.rows.length === 0) expect(latest.status).toBe(404);
-  else expect(((await latest.json()) as { attestation: { sequence: string } }).attestation.sequence).toBe(String(before.rows.at(-1)!.sequence));
+  else
+    expect(((await latest.json()) as { attestation: { sequence: string } }).attestation.sequence).toBe(
+      String(before.rows.at(-1)!.sequence),
+    );
 }
 
 export const get = (path: string) => exports.default.fetch(`${ORIGIN}${path}`);
 export const admin = (method: string, path: string, body?: string, type = "application/json") =>
   exports.default.fetch(`${ORIGIN}${path}`, {
     method,
-    headers: { authorization: `Bearer ${testEnv.ADMIN_TOKEN}`, ...(body === undefined ? {} : { "content-type": type }) },
+    headers: {
+      authorization: `Bearer ${testEnv.ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { "content-type": type }),
+    },
     body,
   });
 
@@ -254,7 +277,9 @@ export async function verifyHistory(issuerId: string): Promise<Report[]> {
     const report = JSON.parse(new TextDecoder().decode(bytes));
     expect(spec.standardTreeRoot(report.reserves.items.map(spec.reserveLeafHash))).toBe(attestation.reservesRoot);
     const counted = (status: number) =>
-      report.reserves.items.filter((it: any) => it.status === status).reduce((s: bigint, it: any) => s + BigInt(it.valueUsd), 0n);
+      report.reserves.items
+        .filter((it: any) => it.status === status)
+        .reduce((s: bigint, it: any) => s + BigInt(it.valueUsd), 0n);
     expect(counted(0).toString()).toBe(attestation.onchainReservesUsd);
     expect(counted(2).toString()).toBe(attestation.offchainReservesUsd);
     expect((counted(0) + counted(2)).toString()).toBe(attestation.reservesUsd);
@@ -267,21 +292,38 @@ export async function verifyHistory(issuerId: string): Promise<Report[]> {
 }
 
 /** The stored report of the issuer's latest attestation, with the attestation. */
-export async function latestReport(issuerId: string): Promise<{ attestation: Record<string, string>; report: Report; row: Row }> {
+export async function latestReport(
+  issuerId: string,
+): Promise<{ attestation: Record<string, string>; report: Report; row: Row }> {
   const row = (await storedRows(issuerId)).at(-1)!;
   const bytes = await (await testEnv.BUCKET.get(row.report_key))!.arrayBuffer();
   return { attestation: JSON.parse(row.attestation_json), report: JSON.parse(new TextDecoder().decode(bytes)), row };
 }
 
-export function tick(cfg: SolventConfig, issuerId: string, options: { at?: bigint; env?: Env; fetchFn?: typeof fetch } = {}): Promise<PublishOutcome> {
-  return publishTick({ env: options.env ?? testEnv, config: cfg, issuerId, now: options.at ?? now(), fetchFn: options.fetchFn });
+export function tick(
+  cfg: SolventConfig,
+  issuerId: string,
+  options: { at?: bigint; env?: Env; fetchFn?: typeof fetch } = {},
+): Promise<PublishOutcome> {
+  return publishTick({
+    env: options.env ?? testEnv,
+    config: cfg,
+    issuerId,
+    now: options.at ?? now(),
+    fetchFn: options.fetchFn,
+  });
 }
 
 /**
  * A healthy tick with `cfg` (default: the demo world's) publishes the next
  * sequence, linked to the last stored one, and the whole history verifies.
  */
-export async function healthyTick(issuerId: string, cfg: SolventConfig = config, at?: bigint, fetchFn?: typeof fetch): Promise<Report> {
+export async function healthyTick(
+  issuerId: string,
+  cfg: SolventConfig = config,
+  at?: bigint,
+  fetchFn?: typeof fetch,
+): Promise<Report> {
   const before = await storedRows(issuerId);
   const outcome = await tick(cfg, issuerId, { at, fetchFn });
   expect(outcome).toMatchObject({ published: true, sequence: String(before.length + 1) });
@@ -294,7 +336,13 @@ export async function healthyTick(issuerId: string, cfg: SolventConfig = config,
 /** What must be equal between two reports of the same world state (not observedAt, block or sequence). */
 export function essentials(report: Report) {
   return {
-    items: report.reserves.items.map((i: any) => ({ label: i.label, status: i.status, amount: i.amount, priceUsd: i.priceUsd, valueUsd: i.valueUsd })),
+    items: report.reserves.items.map((i: any) => ({
+      label: i.label,
+      status: i.status,
+      amount: i.amount,
+      priceUsd: i.priceUsd,
+      valueUsd: i.valueUsd,
+    })),
     flags: report.flags.map((f: any) => f.name),
   };
 }
@@ -315,13 +363,19 @@ export function leakedUrls(value: unknown): string[] {
 
 /** An HTTP price source that always answers `body` (given to publishTick as fetchFn). */
 export function priceServer(body: () => string, status = 200): typeof fetch {
-  return (async () => new Response(body(), { status, headers: { "content-type": "application/json" } })) as unknown as typeof fetch;
+  return (async () =>
+    new Response(body(), { status, headers: { "content-type": "application/json" } })) as unknown as typeof fetch;
 }
 
 export const ETH_PRICE_URL = "http://prices.test/eth";
 
 /** The configuration with `source` added to (or, with `only`, replacing) the price sources of `asset` of `issuerId`. */
-export function withHttpPrice(base: SolventConfig, issuerId: string, asset: string, { only = false, band }: { only?: boolean; band?: { minPriceUsd?: string; maxPriceUsd?: string } } = {}): SolventConfig {
+export function withHttpPrice(
+  base: SolventConfig,
+  issuerId: string,
+  asset: string,
+  { only = false, band }: { only?: boolean; band?: { minPriceUsd?: string; maxPriceUsd?: string } } = {},
+): SolventConfig {
   return withIssuer(base, issuerId, (issuer) => {
     const a = issuer.assets.find((x) => x.id === asset)!;
     const source = { kind: "http" as const, url: ETH_PRICE_URL, path: "usd" };

@@ -81,12 +81,25 @@ function withStablePolicy(edit: (issuer: SolventConfig["issuers"][number]) => vo
 describe("GET /v1/issuers/{issuer}/gate", () => {
   it("refuses, with a reason, an unknown issuer and an issuer without attestations", async () => {
     const unknown = await gate("", "nobody");
-    expect(unknown).toMatchObject({ allow: false, issuer: "nobody", sequence: null, attestation: null, signature: null });
+    expect(unknown).toMatchObject({
+      allow: false,
+      issuer: "nobody",
+      sequence: null,
+      attestation: null,
+      signature: null,
+    });
     expect(codes(unknown)).toEqual(["UNKNOWN_ISSUER"]);
     expect(unknown.criteria).toEqual({ minRatioBps: "10000", maxAgeSeconds: null, denyFlags: "0" });
 
     const empty = await gate();
-    expect(empty).toMatchObject({ allow: false, sequence: null, ratioBps: null, flags: null, ageSeconds: null, attestation: null });
+    expect(empty).toMatchObject({
+      allow: false,
+      sequence: null,
+      ratioBps: null,
+      flags: null,
+      ageSeconds: null,
+      attestation: null,
+    });
     expect(codes(empty)).toEqual(["NO_ATTESTATION"]);
   });
 
@@ -166,15 +179,27 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
     const treasury = forged.issuers.find((i) => i.id === "demo-stable")!.reserves.holders[0]!;
     treasury.ownership = {
       kind: "eoa",
-      signature: await signOwnership(stranger, { issuerId: "demo-stable", address: treasury.address, chainId: treasury.chainId }),
+      signature: await signOwnership(stranger, {
+        issuerId: "demo-stable",
+        address: treasury.address,
+        chainId: treasury.chainId,
+      }),
     };
-    expect(await publishTick({ env: testEnv, config: forged, issuerId: "demo-stable", now: nowSeconds() })).toMatchObject({ published: true });
+    expect(
+      await publishTick({ env: testEnv, config: forged, issuerId: "demo-stable", now: nowSeconds() }),
+    ).toMatchObject({ published: true });
 
     const flagged = await gate("?minRatioBps=0");
     expect(BigInt(flagged.flags!) & (1n << 3n)).toBe(1n << 3n);
     expect(flagged.allow).toBe(true); // flags alone deny nothing unless asked to
 
-    for (const denyFlags of ["UNPROVEN_OWNERSHIP", "8", "STALE_SOURCE,UNPROVEN_OWNERSHIP", "3,UNPROVEN_OWNERSHIP", "1023"]) {
+    for (const denyFlags of [
+      "UNPROVEN_OWNERSHIP",
+      "8",
+      "STALE_SOURCE,UNPROVEN_OWNERSHIP",
+      "3,UNPROVEN_OWNERSHIP",
+      "1023",
+    ]) {
       const denied = await gate(`?minRatioBps=0&denyFlags=${denyFlags}`);
       expect(denied.allow, denyFlags).toBe(false);
       expect(denied.reasons.filter((r) => r.code === "FLAG_DENIED").map((r) => r.flag)).toContain("UNPROVEN_OWNERSHIP");
@@ -199,7 +224,9 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
     const shortLived = withStablePolicy((issuer) => {
       issuer.policy.ttlSeconds = 1;
     });
-    expect(await publishTick({ env: testEnv, config: shortLived, issuerId: "demo-stable", now: nowSeconds() })).toMatchObject({ published: true });
+    expect(
+      await publishTick({ env: testEnv, config: shortLived, issuerId: "demo-stable", now: nowSeconds() }),
+    ).toMatchObject({ published: true });
     const { attestation } = await gate("?minRatioBps=0&maxAgeSeconds=86400");
     const validUntil = BigInt(attestation!.validUntil!);
     expect(validUntil).toBe(BigInt(attestation!.observedAt!) + 1n);
@@ -216,7 +243,12 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
     // A record no honest publisher writes, stored directly for the `demo` issuer.
     const signer = privateKeyToAccount(`0x${"44".repeat(32)}`);
     const now = nowSeconds();
-    await storeOddAttestation(testEnv.DB, "demo", { observedAt: now + 3600n, validUntil: now + 7200n, flags: 1n << 40n, publishedAt: now }, signer);
+    await storeOddAttestation(
+      testEnv.DB,
+      "demo",
+      { observedAt: now + 3600n, validUntil: now + 7200n, flags: 1n << 40n, publishedAt: now },
+      signer,
+    );
     const answer = await gate("", "demo");
     expect(answer.allow).toBe(false);
     expect(codes(answer)).toEqual(["OBSERVED_IN_FUTURE", "UNKNOWN_FLAGS"]);
@@ -243,12 +275,34 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
   it("answers 400 INVALID_PARAMETER naming the parameter", async () => {
     const cases: [string, string][] = [];
     for (const name of ["minRatioBps", "maxAgeSeconds"]) {
-      for (const bad of ["abc", "-1", "1.5", "01", "", "1e4", "%2B5", "4294967296", "99999999999999999999999999", "10000%20"]) {
+      for (const bad of [
+        "abc",
+        "-1",
+        "1.5",
+        "01",
+        "",
+        "1e4",
+        "%2B5",
+        "4294967296",
+        "99999999999999999999999999",
+        "10000%20",
+      ]) {
         cases.push([`${name}=${bad}`, name]);
       }
       cases.push([`${name}=1&${name}=2`, name]);
     }
-    for (const bad of ["4096", "18446744073709551616", "-1", "", "NOT_A_FLAG", "STALE_SOURCE,,UNDERCOLLATERALIZED", "STALE_SOURCE,", "0x1", "1.0", "01"]) {
+    for (const bad of [
+      "4096",
+      "18446744073709551616",
+      "-1",
+      "",
+      "NOT_A_FLAG",
+      "STALE_SOURCE,,UNDERCOLLATERALIZED",
+      "STALE_SOURCE,",
+      "0x1",
+      "1.0",
+      "01",
+    ]) {
       cases.push([`denyFlags=${bad}`, "denyFlags"]);
     }
     for (const [query, parameter] of cases) {
@@ -260,9 +314,13 @@ describe("GET /v1/issuers/{issuer}/gate", () => {
       expect(body.error.message.startsWith(`${parameter} `), `${query}: ${body.error.message}`).toBe(true);
       expect(Object.keys(body)).toEqual(["error"]);
     }
-    const reserved = (await (await get("/v1/issuers/demo-stable/gate?denyFlags=4096")).json()) as { error: { message: string } };
+    const reserved = (await (await get("/v1/issuers/demo-stable/gate?denyFlags=4096")).json()) as {
+      error: { message: string };
+    };
     expect(reserved.error.message).toMatch(/reserved bits/);
-    const unknownName = (await (await get("/v1/issuers/demo-stable/gate?denyFlags=NOT_A_FLAG")).json()) as { error: { message: string } };
+    const unknownName = (await (await get("/v1/issuers/demo-stable/gate?denyFlags=NOT_A_FLAG")).json()) as {
+      error: { message: string };
+    };
     expect(unknownName.error.message).toMatch(/UNDERCOLLATERALIZED/);
   });
 });

@@ -28,12 +28,16 @@ export default async function setup(project: TestProject) {
   const [anvil, relayAnvil] = await Promise.all([startAnvil(), startAnvil()]);
   const proxy = await startRpcProxy(anvil.rpcUrl);
   const receiver = await startWebhookReceiver();
-  const deploy = (rpcUrl: string) => deployDemoWorld(rpcUrl, { ttlSeconds: 600, attestationSigner: privateKeyToAccount(TEST_SIGNING_KEY).address });
+  const deploy = (rpcUrl: string) =>
+    deployDemoWorld(rpcUrl, { ttlSeconds: 600, attestationSigner: privateKeyToAccount(TEST_SIGNING_KEY).address });
   const [world, relayWorld] = await Promise.all([deploy(anvil.rpcUrl), deploy(relayAnvil.rpcUrl)]);
   project.provide("demoWorld", JSON.stringify(world));
   project.provide("relayWorld", JSON.stringify(relayWorld));
   project.provide("rpcProxy", JSON.stringify({ url: proxy.url, controlUrl: proxy.controlUrl }));
-  project.provide("webhookReceiver", JSON.stringify({ url: receiver.url, controlUrl: receiver.controlUrl, requestsUrl: receiver.requestsUrl }));
+  project.provide(
+    "webhookReceiver",
+    JSON.stringify({ url: receiver.url, controlUrl: receiver.controlUrl, requestsUrl: receiver.requestsUrl }),
+  );
   return async () => {
     await receiver.close();
     await proxy.close();

@@ -2,7 +2,12 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex, type Hex } from "../../core/bytes.js";
-import { buildLiabilityTree, userCommitment, verifyInclusionProof, verifyNonInclusionProof } from "../../core/liabilities/index.js";
+import {
+  buildLiabilityTree,
+  userCommitment,
+  verifyInclusionProof,
+  verifyNonInclusionProof,
+} from "../../core/liabilities/index.js";
 import { createAdminLedger, type AdminLedgerOptions } from "../../worker/api/adminLedger.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { proofRoutes } from "../../worker/api/proofRoutes.js";
@@ -14,8 +19,28 @@ import { parseLedger, type LedgerFormat, type LedgerRowBatch } from "../../worke
 import { readInclusionProof, readLedgerLeaves, readNonInclusionProof } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, retryDelaySeconds, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 import type { AmountUnits } from "../../core/numbers.js";
-import { ASSETS, DECIMALS, ISSUER, ledgerApp, ledgerPublisher, ledgerCsv, ledgerNdjson, ledgerTestEnv, makeLedgerUsers, TOKEN, type LedgerUser } from "./ledgerFixture.js";
-import { checkNonInclusion, checkProof, commitment as naiveCommitment, hex, leafNode, sumTreeRoot, unhex } from "../support/independentVerifier.js";
+import {
+  ASSETS,
+  DECIMALS,
+  ISSUER,
+  ledgerApp,
+  ledgerPublisher,
+  ledgerCsv,
+  ledgerNdjson,
+  ledgerTestEnv,
+  makeLedgerUsers,
+  TOKEN,
+  type LedgerUser,
+} from "./ledgerFixture.js";
+import {
+  checkNonInclusion,
+  checkProof,
+  commitment as naiveCommitment,
+  hex,
+  leafNode,
+  sumTreeRoot,
+  unhex,
+} from "../support/independentVerifier.js";
 import { chunkedStream } from "../support/chunkedStream.js";
 import { storable } from "../../worker/api/edgeCache.js";
 
@@ -24,7 +49,6 @@ const TWO_128 = 1n << 128n;
 const sent: LedgerBuildMessage[] = [];
 const testEnv = ledgerTestEnv(sent);
 
-
 function appWith(options: AdminLedgerOptions = {}): Hono<AppEnv> {
   return ledgerApp(createAdminLedger(options), proofRoutes);
 }
@@ -32,7 +56,14 @@ function appWith(options: AdminLedgerOptions = {}): Hono<AppEnv> {
 /** Parses `text`; the hand-written bodies of these tests are in base units unless `units` says otherwise. */
 async function parse(text: string, format: LedgerFormat = "csv", units: AmountUnits = "base") {
   const batches: LedgerRowBatch[] = [];
-  const result = await parseLedger(chunkedStream(text, 7), { format, assets: ASSETS, units, decimals: DECIMALS, onRows: (b) => void batches.push(b), batchRows: 5 });
+  const result = await parseLedger(chunkedStream(text, 7), {
+    format,
+    assets: ASSETS,
+    units,
+    decimals: DECIMALS,
+    onRows: (b) => void batches.push(b),
+    batchRows: 5,
+  });
   return { ...result, batches };
 }
 
@@ -42,14 +73,26 @@ const salt16 = `0x${"ab".repeat(16)}`;
 /** Each upload of this file declares an asOf newer than the one before (two in one second would otherwise be refused as not newer). */
 let asOf = Math.floor(Date.now() / 1000) - 100_000;
 
-async function upload(app: Hono<AppEnv>, body: string, format: LedgerFormat, token = TOKEN, units?: AmountUnits): Promise<Response> {
+async function upload(
+  app: Hono<AppEnv>,
+  body: string,
+  format: LedgerFormat,
+  token = TOKEN,
+  units?: AmountUnits,
+): Promise<Response> {
   return app.fetch(
-    new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?asOf=${asOf++}${units === undefined ? "" : `&units=${units}`}`, {
-      method: "PUT",
-      headers: { "Content-Type": format === "csv" ? "text/csv" : "application/x-ndjson", Authorization: `Bearer ${token}` },
-      body: chunkedStream(body, 4096),
-      duplex: "half",
-    } as RequestInit),
+    new Request(
+      `https://solvent.test/v1/admin/issuers/${ISSUER}/ledger?asOf=${asOf++}${units === undefined ? "" : `&units=${units}`}`,
+      {
+        method: "PUT",
+        headers: {
+          "Content-Type": format === "csv" ? "text/csv" : "application/x-ndjson",
+          Authorization: `Bearer ${token}`,
+        },
+        body: chunkedStream(body, 4096),
+        duplex: "half",
+      } as RequestInit,
+    ),
     testEnv,
   );
 }
@@ -61,7 +104,13 @@ async function getProof(app: Hono<AppEnv>, sequence: bigint | string, commitment
 }
 
 /** Checks the stored tree against the core and the independent SPEC §2 implementation, and every user's proof. */
-async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: LedgerUser[], root: string, sequence: bigint) {
+async function checkStoredLedger(
+  app: Hono<AppEnv>,
+  ledgerId: string,
+  users: LedgerUser[],
+  root: string,
+  sequence: bigint,
+) {
   const leaves = (await readLedgerLeaves(testEnv.BUCKET, ledgerId))!;
   expect(leaves).toHaveLength(users.length);
   const expected = new Map(users.map((u) => [bytesToHex(userCommitment(u.salt, u.userId)), u.balances.join()]));
@@ -80,13 +129,20 @@ async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: Led
     expect(res.headers.get("Cache-Control")).toBe("public, max-age=31536000, immutable");
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
     const proof = await res.json();
-    expect(verifyInclusionProof(proof, { userId: u.userId, salt: u.salt })).toMatchObject({ ok: true, root, balances: u.balances });
+    expect(verifyInclusionProof(proof, { userId: u.userId, salt: u.salt })).toMatchObject({
+      ok: true,
+      root,
+      balances: u.balances,
+    });
     expect(checkProof(proof, u.salt, u.userId)).toBeNull();
   }
 
   // SPEC §2.1: absent commitments before the first leaf, after the last, and just above every leaf get a 404 carrying a proof of absence.
-  const above = (c: string) => `${c.slice(0, -2)}${((parseInt(c.slice(-2), 16) + 1) & 0xff).toString(16).padStart(2, "0")}` as Hex;
-  const absent = ([`0x${"00".repeat(32)}`, `0x${"ff".repeat(32)}`, ...leaves.map((l) => above(l.commitment))] as Hex[]).filter((c) => !expected.has(c));
+  const above = (c: string) =>
+    `${c.slice(0, -2)}${((parseInt(c.slice(-2), 16) + 1) & 0xff).toString(16).padStart(2, "0")}` as Hex;
+  const absent = (
+    [`0x${"00".repeat(32)}`, `0x${"ff".repeat(32)}`, ...leaves.map((l) => above(l.commitment))] as Hex[]
+  ).filter((c) => !expected.has(c));
   for (const c of absent) {
     const res = await getProof(app, sequence, c);
     expect(res.status).toBe(404);
@@ -96,7 +152,11 @@ async function checkStoredLedger(app: Hono<AppEnv>, ledgerId: string, users: Led
     expect(storable(res)).toBe(false);
     const body = (await res.json()) as { error: { code: string; message: string }; nonInclusion: unknown };
     expect(body.error.code).toBe("NOT_FOUND");
-    expect(verifyNonInclusionProof(body.nonInclusion, { commitment: c })).toMatchObject({ ok: true, root, leafCount: users.length });
+    expect(verifyNonInclusionProof(body.nonInclusion, { commitment: c })).toMatchObject({
+      ok: true,
+      root,
+      leafCount: users.length,
+    });
     expect(checkNonInclusion(body.nonInclusion, unhex(c), root, users.length)).toBeNull();
   }
 }
@@ -115,8 +175,13 @@ describe("parseLedger", () => {
       expect(r.errors).toEqual([]);
       expect(r.rows).toBe(12);
       expect(r.form).toBe("user");
-      expect(r.totals).toEqual([users.reduce((s, u) => s + u.balances[0]!, 0n), users.reduce((s, u) => s + u.balances[1]!, 0n)]);
-      const records = r.batches.flatMap((b) => Array.from({ length: b.count }, (_, i) => b.records.subarray(i * 68, (i + 1) * 68)));
+      expect(r.totals).toEqual([
+        users.reduce((s, u) => s + u.balances[0]!, 0n),
+        users.reduce((s, u) => s + u.balances[1]!, 0n),
+      ]);
+      const records = r.batches.flatMap((b) =>
+        Array.from({ length: b.count }, (_, i) => b.records.subarray(i * 68, (i + 1) * 68)),
+      );
       expect(records).toHaveLength(12);
       records.forEach((rec, i) => {
         expect(new DataView(rec.buffer, rec.byteOffset).getUint32(0)).toBe(i + 1);
@@ -150,7 +215,15 @@ describe("parseLedger", () => {
 
   it("rejects short and long salts, bad commitments, empty userIds and wrong column counts", async () => {
     const r = await parse(
-      [header, `a,0x${"ab".repeat(15)},1,1`, `b,0x${"ab".repeat(33)},1,1`, `c,abab,1,1`, `,${salt16},1,1`, `d,${salt16},1`, `e,${salt16},1,1,1`].join("\n"),
+      [
+        header,
+        `a,0x${"ab".repeat(15)},1,1`,
+        `b,0x${"ab".repeat(33)},1,1`,
+        `c,abab,1,1`,
+        `,${salt16},1,1`,
+        `d,${salt16},1`,
+        `e,${salt16},1,1,1`,
+      ].join("\n"),
     );
     expect(r.errors.map((e) => e.row)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(r.errors[0]!.reason).toMatch(/16 to 32 bytes, got 15/);
@@ -194,10 +267,16 @@ describe("parseLedger", () => {
   });
 
   it("names both rows of a duplicate userId and of a duplicate commitment", async () => {
-    const r = await parse([header, `alice,${salt16},1,1`, `bob,${salt16},1,1`, `alice,0x${"cd".repeat(16)},2,2`].join("\n"));
+    const r = await parse(
+      [header, `alice,${salt16},1,1`, `bob,${salt16},1,1`, `alice,0x${"cd".repeat(16)},2,2`].join("\n"),
+    );
     expect(r.errors).toEqual([{ row: 3, reason: expect.stringMatching(/duplicate userId "alice": row 1/) }]);
     const c = bytesToHex(userCommitment(unhex(salt16), "x"));
-    const d = await parse(["commitment,USD,BTC", `${c},1,1`, `0x${"77".repeat(32)},1,1`, `${c.toUpperCase().replace("0X", "0x")},3,3`].join("\n"));
+    const d = await parse(
+      ["commitment,USD,BTC", `${c},1,1`, `0x${"77".repeat(32)},1,1`, `${c.toUpperCase().replace("0X", "0x")},3,3`].join(
+        "\n",
+      ),
+    );
     expect(d.errors).toEqual([{ row: 3, reason: expect.stringMatching(/duplicate commitment .*row 1/) }]);
   });
 
@@ -211,11 +290,24 @@ describe("parseLedger", () => {
   });
 
   it("reads amounts as whole-unit decimals of each asset's decimals by default, exactly", async () => {
-    const r = await parse([header, `alice,${salt16},1500.25,0.00000001`, `bob,0x${"cd".repeat(16)},320000,21`, `carol,0x${"ef".repeat(16)},0,0.5`].join("\n"), "csv", "decimal");
+    const r = await parse(
+      [
+        header,
+        `alice,${salt16},1500.25,0.00000001`,
+        `bob,0x${"cd".repeat(16)},320000,21`,
+        `carol,0x${"ef".repeat(16)},0,0.5`,
+      ].join("\n"),
+      "csv",
+      "decimal",
+    );
     expect(r.errors).toEqual([]);
     // USD has 6 decimals, BTC 8: 1500.25 + 320000 + 0 USD and 0.00000001 + 21 + 0.5 BTC, in base units.
     expect(r.totals).toEqual([1_500_250_000n + 320_000_000_000n, 1n + 2_100_000_000n + 50_000_000n]);
-    const nd = await parse(JSON.stringify({ userId: "a", salt: salt16, balances: { USD: "1500.25", BTC: "0.1" } }), "ndjson", "decimal");
+    const nd = await parse(
+      JSON.stringify({ userId: "a", salt: salt16, balances: { USD: "1500.25", BTC: "0.1" } }),
+      "ndjson",
+      "decimal",
+    );
     expect(nd.errors).toEqual([]);
     expect(nd.totals).toEqual([1_500_250_000n, 10_000_000n]);
   });
@@ -226,7 +318,9 @@ describe("parseLedger", () => {
     lines.push(`btc,${salt16},1,0.123456789`);
     const r = await parse(`${header}\n${lines.join("\n")}\n`, "csv", "decimal");
     expect(r.errors.map((e) => e.row)).toEqual([...bad.map((_, i) => i + 1), bad.length + 1]);
-    expect(r.errors[0]!.reason).toBe('USD (column 3): "1.2345678" has 7 fractional digits; USD has 6 decimals (at most 6 digits after the point)');
+    expect(r.errors[0]!.reason).toBe(
+      'USD (column 3): "1.2345678" has 7 fractional digits; USD has 6 decimals (at most 6 digits after the point)',
+    );
     expect(r.errors[1]!.reason).toMatch(/negative/);
     expect(r.errors[2]!.reason).toMatch(/exponent/);
     expect(r.errors[3]!.reason).toMatch(/leading zeros/);
@@ -235,14 +329,32 @@ describe("parseLedger", () => {
     expect(r.errors[6]!.reason).toMatch(/sign/);
     expect(r.errors[7]!.reason).toMatch(/white space/);
     expect(r.errors[8]!.reason).toMatch(/empty/);
-    expect(r.errors[9]!.reason).toBe('BTC (column 4): "0.123456789" has 9 fractional digits; BTC has 8 decimals (at most 8 digits after the point)');
-    const nd = await parse(JSON.stringify({ userId: "a", salt: salt16, balances: { USD: "1.0000001", BTC: "1" } }), "ndjson", "decimal");
-    expect(nd.errors).toEqual([{ row: 1, reason: expect.stringMatching(/^balances\.USD: "1\.0000001" has 7 fractional digits; USD has 6 decimals/) }]);
+    expect(r.errors[9]!.reason).toBe(
+      'BTC (column 4): "0.123456789" has 9 fractional digits; BTC has 8 decimals (at most 8 digits after the point)',
+    );
+    const nd = await parse(
+      JSON.stringify({ userId: "a", salt: salt16, balances: { USD: "1.0000001", BTC: "1" } }),
+      "ndjson",
+      "decimal",
+    );
+    expect(nd.errors).toEqual([
+      {
+        row: 1,
+        reason: expect.stringMatching(/^balances\.USD: "1\.0000001" has 7 fractional digits; USD has 6 decimals/),
+      },
+    ]);
   });
 
   it("in base units, tells a fractional amount's writer how to write decimals", async () => {
     const r = await parse(`${header}\nalice,${salt16},1500.25,0\n`);
-    expect(r.errors).toEqual([{ row: 1, reason: expect.stringMatching(/"1500\.25" is fractional: this upload is in base units \(units=base\).*1500\.25/) }]);
+    expect(r.errors).toEqual([
+      {
+        row: 1,
+        reason: expect.stringMatching(
+          /"1500\.25" is fractional: this upload is in base units \(units=base\).*1500\.25/,
+        ),
+      },
+    ]);
   });
 
   it("gives one clear error per fault: a one-line 100 MiB body, bare-CR line ends, a header rejected before a long line, bad UTF-8", async () => {
@@ -258,15 +370,30 @@ describe("parseLedger", () => {
         },
       });
     };
-    const csv = await parseLedger(oneLine(100 * 1024 * 1024), { format: "csv", assets: ASSETS, units: "decimal", decimals: DECIMALS });
+    const csv = await parseLedger(oneLine(100 * 1024 * 1024), {
+      format: "csv",
+      assets: ASSETS,
+      units: "decimal",
+      decimals: DECIMALS,
+    });
     expect(csv.errors).toEqual([{ row: 0, reason: "the header line is longer than 65536 characters" }]);
     expect(csv.errorCount).toBe(1);
-    const nd = await parseLedger(oneLine(100 * 1024 * 1024), { format: "ndjson", assets: ASSETS, units: "decimal", decimals: DECIMALS });
+    const nd = await parseLedger(oneLine(100 * 1024 * 1024), {
+      format: "ndjson",
+      assets: ASSETS,
+      units: "decimal",
+      decimals: DECIMALS,
+    });
     expect(nd.errors).toEqual([{ row: 1, reason: "line longer than 65536 characters" }]);
     expect(nd.errorCount).toBe(1);
     // A file whose lines end in CR alone is one long line: say so.
     const cr = await parse(`${header}\r${`u,${salt16},1,1\r`.repeat(2000)}`);
-    expect(cr.errors).toEqual([{ row: 0, reason: expect.stringMatching(/header line is longer .*bare carriage return \(CR\); end them with LF or CRLF$/) }]);
+    expect(cr.errors).toEqual([
+      {
+        row: 0,
+        reason: expect.stringMatching(/header line is longer .*bare carriage return \(CR\); end them with LF or CRLF$/),
+      },
+    ]);
     // A rejected header stands for every row, long ones included.
     const h = await parse(`userId,salt,ETH\nu,${salt16},${"1".repeat(70_000)}\n`);
     expect(h.errors).toEqual([{ row: 0, reason: expect.stringMatching(/asset columns must be exactly/) }]);
@@ -278,7 +405,9 @@ describe("parseLedger", () => {
     // A CSV file sent as NDJSON: one error that says so, not one "not a JSON object" per row.
     const users = makeLedgerUsers(150, "as");
     const asNd = await parse(ledgerCsv(users), "ndjson", "decimal");
-    expect(asNd.errors).toEqual([{ row: 1, reason: expect.stringMatching(/^this is a CSV header, not a JSON object: send the file as CSV/) }]);
+    expect(asNd.errors).toEqual([
+      { row: 1, reason: expect.stringMatching(/^this is a CSV header, not a JSON object: send the file as CSV/) },
+    ]);
     expect(asNd.errorCount).toBe(1);
   });
 
@@ -300,7 +429,14 @@ describe("ledger upload, build and proofs", () => {
   beforeAll(async () => {
     const res = await upload(app, ledgerCsv(syncUsers), "csv");
     expect(res.status).toBe(201);
-    const body = (await res.json()) as { ledgerId: string; status: string; root: string; rootSums: string[]; users: number; statusUrl: string };
+    const body = (await res.json()) as {
+      ledgerId: string;
+      status: string;
+      root: string;
+      rootSums: string[];
+      users: number;
+      statusUrl: string;
+    };
     expect(body).toMatchObject({ status: "complete", users: 37 });
     expect(body.rootSums).toEqual(ASSETS.map((_, a) => syncUsers.reduce((s, u) => s + u.balances[a]!, 0n).toString()));
     expect(body.statusUrl).toBe(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${body.ledgerId}`);
@@ -311,7 +447,9 @@ describe("ledger upload, build and proofs", () => {
   it("builds a small ledger in the request: the root is the core's and the independent re-computation's, every proof verifies", async () => {
     await checkStoredLedger(app, syncLedger.ledgerId, syncUsers, syncLedger.root, syncSequence);
     const status = await app.fetch(
-      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${syncLedger.ledgerId}`, { headers: { Authorization: `Bearer ${TOKEN}` } }),
+      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${syncLedger.ledgerId}`, {
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      }),
       testEnv,
     );
     expect(await status.json()).toMatchObject({ status: "complete", users: 37, root: syncLedger.root, errors: [] });
@@ -329,7 +467,11 @@ describe("ledger upload, build and proofs", () => {
     );
     expect(res.status).toBe(201);
     const { ledgerId, root } = (await res.json()) as { ledgerId: string; root: Hex };
-    const proof = (await readInclusionProof(testEnv.BUCKET, ledgerId, bytesToHex(userCommitment(one[0]!.salt, one[0]!.userId))))!;
+    const proof = (await readInclusionProof(
+      testEnv.BUCKET,
+      ledgerId,
+      bytesToHex(userCommitment(one[0]!.salt, one[0]!.userId)),
+    ))!;
     expect(proof.path).toEqual([]);
     expect(proof.root).toBe(root);
     expect(checkProof(proof, one[0]!.salt, one[0]!.userId)).toBeNull();
@@ -341,7 +483,13 @@ describe("ledger upload, build and proofs", () => {
     expect(unknown.headers.get("Access-Control-Allow-Origin")).toBe("*");
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
     expect((await getProof(app, 999n, `0x${"ee".repeat(32)}`)).status).toBe(404);
-    for (const [seq, c] of [["01", `0x${"ee".repeat(32)}`], ["-1", `0x${"ee".repeat(32)}`], ["1", `0x${"ee".repeat(31)}`], ["1", "ee".repeat(32)], ["1", `0x${"zz".repeat(32)}`]]) {
+    for (const [seq, c] of [
+      ["01", `0x${"ee".repeat(32)}`],
+      ["-1", `0x${"ee".repeat(32)}`],
+      ["1", `0x${"ee".repeat(31)}`],
+      ["1", "ee".repeat(32)],
+      ["1", `0x${"zz".repeat(32)}`],
+    ]) {
       const res = await getProof(app, seq!, c!);
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("INVALID_PARAMETER");
@@ -349,11 +497,22 @@ describe("ledger upload, build and proofs", () => {
   });
 
   it("finds commitments across several index buckets (5,000 rows in the commitment form)", async () => {
-    const rows = Array.from({ length: 5000 }, (_, i) => ({ c: bytesToHex(crypto.getRandomValues(new Uint8Array(32))), b: [BigInt(i), 1n] }));
-    const res = await upload(app, `commitment,USD,BTC\n${rows.map((r) => `${r.c},${r.b.join(",")}`).join("\n")}\n`, "csv", TOKEN, "base");
+    const rows = Array.from({ length: 5000 }, (_, i) => ({
+      c: bytesToHex(crypto.getRandomValues(new Uint8Array(32))),
+      b: [BigInt(i), 1n],
+    }));
+    const res = await upload(
+      app,
+      `commitment,USD,BTC\n${rows.map((r) => `${r.c},${r.b.join(",")}`).join("\n")}\n`,
+      "csv",
+      TOKEN,
+      "base",
+    );
     expect(res.status).toBe(201);
     const { ledgerId, root } = (await res.json()) as { ledgerId: string; root: Hex };
-    const manifest = await (await testEnv.BUCKET.get(`ledgers/${ledgerId}/manifest.json`))!.json<{ indexBits: number }>();
+    const manifest = await (await testEnv.BUCKET.get(`ledgers/${ledgerId}/manifest.json`))!.json<{
+      indexBits: number;
+    }>();
     expect(manifest.indexBits).toBe(2);
     const sorted = [...rows].sort((x, y) => (x.c < y.c ? -1 : 1));
     for (const r of [sorted[0]!, sorted[1249]!, sorted[1250]!, sorted[2500]!, sorted[4999]!, ...rows.slice(0, 10)]) {
@@ -362,7 +521,11 @@ describe("ledger upload, build and proofs", () => {
       expect(verifyInclusionProof(proof, { commitment: r.c })).toMatchObject({ ok: true, balances: r.b });
     }
     expect(await readInclusionProof(testEnv.BUCKET, ledgerId, `0x${"00".repeat(32)}`)).toBeNull();
-    for (const c of [`0x${"00".repeat(32)}`, `0x${"ff".repeat(32)}`, ...sorted.slice(0, 5).map((r) => `${r.c.slice(0, -1)}${r.c.endsWith("f") ? "e" : "f"}`)] as Hex[]) {
+    for (const c of [
+      `0x${"00".repeat(32)}`,
+      `0x${"ff".repeat(32)}`,
+      ...sorted.slice(0, 5).map((r) => `${r.c.slice(0, -1)}${r.c.endsWith("f") ? "e" : "f"}`),
+    ] as Hex[]) {
       if (rows.some((r) => r.c === c)) continue;
       const absent = (await readNonInclusionProof(testEnv.BUCKET, ledgerId, c))!;
       expect(verifyNonInclusionProof(absent, { commitment: c })).toMatchObject({ ok: true, root, leafCount: 5000 });
@@ -377,7 +540,11 @@ describe("ledger upload, build and proofs", () => {
       c[0] = i % 2 === 0 ? c[0]! & 0x3f : c[0]! | 0xc0;
       return { c: bytesToHex(c), b: [BigInt(i), 1n] };
     });
-    const res = await upload(app, `commitment,USD,BTC\n${rows.map((r) => `${r.c},${r.b.join(",")}`).join("\n")}\n`, "csv");
+    const res = await upload(
+      app,
+      `commitment,USD,BTC\n${rows.map((r) => `${r.c},${r.b.join(",")}`).join("\n")}\n`,
+      "csv",
+    );
     expect(res.status).toBe(201);
     const { ledgerId, root } = (await res.json()) as { ledgerId: string; root: Hex };
     const manifest = (await readJson<TreeManifest>(testEnv.BUCKET, treeManifestKey(ledgerId)))!;
@@ -385,16 +552,29 @@ describe("ledger upload, build and proofs", () => {
     expect(await testEnv.BUCKET.head(`ledgers/${ledgerId}/builds/${manifest.buildId}/index/1.bin`)).toBeNull();
     for (const c of [`0x40${"00".repeat(31)}`, `0x80${"11".repeat(31)}`, `0xbf${"ff".repeat(31)}`] as Hex[]) {
       const absent = (await readNonInclusionProof(testEnv.BUCKET, ledgerId, c))!;
-      expect(verifyNonInclusionProof(absent, { commitment: c })).toMatchObject({ ok: true, root, left: 2499, right: 2500 });
+      expect(verifyNonInclusionProof(absent, { commitment: c })).toMatchObject({
+        ok: true,
+        root,
+        left: 2499,
+        right: 2500,
+      });
       expect(checkNonInclusion(absent, unhex(c), root, 5000)).toBeNull();
     }
   });
 
   it("refuses an invalid ledger with 422 and the row errors, storing nothing usable", async () => {
     const before = await latestCompleteLedger(testEnv.DB, ISSUER);
-    const res = await upload(app, `${header}\nalice,${salt16},1,1\nbob,${salt16},1.5,1\nalice,${salt16},1,1\n`, "csv", TOKEN, "base");
+    const res = await upload(
+      app,
+      `${header}\nalice,${salt16},1,1\nbob,${salt16},1.5,1\nalice,${salt16},1,1\n`,
+      "csv",
+      TOKEN,
+      "base",
+    );
     expect(res.status).toBe(422);
-    const body = (await res.json()) as { error: { code: string; ledgerId: string; errors: unknown[]; errorCount: number } };
+    const body = (await res.json()) as {
+      error: { code: string; ledgerId: string; errors: unknown[]; errorCount: number };
+    };
     expect(body.error.code).toBe("LEDGER_INVALID");
     expect(body.error.errorCount).toBe(2);
     expect(body.error.errors).toEqual([
@@ -409,7 +589,11 @@ describe("ledger upload, build and proofs", () => {
   it("needs the admin token and a ledger format", async () => {
     expect((await upload(app, ledgerCsv(syncUsers), "csv", "wrong")).status).toBe(403);
     const res = await app.fetch(
-      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger`, { method: "PUT", headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "text/plain" }, body: "x" }),
+      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledger`, {
+        method: "PUT",
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "text/plain" },
+        body: "x",
+      }),
       testEnv,
     );
     expect(res.status).toBe(415);
@@ -427,11 +611,25 @@ describe("ledger upload, build and proofs", () => {
 
   it("keeps a complete ledger immutable and never deletes a ledger", async () => {
     const db = testEnv.DB;
-    await expect(db.prepare("UPDATE ledgers SET root = ?1 WHERE ledger_id = ?2").bind(`0x${"00".repeat(32)}`, syncLedger.ledgerId).run()).rejects.toThrow(/LEDGER_IMMUTABLE/);
-    await expect(db.prepare("UPDATE ledgers SET status = 'failed' WHERE ledger_id = ?1").bind(syncLedger.ledgerId).run()).rejects.toThrow(/LEDGER_IMMUTABLE/);
-    await expect(db.prepare("DELETE FROM ledgers WHERE ledger_id = ?1").bind(syncLedger.ledgerId).run()).rejects.toThrow(/LEDGER_IMMUTABLE/);
     await expect(
-      db.prepare("INSERT OR REPLACE INTO ledgers (ledger_id, issuer_id, status, format, assets_json, created_at) VALUES (?1, 'x', 'validating', 'csv', '[]', 0)").bind(syncLedger.ledgerId).run(),
+      db
+        .prepare("UPDATE ledgers SET root = ?1 WHERE ledger_id = ?2")
+        .bind(`0x${"00".repeat(32)}`, syncLedger.ledgerId)
+        .run(),
+    ).rejects.toThrow(/LEDGER_IMMUTABLE/);
+    await expect(
+      db.prepare("UPDATE ledgers SET status = 'failed' WHERE ledger_id = ?1").bind(syncLedger.ledgerId).run(),
+    ).rejects.toThrow(/LEDGER_IMMUTABLE/);
+    await expect(
+      db.prepare("DELETE FROM ledgers WHERE ledger_id = ?1").bind(syncLedger.ledgerId).run(),
+    ).rejects.toThrow(/LEDGER_IMMUTABLE/);
+    await expect(
+      db
+        .prepare(
+          "INSERT OR REPLACE INTO ledgers (ledger_id, issuer_id, status, format, assets_json, created_at) VALUES (?1, 'x', 'validating', 'csv', '[]', 0)",
+        )
+        .bind(syncLedger.ledgerId)
+        .run(),
     ).rejects.toThrow(/LEDGER_IMMUTABLE/);
     expect((await getLedger(db, syncLedger.ledgerId))?.root).toBe(syncLedger.root);
   });
@@ -461,7 +659,9 @@ describe("ledger upload, build and proofs", () => {
       const result = await getQueueResult(batch, ctx);
       // The build fans out over the same queue (shardedBuild.ts): deliver what it sends until nothing is left.
       for (let m = pending.shift(); m !== undefined; m = pending.shift()) {
-        const step = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [{ id: `step-${pending.length}`, timestamp: Date.now(), attempts: 1, body: m }]);
+        const step = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [
+          { id: `step-${pending.length}`, timestamp: Date.now(), attempts: 1, body: m },
+        ]);
         await handleLedgerBuild(step, { DB: testEnv.DB, BUCKET: bucket }, { shardSize: 8, send });
         expect((await getQueueResult(step, createExecutionContext())).retryMessages).toEqual([]);
       }
@@ -498,7 +698,10 @@ describe("ledger upload, build and proofs", () => {
       // A redelivered message is harmless: the complete ledger is left as it is.
       const again = await deliver(ledgerId, 1);
       expect(again.explicitAcks).toHaveLength(1);
-      expect((await buildLedger({ db: testEnv.DB, bucket: testEnv.BUCKET }, ledgerId))).toMatchObject({ status: "complete", root: ledger.root });
+      expect(await buildLedger({ db: testEnv.DB, bucket: testEnv.BUCKET }, ledgerId)).toMatchObject({
+        status: "complete",
+        root: ledger.root,
+      });
       expect((await getLedger(testEnv.DB, ledgerId))?.root).toBe(ledger.root);
     });
 
@@ -507,7 +710,10 @@ describe("ledger upload, build and proofs", () => {
       const ledgerId = await startLarge(makeLedgerUsers(60, "flaky"));
       const broken = new Proxy(testEnv.BUCKET, {
         get(target, prop) {
-          if (prop === "get") return async () => { throw new Error("R2 is unavailable"); };
+          if (prop === "get")
+            return async () => {
+              throw new Error("R2 is unavailable");
+            };
           const value = Reflect.get(target, prop);
           return typeof value === "function" ? value.bind(target) : value;
         },
@@ -539,10 +745,15 @@ describe("ledger upload, build and proofs", () => {
       expect((await getLedger(testEnv.DB, ledgerId))?.error?.reason).toMatch(/rows are missing/);
       expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toEqual(before);
       const status = await queued.fetch(
-        new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}`, { headers: { Authorization: `Bearer ${TOKEN}` } }),
+        new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}`, {
+          headers: { Authorization: `Bearer ${TOKEN}` },
+        }),
         testEnv,
       );
-      expect(await status.json()).toMatchObject({ status: "failed", reason: expect.stringMatching(/rows are missing/) });
+      expect(await status.json()).toMatchObject({
+        status: "failed",
+        reason: expect.stringMatching(/rows are missing/),
+      });
     });
   });
 });

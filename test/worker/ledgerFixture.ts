@@ -27,7 +27,13 @@ export const ledgerConfig = parseConfig({
       name: "Acme",
       assets: [
         { id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }] },
-        { id: "BTC", decimals: 8, prices: [{ kind: "chainlink", chainId: 1, feed: "0x8fFfFfd4AfB6115b954Bd326cbe7B4BA576818f6", maxAgeSeconds: 90000 }] },
+        {
+          id: "BTC",
+          decimals: 8,
+          prices: [
+            { kind: "chainlink", chainId: 1, feed: "0x8fFfFfd4AfB6115b954Bd326cbe7B4BA576818f6", maxAgeSeconds: 90000 },
+          ],
+        },
       ],
       liabilities: { ledger: { assets: ASSETS } },
       reserves: {},
@@ -76,7 +82,8 @@ export function makeLedgerUsers(n: number, tag: string): LedgerUser[] {
 }
 
 /** A user's balance (base units) as the upload writes it: a whole-unit decimal by default. */
-const written = (units: AmountUnits) => (b: bigint, asset: number) => (units === "base" ? String(b) : formatUnits(b, DECIMALS[asset]!, { group: false }));
+const written = (units: AmountUnits) => (b: bigint, asset: number) =>
+  units === "base" ? String(b) : formatUnits(b, DECIMALS[asset]!, { group: false });
 
 /** The users as an upload CSV (header included), amounts in `units`. */
 export function ledgerCsv(users: LedgerUser[], units: AmountUnits = "decimal"): string {
@@ -88,7 +95,13 @@ export function ledgerCsv(users: LedgerUser[], units: AmountUnits = "decimal"): 
 export function ledgerNdjson(users: LedgerUser[], units: AmountUnits = "decimal"): string {
   const amount = written(units);
   return users
-    .map((u) => JSON.stringify({ userId: u.userId, salt: bytesToHex(u.salt), balances: Object.fromEntries(ASSETS.map((a, i) => [a, amount(u.balances[i]!, i)])) }))
+    .map((u) =>
+      JSON.stringify({
+        userId: u.userId,
+        salt: bytesToHex(u.salt),
+        balances: Object.fromEntries(ASSETS.map((a, i) => [a, amount(u.balances[i]!, i)])),
+      }),
+    )
     .join("\n");
 }
 

@@ -8,7 +8,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, writeUint128, type Hex } from "../../core/bytes.js";
-import { HASH_BYTES, LiabilityTree, SUM_BYTES, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
+import {
+  HASH_BYTES,
+  LiabilityTree,
+  SUM_BYTES,
+  userCommitment,
+  verifyInclusionProof,
+} from "../../core/liabilities/index.js";
 import { proofRoutes } from "../../worker/api/proofRoutes.js";
 import { buildLedger } from "../../worker/ledger/buildLedger.js";
 import { newLedgerId, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFormat.js";
@@ -29,7 +35,8 @@ function countingBucket(): { bucket: R2Bucket; gets: () => number } {
   let gets = 0;
   const bucket = new Proxy(testEnv.BUCKET, {
     get(target, prop) {
-      if (prop === "get") return (...args: unknown[]) => ((gets += 1), (target.get as (...a: unknown[]) => unknown).apply(target, args));
+      if (prop === "get")
+        return (...args: unknown[]) => ((gets += 1), (target.get as (...a: unknown[]) => unknown).apply(target, args));
       const value = Reflect.get(target, prop);
       return typeof value === "function" ? value.bind(target) : value;
     },
@@ -48,7 +55,12 @@ function makeRows(n: number, tag: string): Row[] {
   return Array.from({ length: n }, (_, i) => {
     const salt = crypto.getRandomValues(new Uint8Array(16));
     const userId = `${tag}-${i}`;
-    return { userId, salt, commitment: userCommitment(salt, userId), balances: [BigInt(i * 101 + 7), i % 5 === 0 ? 0n : BigInt(i) * 10n ** 12n] };
+    return {
+      userId,
+      salt,
+      commitment: userCommitment(salt, userId),
+      balances: [BigInt(i * 101 + 7), i % 5 === 0 ? 0n : BigInt(i) * 10n ** 12n],
+    };
   });
 }
 
@@ -77,23 +89,39 @@ describe("shard layouts in R2", () => {
       fc.asyncProperty(fc.integer({ min: 1, max: 90 }), fc.integer({ min: 1, max: 6 }), async (n, sizeBits) => {
         const rows = makeRows(n, `p${n}-${sizeBits}`);
         const ledgerId = newLedgerId();
-        expect(await insertLedger(testEnv.DB, { ledgerId, issuerId: ISSUER, format: "csv", assets: ASSETS, asOf: asOf++ })).toBeNull();
+        expect(
+          await insertLedger(testEnv.DB, { ledgerId, issuerId: ISSUER, format: "csv", assets: ASSETS, asOf: asOf++ }),
+        ).toBeNull();
         expect(await markLedgerBuilding(testEnv.DB, ledgerId, n)).toBe(true);
         const all = records(rows);
         const result = await buildLedger(
           { db: testEnv.DB, bucket: testEnv.BUCKET },
           ledgerId,
-          { rows: n, ranges: true, buckets: async function* () { yield all; } },
+          {
+            rows: n,
+            ranges: true,
+            buckets: async function* () {
+              yield all;
+            },
+          },
           { shardSize: 2 ** sizeBits },
         );
         expect(result.status).toBe("complete");
         const manifest = (await readJson<TreeManifest>(testEnv.BUCKET, treeManifestKey(ledgerId)))!;
-        expect(manifest).toMatchObject({ layout: 2, blockBits: blockBitsFor(manifest.topLevel), shardSize: 2 ** sizeBits, leafCount: n, order: "commitment" });
+        expect(manifest).toMatchObject({
+          layout: 2,
+          blockBits: blockBitsFor(manifest.topLevel),
+          shardSize: 2 ** sizeBits,
+          leafCount: n,
+          order: "commitment",
+        });
 
         // The core's tree of the stored leaves in their stored order: ascending commitments (SPEC §2).
         const leaves = (await readLedgerLeaves(testEnv.BUCKET, ledgerId))!;
         expect(leaves.map((l) => l.commitment)).toEqual(rows.map((r) => bytesToHex(r.commitment)).sort());
-        expect(new Map(leaves.map((l) => [l.commitment, l.balances.join()]))).toEqual(new Map(rows.map((r) => [bytesToHex(r.commitment), r.balances.join()])));
+        expect(new Map(leaves.map((l) => [l.commitment, l.balances.join()]))).toEqual(
+          new Map(rows.map((r) => [bytesToHex(r.commitment), r.balances.join()])),
+        );
         const tree = LiabilityTree.fromRows(ASSETS, leaves);
         expect(tree.root).toBe(manifest.root);
         const { bucket, gets } = countingBucket();
@@ -115,20 +143,35 @@ describe("shard layouts in R2", () => {
     const commitments = new Uint8Array(rows.length * HASH_BYTES);
     rows.forEach((r, i) => commitments.set(r.commitment, i * HASH_BYTES));
     const ledgerId = newLedgerId();
-    const manifest = await writeLayout1Ledger(testEnv.BUCKET, { ledgerId, buildId: "00000000deadbeef", assets: ASSETS }, commitments, sums, 8);
+    const manifest = await writeLayout1Ledger(
+      testEnv.BUCKET,
+      { ledgerId, buildId: "00000000deadbeef", assets: ASSETS },
+      commitments,
+      sums,
+      8,
+    );
     expect(manifest.layout).toBeUndefined();
     expect(manifest.shardCount).toBe(6);
     const tree = LiabilityTree.fromRows(ASSETS, rows);
     expect(manifest.root).toBe(tree.root);
-    expect((await readLedgerLeaves(testEnv.BUCKET, ledgerId))!.map((l) => l.commitment)).toEqual(rows.map((r) => bytesToHex(r.commitment)));
+    expect((await readLedgerLeaves(testEnv.BUCKET, ledgerId))!.map((l) => l.commitment)).toEqual(
+      rows.map((r) => bytesToHex(r.commitment)),
+    );
 
     const sequence = await publish(ledgerId, manifest.root);
     for (const [i, r] of rows.entries()) {
-      const res = await app.fetch(new Request(`https://solvent.test/v1/issuers/${ISSUER}/proofs/${sequence}/${bytesToHex(r.commitment)}`), testEnv);
+      const res = await app.fetch(
+        new Request(`https://solvent.test/v1/issuers/${ISSUER}/proofs/${sequence}/${bytesToHex(r.commitment)}`),
+        testEnv,
+      );
       expect(res.status).toBe(200);
       const proof = await res.json();
       expect(proof).toEqual(tree.proof(i));
-      expect(verifyInclusionProof(proof, { userId: r.userId, salt: r.salt })).toMatchObject({ ok: true, root: manifest.root, balances: r.balances });
+      expect(verifyInclusionProof(proof, { userId: r.userId, salt: r.salt })).toMatchObject({
+        ok: true,
+        root: manifest.root,
+        balances: r.balances,
+      });
       expect(checkProof(proof, r.salt, r.userId)).toBeNull();
     }
   });

@@ -14,14 +14,22 @@ import { treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFo
 import { getLedger, readJson } from "../../worker/ledger/ledgerStore.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
-import { ASSETS, ISSUER, ledgerApp, ledgerCsv, ledgerTestEnv, makeLedgerUsers, TOKEN, type LedgerUser } from "./ledgerFixture.js";
+import {
+  ASSETS,
+  ISSUER,
+  ledgerApp,
+  ledgerCsv,
+  ledgerTestEnv,
+  makeLedgerUsers,
+  TOKEN,
+  type LedgerUser,
+} from "./ledgerFixture.js";
 import { checkProof, leafNode, hex, sumTreeRoot, unhex } from "../support/independentVerifier.js";
 
 const SHARD_SIZE = 8;
 
 const uploads: LedgerBuildMessage[] = [];
 const testEnv = ledgerTestEnv(uploads);
-
 
 const app = ledgerApp(createAdminLedger({ syncRowLimit: 50 }));
 
@@ -48,7 +56,9 @@ async function uploadLarge(users: LedgerUser[]): Promise<{ ledgerId: string; sta
 
 async function status(ledgerId: string): Promise<Record<string, any>> {
   const res = await app.fetch(
-    new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}`, { headers: { Authorization: `Bearer ${TOKEN}` } }),
+    new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    }),
     testEnv,
   );
   expect(res.status).toBe(200);
@@ -60,8 +70,14 @@ let deliveries = 0;
 async function deliver(body: LedgerBuildMessage, attempts = 1, bucket: R2Bucket = testEnv.BUCKET) {
   const sent: LedgerBuildMessage[] = [];
   const id = `m-${deliveries++}`;
-  const batch = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [{ id, timestamp: Date.now(), attempts, body }]);
-  await handleLedgerBuild(batch, { DB: testEnv.DB, BUCKET: bucket }, { shardSize: SHARD_SIZE, send: async (m) => void sent.push(...m) });
+  const batch = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [
+    { id, timestamp: Date.now(), attempts, body },
+  ]);
+  await handleLedgerBuild(
+    batch,
+    { DB: testEnv.DB, BUCKET: bucket },
+    { shardSize: SHARD_SIZE, send: async (m) => void sent.push(...m) },
+  );
   const result = await getQueueResult(batch, createExecutionContext());
   return { sent, acked: result.explicitAcks.includes(id), retried: result.retryMessages.length === 1 };
 }
@@ -110,7 +126,13 @@ describe("sharded ledger build over the queue", () => {
     expect(await status(ledgerId)).toMatchObject({
       status: "building",
       root: null,
-      progress: { phase: "shuffle", done: 0, total: 64, rows: 301, steps: { buckets: { done: 0, total: 64 }, shards: { done: 0, total: shardCount } } },
+      progress: {
+        phase: "shuffle",
+        done: 0,
+        total: 64,
+        rows: 301,
+        steps: { buckets: { done: 0, total: 64 }, shards: { done: 0, total: shardCount } },
+      },
     });
     // A redelivered start resumes the claimed build: the same messages, no new build.
     expect((await deliver(start)).sent).toEqual(shuffles);
@@ -139,7 +161,11 @@ describe("sharded ledger build over the queue", () => {
         if (m.kind === "shard" && !sawShardProgress) {
           const s = await status(ledgerId);
           expect(s.status).toBe("building");
-          expect(s.progress).toMatchObject({ phase: "shards", total: shardCount, steps: { buckets: { done: 64, total: 64 } } });
+          expect(s.progress).toMatchObject({
+            phase: "shards",
+            total: shardCount,
+            steps: { buckets: { done: 64, total: 64 } },
+          });
           expect(s.progress.done).toBeGreaterThan(0);
           expect(s.progress.done).toBeLessThan(shardCount);
           sawShardProgress = true;
@@ -175,19 +201,32 @@ describe("sharded ledger build over the queue", () => {
 
     for (const u of users) {
       const proof = await readInclusionProof(testEnv.BUCKET, ledgerId, bytesToHex(userCommitment(u.salt, u.userId)));
-      expect(verifyInclusionProof(proof, { userId: u.userId, salt: u.salt })).toMatchObject({ ok: true, root: ledger.root, balances: u.balances });
+      expect(verifyInclusionProof(proof, { userId: u.userId, salt: u.salt })).toMatchObject({
+        ok: true,
+        root: ledger.root,
+        balances: u.balances,
+      });
       expect(checkProof(proof, u.salt, u.userId)).toBeNull();
     }
-    expect(await status(ledgerId)).toMatchObject({ status: "complete", root: ledger.root, progress: { done: 301, total: 301 } });
+    expect(await status(ledgerId)).toMatchObject({
+      status: "complete",
+      root: ledger.root,
+      progress: { done: 301, total: 301 },
+    });
     expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toMatchObject({ ledgerId, root: ledger.root });
 
     // The stored tree is readable through the admin routes, for audits.
     const tree = `https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}/tree`;
-    const got = (path: string, token = TOKEN) => app.fetch(new Request(`${tree}/${path}`, { headers: { Authorization: `Bearer ${token}` } }), testEnv);
+    const got = (path: string, token = TOKEN) =>
+      app.fetch(new Request(`${tree}/${path}`, { headers: { Authorization: `Bearer ${token}` } }), testEnv);
     expect(await (await got("manifest")).json()).toEqual(manifest);
     const shard5 = await got("shards/5");
     expect(shard5.headers.get("Content-Type")).toBe("application/octet-stream");
-    expect(new Uint8Array(await shard5.arrayBuffer())).toEqual(new Uint8Array(await (await testEnv.BUCKET.get(`ledgers/${ledgerId}/builds/${buildId}/shards/5.bin`))!.arrayBuffer()));
+    expect(new Uint8Array(await shard5.arrayBuffer())).toEqual(
+      new Uint8Array(
+        await (await testEnv.BUCKET.get(`ledgers/${ledgerId}/builds/${buildId}/shards/5.bin`))!.arrayBuffer(),
+      ),
+    );
     expect((await got(`shards/${shardCount}`)).status).toBe(404);
     expect((await got("shards/01")).status).toBe(400);
     expect((await got("manifest", "wrong")).status).toBe(403);
@@ -228,14 +267,25 @@ describe("sharded ledger build over the queue", () => {
     expect(failed.error?.reason).toMatch(/^shard 3 failed after 4 attempts: R2 put of .*shards\/3\.bin failed$/);
 
     // The other shards still arrive: acked, nothing sent, no combine, still failed.
-    for (const m of shardMessages.filter((m) => m !== shard3)) expect(await deliver(m)).toMatchObject({ acked: true, sent: [] });
-    expect(await deliver({ kind: "combine", ledgerId, buildId: failed.buildId! })).toMatchObject({ acked: true, sent: [] });
+    for (const m of shardMessages.filter((m) => m !== shard3))
+      expect(await deliver(m)).toMatchObject({ acked: true, sent: [] });
+    expect(await deliver({ kind: "combine", ledgerId, buildId: failed.buildId! })).toMatchObject({
+      acked: true,
+      sent: [],
+    });
     expect((await getLedger(testEnv.DB, ledgerId))?.status).toBe("failed");
     expect(await readJson(testEnv.BUCKET, treeManifestKey(ledgerId))).toBeNull();
     expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toEqual(before);
-    expect(await status(ledgerId)).toMatchObject({ status: "failed", root: null, progress: null, reason: expect.stringMatching(/shard 3/) });
+    expect(await status(ledgerId)).toMatchObject({
+      status: "failed",
+      root: null,
+      progress: null,
+      reason: expect.stringMatching(/shard 3/),
+    });
     const manifestOfFailed = await app.fetch(
-      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}/tree/manifest`, { headers: { Authorization: `Bearer ${TOKEN}` } }),
+      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}/tree/manifest`, {
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      }),
       testEnv,
     );
     expect(manifestOfFailed.status).toBe(404);
@@ -246,7 +296,9 @@ describe("sharded ledger build over the queue", () => {
     const { sent } = await deliver(start);
     const stale = { kind: "shard", ledgerId, buildId: "0000000000000000", shard: 0 } as const;
     expect(await deliver(stale)).toMatchObject({ acked: true, sent: [] });
-    expect(await deliver({ kind: "shard", ledgerId, buildId: "x", shard: -1 } as unknown as LedgerBuildMessage)).toMatchObject({ acked: true, sent: [] });
+    expect(
+      await deliver({ kind: "shard", ledgerId, buildId: "x", shard: -1 } as unknown as LedgerBuildMessage),
+    ).toMatchObject({ acked: true, sent: [] });
     const s = await status(ledgerId);
     expect(s.progress.steps.shards.done).toBe(0);
     expect(sent).toHaveLength(64);

@@ -13,12 +13,14 @@ const ORIGIN = "http://solvent.test";
 const admin = (method: string, path: string, body?: string, type = "text/csv") =>
   exports.default.fetch(`${ORIGIN}${path}`, {
     method,
-    headers: { authorization: `Bearer ${testEnv.ADMIN_TOKEN}`, ...(body === undefined ? {} : { "content-type": type }) },
+    headers: {
+      authorization: `Bearer ${testEnv.ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { "content-type": type }),
+    },
     body,
   });
 
 const salt = (n: number) => `0x${n.toString(16).padStart(2, "0").repeat(16)}`;
-
 
 /** Each upload declares a newer asOf than the one before (two in one second would be refused as not newer). */
 const AS_OF = Math.floor(Date.now() / 1000) - 1000;
@@ -35,7 +37,11 @@ describe("ledger amounts in whole units, end to end", () => {
       defaultUnits: "decimal",
     });
 
-    const upload = await admin("PUT", `/v1/admin/issuers/demo/ledger?asOf=${AS_OF}`, `userId,salt,USD,ETH\nalice@demo.example,${salt(1)},1500.25,0\n`);
+    const upload = await admin(
+      "PUT",
+      `/v1/admin/issuers/demo/ledger?asOf=${AS_OF}`,
+      `userId,salt,USD,ETH\nalice@demo.example,${salt(1)},1500.25,0\n`,
+    );
     const ledger = (await upload.json()) as { units: string; rootSums: string[]; root: string };
     expect(upload.status, JSON.stringify(ledger)).toBe(201);
     expect(ledger.units).toBe("decimal");
@@ -64,13 +70,30 @@ describe("ledger amounts in whole units, end to end", () => {
   });
 
   it("reads base units only when the upload says units=base", async () => {
-    const upload = await admin("PUT", `/v1/admin/issuers/demo/ledger?units=base&asOf=${AS_OF + 1}`, `userId,salt,USD,ETH\nbob@demo.example,${salt(2)},1500250000,0\n`);
+    const upload = await admin(
+      "PUT",
+      `/v1/admin/issuers/demo/ledger?units=base&asOf=${AS_OF + 1}`,
+      `userId,salt,USD,ETH\nbob@demo.example,${salt(2)},1500250000,0\n`,
+    );
     expect(upload.status).toBe(201);
     expect(await upload.json()).toMatchObject({ units: "base", rootSums: ["1500250000", "0"] });
-    const slip = await admin("PUT", `/v1/admin/issuers/demo/ledger?units=base&asOf=${AS_OF + 2}`, `userId,salt,USD,ETH\nbob@demo.example,${salt(2)},1500.25,0\n`);
+    const slip = await admin(
+      "PUT",
+      `/v1/admin/issuers/demo/ledger?units=base&asOf=${AS_OF + 2}`,
+      `userId,salt,USD,ETH\nbob@demo.example,${salt(2)},1500.25,0\n`,
+    );
     expect(slip.status).toBe(422);
     expect(await slip.json()).toMatchObject({
-      error: { errors: [{ row: 1, reason: expect.stringContaining("USD (column 3): \"1500.25\" is fractional: this upload is in base units (units=base)") }] },
+      error: {
+        errors: [
+          {
+            row: 1,
+            reason: expect.stringContaining(
+              'USD (column 3): "1500.25" is fractional: this upload is in base units (units=base)',
+            ),
+          },
+        ],
+      },
     });
   });
 });

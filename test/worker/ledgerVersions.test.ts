@@ -14,9 +14,25 @@ import { watchLedgers } from "../../worker/alerts/ledgerAlerts.js";
 import type { Env } from "../../worker/env.js";
 import { latestCompleteLedger } from "../../worker/ledger/ledgerLifecycle.js";
 import { newLedgerId } from "../../worker/ledger/ledgerFormat.js";
-import { claimLedgerBuild, getLedger, insertLedger, markLedgerBuilding, markLedgerComplete, markLedgerFailed } from "../../worker/ledger/ledgerStore.js";
+import {
+  claimLedgerBuild,
+  getLedger,
+  insertLedger,
+  markLedgerBuilding,
+  markLedgerComplete,
+  markLedgerFailed,
+} from "../../worker/ledger/ledgerStore.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
-import { ISSUER, ledgerApp, ledgerConfig, ledgerCsv, ledgerPublisher, ledgerTestEnv, makeLedgerUsers, TOKEN } from "./ledgerFixture.js";
+import {
+  ISSUER,
+  ledgerApp,
+  ledgerConfig,
+  ledgerCsv,
+  ledgerPublisher,
+  ledgerTestEnv,
+  makeLedgerUsers,
+  TOKEN,
+} from "./ledgerFixture.js";
 
 const sent: LedgerBuildMessage[] = [];
 const testEnv = ledgerTestEnv(sent);
@@ -51,8 +67,14 @@ async function runQueuedBuilds(): Promise<void> {
   while (pending.length > 0) {
     const next: LedgerBuildMessage[] = [];
     for (const body of pending) {
-      const batch = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [{ id: `v-${Math.random()}`, timestamp: Date.now(), attempts: 1, body }]);
-      await handleLedgerBuild(batch, { DB: testEnv.DB, BUCKET: testEnv.BUCKET }, { shardSize: 8, send: async (m) => void next.push(...m) });
+      const batch = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [
+        { id: `v-${Math.random()}`, timestamp: Date.now(), attempts: 1, body },
+      ]);
+      await handleLedgerBuild(
+        batch,
+        { DB: testEnv.DB, BUCKET: testEnv.BUCKET },
+        { shardSize: 8, send: async (m) => void next.push(...m) },
+      );
       expect((await getQueueResult(batch, createExecutionContext())).retryMessages).toEqual([]);
     }
     pending = next;
@@ -62,7 +84,10 @@ async function runQueuedBuilds(): Promise<void> {
 describe("ledger versions", () => {
   it("takes asOf from the query and refuses bad, future and not-newer ones naming both times", async () => {
     for (const bad of ["1.5", "-3", "1e9", "0x10", "007"]) {
-      expect(await upload(ledgerCsv(makeLedgerUsers(2, "bad")), bad)).toMatchObject({ status: 400, json: { error: { code: "INVALID_PARAMETER", field: "asOf" } } });
+      expect(await upload(ledgerCsv(makeLedgerUsers(2, "bad")), bad)).toMatchObject({
+        status: 400,
+        json: { error: { code: "INVALID_PARAMETER", field: "asOf" } },
+      });
     }
     const future = now() + 3600;
     const refused = await upload(ledgerCsv(makeLedgerUsers(2, "fut")), future);
@@ -76,13 +101,24 @@ describe("ledger versions", () => {
 
     for (const asOf of [T, T - 1]) {
       const same = await upload(ledgerCsv(makeLedgerUsers(3, "a2")), asOf);
-      expect(same).toMatchObject({ status: 409, json: { error: { code: "CONFLICT", field: "asOf", newerLedger: { ledgerId: first.json.ledgerId, status: "complete", asOf: T } } } });
+      expect(same).toMatchObject({
+        status: 409,
+        json: {
+          error: {
+            code: "CONFLICT",
+            field: "asOf",
+            newerLedger: { ledgerId: first.json.ledgerId, status: "complete", asOf: T },
+          },
+        },
+      });
       expect(same.json.error.message).toBe(
         `asOf ${asOf} (${iso(asOf)}) is not newer than the issuer's current ledger ${first.json.ledgerId} has asOf ${T} (${iso(T)}): an upload must be newer than every ledger before it`,
       );
     }
     // Nothing was stored for the refused uploads.
-    const { results } = await testEnv.DB.prepare("SELECT COUNT(*) AS n FROM ledgers WHERE issuer_id = ?1").bind(ISSUER).all<{ n: number }>();
+    const { results } = await testEnv.DB.prepare("SELECT COUNT(*) AS n FROM ledgers WHERE issuer_id = ?1")
+      .bind(ISSUER)
+      .all<{ n: number }>();
     expect(results[0]!.n).toBe(1);
     expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toMatchObject({ ledgerId: first.json.ledgerId, asOf: T });
   });
@@ -102,13 +138,32 @@ describe("ledger versions", () => {
     const old = (await getLedger(testEnv.DB, large.json.ledgerId))!;
     expect(old).toMatchObject({ status: "superseded", rows: 90, leafOrder: "commitment" });
     expect(old.root).toMatch(/^0x[0-9a-f]{64}$/);
-    expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toMatchObject({ ledgerId: small.json.ledgerId, asOf: T + 200 });
+    expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toMatchObject({
+      ledgerId: small.json.ledgerId,
+      asOf: T + 200,
+    });
     // superseded is final.
-    await expect(testEnv.DB.prepare("UPDATE ledgers SET status = 'complete' WHERE ledger_id = ?1").bind(old.ledgerId).run()).rejects.toThrow(/LEDGER_FINAL/);
-    await expect(testEnv.DB.prepare("UPDATE ledgers SET as_of = ?2 WHERE ledger_id = ?1").bind(small.json.ledgerId, T + 999).run()).rejects.toThrow(/LEDGER_IMMUTABLE/);
+    await expect(
+      testEnv.DB.prepare("UPDATE ledgers SET status = 'complete' WHERE ledger_id = ?1").bind(old.ledgerId).run(),
+    ).rejects.toThrow(/LEDGER_FINAL/);
+    await expect(
+      testEnv.DB.prepare("UPDATE ledgers SET as_of = ?2 WHERE ledger_id = ?1")
+        .bind(small.json.ledgerId, T + 999)
+        .run(),
+    ).rejects.toThrow(/LEDGER_IMMUTABLE/);
 
-    const status = await app.fetch(new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${old.ledgerId}`, { headers: { Authorization: `Bearer ${TOKEN}` } }), testEnv);
-    expect(await status.json()).toMatchObject({ status: "superseded", asOf: T + 100, order: "commitment", reason: expect.stringContaining("never attested") });
+    const status = await app.fetch(
+      new Request(`https://solvent.test/v1/admin/issuers/${ISSUER}/ledgers/${old.ledgerId}`, {
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      }),
+      testEnv,
+    );
+    expect(await status.json()).toMatchObject({
+      status: "superseded",
+      asOf: T + 100,
+      order: "commitment",
+      reason: expect.stringContaining("never attested"),
+    });
 
     // The history: newest asOf first, the current one marked, attested ranges once published.
     const s1 = await publish(small.json.ledgerId, small.json.root);
@@ -117,11 +172,40 @@ describe("ledger versions", () => {
     expect(page.status).toBe(200);
     expect(page.cache).toBe("public, max-age=15");
     expect(page.json.ledgers.slice(0, 3)).toEqual([
-      expect.objectContaining({ id: small.json.ledgerId, asOf: String(T + 200), status: "complete", current: true, root: small.json.root, leafCount: "5", order: "commitment", attested: { from: String(s1), to: String(s2) } }),
-      expect.objectContaining({ id: old.ledgerId, asOf: String(T + 100), status: "superseded", current: false, root: old.root, leafCount: "90", attested: null }),
+      expect.objectContaining({
+        id: small.json.ledgerId,
+        asOf: String(T + 200),
+        status: "complete",
+        current: true,
+        root: small.json.root,
+        leafCount: "5",
+        order: "commitment",
+        attested: { from: String(s1), to: String(s2) },
+      }),
+      expect.objectContaining({
+        id: old.ledgerId,
+        asOf: String(T + 100),
+        status: "superseded",
+        current: false,
+        root: old.root,
+        leafCount: "90",
+        attested: null,
+      }),
       expect.objectContaining({ asOf: String(T), status: "complete", current: false, attested: null }),
     ]);
-    for (const entry of page.json.ledgers) expect(Object.keys(entry).sort()).toEqual(["asOf", "attested", "completedAt", "createdAt", "current", "id", "leafCount", "order", "root", "status"]);
+    for (const entry of page.json.ledgers)
+      expect(Object.keys(entry).sort()).toEqual([
+        "asOf",
+        "attested",
+        "completedAt",
+        "createdAt",
+        "current",
+        "id",
+        "leafCount",
+        "order",
+        "root",
+        "status",
+      ]);
 
     // Paging walks the same list.
     const one = await history("?limit=1");
@@ -142,7 +226,8 @@ describe("ledger versions", () => {
       expect(await claimLedgerBuild(db, ledgerId, "b1")).toBe(true);
       return ledgerId;
     };
-    const done = (ledgerId: string) => markLedgerComplete(db, ledgerId, "b1", { root, rootSums: [1n], rows: 1, order: "commitment" });
+    const done = (ledgerId: string) =>
+      markLedgerComplete(db, ledgerId, "b1", { root, rootSums: [1n], rows: 1, order: "commitment" });
     // Older first: both complete, the newer is current.
     const a = await building(T + 10);
     const b = await building(T + 20);
@@ -158,9 +243,19 @@ describe("ledger versions", () => {
     expect(await latestCompleteLedger(db, "race")).toMatchObject({ ledgerId: d });
     // A failed ledger does not count against later uploads.
     const e = newLedgerId();
-    expect(await insertLedger(db, { ledgerId: e, issuerId: "race", format: "csv", assets: ["USD"], asOf: T + 50 })).toBeNull();
+    expect(
+      await insertLedger(db, { ledgerId: e, issuerId: "race", format: "csv", assets: ["USD"], asOf: T + 50 }),
+    ).toBeNull();
     expect(await markLedgerFailed(db, e, { reason: "test" })).toBe(true);
-    expect(await insertLedger(db, { ledgerId: newLedgerId(), issuerId: "race", format: "csv", assets: ["USD"], asOf: T + 50 })).toBeNull();
+    expect(
+      await insertLedger(db, {
+        ledgerId: newLedgerId(),
+        issuerId: "race",
+        format: "csv",
+        assets: ["USD"],
+        asOf: T + 50,
+      }),
+    ).toBeNull();
   });
 
   it("alerts once per superseded or failed ledger from the cron", async () => {
@@ -172,7 +267,11 @@ describe("ledger versions", () => {
     const failed = await upload(ledgerCsv(makeLedgerUsers(60, "fails")), T + 300);
     expect(failed.status).toBe(202);
     sent.length = 0;
-    expect(await markLedgerFailed(testEnv.DB, failed.json.ledgerId, { reason: "shard 3 failed after 4 attempts: R2 unavailable" })).toBe(true);
+    expect(
+      await markLedgerFailed(testEnv.DB, failed.json.ledgerId, {
+        reason: "shard 3 failed after 4 attempts: R2 unavailable",
+      }),
+    ).toBe(true);
     const alertEnv = { ...(env as unknown as Env), DB: testEnv.DB, BUCKET: testEnv.BUCKET };
     const alerts = await watchLedgers(alertEnv, now(), config);
     const events = alerts.map((a) => `${a.event}:${String(a.details.ledgerId)}`);
@@ -192,6 +291,9 @@ describe("ledger versions", () => {
     expect(res.status).toBe(201);
     expect(res.json.asOf).toBeGreaterThanOrEqual(before);
     expect(res.json.asOf).toBeLessThanOrEqual(now());
-    expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toMatchObject({ ledgerId: res.json.ledgerId, asOf: res.json.asOf });
+    expect(await latestCompleteLedger(testEnv.DB, ISSUER)).toMatchObject({
+      ledgerId: res.json.ledgerId,
+      asOf: res.json.asOf,
+    });
   });
 });

@@ -50,18 +50,27 @@ async function demoHoldingDusd(base: SolventConfig): Promise<SolventConfig> {
   const copy = structuredClone(base);
   const demo = copy.issuers.find((i) => i.id === "demo")!;
   const holder = demoAccounts.dusdHolders[0]!;
-  demo.assets.push({ id: "DUSD", decimals: 6, pegCurrency: false, prices: [{ kind: "chainlink", chainId: world.chainId, feed: world.contracts.usdcFeed!, maxAgeSeconds: 3600 }] });
+  demo.assets.push({
+    id: "DUSD",
+    decimals: 6,
+    pegCurrency: false,
+    prices: [{ kind: "chainlink", chainId: world.chainId, feed: world.contracts.usdcFeed!, maxAgeSeconds: 3600 }],
+  });
   demo.reserves.holders.push({
     chainId: world.chainId,
     address: holder.address,
     name: "DUSD treasury",
-    ownership: { kind: "eoa", signature: await signOwnership(holder, { issuerId: "demo", address: holder.address, chainId: world.chainId }) },
+    ownership: {
+      kind: "eoa",
+      signature: await signOwnership(holder, { issuerId: "demo", address: holder.address, chainId: world.chainId }),
+    },
     holdings: [{ type: "erc20", asset: "DUSD", token: world.contracts.dusd!, lookThrough: { issuer: "demo-stable" } }],
   });
   return parseConfig(JSON.parse(JSON.stringify(copy)));
 }
 
-const dusdItem = (report: any) => report.reserves.items.find((i: any) => i.token.toLowerCase() === world.contracts.dusd!.toLowerCase());
+const dusdItem = (report: any) =>
+  report.reserves.items.find((i: any) => i.token.toLowerCase() === world.contracts.dusd!.toLowerCase());
 
 describe("look-through of another issuer of this deployment", () => {
   it("counts nothing before the other issuer has an attestation (status 3, STALE_SOURCE)", async () => {
@@ -72,20 +81,38 @@ describe("look-through of another issuer of this deployment", () => {
     });
     expect(upload.status).toBe(201);
     const withDusd = await demoHoldingDusd(config);
-    expect(await publishTick({ env: testEnv, config: withDusd, issuerId: "demo", now: now() })).toMatchObject({ published: true });
+    expect(await publishTick({ env: testEnv, config: withDusd, issuerId: "demo", now: now() })).toMatchObject({
+      published: true,
+    });
     const report = await checkedReport("demo");
-    expect(dusdItem(report)).toMatchObject({ status: 3, valueUsd: "0", details: { exclusion: "attestation-invalid", reason: expect.stringMatching(/demo-stable has no attestation yet/) } });
+    expect(dusdItem(report)).toMatchObject({
+      status: 3,
+      valueUsd: "0",
+      details: {
+        exclusion: "attestation-invalid",
+        reason: expect.stringMatching(/demo-stable has no attestation yet/),
+      },
+    });
     expect(report.flags.map((f: any) => f.name)).toContain("STALE_SOURCE");
   });
 
   it("values DUSD at its full price while demo-stable is over-collateralised, naming the attestation relied on", async () => {
-    expect(await publishTick({ env: testEnv, config, issuerId: "demo-stable", now: now() })).toMatchObject({ published: true });
+    expect(await publishTick({ env: testEnv, config, issuerId: "demo-stable", now: now() })).toMatchObject({
+      published: true,
+    });
     const stable = await latest("demo-stable");
     expect(Number(stable.attestation.ratioBps)).toBeGreaterThan(10000);
 
-    expect(await publishTick({ env: testEnv, config: await demoHoldingDusd(config), issuerId: "demo", now: now() })).toMatchObject({ published: true });
+    expect(
+      await publishTick({ env: testEnv, config: await demoHoldingDusd(config), issuerId: "demo", now: now() }),
+    ).toMatchObject({ published: true });
     const item = dusdItem(await checkedReport("demo"));
-    expect(item).toMatchObject({ status: 0, amount: (333_334n * E6).toString(), priceUsd: E18.toString(), valueUsd: (333_334n * E18).toString() });
+    expect(item).toMatchObject({
+      status: 0,
+      amount: (333_334n * E6).toString(),
+      priceUsd: E18.toString(),
+      valueUsd: (333_334n * E18).toString(),
+    });
     expect(item.details.lookThrough).toEqual({
       issuer: "demo-stable",
       url: null,
@@ -107,16 +134,27 @@ describe("look-through of another issuer of this deployment", () => {
     // demo-stable without its treasury: only the contract wallet's WETH backs 1,000,002 DUSD
     const thin = structuredClone(config);
     thin.issuers.find((i) => i.id === "demo-stable")!.reserves.holders.splice(0, 1);
-    expect(await publishTick({ env: testEnv, config: thin, issuerId: "demo-stable", now: now() })).toMatchObject({ published: true });
+    expect(await publishTick({ env: testEnv, config: thin, issuerId: "demo-stable", now: now() })).toMatchObject({
+      published: true,
+    });
     const stable = await latest("demo-stable");
     const ratio = BigInt(stable.attestation.ratioBps!);
     expect(ratio).toBeLessThan(10000n);
     expect(ratio).toBeGreaterThan(0n);
 
-    expect(await publishTick({ env: testEnv, config: await demoHoldingDusd(config), issuerId: "demo", now: now() })).toMatchObject({ published: true });
+    expect(
+      await publishTick({ env: testEnv, config: await demoHoldingDusd(config), issuerId: "demo", now: now() }),
+    ).toMatchObject({ published: true });
     const item = dusdItem(await checkedReport("demo"));
     const priceUsd = (E18 * ratio) / 10000n;
-    expect(item).toMatchObject({ status: 0, priceUsd: priceUsd.toString(), valueUsd: ((333_334n * E6 * priceUsd) / E6).toString() });
-    expect(item.details.lookThrough).toMatchObject({ haircutBps: ratio.toString(), attestation: { sequence: stable.attestation.sequence, digest: stable.digest } });
+    expect(item).toMatchObject({
+      status: 0,
+      priceUsd: priceUsd.toString(),
+      valueUsd: ((333_334n * E6 * priceUsd) / E6).toString(),
+    });
+    expect(item.details.lookThrough).toMatchObject({
+      haircutBps: ratio.toString(),
+      attestation: { sequence: stable.attestation.sequence, digest: stable.digest },
+    });
   });
 });

@@ -59,7 +59,12 @@ async function deploy(artifact: Compiled, args: readonly unknown[]): Promise<Add
   return receipt.contractAddress!;
 }
 
-async function send(address: Address, artifact: Compiled, functionName: string, args: readonly unknown[]): Promise<void> {
+async function send(
+  address: Address,
+  artifact: Compiled,
+  functionName: string,
+  args: readonly unknown[],
+): Promise<void> {
   const hash = await wallet.writeContract({ address, abi: artifact.abi as Abi, functionName, args });
   expect((await client.waitForTransactionReceipt({ hash })).status).toBe("success");
 }
@@ -70,9 +75,15 @@ const read = <T>(address: Address, artifact: Compiled, functionName: string, arg
 let oracle: Address;
 
 beforeAll(async () => {
-  await client.request({ method: "anvil_setBalance" as never, params: [account.address, numberToHex(parseEther("10"))] as never });
+  await client.request({
+    method: "anvil_setBalance" as never,
+    params: [account.address, numberToHex(parseEther("10"))] as never,
+  });
   oracle = await deploy(solvencyOracle, [16n]);
-  await send(oracle, solvencyOracle, "addSigner", [issuerKey("demo-stable"), privateKeyToAccount(TEST_SIGNING_KEY).address]);
+  await send(oracle, solvencyOracle, "addSigner", [
+    issuerKey("demo-stable"),
+    privateKeyToAccount(TEST_SIGNING_KEY).address,
+  ]);
 });
 
 describe("SolventMintGuard on the attestation the Worker publishes", () => {
@@ -100,7 +111,11 @@ describe("SolventMintGuard on the attestation the Worker publishes", () => {
       world.contracts.dusd,
       [demoAccounts.bridgeEscrow.address],
     ]);
-    const [limit, supply, sequence] = await read<readonly [bigint, bigint, bigint]>(guard, solventMintGuard, "mintLimit");
+    const [limit, supply, sequence] = await read<readonly [bigint, bigint, bigint]>(
+      guard,
+      solventMintGuard,
+      "mintLimit",
+    );
     const implied = mintLimitFromFeed(BigInt(feed.answer), { decimals: DUSD_DECIMALS, ...DEMO_MINT_POLICY });
     expect(limit).toBe(implied);
     expect(sequence).toBe(attestation.sequence);
@@ -109,14 +124,26 @@ describe("SolventMintGuard on the attestation the Worker publishes", () => {
     expect(limit).toBeGreaterThan(supply); // the demo issuer is over-collateralised, so there is room to mint
 
     // A token guarding its own mint with the same policy mints exactly that limit and not one unit more.
-    const coin = await deploy(guardedStablecoin, ["Guarded DUSD", "gDUSD", DUSD_DECIMALS, { oracle, issuer: issuerKey("demo-stable"), ...DEMO_MINT_POLICY }]);
+    const coin = await deploy(guardedStablecoin, [
+      "Guarded DUSD",
+      "gDUSD",
+      DUSD_DECIMALS,
+      { oracle, issuer: issuerKey("demo-stable"), ...DEMO_MINT_POLICY },
+    ]);
     await send(coin, guardedStablecoin, "mint", [account.address, implied]);
     expect(await read(coin, guardedStablecoin, "totalSupply")).toBe(implied);
     const refused = await client
-      .simulateContract({ account, address: coin, abi: guardedStablecoin.abi as Abi, functionName: "mint", args: [account.address, 1n] })
+      .simulateContract({
+        account,
+        address: coin,
+        abi: guardedStablecoin.abi as Abi,
+        functionName: "mint",
+        args: [account.address, 1n],
+      })
       .then(
         () => null,
-        (e: BaseError) => e.walk((x) => x instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null,
+        (e: BaseError) =>
+          e.walk((x) => x instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null,
       );
     expect(refused?.data).toMatchObject({ errorName: "MintExceedsReserves", args: [implied, 1n, implied] });
   });

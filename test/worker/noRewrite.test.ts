@@ -16,7 +16,14 @@ const testEnv = env as unknown as Env & { ADMIN_TOKEN: string };
 const ORIGIN = "http://solvent.test";
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 /** Routes served outside the OpenAPI document. */
-const PLAIN_PATHS = ["/health", "/v1/issuers/{issuer}/relayer", "/demo/users.json", "/demo/contracts.json", "/api", "/openapi.json"];
+const PLAIN_PATHS = [
+  "/health",
+  "/v1/issuers/{issuer}/relayer",
+  "/demo/users.json",
+  "/demo/contracts.json",
+  "/api",
+  "/openapi.json",
+];
 
 let client = 0;
 function call(path: string, init: RequestInit = {}): Promise<Response> {
@@ -33,7 +40,9 @@ interface Published {
 
 /** Every attestation row as stored, and the bytes of every report they name. */
 async function published(): Promise<Published> {
-  const { results } = await testEnv.DB.prepare("SELECT * FROM attestations ORDER BY issuer_id, sequence").all<{ report_key: string }>();
+  const { results } = await testEnv.DB.prepare("SELECT * FROM attestations ORDER BY issuer_id, sequence").all<{
+    report_key: string;
+  }>();
   const reports = new Map<string, string>();
   for (const row of results) {
     const object = await testEnv.BUCKET.get(row.report_key);
@@ -65,7 +74,10 @@ let paths: string[] = [];
 
 beforeAll(async () => {
   for (let i = 0; i < 2; i++) {
-    const res = await call("/v1/admin/issuers/demo-stable/publish", { method: "POST", headers: { authorization: `Bearer ${testEnv.ADMIN_TOKEN}` } });
+    const res = await call("/v1/admin/issuers/demo-stable/publish", {
+      method: "POST",
+      headers: { authorization: `Bearer ${testEnv.ADMIN_TOKEN}` },
+    });
     expect(res.status, await res.clone().text()).toBe(201);
   }
   const doc = (await (await call("/openapi.json")).json()) as { paths: Record<string, unknown> };
@@ -89,7 +101,12 @@ describe("no route or job rewrites published history", () => {
   it("every path × method × credentials × body leaves existing attestations and reports as they were", async () => {
     const before = await published();
     expect(before.reports.size).toBeGreaterThanOrEqual(2);
-    const bodies: (string | undefined)[] = [undefined, "{}", `{"sequence":"1","attestation":null,"delete":true}`, "userId,salt,USD,ETH\n"];
+    const bodies: (string | undefined)[] = [
+      undefined,
+      "{}",
+      `{"sequence":"1","attestation":null,"delete":true}`,
+      "userId,salt,USD,ETH\n",
+    ];
     let requests = 0;
     for (const template of paths) {
       for (const sequence of ["1", "2", "latest"]) {

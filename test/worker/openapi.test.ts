@@ -24,7 +24,10 @@ const SPEC_ROUTES: [documented: string, concrete: string][] = [
 type Doc = {
   openapi: string;
   info: { title: string; version: string };
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; responses: Record<string, any> }>>;
+  paths: Record<
+    string,
+    Record<string, { parameters?: { name: string; in: string }[]; responses: Record<string, any> }>
+  >;
   components: { schemas: Record<string, any> };
 };
 
@@ -58,7 +61,9 @@ describe("GET /openapi.json", () => {
     ] as const) {
       const op = doc.paths[path]?.get;
       expect(op, path).toBeDefined();
-      expect(op!.responses["200"].content["application/json"].schema).toEqual({ $ref: `#/components/schemas/${schema}` });
+      expect(op!.responses["200"].content["application/json"].schema).toEqual({
+        $ref: `#/components/schemas/${schema}`,
+      });
       expect(op!.responses["404"], path).toBeDefined();
       expect(doc.components.schemas[schema], schema).toBeDefined();
     }
@@ -71,26 +76,42 @@ describe("GET /openapi.json", () => {
     expect(status.properties.marginSeconds.type).toBe("integer");
     const copy = doc.components.schemas.OnchainCopy;
     expect(copy.properties.source.enum).toEqual(["chain", "relayLog"]);
-    expect(copy.required).toEqual(expect.arrayContaining(["source", "sequence", "validUntil", "remainingSeconds", "expired"]));
+    expect(copy.required).toEqual(
+      expect.arrayContaining(["source", "sequence", "validUntil", "remainingSeconds", "expired"]),
+    );
   });
 
   it("documents the Chainlink external adapter: a POST with the standard request, the standard answer and adapter-shaped errors", async () => {
     const doc = await document();
-    const op = (doc.paths["/v1/adapters/chainlink"] as Record<string, { requestBody?: any; responses: Record<string, any> }> | undefined)?.post;
+    const op = (
+      doc.paths["/v1/adapters/chainlink"] as
+        | Record<string, { requestBody?: any; responses: Record<string, any> }>
+        | undefined
+    )?.post;
     expect(op).toBeDefined();
-    expect(op!.requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/ChainlinkAdapterRequest" });
-    expect(op!.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/ChainlinkAdapterResponse" });
+    expect(op!.requestBody.content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/ChainlinkAdapterRequest",
+    });
+    expect(op!.responses["200"].content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/ChainlinkAdapterResponse",
+    });
     for (const status of ["400", "404", "413", "415", "500", "503"]) {
-      expect(op!.responses[status].content["application/json"].schema, status).toEqual({ $ref: "#/components/schemas/ChainlinkAdapterError" });
+      expect(op!.responses[status].content["application/json"].schema, status).toEqual({
+        $ref: "#/components/schemas/ChainlinkAdapterError",
+      });
     }
     const request = doc.components.schemas.ChainlinkAdapterRequest;
     expect(request.properties.data.properties.field.enum).toEqual(["reserves", "ratio"]);
     // the result and its units, beside the signed attestation
     const data = doc.components.schemas.ChainlinkAdapterData;
     expect(data.allOf[0]).toEqual({ $ref: "#/components/schemas/SignedAttestation" });
-    for (const field of ["result", "field", "decimals", "sequence", "observedAt", "validUntil"]) expect(data.allOf[1].required, field).toContain(field);
-    for (const field of ["attestation", "signature", "digest", "signer"]) expect(doc.components.schemas.SignedAttestation.required, field).toContain(field);
-    expect(doc.components.schemas.ChainlinkAdapterResponse.required).toEqual(expect.arrayContaining(["jobRunID", "statusCode", "data", "result"]));
+    for (const field of ["result", "field", "decimals", "sequence", "observedAt", "validUntil"])
+      expect(data.allOf[1].required, field).toContain(field);
+    for (const field of ["attestation", "signature", "digest", "signer"])
+      expect(doc.components.schemas.SignedAttestation.required, field).toContain(field);
+    expect(doc.components.schemas.ChainlinkAdapterResponse.required).toEqual(
+      expect.arrayContaining(["jobRunID", "statusCode", "data", "result"]),
+    );
   });
 
   it("is an OpenAPI 3.1 document listing every SPEC §10 route as a GET", async () => {
@@ -105,12 +126,18 @@ describe("GET /openapi.json", () => {
       // errors are documented with the SPEC §10 body
       expect(op.responses["429"]?.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
       // a refused client is told when to come back
-      expect(Object.keys((op.responses["429"] as { headers?: object }).headers ?? {}), path).toEqual(["Retry-After", "RateLimit-Policy"]);
+      expect(Object.keys((op.responses["429"] as { headers?: object }).headers ?? {}), path).toEqual([
+        "Retry-After",
+        "RateLimit-Policy",
+      ]);
     }
     // path parameters are declared wherever the path has one
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const op of Object.values(item)) {
-        const declared = (op.parameters ?? []).filter((p) => p.in === "path").map((p) => p.name).sort();
+        const declared = (op.parameters ?? [])
+          .filter((p) => p.in === "path")
+          .map((p) => p.name)
+          .sort();
         const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
         expect(declared, path).toEqual(inPath);
       }
@@ -123,27 +150,56 @@ describe("GET /openapi.json", () => {
 
   it("documents the query parameters, the gate's reason codes and the error body", async () => {
     const doc = await document();
-    const query = (path: string) => (doc.paths[path]!.get!.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name);
+    const query = (path: string) =>
+      (doc.paths[path]!.get!.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name);
     expect(query("/v1/issuers/{issuer}/gate")).toEqual(["minRatioBps", "maxAgeSeconds", "denyFlags"]);
     expect(query("/v1/issuers/{issuer}/attestations")).toEqual(["before", "limit", "from", "to", "format"]);
     const history = doc.paths["/v1/issuers/{issuer}/attestations"]!.get!;
-    expect(history.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/AttestationPage" });
+    expect(history.responses["200"].content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/AttestationPage",
+    });
     expect(history.responses["200"].content["text/csv"].schema.type).toBe("string");
     expect(query("/v1/issuers/{issuer}/feed")).toEqual(["roundId"]);
     const gate = doc.paths["/v1/issuers/{issuer}/gate"]!.get!;
-    expect(gate.responses["200"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/GateAnswer" });
+    expect(gate.responses["200"].content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/GateAnswer",
+    });
     const answer = doc.components.schemas.GateAnswer;
-    for (const field of ["allow", "reasons", "sequence", "ratioBps", "flags", "ageSeconds", "attestation", "signature"]) {
+    for (const field of [
+      "allow",
+      "reasons",
+      "sequence",
+      "ratioBps",
+      "flags",
+      "ageSeconds",
+      "attestation",
+      "signature",
+    ]) {
       expect(answer.required, field).toContain(field);
     }
     expect(doc.components.schemas.GateReason.properties.code.enum).toEqual(
-      expect.arrayContaining(["UNKNOWN_ISSUER", "NO_ATTESTATION", "EXPIRED", "TOO_OLD", "RATIO_BELOW_MIN", "FLAG_DENIED", "UNKNOWN_FLAGS"]),
+      expect.arrayContaining([
+        "UNKNOWN_ISSUER",
+        "NO_ATTESTATION",
+        "EXPIRED",
+        "TOO_OLD",
+        "RATIO_BELOW_MIN",
+        "FLAG_DENIED",
+        "UNKNOWN_FLAGS",
+      ]),
     );
     const error = doc.components.schemas.Error;
     expect(error.required).toEqual(["error"]);
     expect(error.properties.error.required).toEqual(["code", "message"]);
     const feed = doc.components.schemas.FeedRound;
-    expect(Object.keys(feed.properties).sort()).toEqual(["answer", "answeredInRound", "decimals", "roundId", "startedAt", "updatedAt"]);
+    expect(Object.keys(feed.properties).sort()).toEqual([
+      "answer",
+      "answeredInRound",
+      "decimals",
+      "roundId",
+      "startedAt",
+      "updatedAt",
+    ]);
   });
 
   it("also describes the admin routes, marked as authenticated", async () => {
@@ -161,7 +217,17 @@ describe("GET /api", () => {
     const html = await res.text();
     expect(html).toMatch(/^<!doctype html>/i);
     for (const [path] of SPEC_ROUTES) expect(html, path).toContain(`<code>${path}</code>`);
-    for (const name of ["minRatioBps", "maxAgeSeconds", "denyFlags", "before", "limit", "roundId", "commitment", "RATIO_BELOW_MIN", "RATE_LIMITED"]) {
+    for (const name of [
+      "minRatioBps",
+      "maxAgeSeconds",
+      "denyFlags",
+      "before",
+      "limit",
+      "roundId",
+      "commitment",
+      "RATIO_BELOW_MIN",
+      "RATE_LIMITED",
+    ]) {
       expect(html, name).toContain(name);
     }
     expect(html).toContain("GET /v1/issuers/demo-stable/gate?minRatioBps=10000");
@@ -183,7 +249,10 @@ describe("CORS and caching across the SPEC §10 routes", () => {
       expect(res.headers.get("Access-Control-Allow-Origin"), path).toBe("*");
       expect(res.headers.get("Access-Control-Allow-Methods"), path).toContain("GET");
     }
-    const admin = await get("/v1/admin/issuers/demo-stable/publish", { method: "OPTIONS", headers: { Origin: "https://evil.example" } });
+    const admin = await get("/v1/admin/issuers/demo-stable/publish", {
+      method: "OPTIONS",
+      headers: { Origin: "https://evil.example" },
+    });
     expect(admin.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });
 

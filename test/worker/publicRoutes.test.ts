@@ -121,7 +121,14 @@ describe("GET /v1/issuers", () => {
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
     expect(await res.json()).toEqual({
       issuers: [
-        { id: "acme", name: "Acme Dollar", sequence: "3", ratioBps: "11111", flags: String((1n << 2n) | (1n << 63n)), observedAt: "1700000003" },
+        {
+          id: "acme",
+          name: "Acme Dollar",
+          sequence: "3",
+          ratioBps: "11111",
+          flags: String((1n << 2n) | (1n << 63n)),
+          observedAt: "1700000003",
+        },
         { id: "beta", name: "Beta Dollar", sequence: null, ratioBps: null, flags: null, observedAt: null },
       ],
     });
@@ -169,7 +176,10 @@ describe("attestation routes", () => {
     expect(body2.nextBefore).toBeNull();
     const all = (await (await get("/v1/issuers/acme/attestations")).json()) as { attestations: AttestationAnswer[] };
     expect(all.attestations.map((a) => a.attestation.sequence)).toEqual(["3", "2", "1"]);
-    const empty = (await (await get("/v1/issuers/beta/attestations")).json()) as { attestations: unknown[]; nextBefore: null };
+    const empty = (await (await get("/v1/issuers/beta/attestations")).json()) as {
+      attestations: unknown[];
+      nextBefore: null;
+    };
     expect(empty).toEqual({ issuer: "beta", attestations: [], nextBefore: null });
     const huge = (await (await get(`/v1/issuers/acme/attestations?before=${(1n << 64n) - 1n}&limit=100`)).json()) as {
       attestations: unknown[];
@@ -203,12 +213,18 @@ describe("attestation routes", () => {
 
   it("answers 400 INVALID_PARAMETER naming the parameter", async () => {
     for (const bad of ["abc", "0", "-1", "01", "1.0", "1e3", "%20", (1n << 64n).toString()]) {
-      await expectError(await get(`/v1/issuers/acme/attestations/${bad}`), 400, "INVALID_PARAMETER", { field: "sequence" });
+      await expectError(await get(`/v1/issuers/acme/attestations/${bad}`), 400, "INVALID_PARAMETER", {
+        field: "sequence",
+      });
       await expectError(await get(`/v1/issuers/acme/reports/${bad}`), 400, "INVALID_PARAMETER", { field: "sequence" });
-      await expectError(await get(`/v1/issuers/acme/attestations?before=${bad}`), 400, "INVALID_PARAMETER", { field: "before" });
+      await expectError(await get(`/v1/issuers/acme/attestations?before=${bad}`), 400, "INVALID_PARAMETER", {
+        field: "before",
+      });
     }
     for (const bad of ["0", "101", "-5", "abc", "", "020", "99999999999999999999"]) {
-      await expectError(await get(`/v1/issuers/acme/attestations?limit=${bad}`), 400, "INVALID_PARAMETER", { field: "limit" });
+      await expectError(await get(`/v1/issuers/acme/attestations?limit=${bad}`), 400, "INVALID_PARAMETER", {
+        field: "limit",
+      });
     }
     const ok = await get("/v1/issuers/acme/attestations?limit=100");
     expect(ok.status).toBe(200);
@@ -216,17 +232,30 @@ describe("attestation routes", () => {
 });
 
 describe("history ranges and CSV", () => {
-  const csvRows = (text: string) => text.trimEnd().split("\r\n").map((line) => line.split(","));
+  const csvRows = (text: string) =>
+    text
+      .trimEnd()
+      .split("\r\n")
+      .map((line) => line.split(","));
 
   it("answers a from/to range in JSON, newest first like the pages", async () => {
-    const body = (await (await get("/v1/issuers/acme/attestations?from=2&to=3")).json()) as { attestations: AttestationAnswer[]; nextBefore: null };
+    const body = (await (await get("/v1/issuers/acme/attestations?from=2&to=3")).json()) as {
+      attestations: AttestationAnswer[];
+      nextBefore: null;
+    };
     expect(body.attestations.map((a) => a.attestation.sequence)).toEqual(["3", "2"]);
     expect(body.nextBefore).toBeNull();
-    const open = (await (await get("/v1/issuers/acme/attestations?from=2")).json()) as { attestations: AttestationAnswer[] };
+    const open = (await (await get("/v1/issuers/acme/attestations?from=2")).json()) as {
+      attestations: AttestationAnswer[];
+    };
     expect(open.attestations.map((a) => a.attestation.sequence)).toEqual(["3", "2"]);
-    const upTo = (await (await get("/v1/issuers/acme/attestations?to=1")).json()) as { attestations: AttestationAnswer[] };
+    const upTo = (await (await get("/v1/issuers/acme/attestations?to=1")).json()) as {
+      attestations: AttestationAnswer[];
+    };
     expect(upTo.attestations.map((a) => a.attestation.sequence)).toEqual(["1"]);
-    const beyond = (await (await get(`/v1/issuers/acme/attestations?from=${(1n << 64n) - 5n}`)).json()) as { attestations: unknown[] };
+    const beyond = (await (await get(`/v1/issuers/acme/attestations?from=${(1n << 64n) - 5n}`)).json()) as {
+      attestations: unknown[];
+    };
     expect(beyond.attestations).toEqual([]);
   });
 
@@ -240,9 +269,29 @@ describe("history ranges and CSV", () => {
     expect(text.endsWith("\r\n")).toBe(true);
     const [header, ...rows] = csvRows(text);
     expect(header).toEqual([
-      "issuer", "sequence", "observedAt", "validUntil", "reservesUsd", "onchainReservesUsd", "offchainReservesUsd", "liabilitiesUsd", "ratioBps", "flags",
-      "previous", "reservesRoot", "liabilitiesRoot", "reportHash", "digest", "signer", "signature", "reportUrl",
-      "observedAtUtc", "reservesDollars", "liabilitiesDollars", "ratioPercent", "flagNames",
+      "issuer",
+      "sequence",
+      "observedAt",
+      "validUntil",
+      "reservesUsd",
+      "onchainReservesUsd",
+      "offchainReservesUsd",
+      "liabilitiesUsd",
+      "ratioBps",
+      "flags",
+      "previous",
+      "reservesRoot",
+      "liabilitiesRoot",
+      "reportHash",
+      "digest",
+      "signer",
+      "signature",
+      "reportUrl",
+      "observedAtUtc",
+      "reservesDollars",
+      "liabilitiesDollars",
+      "ratioPercent",
+      "flagNames",
     ]);
     expect(rows.map((r) => r[1])).toEqual(["1", "2", "3"]);
     for (const [i, row] of rows.entries()) {
@@ -251,7 +300,23 @@ describe("history ranges and CSV", () => {
       // The signed fields re-form the attestation: its digest and signature check out from the CSV alone.
       const attestation = attestationFromJson({
         issuer: issuerKey(cell.issuer!),
-        ...Object.fromEntries(["sequence", "previous", "observedAt", "validUntil", "reservesUsd", "onchainReservesUsd", "offchainReservesUsd", "liabilitiesUsd", "ratioBps", "reservesRoot", "liabilitiesRoot", "flags", "reportHash"].map((k) => [k, cell[k]])),
+        ...Object.fromEntries(
+          [
+            "sequence",
+            "previous",
+            "observedAt",
+            "validUntil",
+            "reservesUsd",
+            "onchainReservesUsd",
+            "offchainReservesUsd",
+            "liabilitiesUsd",
+            "ratioBps",
+            "reservesRoot",
+            "liabilitiesRoot",
+            "flags",
+            "reportHash",
+          ].map((k) => [k, cell[k]]),
+        ),
       });
       expect(attestationDigest(attestation)).toBe(cell.digest);
       expect(await recoverAttestationSigner(attestation, cell.signature as Hex)).toBe(signer.address);
@@ -275,14 +340,27 @@ describe("history ranges and CSV", () => {
   });
 
   it("refuses ranges it cannot answer, naming the parameter", async () => {
-    await expectError(await get("/v1/issuers/acme/attestations?from=3&to=2"), 400, "INVALID_PARAMETER", { field: "to" });
-    const tooWide = await expectError(await get("/v1/issuers/acme/attestations?from=1&to=1001"), 400, "INVALID_PARAMETER", { field: "to" });
+    await expectError(await get("/v1/issuers/acme/attestations?from=3&to=2"), 400, "INVALID_PARAMETER", {
+      field: "to",
+    });
+    const tooWide = await expectError(
+      await get("/v1/issuers/acme/attestations?from=1&to=1001"),
+      400,
+      "INVALID_PARAMETER",
+      { field: "to" },
+    );
     expect((tooWide.error as { message: string }).message).toContain("at most 1000");
     expect((await get("/v1/issuers/acme/attestations?from=1&to=1000")).status).toBe(200);
-    await expectError(await get("/v1/issuers/acme/attestations?from=1&before=3"), 400, "INVALID_PARAMETER", { field: "from" });
-    await expectError(await get("/v1/issuers/acme/attestations?to=2&limit=5"), 400, "INVALID_PARAMETER", { field: "from" });
+    await expectError(await get("/v1/issuers/acme/attestations?from=1&before=3"), 400, "INVALID_PARAMETER", {
+      field: "from",
+    });
+    await expectError(await get("/v1/issuers/acme/attestations?to=2&limit=5"), 400, "INVALID_PARAMETER", {
+      field: "from",
+    });
     await expectError(await get("/v1/issuers/acme/attestations?from=0"), 400, "INVALID_PARAMETER", { field: "from" });
-    await expectError(await get("/v1/issuers/acme/attestations?format=xml"), 400, "INVALID_PARAMETER", { field: "format" });
+    await expectError(await get("/v1/issuers/acme/attestations?format=xml"), 400, "INVALID_PARAMETER", {
+      field: "format",
+    });
     await expectError(await get("/v1/issuers/nobody/attestations?format=csv"), 404, "UNKNOWN_ISSUER");
   });
 });
@@ -318,7 +396,9 @@ describe("GET /.well-known/solvent/keys.json", () => {
     expect(res.headers.get("Cache-Control")).toBe("public, max-age=15");
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("*");
     const body = await res.json();
-    expect(body).toEqual({ keys: [{ address: signer.address.toLowerCase(), validFrom: 1_600_000_000, validUntil: null }] });
+    expect(body).toEqual({
+      keys: [{ address: signer.address.toLowerCase(), validFrom: 1_600_000_000, validUntil: null }],
+    });
     expect(() => parseKeysDocument(body)).not.toThrow();
   });
 });

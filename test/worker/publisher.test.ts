@@ -32,7 +32,10 @@ const get = (path: string) => exports.default.fetch(`${ORIGIN}${path}`);
 const admin = (method: string, path: string, body?: string, type = "application/json") =>
   exports.default.fetch(`${ORIGIN}${path}`, {
     method,
-    headers: { authorization: `Bearer ${testEnv.ADMIN_TOKEN}`, ...(body === undefined ? {} : { "content-type": type }) },
+    headers: {
+      authorization: `Bearer ${testEnv.ADMIN_TOKEN}`,
+      ...(body === undefined ? {} : { "content-type": type }),
+    },
     body,
   });
 
@@ -71,7 +74,9 @@ async function verifyIndependently(signed: Signed): Promise<any> {
   const report = JSON.parse(new TextDecoder().decode(bytes));
   expect(spec.standardTreeRoot(report.reserves.items.map(spec.reserveLeafHash))).toBe(attestation.reservesRoot);
   const counted = (status: number) =>
-    report.reserves.items.filter((i: any) => i.status === status).reduce((s: bigint, i: any) => s + BigInt(i.valueUsd), 0n);
+    report.reserves.items
+      .filter((i: any) => i.status === status)
+      .reduce((s: bigint, i: any) => s + BigInt(i.valueUsd), 0n);
   expect(counted(0).toString()).toBe(attestation.onchainReservesUsd);
   expect(counted(2).toString()).toBe(attestation.offchainReservesUsd);
   expect((counted(0) + counted(2)).toString()).toBe(attestation.reservesUsd);
@@ -83,7 +88,11 @@ async function verifyIndependently(signed: Signed): Promise<any> {
   return report;
 }
 
-function withIssuer(base: SolventConfig, issuerId: string, edit: (issuer: SolventConfig["issuers"][number]) => void): SolventConfig {
+function withIssuer(
+  base: SolventConfig,
+  issuerId: string,
+  edit: (issuer: SolventConfig["issuers"][number]) => void,
+): SolventConfig {
   const copy = structuredClone(base);
   edit(copy.issuers.find((i) => i.id === issuerId)!);
   return copy;
@@ -101,7 +110,9 @@ describe("publishing demo-stable (pegged token, on-chain supply)", () => {
     expect(signed.attestation.sequence).toBe("1");
     expect(signed.attestation.previous).toBe(`0x${"00".repeat(32)}`);
     expect(signed.attestation.liabilitiesRoot).toBe(`0x${"00".repeat(32)}`);
-    expect(signed.signer.toLowerCase()).toBe(privateKeyToAccount(testEnv.SIGNING_KEY as `0x${string}`).address.toLowerCase());
+    expect(signed.signer.toLowerCase()).toBe(
+      privateKeyToAccount(testEnv.SIGNING_KEY as `0x${string}`).address.toLowerCase(),
+    );
     const report = await verifyIndependently(signed);
 
     // 1,000,002 DUSD circulate; the 200,000 locked in the bridge escrow are not counted twice.
@@ -118,10 +129,14 @@ describe("publishing demo-stable (pegged token, on-chain supply)", () => {
   it("links each attestation to the previous one, and overlapping publishes never fork the chain", async () => {
     const before = await latestSequence("demo-stable");
     const outcomes = await Promise.all([1, 2, 3].map(() => admin("POST", "/v1/admin/issuers/demo-stable/publish")));
-    const sequences = (await Promise.all(outcomes.map((r) => r.json() as Promise<{ sequence: string }>))).map((o) => Number(o.sequence));
+    const sequences = (await Promise.all(outcomes.map((r) => r.json() as Promise<{ sequence: string }>))).map((o) =>
+      Number(o.sequence),
+    );
     expect(sequences.sort()).toEqual([before + 1, before + 2, before + 3]);
 
-    const page = (await (await get("/v1/issuers/demo-stable/attestations?limit=100")).json()) as { attestations: Signed[] };
+    const page = (await (await get("/v1/issuers/demo-stable/attestations?limit=100")).json()) as {
+      attestations: Signed[];
+    };
     const chain = [...page.attestations].reverse();
     expect(chain.map((a) => Number(a.attestation.sequence))).toEqual(chain.map((_, i) => i + 1));
     for (let i = 1; i < chain.length; i++) expect(chain[i]!.attestation.previous).toBe(chain[i - 1]!.digest);
@@ -136,7 +151,11 @@ describe("publishing demo-stable (pegged token, on-chain supply)", () => {
     const treasury = forged.issuers.find((i) => i.id === "demo-stable")!.reserves.holders[0]!;
     treasury.ownership = {
       kind: "eoa",
-      signature: await signOwnership(stranger, { issuerId: "demo-stable", address: treasury.address, chainId: treasury.chainId }),
+      signature: await signOwnership(stranger, {
+        issuerId: "demo-stable",
+        address: treasury.address,
+        chainId: treasury.chainId,
+      }),
     };
     const outcome = await publishTick({ env: testEnv, config: forged, issuerId: "demo-stable", now: now() });
     expect(outcome).toMatchObject({ published: true });
@@ -150,7 +169,10 @@ describe("publishing demo-stable (pegged token, on-chain supply)", () => {
   });
 
   it("publishes nothing when the RPC dies mid-tick, and recovers on the next healthy tick", async () => {
-    const viaProxy: SolventConfig = { ...structuredClone(config), chains: config.chains.map((c) => ({ ...c, rpcUrls: [proxy.url] })) };
+    const viaProxy: SolventConfig = {
+      ...structuredClone(config),
+      chains: config.chains.map((c) => ({ ...c, rpcUrls: [proxy.url] })),
+    };
     const before = await latestSequence("demo-stable");
     // Let the block be pinned, then drop every connection.
     await fetch(proxy.controlUrl, { method: "POST", body: JSON.stringify({ failAfter: 2 }) });
@@ -186,7 +208,10 @@ describe("publishing demo (user ledger, custodian statements)", () => {
     const { signCustodianStatement, parseCustodianStatement } = await import("../../core/custodianStatement.js");
     const impostor = privateKeyToAccount("0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6");
     const statement = parseCustodianStatement({ ...fresh.statement, nonce: (now() + 20n).toString() });
-    const unknown = await post({ statement: fresh.statement && { ...fresh.statement, nonce: statement.nonce.toString() }, signature: await signCustodianStatement(statement, impostor) });
+    const unknown = await post({
+      statement: fresh.statement && { ...fresh.statement, nonce: statement.nonce.toString() },
+      signature: await signCustodianStatement(statement, impostor),
+    });
     expect(unknown.status).toBe(422);
     expect(await unknown.json()).toMatchObject({ error: { reason: "UNKNOWN_SIGNER" } });
   });

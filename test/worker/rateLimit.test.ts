@@ -21,7 +21,13 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../worker/api/app.js";
 import { CACHE_STATUS_HEADER } from "../../worker/api/edgeCache.js";
-import { GROUP_LIMITS, ipv6Prefix64, secondsUntilWindowEnds, type Limiter, type RouteGroup } from "../../worker/api/rateLimit.js";
+import {
+  GROUP_LIMITS,
+  ipv6Prefix64,
+  secondsUntilWindowEnds,
+  type Limiter,
+  type RouteGroup,
+} from "../../worker/api/rateLimit.js";
 import type { Env } from "../../worker/env.js";
 import { expectBurstRefusedThenAdmitted, freshWindow } from "../support/burst.js";
 
@@ -48,11 +54,16 @@ const freshOrigin = () => `http://t${++hostCounter}.solvent.test`;
 
 function appWith(limiter: Limiter, nowMs?: number, edge: { moving?: boolean } = {}) {
   const origin = freshOrigin();
-  const app = createApp({ rateLimit: { limiter: () => limiter, ...(nowMs === undefined ? {} : { now: () => nowMs }) }, edgeCache: edge });
+  const app = createApp({
+    rateLimit: { limiter: () => limiter, ...(nowMs === undefined ? {} : { now: () => nowMs }) },
+    edgeCache: edge,
+  });
   return (path: string, init: RequestInit = {}) => app.request(`${origin}${path}`, init, testEnv);
 }
 
-const from = (ip: string, headers: Record<string, string> = {}): RequestInit => ({ headers: { "CF-Connecting-IP": ip, ...headers } });
+const from = (ip: string, headers: Record<string, string> = {}): RequestInit => ({
+  headers: { "CF-Connecting-IP": ip, ...headers },
+});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("rate-limit middleware", () => {
@@ -147,7 +158,10 @@ describe("rate-limit middleware", () => {
     expect((await get("/v1/admin/issuers/demo-stable/publisher")).status).toBe(401);
     expect((await get("/v1/admin/issuers/demo-stable/publish", { method: "POST" })).status).toBe(401);
     expect((await get("/health")).status).toBe(200);
-    const preflight = await get("/v1/issuers/demo-stable/gate", { method: "OPTIONS", headers: { "Access-Control-Request-Method": "GET" } });
+    const preflight = await get("/v1/issuers/demo-stable/gate", {
+      method: "OPTIONS",
+      headers: { "Access-Control-Request-Method": "GET" },
+    });
     expect(preflight.status).toBe(204);
     expect(limiter.keys).toHaveLength(13);
   });
@@ -189,7 +203,9 @@ describe("the edge cache (Workers Cache API)", () => {
     expect((await plain("/.well-known/solvent/keys.json")).headers.get(CACHE_STATUS_HEADER)).toBe("bypass");
     const limiter = countingLimiter(1000);
     const opted = appWith(limiter, undefined, { moving: true });
-    expect((await opted("/.well-known/solvent/keys.json", from("198.51.100.30"))).headers.get(CACHE_STATUS_HEADER)).toBe("miss");
+    expect(
+      (await opted("/.well-known/solvent/keys.json", from("198.51.100.30"))).headers.get(CACHE_STATUS_HEADER),
+    ).toBe("miss");
     const hit = await opted("/.well-known/solvent/keys.json", from("198.51.100.31"));
     expect(hit.headers.get(CACHE_STATUS_HEADER)).toBe("hit");
     expect(hit.headers.get("Cache-Control")).toBe("public, max-age=15");
@@ -224,7 +240,9 @@ describe("the edge cache (Workers Cache API)", () => {
   it("keys on the URL alone: request headers never shape a stored answer", async () => {
     const get = appWith(countingLimiter(1000));
     // a client asking for a range or a revalidation still gets, and leaves, the full answer
-    const odd = await get("/openapi.json", { headers: { Range: "bytes=0-9", "If-None-Match": '"x"', Origin: "https://evil.example" } });
+    const odd = await get("/openapi.json", {
+      headers: { Range: "bytes=0-9", "If-None-Match": '"x"', Origin: "https://evil.example" },
+    });
     expect(odd.status).toBe(200);
     const full = await odd.text();
     const plain = await get("/openapi.json");
@@ -238,19 +256,40 @@ describe("the edge cache (Workers Cache API)", () => {
     const get = appWith(limiter);
     expect((await get("/openapi.json", from("198.51.100.40"))).headers.get(CACHE_STATUS_HEADER)).toBe("miss");
     expect((await get("/openapi.json", from("198.51.100.41"))).headers.get(CACHE_STATUS_HEADER)).toBe("hit");
-    expect((await get("/openapi.json", from("198.51.100.42", { "Cache-Control": "no-cache" }))).headers.get(CACHE_STATUS_HEADER)).toBe("miss");
-    expect((await get("/openapi.json", from("198.51.100.43", { Pragma: "no-cache" }))).headers.get(CACHE_STATUS_HEADER)).toBe("miss");
-    expect((await get("/openapi.json", from("198.51.100.44", { "Cache-Control": "max-age=0" }))).headers.get(CACHE_STATUS_HEADER)).toBe("miss");
-    expect(limiter.keys).toEqual(["reads:198.51.100.40", "reads:198.51.100.42", "reads:198.51.100.43", "reads:198.51.100.44"]);
+    expect(
+      (await get("/openapi.json", from("198.51.100.42", { "Cache-Control": "no-cache" }))).headers.get(
+        CACHE_STATUS_HEADER,
+      ),
+    ).toBe("miss");
+    expect(
+      (await get("/openapi.json", from("198.51.100.43", { Pragma: "no-cache" }))).headers.get(CACHE_STATUS_HEADER),
+    ).toBe("miss");
+    expect(
+      (await get("/openapi.json", from("198.51.100.44", { "Cache-Control": "max-age=0" }))).headers.get(
+        CACHE_STATUS_HEADER,
+      ),
+    ).toBe("miss");
+    expect(limiter.keys).toEqual([
+      "reads:198.51.100.40",
+      "reads:198.51.100.42",
+      "reads:198.51.100.43",
+      "reads:198.51.100.44",
+    ]);
   });
 
   it("stores attestations by sequence for good, and forgets a stored latest when an admin publishes", async () => {
     const origin = freshOrigin();
     const app = createApp({ edgeCache: { moving: true } });
     const call = (path: string, init: RequestInit = {}) => app.request(`${origin}${path}`, init, testEnv);
-    const publish = () => call("/v1/admin/issuers/demo-stable/publish", { method: "POST", headers: { authorization: `Bearer ${testEnv.ADMIN_TOKEN}` } });
+    const publish = () =>
+      call("/v1/admin/issuers/demo-stable/publish", {
+        method: "POST",
+        headers: { authorization: `Bearer ${testEnv.ADMIN_TOKEN}` },
+      });
     expect((await publish()).status).toBe(201);
-    const first = (await (await call("/v1/issuers/demo-stable/attestations/latest")).json()) as { attestation: { sequence: string } };
+    const first = (await (await call("/v1/issuers/demo-stable/attestations/latest")).json()) as {
+      attestation: { sequence: string };
+    };
     expect((await call("/v1/issuers/demo-stable/attestations/latest")).headers.get(CACHE_STATUS_HEADER)).toBe("hit");
     expect((await publish()).status).toBe(201);
     const after = await call("/v1/issuers/demo-stable/attestations/latest");
@@ -263,26 +302,32 @@ describe("the edge cache (Workers Cache API)", () => {
     const stored = await bySequence.request(one, {}, testEnv);
     expect([stored.status, stored.headers.get(CACHE_STATUS_HEADER)]).toEqual([200, "miss"]);
     const again = await bySequence.request(one, {}, testEnv);
-    expect([again.headers.get(CACHE_STATUS_HEADER), again.headers.get("Cache-Control")]).toEqual(["hit", "public, max-age=31536000, immutable"]);
+    expect([again.headers.get(CACHE_STATUS_HEADER), again.headers.get("Cache-Control")]).toEqual([
+      "hit",
+      "public, max-age=31536000, immutable",
+    ]);
   });
 });
 
 describe("the rate-limit bindings of wrangler.toml", () => {
   const fetchWorker = (path: string, ip: string) => exports.default.fetch(`http://solvent.test${path}`, from(ip));
 
-  it.each(Object.entries(GROUP_LIMITS))("%s: admits exactly its budget in one 10 s window", async (group, { binding, limit }) => {
-    // a few more calls than the budget, at once; on a loaded machine the window may end meanwhile: then again, with a new key
-    for (let attempt = 0; attempt < 4; attempt++) {
-      await freshWindow(5000);
-      const window = Math.floor(Date.now() / 10_000);
-      const key = `${group}:192.0.2.${70 + attempt}`;
-      const outcomes = await Promise.all(Array.from({ length: limit + 20 }, () => testEnv[binding].limit({ key })));
-      if (Math.floor(Date.now() / 10_000) !== window) continue;
-      expect(outcomes.filter((o) => o.success)).toHaveLength(limit);
-      return;
-    }
-    throw new Error("every attempt straddled a window boundary");
-  });
+  it.each(Object.entries(GROUP_LIMITS))(
+    "%s: admits exactly its budget in one 10 s window",
+    async (group, { binding, limit }) => {
+      // a few more calls than the budget, at once; on a loaded machine the window may end meanwhile: then again, with a new key
+      for (let attempt = 0; attempt < 4; attempt++) {
+        await freshWindow(5000);
+        const window = Math.floor(Date.now() / 10_000);
+        const key = `${group}:192.0.2.${70 + attempt}`;
+        const outcomes = await Promise.all(Array.from({ length: limit + 20 }, () => testEnv[binding].limit({ key })));
+        if (Math.floor(Date.now() / 10_000) !== window) continue;
+        expect(outcomes.filter((o) => o.success)).toHaveLength(limit);
+        return;
+      }
+      throw new Error("every attempt straddled a window boundary");
+    },
+  );
 
   it("a poller of the gate at 20 requests per second is never refused, across a window boundary", async () => {
     // 20 rps is 200 per window against a budget of 600: every request is admitted, window after window.
@@ -325,6 +370,10 @@ describe("the rate-limit bindings of wrangler.toml", () => {
   it("a burst over the budget is refused only until its window ends, as Retry-After says", async () => {
     const ip = "203.0.113.22";
     // an uncached read (a 404 is never stored), all at once
-    await expectBurstRefusedThenAdmitted(() => fetchWorker("/v1/issuers/nobody/attestations/latest", ip), GROUP_LIMITS.reads.limit + 20, 404);
+    await expectBurstRefusedThenAdmitted(
+      () => fetchWorker("/v1/issuers/nobody/attestations/latest", ip),
+      GROUP_LIMITS.reads.limit + 20,
+      404,
+    );
   });
 });

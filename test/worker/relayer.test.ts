@@ -23,7 +23,12 @@ import { recentRelayAttempts } from "../../worker/relayer/relayStore.js";
 import { solvencyOracleAbi } from "../../worker/relayer/oracleAbi.js";
 
 const testEnv = env as unknown as Env & { TEST_WORLD: string };
-const world = JSON.parse(testEnv.TEST_WORLD) as { rpcUrl: string; chainId: number; contracts: Record<string, Address>; config: unknown };
+const world = JSON.parse(testEnv.TEST_WORLD) as {
+  rpcUrl: string;
+  chainId: number;
+  contracts: Record<string, Address>;
+  config: unknown;
+};
 const config = parseConfig(world.config);
 const oracle = world.contracts.oracle!;
 const chain = defineChain({
@@ -36,12 +41,18 @@ const client = createPublicClient({ chain, transport: http(world.rpcUrl) });
 const now = () => BigInt(Math.floor(Date.now() / 1000));
 /** The pool's SOLVENT_CONFIG has no relayers (see vitest.workerd.config.ts); this file runs the Worker with the world's own. */
 const relayEnv: Env = { ...testEnv, SOLVENT_CONFIG: JSON.stringify(world.config) };
-const fetchWorker = (path: string) => worker.fetch(new Request(`http://solvent.test${path}`), relayEnv, createExecutionContext());
+const fetchWorker = (path: string) =>
+  worker.fetch(new Request(`http://solvent.test${path}`), relayEnv, createExecutionContext());
 
 /** Runs the Worker's queue handler on one relay message, as the Queue would. */
 async function relay(issuerId: string, sequence: string, attempts = 1) {
   const batch = createMessageBatch("solvent-relays", [
-    { id: `relay-${issuerId}-${sequence}-${attempts}`, timestamp: new Date(), attempts, body: { kind: "relay", issuerId, sequence } },
+    {
+      id: `relay-${issuerId}-${sequence}-${attempts}`,
+      timestamp: new Date(),
+      attempts,
+      body: { kind: "relay", issuerId, sequence },
+    },
   ]);
   const ctx = createExecutionContext();
   await worker.queue(batch, relayEnv);
@@ -56,7 +67,9 @@ async function relayerStatus(issuerId: string) {
 }
 
 async function latestSigned(issuerId: string) {
-  return (await (await exports.default.fetch(`http://solvent.test/v1/issuers/${issuerId}/attestations/latest`)).json()) as {
+  return (await (
+    await exports.default.fetch(`http://solvent.test/v1/issuers/${issuerId}/attestations/latest`)
+  ).json()) as {
     attestation: Record<string, string>;
     signature: Hex;
     digest: Hex;
@@ -71,23 +84,40 @@ describe("relaying attestations to the SolvencyOracle", () => {
 
     const result = await relay("demo-stable", signed.attestation.sequence!);
     expect(result.explicitAcks).toHaveLength(1);
-    expect(await client.readContract({ address: oracle, abi: solvencyOracleAbi, functionName: "latestSequence", args: [issuerKey("demo-stable")] })).toBe(
-      BigInt(signed.attestation.sequence!),
-    );
-    const onchain = await client.readContract({ address: oracle, abi: solvencyOracleAbi, functionName: "latest", args: [issuerKey("demo-stable")] });
+    expect(
+      await client.readContract({
+        address: oracle,
+        abi: solvencyOracleAbi,
+        functionName: "latestSequence",
+        args: [issuerKey("demo-stable")],
+      }),
+    ).toBe(BigInt(signed.attestation.sequence!));
+    const onchain = await client.readContract({
+      address: oracle,
+      abi: solvencyOracleAbi,
+      functionName: "latest",
+      args: [issuerKey("demo-stable")],
+    });
     expect(onchain.reservesUsd.toString()).toBe(signed.attestation.reservesUsd);
     expect(onchain.reportHash).toBe(signed.attestation.reportHash);
     expect(onchain.ratioBps.toString()).toBe(signed.attestation.ratioBps);
 
     const status = await relayerStatus("demo-stable");
     expect(status.configured).toBe(true);
-    expect(status.attempts.some((a) => a.sequence === signed.attestation.sequence && a.status === "submitted" && a.txHash)).toBe(true);
+    expect(
+      status.attempts.some((a) => a.sequence === signed.attestation.sequence && a.status === "submitted" && a.txHash),
+    ).toBe(true);
   });
 
   it("names the chain and the issuer's ReserveFeed, for readers to find the on-chain copy", async () => {
     const res = await fetchWorker("/v1/issuers/demo/relayer");
     const status = (await res.json()) as { chainId: number; chainName?: string; oracle: string; feed?: string };
-    expect(status).toMatchObject({ chainId: world.chainId, chainName: "anvil (demo)", oracle, feed: world.contracts.feed });
+    expect(status).toMatchObject({
+      chainId: world.chainId,
+      chainName: "anvil (demo)",
+      oracle,
+      feed: world.contracts.feed,
+    });
     // demo-stable has no feed deployed: the field is absent, not null or a guess.
     expect("feed" in ((await (await fetchWorker("/v1/issuers/demo-stable/relayer")).json()) as object)).toBe(false);
   });
@@ -95,25 +125,45 @@ describe("relaying attestations to the SolvencyOracle", () => {
   it("skips an attestation that changes nothing before the heartbeat", async () => {
     await publishTick({ env: relayEnv, config, issuerId: "demo-stable", now: now() });
     const signed = await latestSigned("demo-stable");
-    const before = await client.readContract({ address: oracle, abi: solvencyOracleAbi, functionName: "latestSequence", args: [issuerKey("demo-stable")] });
+    const before = await client.readContract({
+      address: oracle,
+      abi: solvencyOracleAbi,
+      functionName: "latestSequence",
+      args: [issuerKey("demo-stable")],
+    });
     await relay("demo-stable", signed.attestation.sequence!);
     const status = await relayerStatus("demo-stable");
     const mine = status.attempts.find((a) => a.sequence === signed.attestation.sequence);
     // ratio, flags unchanged and the heartbeat (300 s) not due: no gas spent
     expect(mine).toMatchObject({ status: "skipped" });
     expect(mine!.reason).toMatch(/no change|already holds/);
-    expect(await client.readContract({ address: oracle, abi: solvencyOracleAbi, functionName: "latestSequence", args: [issuerKey("demo-stable")] })).toBe(before);
+    expect(
+      await client.readContract({
+        address: oracle,
+        abi: solvencyOracleAbi,
+        functionName: "latestSequence",
+        args: [issuerKey("demo-stable")],
+      }),
+    ).toBe(before);
   });
 
   it("retries with backoff when the chain cannot be reached, and logs why", async () => {
     const signed = await latestSigned("demo-stable");
     const deadChains = config.chains.map((c) => ({ ...c, rpcUrls: ["http://127.0.0.1:9"] }));
     const batch = createMessageBatch("solvent-relays", [
-      { id: "relay-dead", timestamp: new Date(), attempts: 1, body: { kind: "relay", issuerId: "demo-stable", sequence: signed.attestation.sequence! } },
+      {
+        id: "relay-dead",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { kind: "relay", issuerId: "demo-stable", sequence: signed.attestation.sequence! },
+      },
     ]);
     const ctx = createExecutionContext();
     // the consumer, with a configuration whose only RPC refuses connections
-    await handleRelayBatch(batch, { ...relayEnv, SOLVENT_CONFIG: JSON.stringify({ ...(world.config as object), chains: deadChains }) });
+    await handleRelayBatch(batch, {
+      ...relayEnv,
+      SOLVENT_CONFIG: JSON.stringify({ ...(world.config as object), chains: deadChains }),
+    });
     const result = await getQueueResult(batch, ctx);
     expect(result.retryMessages).toHaveLength(1);
     // (the pool does not report the delay it was given; the backoff schedule itself:)
@@ -178,7 +228,11 @@ describe("a quiet period longer than the TTL", () => {
   const quietEnv: Env = { ...testEnv, SOLVENT_CONFIG: JSON.stringify(quietConfigJson) };
   const quietOracle = quietWorld.contracts.oracle!;
   const market = quietWorld.contracts.market!;
-  const quietChain = defineChain({ ...chain, id: quietWorld.chainId, rpcUrls: { default: { http: [quietWorld.rpcUrl] } } });
+  const quietChain = defineChain({
+    ...chain,
+    id: quietWorld.chainId,
+    rpcUrls: { default: { http: [quietWorld.rpcUrl] } },
+  });
   const quietClient = createPublicClient({ chain: quietChain, transport: http(quietWorld.rpcUrl) });
   const marketAbi = parseAbi(["function frozenReasons() view returns (uint256)"]);
   const EXPIRED_BIT = 1n << 1n;
@@ -189,23 +243,53 @@ describe("a quiet period longer than the TTL", () => {
     await quietClient.request({ method: "evm_increaseTime" as never, params: [seconds] as never });
     await quietClient.request({ method: "evm_mine" as never, params: [] as never });
   };
-  const quietFetch = (path: string, init?: RequestInit) => worker.fetch(new Request(`http://solvent.test${path}`, init), quietEnv, createExecutionContext());
-  const copyOnChain = () => quietClient.readContract({ address: quietOracle, abi: solvencyOracleAbi, functionName: "latest", args: [issuerKey("demo")] });
+  const quietFetch = (path: string, init?: RequestInit) =>
+    worker.fetch(new Request(`http://solvent.test${path}`, init), quietEnv, createExecutionContext());
+  const copyOnChain = () =>
+    quietClient.readContract({
+      address: quietOracle,
+      abi: solvencyOracleAbi,
+      functionName: "latest",
+      args: [issuerKey("demo")],
+    });
   const relayQuiet = async (sequence: bigint) => {
     const batch = createMessageBatch("solvent-relays", [
-      { id: `quiet-${sequence}`, timestamp: new Date(), attempts: 1, body: { kind: "relay", issuerId: "demo", sequence: sequence.toString() } },
+      {
+        id: `quiet-${sequence}`,
+        timestamp: new Date(),
+        attempts: 1,
+        body: { kind: "relay", issuerId: "demo", sequence: sequence.toString() },
+      },
     ]);
     await worker.queue(batch, quietEnv);
   };
 
   /** What a lender on-chain and a lender over HTTP see at the chain's current time: they must agree on expiry. */
-  async function checkAgreement(latest: Attestation, seen: { checks: number; expiredWhileFresher: number; frozenExpiredWhileGateAllows: number }) {
+  async function checkAgreement(
+    latest: Attestation,
+    seen: { checks: number; expiredWhileFresher: number; frozenExpiredWhileGateAllows: number },
+  ) {
     const now = await chainNow();
     const onchain = await copyOnChain();
     const frozen = await quietClient.readContract({ address: market, abi: marketAbi, functionName: "frozenReasons" });
-    const gateAllows = gateReasons(latest, { minRatioBps: BigInt(DEMO_MARKET_POLICY.minRatioBps), maxAgeSeconds: BigInt(DEMO_MARKET_POLICY.maxAgeSeconds), denyFlags: DEMO_MARKET_POLICY.denyFlags }, now).length === 0;
+    const gateAllows =
+      gateReasons(
+        latest,
+        {
+          minRatioBps: BigInt(DEMO_MARKET_POLICY.minRatioBps),
+          maxAgeSeconds: BigInt(DEMO_MARKET_POLICY.maxAgeSeconds),
+          denyFlags: DEMO_MARKET_POLICY.denyFlags,
+        },
+        now,
+      ).length === 0;
     seen.checks++;
-    if (onchain.sequence > 0n && onchain.validUntil < now && latest.sequence > onchain.sequence && latest.validUntil >= now) seen.expiredWhileFresher++;
+    if (
+      onchain.sequence > 0n &&
+      onchain.validUntil < now &&
+      latest.sequence > onchain.sequence &&
+      latest.validUntil >= now
+    )
+      seen.expiredWhileFresher++;
     if ((frozen & EXPIRED_BIT) !== 0n && gateAllows) seen.frozenExpiredWhileGateAllows++;
   }
 
@@ -215,17 +299,45 @@ describe("a quiet period longer than the TTL", () => {
     if (lag >= 0) await advance(lag + 1);
     const start = await chainNow();
     const post = (path: string, body: string, type: string, method = "POST") =>
-      quietFetch(path, { method, headers: { authorization: `Bearer ${testEnv.ADMIN_TOKEN}`, "content-type": type }, body });
-    expect((await post("/v1/admin/issuers/demo/statements", JSON.stringify(await demoCustodianStatement(start)), "application/json")).status).toBe(201);
-    expect((await post("/v1/admin/issuers/demo/ledger", demoLedgerCsv(demoUsers(50)), "text/csv", "PUT")).status).toBe(201);
+      quietFetch(path, {
+        method,
+        headers: { authorization: `Bearer ${testEnv.ADMIN_TOKEN}`, "content-type": type },
+        body,
+      });
+    expect(
+      (
+        await post(
+          "/v1/admin/issuers/demo/statements",
+          JSON.stringify(await demoCustodianStatement(start)),
+          "application/json",
+        )
+      ).status,
+    ).toBe(201);
+    expect((await post("/v1/admin/issuers/demo/ledger", demoLedgerCsv(demoUsers(50)), "text/csv", "PUT")).status).toBe(
+      201,
+    );
 
     const seen = { checks: 0, expiredWhileFresher: 0, frozenExpiredWhileGateAllows: 0 };
     const published: Attestation[] = [];
     const ticks = Math.ceil((Number(ttl) * 5) / 2 / 60);
     for (let k = 0; k < ticks; k++) {
-      const outcome = await publishTick({ env: quietEnv, config: quietConfig, issuerId: "demo", now: await chainNow() });
-      expect(outcome, `tick ${k}: ${"reason" in outcome ? outcome.reason : ""}`).toMatchObject({ published: true, relay: "queued" });
-      const latest = attestationFromJson((await (await quietFetch("/v1/issuers/demo/attestations/latest")).json() as { attestation: Record<string, string> }).attestation);
+      const outcome = await publishTick({
+        env: quietEnv,
+        config: quietConfig,
+        issuerId: "demo",
+        now: await chainNow(),
+      });
+      expect(outcome, `tick ${k}: ${"reason" in outcome ? outcome.reason : ""}`).toMatchObject({
+        published: true,
+        relay: "queued",
+      });
+      const latest = attestationFromJson(
+        (
+          (await (await quietFetch("/v1/issuers/demo/attestations/latest")).json()) as {
+            attestation: Record<string, string>;
+          }
+        ).attestation,
+      );
       published.push(latest);
       await checkAgreement(latest, seen);
       await relayQuiet(latest.sequence);
@@ -245,13 +357,19 @@ describe("a quiet period longer than the TTL", () => {
     // the first relay, then one per (ttl - margin) or so — never one per tick
     expect(submitted.length).toBeGreaterThanOrEqual(3);
     expect(submitted.length).toBeLessThan(ticks / 4);
-    expect(submitted.slice(0, -1).every((a) => /^expiry: the on-chain #\d+ expires in \d+ s, within the 120 s margin/.test(a.reason))).toBe(true);
+    expect(
+      submitted
+        .slice(0, -1)
+        .every((a) => /^expiry: the on-chain #\d+ expires in \d+ s, within the 120 s margin/.test(a.reason)),
+    ).toBe(true);
     expect(status.marginSeconds).toBe(120);
   }, 300_000);
 
   it("shows the on-chain copy's remaining validity, from the chain, or from the relay log when the chain cannot be read", async () => {
     const onchain = await copyOnChain();
-    const status = (await (await quietFetch("/v1/issuers/demo/relayer")).json()) as { onchain: Record<string, unknown> };
+    const status = (await (await quietFetch("/v1/issuers/demo/relayer")).json()) as {
+      onchain: Record<string, unknown>;
+    };
     // nothing is mined between these reads, and the chain's clock is ahead of the Worker's
     const now = await chainNow();
     expect(status.onchain).toEqual({
@@ -262,8 +380,18 @@ describe("a quiet period longer than the TTL", () => {
       remainingSeconds: Number(onchain.validUntil - now),
       expired: false,
     });
-    const dead = { ...quietConfigJson, chains: (quietConfigJson as unknown as { chains: object[] }).chains.map((c) => ({ ...c, rpcUrls: ["http://127.0.0.1:9"] })) };
-    const res = await worker.fetch(new Request("http://solvent.test/v1/issuers/demo/relayer"), { ...quietEnv, SOLVENT_CONFIG: JSON.stringify(dead) }, createExecutionContext());
+    const dead = {
+      ...quietConfigJson,
+      chains: (quietConfigJson as unknown as { chains: object[] }).chains.map((c) => ({
+        ...c,
+        rpcUrls: ["http://127.0.0.1:9"],
+      })),
+    };
+    const res = await worker.fetch(
+      new Request("http://solvent.test/v1/issuers/demo/relayer"),
+      { ...quietEnv, SOLVENT_CONFIG: JSON.stringify(dead) },
+      createExecutionContext(),
+    );
     const fallback = ((await res.json()) as { onchain: Record<string, unknown> }).onchain;
     expect(fallback).toMatchObject({
       source: "relayLog",
@@ -287,15 +415,33 @@ describe("a quiet period longer than the TTL", () => {
     expect(alert).toMatchObject({
       event: "onchain_copy_expired",
       severity: "critical",
-      details: { onchainSequence: onchain.sequence.toString(), validUntil: onchain.validUntil.toString(), expiredSeconds: String(now - Number(onchain.validUntil)), oracle: quietOracle },
+      details: {
+        onchainSequence: onchain.sequence.toString(),
+        validUntil: onchain.validUntil.toString(),
+        expiredSeconds: String(now - Number(onchain.validUntil)),
+        oracle: quietOracle,
+      },
     });
     expect(alert!.text).toContain(`still holds attestation ${onchain.sequence} of demo`);
     expect(await watchOnchainCopies(quietEnv, now + 60, quietConfig)).toEqual([]);
 
     // a tick that published nothing queues the latest for the relayer, since the copy is past its margin
     const sent: unknown[] = [];
-    const capture = { ...quietEnv, RELAY_QUEUE: { send: async (body: unknown) => void sent.push(body) } as unknown as Queue<unknown> };
-    const missed = [{ issuerId: "demo", outcome: { published: false as const, issuerId: "demo", code: "NOT_PUBLISHED" as const, reason: "a source is down" } }];
+    const capture = {
+      ...quietEnv,
+      RELAY_QUEUE: { send: async (body: unknown) => void sent.push(body) } as unknown as Queue<unknown>,
+    };
+    const missed = [
+      {
+        issuerId: "demo",
+        outcome: {
+          published: false as const,
+          issuerId: "demo",
+          code: "NOT_PUBLISHED" as const,
+          reason: "a source is down",
+        },
+      },
+    ];
     expect(await relayAfterMissedPublish(capture, missed, now, quietConfig)).toEqual(["demo"]);
     expect(sent).toEqual([{ kind: "relay", issuerId: "demo", sequence: latest.toString() }]);
     // relayed, the copy is fresh again and nothing more is queued

@@ -11,7 +11,11 @@ import {
   type Attestation,
 } from "../../core/attestation.js";
 import { utf8, type Hex } from "../../core/bytes.js";
-import { signCustodianStatement, custodianStatementDigest, type CustodianStatement } from "../../core/custodianStatement.js";
+import {
+  signCustodianStatement,
+  custodianStatementDigest,
+  type CustodianStatement,
+} from "../../core/custodianStatement.js";
 import { keyValidAt } from "../../core/keysDocument.js";
 import {
   attestationBySequence,
@@ -24,7 +28,12 @@ import {
   type StoredAttestation,
 } from "../../worker/storage/attestationStore.js";
 import { getReport, putReport, ReportConflictError, reportKey } from "../../worker/storage/reportStore.js";
-import { ensureSigningKey, keysDocument, RetiredKeyError, RotationTooEarlyError } from "../../worker/storage/signingKeys.js";
+import {
+  ensureSigningKey,
+  keysDocument,
+  RetiredKeyError,
+  RotationTooEarlyError,
+} from "../../worker/storage/signingKeys.js";
 import {
   insertStatement,
   lastAcceptedNonce,
@@ -74,7 +83,12 @@ async function makeRecord(issuerId: string, previous: Attestation | null, observ
 async function publishChain(issuerId: string, count: number): Promise<StoredAttestation[]> {
   const out: StoredAttestation[] = [];
   for (let i = 0; i < count; i++) {
-    const { record, report } = await makeRecord(issuerId, out.at(-1)?.attestation ?? null, 1_700_000_000n + BigInt(i) * 60n, 1000n + BigInt(i));
+    const { record, report } = await makeRecord(
+      issuerId,
+      out.at(-1)?.attestation ?? null,
+      1_700_000_000n + BigInt(i) * 60n,
+      1000n + BigInt(i),
+    );
     await putReport(env.BUCKET, issuerId, report, record.reportHash);
     await insertAttestation(env.DB, record);
     out.push(record);
@@ -109,7 +123,13 @@ describe("attestation store", () => {
     await publishChain("store-b", 2);
     const summaries = await issuerSummaries(env.DB);
     const b = summaries.find((s) => s.issuerId === "store-b");
-    expect(b).toEqual({ issuerId: "store-b", sequence: 2n, ratioBps: Math.floor((1001 * 10000) / 900), flags: 1n << 63n, observedAt: 1_700_000_060n });
+    expect(b).toEqual({
+      issuerId: "store-b",
+      sequence: 2n,
+      ratioBps: Math.floor((1001 * 10000) / 900),
+      flags: 1n << 63n,
+      observedAt: 1_700_000_060n,
+    });
   });
 
   it("refuses a second attestation for a taken sequence and keeps the first", async () => {
@@ -134,9 +154,15 @@ describe("attestation store", () => {
 
   it("rejects UPDATE and DELETE on attestations in the database itself", async () => {
     await publishChain("store-e", 1);
-    await expect(env.DB.prepare("UPDATE attestations SET ratio_bps = 0 WHERE issuer_id = 'store-e'").run()).rejects.toThrow(/append-only/);
-    await expect(env.DB.prepare("DELETE FROM attestations WHERE issuer_id = 'store-e'").run()).rejects.toThrow(/append-only/);
-    const row = await env.DB.prepare("SELECT COUNT(*) AS n, MAX(ratio_bps) AS r FROM attestations WHERE issuer_id = 'store-e'").first<{ n: number; r: number }>();
+    await expect(
+      env.DB.prepare("UPDATE attestations SET ratio_bps = 0 WHERE issuer_id = 'store-e'").run(),
+    ).rejects.toThrow(/append-only/);
+    await expect(env.DB.prepare("DELETE FROM attestations WHERE issuer_id = 'store-e'").run()).rejects.toThrow(
+      /append-only/,
+    );
+    const row = await env.DB.prepare(
+      "SELECT COUNT(*) AS n, MAX(ratio_bps) AS r FROM attestations WHERE issuer_id = 'store-e'",
+    ).first<{ n: number; r: number }>();
     expect(row).toEqual({ n: 1, r: Math.floor((1000 * 10000) / 900) });
   });
 
@@ -204,10 +230,14 @@ describe("signing keys", () => {
     const c = privateKeyToAccount(`0x${"cc".repeat(32)}`).address;
     expect(await keysDocument(env.DB)).toEqual({ keys: [] });
 
-    expect(await ensureSigningKey(env.DB, a, 1000)).toEqual({ keys: [{ address: a.toLowerCase(), validFrom: 1000, validUntil: null }] });
+    expect(await ensureSigningKey(env.DB, a, 1000)).toEqual({
+      keys: [{ address: a.toLowerCase(), validFrom: 1000, validUntil: null }],
+    });
     // Same key again (another isolate, a later tick): no change.
     await ensureSigningKey(env.DB, a, 1500);
-    expect(await keysDocument(env.DB)).toEqual({ keys: [{ address: a.toLowerCase(), validFrom: 1000, validUntil: null }] });
+    expect(await keysDocument(env.DB)).toEqual({
+      keys: [{ address: a.toLowerCase(), validFrom: 1000, validUntil: null }],
+    });
 
     // Two isolates see the new secret at once: one rotation.
     await Promise.all([ensureSigningKey(env.DB, b, 2000), ensureSigningKey(env.DB, b, 2000)]);
@@ -238,7 +268,9 @@ describe("signing keys", () => {
 
   it("refuses deleting keys and any update other than closing an open key", async () => {
     await expect(env.DB.prepare("DELETE FROM signing_keys").run()).rejects.toThrow(/never deleted/);
-    await expect(env.DB.prepare("UPDATE signing_keys SET valid_until = 9999 WHERE valid_until IS NOT NULL").run()).rejects.toThrow(/once/);
+    await expect(
+      env.DB.prepare("UPDATE signing_keys SET valid_until = 9999 WHERE valid_until IS NOT NULL").run(),
+    ).rejects.toThrow(/once/);
     await expect(env.DB.prepare("UPDATE signing_keys SET valid_from = 1").run()).rejects.toThrow(/once/);
     await expect(
       env.DB.prepare("INSERT OR REPLACE INTO signing_keys SELECT address, 1, NULL, 99 FROM signing_keys LIMIT 1").run(),
@@ -279,7 +311,10 @@ describe("statement store", () => {
 
   it("refuses a duplicate or older nonce inside the insert, even without a prior read", async () => {
     const s = { ...base, account: "dup", nonce: 7n };
-    const results = await Promise.allSettled([insertStatement(env.DB, await record(s)), insertStatement(env.DB, await record(s))]);
+    const results = await Promise.allSettled([
+      insertStatement(env.DB, await record(s)),
+      insertStatement(env.DB, await record(s)),
+    ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     const rejected = results.find((r) => r.status === "rejected");
     expect((rejected as PromiseRejectedResult).reason).toBeInstanceOf(NonceNotNewerError);

@@ -7,7 +7,14 @@ import type { PublishedFacts, PublishOutcome } from "../publisher/publishTick.js
 import { latestAttestation, type StoredAttestation } from "../storage/attestationStore.js";
 import { getReport } from "../storage/reportStore.js";
 import type { StoredAlert } from "./alertStore.js";
-import { flagAlerts, ratioAlerts, signingFailedAlert, staleAlert, type AlertDraft, type AttestationFacts } from "./detectAlerts.js";
+import {
+  flagAlerts,
+  ratioAlerts,
+  signingFailedAlert,
+  staleAlert,
+  type AlertDraft,
+  type AttestationFacts,
+} from "./detectAlerts.js";
 import { ledgerChangeAlerts } from "./ledgerAlerts.js";
 import { raiseAlerts } from "./raiseAlerts.js";
 
@@ -33,7 +40,13 @@ export interface AlertAfterPublishDeps {
  * attestation is already committed or refused, and alerting must not change
  * that. Returns the alerts stored now.
  */
-export async function alertAfterPublish({ env, config, issuerId, attempt, now }: AlertAfterPublishDeps): Promise<StoredAlert[]> {
+export async function alertAfterPublish({
+  env,
+  config,
+  issuerId,
+  attempt,
+  now,
+}: AlertAfterPublishDeps): Promise<StoredAlert[]> {
   try {
     const issuer = config.issuers.find((i) => i.id === issuerId);
     if (!issuer?.alerts) return [];
@@ -48,7 +61,17 @@ export async function alertAfterPublish({ env, config, issuerId, attempt, now }:
 async function detect(env: Env, issuer: IssuerConfig, attempt: PublishAttempt): Promise<AlertDraft[]> {
   const events = issuer.alerts?.events ?? [];
   if ("outcome" in attempt && attempt.outcome.published) {
-    if (!events.some((e) => e === "flag_raised" || e === "flag_cleared" || e === "ratio_crossed" || e === "ledger_switched" || e === "ledger_stale")) return [];
+    if (
+      !events.some(
+        (e) =>
+          e === "flag_raised" ||
+          e === "flag_cleared" ||
+          e === "ratio_crossed" ||
+          e === "ledger_switched" ||
+          e === "ledger_stale",
+      )
+    )
+      return [];
     return changeAlerts(env, issuer, attempt.published ?? null);
   }
   if (!events.includes("signing_failed")) return [];
@@ -58,7 +81,9 @@ async function detect(env: Env, issuer: IssuerConfig, attempt: PublishAttempt): 
   const failure = await signingFailure(env, "error" in attempt ? attempt.error : null);
   if (failure === null) return [];
   const latest = await latestAttestation(env.DB, issuer.id);
-  return [signingFailedAlert(issuer.id, latest?.attestation.sequence ?? 0n, redactKeys(refused?.reason ?? failure, env))];
+  return [
+    signingFailedAlert(issuer.id, latest?.attestation.sequence ?? 0n, redactKeys(refused?.reason ?? failure, env)),
+  ];
 }
 
 /** Flag and ratio changes between the new attestation and the one before it. */
@@ -72,12 +97,22 @@ async function changeAlerts(env: Env, issuer: IssuerConfig, published: Published
   return [
     ...flagAlerts(issuer.id, previousFacts, nextFacts),
     ...ratioAlerts(issuer.id, issuer.alerts?.ratioThresholdsBps ?? [], previousFacts, nextFacts),
-    ...(await ledgerChangeAlerts(env.DB, issuer.id, previous, next, nextFacts.reasons.get("LIABILITIES_STALE") ?? null)),
+    ...(await ledgerChangeAlerts(
+      env.DB,
+      issuer.id,
+      previous,
+      next,
+      nextFacts.reasons.get("LIABILITIES_STALE") ?? null,
+    )),
   ];
 }
 
 function factsOf(stored: StoredAttestation): Omit<AttestationFacts, "reasons"> {
-  return { sequence: stored.attestation.sequence, ratioBps: stored.attestation.ratioBps, flags: stored.attestation.flags };
+  return {
+    sequence: stored.attestation.sequence,
+    ratioBps: stored.attestation.ratioBps,
+    flags: stored.attestation.flags,
+  };
 }
 
 async function facts(env: Env, stored: StoredAttestation, withReasons: boolean): Promise<AttestationFacts> {
@@ -91,7 +126,11 @@ async function flagReasons(bucket: R2Bucket, key: string): Promise<Map<string, s
     if (!bytes) return new Map();
     const report = JSON.parse(new TextDecoder().decode(bytes)) as { flags?: unknown };
     const flags = Array.isArray(report.flags) ? (report.flags as { name?: unknown; reason?: unknown }[]) : [];
-    return new Map(flags.filter((f) => typeof f.name === "string" && typeof f.reason === "string").map((f) => [f.name as string, f.reason as string]));
+    return new Map(
+      flags
+        .filter((f) => typeof f.name === "string" && typeof f.reason === "string")
+        .map((f) => [f.name as string, f.reason as string]),
+    );
   } catch (e) {
     console.error(`report ${key} unreadable for alert reasons`, (e as Error).message);
     return new Map();

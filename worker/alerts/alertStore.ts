@@ -85,7 +85,12 @@ function alertFromRow(row: AlertRow): StoredAlert {
  * stored; returns it when new, null when it was a duplicate. The UNIQUE
  * constraint decides, so two racing watchdogs still store one.
  */
-export async function insertAlert(db: D1Database, issuerId: string, draft: AlertDraft, createdAt: number): Promise<StoredAlert | null> {
+export async function insertAlert(
+  db: D1Database,
+  issuerId: string,
+  draft: AlertDraft,
+  createdAt: number,
+): Promise<StoredAlert | null> {
   const row = await db
     .prepare(
       `INSERT INTO alerts (issuer_id, event, severity, dedupe_key, sequence, title, text, details_json, created_at)
@@ -119,7 +124,19 @@ export async function recordDeliveries(db: D1Database, records: readonly Deliver
     "INSERT INTO alert_deliveries (alert_id, destination, kind, host, attempt, status, http_status, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
   );
   await db.batch(
-    records.map((r) => insert.bind(r.alertId, r.destination, r.kind, r.host, r.attempt, r.status, r.httpStatus, r.reason.slice(0, 1000), r.at)),
+    records.map((r) =>
+      insert.bind(
+        r.alertId,
+        r.destination,
+        r.kind,
+        r.host,
+        r.attempt,
+        r.status,
+        r.httpStatus,
+        r.reason.slice(0, 1000),
+        r.at,
+      ),
+    ),
   );
 }
 
@@ -135,11 +152,17 @@ export interface AlertPage {
 }
 
 /** Up to `limit` alerts of the issuer with id < `before` (all when absent), newest first, each with its delivery state per destination. */
-export async function alertPage(db: D1Database, issuerId: string, options: { before?: number; limit: number }): Promise<AlertPage> {
+export async function alertPage(
+  db: D1Database,
+  issuerId: string,
+  options: { before?: number; limit: number },
+): Promise<AlertPage> {
   const { before, limit } = options;
   if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit ${limit} must be a positive integer`);
   const { results } = await db
-    .prepare(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE issuer_id = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3`)
+    .prepare(
+      `SELECT ${ALERT_COLUMNS} FROM alerts WHERE issuer_id = ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3`,
+    )
     .bind(issuerId, before ?? null, limit + 1)
     .all<AlertRow>();
   const rows = results.slice(0, limit);

@@ -49,7 +49,14 @@ export function flagAlerts(issuerId: string, previous: AttestationFacts | null, 
     const now = isSet(next.flags, flag.bit);
     if (was === now) continue;
     const reason = (now ? next.reasons : previous?.reasons)?.get(flag.name) ?? null;
-    const details: AlertDetails = { flag: flag.name, bit: flag.bit, meaning: flag.meaning, reason, sequence: next.sequence.toString(), flags: current };
+    const details: AlertDetails = {
+      flag: flag.name,
+      bit: flag.bit,
+      meaning: flag.meaning,
+      reason,
+      sequence: next.sequence.toString(),
+      flags: current,
+    };
     if (now) {
       out.push({
         event: "flag_raised",
@@ -80,7 +87,12 @@ export function flagAlerts(issuerId: string, previous: AttestationFacts | null, 
  * attestations: down when it was at or above and is now below (as
  * UNDERCOLLATERALIZED reads 10000), up the other way.
  */
-export function ratioAlerts(issuerId: string, thresholdsBps: readonly number[], previous: AttestationFacts | null, next: AttestationFacts): AlertDraft[] {
+export function ratioAlerts(
+  issuerId: string,
+  thresholdsBps: readonly number[],
+  previous: AttestationFacts | null,
+  next: AttestationFacts,
+): AlertDraft[] {
   if (!previous) return [];
   const from = previous.ratioBps;
   const to = next.ratioBps;
@@ -99,7 +111,14 @@ export function ratioAlerts(issuerId: string, thresholdsBps: readonly number[], 
       text:
         `The reserve ratio of ${issuerId} went from ${formatRatio(from)} (attestation ${previous.sequence}) ` +
         `to ${formatRatio(to)} (attestation ${next.sequence}), crossing the ${formatRatio(threshold)} threshold ${direction}wards.`,
-      details: { thresholdBps: threshold, direction, ratioBps: to, previousRatioBps: from, sequence: next.sequence.toString(), previousSequence: previous.sequence.toString() },
+      details: {
+        thresholdBps: threshold,
+        direction,
+        ratioBps: to,
+        previousRatioBps: from,
+        sequence: next.sequence.toString(),
+        previousSequence: previous.sequence.toString(),
+      },
     });
   }
   return out;

@@ -47,7 +47,16 @@ function fields(alert: StoredAlert): [name: string, value: string][] {
     ["Event", alert.event],
   ];
   if (alert.sequence !== null) out.push(["Attestation", alert.sequence.toString()]);
-  for (const key of ["flag", "thresholdBps", "ratioBps", "previousRatioBps", "validUntil", "staleSeconds", "onchainSequence", "expiredSeconds"]) {
+  for (const key of [
+    "flag",
+    "thresholdBps",
+    "ratioBps",
+    "previousRatioBps",
+    "validUntil",
+    "staleSeconds",
+    "onchainSequence",
+    "expiredSeconds",
+  ]) {
     const value = alert.details[key];
     if (value !== undefined && value !== null) out.push([key, String(value)]);
   }
@@ -67,13 +76,22 @@ export function slackPayload(alert: StoredAlert): { text: string; blocks: unknow
           .slice(0, 10)
           .map(([name, value]) => ({ type: "mrkdwn", text: clip(`*${name}*\n${value}`, 2000) })),
       },
-      { type: "context", elements: [{ type: "mrkdwn", text: `Solvent alert ${alert.id} · ${alert.severity} · ${isoSeconds(alert.createdAt)}` }] },
+      {
+        type: "context",
+        elements: [
+          { type: "mrkdwn", text: `Solvent alert ${alert.id} · ${alert.severity} · ${isoSeconds(alert.createdAt)}` },
+        ],
+      },
     ],
   };
 }
 
 /** Discord webhook message: `content` plus one embed; mentions disabled so alert text can never ping anyone. */
-export function discordPayload(alert: StoredAlert): { content: string; embeds: unknown[]; allowed_mentions: { parse: string[] } } {
+export function discordPayload(alert: StoredAlert): {
+  content: string;
+  embeds: unknown[];
+  allowed_mentions: { parse: string[] };
+} {
   return {
     content: clip(`**${alert.title}**`, 2000),
     embeds: [
@@ -111,7 +129,9 @@ export const TIMESTAMP_HEADER = "X-Solvent-Timestamp";
  */
 export async function signWebhook(secret: string, timestamp: number, body: string): Promise<string> {
   const utf8 = new TextEncoder();
-  const key = await crypto.subtle.importKey("raw", utf8.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey("raw", utf8.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, utf8.encode(`${timestamp}.${body}`)));
   return `sha256=${Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }

@@ -75,14 +75,23 @@ export async function ledgerChangeAlerts(
         `Attestation ${sequence} of ${issuerId} raises LIABILITIES_STALE` +
         (staleReason ? `: ${staleReason}.` : ".") +
         " Upload a ledger with current balances (with its asOf) to clear it.",
-      details: { ledgerId: next.ledgerId, asOf: asOf === null ? null : String(asOf), reason: staleReason, sequence: sequence.toString() },
+      details: {
+        ledgerId: next.ledgerId,
+        asOf: asOf === null ? null : String(asOf),
+        reason: staleReason,
+        sequence: sequence.toString(),
+      },
     });
   }
   return out;
 }
 
 /** The alert of a ledger that ended superseded or failed; `current` is the issuer's current ledger now. */
-export function endedLedgerAlert(issuerId: string, ended: EndedLedger, current: { ledgerId: string; asOf: number } | null): AlertDraft {
+export function endedLedgerAlert(
+  issuerId: string,
+  ended: EndedLedger,
+  current: { ledgerId: string; asOf: number } | null,
+): AlertDraft {
   if (ended.status === "superseded") {
     return {
       event: "ledger_superseded",
@@ -95,7 +104,12 @@ export function endedLedgerAlert(issuerId: string, ended: EndedLedger, current: 
         `but a ledger at least as new was already complete` +
         (current ? ` (current: ${current.ledgerId}, as of ${when(current.asOf)})` : "") +
         `. It will never be attested. If its balances are the ones to publish, upload them again with a newer asOf.`,
-      details: { ledgerId: ended.ledgerId, asOf: String(ended.asOf), currentLedgerId: current?.ledgerId ?? null, currentAsOf: current ? String(current.asOf) : null },
+      details: {
+        ledgerId: ended.ledgerId,
+        asOf: String(ended.asOf),
+        currentLedgerId: current?.ledgerId ?? null,
+        currentAsOf: current ? String(current.asOf) : null,
+      },
     };
   }
   return {
@@ -106,9 +120,16 @@ export function endedLedgerAlert(issuerId: string, ended: EndedLedger, current: 
     title: `${issuerId}: ledger ${ended.ledgerId} failed`,
     text:
       `Ledger ${ended.ledgerId} of ${issuerId} (balances as of ${when(ended.asOf)}) failed at ${isoSeconds(ended.endedAt)}: ${ended.reason ?? "no reason recorded"}. ` +
-      (current ? `Attestations keep naming ${current.ledgerId} (as of ${when(current.asOf)}).` : "The issuer has no complete ledger yet.") +
+      (current
+        ? `Attestations keep naming ${current.ledgerId} (as of ${when(current.asOf)}).`
+        : "The issuer has no complete ledger yet.") +
       " Check the ledger's status route, fix the cause and upload again.",
-    details: { ledgerId: ended.ledgerId, asOf: String(ended.asOf), reason: ended.reason, currentLedgerId: current?.ledgerId ?? null },
+    details: {
+      ledgerId: ended.ledgerId,
+      asOf: String(ended.asOf),
+      reason: ended.reason,
+      currentLedgerId: current?.ledgerId ?? null,
+    },
   };
 }
 

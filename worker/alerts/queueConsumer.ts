@@ -33,7 +33,11 @@ type Delivery =
  * Retry-After), and after the last attempt recorded as failed and left to the
  * dead-letter queue. Every attempt is appended to `alert_deliveries`.
  */
-export async function handleAlertBatch(batch: MessageBatch<unknown>, env: Env, fetchFn: typeof fetch = fetch): Promise<void> {
+export async function handleAlertBatch(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  fetchFn: typeof fetch = fetch,
+): Promise<void> {
   const destinations = alertDestinations(env);
   await Promise.all(
     batch.messages.map(async (message) => {
@@ -48,10 +52,16 @@ export async function handleAlertBatch(batch: MessageBatch<unknown>, env: Env, f
       try {
         result = await deliverAlert(env, destinations, body, fetchFn);
       } catch (e) {
-        result = { status: "retry", httpStatus: null, reason: e instanceof Error ? e.message : String(e), retryAfterSeconds: null };
+        result = {
+          status: "retry",
+          httpStatus: null,
+          reason: e instanceof Error ? e.message : String(e),
+          retryAfterSeconds: null,
+        };
       }
       const last = attempt >= ALERT_MAX_ATTEMPTS;
-      const status: DeliveryRecord["status"] = result.status === "delivered" ? "delivered" : result.status === "retry" && !last ? "retrying" : "failed";
+      const status: DeliveryRecord["status"] =
+        result.status === "delivered" ? "delivered" : result.status === "retry" && !last ? "retrying" : "failed";
       await recordDeliveries(env.DB, [
         {
           alertId: body.alertId,
@@ -61,14 +71,33 @@ export async function handleAlertBatch(batch: MessageBatch<unknown>, env: Env, f
           attempt,
           status,
           httpStatus: result.status === "drop" ? null : result.httpStatus,
-          reason: last && result.status === "retry" ? `${result.reason}; gave up after ${attempt} attempts` : result.reason,
+          reason:
+            last && result.status === "retry" ? `${result.reason}; gave up after ${attempt} attempts` : result.reason,
           at: Math.floor(Date.now() / 1000),
         },
-      ]).catch((e: unknown) => console.error("alert: recording the delivery failed", body.alertId, (e as Error).message));
-      if (result.status === "retry") console.error("alert delivery failed", body.issuerId, body.alertId, body.kind, body.host, attempt, result.reason);
+      ]).catch((e: unknown) =>
+        console.error("alert: recording the delivery failed", body.alertId, (e as Error).message),
+      );
+      if (result.status === "retry")
+        console.error(
+          "alert delivery failed",
+          body.issuerId,
+          body.alertId,
+          body.kind,
+          body.host,
+          attempt,
+          result.reason,
+        );
       if (result.status === "delivered" || result.status === "drop") message.ack();
-      else if (last) message.retry(); // past max_retries: the queue moves it to the dead-letter queue
-      else message.retry({ delaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(alertRetryDelaySeconds(attempt), result.retryAfterSeconds ?? 0)) });
+      else if (last)
+        message.retry(); // past max_retries: the queue moves it to the dead-letter queue
+      else
+        message.retry({
+          delaySeconds: Math.min(
+            MAX_DELAY_SECONDS,
+            Math.max(alertRetryDelaySeconds(attempt), result.retryAfterSeconds ?? 0),
+          ),
+        });
     }),
   );
 }
@@ -92,13 +121,22 @@ function alertDestinations(env: Env): DestinationsOf {
 }
 
 /** One attempt to deliver one alert to one destination. */
-async function deliverAlert(env: Env, destinations: DestinationsOf, message: AlertMessage, fetchFn: typeof fetch): Promise<Delivery> {
+async function deliverAlert(
+  env: Env,
+  destinations: DestinationsOf,
+  message: AlertMessage,
+  fetchFn: typeof fetch,
+): Promise<Delivery> {
   const alert = await alertById(env.DB, message.alertId);
-  if (!alert || alert.issuerId !== message.issuerId) return { status: "drop", reason: `alert ${message.alertId} of ${message.issuerId} is not stored` };
+  if (!alert || alert.issuerId !== message.issuerId)
+    return { status: "drop", reason: `alert ${message.alertId} of ${message.issuerId} is not stored` };
   const destination = destinations(message.issuerId, alert.event)?.[message.destination];
   const label = destination && destinationLabel(destination);
   if (!destination || label?.kind !== message.kind || label.host !== message.host) {
-    return { status: "drop", reason: `destination ${message.destination} (${message.kind} ${message.host}) is no longer configured` };
+    return {
+      status: "drop",
+      reason: `destination ${message.destination} (${message.kind} ${message.host}) is no longer configured`,
+    };
   }
   const url = destinationUrl(destination, env);
   const body = alertBody(destination.kind, alert);
@@ -113,13 +151,28 @@ async function deliverAlert(env: Env, destinations: DestinationsOf, message: Ale
   let response: Response;
   try {
     // No redirects: a signed body goes to the configured host or nowhere.
-    response = await fetchFn(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(ALERT_TIMEOUT_MS) });
+    response = await fetchFn(url, {
+      method: "POST",
+      headers,
+      body,
+      redirect: "manual",
+      signal: AbortSignal.timeout(ALERT_TIMEOUT_MS),
+    });
   } catch (e) {
-    const why = e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError") ? `no answer within ${ALERT_TIMEOUT_MS} ms` : (e as Error).message;
-    return { status: "retry", httpStatus: null, reason: redactUrl(`request failed: ${why}`, url), retryAfterSeconds: null };
+    const why =
+      e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")
+        ? `no answer within ${ALERT_TIMEOUT_MS} ms`
+        : (e as Error).message;
+    return {
+      status: "retry",
+      httpStatus: null,
+      reason: redactUrl(`request failed: ${why}`, url),
+      retryAfterSeconds: null,
+    };
   }
   const answer = redactUrl((await response.text().catch(() => "")).slice(0, 200), url);
-  if (response.status >= 200 && response.status < 300) return { status: "delivered", httpStatus: response.status, reason: `HTTP ${response.status}` };
+  if (response.status >= 200 && response.status < 300)
+    return { status: "delivered", httpStatus: response.status, reason: `HTTP ${response.status}` };
   const retryAfter = Number(response.headers.get("retry-after"));
   return {
     status: "retry",

@@ -51,7 +51,13 @@ export async function raiseAlerts(
     if (alert) stored.push(alert);
   }
   const messages: AlertMessage[] = stored.flatMap((alert) =>
-    config.destinations.map((destination, index) => ({ type: "alert" as const, alertId: alert.id, issuerId, destination: index, ...destinationLabel(destination) })),
+    config.destinations.map((destination, index) => ({
+      type: "alert" as const,
+      alertId: alert.id,
+      issuerId,
+      destination: index,
+      ...destinationLabel(destination),
+    })),
   );
   if (messages.length === 0) return stored;
   const record = (m: AlertMessage, status: DeliveryRecord["status"], reason: string): DeliveryRecord => ({
@@ -65,17 +71,25 @@ export async function raiseAlerts(
     reason,
     at: now,
   });
-  await recordDeliveries(env.DB, messages.map((m) => record(m, "queued", "queued")));
+  await recordDeliveries(
+    env.DB,
+    messages.map((m) => record(m, "queued", "queued")),
+  );
   // sendBatch takes at most 100 messages.
   let sent = 0;
   try {
     for (; sent < messages.length; sent += 100) {
-      await env.ALERT_QUEUE.sendBatch(messages.slice(sent, sent + 100).map((body) => ({ body, contentType: "json" as const })));
+      await env.ALERT_QUEUE.sendBatch(
+        messages.slice(sent, sent + 100).map((body) => ({ body, contentType: "json" as const })),
+      );
     }
   } catch (e) {
     const reason = `could not be queued: ${e instanceof Error ? e.message : String(e)}`;
     console.error(`alerts of ${issuerId}`, reason);
-    await recordDeliveries(env.DB, messages.slice(sent).map((m) => record(m, "failed", reason)));
+    await recordDeliveries(
+      env.DB,
+      messages.slice(sent).map((m) => record(m, "failed", reason)),
+    );
   }
   return stored;
 }

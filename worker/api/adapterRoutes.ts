@@ -33,7 +33,7 @@ const AdapterRequest = z
     id: z
       .union([z.string().max(200), z.number().int()])
       .optional()
-      .openapi({ description: "the job run id, echoed as jobRunID (default \"1\")", example: "0f1e2d3c-demo-run" }),
+      .openapi({ description: 'the job run id, echoed as jobRunID (default "1")', example: "0f1e2d3c-demo-run" }),
     data: z
       .object({
         issuer: z.string().min(1).max(200).openapi({ description: "the issuer id", example: "demo-stable" }),
@@ -49,18 +49,37 @@ const AdapterRequest = z
 const integer = z.string().regex(/^(0|[1-9][0-9]*)$/);
 
 const AdapterData = SignedAttestation.extend({
-  result: integer.openapi({ description: "the value the node reports: see field and decimals", example: "125000000000000" }),
+  result: integer.openapi({
+    description: "the value the node reports: see field and decimals",
+    example: "125000000000000",
+  }),
   field: z.enum(FIELDS),
-  decimals: z.number().int().openapi({ description: `${FEED_DECIMALS} for reserves (USD), ${RATIO_DECIMALS} for ratio`, example: FEED_DECIMALS }),
+  decimals: z
+    .number()
+    .int()
+    .openapi({
+      description: `${FEED_DECIMALS} for reserves (USD), ${RATIO_DECIMALS} for ratio`,
+      example: FEED_DECIMALS,
+    }),
   issuer: z.string().openapi({ example: "demo-stable" }),
   sequence: integer.openapi({ description: "the attestation's sequence (the feed's roundId)", example: "42" }),
-  observedAt: integer.openapi({ description: "unix seconds: when the numbers were read (the feed's updatedAt)", example: "1767225600" }),
-  validUntil: integer.openapi({ description: "unix seconds after which the attestation must not be used", example: "1767226200" }),
-  reservesUsd: integer.openapi({ description: "counted reserves, usd18 exactly as signed", example: "1250000000000000000000000" }),
+  observedAt: integer.openapi({
+    description: "unix seconds: when the numbers were read (the feed's updatedAt)",
+    example: "1767225600",
+  }),
+  validUntil: integer.openapi({
+    description: "unix seconds after which the attestation must not be used",
+    example: "1767226200",
+  }),
+  reservesUsd: integer.openapi({
+    description: "counted reserves, usd18 exactly as signed",
+    example: "1250000000000000000000000",
+  }),
   ratioBps: integer.openapi({ example: "12500" }),
   flags: z.array(z.string()).openapi({ description: "SPEC §6 flag names raised in the attestation", example: [] }),
 }).openapi("ChainlinkAdapterData", {
-  description: "The result with its field and decimals, the attestation's key numbers, and the signed attestation itself (verify it as GET /attestations/latest).",
+  description:
+    "The result with its field and decimals, the attestation's key numbers, and the signed attestation itself (verify it as GET /attestations/latest).",
 });
 
 const AdapterResponse = z
@@ -95,9 +114,14 @@ const AdapterErrorBody = z
       message: z.string().openapi({ example: 'issuer "nope" is not published here' }),
     }),
   })
-  .openapi("ChainlinkAdapterError", { description: "The adapter framework's error shape; the HTTP status equals statusCode." });
+  .openapi("ChainlinkAdapterError", {
+    description: "The adapter framework's error shape; the HTTP status equals statusCode.",
+  });
 
-const errorAnswer = (description: string) => ({ description, content: { "application/json": { schema: AdapterErrorBody } } });
+const errorAnswer = (description: string) => ({
+  description,
+  content: { "application/json": { schema: AdapterErrorBody } },
+});
 
 class AdapterError extends Error {
   constructor(
@@ -113,16 +137,24 @@ class AdapterError extends Error {
 async function jobRunIdOf(c: Context<AppEnv>): Promise<string> {
   try {
     const id = ((await c.req.json()) as { id?: unknown } | null)?.id;
-    return typeof id === "string" || (typeof id === "number" && Number.isSafeInteger(id)) ? String(id).slice(0, 200) : DEFAULT_JOB_RUN_ID;
+    return typeof id === "string" || (typeof id === "number" && Number.isSafeInteger(id))
+      ? String(id).slice(0, 200)
+      : DEFAULT_JOB_RUN_ID;
   } catch {
     return DEFAULT_JOB_RUN_ID;
   }
 }
 
-async function adapterError(c: Context<AppEnv>, status: ContentfulStatusCode, name: AdapterErrorName, message: string): Promise<Response> {
+async function adapterError(
+  c: Context<AppEnv>,
+  status: ContentfulStatusCode,
+  name: AdapterErrorName,
+  message: string,
+): Promise<Response> {
   c.header("Cache-Control", NO_STORE);
   // An oversized or stalled body is never read, not even for its id.
-  const jobRunID = name === "PAYLOAD_TOO_LARGE" || name === "REQUEST_TIMEOUT" ? DEFAULT_JOB_RUN_ID : await jobRunIdOf(c);
+  const jobRunID =
+    name === "PAYLOAD_TOO_LARGE" || name === "REQUEST_TIMEOUT" ? DEFAULT_JOB_RUN_ID : await jobRunIdOf(c);
   return c.json({ jobRunID, status: "errored" as const, statusCode: status, error: { name, message } }, status);
 }
 
@@ -136,7 +168,11 @@ export const adapterRoutes = new OpenAPIHono<AppEnv>({
     if (result.success) return;
     const issue = result.error.issues[0];
     const path = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)";
-    throw new AdapterError(400, "INVALID_REQUEST", `${path}: ${issue?.message ?? "is invalid"}; send {"id": "<jobRunID>", "data": {"issuer": "<id>", "field": "reserves" | "ratio"}}`);
+    throw new AdapterError(
+      400,
+      "INVALID_REQUEST",
+      `${path}: ${issue?.message ?? "is invalid"}; send {"id": "<jobRunID>", "data": {"issuer": "<id>", "field": "reserves" | "ratio"}}`,
+    );
   },
 });
 
@@ -144,9 +180,11 @@ adapterRoutes.onError(async (err, c) => {
   if (err instanceof AdapterError) return adapterError(c, err.status, err.errorName, err.message);
   // Errors of the shared plumbing (a body that stalls: 408; any ApiError) keep their status, in the adapter's shape.
   if (err instanceof BodyTimeoutError) return adapterError(c, 408, "REQUEST_TIMEOUT", err.message);
-  if (err instanceof ApiError) return adapterError(c, err.status, err.status < 500 ? "INVALID_REQUEST" : "INTERNAL", err.message);
+  if (err instanceof ApiError)
+    return adapterError(c, err.status, err.status < 500 ? "INVALID_REQUEST" : "INTERNAL", err.message);
   // hono's JSON validator refuses a body that does not parse
-  if (err instanceof HTTPException && err.status === 400) return adapterError(c, 400, "INVALID_REQUEST", `the body is not valid JSON (${err.message})`);
+  if (err instanceof HTTPException && err.status === 400)
+    return adapterError(c, 400, "INVALID_REQUEST", `the body is not valid JSON (${err.message})`);
   console.error("chainlink adapter", err);
   return adapterError(c, 500, "INTERNAL", "internal error");
 });
@@ -163,7 +201,8 @@ adapterRoutes.on(
   }),
   async (c, next) => {
     const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
-    if (type !== "application/json") throw new AdapterError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
+    if (type !== "application/json")
+      throw new AdapterError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json");
     await next();
   },
 );
@@ -182,21 +221,31 @@ adapterRoutes.openapi(
       "An attestation past its validUntil is refused (503 ATTESTATION_EXPIRED) so that a stale number is never posted as a fresh round. Never cached.",
     request: { body: { required: true, content: { "application/json": { schema: AdapterRequest } } } },
     responses: {
-      200: { description: "The result and the signed attestation it comes from.", content: { "application/json": { schema: AdapterResponse } } },
-      400: errorAnswer("INVALID_REQUEST: the body is not JSON, or data.issuer or data.field is missing or not one of reserves, ratio."),
+      200: {
+        description: "The result and the signed attestation it comes from.",
+        content: { "application/json": { schema: AdapterResponse } },
+      },
+      400: errorAnswer(
+        "INVALID_REQUEST: the body is not JSON, or data.issuer or data.field is missing or not one of reserves, ratio.",
+      ),
       404: errorAnswer("UNKNOWN_ISSUER (not configured here) or NO_ATTESTATION (nothing published yet)."),
       413: errorAnswer(`PAYLOAD_TOO_LARGE: the body is over ${ADAPTER_BODY_LIMIT} bytes.`),
       415: errorAnswer("UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json."),
-      429: errorResponse("RATE_LIMITED (the SPEC §10 error body, like every public route): too many requests from this address; see Retry-After."),
+      429: errorResponse(
+        "RATE_LIMITED (the SPEC §10 error body, like every public route): too many requests from this address; see Retry-After.",
+      ),
       500: errorAnswer("INTERNAL: the publisher failed."),
-      503: errorAnswer("ATTESTATION_EXPIRED: the latest attestation is past its validUntil; the publisher is not publishing."),
+      503: errorAnswer(
+        "ATTESTATION_EXPIRED: the latest attestation is past its validUntil; the publisher is not publishing.",
+      ),
     },
   }),
   async (c) => {
     const { id, data } = c.req.valid("json");
     const jobRunID = id === undefined ? DEFAULT_JOB_RUN_ID : String(id);
     const issuer = c.var.config.issuers.find((i) => i.id === data.issuer);
-    if (!issuer) throw new AdapterError(404, "UNKNOWN_ISSUER", `issuer "${data.issuer.slice(0, 80)}" is not published here`);
+    if (!issuer)
+      throw new AdapterError(404, "UNKNOWN_ISSUER", `issuer "${data.issuer.slice(0, 80)}" is not published here`);
     const stored = await latestAttestation(c.env.DB, issuer.id);
     if (!stored) throw new AdapterError(404, "NO_ATTESTATION", `issuer "${issuer.id}" has no attestation yet`);
     const a = stored.attestation;

@@ -20,9 +20,13 @@ export function adminTokensFor(
 ): { configured: boolean; tokens: string[] } {
   const admin = adminCredentials(env, config);
   if (!admin.ok) {
-    throw new ApiError("MISCONFIGURED", `misconfigured secrets: ${admin.problems.map((p) => p.problem).join("; ")}; admin routes are closed until it is fixed`, {
-      secrets: [...new Set(admin.problems.map((p) => p.secret))],
-    });
+    throw new ApiError(
+      "MISCONFIGURED",
+      `misconfigured secrets: ${admin.problems.map((p) => p.problem).join("; ")}; admin routes are closed until it is fixed`,
+      {
+        secrets: [...new Set(admin.problems.map((p) => p.secret))],
+      },
+    );
   }
   return issuerAdminTokens(admin, issuerId);
 }
@@ -62,7 +66,11 @@ function bearerToken(header: string | undefined): string | null {
  * wrong → 403, nothing configured or a token that breaks its rule (README
  * "Secrets") → 503. Tokens are never logged.
  */
-export async function authenticateAdmin(c: Context<AppEnv>, issuerId: string, config: SolventConfig | null): Promise<void> {
+export async function authenticateAdmin(
+  c: Context<AppEnv>,
+  issuerId: string,
+  config: SolventConfig | null,
+): Promise<void> {
   const { configured, tokens } = adminTokensFor(c.env, config, issuerId);
   if (!configured) throw new ApiError("MISCONFIGURED", "no admin token is configured for this deployment");
   const presented = bearerToken(c.req.header("Authorization"));

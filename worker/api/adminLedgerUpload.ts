@@ -6,7 +6,18 @@ import { ADMIN_ROUTE, adminErrors, bodyTimeoutError } from "./adminRoute.js";
 import type { AppEnv } from "./context.js";
 import { knownIssuer } from "./issuer.js";
 import { jsonBody } from "./jsonBody.js";
-import { answerLedgerError, bodyErrors, CreateQuery, LedgerBody, LedgerParams, PartParams, PartQuery, requestedFormat, statusUrl, uploadBody } from "./ledgerRequest.js";
+import {
+  answerLedgerError,
+  bodyErrors,
+  CreateQuery,
+  LedgerBody,
+  LedgerParams,
+  PartParams,
+  PartQuery,
+  requestedFormat,
+  statusUrl,
+  uploadBody,
+} from "./ledgerRequest.js";
 import { parameterHook } from "./openapi.js";
 import { errorResponse, IssuerParams } from "./schemas.js";
 
@@ -16,10 +27,13 @@ const createBody = jsonBody(z.strictObject({ format: z.enum(["csv", "ndjson"]) }
   maxBytes: JSON_BODY_LIMIT,
   shape: '{ "format": "csv" | "ndjson" }',
 });
-const completeBody = jsonBody(z.strictObject({ parts: z.number().int().min(1).max(MAX_UPLOAD_PARTS) }).openapi("LedgerUploadComplete"), {
-  maxBytes: JSON_BODY_LIMIT,
-  shape: '{ "parts": <number of parts> }',
-});
+const completeBody = jsonBody(
+  z.strictObject({ parts: z.number().int().min(1).max(MAX_UPLOAD_PARTS) }).openapi("LedgerUploadComplete"),
+  {
+    maxBytes: JSON_BODY_LIMIT,
+    shape: '{ "parts": <number of parts> }',
+  },
+);
 
 const json = (description: string, fields: Record<string, z.ZodType>) => ({
   description,
@@ -46,18 +60,24 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
       path: "/v1/admin/issuers/{issuer}/ledgers",
       middleware: [createBody.limit, knownIssuer, createBody.read] as const,
       summary: "Start a multi-part ledger upload",
-      description: "For ledgers larger than one request body: creates a ledger that receives numbered parts, then builds once completed.",
+      description:
+        "For ledgers larger than one request body: creates a ledger that receives numbered parts, then builds once completed.",
       request: { params: IssuerParams, query: CreateQuery, body: createBody.request },
       responses: {
-        201: json("The upload: its ledgerId, format, asOf, assets, units and decimals, maxParts, maxPartBytes, partUrl, completeUrl, statusUrl.", {
-          ledgerId: z.string(),
-          status: z.literal("validating"),
-          partUrl: z.string(),
-          completeUrl: z.string(),
-          statusUrl: z.string(),
-        }),
+        201: json(
+          "The upload: its ledgerId, format, asOf, assets, units and decimals, maxParts, maxPartBytes, partUrl, completeUrl, statusUrl.",
+          {
+            ledgerId: z.string(),
+            status: z.literal("validating"),
+            partUrl: z.string(),
+            completeUrl: z.string(),
+            statusUrl: z.string(),
+          },
+        ),
         400: errorResponse("INVALID_BODY or INVALID_PARAMETER: `field` names what is malformed."),
-        409: ledgerConflict("the issuer has no user ledger configured, or asOf is in the future or not newer than a ledger of the issuer."),
+        409: ledgerConflict(
+          "the issuer has no user ledger configured, or asOf is in the future or not newer than a ledger of the issuer.",
+        ),
         413: errorResponse("PAYLOAD_TOO_LARGE."),
         415: errorResponse("UNSUPPORTED_MEDIA_TYPE: Content-Type is not application/json."),
         ...bodyTimeoutError,
@@ -66,10 +86,17 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
     }),
     async (c) => {
       const { units, asOf } = c.req.valid("query");
-      const request = { format: c.req.valid("json").format, units: units ?? "decimal", ...(asOf === undefined ? {} : { asOf }) };
+      const request = {
+        format: c.req.valid("json").format,
+        units: units ?? "decimal",
+        ...(asOf === undefined ? {} : { asOf }),
+      };
       const upload = await createUpload(c.env, ledgerTarget(c.var.issuer), request, options);
       const base = statusUrl(c, c.var.issuer.id, upload.ledgerId);
-      return c.json({ ...upload, partUrl: `${base}/parts/{part}`, completeUrl: `${base}/complete`, statusUrl: base }, 201);
+      return c.json(
+        { ...upload, partUrl: `${base}/parts/{part}`, completeUrl: `${base}/complete`, statusUrl: base },
+        201,
+      );
     },
   );
 
@@ -84,9 +111,19 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
         "Part `part` of a multi-part upload, in the upload's format; a CSV part starts with the header line. Parts may arrive in any order and in parallel; each is validated alone and received once.",
       request: { params: PartParams, query: PartQuery, body: LedgerBody },
       responses: {
-        201: json("Received.", { ledgerId: z.string(), part: z.number(), rows: z.number(), lastRow: z.number(), bytes: z.number() }),
-        409: ledgerConflict("the part was already received, the ledger no longer accepts parts, or the issuer's ledger configuration changed since the upload began."),
-        422: errorResponse("LEDGER_INVALID: rows of this part (numbered within the part) are malformed; nothing of the part was stored."),
+        201: json("Received.", {
+          ledgerId: z.string(),
+          part: z.number(),
+          rows: z.number(),
+          lastRow: z.number(),
+          bytes: z.number(),
+        }),
+        409: ledgerConflict(
+          "the part was already received, the ledger no longer accepts parts, or the issuer's ledger configuration changed since the upload began.",
+        ),
+        422: errorResponse(
+          "LEDGER_INVALID: rows of this part (numbered within the part) are malformed; nothing of the part was stored.",
+        ),
         ...bodyErrors,
         ...bodyTimeoutError,
         ...adminErrors,
@@ -107,11 +144,21 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
       path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}/complete",
       middleware: [completeBody.limit, knownIssuer, completeBody.read] as const,
       summary: "Complete a multi-part upload",
-      description: "Parts 0..parts-1 must all have arrived (and no others); the ledger is then built by the queue consumer. Repeating it answers the ledger's state.",
+      description:
+        "Parts 0..parts-1 must all have arrived (and no others); the ledger is then built by the queue consumer. Repeating it answers the ledger's state.",
       request: { params: LedgerParams, body: completeBody.request },
       responses: {
-        200: json("Already built (complete or superseded).", { ledgerId: z.string(), status: z.string(), users: z.number(), statusUrl: z.string() }),
-        202: json("Building: `{ ledgerId, status: \"building\", parts, users, statusUrl }`.", { ledgerId: z.string(), status: z.string(), statusUrl: z.string() }),
+        200: json("Already built (complete or superseded).", {
+          ledgerId: z.string(),
+          status: z.string(),
+          users: z.number(),
+          statusUrl: z.string(),
+        }),
+        202: json('Building: `{ ledgerId, status: "building", parts, users, statusUrl }`.', {
+          ledgerId: z.string(),
+          status: z.string(),
+          statusUrl: z.string(),
+        }),
         400: errorResponse("INVALID_BODY."),
         409: ledgerConflict("a part is missing or extra, the parts do not fit together, or the ledger failed."),
         413: errorResponse("PAYLOAD_TOO_LARGE."),
@@ -135,10 +182,15 @@ export function createAdminLedgerUpload(options: { maxPartBytes?: number } = {})
       method: "delete",
       path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}",
       summary: "Abandon an unfinished ledger",
-      description: "Marks a ledger that is still uploading or building failed and deletes its objects. Built ledgers are kept forever (409).",
+      description:
+        "Marks a ledger that is still uploading or building failed and deletes its objects. Built ledgers are kept forever (409).",
       request: { params: LedgerParams },
       responses: {
-        200: json("`{ ledgerId, status: \"failed\", reason }`.", { ledgerId: z.string(), status: z.string(), reason: z.string().nullable() }),
+        200: json('`{ ledgerId, status: "failed", reason }`.', {
+          ledgerId: z.string(),
+          status: z.string(),
+          reason: z.string().nullable(),
+        }),
         409: ledgerConflict("the ledger is complete or superseded."),
         ...adminErrors,
       },

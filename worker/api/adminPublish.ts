@@ -9,7 +9,10 @@ import { knownIssuer } from "./issuer.js";
 import { parameterHook, requestOrigin } from "./openapi.js";
 import { errorResponse, IssuerParams } from "./schemas.js";
 
-const Published = z.object({ published: z.literal(true) }).passthrough().openapi({ description: "`{ published: true, sequence, digest, ratioBps, flags }`" });
+const Published = z
+  .object({ published: z.literal(true) })
+  .passthrough()
+  .openapi({ description: "`{ published: true, sequence, digest, ratioBps, flags }`" });
 const PublisherStatus = z.object({}).passthrough().openapi({ description: "`{ lastAttemptAt, lastOutcome }`" });
 
 /** `POST …/publish` runs the cron's tick now; `GET …/publisher` shows the last attempt and its outcome. */
@@ -52,7 +55,10 @@ adminPublish.openapi(
     summary: "Publisher status",
     description: "The last publish attempt of this issuer and its outcome.",
     request: { params: IssuerParams },
-    responses: { 200: { description: "The status.", content: { "application/json": { schema: PublisherStatus } } }, ...adminErrors },
+    responses: {
+      200: { description: "The status.", content: { "application/json": { schema: PublisherStatus } } },
+      ...adminErrors,
+    },
   }),
   async (c) => c.json(await publisherFor(c.env, c.var.issuer.id).status(), 200),
 );

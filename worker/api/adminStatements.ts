@@ -16,22 +16,27 @@ export const STATEMENT_BODY_LIMIT = 16 * 1024;
 
 const StatementBody = z
   .strictObject({
-    statement: z.unknown().openapi({ description: "SPEC §9 `{ issuer, custodian, account, asset, amount, asOf, nonce }`" }),
+    statement: z
+      .unknown()
+      .openapi({ description: "SPEC §9 `{ issuer, custodian, account, asset, amount, asOf, nonce }`" }),
     signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be a 65-byte 0x hex signature"),
   })
   .openapi("CustodianStatementBody");
 
-const BODY_SHAPE = 'the body is { "statement": { issuer, custodian, account, asset, amount, asOf, nonce }, "signature": "0x…" } (solvent statement sign prints it)';
+const BODY_SHAPE =
+  'the body is { "statement": { issuer, custodian, account, asset, amount, asOf, nonce }, "signature": "0x…" } (solvent statement sign prints it)';
 
 /** Says what is wrong with the body's outer shape in words, every problem once, instead of the schema library's phrasing. */
 function bodyProblem(json: unknown, issues: readonly z.core.$ZodIssue[]): string {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return `the body must be a JSON object: ${BODY_SHAPE}`;
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    return `the body must be a JSON object: ${BODY_SHAPE}`;
   const keys = Object.keys(json);
   if (keys.some((k) => ["issuer", "custodian", "amount", "asOf", "nonce"].includes(k))) {
     return `the statement's fields are at the top level of the body; wrap them: ${BODY_SHAPE}`;
   }
   const problems = issues.map((issue) => {
-    if (issue.code === "unrecognized_keys") return `${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")} ${issue.keys.length === 1 ? "is" : "are"} not a body field`;
+    if (issue.code === "unrecognized_keys")
+      return `${issue.keys.map((k) => `"${k.slice(0, 40)}"`).join(", ")} ${issue.keys.length === 1 ? "is" : "are"} not a body field`;
     const field = issue.path.join(".");
     if (!(field in json)) return `${field} is missing`;
     return `${field}: ${issue.message}`;
@@ -56,7 +61,8 @@ adminStatements.openapi(
     path: "/v1/admin/issuers/{issuer}/statements",
     middleware: [statementBody.limit, knownIssuer, statementBody.read] as const,
     summary: "Submit a custodian statement",
-    description: "A SPEC §9 signed custodian statement `{ statement, signature }`; checked, then counted at the next publish.",
+    description:
+      "A SPEC §9 signed custodian statement `{ statement, signature }`; checked, then counted at the next publish.",
     request: { params: IssuerParams, body: statementBody.request },
     responses: {
       201: {
@@ -82,11 +88,19 @@ adminStatements.openapi(
       throw error;
     }
     try {
-      const stored = await acceptStatement(c.env.DB, c.var.issuer, { statement, signature: body.signature as Hex, now: Math.floor(Date.now() / 1000) });
+      const stored = await acceptStatement(c.env.DB, c.var.issuer, {
+        statement,
+        signature: body.signature as Hex,
+        now: Math.floor(Date.now() / 1000),
+      });
       const { signature, digest, signer, receivedAt } = stored;
-      return c.json({ statement: custodianStatementToJson(stored.statement), signature, digest, signer, receivedAt }, 201);
+      return c.json(
+        { statement: custodianStatementToJson(stored.statement), signature, digest, signer, receivedAt },
+        201,
+      );
     } catch (error) {
-      if (error instanceof StatementRejectedError) throw new ApiError("STATEMENT_REJECTED", error.message, { reason: error.reason });
+      if (error instanceof StatementRejectedError)
+        throw new ApiError("STATEMENT_REJECTED", error.message, { reason: error.reason });
       throw error;
     }
   },

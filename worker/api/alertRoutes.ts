@@ -4,22 +4,40 @@ import { alertPage } from "../alerts/alertStore.js";
 import { destinationLabel } from "../alerts/destinations.js";
 import { publicApi, SHORT_CACHE } from "./openapi.js";
 import { knownIssuer } from "./issuer.js";
-import { commonErrors, decimalParam, DEFAULT_PAGE_LIMIT, errorResponse, IssuerParams, MAX_PAGE_LIMIT } from "./schemas.js";
+import {
+  commonErrors,
+  decimalParam,
+  DEFAULT_PAGE_LIMIT,
+  errorResponse,
+  IssuerParams,
+  MAX_PAGE_LIMIT,
+} from "./schemas.js";
 
 const Destination = {
-  destination: z.number().int().nonnegative().openapi({ description: "index in the issuer's alerts.destinations when the alert was queued", example: 0 }),
+  destination: z
+    .number()
+    .int()
+    .nonnegative()
+    .openapi({ description: "index in the issuer's alerts.destinations when the alert was queued", example: 0 }),
   kind: z.enum(["webhook", "slack", "discord"]),
-  host: z.string().openapi({ description: "the URL's host only: paths and queries may hold tokens", example: "hooks.slack.com" }),
+  host: z
+    .string()
+    .openapi({ description: "the URL's host only: paths and queries may hold tokens", example: "hooks.slack.com" }),
 };
 
 const Delivery = z
   .object({
     ...Destination,
     status: z.enum(["queued", "delivered", "retrying", "failed"]).openapi({
-      description: "queued: waiting in the queue; delivered: answered 2xx; retrying: failed, will be retried; failed: gave up (dead-lettered) or could not be queued",
+      description:
+        "queued: waiting in the queue; delivered: answered 2xx; retrying: failed, will be retried; failed: gave up (dead-lettered) or could not be queued",
     }),
     attempts: z.number().int().nonnegative().openapi({ description: "delivery attempts made so far" }),
-    httpStatus: z.number().int().nullable().openapi({ description: "the destination's answer to the latest attempt", example: 200 }),
+    httpStatus: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "the destination's answer to the latest attempt", example: 200 }),
     reason: z.string().openapi({ example: "HTTP 200" }),
     at: z.number().int().openapi({ description: "unix seconds of the latest step", example: 1767225660 }),
   })
@@ -32,9 +50,14 @@ const Alert = z
     severity: z.enum(["info", "warning", "critical"]),
     title: z.string().openapi({ example: "demo-stable: UNPROVEN_OWNERSHIP raised" }),
     text: z.string(),
-    sequence: z.string().nullable().openapi({ description: "the attestation the alert is about, if any", example: "42" }),
+    sequence: z
+      .string()
+      .nullable()
+      .openapi({ description: "the attestation the alert is about, if any", example: "42" }),
     createdAt: z.number().int().openapi({ example: 1767225600 }),
-    details: z.record(z.string(), z.unknown()).openapi({ description: "event fields: flag, reason, thresholdBps, direction, validUntil …" }),
+    details: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: "event fields: flag, reason, thresholdBps, direction, validUntil …" }),
     deliveries: z.array(Delivery).openapi({ description: "one per destination the alert was queued for" }),
   })
   .openapi("Alert");
@@ -44,17 +67,28 @@ const AlertList = z
     issuer: z.string().openapi({ example: "demo-stable" }),
     destinations: z.array(z.object(Destination)).openapi({ description: "the destinations configured now" }),
     alerts: z.array(Alert).openapi({ description: "newest first" }),
-    nextBefore: z.string().nullable().openapi({ description: "pass as `before` for the next (older) page; null on the last page", example: "3" }),
+    nextBefore: z
+      .string()
+      .nullable()
+      .openapi({ description: "pass as `before` for the next (older) page; null on the last page", example: "3" }),
   })
   .openapi("AlertList");
 
 const AlertQuery = z.object({
   before: decimalParam({ min: 1n, max: BigInt(Number.MAX_SAFE_INTEGER) })
     .optional()
-    .openapi({ param: { name: "before", in: "query" }, description: "Only alerts with a smaller id (the previous page's `nextBefore`).", example: "40" }),
+    .openapi({
+      param: { name: "before", in: "query" },
+      description: "Only alerts with a smaller id (the previous page's `nextBefore`).",
+      example: "40",
+    }),
   limit: decimalParam({ min: 1n, max: BigInt(MAX_PAGE_LIMIT) })
     .optional()
-    .openapi({ param: { name: "limit", in: "query" }, description: `Page size, 1 to ${MAX_PAGE_LIMIT}. Default ${DEFAULT_PAGE_LIMIT}.`, example: "20" }),
+    .openapi({
+      param: { name: "limit", in: "query" },
+      description: `Page size, 1 to ${MAX_PAGE_LIMIT}. Default ${DEFAULT_PAGE_LIMIT}.`,
+      example: "20",
+    }),
 });
 
 /** `GET /v1/issuers/{issuer}/alerts`: every stored alert, newest first, with where it was delivered. Public like the other read routes. */
@@ -71,7 +105,10 @@ alertRoutes.openapi(
     middleware: [knownIssuer] as const,
     request: { params: IssuerParams, query: AlertQuery },
     responses: {
-      200: { description: "One page (empty when nothing was raised).", content: { "application/json": { schema: AlertList } } },
+      200: {
+        description: "One page (empty when nothing was raised).",
+        content: { "application/json": { schema: AlertList } },
+      },
       404: errorResponse("UNKNOWN_ISSUER: the issuer is not configured here."),
       ...commonErrors,
     },

@@ -51,13 +51,25 @@ class Renderer {
     const name = refName(schema);
     if (name !== null) return `<a href="#schema-${escapeHtml(name)}">${escapeHtml(name)}</a>`;
     const alternatives = schema.anyOf ?? schema.oneOf;
-    if (Array.isArray(alternatives)) return alternatives.filter(isObject).map((s) => this.typeOf(s)).join(" | ");
-    if (Array.isArray(schema.enum)) return schema.enum.map((v) => `<code>${escapeHtml(JSON.stringify(v))}</code>`).join(" | ");
+    if (Array.isArray(alternatives))
+      return alternatives
+        .filter(isObject)
+        .map((s) => this.typeOf(s))
+        .join(" | ");
+    if (Array.isArray(schema.enum))
+      return schema.enum.map((v) => `<code>${escapeHtml(JSON.stringify(v))}</code>`).join(" | ");
     if (schema.const !== undefined) return `<code>${escapeHtml(JSON.stringify(schema.const))}</code>`;
-    const types = Array.isArray(schema.type) ? schema.type.map(String) : typeof schema.type === "string" ? [schema.type] : [];
-    const parts = types.map((t) => (t === "array" && isObject(schema.items) ? `${this.typeOf(schema.items)}[]` : escapeHtml(t)));
+    const types = Array.isArray(schema.type)
+      ? schema.type.map(String)
+      : typeof schema.type === "string"
+        ? [schema.type]
+        : [];
+    const parts = types.map((t) =>
+      t === "array" && isObject(schema.items) ? `${this.typeOf(schema.items)}[]` : escapeHtml(t),
+    );
     let text = parts.length > 0 ? parts.join(" | ") : "any";
-    if (typeof schema.pattern === "string") text += ` <small>matching <code>${escapeHtml(schema.pattern)}</code></small>`;
+    if (typeof schema.pattern === "string")
+      text += ` <small>matching <code>${escapeHtml(schema.pattern)}</code></small>`;
     if (typeof schema.format === "string") text += ` <small>(${escapeHtml(schema.format)})</small>`;
     return text;
   }
@@ -78,7 +90,8 @@ class Renderer {
     const type = Array.isArray(s.type) ? s.type.find((t) => t !== "null") : s.type;
     if (type === "object" && isObject(s.properties)) {
       const out: { [key: string]: Json } = {};
-      for (const [key, value] of Object.entries(s.properties)) if (isObject(value)) out[key] = this.example(value, depth + 1);
+      for (const [key, value] of Object.entries(s.properties))
+        if (isObject(value)) out[key] = this.example(value, depth + 1);
       return out;
     }
     if (type === "array") return isObject(s.items) ? [this.example(s.items, depth + 1)] : [];
@@ -116,13 +129,17 @@ class Renderer {
         const media = content
           .map(([type, m]) => {
             const schema = isObject(m) && isObject(m.schema) ? m.schema : {};
-            if (status.startsWith("2") && successExample === undefined && type.includes("json")) successExample = this.example(schema);
+            if (status.startsWith("2") && successExample === undefined && type.includes("json"))
+              successExample = this.example(schema);
             return `<code>${escapeHtml(type)}</code> ${this.typeOf(schema)}`;
           })
           .join("<br>");
         const headers = isObject(r.headers)
           ? Object.entries(r.headers)
-              .map(([name, h]) => `<br><small><code>${escapeHtml(name)}: ${escapeHtml(String(isObject(h) ? (h.description ?? "") : ""))}</code></small>`)
+              .map(
+                ([name, h]) =>
+                  `<br><small><code>${escapeHtml(name)}: ${escapeHtml(String(isObject(h) ? (h.description ?? "") : ""))}</code></small>`,
+              )
               .join("")
           : "";
         return `<tr><td><strong>${escapeHtml(status)}</strong></td><td>${prose(String(r.description ?? ""))}${headers}</td><td>${media}</td></tr>`;
@@ -135,7 +152,9 @@ class Renderer {
       const ex = isObject(p.schema) ? p.schema.example : undefined;
       examplePath = examplePath.replace(`{${String(p.name)}}`, encodeURIComponent(String(ex ?? p.name)));
     }
-    const query = exampleQuery.map((p) => `${String(p.name)}=${encodeURIComponent(String((p.schema as SchemaObject).example))}`).join("&");
+    const query = exampleQuery
+      .map((p) => `${String(p.name)}=${encodeURIComponent(String((p.schema as SchemaObject).example))}`)
+      .join("&");
     const exampleUrl = query ? `${examplePath}?${query}` : examplePath;
     const exampleBody = successExample === undefined ? "" : `\n\n${JSON.stringify(successExample, null, 2)}`;
 
@@ -160,7 +179,9 @@ ${paramTable}
           : "",
       )
       .join("");
-    const table = rows ? `<table><thead><tr><th>field</th><th>type</th><th></th><th>description</th></tr></thead><tbody>${rows}</tbody></table>` : `<p>${this.typeOf(schema)}</p>`;
+    const table = rows
+      ? `<table><thead><tr><th>field</th><th>type</th><th></th><th>description</th></tr></thead><tbody>${rows}</tbody></table>`
+      : `<p>${this.typeOf(schema)}</p>`;
     return `<section id="schema-${escapeHtml(name)}"><h3>${escapeHtml(name)}</h3>${schema.description ? `<p>${this.description(schema)}</p>` : ""}${table}</section>`;
   }
 

@@ -47,12 +47,23 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     c.header("Cache-Control", "no-store");
     if (env.ok && configIssues.length === 0) return c.json({ ok: true, service: "solvent" });
     // Names and rules only: never a secret's value.
-    const message = [env.message, state.ok ? "" : `the configuration in ${state.source} is invalid; nothing is published`].filter(Boolean).join("; ");
+    const message = [
+      env.message,
+      state.ok ? "" : `the configuration in ${state.source} is invalid; nothing is published`,
+    ]
+      .filter(Boolean)
+      .join("; ");
     return c.json(
       {
         ok: false,
         service: "solvent",
-        error: { code: "MISCONFIGURED", message, secrets: env.problems.map((p) => p.secret), problems: env.problems, configIssues },
+        error: {
+          code: "MISCONFIGURED",
+          message,
+          secrets: env.problems.map((p) => p.secret),
+          problems: env.problems,
+          configIssues,
+        },
       },
       503,
     );
@@ -84,9 +95,13 @@ export function createApp(options: AppOptions = {}): OpenAPIHono<AppEnv> {
     if (admin) {
       // An operator who proves it is one learns what is wrong; anyone else only that the route is closed.
       await authenticateAdmin(c, decodeURIComponent(admin[1]!), null);
-      throw new ApiError("MISCONFIGURED", `the configuration in ${state.source} is invalid; nothing is published until it is fixed`, {
-        issues: state.error.issues,
-      });
+      throw new ApiError(
+        "MISCONFIGURED",
+        `the configuration in ${state.source} is invalid; nothing is published until it is fixed`,
+        {
+          issues: state.error.issues,
+        },
+      );
     }
     c.header("Cache-Control", "no-store");
     c.header("Retry-After", "60");

@@ -57,7 +57,8 @@ export function attestationsCsv(oldestFirst: readonly StoredAttestation[], origi
     const a = stored.attestation;
     const json = attestationToJson(a);
     const signed = signedAttestationJson(stored, origin);
-    const ratio = a.ratioBps === 4294967295 ? "" : `${Math.floor(a.ratioBps / 100)}.${String(a.ratioBps % 100).padStart(2, "0")}`;
+    const ratio =
+      a.ratioBps === 4294967295 ? "" : `${Math.floor(a.ratioBps / 100)}.${String(a.ratioBps % 100).padStart(2, "0")}`;
     lines.push(
       [
         stored.issuerId,

@@ -25,7 +25,8 @@ const PageQuery = z.object({
     .optional()
     .openapi({
       param: { name: "before", in: "query" },
-      description: "Only attestations with a smaller sequence (the previous page's `nextBefore`). Default: from the latest.",
+      description:
+        "Only attestations with a smaller sequence (the previous page's `nextBefore`). Default: from the latest.",
       example: "22",
     }),
   limit: decimalParam({ min: 1n, max: BigInt(MAX_PAGE_LIMIT) })
@@ -61,18 +62,31 @@ const PageQuery = z.object({
 });
 
 /** The sequences a `from`/`to` query asks for, checked against MAX_RANGE; null when it asks for none (paging instead). */
-function requestedRange(query: { before?: bigint; limit?: bigint; from?: bigint; to?: bigint }): { from: bigint; to: bigint } | null {
+function requestedRange(query: {
+  before?: bigint;
+  limit?: bigint;
+  from?: bigint;
+  to?: bigint;
+}): { from: bigint; to: bigint } | null {
   const { from, to } = query;
   if (from === undefined && to === undefined) return null;
   if (query.before !== undefined || query.limit !== undefined) {
-    throw new ApiError("INVALID_PARAMETER", "from/to select a range; before/limit page from the latest: use one or the other", { field: "from" });
+    throw new ApiError(
+      "INVALID_PARAMETER",
+      "from/to select a range; before/limit page from the latest: use one or the other",
+      { field: "from" },
+    );
   }
   const span = BigInt(MAX_RANGE) - 1n;
   const first = from ?? (to! > span ? to! - span : 1n);
   const last = to ?? (first + span > UINT64_MAX ? UINT64_MAX : first + span);
   if (last < first) throw new ApiError("INVALID_PARAMETER", `to (${last}) is below from (${first})`, { field: "to" });
   if (last - first > span) {
-    throw new ApiError("INVALID_PARAMETER", `from ${first} to ${last} spans ${last - first + 1n} sequences; ask for at most ${MAX_RANGE} at a time`, { field: "to" });
+    throw new ApiError(
+      "INVALID_PARAMETER",
+      `from ${first} to ${last} spans ${last - first + 1n} sequences; ask for at most ${MAX_RANGE} at a time`,
+      { field: "to" },
+    );
   }
   return { from: first, to: last };
 }
@@ -100,7 +114,9 @@ attestationHistoryRoute.openapi(
       },
       404: errorResponse("UNKNOWN_ISSUER: the issuer is not configured here."),
       ...commonErrors,
-      400: errorResponse("INVALID_PARAMETER: a malformed value, before/limit mixed with from/to, to below from, or a range over the limit."),
+      400: errorResponse(
+        "INVALID_PARAMETER: a malformed value, before/limit mixed with from/to, to below from, or a range over the limit.",
+      ),
     },
   }),
   async (c) => {

@@ -3,7 +3,14 @@ import { attestationBySequence } from "../storage/attestationStore.js";
 import { noAttestation } from "./errors.js";
 import { knownIssuer } from "./issuer.js";
 import { IMMUTABLE_CACHE, publicApi, requestOrigin } from "./openapi.js";
-import { cacheHeader, commonErrors, IssuerSequenceParams, SignedAttestation, signedAttestationJson, unknownIssuerOrMissing } from "./schemas.js";
+import {
+  cacheHeader,
+  commonErrors,
+  IssuerSequenceParams,
+  SignedAttestation,
+  signedAttestationJson,
+  unknownIssuerOrMissing,
+} from "./schemas.js";
 
 /** SPEC §10 `GET /v1/issuers/{issuer}/attestations/{sequence}`. */
 export const attestationRoute = publicApi();
@@ -18,7 +25,11 @@ attestationRoute.openapi(
     middleware: [knownIssuer] as const,
     request: { params: IssuerSequenceParams },
     responses: {
-      200: { description: "The attestation.", headers: cacheHeader(IMMUTABLE_CACHE), content: { "application/json": { schema: SignedAttestation } } },
+      200: {
+        description: "The attestation.",
+        headers: cacheHeader(IMMUTABLE_CACHE),
+        content: { "application/json": { schema: SignedAttestation } },
+      },
       404: unknownIssuerOrMissing,
       ...commonErrors,
     },

@@ -41,7 +41,10 @@ export function bodyTimeout(options: BodyTimeoutOptions = {}): MiddlewareHandler
           const left = start + graceMs + (received * 1000) / rate - now();
           let timer: ReturnType<typeof setTimeout> | undefined;
           const deadline = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject((timedOut = new BodyTimeoutError(received, now() - start, graceMs, rate))), Math.max(0, left));
+            timer = setTimeout(
+              () => reject((timedOut = new BodyTimeoutError(received, now() - start, graceMs, rate))),
+              Math.max(0, left),
+            );
           });
           try {
             const chunk = await Promise.race([reader.read(), deadline]);

@@ -19,11 +19,20 @@ const BundleBody = z
   .object({
     version: z.literal(1),
     receipt: z.unknown().openapi({ description: "the signed SPEC §12 receipt `{ receipt, signature }`" }),
-    proof: z.unknown().openapi({ description: "the publisher's answer for the receipt's commitment: a §2.1 non-inclusion proof or a §2 inclusion proof" }),
-    attestation: z.unknown().openapi({ description: "`{ attestation, signature }` of the ledger whose asOf is the receipt's" }),
+    proof: z
+      .unknown()
+      .openapi({
+        description:
+          "the publisher's answer for the receipt's commitment: a §2.1 non-inclusion proof or a §2 inclusion proof",
+      }),
+    attestation: z
+      .unknown()
+      .openapi({ description: "`{ attestation, signature }` of the ledger whose asOf is the receipt's" }),
     report: z.string().openapi({ description: "that attestation's report, its exact bytes as UTF-8 text" }),
   })
-  .openapi("DisputeBundle", { description: "A SPEC §12 dispute bundle (exact form: docs/spec.md); `solvent dispute make` builds one." });
+  .openapi("DisputeBundle", {
+    description: "A SPEC §12 dispute bundle (exact form: docs/spec.md); `solvent dispute make` builds one.",
+  });
 
 const bundleBody = jsonBody(BundleBody, {
   maxBytes: MAX_DISPUTE_BYTES,
@@ -66,12 +75,21 @@ const StoredDispute = z
 const ListQuery = z.object({
   after: z
     .string()
-    .regex(/^(0|[1-9][0-9]{0,11})\.0x[0-9a-f]{64}$/, { error: "must be a previous page's nextAfter (<filedAt>.<dispute id>)" })
+    .regex(/^(0|[1-9][0-9]{0,11})\.0x[0-9a-f]{64}$/, {
+      error: "must be a previous page's nextAfter (<filedAt>.<dispute id>)",
+    })
     .optional()
-    .openapi({ param: { name: "after", in: "query" }, description: "Only disputes after this one (the previous page's `nextAfter`)." }),
+    .openapi({
+      param: { name: "after", in: "query" },
+      description: "Only disputes after this one (the previous page's `nextAfter`).",
+    }),
   limit: decimalParam({ min: 1n, max: BigInt(MAX_PAGE) })
     .optional()
-    .openapi({ param: { name: "limit", in: "query" }, description: `Page size, 1 to ${MAX_PAGE}. Default ${DEFAULT_PAGE}.`, example: "20" }),
+    .openapi({
+      param: { name: "limit", in: "query" },
+      description: `Page size, 1 to ${MAX_PAGE}. Default ${DEFAULT_PAGE}.`,
+      example: "20",
+    }),
 });
 
 /**
@@ -95,13 +113,21 @@ disputeRoutes.openapi(
       `with a newer asOf is attested, and alerts the operator. At most ${MAX_DISPUTE_BYTES} bytes.`,
     request: { params: IssuerParams, body: bundleBody.request },
     responses: {
-      201: { description: "Stored: the dispute's summary.", content: { "application/json": { schema: StoredDispute } } },
-      200: { description: "Already stored for this receipt: the stored dispute, unchanged.", content: { "application/json": { schema: StoredDispute } } },
+      201: {
+        description: "Stored: the dispute's summary.",
+        content: { "application/json": { schema: StoredDispute } },
+      },
+      200: {
+        description: "Already stored for this receipt: the stored dispute, unchanged.",
+        content: { "application/json": { schema: StoredDispute } },
+      },
       400: errorResponse("INVALID_BODY: the bundle is not JSON or misses a part; `field` names it."),
       404: errorResponse("UNKNOWN_ISSUER."),
       413: errorResponse("PAYLOAD_TOO_LARGE."),
       415: errorResponse("UNSUPPORTED_MEDIA_TYPE."),
-      422: errorResponse("DISPUTE_INVALID: the bundle does not prove a dispute; `step` names the failed check and `message` why. Nothing is stored."),
+      422: errorResponse(
+        "DISPUTE_INVALID: the bundle does not prove a dispute; `step` names the failed check and `message` why. Nothing is stored.",
+      ),
       429: commonErrors[429],
       500: commonErrors[500],
     },
@@ -109,7 +135,12 @@ disputeRoutes.openapi(
   async (c) => {
     const issuer = c.var.issuer;
     c.header("Cache-Control", NO_STORE);
-    if (!issuer.liabilities.ledger) throw new ApiError("DISPUTE_INVALID", `issuer "${issuer.id}" publishes no user ledger: there is nothing to dispute`, { step: "report" });
+    if (!issuer.liabilities.ledger)
+      throw new ApiError(
+        "DISPUTE_INVALID",
+        `issuer "${issuer.id}" publishes no user ledger: there is nothing to dispute`,
+        { step: "report" },
+      );
     const text = await c.req.text();
     let bundle: DisputeBundleJson;
     try {
@@ -121,19 +152,35 @@ disputeRoutes.openapi(
     // Cheap first: the receipt's signature against the configured receipts keys, before any storage is read.
     const receiptKeys = receiptKeyEntries(c.var.config).filter((k) => k.issuer === issuer.id);
     if (receiptKeys.length === 0) {
-      throw new ApiError("DISPUTE_INVALID", `issuer "${issuer.id}" has no receipts keys configured, so no receipt of it can be checked`, { step: "receipt" });
+      throw new ApiError(
+        "DISPUTE_INVALID",
+        `issuer "${issuer.id}" has no receipts keys configured, so no receipt of it can be checked`,
+        { step: "receipt" },
+      );
     }
     const receipt = await verifyReceipt(bundle.receipt, { keys: receiptKeys });
     if (!receipt.ok) throw new ApiError("DISPUTE_INVALID", receipt.reason, { step: "receipt", field: receipt.record });
     if (receipt.receipt.issuer !== issuer.id) {
-      throw new ApiError("DISPUTE_INVALID", `receipt.receipt.issuer: the receipt is for "${receipt.receipt.issuer.slice(0, 80)}", not "${issuer.id}"`, { step: "receipt" });
+      throw new ApiError(
+        "DISPUTE_INVALID",
+        `receipt.receipt.issuer: the receipt is for "${receipt.receipt.issuer.slice(0, 80)}", not "${issuer.id}"`,
+        { step: "receipt" },
+      );
     }
-    const result = await checkDispute({ bundle, keys: await publishedKeysDocument(c.env.DB, c.var.config), issuer: issuer.id });
+    const result = await checkDispute({
+      bundle,
+      keys: await publishedKeysDocument(c.env.DB, c.var.config),
+      issuer: issuer.id,
+    });
     if (!result.valid) throw new ApiError("DISPUTE_INVALID", result.failed.reason, { step: result.failed.step });
     const { dispute } = result;
     const stored = await attestationBySequence(c.env.DB, issuer.id, dispute.sequence);
     if (stored === null || stored.digest.toLowerCase() !== dispute.attestationDigest.toLowerCase()) {
-      throw new ApiError("DISPUTE_INVALID", `attestation ${dispute.sequence} of the bundle is not the one this publisher stored for that sequence`, { step: "attestation" });
+      throw new ApiError(
+        "DISPUTE_INVALID",
+        `attestation ${dispute.sequence} of the bundle is not the one this publisher stored for that sequence`,
+        { step: "attestation" },
+      );
     }
     const now = Math.floor(Date.now() / 1000);
     const { created, stored: row } = await insertDispute(c.env.DB, { dispute, bundleText: text, filedAt: now });
@@ -159,7 +206,9 @@ disputeRoutes.openapi(
         headers: { "Cache-Control": { schema: { type: "string", example: SHORT_CACHE }, description: SHORT_CACHE } },
         content: {
           "application/json": {
-            schema: z.object({ issuer: z.string(), disputes: z.array(StoredDispute), nextAfter: z.string().nullable() }).openapi("DisputePage"),
+            schema: z
+              .object({ issuer: z.string(), disputes: z.array(StoredDispute), nextAfter: z.string().nullable() })
+              .openapi("DisputePage"),
           },
         },
       },
@@ -170,8 +219,14 @@ disputeRoutes.openapi(
   async (c) => {
     const issuer = c.var.issuer;
     const { after, limit } = c.req.valid("query");
-    const cursor = after === undefined ? undefined : { filedAt: Number(after.slice(0, after.indexOf("."))), id: after.slice(after.indexOf(".") + 1) };
-    const page = await disputePage(c.env.DB, issuer.id, { limit: limit === undefined ? DEFAULT_PAGE : Number(limit), ...(cursor ? { after: cursor } : {}) });
+    const cursor =
+      after === undefined
+        ? undefined
+        : { filedAt: Number(after.slice(0, after.indexOf("."))), id: after.slice(after.indexOf(".") + 1) };
+    const page = await disputePage(c.env.DB, issuer.id, {
+      limit: limit === undefined ? DEFAULT_PAGE : Number(limit),
+      ...(cursor ? { after: cursor } : {}),
+    });
     c.header("Cache-Control", SHORT_CACHE);
     return c.json({ issuer: issuer.id, disputes: page.disputes, nextAfter: page.nextAfter } as never, 200);
   },

@@ -14,7 +14,12 @@ const STORED_AT_HEADER = "X-Solvent-Stored-At";
  * and never stored, so nothing a client presents can end up in a shared copy.
  */
 export function cacheableRequest(request: Request, path: string): boolean {
-  return request.method === "GET" && isRateLimitedPath(path) && !request.headers.has("Authorization") && !request.headers.has("Cookie");
+  return (
+    request.method === "GET" &&
+    isRateLimitedPath(path) &&
+    !request.headers.has("Authorization") &&
+    !request.headers.has("Cookie")
+  );
 }
 
 /**
@@ -37,7 +42,9 @@ export function cacheKey(url: string): Request {
  */
 export function wantsFresh(request: Request): boolean {
   const directives = (request.headers.get("Cache-Control") ?? "").toLowerCase();
-  return /(^|,)\s*(no-cache|max-age=0)\s*(,|$)/.test(directives) || /no-cache/i.test(request.headers.get("Pragma") ?? "");
+  return (
+    /(^|,)\s*(no-cache|max-age=0)\s*(,|$)/.test(directives) || /no-cache/i.test(request.headers.get("Pragma") ?? "")
+  );
 }
 
 /**
@@ -55,8 +62,12 @@ export const MOVING_MAX_AGE_SECONDS = 60;
  * unless `moving` answers are stored too.
  */
 export function storable(response: Response, options: { moving?: boolean } = {}): boolean {
-  if (response.status !== 200 || response.headers.has("Set-Cookie") || response.headers.get("Vary")?.includes("*")) return false;
-  const directives = (response.headers.get("Cache-Control") ?? "").toLowerCase().split(",").map((d) => d.trim());
+  if (response.status !== 200 || response.headers.has("Set-Cookie") || response.headers.get("Vary")?.includes("*"))
+    return false;
+  const directives = (response.headers.get("Cache-Control") ?? "")
+    .toLowerCase()
+    .split(",")
+    .map((d) => d.trim());
   if (!directives.includes("public")) return false;
   if (directives.some((d) => d === "no-store" || d === "no-cache" || d.startsWith("private"))) return false;
   const maxAge = /^max-age=([1-9][0-9]*)$/.exec(directives.find((d) => d.startsWith("max-age=")) ?? "");
@@ -115,7 +126,8 @@ export function edgeCache(options: EdgeCacheOptions = {}): MiddlewareHandler<App
       const served = new Response(hit.body, hit);
       const storedAt = Number(served.headers.get(STORED_AT_HEADER));
       served.headers.delete(STORED_AT_HEADER);
-      if (Number.isFinite(storedAt) && storedAt > 0) served.headers.set("Age", String(Math.max(0, Math.floor((now() - storedAt) / 1000))));
+      if (Number.isFinite(storedAt) && storedAt > 0)
+        served.headers.set("Age", String(Math.max(0, Math.floor((now() - storedAt) / 1000))));
       served.headers.set(CACHE_STATUS_HEADER, "hit");
       return served;
     }
@@ -139,7 +151,11 @@ export function edgeCache(options: EdgeCacheOptions = {}): MiddlewareHandler<App
  * once. Other locations, and publishes by the cron, catch up within the
  * routes' short max-age.
  */
-export async function forgetMovingAnswers(origin: string, issuerId: string, options: { cache?: () => Cache | undefined } = {}): Promise<void> {
+export async function forgetMovingAnswers(
+  origin: string,
+  issuerId: string,
+  options: { cache?: () => Cache | undefined } = {},
+): Promise<void> {
   const cache = (options.cache ?? defaultCache)();
   if (cache === undefined) return;
   const id = encodeURIComponent(issuerId);

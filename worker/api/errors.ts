@@ -111,26 +111,39 @@ const MAX_ERROR_DETAIL = 200;
  */
 function bounded(details: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (details === undefined) return undefined;
-  return Object.fromEntries(Object.entries(details).map(([k, v]) => [k, typeof v === "string" ? echo(v, MAX_ERROR_DETAIL) : v]));
+  return Object.fromEntries(
+    Object.entries(details).map(([k, v]) => [k, typeof v === "string" ? echo(v, MAX_ERROR_DETAIL) : v]),
+  );
 }
 
 /** Shapes every thrown error once (app.onError). Internal errors never leak their text. */
 export function handleError(err: Error, c: Context): Response {
   if (err instanceof BodyTimeoutError) {
-    return c.json(errorBody("REQUEST_TIMEOUT", err.message, { receivedBytes: err.receivedBytes }), statusOf("REQUEST_TIMEOUT"));
+    return c.json(
+      errorBody("REQUEST_TIMEOUT", err.message, { receivedBytes: err.receivedBytes }),
+      statusOf("REQUEST_TIMEOUT"),
+    );
   }
-  if (err instanceof ApiError) return c.json(errorBody(err.code, echo(err.message, MAX_ERROR_MESSAGE), bounded(err.details)), err.status);
+  if (err instanceof ApiError)
+    return c.json(errorBody(err.code, echo(err.message, MAX_ERROR_MESSAGE), bounded(err.details)), err.status);
   if (err instanceof ConfigError) {
     // Never to the public: the paths and reasons are logged (and listed at /health), the answer is generic.
     console.error("configuration error", err.message);
     c.header("Cache-Control", "no-store");
-    return c.json(errorBody("SERVICE_UNAVAILABLE", "the publisher is temporarily unavailable; try again later"), statusOf("SERVICE_UNAVAILABLE"));
+    return c.json(
+      errorBody("SERVICE_UNAVAILABLE", "the publisher is temporarily unavailable; try again later"),
+      statusOf("SERVICE_UNAVAILABLE"),
+    );
   }
   // A domain error the route did not map names its record; it is the request's fault.
   if (err instanceof SolventError) {
-    return c.json(errorBody(err.code, echo(err.message, MAX_ERROR_MESSAGE), bounded({ field: err.record })), statusOf("BAD_REQUEST"));
+    return c.json(
+      errorBody(err.code, echo(err.message, MAX_ERROR_MESSAGE), bounded({ field: err.record })),
+      statusOf("BAD_REQUEST"),
+    );
   }
-  if (err instanceof HTTPException) return c.json(errorBody("BAD_REQUEST", echo(err.message, MAX_ERROR_MESSAGE)), err.status);
+  if (err instanceof HTTPException)
+    return c.json(errorBody("BAD_REQUEST", echo(err.message, MAX_ERROR_MESSAGE)), err.status);
   console.error("unhandled error", err);
   return c.json(errorBody("INTERNAL", "internal error"), statusOf("INTERNAL"));
 }

@@ -17,7 +17,10 @@ const decimal = z.string().regex(/^(0|[1-9][0-9]*)$/);
 export const FeedRound = z
   .object({
     roundId: decimal.openapi({ description: "the attestation's sequence", example: "42" }),
-    answer: decimal.openapi({ description: "reservesUsd at 8 decimals: floor(reservesUsd / 10^10)", example: "125000000000000" }),
+    answer: decimal.openapi({
+      description: "reservesUsd at 8 decimals: floor(reservesUsd / 10^10)",
+      example: "125000000000000",
+    }),
     startedAt: decimal.openapi({ description: "the attestation's observedAt (unix seconds)", example: "1767225600" }),
     updatedAt: decimal.openapi({ description: "the attestation's observedAt (unix seconds)", example: "1767225600" }),
     answeredInRound: decimal.openapi({ description: "equal to roundId", example: "42" }),
@@ -47,7 +50,8 @@ const FeedQuery = z.object({
     .optional()
     .openapi({
       param: { name: "roundId", in: "query" },
-      description: "A past round (an attestation sequence), like `getRoundData`. Default: the latest round, like `latestRoundData`.",
+      description:
+        "A past round (an attestation sequence), like `getRoundData`. Default: the latest round, like `latestRoundData`.",
       example: "41",
     }),
 });
@@ -73,7 +77,12 @@ feedRoutes.openapi(
     responses: {
       200: {
         description: `The round. Latest: \`${SHORT_CACHE}\`; with roundId: \`${IMMUTABLE_CACHE}\`.`,
-        headers: { "Cache-Control": { schema: { type: "string", example: SHORT_CACHE }, description: `${SHORT_CACHE} (latest) or ${IMMUTABLE_CACHE} (roundId)` } },
+        headers: {
+          "Cache-Control": {
+            schema: { type: "string", example: SHORT_CACHE },
+            description: `${SHORT_CACHE} (latest) or ${IMMUTABLE_CACHE} (roundId)`,
+          },
+        },
         content: { "application/json": { schema: FeedRound } },
       },
       404: errorResponse("UNKNOWN_ISSUER, or NOT_FOUND: no attestation (or no such round) yet."),
@@ -83,7 +92,10 @@ feedRoutes.openapi(
   async (c) => {
     const issuer = c.var.issuer;
     const { roundId } = c.req.valid("query");
-    const stored = roundId === undefined ? await latestAttestation(c.env.DB, issuer.id) : await attestationBySequence(c.env.DB, issuer.id, roundId);
+    const stored =
+      roundId === undefined
+        ? await latestAttestation(c.env.DB, issuer.id)
+        : await attestationBySequence(c.env.DB, issuer.id, roundId);
     if (!stored) noAttestation(issuer.id, roundId);
     c.header("Cache-Control", roundId === undefined ? SHORT_CACHE : IMMUTABLE_CACHE);
     return c.json(feedRound(stored.attestation), 200);

@@ -63,9 +63,15 @@ gateRoutes.openapi(
       stored = await latestAttestation(c.env.DB, issuer.id);
     } catch (error) {
       console.error("gate: reading the latest attestation failed", issuer.id, error);
-      throw new ApiError("UNAVAILABLE", "the attestation store could not be read; the gate does not allow", { allow: false });
+      throw new ApiError("UNAVAILABLE", "the attestation store could not be read; the gate does not allow", {
+        allow: false,
+      });
     }
-    if (stored === null) return c.json(gateAnswerJson(issuer.id, now, criteria, null, [noAttestationReason(issuer.id)]), 200);
-    return c.json(gateAnswerJson(issuer.id, now, criteria, stored, gateReasons(stored.attestation, criteria, now)), 200);
+    if (stored === null)
+      return c.json(gateAnswerJson(issuer.id, now, criteria, null, [noAttestationReason(issuer.id)]), 200);
+    return c.json(
+      gateAnswerJson(issuer.id, now, criteria, stored, gateReasons(stored.attestation, criteria, now)),
+      200,
+    );
   },
 );

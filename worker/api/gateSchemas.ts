@@ -1,7 +1,13 @@
 import { z } from "@hono/zod-openapi";
 import { attestationToJson } from "../../core/attestation.js";
 import { FLAGS } from "../../core/flags.js";
-import { DEFAULT_MIN_RATIO_BPS, FUTURE_TOLERANCE_SECONDS, GATE_REASON_CODES, parseDenyFlags, type GateReason } from "../../core/gatePolicy.js";
+import {
+  DEFAULT_MIN_RATIO_BPS,
+  FUTURE_TOLERANCE_SECONDS,
+  GATE_REASON_CODES,
+  parseDenyFlags,
+  type GateReason,
+} from "../../core/gatePolicy.js";
 import { RATIO_BPS_MAX } from "../../core/numbers.js";
 import type { StoredAttestation } from "../storage/attestationStore.js";
 import { AttestationJson, decimalParam } from "./schemas.js";
@@ -66,31 +72,58 @@ const GateReasonSchema = z
       ].join(" "),
     }),
     message: z.string().openapi({ example: "ratio 9800 bps is below the minimum 10000" }),
-    flag: z.string().optional().openapi({ description: "FLAG_DENIED only: the flag's SPEC §6 name.", example: "STALE_SOURCE" }),
+    flag: z
+      .string()
+      .optional()
+      .openapi({ description: "FLAG_DENIED only: the flag's SPEC §6 name.", example: "STALE_SOURCE" }),
   })
   .openapi("GateReason", { description: "One failed condition: a stable machine code and a human sentence." });
 
 export const GateAnswer = z
   .object({
-    allow: z.boolean().openapi({ description: "True only when an attestation exists and no reason applies.", example: true }),
-    reasons: z.array(GateReasonSchema).openapi({ description: "Every failed condition; empty exactly when allow is true.", example: [] }),
+    allow: z
+      .boolean()
+      .openapi({ description: "True only when an attestation exists and no reason applies.", example: true }),
+    reasons: z
+      .array(GateReasonSchema)
+      .openapi({ description: "Every failed condition; empty exactly when allow is true.", example: [] }),
     issuer: z.string().openapi({ example: "demo-stable" }),
-    evaluatedAt: decimal.openapi({ description: "The gate's clock (unix seconds) the answer was computed at.", example: "1767225630" }),
+    evaluatedAt: decimal.openapi({
+      description: "The gate's clock (unix seconds) the answer was computed at.",
+      example: "1767225630",
+    }),
     criteria: z
       .object({
         minRatioBps: decimal,
-        maxAgeSeconds: decimal.nullable().openapi({ description: "null only for an unknown issuer without an explicit maxAgeSeconds" }),
+        maxAgeSeconds: decimal
+          .nullable()
+          .openapi({ description: "null only for an unknown issuer without an explicit maxAgeSeconds" }),
         denyFlags: decimal.openapi({ description: "the denied flags as one bitmask" }),
       })
-      .openapi({ description: "The criteria applied, defaults filled in.", example: { minRatioBps: "10000", maxAgeSeconds: "3600", denyFlags: "0" } }),
+      .openapi({
+        description: "The criteria applied, defaults filled in.",
+        example: { minRatioBps: "10000", maxAgeSeconds: "3600", denyFlags: "0" },
+      }),
     sequence: decimal.nullable().openapi({ example: "42" }),
     ratioBps: decimal.nullable().openapi({ example: "12500" }),
     flags: decimal.nullable().openapi({ example: "0" }),
     ageSeconds: decimal.nullable().openapi({ description: "now - observedAt, floored at 0", example: "30" }),
     attestation: AttestationJson.nullable(),
-    signature: z.string().nullable().openapi({ description: "65-byte signature over the attestation's EIP-712 digest", example: `0x${"cd".repeat(65)}` }),
-    digest: z.string().nullable().openapi({ example: `0x${"ab".repeat(32)}` }),
-    signer: z.string().nullable().openapi({ example: `0x${"12".repeat(20)}` }),
+    signature: z
+      .string()
+      .nullable()
+      .openapi({
+        description: "65-byte signature over the attestation's EIP-712 digest",
+        example: `0x${"cd".repeat(65)}`,
+      }),
+    digest: z
+      .string()
+      .nullable()
+      .openapi({ example: `0x${"ab".repeat(32)}` }),
+    signer: z
+      .string()
+      .nullable()
+      .openapi({ example: `0x${"12".repeat(20)}` }),
   })
   .openapi("GateAnswer", {
     description:
@@ -128,4 +161,3 @@ export function gateAnswerJson(
     signer: stored?.signer ?? null,
   };
 }
-

@@ -12,9 +12,14 @@ issuerListRoute.openapi(
     path: "/v1/issuers",
     tags: ["attestations"],
     summary: "List issuers",
-    description: "Every configured issuer with its latest sequence, ratioBps, flags and observedAt (null before its first attestation).",
+    description:
+      "Every configured issuer with its latest sequence, ratioBps, flags and observedAt (null before its first attestation).",
     responses: {
-      200: { description: "The issuers.", headers: cacheHeader(SHORT_CACHE), content: { "application/json": { schema: IssuerList } } },
+      200: {
+        description: "The issuers.",
+        headers: cacheHeader(SHORT_CACHE),
+        content: { "application/json": { schema: IssuerList } },
+      },
       429: commonErrors[429],
       500: commonErrors[500],
     },

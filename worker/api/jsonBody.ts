@@ -40,7 +40,8 @@ export function jsonBody<T extends z.ZodType>(schema: T, options: JsonBodyOption
   });
   const read: MiddlewareHandler<AppEnv> = async (c, next) => {
     const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
-    if (type !== "application/json") throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", { field: "Content-Type" });
+    if (type !== "application/json")
+      throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", { field: "Content-Type" });
     // A body that stalls fails this read with BodyTimeoutError (408), never as malformed.
     const text = await c.req.text();
     let json: unknown;

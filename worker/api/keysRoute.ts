@@ -13,9 +13,13 @@ keysRoute.openapi(
     tags: ["keys"],
     summary: "Signing keys",
     description:
-      "SPEC §7: every key that has signed attestations, with the interval it was valid, then each issuer's configured receipts keys (role \"receipts\", SPEC §12). Keys are never deleted.",
+      'SPEC §7: every key that has signed attestations, with the interval it was valid, then each issuer\'s configured receipts keys (role "receipts", SPEC §12). Keys are never deleted.',
     responses: {
-      200: { description: "The keys document.", headers: cacheHeader(SHORT_CACHE), content: { "application/json": { schema: KeysDocument } } },
+      200: {
+        description: "The keys document.",
+        headers: cacheHeader(SHORT_CACHE),
+        content: { "application/json": { schema: KeysDocument } },
+      },
       429: commonErrors[429],
       500: commonErrors[500],
     },

@@ -3,7 +3,14 @@ import { latestAttestation } from "../storage/attestationStore.js";
 import { noAttestation } from "./errors.js";
 import { knownIssuer } from "./issuer.js";
 import { publicApi, requestOrigin, SHORT_CACHE } from "./openapi.js";
-import { cacheHeader, commonErrors, IssuerParams, SignedAttestation, signedAttestationJson, unknownIssuerOrMissing } from "./schemas.js";
+import {
+  cacheHeader,
+  commonErrors,
+  IssuerParams,
+  SignedAttestation,
+  signedAttestationJson,
+  unknownIssuerOrMissing,
+} from "./schemas.js";
 
 /** SPEC §10 `GET /v1/issuers/{issuer}/attestations/latest`. */
 export const latestAttestationRoute = publicApi();
@@ -18,7 +25,11 @@ latestAttestationRoute.openapi(
     middleware: [knownIssuer] as const,
     request: { params: IssuerParams },
     responses: {
-      200: { description: "The latest attestation.", headers: cacheHeader(SHORT_CACHE), content: { "application/json": { schema: SignedAttestation } } },
+      200: {
+        description: "The latest attestation.",
+        headers: cacheHeader(SHORT_CACHE),
+        content: { "application/json": { schema: SignedAttestation } },
+      },
       404: unknownIssuerOrMissing,
       ...commonErrors,
     },

@@ -9,15 +9,28 @@ import { commonErrors, decimalParam, errorResponse, IssuerParams } from "./schem
 const LedgerEntry = z
   .object({
     id: z.string().openapi({ example: `lg_${"0f".repeat(16)}` }),
-    asOf: z.string().openapi({ description: "unix seconds: when the balances were true, as declared at upload", example: "1764748800" }),
+    asOf: z
+      .string()
+      .openapi({
+        description: "unix seconds: when the balances were true, as declared at upload",
+        example: "1764748800",
+      }),
     status: z.enum(["validating", "building", "complete", "failed", "superseded"]).openapi({
       description:
         "`superseded`: built, but completed after a ledger with an asOf at least as new, so never attested; `failed` ledgers are never attested either",
     }),
-    current: z.boolean().openapi({ description: "true for the ledger new attestations name: the complete one with the newest asOf" }),
-    root: z.string().nullable().openapi({ description: "SPEC §2 root once built", example: `0x${"ab".repeat(32)}` }),
+    current: z
+      .boolean()
+      .openapi({ description: "true for the ledger new attestations name: the complete one with the newest asOf" }),
+    root: z
+      .string()
+      .nullable()
+      .openapi({ description: "SPEC §2 root once built", example: `0x${"ab".repeat(32)}` }),
     leafCount: z.string().openapi({ example: "1000" }),
-    order: z.literal("commitment").nullable().openapi({ description: "SPEC §2 leaf order; null for ledgers built before commitment order (random order)" }),
+    order: z
+      .literal("commitment")
+      .nullable()
+      .openapi({ description: "SPEC §2 leaf order; null for ledgers built before commitment order (random order)" }),
     createdAt: z.string().openapi({ example: "1764748860" }),
     completedAt: z.string().nullable(),
     attested: z
@@ -31,19 +44,34 @@ const LedgerHistoryPage = z
   .object({
     issuer: z.string().openapi({ example: "demo-stable" }),
     ledgers: z.array(LedgerEntry).openapi({ description: "newest asOf first" }),
-    nextAfter: z.string().nullable().openapi({ description: "pass as `after` for the next (older) page; null on the last page", example: "1764748800.lg_0f0f" }),
+    nextAfter: z
+      .string()
+      .nullable()
+      .openapi({
+        description: "pass as `after` for the next (older) page; null on the last page",
+        example: "1764748800.lg_0f0f",
+      }),
   })
   .openapi("LedgerHistoryPage");
 
 export const HistoryQuery = z.object({
   after: z
     .string()
-    .regex(/^(0|[1-9][0-9]{0,11})\.lg_[0-9a-f]{32}$/, { error: "must be a previous page's nextAfter (<asOf>.<ledger id>)" })
+    .regex(/^(0|[1-9][0-9]{0,11})\.lg_[0-9a-f]{32}$/, {
+      error: "must be a previous page's nextAfter (<asOf>.<ledger id>)",
+    })
     .optional()
-    .openapi({ param: { name: "after", in: "query" }, description: "Only ledgers after this one in the listing (the previous page's `nextAfter`)." }),
+    .openapi({
+      param: { name: "after", in: "query" },
+      description: "Only ledgers after this one in the listing (the previous page's `nextAfter`).",
+    }),
   limit: decimalParam({ min: 1n, max: BigInt(MAX_PAGE_LIMIT) })
     .optional()
-    .openapi({ param: { name: "limit", in: "query" }, description: `Page size, 1 to ${MAX_PAGE_LIMIT}. Default ${DEFAULT_PAGE_LIMIT}.`, example: "20" }),
+    .openapi({
+      param: { name: "limit", in: "query" },
+      description: `Page size, 1 to ${MAX_PAGE_LIMIT}. Default ${DEFAULT_PAGE_LIMIT}.`,
+      example: "20",
+    }),
 });
 
 function entryJson(e: HistoryPage["entries"][number]) {
@@ -92,9 +120,22 @@ ledgerHistoryRoutes.openapi(
     const issuer = c.var.issuer;
     if (!issuer.liabilities.ledger) throw new ApiError("NOT_FOUND", `issuer "${issuer.id}" publishes no user ledger`);
     const { after, limit } = c.req.valid("query");
-    const cursor = after === undefined ? undefined : { asOf: Number(after.slice(0, after.indexOf("."))), ledgerId: after.slice(after.indexOf(".") + 1) };
-    const page = await ledgerHistoryPage(c.env.DB, issuer.id, { limit: limit === undefined ? DEFAULT_PAGE_LIMIT : Number(limit), ...(cursor ? { after: cursor } : {}) });
+    const cursor =
+      after === undefined
+        ? undefined
+        : { asOf: Number(after.slice(0, after.indexOf("."))), ledgerId: after.slice(after.indexOf(".") + 1) };
+    const page = await ledgerHistoryPage(c.env.DB, issuer.id, {
+      limit: limit === undefined ? DEFAULT_PAGE_LIMIT : Number(limit),
+      ...(cursor ? { after: cursor } : {}),
+    });
     c.header("Cache-Control", SHORT_CACHE);
-    return c.json({ issuer: issuer.id, ledgers: page.entries.map(entryJson), nextAfter: page.next && `${page.next.asOf}.${page.next.ledgerId}` }, 200);
+    return c.json(
+      {
+        issuer: issuer.id,
+        ledgers: page.entries.map(entryJson),
+        nextAfter: page.next && `${page.next.asOf}.${page.next.ledgerId}`,
+      },
+      200,
+    );
   },
 );

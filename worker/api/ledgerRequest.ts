@@ -21,7 +21,9 @@ const once = (input: unknown) => (Array.isArray(input) ? "must be given at most 
 
 const Units = z
   .enum(["decimal", "base"], {
-    error: (issue) => once(issue.input) ?? `must be decimal (amounts like 1500.25, the default) or base (the asset's smallest unit)${got(issue.input)}`,
+    error: (issue) =>
+      once(issue.input) ??
+      `must be decimal (amounts like 1500.25, the default) or base (the asset's smallest unit)${got(issue.input)}`,
   })
   .optional()
   .openapi({
@@ -32,7 +34,9 @@ const Units = z
 
 const AsOf = z
   .string({ error: (issue) => once(issue.input) ?? "must be unix seconds" })
-  .regex(/^(0|[1-9][0-9]{0,11})$/, { error: (issue) => `must be unix seconds (a non-negative integer, no sign or exponent)${got(issue.input)}` })
+  .regex(/^(0|[1-9][0-9]{0,11})$/, {
+    error: (issue) => `must be unix seconds (a non-negative integer, no sign or exponent)${got(issue.input)}`,
+  })
   .transform(Number)
   .optional()
   .openapi({
@@ -46,7 +50,10 @@ const AsOf = z
 const Format = z
   .enum(["csv", "ndjson"], { error: (issue) => once(issue.input) ?? `must be csv or ndjson${got(issue.input)}` })
   .optional()
-  .openapi({ param: { name: "format", in: "query" }, description: "The body's format when the Content-Type does not say it; never contradicting it." });
+  .openapi({
+    param: { name: "format", in: "query" },
+    description: "The body's format when the Content-Type does not say it; never contradicting it.",
+  });
 
 /** Query of a ledger body upload: units, format, asOf. */
 export const UploadQuery = z.object({ units: Units, format: Format, asOf: AsOf });
@@ -65,17 +72,31 @@ export const LedgerParams = z.object({ issuer: IssuerParam, ledgerId: LedgerIdPa
 export const PartParams = LedgerParams.extend({
   part: z
     .string()
-    .regex(/^(0|[1-9][0-9]{0,3})$/, { error: (issue) => `must be a part number 0..${MAX_UPLOAD_PARTS - 1}${got(issue.input)}` })
-    .refine((s) => Number(s) < MAX_UPLOAD_PARTS, { error: (issue) => `must be a part number 0..${MAX_UPLOAD_PARTS - 1}${got(issue.input)}` })
+    .regex(/^(0|[1-9][0-9]{0,3})$/, {
+      error: (issue) => `must be a part number 0..${MAX_UPLOAD_PARTS - 1}${got(issue.input)}`,
+    })
+    .refine((s) => Number(s) < MAX_UPLOAD_PARTS, {
+      error: (issue) => `must be a part number 0..${MAX_UPLOAD_PARTS - 1}${got(issue.input)}`,
+    })
     .transform(Number)
-    .openapi({ param: { name: "part", in: "path" }, type: "string", pattern: "^(0|[1-9][0-9]{0,3})$", description: `0 to ${MAX_UPLOAD_PARTS - 1}.` }),
+    .openapi({
+      param: { name: "part", in: "path" },
+      type: "string",
+      pattern: "^(0|[1-9][0-9]{0,3})$",
+      description: `0 to ${MAX_UPLOAD_PARTS - 1}.`,
+    }),
 });
 export const ShardParams = LedgerParams.extend({
   shard: z
     .string()
     .regex(/^(0|[1-9][0-9]{0,8})$/, { error: "must be a shard number" })
     .transform(Number)
-    .openapi({ param: { name: "shard", in: "path" }, type: "string", pattern: "^(0|[1-9][0-9]{0,8})$", description: "The shard number (manifest.shardCount)." }),
+    .openapi({
+      param: { name: "shard", in: "path" },
+      type: "string",
+      pattern: "^(0|[1-9][0-9]{0,8})$",
+      description: "The shard number (manifest.shardCount).",
+    }),
 });
 
 /** A ledger body as the OpenAPI document describes it (it is streamed, never validated as a whole). */
@@ -87,16 +108,28 @@ export const LedgerBody = {
 /** The refusals of a ledger body's format and size. */
 export const bodyErrors = {
   413: errorResponse("PAYLOAD_TOO_LARGE."),
-  415: errorResponse("UNSUPPORTED_MEDIA_TYPE: the Content-Type is not text/csv or application/x-ndjson, or contradicts ?format or the upload's format."),
+  415: errorResponse(
+    "UNSUPPORTED_MEDIA_TYPE: the Content-Type is not text/csv or application/x-ndjson, or contradicts ?format or the upload's format.",
+  ),
 };
 
 /** The body's format from ?format (validated) or the Content-Type; undefined when neither says. */
-export function requestedFormat<E extends AppEnv>(c: Context<E>, query: LedgerFormat | undefined): LedgerFormat | undefined {
+export function requestedFormat<E extends AppEnv>(
+  c: Context<E>,
+  query: LedgerFormat | undefined,
+): LedgerFormat | undefined {
   const type = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
-  const typed: LedgerFormat | undefined = type === "text/csv" ? "csv" : type === "application/x-ndjson" || type === "application/ndjson" ? "ndjson" : undefined;
+  const typed: LedgerFormat | undefined =
+    type === "text/csv"
+      ? "csv"
+      : type === "application/x-ndjson" || type === "application/ndjson"
+        ? "ndjson"
+        : undefined;
   // Reading the body as the other format would fail every row for one fault: refuse the contradiction instead.
   if (query !== undefined && typed !== undefined && typed !== query) {
-    throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `format=${query} but the Content-Type says ${type}: give one format`, { field: "Content-Type" });
+    throw new ApiError("UNSUPPORTED_MEDIA_TYPE", `format=${query} but the Content-Type says ${type}: give one format`, {
+      field: "Content-Type",
+    });
   }
   return query ?? typed;
 }
@@ -105,7 +138,11 @@ export function requestedFormat<E extends AppEnv>(c: Context<E>, query: LedgerFo
 export function bodyFormat<E extends AppEnv>(c: Context<E>, query: LedgerFormat | undefined): LedgerFormat {
   const named = requestedFormat(c, query);
   if (named !== undefined) return named;
-  throw new ApiError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be text/csv or application/x-ndjson (or give ?format=csv|ndjson)", { field: "Content-Type" });
+  throw new ApiError(
+    "UNSUPPORTED_MEDIA_TYPE",
+    "Content-Type must be text/csv or application/x-ndjson (or give ?format=csv|ndjson)",
+    { field: "Content-Type" },
+  );
 }
 
 /** The request body as a stream, and the size its Content-Length declares. */
@@ -116,7 +153,8 @@ export function uploadBody<E extends AppEnv>(c: Context<E>): UploadBody {
 export const statusPath = (issuerId: string, ledgerId: string) => `/v1/admin/issuers/${issuerId}/ledgers/${ledgerId}`;
 
 /** The absolute URL of a ledger's status route. */
-export const statusUrl = <E extends AppEnv>(c: Context<E>, issuerId: string, ledgerId: string) => new URL(statusPath(issuerId, ledgerId), c.req.url).toString();
+export const statusUrl = <E extends AppEnv>(c: Context<E>, issuerId: string, ledgerId: string) =>
+  new URL(statusPath(issuerId, ledgerId), c.req.url).toString();
 
 /** The ledger routes' error handler: a LedgerError answers with its code (status from ERROR_STATUS), anything else as every route does. */
 export const answerLedgerError: ErrorHandler<AppEnv> = (err, c) =>

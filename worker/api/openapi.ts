@@ -18,7 +18,11 @@ export const DOCS_CACHE = "public, max-age=300";
  * becomes SPEC §10 `400 INVALID_PARAMETER` whose message starts with the
  * parameter's name (never zod's own error shape).
  */
-export function parameterHook(result: { success: true } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } }): void {
+export function parameterHook(
+  result:
+    | { success: true }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } },
+): void {
   if (result.success) return;
   const issue = result.error.issues[0];
   const name = String(issue?.path[0] ?? "parameter");
@@ -35,11 +39,17 @@ const openCors: MiddlewareHandler<AppEnv> = cors({
 
 /** The public read paths: CORS-open. Not the adapter (a POST for node operators), the admin, demo or health routes, nor /api. */
 export function isCorsOpenPath(path: string): boolean {
-  return path === "/v1/issuers" || path.startsWith("/v1/issuers/") || path.startsWith("/.well-known/solvent/") || path === "/openapi.json";
+  return (
+    path === "/v1/issuers" ||
+    path.startsWith("/v1/issuers/") ||
+    path.startsWith("/.well-known/solvent/") ||
+    path === "/openapi.json"
+  );
 }
 
 /** CORS for every public read path, mounted once (app.ts), whatever route answers it. */
-export const publicCors: MiddlewareHandler<AppEnv> = async (c, next) => (isCorsOpenPath(c.req.path) ? openCors(c, next) : next());
+export const publicCors: MiddlewareHandler<AppEnv> = async (c, next) =>
+  isCorsOpenPath(c.req.path) ? openCors(c, next) : next();
 
 /** A sub-app of public OpenAPI routes: parameter errors shaped by `parameterHook`. */
 export function publicApi(): OpenAPIHono<AppEnv> {
@@ -52,7 +62,7 @@ const DESCRIPTION = [
   "Signed, hash-chained solvency attestations (SPEC §5) with the report (§4), inclusion proofs (§2),",
   "a lending gate and a Chainlink-style feed. Every public route is a GET, CORS-open, needs no key,",
   "and answers JSON with integers as decimal strings and bytes as 0x-hex. Errors are",
-  "`{ \"error\": { \"code\", \"message\" } }` with a 4xx/5xx status;",
+  '`{ "error": { "code", "message" } }` with a 4xx/5xx status;',
   "`field`, when present, names the parameter, header or body field at fault. Public routes are rate-limited per",
   "client address and route group in 10 s windows (429 RATE_LIMITED with Retry-After, the seconds until the window ends);",
   "answers the edge cache holds (by-sequence attestations, reports, proofs, and the short-lived latest, lists, feed and keys)",

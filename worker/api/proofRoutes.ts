@@ -42,14 +42,25 @@ proofRoutes.openapi(
     responses: {
       200: {
         description: "The proof.",
-        headers: { "Cache-Control": { schema: { type: "string", example: IMMUTABLE_CACHE }, description: IMMUTABLE_CACHE } },
+        headers: {
+          "Cache-Control": { schema: { type: "string", example: IMMUTABLE_CACHE }, description: IMMUTABLE_CACHE },
+        },
         content: { "application/json": { schema: InclusionProof } },
       },
       404: {
         description:
-          "UNKNOWN_ISSUER, or NOT_FOUND: no such attestation, it has no user ledger, or the commitment is not in it. When the attested ledger is in commitment order (its report says `order: \"commitment\"`), an absent commitment's answer carries `nonInclusion`, the SPEC §2.1 proof of its absence, beside the error; older ledgers answer the error alone.",
-        headers: { "Cache-Control": { schema: { type: "string" }, description: `${IMMUTABLE_CACHE} when the body carries nonInclusion` } },
-        content: { "application/json": { schema: ErrorBody.extend({ nonInclusion: NonInclusionProof.optional() }).openapi("NotInLedger") } },
+          'UNKNOWN_ISSUER, or NOT_FOUND: no such attestation, it has no user ledger, or the commitment is not in it. When the attested ledger is in commitment order (its report says `order: "commitment"`), an absent commitment\'s answer carries `nonInclusion`, the SPEC §2.1 proof of its absence, beside the error; older ledgers answer the error alone.',
+        headers: {
+          "Cache-Control": {
+            schema: { type: "string" },
+            description: `${IMMUTABLE_CACHE} when the body carries nonInclusion`,
+          },
+        },
+        content: {
+          "application/json": {
+            schema: ErrorBody.extend({ nonInclusion: NonInclusionProof.optional() }).openapi("NotInLedger"),
+          },
+        },
       },
       ...commonErrors,
     },

@@ -27,7 +27,12 @@ export interface GroupLimit {
 
 /** Must equal the `[[ratelimits]]` entries of wrangler.toml (test/worker/rateLimit.test.ts spends each binding to check). */
 export const GROUP_LIMITS: Record<RouteGroup, GroupLimit> = {
-  integration: { binding: "RATE_LIMIT_INTEGRATION", limit: 600, periodSeconds: 10, what: "gate, feed and Chainlink adapter requests" },
+  integration: {
+    binding: "RATE_LIMIT_INTEGRATION",
+    limit: 600,
+    periodSeconds: 10,
+    what: "gate, feed and Chainlink adapter requests",
+  },
   proofs: { binding: "RATE_LIMIT_PROOFS", limit: 200, periodSeconds: 10, what: "inclusion proof and dispute requests" },
   reads: { binding: "RATE_LIMIT_READS", limit: 300, periodSeconds: 10, what: "requests to the read routes" },
 };
@@ -76,7 +81,7 @@ export function ipv6Prefix64(ip: string): string {
   const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(missing).fill("0"), ...tailGroups];
   return `${groups
     .slice(0, 4)
-    .map((g) => (g.replace(/^0+(?=.)/, "") || "0"))
+    .map((g) => g.replace(/^0+(?=.)/, "") || "0")
     .join(":")}::/64`;
 }
 

@@ -9,12 +9,19 @@ import { commonErrors, errorResponse, IssuerParams } from "./schemas.js";
 const RelayAttempt = z
   .object({
     sequence: z.string().openapi({ description: "the attestation relayed", example: "42" }),
-    attempt: z.number().int().positive().openapi({ description: "delivery attempt of the relay message (1, 2, …)", example: 1 }),
+    attempt: z
+      .number()
+      .int()
+      .positive()
+      .openapi({ description: "delivery attempt of the relay message (1, 2, …)", example: 1 }),
     status: z.enum(["submitted", "skipped", "failed"]).openapi({
       description:
         "submitted: mined on the oracle; skipped: ratio and flags unchanged, no heartbeat due and the on-chain copy valid beyond the margin (or the oracle already holds it); failed: refused in simulation or reverted (reason names the error)",
     }),
-    txHash: z.string().nullable().openapi({ example: `0x${"ab".repeat(32)}` }),
+    txHash: z
+      .string()
+      .nullable()
+      .openapi({ example: `0x${"ab".repeat(32)}` }),
     gasUsed: z.string().nullable().openapi({ example: "80613" }),
     reason: z.string().openapi({ example: "ratio changed" }),
     at: z.number().int().openapi({ description: "unix seconds", example: 1767225660 }),
@@ -27,14 +34,29 @@ const OnchainCopy = z
       description:
         "chain: the oracle's stored attestation, read now (anyone may relay, and only the contract's clock decides expiry); relayLog: the chain could not be read, so this is the last attestation this publisher submitted — a lower bound, since the oracle only accepts growing sequences",
     }),
-    sequence: z.string().nullable().openapi({ description: "the attestation the oracle holds; null when it holds none", example: "42" }),
-    observedAt: z.number().int().nullable().openapi({ description: "its observedAt, unix seconds: how old the data on-chain is", example: 1767225600 }),
-    validUntil: z.number().int().nullable().openapi({ description: "its validUntil, unix seconds", example: 1767226200 }),
+    sequence: z
+      .string()
+      .nullable()
+      .openapi({ description: "the attestation the oracle holds; null when it holds none", example: "42" }),
+    observedAt: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "its observedAt, unix seconds: how old the data on-chain is", example: 1767225600 }),
+    validUntil: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "its validUntil, unix seconds", example: 1767226200 }),
     remainingSeconds: z.number().int().nullable().openapi({
-      description: "validUntil minus the later of the chain's head-block time and the publisher's clock; negative once expired",
+      description:
+        "validUntil minus the later of the chain's head-block time and the publisher's clock; negative once expired",
       example: 480,
     }),
-    expired: z.boolean().nullable().openapi({ description: "whether contracts reading the oracle now see it as expired" }),
+    expired: z
+      .boolean()
+      .nullable()
+      .openapi({ description: "whether contracts reading the oracle now see it as expired" }),
     chainError: z.string().optional().openapi({ description: "why the chain was not read (source relayLog only)" }),
   })
   .openapi("OnchainCopy");
@@ -44,21 +66,48 @@ const RelayerStatus = z
     issuer: z.string().openapi({ example: "demo" }),
     configured: z.boolean().openapi({ description: "whether this issuer's attestations are relayed on-chain" }),
     chainId: z.number().int().optional().openapi({ example: 31337 }),
-    chainName: z.string().optional().openapi({ description: "the chain's name in the configuration, when it has one", example: "Ethereum" }),
-    oracle: z.string().optional().openapi({ description: "the SolvencyOracle contract", example: "0x5FbDB2315678afecb367f032d93F642f64180aa3" }),
-    feed: z.string().optional().openapi({ description: "the ReserveFeed (Chainlink AggregatorV3) over the oracle for this issuer, when configured", example: "0x4ed7c70F96B99c776995fB64377f0d4aB3B0e1C1" }),
-    heartbeatSeconds: z.number().int().optional().openapi({ description: "relay without a change once the on-chain copy is this old; absent when not configured", example: 1800 }),
+    chainName: z
+      .string()
+      .optional()
+      .openapi({ description: "the chain's name in the configuration, when it has one", example: "Ethereum" }),
+    oracle: z
+      .string()
+      .optional()
+      .openapi({ description: "the SolvencyOracle contract", example: "0x5FbDB2315678afecb367f032d93F642f64180aa3" }),
+    feed: z
+      .string()
+      .optional()
+      .openapi({
+        description: "the ReserveFeed (Chainlink AggregatorV3) over the oracle for this issuer, when configured",
+        example: "0x4ed7c70F96B99c776995fB64377f0d4aB3B0e1C1",
+      }),
+    heartbeatSeconds: z
+      .number()
+      .int()
+      .optional()
+      .openapi({
+        description: "relay without a change once the on-chain copy is this old; absent when not configured",
+        example: 1800,
+      }),
     marginSeconds: z.number().int().optional().openapi({
-      description: "the on-chain copy is replaced once it has this little validity left: tickSeconds + relaySeconds, or the slowest recent relay when that is slower",
+      description:
+        "the on-chain copy is replaced once it has this little validity left: tickSeconds + relaySeconds, or the slowest recent relay when that is slower",
       example: 120,
     }),
     onchain: OnchainCopy.optional(),
-    lastSubmitted: z.string().nullable().optional().openapi({ description: "sequence of the newest attestation submitted on-chain", example: "42" }),
+    lastSubmitted: z
+      .string()
+      .nullable()
+      .optional()
+      .openapi({ description: "sequence of the newest attestation submitted on-chain", example: "42" }),
     attempts: z.array(RelayAttempt).openapi({ description: "the latest attempts, newest first" }),
   })
   .openapi("RelayerStatus");
 
-function chainNameOf(chains: readonly { chainId: number; name?: string | undefined }[], chainId: number): { chainName?: string } {
+function chainNameOf(
+  chains: readonly { chainId: number; name?: string | undefined }[],
+  chainId: number,
+): { chainName?: string } {
   const name = chains.find((ch) => ch.chainId === chainId)?.name;
   return name ? { chainName: name } : {};
 }
@@ -77,7 +126,10 @@ relayerRoutes.openapi(
     middleware: [knownIssuer] as const,
     request: { params: IssuerParams },
     responses: {
-      200: { description: "The relayer's configuration and latest attempts.", content: { "application/json": { schema: RelayerStatus } } },
+      200: {
+        description: "The relayer's configuration and latest attempts.",
+        content: { "application/json": { schema: RelayerStatus } },
+      },
       404: errorResponse("UNKNOWN_ISSUER: the issuer is not configured here."),
       ...commonErrors,
     },

@@ -23,7 +23,17 @@ reportRoute.openapi(
       200: {
         description: "The report bytes (JSON). `ETag` is the reportHash.",
         headers: cacheHeader(IMMUTABLE_CACHE),
-        content: { "application/json": { schema: z.object({}).passthrough().openapi({ description: "SPEC §4 report", example: { version: 1, issuer: "demo-stable", sequence: "42" } }) } },
+        content: {
+          "application/json": {
+            schema: z
+              .object({})
+              .passthrough()
+              .openapi({
+                description: "SPEC §4 report",
+                example: { version: 1, issuer: "demo-stable", sequence: "42" },
+              }),
+          },
+        },
       },
       404: unknownIssuerOrMissing,
       ...commonErrors,

@@ -27,14 +27,20 @@ function whyNotDecimal(text: unknown): string {
 export function decimalParam(options: { min: bigint; max: bigint }) {
   const { min, max } = options;
   const maxDigits = max.toString().length;
-  return z
-    .string({ error: (issue) => whyNotDecimal(issue.input) })
-    .regex(min >= 1n ? POSITIVE_DECIMAL : DECIMAL, { error: (issue) => (issue.input === "0" ? `must be at least ${min}` : whyNotDecimal(issue.input)) })
-    // Longer than max's digits means above max; BigInt never sees megabytes of digits.
-    .refine((s) => !DECIMAL.test(s) || s.length > maxDigits || BigInt(s) >= min, { error: `must be at least ${min}` })
-    .refine((s) => !DECIMAL.test(s) || (s.length <= maxDigits && BigInt(s) <= max), { error: `must be at most ${max}` })
-    .transform((s) => BigInt(s))
-    .openapi({ type: "string", pattern: (min >= 1n ? POSITIVE_DECIMAL : DECIMAL).source });
+  return (
+    z
+      .string({ error: (issue) => whyNotDecimal(issue.input) })
+      .regex(min >= 1n ? POSITIVE_DECIMAL : DECIMAL, {
+        error: (issue) => (issue.input === "0" ? `must be at least ${min}` : whyNotDecimal(issue.input)),
+      })
+      // Longer than max's digits means above max; BigInt never sees megabytes of digits.
+      .refine((s) => !DECIMAL.test(s) || s.length > maxDigits || BigInt(s) >= min, { error: `must be at least ${min}` })
+      .refine((s) => !DECIMAL.test(s) || (s.length <= maxDigits && BigInt(s) <= max), {
+        error: `must be at most ${max}`,
+      })
+      .transform((s) => BigInt(s))
+      .openapi({ type: "string", pattern: (min >= 1n ? POSITIVE_DECIMAL : DECIMAL).source })
+  );
 }
 
 export const IssuerParam = z.string().openapi({
@@ -57,21 +63,32 @@ export const IssuerSequenceParams = z.object({ issuer: IssuerParam, sequence: Se
 const decimalString = (description: string, example: string) =>
   z.string().regex(DECIMAL).openapi({ description, example });
 const bytes32 = (description: string) =>
-  z.string().regex(BYTES32).openapi({ description, example: `0x${"ab".repeat(32)}` });
+  z
+    .string()
+    .regex(BYTES32)
+    .openapi({ description, example: `0x${"ab".repeat(32)}` });
 
 export const ErrorBody = z
   .object({
     error: z
       .object({
-        code: z.string().openapi({ description: "Stable machine code, e.g. INVALID_PARAMETER, UNKNOWN_ISSUER, NOT_FOUND, RATE_LIMITED.", example: "INVALID_PARAMETER" }),
-        message: z.string().openapi({ description: "A human sentence; for INVALID_PARAMETER it starts with the parameter's name.", example: "sequence has leading zeros" }),
-        field: z
+        code: z
           .string()
-          .optional()
           .openapi({
-            description: "What in the request is wrong: a path or query parameter, a header or a body field (INVALID_PARAMETER, INVALID_BODY …).",
-            example: "sequence",
+            description: "Stable machine code, e.g. INVALID_PARAMETER, UNKNOWN_ISSUER, NOT_FOUND, RATE_LIMITED.",
+            example: "INVALID_PARAMETER",
           }),
+        message: z
+          .string()
+          .openapi({
+            description: "A human sentence; for INVALID_PARAMETER it starts with the parameter's name.",
+            example: "sequence has leading zeros",
+          }),
+        field: z.string().optional().openapi({
+          description:
+            "What in the request is wrong: a path or query parameter, a header or a body field (INVALID_PARAMETER, INVALID_BODY …).",
+          example: "sequence",
+        }),
       })
       .passthrough(),
   })
@@ -94,21 +111,35 @@ export const AttestationJson = z
     flags: decimalString("SPEC §6 flag bits (uint64)", "0"),
     reportHash: bytes32("keccak256 of the SPEC §4 report bytes as served"),
   })
-  .openapi("Attestation", { description: "The SPEC §5 SolvencyAttestation fields by name; integers as decimal strings." });
+  .openapi("Attestation", {
+    description: "The SPEC §5 SolvencyAttestation fields by name; integers as decimal strings.",
+  });
 
 const signature = z
   .string()
   .regex(/^0x[0-9a-f]{130}$/)
-  .openapi({ description: "65-byte secp256k1 signature (r, s, v) over the EIP-712 digest", example: `0x${"cd".repeat(65)}` });
-const address = z.string().regex(/^0x[0-9a-f]{40}$/).openapi({ description: "lowercase address", example: `0x${"12".repeat(20)}` });
+  .openapi({
+    description: "65-byte secp256k1 signature (r, s, v) over the EIP-712 digest",
+    example: `0x${"cd".repeat(65)}`,
+  });
+const address = z
+  .string()
+  .regex(/^0x[0-9a-f]{40}$/)
+  .openapi({ description: "lowercase address", example: `0x${"12".repeat(20)}` });
 
 export const SignedAttestation = z
   .object({
     attestation: AttestationJson,
     signature,
-    digest: bytes32("EIP-712 digest of `attestation` (domain { name: \"Solvent\", version: \"1\" })"),
+    digest: bytes32('EIP-712 digest of `attestation` (domain { name: "Solvent", version: "1" })'),
     signer: address.openapi({ description: "the key that signed; listed in /.well-known/solvent/keys.json" }),
-    reportUrl: z.string().url().openapi({ description: "where the SPEC §4 report bytes are served", example: "https://solvent.example/v1/issuers/demo-stable/reports/42" }),
+    reportUrl: z
+      .string()
+      .url()
+      .openapi({
+        description: "where the SPEC §4 report bytes are served",
+        example: "https://solvent.example/v1/issuers/demo-stable/reports/42",
+      }),
   })
   .openapi("SignedAttestation", { description: "An attestation with everything needed to verify it offline." });
 
@@ -124,7 +155,11 @@ export function signedAttestationJson(stored: StoredAttestation, origin: string)
 }
 
 const nullableDecimal = (description: string, example: string) =>
-  z.string().regex(DECIMAL).nullable().openapi({ description: `${description}; null before the first attestation`, example });
+  z
+    .string()
+    .regex(DECIMAL)
+    .nullable()
+    .openapi({ description: `${description}; null before the first attestation`, example });
 
 export const IssuerList = z
   .object({
@@ -160,7 +195,10 @@ export const InclusionProof = z
     root: bytes32("liabilities root; equals the attestation's liabilitiesRoot"),
     rootSums: usdAmounts.openapi({ description: "per-asset totals of the tree", example: ["1000000000", "5000"] }),
     leafIndex: z.number().int().nonnegative().openapi({ example: 17 }),
-    balances: usdAmounts.openapi({ description: "the user's balances, per asset, in base units", example: ["1500000", "0"] }),
+    balances: usdAmounts.openapi({
+      description: "the user's balances, per asset, in base units",
+      example: ["1500000", "0"],
+    }),
     path: z
       .array(z.object({ hash: bytes32("sibling hash"), sums: usdAmounts }))
       .openapi({ description: "siblings from the leaf up to the root" }),
@@ -171,11 +209,15 @@ const NeighbourProof = z
   .object({
     leafIndex: z.number().int().nonnegative(),
     commitment: bytes32("the neighbour's own commitment"),
-    balances: usdAmounts.openapi({ description: "the neighbour's balances: with its commitment, the preimage of its leaf hash" }),
+    balances: usdAmounts.openapi({
+      description: "the neighbour's balances: with its commitment, the preimage of its leaf hash",
+    }),
     leafHash: bytes32("H(0x00 || commitment || enc128(balances)); recompute it"),
     path: z.array(z.object({ hash: bytes32("sibling hash"), sums: usdAmounts })),
   })
-  .openapi("NeighbourProof", { description: "SPEC §2.1: a leaf adjacent to the absent commitment, with its path to the root." });
+  .openapi("NeighbourProof", {
+    description: "SPEC §2.1: a leaf adjacent to the absent commitment, with its path to the root.",
+  });
 
 export const NonInclusionProof = z
   .object({
@@ -185,11 +227,21 @@ export const NonInclusionProof = z
     assets: z.array(z.string()),
     root: bytes32("liabilities root; equals the attestation's liabilitiesRoot"),
     rootSums: usdAmounts,
-    leafCount: z.number().int().positive().openapi({ description: "real leaves; equals the report's liabilities.ledger.leafCount" }),
-    left: NeighbourProof.nullable().openapi({ description: "the greatest commitment below; null when the commitment sorts first" }),
-    right: NeighbourProof.nullable().openapi({ description: "the smallest commitment above; null when the commitment sorts last" }),
+    leafCount: z
+      .number()
+      .int()
+      .positive()
+      .openapi({ description: "real leaves; equals the report's liabilities.ledger.leafCount" }),
+    left: NeighbourProof.nullable().openapi({
+      description: "the greatest commitment below; null when the commitment sorts first",
+    }),
+    right: NeighbourProof.nullable().openapi({
+      description: "the smallest commitment above; null when the commitment sorts last",
+    }),
   })
-  .openapi("NonInclusionProof", { description: "SPEC §2.1 proof that a commitment is not a leaf of a ledger in commitment order (docs/spec.md)." });
+  .openapi("NonInclusionProof", {
+    description: "SPEC §2.1 proof that a commitment is not a leaf of a ledger in commitment order (docs/spec.md).",
+  });
 
 export const KeysDocument = z
   .object({
@@ -197,8 +249,18 @@ export const KeysDocument = z
       z.object({
         address: address,
         validFrom: z.number().int().openapi({ example: 1767225600 }),
-        validUntil: z.number().int().nullable().openapi({ description: "null while the key is current", example: null }),
-        role: z.literal("receipts").optional().openapi({ description: 'absent for attestation keys; "receipts" for a key that signs one issuer\'s SPEC §12 balance receipts' }),
+        validUntil: z
+          .number()
+          .int()
+          .nullable()
+          .openapi({ description: "null while the key is current", example: null }),
+        role: z
+          .literal("receipts")
+          .optional()
+          .openapi({
+            description:
+              'absent for attestation keys; "receipts" for a key that signs one issuer\'s SPEC §12 balance receipts',
+          }),
         issuer: z.string().optional().openapi({ description: "the issuer whose receipts a receipts key signs" }),
       }),
     ),
@@ -209,7 +271,9 @@ export const DEFAULT_PAGE_LIMIT = 20;
 export const MAX_PAGE_LIMIT = 100;
 
 /** A response's Cache-Control header as the document shows it. */
-export const cacheHeader = (value: string) => ({ "Cache-Control": { schema: { type: "string" as const, example: value }, description: value } });
+export const cacheHeader = (value: string) => ({
+  "Cache-Control": { schema: { type: "string" as const, example: value }, description: value },
+});
 
 export const FLAG_NAMES = FLAGS.map((f) => f.name) as [string, ...string[]];
 
@@ -238,7 +302,9 @@ const rateLimited = {
   },
 };
 
-export const unknownIssuerOrMissing = errorResponse("UNKNOWN_ISSUER (not configured here) or NOT_FOUND (no such attestation yet).");
+export const unknownIssuerOrMissing = errorResponse(
+  "UNKNOWN_ISSUER (not configured here) or NOT_FOUND (no such attestation yet).",
+);
 
 export const commonErrors = {
   400: errorResponse("INVALID_PARAMETER: a path or query parameter is malformed; the message and `field` name it."),

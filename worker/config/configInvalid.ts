@@ -78,7 +78,9 @@ export function configInvalidAlert(state: Invalid): AlertDraft {
 let logged: string | undefined;
 
 function logIssues(state: Invalid): void {
-  console.error(`solvent: the configuration in ${state.source} is invalid; nothing is published: ${state.error.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`);
+  console.error(
+    `solvent: the configuration in ${state.source} is invalid; nothing is published: ${state.error.issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+  );
 }
 
 /** Logs the issues of a broken configuration once per isolate and text (the log is private: paths and reasons are safe there). */
@@ -93,13 +95,19 @@ export function logConfigInvalid(state: Invalid): void {
  * `config_invalid` (stored, and delivered where a destination can still be
  * read). Never throws; returns the alerts stored now.
  */
-export async function reportConfigInvalid(env: Pick<Env, "DB" | "ALERT_QUEUE">, state: Invalid, now: number): Promise<StoredAlert[]> {
+export async function reportConfigInvalid(
+  env: Pick<Env, "DB" | "ALERT_QUEUE">,
+  state: Invalid,
+  now: number,
+): Promise<StoredAlert[]> {
   logIssues(state); // every tick: the cron's log is where an operator looks for why nothing was published
   const draft = configInvalidAlert(state);
   const targets = salvageAlertTargets(state.text);
   const storeOnly: AlertsConfig = { destinations: [], ratioThresholdsBps: [], events: ["config_invalid"] };
   const stored: StoredAlert[] = [];
-  for (const { issuerId, alerts } of targets.length > 0 ? targets : [{ issuerId: DEPLOYMENT_ALERT_ISSUER, alerts: null }]) {
+  for (const { issuerId, alerts } of targets.length > 0
+    ? targets
+    : [{ issuerId: DEPLOYMENT_ALERT_ISSUER, alerts: null }]) {
     try {
       // Stored even when the issuer's alerts leave config_invalid out; delivered only when they list it.
       const deliver = alerts?.events.includes("config_invalid") ? alerts : storeOnly;

@@ -29,12 +29,16 @@ export function configState(env: Pick<Env, "SOLVENT_CONFIG">): ConfigState {
   if (cached && cached.text === text) return cached.state;
   let state: ConfigState;
   try {
-    state = { ok: true, config: text === undefined ? parseConfig(bundledConfig) : parseConfigText(text, "SOLVENT_CONFIG") };
+    state = {
+      ok: true,
+      config: text === undefined ? parseConfig(bundledConfig) : parseConfigText(text, "SOLVENT_CONFIG"),
+    };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    state = text === undefined
-      ? { ok: false, error, source: "config/solvent.config.json", text: JSON.stringify(bundledConfig) }
-      : { ok: false, error, source: "SOLVENT_CONFIG", text };
+    state =
+      text === undefined
+        ? { ok: false, error, source: "config/solvent.config.json", text: JSON.stringify(bundledConfig) }
+        : { ok: false, error, source: "SOLVENT_CONFIG", text };
   }
   cached = { text, state };
   return state;

@@ -60,7 +60,9 @@ export function privateKeySecret(env: Record<string, unknown>, name: string): Pr
     return privateKeyToAccount((env[name] as string).trim() as `0x${string}`);
   } catch {
     // The library's message quotes the key's value: never pass it on.
-    throw new MisconfiguredError(`${name} is not a valid secp256k1 private key (it must be between 1 and the curve order)`);
+    throw new MisconfiguredError(
+      `${name} is not a valid secp256k1 private key (it must be between 1 and the curve order)`,
+    );
   }
 }
 
@@ -96,7 +98,10 @@ function issueText(error: z.ZodError): string {
  * `config` is null when the configuration cannot be read (the issuer names in
  * ADMIN_TOKENS are then not checked).
  */
-export function adminCredentials(env: Pick<Env, "ADMIN_TOKEN" | "ADMIN_TOKENS">, config: SolventConfig | null): AdminCredentials {
+export function adminCredentials(
+  env: Pick<Env, "ADMIN_TOKEN" | "ADMIN_TOKENS">,
+  config: SolventConfig | null,
+): AdminCredentials {
   const problems: EnvProblem[] = [];
   let deployment: string | null = null;
   const perIssuer = new Map<string, string>();
@@ -126,7 +131,10 @@ export function adminCredentials(env: Pick<Env, "ADMIN_TOKEN" | "ADMIN_TOKENS">,
         const unknown = config ? Object.keys(parsed.data).filter((id) => !config.issuers.some((i) => i.id === id)) : [];
         if (unknown.length > 0) {
           const names = unknown.map((id) => `"${id.slice(0, 64)}"`).join(", ");
-          problems.push({ secret: "ADMIN_TOKENS", problem: `ADMIN_TOKENS names issuer(s) not in the configuration: ${names}` });
+          problems.push({
+            secret: "ADMIN_TOKENS",
+            problem: `ADMIN_TOKENS names issuer(s) not in the configuration: ${names}`,
+          });
         }
         for (const [id, value] of Object.entries(parsed.data)) perIssuer.set(id, value);
       }
@@ -140,7 +148,10 @@ export function adminCredentials(env: Pick<Env, "ADMIN_TOKEN" | "ADMIN_TOKENS">,
  * and that issuer's own entry of ADMIN_TOKENS, never another issuer's.
  * `configured` is false when the deployment has no admin token at all.
  */
-export function issuerAdminTokens(admin: Extract<AdminCredentials, { ok: true }>, issuerId: string): { configured: boolean; tokens: string[] } {
+export function issuerAdminTokens(
+  admin: Extract<AdminCredentials, { ok: true }>,
+  issuerId: string,
+): { configured: boolean; tokens: string[] } {
   const tokens: string[] = [];
   if (admin.deployment !== null) tokens.push(admin.deployment);
   const own = admin.perIssuer.get(issuerId);
@@ -170,7 +181,8 @@ export function checkEnv(env: Env, config: SolventConfig | null): EnvCheck {
   if (config) {
     for (const { name, rule, where } of secretsNamedBy(config)) {
       if (rule === "present") {
-        if (namedSecret(env, name) === null) add(name, `${name} (named by ${where}) is not set (wrangler secret put ${name})`);
+        if (namedSecret(env, name) === null)
+          add(name, `${name} (named by ${where}) is not set (wrangler secret put ${name})`);
         continue;
       }
       try {
@@ -193,10 +205,16 @@ let cached: { key: string; check: EnvCheck } | undefined;
  */
 export function checkEnvOnce(env: Env, config: SolventConfig | null): EnvCheck {
   const named = config ? secretsNamedBy(config).map((s) => s.name) : [];
-  const key = JSON.stringify([config === null, ...["SIGNING_KEY", "ADMIN_TOKEN", "ADMIN_TOKENS", ...named].map((n) => [n, env[n]])]);
+  const key = JSON.stringify([
+    config === null,
+    ...["SIGNING_KEY", "ADMIN_TOKEN", "ADMIN_TOKENS", ...named].map((n) => [n, env[n]]),
+  ]);
   if (cached?.key === key) return cached.check;
   const check = checkEnv(env, config);
-  if (!check.ok) console.error(`solvent: misconfigured secrets ${check.problems.map((p) => p.secret).join(", ")}; GET /health lists why`);
+  if (!check.ok)
+    console.error(
+      `solvent: misconfigured secrets ${check.problems.map((p) => p.secret).join(", ")}; GET /health lists why`,
+    );
   cached = { key, check };
   return check;
 }

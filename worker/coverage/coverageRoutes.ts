@@ -18,20 +18,36 @@ export const COVERAGE_MODEL =
 
 const Omission = z
   .object({
-    shareBps: z.string().openapi({ description: "share of all users left out, in basis points (100 = 1 %)", example: "100" }),
+    shareBps: z
+      .string()
+      .openapi({ description: "share of all users left out, in basis points (100 = 1 %)", example: "100" }),
     omitted: z.string().openapi({ description: "users that share is, beside the leafCount listed", example: "11" }),
-    chance: z.number().min(0).max(1).openapi({ description: "hypergeometric chance that none of the checked users was left out", example: 0.3161 }),
-    bound: z.number().min(0).max(1).openapi({ description: "(1 - share)^checked, an upper bound of chance", example: 0.366 }),
+    chance: z
+      .number()
+      .min(0)
+      .max(1)
+      .openapi({ description: "hypergeometric chance that none of the checked users was left out", example: 0.3161 }),
+    bound: z
+      .number()
+      .min(0)
+      .max(1)
+      .openapi({ description: "(1 - share)^checked, an upper bound of chance", example: 0.366 }),
   })
   .openapi("UnnoticedOmission");
 
 const CoverageEntry = z
   .object({
     id: z.string().openapi({ example: `lg_${"0f".repeat(16)}` }),
-    asOf: z.string().openapi({ description: "unix seconds: when the ledger's balances were true", example: "1764748800" }),
+    asOf: z
+      .string()
+      .openapi({ description: "unix seconds: when the ledger's balances were true", example: "1764748800" }),
     leafCount: z.string().openapi({ description: "users in the ledger", example: "1000" }),
-    checked: z.string().openapi({ description: "distinct commitments whose inclusion proof was served", example: "100" }),
-    attested: z.object({ from: z.string(), to: z.string() }).openapi({ description: "the first and last attestation sequences naming this ledger" }),
+    checked: z
+      .string()
+      .openapi({ description: "distinct commitments whose inclusion proof was served", example: "100" }),
+    attested: z
+      .object({ from: z.string(), to: z.string() })
+      .openapi({ description: "the first and last attestation sequences naming this ledger" }),
     unnoticed: z.array(Omission).openapi({ description: `one entry per share: ${shares}` }),
   })
   .openapi("LedgerCoverage");
@@ -41,7 +57,13 @@ const CoveragePage = z
     issuer: z.string().openapi({ example: "demo" }),
     model: z.string().openapi({ description: "how to read the figures, in one paragraph" }),
     ledgers: z.array(CoverageEntry).openapi({ description: "attested ledgers, newest asOf first" }),
-    nextAfter: z.string().nullable().openapi({ description: "pass as `after` for the next (older) page; null on the last page", example: "1764748800.lg_0f0f" }),
+    nextAfter: z
+      .string()
+      .nullable()
+      .openapi({
+        description: "pass as `after` for the next (older) page; null on the last page",
+        example: "1764748800.lg_0f0f",
+      }),
   })
   .openapi("CoveragePage");
 
@@ -55,7 +77,12 @@ function entryJson(e: LedgerCoverage) {
     leafCount: String(e.leafCount),
     checked: String(e.checked),
     attested: { from: String(e.attested.from), to: String(e.attested.to) },
-    unnoticed: unnoticedOmissions(e.leafCount, checked).map((o) => ({ shareBps: String(o.shareBps), omitted: String(o.omitted), chance: o.chance, bound: o.bound })),
+    unnoticed: unnoticedOmissions(e.leafCount, checked).map((o) => ({
+      shareBps: String(o.shareBps),
+      omitted: String(o.omitted),
+      chance: o.chance,
+      bound: o.bound,
+    })),
   };
 }
 
@@ -89,16 +116,31 @@ coverageRoutes.openapi(
   }),
   async (c) => {
     const issuer = configuredIssuer(c, c.req.valid("param").issuer);
-    if (!issuer.liabilities.ledger) throw new ApiError("NOT_FOUND", `issuer "${issuer.id}" publishes no user ledger, so there is no coverage to count`);
+    if (!issuer.liabilities.ledger)
+      throw new ApiError(
+        "NOT_FOUND",
+        `issuer "${issuer.id}" publishes no user ledger, so there is no coverage to count`,
+      );
     const { after, limit } = c.req.valid("query");
     const size = limit === undefined ? DEFAULT_PAGE_LIMIT : Number(limit);
-    const cursor = after === undefined ? undefined : { asOf: Number(after.slice(0, after.indexOf("."))), ledgerId: after.slice(after.indexOf(".") + 1) };
-    const entries = await ledgerCoverage(c.env.DB, issuer.id, { limit: size + 1, ...(cursor ? { after: cursor } : {}) });
+    const cursor =
+      after === undefined
+        ? undefined
+        : { asOf: Number(after.slice(0, after.indexOf("."))), ledgerId: after.slice(after.indexOf(".") + 1) };
+    const entries = await ledgerCoverage(c.env.DB, issuer.id, {
+      limit: size + 1,
+      ...(cursor ? { after: cursor } : {}),
+    });
     const page = entries.slice(0, size);
     const last = page[page.length - 1];
     c.header("Cache-Control", SHORT_CACHE);
     return c.json(
-      { issuer: issuer.id, model: COVERAGE_MODEL, ledgers: page.map(entryJson), nextAfter: entries.length > size && last ? `${last.asOf}.${last.ledgerId}` : null },
+      {
+        issuer: issuer.id,
+        model: COVERAGE_MODEL,
+        ledgers: page.map(entryJson),
+        nextAfter: entries.length > size && last ? `${last.asOf}.${last.ledgerId}` : null,
+      },
       200,
     );
   },

@@ -11,7 +11,12 @@
  * (so the count is of distinct commitments), and an attestation without a
  * ledger records nothing.
  */
-export async function recordProofServed(db: D1Database, issuerId: string, sequence: number, commitment: string): Promise<void> {
+export async function recordProofServed(
+  db: D1Database,
+  issuerId: string,
+  sequence: number,
+  commitment: string,
+): Promise<void> {
   await db
     .prepare(
       `INSERT OR IGNORE INTO coverage_checks (ledger_id, commitment)
@@ -53,7 +58,14 @@ export async function ledgerCoverage(
        ORDER BY l.as_of DESC, l.ledger_id DESC LIMIT ?4`,
     )
     .bind(issuerId, after?.asOf ?? null, after?.ledgerId ?? "", options.limit)
-    .all<{ ledger_id: string; as_of: number; rows: number; first_sequence: number; last_sequence: number; checked: number }>();
+    .all<{
+      ledger_id: string;
+      as_of: number;
+      rows: number;
+      first_sequence: number;
+      last_sequence: number;
+      checked: number;
+    }>();
   return results.map((r) => ({
     ledgerId: r.ledger_id,
     asOf: r.as_of,

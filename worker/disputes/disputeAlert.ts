@@ -31,7 +31,12 @@ export function disputeAlert(issuerId: string, d: DisputeSummary): AlertDraft {
 }
 
 /** Stores and queues the alert when the issuer has alerts configured; a failure is logged, never undoes the stored dispute. */
-export async function raiseDisputeAlert(env: Pick<Env, "DB" | "ALERT_QUEUE">, issuer: IssuerConfig, d: DisputeSummary, now: number): Promise<void> {
+export async function raiseDisputeAlert(
+  env: Pick<Env, "DB" | "ALERT_QUEUE">,
+  issuer: IssuerConfig,
+  d: DisputeSummary,
+  now: number,
+): Promise<void> {
   if (!issuer.alerts) return;
   try {
     await raiseAlerts(env, issuer.id, issuer.alerts, [disputeAlert(issuer.id, d)], now);

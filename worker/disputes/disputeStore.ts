@@ -16,7 +16,11 @@ interface DisputeRow {
 }
 
 function toStored(row: DisputeRow): StoredDispute {
-  return { summary: JSON.parse(row.summary_json) as StoredDispute["summary"], bundle: JSON.parse(row.bundle_json) as unknown, filedAt: row.filed_at };
+  return {
+    summary: JSON.parse(row.summary_json) as StoredDispute["summary"],
+    bundle: JSON.parse(row.bundle_json) as unknown,
+    filedAt: row.filed_at,
+  };
 }
 
 /**
@@ -49,7 +53,9 @@ export async function insertDispute(
         bundleText,
         filedAt,
       ),
-    db.prepare("SELECT summary_json, bundle_json, filed_at FROM disputes WHERE issuer_id = ?1 AND receipt_digest = ?2").bind(dispute.issuer, dispute.id),
+    db
+      .prepare("SELECT summary_json, bundle_json, filed_at FROM disputes WHERE issuer_id = ?1 AND receipt_digest = ?2")
+      .bind(dispute.issuer, dispute.id),
   ]);
   const row = selected?.results[0];
   if (row === undefined) throw new Error(`dispute ${dispute.id} of ${dispute.issuer} was not stored`);
@@ -80,7 +86,11 @@ export async function disputePage(
 }
 
 /** The disputes standing against a ledger of `asOf`: those stored for that asOf or a later one. */
-export async function standingDisputes(db: D1Database, issuerId: string, asOf: number): Promise<StandingDisputes | undefined> {
+export async function standingDisputes(
+  db: D1Database,
+  issuerId: string,
+  asOf: number,
+): Promise<StandingDisputes | undefined> {
   const row = await db
     .prepare(
       `SELECT COUNT(*) AS count, SUM(kind = 'absent') AS absent, SUM(kind = 'balance-differs') AS differs, MAX(as_of) AS as_of
@@ -93,7 +103,11 @@ export async function standingDisputes(db: D1Database, issuerId: string, asOf: n
 }
 
 /** The ledger a tick attests, with the disputes standing against it (they raise DISPUTED). */
-export async function withStandingDisputes(db: D1Database, issuerId: string, ledger: LedgerReading | null): Promise<LedgerReading | null> {
+export async function withStandingDisputes(
+  db: D1Database,
+  issuerId: string,
+  ledger: LedgerReading | null,
+): Promise<LedgerReading | null> {
   if (ledger === null) return null;
   const disputes = await standingDisputes(db, issuerId, ledger.asOf);
   return disputes === undefined ? ledger : { ...ledger, disputes };

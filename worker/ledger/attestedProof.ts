@@ -29,7 +29,8 @@ export async function attestedProof(
   const stored = await attestationBySequence(store.DB, issuerId, sequence);
   if (stored === null) throw new LedgerError("NOT_FOUND", `issuer "${issuerId}" has no attestation ${sequence}`);
   const ledgerId = stored.ledgerId;
-  if (ledgerId === null) throw new LedgerError("NOT_FOUND", `attestation ${sequence} of "${issuerId}" has no user ledger`);
+  if (ledgerId === null)
+    throw new LedgerError("NOT_FOUND", `attestation ${sequence} of "${issuerId}" has no user ledger`);
   const signedRoot = stored.attestation.liabilitiesRoot.toLowerCase();
   const checked = (root: string): void => {
     if (root === signedRoot) return;

@@ -7,9 +7,27 @@
 import { bytesToHex, type Hex } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
 import { buildSumTreeLevels, HASH_BYTES, hashLeaves, SUM_BYTES } from "../../core/liabilities/index.js";
-import { buildPrefix, indexKey, indexPrefix, nodeBytes, randomHex, shardKey, topKey, treeManifestKey, type TreeManifest } from "./ledgerFormat.js";
+import {
+  buildPrefix,
+  indexKey,
+  indexPrefix,
+  nodeBytes,
+  randomHex,
+  shardKey,
+  topKey,
+  treeManifestKey,
+  type TreeManifest,
+} from "./ledgerFormat.js";
 import { openRowSpool } from "./ledgerSpool.js";
-import { claimLedgerBuild, deletePrefix, getLedger, markLedgerComplete, markLedgerFailed, readJson, setLedgerProgress } from "./ledgerStore.js";
+import {
+  claimLedgerBuild,
+  deletePrefix,
+  getLedger,
+  markLedgerComplete,
+  markLedgerFailed,
+  readJson,
+  setLedgerProgress,
+} from "./ledgerStore.js";
 import { recordBytes } from "./parseLedger.js";
 import { combineTops, indexBitsFor } from "./shardPlan.js";
 import { SHARD_LAYOUT, blockBitsFor, serializeShard } from "./shardLayout.js";
@@ -60,7 +78,8 @@ export async function buildLedger(
   const { db, bucket } = store;
   const ledger = await getLedger(db, ledgerId);
   if (ledger === null) return { status: "failed", ledgerId, reason: "no such ledger" };
-  if (ledger.status === "complete" || ledger.status === "superseded" || ledger.status === "failed") return settled(store, ledgerId, null);
+  if (ledger.status === "complete" || ledger.status === "superseded" || ledger.status === "failed")
+    return settled(store, ledgerId, null);
   if (ledger.status !== "building") throw new Error(`ledger ${ledgerId} is still ${ledger.status}`);
 
   const buildId = randomHex(8);
@@ -68,24 +87,38 @@ export async function buildLedger(
   try {
     const rows = source ?? (await openRowSpool(bucket, ledgerId));
     if (rows === null) throw new LedgerBuildError("the ledger's rows are missing from storage");
-    if (rows.rows !== ledger.rows) throw new LedgerBuildError(`storage holds ${rows.rows} rows, the ledger has ${ledger.rows}`);
+    if (rows.rows !== ledger.rows)
+      throw new LedgerBuildError(`storage holds ${rows.rows} rows, the ledger has ${ledger.rows}`);
     let lastProgress = 0;
-    const manifest = await writeTree(bucket, { ledgerId, buildId, assets: ledger.assets }, rows, options, async (done) => {
-      if (Date.now() - lastProgress < 2000) return;
-      lastProgress = Date.now();
-      await setLedgerProgress(db, ledgerId, buildId, { phase: "build", done, total: ledger.rows });
-    });
+    const manifest = await writeTree(
+      bucket,
+      { ledgerId, buildId, assets: ledger.assets },
+      rows,
+      options,
+      async (done) => {
+        if (Date.now() - lastProgress < 2000) return;
+        lastProgress = Date.now();
+        await setLedgerProgress(db, ledgerId, buildId, { phase: "build", done, total: ledger.rows });
+      },
+    );
     // The pointer goes first so a complete ledger always has one; a losing
     // attempt repairs it below.
     await bucket.put(treeManifestKey(ledgerId), JSON.stringify(manifest));
     const rootSums = manifest.rootSums.map((s) => BigInt(s));
-    const reached = await markLedgerComplete(db, ledgerId, buildId, { root: manifest.root, rootSums, rows: manifest.leafCount, order: manifest.order ?? null });
+    const reached = await markLedgerComplete(db, ledgerId, buildId, {
+      root: manifest.root,
+      rootSums,
+      rows: manifest.leafCount,
+      order: manifest.order ?? null,
+    });
     if (reached === null) {
       await deletePrefix(bucket, buildPrefix(ledgerId, buildId));
       return settled(store, ledgerId, buildId);
     }
     await bucket.put(treeManifestKey(ledgerId), JSON.stringify(manifest));
-    await deletePrefix(bucket, `ledgers/${ledgerId}/spool/`).catch((e) => console.warn("ledger spool cleanup", ledgerId, e));
+    await deletePrefix(bucket, `ledgers/${ledgerId}/spool/`).catch((e) =>
+      console.warn("ledger spool cleanup", ledgerId, e),
+    );
     return { status: reached, ledgerId, root: manifest.root, rootSums, rows: manifest.leafCount };
   } catch (e) {
     // Transient trouble: rethrow and leave this attempt's objects (the D1
@@ -98,7 +131,11 @@ export async function buildLedger(
 }
 
 /** The outcome once the ledger is decided (by this call's attempt, another attempt, or a failure). */
-async function settled(store: { db: D1Database; bucket: R2Bucket }, ledgerId: string, buildId: string | null): Promise<BuildLedgerResult> {
+async function settled(
+  store: { db: D1Database; bucket: R2Bucket },
+  ledgerId: string,
+  buildId: string | null,
+): Promise<BuildLedgerResult> {
   const ledger = await getLedger(store.db, ledgerId);
   if (ledger?.status === "complete" || ledger?.status === "superseded") {
     await ensureManifestPointer(store.bucket, ledgerId, ledger.buildId!);
@@ -149,7 +186,10 @@ export function commitmentOrder(records: Uint8Array, recordSize: number): Uint32
  * `fill`'s random words: crypto randomness by default, a seeded stream when
  * every retry of a step must produce the same order (shardedBuild.ts).
  */
-export function randomPermutation(n: number, fill: (words: Uint32Array) => void = (w) => void crypto.getRandomValues(w)): Uint32Array {
+export function randomPermutation(
+  n: number,
+  fill: (words: Uint32Array) => void = (w) => void crypto.getRandomValues(w),
+): Uint32Array {
   const perm = new Uint32Array(n);
   for (let i = 0; i < n; i++) perm[i] = i;
   const random = new Uint32Array(1024);
@@ -186,7 +226,8 @@ async function writeTree(
   const n = source.rows;
   if (n < 1) throw new LedgerBuildError("a ledger needs at least one row");
   const shardSize = options.shardSize ?? defaultShardSize(k);
-  if (!Number.isInteger(Math.log2(shardSize)) || shardSize < 2) throw new Error("shardSize must be a power of two >= 2");
+  if (!Number.isInteger(Math.log2(shardSize)) || shardSize < 2)
+    throw new Error("shardSize must be a power of two >= 2");
   const shardLevel = Math.log2(shardSize);
   const shardCount = Math.ceil(n / shardSize);
 
@@ -201,11 +242,19 @@ async function writeTree(
 
   const flushShard = async () => {
     const tree = buildSumTreeLevels(
-      { hashes: hashLeaves(commitments.subarray(0, fill * HASH_BYTES), balances.subarray(0, fill * sb), fill, k), sums: balances.subarray(0, fill * sb), count: fill },
+      {
+        hashes: hashLeaves(commitments.subarray(0, fill * HASH_BYTES), balances.subarray(0, fill * sb), fill, k),
+        sums: balances.subarray(0, fill * sb),
+        count: fill,
+      },
       k,
       { level: 0, index: shard * shardSize, width: n, stopLevel: shardLevel },
     );
-    const shardBytes = serializeShard(tree, commitments.subarray(0, fill * HASH_BYTES), blockBitsFor(tree.levels.length - 1));
+    const shardBytes = serializeShard(
+      tree,
+      commitments.subarray(0, fill * HASH_BYTES),
+      blockBitsFor(tree.levels.length - 1),
+    );
     await bucket.put(shardKey(id.ledgerId, id.buildId, shard), shardBytes);
     const top = tree.levels[tree.levels.length - 1]!;
     topHashes.set(top.hashes.subarray(0, HASH_BYTES), shard * HASH_BYTES);
@@ -256,7 +305,6 @@ async function writeTree(
   await bucket.put(`${buildPrefix(id.ledgerId, id.buildId)}manifest.json`, JSON.stringify(manifest));
   return manifest;
 }
-
 
 const INDEX_GROUPS = 64;
 /** Spool entry: commitment (32) || uint32be leaf || uint32be upload row. */

@@ -71,12 +71,14 @@ export const spoolPartKey = (ledgerId: string, b: number, part: number) => `ledg
 export const uploadMarkerKey = (ledgerId: string) => `ledgers/${ledgerId}/spool/upload.json`;
 export const partsPrefix = (ledgerId: string) => `ledgers/${ledgerId}/spool/parts/`;
 export const partManifestKey = (ledgerId: string, part: number) => `${partsPrefix(ledgerId)}${part}.json`;
-export const partAttemptPrefix = (ledgerId: string, part: number, attempt: string) => `${partsPrefix(ledgerId)}${part}/${attempt}/`;
+export const partAttemptPrefix = (ledgerId: string, part: number, attempt: string) =>
+  `${partsPrefix(ledgerId)}${part}/${attempt}/`;
 export const partObjectKey = (ledgerId: string, part: number, attempt: string, b: number, k: number) =>
   `${partAttemptPrefix(ledgerId, part, attempt)}${b}-${k}.bin`;
 export const buildPrefix = (ledgerId: string, buildId: string) => `ledgers/${ledgerId}/builds/${buildId}/`;
 export const treeManifestKey = (ledgerId: string) => `ledgers/${ledgerId}/manifest.json`;
-export const shardKey = (ledgerId: string, buildId: string, shard: number) => `${buildPrefix(ledgerId, buildId)}shards/${shard}.bin`;
+export const shardKey = (ledgerId: string, buildId: string, shard: number) =>
+  `${buildPrefix(ledgerId, buildId)}shards/${shard}.bin`;
 export const topKey = (ledgerId: string, buildId: string) => `${buildPrefix(ledgerId, buildId)}top.bin`;
 export const indexKey = (ledgerId: string, buildId: string, prefix: number) =>
   `${buildPrefix(ledgerId, buildId)}index/${prefix.toString(16)}.bin`;
@@ -116,7 +118,13 @@ export interface TreeManifest {
 }
 
 /** Byte offset of node `local` of level `level` in a shard object with `leaves` leaves and `counts` per level. */
-export function shardNodeOffset(counts: readonly number[], leaves: number, level: number, local: number, assets: number): number {
+export function shardNodeOffset(
+  counts: readonly number[],
+  leaves: number,
+  level: number,
+  local: number,
+  assets: number,
+): number {
   let offset = leaves * HASH_BYTES;
   for (let l = 0; l < level; l++) offset += counts[l]! * nodeBytes(assets);
   return offset + local * nodeBytes(assets);
@@ -188,7 +196,6 @@ export function randomHex(bytes: number): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-
 // ------------------------------------------------------------------ spool
 
 export interface SpoolManifest {
@@ -225,7 +232,9 @@ export interface SpoolPiece {
 /** The objects of spool bucket `b` (keys and upload part; part 0 for a single-request upload). */
 export function spoolObjects(manifest: SpoolManifest, ledgerId: string, b: number): SpoolPiece[] {
   const bucket = manifest.buckets[b]!;
-  return bucket.pieces ?? Array.from({ length: bucket.parts }, (_, p) => ({ key: spoolPartKey(ledgerId, b, p), part: 0 }));
+  return (
+    bucket.pieces ?? Array.from({ length: bucket.parts }, (_, p) => ({ key: spoolPartKey(ledgerId, b, p), part: 0 }))
+  );
 }
 
 /** Row number offsets of upload parts: part p's rows follow the rows of parts 0..p-1. */

@@ -47,7 +47,13 @@ import {
   readUploadMarker,
   type LedgerRecord,
 } from "./ledgerStore.js";
-import { LedgerTooLargeError, parseLedger, recordBytes, type LedgerFormat, type LedgerRowError } from "./parseLedger.js";
+import {
+  LedgerTooLargeError,
+  parseLedger,
+  recordBytes,
+  type LedgerFormat,
+  type LedgerRowError,
+} from "./parseLedger.js";
 import type { LedgerBuildMessage } from "./shardedBuild.js";
 
 /** Ledgers with at most this many rows are built inside the upload request. */
@@ -85,7 +91,8 @@ export interface LedgerTarget {
 /** The issuer's configured ledger; CONFLICT when it has none (liabilities.ledger). */
 export function ledgerTarget(issuer: IssuerConfig): LedgerTarget {
   const assets = issuer.liabilities.ledger?.assets;
-  if (!assets) throw new LedgerError("CONFLICT", `issuer "${issuer.id}" has no user ledger configured (liabilities.ledger)`);
+  if (!assets)
+    throw new LedgerError("CONFLICT", `issuer "${issuer.id}" has no user ledger configured (liabilities.ledger)`);
   // The configuration check guarantees every ledger asset is one of the issuer's assets.
   const decimals = assets.map((a) => issuer.assets.find((x) => x.id === a)!.decimals);
   return { issuerId: issuer.id, assets, decimals };
@@ -112,17 +119,37 @@ const emptyBody = () => new ReadableStream<Uint8Array>({ start: (ctl) => ctl.clo
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 function refuseDeclared(declaredBytes: number, maxBytes: number, what: string): void {
-  if (Number.isFinite(declaredBytes) && declaredBytes > maxBytes) throw new LedgerError("PAYLOAD_TOO_LARGE", `${what} is at most ${maxBytes} bytes`);
+  if (Number.isFinite(declaredBytes) && declaredBytes > maxBytes)
+    throw new LedgerError("PAYLOAD_TOO_LARGE", `${what} is at most ${maxBytes} bytes`);
 }
 
-function invalidRows(ledgerId: string, message: string, errors: LedgerRowError[], errorCount: number, part?: number): LedgerError {
-  return new LedgerError("LEDGER_INVALID", message, { ledgerId, ...(part === undefined ? {} : { part }), errors, errorCount });
+function invalidRows(
+  ledgerId: string,
+  message: string,
+  errors: LedgerRowError[],
+  errorCount: number,
+  part?: number,
+): LedgerError {
+  return new LedgerError("LEDGER_INVALID", message, {
+    ledgerId,
+    ...(part === undefined ? {} : { part }),
+    errors,
+    errorCount,
+  });
 }
 
 // ------------------------------------------------------------------ one request
 
 export type PutLedgerResult =
-  | { ledgerId: string; status: "complete" | "superseded"; asOf: number; units: AmountUnits; root: string; rootSums: string[]; users: number }
+  | {
+      ledgerId: string;
+      status: "complete" | "superseded";
+      asOf: number;
+      units: AmountUnits;
+      root: string;
+      rootSums: string[];
+      users: number;
+    }
   | { ledgerId: string; status: "building"; asOf: number; units: AmountUnits; users: number };
 
 /**
@@ -153,7 +180,14 @@ export async function putLedger(
 
   let parsed;
   try {
-    parsed = await parseLedger(upload.body ?? emptyBody(), { format, assets, units, decimals, maxBytes, onRows: (batch) => spool.add(batch) });
+    parsed = await parseLedger(upload.body ?? emptyBody(), {
+      format,
+      assets,
+      units,
+      decimals,
+      maxBytes,
+      onRows: (batch) => spool.add(batch),
+    });
   } catch (error) {
     await discard({ reason: error instanceof Error ? error.message : "upload failed" });
     if (error instanceof LedgerTooLargeError) throw new LedgerError("PAYLOAD_TOO_LARGE", error.message, { ledgerId });
@@ -161,7 +195,12 @@ export async function putLedger(
   }
   if (parsed.errorCount > 0) {
     await discard({ reason: "the ledger has invalid rows", errors: parsed.errors, errorCount: parsed.errorCount });
-    throw invalidRows(ledgerId, `${parsed.errorCount} invalid row(s); nothing was stored`, parsed.errors, parsed.errorCount);
+    throw invalidRows(
+      ledgerId,
+      `${parsed.errorCount} invalid row(s); nothing was stored`,
+      parsed.errors,
+      parsed.errorCount,
+    );
   }
 
   if (parsed.rows <= syncRowLimit && spool.inMemory) {
@@ -170,14 +209,33 @@ export async function putLedger(
     let result;
     try {
       // One bucket holding every row: built in commitment order.
-      result = await buildLedger({ db, bucket }, ledgerId, { rows: parsed.rows, ranges: true, buckets: async function* () { yield records; } }, options);
+      result = await buildLedger(
+        { db, bucket },
+        ledgerId,
+        {
+          rows: parsed.rows,
+          ranges: true,
+          buckets: async function* () {
+            yield records;
+          },
+        },
+        options,
+      );
     } catch (error) {
       await discard({ reason: `build failed: ${message(error)}` });
       throw error;
     }
     if (result.status === "failed") throw invalidRows(ledgerId, result.reason, [{ row: 0, reason: result.reason }], 1);
     // superseded: a ledger at least as new completed while this one was read (it is never attested).
-    return { ledgerId, status: result.status, asOf, units, root: result.root, rootSums: result.rootSums.map(String), users: result.rows };
+    return {
+      ledgerId,
+      status: result.status,
+      asOf,
+      units,
+      root: result.root,
+      rootSums: result.rootSums.map(String),
+      users: result.rows,
+    };
   }
 
   try {
@@ -203,7 +261,12 @@ export async function createUpload(
   const { format, units } = request;
   const { assets, decimals } = target;
   const ledgerId = newLedgerId();
-  const asOf = await admitLedger(env.DB, { ledgerId, issuerId: target.issuerId, format, assets }, request.asOf, unixNow());
+  const asOf = await admitLedger(
+    env.DB,
+    { ledgerId, issuerId: target.issuerId, format, assets },
+    request.asOf,
+    unixNow(),
+  );
   const marker: UploadMarker = { version: 1, format, createdAt: unixNow(), units, decimals };
   try {
     await env.BUCKET.put(uploadMarkerKey(ledgerId), JSON.stringify(marker));
@@ -225,15 +288,22 @@ export async function createUpload(
 }
 
 const notAccepting = (ledger: LedgerRecord) =>
-  new LedgerError("CONFLICT", `ledger "${ledger.ledgerId}" is ${ledger.status}: it no longer accepts parts`, { ledgerId: ledger.ledgerId, status: ledger.status });
+  new LedgerError("CONFLICT", `ledger "${ledger.ledgerId}" is ${ledger.status}: it no longer accepts parts`, {
+    ledgerId: ledger.ledgerId,
+    status: ledger.status,
+  });
 
 const alreadyReceived = (ledgerId: string, part: number) =>
-  new LedgerError("CONFLICT", `part ${part} of ledger "${ledgerId}" was already received; parts are never replaced`, { ledgerId, part });
+  new LedgerError("CONFLICT", `part ${part} of ledger "${ledgerId}" was already received; parts are never replaced`, {
+    ledgerId,
+    part,
+  });
 
 /** The upload marker of a ledger still validating (the marker goes with the spool once it is not). */
 async function uploadMarker(bucket: R2Bucket, ledger: LedgerRecord): Promise<UploadMarker> {
   const marker = await readUploadMarker(bucket, ledger.ledgerId);
-  if (marker === null) throw new LedgerError("CONFLICT", `ledger "${ledger.ledgerId}" was not created as a multi-part upload`);
+  if (marker === null)
+    throw new LedgerError("CONFLICT", `ledger "${ledger.ledgerId}" was not created as a multi-part upload`);
   return marker;
 }
 
@@ -267,14 +337,22 @@ export async function putUploadPart(
   }
   const marker = await uploadMarker(bucket, ledger);
   if (request.format !== undefined && request.format !== marker.format) {
-    throw new LedgerError("UNSUPPORTED_MEDIA_TYPE", `this upload is ${marker.format}; the part says ${request.format}`, { field: "Content-Type" });
+    throw new LedgerError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      `this upload is ${marker.format}; the part says ${request.format}`,
+      { field: "Content-Type" },
+    );
   }
   const format = marker.format;
   const units = markerUnits(marker);
   if (request.units !== undefined && request.units !== units) {
-    throw new LedgerError("INVALID_PARAMETER", `this upload was created with units=${units}; a part cannot say units=${request.units} (every part is read the same way)`, {
-      field: "units",
-    });
+    throw new LedgerError(
+      "INVALID_PARAMETER",
+      `this upload was created with units=${units}; a part cannot say units=${request.units} (every part is read the same way)`,
+      {
+        field: "units",
+      },
+    );
   }
   // Decimal amounts are read with the decimals the upload was created with; a changed configuration would mix meanings.
   const decimals = marker.decimals ?? target.decimals;
@@ -290,11 +368,23 @@ export async function putUploadPart(
 
   const attempt = randomHex(8);
   const size = recordBytes(assets.length);
-  const spool = new RowSpool(bucket, ledgerId, size, 0, undefined, (b, k) => partObjectKey(ledgerId, part, attempt, b, k));
-  const discard = () => deletePrefix(bucket, partAttemptPrefix(ledgerId, part, attempt)).catch((e) => console.warn("ledger part cleanup", ledgerId, part, e));
+  const spool = new RowSpool(bucket, ledgerId, size, 0, undefined, (b, k) =>
+    partObjectKey(ledgerId, part, attempt, b, k),
+  );
+  const discard = () =>
+    deletePrefix(bucket, partAttemptPrefix(ledgerId, part, attempt)).catch((e) =>
+      console.warn("ledger part cleanup", ledgerId, part, e),
+    );
   let parsed;
   try {
-    parsed = await parseLedger(request.body ?? emptyBody(), { format, assets, units, decimals, maxBytes: maxPartBytes, onRows: (batch) => spool.add(batch) });
+    parsed = await parseLedger(request.body ?? emptyBody(), {
+      format,
+      assets,
+      units,
+      decimals,
+      maxBytes: maxPartBytes,
+      onRows: (batch) => spool.add(batch),
+    });
     if (parsed.errorCount === 0) {
       const buckets = await spool.flushAll();
       const manifest: PartManifest = {
@@ -323,12 +413,19 @@ export async function putUploadPart(
     }
   } catch (error) {
     if (!(error instanceof LedgerError)) await discard();
-    if (error instanceof LedgerTooLargeError) throw new LedgerError("PAYLOAD_TOO_LARGE", `part ${part}: ${error.message}`, { ledgerId, part });
+    if (error instanceof LedgerTooLargeError)
+      throw new LedgerError("PAYLOAD_TOO_LARGE", `part ${part}: ${error.message}`, { ledgerId, part });
     throw error;
   }
   if (parsed.errorCount > 0) {
     await discard();
-    throw invalidRows(ledgerId, `part ${part}: ${parsed.errorCount} invalid row(s); the part was not stored (send it again once fixed)`, parsed.errors, parsed.errorCount, part);
+    throw invalidRows(
+      ledgerId,
+      `part ${part}: ${parsed.errorCount} invalid row(s); the part was not stored (send it again once fixed)`,
+      parsed.errors,
+      parsed.errorCount,
+      part,
+    );
   }
   return { ledgerId, part, rows: parsed.rows, lastRow: parsed.lastRow, bytes: parsed.bytes };
 }
@@ -344,11 +441,20 @@ export type CompleteUploadResult =
  * complete (a retry after a lost answer) gets the ledger's state; a failed
  * ledger is a CONFLICT naming why it failed.
  */
-export async function completeUpload(env: LedgerIntakeEnv, target: LedgerTarget, ledgerId: string, parts: number): Promise<CompleteUploadResult> {
+export async function completeUpload(
+  env: LedgerIntakeEnv,
+  target: LedgerTarget,
+  ledgerId: string,
+  parts: number,
+): Promise<CompleteUploadResult> {
   const { BUCKET: bucket, DB: db } = env;
   const ledger = await issuerLedger(db, target.issuerId, ledgerId);
   const settled = (l: LedgerRecord): CompleteUploadResult => {
-    if (l.status === "failed") throw new LedgerError("CONFLICT", `ledger "${l.ledgerId}" failed: ${l.error?.reason ?? "failed"}`, { ledgerId: l.ledgerId, status: l.status });
+    if (l.status === "failed")
+      throw new LedgerError("CONFLICT", `ledger "${l.ledgerId}" failed: ${l.error?.reason ?? "failed"}`, {
+        ledgerId: l.ledgerId,
+        status: l.status,
+      });
     return { ledgerId: l.ledgerId, status: l.status, users: l.rows };
   };
   if (ledger.status !== "validating") return settled(ledger);
@@ -356,20 +462,29 @@ export async function completeUpload(env: LedgerIntakeEnv, target: LedgerTarget,
 
   const received = await listReceivedParts(bucket, ledgerId);
   const problem = missingOrExtraParts(received, parts);
-  if (problem !== null) throw new LedgerError("CONFLICT", `ledger "${ledgerId}": ${problem}`, { ledgerId, received: received.length });
+  if (problem !== null)
+    throw new LedgerError("CONFLICT", `ledger "${ledgerId}": ${problem}`, { ledgerId, received: received.length });
   const manifests: PartManifest[] = [];
   for (let p = 0; p < parts; p++) {
     const m = await readPartManifest(bucket, ledgerId, p);
-    if (m === null) throw new LedgerError("CONFLICT", `ledger "${ledgerId}": part ${p} has not been received`, { ledgerId });
+    if (m === null)
+      throw new LedgerError("CONFLICT", `ledger "${ledgerId}": part ${p} has not been received`, { ledgerId });
     manifests.push(m);
   }
   let spool;
   try {
     spool = joinParts(ledgerId, manifests);
   } catch (error) {
-    throw new LedgerError("CONFLICT", `ledger "${ledgerId}": the parts do not fit together: ${message(error)}`, { ledgerId });
+    throw new LedgerError("CONFLICT", `ledger "${ledgerId}": the parts do not fit together: ${message(error)}`, {
+      ledgerId,
+    });
   }
-  if (spool.rows > 0xffff_ffff) throw new LedgerError("LEDGER_INVALID", `a ledger has at most ${0xffff_ffff} rows, these parts hold ${spool.rows}`, { ledgerId });
+  if (spool.rows > 0xffff_ffff)
+    throw new LedgerError(
+      "LEDGER_INVALID",
+      `a ledger has at most ${0xffff_ffff} rows, these parts hold ${spool.rows}`,
+      { ledgerId },
+    );
   await bucket.put(spoolManifestKey(ledgerId), JSON.stringify(spool));
   if (!(await markLedgerBuilding(db, ledgerId, spool.rows))) return settled((await getLedger(db, ledgerId))!);
   // Should the send fail, the ledger stays building and the cron's sweep starts it (sweepLedgers.ts).
@@ -384,10 +499,19 @@ export async function abortUpload(
   ledgerId: string,
 ): Promise<{ ledgerId: string; status: LedgerStatus; reason: string | null }> {
   const ledger = await issuerLedger(env.DB, issuerId, ledgerId);
-  if (isBuilt(ledger.status)) throw new LedgerError("CONFLICT", `ledger "${ledgerId}" is ${ledger.status}: built ledgers are kept forever`, { ledgerId, status: ledger.status });
+  if (isBuilt(ledger.status))
+    throw new LedgerError("CONFLICT", `ledger "${ledgerId}" is ${ledger.status}: built ledgers are kept forever`, {
+      ledgerId,
+      status: ledger.status,
+    });
   await failLedger(env, ledgerId, { reason: "abandoned by the issuer" });
   const now = (await getLedger(env.DB, ledgerId))!;
-  if (isBuilt(now.status)) throw new LedgerError("CONFLICT", `ledger "${ledgerId}" completed first (${now.status}): built ledgers are kept forever`, { ledgerId, status: now.status });
+  if (isBuilt(now.status))
+    throw new LedgerError(
+      "CONFLICT",
+      `ledger "${ledgerId}" completed first (${now.status}): built ledgers are kept forever`,
+      { ledgerId, status: now.status },
+    );
   return { ledgerId, status: now.status, reason: now.error?.reason ?? null };
 }
 
@@ -425,7 +549,11 @@ export interface LedgerStatusView {
   upload?: { partsReceived: number; parts: number[]; units: AmountUnits };
 }
 
-export async function ledgerStatus(env: Pick<LedgerIntakeEnv, "DB" | "BUCKET">, issuerId: string, ledgerId: string): Promise<LedgerStatusView> {
+export async function ledgerStatus(
+  env: Pick<LedgerIntakeEnv, "DB" | "BUCKET">,
+  issuerId: string,
+  ledgerId: string,
+): Promise<LedgerStatusView> {
   const ledger = await issuerLedger(env.DB, issuerId, ledgerId);
   const marker = ledger.status === "validating" ? await readUploadMarker(env.BUCKET, ledgerId) : null;
   const parts = marker !== null ? await listReceivedParts(env.BUCKET, ledgerId) : null;
@@ -451,12 +579,20 @@ export async function ledgerStatus(env: Pick<LedgerIntakeEnv, "DB" | "BUCKET">, 
     order: ledger.leafOrder,
     createdAt: ledger.createdAt,
     completedAt: ledger.completedAt,
-    ...(marker === null || parts === null ? {} : { upload: { partsReceived: parts.length, parts: parts.slice(0, MAX_UPLOAD_PARTS), units: markerUnits(marker) } }),
+    ...(marker === null || parts === null
+      ? {}
+      : {
+          upload: { partsReceived: parts.length, parts: parts.slice(0, MAX_UPLOAD_PARTS), units: markerUnits(marker) },
+        }),
   };
 }
 
 /** A complete ledger of the issuer, for reading its stored tree; NOT_FOUND otherwise. */
-async function completeLedger(db: D1Database, issuerId: string, ledgerId: string): Promise<LedgerRecord & { buildId: string }> {
+async function completeLedger(
+  db: D1Database,
+  issuerId: string,
+  ledgerId: string,
+): Promise<LedgerRecord & { buildId: string }> {
   const ledger = LEDGER_ID.test(ledgerId) ? await getLedger(db, ledgerId) : null;
   if (ledger === null || ledger.issuerId !== issuerId || ledger.status !== "complete" || ledger.buildId === null) {
     throw new LedgerError("NOT_FOUND", `issuer "${echo(issuerId)}" has no complete ledger "${echo(ledgerId)}"`);
@@ -468,10 +604,24 @@ async function completeLedger(db: D1Database, issuerId: string, ledgerId: string
  * The stored tree of a complete ledger, for audits and re-computation: its
  * manifest (`shard` absent) or one shard object, as stored (layout: ledgerFormat.ts).
  */
-export async function storedTreeObject(env: Pick<LedgerIntakeEnv, "DB" | "BUCKET">, issuerId: string, ledgerId: string, shard?: number): Promise<R2ObjectBody> {
+export async function storedTreeObject(
+  env: Pick<LedgerIntakeEnv, "DB" | "BUCKET">,
+  issuerId: string,
+  ledgerId: string,
+  shard?: number,
+): Promise<R2ObjectBody> {
   const ledger = await completeLedger(env.DB, issuerId, ledgerId);
-  const key = shard === undefined ? `${buildPrefix(ledger.ledgerId, ledger.buildId)}manifest.json` : shardKey(ledger.ledgerId, ledger.buildId, shard);
+  const key =
+    shard === undefined
+      ? `${buildPrefix(ledger.ledgerId, ledger.buildId)}manifest.json`
+      : shardKey(ledger.ledgerId, ledger.buildId, shard);
   const object = await env.BUCKET.get(key);
-  if (object === null) throw new LedgerError("NOT_FOUND", shard === undefined ? `ledger "${ledgerId}" has no stored manifest` : `ledger "${ledgerId}" has no shard ${shard}`);
+  if (object === null)
+    throw new LedgerError(
+      "NOT_FOUND",
+      shard === undefined
+        ? `ledger "${ledgerId}" has no stored manifest`
+        : `ledger "${ledgerId}" has no shard ${shard}`,
+    );
   return object;
 }

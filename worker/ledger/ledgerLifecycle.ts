@@ -12,14 +12,23 @@ import type { LedgerReading } from "../../core/valuation/readings.js";
 import { isoSeconds } from "../../core/time.js";
 import { LedgerError } from "./ledgerErrors.js";
 import { ledgerPrefix, type LedgerFailure, type LedgerStatus } from "./ledgerFormat.js";
-import { deletePrefix, insertLedger, ledgerHistory, markLedgerFailed, newestCompleteLedger, type LedgerHistoryEntry } from "./ledgerStore.js";
+import {
+  deletePrefix,
+  insertLedger,
+  ledgerHistory,
+  markLedgerFailed,
+  newestCompleteLedger,
+  type LedgerHistoryEntry,
+} from "./ledgerStore.js";
 import type { LedgerFormat } from "./parseLedger.js";
 
 /** Why a superseded ledger is never attested (its status answer). */
-export const SUPERSEDED_REASON = "its build completed after a ledger with an asOf at least as new: it is never attested";
+export const SUPERSEDED_REASON =
+  "its build completed after a ledger with an asOf at least as new: it is never attested";
 
 /** Built ledgers (complete or superseded) are immutable and kept forever. */
-export const isBuilt = (status: LedgerStatus): status is "complete" | "superseded" => status === "complete" || status === "superseded";
+export const isBuilt = (status: LedgerStatus): status is "complete" | "superseded" =>
+  status === "complete" || status === "superseded";
 
 /** A time for people: unix seconds and its UTC date. */
 export function describeTime(seconds: number): string {
@@ -55,11 +64,15 @@ export async function admitLedger(
     newer.status === "complete"
       ? `the issuer's current ledger ${newer.ledgerId} has asOf ${describeTime(newer.asOf)}`
       : `ledger ${newer.ledgerId}, still ${newer.status}, has asOf ${describeTime(newer.asOf)} (abandon it with DELETE if it should not count)`;
-  throw new LedgerError("CONFLICT", `asOf ${describeTime(at)} is not newer than ${what}: an upload must be newer than every ledger before it`, {
-    field: "asOf",
-    asOf: at,
-    newerLedger: { ledgerId: newer.ledgerId, status: newer.status, asOf: newer.asOf },
-  });
+  throw new LedgerError(
+    "CONFLICT",
+    `asOf ${describeTime(at)} is not newer than ${what}: an upload must be newer than every ledger before it`,
+    {
+      field: "asOf",
+      asOf: at,
+      newerLedger: { ledgerId: newer.ledgerId, status: newer.status, asOf: newer.asOf },
+    },
+  );
 }
 
 /**
@@ -67,7 +80,12 @@ export async function admitLedger(
  * effort; false when it was already complete, superseded or failed (then
  * nothing is deleted: a built ledger never loses its objects).
  */
-export async function failLedger(store: { DB: D1Database; BUCKET: R2Bucket }, ledgerId: string, failure: LedgerFailure, what = "ledger cleanup"): Promise<boolean> {
+export async function failLedger(
+  store: { DB: D1Database; BUCKET: R2Bucket },
+  ledgerId: string,
+  failure: LedgerFailure,
+  what = "ledger cleanup",
+): Promise<boolean> {
   if (!(await markLedgerFailed(store.DB, ledgerId, failure))) return false;
   await deletePrefix(store.BUCKET, ledgerPrefix(ledgerId)).catch((e) => console.warn(what, ledgerId, e));
   return true;
@@ -121,5 +139,8 @@ export async function ledgerHistoryPage(
   ]);
   const page = entries.slice(0, options.limit).map((e) => ({ ...e, current: e.ledgerId === current?.ledgerId }));
   const last = page[page.length - 1];
-  return { entries: page, next: entries.length > options.limit && last ? { asOf: last.asOf, ledgerId: last.ledgerId } : null };
+  return {
+    entries: page,
+    next: entries.length > options.limit && last ? { asOf: last.asOf, ledgerId: last.ledgerId } : null,
+  };
 }

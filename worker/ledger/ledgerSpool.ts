@@ -113,7 +113,12 @@ export class RowSpool {
   /** Writes what is buffered and the spool manifest (only when spilled). */
   async finish(): Promise<void> {
     if (!this.spilled) return;
-    const manifest: SpoolManifest = { recordBytes: this.recordSize, order: "commitment", rows: this.rows, buckets: await this.flushAll() };
+    const manifest: SpoolManifest = {
+      recordBytes: this.recordSize,
+      order: "commitment",
+      rows: this.rows,
+      buckets: await this.flushAll(),
+    };
     await this.bucket.put(spoolManifestKey(this.ledgerId), JSON.stringify(manifest));
   }
 }
@@ -142,12 +147,14 @@ export async function openRowSpool(
         for (const piece of spoolObjects(manifest, ledgerId, b)) {
           const part = await readObject(bucket, piece.key);
           if (part === null) throw new Error(`spool object ${piece.key} is missing`);
-          if (o + part.length > out.length) throw new Error(`spool bucket ${b} of ledger ${ledgerId} holds more than ${rows} rows`);
+          if (o + part.length > out.length)
+            throw new Error(`spool bucket ${b} of ledger ${ledgerId} holds more than ${rows} rows`);
           renumberRows(part, manifest.recordBytes, offsets[piece.part]!);
           out.set(part, o);
           o += part.length;
         }
-        if (o !== out.length) throw new Error(`spool bucket ${b} of ledger ${ledgerId} holds ${o} bytes, expected ${out.length}`);
+        if (o !== out.length)
+          throw new Error(`spool bucket ${b} of ledger ${ledgerId} holds ${o} bytes, expected ${out.length}`);
         yield out;
       }
     },
@@ -163,12 +170,14 @@ export function joinParts(ledgerId: string, parts: readonly PartManifest[]): Spo
   const buckets: SpoolBucket[] = Array.from({ length: SPOOL_BUCKETS }, () => ({ rows: 0, parts: 0, pieces: [] }));
   parts.forEach((m, i) => {
     if (m.part !== i) throw new Error(`part manifests out of order: ${m.part} at ${i}`);
-    if (m.recordBytes !== recordBytes) throw new Error(`part ${m.part} has ${m.recordBytes}-byte records, part 0 has ${recordBytes}`);
+    if (m.recordBytes !== recordBytes)
+      throw new Error(`part ${m.part} has ${m.recordBytes}-byte records, part 0 has ${recordBytes}`);
     m.buckets.forEach((b, bi) => {
       const into = buckets[bi]!;
       into.rows += b.rows;
       into.parts += b.parts;
-      for (let k = 0; k < b.parts; k++) into.pieces!.push({ key: partObjectKey(ledgerId, m.part, m.attempt, bi, k), part: m.part });
+      for (let k = 0; k < b.parts; k++)
+        into.pieces!.push({ key: partObjectKey(ledgerId, m.part, m.attempt, bi, k), part: m.part });
     });
   });
   return {
@@ -185,9 +194,10 @@ export function missingOrExtraParts(received: readonly number[], expected: numbe
   const have = new Set(received);
   const missing: number[] = [];
   for (let p = 0; p < expected && missing.length < 10; p++) if (!have.has(p)) missing.push(p);
-  if (missing.length > 0) return `part${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${expected} ${missing.length > 1 ? "have" : "has"} not been received`;
+  if (missing.length > 0)
+    return `part${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${expected} ${missing.length > 1 ? "have" : "has"} not been received`;
   const extra = received.filter((p) => p >= expected);
-  if (extra.length > 0) return `part ${extra[0]} was received but the upload was declared to have ${expected} part(s) (0..${expected - 1})`;
+  if (extra.length > 0)
+    return `part ${extra[0]} was received but the upload was declared to have ${expected} part(s) (0..${expected - 1})`;
   return null;
 }
-

@@ -50,7 +50,8 @@ function toProgress(raw: LedgerProgress | ShardedProgress): LedgerProgress {
     shards: { done: done.shards, total: t.shards },
     index: { done: done.groups, total: t.groups },
   };
-  const phase = done.buckets < t.buckets ? "shuffle" : done.shards < t.shards || done.groups < t.groups ? "shards" : "combine";
+  const phase =
+    done.buckets < t.buckets ? "shuffle" : done.shards < t.shards || done.groups < t.groups ? "shards" : "combine";
   const current = phase === "shuffle" ? steps.buckets : steps.shards;
   return { phase, done: current.done, total: current.total, rows: raw.rows, steps };
 }
@@ -85,7 +86,8 @@ export function toLedgerRecord(r: LedgerDbRow): LedgerRecord {
     rootSums: r.root_sums_json === null ? null : (JSON.parse(r.root_sums_json) as string[]).map((s) => BigInt(s)),
     error: r.error_json === null ? null : (JSON.parse(r.error_json) as LedgerFailure),
     buildId: r.build_id,
-    progress: r.progress_json === null ? null : toProgress(JSON.parse(r.progress_json) as LedgerProgress | ShardedProgress),
+    progress:
+      r.progress_json === null ? null : toProgress(JSON.parse(r.progress_json) as LedgerProgress | ShardedProgress),
     createdAt: r.created_at,
     completedAt: r.completed_at,
     asOf: r.as_of,
@@ -152,7 +154,9 @@ export async function newestCompleteLedger(db: D1Database, issuerId: string): Pr
 /** validating -> building, recording the row count; false when the ledger is no longer validating. */
 export async function markLedgerBuilding(db: D1Database, ledgerId: string, rows: number): Promise<boolean> {
   const res = await db
-    .prepare("UPDATE ledgers SET status = 'building', rows = ?2, progress_json = NULL, updated_at = ?3 WHERE ledger_id = ?1 AND status = 'validating'")
+    .prepare(
+      "UPDATE ledgers SET status = 'building', rows = ?2, progress_json = NULL, updated_at = ?3 WHERE ledger_id = ?1 AND status = 'validating'",
+    )
     .bind(ledgerId, rows, now())
     .run();
   return res.meta.changes === 1;
@@ -167,9 +171,16 @@ export async function claimLedgerBuild(db: D1Database, ledgerId: string, buildId
   return res.meta.changes === 1;
 }
 
-export async function setLedgerProgress(db: D1Database, ledgerId: string, buildId: string, progress: LedgerProgress): Promise<void> {
+export async function setLedgerProgress(
+  db: D1Database,
+  ledgerId: string,
+  buildId: string,
+  progress: LedgerProgress,
+): Promise<void> {
   await db
-    .prepare("UPDATE ledgers SET progress_json = ?3, updated_at = ?4 WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2")
+    .prepare(
+      "UPDATE ledgers SET progress_json = ?3, updated_at = ?4 WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2",
+    )
     .bind(ledgerId, buildId, JSON.stringify(progress), now())
     .run();
 }
@@ -187,7 +198,9 @@ export async function claimShardedBuild(
   progress: ShardedProgress,
 ): Promise<boolean> {
   const res = await db
-    .prepare("UPDATE ledgers SET build_id = ?3, progress_json = ?4, updated_at = ?5 WHERE ledger_id = ?1 AND status = 'building' AND build_id IS ?2")
+    .prepare(
+      "UPDATE ledgers SET build_id = ?3, progress_json = ?4, updated_at = ?5 WHERE ledger_id = ?1 AND status = 'building' AND build_id IS ?2",
+    )
     .bind(ledgerId, previous, buildId, JSON.stringify(progress), now())
     .run();
   return res.meta.changes === 1;
@@ -198,7 +211,12 @@ export async function claimShardedBuild(
  * progress after it, in one transaction; null when the ledger is no longer
  * building that build (the step is stale).
  */
-export async function markBuildStep(db: D1Database, ledgerId: string, buildId: string, mark: string): Promise<ShardedProgress | null> {
+export async function markBuildStep(
+  db: D1Database,
+  ledgerId: string,
+  buildId: string,
+  mark: string,
+): Promise<ShardedProgress | null> {
   if (!/^[bsi][0-9]+$/.test(mark)) throw new Error(`bad step mark ${mark}`);
   const [update, select] = await db.batch([
     db
@@ -207,7 +225,9 @@ export async function markBuildStep(db: D1Database, ledgerId: string, buildId: s
          WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2 AND json_valid(progress_json)`,
       )
       .bind(ledgerId, buildId, mark, now()),
-    db.prepare("SELECT progress_json FROM ledgers WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2").bind(ledgerId, buildId),
+    db
+      .prepare("SELECT progress_json FROM ledgers WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2")
+      .bind(ledgerId, buildId),
   ]);
   if (update!.meta.changes !== 1) return null;
   const row = select!.results[0] as { progress_json: string | null } | undefined;
@@ -215,7 +235,11 @@ export async function markBuildStep(db: D1Database, ledgerId: string, buildId: s
 }
 
 /** The sharded build's raw progress (its step marks) while the ledger is building build `buildId`; else null. */
-export async function getShardedProgress(db: D1Database, ledgerId: string, buildId: string): Promise<ShardedProgress | null> {
+export async function getShardedProgress(
+  db: D1Database,
+  ledgerId: string,
+  buildId: string,
+): Promise<ShardedProgress | null> {
   const row = await db
     .prepare("SELECT progress_json FROM ledgers WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2")
     .bind(ledgerId, buildId)
@@ -236,7 +260,9 @@ export async function listIdleLedgers(
   idleBefore: number,
   createdBefore: number,
   limit = 100,
-): Promise<{ ledgerId: string; issuerId: string; status: "validating" | "building"; createdAt: number; updatedAt: number }[]> {
+): Promise<
+  { ledgerId: string; issuerId: string; status: "validating" | "building"; createdAt: number; updatedAt: number }[]
+> {
   const { results } = await db
     .prepare(
       `SELECT ledger_id, issuer_id, status, created_at, COALESCE(updated_at, created_at) AS moved FROM ledgers
@@ -244,13 +270,28 @@ export async function listIdleLedgers(
        ORDER BY moved LIMIT ?3`,
     )
     .bind(idleBefore, createdBefore, limit)
-    .all<{ ledger_id: string; issuer_id: string; status: "validating" | "building"; created_at: number; moved: number }>();
-  return results.map((r) => ({ ledgerId: r.ledger_id, issuerId: r.issuer_id, status: r.status, createdAt: r.created_at, updatedAt: r.moved }));
+    .all<{
+      ledger_id: string;
+      issuer_id: string;
+      status: "validating" | "building";
+      created_at: number;
+      moved: number;
+    }>();
+  return results.map((r) => ({
+    ledgerId: r.ledger_id,
+    issuerId: r.issuer_id,
+    status: r.status,
+    createdAt: r.created_at,
+    updatedAt: r.moved,
+  }));
 }
 
 /** Records that the sweep looked at a building ledger now (it waits a full interval before resuming it again). */
 export async function touchLedger(db: D1Database, ledgerId: string): Promise<void> {
-  await db.prepare("UPDATE ledgers SET updated_at = ?2 WHERE ledger_id = ?1 AND status IN ('validating', 'building')").bind(ledgerId, now()).run();
+  await db
+    .prepare("UPDATE ledgers SET updated_at = ?2 WHERE ledger_id = ?1 AND status IN ('validating', 'building')")
+    .bind(ledgerId, now())
+    .run();
 }
 
 /**
@@ -276,7 +317,15 @@ export async function markLedgerComplete(
            root = ?3, root_sums_json = ?4, rows = ?5, completed_at = ?6, updated_at = ?6, progress_json = NULL, leaf_order = ?7
          WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2`,
       )
-      .bind(ledgerId, buildId, result.root, JSON.stringify(result.rootSums.map(String)), result.rows, now(), result.order),
+      .bind(
+        ledgerId,
+        buildId,
+        result.root,
+        JSON.stringify(result.rootSums.map(String)),
+        result.rows,
+        now(),
+        result.order,
+      ),
     db.prepare("SELECT status FROM ledgers WHERE ledger_id = ?1 AND build_id = ?2").bind(ledgerId, buildId),
   ]);
   if (update!.meta.changes !== 1) return null;
@@ -339,7 +388,8 @@ export async function ledgerHistory(
     order: r.leaf_order ?? null,
     createdAt: r.created_at,
     completedAt: r.completed_at,
-    attested: r.first_sequence === null || r.last_sequence === null ? null : { from: r.first_sequence, to: r.last_sequence },
+    attested:
+      r.first_sequence === null || r.last_sequence === null ? null : { from: r.first_sequence, to: r.last_sequence },
   }));
 }
 
@@ -354,7 +404,12 @@ export interface EndedLedger {
 }
 
 /** The issuer's ledgers that became superseded or failed at or after `since` (unix seconds), oldest first. */
-export async function endedLedgers(db: D1Database, issuerId: string, since: number, limit = 50): Promise<EndedLedger[]> {
+export async function endedLedgers(
+  db: D1Database,
+  issuerId: string,
+  since: number,
+  limit = 50,
+): Promise<EndedLedger[]> {
   const { results } = await db
     .prepare(
       `SELECT ledger_id, status, as_of, rows, error_json, completed_at FROM ledgers
@@ -362,7 +417,14 @@ export async function endedLedgers(db: D1Database, issuerId: string, since: numb
        ORDER BY completed_at, rowid LIMIT ?3`,
     )
     .bind(issuerId, since, limit)
-    .all<{ ledger_id: string; status: "superseded" | "failed"; as_of: number; rows: number; error_json: string | null; completed_at: number }>();
+    .all<{
+      ledger_id: string;
+      status: "superseded" | "failed";
+      as_of: number;
+      rows: number;
+      error_json: string | null;
+      completed_at: number;
+    }>();
   return results.map((r) => ({
     ledgerId: r.ledger_id,
     status: r.status,
@@ -376,7 +438,9 @@ export async function endedLedgers(db: D1Database, issuerId: string, since: numb
 /** Any state but complete -> failed (failed is final). False when already complete or failed. */
 export async function markLedgerFailed(db: D1Database, ledgerId: string, failure: LedgerFailure): Promise<boolean> {
   const res = await db
-    .prepare("UPDATE ledgers SET status = 'failed', error_json = ?2, completed_at = ?3 WHERE ledger_id = ?1 AND status IN ('validating', 'building')")
+    .prepare(
+      "UPDATE ledgers SET status = 'failed', error_json = ?2, completed_at = ?3 WHERE ledger_id = ?1 AND status IN ('validating', 'building')",
+    )
     .bind(ledgerId, JSON.stringify(failure), now())
     .run();
   return res.meta.changes === 1;

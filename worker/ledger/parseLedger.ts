@@ -101,7 +101,10 @@ class RowError extends Error {}
  * const parsed = await parseLedger(req.body, { format: "csv", assets: ["USDC"], onRows: (b) => spool.add(b) });
  * if (parsed.errorCount > 0) reject(parsed.errors);
  */
-export async function parseLedger(body: ReadableStream<Uint8Array>, options: ParseLedgerOptions): Promise<ParsedLedger> {
+export async function parseLedger(
+  body: ReadableStream<Uint8Array>,
+  options: ParseLedgerOptions,
+): Promise<ParsedLedger> {
   const parser = new LedgerParser(options);
   const reader = body.getReader();
   const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -163,7 +166,8 @@ function safeDecode(decoder: TextDecoder, chunk: Uint8Array | undefined, parser:
     return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
   } catch {
     // Name the line of the first bad byte: count the line breaks before it in a lenient decode.
-    const lenient = chunk === undefined ? "" : new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(chunk);
+    const lenient =
+      chunk === undefined ? "" : new TextDecoder("utf-8", { fatal: false, ignoreBOM: true }).decode(chunk);
     const bad = lenient.indexOf("\ufffd");
     parser.invalidUtf8(bad < 0 ? 0 : lenient.slice(0, bad).split("\n").length - 1);
     return "";
@@ -228,7 +232,9 @@ class LedgerParser {
   tooLong(text: string): void {
     this.line0 += 1;
     if (this.utf8Failed || this.csvAsNdjson) return;
-    const bareCr = text.includes("\r") ? ": its lines seem to end with a bare carriage return (CR); end them with LF or CRLF" : "";
+    const bareCr = text.includes("\r")
+      ? ": its lines seem to end with a bare carriage return (CR); end them with LF or CRLF"
+      : "";
     if (this.format === "csv" && !this.headerSeen) {
       // The header itself: rows cannot be read, and the body is not "empty" either.
       this.headerSeen = true;
@@ -291,7 +297,10 @@ class LedgerParser {
     }
     if (assetCols.join(",") !== expected || assetCols.length !== this.k) {
       this.form = null;
-      this.error(0, `asset columns must be exactly the issuer's ledger assets in order (${expected}), got "${clip(assetCols.join(","))}"`);
+      this.error(
+        0,
+        `asset columns must be exactly the issuer's ledger assets in order (${expected}), got "${clip(assetCols.join(","))}"`,
+      );
     }
   }
 
@@ -309,10 +318,17 @@ class LedgerParser {
     try {
       doc = JSON.parse(text);
     } catch {
-      if (this.form === null && this.rows === 0 && this.errorCount === 0 && /^"?(userId"?,"?salt|commitment)"?,/.test(text)) {
+      if (
+        this.form === null &&
+        this.rows === 0 &&
+        this.errorCount === 0 &&
+        /^"?(userId"?,"?salt|commitment)"?,/.test(text)
+      ) {
         // A CSV file sent as NDJSON: one error for it, not one per row.
         this.csvAsNdjson = true;
-        throw new RowError("this is a CSV header, not a JSON object: send the file as CSV (Content-Type text/csv or ?format=csv)");
+        throw new RowError(
+          "this is a CSV header, not a JSON object: send the file as CSV (Content-Type text/csv or ?format=csv)",
+        );
       }
       throw new RowError("not a JSON object");
     }
@@ -327,13 +343,17 @@ class LedgerParser {
       throw new RowError(`mixes forms: earlier rows give ${this.form === "user" ? "userId and salt" : "commitment"}`);
     }
     const b = obj.balances;
-    if (typeof b !== "object" || b === null || Array.isArray(b)) throw new RowError("balances must be an object of asset: amount");
+    if (typeof b !== "object" || b === null || Array.isArray(b))
+      throw new RowError("balances must be an object of asset: amount");
     const bal = b as Record<string, unknown>;
     const missing = this.assets.filter((a) => !Object.hasOwn(bal, a));
     if (missing.length > 0) throw new RowError(`balances miss asset ${missing.join(", ")}`);
     const extras = Object.keys(bal).filter((a) => !this.assets.includes(a));
     if (extras.length > 0) throw new RowError(`balances name unknown asset ${extras.map((x) => clip(x)).join(", ")}`);
-    const balances = this.balances(this.assets.map((a) => bal[a]), 0);
+    const balances = this.balances(
+      this.assets.map((a) => bal[a]),
+      0,
+    );
     if (form === "user") {
       if (typeof obj.userId !== "string") throw new RowError("userId must be a string");
       if (typeof obj.salt !== "string") throw new RowError("salt must be a 0x-hex string");
@@ -352,9 +372,12 @@ class LedgerParser {
         return parseUploadedAmount(v, this.units, this.decimals[i] ?? 0, field, UINT128_MAX);
       } catch (e) {
         if (!(e instanceof SolventError)) throw e;
-        if (this.units === "decimal" && /fractional digits/.test(e.message)) throw new RowError(`${e.message.replace("the asset has", `${asset} has`)}`);
+        if (this.units === "decimal" && /fractional digits/.test(e.message))
+          throw new RowError(`${e.message.replace("the asset has", `${asset} has`)}`);
         if (this.units === "base" && typeof v === "string" && /^(0|[1-9][0-9]*)\.[0-9]+$/.test(v)) {
-          throw new RowError(`${e.message}: this upload is in base units (units=base), which are whole numbers; leave units out to write amounts like 1500.25`);
+          throw new RowError(
+            `${e.message}: this upload is in base units (units=base), which are whole numbers; leave units out to write amounts like 1500.25`,
+          );
         }
         throw new RowError(e.message);
       }
@@ -389,10 +412,14 @@ class LedgerParser {
     }
     const cv = new DataView(commitment.buffer, commitment.byteOffset, HASH_BYTES);
     const first = this.commitments.addOrGet(cv.getUint32(0), cv.getUint32(4), row);
-    if (first !== 0) throw new RowError(`duplicate commitment ${bytesToHex(commitment)}: row ${first} has the same commitment`);
+    if (first !== 0)
+      throw new RowError(`duplicate commitment ${bytesToHex(commitment)}: row ${first} has the same commitment`);
     const totals = this.totals.map((t, i) => t + balances[i]!);
     const over = totals.findIndex((t) => t > UINT128_MAX);
-    if (over >= 0) throw new RowError(`the total of ${this.assets[over]} reaches 2^128 at this row (SPEC §2 sums must stay below 2^128)`);
+    if (over >= 0)
+      throw new RowError(
+        `the total of ${this.assets[over]} reaches 2^128 at this row (SPEC §2 sums must stay below 2^128)`,
+      );
     this.totals = totals;
     this.rows += 1;
     if (this.errorCount > 0 || this.onRows === undefined) return;

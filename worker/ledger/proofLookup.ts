@@ -16,7 +16,17 @@ import {
   type InclusionProof,
   type NonInclusionProof,
 } from "../../core/liabilities/index.js";
-import { indexKey, indexPrefix, nodeBytes, shardKey, shardNodeOffset, topKey, topNodeOffset, treeManifestKey, type TreeManifest } from "./ledgerFormat.js";
+import {
+  indexKey,
+  indexPrefix,
+  nodeBytes,
+  shardKey,
+  shardNodeOffset,
+  topKey,
+  topNodeOffset,
+  treeManifestKey,
+  type TreeManifest,
+} from "./ledgerFormat.js";
 import { readJson, readObject, readRange } from "./ledgerStore.js";
 import { commitmentOffset, parseProofReads, proofReads, shardGeometry, shardLeaves } from "./shardLayout.js";
 
@@ -125,7 +135,12 @@ async function readShardPathV1(bucket: R2Bucket, m: TreeManifest, shard: number,
       }),
     ),
     tail < counts.length - 1
-      ? readRange(bucket, key, shardNodeOffset(counts, leaves, tail, 0, k), shardNodeOffset(counts, leaves, counts.length - 1, 0, k) - shardNodeOffset(counts, leaves, tail, 0, k))
+      ? readRange(
+          bucket,
+          key,
+          shardNodeOffset(counts, leaves, tail, 0, k),
+          shardNodeOffset(counts, leaves, counts.length - 1, 0, k) - shardNodeOffset(counts, leaves, tail, 0, k),
+        )
       : null,
     // The stored commitment is read alongside the path.
     readRange(bucket, key, localLeaf * HASH_BYTES, HASH_BYTES),
@@ -157,24 +172,35 @@ async function readShardPathV1(bucket: R2Bucket, m: TreeManifest, shard: number,
  * @example
  * const proof = await readInclusionProof(env.BUCKET, ledgerId, "0x9f…");
  */
-export async function readInclusionProof(bucket: R2Bucket, ledgerId: string, commitmentHex: string): Promise<InclusionProof | null> {
+export async function readInclusionProof(
+  bucket: R2Bucket,
+  ledgerId: string,
+  commitmentHex: string,
+): Promise<InclusionProof | null> {
   const commitment = hexToBytes(commitmentHex, "commitment", HASH_BYTES);
   const m = await completeManifest(bucket, ledgerId);
   if (m === null) return null;
   const leaf = await findLeaf(bucket, m, commitment);
   if (leaf === null || leaf >= m.leafCount) return null;
   const read = await readLeafProof(bucket, m, leaf);
-  if (!bytesEqual(read.commitment, commitment)) throw new Error(`ledger ${ledgerId}: index and shard disagree on leaf ${leaf}`);
+  if (!bytesEqual(read.commitment, commitment))
+    throw new Error(`ledger ${ledgerId}: index and shard disagree on leaf ${leaf}`);
   return read.proof;
 }
 
 /** The §2 proof of leaf `leaf` and the commitment stored for it. */
-async function readLeafProof(bucket: R2Bucket, m: TreeManifest, leaf: number): Promise<{ proof: InclusionProof; commitment: Uint8Array }> {
+async function readLeafProof(
+  bucket: R2Bucket,
+  m: TreeManifest,
+  leaf: number,
+): Promise<{ proof: InclusionProof; commitment: Uint8Array }> {
   const k = m.assets.length;
   const nb = nodeBytes(k);
   const shard = Math.floor(leaf / m.shardSize);
   const [inShard, top] = await Promise.all([
-    m.layout === undefined ? readShardPathV1(bucket, m, shard, leaf) : readShardPath(bucket, m, shard, leaf - shard * m.shardSize),
+    m.layout === undefined
+      ? readShardPathV1(bucket, m, shard, leaf)
+      : readShardPath(bucket, m, shard, leaf - shard * m.shardSize),
     m.topCounts.length > 1 ? completeTop(bucket, m) : null,
   ]);
   const path = [...inShard.path];
@@ -198,7 +224,12 @@ async function readLeafProof(bucket: R2Bucket, m: TreeManifest, leaf: number): P
 async function readLeafCommitment(bucket: R2Bucket, m: TreeManifest, leaf: number): Promise<Uint8Array> {
   const shard = Math.floor(leaf / m.shardSize);
   const g = shardGeometry(m, shard);
-  return readRange(bucket, shardKey(m.ledgerId, m.buildId, shard), commitmentOffset(g, leaf - shard * m.shardSize), HASH_BYTES);
+  return readRange(
+    bucket,
+    shardKey(m.ledgerId, m.buildId, shard),
+    commitmentOffset(g, leaf - shard * m.shardSize),
+    HASH_BYTES,
+  );
 }
 
 /**
@@ -215,7 +246,8 @@ async function insertionPoint(bucket: R2Bucket, m: TreeManifest, commitment: Uin
   const count = entries === null ? 0 : entries.length / INDEX_ENTRY;
   if (entries !== null && count > 0) {
     const at = (i: number) => entries.subarray(i * INDEX_ENTRY, i * INDEX_ENTRY + HASH_BYTES);
-    const leafOf = (i: number) => new DataView(entries.buffer, entries.byteOffset).getUint32(i * INDEX_ENTRY + HASH_BYTES);
+    const leafOf = (i: number) =>
+      new DataView(entries.buffer, entries.byteOffset).getUint32(i * INDEX_ENTRY + HASH_BYTES);
     const pos = insertionIndex(count, at, commitment);
     if (pos < count && bytesEqual(at(pos), commitment)) return null;
     return pos < count ? leafOf(pos) : leafOf(count - 1) + 1;
@@ -230,7 +262,8 @@ async function insertionPoint(bucket: R2Bucket, m: TreeManifest, commitment: Uin
     if (compareCommitments(c, commitment) < 0) lo = mid + 1;
     else hi = mid;
   }
-  if (lo < m.leafCount && bytesEqual(cache.get(lo) ?? (await readLeafCommitment(bucket, m, lo)), commitment)) return null;
+  if (lo < m.leafCount && bytesEqual(cache.get(lo) ?? (await readLeafCommitment(bucket, m, lo)), commitment))
+    return null;
   return lo;
 }
 
@@ -239,7 +272,11 @@ async function insertionPoint(bucket: R2Bucket, m: TreeManifest, commitment: Uin
  * `ledgerId`, or null when the ledger has no stored tree, is not in commitment
  * order (built before that rule), or holds the commitment after all.
  */
-export async function readNonInclusionProof(bucket: R2Bucket, ledgerId: string, commitmentHex: string): Promise<NonInclusionProof | null> {
+export async function readNonInclusionProof(
+  bucket: R2Bucket,
+  ledgerId: string,
+  commitmentHex: string,
+): Promise<NonInclusionProof | null> {
   const commitment = hexToBytes(commitmentHex, "commitment", HASH_BYTES);
   const m = await completeManifest(bucket, ledgerId);
   if (m === null || m.order !== "commitment") return null;
@@ -250,7 +287,10 @@ export async function readNonInclusionProof(bucket: R2Bucket, ledgerId: string, 
     j < m.leafCount ? readLeafProof(bucket, m, j) : null,
   ]);
   // Never serve a proof the verifier would refuse: the stored order must bracket the commitment.
-  if ((left !== null && compareCommitments(left.commitment, commitment) >= 0) || (right !== null && compareCommitments(commitment, right.commitment) >= 0)) {
+  if (
+    (left !== null && compareCommitments(left.commitment, commitment) >= 0) ||
+    (right !== null && compareCommitments(commitment, right.commitment) >= 0)
+  ) {
     throw new Error(`ledger ${ledgerId}: stored leaves ${j - 1} and ${j} do not bracket ${commitmentHex}`);
   }
   return assembleNonInclusionProof(commitment, m.leafCount, left, right);
@@ -261,7 +301,10 @@ export async function readNonInclusionProof(bucket: R2Bucket, ledgerId: string, 
  * tree holds them, for audits and re-computation. Reads whole shards, in
  * either layout (shardLayout.ts).
  */
-export async function readLedgerLeaves(bucket: R2Bucket, ledgerId: string): Promise<{ commitment: Hex; balances: bigint[] }[] | null> {
+export async function readLedgerLeaves(
+  bucket: R2Bucket,
+  ledgerId: string,
+): Promise<{ commitment: Hex; balances: bigint[] }[] | null> {
   const m = await readJson<TreeManifest>(bucket, treeManifestKey(ledgerId));
   if (m === null) return null;
   const k = m.assets.length;

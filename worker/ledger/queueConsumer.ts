@@ -8,7 +8,13 @@ import type { Env } from "../env.js";
 import { LedgerBuildError } from "./buildLedger.js";
 import { buildPrefix } from "./ledgerFormat.js";
 import { deletePrefix, getLedger, markLedgerFailed } from "./ledgerStore.js";
-import { describeStep, runBuildStep, startShardedBuild, type LedgerBuildMessage, type LedgerStartMessage } from "./shardedBuild.js";
+import {
+  describeStep,
+  runBuildStep,
+  startShardedBuild,
+  type LedgerBuildMessage,
+  type LedgerStartMessage,
+} from "./shardedBuild.js";
 
 export type { LedgerBuildMessage, LedgerStartMessage, LedgerStepMessage } from "./shardedBuild.js";
 
@@ -90,10 +96,13 @@ export async function handleLedgerBuild(
     const { ledgerId } = body;
     const step = describeStep(body);
     try {
-      const next =
-        isStartMessage(body)
-          ? await startShardedBuild(store, ledgerId, options.shardSize === undefined ? {} : { shardSize: options.shardSize })
-          : await runBuildStep(store, body);
+      const next = isStartMessage(body)
+        ? await startShardedBuild(
+            store,
+            ledgerId,
+            options.shardSize === undefined ? {} : { shardSize: options.shardSize },
+          )
+        : await runBuildStep(store, body);
       if (next.length > 0) await send(next);
       message.ack();
     } catch (error) {
@@ -122,7 +131,11 @@ export async function handleLedgerBuild(
 }
 
 /** Marks the ledger failed (final) and drops the failed build's objects, best effort. */
-async function failLedger(store: { db: D1Database; bucket: R2Bucket }, ledgerId: string, reason: string): Promise<void> {
+async function failLedger(
+  store: { db: D1Database; bucket: R2Bucket },
+  ledgerId: string,
+  reason: string,
+): Promise<void> {
   if (!(await markLedgerFailed(store.db, ledgerId, { reason }))) return;
   const ledger = await getLedger(store.db, ledgerId);
   if (ledger?.buildId) await deletePrefix(store.bucket, buildPrefix(ledgerId, ledger.buildId)).catch(() => {});

@@ -66,8 +66,10 @@ export function blockBitsFor(topLevel: number): number {
 
 /** The geometry of shard `shard` of a stored ledger, in the manifest's layout. */
 export function shardGeometry(m: TreeManifest, shard: number): ShardGeometry {
-  if (m.layout !== undefined && m.layout !== SHARD_LAYOUT) throw new Error(`ledger ${m.ledgerId}: unknown shard layout ${String(m.layout)}`);
-  if (!Number.isSafeInteger(shard) || shard < 0 || shard >= m.shardCount) throw new Error(`ledger ${m.ledgerId} has no shard ${shard}`);
+  if (m.layout !== undefined && m.layout !== SHARD_LAYOUT)
+    throw new Error(`ledger ${m.ledgerId}: unknown shard layout ${String(m.layout)}`);
+  if (!Number.isSafeInteger(shard) || shard < 0 || shard >= m.shardCount)
+    throw new Error(`ledger ${m.ledgerId} has no shard ${shard}`);
   const last = shard === m.shardCount - 1;
   const g: ShardGeometry = {
     counts: last ? m.lastShardCounts : m.fullShardCounts,
@@ -82,7 +84,8 @@ export function shardGeometry(m: TreeManifest, shard: number): ShardGeometry {
 function checkGeometry(g: ShardGeometry): void {
   const top = g.counts.length - 1;
   if (top < 0 || g.counts[top] !== 1) throw new Error("shard level counts must end with the shard top (1 node)");
-  if (!Number.isSafeInteger(g.blockBits) || g.blockBits < 0 || g.blockBits > top) throw new Error(`block bits ${g.blockBits} do not fit a shard of ${top} levels`);
+  if (!Number.isSafeInteger(g.blockBits) || g.blockBits < 0 || g.blockBits > top)
+    throw new Error(`block bits ${g.blockBits} do not fit a shard of ${top} levels`);
   if (!Number.isSafeInteger(g.leaves) || g.leaves < 1 || g.counts[0]! - g.leaves > 1 || g.counts[0]! < g.leaves) {
     throw new Error(`${g.leaves} leaves do not fit ${g.counts[0]} level 0 nodes`);
   }
@@ -118,7 +121,8 @@ export function blockNodes(g: ShardGeometry, j: number, level: number): { first:
 
 /** Bytes of block j within the shard object. */
 export function blockRange(g: ShardGeometry, j: number): ByteRange {
-  if (!Number.isSafeInteger(j) || j < 0 || j >= blockCount(g)) throw new Error(`no block ${j} in a shard of ${blockCount(g)} blocks`);
+  if (!Number.isSafeInteger(j) || j < 0 || j >= blockCount(g))
+    throw new Error(`no block ${j} in a shard of ${blockCount(g)} blocks`);
   const leaves = blockLeaves(g, j);
   let length = (leaves.end - leaves.first) * HASH_BYTES;
   for (let l = 0; l < g.blockBits; l++) {
@@ -139,14 +143,16 @@ export function upperLevelOffset(g: ShardGeometry, level: number): number {
 
 /** Offset of the commitment of local leaf `leaf`. */
 export function commitmentOffset(g: ShardGeometry, leaf: number): number {
-  if (!Number.isSafeInteger(leaf) || leaf < 0 || leaf >= g.leaves) throw new Error(`no leaf ${leaf} in a shard of ${g.leaves} leaves`);
+  if (!Number.isSafeInteger(leaf) || leaf < 0 || leaf >= g.leaves)
+    throw new Error(`no leaf ${leaf} in a shard of ${g.leaves} leaves`);
   const j = leaf >> g.blockBits;
   return j * fullBlockBytes(g) + (leaf - j * 2 ** g.blockBits) * HASH_BYTES;
 }
 
 /** Offset of node `index` (local to the shard) of local level `level`. */
 export function nodeOffset(g: ShardGeometry, level: number, index: number): number {
-  if (!Number.isSafeInteger(index) || index < 0 || index >= (g.counts[level] ?? 0)) throw new Error(`no node ${index} at level ${level}`);
+  if (!Number.isSafeInteger(index) || index < 0 || index >= (g.counts[level] ?? 0))
+    throw new Error(`no node ${index} at level ${level}`);
   const nb = nodeBytes(g.assets);
   if (level >= g.blockBits) return upperLevelOffset(g, level) + index * nb;
   const j = index >> (g.blockBits - level);
@@ -179,7 +185,12 @@ export function serializeShard(tree: SumTreeLevels, commitments: Uint8Array, blo
   const sb = SUM_BYTES * k;
   const nb = nodeBytes(k);
   if (tree.levels[0]?.level !== 0) throw new Error("a shard's levels start at level 0");
-  const g: ShardGeometry = { counts: tree.levels.map((l) => l.count), leaves: commitments.length / HASH_BYTES, blockBits, assets: k };
+  const g: ShardGeometry = {
+    counts: tree.levels.map((l) => l.count),
+    leaves: commitments.length / HASH_BYTES,
+    blockBits,
+    assets: k,
+  };
   checkGeometry(g);
   const out = new Uint8Array(shardBytes(g));
   let o = 0;
@@ -237,7 +248,8 @@ export function parseProofReads(
     const at = nodeOffset(g, level, index);
     const [bytes, range] = level < g.blockBits ? [block, reads.block] : [upper, reads.upper];
     const from = at - (range?.offset ?? Infinity);
-    if (bytes === null || !(from >= 0 && from + nb <= bytes.length)) throw new Error(`node ${index} of level ${level} is not in the bytes read`);
+    if (bytes === null || !(from >= 0 && from + nb <= bytes.length))
+      throw new Error(`node ${index} of level ${level} is not in the bytes read`);
     return bytes.subarray(from, from + nb);
   };
   const c = commitmentOffset(g, leaf) - reads.block.offset;
@@ -249,7 +261,8 @@ export function parseProofReads(
 /** Every leaf of a whole shard object in leaf order: commitments (n*32) and balances (n * 16 per asset), as the tree's leaves hold them. */
 export function shardLeaves(object: Uint8Array, g: ShardGeometry): { commitments: Uint8Array; balances: Uint8Array } {
   checkGeometry(g);
-  if (object.length !== shardBytes(g)) throw new Error(`shard object holds ${object.length} bytes, its manifest says ${shardBytes(g)}`);
+  if (object.length !== shardBytes(g))
+    throw new Error(`shard object holds ${object.length} bytes, its manifest says ${shardBytes(g)}`);
   const sb = SUM_BYTES * g.assets;
   const commitments = new Uint8Array(g.leaves * HASH_BYTES);
   const balances = new Uint8Array(g.leaves * sb);

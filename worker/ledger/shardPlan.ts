@@ -23,8 +23,10 @@ import { buildPrefix, INDEX_BUCKET_TARGET, type SpoolManifest, type TreeManifest
 import { SHARD_LAYOUT, blockBitsFor, serializeLevels } from "./shardLayout.js";
 
 export const planKey = (ledgerId: string, buildId: string) => `${buildPrefix(ledgerId, buildId)}plan.json`;
-export const orderKey = (ledgerId: string, buildId: string, bucket: number) => `${buildPrefix(ledgerId, buildId)}order/${bucket}.bin`;
-export const indexPartKey = (ledgerId: string, buildId: string, bucket: number) => `${buildPrefix(ledgerId, buildId)}idxparts/${bucket}.bin`;
+export const orderKey = (ledgerId: string, buildId: string, bucket: number) =>
+  `${buildPrefix(ledgerId, buildId)}order/${bucket}.bin`;
+export const indexPartKey = (ledgerId: string, buildId: string, bucket: number) =>
+  `${buildPrefix(ledgerId, buildId)}idxparts/${bucket}.bin`;
 
 /**
  * Index groups: at least 64 (when the index has that many objects), and enough
@@ -86,7 +88,8 @@ export function makePlan(
   shardSize: number,
   seed: string,
 ): BuildPlan {
-  if (!Number.isInteger(Math.log2(shardSize)) || shardSize < 2) throw new Error("shardSize must be a power of two >= 2");
+  if (!Number.isInteger(Math.log2(shardSize)) || shardSize < 2)
+    throw new Error("shardSize must be a power of two >= 2");
   let first = 0;
   const buckets = spool.buckets.map((b) => {
     const at = first;
@@ -168,7 +171,10 @@ export function seededWords(seed: Uint8Array, bucket: number): (words: Uint32Arr
 
 /** top.bin and the manifest, from the shard tops (SPEC level `topLevel`, padding from the true level and index). */
 export function combineTops(
-  plan: Pick<BuildPlan, "ledgerId" | "buildId" | "assets" | "rows" | "shardSize" | "shardCount" | "indexBits" | "layout" | "order">,
+  plan: Pick<
+    BuildPlan,
+    "ledgerId" | "buildId" | "assets" | "rows" | "shardSize" | "shardCount" | "indexBits" | "layout" | "order"
+  >,
   topHashes: Uint8Array,
   topSums: Uint8Array,
 ): { top: Uint8Array; manifest: TreeManifest } {

@@ -119,7 +119,11 @@ export interface LedgerStore {
 /** Ranged reads in flight per step (Workers allows 6 open connections per invocation). */
 const READ_CONCURRENCY = 6;
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -150,7 +154,10 @@ function checkBucketSizes(spool: SpoolManifest, limit: number): void {
   const rows = spool.buckets.map((b) => b.rows);
   const largest = rows.indexOf(Math.max(...rows));
   if (rows[largest]! <= limit) return;
-  const range = spool.order === "commitment" ? ` (commitments starting with the 6 bits ${largest.toString(2).padStart(6, "0")})` : "";
+  const range =
+    spool.order === "commitment"
+      ? ` (commitments starting with the 6 bits ${largest.toString(2).padStart(6, "0")})`
+      : "";
   throw new LedgerBuildError(
     `spool bucket ${largest} holds ${rows[largest]} of ${spool.rows} rows${range}, more than the ${limit} one build step can hold: ` +
       "SPEC §2 commitments (SHA-256) spread evenly, so either the ledger is too large for one build or its commitments were not computed as SPEC §2 says",
@@ -184,7 +191,8 @@ export async function startShardedBuild(
   }
   const spool = await readJson<SpoolManifest>(bucket, spoolManifestKey(ledgerId));
   if (spool === null) throw new LedgerBuildError("the ledger's rows are missing from storage");
-  if (spool.rows !== ledger.rows) throw new LedgerBuildError(`storage holds ${spool.rows} rows, the ledger has ${ledger.rows}`);
+  if (spool.rows !== ledger.rows)
+    throw new LedgerBuildError(`storage holds ${spool.rows} rows, the ledger has ${ledger.rows}`);
   if (spool.rows < 1) throw new LedgerBuildError("a ledger needs at least one row");
   checkBucketSizes(spool, options.maxBucketRows ?? maxBucketRows(spool.recordBytes));
 
@@ -211,7 +219,8 @@ export async function resumeMessages(store: LedgerStore, plan: BuildPlan): Promi
   const progress = await getShardedProgress(store.db, plan.ledgerId, plan.buildId);
   if (progress === null) return [];
   const id = { ledgerId: plan.ledgerId, buildId: plan.buildId };
-  const missing = (prefix: string, total: number) => Array.from({ length: total }, (_, i) => i).filter((i) => progress.marks[`${prefix}${i}`] !== 1);
+  const missing = (prefix: string, total: number) =>
+    Array.from({ length: total }, (_, i) => i).filter((i) => progress.marks[`${prefix}${i}`] !== 1);
   const buckets = missing("b", plan.buckets.length);
   if (buckets.length > 0) return buckets.map((bucket) => ({ kind: "shuffle", ...id, bucket }));
   const shards = missing("s", plan.shardCount);
@@ -255,7 +264,8 @@ export async function runBuildStep(store: LedgerStore, message: LedgerStepMessag
 }
 
 function checkStep(what: string, n: number, total: number): void {
-  if (!Number.isSafeInteger(n) || n < 0 || n >= total) throw new LedgerBuildError(`${what} ${n} is not in this build (0..${total - 1})`);
+  if (!Number.isSafeInteger(n) || n < 0 || n >= total)
+    throw new LedgerBuildError(`${what} ${n} is not in this build (0..${total - 1})`);
 }
 
 /**
@@ -263,11 +273,18 @@ function checkStep(what: string, n: number, total: number): void {
  * index entries grouped by commitment prefix after their offsets header
  * (layout: shardPlan.ts). Pure: the same bytes for the same plan and records.
  */
-export function orderBucket(plan: BuildPlan, b: number, records: Uint8Array): { ordered: Uint8Array; index: Uint8Array } {
+export function orderBucket(
+  plan: BuildPlan,
+  b: number,
+  records: Uint8Array,
+): { ordered: Uint8Array; index: Uint8Array } {
   const { first } = plan.buckets[b]!;
   const rb = plan.recordBytes;
   const rows = records.length / rb;
-  const perm = plan.order === "commitment" ? commitmentOrder(records, rb) : randomPermutation(rows, seededWords(hexToBytes(plan.seed, "seed", 32), b));
+  const perm =
+    plan.order === "commitment"
+      ? commitmentOrder(records, rb)
+      : randomPermutation(rows, seededWords(hexToBytes(plan.seed, "seed", 32), b));
   const ordered = new Uint8Array(rows * rb);
   const groups = 2 ** plan.groupBits;
   const groupOf = new Uint16Array(rows);
@@ -316,7 +333,8 @@ async function shuffleBucket(store: LedgerStore, plan: BuildPlan, b: number): Pr
     records.set(part, o);
     o += part.length;
   }
-  if (o !== records.length) throw new LedgerBuildError(`spool bucket ${b} holds ${o} bytes, expected ${records.length}`);
+  if (o !== records.length)
+    throw new LedgerBuildError(`spool bucket ${b} holds ${o} bytes, expected ${records.length}`);
 
   const { ordered, index } = orderBucket(plan, b, records);
   await store.bucket.put(orderKey(plan.ledgerId, plan.buildId, b), ordered);
@@ -340,12 +358,16 @@ async function shuffleBucket(store: LedgerStore, plan: BuildPlan, b: number): Pr
 export function shardObject(plan: BuildPlan, s: number, commitments: Uint8Array, balances: Uint8Array): Uint8Array {
   const k = plan.assets.length;
   const fill = commitments.length / HASH_BYTES;
-  const tree = buildSumTreeLevels({ hashes: hashLeaves(commitments, balances, fill, k), sums: balances, count: fill }, k, {
-    level: 0,
-    index: s * plan.shardSize,
-    width: plan.rows,
-    stopLevel: Math.log2(plan.shardSize),
-  });
+  const tree = buildSumTreeLevels(
+    { hashes: hashLeaves(commitments, balances, fill, k), sums: balances, count: fill },
+    k,
+    {
+      level: 0,
+      index: s * plan.shardSize,
+      width: plan.rows,
+      stopLevel: Math.log2(plan.shardSize),
+    },
+  );
   return serializeShard(tree, commitments, planBlockBits(plan, tree.levels.length - 1));
 }
 
@@ -370,7 +392,12 @@ async function buildShard(store: LedgerStore, plan: BuildPlan, s: number): Promi
   const balances = new Uint8Array(fill * sb);
   let leaf = 0;
   for (const slice of bucketSlices(plan, lo, hi)) {
-    const bytes = await readRange(store.bucket, orderKey(plan.ledgerId, plan.buildId, slice.bucket), slice.from * rb, (slice.to - slice.from) * rb);
+    const bytes = await readRange(
+      store.bucket,
+      orderKey(plan.ledgerId, plan.buildId, slice.bucket),
+      slice.from * rb,
+      (slice.to - slice.from) * rb,
+    );
     for (let j = 0; j < slice.to - slice.from; j++, leaf++) {
       commitments.set(bytes.subarray(j * rb + 4, j * rb + 4 + HASH_BYTES), leaf * HASH_BYTES);
       balances.set(bytes.subarray(j * rb + 4 + HASH_BYTES, (j + 1) * rb), leaf * sb);
@@ -399,8 +426,12 @@ export function indexObjects(plan: BuildPlan, entries: Uint8Array): { prefix: nu
       const prev = order[i - 1]! * SPOOL_ENTRY;
       if (compareCommitments(entries, prev, e) === 0) {
         const [a, b] = [v.getUint32(prev + HASH_BYTES + 4), v.getUint32(e + HASH_BYTES + 4)].sort((x, y) => x - y);
-        const rows = plan.partRows ? `${describeRow(a!, plan.partRows)} and ${describeRow(b!, plan.partRows)}` : `rows ${a} and ${b}`;
-        throw new LedgerBuildError(`${rows} have the same commitment ${bytesToHex(entries.subarray(e, e + HASH_BYTES))}`);
+        const rows = plan.partRows
+          ? `${describeRow(a!, plan.partRows)} and ${describeRow(b!, plan.partRows)}`
+          : `rows ${a} and ${b}`;
+        throw new LedgerBuildError(
+          `${rows} have the same commitment ${bytesToHex(entries.subarray(e, e + HASH_BYTES))}`,
+        );
       }
     }
     const p = indexPrefix(entries.subarray(e, e + HASH_BYTES), plan.indexBits);
@@ -423,7 +454,9 @@ async function writeIndexGroup(store: LedgerStore, plan: BuildPlan, g: number): 
     const key = indexPartKey(plan.ledgerId, plan.buildId, bucket);
     const bounds = new DataView((await readRange(store.bucket, key, 4 * g, 8)).buffer);
     const [from, to] = [bounds.getUint32(0), bounds.getUint32(4)];
-    return to > from ? readRange(store.bucket, key, headerBytes + from * SPOOL_ENTRY, (to - from) * SPOOL_ENTRY) : new Uint8Array(0);
+    return to > from
+      ? readRange(store.bucket, key, headerBytes + from * SPOOL_ENTRY, (to - from) * SPOOL_ENTRY)
+      : new Uint8Array(0);
   });
   const entries = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
   let o = 0;
@@ -432,7 +465,9 @@ async function writeIndexGroup(store: LedgerStore, plan: BuildPlan, g: number): 
     o += p.length;
   }
   const objects = indexObjects(plan, entries);
-  await mapLimit(objects, READ_CONCURRENCY, (o) => store.bucket.put(indexKey(plan.ledgerId, plan.buildId, o.prefix), o.entries));
+  await mapLimit(objects, READ_CONCURRENCY, (o) =>
+    store.bucket.put(indexKey(plan.ledgerId, plan.buildId, o.prefix), o.entries),
+  );
   return afterFanOutStep(store, plan, `i${g}`);
 }
 
@@ -444,7 +479,6 @@ async function afterFanOutStep(store: LedgerStore, plan: BuildPlan, mark: string
   if (done.shards < progress.totals.shards || done.groups < progress.totals.groups) return [];
   return [{ kind: "combine", ledgerId: plan.ledgerId, buildId: plan.buildId }];
 }
-
 
 async function combine(store: LedgerStore, plan: BuildPlan): Promise<LedgerBuildMessage[]> {
   const { db, bucket } = store;
@@ -478,10 +512,18 @@ async function combine(store: LedgerStore, plan: BuildPlan): Promise<LedgerBuild
   await bucket.put(treeManifestKey(ledgerId), JSON.stringify(manifest));
   const rootSums = manifest.rootSums.map((s) => BigInt(s));
   // Superseded when a complete ledger of the issuer is at least as new: never current (ledgerStore.ts).
-  if ((await markLedgerComplete(db, ledgerId, buildId, { root: manifest.root, rootSums, rows: plan.rows, order: manifest.order ?? null })) === null) {
+  if (
+    (await markLedgerComplete(db, ledgerId, buildId, {
+      root: manifest.root,
+      rootSums,
+      rows: plan.rows,
+      order: manifest.order ?? null,
+    })) === null
+  ) {
     // A duplicate combine of this build completed it, or the ledger failed meanwhile.
     const now = await getLedger(db, ledgerId);
-    if (now?.status === "complete" || now?.status === "superseded") await ensureManifestPointer(bucket, ledgerId, now.buildId!);
+    if (now?.status === "complete" || now?.status === "superseded")
+      await ensureManifestPointer(bucket, ledgerId, now.buildId!);
     return [];
   }
   await ensureManifestPointer(bucket, ledgerId, buildId);

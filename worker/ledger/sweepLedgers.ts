@@ -41,7 +41,9 @@ export const LEDGER_MAX_AGE_SECONDS = 24 * 3600;
 export function resumeAfterFromEnv(raw: unknown): number {
   if (raw === undefined || raw === "") return LEDGER_RESUME_AFTER_SECONDS;
   if (typeof raw === "string" && /^[1-9][0-9]{0,4}$/.test(raw) && Number(raw) <= 86400) return Number(raw);
-  console.warn(`LEDGER_RESUME_AFTER_SECONDS must be whole seconds from 1 to 86400; using ${LEDGER_RESUME_AFTER_SECONDS}`);
+  console.warn(
+    `LEDGER_RESUME_AFTER_SECONDS must be whole seconds from 1 to 86400; using ${LEDGER_RESUME_AFTER_SECONDS}`,
+  );
   return LEDGER_RESUME_AFTER_SECONDS;
 }
 

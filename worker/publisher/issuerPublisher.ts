@@ -34,7 +34,12 @@ export class IssuerPublisher extends DurableObject<Env> {
       let config: SolventConfig | undefined;
       try {
         config = loadConfig(this.env);
-        const { outcome, published } = await publishTickWithFacts({ env: this.env, config, issuerId, now: BigInt(attemptAt) });
+        const { outcome, published } = await publishTickWithFacts({
+          env: this.env,
+          config,
+          issuerId,
+          now: BigInt(attemptAt),
+        });
         await this.remember(attemptAt, outcome);
         // The alerts get what this publish computed (the stored row, its predecessor, the flag reasons) instead of reading it back.
         this.alertAfter(config, issuerId, attemptAt, { outcome, published });

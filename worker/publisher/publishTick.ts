@@ -17,14 +17,28 @@ import { latestCompleteLedger } from "../ledger/ledgerLifecycle.js";
 import { withStandingDisputes } from "../disputes/disputeStore.js";
 import { gatherReadings } from "../sources/gatherReadings.js";
 import type { ReservesPoint } from "../../core/valuation/riskFlags.js";
-import { attestationPage, insertAttestation, latestAttestation, SequenceTakenError, type StoredAttestation } from "../storage/attestationStore.js";
+import {
+  attestationPage,
+  insertAttestation,
+  latestAttestation,
+  SequenceTakenError,
+  type StoredAttestation,
+} from "../storage/attestationStore.js";
 import { putReport } from "../storage/reportStore.js";
 import { ensureSigningKey } from "../storage/signingKeys.js";
 import { latestStatements } from "../storage/statementStore.js";
 
 /** What one publish attempt did; never a half state. */
 export type PublishOutcome =
-  | { published: true; issuerId: string; sequence: string; digest: string; ratioBps: number; flags: string[]; relay: string }
+  | {
+      published: true;
+      issuerId: string;
+      sequence: string;
+      digest: string;
+      ratioBps: number;
+      flags: string[];
+      relay: string;
+    }
   | { published: false; issuerId: string; reason: string; code: "NOT_PUBLISHED" | "SEQUENCE_TAKEN" | "MISCONFIGURED" };
 
 /**
@@ -62,7 +76,9 @@ export async function publishTick(deps: PublishDeps): Promise<PublishOutcome> {
 }
 
 /** publishTick, with what it computed when it published (null otherwise), for the alerts (IssuerPublisher). */
-export async function publishTickWithFacts(deps: PublishDeps): Promise<{ outcome: PublishOutcome; published: PublishedFacts | null }> {
+export async function publishTickWithFacts(
+  deps: PublishDeps,
+): Promise<{ outcome: PublishOutcome; published: PublishedFacts | null }> {
   const result = await publishOnce(deps);
   if (!result.published) return { outcome: result, published: null };
   const { facts, ...outcome } = result;
@@ -71,9 +87,16 @@ export async function publishTickWithFacts(deps: PublishDeps): Promise<{ outcome
 
 type Published = Extract<PublishOutcome, { published: true }>;
 
-async function publishOnce({ env, config, issuerId, now, fetchFn = fetch }: PublishDeps): Promise<Exclude<PublishOutcome, Published> | (Published & { facts: PublishedFacts })> {
+async function publishOnce({
+  env,
+  config,
+  issuerId,
+  now,
+  fetchFn = fetch,
+}: PublishDeps): Promise<Exclude<PublishOutcome, Published> | (Published & { facts: PublishedFacts })> {
   const issuer = config.issuers.find((i) => i.id === issuerId);
-  if (!issuer) return { published: false, issuerId, code: "MISCONFIGURED", reason: `issuer "${issuerId}" is not configured` };
+  if (!issuer)
+    return { published: false, issuerId, code: "MISCONFIGURED", reason: `issuer "${issuerId}" is not configured` };
   let signer: PrivateKeyAccount;
   try {
     signer = signingAccount(env);
@@ -82,10 +105,19 @@ async function publishOnce({ env, config, issuerId, now, fetchFn = fetch }: Publ
   }
 
   const previous = await latestAttestation(env.DB, issuerId);
-  const ledger = await withStandingDisputes(env.DB, issuerId, issuer.liabilities.ledger ? await latestCompleteLedger(env.DB, issuerId) : null);
+  const ledger = await withStandingDisputes(
+    env.DB,
+    issuerId,
+    issuer.liabilities.ledger ? await latestCompleteLedger(env.DB, issuerId) : null,
+  );
   // Nothing to attest until a ledger exists: say so before spending any RPC or price request.
   if (issuer.liabilities.ledger && !ledger) {
-    return { published: false, issuerId, code: "NOT_PUBLISHED", reason: "no complete liabilities ledger has been uploaded yet" };
+    return {
+      published: false,
+      issuerId,
+      code: "NOT_PUBLISHED",
+      reason: "no complete liabilities ledger has been uploaded yet",
+    };
   }
   const statements = await latestStatements(env.DB, issuerId);
   const readings = await gatherReadings({
@@ -102,7 +134,9 @@ async function publishOnce({ env, config, issuerId, now, fetchFn = fetch }: Publ
       return stored && { attestation: stored.attestation, signature: stored.signature, signer: stored.signer };
     },
   });
-  const history = previous ? await reservesHistory(env.DB, issuerId, now - BigInt(issuer.policy.reserveDropWindowSeconds)) : [];
+  const history = previous
+    ? await reservesHistory(env.DB, issuerId, now - BigInt(issuer.policy.reserveDropWindowSeconds))
+    : [];
 
   const valued = valueSnapshot({ issuer, readings, previous: previous?.attestation ?? null, history });
   if (!valued.ok) return { published: false, issuerId, code: "NOT_PUBLISHED", reason: valued.reason };

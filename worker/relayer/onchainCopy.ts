@@ -21,13 +21,24 @@ export interface OnchainCopy {
 /** Reads the oracle's latest attestation of `issuerId` and the head block's timestamp. Throws on RPC failure. */
 export async function readOnchainCopy(client: PublicClient, oracle: string, issuerId: string): Promise<OnchainCopy> {
   const [current, head] = await Promise.all([
-    client.readContract({ address: getAddress(oracle), abi: solvencyOracleAbi, functionName: "latest", args: [issuerKey(issuerId)] }),
+    client.readContract({
+      address: getAddress(oracle),
+      abi: solvencyOracleAbi,
+      functionName: "latest",
+      args: [issuerKey(issuerId)],
+    }),
     client.getBlock({ blockTag: "latest" }),
   ]);
   const state =
     current.sequence === 0n
       ? null
-      : { sequence: current.sequence, observedAt: current.observedAt, validUntil: current.validUntil, ratioBps: current.ratioBps, flags: current.flags };
+      : {
+          sequence: current.sequence,
+          observedAt: current.observedAt,
+          validUntil: current.validUntil,
+          ratioBps: current.ratioBps,
+          flags: current.flags,
+        };
   return { state, chainTime: head.timestamp };
 }
 
@@ -52,11 +63,21 @@ export interface OnchainCopyStatus {
  * read, the relay log gives a lower bound: the oracle holds at least what this
  * publisher last submitted, since it only accepts growing sequences.
  */
-export async function onchainCopyStatus(env: Env, config: SolventConfig, issuer: IssuerConfig, now: bigint): Promise<OnchainCopyStatus> {
+export async function onchainCopyStatus(
+  env: Env,
+  config: SolventConfig,
+  issuer: IssuerConfig,
+  now: bigint,
+): Promise<OnchainCopyStatus> {
   const relayer = issuer.relayer!;
   const remaining = (observedAt: bigint, validUntil: bigint, clock: bigint) => {
     const left = Number(validUntil - clock);
-    return { observedAt: Number(observedAt), validUntil: Number(validUntil), remainingSeconds: left, expired: left < 0 };
+    return {
+      observedAt: Number(observedAt),
+      validUntil: Number(validUntil),
+      remainingSeconds: left,
+      expired: left < 0,
+    };
   };
   const none = { sequence: null, observedAt: null, validUntil: null, remainingSeconds: null, expired: null };
   const chain = config.chains.find((c) => c.chainId === relayer.chainId);
@@ -66,7 +87,11 @@ export async function onchainCopyStatus(env: Env, config: SolventConfig, issuer:
       const copy = await readOnchainCopy(createChainClient(chain, env), relayer.oracle, issuer.id);
       if (!copy.state) return { source: "chain", ...none };
       const clock = copy.chainTime > now ? copy.chainTime : now;
-      return { source: "chain", sequence: copy.state.sequence.toString(), ...remaining(copy.state.observedAt, copy.state.validUntil, clock) };
+      return {
+        source: "chain",
+        sequence: copy.state.sequence.toString(),
+        ...remaining(copy.state.observedAt, copy.state.validUntil, clock),
+      };
     } catch (e) {
       chainError = describeRpcError(e);
     }
@@ -74,5 +99,10 @@ export async function onchainCopyStatus(env: Env, config: SolventConfig, issuer:
   const last = await lastSubmittedRelay(env.DB, issuer.id);
   const stored = last && (await attestationBySequence(env.DB, issuer.id, last.sequence));
   if (!stored) return { source: "relayLog", ...none, chainError };
-  return { source: "relayLog", sequence: last.sequence.toString(), ...remaining(stored.attestation.observedAt, stored.attestation.validUntil, now), chainError };
+  return {
+    source: "relayLog",
+    sequence: last.sequence.toString(),
+    ...remaining(stored.attestation.observedAt, stored.attestation.validUntil, now),
+    chainError,
+  };
 }

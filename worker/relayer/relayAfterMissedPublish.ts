@@ -15,7 +15,12 @@ import { lastSubmittedRelay, slowestRecentRelaySeconds } from "./relayStore.js";
  * expires. The consumer reads the chain and decides; this only saves it a
  * read every minute when nothing is due. Never throws; returns the issuers queued.
  */
-export async function relayAfterMissedPublish(env: Env, results: readonly FanOutResult[], now: number, config?: SolventConfig): Promise<string[]> {
+export async function relayAfterMissedPublish(
+  env: Env,
+  results: readonly FanOutResult[],
+  now: number,
+  config?: SolventConfig,
+): Promise<string[]> {
   let loaded: SolventConfig;
   try {
     loaded = config ?? loadConfig(env);
@@ -33,10 +38,17 @@ export async function relayAfterMissedPublish(env: Env, results: readonly FanOut
       const onchain = last && (await attestationBySequence(env.DB, issuer.id, last.sequence));
       const margin = relayMarginSeconds(issuer.relayer!, await slowestRecentRelaySeconds(env.DB, issuer.id));
       if (onchain && onchain.attestation.validUntil - BigInt(now) > BigInt(margin)) continue;
-      await env.RELAY_QUEUE.send({ kind: "relay", issuerId: issuer.id, sequence: latest.attestation.sequence.toString() } satisfies RelayMessage);
+      await env.RELAY_QUEUE.send({
+        kind: "relay",
+        issuerId: issuer.id,
+        sequence: latest.attestation.sequence.toString(),
+      } satisfies RelayMessage);
       queued.push(issuer.id);
     } catch (e) {
-      console.error(`relay of ${issuer.id} after a missed publish not queued`, e instanceof Error ? e.message : String(e));
+      console.error(
+        `relay of ${issuer.id} after a missed publish not queued`,
+        e instanceof Error ? e.message : String(e),
+      );
     }
   }
   return queued;

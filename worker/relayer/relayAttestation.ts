@@ -1,4 +1,13 @@
-import { BaseError, ContractFunctionRevertedError, createWalletClient, defineChain, fallback, getAddress, http, type Hex } from "viem";
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  createWalletClient,
+  defineChain,
+  fallback,
+  getAddress,
+  http,
+  type Hex,
+} from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import type { Attestation } from "../../core/attestation.js";
 import type { SolventConfig } from "../../core/config/schema.js";
@@ -21,7 +30,14 @@ export interface RelayMessage {
 
 export function isRelayMessage(body: unknown): body is RelayMessage {
   const b = body as Partial<RelayMessage> | null;
-  return typeof b === "object" && b !== null && b.kind === "relay" && typeof b.issuerId === "string" && typeof b.sequence === "string" && /^[1-9][0-9]*$/.test(b.sequence);
+  return (
+    typeof b === "object" &&
+    b !== null &&
+    b.kind === "relay" &&
+    typeof b.issuerId === "string" &&
+    typeof b.sequence === "string" &&
+    /^[1-9][0-9]*$/.test(b.sequence)
+  );
 }
 
 /** Worth another try later (RPC trouble, a dropped transaction) — the queue retries with backoff. */
@@ -48,7 +64,14 @@ export async function relayAttestation(params: {
   const { env, config, issuerId, sequence, attempt, now } = params;
   const issuer = config.issuers.find((i) => i.id === issuerId);
   const relayer = issuer?.relayer;
-  const base = { issuerId, sequence, attempt, at: Number(now), chainId: relayer?.chainId ?? 0, oracle: relayer?.oracle ?? "" };
+  const base = {
+    issuerId,
+    sequence,
+    attempt,
+    at: Number(now),
+    chainId: relayer?.chainId ?? 0,
+    oracle: relayer?.oracle ?? "",
+  };
   const finish = async (result: RelayResult): Promise<RelayResult> => {
     await recordRelayAttempt(env.DB, { ...base, ...result });
     return result;
@@ -119,7 +142,12 @@ export async function relayAttestation(params: {
     if (receipt.status !== "success") return fail(`transaction ${hash} reverted`);
     return finish({ status: "submitted", reason: decision.why, txHash: hash, gasUsed: receipt.gasUsed });
   } catch (e) {
-    await finish({ status: "failed", reason: `no receipt for ${hash}: ${describeRpcError(e)}`, txHash: hash, gasUsed: null });
+    await finish({
+      status: "failed",
+      reason: `no receipt for ${hash}: ${describeRpcError(e)}`,
+      txHash: hash,
+      gasUsed: null,
+    });
     throw new RetryableRelayError(`no receipt for ${hash}`);
   }
 }

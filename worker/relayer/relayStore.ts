@@ -30,7 +30,18 @@ export async function recordRelayAttempt(db: D1Database, a: RelayAttempt): Promi
     .prepare(
       "INSERT INTO relay_attempts (issuer_id, sequence, chain_id, oracle, attempt, status, tx_hash, gas_used, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(a.issuerId, Number(a.sequence), a.chainId, a.oracle, a.attempt, a.status, a.txHash, a.gasUsed?.toString() ?? null, a.reason.slice(0, 2000), a.at)
+    .bind(
+      a.issuerId,
+      Number(a.sequence),
+      a.chainId,
+      a.oracle,
+      a.attempt,
+      a.status,
+      a.txHash,
+      a.gasUsed?.toString() ?? null,
+      a.reason.slice(0, 2000),
+      a.at,
+    )
     .run();
 }
 
@@ -72,9 +83,14 @@ export async function slowestRecentRelaySeconds(db: D1Database, issuerId: string
 }
 
 /** The newest attempt that put an attestation on-chain, if any. */
-export async function lastSubmittedRelay(db: D1Database, issuerId: string): Promise<{ sequence: bigint; at: number } | null> {
+export async function lastSubmittedRelay(
+  db: D1Database,
+  issuerId: string,
+): Promise<{ sequence: bigint; at: number } | null> {
   const row = await db
-    .prepare("SELECT sequence, at FROM relay_attempts WHERE issuer_id = ? AND status = 'submitted' ORDER BY id DESC LIMIT 1")
+    .prepare(
+      "SELECT sequence, at FROM relay_attempts WHERE issuer_id = ? AND status = 'submitted' ORDER BY id DESC LIMIT 1",
+    )
     .bind(issuerId)
     .first<{ sequence: number; at: number }>();
   return row ? { sequence: BigInt(row.sequence), at: row.at } : null;

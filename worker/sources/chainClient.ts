@@ -16,7 +16,10 @@ export interface CreateChainClientOptions {
  * `secrets`. A missing (or empty, or non-string) secret is an error naming
  * the chain and the placeholder, never the URL: the URL may hold other keys.
  */
-export function resolveRpcUrls(chain: Pick<ChainConfig, "chainId" | "rpcUrls">, secrets: Record<string, unknown>): string[] {
+export function resolveRpcUrls(
+  chain: Pick<ChainConfig, "chainId" | "rpcUrls">,
+  secrets: Record<string, unknown>,
+): string[] {
   return chain.rpcUrls.map((template, index) => {
     const url = fillPlaceholders(template, (name) => {
       const value = namedSecret(secrets, name);
@@ -25,8 +28,10 @@ export function resolveRpcUrls(chain: Pick<ChainConfig, "chainId" | "rpcUrls">, 
       }
       return value;
     });
-    if (url.includes("${")) throw new Error(`chain ${chain.chainId}: rpcUrls[${index}] has a malformed \${…} placeholder`);
-    if (!/^https?:\/\/\S+$/.test(url)) throw new Error(`chain ${chain.chainId}: rpcUrls[${index}] is not an http(s) URL after filling secrets`);
+    if (url.includes("${"))
+      throw new Error(`chain ${chain.chainId}: rpcUrls[${index}] has a malformed \${…} placeholder`);
+    if (!/^https?:\/\/\S+$/.test(url))
+      throw new Error(`chain ${chain.chainId}: rpcUrls[${index}] is not an http(s) URL after filling secrets`);
     return url;
   });
 }
@@ -87,7 +92,9 @@ export function createRpcClients(
 export function describeRpcError(error: unknown): string {
   let text: string;
   if (error instanceof BaseError) {
-    const status = (error.walk((e) => typeof (e as { status?: unknown }).status === "number") as { status?: number } | null)?.status;
+    const status = (
+      error.walk((e) => typeof (e as { status?: unknown }).status === "number") as { status?: number } | null
+    )?.status;
     const details = error.details && error.details !== error.shortMessage ? ` (${error.details})` : "";
     text = `${error.shortMessage.replace(/\.$/, "")}${status ? ` [HTTP ${status}]` : ""}${details}`;
   } else if (error instanceof Error) {
@@ -95,5 +102,8 @@ export function describeRpcError(error: unknown): string {
   } else {
     text = String(error);
   }
-  return text.replace(/https?:\/\/[^\s"'<>)]+/g, "<rpc url>").split("\n")[0]!.slice(0, 300);
+  return text
+    .replace(/https?:\/\/[^\s"'<>)]+/g, "<rpc url>")
+    .split("\n")[0]!
+    .slice(0, 300);
 }

@@ -42,7 +42,10 @@ export interface CheckOwnershipParameters {
  * @example
  * const ownership = await checkOwnership(client, { issuerId: issuer.id, chain, holders: issuer.reserves.holders, block });
  */
-export async function checkOwnership(client: Client, parameters: CheckOwnershipParameters): Promise<OwnershipReading[]> {
+export async function checkOwnership(
+  client: Client,
+  parameters: CheckOwnershipParameters,
+): Promise<OwnershipReading[]> {
   const { issuerId, chain, block } = parameters;
   const batch = parameters.batch ?? createChainCallBatch(client, chain, block.number);
   const holders = parameters.holders.filter((h) => h.chainId === chain.chainId);
@@ -91,7 +94,10 @@ async function check(
       const code = await getCode(client, { address, blockNumber: block.number });
       return code !== undefined && code !== "0x"
         ? { proven: true, detail: `contract code at address (declared), block ${block.number}` }
-        : { proven: false, detail: `declared a contract, but there is no code at the address at block ${block.number}` };
+        : {
+            proven: false,
+            detail: `declared a contract, but there is no code at the address at block ${block.number}`,
+          };
     }
     case "none":
       return { proven: false, detail: "ownership not proven (declared none)" };
@@ -128,7 +134,8 @@ export async function compareContractCode(
     for (let w = 1; w < codes.length; w++) {
       const other = codes[w]!;
       if (!other.ok) return `RPC ${w} could not read the code at ${address}: ${other.reason}`;
-      if (other.code.toLowerCase() !== first.code.toLowerCase()) return `RPC 0 and RPC ${w} returned different code at ${address} (block ${blockNumber})`;
+      if (other.code.toLowerCase() !== first.code.toLowerCase())
+        return `RPC 0 and RPC ${w} returned different code at ${address} (block ${blockNumber})`;
     }
   }
   return null;

@@ -35,15 +35,26 @@ export const httpLabel = (url: string): string => `http:${url}`;
  * @example
  * const obs = await fetchHttpPrice(fetch, source, { asset: "ETH", now, maxSourceAgeSeconds: 3600 });
  */
-export async function fetchHttpPrice(fetchFn: FetchFn, source: HttpSource, options: FetchHttpPriceOptions): Promise<PriceObservation> {
+export async function fetchHttpPrice(
+  fetchFn: FetchFn,
+  source: HttpSource,
+  options: FetchHttpPriceOptions,
+): Promise<PriceObservation> {
   return { asset: options.asset, source: httpLabel(source.url), result: await readHttpPrice(fetchFn, source, options) };
 }
 
-async function readHttpPrice(fetchFn: FetchFn, source: HttpSource, options: FetchHttpPriceOptions): Promise<PriceObservation["result"]> {
+async function readHttpPrice(
+  fetchFn: FetchFn,
+  source: HttpSource,
+  options: FetchHttpPriceOptions,
+): Promise<PriceObservation["result"]> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let text: string;
   try {
-    const response = await fetchFn(source.url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetchFn(source.url, {
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (!response.ok) {
       await response.body?.cancel();
       return { ok: false, reason: `HTTP ${response.status} from ${source.url}` };
@@ -51,10 +62,15 @@ async function readHttpPrice(fetchFn: FetchFn, source: HttpSource, options: Fetc
     text = await response.text();
   } catch (error) {
     const name = (error as { name?: unknown } | null)?.name;
-    if (name === "TimeoutError" || name === "AbortError") return { ok: false, reason: `no answer from ${source.url} within ${timeoutMs} ms` };
-    return { ok: false, reason: `request to ${source.url} failed: ${error instanceof Error ? error.message : String(error)}` };
+    if (name === "TimeoutError" || name === "AbortError")
+      return { ok: false, reason: `no answer from ${source.url} within ${timeoutMs} ms` };
+    return {
+      ok: false,
+      reason: `request to ${source.url} failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
-  if (text.length > MAX_BODY_CHARS) return { ok: false, reason: `answer from ${source.url} is over ${MAX_BODY_CHARS} characters` };
+  if (text.length > MAX_BODY_CHARS)
+    return { ok: false, reason: `answer from ${source.url} is over ${MAX_BODY_CHARS} characters` };
 
   let body: JsonValue;
   try {
@@ -74,7 +90,11 @@ async function readHttpPrice(fetchFn: FetchFn, source: HttpSource, options: Fetc
     return { ok: false, reason: `${source.timestampPath} ${updatedAt.value} is in the future (now ${options.now})` };
   }
   const age = options.now - updatedAt.value;
-  if (age > maxAge) return { ok: false, reason: `stale: ${source.timestampPath} ${updatedAt.value} is ${age}s old, over the ${maxAge}s limit` };
+  if (age > maxAge)
+    return {
+      ok: false,
+      reason: `stale: ${source.timestampPath} ${updatedAt.value} is ${age}s old, over the ${maxAge}s limit`,
+    };
   return { ok: true, value: { priceUsd: price.value, updatedAt: updatedAt.value } };
 }
 
@@ -94,7 +114,8 @@ const DECIMAL = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
 export function decimalToUsd18(text: string): Reading<bigint> {
   if (text === "") return { ok: false, reason: "is empty" };
   if (text.startsWith("-")) return { ok: false, reason: `${text} is negative` };
-  if (/^[0-9.]*[eE][+-]?[0-9]+$/.test(text) || /^[0-9]+(\.[0-9]+)?[eE]/.test(text)) return { ok: false, reason: `${text} is in exponent form` };
+  if (/^[0-9.]*[eE][+-]?[0-9]+$/.test(text) || /^[0-9]+(\.[0-9]+)?[eE]/.test(text))
+    return { ok: false, reason: `${text} is in exponent form` };
   const match = DECIMAL.exec(text);
   if (!match) return { ok: false, reason: `${JSON.stringify(text.slice(0, 40))} is not a plain decimal number` };
   const fraction = (match[2] ?? "").slice(0, 18).padEnd(18, "0");
@@ -208,9 +229,9 @@ export function parseJsonKeepingNumbers(text: string): JsonValue {
       }
     }
     if (c === '"') return JSON.parse(match(STRING) ?? error("bad string")) as string;
-    if (text.startsWith("true", i)) return (i += 4), true;
-    if (text.startsWith("false", i)) return (i += 5), false;
-    if (text.startsWith("null", i)) return (i += 4), null;
+    if (text.startsWith("true", i)) return ((i += 4), true);
+    if (text.startsWith("false", i)) return ((i += 5), false);
+    if (text.startsWith("null", i)) return ((i += 4), null);
     const n = match(NUMBER);
     if (n !== undefined) return new JsonNumber(n);
     return error(i >= text.length ? "unexpected end" : `unexpected ${JSON.stringify(text[i])}`);

@@ -79,7 +79,14 @@ export async function gatherReadings(parameters: GatherReadingsParameters): Prom
     pricedAssets(issuer).flatMap((asset) =>
       asset.prices.flatMap((source) => {
         if (source.kind === "http") {
-          return [fetchHttpPrice(fetchFn, source, { asset: asset.id, now, maxSourceAgeSeconds, timeoutMs: parameters.httpTimeoutMs })];
+          return [
+            fetchHttpPrice(fetchFn, source, {
+              asset: asset.id,
+              now,
+              maxSourceAgeSeconds,
+              timeoutMs: parameters.httpTimeoutMs,
+            }),
+          ];
         }
         if (source.kind === "fixed") return [Promise.resolve(fixedPrice(asset.id, source))];
         return [];
@@ -118,7 +125,10 @@ export async function gatherReadings(parameters: GatherReadingsParameters): Prom
     ledger: parameters.ledger,
     attested,
     marketPrices: direct.filter(isMarket),
-    pools: inConfigOrder(issuer, perChain.flatMap((c) => c.pools)),
+    pools: inConfigOrder(
+      issuer,
+      perChain.flatMap((c) => c.pools),
+    ),
   };
 }
 
@@ -185,7 +195,8 @@ async function readChain(parameters: GatherReadingsParameters, chainId: number):
   } catch (error) {
     return failedChain(issuer, chainId, `chain ${chainId}: ${describeRpcError(error)}`);
   }
-  if (batch.disagreement !== null) return failedChain(issuer, chainId, `chain ${chainId}: the RPCs disagree (agreement "all"): ${batch.disagreement}`);
+  if (batch.disagreement !== null)
+    return failedChain(issuer, chainId, `chain ${chainId}: the RPCs disagree (agreement "all"): ${batch.disagreement}`);
   const hashes = await Promise.all(
     witnesses.map((witness, w) =>
       confirmBlockUnchanged(witness, block).then(
@@ -194,14 +205,24 @@ async function readChain(parameters: GatherReadingsParameters, chainId: number):
       ),
     ),
   );
-  const blockDisagreement = hashes.find((h) => h !== null) ?? (await compareContractCode(client, witnesses, { chain, holders, block }));
-  if (blockDisagreement) return failedChain(issuer, chainId, `chain ${chainId}: the RPCs disagree (agreement "all"): ${blockDisagreement}`);
+  const blockDisagreement =
+    hashes.find((h) => h !== null) ?? (await compareContractCode(client, witnesses, { chain, holders, block }));
+  if (blockDisagreement)
+    return failedChain(issuer, chainId, `chain ${chainId}: the RPCs disagree (agreement "all"): ${blockDisagreement}`);
   // The URL could serve another network (a mistyped secret); then nothing read from it is about this chain.
-  if (!servedChainId.ok) return failedChain(issuer, chainId, `chain ${chainId}: could not confirm the chain id: ${servedChainId.reason}`);
+  if (!servedChainId.ok)
+    return failedChain(issuer, chainId, `chain ${chainId}: could not confirm the chain id: ${servedChainId.reason}`);
   if (servedChainId.value !== BigInt(chainId)) {
     return failedChain(issuer, chainId, `chain ${chainId}: the RPC serves chain ${servedChainId.value}`);
   }
-  return { block: { chainId, result: { ok: true, value: block } }, holdings, ownership, supply, prices: prices.direct, pools: prices.pools };
+  return {
+    block: { chainId, result: { ok: true, value: block } },
+    holdings,
+    ownership,
+    supply,
+    prices: prices.direct,
+    pools: prices.pools,
+  };
 }
 
 /** Every reading of one chain, failed with one reason: no partial trust in a chain we could not read consistently. */
@@ -210,8 +231,18 @@ function failedChain(issuer: IssuerConfig, chainId: number, reason: string): Cha
   const holders = issuer.reserves.holders.filter((h) => h.chainId === chainId);
   return {
     block: { chainId, result: failed },
-    holdings: holders.flatMap((h) => h.holdings.map((holding): HoldingReading => ({ ...holdingReadingBase(chainId, h.address, holding), result: failed }))),
-    ownership: holders.map((h) => ({ chainId, holder: getAddress(h.address), method: h.ownership.kind, proven: false, detail: reason })),
+    holdings: holders.flatMap((h) =>
+      h.holdings.map(
+        (holding): HoldingReading => ({ ...holdingReadingBase(chainId, h.address, holding), result: failed }),
+      ),
+    ),
+    ownership: holders.map((h) => ({
+      chainId,
+      holder: getAddress(h.address),
+      method: h.ownership.kind,
+      proven: false,
+      detail: reason,
+    })),
     supply: (issuer.liabilities.supply?.tokens ?? [])
       .filter((t) => t.chainId === chainId)
       .map((t) => ({ chainId, token: getAddress(t.token), result: failed })),
@@ -225,17 +256,27 @@ function chainsOf(issuer: IssuerConfig): number[] {
   const ids = new Set<number>();
   for (const h of issuer.reserves.holders) ids.add(h.chainId);
   for (const t of issuer.liabilities.supply?.tokens ?? []) ids.add(t.chainId);
-  for (const a of pricedAssets(issuer)) for (const s of a.prices) if (s.kind === "chainlink" || s.kind === "uniswapV3") ids.add(s.chainId);
+  for (const a of pricedAssets(issuer))
+    for (const s of a.prices) if (s.kind === "chainlink" || s.kind === "uniswapV3") ids.add(s.chainId);
   return [...ids].sort((a, b) => a - b);
 }
 
 /** Observations ordered as their sources are configured (asset order, then source order). */
-function inConfigOrder<T extends { asset: string; source: string }>(issuer: IssuerConfig, observations: readonly T[]): T[] {
+function inConfigOrder<T extends { asset: string; source: string }>(
+  issuer: IssuerConfig,
+  observations: readonly T[],
+): T[] {
   const rank = new Map<string, number>();
   for (const asset of pricedAssets(issuer)) {
     for (const s of asset.prices) {
       const label =
-        s.kind === "chainlink" ? chainlinkLabel(s.chainId, s.feed) : s.kind === "uniswapV3" ? uniswapV3Label(s.chainId, s.pool) : s.kind === "http" ? httpLabel(s.url) : "fixed";
+        s.kind === "chainlink"
+          ? chainlinkLabel(s.chainId, s.feed)
+          : s.kind === "uniswapV3"
+            ? uniswapV3Label(s.chainId, s.pool)
+            : s.kind === "http"
+              ? httpLabel(s.url)
+              : "fixed";
       const key = `${asset.id}\u0000${label}`;
       if (!rank.has(key)) rank.set(key, rank.size);
     }

@@ -44,8 +44,20 @@ export const multicall3Abi = [
       },
     ],
   },
-  { type: "function", name: "getEthBalance", stateMutability: "view", inputs: [{ name: "addr", type: "address" }], outputs: [{ name: "balance", type: "uint256" }] },
-  { type: "function", name: "getChainId", stateMutability: "view", inputs: [], outputs: [{ name: "chainid", type: "uint256" }] },
+  {
+    type: "function",
+    name: "getEthBalance",
+    stateMutability: "view",
+    inputs: [{ name: "addr", type: "address" }],
+    outputs: [{ name: "balance", type: "uint256" }],
+  },
+  {
+    type: "function",
+    name: "getChainId",
+    stateMutability: "view",
+    inputs: [],
+    outputs: [{ name: "chainid", type: "uint256" }],
+  },
 ] as const;
 
 /** One read through Multicall3; `label` names it in failure reasons, e.g. `balanceOf(0xab…) on 0xcd…`. */
@@ -72,15 +84,24 @@ export interface Aggregate3Parameters {
  * We encode aggregate3 ourselves rather than use viem's `multicall`, whose
  * default 1,024-byte chunks would mean hundreds of requests per tick.
  */
-export async function aggregate3(client: Client, { multicall3, calls, blockNumber, batchSize }: Aggregate3Parameters): Promise<CallResult[]> {
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+export async function aggregate3(
+  client: Client,
+  { multicall3, calls, blockNumber, batchSize }: Aggregate3Parameters,
+): Promise<CallResult[]> {
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
   const chunks: (readonly ContractCall[])[] = [];
   for (let i = 0; i < calls.length; i += batchSize) chunks.push(calls.slice(i, i + batchSize));
   const results = await Promise.all(chunks.map((chunk) => aggregate3Chunk(client, multicall3, chunk, blockNumber)));
   return results.flat();
 }
 
-async function aggregate3Chunk(client: Client, multicall3: Address, calls: readonly ContractCall[], blockNumber: bigint): Promise<CallResult[]> {
+async function aggregate3Chunk(
+  client: Client,
+  multicall3: Address,
+  calls: readonly ContractCall[],
+  blockNumber: bigint,
+): Promise<CallResult[]> {
   const data = encodeFunctionData({
     abi: multicall3Abi,
     functionName: "aggregate3",
@@ -109,7 +130,9 @@ async function aggregate3Chunk(client: Client, multicall3: Address, calls: reado
     return calls.map(() => ({ ok: false, reason }));
   }
   return decoded.map((r, i) =>
-    r.success ? { ok: true, data: r.returnData } : { ok: false, reason: `${calls[i]!.label} reverted${revertText(r.returnData)}` },
+    r.success
+      ? { ok: true, data: r.returnData }
+      : { ok: false, reason: `${calls[i]!.label} reverted${revertText(r.returnData)}` },
   );
 }
 
@@ -136,7 +159,10 @@ export function callLabel(target: Address, functionName: string, args: readonly 
   return `${functionName}(${shown.join(", ")}) on ${target}`;
 }
 
-export type ReadParameters<abi extends Abi, functionName extends ContractFunctionName<abi>> = EncodeFunctionDataParameters<abi, functionName> & {
+export type ReadParameters<
+  abi extends Abi,
+  functionName extends ContractFunctionName<abi>,
+> = EncodeFunctionDataParameters<abi, functionName> & {
   address: Address;
 };
 
@@ -144,7 +170,11 @@ export type ReadParameters<abi extends Abi, functionName extends ContractFunctio
 export function contractCall<const abi extends Abi, functionName extends ContractFunctionName<abi>>(
   parameters: ReadParameters<abi, functionName>,
 ): ContractCall {
-  const { address, functionName, args } = parameters as { address: Address; functionName: string; args?: readonly unknown[] };
+  const { address, functionName, args } = parameters as {
+    address: Address;
+    functionName: string;
+    args?: readonly unknown[];
+  };
   return {
     target: address,
     callData: encodeFunctionData(parameters as EncodeFunctionDataParameters),
@@ -163,7 +193,9 @@ export function decodeCallResult<const abi extends Abi, functionName extends Con
   if (!result.ok) return result;
   if (result.data === "0x") return { ok: false, reason: `${label} returned no data (no contract code?)` };
   try {
-    const value = decodeFunctionResult({ abi, functionName, data: result.data } as Parameters<typeof decodeFunctionResult>[0]);
+    const value = decodeFunctionResult({ abi, functionName, data: result.data } as Parameters<
+      typeof decodeFunctionResult
+    >[0]);
     return { ok: true, value: value as DecodeFunctionResultReturnType<abi, functionName> };
   } catch {
     return { ok: false, reason: `${label} returned data that does not decode as ${functionName}'s result` };
@@ -213,15 +245,23 @@ export interface CallBatchOptions {
 }
 
 /** The first call whose result differs between two answers to one round, as a sentence; null when they are identical. */
-export function compareRounds(calls: readonly ContractCall[], a: readonly CallResult[], b: readonly CallResult[], names: [string, string]): string | null {
+export function compareRounds(
+  calls: readonly ContractCall[],
+  a: readonly CallResult[],
+  b: readonly CallResult[],
+  names: [string, string],
+): string | null {
   for (let i = 0; i < calls.length; i++) {
     const x = a[i];
     const y = b[i];
     if (x === undefined || y === undefined) return `${names[0]} and ${names[1]} returned different numbers of results`;
     if (x.ok && y.ok) {
-      if (x.data.toLowerCase() !== y.data.toLowerCase()) return `${names[0]} and ${names[1]} returned different data for ${calls[i]!.label}`;
+      if (x.data.toLowerCase() !== y.data.toLowerCase())
+        return `${names[0]} and ${names[1]} returned different data for ${calls[i]!.label}`;
     } else if (x.ok !== y.ok) {
-      const [failed, reason] = x.ok ? [names[1], (y as { reason: string }).reason] : [names[0], (x as { reason: string }).reason];
+      const [failed, reason] = x.ok
+        ? [names[1], (y as { reason: string }).reason]
+        : [names[0], (x as { reason: string }).reason];
       return `${calls[i]!.label} failed on ${failed} only (${reason}), so ${names[0]} and ${names[1]} do not agree`;
     }
   }
@@ -300,7 +340,10 @@ export function createCallBatch(client: Client, options: CallBatchOptions): Call
       } catch (error) {
         // Bad arguments (e.g. a malformed address) fail this read, never the whole tick.
         const { address, functionName } = parameters as unknown as { address: string; functionName: string };
-        return { ok: false, reason: `${functionName} on ${address} could not be encoded: ${describeRpcError(error)}` } as never;
+        return {
+          ok: false,
+          reason: `${functionName} on ${address} could not be encoded: ${describeRpcError(error)}`,
+        } as never;
       }
       const result = await callOnce(c);
       const { abi, functionName } = parameters as unknown as { abi: Abi; functionName: string };
@@ -316,5 +359,10 @@ export function createChainCallBatch(
   blockNumber: bigint,
   witnesses: readonly Client[] = [],
 ): CallBatch {
-  return createCallBatch(client, { multicall3: getAddress(chain.multicall3), batchSize: chain.batchSize, blockNumber, witnesses });
+  return createCallBatch(client, {
+    multicall3: getAddress(chain.multicall3),
+    batchSize: chain.batchSize,
+    blockNumber,
+    witnesses,
+  });
 }

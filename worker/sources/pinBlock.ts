@@ -15,7 +15,8 @@ export interface PinBlockParameters {
  * const block = await pinBlock(client, { confirmations: chain.confirmations });
  */
 export async function pinBlock(client: Client, { confirmations }: PinBlockParameters): Promise<PinnedBlock> {
-  if (!Number.isSafeInteger(confirmations) || confirmations < 0) throw new Error(`confirmations must be a non-negative integer, got ${confirmations}`);
+  if (!Number.isSafeInteger(confirmations) || confirmations < 0)
+    throw new Error(`confirmations must be a non-negative integer, got ${confirmations}`);
   const head = await getBlock(client, { blockTag: "latest" });
   if (head.number === null || head.hash === null) throw new Error("the node returned a pending block as latest");
   if (confirmations === 0) return { number: head.number, hash: head.hash, timestamp: head.timestamp };

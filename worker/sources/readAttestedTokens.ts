@@ -1,5 +1,11 @@
 import { keccak256, type Address } from "viem";
-import { attestationDigest, attestationFromJson, issuerKey, recoverAttestationSigner, type Attestation } from "../../core/attestation.js";
+import {
+  attestationDigest,
+  attestationFromJson,
+  issuerKey,
+  recoverAttestationSigner,
+  type Attestation,
+} from "../../core/attestation.js";
 import type { Hex } from "../../core/bytes.js";
 import type { IssuerConfig, LookThroughConfig } from "../../core/config/schema.js";
 import { circularPath, lookThroughGraph, lookThroughName } from "../../core/valuation/lookThrough.js";
@@ -60,26 +66,47 @@ function references(issuer: IssuerConfig): LookThroughConfig[] {
  */
 export async function readAttestedTokens(parameters: ReadAttestedTokensParameters): Promise<AttestedTokenReading[]> {
   const { issuer } = parameters;
-  const graph = lookThroughGraph(parameters.issuers.some((i) => i.id === issuer.id) ? parameters.issuers : [...parameters.issuers, issuer]);
+  const graph = lookThroughGraph(
+    parameters.issuers.some((i) => i.id === issuer.id) ? parameters.issuers : [...parameters.issuers, issuer],
+  );
   return Promise.all(
     references(issuer).map(async (look): Promise<AttestedTokenReading> => {
       if (look.url === undefined || look.signer === undefined) {
-        return { issuer: look.issuer, url: null, circular: circularPath(graph, issuer.id, look.issuer), result: await readLocal(parameters, look.issuer) };
+        return {
+          issuer: look.issuer,
+          url: null,
+          circular: circularPath(graph, issuer.id, look.issuer),
+          result: await readLocal(parameters, look.issuer),
+        };
       }
       const { result, holdsOurToken } = await readExternal(parameters, look.issuer, look.url, look.signer);
-      return { issuer: look.issuer, url: look.url, circular: holdsOurToken ? [issuer.id, lookThroughName(look), issuer.id] : null, result };
+      return {
+        issuer: look.issuer,
+        url: look.url,
+        circular: holdsOurToken ? [issuer.id, lookThroughName(look), issuer.id] : null,
+        result,
+      };
     }),
   );
 }
 
 function ratioOf(a: Attestation, signer: Address): AttestedRatio {
-  return { sequence: a.sequence, observedAt: a.observedAt, validUntil: a.validUntil, ratioBps: a.ratioBps, flags: a.flags, digest: attestationDigest(a), signer };
+  return {
+    sequence: a.sequence,
+    observedAt: a.observedAt,
+    validUntil: a.validUntil,
+    ratioBps: a.ratioBps,
+    flags: a.flags,
+    digest: attestationDigest(a),
+    signer,
+  };
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
 
 async function readLocal(parameters: ReadAttestedTokensParameters, issuerId: string): Promise<Reading<AttestedRatio>> {
-  if (!parameters.localAttestation) return { ok: false, reason: `no attestation store was given to read issuer ${issuerId}` };
+  if (!parameters.localAttestation)
+    return { ok: false, reason: `no attestation store was given to read issuer ${issuerId}` };
   let stored: LocalAttestation | null;
   try {
     stored = await parameters.localAttestation(issuerId);
@@ -90,16 +117,28 @@ async function readLocal(parameters: ReadAttestedTokensParameters, issuerId: str
   return checkSigned(issuerId, stored.attestation, stored.signature, stored.signer);
 }
 
-async function checkSigned(issuerId: string, attestation: Attestation, signature: Hex, expectedSigner: string): Promise<Reading<AttestedRatio>> {
-  if (attestation.issuer.toLowerCase() !== issuerKey(issuerId)) return { ok: false, reason: `the attestation is not about issuer ${issuerId}` };
+async function checkSigned(
+  issuerId: string,
+  attestation: Attestation,
+  signature: Hex,
+  expectedSigner: string,
+): Promise<Reading<AttestedRatio>> {
+  if (attestation.issuer.toLowerCase() !== issuerKey(issuerId))
+    return { ok: false, reason: `the attestation is not about issuer ${issuerId}` };
   let signer: Address;
   try {
     signer = await recoverAttestationSigner(attestation, signature);
   } catch (error) {
-    return { ok: false, reason: `signature of ${issuerId} sequence ${attestation.sequence} does not verify: ${message(error)}` };
+    return {
+      ok: false,
+      reason: `signature of ${issuerId} sequence ${attestation.sequence} does not verify: ${message(error)}`,
+    };
   }
   if (signer.toLowerCase() !== expectedSigner.toLowerCase()) {
-    return { ok: false, reason: `attestation ${attestation.sequence} of ${issuerId} is signed by ${signer}, not by the trusted signer ${expectedSigner}` };
+    return {
+      ok: false,
+      reason: `attestation ${attestation.sequence} of ${issuerId} is signed by ${signer}, not by the trusted signer ${expectedSigner}`,
+    };
   }
   return { ok: true, value: ratioOf(attestation, signer) };
 }
@@ -108,17 +147,22 @@ async function checkSigned(issuerId: string, attestation: Attestation, signature
 async function getBytes(parameters: ReadAttestedTokensParameters, url: string): Promise<Reading<Uint8Array>> {
   const timeoutMs = parameters.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {
-    const response = await parameters.fetchFn(url, { headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await parameters.fetchFn(url, {
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (!response.ok) {
       await response.body?.cancel();
       return { ok: false, reason: `HTTP ${response.status} from ${url}` };
     }
     const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.length > MAX_BODY_BYTES) return { ok: false, reason: `answer from ${url} is over ${MAX_BODY_BYTES} bytes` };
+    if (bytes.length > MAX_BODY_BYTES)
+      return { ok: false, reason: `answer from ${url} is over ${MAX_BODY_BYTES} bytes` };
     return { ok: true, value: bytes };
   } catch (error) {
     const name = (error as { name?: unknown } | null)?.name;
-    if (name === "TimeoutError" || name === "AbortError") return { ok: false, reason: `no answer from ${url} within ${timeoutMs} ms` };
+    if (name === "TimeoutError" || name === "AbortError")
+      return { ok: false, reason: `no answer from ${url} within ${timeoutMs} ms` };
     return { ok: false, reason: `request to ${url} failed: ${message(error)}` };
   }
 }
@@ -164,7 +208,12 @@ async function readExternal(
   }
   const holdsOurToken = items.some((raw) => {
     const item = raw as { chainId?: unknown; token?: unknown };
-    return ours.some((t) => item.chainId === String(t.chainId) && typeof item.token === "string" && item.token.toLowerCase() === t.token.toLowerCase());
+    return ours.some(
+      (t) =>
+        item.chainId === String(t.chainId) &&
+        typeof item.token === "string" &&
+        item.token.toLowerCase() === t.token.toLowerCase(),
+    );
   });
   return { result, holdsOurToken };
 }

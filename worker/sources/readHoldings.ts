@@ -35,13 +35,25 @@ export async function readHoldings(client: Client, parameters: ReadHoldingsParam
     const address = getAddress(holder.address);
     for (const holding of holder.holdings) {
       const base = holdingReadingBase(chain.chainId, address, holding);
-      reads.push(holdingReader(holding.type)(batch, { chain, holder: address }, holding).then((result) => ({ ...base, result })));
+      reads.push(
+        holdingReader(holding.type)(batch, { chain, holder: address }, holding).then((result) => ({ ...base, result })),
+      );
     }
   }
   return Promise.all(reads);
 }
 
 /** A holding's reading without its result: where it was read, with the kind's source checksummed. */
-export function holdingReadingBase(chainId: number, holder: string, holding: HolderConfig["holdings"][number]): Omit<HoldingReading, "result"> {
-  return { chainId, holder: getAddress(holder), asset: holding.asset, kind: holding.type, source: getAddress(holdingKind(holding.type).source(holding)) };
+export function holdingReadingBase(
+  chainId: number,
+  holder: string,
+  holding: HolderConfig["holdings"][number],
+): Omit<HoldingReading, "result"> {
+  return {
+    chainId,
+    holder: getAddress(holder),
+    asset: holding.asset,
+    kind: holding.type,
+    source: getAddress(holdingKind(holding.type).source(holding)),
+  };
 }

@@ -84,7 +84,13 @@ export async function readOnchainPrices(
   for (const asset of assets) {
     for (const source of asset.prices) {
       if (source.kind === "chainlink" && source.chainId === chain.chainId) {
-        direct.push(readChainlink(batch, chain.chainId, source, now, block.timestamp).then((result) => ({ asset: asset.id, source: chainlinkLabel(chain.chainId, source.feed), result })));
+        direct.push(
+          readChainlink(batch, chain.chainId, source, now, block.timestamp).then((result) => ({
+            asset: asset.id,
+            source: chainlinkLabel(chain.chainId, source.feed),
+            result,
+          })),
+        );
       } else if (source.kind === "uniswapV3" && source.chainId === chain.chainId) {
         pools.push(
           readPool(batch, source, block).then((result) => ({
@@ -100,7 +106,13 @@ export async function readOnchainPrices(
   return { direct: await Promise.all(direct), pools: await Promise.all(pools) };
 }
 
-async function readChainlink(batch: CallBatch, chainId: number, source: ChainlinkSource, now: bigint, blockTime: bigint): Promise<PriceObservation["result"]> {
+async function readChainlink(
+  batch: CallBatch,
+  chainId: number,
+  source: ChainlinkSource,
+  now: bigint,
+  blockTime: bigint,
+): Promise<PriceObservation["result"]> {
   const feed = getAddress(source.feed);
   const [round, decimals] = await Promise.all([
     batch.read({ address: feed, abi: aggregatorV3Abi, functionName: "latestRoundData" }),
@@ -110,15 +122,22 @@ async function readChainlink(batch: CallBatch, chainId: number, source: Chainlin
   if (!decimals.ok) return decimals;
   const [, answer, , updatedAt] = round.value;
   if (answer <= 0n) return { ok: false, reason: `feed ${feed} on chain ${chainId} answered ${answer} (not positive)` };
-  if (updatedAt === 0n) return { ok: false, reason: `feed ${feed} on chain ${chainId} has no completed round (updatedAt 0)` };
+  if (updatedAt === 0n)
+    return { ok: false, reason: `feed ${feed} on chain ${chainId} has no completed round (updatedAt 0)` };
   // A round cannot have been updated after the block it is read at (nor after now): a later updatedAt is a broken or lying feed.
   const latest = (now > blockTime ? now : blockTime) + FUTURE_SKEW_SECONDS;
   if (updatedAt > latest) {
-    return { ok: false, reason: `feed ${feed} on chain ${chainId} says it was updated at ${updatedAt}, after the block read (${blockTime}) and now (${now})` };
+    return {
+      ok: false,
+      reason: `feed ${feed} on chain ${chainId} says it was updated at ${updatedAt}, after the block read (${blockTime}) and now (${now})`,
+    };
   }
   const age = now - updatedAt;
   if (age > BigInt(source.maxAgeSeconds)) {
-    return { ok: false, reason: `stale: feed ${feed} updated at ${updatedAt}, ${age}s before now, over its ${source.maxAgeSeconds}s limit` };
+    return {
+      ok: false,
+      reason: `stale: feed ${feed} updated at ${updatedAt}, ${age}s before now, over its ${source.maxAgeSeconds}s limit`,
+    };
   }
   return { ok: true, value: { priceUsd: scaleToUsd18(answer, decimals.value), updatedAt } };
 }
@@ -143,7 +162,10 @@ async function readPool(batch: CallBatch, source: UniswapV3Source, block: Pinned
   if (!isToken0 && token1.value.toLowerCase() !== token.toLowerCase()) {
     return { ok: false, reason: `token ${token} is neither token0 nor token1 of pool ${pool}` };
   }
-  const [decimals0, decimals1] = await Promise.all([readDecimals(batch, token0.value), readDecimals(batch, token1.value)]);
+  const [decimals0, decimals1] = await Promise.all([
+    readDecimals(batch, token0.value),
+    readDecimals(batch, token1.value),
+  ]);
   if (!decimals0.ok) return decimals0;
   if (!decimals1.ok) return decimals1;
   const sqrtPriceX96 = slot0.value[0];
@@ -158,19 +180,30 @@ async function readPool(batch: CallBatch, source: UniswapV3Source, block: Pinned
  * decimals, floored. Exact rational first: token1-per-token0 in whole units
  * is sqrtPriceX96² · 10^dec0 / (2^192 · 10^dec1); token1's price is its inverse.
  */
-export function poolPrice18(sqrtPriceX96: bigint, decimals0: number, decimals1: number, tokenIsToken0: boolean): bigint {
+export function poolPrice18(
+  sqrtPriceX96: bigint,
+  decimals0: number,
+  decimals1: number,
+  tokenIsToken0: boolean,
+): bigint {
   const num = sqrtPriceX96 * sqrtPriceX96 * 10n ** BigInt(decimals0);
   const den = Q192 * 10n ** BigInt(decimals1);
   return tokenIsToken0 ? (num * USD18) / den : (den * USD18) / num;
 }
 
 /** A failed observation for every on-chain source of this chain (the chain could not be read or reorganised). */
-export function failedOnchainPrices(chainId: number, assets: readonly AssetConfig[], reason: string): PriceObservation[] {
+export function failedOnchainPrices(
+  chainId: number,
+  assets: readonly AssetConfig[],
+  reason: string,
+): PriceObservation[] {
   const out: PriceObservation[] = [];
   for (const asset of assets) {
     for (const source of asset.prices) {
-      if (source.kind === "chainlink" && source.chainId === chainId) out.push({ asset: asset.id, source: chainlinkLabel(chainId, source.feed), result: { ok: false, reason } });
-      if (source.kind === "uniswapV3" && source.chainId === chainId) out.push({ asset: asset.id, source: uniswapV3Label(chainId, source.pool), result: { ok: false, reason } });
+      if (source.kind === "chainlink" && source.chainId === chainId)
+        out.push({ asset: asset.id, source: chainlinkLabel(chainId, source.feed), result: { ok: false, reason } });
+      if (source.kind === "uniswapV3" && source.chainId === chainId)
+        out.push({ asset: asset.id, source: uniswapV3Label(chainId, source.pool), result: { ok: false, reason } });
     }
   }
   return out;

@@ -33,7 +33,9 @@ export async function readSupply(client: Client, parameters: ReadSupplyParameter
       const [totalSupply, decimals, ...balances] = await Promise.all([
         batch.read({ address: token, abi: erc20Abi, functionName: "totalSupply" }),
         readDecimals(batch, token),
-        ...escrows.map((escrow) => batch.read({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [escrow] })),
+        ...escrows.map((escrow) =>
+          batch.read({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [escrow] }),
+        ),
       ]);
       const base = { chainId: chain.chainId, token };
       if (!totalSupply.ok) return { ...base, result: totalSupply };
@@ -43,7 +45,10 @@ export async function readSupply(client: Client, parameters: ReadSupplyParameter
         if (!balance.ok) return { ...base, result: balance };
         amounts.push({ address: escrows[i]!, amount: balance.value });
       }
-      return { ...base, result: { ok: true, value: { totalSupply: totalSupply.value, decimals: decimals.value, escrows: amounts } } };
+      return {
+        ...base,
+        result: { ok: true, value: { totalSupply: totalSupply.value, decimals: decimals.value, escrows: amounts } },
+      };
     }),
   );
 }

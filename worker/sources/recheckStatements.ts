@@ -58,7 +58,10 @@ export async function recheckStatements(parameters: RecheckStatementsParameters)
         }).then((check): StatementReading => {
           if (!check.ok) return { ...base, result: { ok: false, reason: `${check.code}: ${check.reason}` } };
           const { amount, asOf, nonce } = stored.statement;
-          return { ...base, result: { ok: true, value: { amount, asOf, nonce, signer: check.signer, signature: stored.signature } } };
+          return {
+            ...base,
+            result: { ok: true, value: { amount, asOf, nonce, signer: check.signer, signature: stored.signature } },
+          };
         }),
       );
     }
@@ -66,4 +69,5 @@ export async function recheckStatements(parameters: RecheckStatementsParameters)
   return Promise.all(readings);
 }
 
-const keyOf = (custodian: string, account: string, asset: string): string => JSON.stringify([custodian, account, asset]);
+const keyOf = (custodian: string, account: string, asset: string): string =>
+  JSON.stringify([custodian, account, asset]);

@@ -8,7 +8,12 @@ import {
   type CustodianStatementRejection,
 } from "../../core/custodianStatement.js";
 import { echo } from "../../core/errors.js";
-import { insertStatement, lastAcceptedNonce, NonceNotNewerError, type StoredStatement } from "../storage/statementStore.js";
+import {
+  insertStatement,
+  lastAcceptedNonce,
+  NonceNotNewerError,
+  type StoredStatement,
+} from "../storage/statementStore.js";
 
 /** Why a statement was refused: the SPEC §9 checks plus the configuration checks done here. */
 export type StatementRejectionReason = CustodianStatementRejection | "UNKNOWN_CUSTODIAN" | "UNKNOWN_ACCOUNT";
@@ -41,9 +46,13 @@ export async function acceptStatement(
 ): Promise<StoredStatement> {
   const { statement, signature, now } = input;
   const custodian = issuer.reserves.custodians.find((x) => x.id === statement.custodian);
-  if (!custodian) reject("UNKNOWN_CUSTODIAN", `custodian "${echo(statement.custodian)}" is not configured for issuer "${issuer.id}"`);
+  if (!custodian)
+    reject("UNKNOWN_CUSTODIAN", `custodian "${echo(statement.custodian)}" is not configured for issuer "${issuer.id}"`);
   if (!custodian.accounts.some((a) => a.account === statement.account && a.asset === statement.asset)) {
-    reject("UNKNOWN_ACCOUNT", `custodian "${custodian.id}" has no configured account "${echo(statement.account)}" for asset "${echo(statement.asset)}"`);
+    reject(
+      "UNKNOWN_ACCOUNT",
+      `custodian "${custodian.id}" has no configured account "${echo(statement.account)}" for asset "${echo(statement.asset)}"`,
+    );
   }
   const check = await checkCustodianStatement({
     statement,

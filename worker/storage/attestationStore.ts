@@ -60,7 +60,9 @@ export class ChainBrokenError extends Error {
     readonly issuerId: string,
     readonly sequence: bigint,
   ) {
-    super(`attestation ${sequence} of issuer ${issuerId} does not commit to the stored digest of sequence ${sequence - 1n}`);
+    super(
+      `attestation ${sequence} of issuer ${issuerId} does not commit to the stored digest of sequence ${sequence - 1n}`,
+    );
   }
 }
 
@@ -77,7 +79,8 @@ interface AttestationRow {
   published_at: number;
 }
 
-const COLUMNS = "issuer_id, sequence, digest, signer, signature, attestation_json, report_key, report_hash, ledger_id, published_at";
+const COLUMNS =
+  "issuer_id, sequence, digest, signer, signature, attestation_json, report_key, report_hash, ledger_id, published_at";
 
 function safeInteger(value: bigint, field: string): number {
   if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
@@ -114,9 +117,12 @@ function sequenceParam(sequence: bigint): number | null {
 export async function insertAttestation(db: D1Database, record: StoredAttestation): Promise<void> {
   const a = record.attestation;
   const json = attestationToJson(a);
-  if (attestationDigest(a) !== record.digest.toLowerCase()) throw new Error(`digest ${record.digest} is not the EIP-712 digest of the attestation`);
-  if (issuerKey(record.issuerId) !== a.issuer) throw new Error(`attestation.issuer is not keccak256("${record.issuerId}")`);
-  if (record.reportHash.toLowerCase() !== a.reportHash) throw new Error(`reportHash ${record.reportHash} differs from attestation.reportHash`);
+  if (attestationDigest(a) !== record.digest.toLowerCase())
+    throw new Error(`digest ${record.digest} is not the EIP-712 digest of the attestation`);
+  if (issuerKey(record.issuerId) !== a.issuer)
+    throw new Error(`attestation.issuer is not keccak256("${record.issuerId}")`);
+  if (record.reportHash.toLowerCase() !== a.reportHash)
+    throw new Error(`reportHash ${record.reportHash} differs from attestation.reportHash`);
   const statement = db
     .prepare(
       `INSERT INTO attestations (issuer_id, sequence, digest, previous, signer, signature, attestation_json, observed_at,
@@ -162,7 +168,11 @@ export async function latestAttestation(db: D1Database, issuerId: string): Promi
   return row ? fromRow(row) : null;
 }
 
-export async function attestationBySequence(db: D1Database, issuerId: string, sequence: bigint): Promise<StoredAttestation | null> {
+export async function attestationBySequence(
+  db: D1Database,
+  issuerId: string,
+  sequence: bigint,
+): Promise<StoredAttestation | null> {
   const seq = sequenceParam(sequence);
   if (seq === null) return null;
   const row = await db
@@ -192,7 +202,10 @@ export async function attestationPage(
   const attestations = results.map(fromRow);
   const last = attestations.at(-1);
   // Sequences have no gaps, so the page is the last one exactly when it ends at 1.
-  const nextBefore = last !== undefined && attestations.length === limit && last.attestation.sequence > 1n ? last.attestation.sequence : null;
+  const nextBefore =
+    last !== undefined && attestations.length === limit && last.attestation.sequence > 1n
+      ? last.attestation.sequence
+      : null;
   return { attestations, nextBefore };
 }
 
@@ -200,11 +213,18 @@ export async function attestationPage(
  * Attestations `from` to `to` (inclusive), oldest first. The caller bounds the
  * span; sequences beyond the INTEGER range match nothing.
  */
-export async function attestationRange(db: D1Database, issuerId: string, from: bigint, to: bigint): Promise<StoredAttestation[]> {
+export async function attestationRange(
+  db: D1Database,
+  issuerId: string,
+  from: bigint,
+  to: bigint,
+): Promise<StoredAttestation[]> {
   const max = BigInt(Number.MAX_SAFE_INTEGER);
   if (from > max || to < from) return [];
   const { results } = await db
-    .prepare(`SELECT ${COLUMNS} FROM attestations WHERE issuer_id = ?1 AND sequence >= ?2 AND sequence <= ?3 ORDER BY sequence ASC`)
+    .prepare(
+      `SELECT ${COLUMNS} FROM attestations WHERE issuer_id = ?1 AND sequence >= ?2 AND sequence <= ?3 ORDER BY sequence ASC`,
+    )
     .bind(issuerId, Number(from), Number(to > max ? max : to))
     .all<AttestationRow>();
   return results.map(fromRow);

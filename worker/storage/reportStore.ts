@@ -11,7 +11,8 @@ export class ReportConflictError extends Error {
 
 /** Content address of a report (SPEC §4 reportHash = keccak256 of the exact bytes). */
 export function reportKey(issuerId: string, reportHash: Hex): string {
-  if (!/^0x[0-9a-f]{64}$/.test(reportHash)) throw new Error(`reportHash ${reportHash} must be 32 bytes of lowercase 0x hex`);
+  if (!/^0x[0-9a-f]{64}$/.test(reportHash))
+    throw new Error(`reportHash ${reportHash} must be 32 bytes of lowercase 0x hex`);
   if (issuerId === "" || issuerId.includes("/")) throw new Error(`issuerId "${issuerId}" cannot be a key segment`);
   return `reports/${issuerId}/${reportHash}.json`;
 }
@@ -31,7 +32,12 @@ async function sameBytes(bucket: R2Bucket, key: string, bytes: Uint8Array): Prom
  * different: ReportConflictError). The hash is checked first, so a
  * conflict can only mean a corrupted object, never a legitimate report.
  */
-export async function putReport(bucket: R2Bucket, issuerId: string, bytes: Uint8Array, reportHash: Hex): Promise<string> {
+export async function putReport(
+  bucket: R2Bucket,
+  issuerId: string,
+  bytes: Uint8Array,
+  reportHash: Hex,
+): Promise<string> {
   const key = reportKey(issuerId, reportHash);
   const actual = keccak256(bytes);
   if (actual !== reportHash) throw new Error(`report bytes hash to ${actual}, not ${reportHash}`);

@@ -31,7 +31,9 @@ const SELECT_KEYS = "SELECT address, valid_from, valid_until FROM signing_keys O
 
 function toDocument(rows: KeyRow[]): KeysDocument {
   return {
-    keys: rows.map((r): KeyEntry => ({ address: r.address as Address, validFrom: r.valid_from, validUntil: r.valid_until })),
+    keys: rows.map(
+      (r): KeyEntry => ({ address: r.address as Address, validFrom: r.valid_from, validUntil: r.valid_until }),
+    ),
   };
 }
 

@@ -43,8 +43,15 @@ function uint64be(n: number): Uint8Array {
 
 /** `r = LE(HMAC-SHA-512(secret, label || 0x00 || uint16be(len) || ledgerId || uint64be(leaf) || uint8(asset))) mod l`. */
 export function deriveBlinding(secret: Uint8Array, ledgerId: string, leafIndex: number, assetIndex: number): bigint {
-  if (!Number.isInteger(assetIndex) || assetIndex < 0 || assetIndex > 255) fail("INVALID_ARGUMENT", "assetIndex", "must be 0..255");
-  const msg = concatBytes(utf8(BLINDING_LABEL), new Uint8Array([0]), ledgerBytes(ledgerId), uint64be(leafIndex), new Uint8Array([assetIndex]));
+  if (!Number.isInteger(assetIndex) || assetIndex < 0 || assetIndex > 255)
+    fail("INVALID_ARGUMENT", "assetIndex", "must be 0..255");
+  const msg = concatBytes(
+    utf8(BLINDING_LABEL),
+    new Uint8Array([0]),
+    ledgerBytes(ledgerId),
+    uint64be(leafIndex),
+    new Uint8Array([assetIndex]),
+  );
   return bytesToIntLE(hmac(sha512, checkSecret(secret), msg)) % GROUP_ORDER;
 }
 

@@ -1,5 +1,17 @@
 /** SPEC §11 private liabilities (scheme `pedersen-ristretto255-v2`): commitments, tree, proofs. */
-export { G, GROUP_ORDER, H, H_DOMAIN, SCHEME, parsePoint, parseScalar, pedersen, scalarToBytes, scalarToHex, type Point } from "./group.js";
+export {
+  G,
+  GROUP_ORDER,
+  H,
+  H_DOMAIN,
+  SCHEME,
+  parsePoint,
+  parseScalar,
+  pedersen,
+  scalarToBytes,
+  scalarToHex,
+  type Point,
+} from "./group.js";
 export { chooseUnitDecimals, quantiseAsset, VALUE_BITS, VALUE_LIMIT, type PrivateAsset } from "./quantise.js";
 export { deriveBlinding, paddingCommitment, SECRET_MIN_BYTES } from "./blinding.js";
 export {
@@ -18,7 +30,14 @@ export {
   type PrivateNode,
   type PublicPrivateNode,
 } from "./tree.js";
-export { dalekRangeProofs, MAX_AGGREGATION, proveRanges, rangeProofChunks, TRANSCRIPT_LABEL, type RangeProofEngine } from "./rangeProof.js";
+export {
+  dalekRangeProofs,
+  MAX_AGGREGATION,
+  proveRanges,
+  rangeProofChunks,
+  TRANSCRIPT_LABEL,
+  type RangeProofEngine,
+} from "./rangeProof.js";
 export {
   checkPrivateInclusion,
   PRIVATE_PROOF_VERSION,

@@ -10,7 +10,14 @@ import { isRecord, parseAssets, subjectCommitment, type ProofSubject } from "../
 import { parsePoint, parseScalar, pedersen, type Point, scalarToHex, SCHEME } from "./group.js";
 import { VALUE_LIMIT } from "./quantise.js";
 import { firstFailingRange, proveRanges, rangeProofChunks, type RangeProofEngine } from "./rangeProof.js";
-import { HASH_BYTES, privateLeafHash, privateSiblings, publicParent, type PrivateLedger, type PublicPrivateNode } from "./tree.js";
+import {
+  HASH_BYTES,
+  privateLeafHash,
+  privateSiblings,
+  publicParent,
+  type PrivateLedger,
+  type PublicPrivateNode,
+} from "./tree.js";
 
 export const PRIVATE_PROOF_VERSION = 1;
 
@@ -64,15 +71,31 @@ export function privateProofBody(ledger: PrivateLedger, leafIndex: number): Priv
  * equally valid proofs). Sibling commitments are listed level by level, asset
  * by asset within a level, and proven in chunks of `rangeProofChunks`.
  */
-export function privateInclusionProof(ledger: PrivateLedger, leafIndex: number, engine: RangeProofEngine): PrivateInclusionProof {
+export function privateInclusionProof(
+  ledger: PrivateLedger,
+  leafIndex: number,
+  engine: RangeProofEngine,
+): PrivateInclusionProof {
   const siblings = privateSiblings(ledger.levels, leafIndex);
   const values = siblings.flatMap((s) => s.values);
   const blindings = siblings.flatMap((s) => s.blindings);
-  return { ...privateProofBody(ledger, leafIndex), rangeProofs: proveRanges(engine, values, blindings).map(bytesToHex) };
+  return {
+    ...privateProofBody(ledger, leafIndex),
+    rangeProofs: proveRanges(engine, values, blindings).map(bytesToHex),
+  };
 }
 
 export type PrivateInclusionResult =
-  | { ok: true; assets: string[]; unitDecimals: number[]; root: Hex; totals: bigint[]; leafIndex: number; values: bigint[]; checked: string[] }
+  | {
+      ok: true;
+      assets: string[];
+      unitDecimals: number[];
+      root: Hex;
+      totals: bigint[];
+      leafIndex: number;
+      values: bigint[];
+      checked: string[];
+    }
   | { ok: false; code: SolventErrorCode; record: string; reason: string };
 
 /** What the verifier compares the proof's root and totals with (the signed report), when known. */
@@ -83,7 +106,8 @@ export interface PrivateExpectation {
 }
 
 function hexList(value: unknown, field: string, count: number): string[] {
-  if (!Array.isArray(value) || value.length !== count) fail("INVALID_PROOF", field, `must be an array of ${count} 0x-hex strings, one per asset`);
+  if (!Array.isArray(value) || value.length !== count)
+    fail("INVALID_PROOF", field, `must be an array of ${count} 0x-hex strings, one per asset`);
   return value.map((v, k) => {
     if (typeof v !== "string") fail("INVALID_BYTES", `${field}[${k}]`, "must be 0x-hex");
     return v;
@@ -117,16 +141,23 @@ export function checkPrivateInclusion(
     if (json.scheme !== SCHEME) fail("INVALID_PROOF", "scheme", `must be "${SCHEME}"`);
     const assets = parseAssets(json.assets);
     const k = assets.length;
-    if (!Array.isArray(json.unitDecimals) || json.unitDecimals.length !== k) fail("INVALID_PROOF", "unitDecimals", `must hold ${k} integers`);
+    if (!Array.isArray(json.unitDecimals) || json.unitDecimals.length !== k)
+      fail("INVALID_PROOF", "unitDecimals", `must hold ${k} integers`);
     const unitDecimals = json.unitDecimals.map((d, a) => parseSafeInteger(d, `unitDecimals[${a}]`, 77));
     if (typeof json.root !== "string") fail("INVALID_BYTES", "root", "must be 0x-hex");
     const root = hexToBytes(json.root, "root", HASH_BYTES);
-    const rootCommitments = hexList(json.rootCommitments, "rootCommitments", k).map((h, a) => parsePoint(h, `rootCommitments[${a}]`));
-    if (!Array.isArray(json.totals) || json.totals.length !== k) fail("INVALID_PROOF", "totals", `must hold ${k} decimal strings`);
+    const rootCommitments = hexList(json.rootCommitments, "rootCommitments", k).map((h, a) =>
+      parsePoint(h, `rootCommitments[${a}]`),
+    );
+    if (!Array.isArray(json.totals) || json.totals.length !== k)
+      fail("INVALID_PROOF", "totals", `must hold ${k} decimal strings`);
     const totals = json.totals.map((t, a) => parseValue(t, `totals[${a}]`));
-    const totalBlindings = hexList(json.totalBlindings, "totalBlindings", k).map((h, a) => parseScalar(h, `totalBlindings[${a}]`));
+    const totalBlindings = hexList(json.totalBlindings, "totalBlindings", k).map((h, a) =>
+      parseScalar(h, `totalBlindings[${a}]`),
+    );
     const leafIndex = parseSafeInteger(json.leafIndex, "leafIndex");
-    if (!Array.isArray(json.values) || json.values.length !== k) fail("INVALID_PROOF", "values", `must hold ${k} decimal strings`);
+    if (!Array.isArray(json.values) || json.values.length !== k)
+      fail("INVALID_PROOF", "values", `must hold ${k} decimal strings`);
     const values = json.values.map((v, a) => parseValue(v, `values[${a}]`));
     const blindings = hexList(json.blindings, "blindings", k).map((h, a) => parseScalar(h, `blindings[${a}]`));
     if (!Array.isArray(json.path)) fail("INVALID_PROOF", "path", "must be an array");
@@ -137,11 +168,20 @@ export function checkPrivateInclusion(
       if (!isRecord(node)) fail("INVALID_PROOF", `path[${l}]`, "must be an object with hash and commitments");
       if (typeof node.hash !== "string") fail("INVALID_BYTES", `path[${l}].hash`, "must be 0x-hex");
       const hash = hexToBytes(node.hash, `path[${l}].hash`, HASH_BYTES);
-      return nodeFrom(hash, hexList(node.commitments, `path[${l}].commitments`, k).map((h, a) => parsePoint(h, `path[${l}].commitments[${a}]`)));
+      return nodeFrom(
+        hash,
+        hexList(node.commitments, `path[${l}].commitments`, k).map((h, a) =>
+          parsePoint(h, `path[${l}].commitments[${a}]`),
+        ),
+      );
     });
     const chunks = rangeProofChunks(path.length * k);
     if (!Array.isArray(json.rangeProofs) || json.rangeProofs.length !== chunks.length) {
-      fail("INVALID_PROOF", "rangeProofs", `must hold ${chunks.length} proofs for ${path.length * k} sibling commitments (chunks of ${chunks.join(", ") || "none"})`);
+      fail(
+        "INVALID_PROOF",
+        "rangeProofs",
+        `must hold ${chunks.length} proofs for ${path.length * k} sibling commitments (chunks of ${chunks.join(", ") || "none"})`,
+      );
     }
     const rangeProofs = json.rangeProofs.map((p: unknown, i) => {
       if (typeof p !== "string") fail("INVALID_BYTES", `rangeProofs[${i}]`, "must be 0x-hex");
@@ -151,37 +191,60 @@ export function checkPrivateInclusion(
     // 1. the leaf from the user's own commitment and openings
     const leafCommitments = values.map((v, a) => pedersen(v, blindings[a]!));
     const leafEncoded = leafCommitments.map((c) => c.toBytes());
-    let node: PublicPrivateNode = { hash: privateLeafHash(subjectCommitment(who), leafEncoded), commitments: leafCommitments, encoded: leafEncoded };
+    let node: PublicPrivateNode = {
+      hash: privateLeafHash(subjectCommitment(who), leafEncoded),
+      commitments: leafCommitments,
+      encoded: leafEncoded,
+    };
     // 2. the path up to the root
     path.forEach((sibling, l) => {
       node = ((leafIndex >> l) & 1) === 0 ? publicParent(node, sibling) : publicParent(sibling, node);
     });
     if (!bytesEqual(node.hash, root)) {
-      fail("INVALID_PROOF", "root", `the leaf and path hash to ${bytesToHex(node.hash)}, not to the proof's root: a value, blinding, sibling hash or sibling commitment was changed, or the salt or userId is not this leaf's`);
+      fail(
+        "INVALID_PROOF",
+        "root",
+        `the leaf and path hash to ${bytesToHex(node.hash)}, not to the proof's root: a value, blinding, sibling hash or sibling commitment was changed, or the salt or userId is not this leaf's`,
+      );
     }
     node.encoded.forEach((c, a) => {
-      if (!bytesEqual(c, rootCommitments[a]!.toBytes())) fail("INVALID_PROOF", `rootCommitments[${a}]`, `is not the sum of the ${assets[a]} commitments on the path`);
+      if (!bytesEqual(c, rootCommitments[a]!.toBytes()))
+        fail("INVALID_PROOF", `rootCommitments[${a}]`, `is not the sum of the ${assets[a]} commitments on the path`);
     });
     // 3. the root's opening: root.C_k = total_k·G + blinding_k·H
     rootCommitments.forEach((c, a) => {
       if (!c.equals(pedersen(totals[a]!, totalBlindings[a]!))) {
-        fail("INVALID_PROOF", `totals[${a}]`, `the ${assets[a]} root commitment does not open to total ${totals[a]} with the stated total blinding`);
+        fail(
+          "INVALID_PROOF",
+          `totals[${a}]`,
+          `the ${assets[a]} root commitment does not open to total ${totals[a]} with the stated total blinding`,
+        );
       }
     });
     // 4. the published figures, when the caller has them
-    if (expected.root !== undefined && expected.root.toLowerCase() !== bytesToHex(root)) fail("INVALID_PROOF", "root", `is not the published root ${expected.root}`);
+    if (expected.root !== undefined && expected.root.toLowerCase() !== bytesToHex(root))
+      fail("INVALID_PROOF", "root", `is not the published root ${expected.root}`);
     expected.totals?.forEach((t, a) => {
-      if (t !== totals[a]) fail("INVALID_PROOF", `totals[${a}]`, `${totals[a]} is not the published ${assets[a]} total ${t}`);
+      if (t !== totals[a])
+        fail("INVALID_PROOF", `totals[${a}]`, `${totals[a]} is not the published ${assets[a]} total ${t}`);
     });
     expected.totalBlindings?.forEach((r, a) => {
-      if (r !== totalBlindings[a]) fail("INVALID_PROOF", `totalBlindings[${a}]`, `is not the published ${assets[a]} total blinding`);
+      if (r !== totalBlindings[a])
+        fail("INVALID_PROOF", `totalBlindings[${a}]`, `is not the published ${assets[a]} total blinding`);
     });
     // 5. every sibling commitment opens to a value in [0, 2^64)
-    const bad = firstFailingRange(engine, rangeProofs, path.flatMap((s) => s.commitments));
+    const bad = firstFailingRange(
+      engine,
+      rangeProofs,
+      path.flatMap((s) => s.commitments),
+    );
     if (bad >= 0) {
       const first = chunks.slice(0, bad).reduce((s, n) => s + n, 0);
-      fail("INVALID_PROOF", `rangeProofs[${bad}]`,
-        `does not prove that sibling commitments ${first}..${first + chunks[bad]! - 1} (level-major, asset-minor) hold values in [0, 2^64); it was made for other commitments or altered`);
+      fail(
+        "INVALID_PROOF",
+        `rangeProofs[${bad}]`,
+        `does not prove that sibling commitments ${first}..${first + chunks[bad]! - 1} (level-major, asset-minor) hold values in [0, 2^64); it was made for other commitments or altered`,
+      );
     }
     return {
       ok: true,
@@ -203,5 +266,3 @@ export function checkPrivateInclusion(
     throw e;
   }
 }
-
-

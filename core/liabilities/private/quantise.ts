@@ -17,7 +17,8 @@ export interface PrivateAsset {
 }
 
 function checkDecimals(value: number, field: string, max: number): void {
-  if (!Number.isSafeInteger(value) || value < 0 || value > max) fail("INVALID_ARGUMENT", field, `must be an integer from 0 to ${max}, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 0 || value > max)
+    fail("INVALID_ARGUMENT", field, `must be an integer from 0 to ${max}, got ${value}`);
 }
 
 /**
@@ -32,7 +33,11 @@ export function chooseUnitDecimals(symbol: string, decimals: number, balances: r
   for (let kept = decimals; kept >= 0; kept--) {
     if (total / 10n ** BigInt(decimals - kept) < VALUE_LIMIT) return kept;
   }
-  return fail("OUT_OF_RANGE", `assets.${symbol}`, `total ${total} base units does not fit below 2^64 even in whole tokens`);
+  return fail(
+    "OUT_OF_RANGE",
+    `assets.${symbol}`,
+    `total ${total} base units does not fit below 2^64 even in whole tokens`,
+  );
 }
 
 /**
@@ -40,7 +45,11 @@ export function chooseUnitDecimals(symbol: string, decimals: number, balances: r
  * `row 12 (user alice)`). Fails on a balance that is negative, not a whole
  * number of units, or too large, and when the total reaches 2^64.
  */
-export function quantiseAsset(asset: PrivateAsset, balances: readonly bigint[], rowName: (i: number) => string): bigint[] {
+export function quantiseAsset(
+  asset: PrivateAsset,
+  balances: readonly bigint[],
+  rowName: (i: number) => string,
+): bigint[] {
   checkDecimals(asset.decimals, `assets.${asset.symbol}.decimals`, 77);
   checkDecimals(asset.unitDecimals, `assets.${asset.symbol}.unitDecimals`, asset.decimals);
   const unit = 10n ** BigInt(asset.decimals - asset.unitDecimals);
@@ -48,16 +57,29 @@ export function quantiseAsset(asset: PrivateAsset, balances: readonly bigint[], 
   let total = 0n;
   for (let i = 0; i < balances.length; i++) {
     const b = balances[i]!;
-    if (typeof b !== "bigint" || b < 0n) fail("INVALID_NUMBER", rowName(i), `${asset.symbol} balance must be a non-negative integer`);
+    if (typeof b !== "bigint" || b < 0n)
+      fail("INVALID_NUMBER", rowName(i), `${asset.symbol} balance must be a non-negative integer`);
     if (b % unit !== 0n) {
-      fail("INVALID_NUMBER", rowName(i),
-        `${asset.symbol} balance ${b} is not a whole number of the private unit (${unit} base units, ${asset.unitDecimals} decimals kept); round it or keep more decimals`);
+      fail(
+        "INVALID_NUMBER",
+        rowName(i),
+        `${asset.symbol} balance ${b} is not a whole number of the private unit (${unit} base units, ${asset.unitDecimals} decimals kept); round it or keep more decimals`,
+      );
     }
     const v = b / unit;
-    if (v >= VALUE_LIMIT) fail("OUT_OF_RANGE", rowName(i), `${asset.symbol} balance ${b} is ${v} units, which does not fit below 2^64; keep fewer decimals`);
+    if (v >= VALUE_LIMIT)
+      fail(
+        "OUT_OF_RANGE",
+        rowName(i),
+        `${asset.symbol} balance ${b} is ${v} units, which does not fit below 2^64; keep fewer decimals`,
+      );
     total += v;
     if (total >= VALUE_LIMIT) {
-      fail("SUM_OVERFLOW", rowName(i), `the ${asset.symbol} total reaches 2^64 units at this row; keep fewer decimals (now ${asset.unitDecimals})`);
+      fail(
+        "SUM_OVERFLOW",
+        rowName(i),
+        `the ${asset.symbol} total reaches 2^64 units at this row; keep fewer decimals (now ${asset.unitDecimals})`,
+      );
     }
     out[i] = v;
   }

@@ -8,7 +8,11 @@
  * The WebAssembly module is handed in by the caller (an import in workerd, a
  * file read in Node, a fetch in the browser): core stays free of platform APIs.
  */
-import { batch_range_proof, batch_verify_proof, initSync } from "@aptos-labs/confidential-asset-wasm-bindings/range-proofs";
+import {
+  batch_range_proof,
+  batch_verify_proof,
+  initSync,
+} from "@aptos-labs/confidential-asset-wasm-bindings/range-proofs";
 
 import { fail } from "../../errors.js";
 import { G, H, scalarToBytes, type Point } from "./group.js";
@@ -51,12 +55,23 @@ export function dalekRangeProofs(wasm: WebAssembly.Module | BufferSource): Range
   return {
     prove(values, blindings) {
       if (values.length !== blindings.length || !rangeProofChunks(values.length).every((s) => s === values.length)) {
-        fail("INVALID_ARGUMENT", "values", `an aggregated range proof takes 1, 2, 4, 8 or 16 values, got ${values.length}`);
+        fail(
+          "INVALID_ARGUMENT",
+          "values",
+          `an aggregated range proof takes 1, 2, 4, 8 or 16 values, got ${values.length}`,
+        );
       }
       values.forEach((v, i) => {
-        if (v < 0n || v >= VALUE_LIMIT) fail("OUT_OF_RANGE", `values[${i}]`, "is outside [0, 2^64): no range proof exists for it");
+        if (v < 0n || v >= VALUE_LIMIT)
+          fail("OUT_OF_RANGE", `values[${i}]`, "is outside [0, 2^64): no range proof exists for it");
       });
-      const result = batch_range_proof(BigUint64Array.from(values), blindings.map(scalarToBytes), G_BYTES, H_BYTES, VALUE_BITS);
+      const result = batch_range_proof(
+        BigUint64Array.from(values),
+        blindings.map(scalarToBytes),
+        G_BYTES,
+        H_BYTES,
+        VALUE_BITS,
+      );
       try {
         return result.proof();
       } finally {
@@ -74,7 +89,11 @@ export function dalekRangeProofs(wasm: WebAssembly.Module | BufferSource): Range
 }
 
 /** Proves every (value, blinding) in chunks; returns one proof per chunk. */
-export function proveRanges(engine: RangeProofEngine, values: readonly bigint[], blindings: readonly bigint[]): Uint8Array[] {
+export function proveRanges(
+  engine: RangeProofEngine,
+  values: readonly bigint[],
+  blindings: readonly bigint[],
+): Uint8Array[] {
   const out: Uint8Array[] = [];
   let at = 0;
   for (const size of rangeProofChunks(values.length)) {
@@ -85,7 +104,11 @@ export function proveRanges(engine: RangeProofEngine, values: readonly bigint[],
 }
 
 /** Index of the first chunk whose proof fails, or -1 when all verify. */
-export function firstFailingRange(engine: RangeProofEngine, proofs: readonly Uint8Array[], commitments: readonly Point[]): number {
+export function firstFailingRange(
+  engine: RangeProofEngine,
+  proofs: readonly Uint8Array[],
+  commitments: readonly Point[],
+): number {
   const sizes = rangeProofChunks(commitments.length);
   if (proofs.length !== sizes.length) return Math.min(proofs.length, sizes.length);
   let at = 0;
@@ -96,5 +119,3 @@ export function firstFailingRange(engine: RangeProofEngine, proofs: readonly Uin
   }
   return -1;
 }
-
-

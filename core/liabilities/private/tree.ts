@@ -72,7 +72,11 @@ export function publicParent(left: PublicPrivateNode, right: PublicPrivateNode):
 /** The publisher's parent: as `publicParent`, with values summed and blindings summed mod l. */
 export function privateParent(left: PrivateNode, right: PrivateNode): PrivateNode {
   const node = publicParent(left, right);
-  return { ...node, values: left.values.map((v, k) => v + right.values[k]!), blindings: left.blindings.map((r, k) => addScalars(r, right.blindings[k]!)) };
+  return {
+    ...node,
+    values: left.values.map((v, k) => v + right.values[k]!),
+    blindings: left.blindings.map((r, k) => addScalars(r, right.blindings[k]!)),
+  };
 }
 
 /** Every level of a power-of-two slice of leaves, leaves first, its top last. */
@@ -123,14 +127,22 @@ export interface PrivateLedger {
 export function buildPrivateLedger(input: PrivateLedgerInput): PrivateLedger {
   const { ledgerId, secret, assets, users } = input;
   const rowName = input.rowName ?? ((i: number) => `users[${i}]`);
-  if (assets.length < 1 || assets.length > 64) fail("INVALID_ARGUMENT", "assets", `must list 1 to 64 assets, got ${assets.length}`);
+  if (assets.length < 1 || assets.length > 64)
+    fail("INVALID_ARGUMENT", "assets", `must list 1 to 64 assets, got ${assets.length}`);
   users.forEach((u, i) => {
-    if (!(u.commitment instanceof Uint8Array) || u.commitment.length !== HASH_BYTES) fail("INVALID_BYTES", rowName(i), "commitment must be 32 bytes");
+    if (!(u.commitment instanceof Uint8Array) || u.commitment.length !== HASH_BYTES)
+      fail("INVALID_BYTES", rowName(i), "commitment must be 32 bytes");
     if (!Array.isArray(u.balances) || u.balances.length !== assets.length) {
       fail("INVALID_ARGUMENT", rowName(i), `must hold ${assets.length} balances, one per asset`);
     }
   });
-  const quantised = assets.map((a, k) => quantiseAsset(a, users.map((u) => u.balances[k]!), rowName));
+  const quantised = assets.map((a, k) =>
+    quantiseAsset(
+      a,
+      users.map((u) => u.balances[k]!),
+      rowName,
+    ),
+  );
   let depth = Math.max(0, input.minDepth ?? 0);
   while (2 ** depth < users.length) depth++;
   const size = 2 ** depth;
@@ -175,7 +187,8 @@ export function buildPrivateLedger(input: PrivateLedgerInput): PrivateLedger {
 /** The sibling of leafIndex at every level, bottom first. */
 export function privateSiblings(levels: readonly PrivateNode[][], leafIndex: number): PrivateNode[] {
   const width = levels[0]!.length;
-  if (!Number.isSafeInteger(leafIndex) || leafIndex < 0 || leafIndex >= width) fail("INVALID_ARGUMENT", "leafIndex", `must be 0..${width - 1}`);
+  if (!Number.isSafeInteger(leafIndex) || leafIndex < 0 || leafIndex >= width)
+    fail("INVALID_ARGUMENT", "leafIndex", `must be 0..${width - 1}`);
   const out: PrivateNode[] = [];
   for (let l = 0; l < levels.length - 1; l++) out.push(levels[l]![(leafIndex >> l) ^ 1]!);
   return out;

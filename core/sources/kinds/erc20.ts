@@ -16,7 +16,10 @@ export const lookThroughSchema = z
     url: httpUrl.optional(),
     signer: address.optional(),
   })
-  .refine((l) => (l.url === undefined) === (l.signer === undefined), "an external publisher needs both url and signer; a local issuer neither");
+  .refine(
+    (l) => (l.url === undefined) === (l.signer === undefined),
+    "an external publisher needs both url and signer; a local issuer neither",
+  );
 
 /** An ERC-20 balance: `{ "type": "erc20", "asset": "USDC", "token": "0x…" }`, optionally a look-through of its issuer's attestation. */
 export const erc20Kind = defineHoldingKind({

@@ -20,5 +20,8 @@ export const readErc4626: HoldingReader<"erc4626"> = async (batch, { holder }, e
   ]);
   if (!amount.ok) return amount;
   if (!decimals.ok) return decimals;
-  return { ok: true, value: { amount: amount.value, token: asset.value, decimals: decimals.value, shares: shares.value } };
+  return {
+    ok: true,
+    value: { amount: amount.value, token: asset.value, decimals: decimals.value, shares: shares.value },
+  };
 };

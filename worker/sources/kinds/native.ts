@@ -8,7 +8,12 @@ const NATIVE_DECIMALS = 18;
 
 /** The chain's coin: Multicall3 `getEthBalance(holder)` in the shared round. */
 export const readNative: HoldingReader<"native"> = async (batch, { chain, holder }) => {
-  const balance = await batch.read({ address: getAddress(chain.multicall3), abi: multicall3Abi, functionName: "getEthBalance", args: [holder] });
+  const balance = await batch.read({
+    address: getAddress(chain.multicall3),
+    abi: multicall3Abi,
+    functionName: "getEthBalance",
+    args: [holder],
+  });
   if (!balance.ok) return balance;
   return { ok: true, value: { amount: balance.value, token: NATIVE_TOKEN, decimals: NATIVE_DECIMALS } };
 };

@@ -16,4 +16,8 @@ export interface ReadAt {
  * chain's shared aggregate3 batch: ok with the amount, or failed with a
  * reason naming the call that failed (never a throw).
  */
-export type HoldingReader<Type extends HoldingType> = (batch: CallBatch, at: ReadAt, entry: HoldingEntry<Type>) => Promise<Reading<HoldingAmount>>;
+export type HoldingReader<Type extends HoldingType> = (
+  batch: CallBatch,
+  at: ReadAt,
+  entry: HoldingEntry<Type>,
+) => Promise<Reading<HoldingAmount>>;
