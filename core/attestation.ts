@@ -1,10 +1,10 @@
-import { hashTypedData, keccak256, recoverTypedDataAddress, type Address } from "viem";
+import { type Address, hashTypedData, keccak256, recoverTypedDataAddress } from "viem";
 import type { LocalAccount } from "viem/accounts";
-import { hexToBytes, utf8, type Hex } from "./bytes.js";
+import { type Hex, hexToBytes, utf8 } from "./bytes.js";
 import { fail, SolventError } from "./errors.js";
+import { type KeysDocument, keyValidAt } from "./keysDocument.js";
+import { parseAmount, RATIO_BPS_MAX, UINT64_MAX, UINT256_MAX } from "./numbers.js";
 import { assertLowS } from "./signature.js";
-import { keyValidAt, type KeysDocument } from "./keysDocument.js";
-import { parseAmount, RATIO_BPS_MAX, UINT256_MAX, UINT64_MAX } from "./numbers.js";
 
 /** SPEC §5 domain: no chainId, no verifyingContract. */
 export const ATTESTATION_DOMAIN = { name: "Solvent", version: "1" } as const;

@@ -1,8 +1,8 @@
-import { hashTypedData, keccak256, recoverTypedDataAddress, type Address } from "viem";
+import { type Address, hashTypedData, keccak256, recoverTypedDataAddress } from "viem";
 import type { LocalAccount } from "viem/accounts";
-import { utf8, type Hex } from "./bytes.js";
+import { type Hex, utf8 } from "./bytes.js";
 import { echo, fail } from "./errors.js";
-import { parseAmount, UINT256_MAX, UINT64_MAX } from "./numbers.js";
+import { parseAmount, UINT64_MAX, UINT256_MAX } from "./numbers.js";
 import { assertLowS } from "./signature.js";
 
 /** SPEC §9 domain. */

@@ -6,23 +6,23 @@
  * the one check the Worker, the CLI and the tests run. Exact bytes:
  * docs/spec.md.
  */
-import { keccak256, type Address } from "viem";
+import { type Address, keccak256 } from "viem";
 import { z } from "zod";
 import {
+  type Attestation,
   attestationDigest,
   attestationFromJson,
   issuerKey,
   verifySignedAttestation,
-  type Attestation,
 } from "./attestation.js";
-import { attestedLedger, type AttestedLedger } from "./attestedLedger.js";
-import { utf8, type Hex } from "./bytes.js";
+import { type AttestedLedger, attestedLedger } from "./attestedLedger.js";
+import { type Hex, utf8 } from "./bytes.js";
 import { echo } from "./errors.js";
 import { describe, isoTime } from "./inclusionCheck.js";
-import { parseKeysDocument, type KeysDocument } from "./keysDocument.js";
+import { type KeysDocument, parseKeysDocument } from "./keysDocument.js";
 import { verifyNonInclusionProof } from "./liabilities/nonInclusion.js";
 import { verifyInclusionProof } from "./liabilities/sumTree.js";
-import { verifyReceipt, zodFailure, type BalanceReceipt, type SignedReceiptJson } from "./receipt.js";
+import { type BalanceReceipt, type SignedReceiptJson, verifyReceipt, zodFailure } from "./receipt.js";
 
 export const DISPUTE_VERSION = 1;
 

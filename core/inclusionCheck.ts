@@ -1,8 +1,8 @@
-import { attestationFromJson, verifySignedAttestation, type Attestation } from "./attestation.js";
-import { bytesToHex, hexToBytes, type Hex } from "./bytes.js";
-import { SolventError } from "./errors.js";
-import { parseKeysDocument, type KeysDocument } from "./keysDocument.js";
+import { type Attestation, attestationFromJson, verifySignedAttestation } from "./attestation.js";
 import { attestedLedger } from "./attestedLedger.js";
+import { bytesToHex, type Hex, hexToBytes } from "./bytes.js";
+import { SolventError } from "./errors.js";
+import { type KeysDocument, parseKeysDocument } from "./keysDocument.js";
 import { userCommitment } from "./liabilities/commitment.js";
 import { verifyNonInclusionProof } from "./liabilities/nonInclusion.js";
 import { parseInclusionProof, parseProofHeader, verifyInclusionProof } from "./liabilities/sumTree.js";

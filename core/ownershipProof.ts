@@ -1,8 +1,8 @@
 import { getAddress, hashMessage, recoverMessageAddress } from "viem";
 import type { LocalAccount } from "viem/accounts";
+import { parseAddress } from "./address.js";
 import type { Hex } from "./bytes.js";
 import { fail } from "./errors.js";
-import { parseAddress } from "./address.js";
 import { lowSProblem } from "./signature.js";
 
 /** Who claims to own which holder address on which chain (SPEC §8). */

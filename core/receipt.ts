@@ -3,13 +3,13 @@
  * user and one ledger, so that a user left out of (or shrunk in) that ledger
  * holds evidence anyone can check. Exact bytes: docs/spec.md.
  */
-import { hashTypedData, keccak256, recoverTypedDataAddress, type Address } from "viem";
+import { type Address, hashTypedData, keccak256, recoverTypedDataAddress } from "viem";
 import type { LocalAccount } from "viem/accounts";
 import { z } from "zod";
-import { utf8, type Hex } from "./bytes.js";
+import { type Hex, utf8 } from "./bytes.js";
 import { fail, SolventError } from "./errors.js";
-import { keyValidFor, parseKeysDocument, type KeysDocument } from "./keysDocument.js";
-import { UINT256_MAX, UINT64_MAX } from "./numbers.js";
+import { type KeysDocument, keyValidFor, parseKeysDocument } from "./keysDocument.js";
+import { UINT64_MAX, UINT256_MAX } from "./numbers.js";
 import { assertLowS } from "./signature.js";
 
 /** SPEC §12 domain: no chainId, no verifyingContract (a receipt is a statement of fact). */
@@ -78,11 +78,9 @@ const receiptSchema = z
         .string({ error: "must be the issuer id, a string" })
         .min(1, { error: "must not be empty" })
         .max(128, { error: "is longer than 128 characters" }),
-      commitment: z
-        .string({ error: "must be 0x-hex" })
-        .regex(/^0x[0-9a-f]{64}$/, {
-          error: "must be 0x followed by 64 lowercase hex digits (the SPEC §2 commitment)",
-        }),
+      commitment: z.string({ error: "must be 0x-hex" }).regex(/^0x[0-9a-f]{64}$/, {
+        error: "must be 0x followed by 64 lowercase hex digits (the SPEC §2 commitment)",
+      }),
       assets: z
         .array(assetId, { error: "must be an array of asset ids" })
         .min(1, { error: "must list at least one asset" })

@@ -1,14 +1,13 @@
 import { keccak256 } from "viem";
-import { utf8, type Hex } from "./bytes.js";
+import { type Hex, utf8 } from "./bytes.js";
 import type { PolicyConfig } from "./config/schema.js";
 import { fail } from "./errors.js";
 import type { RaisedFlag } from "./flags.js";
-import { reserveLineItemToJson, type ReserveLineItemJson } from "./reservesTree.js";
+import { type ReserveLineItemJson, reserveLineItemToJson } from "./reservesTree.js";
 import type { HoldingType } from "./sources/holdingKinds.js";
-import type { LineItemDetails, LookThroughDetails } from "./valuation/lineItems.js";
 import type { LiabilityPeg } from "./valuation/liabilityPeg.js";
-import type { ObservedPrice } from "./valuation/priceQuorum.js";
-import type { PriceQuorum } from "./valuation/priceQuorum.js";
+import type { LineItemDetails, LookThroughDetails } from "./valuation/lineItems.js";
+import type { ObservedPrice, PriceQuorum } from "./valuation/priceQuorum.js";
 import type { BlockReading } from "./valuation/readings.js";
 import type { Snapshot } from "./valuation/snapshot.js";
 

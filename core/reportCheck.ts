@@ -1,9 +1,9 @@
 import { keccak256 } from "viem";
-import { issuerKey, ZERO_HASH, type Attestation } from "./attestation.js";
+import { type Attestation, issuerKey, ZERO_HASH } from "./attestation.js";
 import { SolventError } from "./errors.js";
 import { FLAGS } from "./flags.js";
 import { parseAmount, ratioBps, valueUsd } from "./numbers.js";
-import { reserveLineItemFromJson, reservesRoot, ReserveStatus, type ReserveLineItem } from "./reservesTree.js";
+import { type ReserveLineItem, ReserveStatus, reserveLineItemFromJson, reservesRoot } from "./reservesTree.js";
 
 type Json = Record<string, unknown>;
 

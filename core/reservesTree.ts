@@ -1,8 +1,8 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { keccak256, type Address } from "viem";
-import { utf8, type Hex } from "./bytes.js";
-import { fail } from "./errors.js";
+import { type Address, keccak256 } from "viem";
 import { parseAddress } from "./address.js";
+import { type Hex, utf8 } from "./bytes.js";
+import { fail } from "./errors.js";
 import { parseAmount, UINT256_MAX } from "./numbers.js";
 
 /** SPEC §3 leaf encoding, in order. */

@@ -1,4 +1,4 @@
-import { hexToBytes, type Hex } from "./bytes.js";
+import { type Hex, hexToBytes } from "./bytes.js";
 import { fail } from "./errors.js";
 
 /** The order n of the secp256k1 group (SEC 2, §2.4.1). */

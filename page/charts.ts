@@ -4,7 +4,7 @@
  * Each chart is drawn at its container's real pixel width, so its text keeps
  * its size on a phone, and each comes with a table as its text alternative.
  */
-import { h, svg, uid, type Child } from "./dom.js";
+import { type Child, h, svg, uid } from "./dom.js";
 
 export interface Slice {
   label: string;
@@ -128,7 +128,7 @@ function drawLineChart(width: number, options: LineChartOptions): SVGElement {
     );
   }
   const xTicks = span === 0 ? [tMin] : span < 4 ? [tMin, tMax] : [tMin, tMin + span / 2, tMax];
-  xTicks.forEach((t, i) =>
+  xTicks.forEach((t, i) => {
     grid.push(
       svg("line", { x1: x(t), x2: x(t), y1: pad.top + plotH, y2: pad.top + plotH + 4, class: "axis" }),
       svg(
@@ -142,8 +142,8 @@ function drawLineChart(width: number, options: LineChartOptions): SVGElement {
         },
         timeLabel(t, span),
       ),
-    ),
-  );
+    );
+  });
   if (options.reference) {
     const ry = y(options.reference.v);
     grid.push(

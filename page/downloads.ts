@@ -31,8 +31,8 @@ export function standaloneSvg(chart: SVGSVGElement): string {
     target.removeAttribute("tabindex");
   });
   const box = chart.viewBox.baseVal;
-  const width = box && box.width ? box.width : chart.clientWidth;
-  const height = box && box.height ? box.height : chart.clientHeight;
+  const width = box?.width ? box.width : chart.clientWidth;
+  const height = box?.height ? box.height : chart.clientHeight;
   copy.setAttribute("xmlns", "http://www.w3.org/2000/svg");
   copy.setAttribute("width", String(chart.clientWidth || width));
   copy.setAttribute("height", String(chart.clientHeight || height));

@@ -70,7 +70,7 @@ function servedCopy(body: Json): OnChainCopy | "none" | null {
 export function readOnChain(
   body: unknown,
   attestationTimes: (sequence: string) => { observedAt: bigint; validUntil: bigint } | null,
-  now: bigint,
+  _now: bigint,
 ): OnChainStatus {
   const b = isObject(body) ? body : {};
   const attempts = Array.isArray(b.attempts) ? (b.attempts.filter(isObject) as unknown as RelayAttempt[]) : [];

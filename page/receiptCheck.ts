@@ -10,16 +10,16 @@
 import { attestedLedger } from "../core/attestedLedger.js";
 import {
   attestationFromJson,
-  checkDispute,
-  isoTime,
-  verifyReceipt,
   type BalanceReceipt,
+  checkDispute,
   type DisputeBundleJson,
   type Hex,
+  isoTime,
+  verifyReceipt,
 } from "../core/index.js";
 import type { AttestationAnswer } from "./api.js";
-import type { Step } from "./step.js";
 import { amount } from "./format.js";
+import type { Step } from "./step.js";
 
 /** The publisher's answer for the user's commitment, once checked by the shared core. */
 export type SnapshotAnswer =

@@ -2,7 +2,7 @@
  * A table whose column headers are buttons that sort it (aria-sort says how),
  * usable by keyboard; on phones its rows stack as cards (styles.css `.stack`).
  */
-import { h, type Child } from "./dom.js";
+import { type Child, h } from "./dom.js";
 
 export interface SortColumn<R> {
   title: string;

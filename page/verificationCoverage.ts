@@ -5,7 +5,7 @@
  * the publisher's two counts, so the page states the documented model
  * whatever the server sent. Pure (no DOM), so it is tested in Node.
  */
-import { unnoticedOmissions, type UnnoticedOmission } from "../core/verificationCoverage.js";
+import { type UnnoticedOmission, unnoticedOmissions } from "../core/verificationCoverage.js";
 import { amount } from "./format.js";
 
 /** One ledger of `GET /v1/issuers/{issuer}/coverage` as it arrives. */

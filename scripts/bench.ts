@@ -9,8 +9,8 @@ import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import { MerkleTree } from "merkletreejs";
 import { writeUint128 } from "../core/bytes.js";
 import { FixedLengthSha256, PrefixedWordsSha256 } from "../core/liabilities/sha256.js";
-import { buildSumTree, sumBytes, type SumTreeLevels } from "../core/liabilities/sumTreeCore.js";
 import { LiabilityTree, verifyInclusionProof } from "../core/liabilities/sumTree.js";
+import { buildSumTree, type SumTreeLevels, sumBytes } from "../core/liabilities/sumTreeCore.js";
 
 type Bench = () => void;
 

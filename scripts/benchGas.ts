@@ -15,33 +15,33 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import solc from "solc";
 import {
+  type Abi,
+  type Account,
+  type Address,
+  type Chain,
   createPublicClient,
   createWalletClient,
   decodeFunctionResult,
   defineChain,
   encodeFunctionData,
+  type Hex,
   http,
   keccak256,
-  toHex,
-  type Abi,
-  type Account,
-  type Address,
-  type Chain,
-  type Hex,
   type PublicClient,
   type Transport,
+  toHex,
   type WalletClient,
 } from "viem";
-import { mnemonicToAccount, privateKeyToAccount, type LocalAccount } from "viem/accounts";
+import { type LocalAccount, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import {
+  type Attestation,
+  type AttestationFields,
   issuerKey,
   nextAttestation,
   signAttestation,
-  type Attestation,
-  type AttestationFields,
 } from "../core/attestation.js";
-import { startAnvil } from "./lib/anvil.js";
 import { compilerSettings } from "./contracts/compile.js";
+import { startAnvil } from "./lib/anvil.js";
 import { deployContract, loadArtifact } from "./lib/artifacts.js";
 
 export const TX_BASE_GAS = 21_000n;

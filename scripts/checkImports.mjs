@@ -204,7 +204,7 @@ export function checkImports(root) {
         const target = resolveRelative(file, specifier);
         if (target === null) continue; // the type checker reports missing files
         const to = posix(relative(root, target));
-        if (rule && rule.areas.includes(areaOf(to))) {
+        if (rule?.areas.includes(areaOf(to))) {
           problems.push(
             `${from} imports ${to} ("${specifier}"): ${area}/ must not import from ${rule.areas.map((a) => `${a}/`).join(", ")}`,
           );

@@ -13,10 +13,10 @@
  * 2 when the publisher or the chain cannot be used.
  */
 import { parseArgs } from "node:util";
-import { createPublicClient, getAddress, http, parseAbi, type Address } from "viem";
+import { type Address, createPublicClient, getAddress, http, parseAbi } from "viem";
 import { issuerKey } from "../core/attestation.js";
-import { DEMO_MARKET_POLICY } from "./demo/world.js";
 import { solvencyOracleAbi } from "../worker/relayer/oracleAbi.js";
+import { DEMO_MARKET_POLICY } from "./demo/world.js";
 
 const EXPIRED_BIT = 1n << 1n;
 const marketAbi = parseAbi(["function frozenReasons() view returns (uint256)"]);

@@ -17,18 +17,18 @@ import { privateKeyToAccount } from "viem/accounts";
 import { parseConfig } from "../core/config/parseConfig.js";
 import type { SolventConfigInput } from "../core/config/schema.js";
 import {
+  type CustodianStatement,
   custodianStatementToJson,
   signCustodianStatement,
-  type CustodianStatement,
 } from "../core/custodianStatement.js";
 import type { ReportJson } from "../core/report.js";
-import { startAnvil, type AnvilInstance } from "./lib/anvil.js";
-import { checkFlags, checkGate, checkReport, flagNames, summary, type GateAnswer } from "./scenarios/checks.js";
+import { type AnvilInstance, startAnvil } from "./lib/anvil.js";
+import { checkFlags, checkGate, checkReport, flagNames, type GateAnswer, summary } from "./scenarios/checks.js";
 import { issuerConfigs, issuerId, WEBHOOK_SECRET_NAME } from "./scenarios/config.js";
-import { loadScenario, ScenarioFileError, type Scenario, type ScenarioState } from "./scenarios/format.js";
-import { startReceiver, webhookSignatureProblem, type Receiver } from "./scenarios/receiver.js";
+import { loadScenario, type Scenario, ScenarioFileError, type ScenarioState } from "./scenarios/format.js";
+import { type Receiver, startReceiver, webhookSignatureProblem } from "./scenarios/receiver.js";
+import { applyChainState, type Chain, connectChain, deployWorld, type ScenarioWorld } from "./scenarios/world.js";
 import { startWranglerDev, type WranglerDev } from "./scenarios/wranglerDev.js";
-import { applyChainState, connectChain, deployWorld, type Chain, type ScenarioWorld } from "./scenarios/world.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** The whole run may not take longer than this (a hung tool must not hang `npm test`). */

@@ -1,7 +1,7 @@
-import { handleAlertBatch } from "./alerts/queueConsumer.js";
 import { watchStaleness } from "./alerts/afterPublish.js";
-import { watchOnchainCopies } from "./alerts/watchOnchainCopies.js";
 import { watchLedgers } from "./alerts/ledgerAlerts.js";
+import { handleAlertBatch } from "./alerts/queueConsumer.js";
+import { watchOnchainCopies } from "./alerts/watchOnchainCopies.js";
 import { createApp } from "./api/app.js";
 import { reportConfigInvalid } from "./config/configInvalid.js";
 import { configState } from "./config/loadConfig.js";

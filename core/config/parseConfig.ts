@@ -4,15 +4,15 @@ import { relayMarginSeconds } from "../relayPolicy.js";
 import { outsideBand } from "../valuation/priceQuorum.js";
 import {
   assetSchema,
+  type CustodianConfig,
   chainSchema,
   configSchema,
   custodianSchema,
+  type HolderConfig,
   holderSchema,
+  type IssuerConfig,
   issuerSchema,
   policySchema,
-  type CustodianConfig,
-  type HolderConfig,
-  type IssuerConfig,
   type SolventConfig,
 } from "./schema.js";
 

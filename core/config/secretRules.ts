@@ -47,16 +47,16 @@ export function secretsNamedBy(
   };
   config.chains.forEach((chain, c) => {
     if (options.chainIds && !options.chainIds.has(chain.chainId)) return;
-    chain.rpcUrls.forEach((url, u) =>
-      placeholderNames(url).forEach((name) => need(name, "present", `chains[${c}].rpcUrls[${u}]`)),
-    );
+    chain.rpcUrls.forEach((url, u) => {
+      for (const name of placeholderNames(url)) need(name, "present", `chains[${c}].rpcUrls[${u}]`);
+    });
   });
   if (options.rpcOnly) return [...out.values()];
   config.issuers.forEach((issuer, i) => {
     if (issuer.relayer) need(issuer.relayer.keySecret, "privateKey", `issuers[${i}].relayer.keySecret`);
     issuer.alerts?.destinations.forEach((d, k) => {
       const where = `issuers[${i}].alerts.destinations[${k}]`;
-      placeholderNames(d.url).forEach((name) => need(name, "present", `${where}.url`));
+      for (const name of placeholderNames(d.url)) need(name, "present", `${where}.url`);
       if (d.kind === "webhook") need(d.secret, "present", `${where}.secret`);
     });
   });

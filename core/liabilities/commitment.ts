@@ -1,5 +1,5 @@
 /** SPEC §2 user commitment: `c = H(0x02 || salt || utf8(userId))`. */
-import { bytesToHex, hexToBytes, utf8, type Hex } from "../bytes.js";
+import { bytesToHex, type Hex, hexToBytes, utf8 } from "../bytes.js";
 import { fail } from "../errors.js";
 import { sha256 } from "./sha256.js";
 

@@ -7,22 +7,22 @@
  * H(0x00 || c || balances), so nothing short of that preimage ties the
  * neighbour's commitment to the leaf the path starts from (docs/spec.md).
  */
-import { bytesEqual, bytesToHex, hexToBytes, readUint128, type Hex } from "../bytes.js";
-import { SolventError, fail, type SolventErrorCode } from "../errors.js";
+import { bytesEqual, bytesToHex, type Hex, hexToBytes, readUint128 } from "../bytes.js";
+import { fail, SolventError, type SolventErrorCode } from "../errors.js";
 import { parseSafeInteger } from "../numbers.js";
-import { HASH_BYTES, SUM_BYTES, foldPath, leafHash } from "./sumTreeCore.js";
 import {
-  PROOF_VERSION,
   encodeSums,
+  type InclusionProof,
   isRecord,
+  type LiabilityTree,
+  PROOF_VERSION,
+  type ProofSubject,
   parsePath,
   parseProofHeader,
   parseSums,
   subjectCommitment,
-  type InclusionProof,
-  type LiabilityTree,
-  type ProofSubject,
 } from "./sumTree.js";
+import { foldPath, HASH_BYTES, leafHash, SUM_BYTES } from "./sumTreeCore.js";
 
 /** One neighbour of the absent commitment: a §2 proof carrying the leaf's preimage instead of a user's secrets. */
 export interface NeighbourProof {

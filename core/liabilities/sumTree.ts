@@ -2,21 +2,21 @@
  * The liabilities tree as the SPEC speaks it (§2): asset names, bigint balances,
  * 0x-hex, and the inclusion proof JSON. All hashing is in sumTreeCore.ts.
  */
-import { bytesEqual, bytesToHex, hexToBytes, readUint128, writeUint128, type Hex } from "../bytes.js";
-import { SolventError, fail, type SolventErrorCode } from "../errors.js";
-import { UINT128_MAX, parseAmount, parseSafeInteger } from "../numbers.js";
+import { bytesEqual, bytesToHex, type Hex, hexToBytes, readUint128, writeUint128 } from "../bytes.js";
+import { fail, SolventError, type SolventErrorCode } from "../errors.js";
+import { parseAmount, parseSafeInteger, UINT128_MAX } from "../numbers.js";
 import { userCommitment } from "./commitment.js";
 import {
-  HASH_BYTES,
-  MAX_ASSETS,
-  SUM_BYTES,
   buildSumTree,
   foldPath,
+  HASH_BYTES,
   leafHash,
+  MAX_ASSETS,
+  SUM_BYTES,
+  type SumTreeLevels,
   siblingPath,
   sumBytes,
   topNode,
-  type SumTreeLevels,
 } from "./sumTreeCore.js";
 
 export const PROOF_VERSION = 1;

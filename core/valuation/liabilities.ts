@@ -1,6 +1,6 @@
 import type { Address } from "viem";
-import type { IssuerConfig } from "../config/schema.js";
 import type { Hex } from "../bytes.js";
+import type { IssuerConfig } from "../config/schema.js";
 import { parseAmount, valueUsd } from "../numbers.js";
 import type { PriceQuorum } from "./priceQuorum.js";
 import type { TickReadings } from "./readings.js";

@@ -1,6 +1,6 @@
 import type { IssuerConfig } from "../config/schema.js";
 import { parseAmount } from "../numbers.js";
-import { priceQuorum, type ObservedPrice } from "./priceQuorum.js";
+import { type ObservedPrice, priceQuorum } from "./priceQuorum.js";
 import type { PriceObservation } from "./readings.js";
 
 /**

@@ -214,7 +214,10 @@ export function priceTick(issuer: IssuerConfig, readings: TickReadings): TickPri
   const directQuorums = new Map<string, PriceQuorum>();
   const directQuorum = (asset: string): PriceQuorum => {
     let quorum = directQuorums.get(asset);
-    if (!quorum) directQuorums.set(asset, (quorum = priceQuorum(asset, direct, bps)));
+    if (!quorum) {
+      quorum = priceQuorum(asset, direct, bps);
+      directQuorums.set(asset, quorum);
+    }
     return quorum;
   };
   const pooled = poolQuotesInUsd(pools, (asset) => directQuorum(asset).priceUsd).map(band);

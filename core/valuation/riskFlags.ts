@@ -1,12 +1,12 @@
 import type { Attestation } from "../attestation.js";
 import type { IssuerConfig } from "../config/schema.js";
-import { encodeFlags, raiseFlag, type RaisedFlag } from "../flags.js";
+import { encodeFlags, type RaisedFlag, raiseFlag } from "../flags.js";
 import { formatUsd18 } from "../numbers.js";
 import { ReserveStatus } from "../reservesTree.js";
 import { isoSeconds } from "../time.js";
-import { CIRCULAR_CAUSES, SOURCE_FAILURE_CAUSES, type ValuedLineItem } from "./lineItems.js";
 import type { Liabilities } from "./liabilities.js";
 import type { LiabilityPeg } from "./liabilityPeg.js";
+import { CIRCULAR_CAUSES, SOURCE_FAILURE_CAUSES, type ValuedLineItem } from "./lineItems.js";
 import type { PriceQuorum } from "./priceQuorum.js";
 import type { TickReadings } from "./readings.js";
 import type { SnapshotTotals } from "./totals.js";

@@ -1,15 +1,15 @@
-import { ZERO_HASH, type Attestation } from "../attestation.js";
+import { type Attestation, ZERO_HASH } from "../attestation.js";
 import type { Hex } from "../bytes.js";
 import type { IssuerConfig } from "../config/schema.js";
 import type { RaisedFlag } from "../flags.js";
 import { reservesRoot } from "../reservesTree.js";
+import { type Liabilities, valueLiabilities } from "./liabilities.js";
+import { type LiabilityPeg, liabilityPeg } from "./liabilityPeg.js";
 import { duplicateLabels, reserveLineItems, type ValuedLineItem } from "./lineItems.js";
-import { valueLiabilities, type Liabilities } from "./liabilities.js";
-import { liabilityPeg, type LiabilityPeg } from "./liabilityPeg.js";
-import { priceTick, type PriceQuorum } from "./priceQuorum.js";
+import { type PriceQuorum, priceTick } from "./priceQuorum.js";
 import type { TickReadings } from "./readings.js";
 import { evaluateFlags, type ReservesPoint } from "./riskFlags.js";
-import { snapshotTotals, type SnapshotTotals } from "./totals.js";
+import { type SnapshotTotals, snapshotTotals } from "./totals.js";
 
 export type { SnapshotTotals };
 

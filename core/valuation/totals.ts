@@ -1,7 +1,7 @@
 import { ratioBps } from "../numbers.js";
 import { ReserveStatus } from "../reservesTree.js";
-import type { ValuedLineItem } from "./lineItems.js";
 import type { Liabilities } from "./liabilities.js";
+import type { ValuedLineItem } from "./lineItems.js";
 
 /** The counted sums of one snapshot: what the attestation signs and the flag rules compare. */
 export interface SnapshotTotals {

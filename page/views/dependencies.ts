@@ -4,7 +4,7 @@
  * keyboard and as tables; cycles are highlighted with their path.
  */
 import { latestAttestation, listIssuers, parseReport, reportBytes } from "../api.js";
-import { dependencyMap, onCycle, type DependencyMap, type IssuerReport, type MapEdge } from "../dependencyGraph.js";
+import { type DependencyMap, dependencyMap, type IssuerReport, type MapEdge, onCycle } from "../dependencyGraph.js";
 import { h, scrollTable, svg, uid } from "../dom.js";
 import { chartDownloads } from "../downloads.js";
 import { ratio, usd, usdCompact } from "../format.js";

@@ -2,11 +2,11 @@
  * An issuer's stored history: reserves against liabilities and the ratio over
  * time, and the hash chain, each link re-computed here with the core.
  */
-import { attestationDigest, attestationFromJson, checkChainLink, type Attestation } from "../../core/index.js";
+import { type Attestation, attestationDigest, attestationFromJson, checkChainLink } from "../../core/index.js";
 import type { AttestationAnswer } from "../api.js";
 import { lineChart } from "../charts.js";
-import { chartDownloads } from "../downloads.js";
 import { h, scrollTable } from "../dom.js";
+import { chartDownloads } from "../downloads.js";
 import { ratio, shortHex, usd, usdCompact, utcTime } from "../format.js";
 import { takeAwaySection } from "./issuerPanels.js";
 import { foldable } from "./reportSections.js";

@@ -3,9 +3,10 @@
  * its signature and report checked in the browser, and everything in the
  * report laid out.
  */
-import { attestationFromJson, parseKeysDocument, verifySignedAttestation, type Attestation } from "../../core/index.js";
+import { type Attestation, attestationFromJson, parseKeysDocument, verifySignedAttestation } from "../../core/index.js";
 import { checkReport } from "../../core/reportCheck.js";
 import {
+  type AttestationAnswer,
   attestationAt,
   attestationHistory,
   keysDocument,
@@ -14,7 +15,6 @@ import {
   parseReport,
   relayerStatus,
   reportBytes,
-  type AttestationAnswer,
 } from "../api.js";
 import { h } from "../dom.js";
 import { ratio, shortHex, usd, usdDelta, utcTime } from "../format.js";
@@ -23,7 +23,6 @@ import { readOnChain } from "../onChain.js";
 import { flagRuns, historySections } from "./history.js";
 import { coverageSection, onChainSection } from "./issuerPanels.js";
 import { liveAge, statusBadge } from "./overview.js";
-import { verificationCoverageSection } from "./verificationCoverage.js";
 import {
   flagsSection,
   ledgerFacts,
@@ -32,6 +31,7 @@ import {
   pricesSection,
   reservesSection,
 } from "./reportSections.js";
+import { verificationCoverageSection } from "./verificationCoverage.js";
 
 interface Checked {
   ok: boolean;

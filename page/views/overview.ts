@@ -1,32 +1,32 @@
 /** `#/`: every issuer with its ratio, status and the age of its latest attestation. */
 import {
+  type Attestation,
   attestationFromJson,
+  type KeysDocument,
   parseKeysDocument,
   verifySignedAttestation,
-  type Attestation,
-  type KeysDocument,
 } from "../../core/index.js";
 import {
+  type AttestationAnswer,
   attestationHistory,
+  type IssuerSummary,
   keysDocument,
   latestAttestation,
   listIssuers,
   relayerStatus,
-  type AttestationAnswer,
-  type IssuerSummary,
 } from "../api.js";
 import { sparkline } from "../charts.js";
 import { codes, h } from "../dom.js";
 import { age, ratio, usd, utcTime } from "../format.js";
 import {
   flagNames,
+  type IssuerStatus,
   issuerStatus,
   nowSeconds,
   STATUS_ORDER_NOTE,
   STATUS_RULES,
-  type IssuerStatus,
 } from "../issuerStatus.js";
-import { readOnChain, type OnChainStatus } from "../onChain.js";
+import { type OnChainStatus, readOnChain } from "../onChain.js";
 import { flagWords } from "../plainWords.js";
 import { sortableTable } from "../sortTable.js";
 

@@ -3,7 +3,7 @@
  * reserves are, what is owed, which flags are raised and why, every line
  * item and every price with its sources.
  */
-import { FLAGS, ReserveStatus } from "../../core/index.js";
+import { ReserveStatus } from "../../core/index.js";
 import type { ReportItemJson, ReportJson, ReportPriceJson } from "../../core/report.js";
 import { donut, type Slice } from "../charts.js";
 import { type Child, codes, h, scrollTable } from "../dom.js";

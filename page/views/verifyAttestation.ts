@@ -5,24 +5,24 @@
  * the report re-computed against it.
  */
 import {
+  type Attestation,
   attestationDigest,
   attestationFromJson,
+  type Hex,
   issuerKey,
+  type KeysDocument,
   parseKeysDocument,
   verifySignedAttestation,
-  type Attestation,
-  type Hex,
-  type KeysDocument,
 } from "../../core/index.js";
 import { checkReport } from "../../core/reportCheck.js";
 import {
   ApiError,
   attestationAt,
+  type IssuerSummary,
   keysDocument,
   latestAttestation,
   listIssuers,
   reportBytes,
-  type IssuerSummary,
 } from "../api.js";
 import { checking, checkList, type Step } from "../checkList.js";
 import { h } from "../dom.js";

@@ -3,9 +3,10 @@
  * balances are in a signed snapshot. The commitment is computed here; only it
  * goes to the publisher, and every check runs in the shared core.
  */
-import { checkInclusion, checkNonInclusion, userCommitmentHex, type CheckStep, type Hex } from "../../core/index.js";
+import { type CheckStep, checkInclusion, checkNonInclusion, type Hex, userCommitmentHex } from "../../core/index.js";
 import {
   ApiError,
+  type AttestationAnswer,
   attestationAt,
   attestationOfAsOf,
   demoUsers,
@@ -15,13 +16,12 @@ import {
   listIssuers,
   parseReport,
   reportBytes,
-  type AttestationAnswer,
 } from "../api.js";
 import { checking, checkList, type Step } from "../checkList.js";
-import { compareReceipt, type ReceiptOutcome, type SnapshotAnswer } from "../receiptCheck.js";
 import { h, uid } from "../dom.js";
 import { save } from "../downloads.js";
 import { amount } from "../format.js";
+import { compareReceipt, type ReceiptOutcome, type SnapshotAnswer } from "../receiptCheck.js";
 
 export interface BalanceInput {
   issuerId: string;

@@ -15,7 +15,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Readable } from "node:stream";
@@ -26,7 +26,7 @@ import { buildSumTree, topNode } from "../../core/liabilities/sumTreeCore.js";
 import type { TreeManifest } from "../../worker/ledger/ledgerFormat.js";
 import { shardGeometry, shardLeaves } from "../../worker/ledger/shardLayout.js";
 import { planParts, uploadInParts } from "../cli/ledgerParts.js";
-import { startDemo, type RunningDemo } from "../demo/runDemo.js";
+import { type RunningDemo, startDemo } from "../demo/runDemo.js";
 
 const { values } = parseArgs({
   options: {

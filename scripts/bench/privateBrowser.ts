@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { chromium } from "playwright-core";
-import { dalekRangeProofs, privateInclusionProof, type PrivateAsset } from "../../core/liabilities/private/index.js";
+import { dalekRangeProofs, type PrivateAsset, privateInclusionProof } from "../../core/liabilities/private/index.js";
 import { syntheticPath } from "./privatePath.js";
 
 const { values: args } = parseArgs({ options: { depth: { type: "string", default: "20" } } });

@@ -9,12 +9,12 @@ import { randomBytes } from "node:crypto";
 import { userCommitment } from "../../core/liabilities/index.js";
 import {
   GROUP_ORDER,
-  pedersen,
-  privateLeaf,
-  privateParent,
   type PrivateAsset,
   type PrivateLedger,
   type PrivateNode,
+  pedersen,
+  privateLeaf,
+  privateParent,
 } from "../../core/liabilities/private/index.js";
 
 export const randomBigint = (bits: number) =>

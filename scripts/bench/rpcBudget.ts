@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import {
+  type Address,
   createPublicClient,
   createWalletClient,
   defineChain,
@@ -17,7 +18,6 @@ import {
   http,
   keccak256,
   numberToHex,
-  type Address,
 } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { chainSchema, issuerSchema } from "../../core/config/schema.js";

@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { bytesToHex, writeUint128 } from "../../core/bytes.js";
 import { buildSumTree, HASH_BYTES, SUM_BYTES, topNode } from "../../core/liabilities/sumTreeCore.js";
-import { SPOOL_ENTRY, defaultShardSize } from "../../worker/ledger/buildLedger.js";
+import { defaultShardSize, SPOOL_ENTRY } from "../../worker/ledger/buildLedger.js";
 import { nodeBytes, SPOOL_BUCKETS } from "../../worker/ledger/ledgerFormat.js";
 import { recordBytes } from "../../worker/ledger/parseLedger.js";
 import { indexObjects, orderBucket, shardObject } from "../../worker/ledger/shardedBuild.js";

@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { bytesToHex, hexToBytes } from "../../core/bytes.js";
 import { userCommitment } from "../../core/liabilities/commitment.js";
-import { EXIT_OK, UsageError, type Output } from "./io.js";
+import { EXIT_OK, type Output, UsageError } from "./io.js";
 
 export const commitHelp = `solvent commit --user ID [--salt HEX] [--json]
 

@@ -2,8 +2,8 @@ import { parseArgs } from "node:util";
 import { checkConfig } from "../../core/config/parseConfig.js";
 import type { SolventConfig } from "../../core/config/schema.js";
 import { secretsNamedBy } from "../../core/config/secretRules.js";
-import { dryRun, ratioText, usdText, type DryRunIssuer, type StatementInput } from "./dryRun.js";
-import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+import { type DryRunIssuer, dryRun, ratioText, type StatementInput, usdText } from "./dryRun.js";
+import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, type Output, UsageError } from "./io.js";
 import { readJsonInput } from "./readInput.js";
 
 export const configHelp = `solvent config check FILE [--rpc] [--issuer ID] [--statement FILE …] [--json]

@@ -2,14 +2,14 @@ import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import {
   checkDispute,
-  disputeSummaryToJson,
-  MAX_DISPUTE_BYTES,
   type DisputeBundleJson,
   type DisputeCheck,
+  disputeSummaryToJson,
+  MAX_DISPUTE_BYTES,
 } from "../../core/dispute.js";
 import { SolventError } from "../../core/errors.js";
 import { parseSignedReceipt } from "../../core/receipt.js";
-import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, type Output, UsageError } from "./io.js";
 import { publisherProblem, readJsonInput } from "./readInput.js";
 import { keysFrom } from "./receipt.js";
 

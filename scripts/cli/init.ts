@@ -4,7 +4,6 @@ import type { Readable, Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import type { SolventConfigInput } from "../../core/config/schema.js";
 import { checkFile } from "./config.js";
-import { UsageError, type Output } from "./io.js";
 import {
   HOLDING_SYNTAX,
   parseAsset,
@@ -18,6 +17,7 @@ import {
   parseSupply,
   parseSupplyToken,
 } from "./initSpec.js";
+import { type Output, UsageError } from "./io.js";
 
 export const initHelp = `solvent init --issuer ID --name NAME --asset ID:DECIMALS[:peg]… (--supply ASSET:PEGUSD | --ledger ASSET,…)
              [--chain CHAINID=RPC-URL…] [--price ASSET=SOURCE…] [--holder CHAINID:ADDRESS[:NAME]…]

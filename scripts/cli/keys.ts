@@ -1,17 +1,17 @@
 import { parseArgs } from "node:util";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import {
+  type Attestation,
   attestationDigest,
   attestationFromJson,
   checkChainLink,
   issuerKey,
   verifySignedAttestation,
-  type Attestation,
 } from "../../core/attestation.js";
 import type { Hex } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
-import { parseKeysDocument, type KeysDocument } from "../../core/keysDocument.js";
-import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+import { type KeysDocument, parseKeysDocument } from "../../core/keysDocument.js";
+import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, type Output, UsageError } from "./io.js";
 import { publisherProblem } from "./readInput.js";
 
 export const keysHelp = `solvent keys check --publisher URL [--issuer ID …] [--json]

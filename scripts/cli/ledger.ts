@@ -1,5 +1,5 @@
 import { EXIT_UNUSABLE, type Output } from "./io.js";
-import { ledgerUpload, ledgerHelp } from "./ledgerUpload.js";
+import { ledgerHelp, ledgerUpload } from "./ledgerUpload.js";
 
 export { ledgerHelp };
 

@@ -10,8 +10,8 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
-import { formatUnits, type AmountUnits } from "../../core/numbers.js";
-import { parseLedger, type LedgerFormat, type LedgerRowError } from "../../worker/ledger/parseLedger.js";
+import { type AmountUnits, formatUnits } from "../../core/numbers.js";
+import { type LedgerFormat, type LedgerRowError, parseLedger } from "../../worker/ledger/parseLedger.js";
 import { UsageError } from "./io.js";
 
 /** A total that moves more than this many times up or down is refused without --allow-large-change. */

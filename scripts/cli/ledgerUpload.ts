@@ -3,17 +3,17 @@ import { stat } from "node:fs/promises";
 import { extname } from "node:path";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
-import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
 import type { AmountUnits } from "../../core/numbers.js";
+import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, type Output, UsageError } from "./io.js";
 import {
   askToConfirm,
+  type CurrentLedger,
   checkLedgerFile,
   compareTotals,
   fetchCurrentLedger,
   fetchLedgerAssets,
   LARGE_CHANGE,
   totalsTable,
-  type CurrentLedger,
 } from "./ledgerCheck.js";
 import { fileRow, planParts, uploadInParts } from "./ledgerParts.js";
 
@@ -385,8 +385,9 @@ async function pollBuild(
         io,
       );
     const p = status.progress as { phase?: string; done?: number; total?: number } | null;
-    const line =
-      p && p.total ? `building (${p.phase ?? "build"}): ${p.done}/${p.total}` : `status: ${String(status.status)}`;
+    const line = p?.total
+      ? `building (${p.phase ?? "build"}): ${p.done}/${p.total}`
+      : `status: ${String(status.status)}`;
     if (line !== lastLine) io.err(line);
     lastLine = line;
     if (Date.now() > deadline) {

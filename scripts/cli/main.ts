@@ -3,7 +3,7 @@ import { commit, commitHelp } from "./commit.js";
 import { config, configHelp } from "./config.js";
 import { dispute, disputeHelp } from "./dispute.js";
 import { init, initHelp } from "./init.js";
-import { consoleOutput, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+import { consoleOutput, EXIT_UNUSABLE, type Output, UsageError } from "./io.js";
 import { keygen, keygenHelp } from "./keygen.js";
 import { keys, keysHelp } from "./keys.js";
 import { ledger, ledgerHelp } from "./ledger.js";

@@ -3,12 +3,12 @@ import { createPublicClient, getAddress, http, parseAbi, toHex } from "viem";
 import type { Hex } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
 import {
+  type OwnershipClaim,
   ownershipMessage,
   ownershipMessageHash,
   verifyOwnershipSignature,
-  type OwnershipClaim,
 } from "../../core/ownershipProof.js";
-import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, type Output, UsageError } from "./io.js";
 import { hasSignerKey, parseSignatureOption, readSignerKey, SIGNER_KEY_OPTIONS } from "./signerKey.js";
 
 export const ownershipHelp = `solvent ownership sign --issuer ID --address 0x… --chain-id N [--kind eoa|erc1271]

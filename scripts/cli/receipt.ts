@@ -2,15 +2,15 @@ import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { SolventError } from "../../core/errors.js";
 import {
+  type BalanceReceipt,
   parseReceipt,
   parseSignedReceipt,
   receiptDigest,
   signReceipt,
   verifyReceipt,
-  type BalanceReceipt,
 } from "../../core/receipt.js";
 import { configuredIssuer, readValidConfig } from "./configFile.js";
-import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, type Output, UsageError } from "./io.js";
 import { readJsonInput } from "./readInput.js";
 import { readSignerKey, SIGNER_KEY_OPTIONS } from "./signerKey.js";
 import { parseTime } from "./statement.js";

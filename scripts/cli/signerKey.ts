@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { UsageError, type Output } from "./io.js";
+import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
+import { type Output, UsageError } from "./io.js";
 
 /** The options every signing command shares: a key file or an environment variable, never the key itself. */
 export const SIGNER_KEY_OPTIONS = {

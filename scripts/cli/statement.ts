@@ -1,20 +1,20 @@
-import { parseArgs } from "node:util";
 import { writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
 import type { Address } from "viem";
 import type { CustodianConfig, IssuerConfig } from "../../core/config/schema.js";
 import {
+  type CustodianStatement,
   custodianStatementDigest,
   custodianStatementToJson,
   custodianStatementTypedData,
   FUTURE_SKEW_SECONDS,
   recoverCustodianStatementSigner,
   signCustodianStatement,
-  type CustodianStatement,
 } from "../../core/custodianStatement.js";
 import { SolventError } from "../../core/errors.js";
-import { decimalToBaseUnits, formatUnits, UINT256_MAX, UINT64_MAX } from "../../core/numbers.js";
+import { decimalToBaseUnits, formatUnits, UINT64_MAX, UINT256_MAX } from "../../core/numbers.js";
 import { configuredIssuer, readValidConfig } from "./configFile.js";
-import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, type Output, UsageError } from "./io.js";
 import { hasSignerKey, parseSignatureOption, readSignerKey, SIGNER_KEY_OPTIONS } from "./signerKey.js";
 
 export const statementHelp = `solvent statement sign --issuer ID --custodian ID --account ACCOUNT --asset ASSET --amount DECIMAL

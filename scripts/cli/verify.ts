@@ -4,7 +4,7 @@ import { bytesToHex } from "../../core/bytes.js";
 import { checkInclusion, checkNonInclusion, type InclusionCheckResult } from "../../core/inclusionCheck.js";
 import { parseSalt, userCommitment } from "../../core/liabilities/commitment.js";
 import { checkReport } from "../../core/reportCheck.js";
-import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, UsageError, type Output } from "./io.js";
+import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, type Output, UsageError } from "./io.js";
 import { publisherProblem, readJsonInput } from "./readInput.js";
 
 export const verifyHelp = `solvent verify --proof FILE --user ID --salt HEX [--attestation FILE --keys FILE] [--report FILE] [--json]

@@ -5,12 +5,12 @@
  * browser tests run their own on free ports with throwaway state.
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { privateKeyToAccount } from "viem/accounts";
 import { join } from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
 import { startAnvil } from "../lib/anvil.js";
-import { describeIssuer, startLocalWorker, stopLocal, type LocalProcesses } from "../lib/localWorker.js";
-import { demoLedgerCsv, demoUsers, type DemoUser } from "./ledger.js";
-import { deployDemoWorld, demoCustodianStatement, demoRelayerKey, refreshDemoFeeds, type DemoWorld } from "./world.js";
+import { describeIssuer, type LocalProcesses, startLocalWorker, stopLocal } from "../lib/localWorker.js";
+import { type DemoUser, demoLedgerCsv, demoUsers } from "./ledger.js";
+import { type DemoWorld, demoCustodianStatement, demoRelayerKey, deployDemoWorld, refreshDemoFeeds } from "./world.js";
 
 export interface DemoOptions {
   /** HTTP port of the Worker; 0 picks a free one. */

@@ -13,17 +13,17 @@
  * `npm start` and the end-to-end tests both build exactly this world.
  */
 import {
+  type Address,
   createPublicClient,
   createWalletClient,
   defineChain,
   getAddress,
-  http,
-  parseEther,
-  type Address,
   type Hex,
+  http,
   type PublicClient,
+  parseEther,
 } from "viem";
-import { mnemonicToAccount, privateKeyToAccount, type HDAccount } from "viem/accounts";
+import { type HDAccount, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { issuerKey } from "../../core/attestation.js";
 import type { SolventConfigInput } from "../../core/config/schema.js";
 import { custodianStatementToJson, signCustodianStatement } from "../../core/custodianStatement.js";

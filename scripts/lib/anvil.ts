@@ -6,7 +6,7 @@
  * "anvil exited", and (b) polls this Node process and stops anvil within a
  * second if it disappears without running its exit hooks (e.g. SIGKILL).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";

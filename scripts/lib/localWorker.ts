@@ -4,10 +4,10 @@
  * first), R2, Durable Objects and queues persisted under one directory, the
  * cron fired on demand through `/__scheduled`, offline.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { decodeFlags } from "../../core/flags.js";
-import { getFreePort, type AnvilInstance } from "./anvil.js";
+import { type AnvilInstance, getFreePort } from "./anvil.js";
 
 /** wrangler's CLI, run with this Node directly (npx would not pass signals on to it). */
 const WRANGLER = createRequire(import.meta.url).resolve("wrangler/bin/wrangler.js");

@@ -14,9 +14,9 @@ import type { SolventConfig } from "../../core/config/schema.js";
 import { secretsNamedBy } from "../../core/config/secretRules.js";
 import { checkEnv } from "../../worker/config/secrets.js";
 import type { Env } from "../../worker/env.js";
+import { type DemoWorld, demoAccounts, deployDemoWorld, refreshDemoFeeds } from "../demo/world.js";
 import { startAnvil } from "../lib/anvil.js";
-import { describeIssuer, startLocalWorker, stopLocal, type LocalProcesses } from "../lib/localWorker.js";
-import { demoAccounts, deployDemoWorld, refreshDemoFeeds, type DemoWorld } from "../demo/world.js";
+import { describeIssuer, type LocalProcesses, startLocalWorker, stopLocal } from "../lib/localWorker.js";
 
 /** A problem with what the user gave: printed as is, exit status 2. */
 export class UnusableInput extends Error {}

@@ -3,9 +3,10 @@
  * imports) into public/app.js for the Worker's static assets. Exits non-zero
  * on any error, so a broken page fails the build. `--watch` rebuilds on change.
  */
-import { build, context, type BuildOptions } from "esbuild";
-import { fileURLToPath } from "node:url";
+
 import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BuildOptions, build, context } from "esbuild";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 

@@ -5,10 +5,10 @@
  * state changes of its BEFORE and AFTER phases (balances by mint/burn, feed
  * answers, pool prices).
  */
-import { keccak256, parseUnits, toHex, type Address, type Hex, type PublicClient } from "viem";
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { type Address, type Hex, keccak256, type PublicClient, parseUnits, toHex } from "viem";
+import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { demoAccounts, demoClients, isqrt } from "../demo/world.js";
-import { deployContract, installMulticall3, loadArtifact, type Artifact } from "../lib/artifacts.js";
+import { type Artifact, deployContract, installMulticall3, loadArtifact } from "../lib/artifacts.js";
 import type { Scenario, ScenarioState } from "./format.js";
 
 const FEED_DECIMALS = 8;

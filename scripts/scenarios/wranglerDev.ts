@@ -6,7 +6,7 @@
  * Same launch as scripts/demo/runDemo.ts, with its output captured so a
  * failure can show the tail of it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { getFreePort } from "../lib/anvil.js";
 

@@ -8,20 +8,20 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import {
+  type Attestation,
   attestationDigest,
   attestationToJson,
   issuerKey,
   nextAttestation,
   signAttestation,
   ZERO_HASH,
-  type Attestation,
 } from "../../core/attestation.js";
-import { bytesToHex, hexToBytes, utf8, type Hex } from "../../core/bytes.js";
+import { bytesToHex, type Hex, hexToBytes, utf8 } from "../../core/bytes.js";
 import {
+  type CustodianStatement,
   custodianStatementDigest,
   custodianStatementToJson,
   signCustodianStatement,
-  type CustodianStatement,
 } from "../../core/custodianStatement.js";
 import { encodeFlags } from "../../core/flags.js";
 import { createKeysDocument } from "../../core/keysDocument.js";
@@ -29,17 +29,17 @@ import { userCommitment } from "../../core/liabilities/commitment.js";
 import { buildNonInclusionProof, compareCommitments } from "../../core/liabilities/nonInclusion.js";
 import { buildLiabilityTree } from "../../core/liabilities/sumTree.js";
 import { ratioBps } from "../../core/numbers.js";
-import { receiptAssetsHash, receiptDigest, signReceipt } from "../../core/receipt.js";
 import { ownershipMessage, ownershipMessageHash, signOwnership } from "../../core/ownershipProof.js";
+import { receiptAssetsHash, receiptDigest, signReceipt } from "../../core/receipt.js";
 import {
   buildReservesTree,
   NATIVE_TOKEN,
+  type ReserveLineItem,
+  ReserveStatus,
   reserveItemProof,
   reserveLineItemToJson,
-  ReserveStatus,
   sourceId,
   ZERO_ADDRESS,
-  type ReserveLineItem,
 } from "../../core/reservesTree.js";
 import { privateVectors } from "./private.js";
 

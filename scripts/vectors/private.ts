@@ -13,11 +13,11 @@ import {
   G,
   H,
   H_DOMAIN,
+  type PrivateAsset,
   privateLeafIndex,
   privateProofBody,
-  scalarToHex,
   SCHEME,
-  type PrivateAsset,
+  scalarToHex,
 } from "../../core/liabilities/private/index.js";
 
 const ASSETS: PrivateAsset[] = [

@@ -6,13 +6,13 @@
  */
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex } from "../../core/bytes.js";
 import { userCommitmentHex } from "../../core/liabilities/commitment.js";
 import type { RunningDemo } from "../../scripts/demo/runDemo.js";
 import { buildPage } from "../../scripts/page/build.js";
-import { startLiveDemo, type LiveDemo } from "../support/liveDemo.js";
+import { type LiveDemo, startLiveDemo } from "../support/liveDemo.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = join(process.cwd(), "test-results", "screenshots");
@@ -237,7 +237,7 @@ describe("issuer page for an analyst", () => {
         "How reserves are matched to what is owed",
       );
       // No raw 18-digit amounts anywhere a reader looks first.
-      expect(await page.locator("#coverage").innerText()).not.toMatch(/\d\.\d{5,}/);
+      expect(await page.locator("#coverage").textContent()).not.toMatch(/\d\.\d{5,}/);
 
       // Warnings: plain words first, the SPEC name and bit one click away, since when.
       const flag = page.locator('[data-flag="UNPROVEN_OWNERSHIP"]');

@@ -6,7 +6,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex, type Hex } from "../../core/bytes.js";
 import { userCommitmentHex } from "../../core/liabilities/commitment.js";
@@ -14,7 +14,7 @@ import { signReceipt } from "../../core/receipt.js";
 import type { RunningDemo } from "../../scripts/demo/runDemo.js";
 import { demoReceiptsAccount } from "../../scripts/demo/world.js";
 import { buildPage } from "../../scripts/page/build.js";
-import { startLiveDemo, type LiveDemo } from "../support/liveDemo.js";
+import { type LiveDemo, startLiveDemo } from "../support/liveDemo.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = join(process.cwd(), "test-results", "screenshots");

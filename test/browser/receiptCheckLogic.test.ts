@@ -7,13 +7,13 @@
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, type Hex } from "../../core/bytes.js";
+import { checkDispute } from "../../core/dispute.js";
 import {
   buildLiabilityTree,
   buildNonInclusionProof,
   compareCommitments,
   userCommitment,
 } from "../../core/liabilities/index.js";
-import { checkDispute } from "../../core/dispute.js";
 import { signReceipt } from "../../core/receipt.js";
 import type { AttestationAnswer } from "../../page/api.js";
 import { compareReceipt, type ReceiptInput } from "../../page/receiptCheck.js";

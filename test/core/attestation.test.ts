@@ -2,6 +2,8 @@ import { concat, encodeAbiParameters, keccak256, recoverAddress, toHex } from "v
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import {
+  type Attestation,
+  type AttestationFields,
   attestationDigest,
   attestationFromJson,
   attestationToJson,
@@ -12,8 +14,6 @@ import {
   signAttestation,
   verifySignedAttestation,
   ZERO_HASH,
-  type Attestation,
-  type AttestationFields,
 } from "../../core/attestation.js";
 import { SolventError } from "../../core/errors.js";
 import { createKeysDocument, rotateKey } from "../../core/keysDocument.js";

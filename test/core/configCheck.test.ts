@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkConfig, ConfigError, parseConfig } from "../../core/config/parseConfig.js";
+import { ConfigError, checkConfig, parseConfig } from "../../core/config/parseConfig.js";
 import corpus from "../fixtures/bad-input/config.json" with { type: "json" };
 
 /** The bad-input corpus's valid base with edits at JSON paths. */

@@ -2,13 +2,13 @@ import { concat, encodeAbiParameters, keccak256, recoverAddress, toHex } from "v
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import {
+  type CustodianStatement,
   checkCustodianStatement,
   custodianStatementDigest,
   custodianStatementToJson,
   parseCustodianStatement,
   recoverCustodianStatementSigner,
   signCustodianStatement,
-  type CustodianStatement,
 } from "../../core/custodianStatement.js";
 import { SolventError } from "../../core/errors.js";
 import { highSTwin } from "../support/highS.js";

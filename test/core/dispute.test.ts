@@ -9,9 +9,9 @@ import {
   userCommitment,
 } from "../../core/liabilities/index.js";
 import { signReceipt } from "../../core/receipt.js";
-import { attestLedger } from "../support/ledgerAttestation.js";
 // Imported, not read from disk: this suite runs in workerd too, which has no file system.
 import vector from "../../docs/test-vectors/receipts-and-disputes.json" with { type: "json" };
+import { attestLedger } from "../support/ledgerAttestation.js";
 
 const RECEIPTS = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
 const PUBLISHER = privateKeyToAccount("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SolventError } from "../../core/errors.js";
-import { decodeFlags, encodeFlags, FLAGS, hasFlag, raiseFlag, type FlagName } from "../../core/flags.js";
+import { decodeFlags, encodeFlags, FLAGS, type FlagName, hasFlag, raiseFlag } from "../../core/flags.js";
 
 // SPEC §6 table, written out here independently of core/flags.ts.
 const SPEC_FLAGS: Array<[number, FlagName]> = [

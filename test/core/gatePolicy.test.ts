@@ -4,11 +4,11 @@ import type { Attestation } from "../../core/attestation.js";
 import { DEFINED_FLAGS_MASK, FLAGS } from "../../core/flags.js";
 import {
   FUTURE_TOLERANCE_SECONDS,
+  type GateCriteria,
   gateReasons,
   noAttestationReason,
   parseDenyFlags,
   unknownIssuerReason,
-  type GateCriteria,
 } from "../../core/gatePolicy.js";
 
 const ZERO = `0x${"00".repeat(32)}` as const;

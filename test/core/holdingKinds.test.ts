@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { holderSchema } from "../../core/config/schema.js";
 import { NATIVE_TOKEN } from "../../core/reservesTree.js";
 import { evmHolderOwnership } from "../../core/sources/evmHolder.js";
-import { HOLDING_KINDS, holdingKind, holdingSchema, type HoldingConfig } from "../../core/sources/holdingKinds.js";
 import type { OwnershipReading } from "../../core/sources/holdingKind.js";
+import { HOLDING_KINDS, type HoldingConfig, holdingKind, holdingSchema } from "../../core/sources/holdingKinds.js";
 
 const HOLDER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
 const TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3";

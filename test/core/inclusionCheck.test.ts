@@ -1,18 +1,18 @@
 import { privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  type Attestation,
   attestationToJson,
-  bytesToHex,
   buildLiabilityTree,
+  bytesToHex,
   checkInclusion,
   createKeysDocument,
+  type InclusionProof,
   issuerKey,
   nextAttestation,
   signAttestation,
   userCommitment,
   ZERO_HASH,
-  type Attestation,
-  type InclusionProof,
 } from "../../core/index.js";
 
 // Anvil's first default key: a well-known test key.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SolventError } from "../../core/errors.js";
 import { parseAddress } from "../../core/address.js";
+import { SolventError } from "../../core/errors.js";
 import { createKeysDocument, keyValidAt, parseKeysDocument, rotateKey } from "../../core/keysDocument.js";
 
 const A = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"; // checksummed

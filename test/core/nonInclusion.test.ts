@@ -1,20 +1,20 @@
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, hexToBytes } from "../../core/bytes.js";
-import { NOT_IN_SNAPSHOT, checkNonInclusion } from "../../core/inclusionCheck.js";
+import { checkNonInclusion, NOT_IN_SNAPSHOT } from "../../core/inclusionCheck.js";
 import { createKeysDocument } from "../../core/keysDocument.js";
-import { attestLedger } from "../support/ledgerAttestation.js";
-// Imported, not read from disk: this suite runs in workerd too, which has no file system.
-import oneUser from "../../docs/test-vectors/non-inclusion-1-users-3-assets.json" with { type: "json" };
-import fiveUsers from "../../docs/test-vectors/non-inclusion-5-users-3-assets.json" with { type: "json" };
 import {
   buildLiabilityTree,
   buildNonInclusionProof,
   compareCommitments,
+  type NonInclusionProof,
   userCommitment,
   verifyNonInclusionProof,
-  type NonInclusionProof,
 } from "../../core/liabilities/index.js";
+// Imported, not read from disk: this suite runs in workerd too, which has no file system.
+import oneUser from "../../docs/test-vectors/non-inclusion-1-users-3-assets.json" with { type: "json" };
+import fiveUsers from "../../docs/test-vectors/non-inclusion-5-users-3-assets.json" with { type: "json" };
+import { attestLedger } from "../support/ledgerAttestation.js";
 
 const VECTORS: Record<string, any> = {
   "non-inclusion-1-users-3-assets.json": oneUser,

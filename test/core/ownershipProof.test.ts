@@ -2,7 +2,6 @@ import { keccak256, recoverAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { SolventError } from "../../core/errors.js";
-import { highSTwin } from "../support/highS.js";
 import {
   checkOwnershipSignature,
   ownershipMessage,
@@ -10,6 +9,7 @@ import {
   signOwnership,
   verifyOwnershipSignature,
 } from "../../core/ownershipProof.js";
+import { highSTwin } from "../support/highS.js";
 
 const KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const ADDR_0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";

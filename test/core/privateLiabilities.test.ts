@@ -1,5 +1,5 @@
-import { sha512 } from "@noble/hashes/sha2.js";
 import { ristretto255_hasher } from "@noble/curves/ed25519.js";
+import { sha512 } from "@noble/hashes/sha2.js";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, hexToBytes, utf8 } from "../../core/bytes.js";
 import { compareCommitments, userCommitment } from "../../core/liabilities/index.js";
@@ -13,6 +13,7 @@ import {
   GROUP_ORDER,
   H,
   H_DOMAIN,
+  type PrivateAsset,
   pedersen,
   privateInclusionProof,
   privateLeafIndex,
@@ -20,11 +21,10 @@ import {
   privateProofBody,
   quantiseAsset,
   rangeProofChunks,
-  type PrivateAsset,
 } from "../../core/liabilities/private/index.js";
-import { rangeProofEngine } from "../support/rangeProofs.js";
 // Imported, not read from disk: this suite runs in workerd too, which has no file system.
 import fiveUsers from "../../docs/test-vectors/private-5-users-2-assets.json" with { type: "json" };
+import { rangeProofEngine } from "../support/rangeProofs.js";
 
 const SECRET = new Uint8Array(32).fill(7);
 const ASSETS: PrivateAsset[] = [
@@ -88,7 +88,9 @@ describe("SPEC §11 private liabilities: commitments and tree", () => {
     expect(padding.length).toBe(3);
     for (const p of padding) for (const r of p.blindings) expect(r).not.toBe(0n);
     expect(l.totals).toEqual([15n * 123n, 70n]);
-    l.root.commitments.forEach((c, k) => expect(c.equals(pedersen(l.totals[k]!, l.totalBlindings[k]!))).toBe(true));
+    l.root.commitments.forEach((c, k) => {
+      expect(c.equals(pedersen(l.totals[k]!, l.totalBlindings[k]!))).toBe(true);
+    });
   });
 
   it("is deterministic for one ledger and fresh for another ledger id", () => {

@@ -3,12 +3,12 @@ import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { keyValidAt, keyValidFor, parseKeysDocument } from "../../core/keysDocument.js";
 import {
+  type BalanceReceipt,
   parseReceipt,
   receiptAssetsHash,
   receiptDigest,
   signReceipt,
   verifyReceipt,
-  type BalanceReceipt,
 } from "../../core/receipt.js";
 import { SECP256K1_N } from "../../core/signature.js";
 

@@ -2,11 +2,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import {
-  relayDecision,
-  relayMarginSeconds,
   type OnchainState,
   type RelayCandidate,
   type RelayPolicy,
+  relayDecision,
+  relayMarginSeconds,
 } from "../../core/relayPolicy.js";
 
 const policy: RelayPolicy = { heartbeatSeconds: 300, ratioChangeBps: 10, marginSeconds: 120 };

@@ -1,12 +1,12 @@
 import { keccak256 } from "viem";
 import { describe, expect, it } from "vitest";
-import { issuerKey, nextAttestation, ZERO_HASH, type Attestation } from "../../core/attestation.js";
+import { type Attestation, issuerKey, nextAttestation, ZERO_HASH } from "../../core/attestation.js";
 import { utf8 } from "../../core/bytes.js";
-import { buildReport, type BuildReportOptions } from "../../core/report.js";
+import { type BuildReportOptions, buildReport } from "../../core/report.js";
 import { checkLeafOrder, checkReport } from "../../core/reportCheck.js";
 import { reserveLineItemFromJson, reservesRoot } from "../../core/reservesTree.js";
 import type { TickReadings } from "../../core/valuation/readings.js";
-import { valueSnapshot, type Snapshot } from "../../core/valuation/snapshot.js";
+import { type Snapshot, valueSnapshot } from "../../core/valuation/snapshot.js";
 import {
   AUSD_1,
   AUSD_BASE,

@@ -1,21 +1,21 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { concat, encodeAbiParameters, keccak256, toHex, type Hex } from "viem";
+import { concat, encodeAbiParameters, type Hex, keccak256, toHex } from "viem";
 import { describe, expect, it } from "vitest";
 import { SolventError } from "../../core/errors.js";
 import {
   buildReservesTree,
   NATIVE_TOKEN,
   RESERVE_LEAF_ENCODING,
+  type ReserveLineItem,
+  ReserveStatus,
   reserveItemProof,
   reserveLeaf,
   reserveLineItemFromJson,
   reserveLineItemToJson,
   reservesRoot,
-  ReserveStatus,
   sourceId,
   verifyReserveItemProof,
   ZERO_ADDRESS,
-  type ReserveLineItem,
 } from "../../core/reservesTree.js";
 
 const HOLDER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266";

@@ -1,14 +1,14 @@
 import { sha256 as nobleSha256 } from "@noble/hashes/sha2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bytesToHex, concatBytes, utf8, type Hex } from "../../core/bytes.js";
+import { bytesToHex, concatBytes, type Hex, utf8 } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
 import {
-  LiabilityTree,
   buildLiabilityTree,
+  type InclusionProof,
+  LiabilityTree,
   userCommitment,
   verifyInclusionProof,
-  type InclusionProof,
 } from "../../core/liabilities/index.js";
 
 // ---------------------------------------------------------------------------

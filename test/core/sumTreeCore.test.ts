@@ -3,15 +3,15 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bytesToHex, readUint128, writeUint128 } from "../../core/bytes.js";
 import {
-  FixedLengthSha256,
   buildSumTree,
   buildSumTreeLevels,
+  FixedLengthSha256,
   hashLeaves,
   levelWidth,
   paddingHash,
+  type SumTreeLevels,
   sha256,
   topNode,
-  type SumTreeLevels,
 } from "../../core/liabilities/index.js";
 
 describe("sha256", () => {

@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import { ZERO_HASH } from "../../core/attestation.js";
 import { reservesRoot, ZERO_ADDRESS } from "../../core/reservesTree.js";
 import type { OnchainDetails } from "../../core/valuation/lineItems.js";
-import { valueSnapshot, type Snapshot } from "../../core/valuation/snapshot.js";
 import type { TickReadings } from "../../core/valuation/readings.js";
+import { type Snapshot, valueSnapshot } from "../../core/valuation/snapshot.js";
 import {
   baseReadings,
-  E18,
   E6,
+  E18,
   failedPrice,
   H1,
   H2,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { raiseFlag } from "../../core/flags.js";
-import { evaluateFlags, FLAG_RULES, type FlagRule } from "../../core/valuation/riskFlags.js";
 import type { TickReadings } from "../../core/valuation/readings.js";
-import { valueSnapshot, type Snapshot } from "../../core/valuation/snapshot.js";
-import { baseReadings, E18, E6, FEED_ETH, H2, makeIssuer, price, readingsWith } from "./valuationFixture.js";
+import { evaluateFlags, FLAG_RULES, type FlagRule } from "../../core/valuation/riskFlags.js";
+import { type Snapshot, valueSnapshot } from "../../core/valuation/snapshot.js";
+import { baseReadings, E6, E18, FEED_ETH, H2, makeIssuer, price, readingsWith } from "./valuationFixture.js";
 
 const issuer = makeIssuer();
 

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { valueLiabilities } from "../../core/valuation/liabilities.js";
-import { priceQuorum, type PriceQuorum } from "../../core/valuation/priceQuorum.js";
+import { type PriceQuorum, priceQuorum } from "../../core/valuation/priceQuorum.js";
 import type { TickReadings } from "../../core/valuation/readings.js";
 import { valueSnapshot } from "../../core/valuation/snapshot.js";
 import {
   AUSD_1,
   AUSD_BASE,
   baseReadings,
-  E18,
   E6,
+  E18,
   ESCROW,
   failedPrice,
   LEDGER_ROOT,

@@ -6,8 +6,8 @@ import { buildReport } from "../../core/report.js";
 import { checkReport } from "../../core/reportCheck.js";
 import { circularPath, haircutPrice, lookThroughGraph } from "../../core/valuation/lookThrough.js";
 import type { AttestedTokenReading, TickReadings } from "../../core/valuation/readings.js";
-import { valueSnapshot, type Snapshot } from "../../core/valuation/snapshot.js";
-import { AUSD_1, E18, E6, H1, issuerInput, OBSERVED_AT, price, readingsWith } from "./valuationFixture.js";
+import { type Snapshot, valueSnapshot } from "../../core/valuation/snapshot.js";
+import { AUSD_1, E6, E18, H1, issuerInput, OBSERVED_AT, price, readingsWith } from "./valuationFixture.js";
 
 /**
  * The fixture issuer (acme-usd: 700,000 USD counted, 650,000 owed, 10769 bps)

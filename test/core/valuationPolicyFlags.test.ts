@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { ZERO_HASH, type Attestation } from "../../core/attestation.js";
+import { type Attestation, ZERO_HASH } from "../../core/attestation.js";
 import { buildReport } from "../../core/report.js";
-import type { ReservesPoint } from "../../core/valuation/riskFlags.js";
 import type { TickReadings } from "../../core/valuation/readings.js";
-import { valueSnapshot, type Snapshot } from "../../core/valuation/snapshot.js";
+import type { ReservesPoint } from "../../core/valuation/riskFlags.js";
+import { type Snapshot, valueSnapshot } from "../../core/valuation/snapshot.js";
 import {
   baseReadings,
-  E18,
   E6,
-  failedPrice,
+  E18,
   FEED_ETH,
+  failedPrice,
   H1,
   issuerInput,
   makeIssuer,

@@ -4,13 +4,14 @@
  * balances in the assets' units, exits as documented, and what `solvent
  * statement sign` prints is accepted by the real statements route.
  */
-import { join } from "node:path";
+
 import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../support/runCli.js";
-import { demoAccounts } from "../../scripts/demo/world.js";
 import type { RunningDemo } from "../../scripts/demo/runDemo.js";
-import { startLiveDemo, type LiveDemo } from "../support/liveDemo.js";
+import { demoAccounts } from "../../scripts/demo/world.js";
+import { type LiveDemo, startLiveDemo } from "../support/liveDemo.js";
+import { runCli } from "../support/runCli.js";
 
 let live: LiveDemo;
 let demo: RunningDemo;

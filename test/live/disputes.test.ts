@@ -8,17 +8,17 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { privateKeyToAccount, type LocalAccount } from "viem/accounts";
+import { type LocalAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Hex } from "../../core/bytes.js";
 import { hasFlag } from "../../core/flags.js";
 import { userCommitmentHex } from "../../core/liabilities/commitment.js";
 import { signReceipt } from "../../core/receipt.js";
-import { demoLedgerCsv, demoUsers, type DemoUser } from "../../scripts/demo/ledger.js";
+import { type DemoUser, demoLedgerCsv, demoUsers } from "../../scripts/demo/ledger.js";
 import type { RunningDemo } from "../../scripts/demo/runDemo.js";
 import { demoReceiptsAccount } from "../../scripts/demo/world.js";
+import { type LiveDemo, startLiveDemo } from "../support/liveDemo.js";
 import { runCli } from "../support/runCli.js";
-import { startLiveDemo, type LiveDemo } from "../support/liveDemo.js";
 
 let live: LiveDemo;
 let demo: RunningDemo;

@@ -8,7 +8,7 @@
  * the README says. A command of a shape this runner does not know fails the
  * test, so the guide cannot drift from what is tested.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

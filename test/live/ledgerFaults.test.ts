@@ -17,22 +17,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex } from "../../core/bytes.js";
-import { getFreePort, startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
-import { demoLedgerCsv, demoUsers, type DemoUser } from "../../scripts/demo/ledger.js";
+import { type DemoUser, demoLedgerCsv, demoUsers } from "../../scripts/demo/ledger.js";
 import {
-  deployDemoWorld,
+  type DemoWorld,
   demoCustodianStatement,
   demoRelayerKey,
+  deployDemoWorld,
   refreshDemoFeeds,
-  type DemoWorld,
 } from "../../scripts/demo/world.js";
+import { type AnvilInstance, getFreePort, startAnvil } from "../../scripts/lib/anvil.js";
 import { startWranglerDev, type WranglerDev } from "../../scripts/scenarios/wranglerDev.js";
 import {
   attestationDigest,
   checkProof,
   commitment,
-  keccak,
   hex,
+  keccak,
   recoverDigestSigner,
   unhex,
 } from "../support/independentVerifier.js";

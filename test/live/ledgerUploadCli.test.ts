@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { userCommitmentHex } from "../../core/liabilities/commitment.js";
 import { verifyInclusionProof } from "../../core/liabilities/index.js";
 import { ledgerUpload } from "../../scripts/cli/ledgerUpload.js";
-import { demoLedgerCsv, demoUsers, type DemoUser } from "../../scripts/demo/ledger.js";
+import { type DemoUser, demoLedgerCsv, demoUsers } from "../../scripts/demo/ledger.js";
 import type { RunningDemo } from "../../scripts/demo/runDemo.js";
-import { startLiveDemo, type LiveDemo } from "../support/liveDemo.js";
+import { type LiveDemo, startLiveDemo } from "../support/liveDemo.js";
 
 let live: LiveDemo;
 let demo: RunningDemo;

@@ -14,9 +14,9 @@ import {
   HASH_BYTES,
   hashLeaves,
   LiabilityTree,
-  siblingPath,
   SUM_BYTES,
   type SumTreeLevels,
+  siblingPath,
 } from "../../core/liabilities/index.js";
 import { SPOOL_ENTRY } from "../../worker/ledger/buildLedger.js";
 import {
@@ -25,9 +25,9 @@ import {
   nodeBytes,
   shardKey,
   shardNodeOffset,
+  type TreeManifest,
   topKey,
   treeManifestKey,
-  type TreeManifest,
 } from "../../worker/ledger/ledgerFormat.js";
 import { recordBytes } from "../../worker/ledger/parseLedger.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
@@ -41,6 +41,7 @@ import {
   nodeOffset,
   parseProofReads,
   proofReads,
+  type ShardGeometry,
   serializeLevels,
   serializeShard,
   shardBytes,
@@ -48,7 +49,6 @@ import {
   shardLeaves,
   shardTopOffset,
   upperLevelOffset,
-  type ShardGeometry,
 } from "../../worker/ledger/shardLayout.js";
 import { combineTops, makePlan, shardLevelCounts } from "../../worker/ledger/shardPlan.js";
 import { MemoryBucket, writeLayout1Ledger } from "../support/storedLedger.js";

@@ -1,23 +1,23 @@
 import {
+  type Abi,
+  type Address,
   createPublicClient,
   createWalletClient,
   defineChain,
+  getAddress,
   http,
   keccak256,
   numberToHex,
-  getAddress,
-  type Abi,
-  type Address,
   type PublicClient,
 } from "viem";
-import { mnemonicToAccount, type HDAccount } from "viem/accounts";
+import { type HDAccount, mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chainSchema, issuerSchema, type ChainConfig, type IssuerConfig } from "../../core/config/schema.js";
+import { type ChainConfig, chainSchema, type IssuerConfig, issuerSchema } from "../../core/config/schema.js";
 import { signOwnership } from "../../core/ownershipProof.js";
 import { NATIVE_TOKEN } from "../../core/reservesTree.js";
 import { poolQuotesInUsd } from "../../core/valuation/priceQuorum.js";
 import type { PriceObservation } from "../../core/valuation/readings.js";
-import { getFreePort, startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
+import { type AnvilInstance, getFreePort, startAnvil } from "../../scripts/lib/anvil.js";
 import { deployContract, installMulticall3, loadArtifact } from "../../scripts/lib/artifacts.js";
 import { createChainClient } from "../../worker/sources/chainClient.js";
 import { checkOwnership } from "../../worker/sources/checkOwnership.js";

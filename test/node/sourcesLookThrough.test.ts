@@ -4,19 +4,19 @@ import { keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type Attestation,
   attestationToJson,
   issuerKey,
   nextAttestation,
   signAttestation,
   ZERO_HASH,
-  type Attestation,
 } from "../../core/attestation.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import type { IssuerConfig } from "../../core/config/schema.js";
 import type { TickReadings } from "../../core/valuation/readings.js";
 import { valueSnapshot } from "../../core/valuation/snapshot.js";
-import { readAttestedTokens, type LocalAttestation } from "../../worker/sources/readAttestedTokens.js";
-import { AUSD_1, E18, E6, H1, issuerInput, OBSERVED_AT, price, readingsWith } from "../core/valuationFixture.js";
+import { type LocalAttestation, readAttestedTokens } from "../../worker/sources/readAttestedTokens.js";
+import { AUSD_1, E6, E18, H1, issuerInput, OBSERVED_AT, price, readingsWith } from "../core/valuationFixture.js";
 
 const NOW = OBSERVED_AT;
 const Y_KEY = privateKeyToAccount("0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba");

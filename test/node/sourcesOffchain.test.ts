@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { custodianSchema } from "../../core/config/schema.js";
-import { signCustodianStatement, type CustodianStatement } from "../../core/custodianStatement.js";
+import { type CustodianStatement, signCustodianStatement } from "../../core/custodianStatement.js";
 import {
   decimalToUsd18,
   fetchHttpPrice,

@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoAccounts, demoCustodianStatement, deployDemoWorld, type DemoWorld } from "../../scripts/demo/world.js";
-import { runCli } from "../support/runCli.js";
-import { startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
+import { type DemoWorld, demoAccounts, demoCustodianStatement, deployDemoWorld } from "../../scripts/demo/world.js";
+import { type AnvilInstance, startAnvil } from "../../scripts/lib/anvil.js";
 import corpus from "../fixtures/bad-input/config.json" with { type: "json" };
+import { runCli } from "../support/runCli.js";
 
 let anvil: AnvilInstance;
 let world: DemoWorld;

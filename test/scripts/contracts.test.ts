@@ -3,34 +3,34 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import {
+  type Abi,
+  type Address,
   createPublicClient,
   createWalletClient,
   decodeErrorResult,
   defineChain,
   encodeFunctionData,
+  type Hex,
   hashMessage,
   hexToBigInt,
   http,
   numberToHex,
+  type PublicClient,
   parseSignature,
   recoverMessageAddress,
   serializeSignature,
-  type Abi,
-  type Address,
-  type Hex,
-  type PublicClient,
 } from "viem";
-import { mnemonicToAccount, type HDAccount } from "viem/accounts";
+import { type HDAccount, mnemonicToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CompileError, compileContracts, serializeArtifact } from "../../scripts/contracts/compile.js";
-import { startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
+import { type AnvilInstance, startAnvil } from "../../scripts/lib/anvil.js";
 import {
-  MULTICALL3_ADDRESS,
+  type Artifact,
   artifactsDir,
   deployContract,
   installMulticall3,
   loadArtifact,
-  type Artifact,
+  MULTICALL3_ADDRESS,
 } from "../../scripts/lib/artifacts.js";
 
 const MNEMONIC = "test test test test test test test test test test test junk";

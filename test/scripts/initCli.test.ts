@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import { init } from "../../scripts/cli/init.js";
 import { main } from "../../scripts/cli/main.js";
+import { type DemoWorld, demoAccounts, deployDemoWorld } from "../../scripts/demo/world.js";
+import { type AnvilInstance, startAnvil } from "../../scripts/lib/anvil.js";
 import { runCli } from "../support/runCli.js";
-import { demoAccounts, deployDemoWorld, type DemoWorld } from "../../scripts/demo/world.js";
-import { startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
 
 let dir: string;
 let anvil: AnvilInstance;

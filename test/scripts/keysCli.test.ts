@@ -9,15 +9,15 @@ import { keccak256 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type Attestation,
   attestationDigest,
   attestationToJson,
   issuerKey,
   nextAttestation,
   signAttestation,
-  type Attestation,
 } from "../../core/attestation.js";
 import { utf8 } from "../../core/bytes.js";
-import { createKeysDocument, rotateKey, type KeysDocument } from "../../core/keysDocument.js";
+import { createKeysDocument, type KeysDocument, rotateKey } from "../../core/keysDocument.js";
 import { main } from "../../scripts/cli/main.js";
 
 const oldKey = privateKeyToAccount(`0x${"a1".repeat(32)}`);

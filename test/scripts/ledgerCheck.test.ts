@@ -8,7 +8,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { formatUnits } from "../../core/numbers.js";
-import { askToConfirm, compareTotals, totalsTable, type CurrentLedger } from "../../scripts/cli/ledgerCheck.js";
+import { askToConfirm, type CurrentLedger, compareTotals, totalsTable } from "../../scripts/cli/ledgerCheck.js";
 
 const assets = [
   { id: "USD", decimals: 6 },

@@ -4,20 +4,20 @@
  * token's minter role, both fed by attestations signed with core and relayed
  * to a real SolvencyOracle.
  */
-import { keccak256, parseEventLogs, toHex, type Abi, type Address, type Hex } from "viem";
+import { type Abi, type Address, type Hex, keccak256, parseEventLogs, toHex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type Attestation,
+  type AttestationFields,
   issuerKey,
   nextAttestation,
   signAttestation,
-  type Attestation,
-  type AttestationFields,
 } from "../../core/attestation.js";
-import { startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
+import { type AnvilInstance, startAnvil } from "../../scripts/lib/anvil.js";
 import { deployContract, loadArtifact } from "../../scripts/lib/artifacts.js";
-import { fieldsFor, oracleChain, USD } from "../support/oracleChain.js";
 import { mintLimitFromFeed } from "../support/mintLimit.js";
+import { fieldsFor, oracleChain, USD } from "../support/oracleChain.js";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 const deployer = mnemonicToAccount(MNEMONIC, { addressIndex: 0 });

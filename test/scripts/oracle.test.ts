@@ -1,6 +1,9 @@
 import { readFile } from "node:fs/promises";
 import {
+  type Abi,
+  type Address,
   encodeFunctionData,
+  type Hex,
   hexToBigInt,
   keccak256,
   numberToHex,
@@ -8,26 +11,23 @@ import {
   parseSignature,
   serializeSignature,
   toHex,
-  type Abi,
-  type Address,
-  type Hex,
 } from "viem";
-import { mnemonicToAccount, privateKeyToAccount, type LocalAccount } from "viem/accounts";
+import { type LocalAccount, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  type Attestation,
+  type AttestationFields,
   attestationDigest,
   attestationFromJson,
   issuerKey,
   nextAttestation,
   signAttestation,
   ZERO_HASH,
-  type Attestation,
-  type AttestationFields,
 } from "../../core/attestation.js";
 import { calldataFloorGas, compileGasProbe, executionGas, probeStaticCallGas } from "../../scripts/benchGas.js";
-import { startAnvil, type AnvilInstance } from "../../scripts/lib/anvil.js";
+import { type AnvilInstance, startAnvil } from "../../scripts/lib/anvil.js";
 import { deployContract, loadArtifact } from "../../scripts/lib/artifacts.js";
-import { fieldsFor, oracleChain, USD, type DecodedRevert } from "../support/oracleChain.js";
+import { type DecodedRevert, fieldsFor, oracleChain, USD } from "../support/oracleChain.js";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;

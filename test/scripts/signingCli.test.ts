@@ -11,8 +11,8 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseCustodianStatement, recoverCustodianStatementSigner } from "../../core/custodianStatement.js";
 import { ownershipMessage, verifyOwnershipSignature } from "../../core/ownershipProof.js";
-import { runCli } from "../support/runCli.js";
 import corpus from "../fixtures/bad-input/config.json" with { type: "json" };
+import { runCli } from "../support/runCli.js";
 
 const key = generatePrivateKey();
 const account = privateKeyToAccount(key);

@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   defaultStateDir,
   parseEnvFile,
+  type RunConfigOptions,
   runConfig,
   UnusableInput,
-  type RunConfigOptions,
 } from "../../scripts/local/runConfig.js";
 
 let dir: string;

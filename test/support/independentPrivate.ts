@@ -93,7 +93,9 @@ export function recheckPrivateLedger(v: any): string | null {
       (_: any, k: number) =>
         littleEndianInt(kdf(secret, "solvent/pedersen-ristretto255-v2/blinding", v.ledgerId, i, k)) % L,
     );
-    r.forEach((x: bigint, k: number) => (blindingSum[k] = (blindingSum[k] + x) % L));
+    r.forEach((x: bigint, k: number) => {
+      blindingSum[k] = (blindingSum[k] + x) % L;
+    });
     const node = leafNode(
       leaves[i]!.c,
       leaves[i]!.values.map((x, k) => commit(x, r[k])),

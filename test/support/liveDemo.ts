@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bytesToHex } from "../../core/bytes.js";
-import { startDemo, type RunningDemo } from "../../scripts/demo/runDemo.js";
+import { type RunningDemo, startDemo } from "../../scripts/demo/runDemo.js";
 
 export interface LiveDemo {
   demo: RunningDemo;

@@ -4,20 +4,20 @@
  * a call reverts with, the chain clock, and plausible attestation fields.
  */
 import {
+  type Abi,
+  type Account,
+  type Address,
   ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
   defineChain,
   encodeFunctionData,
+  type Hex,
   http,
   keccak256,
-  toHex,
-  type Abi,
-  type Account,
-  type Address,
-  type Hex,
   type PublicClient,
   type TransactionReceipt,
+  toHex,
 } from "viem";
 import { expect } from "vitest";
 import type { AttestationFields } from "../../core/attestation.js";

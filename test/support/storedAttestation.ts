@@ -6,12 +6,12 @@
  */
 import type { LocalAccount } from "viem";
 import {
+  type Attestation,
   attestationDigest,
   issuerKey,
   nextAttestation,
   signAttestation,
   ZERO_HASH,
-  type Attestation,
 } from "../../core/attestation.js";
 import type { Hex } from "../../core/bytes.js";
 import { insertAttestation } from "../../worker/storage/attestationStore.js";

@@ -10,9 +10,9 @@ import {
   indexKey,
   indexPrefix,
   shardKey,
+  type TreeManifest,
   topKey,
   treeManifestKey,
-  type TreeManifest,
 } from "../../worker/ledger/ledgerFormat.js";
 import { serializeLevels } from "../../worker/ledger/shardLayout.js";
 import { combineTops, indexBitsFor } from "../../worker/ledger/shardPlan.js";

@@ -2,19 +2,19 @@ import { env as workersEnv } from "cloudflare:workers";
 import { Hono } from "hono";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
+import type { Hex } from "../../core/bytes.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import {
+  type CustodianStatement,
   custodianStatementDigest,
   custodianStatementToJson,
   signCustodianStatement,
-  type CustodianStatement,
 } from "../../core/custodianStatement.js";
 import { createAdminApi } from "../../worker/api/adminApi.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { ApiError, handleError } from "../../worker/api/errors.js";
 import type { Env } from "../../worker/env.js";
 import { lastAcceptedNonce, latestStatements } from "../../worker/storage/statementStore.js";
-import type { Hex } from "../../core/bytes.js";
 import { highSTwin } from "../support/highS.js";
 
 // Bindings from wrangler.toml (no generated `wrangler types` here).

@@ -17,18 +17,18 @@ import {
   runInDurableObject,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import type { SolventConfig } from "../../core/config/schema.js";
 import { signOwnership } from "../../core/ownershipProof.js";
-import { privateKeyToAccount } from "viem/accounts";
-import { alertAfterPublish, watchStaleness, type PublishAttempt } from "../../worker/alerts/afterPublish.js";
-import { ALERT_MAX_ATTEMPTS, alertRetryDelaySeconds, handleAlertBatch } from "../../worker/alerts/queueConsumer.js";
+import { alertAfterPublish, type PublishAttempt, watchStaleness } from "../../worker/alerts/afterPublish.js";
 import { onchainCopyExpiredAlert } from "../../worker/alerts/detectAlerts.js";
-import { raiseAlerts, type AlertMessage } from "../../worker/alerts/raiseAlerts.js";
+import { ALERT_MAX_ATTEMPTS, alertRetryDelaySeconds } from "../../worker/alerts/queueConsumer.js";
+import { type AlertMessage, raiseAlerts } from "../../worker/alerts/raiseAlerts.js";
 import type { Env } from "../../worker/env.js";
 import worker from "../../worker/index.js";
-import { publisherFor, type IssuerPublisher } from "../../worker/publisher/issuerPublisher.js";
+import { type IssuerPublisher, publisherFor } from "../../worker/publisher/issuerPublisher.js";
 import { publishTickWithFacts } from "../../worker/publisher/publishTick.js";
 import type { ReceivedRequest } from "../support/webhookReceiver.js";
 
@@ -156,9 +156,7 @@ interface ListedAlert {
   }[];
 }
 
-async function listAlerts(
-  query = "",
-): Promise<{
+async function listAlerts(query = ""): Promise<{
   res: Response;
   body: { issuer: string; destinations: unknown[]; alerts: ListedAlert[]; nextBefore: string | null };
 }> {

@@ -9,7 +9,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { unnoticedOmissions } from "../../core/verificationCoverage.js";
-import { demoLedgerCsv, demoUsers, type DemoUser } from "../../scripts/demo/ledger.js";
+import { type DemoUser, demoLedgerCsv, demoUsers } from "../../scripts/demo/ledger.js";
 import { createApp } from "../../worker/api/app.js";
 import { CACHE_STATUS_HEADER, cacheKey } from "../../worker/api/edgeCache.js";
 import { IMMUTABLE_CACHE } from "../../worker/api/openapi.js";

@@ -9,12 +9,12 @@ import { createPublicClient, erc20Abi, http, pad, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  type CustodianStatement,
   custodianStatementDigest,
   signCustodianStatement,
-  type CustodianStatement,
 } from "../../core/custodianStatement.js";
-import { demoAccounts } from "../../scripts/demo/world.js";
 import { demoLedgerCsv, demoUsers } from "../../scripts/demo/ledger.js";
+import { demoAccounts } from "../../scripts/demo/world.js";
 import { gatherReadings } from "../../worker/sources/gatherReadings.js";
 import { insertStatement, latestStatements } from "../../worker/storage/statementStore.js";
 import {
@@ -27,17 +27,17 @@ import {
   leakedUrls,
   now,
   prepareDemoIssuer,
+  priceServer,
+  type Report,
   rpcChannel,
   storeState,
   testEnv,
   tick,
   verifyHistory,
   withChain,
-  withIssuer,
-  priceServer,
   withHttpPrice,
+  withIssuer,
   world,
-  type Report,
 } from "./faultsSupport.js";
 
 const client = createPublicClient({ transport: http(world.rpcUrl) });

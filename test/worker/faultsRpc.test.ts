@@ -12,12 +12,12 @@ import {
   expectNothingStored,
   healthyTick,
   leakedUrls,
+  type ProxyCommand,
   rpcChannel,
   storeState,
   tick,
   verifyHistory,
   withChain,
-  type ProxyCommand,
 } from "./faultsSupport.js";
 
 const ISSUER = "demo-stable";

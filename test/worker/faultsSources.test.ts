@@ -18,6 +18,7 @@ import {
   latestReport,
   now,
   priceServer,
+  type Report,
   rpcChannel,
   storeState,
   tick,
@@ -26,7 +27,6 @@ import {
   withHttpPrice,
   withIssuer,
   world,
-  type Report,
 } from "./faultsSupport.js";
 
 const ISSUER = "demo-stable";

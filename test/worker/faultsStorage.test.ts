@@ -7,8 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { custodianStatementDigest, parseCustodianStatement } from "../../core/custodianStatement.js";
 import { demoAccounts, demoCustodianStatement } from "../../scripts/demo/world.js";
-import { insertStatement } from "../../worker/storage/statementStore.js";
 import type { Env } from "../../worker/env.js";
+import { insertStatement } from "../../worker/storage/statementStore.js";
 import {
   admin,
   config,

@@ -16,10 +16,10 @@ import { parseConfig } from "../../core/config/parseConfig.js";
 import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
 import { keyValidAt } from "../../core/keysDocument.js";
 import { checkReport } from "../../core/reportCheck.js";
-import { demoCustodianStatement } from "../../scripts/demo/world.js";
 import { demoLedgerCsv, demoUsers } from "../../scripts/demo/ledger.js";
+import { demoCustodianStatement } from "../../scripts/demo/world.js";
 import type { Env } from "../../worker/env.js";
-import { publishTick, type PublishOutcome } from "../../worker/publisher/publishTick.js";
+import { type PublishOutcome, publishTick } from "../../worker/publisher/publishTick.js";
 import { keysDocument } from "../../worker/storage/signingKeys.js";
 import * as spec from "../support/independentVerifier.js";
 

@@ -1,5 +1,5 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex, type Hex } from "../../core/bytes.js";
 import {
@@ -8,41 +8,41 @@ import {
   verifyInclusionProof,
   verifyNonInclusionProof,
 } from "../../core/liabilities/index.js";
-import { createAdminLedger, type AdminLedgerOptions } from "../../worker/api/adminLedger.js";
+import type { AmountUnits } from "../../core/numbers.js";
+import { type AdminLedgerOptions, createAdminLedger } from "../../worker/api/adminLedger.js";
 import type { AppEnv } from "../../worker/api/context.js";
+import { storable } from "../../worker/api/edgeCache.js";
 import { proofRoutes } from "../../worker/api/proofRoutes.js";
 import { buildLedger } from "../../worker/ledger/buildLedger.js";
+import { type TreeManifest, treeManifestKey } from "../../worker/ledger/ledgerFormat.js";
 import { latestCompleteLedger } from "../../worker/ledger/ledgerLifecycle.js";
-import { treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFormat.js";
 import { deletePrefix, getLedger, readJson } from "../../worker/ledger/ledgerStore.js";
-import { parseLedger, type LedgerFormat, type LedgerRowBatch } from "../../worker/ledger/parseLedger.js";
+import { type LedgerFormat, type LedgerRowBatch, parseLedger } from "../../worker/ledger/parseLedger.js";
 import { readInclusionProof, readLedgerLeaves, readNonInclusionProof } from "../../worker/ledger/proofLookup.js";
-import { handleLedgerBuild, retryDelaySeconds, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
-import type { AmountUnits } from "../../core/numbers.js";
+import { handleLedgerBuild, type LedgerBuildMessage, retryDelaySeconds } from "../../worker/ledger/queueConsumer.js";
+import { chunkedStream } from "../support/chunkedStream.js";
+import {
+  checkNonInclusion,
+  checkProof,
+  hex,
+  leafNode,
+  commitment as naiveCommitment,
+  sumTreeRoot,
+  unhex,
+} from "../support/independentVerifier.js";
 import {
   ASSETS,
   DECIMALS,
   ISSUER,
+  type LedgerUser,
   ledgerApp,
-  ledgerPublisher,
   ledgerCsv,
   ledgerNdjson,
+  ledgerPublisher,
   ledgerTestEnv,
   makeLedgerUsers,
   TOKEN,
-  type LedgerUser,
 } from "./ledgerFixture.js";
-import {
-  checkNonInclusion,
-  checkProof,
-  commitment as naiveCommitment,
-  hex,
-  leafNode,
-  sumTreeRoot,
-  unhex,
-} from "../support/independentVerifier.js";
-import { chunkedStream } from "../support/chunkedStream.js";
-import { storable } from "../../worker/api/edgeCache.js";
 
 const TWO_128 = 1n << 128n;
 

@@ -1,16 +1,16 @@
 /** The issuer and environment the ledger test files share: one ledger issuer, and a queue whose sends the test captures. */
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
-import { attestationDigest, issuerKey, nextAttestation, type Attestation } from "../../core/attestation.js";
+import { type Attestation, attestationDigest, issuerKey, nextAttestation } from "../../core/attestation.js";
 import { bytesToHex, type Hex } from "../../core/bytes.js";
-import { formatUnits, type AmountUnits } from "../../core/numbers.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
+import { type AmountUnits, formatUnits } from "../../core/numbers.js";
 import { adminAuth } from "../../worker/api/adminAuth.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { handleError } from "../../worker/api/errors.js";
 import { publicCors } from "../../worker/api/openapi.js";
-import { insertAttestation } from "../../worker/storage/attestationStore.js";
 import type { LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
+import { insertAttestation } from "../../worker/storage/attestationStore.js";
 
 export const ISSUER = "acme";
 export const ASSETS = ["USD", "BTC"];

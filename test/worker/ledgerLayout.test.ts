@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bytesToHex, writeUint128, type Hex } from "../../core/bytes.js";
+import { bytesToHex, writeUint128 } from "../../core/bytes.js";
 import {
   HASH_BYTES,
   LiabilityTree,
@@ -17,7 +17,7 @@ import {
 } from "../../core/liabilities/index.js";
 import { proofRoutes } from "../../worker/api/proofRoutes.js";
 import { buildLedger } from "../../worker/ledger/buildLedger.js";
-import { newLedgerId, treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFormat.js";
+import { newLedgerId, type TreeManifest, treeManifestKey } from "../../worker/ledger/ledgerFormat.js";
 import { insertLedger, markLedgerBuilding, readJson } from "../../worker/ledger/ledgerStore.js";
 import { recordBytes } from "../../worker/ledger/parseLedger.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
@@ -36,7 +36,10 @@ function countingBucket(): { bucket: R2Bucket; gets: () => number } {
   const bucket = new Proxy(testEnv.BUCKET, {
     get(target, prop) {
       if (prop === "get")
-        return (...args: unknown[]) => ((gets += 1), (target.get as (...a: unknown[]) => unknown).apply(target, args));
+        return (...args: unknown[]) => {
+          gets += 1;
+          return (target.get as (...a: unknown[]) => unknown).apply(target, args);
+        };
       const value = Reflect.get(target, prop);
       return typeof value === "function" ? value.bind(target) : value;
     },
@@ -72,7 +75,9 @@ function records(rows: Row[]): Uint8Array {
   rows.forEach((r, i) => {
     v.setUint32(i * rb, i + 1);
     out.set(r.commitment, i * rb + 4);
-    r.balances.forEach((b, a) => writeUint128(out, i * rb + 4 + HASH_BYTES + a * SUM_BYTES, b));
+    r.balances.forEach((b, a) => {
+      writeUint128(out, i * rb + 4 + HASH_BYTES + a * SUM_BYTES, b);
+    });
   });
   return out;
 }
@@ -139,9 +144,15 @@ describe("shard layouts in R2", () => {
   it("layout 1 (stored before layout 2): the ledger stays provable through the proof route", async () => {
     const rows = makeRows(45, "v1");
     const sums = new Uint8Array(rows.length * sb);
-    rows.forEach((r, i) => r.balances.forEach((b, a) => writeUint128(sums, i * sb + a * SUM_BYTES, b)));
+    rows.forEach((r, i) => {
+      r.balances.forEach((b, a) => {
+        writeUint128(sums, i * sb + a * SUM_BYTES, b);
+      });
+    });
     const commitments = new Uint8Array(rows.length * HASH_BYTES);
-    rows.forEach((r, i) => commitments.set(r.commitment, i * HASH_BYTES));
+    rows.forEach((r, i) => {
+      commitments.set(r.commitment, i * HASH_BYTES);
+    });
     const ledgerId = newLedgerId();
     const manifest = await writeLayout1Ledger(
       testEnv.BUCKET,

@@ -9,22 +9,22 @@ import { describe, expect, it } from "vitest";
 import { bytesToHex } from "../../core/bytes.js";
 import { buildLiabilityTree, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
 import { createAdminLedger } from "../../worker/api/adminLedger.js";
+import { type TreeManifest, treeManifestKey } from "../../worker/ledger/ledgerFormat.js";
 import { latestCompleteLedger } from "../../worker/ledger/ledgerLifecycle.js";
-import { treeManifestKey, type TreeManifest } from "../../worker/ledger/ledgerFormat.js";
 import { getLedger, readJson } from "../../worker/ledger/ledgerStore.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
+import { checkProof, hex, leafNode, sumTreeRoot, unhex } from "../support/independentVerifier.js";
 import {
   ASSETS,
   ISSUER,
+  type LedgerUser,
   ledgerApp,
   ledgerCsv,
   ledgerTestEnv,
   makeLedgerUsers,
   TOKEN,
-  type LedgerUser,
 } from "./ledgerFixture.js";
-import { checkProof, leafNode, hex, sumTreeRoot, unhex } from "../support/independentVerifier.js";
 
 const SHARD_SIZE = 8;
 

@@ -4,6 +4,7 @@
  * real routes, D1, R2 and queue consumer; the test plays the queue.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { bytesToHex } from "../../core/bytes.js";
 import { buildLiabilityTree, userCommitment, verifyInclusionProof } from "../../core/liabilities/index.js";
@@ -11,11 +12,9 @@ import { createAdminLedger } from "../../worker/api/adminLedger.js";
 import { createAdminLedgerUpload } from "../../worker/api/adminLedgerUpload.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { handleError } from "../../worker/api/errors.js";
-import { Hono } from "hono";
+import { newLedgerId, uploadMarkerKey } from "../../worker/ledger/ledgerFormat.js";
 import { latestCompleteLedger } from "../../worker/ledger/ledgerLifecycle.js";
-import { newLedgerId } from "../../worker/ledger/ledgerFormat.js";
 import { getLedger, insertLedger } from "../../worker/ledger/ledgerStore.js";
-import { uploadMarkerKey } from "../../worker/ledger/ledgerFormat.js";
 import { readInclusionProof, readLedgerLeaves } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 import { startShardedBuild } from "../../worker/ledger/shardedBuild.js";
@@ -277,7 +276,7 @@ describe("multi-part ledger upload", () => {
     const ledgerId = await createUpload();
     for (const parts of [0, 1001, 1.5])
       expect(await complete(ledgerId, parts)).toMatchObject({ status: 400, json: { error: { field: "parts" } } });
-    expect(await putPart("lg_" + "0".repeat(32), 0, ledgerCsv(makeLedgerUsers(2, "nf")))).toMatchObject({
+    expect(await putPart(`lg_${"0".repeat(32)}`, 0, ledgerCsv(makeLedgerUsers(2, "nf")))).toMatchObject({
       status: 404,
     });
     expect((await putPart(ledgerId, 0, ledgerCsv(makeLedgerUsers(5, "ab")))).status).toBe(201);

@@ -8,12 +8,12 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/parseConfig.js";
+import { watchLedgers } from "../../worker/alerts/ledgerAlerts.js";
 import { createAdminLedger } from "../../worker/api/adminLedger.js";
 import { ledgerHistoryRoutes } from "../../worker/api/ledgerHistoryRoutes.js";
-import { watchLedgers } from "../../worker/alerts/ledgerAlerts.js";
 import type { Env } from "../../worker/env.js";
-import { latestCompleteLedger } from "../../worker/ledger/ledgerLifecycle.js";
 import { newLedgerId } from "../../worker/ledger/ledgerFormat.js";
+import { latestCompleteLedger } from "../../worker/ledger/ledgerLifecycle.js";
 import {
   claimLedgerBuild,
   getLedger,

@@ -7,26 +7,26 @@
  */
 import { env, exports } from "cloudflare:workers";
 import {
+  type Abi,
+  type Address,
   type BaseError,
   ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
   defineChain,
+  type Hex,
   http,
   keccak256,
   numberToHex,
   parseEther,
   toHex,
-  type Abi,
-  type Address,
-  type Hex,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, it } from "vitest";
-import { attestationFromJson, issuerKey } from "../../core/attestation.js";
 import guardedStablecoin from "../../contracts/out/GuardedStablecoin.json";
 import solvencyOracle from "../../contracts/out/SolvencyOracle.json";
 import solventMintGuard from "../../contracts/out/SolventMintGuard.json";
+import { attestationFromJson, issuerKey } from "../../core/attestation.js";
 import { DEMO_MINT_POLICY, demoAccounts } from "../../scripts/demo/world.js";
 import { mintLimitFromFeed } from "../support/mintLimit.js";
 import { TEST_SIGNING_KEY } from "../support/testSecrets.js";

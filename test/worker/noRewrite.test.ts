@@ -9,8 +9,8 @@
 import { createScheduledController } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import worker from "../../worker/index.js";
 import type { Env } from "../../worker/env.js";
+import worker from "../../worker/index.js";
 
 const testEnv = env as unknown as Env & { ADMIN_TOKEN: string };
 const ORIGIN = "http://solvent.test";

@@ -4,6 +4,7 @@ import { keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  type Attestation,
   attestationDigest,
   attestationFromJson,
   issuerKey,
@@ -11,19 +12,18 @@ import {
   recoverAttestationSigner,
   signAttestation,
   ZERO_HASH,
-  type Attestation,
 } from "../../core/attestation.js";
-import { utf8, type Hex } from "../../core/bytes.js";
+import { type Hex, utf8 } from "../../core/bytes.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import { parseKeysDocument } from "../../core/keysDocument.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { ApiError, handleError } from "../../worker/api/errors.js";
 import { publicCors } from "../../worker/api/openapi.js";
 import { publicRoutes } from "../../worker/api/publicRoutes.js";
+import type { Env } from "../../worker/env.js";
 import { insertAttestation, type StoredAttestation } from "../../worker/storage/attestationStore.js";
 import { putReport, reportKey } from "../../worker/storage/reportStore.js";
 import { ensureSigningKey } from "../../worker/storage/signingKeys.js";
-import type { Env } from "../../worker/env.js";
 
 // Bindings from wrangler.toml (no generated `wrangler types` here).
 const env = workersEnv as unknown as Env;

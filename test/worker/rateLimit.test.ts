@@ -24,9 +24,9 @@ import { CACHE_STATUS_HEADER } from "../../worker/api/edgeCache.js";
 import {
   GROUP_LIMITS,
   ipv6Prefix64,
-  secondsUntilWindowEnds,
   type Limiter,
   type RouteGroup,
+  secondsUntilWindowEnds,
 } from "../../worker/api/rateLimit.js";
 import type { Env } from "../../worker/env.js";
 import { expectBurstRefusedThenAdmitted, freshWindow } from "../support/burst.js";

@@ -5,22 +5,22 @@
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { createPublicClient, createWalletClient, defineChain, http, parseAbi, type Address, type Hex } from "viem";
+import { type Address, createPublicClient, createWalletClient, defineChain, type Hex, http, parseAbi } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
-import { attestationFromJson, issuerKey, signAttestation, type Attestation } from "../../core/attestation.js";
+import { type Attestation, attestationFromJson, issuerKey, signAttestation } from "../../core/attestation.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
+import { gateReasons } from "../../core/gatePolicy.js";
 import { demoLedgerCsv, demoUsers } from "../../scripts/demo/ledger.js";
 import { DEMO_MARKET_POLICY, demoCustodianStatement } from "../../scripts/demo/world.js";
 import { watchOnchainCopies } from "../../worker/alerts/watchOnchainCopies.js";
-import { gateReasons } from "../../core/gatePolicy.js";
-import worker from "../../worker/index.js";
 import type { Env } from "../../worker/env.js";
+import worker from "../../worker/index.js";
 import { publishTick } from "../../worker/publisher/publishTick.js";
+import { solvencyOracleAbi } from "../../worker/relayer/oracleAbi.js";
 import { handleRelayBatch, relayRetryDelaySeconds } from "../../worker/relayer/queueConsumer.js";
 import { relayAfterMissedPublish } from "../../worker/relayer/relayAfterMissedPublish.js";
 import { recentRelayAttempts } from "../../worker/relayer/relayStore.js";
-import { solvencyOracleAbi } from "../../worker/relayer/oracleAbi.js";
 
 const testEnv = env as unknown as Env & { TEST_WORLD: string };
 const world = JSON.parse(testEnv.TEST_WORLD) as {

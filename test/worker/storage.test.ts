@@ -3,20 +3,21 @@ import { keccak256, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it } from "vitest";
 import {
+  type Attestation,
   attestationDigest,
   issuerKey,
   nextAttestation,
   signAttestation,
   ZERO_HASH,
-  type Attestation,
 } from "../../core/attestation.js";
-import { utf8, type Hex } from "../../core/bytes.js";
+import { type Hex, utf8 } from "../../core/bytes.js";
 import {
-  signCustodianStatement,
-  custodianStatementDigest,
   type CustodianStatement,
+  custodianStatementDigest,
+  signCustodianStatement,
 } from "../../core/custodianStatement.js";
 import { keyValidAt } from "../../core/keysDocument.js";
+import type { Env } from "../../worker/env.js";
 import {
   attestationBySequence,
   attestationPage,
@@ -40,7 +41,6 @@ import {
   latestStatements,
   NonceNotNewerError,
 } from "../../worker/storage/statementStore.js";
-import type { Env } from "../../worker/env.js";
 
 // Bindings from wrangler.toml (no generated `wrangler types` here).
 const env = workersEnv as unknown as Env;

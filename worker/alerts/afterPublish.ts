@@ -1,19 +1,19 @@
 import { keccak256, toHex } from "viem";
 import type { IssuerConfig, SolventConfig } from "../../core/config/schema.js";
 import { loadConfig } from "../config/loadConfig.js";
-import type { Env } from "../env.js";
 import { signingAccount } from "../config/secrets.js";
+import type { Env } from "../env.js";
 import type { PublishedFacts, PublishOutcome } from "../publisher/publishTick.js";
 import { latestAttestation, type StoredAttestation } from "../storage/attestationStore.js";
 import { getReport } from "../storage/reportStore.js";
 import type { StoredAlert } from "./alertStore.js";
 import {
+  type AlertDraft,
+  type AttestationFacts,
   flagAlerts,
   ratioAlerts,
   signingFailedAlert,
   staleAlert,
-  type AlertDraft,
-  type AttestationFacts,
 } from "./detectAlerts.js";
 import { ledgerChangeAlerts } from "./ledgerAlerts.js";
 import { raiseAlerts } from "./raiseAlerts.js";

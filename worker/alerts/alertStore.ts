@@ -182,7 +182,10 @@ export async function alertPage(
   const states = new Map<number, Map<number, DeliveryState>>();
   for (const d of deliveryRows) {
     let byDestination = states.get(d.alert_id);
-    if (!byDestination) states.set(d.alert_id, (byDestination = new Map()));
+    if (!byDestination) {
+      byDestination = new Map();
+      states.set(d.alert_id, byDestination);
+    }
     const attempts = Math.max(byDestination.get(d.destination)?.attempts ?? 0, d.attempt);
     byDestination.set(d.destination, {
       destination: d.destination,

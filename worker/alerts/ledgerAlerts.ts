@@ -18,7 +18,7 @@ import { isoSeconds } from "../../core/time.js";
 import { loadConfig } from "../config/loadConfig.js";
 import type { Env } from "../env.js";
 import { latestCompleteLedger } from "../ledger/ledgerLifecycle.js";
-import { endedLedgers, getLedger, type EndedLedger } from "../ledger/ledgerStore.js";
+import { type EndedLedger, endedLedgers, getLedger } from "../ledger/ledgerStore.js";
 import type { StoredAttestation } from "../storage/attestationStore.js";
 import type { StoredAlert } from "./alertStore.js";
 import type { AlertDraft } from "./detectAlerts.js";

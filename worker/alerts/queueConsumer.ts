@@ -2,10 +2,10 @@ import type { AlertDestinationConfig, AlertEvent } from "../../core/config/alert
 import { salvageAlertTargets } from "../config/configInvalid.js";
 import { configState } from "../config/loadConfig.js";
 import type { Env } from "../env.js";
-import { alertById, recordDeliveries, type DeliveryRecord } from "./alertStore.js";
+import { alertById, type DeliveryRecord, recordDeliveries } from "./alertStore.js";
 import { destinationLabel, destinationUrl, redactUrl, webhookSecret } from "./destinations.js";
-import { alertBody, signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./formatAlert.js";
-import { isAlertMessage, type AlertMessage } from "./raiseAlerts.js";
+import { alertBody, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from "./formatAlert.js";
+import { type AlertMessage, isAlertMessage } from "./raiseAlerts.js";
 
 /** wrangler.toml gives the alert consumer max_retries = 6: the first delivery and six retries, then the dead-letter queue. */
 export const ALERT_MAX_ATTEMPTS = 7;

@@ -1,7 +1,7 @@
 import type { AlertsConfig } from "../../core/config/alertsSchema.js";
 import type { Env } from "../env.js";
-import { insertAlert, recordDeliveries, type DeliveryRecord, type StoredAlert } from "./alertStore.js";
-import { destinationLabel, type DestinationLabel } from "./destinations.js";
+import { type DeliveryRecord, insertAlert, recordDeliveries, type StoredAlert } from "./alertStore.js";
+import { type DestinationLabel, destinationLabel } from "./destinations.js";
 import type { AlertDraft } from "./detectAlerts.js";
 
 /**

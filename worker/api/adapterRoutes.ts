@@ -7,8 +7,8 @@ import type { Attestation } from "../../core/attestation.js";
 import { decodeFlags } from "../../core/flags.js";
 import { latestAttestation } from "../storage/attestationStore.js";
 import type { AppEnv } from "./context.js";
-import { FEED_DECIMALS, feedRound } from "./feedRoutes.js";
 import { ApiError, BodyTimeoutError } from "./errors.js";
+import { FEED_DECIMALS, feedRound } from "./feedRoutes.js";
 import { NO_STORE, requestOrigin } from "./openapi.js";
 import { errorResponse, SignedAttestation, signedAttestationJson } from "./schemas.js";
 

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { echo } from "../../core/errors.js";
 import { bytesEqual } from "../../core/bytes.js";
 import type { SolventConfig } from "../../core/config/schema.js";
+import { echo } from "../../core/errors.js";
 import { adminCredentials, issuerAdminTokens } from "../config/secrets.js";
 import type { Env } from "../env.js";
 import type { AppEnv } from "./context.js";

@@ -1,11 +1,11 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import {
+  type LedgerIntakeOptions,
   ledgerStatus,
   ledgerTarget,
   putLedger,
   storedTreeObject,
   uploadShape,
-  type LedgerIntakeOptions,
 } from "../ledger/ledgerIntake.js";
 import { ADMIN_ROUTE, adminErrors, bodyTimeoutError } from "./adminRoute.js";
 import type { AppEnv } from "./context.js";

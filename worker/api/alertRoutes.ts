@@ -2,12 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ALERT_EVENTS } from "../../core/config/alertsSchema.js";
 import { alertPage } from "../alerts/alertStore.js";
 import { destinationLabel } from "../alerts/destinations.js";
-import { publicApi, SHORT_CACHE } from "./openapi.js";
 import { knownIssuer } from "./issuer.js";
+import { publicApi, SHORT_CACHE } from "./openapi.js";
 import {
   commonErrors,
-  decimalParam,
   DEFAULT_PAGE_LIMIT,
+  decimalParam,
   errorResponse,
   IssuerParams,
   MAX_PAGE_LIMIT,

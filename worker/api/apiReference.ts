@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./context.js";
-import { DOCS_CACHE, openApiDocument, requestOrigin, type OpenApiDocument } from "./openapi.js";
+import { DOCS_CACHE, type OpenApiDocument, openApiDocument, requestOrigin } from "./openapi.js";
 
 /**
  * `GET /api`: a readable reference of the API, rendered on the server from the

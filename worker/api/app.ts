@@ -1,20 +1,19 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { SolventConfig } from "../../core/config/schema.js";
 import { echo } from "../../core/errors.js";
 import { logConfigInvalid } from "../config/configInvalid.js";
 import { configState } from "../config/loadConfig.js";
-import { countProofs } from "../coverage/countProofs.js";
 import { checkEnvOnce } from "../config/secrets.js";
+import { countProofs } from "../coverage/countProofs.js";
 import { createAdminApi } from "./adminApi.js";
 import { authenticateAdmin } from "./adminAuth.js";
 import { mountApiReference } from "./apiReference.js";
+import { type BodyTimeoutOptions, bodyTimeout } from "./bodyTimeout.js";
 import type { AppEnv } from "./context.js";
 import { demoRoutes } from "./demoRoutes.js";
+import { type EdgeCacheOptions, edgeCache } from "./edgeCache.js";
 import { ApiError, handleError } from "./errors.js";
 import { mountOpenApiDocument, NO_STORE, parameterHook, publicCors } from "./openapi.js";
 import { publicRoutes } from "./publicRoutes.js";
-import { bodyTimeout, type BodyTimeoutOptions } from "./bodyTimeout.js";
-import { edgeCache, type EdgeCacheOptions } from "./edgeCache.js";
 import { type RateLimitOptions, rateLimit } from "./rateLimit.js";
 
 export { isRateLimitedPath } from "./rateLimit.js";

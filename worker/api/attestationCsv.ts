@@ -1,5 +1,5 @@
 import { attestationToJson } from "../../core/attestation.js";
-import { decodeFlags, DEFINED_FLAGS_MASK } from "../../core/flags.js";
+import { DEFINED_FLAGS_MASK, decodeFlags } from "../../core/flags.js";
 import { formatUsd18 } from "../../core/numbers.js";
 import type { StoredAttestation } from "../storage/attestationStore.js";
 import { signedAttestationJson } from "./schemas.js";

@@ -42,7 +42,10 @@ export function bodyTimeout(options: BodyTimeoutOptions = {}): MiddlewareHandler
           let timer: ReturnType<typeof setTimeout> | undefined;
           const deadline = new Promise<never>((_, reject) => {
             timer = setTimeout(
-              () => reject((timedOut = new BodyTimeoutError(received, now() - start, graceMs, rate))),
+              () => {
+                timedOut = new BodyTimeoutError(received, now() - start, graceMs, rate);
+                reject(timedOut);
+              },
               Math.max(0, left),
             );
           });

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { checkDispute, MAX_DISPUTE_BYTES, parseDisputeBundle, type DisputeBundleJson } from "../../core/dispute.js";
+import { checkDispute, type DisputeBundleJson, MAX_DISPUTE_BYTES, parseDisputeBundle } from "../../core/dispute.js";
 import { SolventError } from "../../core/errors.js";
 import { verifyReceipt } from "../../core/receipt.js";
 import { raiseDisputeAlert } from "../disputes/disputeAlert.js";
@@ -19,12 +19,10 @@ const BundleBody = z
   .object({
     version: z.literal(1),
     receipt: z.unknown().openapi({ description: "the signed SPEC §12 receipt `{ receipt, signature }`" }),
-    proof: z
-      .unknown()
-      .openapi({
-        description:
-          "the publisher's answer for the receipt's commitment: a §2.1 non-inclusion proof or a §2 inclusion proof",
-      }),
+    proof: z.unknown().openapi({
+      description:
+        "the publisher's answer for the receipt's commitment: a §2.1 non-inclusion proof or a §2 inclusion proof",
+    }),
     attestation: z
       .unknown()
       .openapi({ description: "`{ attestation, signature }` of the ledger whose asOf is the receipt's" }),

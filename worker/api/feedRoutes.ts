@@ -2,9 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Attestation } from "../../core/attestation.js";
 import { UINT64_MAX } from "../../core/numbers.js";
 import { attestationBySequence, latestAttestation } from "../storage/attestationStore.js";
-import { IMMUTABLE_CACHE, publicApi, SHORT_CACHE } from "./openapi.js";
 import { noAttestation } from "./errors.js";
 import { knownIssuer } from "./issuer.js";
+import { IMMUTABLE_CACHE, publicApi, SHORT_CACHE } from "./openapi.js";
 import { commonErrors, decimalParam, errorResponse, IssuerParams } from "./schemas.js";
 
 /** The feed's answer has 8 decimals, like Chainlink USD feeds. */

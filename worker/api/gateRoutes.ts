@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { DEFAULT_MIN_RATIO_BPS, gateReasons, noAttestationReason, unknownIssuerReason } from "../../core/gatePolicy.js";
 import { echo } from "../../core/errors.js";
+import { DEFAULT_MIN_RATIO_BPS, gateReasons, noAttestationReason, unknownIssuerReason } from "../../core/gatePolicy.js";
 import { latestAttestation, type StoredAttestation } from "../storage/attestationStore.js";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
-import { GateAnswer, gateAnswerJson, GateQuery } from "./gateSchemas.js";
+import { GateAnswer, GateQuery, gateAnswerJson } from "./gateSchemas.js";
 import { NO_STORE, publicApi } from "./openapi.js";
 import { commonErrors, errorResponse, IssuerParams } from "./schemas.js";
 

@@ -5,8 +5,8 @@ import {
   DEFAULT_MIN_RATIO_BPS,
   FUTURE_TOLERANCE_SECONDS,
   GATE_REASON_CODES,
-  parseDenyFlags,
   type GateReason,
+  parseDenyFlags,
 } from "../../core/gatePolicy.js";
 import { RATIO_BPS_MAX } from "../../core/numbers.js";
 import type { StoredAttestation } from "../storage/attestationStore.js";

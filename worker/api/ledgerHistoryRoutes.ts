@@ -1,20 +1,24 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ledgerHistoryPage, type LedgerHistoryPage as HistoryPage } from "../ledger/ledgerLifecycle.js";
+import { type LedgerHistoryPage as HistoryPage, ledgerHistoryPage } from "../ledger/ledgerLifecycle.js";
 import { ApiError } from "./errors.js";
-import { publicApi, SHORT_CACHE } from "./openapi.js";
 import { knownIssuer } from "./issuer.js";
-import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "./schemas.js";
-import { commonErrors, decimalParam, errorResponse, IssuerParams } from "./schemas.js";
+import { publicApi, SHORT_CACHE } from "./openapi.js";
+import {
+  commonErrors,
+  DEFAULT_PAGE_LIMIT,
+  decimalParam,
+  errorResponse,
+  IssuerParams,
+  MAX_PAGE_LIMIT,
+} from "./schemas.js";
 
 const LedgerEntry = z
   .object({
     id: z.string().openapi({ example: `lg_${"0f".repeat(16)}` }),
-    asOf: z
-      .string()
-      .openapi({
-        description: "unix seconds: when the balances were true, as declared at upload",
-        example: "1764748800",
-      }),
+    asOf: z.string().openapi({
+      description: "unix seconds: when the balances were true, as declared at upload",
+      example: "1764748800",
+    }),
     status: z.enum(["validating", "building", "complete", "failed", "superseded"]).openapi({
       description:
         "`superseded`: built, but completed after a ledger with an asOf at least as new, so never attested; `failed` ledgers are never attested either",
@@ -44,13 +48,10 @@ const LedgerHistoryPage = z
   .object({
     issuer: z.string().openapi({ example: "demo-stable" }),
     ledgers: z.array(LedgerEntry).openapi({ description: "newest asOf first" }),
-    nextAfter: z
-      .string()
-      .nullable()
-      .openapi({
-        description: "pass as `after` for the next (older) page; null on the last page",
-        example: "1764748800.lg_0f0f",
-      }),
+    nextAfter: z.string().nullable().openapi({
+      description: "pass as `after` for the next (older) page; null on the last page",
+      example: "1764748800.lg_0f0f",
+    }),
   })
   .openapi("LedgerHistoryPage");
 

@@ -76,7 +76,10 @@ const documents = new WeakMap<OpenAPIHono<AppEnv>, Map<string, OpenApiDocument>>
 /** The OpenAPI 3.1 document of every route registered on `app`, served from `origin`; built once per isolate. */
 export function openApiDocument(app: OpenAPIHono<AppEnv>, origin: string): OpenApiDocument {
   let byOrigin = documents.get(app);
-  if (!byOrigin) documents.set(app, (byOrigin = new Map()));
+  if (!byOrigin) {
+    byOrigin = new Map();
+    documents.set(app, byOrigin);
+  }
   let doc = byOrigin.get(origin);
   if (!doc) {
     doc = app.getOpenAPI31Document({

@@ -1,11 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { coverageRoutes } from "../coverage/coverageRoutes.js";
 import { adapterRoutes } from "./adapterRoutes.js";
 import { alertRoutes } from "./alertRoutes.js";
 import { attestationHistoryRoute } from "./attestationHistoryRoute.js";
 import { attestationRoute } from "./attestationRoute.js";
-import { disputeRoutes } from "./disputeRoutes.js";
-import { coverageRoutes } from "../coverage/coverageRoutes.js";
 import type { AppEnv } from "./context.js";
+import { disputeRoutes } from "./disputeRoutes.js";
 import { feedRoutes } from "./feedRoutes.js";
 import { gateRoutes } from "./gateRoutes.js";
 import { issuerListRoute } from "./issuerListRoute.js";
@@ -17,11 +17,11 @@ import { proofRoutes } from "./proofRoutes.js";
 import { relayerRoutes } from "./relayerRoutes.js";
 import { reportRoute } from "./reportRoute.js";
 
-export { configuredIssuer } from "./issuer.js";
+export { MAX_RANGE } from "./attestationHistoryRoute.js";
 export { noAttestation } from "./errors.js";
+export { configuredIssuer } from "./issuer.js";
 export { IMMUTABLE_CACHE, SHORT_CACHE } from "./openapi.js";
 export { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from "./schemas.js";
-export { MAX_RANGE } from "./attestationHistoryRoute.js";
 
 /**
  * Every public route, one file each (README "Adding a route"): public,

@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { relayMarginSeconds } from "../../core/relayPolicy.js";
 import { onchainCopyStatus } from "../relayer/onchainCopy.js";
 import { recentRelayAttempts, slowestRecentRelaySeconds } from "../relayer/relayStore.js";
-import { publicApi, SHORT_CACHE } from "./openapi.js";
 import { knownIssuer } from "./issuer.js";
+import { publicApi, SHORT_CACHE } from "./openapi.js";
 import { commonErrors, errorResponse, IssuerParams } from "./schemas.js";
 
 const RelayAttempt = z
@@ -74,21 +74,14 @@ const RelayerStatus = z
       .string()
       .optional()
       .openapi({ description: "the SolvencyOracle contract", example: "0x5FbDB2315678afecb367f032d93F642f64180aa3" }),
-    feed: z
-      .string()
-      .optional()
-      .openapi({
-        description: "the ReserveFeed (Chainlink AggregatorV3) over the oracle for this issuer, when configured",
-        example: "0x4ed7c70F96B99c776995fB64377f0d4aB3B0e1C1",
-      }),
-    heartbeatSeconds: z
-      .number()
-      .int()
-      .optional()
-      .openapi({
-        description: "relay without a change once the on-chain copy is this old; absent when not configured",
-        example: 1800,
-      }),
+    feed: z.string().optional().openapi({
+      description: "the ReserveFeed (Chainlink AggregatorV3) over the oracle for this issuer, when configured",
+      example: "0x4ed7c70F96B99c776995fB64377f0d4aB3B0e1C1",
+    }),
+    heartbeatSeconds: z.number().int().optional().openapi({
+      description: "relay without a change once the on-chain copy is this old; absent when not configured",
+      example: 1800,
+    }),
     marginSeconds: z.number().int().optional().openapi({
       description:
         "the on-chain copy is replaced once it has this little validity left: tickSeconds + relaySeconds, or the slowest recent relay when that is slower",

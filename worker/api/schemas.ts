@@ -1,8 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { whyNotDecimal as describeNonDecimal } from "../../core/numbers.js";
 import { attestationToJson } from "../../core/attestation.js";
 import { FLAGS } from "../../core/flags.js";
-import { UINT64_MAX } from "../../core/numbers.js";
+import { whyNotDecimal as describeNonDecimal, UINT64_MAX } from "../../core/numbers.js";
 import type { StoredAttestation } from "../storage/attestationStore.js";
 
 /**
@@ -72,18 +71,14 @@ export const ErrorBody = z
   .object({
     error: z
       .object({
-        code: z
-          .string()
-          .openapi({
-            description: "Stable machine code, e.g. INVALID_PARAMETER, UNKNOWN_ISSUER, NOT_FOUND, RATE_LIMITED.",
-            example: "INVALID_PARAMETER",
-          }),
-        message: z
-          .string()
-          .openapi({
-            description: "A human sentence; for INVALID_PARAMETER it starts with the parameter's name.",
-            example: "sequence has leading zeros",
-          }),
+        code: z.string().openapi({
+          description: "Stable machine code, e.g. INVALID_PARAMETER, UNKNOWN_ISSUER, NOT_FOUND, RATE_LIMITED.",
+          example: "INVALID_PARAMETER",
+        }),
+        message: z.string().openapi({
+          description: "A human sentence; for INVALID_PARAMETER it starts with the parameter's name.",
+          example: "sequence has leading zeros",
+        }),
         field: z.string().optional().openapi({
           description:
             "What in the request is wrong: a path or query parameter, a header or a body field (INVALID_PARAMETER, INVALID_BODY …).",
@@ -133,13 +128,10 @@ export const SignedAttestation = z
     signature,
     digest: bytes32('EIP-712 digest of `attestation` (domain { name: "Solvent", version: "1" })'),
     signer: address.openapi({ description: "the key that signed; listed in /.well-known/solvent/keys.json" }),
-    reportUrl: z
-      .string()
-      .url()
-      .openapi({
-        description: "where the SPEC §4 report bytes are served",
-        example: "https://solvent.example/v1/issuers/demo-stable/reports/42",
-      }),
+    reportUrl: z.string().url().openapi({
+      description: "where the SPEC §4 report bytes are served",
+      example: "https://solvent.example/v1/issuers/demo-stable/reports/42",
+    }),
   })
   .openapi("SignedAttestation", { description: "An attestation with everything needed to verify it offline." });
 
@@ -254,13 +246,10 @@ export const KeysDocument = z
           .int()
           .nullable()
           .openapi({ description: "null while the key is current", example: null }),
-        role: z
-          .literal("receipts")
-          .optional()
-          .openapi({
-            description:
-              'absent for attestation keys; "receipts" for a key that signs one issuer\'s SPEC §12 balance receipts',
-          }),
+        role: z.literal("receipts").optional().openapi({
+          description:
+            'absent for attestation keys; "receipts" for a key that signs one issuer\'s SPEC §12 balance receipts',
+        }),
         issuer: z.string().optional().openapi({ description: "the issuer whose receipts a receipts key signs" }),
       }),
     ),

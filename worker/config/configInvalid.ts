@@ -1,5 +1,5 @@
 import { keccak256, toHex } from "viem";
-import { alertsSchema, type AlertsConfig } from "../../core/config/alertsSchema.js";
+import { type AlertsConfig, alertsSchema } from "../../core/config/alertsSchema.js";
 import type { StoredAlert } from "../alerts/alertStore.js";
 import type { AlertDraft } from "../alerts/detectAlerts.js";
 import { raiseAlerts } from "../alerts/raiseAlerts.js";

@@ -1,6 +1,6 @@
+import bundledConfig from "../../config/solvent.config.json";
 import { ConfigError, parseConfig, parseConfigText } from "../../core/config/parseConfig.js";
 import type { SolventConfig } from "../../core/config/schema.js";
-import bundledConfig from "../../config/solvent.config.json";
 import type { Env } from "../env.js";
 
 /** The configuration of the deployment, or why it cannot be used. */

@@ -1,4 +1,4 @@
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
 import type { SolventConfig } from "../../core/config/schema.js";
 import { presentSecret, secretProblem, secretsNamedBy } from "../../core/config/secretRules.js";

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { COVERAGE_SHARES_BPS, unnoticedOmissions } from "../../core/verificationCoverage.js";
 import { ApiError } from "../api/errors.js";
-import { publicApi, SHORT_CACHE } from "../api/openapi.js";
-import { HistoryQuery } from "../api/ledgerHistoryRoutes.js";
 import { configuredIssuer } from "../api/issuer.js";
+import { HistoryQuery } from "../api/ledgerHistoryRoutes.js";
+import { publicApi, SHORT_CACHE } from "../api/openapi.js";
 import { commonErrors, DEFAULT_PAGE_LIMIT, errorResponse, IssuerParams } from "../api/schemas.js";
-import { ledgerCoverage, type LedgerCoverage } from "./coverageStore.js";
+import { type LedgerCoverage, ledgerCoverage } from "./coverageStore.js";
 
 const shares = COVERAGE_SHARES_BPS.map((bps) => `${bps / 100} %`).join(", ");
 
@@ -57,13 +57,10 @@ const CoveragePage = z
     issuer: z.string().openapi({ example: "demo" }),
     model: z.string().openapi({ description: "how to read the figures, in one paragraph" }),
     ledgers: z.array(CoverageEntry).openapi({ description: "attested ledgers, newest asOf first" }),
-    nextAfter: z
-      .string()
-      .nullable()
-      .openapi({
-        description: "pass as `after` for the next (older) page; null on the last page",
-        example: "1764748800.lg_0f0f",
-      }),
+    nextAfter: z.string().nullable().openapi({
+      description: "pass as `after` for the next (older) page; null on the last page",
+      example: "1764748800.lg_0f0f",
+    }),
   })
   .openapi("CoveragePage");
 

@@ -1,5 +1,5 @@
 /** The SPEC §12 dispute log in D1 (migrations/0008_disputes.sql): append-only, one row per receipt. */
-import { disputeSummaryToJson, type DisputeSummary } from "../../core/dispute.js";
+import { type DisputeSummary, disputeSummaryToJson } from "../../core/dispute.js";
 import type { LedgerReading, StandingDisputes } from "../../core/valuation/readings.js";
 
 export interface StoredDispute {

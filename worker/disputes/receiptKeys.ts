@@ -1,5 +1,5 @@
-import type { SolventConfig } from "../../core/config/schema.js";
 import { parseAddress } from "../../core/address.js";
+import type { SolventConfig } from "../../core/config/schema.js";
 import type { KeyEntry, KeysDocument } from "../../core/keysDocument.js";
 import { keysDocument } from "../storage/signingKeys.js";
 

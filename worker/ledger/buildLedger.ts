@@ -14,9 +14,9 @@ import {
   nodeBytes,
   randomHex,
   shardKey,
+  type TreeManifest,
   topKey,
   treeManifestKey,
-  type TreeManifest,
 } from "./ledgerFormat.js";
 import { openRowSpool } from "./ledgerSpool.js";
 import {
@@ -29,8 +29,8 @@ import {
   setLedgerProgress,
 } from "./ledgerStore.js";
 import { recordBytes } from "./parseLedger.js";
+import { blockBitsFor, SHARD_LAYOUT, serializeShard } from "./shardLayout.js";
 import { combineTops, indexBitsFor } from "./shardPlan.js";
-import { SHARD_LAYOUT, blockBitsFor, serializeShard } from "./shardLayout.js";
 
 /**
  * Normalized rows (parseLedger.ts records), handed over bucket by bucket. With

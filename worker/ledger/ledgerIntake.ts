@@ -14,45 +14,45 @@
 import type { IssuerConfig } from "../../core/config/schema.js";
 import { echo } from "../../core/errors.js";
 import type { AmountUnits } from "../../core/numbers.js";
-import { buildLedger, type BuildLedgerOptions } from "./buildLedger.js";
+import { type BuildLedgerOptions, buildLedger } from "./buildLedger.js";
 import { LedgerError } from "./ledgerErrors.js";
 import {
   buildPrefix,
+  type LedgerFailure,
+  type LedgerProgress,
+  type LedgerStatus,
   ledgerPrefix,
   MAX_UPLOAD_PARTS,
   markerUnits,
   newLedgerId,
+  type PartManifest,
   partAttemptPrefix,
   partObjectKey,
   randomHex,
   shardKey,
   spoolManifestKey,
-  uploadMarkerKey,
-  type LedgerFailure,
-  type LedgerProgress,
-  type LedgerStatus,
-  type PartManifest,
   type UploadMarker,
+  uploadMarkerKey,
 } from "./ledgerFormat.js";
 import { admitLedger, failLedger, isBuilt, SUPERSEDED_REASON } from "./ledgerLifecycle.js";
 import { joinParts, missingOrExtraParts, RowSpool } from "./ledgerSpool.js";
 import {
   deletePrefix,
   getLedger,
+  type LedgerRecord,
   listReceivedParts,
   markLedgerBuilding,
   markLedgerFailed,
   putPartManifest,
   readPartManifest,
   readUploadMarker,
-  type LedgerRecord,
 } from "./ledgerStore.js";
 import {
+  type LedgerFormat,
+  type LedgerRowError,
   LedgerTooLargeError,
   parseLedger,
   recordBytes,
-  type LedgerFormat,
-  type LedgerRowError,
 } from "./parseLedger.js";
 import type { LedgerBuildMessage } from "./shardedBuild.js";
 

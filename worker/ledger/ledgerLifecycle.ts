@@ -8,17 +8,18 @@
  * single SQL statements (ledgerStore.ts insertLedger, markLedgerComplete);
  * this module words them and reads the public history.
  */
-import type { LedgerReading } from "../../core/valuation/readings.js";
+
 import { isoSeconds } from "../../core/time.js";
+import type { LedgerReading } from "../../core/valuation/readings.js";
 import { LedgerError } from "./ledgerErrors.js";
-import { ledgerPrefix, type LedgerFailure, type LedgerStatus } from "./ledgerFormat.js";
+import { type LedgerFailure, type LedgerStatus, ledgerPrefix } from "./ledgerFormat.js";
 import {
   deletePrefix,
   insertLedger,
+  type LedgerHistoryEntry,
   ledgerHistory,
   markLedgerFailed,
   newestCompleteLedger,
-  type LedgerHistoryEntry,
 } from "./ledgerStore.js";
 import type { LedgerFormat } from "./parseLedger.js";
 

@@ -5,17 +5,17 @@
  * build. Object keys and manifest shapes: ledgerFormat.ts.
  */
 import {
-  SPOOL_BUCKETS,
+  type PartManifest,
   partObjectKey,
   renumberRows,
   rowOffsets,
+  SPOOL_BUCKETS,
+  type SpoolBucket,
+  type SpoolManifest,
   spoolBucketOf,
   spoolManifestKey,
   spoolObjects,
   spoolPartKey,
-  type PartManifest,
-  type SpoolBucket,
-  type SpoolManifest,
 } from "./ledgerFormat.js";
 import { readJson, readObject } from "./ledgerStore.js";
 import type { LedgerRowBatch } from "./parseLedger.js";

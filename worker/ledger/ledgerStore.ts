@@ -7,16 +7,16 @@
 import type { Hex } from "../../core/bytes.js";
 import {
   countMarks,
-  partManifestKey,
-  partsPrefix,
-  uploadMarkerKey,
   type LeafOrder,
   type LedgerFailure,
   type LedgerProgress,
   type LedgerStatus,
   type PartManifest,
+  partManifestKey,
+  partsPrefix,
   type ShardedProgress,
   type UploadMarker,
+  uploadMarkerKey,
 } from "./ledgerFormat.js";
 import type { LedgerFormat } from "./parseLedger.js";
 

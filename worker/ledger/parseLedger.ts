@@ -20,7 +20,7 @@
 import { bytesToHex, hexToBytes, writeUint128 } from "../../core/bytes.js";
 import { SolventError } from "../../core/errors.js";
 import { HASH_BYTES, parseSalt, SUM_BYTES, userCommitment } from "../../core/liabilities/index.js";
-import { UINT128_MAX, parseUploadedAmount, type AmountUnits } from "../../core/numbers.js";
+import { type AmountUnits, parseUploadedAmount, UINT128_MAX } from "../../core/numbers.js";
 
 export type LedgerFormat = "csv" | "ndjson";
 /** `user`: userId + salt given, the commitment is computed; `commitment`: given directly. */
@@ -264,7 +264,11 @@ class LedgerParser {
     let text = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
     if (this.line0 === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (this.format === "csv" && !this.headerSeen) {
-      if (text.trim() === "") return void (this.line0 -= 1); // leading blank lines do not shift the numbering
+      if (text.trim() === "") {
+        // leading blank lines do not shift the numbering
+        this.line0 -= 1;
+        return;
+      }
       this.header(text);
       return;
     }
@@ -426,7 +430,9 @@ class LedgerParser {
     const o = this.batchCount * this.recordSize;
     new DataView(this.batch.buffer).setUint32(o, row);
     this.batch.set(commitment, o + 4);
-    balances.forEach((b, i) => writeUint128(this.batch, o + 4 + HASH_BYTES + i * SUM_BYTES, b));
+    balances.forEach((b, i) => {
+      writeUint128(this.batch, o + 4 + HASH_BYTES + i * SUM_BYTES, b);
+    });
     this.batchCount += 1;
     if (this.batchCount === this.batchRows) await this.flush();
   }

@@ -5,16 +5,16 @@
  * one span of its shard's upper levels (layout 2: 3 ranged reads in all). A
  * ledger stored in layout 1 is read as before: about one read per shard level.
  */
-import { bytesEqual, bytesToHex, hexToBytes, readUint128, type Hex } from "../../core/bytes.js";
+import { bytesEqual, bytesToHex, type Hex, hexToBytes, readUint128 } from "../../core/bytes.js";
 import {
   assembleNonInclusionProof,
   compareCommitments,
   HASH_BYTES,
+  type InclusionProof,
   insertionIndex,
+  type NonInclusionProof,
   PROOF_VERSION,
   SUM_BYTES,
-  type InclusionProof,
-  type NonInclusionProof,
 } from "../../core/liabilities/index.js";
 import {
   indexKey,
@@ -22,10 +22,10 @@ import {
   nodeBytes,
   shardKey,
   shardNodeOffset,
+  type TreeManifest,
   topKey,
   topNodeOffset,
   treeManifestKey,
-  type TreeManifest,
 } from "./ledgerFormat.js";
 import { readJson, readObject, readRange } from "./ledgerStore.js";
 import { commitmentOffset, parseProofReads, proofReads, shardGeometry, shardLeaves } from "./shardLayout.js";

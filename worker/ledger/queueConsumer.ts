@@ -10,10 +10,10 @@ import { buildPrefix } from "./ledgerFormat.js";
 import { deletePrefix, getLedger, markLedgerFailed } from "./ledgerStore.js";
 import {
   describeStep,
-  runBuildStep,
-  startShardedBuild,
   type LedgerBuildMessage,
   type LedgerStartMessage,
+  runBuildStep,
+  startShardedBuild,
 } from "./shardedBuild.js";
 
 export type { LedgerBuildMessage, LedgerStartMessage, LedgerStepMessage } from "./shardedBuild.js";

@@ -18,9 +18,9 @@
  * All three are scratch: deleted once the ledger is complete.
  */
 import { bytesToHex, readUint128 } from "../../core/bytes.js";
-import { buildSumTreeLevels, HASH_BYTES, sha256, SUM_BYTES } from "../../core/liabilities/index.js";
+import { buildSumTreeLevels, HASH_BYTES, SUM_BYTES, sha256 } from "../../core/liabilities/index.js";
 import { buildPrefix, INDEX_BUCKET_TARGET, type SpoolManifest, type TreeManifest } from "./ledgerFormat.js";
-import { SHARD_LAYOUT, blockBitsFor, serializeLevels } from "./shardLayout.js";
+import { blockBitsFor, SHARD_LAYOUT, serializeLevels } from "./shardLayout.js";
 
 export const planKey = (ledgerId: string, buildId: string) => `${buildPrefix(ledgerId, buildId)}plan.json`;
 export const orderKey = (ledgerId: string, buildId: string, bucket: number) =>

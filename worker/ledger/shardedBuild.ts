@@ -25,14 +25,14 @@
 import { bytesToHex, hexToBytes } from "../../core/bytes.js";
 import { buildSumTreeLevels, HASH_BYTES, hashLeaves, SUM_BYTES } from "../../core/liabilities/index.js";
 import {
-  LedgerBuildError,
-  SPOOL_ENTRY,
   commitmentOrder,
   compareCommitments,
   defaultShardSize,
   ensureManifestPointer,
+  LedgerBuildError,
   packEntries,
   randomPermutation,
+  SPOOL_ENTRY,
   sortEntries,
 } from "./buildLedger.js";
 import {
@@ -45,14 +45,14 @@ import {
   randomHex,
   renumberRows,
   rowOffsets,
+  type ShardedProgress,
+  type SpoolManifest,
   shardKey,
   spoolManifestKey,
   spoolObjects,
   spoolPartKey,
   topKey,
   treeManifestKey,
-  type ShardedProgress,
-  type SpoolManifest,
 } from "./ledgerFormat.js";
 import {
   claimShardedBuild,
@@ -65,7 +65,9 @@ import {
   readObject,
   readRange,
 } from "./ledgerStore.js";
+import { blockBitsFor, SHARD_LAYOUT, serializeShard, shardTopOffset } from "./shardLayout.js";
 import {
+  type BuildPlan,
   bucketSlices,
   combineTops,
   indexPartKey,
@@ -75,9 +77,7 @@ import {
   planTotals,
   seededWords,
   shardLevelCounts,
-  type BuildPlan,
 } from "./shardPlan.js";
-import { SHARD_LAYOUT, blockBitsFor, serializeShard, shardTopOffset } from "./shardLayout.js";
 
 /** The upload's message (no kind, as before sharding): build this ledger. */
 export interface LedgerStartMessage {

@@ -3,7 +3,7 @@ import type { SolventConfig } from "../../core/config/schema.js";
 import { alertAfterPublish, type PublishAttempt } from "../alerts/afterPublish.js";
 import { loadConfig } from "../config/loadConfig.js";
 import type { Env } from "../env.js";
-import { publishTickWithFacts, type PublishOutcome } from "./publishTick.js";
+import { type PublishOutcome, publishTickWithFacts } from "./publishTick.js";
 
 /** What the object remembers of its last attempt, for the status route. */
 export interface PublisherStatus {

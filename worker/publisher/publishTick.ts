@@ -1,22 +1,22 @@
 import type { PrivateKeyAccount } from "viem/accounts";
-import { signingAccount } from "../config/secrets.js";
 import {
+  type Attestation,
   attestationDigest,
   issuerKey,
   nextAttestation,
   signAttestation,
-  type Attestation,
 } from "../../core/attestation.js";
 import type { SolventConfig } from "../../core/config/schema.js";
 import { keyValidAt } from "../../core/keysDocument.js";
 import { buildReport } from "../../core/report.js";
-import { valueSnapshot } from "../../core/valuation/snapshot.js";
-import type { Env } from "../env.js";
-import type { RelayMessage } from "../relayer/relayAttestation.js";
-import { latestCompleteLedger } from "../ledger/ledgerLifecycle.js";
-import { withStandingDisputes } from "../disputes/disputeStore.js";
-import { gatherReadings } from "../sources/gatherReadings.js";
 import type { ReservesPoint } from "../../core/valuation/riskFlags.js";
+import { valueSnapshot } from "../../core/valuation/snapshot.js";
+import { signingAccount } from "../config/secrets.js";
+import { withStandingDisputes } from "../disputes/disputeStore.js";
+import type { Env } from "../env.js";
+import { latestCompleteLedger } from "../ledger/ledgerLifecycle.js";
+import type { RelayMessage } from "../relayer/relayAttestation.js";
+import { gatherReadings } from "../sources/gatherReadings.js";
 import {
   attestationPage,
   insertAttestation,

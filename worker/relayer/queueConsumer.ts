@@ -1,6 +1,6 @@
 import { loadConfig } from "../config/loadConfig.js";
 import type { Env } from "../env.js";
-import { isRelayMessage, relayAttestation, RetryableRelayError, type RelayMessage } from "./relayAttestation.js";
+import { isRelayMessage, type RelayMessage, RetryableRelayError, relayAttestation } from "./relayAttestation.js";
 
 export const RELAY_MAX_ATTEMPTS = 5;
 

@@ -1,5 +1,5 @@
-import { relayMarginSeconds } from "../../core/relayPolicy.js";
 import type { SolventConfig } from "../../core/config/schema.js";
+import { relayMarginSeconds } from "../../core/relayPolicy.js";
 import { loadConfig } from "../config/loadConfig.js";
 import type { Env } from "../env.js";
 import type { FanOutResult } from "../publisher/publishAll.js";

@@ -5,8 +5,8 @@ import {
   defineChain,
   fallback,
   getAddress,
-  http,
   type Hex,
+  http,
 } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import type { Attestation } from "../../core/attestation.js";
@@ -16,9 +16,9 @@ import { privateKeySecret } from "../config/secrets.js";
 import type { Env } from "../env.js";
 import { createChainClient, describeRpcError, resolveRpcUrls } from "../sources/chainClient.js";
 import { attestationBySequence } from "../storage/attestationStore.js";
+import { type OnchainCopy, readOnchainCopy } from "./onchainCopy.js";
 import { solvencyOracleAbi } from "./oracleAbi.js";
-import { readOnchainCopy, type OnchainCopy } from "./onchainCopy.js";
-import { recordRelayAttempt, slowestRecentRelaySeconds, type RelayAttempt } from "./relayStore.js";
+import { type RelayAttempt, recordRelayAttempt, slowestRecentRelaySeconds } from "./relayStore.js";
 
 /** The body of one relay queue message. */
 export interface RelayMessage {

@@ -1,10 +1,10 @@
-import { getAddress, type Address, type Client, type Hex } from "viem";
+import { type Address, type Client, getAddress, type Hex } from "viem";
 import { getCode } from "viem/actions";
 import type { ChainConfig, HolderConfig } from "../../core/config/schema.js";
 import { checkOwnershipSignature, ownershipMessageHash } from "../../core/ownershipProof.js";
 import type { OwnershipReading, PinnedBlock } from "../../core/valuation/readings.js";
 import { describeRpcError } from "./chainClient.js";
-import { createChainCallBatch, type CallBatch } from "./multicall.js";
+import { type CallBatch, createChainCallBatch } from "./multicall.js";
 
 const erc1271Abi = [
   {

@@ -169,6 +169,7 @@ function valueAt(root: JsonValue, path: string): JsonValue | undefined {
 }
 
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON forbids raw control characters in strings; the class names them to refuse them
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 const MAX_DEPTH = 64;
 
@@ -229,9 +230,18 @@ export function parseJsonKeepingNumbers(text: string): JsonValue {
       }
     }
     if (c === '"') return JSON.parse(match(STRING) ?? error("bad string")) as string;
-    if (text.startsWith("true", i)) return ((i += 4), true);
-    if (text.startsWith("false", i)) return ((i += 5), false);
-    if (text.startsWith("null", i)) return ((i += 4), null);
+    if (text.startsWith("true", i)) {
+      i += 4;
+      return true;
+    }
+    if (text.startsWith("false", i)) {
+      i += 5;
+      return false;
+    }
+    if (text.startsWith("null", i)) {
+      i += 4;
+      return null;
+    }
     const n = match(NUMBER);
     if (n !== undefined) return new JsonNumber(n);
     return error(i >= text.length ? "unexpected end" : `unexpected ${JSON.stringify(text[i])}`);

@@ -12,10 +12,10 @@ import type {
 } from "../../core/valuation/readings.js";
 import { createChainClient, createRpcClients, describeRpcError } from "./chainClient.js";
 import { checkOwnership, compareContractCode } from "./checkOwnership.js";
-import { fetchHttpPrice, fixedPrice, httpLabel, type FetchFn } from "./fetchHttpPrice.js";
+import { type FetchFn, fetchHttpPrice, fixedPrice, httpLabel } from "./fetchHttpPrice.js";
 import { createChainCallBatch, multicall3Abi } from "./multicall.js";
 import { confirmBlockUnchanged, pinBlock } from "./pinBlock.js";
-import { readAttestedTokens, type LocalAttestationFn } from "./readAttestedTokens.js";
+import { type LocalAttestationFn, readAttestedTokens } from "./readAttestedTokens.js";
 import { holdingReadingBase, readHoldings } from "./readHoldings.js";
 import { chainlinkLabel, failedOnchainPrices, readOnchainPrices, uniswapV3Label } from "./readOnchainPrices.js";
 import { readSupply } from "./readSupply.js";

@@ -1,15 +1,15 @@
 import {
-  decodeErrorResult,
-  decodeFunctionResult,
-  encodeFunctionData,
   type Abi,
   type Address,
   type Client,
   type ContractFunctionName,
   type DecodeFunctionResultReturnType,
+  decodeErrorResult,
+  decodeFunctionResult,
   type EncodeFunctionDataParameters,
-  type Hex,
+  encodeFunctionData,
   getAddress,
+  type Hex,
 } from "viem";
 import { call } from "viem/actions";
 import type { ChainConfig } from "../../core/config/schema.js";
@@ -308,7 +308,9 @@ export function createCallBatch(client: Client, options: CallBatchOptions): Call
     witnessed.forEach((other, w) => {
       disagreement ??= compareRounds(calls, results!, other, ["RPC 0", `RPC ${w + 1}`]);
     });
-    round.forEach((p, i) => p.resolve(results![i]!));
+    round.forEach((p, i) => {
+      p.resolve(results![i]!);
+    });
   }
 
   function callOnce(c: ContractCall): Promise<CallResult> {

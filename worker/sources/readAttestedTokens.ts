@@ -1,10 +1,10 @@
-import { keccak256, type Address } from "viem";
+import { type Address, keccak256 } from "viem";
 import {
+  type Attestation,
   attestationDigest,
   attestationFromJson,
   issuerKey,
   recoverAttestationSigner,
-  type Attestation,
 } from "../../core/attestation.js";
 import type { Hex } from "../../core/bytes.js";
 import type { IssuerConfig, LookThroughConfig } from "../../core/config/schema.js";

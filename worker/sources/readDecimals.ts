@@ -1,4 +1,4 @@
-import { erc20Abi, type Address } from "viem";
+import { type Address, erc20Abi } from "viem";
 import type { Reading } from "../../core/valuation/readings.js";
 import type { CallBatch } from "./multicall.js";
 

@@ -1,9 +1,9 @@
-import { getAddress, type Client } from "viem";
+import { type Client, getAddress } from "viem";
 import type { ChainConfig, HolderConfig } from "../../core/config/schema.js";
 import { holdingKind } from "../../core/sources/holdingKinds.js";
 import type { HoldingReading, PinnedBlock } from "../../core/valuation/readings.js";
 import { holdingReader } from "./holdingReaders.js";
-import { createChainCallBatch, type CallBatch } from "./multicall.js";
+import { type CallBatch, createChainCallBatch } from "./multicall.js";
 
 export interface ReadHoldingsParameters {
   chain: ChainConfig;

@@ -1,8 +1,8 @@
-import { getAddress, type Client } from "viem";
+import { type Client, getAddress } from "viem";
 import type { AssetConfig, ChainConfig, PriceSourceConfig } from "../../core/config/schema.js";
 import { FUTURE_SKEW_SECONDS } from "../../core/custodianStatement.js";
-import type { PinnedBlock, PoolQuote, PriceObservation, Reading } from "../../core/valuation/readings.js";
-import { createChainCallBatch, type CallBatch } from "./multicall.js";
+import type { PinnedBlock, PoolQuote, PriceObservation } from "../../core/valuation/readings.js";
+import { type CallBatch, createChainCallBatch } from "./multicall.js";
 import { readDecimals } from "./readDecimals.js";
 
 const aggregatorV3Abi = [

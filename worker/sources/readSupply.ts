@@ -1,7 +1,7 @@
-import { erc20Abi, getAddress, type Client } from "viem";
+import { type Client, erc20Abi, getAddress } from "viem";
 import type { ChainConfig, IssuerConfig } from "../../core/config/schema.js";
 import type { PinnedBlock, SupplyReading } from "../../core/valuation/readings.js";
-import { createChainCallBatch, type CallBatch } from "./multicall.js";
+import { type CallBatch, createChainCallBatch } from "./multicall.js";
 import { readDecimals } from "./readDecimals.js";
 
 export interface ReadSupplyParameters {

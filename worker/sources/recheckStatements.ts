@@ -1,6 +1,6 @@
 import type { Address, Hex } from "viem";
 import type { CustodianConfig } from "../../core/config/schema.js";
-import { checkCustodianStatement, type CustodianStatement } from "../../core/custodianStatement.js";
+import { type CustodianStatement, checkCustodianStatement } from "../../core/custodianStatement.js";
 import type { StatementReading } from "../../core/valuation/readings.js";
 
 /** A statement accepted at ingest, as stored: the latest per (custodian, account, asset). */

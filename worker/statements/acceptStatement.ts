@@ -2,10 +2,10 @@ import type { Address } from "viem";
 import type { Hex } from "../../core/bytes.js";
 import type { IssuerConfig } from "../../core/config/schema.js";
 import {
-  checkCustodianStatement,
-  custodianStatementDigest,
   type CustodianStatement,
   type CustodianStatementRejection,
+  checkCustodianStatement,
+  custodianStatementDigest,
 } from "../../core/custodianStatement.js";
 import { echo } from "../../core/errors.js";
 import {

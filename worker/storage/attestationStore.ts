@@ -1,9 +1,9 @@
 import {
+  type Attestation,
   attestationDigest,
   attestationFromJson,
   attestationToJson,
   issuerKey,
-  type Attestation,
 } from "../../core/attestation.js";
 import type { Hex } from "../../core/bytes.js";
 

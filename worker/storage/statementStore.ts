@@ -1,8 +1,8 @@
 import type { Hex } from "../../core/bytes.js";
 import {
+  type CustodianStatement,
   custodianStatementToJson,
   parseCustodianStatement,
-  type CustodianStatement,
 } from "../../core/custodianStatement.js";
 
 /** A SPEC §9 statement as accepted and stored (migrations/0001_init.sql `custodian_statements`). */

@@ -1,58 +1,59 @@
 /** SPEC §11 private liabilities (scheme `pedersen-ristretto255-v2`): commitments, tree, proofs. */
+
+export { deriveBlinding, paddingCommitment, SECRET_MIN_BYTES } from "./blinding.js";
 export {
   G,
   GROUP_ORDER,
   H,
   H_DOMAIN,
-  SCHEME,
+  type Point,
   parsePoint,
   parseScalar,
   pedersen,
+  SCHEME,
   scalarToBytes,
   scalarToHex,
-  type Point,
 } from "./group.js";
-export { chooseUnitDecimals, quantiseAsset, VALUE_BITS, VALUE_LIMIT, type PrivateAsset } from "./quantise.js";
-export { deriveBlinding, paddingCommitment, SECRET_MIN_BYTES } from "./blinding.js";
+export {
+  checkPrivateNonInclusion,
+  type PrivateNeighbour,
+  type PrivateNonInclusionProof,
+  type PrivateNonInclusionResult,
+  privateNonInclusionProof,
+} from "./nonInclusion.js";
+export {
+  checkPrivateInclusion,
+  PRIVATE_PROOF_VERSION,
+  type PrivateExpectation,
+  type PrivateInclusionProof,
+  type PrivateInclusionResult,
+  type PrivateProofBody,
+  privateInclusionProof,
+  privateLeafIndex,
+  privateProofBody,
+} from "./proof.js";
+export { chooseUnitDecimals, type PrivateAsset, quantiseAsset, VALUE_BITS, VALUE_LIMIT } from "./quantise.js";
+export {
+  dalekRangeProofs,
+  MAX_AGGREGATION,
+  proveRanges,
+  type RangeProofEngine,
+  rangeProofChunks,
+  TRANSCRIPT_LABEL,
+} from "./rangeProof.js";
 export {
   buildPrivateLedger,
   buildPrivateLevels,
   INNER_TAG,
   LEAF_TAG,
+  type PrivateLedger,
+  type PrivateLedgerInput,
+  type PrivateNode,
+  type PublicPrivateNode,
   privateInnerHash,
   privateLeaf,
   privateLeafHash,
   privateParent,
   privateSiblings,
   publicParent,
-  type PrivateLedger,
-  type PrivateLedgerInput,
-  type PrivateNode,
-  type PublicPrivateNode,
 } from "./tree.js";
-export {
-  dalekRangeProofs,
-  MAX_AGGREGATION,
-  proveRanges,
-  rangeProofChunks,
-  TRANSCRIPT_LABEL,
-  type RangeProofEngine,
-} from "./rangeProof.js";
-export {
-  checkPrivateInclusion,
-  PRIVATE_PROOF_VERSION,
-  privateInclusionProof,
-  privateLeafIndex,
-  privateProofBody,
-  type PrivateProofBody,
-  type PrivateExpectation,
-  type PrivateInclusionProof,
-  type PrivateInclusionResult,
-} from "./proof.js";
-export {
-  checkPrivateNonInclusion,
-  privateNonInclusionProof,
-  type PrivateNeighbour,
-  type PrivateNonInclusionProof,
-  type PrivateNonInclusionResult,
-} from "./nonInclusion.js";

@@ -5,19 +5,19 @@
  * count is a power of two and padding leaves sort among the users', so the
  * edges are leaf 0 and leaf 2^depth − 1.
  */
-import { bytesEqual, bytesToHex, hexToBytes, type Hex } from "../../bytes.js";
+import { bytesEqual, bytesToHex, type Hex, hexToBytes } from "../../bytes.js";
 import { fail, SolventError, type SolventErrorCode } from "../../errors.js";
 import { parseSafeInteger } from "../../numbers.js";
 import { compareCommitments } from "../nonInclusion.js";
 import { isRecord, parseAssets } from "../sumTree.js";
-import { parsePoint, SCHEME, type Point } from "./group.js";
+import { type Point, parsePoint, SCHEME } from "./group.js";
 import {
   HASH_BYTES,
+  type PrivateLedger,
+  type PublicPrivateNode,
   privateLeafHash,
   privateSiblings,
   publicParent,
-  type PrivateLedger,
-  type PublicPrivateNode,
 } from "./tree.js";
 
 export interface PrivateNeighbour {

@@ -3,20 +3,20 @@
  * commitments and hash, and aggregated range proofs over every sibling
  * commitment. No other balance or partial sum appears in a proof.
  */
-import { bytesEqual, bytesToHex, hexToBytes, type Hex } from "../../bytes.js";
+import { bytesEqual, bytesToHex, type Hex, hexToBytes } from "../../bytes.js";
 import { fail, SolventError, type SolventErrorCode } from "../../errors.js";
 import { parseAmount, parseSafeInteger } from "../../numbers.js";
-import { isRecord, parseAssets, subjectCommitment, type ProofSubject } from "../sumTree.js";
-import { parsePoint, parseScalar, pedersen, type Point, scalarToHex, SCHEME } from "./group.js";
+import { isRecord, type ProofSubject, parseAssets, subjectCommitment } from "../sumTree.js";
+import { type Point, parsePoint, parseScalar, pedersen, SCHEME, scalarToHex } from "./group.js";
 import { VALUE_LIMIT } from "./quantise.js";
-import { firstFailingRange, proveRanges, rangeProofChunks, type RangeProofEngine } from "./rangeProof.js";
+import { firstFailingRange, proveRanges, type RangeProofEngine, rangeProofChunks } from "./rangeProof.js";
 import {
   HASH_BYTES,
+  type PrivateLedger,
+  type PublicPrivateNode,
   privateLeafHash,
   privateSiblings,
   publicParent,
-  type PrivateLedger,
-  type PublicPrivateNode,
 } from "./tree.js";
 
 export const PRIVATE_PROOF_VERSION = 1;

@@ -15,7 +15,7 @@ import {
 } from "@aptos-labs/confidential-asset-wasm-bindings/range-proofs";
 
 import { fail } from "../../errors.js";
-import { G, H, scalarToBytes, type Point } from "./group.js";
+import { G, H, type Point, scalarToBytes } from "./group.js";
 import { VALUE_BITS, VALUE_LIMIT } from "./quantise.js";
 
 export const MAX_AGGREGATION = 16;

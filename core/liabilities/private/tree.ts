@@ -8,8 +8,8 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { fail } from "../../errors.js";
 import { compareCommitments } from "../nonInclusion.js";
 import { deriveBlinding, paddingCommitment } from "./blinding.js";
-import { addScalars, pedersen, POINT_BYTES, type Point } from "./group.js";
-import { quantiseAsset, VALUE_LIMIT, type PrivateAsset } from "./quantise.js";
+import { addScalars, POINT_BYTES, type Point, pedersen } from "./group.js";
+import { type PrivateAsset, quantiseAsset, VALUE_LIMIT } from "./quantise.js";
 
 export const LEAF_TAG = 0x10;
 export const INNER_TAG = 0x11;
@@ -39,7 +39,9 @@ export function privateLeafHash(commitment: Uint8Array, encoded: readonly Uint8A
   const m = new Uint8Array(1 + HASH_BYTES + encoded.length * POINT_BYTES);
   m[0] = LEAF_TAG;
   m.set(commitment, 1);
-  encoded.forEach((c, k) => m.set(c, 1 + HASH_BYTES + k * POINT_BYTES));
+  encoded.forEach((c, k) => {
+    m.set(c, 1 + HASH_BYTES + k * POINT_BYTES);
+  });
   return sha256(m);
 }
 
@@ -51,7 +53,9 @@ export function privateInnerHash(left: PublicPrivateNode, right: PublicPrivateNo
   m[0] = INNER_TAG;
   [left, right].forEach((node, s) => {
     const at = 1 + s * side;
-    node.encoded.forEach((c, a) => m.set(c, at + a * POINT_BYTES));
+    node.encoded.forEach((c, a) => {
+      m.set(c, at + a * POINT_BYTES);
+    });
     m.set(node.hash, at + k * POINT_BYTES);
   });
   return sha256(m);

@@ -1,7 +1,7 @@
 import type { Address } from "viem";
 import type { ChainConfig } from "../../../core/config/schema.js";
-import type { HoldingEntry, HoldingType } from "../../../core/sources/holdingKinds.js";
 import type { HoldingAmount } from "../../../core/sources/holdingKind.js";
+import type { HoldingEntry, HoldingType } from "../../../core/sources/holdingKinds.js";
 import type { Reading } from "../../../core/valuation/readings.js";
 import type { CallBatch } from "../multicall.js";
 
