@@ -1,5 +1,5 @@
 /**
- * Byte-level Merkle sum tree of SPEC §2 (docs: /work/shared/spec/SPEC.md §2).
+ * Byte-level Merkle sum tree of SPEC §2 (exact bytes: docs/spec.md §2).
  *
  * Fast and dumb on purpose: a level is one flat array of 32-byte hashes and one
  * flat array of sums (`assets` enc128 values per node, big-endian); sums are
