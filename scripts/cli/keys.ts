@@ -81,20 +81,36 @@ async function parsed<T>(what: string, parse: () => T | Promise<T>): Promise<T> 
   }
 }
 
-/** Every pair of key windows that overlap: at any instant at most one key may sign. */
+/** Who a key signs for: attestations (one scope for the whole publisher) or one issuer's receipts (SPEC §7). */
+const scopeOf = (k: KeysDocument["keys"][number]) =>
+  k.role === "receipts" ? `receipts of ${k.issuer}` : "attestations";
+
+/**
+ * Every pair of key windows that overlap within one scope: at any instant at
+ * most one key signs attestations, and at most one signs a given issuer's
+ * receipts. An attestations key and a receipts key may both be valid.
+ */
 function overlappingWindows(doc: KeysDocument): string[] {
   const out: string[] = [];
   const end = (u: number | null) => (u === null ? Number.POSITIVE_INFINITY : u);
   doc.keys.forEach((a, i) => {
     doc.keys.forEach((b, j) => {
-      if (j > i && a.validFrom < end(b.validUntil) && b.validFrom < end(a.validUntil)) {
+      if (j <= i || scopeOf(a) !== scopeOf(b)) return;
+      if (a.validFrom < end(b.validUntil) && b.validFrom < end(a.validUntil)) {
         out.push(
-          `keys[${i}] (${a.address}) and keys[${j}] (${b.address}) are both valid from ${Math.max(a.validFrom, b.validFrom)}`,
+          `keys[${i}] (${a.address}) and keys[${j}] (${b.address}) both sign ${scopeOf(a)} from ${Math.max(a.validFrom, b.validFrom)}`,
         );
       }
     });
   });
   return out;
+}
+
+/** The scopes with more than one key still open (validUntil null). */
+function openTwice(doc: KeysDocument): string[] {
+  const open = new Map<string, number>();
+  for (const k of doc.keys) if (k.validUntil === null) open.set(scopeOf(k), (open.get(scopeOf(k)) ?? 0) + 1);
+  return [...open].filter(([, n]) => n > 1).map(([scope]) => scope);
 }
 
 interface SignedAnswer {
@@ -165,14 +181,16 @@ async function checkKeys(values: { publisher?: string; issuer?: string[] }, io: 
   );
   io.out(`publisher ${base}: ${keysDoc.keys.length} key(s)`);
   for (const k of keysDoc.keys)
-    io.out(`  ${k.address} valid from ${k.validFrom} ${k.validUntil === null ? "(current)" : `until ${k.validUntil}`}`);
+    io.out(
+      `  ${k.address} signs ${scopeOf(k)}, valid from ${k.validFrom} ${k.validUntil === null ? "(current)" : `until ${k.validUntil}`}`,
+    );
   let failures = 0;
   const fault = (line: string) => {
     failures += 1;
     io.out(`[FAIL] ${line}`);
   };
   for (const overlap of overlappingWindows(keysDoc)) fault(`keys document: ${overlap}`);
-  if (keysDoc.keys.filter((k) => k.validUntil === null).length > 1) fault("keys document: more than one key is open");
+  for (const scope of openTwice(keysDoc)) fault(`keys document: more than one key that signs ${scope} is open`);
 
   let issuerIds = values.issuer ?? [];
   if (issuerIds.length === 0) {

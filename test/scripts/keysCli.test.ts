@@ -22,6 +22,7 @@ import { main } from "../../scripts/cli/main.js";
 
 const oldKey = privateKeyToAccount(`0x${"a1".repeat(32)}`);
 const newKey = privateKeyToAccount(`0x${"b2".repeat(32)}`);
+const receiptsKey = privateKeyToAccount(`0x${"c3".repeat(32)}`);
 const ROTATED_AT = 1_700_000_300;
 
 interface Signed {
@@ -124,7 +125,9 @@ describe("solvent keys check", () => {
     expect(exit, stdout).toBe(0);
     expect(stdout).toContain("acme: 5 attestation(s), signed by 2 key(s), sequences 1..5");
     expect(stdout).toContain("beta: 2 attestation(s), signed by 2 key(s)");
-    expect(stdout).toContain(`${oldKey.address.toLowerCase()} valid from 1700000000 until ${ROTATED_AT}`);
+    expect(stdout).toContain(
+      `${oldKey.address.toLowerCase()} signs attestations, valid from 1700000000 until ${ROTATED_AT}`,
+    );
     expect(stdout).toContain("VALID: all 7 attestation(s) of 2 issuer(s)");
   });
 
@@ -179,8 +182,48 @@ describe("solvent keys check", () => {
     const { exit, stdout } = await solvent("keys", "check", "--publisher", base);
     expect(exit).toBe(1);
     expect(stdout).toContain("[FAIL] keys document: keys[0]");
-    expect(stdout).toContain("[FAIL] keys document: more than one key is open");
+    expect(stdout).toContain("[FAIL] keys document: more than one key that signs attestations is open");
     expect(stdout).toMatch(/\[FAIL\] beta #2: previous 0x[0-9a-f]{64} is not the digest/);
+  });
+
+  it("lets a receipts key be valid beside the attestations key, but not two receipts keys of one issuer", async () => {
+    await healthyPublisher();
+    const attestationKeys = rotatedKeys().keys;
+    served.keys = {
+      keys: [
+        ...attestationKeys,
+        {
+          address: receiptsKey.address.toLowerCase(),
+          validFrom: 0,
+          validUntil: null,
+          role: "receipts",
+          issuer: "acme",
+        },
+      ],
+    };
+    let result = await solvent("keys", "check", "--publisher", base);
+    expect(result.exit, result.stdout).toBe(0);
+    expect(result.stdout).toContain(
+      `${receiptsKey.address.toLowerCase()} signs receipts of acme, valid from 0 (current)`,
+    );
+
+    served.keys = {
+      keys: [
+        ...attestationKeys,
+        {
+          address: receiptsKey.address.toLowerCase(),
+          validFrom: 0,
+          validUntil: null,
+          role: "receipts",
+          issuer: "acme",
+        },
+        { address: newKey.address.toLowerCase(), validFrom: 5, validUntil: null, role: "receipts", issuer: "acme" },
+      ],
+    };
+    result = await solvent("keys", "check", "--publisher", base);
+    expect(result.exit).toBe(1);
+    expect(result.stdout).toContain("both sign receipts of acme from 5");
+    expect(result.stdout).toContain("[FAIL] keys document: more than one key that signs receipts of acme is open");
   });
 
   it("exits 2 naming the record when the publisher's answers are malformed", async () => {
