@@ -86,10 +86,14 @@ async function call(
   body?: string,
   type?: string,
 ): Promise<{ status: number; json: any }> {
+  // A request that never answers fails here, naming itself, instead of as the test's timeout.
   const res = await fetch(`${dev.base}${path}`, {
     method,
     headers: { ...auth(), ...(type ? { "Content-Type": type } : {}) },
     ...(body === undefined ? {} : { body }),
+    signal: AbortSignal.timeout(30_000),
+  }).catch((e: unknown) => {
+    throw new Error(`${method} ${path} got no answer: ${String(e)}\n${dev.output().slice(-2000)}`);
   });
   const text = await res.text();
   let json: unknown = text;
@@ -238,7 +242,13 @@ async function verifyChain(): Promise<Map<number, string | null>> {
     expect((await recoverDigestSigner(digest, got.json.signature)).toLowerCase()).toBe(signer);
     expect(a.previous).toBe(previous);
     previous = digest;
-    const report = new Uint8Array(await (await fetch(`${dev.base}/v1/issuers/${ISSUER}/reports/${s}`)).arrayBuffer());
+    const reportPath = `/v1/issuers/${ISSUER}/reports/${s}`;
+    const reportAnswer = await fetch(`${dev.base}${reportPath}`, { signal: AbortSignal.timeout(30_000) }).catch(
+      (e: unknown) => {
+        throw new Error(`GET ${reportPath} got no answer: ${String(e)}\n${dev.output().slice(-2000)}`);
+      },
+    );
+    const report = new Uint8Array(await reportAnswer.arrayBuffer());
     expect(hex(keccak(report))).toBe(a.reportHash);
     const json = JSON.parse(new TextDecoder().decode(report));
     expect(json.liabilities.root).toBe(a.liabilitiesRoot);
