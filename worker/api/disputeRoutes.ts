@@ -10,10 +10,14 @@ import { ApiError } from "./errors.js";
 import { knownIssuer } from "./issuer.js";
 import { jsonBody } from "./jsonBody.js";
 import { NO_STORE, publicApi, SHORT_CACHE } from "./openapi.js";
-import { commonErrors, decimalParam, errorResponse, IssuerParams } from "./schemas.js";
-
-const DEFAULT_PAGE = 20;
-const MAX_PAGE = 100;
+import {
+  commonErrors,
+  DEFAULT_PAGE_LIMIT,
+  decimalParam,
+  errorResponse,
+  IssuerParams,
+  MAX_PAGE_LIMIT,
+} from "./schemas.js";
 
 const BundleBody = z
   .object({
@@ -81,11 +85,11 @@ const ListQuery = z.object({
       param: { name: "after", in: "query" },
       description: "Only disputes after this one (the previous page's `nextAfter`).",
     }),
-  limit: decimalParam({ min: 1n, max: BigInt(MAX_PAGE) })
+  limit: decimalParam({ min: 1n, max: BigInt(MAX_PAGE_LIMIT) })
     .optional()
     .openapi({
       param: { name: "limit", in: "query" },
-      description: `Page size, 1 to ${MAX_PAGE}. Default ${DEFAULT_PAGE}.`,
+      description: `Page size, 1 to ${MAX_PAGE_LIMIT}. Default ${DEFAULT_PAGE_LIMIT}.`,
       example: "20",
     }),
 });
@@ -222,7 +226,7 @@ disputeRoutes.openapi(
         ? undefined
         : { filedAt: Number(after.slice(0, after.indexOf("."))), id: after.slice(after.indexOf(".") + 1) };
     const page = await disputePage(c.env.DB, issuer.id, {
-      limit: limit === undefined ? DEFAULT_PAGE : Number(limit),
+      limit: limit === undefined ? DEFAULT_PAGE_LIMIT : Number(limit),
       ...(cursor ? { after: cursor } : {}),
     });
     c.header("Cache-Control", SHORT_CACHE);

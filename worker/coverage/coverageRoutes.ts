@@ -4,7 +4,7 @@ import { ApiError } from "../api/errors.js";
 import { configuredIssuer } from "../api/issuer.js";
 import { HistoryQuery } from "../api/ledgerHistoryRoutes.js";
 import { publicApi, SHORT_CACHE } from "../api/openapi.js";
-import { commonErrors, DEFAULT_PAGE_LIMIT, errorResponse, IssuerParams } from "../api/schemas.js";
+import { cacheHeader, commonErrors, DEFAULT_PAGE_LIMIT, errorResponse, IssuerParams } from "../api/schemas.js";
 import { type LedgerCoverage, ledgerCoverage } from "./coverageStore.js";
 
 const shares = COVERAGE_SHARES_BPS.map((bps) => `${bps / 100} %`).join(", ");
@@ -104,7 +104,7 @@ coverageRoutes.openapi(
     responses: {
       200: {
         description: "One page (empty when no ledger of the issuer is attested yet).",
-        headers: { "Cache-Control": { schema: { type: "string", example: SHORT_CACHE }, description: SHORT_CACHE } },
+        headers: cacheHeader(SHORT_CACHE),
         content: { "application/json": { schema: CoveragePage } },
       },
       404: errorResponse("UNKNOWN_ISSUER (not configured here), or NOT_FOUND: the issuer publishes no user ledger."),
