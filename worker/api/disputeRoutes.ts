@@ -4,7 +4,7 @@ import { SolventError } from "../../core/errors.js";
 import { verifyReceipt } from "../../core/receipt.js";
 import { raiseDisputeAlert } from "../disputes/disputeAlert.js";
 import { disputePage, insertDispute } from "../disputes/disputeStore.js";
-import { publishedKeysDocument, receiptKeyEntries } from "../disputes/receiptKeys.js";
+import { publishedKeysDocument } from "../disputes/receiptKeys.js";
 import { attestationBySequence } from "../storage/attestationStore.js";
 import { ApiError } from "./errors.js";
 import { knownIssuer } from "./issuer.js";
@@ -151,12 +151,13 @@ disputeRoutes.openapi(
       if (e instanceof SolventError) throw new ApiError("INVALID_BODY", e.message, { field: e.record });
       throw e;
     }
-    // Cheap first: the receipt's signature against the configured receipts keys, before any storage is read.
-    const receiptKeys = receiptKeyEntries(c.var.config).filter((k) => k.issuer === issuer.id);
+    // Cheap first: the receipt's signature against the published receipts keys (one small D1 read), before any ledger is read.
+    const keys = await publishedKeysDocument(c.env.DB, c.var.config);
+    const receiptKeys = keys.keys.filter((k) => k.role === "receipts" && k.issuer === issuer.id);
     if (receiptKeys.length === 0) {
       throw new ApiError(
         "DISPUTE_INVALID",
-        `issuer "${issuer.id}" has no receipts keys configured, so no receipt of it can be checked`,
+        `issuer "${issuer.id}" has never published a receipts key, so no receipt of it can be checked`,
         { step: "receipt" },
       );
     }
@@ -171,7 +172,7 @@ disputeRoutes.openapi(
     }
     const result = await checkDispute({
       bundle,
-      keys: await publishedKeysDocument(c.env.DB, c.var.config),
+      keys,
       issuer: issuer.id,
     });
     if (!result.valid) throw new ApiError("DISPUTE_INVALID", result.failed.reason, { step: result.failed.step });
