@@ -59,6 +59,9 @@ describe("GET /v1/issuers/{issuer}/feed", () => {
     expect(first.status).toBe(200);
     expect(first.headers.get("Cache-Control")).toBe("public, max-age=15");
     expect(first.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    // A page on another origin can read how old a cached answer is, and whether it came from the cache.
+    const exposed = (first.headers.get("Access-Control-Expose-Headers") ?? "").split(/\s*,\s*/);
+    expect(exposed).toEqual(expect.arrayContaining(["Age", "X-Solvent-Cache", "Retry-After", "ETag"]));
     const round1 = (await first.json()) as Round;
     expect(round1).toEqual(expectedRound(await attestation("1")));
     // reserves are far above a dollar, so the 8-decimal answer is not trivially zero

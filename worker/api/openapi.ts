@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv } from "./context.js";
+import { CACHE_STATUS_HEADER } from "./edgeCache.js";
 import { ApiError } from "./errors.js";
 
 /** A sequence never changes once published. */
@@ -29,11 +30,16 @@ export function parameterHook(
   throw new ApiError("INVALID_PARAMETER", `${name} ${issue?.message ?? "is invalid"}`, { field: name });
 }
 
-/** SPEC §10 routes are CORS-open: any origin, GET only, no credentials. */
+/**
+ * SPEC §10 routes are CORS-open: any origin, GET only, no credentials. A page
+ * on another origin reads every header these routes set that is not
+ * CORS-safelisted: the rate limit's Retry-After, ETag, the edge cache's Age
+ * and X-Solvent-Cache (how old the answer is) and the CSV's Content-Disposition.
+ */
 const openCors: MiddlewareHandler<AppEnv> = cors({
   origin: "*",
   allowMethods: ["GET", "HEAD", "OPTIONS"],
-  exposeHeaders: ["Retry-After", "ETag"],
+  exposeHeaders: ["Retry-After", "ETag", "Age", CACHE_STATUS_HEADER, "Content-Disposition"],
   maxAge: 86400,
 });
 
