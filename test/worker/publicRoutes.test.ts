@@ -283,6 +283,7 @@ describe("history ranges and CSV", () => {
       "reservesRoot",
       "liabilitiesRoot",
       "reportHash",
+      "issuerKey",
       "digest",
       "signer",
       "signature",
@@ -298,8 +299,9 @@ describe("history ranges and CSV", () => {
       const cell = Object.fromEntries(header!.map((name, j) => [name, row[j]!]));
       const stored = chain[i]!;
       // The signed fields re-form the attestation: its digest and signature check out from the CSV alone.
+      expect(cell.issuerKey).toBe(issuerKey(cell.issuer!));
       const attestation = attestationFromJson({
-        issuer: issuerKey(cell.issuer!),
+        issuer: cell.issuerKey,
         ...Object.fromEntries(
           [
             "sequence",

@@ -5,8 +5,10 @@ import type { StoredAttestation } from "../storage/attestationStore.js";
 import { signedAttestationJson } from "./schemas.js";
 
 /**
- * The history as CSV (RFC 4180, CRLF line ends): every signed field exactly
- * as in the JSON answer, so a row still verifies, then columns for people.
+ * The history as CSV (RFC 4180, CRLF line ends): the issuer id, then every
+ * signed field exactly as in the JSON answer (`issuerKey` is the signed
+ * bytes32 `issuer`, keccak256 of the id), so a row verifies from its own
+ * cells, then columns for people.
  */
 const SIGNED = [
   "sequence",
@@ -22,6 +24,7 @@ const SIGNED = [
   "reservesRoot",
   "liabilitiesRoot",
   "reportHash",
+  "issuerKey",
 ] as const;
 
 export const CSV_COLUMNS = [
@@ -62,7 +65,7 @@ export function attestationsCsv(oldestFirst: readonly StoredAttestation[], origi
     lines.push(
       [
         stored.issuerId,
-        ...SIGNED.map((k) => json[k]),
+        ...SIGNED.map((k) => (k === "issuerKey" ? json.issuer : json[k])),
         signed.digest,
         signed.signer,
         signed.signature,
