@@ -216,7 +216,7 @@ adapterRoutes.openapi(
     description:
       "For Chainlink node operators publishing an issuer's reserves in a Proof-of-Reserve feed. `field: reserves` answers the latest " +
       `attestation's reservesUsd at ${FEED_DECIMALS} decimals (floor(reservesUsd / 10^10), USD, exactly GET /feed's answer); ` +
-      `\`field: ratio\` answers ratioBps (${RATIO_DECIMALS} decimals, 10000 = 100%). \`data\` carries the signed attestation ` +
+      `\`field: ratio\` answers ratioBps (${RATIO_DECIMALS} decimals, 10000 = 100%; 4294967295 is SPEC §1's cap, which also stands for no liabilities at all, so a feed should read it as "fully covered", never as a measured ratio). \`data\` carries the signed attestation ` +
       "(attestation, signature, digest, signer, reportUrl) so the node can check the signature against /.well-known/solvent/keys.json. " +
       "An attestation past its validUntil is refused (503 ATTESTATION_EXPIRED) so that a stale number is never posted as a fresh round. Never cached.",
     request: { body: { required: true, content: { "application/json": { schema: AdapterRequest } } } },
