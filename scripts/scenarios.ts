@@ -23,12 +23,12 @@ import {
 } from "../core/custodianStatement.js";
 import type { ReportJson } from "../core/report.js";
 import { type AnvilInstance, startAnvil } from "./lib/anvil.js";
+import { startWranglerDev, type WranglerDev } from "./lib/localWorker.js";
 import { checkFlags, checkGate, checkReport, flagNames, type GateAnswer, summary } from "./scenarios/checks.js";
 import { issuerConfigs, issuerId, WEBHOOK_SECRET_NAME } from "./scenarios/config.js";
 import { loadScenario, type Scenario, ScenarioFileError, type ScenarioState } from "./scenarios/format.js";
 import { type Receiver, startReceiver, webhookSignatureProblem } from "./scenarios/receiver.js";
 import { applyChainState, type Chain, connectChain, deployWorld, type ScenarioWorld } from "./scenarios/world.js";
-import { startWranglerDev, type WranglerDev } from "./scenarios/wranglerDev.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** The whole run may not take longer than this (a hung tool must not hang `npm test`). */

@@ -13,12 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../core/config/parseConfig.js";
 import type { SolventConfigInput } from "../../core/config/schema.js";
 import { type AnvilInstance, startAnvil } from "../../scripts/lib/anvil.js";
+import { startWranglerDev, type WranglerDev } from "../../scripts/lib/localWorker.js";
 import { buildPage } from "../../scripts/page/build.js";
 import { issuerConfigs, issuerId, WEBHOOK_SECRET_NAME } from "../../scripts/scenarios/config.js";
 import { loadScenario } from "../../scripts/scenarios/format.js";
 import { type Receiver, startReceiver } from "../../scripts/scenarios/receiver.js";
 import { applyChainState, connectChain, deployWorld } from "../../scripts/scenarios/world.js";
-import { startWranglerDev, type WranglerDev } from "../../scripts/scenarios/wranglerDev.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SCREENSHOTS = join(process.cwd(), "test-results", "screenshots");

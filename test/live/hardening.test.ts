@@ -15,7 +15,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWranglerDev, type WranglerDev } from "../../scripts/scenarios/wranglerDev.js";
+import { startWranglerDev, type WranglerDev } from "../../scripts/lib/localWorker.js";
 import { BODY_GRACE_SECONDS } from "../../worker/api/bodyTimeout.js";
 import { expectBurstRefusedThenAdmitted } from "../support/burst.js";
 

@@ -26,7 +26,7 @@ import {
   refreshDemoFeeds,
 } from "../../scripts/demo/world.js";
 import { type AnvilInstance, getFreePort, startAnvil } from "../../scripts/lib/anvil.js";
-import { startWranglerDev, type WranglerDev } from "../../scripts/scenarios/wranglerDev.js";
+import { startWranglerDev, type WranglerDev } from "../../scripts/lib/localWorker.js";
 import {
   attestationDigest,
   checkProof,
