@@ -20,6 +20,7 @@ import {
   ledgerHistory,
   markLedgerFailed,
   newestCompleteLedger,
+  type PrivateLedgerParams,
 } from "./ledgerStore.js";
 import type { LedgerFormat } from "./parseLedger.js";
 
@@ -47,7 +48,13 @@ export function describeTime(seconds: number): string {
  */
 export async function admitLedger(
   db: D1Database,
-  ledger: { ledgerId: string; issuerId: string; format: LedgerFormat; assets: readonly string[] },
+  ledger: {
+    ledgerId: string;
+    issuerId: string;
+    format: LedgerFormat;
+    assets: readonly string[];
+    private?: PrivateLedgerParams;
+  },
   asOf: number | undefined,
   now: number,
 ): Promise<number> {
