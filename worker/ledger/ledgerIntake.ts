@@ -42,8 +42,8 @@ import {
   type LedgerRecord,
   listReceivedParts,
   markLedgerBuilding,
-  type PrivateLedgerParams,
   markLedgerFailed,
+  type PrivateLedgerParams,
   putPartManifest,
   readPartManifest,
   readUploadMarker,
@@ -563,6 +563,8 @@ export interface LedgerStatusView {
   createdAt: number;
   completedAt: number | null;
   upload?: { partsReceived: number; parts: number[]; units: AmountUnits };
+  /** A private ledger (SPEC §11): its padded leaf count once building, and the blinding secret's id once complete (never the secret). */
+  private?: { scheme: "pedersen-ristretto255-v2"; leafCount: number; depth: number | null; secretId: string | null };
 }
 
 export async function ledgerStatus(
@@ -600,6 +602,16 @@ export async function ledgerStatus(
       : {
           upload: { partsReceived: parts.length, parts: parts.slice(0, MAX_UPLOAD_PARTS), units: markerUnits(marker) },
         }),
+    ...(ledger.scheme === "pedersen-ristretto255-v2"
+      ? {
+          private: {
+            scheme: ledger.scheme,
+            leafCount: ledger.leafCount,
+            depth: ledger.private?.result?.depth ?? null,
+            secretId: ledger.private?.result?.secretId ?? null,
+          },
+        }
+      : {}),
   };
 }
 

@@ -114,15 +114,26 @@ export async function failLedger(
 export async function latestCompleteLedger(db: D1Database, issuerId: string): Promise<LedgerReading | null> {
   const ledger = await newestCompleteLedger(db, issuerId);
   if (ledger === null || ledger.root === null || ledger.rootSums === null) return null;
-  return {
+  const reading: LedgerReading = {
     ledgerId: ledger.ledgerId,
     assets: ledger.assets,
     root: ledger.root,
     rootSums: ledger.rootSums,
-    users: ledger.rows,
+    // A private ledger is published with its padded leaf count only.
+    users: ledger.leafCount,
     asOf: ledger.asOf,
     order: ledger.leafOrder,
   };
+  const facts = ledger.private?.result;
+  if (facts) {
+    reading.private = {
+      unitDecimals: facts.unitDecimals,
+      rootCommitments: facts.rootCommitments,
+      totals: facts.totals.map((t) => BigInt(t)),
+      totalBlindings: facts.totalBlindings,
+    };
+  }
+  return reading;
 }
 
 /** One page of an issuer's ledger history: each entry says whether it is the current ledger. */
