@@ -223,6 +223,27 @@ describe("private ledger build through the queue", () => {
     expect((await status("strict", res.json.ledgerId)).reason).toContain("row 4");
   });
 
+  it("without LEDGER_BLINDING_SECRET the build is retried, and on its last attempt fails saying what to set", async () => {
+    sent.length = 0;
+    const res = await upload("hush", makeLedgerUsers(3, "nosecret"));
+    const [start] = sent.splice(0);
+    const batch = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [
+      { id: "no-secret", timestamp: Date.now(), attempts: 1, body: start! },
+    ]);
+    const bare = { DB: testEnv.DB, BUCKET: testEnv.BUCKET };
+    await handleLedgerBuild(batch, bare, { shardSize: SHARD_SIZE, send: async () => {} });
+    expect((await getQueueResult(batch, createExecutionContext())).retryMessages).toHaveLength(1);
+    expect((await getLedger(testEnv.DB, res.json.ledgerId))!.status).toBe("building");
+    const last = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [
+      { id: "no-secret-last", timestamp: Date.now(), attempts: 4, body: start! },
+    ]);
+    await handleLedgerBuild(last, bare, { shardSize: SHARD_SIZE, send: async () => {} });
+    const failed = (await getLedger(testEnv.DB, res.json.ledgerId))!;
+    expect(failed.status).toBe("failed");
+    expect(failed.error?.reason).toContain("LEDGER_BLINDING_SECRET is not set");
+    expect(failed.error?.reason).toContain("wrangler secret put LEDGER_BLINDING_SECRET");
+  });
+
   it("an older ledger completing after a newer one is superseded, never current", async () => {
     const older = await upload("hush", makeLedgerUsers(5, "old"));
     const olderStart = sent.splice(0);
