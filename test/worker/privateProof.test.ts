@@ -9,10 +9,12 @@
  * non-inclusion proof verifies; a ledger whose root is not the signed one is
  * never served.
  */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import type { Hono } from "hono";
+import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex, type Hex, hexToBytes } from "../../core/bytes.js";
+import type { SolventConfig } from "../../core/config/schema.js";
 import { userCommitment } from "../../core/liabilities/index.js";
 import {
   buildPrivateLedger,
@@ -26,19 +28,39 @@ import {
   scalarToHex,
 } from "../../core/liabilities/private/index.js";
 import vector from "../../docs/test-vectors/private-5-users-2-assets.json" with { type: "json" };
+import { createAdminLedger } from "../../worker/api/adminLedger.js";
 import type { AppEnv } from "../../worker/api/context.js";
 import { proofRoutes } from "../../worker/api/proofRoutes.js";
+import { countProofs } from "../../worker/coverage/countProofs.js";
+import { coverageRoutes } from "../../worker/coverage/coverageRoutes.js";
 import { readObject } from "../../worker/ledger/ledgerStore.js";
 import { privateProofKey } from "../../worker/ledger/privateLayout.js";
 import { storeOnce } from "../../worker/ledger/privateProof.js";
+import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 import { writePrivateLedger } from "../support/privateStore.js";
 import { rangeProofEngine } from "../support/rangeProofs.js";
-import { ISSUER, ledgerApp, ledgerPublisher, ledgerTestEnv } from "./ledgerFixture.js";
+import {
+  DECIMALS,
+  drainQueue,
+  ISSUER,
+  ledgerApp,
+  ledgerAppWith,
+  ledgerConfig,
+  ledgerCsv,
+  ledgerPublisher,
+  ledgerTestEnv,
+  makeLedgerUsers,
+  TOKEN,
+} from "./ledgerFixture.js";
 
-const testEnv = ledgerTestEnv([]);
+const sent: LedgerBuildMessage[] = [];
+const testEnv = ledgerTestEnv(sent);
 const publish = ledgerPublisher(testEnv.DB);
 const app: Hono<AppEnv> = ledgerApp(proofRoutes);
 let engine: RangeProofEngine;
+beforeAll(async () => {
+  engine = await rangeProofEngine();
+});
 
 const getProof = (sequence: bigint, commitment: string) =>
   app.fetch(new Request(`https://solvent.test/v1/issuers/${ISSUER}/proofs/${sequence}/${commitment}`), testEnv);
@@ -99,7 +121,6 @@ describe("private ledger proofs through the route", () => {
   let sequence: bigint;
 
   beforeAll(async () => {
-    engine = await rangeProofEngine();
     await writePrivateLedger(testEnv.BUCKET, ledger, { shardSize: 2, indexBits: 1, users: vectorUsers.length });
     sequence = await publish(ledger.ledgerId, bytesToHex(ledger.root.hash));
   });
@@ -225,7 +246,6 @@ describe("a private ledger of many shards, padded, one asset", () => {
   let sequence: bigint;
 
   beforeAll(async () => {
-    engine = await rangeProofEngine();
     // 32 leaves in 8 shards of 4; index objects on 3 bits, so some are empty (the binary-search fallback).
     await writePrivateLedger(testEnv.BUCKET, ledger, { shardSize: 4, indexBits: 3, users: users.length });
     sequence = await publish(ledger.ledgerId, bytesToHex(ledger.root.hash));
@@ -288,5 +308,75 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(doc.components.schemas.PrivateInclusionProof!.properties!)).toEqual(
       expect.arrayContaining(["scheme", "values", "blindings", "path", "rangeProofs", "rootCommitments", "totals"]),
     );
+  });
+});
+
+describe("a private ledger uploaded through the admin routes and built by the queue", () => {
+  const SECRET_HEX = `0x${"5c".repeat(32)}`;
+  // The ledger tests' issuer, made private.
+  const config: SolventConfig = {
+    ...ledgerConfig,
+    issuers: ledgerConfig.issuers.map((issuer) => ({
+      ...issuer,
+      liabilities: { ...issuer.liabilities, ledger: { ...issuer.liabilities.ledger!, scheme: "private", minDepth: 4 } },
+    })),
+  };
+  // Proofs are counted by the same middleware as in the Worker (worker/api/app.ts), mounted before the routes.
+  const counter = new Hono<AppEnv>();
+  counter.use("*", countProofs());
+  const privateApp = ledgerAppWith(config, counter, createAdminLedger(), proofRoutes, coverageRoutes);
+  const call = (path: string, init?: RequestInit) =>
+    privateApp.fetch(new Request(`https://solvent.test${path}`, init), testEnv);
+
+  async function deliver(body: LedgerBuildMessage): Promise<LedgerBuildMessage[]> {
+    const out: LedgerBuildMessage[] = [];
+    const batch = createMessageBatch<LedgerBuildMessage>("solvent-ledger-builds", [
+      { id: `p-${Math.random()}`, timestamp: Date.now(), attempts: 1, body },
+    ]);
+    const buildEnv = { DB: testEnv.DB, BUCKET: testEnv.BUCKET, LEDGER_BLINDING_SECRET: SECRET_HEX };
+    await handleLedgerBuild(batch, buildEnv, { shardSize: 4, send: async (m) => void out.push(...m) });
+    expect((await getQueueResult(batch, createExecutionContext())).retryMessages).toEqual([]);
+    return out;
+  }
+
+  it("serves a proof of the built ledger that verifies end to end, and counts it against the padded leaf count", async () => {
+    const users = makeLedgerUsers(6, "e2e");
+    sent.length = 0;
+    const res = await call(`/v1/admin/issuers/${ISSUER}/ledger?asOf=${Math.floor(Date.now() / 1000) - 50_000}`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "text/csv" },
+      body: ledgerCsv(users),
+    });
+    expect(res.status).toBe(202);
+    const { ledgerId } = (await res.json()) as { ledgerId: string };
+    await drainQueue(sent.splice(0), deliver);
+    const manifest = (await (await testEnv.BUCKET.get(`ledgers/${ledgerId}/manifest.json`))!.json()) as {
+      root: Hex;
+      leafCount: number;
+      unitDecimals: number[];
+    };
+    expect(manifest.leafCount).toBe(16);
+    const seq = await publish(ledgerId, manifest.root);
+
+    for (const u of [users[0]!, users[5]!]) {
+      const c = bytesToHex(userCommitment(u.salt, u.userId));
+      const proof = await (await call(`/v1/issuers/${ISSUER}/proofs/${seq}/${c}`)).json();
+      const result = checkPrivateInclusion(proof, { userId: u.userId, salt: u.salt }, engine, { root: manifest.root });
+      expect(result).toMatchObject({ ok: true, root: manifest.root });
+      expect(result.ok && result.values).toEqual(
+        u.balances.map((b, k) => b / 10n ** BigInt(DECIMALS[k]! - manifest.unitDecimals[k]!)),
+      );
+    }
+    const absent = `0x${"00".repeat(32)}`;
+    const missing = await call(`/v1/issuers/${ISSUER}/proofs/${seq}/${absent}`);
+    expect(missing.status).toBe(404);
+    const { nonInclusion } = (await missing.json()) as { nonInclusion: unknown };
+    expect(checkPrivateNonInclusion(nonInclusion, hexToBytes(absent, "c"))).toEqual({ ok: true, root: manifest.root });
+
+    // Coverage: the two proofs served count; the leaf count is the padded 16, never the 6 users.
+    const coverage = (await (await call(`/v1/issuers/${ISSUER}/coverage`)).json()) as {
+      ledgers: { id: string; leafCount: string; checked: string }[];
+    };
+    expect(coverage.ledgers.find((l) => l.id === ledgerId)).toMatchObject({ leafCount: "16", checked: "2" });
   });
 });
