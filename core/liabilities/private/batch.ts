@@ -22,7 +22,14 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { G, GROUP_ORDER, H, Point } from "./group.js";
 
 const Fp = Point.Fp;
+const P = Fp.ORDER;
 type Field = bigint;
+
+/** `a·b mod p` for any integers a, b (negative or wider than p included): the result is in 0..p-1. */
+function mul(a: Field, b: Field): Field {
+  const r = (a * b) % P;
+  return r < 0n ? r + P : r;
+}
 const EdPoint = ed25519.Point;
 type EdPoint = InstanceType<typeof EdPoint>;
 
@@ -43,21 +50,26 @@ export interface Extended {
 }
 const IDENTITY: Extended = { X: 0n, Y: 1n, Z: 1n, T: 0n };
 
+/*
+ * Point additions below: sums and differences are left unreduced (possibly
+ * negative, a few bits wider than p); every product goes through `mul`, which
+ * reduces any integer into 0..p-1, so the coordinates stored are canonical.
+ */
+
 /** `a + b` in extended coordinates (add-2008-hwcd-3 for a = -1: 8 multiplications, complete). */
 export function addExtended(a: Extended, b: Extended): Extended {
-  const A = Fp.mul(Fp.sub(a.Y, a.X), Fp.sub(b.Y, b.X));
-  const B = Fp.mul(Fp.add(a.Y, a.X), Fp.add(b.Y, b.X));
-  const C = Fp.mul(Fp.mul(a.T, D2), b.T);
-  const Dz = Fp.mul(Fp.add(a.Z, a.Z), b.Z);
-  return sumTerms(A, B, C, Dz);
+  const A = mul(a.Y - a.X, b.Y - b.X);
+  const B = mul(a.Y + a.X, b.Y + b.X);
+  const C = mul(mul(a.T, D2), b.T);
+  return sumTerms(A, B, C, mul(a.Z + a.Z, b.Z));
 }
 
 function sumTerms(A: Field, B: Field, C: Field, Dz: Field): Extended {
-  const E = Fp.sub(B, A);
-  const F = Fp.sub(Dz, C);
-  const Gt = Fp.add(Dz, C);
-  const Ht = Fp.add(B, A);
-  return { X: Fp.mul(E, F), Y: Fp.mul(Gt, Ht), Z: Fp.mul(F, Gt), T: Fp.mul(E, Ht) };
+  const E = B - A;
+  const F = Dz - C;
+  const Gt = Dz + C;
+  const Ht = B + A;
+  return { X: mul(E, F), Y: mul(Gt, Ht), Z: mul(F, Gt), T: mul(E, Ht) };
 }
 
 const WINDOW_BITS = 8;
@@ -88,11 +100,11 @@ class FixedBase {
       const zInv = Fp.invertBatch(row.map((p) => p.Z));
       const flat: Field[] = new Array(3 * WINDOW);
       row.forEach((p, j) => {
-        const x = Fp.mul(p.X, zInv[j]!);
-        const y = Fp.mul(p.Y, zInv[j]!);
+        const x = mul(p.X, zInv[j]!);
+        const y = mul(p.Y, zInv[j]!);
         flat[3 * j] = Fp.add(y, x);
         flat[3 * j + 1] = Fp.sub(y, x);
-        flat[3 * j + 2] = Fp.mul(Fp.mul(x, y), D2);
+        flat[3 * j + 2] = mul(mul(x, y), D2);
       });
       this.windows.push(flat);
     }
@@ -110,10 +122,10 @@ class FixedBase {
       const t = this.window(w);
       const j = 3 * Number(s & 0xffn);
       s >>= 8n;
-      const A = Fp.mul(Fp.sub(acc.Y, acc.X), t[j + 1]!);
-      const B = Fp.mul(Fp.add(acc.Y, acc.X), t[j]!);
-      const C = Fp.mul(acc.T, t[j + 2]!);
-      acc = sumTerms(A, B, C, Fp.add(acc.Z, acc.Z));
+      const A = mul(acc.Y - acc.X, t[j + 1]!);
+      const B = mul(acc.Y + acc.X, t[j]!);
+      const C = mul(acc.T, t[j + 2]!);
+      acc = sumTerms(A, B, C, acc.Z + acc.Z);
     }
     if (s !== 0n) throw new RangeError("scalar wider than its windows");
     return acc;
@@ -157,17 +169,17 @@ export function encodeDoubles(halves: readonly Extended[]): Uint8Array[] {
   const product: Field[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const { X, Y, Z, T } = halves[i]!;
-    const xx = Fp.sqr(X);
-    const yy = Fp.sqr(Y);
-    const zz = Fp.sqr(Z);
-    const dtt = Fp.mul(Fp.sqr(T), D);
-    e[i] = Fp.mul(X, Fp.add(Y, Y));
+    const xx = mul(X, X);
+    const yy = mul(Y, Y);
+    const zz = mul(Z, Z);
+    const dtt = mul(mul(T, T), D);
+    e[i] = mul(X, Fp.add(Y, Y));
     f[i] = Fp.add(zz, dtt);
     g[i] = Fp.add(yy, xx);
     h[i] = Fp.sub(zz, dtt);
-    eg[i] = Fp.mul(e[i]!, g[i]!);
-    fh[i] = Fp.mul(f[i]!, h[i]!);
-    product[i] = Fp.mul(eg[i]!, fh[i]!);
+    eg[i] = mul(e[i]!, g[i]!);
+    fh[i] = mul(f[i]!, h[i]!);
+    product[i] = mul(eg[i]!, fh[i]!);
   }
   const inverses = invertNonZero(product);
   const out: Uint8Array[] = new Array(n);
@@ -177,21 +189,21 @@ export function encodeDoubles(halves: readonly Extended[]): Uint8Array[] {
       out[i] = doubled(halves[i]!).toBytes();
       continue;
     }
-    const zInv = Fp.mul(eg[i]!, inv);
-    const tInv = Fp.mul(fh[i]!, inv);
+    const zInv = mul(eg[i]!, inv);
+    const tInv = mul(fh[i]!, inv);
     let ei = e[i]!;
     let gi = g[i]!;
     let hi = h[i]!;
     let magic = INVSQRT_A_MINUS_D;
-    if (isNegative(Fp.mul(eg[i]!, zInv))) {
+    if (isNegative(mul(eg[i]!, zInv))) {
       const minusE = Fp.neg(ei);
       ei = gi;
       gi = minusE;
-      hi = Fp.mul(f[i]!, SQRT_M1);
+      hi = mul(f[i]!, SQRT_M1);
       magic = SQRT_M1;
     }
-    if (isNegative(Fp.mul(Fp.mul(hi, ei), zInv))) gi = Fp.neg(gi);
-    let s = Fp.mul(Fp.sub(hi, gi), Fp.mul(magic, Fp.mul(gi, tInv)));
+    if (isNegative(mul(mul(hi, ei), zInv))) gi = Fp.neg(gi);
+    let s = mul(Fp.sub(hi, gi), mul(magic, mul(gi, tInv)));
     if (isNegative(s)) s = Fp.neg(s);
     out[i] = Fp.toBytes(s);
   }
@@ -204,14 +216,14 @@ function invertNonZero(xs: readonly Field[]): (Field | undefined)[] {
   let acc = 1n;
   for (let i = 0; i < xs.length; i++) {
     prefix[i] = acc;
-    if (xs[i] !== 0n) acc = Fp.mul(acc, xs[i]!);
+    if (xs[i] !== 0n) acc = mul(acc, xs[i]!);
   }
   let inv = Fp.inv(acc);
   const out: (Field | undefined)[] = new Array(xs.length);
   for (let i = xs.length - 1; i >= 0; i--) {
     if (xs[i] === 0n) continue;
-    out[i] = Fp.mul(inv, prefix[i]!);
-    inv = Fp.mul(inv, xs[i]!);
+    out[i] = mul(inv, prefix[i]!);
+    inv = mul(inv, xs[i]!);
   }
   return out;
 }
