@@ -19,7 +19,6 @@
  * One JSON object per line; the load average is printed first and last.
  */
 import { randomBytes } from "node:crypto";
-import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
@@ -33,6 +32,7 @@ import {
   privateLeaf,
   quantiseAsset,
 } from "../../core/liabilities/private/index.js";
+import { cpuMs, loadAverage, machineRecord, round } from "./measure.js";
 
 const { values: args } = parseArgs({
   options: { runs: { type: "string", default: "3" }, "before-up-to": { type: "string", default: "12" } },
@@ -40,14 +40,6 @@ const { values: args } = parseArgs({
 const RUNS = Number(args.runs);
 const BEFORE_UP_TO = Number(args["before-up-to"]);
 const emit = (record: Record<string, unknown>) => console.log(JSON.stringify(record));
-const round = (x: number) => Math.round(x * 10) / 10;
-
-function cpuMs<T>(fn: () => T): [T, number] {
-  const c = process.cpuUsage();
-  const r = fn();
-  const u = process.cpuUsage(c);
-  return [r, (u.user + u.system) / 1000];
-}
 
 const ASSETS: PrivateAsset[] = [
   { symbol: "USD", decimals: 6, unitDecimals: 6 },
@@ -126,13 +118,7 @@ function entriesOf(users: { commitment: Uint8Array; balances: bigint[] }[], asse
 
 // ---- the run ----
 
-emit({
-  bench: "machine",
-  cpus: cpus().length,
-  model: cpus()[0]?.model,
-  node: process.version,
-  loadavg: loadavg().map(round),
-});
+emit(machineRecord());
 {
   const [, tablesMs] = cpuMs(() => privateLeaf(new Uint8Array(32), [1n], [1n]));
   emit({ bench: "tables", cpuMs: round(tablesMs), note: "fixed-base tables of G/2 and H/2, once per process" });
@@ -174,7 +160,7 @@ for (const log2 of [12, 16]) {
       speedup: runBefore ? round(before / after) : null,
       afterCpuMs: Math.round(after),
       sameRoot: runBefore ? true : null,
-      loadavg: loadavg().map(round),
+      loadavg: loadAverage(),
     });
   }
 }

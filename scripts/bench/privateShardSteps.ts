@@ -23,7 +23,6 @@
  * with the load average.
  */
 import { randomBytes } from "node:crypto";
-import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { bytesToHex } from "../../core/bytes.js";
 import { compareCommitments } from "../../core/liabilities/nonInclusion.js";
@@ -43,6 +42,7 @@ import {
   privateShardObject,
   privateTopObject,
 } from "../../worker/ledger/privateLayout.js";
+import { cpuMs, loadAverage, machineRecord, round } from "./measure.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -58,17 +58,8 @@ const K = Number(args.assets);
 const SHARD = Number(args["shard-size"]);
 const SAMPLE = Number(args.sample);
 const emit = (record: Record<string, unknown>) => console.log(JSON.stringify(record));
-const round = (x: number) => Math.round(x * 10) / 10;
-const load = () => loadavg().map(round);
 if ((SHARD & (SHARD - 1)) !== 0) throw new Error(`--shard-size must be a power of two, got ${SHARD}`);
 
-function cpuMs<T>(fn: () => T): [T, number, number] {
-  const c = process.cpuUsage();
-  const t = performance.now();
-  const r = fn();
-  const u = process.cpuUsage(c);
-  return [r, (u.user + u.system) / 1000, performance.now() - t];
-}
 function stats(ms: number[]) {
   const sorted = [...ms].sort((a, b) => a - b);
   return {
@@ -103,13 +94,7 @@ const [leaves, setupMs] = cpuMs(() => {
 const leafCount = leaves.length;
 const shardSize = Math.min(SHARD, leafCount);
 const shardCount = leafCount / shardSize;
-emit({
-  bench: "machine",
-  cpus: cpus().length,
-  model: cpus()[0]?.model,
-  node: process.version,
-  loadavg: load(),
-});
+emit(machineRecord());
 emit({
   bench: "private-shard-setup",
   users: USERS,
@@ -162,7 +147,7 @@ emit({
   sumAllShardsMs: sampled ? Math.round((shardStats.sumMs * shardCount) / chosen.length) : shardStats.sumMs,
   usPerLeaf: Math.round((shardStats.sumMs * 1000) / (chosen.length * shardSize)),
   wallSumMs: Math.round(shardWall.reduce((a, b) => a + b, 0)),
-  loadavg: load(),
+  loadavg: loadAverage(),
 });
 
 // Stand-in tops for shards not run (same record shape: a node with random openings).
@@ -190,7 +175,7 @@ emit({
   topBytes: combined.top.length,
   ...stats([combineMs]),
   standInTops: sampled ? shardCount - chosen.length : 0,
-  loadavg: load(),
+  loadavg: loadAverage(),
 });
 
 if (args.check) {
@@ -203,7 +188,7 @@ if (args.check) {
     inMemoryRoot: bytesToHex(ledger.root.hash),
     equal: same,
     inMemoryCpuMs: Math.round(ms),
-    loadavg: load(),
+    loadavg: loadAverage(),
   });
   if (!same) process.exit(1);
 }
