@@ -129,5 +129,11 @@ describe("SPEC §11 build fast paths equal the plain computation", () => {
       expect(derive(leaf, asset)).toBe(le % GROUP_ORDER);
       expect(deriveBlinding(secret, "ledger-é", leaf, asset)).toBe(le % GROUP_ORDER);
     }
+    // deriveBlinding keeps the last keyed state: another secret, even the same array changed in place, is not served from it
+    const before = deriveBlinding(secret, "ledger-é", 0, 0);
+    secret[0] = 4;
+    expect(deriveBlinding(secret, "ledger-é", 0, 0)).not.toBe(before);
+    expect(deriveBlinding(secret, "ledger-é", 0, 0)).toBe(blindingDeriver(secret, "ledger-é")(0, 0));
+    expect(deriveBlinding(secret, "ledger-f", 0, 0)).not.toBe(deriveBlinding(secret, "ledger-é", 0, 0));
   });
 });

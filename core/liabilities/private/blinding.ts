@@ -6,7 +6,7 @@
  */
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha512 } from "@noble/hashes/sha2.js";
-import { concatBytes, utf8 } from "../../bytes.js";
+import { bytesEqual, concatBytes, utf8 } from "../../bytes.js";
 import { fail } from "../../errors.js";
 import { bytesToIntLE, GROUP_ORDER } from "./group.js";
 
@@ -41,8 +41,14 @@ function uint64be(n: number): Uint8Array {
 
 /** `r = LE(HMAC-SHA-512(secret, label || 0x00 || uint16be(len) || ledgerId || uint64be(leaf) || uint8(asset))) mod l`. */
 export function deriveBlinding(secret: Uint8Array, ledgerId: string, leafIndex: number, assetIndex: number): bigint {
-  return blindingDeriver(secret, ledgerId)(leafIndex, assetIndex);
+  // Callers derive leaf after leaf of one ledger: keep the last ledger's keyed state (keyed by the secret's bytes).
+  const last = lastDeriver;
+  if (last && last.ledgerId === ledgerId && bytesEqual(last.secret, secret)) return last.derive(leafIndex, assetIndex);
+  const derive = blindingDeriver(secret, ledgerId);
+  lastDeriver = { secret: secret.slice(), ledgerId, derive };
+  return derive(leafIndex, assetIndex);
 }
+let lastDeriver: { secret: Uint8Array; ledgerId: string; derive: (leaf: number, asset: number) => bigint } | undefined;
 
 /**
  * `deriveBlinding` for one (secret, ledger), many leaves: the HMAC state after
