@@ -19,12 +19,19 @@
  * combine step then gets real tops from the sampled shards and stand-ins
  * (nodes of the same shape) for the others. `--check` builds the whole ledger
  * in memory with `buildPrivateLedger` and compares roots (doubles the run).
+ * `--steps worker` (default) runs the Worker's own shard step,
+ * `privateShardFromRecords` of worker/ledger/privateBuild.ts, on the shard's
+ * records (row number, commitment, uint128 balances: the ordered spool's
+ * layout); `--steps core` runs the same work through core's batch entry points
+ * (`blindingDeriver`, `privateLeaves`), to show what the step would cost
+ * through them.
  * CPU per step is user + system of this process; one JSON object per line,
  * with the load average.
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import { bytesToHex } from "../../core/bytes.js";
+import { bytesToHex, writeUint128 } from "../../core/bytes.js";
+import { HASH_BYTES, SUM_BYTES } from "../../core/liabilities/index.js";
 import { compareCommitments } from "../../core/liabilities/nonInclusion.js";
 import {
   blindingDeriver,
@@ -36,6 +43,8 @@ import {
   paddingCommitment,
   privateLeaves,
 } from "../../core/liabilities/private/index.js";
+import { recordBytes } from "../../worker/ledger/parseLedger.js";
+import { type PrivateBuildPlan, privateShardFromRecords } from "../../worker/ledger/privateBuild.js";
 import {
   decodePrivateNode,
   privateNodeBytes,
@@ -51,6 +60,7 @@ const { values: args } = parseArgs({
     "shard-size": { type: "string", default: "16384" },
     sample: { type: "string", default: "0" },
     check: { type: "boolean", default: false },
+    steps: { type: "string", default: "worker" },
   },
 });
 const USERS = Number(args.users);
@@ -106,6 +116,35 @@ emit({
 });
 
 const derive = blindingDeriver(SECRET, LEDGER);
+if (args.steps !== "worker" && args.steps !== "core")
+  throw new Error(`--steps must be worker or core, got ${args.steps}`);
+const rb = recordBytes(K);
+// The fields of a private plan the shard step reads (the rest of a plan is the queue's business).
+const plan = {
+  ledgerId: LEDGER,
+  assets: ASSETS.map((a) => a.symbol),
+  recordBytes: rb,
+  shardSize: Math.min(SHARD, leaves.length),
+  partRows: [leaves.length],
+  private: {
+    paddingFrom: USERS,
+    decimals: ASSETS.map((a) => a.decimals),
+    unitDecimals: ASSETS.map((a) => a.unitDecimals),
+  },
+} as unknown as PrivateBuildPlan;
+const secret = { bytes: SECRET, id: "0x0000000000000000" as const };
+
+/** Shard s's records as the ordered spool holds them: uint32 row, commitment, one uint128 balance per asset. */
+function shardRecords(slice: { c: Uint8Array; values: bigint[] }[], first: number): Uint8Array {
+  const out = new Uint8Array(slice.length * rb);
+  const view = new DataView(out.buffer);
+  slice.forEach((e, i) => {
+    view.setUint32(i * rb, first + i);
+    out.set(e.c, i * rb + 4);
+    e.values.forEach((v, k) => writeUint128(out, i * rb + 4 + HASH_BYTES + k * SUM_BYTES, v));
+  });
+  return out;
+}
 const nb = privateNodeBytes(K);
 const chosen =
   SAMPLE > 0 && SAMPLE < shardCount
@@ -117,7 +156,9 @@ const tops: (Uint8Array | undefined)[] = new Array(shardCount);
 let objectBytes = 0;
 for (const s of chosen) {
   const slice = leaves.slice(s * shardSize, (s + 1) * shardSize);
+  const records = args.steps === "worker" ? shardRecords(slice, s * shardSize) : undefined;
   const [obj, ms, wall] = cpuMs(() => {
+    if (records) return privateShardFromRecords(plan, s, records, secret);
     const nodes = privateLeaves(
       slice.map((e, i) => ({
         commitment: e.c,
@@ -140,6 +181,7 @@ const shardStats = stats(shardMs);
 emit({
   bench: "private-shard-steps",
   step: "shard",
+  via: args.steps === "worker" ? "privateShardFromRecords (worker/ledger/privateBuild.ts)" : "core privateLeaves",
   leavesPerStep: shardSize,
   objectBytes,
   ...shardStats,
