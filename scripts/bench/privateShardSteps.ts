@@ -141,7 +141,9 @@ function shardRecords(slice: { c: Uint8Array; values: bigint[] }[], first: numbe
   slice.forEach((e, i) => {
     view.setUint32(i * rb, first + i);
     out.set(e.c, i * rb + 4);
-    e.values.forEach((v, k) => writeUint128(out, i * rb + 4 + HASH_BYTES + k * SUM_BYTES, v));
+    e.values.forEach((v, k) => {
+      writeUint128(out, i * rb + 4 + HASH_BYTES + k * SUM_BYTES, v);
+    });
   });
   return out;
 }
