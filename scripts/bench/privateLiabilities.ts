@@ -21,7 +21,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { pippenger } from "@noble/curves/abstract/curve.js";
@@ -35,6 +34,7 @@ import {
   pedersen,
   privateInclusionProof,
 } from "../../core/liabilities/private/index.js";
+import { cpuMs, machineRecord, round } from "./measure.js";
 import { randomBigint, randomScalar, syntheticPath } from "./privatePath.js";
 
 const { values: args } = parseArgs({
@@ -50,16 +50,6 @@ const WASM_URL = new URL(
 const wasmBytes = readFileSync(WASM_URL);
 const engine = dalekRangeProofs(wasmBytes);
 
-const round = (x: number) => Math.round(x * 10) / 10;
-
-function cpuMs<T>(fn: () => T): [T, number, number] {
-  const c = process.cpuUsage();
-  const t = performance.now();
-  const r = fn();
-  const u = process.cpuUsage(c);
-  return [r, (u.user + u.system) / 1000, performance.now() - t];
-}
-
 function best<T>(fn: () => T): { result: T; cpuMs: number; wallMs: number } {
   let out: { result: T; cpuMs: number; wallMs: number } | undefined;
   for (let i = 0; i < RUNS; i++) {
@@ -69,13 +59,7 @@ function best<T>(fn: () => T): { result: T; cpuMs: number; wallMs: number } {
   return out!;
 }
 
-emit({
-  bench: "machine",
-  cpus: cpus().length,
-  model: cpus()[0]?.model,
-  node: process.version,
-  loadavg: loadavg().map(round),
-});
+emit(machineRecord());
 emit({ bench: "wasm-size", bytes: wasmBytes.length, gzipBytes: gzipSync(wasmBytes, { level: 9 }).length });
 
 for (const m of [1, 2, 4, 8, 16]) {

@@ -6,7 +6,7 @@
  */
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha512 } from "@noble/hashes/sha2.js";
-import { concatBytes, utf8 } from "../../bytes.js";
+import { bytesEqual, concatBytes, utf8 } from "../../bytes.js";
 import { fail } from "../../errors.js";
 import { bytesToIntLE, GROUP_ORDER } from "./group.js";
 
@@ -33,26 +33,42 @@ function ledgerBytes(ledgerId: string): Uint8Array {
 function uint64be(n: number): Uint8Array {
   if (!Number.isSafeInteger(n) || n < 0) fail("INVALID_ARGUMENT", "index", "must be a non-negative safe integer");
   const out = new Uint8Array(8);
-  let v = BigInt(n);
-  for (let i = 7; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
+  const view = new DataView(out.buffer);
+  view.setUint32(0, Math.floor(n / 0x1_0000_0000));
+  view.setUint32(4, n >>> 0);
   return out;
 }
 
 /** `r = LE(HMAC-SHA-512(secret, label || 0x00 || uint16be(len) || ledgerId || uint64be(leaf) || uint8(asset))) mod l`. */
 export function deriveBlinding(secret: Uint8Array, ledgerId: string, leafIndex: number, assetIndex: number): bigint {
-  if (!Number.isInteger(assetIndex) || assetIndex < 0 || assetIndex > 255)
-    fail("INVALID_ARGUMENT", "assetIndex", "must be 0..255");
-  const msg = concatBytes(
-    utf8(BLINDING_LABEL),
-    new Uint8Array([0]),
-    ledgerBytes(ledgerId),
-    uint64be(leafIndex),
-    new Uint8Array([assetIndex]),
-  );
-  return bytesToIntLE(hmac(sha512, checkSecret(secret), msg)) % GROUP_ORDER;
+  // Callers derive leaf after leaf of one ledger: keep the last ledger's keyed state (keyed by the secret's bytes).
+  const last = lastDeriver;
+  if (last && last.ledgerId === ledgerId && bytesEqual(last.secret, secret)) return last.derive(leafIndex, assetIndex);
+  const derive = blindingDeriver(secret, ledgerId);
+  lastDeriver = { secret: secret.slice(), ledgerId, derive };
+  return derive(leafIndex, assetIndex);
+}
+let lastDeriver: { secret: Uint8Array; ledgerId: string; derive: (leaf: number, asset: number) => bigint } | undefined;
+
+/**
+ * `deriveBlinding` for one (secret, ledger), many leaves: the HMAC state after
+ * the key and the message's fixed prefix is computed once and copied per leaf,
+ * so each blinding costs the hash of its last block and the outer hash.
+ */
+export function blindingDeriver(
+  secret: Uint8Array,
+  ledgerId: string,
+): (leafIndex: number, assetIndex: number) => bigint {
+  const keyed = hmac.create(sha512, checkSecret(secret));
+  keyed.update(concatBytes(utf8(BLINDING_LABEL), new Uint8Array([0]), ledgerBytes(ledgerId)));
+  const tail = new Uint8Array(9);
+  return (leafIndex, assetIndex) => {
+    if (!Number.isInteger(assetIndex) || assetIndex < 0 || assetIndex > 255)
+      fail("INVALID_ARGUMENT", "assetIndex", "must be 0..255");
+    tail.set(uint64be(leafIndex));
+    tail[8] = assetIndex;
+    return bytesToIntLE(keyed.clone().update(tail).digest()) % GROUP_ORDER;
+  };
 }
 
 /** The user commitment of padding leaf j: the first 32 bytes of `HMAC-SHA-512(secret, label || 0x00 || uint16be(len) || ledgerId || uint64be(j))`. */

@@ -46,11 +46,14 @@ export function scalarToBytes(scalar: bigint): Uint8Array {
   return out;
 }
 
+const BYTE_HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 /** Little-endian bytes as an integer (any length). */
 export function bytesToIntLE(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
-  return v;
+  if (bytes.length === 0) return 0n;
+  let hex = "0x";
+  for (let i = bytes.length - 1; i >= 0; i--) hex += BYTE_HEX[bytes[i]!];
+  return BigInt(hex);
 }
 
 /** Parses a canonical scalar (0x + 32 bytes little-endian, < l); `field` names it in errors. */

@@ -1,6 +1,6 @@
 /** SPEC §11 private liabilities (scheme `pedersen-ristretto255-v2`): commitments, tree, proofs. */
 
-export { deriveBlinding, paddingCommitment, SECRET_MIN_BYTES } from "./blinding.js";
+export { blindingDeriver, deriveBlinding, paddingCommitment, SECRET_MIN_BYTES } from "./blinding.js";
 export {
   G,
   GROUP_ORDER,
@@ -46,6 +46,7 @@ export {
   buildPrivateLevels,
   INNER_TAG,
   LEAF_TAG,
+  type PrivateLeafInput,
   type PrivateLedger,
   type PrivateLedgerInput,
   type PrivateNode,
@@ -53,6 +54,7 @@ export {
   privateInnerHash,
   privateLeaf,
   privateLeafHash,
+  privateLeaves,
   privateParent,
   privateSiblings,
   publicParent,

@@ -4,11 +4,12 @@
  * work on any power-of-two slice of leaves, so a shard can build a subtree and
  * a combiner the levels above the shard roots (`buildPrivateLevels` on both).
  */
-import { sha256 } from "@noble/hashes/sha2.js";
 import { fail } from "../../errors.js";
 import { compareCommitments } from "../nonInclusion.js";
-import { deriveBlinding, paddingCommitment } from "./blinding.js";
-import { addScalars, POINT_BYTES, type Point, pedersen } from "./group.js";
+import { FixedLengthSha256 } from "../sha256.js";
+import { addExtended, doubled, type Extended, encodeDoubles, halfCommitment } from "./batch.js";
+import { blindingDeriver, paddingCommitment } from "./blinding.js";
+import { addScalars, POINT_BYTES, type Point } from "./group.js";
 import { type PrivateAsset, quantiseAsset, VALUE_LIMIT } from "./quantise.js";
 
 export const LEAF_TAG = 0x10;
@@ -33,38 +34,93 @@ function encodeAll(points: Point[]): Uint8Array[] {
   return points.map((p) => p.toBytes());
 }
 
+/**
+ * The halves `C/2` of a node's commitments, for nodes built here (leaves from
+ * `privateLeaf`/`privateLeaves`, parents of two such nodes): they let the
+ * encodings of a whole level share one field inversion (see batch.ts). Nodes
+ * from elsewhere (decoded from storage, a verifier's path) have none and are
+ * encoded the plain way.
+ */
+const HALVES = new WeakMap<PublicPrivateNode, Extended[]>();
+
+/** Reusable hashers, one per message length (a ledger uses two). */
+const HASHERS = new Map<number, FixedLengthSha256>();
+function hasher(length: number): FixedLengthSha256 {
+  let h = HASHERS.get(length);
+  if (!h) {
+    h = new FixedLengthSha256(length);
+    HASHERS.set(length, h);
+  }
+  return h;
+}
+
+function digest(h: FixedLengthSha256): Uint8Array {
+  const out = new Uint8Array(HASH_BYTES);
+  h.digestInto(out, 0);
+  return out;
+}
+
 /** `SHA-256(0x10 || c || C_1 || .. || C_K)`. */
 export function privateLeafHash(commitment: Uint8Array, encoded: readonly Uint8Array[]): Uint8Array {
   if (commitment.length !== HASH_BYTES) fail("INVALID_BYTES", "commitment", `must be ${HASH_BYTES} bytes`);
-  const m = new Uint8Array(1 + HASH_BYTES + encoded.length * POINT_BYTES);
+  const h = hasher(1 + HASH_BYTES + encoded.length * POINT_BYTES);
+  const m = h.input;
   m[0] = LEAF_TAG;
   m.set(commitment, 1);
-  encoded.forEach((c, k) => {
-    m.set(c, 1 + HASH_BYTES + k * POINT_BYTES);
-  });
-  return sha256(m);
+  for (let k = 0; k < encoded.length; k++) m.set(encoded[k]!, 1 + HASH_BYTES + k * POINT_BYTES);
+  return digest(h);
 }
 
 /** `SHA-256(0x11 || L.C_1..L.C_K || L.hash || R.C_1..R.C_K || R.hash)`. */
 export function privateInnerHash(left: PublicPrivateNode, right: PublicPrivateNode): Uint8Array {
   const k = left.encoded.length;
   const side = k * POINT_BYTES + HASH_BYTES;
-  const m = new Uint8Array(1 + 2 * side);
+  const h = hasher(1 + 2 * side);
+  const m = h.input;
   m[0] = INNER_TAG;
-  [left, right].forEach((node, s) => {
+  for (let s = 0; s < 2; s++) {
+    const node = s === 0 ? left : right;
     const at = 1 + s * side;
-    node.encoded.forEach((c, a) => {
-      m.set(c, at + a * POINT_BYTES);
-    });
+    for (let a = 0; a < k; a++) m.set(node.encoded[a]!, at + a * POINT_BYTES);
     m.set(node.hash, at + k * POINT_BYTES);
+  }
+  return digest(h);
+}
+
+/** One leaf's user commitment and openings, per asset. */
+export interface PrivateLeafInput {
+  commitment: Uint8Array;
+  values: bigint[];
+  blindings: bigint[];
+}
+
+/**
+ * Leaves `v_k·G + r_k·H` for many rows at once: the same nodes as
+ * `privateLeaf` on each row, with the point encodings of all of them sharing
+ * one field inversion. What a shard should call.
+ */
+export function privateLeaves(rows: readonly PrivateLeafInput[]): PrivateNode[] {
+  const halves = rows.map((row) => row.values.map((v, k) => halfCommitment(v, row.blindings[k]!)));
+  const encoded = encodeDoubles(halves.flat());
+  let at = 0;
+  return rows.map((row, i) => {
+    const own = halves[i]!;
+    const enc = encoded.slice(at, at + own.length);
+    at += own.length;
+    const node: PrivateNode = {
+      hash: privateLeafHash(row.commitment, enc),
+      commitments: own.map(doubled),
+      encoded: enc,
+      values: row.values,
+      blindings: row.blindings,
+    };
+    HALVES.set(node, own);
+    return node;
   });
-  return sha256(m);
 }
 
 export function privateLeaf(commitment: Uint8Array, values: bigint[], blindings: bigint[]): PrivateNode {
-  const commitments = values.map((v, k) => pedersen(v, blindings[k]!));
-  const encoded = encodeAll(commitments);
-  return { hash: privateLeafHash(commitment, encoded), commitments, encoded, values, blindings };
+  return privateLeaves([{ commitment, values, blindings }])[0]!;
 }
 
 /** The verifier's parent: commitments added, hash over both children. */
@@ -75,12 +131,45 @@ export function publicParent(left: PublicPrivateNode, right: PublicPrivateNode):
 
 /** The publisher's parent: as `publicParent`, with values summed and blindings summed mod l. */
 export function privateParent(left: PrivateNode, right: PrivateNode): PrivateNode {
-  const node = publicParent(left, right);
-  return {
-    ...node,
-    values: left.values.map((v, k) => v + right.values[k]!),
-    blindings: left.blindings.map((r, k) => addScalars(r, right.blindings[k]!)),
-  };
+  return privateParents([left, right])[0]!;
+}
+
+/**
+ * The parents of `below` (pairs 2i, 2i+1), encoded in one batch when every
+ * child carries its halves, else one by one.
+ */
+function privateParents(below: readonly PrivateNode[]): PrivateNode[] {
+  const count = below.length / 2;
+  const childHalves = below.map((n) => HALVES.get(n));
+  const batched = childHalves.every((h) => h !== undefined);
+  const halves: Extended[][] = [];
+  if (batched) {
+    for (let i = 0; i < count; i++) {
+      const l = childHalves[2 * i]!;
+      const r = childHalves[2 * i + 1]!;
+      halves.push(l.map((h, k) => addExtended(h, r[k]!)));
+    }
+  }
+  const encoded = batched ? encodeDoubles(halves.flat()) : [];
+  const out: PrivateNode[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const left = below[2 * i]!;
+    const right = below[2 * i + 1]!;
+    const k = left.commitments.length;
+    const commitments = batched
+      ? halves[i]!.map(doubled)
+      : left.commitments.map((c, a) => c.add(right.commitments[a]!));
+    const node: PrivateNode = {
+      hash: privateInnerHash(left, right),
+      commitments,
+      encoded: batched ? encoded.slice(i * k, (i + 1) * k) : encodeAll(commitments),
+      values: left.values.map((v, a) => v + right.values[a]!),
+      blindings: left.blindings.map((r, a) => addScalars(r, right.blindings[a]!)),
+    };
+    if (batched) HALVES.set(node, halves[i]!);
+    out[i] = node;
+  }
+  return out;
 }
 
 /** Every level of a power-of-two slice of leaves, leaves first, its top last. */
@@ -89,10 +178,7 @@ export function buildPrivateLevels(leaves: PrivateNode[]): PrivateNode[][] {
   if (n === 0 || (n & (n - 1)) !== 0) fail("INVALID_ARGUMENT", "leaves", `count must be a power of two, got ${n}`);
   const levels = [leaves];
   while (levels[levels.length - 1]!.length > 1) {
-    const below = levels[levels.length - 1]!;
-    const above: PrivateNode[] = new Array(below.length / 2);
-    for (let i = 0; i < above.length; i++) above[i] = privateParent(below[2 * i]!, below[2 * i + 1]!);
-    levels.push(above);
+    levels.push(privateParents(levels[levels.length - 1]!));
   }
   return levels;
 }
@@ -164,12 +250,9 @@ export function buildPrivateLedger(input: PrivateLedgerInput): PrivateLedger {
       fail("DUPLICATE_USER", entries[i]!.row, `has the same commitment as ${entries[i - 1]!.row}`);
     }
   }
-  const leaves = entries.map((e, i) =>
-    privateLeaf(
-      e.c,
-      e.values,
-      assets.map((_, k) => deriveBlinding(secret, ledgerId, i, k)),
-    ),
+  const blinding = blindingDeriver(secret, ledgerId);
+  const leaves = privateLeaves(
+    entries.map((e, i) => ({ commitment: e.c, values: e.values, blindings: assets.map((_, k) => blinding(i, k)) })),
   );
   const levels = buildPrivateLevels(leaves);
   const root = levels[levels.length - 1]![0]!;
