@@ -5,9 +5,11 @@
  * Each proof verifies with core's checkPrivateInclusion (engine over the same
  * WebAssembly), holds no value or blinding but the leaf's own, is made once
  * and then served as the same stored bytes (also to concurrent requests, and
- * whichever isolate stored it first); absent commitments get a 404 whose
- * non-inclusion proof verifies; a ledger whose root is not the signed one is
- * never served.
+ * whichever isolate stored it first); absent commitments get a bare 404 (a
+ * non-inclusion proof would name its neighbours' commitments, and those fetch
+ * their balances), while the admin route hands the issuer a non-inclusion
+ * proof that verifies; a ledger whose root is not the signed one is never
+ * served.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
@@ -34,8 +36,9 @@ import { proofRoutes } from "../../worker/api/proofRoutes.js";
 import { countProofs } from "../../worker/coverage/countProofs.js";
 import { coverageRoutes } from "../../worker/coverage/coverageRoutes.js";
 import { readObject } from "../../worker/ledger/ledgerStore.js";
-import { privateProofKey } from "../../worker/ledger/privateLayout.js";
-import { storeOnce } from "../../worker/ledger/privateProof.js";
+import { isPrivateManifest, privateProofKey } from "../../worker/ledger/privateLayout.js";
+import { readPrivateNonInclusionProof, storeOnce } from "../../worker/ledger/privateProof.js";
+import { completeManifest } from "../../worker/ledger/proofLookup.js";
 import { handleLedgerBuild, type LedgerBuildMessage } from "../../worker/ledger/queueConsumer.js";
 import { writePrivateLedger } from "../support/privateStore.js";
 import { rangeProofEngine } from "../support/rangeProofs.js";
@@ -198,7 +201,7 @@ describe("private ledger proofs through the route", () => {
     });
   });
 
-  it("answers an absent commitment with a 404 whose non-inclusion proof verifies and shows no opening", async () => {
+  it("answers an absent commitment with a bare 404 that names no leaf, so no stranger learns a commitment to fetch a balance with", async () => {
     const leaves = ledger.commitments.map(bytesToHex);
     const absent = [`0x${"00".repeat(32)}`, `0x${"ff".repeat(32)}`, ...leaves.map(above)].filter(
       (c) => !leaves.includes(c as Hex),
@@ -206,19 +209,12 @@ describe("private ledger proofs through the route", () => {
     for (const c of absent) {
       const res = await getProof(sequence, c);
       expect(res.status, c).toBe(404);
-      const body = (await res.json()) as {
-        error: { code: string; message: string };
-        nonInclusion: Record<string, unknown>;
-      };
+      const body = (await res.json()) as { error: { code: string; message: string }; nonInclusion?: unknown };
       expect(body.error.code).toBe("NOT_FOUND");
-      expect(body.error.message).toMatch(/is not in the ledger of attestation .*nonInclusion proves it \(SPEC §11\)/);
-      expect(checkPrivateNonInclusion(body.nonInclusion, hexToBytes(c, "c")), c).toEqual({
-        ok: true,
-        root: bytesToHex(ledger.root.hash),
-      });
-      expect(keysNamed(body, "values")).toEqual([]);
-      expect(keysNamed(body, "blindings")).toEqual([]);
-      const text = JSON.stringify(body);
+      expect(body.error.message).toMatch(/proves absence only to the user it concerns, through the issuer/);
+      expect(body).not.toHaveProperty("nonInclusion");
+      const text = JSON.stringify(body).toLowerCase();
+      for (const leaf of leaves) expect(text.includes(leaf.slice(2))).toBe(false);
       for (const b of otherBlindings(ledger, -1)) expect(text.includes(b.slice(2))).toBe(false);
     }
   });
@@ -265,26 +261,28 @@ describe("a private ledger of many shards, padded, one asset", () => {
     }
   });
 
-  it("proves absence at both edges (padding leaves included) and between every pair of leaves", async () => {
+  it("makes absence proofs from the stored nodes at both edges (padding leaves included) and between every pair of leaves", async () => {
+    // What the admin route hands the issuer (the public route answers a bare 404, as above).
+    const manifest = await completeManifest(testEnv.BUCKET, ledger.ledgerId);
+    if (manifest === null || !isPrivateManifest(manifest)) throw new Error("the stored ledger has no private manifest");
     const leaves = ledger.commitments.map(bytesToHex);
     const absent = [`0x${"00".repeat(32)}`, `0x${"ff".repeat(32)}`, ...leaves.map(above)].filter(
       (c) => !leaves.includes(c as Hex),
     );
     expect(absent.length).toBeGreaterThan(30);
     for (const c of absent) {
-      const res = await getProof(sequence, c);
-      expect(res.status, c).toBe(404);
-      const { nonInclusion } = (await res.json()) as {
-        nonInclusion: { left?: { leafIndex: number }; right?: { leafIndex: number } };
-      };
-      expect(checkPrivateNonInclusion(nonInclusion, hexToBytes(c, "c")), c).toMatchObject({ ok: true });
+      const proof = await readPrivateNonInclusionProof(testEnv.BUCKET, manifest, c);
+      expect(checkPrivateNonInclusion(proof, hexToBytes(c, "c")), c).toMatchObject({ ok: true });
+      expect(keysNamed(proof, "values")).toEqual([]);
+      expect(keysNamed(proof, "blindings")).toEqual([]);
     }
-    const first = (await (await getProof(sequence, `0x${"00".repeat(32)}`)).json()) as { nonInclusion: object };
-    expect(first.nonInclusion).not.toHaveProperty("left");
-    expect(first.nonInclusion).toHaveProperty("right.leafIndex", 0);
-    const last = (await (await getProof(sequence, `0x${"ff".repeat(32)}`)).json()) as { nonInclusion: object };
-    expect(last.nonInclusion).toHaveProperty("left.leafIndex", 31);
-    expect(last.nonInclusion).not.toHaveProperty("right");
+    expect(await readPrivateNonInclusionProof(testEnv.BUCKET, manifest, leaves[3]!)).toBeNull();
+    const first = await readPrivateNonInclusionProof(testEnv.BUCKET, manifest, `0x${"00".repeat(32)}`);
+    expect(first).not.toHaveProperty("left");
+    expect(first).toHaveProperty("right.leafIndex", 0);
+    const last = await readPrivateNonInclusionProof(testEnv.BUCKET, manifest, `0x${"ff".repeat(32)}`);
+    expect(last).toHaveProperty("left.leafIndex", 31);
+    expect(last).not.toHaveProperty("right");
   });
 });
 
@@ -302,9 +300,11 @@ describe("the OpenAPI document", () => {
       { $ref: "#/components/schemas/InclusionProof" },
       { $ref: "#/components/schemas/PrivateInclusionProof" },
     ]);
-    expect(JSON.stringify(doc.components.schemas.NotInLedger)).toContain(
-      "#/components/schemas/PrivateNonInclusionProof",
-    );
+    expect(JSON.stringify(doc.components.schemas.NotInLedger)).not.toContain("PrivateNonInclusionProof");
+    const admin = doc.paths["/v1/admin/issuers/{issuer}/ledgers/{ledgerId}/non-inclusion/{commitment}"]!.get;
+    expect(admin.responses["200"]!.content["application/json"]!.schema).toEqual({
+      $ref: "#/components/schemas/PrivateNonInclusionProof",
+    });
     expect(Object.keys(doc.components.schemas.PrivateInclusionProof!.properties!)).toEqual(
       expect.arrayContaining(["scheme", "values", "blindings", "path", "rangeProofs", "rootCommitments", "totals"]),
     );
@@ -370,8 +370,21 @@ describe("a private ledger uploaded through the admin routes and built by the qu
     const absent = `0x${"00".repeat(32)}`;
     const missing = await call(`/v1/issuers/${ISSUER}/proofs/${seq}/${absent}`);
     expect(missing.status).toBe(404);
-    const { nonInclusion } = (await missing.json()) as { nonInclusion: unknown };
-    expect(checkPrivateNonInclusion(nonInclusion, hexToBytes(absent, "c"))).toEqual({ ok: true, root: manifest.root });
+    expect(await missing.json()).not.toHaveProperty("nonInclusion");
+    // The issuer fetches the absence proof for the user who asked, and it verifies against the attested root.
+    const nonInclusionPath = `/v1/admin/issuers/${ISSUER}/ledgers/${ledgerId}/non-inclusion`;
+    const auth = { headers: { Authorization: `Bearer ${TOKEN}` } };
+    const handed = await call(`${nonInclusionPath}/${absent}`, auth);
+    expect(handed.status).toBe(200);
+    expect(checkPrivateNonInclusion(await handed.json(), hexToBytes(absent, "c"))).toEqual({
+      ok: true,
+      root: manifest.root,
+    });
+    expect((await call(`${nonInclusionPath}/${absent}`)).status).toBe(401);
+    const leaf = bytesToHex(userCommitment(users[0]!.salt, users[0]!.userId));
+    const isLeaf = await call(`${nonInclusionPath}/${leaf}`, auth);
+    expect(isLeaf.status).toBe(409);
+    expect(((await isLeaf.json()) as { error: { message: string } }).error.message).toMatch(/is a leaf .* not absent/);
 
     // Coverage: the two proofs served count; the leaf count is the padded 16, never the 6 users.
     const coverage = (await (await call(`/v1/issuers/${ISSUER}/coverage`)).json()) as {

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { privateNonInclusion } from "../ledger/attestedProof.js";
 import {
   type LedgerIntakeOptions,
   ledgerStatus,
@@ -22,7 +23,7 @@ import {
   uploadBody,
 } from "./ledgerRequest.js";
 import { parameterHook } from "./openapi.js";
-import { errorResponse, IssuerParams } from "./schemas.js";
+import { CommitmentParam, errorResponse, IssuerParams, PrivateNonInclusionProof } from "./schemas.js";
 
 export type AdminLedgerOptions = LedgerIntakeOptions;
 
@@ -191,6 +192,32 @@ export function createAdminLedger(options: AdminLedgerOptions = {}): OpenAPIHono
           "Cache-Control": "no-store",
         },
       });
+    },
+  );
+
+  // A private ledger's absence proof, for the issuer to hand to the user who asked (never public: attestedProof.ts says why).
+  app.openapi(
+    createRoute({
+      ...ADMIN_ROUTE,
+      method: "get",
+      path: "/v1/admin/issuers/{issuer}/ledgers/{ledgerId}/non-inclusion/{commitment}",
+      summary: "Private non-inclusion proof",
+      description:
+        "The SPEC §11 proof that a commitment is not a leaf of a built private ledger. The public proof route does not serve it, because its neighbours' commitments would fetch their balances; give it only to the user whose commitment it is (`solvent verify --proof FILE` checks it offline). 409 when the ledger is plain or the commitment is a leaf.",
+      request: { params: LedgerParams.extend({ commitment: CommitmentParam }) },
+      responses: {
+        200: json(PrivateNonInclusionProof, "The proof."),
+        ...adminErrors,
+        404: notComplete,
+        409: errorResponse(
+          "CONFLICT: the ledger is plain (its public route proves absence), or the commitment is a leaf.",
+        ),
+      },
+    }),
+    async (c) => {
+      const { issuer, ledgerId, commitment } = c.req.valid("param");
+      c.header("Cache-Control", "no-store");
+      return c.json(await privateNonInclusion(c.env, issuer, ledgerId, commitment), 200);
     },
   );
 

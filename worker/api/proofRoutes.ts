@@ -4,30 +4,20 @@ import { knownIssuer } from "./issuer.js";
 import { answerLedgerError } from "./ledgerRequest.js";
 import { IMMUTABLE_CACHE, publicApi } from "./openapi.js";
 import {
+  CommitmentParam,
   commonErrors,
   ErrorBody,
   InclusionProof,
   IssuerParam,
   NonInclusionProof,
   PrivateInclusionProof,
-  PrivateNonInclusionProof,
   SequenceParam,
 } from "./schemas.js";
 
 const ProofParams = z.object({
   issuer: IssuerParam,
   sequence: SequenceParam,
-  commitment: z
-    .string()
-    .regex(/^0x[0-9a-fA-F]{64}$/, { error: "must be 0x followed by 64 hex digits (the SPEC §2 user commitment)" })
-    .transform((s) => s.toLowerCase())
-    .openapi({
-      param: { name: "commitment", in: "path" },
-      type: "string",
-      pattern: "^0x[0-9a-fA-F]{64}$",
-      description: "The user's SPEC §2 commitment, computed locally from the user id and salt (never sent).",
-      example: `0x${"5e".repeat(32)}`,
-    }),
+  commitment: CommitmentParam,
 });
 
 /**
@@ -63,7 +53,7 @@ proofRoutes.openapi(
       },
       404: {
         description:
-          'UNKNOWN_ISSUER, or NOT_FOUND: no such attestation, it has no user ledger, or the commitment is not in it. When the attested ledger is in commitment order (its report says `order: "commitment"`), an absent commitment\'s answer carries `nonInclusion`, the SPEC §2.1 proof of its absence (SPEC §11 for a private ledger), beside the error; older ledgers answer the error alone.',
+          "UNKNOWN_ISSUER, or NOT_FOUND: no such attestation, it has no user ledger, or the commitment is not in it. When the attested ledger is in commitment order (its report says `order: \"commitment\"`), an absent commitment's answer carries `nonInclusion`, the SPEC §2.1 proof of its absence, beside the error; older ledgers answer the error alone, and so do private ledgers: a non-inclusion proof names the neighbouring leaves' commitments, which would fetch their balances, so the issuer hands it only to the user who asks (`GET /v1/admin/issuers/{issuer}/ledgers/{ledgerId}/non-inclusion/{commitment}`).",
         headers: {
           "Cache-Control": {
             schema: { type: "string" },
@@ -73,7 +63,7 @@ proofRoutes.openapi(
         content: {
           "application/json": {
             schema: ErrorBody.extend({
-              nonInclusion: z.union([NonInclusionProof, PrivateNonInclusionProof]).optional(),
+              nonInclusion: NonInclusionProof.optional(),
             }).openapi("NotInLedger"),
           },
         },

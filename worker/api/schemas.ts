@@ -54,6 +54,19 @@ export const SequenceParam = decimalParam({ min: 1n, max: UINT64_MAX }).openapi(
   example: "1",
 });
 
+/** A SPEC §2 user commitment in a path, lower-cased. */
+export const CommitmentParam = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, { error: "must be 0x followed by 64 hex digits (the SPEC §2 user commitment)" })
+  .transform((s) => s.toLowerCase())
+  .openapi({
+    param: { name: "commitment", in: "path" },
+    type: "string",
+    pattern: "^0x[0-9a-fA-F]{64}$",
+    description: "The user's SPEC §2 commitment, computed locally from the user id and salt (never sent).",
+    example: `0x${"5e".repeat(32)}`,
+  });
+
 export const IssuerParams = z.object({ issuer: IssuerParam });
 export const IssuerSequenceParams = z.object({ issuer: IssuerParam, sequence: SequenceParam });
 

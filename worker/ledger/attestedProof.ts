@@ -3,13 +3,20 @@
  * in the ledger attested at a sequence, or, when the commitment is absent and
  * the ledger is in commitment order, the SPEC §2.1 proof of its absence. A
  * private ledger (SPEC §11) answers its own proofs (privateProof.ts): an
- * inclusion proof as the bytes stored on its first request. A proof whose
- * root differs from the signed liabilitiesRoot is never served.
+ * inclusion proof as the bytes stored on its first request, and an absent
+ * commitment with NOT_FOUND alone: a non-inclusion proof names the adjacent
+ * leaves' commitments, and a commitment is all it takes to fetch that leaf's
+ * proof with its balances, so publishing them would let anyone collect every
+ * balance by asking for made-up commitments. The issuer hands a left-out user
+ * one through the admin route (`privateNonInclusion`). A proof whose root
+ * differs from the signed liabilitiesRoot is never served.
  */
 import type { InclusionProof, NonInclusionProof } from "../../core/liabilities/index.js";
 import type { PrivateNonInclusionProof, RangeProofEngine } from "../../core/liabilities/private/index.js";
 import { attestationBySequence } from "../storage/attestationStore.js";
 import { LedgerError } from "./ledgerErrors.js";
+import { isBuilt } from "./ledgerLifecycle.js";
+import { getLedger } from "./ledgerStore.js";
 import { isPrivateManifest } from "./privateLayout.js";
 import { readPrivateInclusionProof, readPrivateNonInclusionProof, storedProofRoot } from "./privateProof.js";
 import { completeManifest, readInclusionProof, readNonInclusionProof } from "./proofLookup.js";
@@ -20,7 +27,7 @@ export type AttestedProof =
   /** A private ledger's proof: the stored JSON bytes of a PrivateInclusionProof, served as they are. */
   | { included: true; stored: Uint8Array }
   /** The commitment is not a leaf: `message` says so, `nonInclusion` proves it. */
-  | { included: false; message: string; nonInclusion: NonInclusionProof | PrivateNonInclusionProof };
+  | { included: false; message: string; nonInclusion: NonInclusionProof };
 
 /**
  * The proof for `commitment` (lower-case 0x hex) in the ledger attestation
@@ -56,10 +63,10 @@ export async function attestedProof(
       checked(storedProofRoot(bytes));
       return { included: true, stored: bytes };
     }
-    const absent = await readPrivateNonInclusionProof(store.BUCKET, manifest, commitment);
-    if (absent === null) throw new LedgerError("NOT_FOUND", message);
-    checked(absent.root);
-    return { included: false, message: `${message}; nonInclusion proves it (SPEC §11)`, nonInclusion: absent };
+    throw new LedgerError(
+      "NOT_FOUND",
+      `${message}; a private ledger proves absence only to the user it concerns, through the issuer (its neighbours' commitments would open their balances to anyone)`,
+    );
   }
   const proof = await readInclusionProof(store.BUCKET, ledgerId, commitment);
   if (proof !== null) {
@@ -70,4 +77,34 @@ export async function attestedProof(
   if (absent === null) throw new LedgerError("NOT_FOUND", message);
   checked(absent.root);
   return { included: false, message: `${message}; nonInclusion proves it (SPEC §2.1)`, nonInclusion: absent };
+}
+
+/**
+ * The SPEC §11 non-inclusion proof of `commitment` in the built (complete or
+ * superseded) private ledger `ledgerId` of `issuerId`, for the issuer to hand
+ * to the user who asked (never public: see above). NOT_FOUND when there is no
+ * such ledger; CONFLICT when the ledger is plain (its public proof route proves
+ * absence) or the commitment is a leaf.
+ */
+export async function privateNonInclusion(
+  store: { DB: D1Database; BUCKET: R2Bucket },
+  issuerId: string,
+  ledgerId: string,
+  commitment: string,
+): Promise<PrivateNonInclusionProof> {
+  const ledger = await getLedger(store.DB, ledgerId);
+  // Superseded ledgers count: one may have been attested before a newer one replaced it.
+  if (ledger === null || ledger.issuerId !== issuerId || !isBuilt(ledger.status))
+    throw new LedgerError("NOT_FOUND", `issuer "${issuerId}" has no built ledger "${ledgerId}"`);
+  const manifest = await completeManifest(store.BUCKET, ledger.ledgerId);
+  if (manifest === null) throw new LedgerError("NOT_FOUND", `ledger "${ledgerId}" has no stored manifest`);
+  if (!isPrivateManifest(manifest))
+    throw new LedgerError(
+      "CONFLICT",
+      `ledger "${ledgerId}" is plain (SPEC §2): its absences are proven by the public proof route`,
+    );
+  const absent = await readPrivateNonInclusionProof(store.BUCKET, manifest, commitment);
+  if (absent === null)
+    throw new LedgerError("CONFLICT", `commitment ${commitment} is a leaf of ledger "${ledgerId}": it is not absent`);
+  return absent;
 }
