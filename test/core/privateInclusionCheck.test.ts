@@ -2,7 +2,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, it } from "vitest";
 import { attestationFromJson } from "../../core/attestation.js";
 import { attestedLedger } from "../../core/attestedLedger.js";
-import { bytesToHex } from "../../core/bytes.js";
+import { bytesToHex, hexToBytes } from "../../core/bytes.js";
 import { checkInclusion, checkNonInclusion, NOT_IN_SNAPSHOT } from "../../core/inclusionCheck.js";
 import { createKeysDocument } from "../../core/keysDocument.js";
 import { userCommitment } from "../../core/liabilities/commitment.js";
@@ -70,10 +70,17 @@ beforeAll(async () => {
     ledgerId: "lg_private",
     secret: new Uint8Array(32).fill(9),
     assets: ASSETS,
-    users: users.map((u) => ({ commitment: userCommitment(u.salt, u.userId), balances: u.balances })),
+    users: users.map((u) => ({
+      commitment: userCommitment(hexToBytes(u.salt, "salt"), u.userId),
+      balances: u.balances,
+    })),
   });
   proofs = users.map((u) =>
-    privateInclusionProof(ledger, privateLeafIndex(ledger, userCommitment(u.salt, u.userId)), engine),
+    privateInclusionProof(
+      ledger,
+      privateLeafIndex(ledger, userCommitment(hexToBytes(u.salt, "salt"), u.userId)),
+      engine,
+    ),
   );
   // Proving is the costly part (about a second per proof in workerd on a busy machine).
 }, 120_000);
@@ -232,7 +239,7 @@ describe("checkInclusion of a private proof (SPEC §11): the steps a user runs",
 
 describe("checkNonInclusion of a private proof (SPEC §11)", () => {
   const salt = bytesToHex(new Uint8Array(16).fill(0xab));
-  const absent = () => privateNonInclusionProof(ledger, userCommitment(salt, "mallory"));
+  const absent = () => privateNonInclusionProof(ledger, userCommitment(hexToBytes(salt, "salt"), "mallory"));
 
   it("concludes absence against the signed root and the report's leaf count, order and root commitments", async () => {
     const r = await checkNonInclusion({ proof: absent(), userId: "mallory", salt, attested: await attested() });
