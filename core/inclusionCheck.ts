@@ -114,7 +114,7 @@ export async function checkInclusion(input: InclusionCheckInput): Promise<Inclus
 
   const salt = commitmentStep(run.steps, input);
   if (salt === null) return run.cannot("INVALID: the salt or user id cannot be used");
-  if (isPrivate(input.proof)) return checkPrivateProof(run, input, salt);
+  if (isPrivateProof(input.proof)) return checkPrivateProof(run, input, salt);
 
   const proof = verifyInclusionProof(input.proof, { userId: input.userId, salt });
   if (!proof.ok) {
@@ -146,8 +146,8 @@ export async function checkInclusion(input: InclusionCheckInput): Promise<Inclus
   );
 }
 
-/** Whether a proof says it is of the private scheme (SPEC §11): it is then checked as one, and only as one. */
-function isPrivate(proof: unknown): boolean {
+/** Whether a proof says it is of the private scheme (SPEC §11): it is then checked as one, and only as one (and needs a range-proof verifier). */
+export function isPrivateProof(proof: unknown): boolean {
   return typeof proof === "object" && proof !== null && (proof as { scheme?: unknown }).scheme === PRIVATE_SCHEME;
 }
 
@@ -415,7 +415,7 @@ export async function checkNonInclusion(input: NonInclusionCheckInput): Promise<
   const salt = commitmentStep(run.steps, input);
   if (salt === null) return run.cannot("INVALID: the salt or user id cannot be used");
 
-  const proof = isPrivate(input.proof)
+  const proof = isPrivateProof(input.proof)
     ? privateAbsence(input.proof, userCommitment(salt, input.userId))
     : verifyNonInclusionProof(input.proof, { userId: input.userId, salt });
   if (!proof.ok) {
