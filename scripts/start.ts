@@ -64,7 +64,16 @@ async function ensureDevVars(): Promise<string> {
     );
     log("created .dev.vars with a new signing key and admin token");
   }
-  const token = /^ADMIN_TOKEN=(.+)$/m.exec(await readFile(".dev.vars", "utf8"))?.[1]?.trim();
+  let vars = await readFile(".dev.vars", "utf8");
+  if (!/^LEDGER_BLINDING_SECRET=\S/m.test(vars)) {
+    // Private ledgers (SPEC §11) need it; a .dev.vars made before them gets it appended, the rest untouched.
+    const secret = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+    const line = `LEDGER_BLINDING_SECRET=${secret}\n`;
+    vars = `${vars}${vars === "" || vars.endsWith("\n") ? "" : "\n"}${line}`;
+    await writeFile(".dev.vars", vars, { mode: 0o600 });
+    log("added a new LEDGER_BLINDING_SECRET to .dev.vars (private ledgers derive their blindings from it)");
+  }
+  const token = /^ADMIN_TOKEN=(.+)$/m.exec(vars)?.[1]?.trim();
   if (!token) throw new Error(".dev.vars has no ADMIN_TOKEN line; delete the file to have a new one made");
   return token;
 }
