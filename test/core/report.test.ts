@@ -249,6 +249,22 @@ describe("buildReport", () => {
   });
 });
 
+/** The test issuer with its AUSD supply on two chains and a user ledger configured as `ledger`. */
+const supplyAndLedgerIssuer = (ledger: { assets: string[]; scheme?: "plain" | "private" }) =>
+  makeIssuer({
+    liabilities: {
+      supply: {
+        asset: "AUSD",
+        pegUsd: E18.toString(),
+        tokens: [
+          { chainId: 1, token: AUSD_1, escrows: [ESCROW] },
+          { chainId: 8453, token: AUSD_BASE },
+        ],
+      },
+      ledger,
+    },
+  });
+
 describe("checkReport", () => {
   const base = published(baseReadings());
 
@@ -335,19 +351,7 @@ describe("checkReport", () => {
   });
 
   it("names the ledger as SPEC §4 { id, asOf, leafCount, order, scheme } and names edits of it", () => {
-    const ledgerIssuer = makeIssuer({
-      liabilities: {
-        supply: {
-          asset: "AUSD",
-          pegUsd: E18.toString(),
-          tokens: [
-            { chainId: 1, token: AUSD_1, escrows: [ESCROW] },
-            { chainId: 8453, token: AUSD_BASE },
-          ],
-        },
-        ledger: { assets: ["USD", "ETH"] },
-      },
-    });
+    const ledgerIssuer = supplyAndLedgerIssuer({ assets: ["USD", "ETH"] });
     const asOf = Number(OBSERVED_AT) - 600;
     const p = published(
       readingsWith((r) => {
@@ -400,19 +404,7 @@ describe("checkReport", () => {
   });
 
   it("publishes a private ledger as docs/spec.md §4 says, and opens its root commitments to its totals", () => {
-    const ledgerIssuer = makeIssuer({
-      liabilities: {
-        supply: {
-          asset: "AUSD",
-          pegUsd: E18.toString(),
-          tokens: [
-            { chainId: 1, token: AUSD_1, escrows: [ESCROW] },
-            { chainId: 8453, token: AUSD_BASE },
-          ],
-        },
-        ledger: { assets: ["USD", "ETH"], scheme: "private" },
-      },
-    });
+    const ledgerIssuer = supplyAndLedgerIssuer({ assets: ["USD", "ETH"], scheme: "private" });
     // Core's private build of two users: USD keeps its 2 decimals, ETH 12 of 18.
     const built = buildPrivateLedger({
       ledgerId: "lg_p",
