@@ -15,7 +15,7 @@ import { pedersen } from "../../core/liabilities/private/index.js";
 import type { DemoUser } from "../../scripts/demo/ledger.js";
 import type { RunningDemo } from "../../scripts/demo/runDemo.js";
 import { type LiveDemo, startLiveDemo } from "../support/liveDemo.js";
-import { runCli } from "../support/runCli.js";
+import { runCli, verifyFileArgs } from "../support/runCli.js";
 
 const ISSUER = "demo-private";
 let live: LiveDemo;
@@ -62,21 +62,7 @@ async function proofOf(user: DemoUser): Promise<any> {
 async function verifyFile(user: DemoUser, proof: unknown, name: string) {
   const path = join(live.dir, `${name}.proof.json`);
   await writeFile(path, JSON.stringify(proof));
-  return runCli(
-    "verify",
-    "--proof",
-    path,
-    "--user",
-    user.userId,
-    "--salt",
-    user.salt,
-    "--attestation",
-    files.attestation,
-    "--keys",
-    files.keys,
-    "--report",
-    files.report,
-  );
+  return runCli(...verifyFileArgs(path, user, files));
 }
 
 describe("demo-private: solvent verify against the live publisher", () => {

@@ -25,7 +25,7 @@ import {
 } from "../../core/liabilities/private/index.js";
 import { nodeRangeProofs } from "../../scripts/lib/rangeProofs.js";
 import { attestLedger } from "../support/ledgerAttestation.js";
-import { runCliProcess } from "../support/runCli.js";
+import { runCliProcess, verifyFileArgs } from "../support/runCli.js";
 
 const solvent = runCliProcess;
 const signer = privateKeyToAccount(`0x${"c4".repeat(32)}`);
@@ -52,23 +52,7 @@ async function file(name: string, content: string | Uint8Array): Promise<string>
 /** `solvent verify` of user i's proof (or a changed one) with the signed attestation, keys and report files. */
 async function verifyOffline(i: number, proof: unknown = proofs[i], ...extra: string[]) {
   const path = await file(`proof-${Math.random().toString(36).slice(2)}.json`, JSON.stringify(proof));
-  const u = users[i]!;
-  return solvent(
-    "verify",
-    "--proof",
-    path,
-    "--user",
-    u.userId,
-    "--salt",
-    u.salt,
-    "--attestation",
-    files.attestation,
-    "--keys",
-    files.keys,
-    "--report",
-    files.report,
-    ...extra,
-  );
+  return solvent(...verifyFileArgs(path, users[i]!, files), ...extra);
 }
 
 beforeAll(async () => {

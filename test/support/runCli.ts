@@ -24,3 +24,19 @@ export async function runCliProcess(...args: string[]): Promise<{ code: number; 
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
 }
+
+/** The arguments of `solvent verify` for a proof file, tied to attestation, keys and report files. */
+export function verifyFileArgs(
+  proof: string,
+  user: { userId: string; salt: string },
+  files: { attestation: string; keys: string; report: string },
+): string[] {
+  return ["verify", "--proof", proof, "--user", user.userId, "--salt", user.salt].concat([
+    "--attestation",
+    files.attestation,
+    "--keys",
+    files.keys,
+    "--report",
+    files.report,
+  ]);
+}
