@@ -6,7 +6,16 @@ import { UsageError } from "./io.js";
  * the network (the only time the CLI touches one; everything else is offline).
  */
 export async function readJsonInput(source: string, what: string): Promise<unknown> {
-  let text: string;
+  const text = new TextDecoder().decode(await readBytesInput(source, what));
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new UsageError(`${what}: ${source} is not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** The exact bytes of a file or http(s) URL (a report is checked against the hash an attestation signs). */
+export async function readBytesInput(source: string, what: string): Promise<Uint8Array> {
   if (/^https?:\/\//.test(source)) {
     let res: Response;
     try {
@@ -15,20 +24,14 @@ export async function readJsonInput(source: string, what: string): Promise<unkno
       throw new UsageError(`${what}: cannot fetch ${source}: ${(e as Error).message}`);
     }
     if (!res.ok) throw new UsageError(`${what}: ${await publisherProblem(res, source)}`);
-    text = await res.text();
-  } else {
-    try {
-      text = await readFile(source, "utf8");
-    } catch (e) {
-      throw new UsageError(
-        `${what}: cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      );
-    }
+    return new Uint8Array(await res.arrayBuffer());
   }
   try {
-    return JSON.parse(text) as unknown;
+    return new Uint8Array(await readFile(source));
   } catch (e) {
-    throw new UsageError(`${what}: ${source} is not JSON: ${(e as Error).message}`);
+    throw new UsageError(
+      `${what}: cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 

@@ -1,11 +1,18 @@
 import { parseArgs } from "node:util";
 import { attestationFromJson } from "../../core/attestation.js";
 import { bytesToHex } from "../../core/bytes.js";
-import { checkInclusion, checkNonInclusion, type InclusionCheckResult } from "../../core/inclusionCheck.js";
+import {
+  checkInclusion,
+  checkNonInclusion,
+  type InclusionCheckResult,
+  isPrivateProof,
+  type RangeProofEngine,
+} from "../../core/inclusionCheck.js";
 import { parseSalt, userCommitment } from "../../core/liabilities/commitment.js";
 import { checkReport } from "../../core/reportCheck.js";
+import { nodeRangeProofs } from "../lib/rangeProofs.js";
 import { EXIT_INVALID, EXIT_OK, EXIT_UNUSABLE, type Output, UsageError } from "./io.js";
-import { publisherProblem, readJsonInput } from "./readInput.js";
+import { publisherProblem, readBytesInput, readJsonInput } from "./readInput.js";
 
 export const verifyHelp = `solvent verify --proof FILE --user ID --salt HEX [--attestation FILE --keys FILE] [--report FILE] [--json]
 solvent verify --publisher URL --issuer ID --user ID --salt HEX [--sequence N] [--json]
@@ -16,6 +23,14 @@ key valid at its observedAt and that the proof root is its liabilitiesRoot.
 FILE may also be an http(s) URL. The attestation file is the publisher's
 { attestation, signature, ... } answer. --report FILE (the snapshot's report)
 shows your balances in the assets' units rather than base units.
+A private proof (SPEC §11, scheme pedersen-ristretto255-v2) shows only your
+own balances: it is checked for your leaf, its path to the root and root
+commitments, the totals they open to, and the range proofs that every
+sibling holds a value in [0, 2^64); with --report (the exact bytes the
+attestation signs) its assets, units, root commitments, totals and total
+blindings are also matched to the signed report. Each check is printed with
+what it showed; a failed one is named, and the proof revealed no other
+user's balance or partial sum.
 With --publisher, the latest attestation (or --sequence N) of the issuer, its
 keys document, its report and the proof of your commitment are fetched from
 the publisher; your salt never leaves this machine (only the commitment is
@@ -83,18 +98,39 @@ export async function verify(args: string[], io: Output): Promise<number> {
       keys: await readJsonInput(values.keys, "--keys"),
     };
   }
+  const reportBytes = values.report === undefined ? undefined : await readBytesInput(values.report, "--report");
+  // A private proof carries its own units; the report's bytes are checked against the signed reportHash instead.
   const assetDecimals =
-    values.report === undefined
-      ? undefined
-      : reportDecimals(await readJsonInput(values.report, "--report"), "--report");
+    reportBytes === undefined || isPrivateProof(proof) ? undefined : reportDecimals(jsonOf(reportBytes), "--report");
   const result = await checkInclusion({
     proof,
     userId: values.user,
     salt: values.salt,
-    ...(attested ? { attested } : {}),
+    ...(attested ? { attested: { ...attested, ...(reportBytes ? { report: reportBytes } : {}) } } : {}),
     ...(assetDecimals ? { assetDecimals } : {}),
+    ...(await engineFor(proof)),
   });
   return report(result, io, values.json === true);
+}
+
+function jsonOf(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+  } catch (e) {
+    throw new UsageError(`--report: is not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** The range-proof verifier, loaded only for a private proof (SPEC §11) that needs it. */
+async function engineFor(proof: unknown): Promise<{ rangeProofs?: RangeProofEngine }> {
+  if (!isPrivateProof(proof)) return {};
+  try {
+    return { rangeProofs: await nodeRangeProofs() };
+  } catch (e) {
+    throw new UsageError(
+      `this is a private proof and its range proofs cannot be checked here: ${(e as Error).message}`,
+    );
+  }
 }
 
 /** Asset decimals from a SPEC §4 report (only for display: the proof's numbers are checked in base units). */
@@ -114,7 +150,13 @@ function report(result: InclusionCheckResult, io: Output, json: boolean): number
   const code = result.valid ? EXIT_OK : result.unusable ? EXIT_UNUSABLE : EXIT_INVALID;
   if (json) {
     io.out(
-      JSON.stringify({ valid: result.valid, unusable: result.unusable, verdict: result.verdict, steps: result.steps }),
+      JSON.stringify({
+        valid: result.valid,
+        unusable: result.unusable,
+        verdict: result.verdict,
+        ...(result.valid && result.balances ? { balances: result.balances } : {}),
+        steps: result.steps,
+      }),
     );
     return code;
   }
@@ -257,14 +299,20 @@ async function verifyAgainstPublisher(values: VerifyValues, io: Output): Promise
     throw new UsageError(`proof: ${proofUrl} is not JSON`);
   });
   const keys = await readJsonInput(keysUrl, "keys");
-  const assetDecimals = await attestedDecimals(attestedReportUrl(signed, base, issuer, sequence), attestation);
+  const reportUrl = attestedReportUrl(signed, base, issuer, sequence);
+  // A private proof's root commitments, totals and units are matched to the report, so it must be there;
+  // a plain proof only takes its decimals from it, when it can be read.
+  const privateProof = isPrivateProof(proof);
+  const reportBytes = privateProof ? await readBytesInput(reportUrl, "report") : undefined;
+  const assetDecimals = privateProof ? undefined : await attestedDecimals(reportUrl, attestation);
   return report(
     await checkInclusion({
       proof,
       userId: values.user,
       salt: values.salt,
-      attested: { attestation, signature, keys },
+      attested: { attestation, signature, keys, ...(reportBytes ? { report: reportBytes } : {}) },
       ...(assetDecimals ? { assetDecimals } : {}),
+      ...(await engineFor(proof)),
     }),
     io,
     json,

@@ -1,24 +1,12 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { beforeAll, describe, expect, it } from "vitest";
+import { runCliProcess } from "../support/runCli.js";
 
-const run = promisify(execFile);
-const CLI = join(process.cwd(), "scripts/solvent.mjs");
 const V = "docs/test-vectors/cli";
-
-async function solvent(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const solvent = runCliProcess;
 
 let user: { userId: string; salt: string };
 let tmp: string;
