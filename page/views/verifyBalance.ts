@@ -3,7 +3,9 @@
  * balances are in a signed snapshot. The commitment is computed here; only it
  * goes to the publisher, and every check runs in the shared core.
  */
-import { type CheckStep, checkInclusion, checkNonInclusion, type Hex, userCommitmentHex } from "../../core/index.js";
+import type { Hex } from "../../core/bytes.js";
+import { type CheckStep, checkInclusion, checkNonInclusion } from "../../core/inclusionCheck.js";
+import { userCommitmentHex } from "../../core/liabilities/commitment.js";
 import {
   ApiError,
   type AttestationAnswer,
