@@ -26,7 +26,7 @@ import { h, uid } from "../dom.js";
 import { save } from "../downloads.js";
 import { amount } from "../format.js";
 import { rangeProofs } from "../rangeProofs.js";
-import { compareReceipt, type ReceiptOutcome, type SnapshotAnswer } from "../receiptCheck.js";
+import type { ReceiptOutcome, SnapshotAnswer } from "../receiptCheck.js";
 
 export interface BalanceInput {
   issuerId: string;
@@ -93,9 +93,11 @@ async function receiptOutcome(input: BalanceInput, seen: Seen): Promise<ReceiptO
   if (seen.commitment === undefined) return cannot("your commitment could not be computed from the user id and salt");
   if (seen.attestation === undefined) return cannot("there is no attestation to compare with");
   try {
-    const [keys, report] = await Promise.all([
+    // The receipt check (and the schema library it reads receipts with) loads only when a receipt is pasted.
+    const [keys, report, { compareReceipt }] = await Promise.all([
       seen.keys ?? keysDocument(),
       seen.report ?? reportBytes(input.issuerId, seen.attestation.attestation.sequence),
+      import("../receiptCheck.js"),
     ]);
     return await compareReceipt({
       pasted: input.receipt!,
@@ -108,7 +110,7 @@ async function receiptOutcome(input: BalanceInput, seen: Seen): Promise<ReceiptO
       attestationOfAsOf: (asOf) => attestationOfAsOf(input.issuerId, asOf),
     });
   } catch (e) {
-    return cannot(`the keys document or the report could not be fetched: ${describe(e)}`);
+    return cannot(`the keys document, the report or the receipt check could not be fetched: ${describe(e)}`);
   }
 }
 

@@ -41,6 +41,21 @@ export const PAGE_BUILD: BuildOptions = {
   legalComments: "eof",
   logLevel: "silent",
   metafile: true,
+  plugins: [
+    {
+      // viem loads its CCIP-read fallback (an offchain lookup inside eth_call) with import(). The page makes no
+      // eth_call, and with code splitting that import would keep viem's whole call path in the chunk every
+      // visit loads (about 60 KiB). Left out, it fails loudly if it is ever reached.
+      name: "no-ccip-read",
+      setup(b) {
+        b.onResolve({ filter: /\/ccip\.js$/ }, (args) =>
+          args.kind === "dynamic-import" && /node_modules[\\/]viem[\\/]/.test(args.importer)
+            ? { path: "/viem-ccip-read-is-not-in-this-page.js", external: true }
+            : undefined,
+        );
+      },
+    },
+  ],
 };
 
 export interface PageSizes {
