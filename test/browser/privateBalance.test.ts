@@ -137,6 +137,40 @@ describe("verify my balance: a private ledger", () => {
     }
   });
 
+  it("compiles the verifier from bytes when it is not served as application/wasm, and refuses when it cannot load it", async () => {
+    const user = snapshot.users[5]!;
+    try {
+      publisher!.wasm = "application/octet-stream";
+      const { page, errors, close } = await open(WIDE);
+      try {
+        await verify(page, user);
+        expect(await page.locator("#balance-result .result").getAttribute("data-valid")).toBe("true");
+        expect(await page.locator('[data-step="range"]').getAttribute("data-status")).toBe("pass");
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+      publisher!.wasm = "missing";
+      const missing = await open(WIDE);
+      try {
+        await verify(missing.page, user);
+        expect(await missing.page.getByTestId("verdict").textContent()).toBe(
+          "✗ INVALID: a private proof cannot be checked without the range-proof verifier",
+        );
+        const steps = await stepStatuses(missing.page);
+        expect(steps).toMatchObject({ "load-verifier": "fail", range: "fail" });
+        expect(await missing.page.locator('[data-step="load-verifier"] .detail').textContent()).toBe(
+          "the range-proof verifier (/range-proofs.wasm) could not be fetched: HTTP 404",
+        );
+        expect(await missing.page.getByTestId("balances").count()).toBe(0);
+      } finally {
+        await missing.close();
+      }
+    } finally {
+      publisher!.wasm = "application/wasm";
+    }
+  });
+
   it("loads no WebAssembly for the page itself", async () => {
     const { page, errors, close } = await open(WIDE);
     try {

@@ -27,6 +27,8 @@ export interface StaticPublisher {
   base: string;
   /** Every path asked, in order (the test checks what the page fetched). */
   requests: string[];
+  /** How /range-proofs.wasm is served: as the Worker's assets do, with another content type, or not at all. */
+  wasm: "application/wasm" | "application/octet-stream" | "missing";
   stop(): Promise<void>;
 }
 
@@ -79,6 +81,11 @@ export async function startStaticPublisher(snapshot: PrivateSnapshot): Promise<S
     }
     if (path.startsWith("/v1/") || path.startsWith("/demo/") || path.startsWith("/.well-known/"))
       return json(res, 404, JSON.stringify({ error: { code: "NOT_FOUND", message: `no route ${path}` } }));
+    if (path === "/range-proofs.wasm" && publisher.wasm !== "application/wasm") {
+      if (publisher.wasm === "missing") return json(res, 404, JSON.stringify({ error: { code: "NOT_FOUND" } }));
+      res.writeHead(200, { "content-type": publisher.wasm }).end(await readFile(join(PUBLIC, path)));
+      return;
+    }
     const file = normalize(join(PUBLIC, path === "/" ? "index.html" : path));
     if (!file.startsWith(PUBLIC)) return json(res, 404, "{}");
     try {
@@ -95,9 +102,11 @@ export async function startStaticPublisher(snapshot: PrivateSnapshot): Promise<S
     );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
+  const publisher: StaticPublisher = {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    wasm: "application/wasm",
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
+  return publisher;
 }
