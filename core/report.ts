@@ -5,6 +5,7 @@ import { fail } from "./errors.js";
 import type { RaisedFlag } from "./flags.js";
 import { type ReserveLineItemJson, reserveLineItemToJson } from "./reservesTree.js";
 import type { HoldingType } from "./sources/holdingKinds.js";
+import type { LedgerInfo } from "./valuation/liabilities.js";
 import type { LiabilityPeg } from "./valuation/liabilityPeg.js";
 import type { LineItemDetails, LookThroughDetails } from "./valuation/lineItems.js";
 import type { ObservedPrice, PriceQuorum } from "./valuation/priceQuorum.js";
@@ -131,7 +132,7 @@ export interface ReportJson {
       valueUsd: string;
     }[];
     root: Hex | null;
-    ledger: ReportLedgerJson | LegacyReportLedgerJson | null;
+    ledger: ReportLedgerJson | PrivateReportLedgerJson | LegacyReportLedgerJson | null;
     market: ReportMarketJson | null;
   };
   totals: {
@@ -165,6 +166,26 @@ export interface ReportLedgerJson {
   scheme: "sum-sha256-v1";
   assets: string[];
   rootSums: string[];
+}
+
+/**
+ * `liabilities.ledger` of a private ledger (SPEC §11, docs/spec.md §4): the
+ * padded leaf count (2^depth, never the user count), no root sums; per asset
+ * its committed unit, root commitment, total in quantised units and total
+ * blinding, so anyone can open the root commitments to the totals.
+ * `liabilities.assets[k].amount` = totals[k] × 10^(decimals − unitDecimals[k]).
+ */
+export interface PrivateReportLedgerJson {
+  id: string;
+  asOf: string;
+  leafCount: string;
+  order: "commitment";
+  scheme: "pedersen-ristretto255-v2";
+  assets: string[];
+  unitDecimals: number[];
+  rootCommitments: Hex[];
+  totals: string[];
+  totalBlindings: Hex[];
 }
 
 /** The ledger entry of reports published before SPEC §4 named ledgers by id and asOf. */
@@ -332,6 +353,31 @@ function flagsJson(flags: readonly RaisedFlag[]): ReportJson["flags"] {
   return flags.map((f) => ({ bit: f.bit, name: f.name, reason: f.reason }));
 }
 
+/** `liabilities.ledger` of the attested ledger: the sum tree's, or a private ledger's (no sums, committed totals). */
+function ledgerJson(ledger: LedgerInfo): ReportLedgerJson | PrivateReportLedgerJson {
+  const head = { id: ledger.ledgerId, asOf: dec(ledger.asOf), leafCount: dec(ledger.users) };
+  const p = ledger.private;
+  if (p) {
+    return {
+      ...head,
+      order: "commitment",
+      scheme: "pedersen-ristretto255-v2",
+      assets: [...ledger.assets],
+      unitDecimals: [...p.unitDecimals],
+      rootCommitments: p.rootCommitments.map((c) => c.toLowerCase() as Hex),
+      totals: p.totals.map(dec),
+      totalBlindings: p.totalBlindings.map((b) => b.toLowerCase() as Hex),
+    };
+  }
+  return {
+    ...head,
+    ...(ledger.order === "commitment" ? { order: "commitment" as const } : {}),
+    scheme: "sum-sha256-v1",
+    assets: [...ledger.assets],
+    rootSums: ledger.rootSums.map(dec),
+  };
+}
+
 /** The report as a document, before serialisation. */
 export function reportJson(snapshot: Snapshot, options: BuildReportOptions): ReportJson {
   if (options.issuerId !== snapshot.issuerId)
@@ -382,15 +428,7 @@ export function reportJson(snapshot: Snapshot, options: BuildReportOptions): Rep
         valueUsd: dec(s.valueUsd),
       })),
       root: liabilities.ledger ? (liabilities.ledger.root.toLowerCase() as Hex) : null,
-      ledger: liabilities.ledger && {
-        id: liabilities.ledger.ledgerId,
-        asOf: dec(liabilities.ledger.asOf),
-        leafCount: dec(liabilities.ledger.users),
-        ...(liabilities.ledger.order === "commitment" ? { order: "commitment" as const } : {}),
-        scheme: "sum-sha256-v1",
-        assets: [...liabilities.ledger.assets],
-        rootSums: liabilities.ledger.rootSums.map(dec),
-      },
+      ledger: liabilities.ledger && ledgerJson(liabilities.ledger),
       market: marketJson(snapshot.peg),
     },
     totals: {

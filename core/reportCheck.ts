@@ -2,6 +2,7 @@ import { keccak256 } from "viem";
 import { type Attestation, issuerKey, ZERO_HASH } from "./attestation.js";
 import { SolventError } from "./errors.js";
 import { FLAGS } from "./flags.js";
+import { GROUP_ORDER, parsePoint, parseScalar, pedersen, SCHEME, VALUE_LIMIT } from "./liabilities/private/index.js";
 import { parseAmount, ratioBps, valueUsd } from "./numbers.js";
 import { type ReserveLineItem, ReserveStatus, reserveLineItemFromJson, reservesRoot } from "./reservesTree.js";
 
@@ -226,6 +227,10 @@ function checkLedger(report: Json, a: Attestation, problems: string[]): void {
   const ledgerAssets = Array.isArray(liabilities.assets)
     ? (liabilities.assets as unknown[]).filter((x): x is Json => isObject(x) && x.source === "ledger")
     : [];
+  if (!legacy && ledger.scheme === SCHEME) {
+    checkPrivateLedger(ledger, ledgerAssets, problems);
+    return;
+  }
   const sums = Array.isArray(ledger.rootSums) ? (ledger.rootSums as unknown[]) : [];
   if (sums.length !== ledgerAssets.length) {
     problems.push(`liabilities.ledger has ${sums.length} root sums for ${ledgerAssets.length} ledger asset(s)`);
@@ -239,6 +244,54 @@ function checkLedger(report: Json, a: Attestation, problems: string[]): void {
           `liabilities.ledger.rootSums[${i}] ${sum} differs from the amount ${String(asset.amount)} of ledger asset ${String(asset.asset)}`,
         );
       }
+    });
+  });
+}
+
+const PRIVATE_LISTS = ["assets", "unitDecimals", "rootCommitments", "totals", "totalBlindings"] as const;
+
+/**
+ * A private ledger (SPEC §11, docs/spec.md §4): one entry per ledger asset in
+ * each list, no `rootSums`; each root commitment opens to its total with its
+ * total blinding (C = total·G + blinding·H), each total is below 2^64 units,
+ * and each ledger asset's amount is its total × 10^(decimals − unitDecimals).
+ */
+function checkPrivateLedger(ledger: Json, ledgerAssets: Json[], problems: string[]): void {
+  if ("rootSums" in ledger)
+    problems.push("liabilities.ledger.rootSums must be absent for a private ledger (its totals are committed)");
+  const lists: Partial<Record<(typeof PRIVATE_LISTS)[number], unknown[]>> = {};
+  for (const name of PRIVATE_LISTS) {
+    const list = ledger[name];
+    if (!Array.isArray(list) || list.length !== ledgerAssets.length) {
+      problems.push(
+        `liabilities.ledger.${name} must list one entry per ledger asset (${ledgerAssets.length}), got ${Array.isArray(list) ? list.length : "none"}`,
+      );
+      return;
+    }
+    lists[name] = list;
+  }
+  ledgerAssets.forEach((asset, k) => {
+    const at = (name: string) => `liabilities.ledger.${name}[${k}]`;
+    attempt(problems, () => {
+      if (lists.assets![k] !== asset.asset)
+        problems.push(`${at("assets")} ${JSON.stringify(lists.assets![k])} is not ledger asset ${String(asset.asset)}`);
+      const total = parseAmount(lists.totals![k], at("totals"));
+      if (total >= VALUE_LIMIT) problems.push(`${at("totals")} ${total} does not fit below 2^64 units`);
+      const commitment = parsePoint(String(lists.rootCommitments![k]), at("rootCommitments"));
+      const blinding = parseScalar(String(lists.totalBlindings![k]), at("totalBlindings"));
+      if (total < GROUP_ORDER && !commitment.equals(pedersen(total, blinding)))
+        problems.push(`${at("rootCommitments")} does not open to total ${total} with ${at("totalBlindings")}`);
+      const decimals = Number(parseAmount(asset.decimals, `liabilities ledger asset ${String(asset.asset)} decimals`));
+      const kept = lists.unitDecimals![k];
+      if (typeof kept !== "number" || !Number.isInteger(kept) || kept < 0 || kept > decimals) {
+        problems.push(`${at("unitDecimals")} must be an integer from 0 to the asset's ${decimals} decimals`);
+        return;
+      }
+      const amount = total * 10n ** BigInt(decimals - kept);
+      if (amount !== parseAmount(asset.amount, `liabilities ledger asset ${String(asset.asset)} amount`))
+        problems.push(
+          `ledger asset ${String(asset.asset)} amount ${String(asset.amount)} is not ${at("totals")} ${total} × 10^${decimals - kept} = ${amount}`,
+        );
     });
   });
 }

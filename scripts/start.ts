@@ -57,14 +57,24 @@ async function ensureDevVars(): Promise<string> {
   if (!existsSync(".dev.vars")) {
     const key = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
     const token = bytesToHex(crypto.getRandomValues(new Uint8Array(24))).slice(2);
+    const blinding = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
     await writeFile(
       ".dev.vars",
-      `# Local secrets for wrangler dev (made by npm start; never commit)\nSIGNING_KEY=${key}\nADMIN_TOKEN=${token}\n`,
+      `# Local secrets for wrangler dev (made by npm start; never commit)\nSIGNING_KEY=${key}\nADMIN_TOKEN=${token}\nLEDGER_BLINDING_SECRET=${blinding}\n`,
       { mode: 0o600 },
     );
-    log("created .dev.vars with a new signing key and admin token");
+    log("created .dev.vars with a new signing key, admin token and ledger blinding secret");
   }
-  const token = /^ADMIN_TOKEN=(.+)$/m.exec(await readFile(".dev.vars", "utf8"))?.[1]?.trim();
+  let vars = await readFile(".dev.vars", "utf8");
+  if (!/^LEDGER_BLINDING_SECRET=\S/m.test(vars)) {
+    // Private ledgers (SPEC §11) need it; a .dev.vars made before them gets it appended, the rest untouched.
+    const secret = bytesToHex(crypto.getRandomValues(new Uint8Array(32)));
+    const line = `LEDGER_BLINDING_SECRET=${secret}\n`;
+    vars = `${vars}${vars === "" || vars.endsWith("\n") ? "" : "\n"}${line}`;
+    await writeFile(".dev.vars", vars, { mode: 0o600 });
+    log("added a new LEDGER_BLINDING_SECRET to .dev.vars (private ledgers derive their blindings from it)");
+  }
+  const token = /^ADMIN_TOKEN=(.+)$/m.exec(vars)?.[1]?.trim();
   if (!token) throw new Error(".dev.vars has no ADMIN_TOKEN line; delete the file to have a new one made");
   return token;
 }
@@ -171,6 +181,7 @@ async function startEmbeddedDemo(): Promise<void> {
     workDir: ".wrangler/demo",
     secretFiles: [".dev.vars"],
     adminToken,
+    privateIssuer: true,
     tickMs: 60_000,
     log,
   });
@@ -192,6 +203,10 @@ ${shown.map((u) => `    ${u.userId}  salt ${u.salt}`).join("\n")}
 
   Verify the first one against the live publisher (only the commitment leaves your machine):
     npx solvent verify --publisher ${base} --issuer demo --user ${shown[0]!.userId} --salt ${shown[0]!.salt}
+
+  demo-private publishes a private ledger (SPEC §11): its proofs show no other user's balance.
+  Its users (all ${demo.privateUsers.length} with salts: .wrangler/demo/users-private.json), e.g.
+    npx solvent verify --publisher ${base} --issuer demo-private --user ${demo.privateUsers[0]!.userId} --salt ${demo.privateUsers[0]!.salt}
 
   A new attestation of each issuer every minute. Ctrl-C stops everything.
 `);

@@ -24,6 +24,8 @@ export interface Env {
   EDGE_CACHE_SHORT_ANSWERS?: string;
   /** Secret: 0x-hex secp256k1 key that signs attestations. */
   SIGNING_KEY?: string;
+  /** Secret: 0x + at least 64 hex digits; private ledgers (SPEC §11) derive blindings and padding from it at build time. */
+  LEDGER_BLINDING_SECRET?: string;
   /** Secret: bearer token for every admin route of every issuer. */
   ADMIN_TOKEN?: string;
   /** Secret: JSON object { issuerId: token } of per-issuer admin tokens. */

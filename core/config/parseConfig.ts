@@ -12,6 +12,7 @@ import {
   holderSchema,
   type IssuerConfig,
   issuerSchema,
+  ledgerScheme,
   policySchema,
   type SolventConfig,
 } from "./schema.js";
@@ -351,6 +352,7 @@ function issuerIssues(
       if (key.validUntil !== null && key.validUntil <= key.validFrom)
         add(`${p}.validUntil`, `${key.validUntil} must be after validFrom ${key.validFrom}`);
     });
+    privateLedgerIssues(issuer, at, add);
   }
 
   const holderKeys = duplicates(issuer.reserves.holders.map((h) => `${h.chainId}:${h.address.toLowerCase()}`));
@@ -384,6 +386,35 @@ function issuerIssues(
  * copy `margin` (tick + relay time) before expiry, so the margin, and the
  * heartbeat on top of it, must fit inside the attestation's TTL.
  */
+/**
+ * A private ledger's options: minDepth and unitDecimals apply only to
+ * `scheme: "private"`; each unitDecimals entry names a ledger asset and keeps
+ * at most that asset's decimals.
+ */
+function privateLedgerIssues(issuer: IssuerConfig, at: string, add: (path: string, message: string) => void): void {
+  const ledger = issuer.liabilities.ledger;
+  if (!ledger) return;
+  const p = `${at}.liabilities.ledger`;
+  const isPrivate = ledgerScheme(ledger) === "private";
+  if (!isPrivate) {
+    for (const field of ["minDepth", "unitDecimals"] as const) {
+      if (ledger[field] !== undefined)
+        add(`${p}.${field}`, `applies only to a private ledger (set ${p}.scheme to "private" or remove ${field})`);
+    }
+    return;
+  }
+  for (const [asset, kept] of Object.entries(ledger.unitDecimals ?? {})) {
+    const up = `${p}.unitDecimals.${asset}`;
+    if (!ledger.assets.includes(asset)) {
+      add(up, `"${asset}" is not one of the ledger's assets (${ledger.assets.join(", ")})`);
+      continue;
+    }
+    const decimals = issuer.assets.find((a) => a.id === asset)?.decimals;
+    if (decimals !== undefined && kept > decimals)
+      add(up, `keeps ${kept} decimals but ${asset} has only ${decimals}; use 0 to ${decimals}`);
+  }
+}
+
 function relayerTimingIssues(issuer: IssuerConfig, at: string, add: (path: string, message: string) => void): void {
   const { tickSeconds, relaySeconds, heartbeatSeconds } = issuer.relayer!;
   const ttl = issuer.policy.ttlSeconds;

@@ -176,7 +176,22 @@ const ledgerLiability = z.strictObject({
   assets: z.array(assetId).min(1).max(64),
   /** Keys that sign this issuer's SPEC §12 balance receipts (absent: the issuer hands out no receipts). */
   receiptKeys: z.array(receiptKey).optional(),
+  /**
+   * "plain" (absent): SPEC §2 sum tree (`sum-sha256-v1`), proofs show sibling
+   * sums. "private": SPEC §11 Pedersen tree (`pedersen-ristretto255-v2`),
+   * proofs reveal no other balance; needs the LEDGER_BLINDING_SECRET secret.
+   */
+  scheme: z.enum(["plain", "private"]).optional(),
+  /** Private only: at least 2^minDepth leaves, so a small user count hides among padding (absent = 0). */
+  minDepth: z.number().int().min(0).max(24).optional(),
+  /** Private only: decimals kept per ledger asset in the committed unit (absent: the most that keeps the total below 2^64). */
+  unitDecimals: z.record(assetId, z.number().int().min(0).max(77)).optional(),
 });
+
+/** The ledger's tree scheme: "plain" unless the configuration says "private". */
+export function ledgerScheme(ledger: { scheme?: "plain" | "private" | undefined }): "plain" | "private" {
+  return ledger.scheme ?? "plain";
+}
 
 export const policySchema = z.strictObject({
   /** validUntil = observedAt + ttlSeconds. */

@@ -1,4 +1,4 @@
-import type { SolventConfig } from "./schema.js";
+import { ledgerScheme, type SolventConfig } from "./schema.js";
 
 /**
  * The rules for the secrets a configuration names, in one pure module: the
@@ -20,8 +20,15 @@ export function fillPlaceholders(text: string, value: (name: string) => string):
   return text.replace(PLACEHOLDER, (_, name: string) => value(name));
 }
 
-/** `present`: a string with something other than white space (used verbatim); `privateKey`: a 0x-hex secp256k1 key. */
-export type SecretRule = "present" | "privateKey";
+/**
+ * `present`: a string with something other than white space (used verbatim);
+ * `privateKey`: a 0x-hex secp256k1 key; `blindingSecret`: 0x + at least 64
+ * hex digits (>= 32 random bytes), the SPEC §11 blinding secret.
+ */
+export type SecretRule = "present" | "privateKey" | "blindingSecret";
+
+/** The Worker secret private ledgers derive their blindings and padding from (SPEC §11). */
+export const BLINDING_SECRET = "LEDGER_BLINDING_SECRET";
 
 export interface NamedSecret {
   name: string;
@@ -53,6 +60,12 @@ export function secretsNamedBy(
   });
   if (options.rpcOnly) return [...out.values()];
   config.issuers.forEach((issuer, i) => {
+    if (issuer.liabilities.ledger && ledgerScheme(issuer.liabilities.ledger) === "private")
+      need(
+        BLINDING_SECRET,
+        "blindingSecret",
+        `issuers[${i}].liabilities.ledger.scheme (issuer "${issuer.id}" is private)`,
+      );
     if (issuer.relayer) need(issuer.relayer.keySecret, "privateKey", `issuers[${i}].relayer.keySecret`);
     issuer.alerts?.destinations.forEach((d, k) => {
       const where = `issuers[${i}].alerts.destinations[${k}]`;
@@ -70,6 +83,7 @@ export function presentSecret(env: Record<string, unknown>, name: string): strin
 }
 
 const PRIVATE_KEY = /^0x[0-9a-fA-F]{64}$/;
+const BLINDING_HEX = /^0x(?:[0-9a-fA-F]{2}){32,}$/;
 
 /**
  * Why the secret `name` breaks `rule`, in a sentence that never quotes its
@@ -79,6 +93,12 @@ const PRIVATE_KEY = /^0x[0-9a-fA-F]{64}$/;
  */
 export function secretProblem(env: Record<string, unknown>, name: string, rule: SecretRule): string | null {
   if (rule === "present") return presentSecret(env, name) === null ? `${name} is not set` : null;
+  if (rule === "blindingSecret") {
+    if (presentSecret(env, name) === null) return `${name} is not set`;
+    return BLINDING_HEX.test((env[name] as string).trim())
+      ? null
+      : `${name} must be 0x followed by at least 64 hex digits, an even number (32 or more random bytes)`;
+  }
   if (presentSecret(env, name) === null) return `${name} is missing`;
   return PRIVATE_KEY.test((env[name] as string).trim()) ? null : `${name} is not a 0x-prefixed 32-byte hex private key`;
 }

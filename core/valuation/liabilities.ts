@@ -3,7 +3,7 @@ import type { Hex } from "../bytes.js";
 import type { IssuerConfig } from "../config/schema.js";
 import { parseAmount, valueUsd } from "../numbers.js";
 import type { PriceQuorum } from "./priceQuorum.js";
-import type { TickReadings } from "./readings.js";
+import type { PrivateLedgerRoot, TickReadings } from "./readings.js";
 
 /** The issuer's own token on one chain: what is in circulation and what it is worth at its peg. */
 export interface SupplyLiability {
@@ -40,6 +40,8 @@ export interface LedgerInfo {
   users: number;
   asOf: number;
   order: "commitment" | null;
+  /** A private ledger's root facts (SPEC §11); absent for the sum tree. */
+  private?: PrivateLedgerRoot;
 }
 
 export interface Liabilities {
@@ -156,7 +158,9 @@ function ledgerLiabilities(
     };
   });
   const { ledgerId, root, rootSums, users, asOf, order } = ledger;
-  return { info: { ledgerId, assets: [...ledger.assets], root, rootSums: [...rootSums], users, asOf, order }, assets };
+  const info: LedgerInfo = { ledgerId, assets: [...ledger.assets], root, rootSums: [...rootSums], users, asOf, order };
+  if (ledger.private) info.private = ledger.private;
+  return { info, assets };
 }
 
 /**

@@ -94,6 +94,21 @@ export interface LedgerReading {
   order: "commitment" | null;
   /** Valid SPEC §12 disputes standing against this ledger (stored with an asOf at or after its own); absent when none. */
   disputes?: StandingDisputes;
+  /**
+   * A private ledger's (SPEC §11) root facts; absent for the SPEC §2 sum tree.
+   * Its `users` is then the padded leaf count and `rootSums` the totals in base units.
+   */
+  private?: PrivateLedgerRoot;
+}
+
+/** The root of a private ledger as the report publishes it (SPEC §11, docs/spec.md §4). */
+export interface PrivateLedgerRoot {
+  /** Per asset, the decimals kept in the committed unit. */
+  unitDecimals: number[];
+  rootCommitments: Hex[];
+  /** Per asset, the root's value in quantised units. */
+  totals: bigint[];
+  totalBlindings: Hex[];
 }
 
 /** The disputes that raise DISPUTED: how many, of which kind, and the asOf they name. */

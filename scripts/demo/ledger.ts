@@ -15,14 +15,15 @@ function randomBelow(limit: bigint): bigint {
   return v % limit;
 }
 
-export function demoUsers(count: number): DemoUser[] {
+/** `count` users `user-NNNN@{domain}`; `ethStep` rounds ETH balances down to a multiple of it (a private ledger's unit). */
+export function demoUsers(count: number, domain = "demo.example", ethStep = 1n): DemoUser[] {
   return Array.from({ length: count }, (_, i) => ({
-    userId: `user-${String(i + 1).padStart(4, "0")}@demo.example`,
+    userId: `user-${String(i + 1).padStart(4, "0")}@${domain}`,
     salt: bytesToHex(crypto.getRandomValues(new Uint8Array(16))),
     balances: {
       // up to $2,000.00 (USD has 6 decimals) and up to 0.5 ETH; some users hold none of one
       USD: (i % 9 === 4 ? 0n : randomBelow(2_000_000_000n)).toString(),
-      ETH: (i % 7 === 5 ? 0n : randomBelow(5n * 10n ** 17n)).toString(),
+      ETH: (i % 7 === 5 ? 0n : (randomBelow(5n * 10n ** 17n) / ethStep) * ethStep).toString(),
     },
   }));
 }

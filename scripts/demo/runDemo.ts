@@ -7,10 +7,18 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
+import { bytesToHex } from "../../core/bytes.js";
 import { startAnvil } from "../lib/anvil.js";
 import { describeIssuer, type LocalProcesses, startLocalWorker, stopLocal } from "../lib/localWorker.js";
 import { type DemoUser, demoLedgerCsv, demoUsers } from "./ledger.js";
-import { type DemoWorld, demoCustodianStatement, demoRelayerKey, deployDemoWorld, refreshDemoFeeds } from "./world.js";
+import {
+  DEMO_PRIVATE_ISSUER,
+  type DemoWorld,
+  demoCustodianStatement,
+  demoRelayerKey,
+  deployDemoWorld,
+  refreshDemoFeeds,
+} from "./world.js";
 
 export interface DemoOptions {
   /** HTTP port of the Worker; 0 picks a free one. */
@@ -25,6 +33,8 @@ export interface DemoOptions {
   secretFiles: string[];
   adminToken: string;
   users?: number;
+  /** Also run `demo-private`, whose user ledger is private (SPEC §11); `npm start` does. */
+  privateIssuer?: boolean;
   tickMs?: number;
   log?: (line: string) => void;
   /** Where wrangler's own output goes. */
@@ -35,9 +45,55 @@ export interface RunningDemo {
   base: string;
   world: DemoWorld;
   users: DemoUser[];
+  /** demo-private's users (empty without `privateIssuer`). */
+  privateUsers: DemoUser[];
   /** Runs one tick now: fresh feeds and statement, then the cron path. */
   tick(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Whether a secret file sets LEDGER_BLINDING_SECRET (else the demo makes a throwaway one). */
+async function hasBlindingSecret(files: string[]): Promise<boolean> {
+  for (const file of files) if (/^LEDGER_BLINDING_SECRET=\S/m.test(await readFile(file, "utf8"))) return true;
+  return false;
+}
+
+/** Uploads demo-private's ledger (always built by the queue) and waits until it is complete. */
+async function uploadPrivateLedger(
+  base: string,
+  adminToken: string,
+  users: DemoUser[],
+  log: (line: string) => void,
+): Promise<void> {
+  const auth = { authorization: `Bearer ${adminToken}` };
+  const res = await fetch(`${base}/v1/admin/issuers/${DEMO_PRIVATE_ISSUER}/ledger`, {
+    method: "PUT",
+    headers: { ...auth, "content-type": "text/csv" },
+    body: demoLedgerCsv(users),
+  });
+  const text = await res.text();
+  if (res.status !== 202)
+    throw new Error(`uploading the ${DEMO_PRIVATE_ISSUER} ledger failed (${res.status}): ${text}`);
+  const { statusUrl } = JSON.parse(text) as { statusUrl: string };
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const s = (await (await fetch(statusUrl, { headers: auth })).json()) as {
+      status: string;
+      reason: string | null;
+      root: string | null;
+      private?: { leafCount: number };
+    };
+    if (s.status === "complete") {
+      log(
+        `${DEMO_PRIVATE_ISSUER}: private ledger of ${users.length} users built through the queue (${s.private?.leafCount} leaves with padding), root ${s.root}`,
+      );
+      return;
+    }
+    if (s.status !== "building") throw new Error(`the ${DEMO_PRIVATE_ISSUER} ledger is ${s.status}: ${s.reason}`);
+    if (Date.now() > deadline)
+      throw new Error(`the ${DEMO_PRIVATE_ISSUER} ledger is still building after 3 minutes; see ${statusUrl}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 /** The address of SIGNING_KEY in the secret files, so the demo oracle trusts the demo publisher. */
@@ -61,14 +117,26 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const world = await deployDemoWorld(anvil.rpcUrl, {
       ttlSeconds: 600,
       attestationSigner: await signingAddress(options.secretFiles),
+      privateIssuer: options.privateIssuer === true,
     });
     log(`demo contracts deployed (DUSD ${world.contracts.dusd}, vault ${world.contracts.vault})`);
 
     const users = demoUsers(options.users ?? 1000);
     await mkdir(options.workDir, { recursive: true });
     await writeFile(join(options.workDir, "users.json"), `${JSON.stringify(users, null, 2)}\n`);
-    const shown = users.slice(0, 3).map(({ userId, salt }) => ({ userId, salt }));
+    // demo-private's users hold ETH in whole gwei: its committed unit keeps 9 decimals.
+    const privateUsers = options.privateIssuer ? demoUsers(200, "private.demo.example", 10n ** 9n) : [];
+    if (options.privateIssuer)
+      await writeFile(join(options.workDir, "users-private.json"), `${JSON.stringify(privateUsers, null, 2)}\n`);
+    const shown = [
+      ...users.slice(0, 3).map(({ userId, salt }) => ({ issuer: "demo", userId, salt })),
+      ...privateUsers.slice(0, 3).map(({ userId, salt }) => ({ issuer: DEMO_PRIVATE_ISSUER, userId, salt })),
+    ];
     const envFile = join(options.workDir, "demo.env");
+    const throwawaySecret =
+      options.privateIssuer && !(await hasBlindingSecret(options.secretFiles))
+        ? [`LEDGER_BLINDING_SECRET=${bytesToHex(crypto.getRandomValues(new Uint8Array(32)))}`]
+        : [];
     await writeFile(
       envFile,
       `${[
@@ -77,6 +145,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         `RELAYER_KEY=${demoRelayerKey()}`,
         `DEMO_USERS='${JSON.stringify(shown)}'`,
         `DEMO_CONTRACTS='${JSON.stringify({ chainId: world.chainId, rpcUrl: world.rpcUrl, ...world.contracts })}'`,
+        ...throwawaySecret,
       ].join("\n")}\n`,
     );
 
@@ -107,6 +176,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const ledger = await post("/v1/admin/issuers/demo/ledger", demoLedgerCsv(users), "text/csv", "PUT");
     if (ledger.status !== 201) throw new Error(`uploading the demo ledger failed (${ledger.status}): ${ledger.text}`);
     log(`ledger of ${users.length} users uploaded, root ${(JSON.parse(ledger.text) as { root: string }).root}`);
+    if (options.privateIssuer) await uploadPrivateLedger(base, options.adminToken, privateUsers, log);
+    const issuers = ["demo-stable", "demo", ...(options.privateIssuer ? [DEMO_PRIVATE_ISSUER] : [])];
 
     let step = 0;
     const tick = async () => {
@@ -114,13 +185,13 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       await statementNow();
       // The same path a deployed cron takes: scheduled() fans out to every issuer's publisher.
       await worker.scheduled().catch((e: Error) => log(e.message));
-      for (const issuer of ["demo-stable", "demo"]) log(await describeIssuer(base, issuer, options.adminToken));
+      for (const issuer of issuers) log(await describeIssuer(base, issuer, options.adminToken));
     };
     await tick();
     if (options.tickMs) {
       running.timer = setInterval(() => tick().catch((e: Error) => log(`tick failed: ${e.message}`)), options.tickMs);
     }
-    return { base, world, users, tick, stop };
+    return { base, world, users, privateUsers, tick, stop };
   } catch (e) {
     await stop();
     throw e;

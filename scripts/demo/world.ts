@@ -45,7 +45,12 @@ export const demoAccounts = {
   bridgeEscrow: mnemonicToAccount(MNEMONIC, { addressIndex: 5 }),
   custodianSigner: mnemonicToAccount(MNEMONIC, { addressIndex: 6 }),
   dusdHolders: [7, 8, 9].map((i) => mnemonicToAccount(MNEMONIC, { addressIndex: i })),
+  /** demo-private's wallet (anvil's published account #12). */
+  privateWallet: mnemonicToAccount(MNEMONIC, { addressIndex: 12 }),
 };
+
+/** The private demo issuer (SPEC §11 ledger); only `npm start` deploys it (DemoWorldOptions.privateIssuer). */
+export const DEMO_PRIVATE_ISSUER = "demo-private";
 
 export interface DemoWorld {
   rpcUrl: string;
@@ -72,6 +77,11 @@ export interface DemoWorld {
 }
 
 export interface DemoWorldOptions {
+  /**
+   * Adds `demo-private`: an exchange whose user ledger is private (SPEC §11,
+   * needs LEDGER_BLINDING_SECRET), its reserves in its own wallet.
+   */
+  privateIssuer?: boolean;
   /**
    * The attestations' TTL (default 600). With the relayer's heartbeat (300 s)
    * and expiry margin (60 s tick + 60 s relay) it must stay above 420 s, or
@@ -221,6 +231,14 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
   });
   await write(usdc, "mint", [a.hotWallet.address, 1_200_000n * USDC]);
   await write(weth, "mint", [a.coldWallet.address, 100n * USD18]);
+  if (options.privateIssuer) {
+    // demo-private: 120 ETH and 400k USDC in its own wallet.
+    await probe.request({
+      method: "anvil_setBalance" as never,
+      params: [a.privateWallet.address, `0x${parseEther("120").toString(16)}`] as never,
+    });
+    await write(usdc, "mint", [a.privateWallet.address, 400_000n * USDC]);
+  }
 
   const onchain = options.attestationSigner ? await deployOnchainConsumers(options.attestationSigner) : undefined;
 
@@ -390,6 +408,47 @@ export async function deployDemoWorld(rpcUrl: string, options: DemoWorldOptions 
         policy,
         ...(relayer ? { relayer: { ...relayer, feed: onchain!.feed } } : {}),
       },
+      ...(options.privateIssuer
+        ? [
+            {
+              id: DEMO_PRIVATE_ISSUER,
+              name: "Demo Private Exchange",
+              assets: [
+                {
+                  id: "USD",
+                  decimals: 6,
+                  pegCurrency: true,
+                  prices: [{ kind: "fixed" as const, priceUsd: USD18.toString() }],
+                },
+                usdcAsset,
+                ethAsset,
+              ],
+              // Balances are committed, never shown: ETH in whole gwei (9 decimals kept), at least 2^8 leaves.
+              liabilities: {
+                ledger: { assets: ["USD", "ETH"], scheme: "private", minDepth: 8, unitDecimals: { ETH: 9 } },
+              },
+              reserves: {
+                holders: [
+                  {
+                    chainId,
+                    address: a.privateWallet.address,
+                    name: "Private exchange wallet",
+                    ownership: {
+                      kind: "eoa" as const,
+                      signature: await sign(a.privateWallet, DEMO_PRIVATE_ISSUER, a.privateWallet.address),
+                    },
+                    holdings: [
+                      { type: "native" as const, asset: "ETH" },
+                      { type: "erc20" as const, asset: "USDC", token: usdc },
+                    ],
+                  },
+                ],
+                custodians: [],
+              },
+              policy,
+            } satisfies SolventConfigInput["issuers"][number],
+          ]
+        : []),
     ],
   };
   return {

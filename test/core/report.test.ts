@@ -1,7 +1,8 @@
 import { keccak256 } from "viem";
 import { describe, expect, it } from "vitest";
 import { type Attestation, issuerKey, nextAttestation, ZERO_HASH } from "../../core/attestation.js";
-import { utf8 } from "../../core/bytes.js";
+import { bytesToHex, utf8 } from "../../core/bytes.js";
+import { buildPrivateLedger, scalarToHex } from "../../core/liabilities/private/index.js";
 import { type BuildReportOptions, buildReport } from "../../core/report.js";
 import { checkLeafOrder, checkReport } from "../../core/reportCheck.js";
 import { reserveLineItemFromJson, reservesRoot } from "../../core/reservesTree.js";
@@ -248,6 +249,22 @@ describe("buildReport", () => {
   });
 });
 
+/** The test issuer with its AUSD supply on two chains and a user ledger configured as `ledger`. */
+const supplyAndLedgerIssuer = (ledger: { assets: string[]; scheme?: "plain" | "private" }) =>
+  makeIssuer({
+    liabilities: {
+      supply: {
+        asset: "AUSD",
+        pegUsd: E18.toString(),
+        tokens: [
+          { chainId: 1, token: AUSD_1, escrows: [ESCROW] },
+          { chainId: 8453, token: AUSD_BASE },
+        ],
+      },
+      ledger,
+    },
+  });
+
 describe("checkReport", () => {
   const base = published(baseReadings());
 
@@ -334,19 +351,7 @@ describe("checkReport", () => {
   });
 
   it("names the ledger as SPEC §4 { id, asOf, leafCount, order, scheme } and names edits of it", () => {
-    const ledgerIssuer = makeIssuer({
-      liabilities: {
-        supply: {
-          asset: "AUSD",
-          pegUsd: E18.toString(),
-          tokens: [
-            { chainId: 1, token: AUSD_1, escrows: [ESCROW] },
-            { chainId: 8453, token: AUSD_BASE },
-          ],
-        },
-        ledger: { assets: ["USD", "ETH"] },
-      },
-    });
+    const ledgerIssuer = supplyAndLedgerIssuer({ assets: ["USD", "ETH"] });
     const asOf = Number(OBSERVED_AT) - 600;
     const p = published(
       readingsWith((r) => {
@@ -392,6 +397,85 @@ describe("checkReport", () => {
       [
         (doc) => delete doc.liabilities.ledger,
         /liabilities\.root is set but liabilities\.ledger does not name the ledger/,
+      ],
+    ];
+    for (const [edit, problem] of edits)
+      expect(checkReport(tampered(p.bytes, edit), p.attestation)).toContainEqual(expect.stringMatching(problem));
+  });
+
+  it("publishes a private ledger as docs/spec.md §4 says, and opens its root commitments to its totals", () => {
+    const ledgerIssuer = supplyAndLedgerIssuer({ assets: ["USD", "ETH"], scheme: "private" });
+    // Core's private build of two users: USD keeps its 2 decimals, ETH 12 of 18.
+    const built = buildPrivateLedger({
+      ledgerId: "lg_p",
+      secret: new Uint8Array(32).fill(9),
+      assets: [
+        { symbol: "USD", decimals: 2, unitDecimals: 2 },
+        { symbol: "ETH", decimals: 18, unitDecimals: 12 },
+      ],
+      users: [
+        { commitment: new Uint8Array(32).fill(1), balances: [123_000n, 2n * E18] },
+        { commitment: new Uint8Array(32).fill(2), balances: [456n, 10n ** 12n] },
+      ],
+      minDepth: 3,
+    });
+    const asOf = Number(OBSERVED_AT) - 600;
+    const p = published(
+      readingsWith((r) => {
+        r.ledger = {
+          ledgerId: "lg_p",
+          assets: ["USD", "ETH"],
+          root: bytesToHex(built.root.hash),
+          rootSums: [123_456n, 2n * E18 + 10n ** 12n],
+          users: 8,
+          asOf,
+          order: "commitment",
+          private: {
+            unitDecimals: [2, 12],
+            rootCommitments: built.root.encoded.map((c) => bytesToHex(c)),
+            totals: built.totals,
+            totalBlindings: built.totalBlindings.map(scalarToHex),
+          },
+        };
+      }),
+      ledgerIssuer,
+    );
+    const doc = parse(p.bytes);
+    expect(doc.liabilities.root).toBe(bytesToHex(built.root.hash));
+    expect(doc.liabilities.ledger).toEqual({
+      id: "lg_p",
+      asOf: String(asOf),
+      leafCount: "8",
+      order: "commitment",
+      scheme: "pedersen-ristretto255-v2",
+      assets: ["USD", "ETH"],
+      unitDecimals: [2, 12],
+      rootCommitments: built.root.encoded.map((c) => bytesToHex(c)),
+      totals: ["123456", "2000001000000"],
+      totalBlindings: built.totalBlindings.map(scalarToHex),
+    });
+    expect(doc.liabilities.assets.filter((a: { source: string }) => a.source === "ledger")).toMatchObject([
+      { asset: "USD", amount: "123456" },
+      { asset: "ETH", amount: String(2n * E18 + 10n ** 12n) },
+    ]);
+    expect(checkReport(p.bytes, p.attestation)).toEqual([]);
+    const edits: [(doc: Doc) => void, RegExp][] = [
+      [
+        (d) => (d.liabilities.ledger.totals[0] = "123457"),
+        /liabilities\.ledger\.rootCommitments\[0\] does not open to total 123457/,
+      ],
+      [
+        (d) => (d.liabilities.ledger.totalBlindings[1] = d.liabilities.ledger.totalBlindings[0]),
+        /liabilities\.ledger\.rootCommitments\[1\] does not open to total/,
+      ],
+      [
+        (d) => (d.liabilities.ledger.unitDecimals[1] = 13),
+        /ledger asset ETH amount \d+ is not liabilities\.ledger\.totals\[1\] 2000001000000 × 10\^5/,
+      ],
+      [(d) => (d.liabilities.ledger.rootSums = ["1", "2"]), /rootSums must be absent for a private ledger/],
+      [
+        (d) => d.liabilities.ledger.rootCommitments.pop(),
+        /rootCommitments must list one entry per ledger asset \(2\), got 1/,
       ],
     ];
     for (const [edit, problem] of edits)

@@ -109,6 +109,54 @@ describe("checkEnv", () => {
   });
 });
 
+describe("LEDGER_BLINDING_SECRET (private ledgers)", () => {
+  const privateConfig = (scheme: "plain" | "private") =>
+    parseConfig({
+      version: 1,
+      chains: [{ chainId: 1, rpcUrls: ["https://rpc.example"] }],
+      issuers: [
+        {
+          id: "hush",
+          name: "Hush",
+          assets: [
+            { id: "USD", decimals: 6, pegCurrency: true, prices: [{ kind: "fixed", priceUsd: "1000000000000000000" }] },
+          ],
+          liabilities: { ledger: { assets: ["USD"], scheme } },
+          reserves: {},
+        },
+      ],
+    });
+  const base = { SIGNING_KEY: GOOD_KEY, ADMIN_TOKEN: GOOD_TOKEN };
+  const GOOD_SECRET = `0x${"5a".repeat(32)}`;
+
+  it("is needed only when an issuer is private", () => {
+    expect(checkEnv(base as unknown as Env, privateConfig("plain")).ok).toBe(true);
+    expect(
+      checkEnv({ ...base, LEDGER_BLINDING_SECRET: GOOD_SECRET } as unknown as Env, privateConfig("private")).ok,
+    ).toBe(true);
+    // Longer secrets are fine too (at least 32 bytes).
+    const long = { ...base, LEDGER_BLINDING_SECRET: `0x${"5a".repeat(48)}` };
+    expect(checkEnv(long as unknown as Env, privateConfig("private")).ok).toBe(true);
+  });
+
+  it.each([
+    ["missing", undefined, "is not set"],
+    ["only white space", "   ", "is not set"],
+    ["too short (31 bytes)", `0x${"5a".repeat(31)}`, "at least 64 hex digits"],
+    ["without 0x", "5a".repeat(32), "at least 64 hex digits"],
+    ["odd number of hex digits", `0x${"5a".repeat(32)}b`, "at least 64 hex digits"],
+    ["not hex", `0x${"zz".repeat(32)}`, "at least 64 hex digits"],
+  ])("%s: refused naming the secret and the private issuer, never its value", (_name, value, why) => {
+    const check = checkEnv({ ...base, LEDGER_BLINDING_SECRET: value } as unknown as Env, privateConfig("private"));
+    expect(check.ok).toBe(false);
+    expect(check.problems.map((p) => p.secret)).toEqual(["LEDGER_BLINDING_SECRET"]);
+    expect(check.message).toContain(why);
+    expect(check.message).toContain('issuer "hush" is private');
+    expect(check.message).toContain("wrangler secret put LEDGER_BLINDING_SECRET");
+    if (typeof value === "string" && value.trim().length > 8) expect(check.message).not.toContain(value.slice(2, 20));
+  });
+});
+
 describe("GET /health and the publish path", () => {
   const app = createApp();
   const call = (path: string, overrides: Record<string, unknown>, init?: RequestInit) =>

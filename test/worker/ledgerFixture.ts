@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { type Attestation, attestationDigest, issuerKey, nextAttestation } from "../../core/attestation.js";
 import { bytesToHex, type Hex } from "../../core/bytes.js";
 import { parseConfig } from "../../core/config/parseConfig.js";
+import type { SolventConfig } from "../../core/config/schema.js";
 import { type AmountUnits, formatUnits } from "../../core/numbers.js";
 import { adminAuth } from "../../worker/api/adminAuth.js";
 import type { AppEnv } from "../../worker/api/context.js";
@@ -52,12 +53,35 @@ export function ledgerTestEnv(sent: LedgerBuildMessage[]) {
   };
 }
 
+/** Delivers `first` and everything it fans out through `deliver`, until the queue is empty; returns every delivered message. */
+export async function drainQueue(
+  first: LedgerBuildMessage[],
+  deliver: (m: LedgerBuildMessage) => Promise<LedgerBuildMessage[]>,
+): Promise<LedgerBuildMessage[]> {
+  const delivered: LedgerBuildMessage[] = [];
+  let pending = first;
+  while (pending.length > 0) {
+    const next: LedgerBuildMessage[] = [];
+    for (const m of pending) {
+      delivered.push(m);
+      next.push(...(await deliver(m)));
+    }
+    pending = next;
+  }
+  return delivered;
+}
+
 /** An app serving `routes` with the ledger issuer's configuration, admin auth where the admin sub-app mounts it, and the API's error handler. */
 export function ledgerApp(...routes: Hono<AppEnv>[]): Hono<AppEnv> {
+  return ledgerAppWith(ledgerConfig, ...routes);
+}
+
+/** As ledgerApp, with another configuration (e.g. a private ledger's). */
+export function ledgerAppWith(config: SolventConfig, ...routes: Hono<AppEnv>[]): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError(handleError);
   app.use("*", async (c, next) => {
-    c.set("config", ledgerConfig);
+    c.set("config", config);
     await next();
   });
   app.use("*", publicCors);

@@ -23,6 +23,7 @@ import { checkProof } from "../support/independentVerifier.js";
 import {
   ASSETS,
   DECIMALS,
+  drainQueue,
   ISSUER,
   ledgerApp,
   ledgerConfig,
@@ -97,19 +98,7 @@ async function deliver(body: LedgerBuildMessage): Promise<LedgerBuildMessage[]> 
 }
 
 /** Delivers `first` and everything it fans out, until the queue is empty; returns every delivered message. */
-async function drain(first: LedgerBuildMessage[]): Promise<LedgerBuildMessage[]> {
-  const delivered: LedgerBuildMessage[] = [];
-  let pending = first;
-  while (pending.length > 0) {
-    const next: LedgerBuildMessage[] = [];
-    for (const m of pending) {
-      delivered.push(m);
-      next.push(...(await deliver(m)));
-    }
-    pending = next;
-  }
-  return delivered;
-}
+const drain = (first: LedgerBuildMessage[]) => drainQueue(first, deliver);
 
 async function objectsUnder(prefix: string): Promise<string[]> {
   return (await testEnv.BUCKET.list({ prefix })).objects.map((o) => o.key);

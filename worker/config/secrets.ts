@@ -1,7 +1,9 @@
+import { sha256 } from "@noble/hashes/sha2.js";
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { z } from "zod";
+import { bytesToHex, concatBytes, type Hex, hexToBytes, utf8 } from "../../core/bytes.js";
 import type { SolventConfig } from "../../core/config/schema.js";
-import { presentSecret, secretProblem, secretsNamedBy } from "../../core/config/secretRules.js";
+import { BLINDING_SECRET, presentSecret, secretProblem, secretsNamedBy } from "../../core/config/secretRules.js";
 import type { Env } from "../env.js";
 
 /**
@@ -64,6 +66,33 @@ export function privateKeySecret(env: Record<string, unknown>, name: string): Pr
       `${name} is not a valid secp256k1 private key (it must be between 1 and the curve order)`,
     );
   }
+}
+
+/** The blinding secret of private ledgers, as bytes, and its public id (never the secret). */
+export interface BlindingSecret {
+  bytes: Uint8Array;
+  /** First 8 bytes, 0x-hex, of SHA-256(utf8("solvent/blinding-secret-id") || secret): names the secret a ledger was built with. */
+  id: Hex;
+}
+
+/** `secretId` of a blinding secret: which secret built a ledger, without revealing it. */
+export function blindingSecretId(secret: Uint8Array): Hex {
+  return bytesToHex(sha256(concatBytes(utf8("solvent/blinding-secret-id"), secret)).subarray(0, 8));
+}
+
+/**
+ * LEDGER_BLINDING_SECRET as the private ledger build uses it; MisconfiguredError
+ * when it is missing or not 0x + at least 64 hex digits. Only builds read it:
+ * every stored node keeps its opening, so proofs never need it.
+ */
+export function blindingSecret(env: Record<string, unknown>): BlindingSecret {
+  const problem = secretProblem(env, BLINDING_SECRET, "blindingSecret");
+  if (problem !== null)
+    throw new MisconfiguredError(
+      `${problem}: private ledgers cannot be built without it (wrangler secret put ${BLINDING_SECRET})`,
+    );
+  const bytes = hexToBytes((env[BLINDING_SECRET] as string).trim(), BLINDING_SECRET);
+  return { bytes, id: blindingSecretId(bytes) };
 }
 
 /** The key that signs attestations (SIGNING_KEY). */
@@ -183,6 +212,12 @@ export function checkEnv(env: Env, config: SolventConfig | null): EnvCheck {
       if (rule === "present") {
         if (namedSecret(env, name) === null)
           add(name, `${name} (named by ${where}) is not set (wrangler secret put ${name})`);
+        continue;
+      }
+      if (rule === "blindingSecret") {
+        const problem = secretProblem(env, name, rule);
+        if (problem !== null)
+          add(name, `${problem.replace(name, `${name} (needed by ${where})`)} (wrangler secret put ${name})`);
         continue;
       }
       try {

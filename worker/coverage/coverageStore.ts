@@ -3,6 +3,7 @@
  * commitments of a ledger had their inclusion proof served, and per ledger
  * how many. SQL lives here only.
  */
+import { PUBLIC_LEAF_COUNT_SQL } from "../ledger/ledgerStore.js";
 
 /**
  * Records that the inclusion proof of `commitment` in the ledger attested at
@@ -50,7 +51,7 @@ export async function ledgerCoverage(
   const after = options.after;
   const { results } = await db
     .prepare(
-      `SELECT l.ledger_id, l.as_of, l.rows, MIN(a.sequence) AS first_sequence, MAX(a.sequence) AS last_sequence,
+      `SELECT l.ledger_id, l.as_of, ${PUBLIC_LEAF_COUNT_SQL} AS rows, MIN(a.sequence) AS first_sequence, MAX(a.sequence) AS last_sequence,
               COALESCE((SELECT checked FROM coverage_counts c WHERE c.ledger_id = l.ledger_id), 0) AS checked
        FROM ledgers l JOIN attestations a ON a.issuer_id = l.issuer_id AND a.ledger_id = l.ledger_id
        WHERE l.issuer_id = ?1 AND (?2 IS NULL OR l.as_of < ?2 OR (l.as_of = ?2 AND l.ledger_id < ?3))

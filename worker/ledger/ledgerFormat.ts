@@ -209,6 +209,10 @@ export interface SpoolManifest {
    * multi-part upload, ledgerSpool.ts joinParts).
    */
   buckets: SpoolBucket[];
+  /** Per-asset totals of the rows in base units (decimal strings): a private build picks its unit from them. Absent in older spools. */
+  totals?: string[];
+  /** A single-request upload's last row number: a private build numbers its padding rows after it. */
+  lastRow?: number;
   /**
    * Multi-part uploads: the last row number of each upload part, in part
    * order. Records hold their row within their part; the build numbers rows
@@ -306,5 +310,7 @@ export interface PartManifest {
   buckets: { rows: number; parts: number }[];
   /** "commitment": the part's buckets are commitment ranges (spoolBucketOf); absent in parts received before. */
   order?: "commitment";
+  /** Per-asset totals of the part's rows in base units (decimal strings); absent in parts received before. */
+  totals?: string[];
   receivedAt: number;
 }

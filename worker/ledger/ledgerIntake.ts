@@ -11,7 +11,7 @@
  * Every refusal is a LedgerError naming the ledger and the reason; a ledger
  * this module fails loses its objects, a built one never does.
  */
-import type { IssuerConfig } from "../../core/config/schema.js";
+import { type IssuerConfig, ledgerScheme } from "../../core/config/schema.js";
 import { echo } from "../../core/errors.js";
 import type { AmountUnits } from "../../core/numbers.js";
 import { type BuildLedgerOptions, buildLedger } from "./buildLedger.js";
@@ -43,6 +43,7 @@ import {
   listReceivedParts,
   markLedgerBuilding,
   markLedgerFailed,
+  type PrivateLedgerParams,
   putPartManifest,
   readPartManifest,
   readUploadMarker,
@@ -86,6 +87,8 @@ export interface LedgerTarget {
   issuerId: string;
   assets: string[];
   decimals: number[];
+  /** Present when the issuer's ledger is private (SPEC §11): always built through the queue. */
+  private?: PrivateLedgerParams;
 }
 
 /** The issuer's configured ledger; CONFLICT when it has none (liabilities.ledger). */
@@ -95,7 +98,10 @@ export function ledgerTarget(issuer: IssuerConfig): LedgerTarget {
     throw new LedgerError("CONFLICT", `issuer "${issuer.id}" has no user ledger configured (liabilities.ledger)`);
   // The configuration check guarantees every ledger asset is one of the issuer's assets.
   const decimals = assets.map((a) => issuer.assets.find((x) => x.id === a)!.decimals);
-  return { issuerId: issuer.id, assets, decimals };
+  const ledger = issuer.liabilities.ledger!;
+  if (ledgerScheme(ledger) === "plain") return { issuerId: issuer.id, assets, decimals };
+  const unitDecimals = assets.map((a) => ledger.unitDecimals?.[a] ?? null);
+  return { issuerId: issuer.id, assets, decimals, private: { decimals, minDepth: ledger.minDepth ?? 0, unitDecimals } };
 }
 
 /** What an upload must look like: the ledger assets in order, each with the decimals its amounts are written in. */
@@ -115,6 +121,17 @@ export interface UploadBody {
 }
 
 const unixNow = () => Math.floor(Date.now() / 1000);
+
+/** The ledger row an upload admits: the issuer's assets, and a private ledger's parameters. */
+function admission(ledgerId: string, target: LedgerTarget, format: LedgerFormat) {
+  return {
+    ledgerId,
+    issuerId: target.issuerId,
+    format,
+    assets: target.assets,
+    ...(target.private ? { private: target.private } : {}),
+  };
+}
 const emptyBody = () => new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() });
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -171,9 +188,12 @@ export async function putLedger(
   const { assets, decimals } = target;
   const { format, units } = upload;
   const ledgerId = newLedgerId();
-  const asOf = await admitLedger(db, { ledgerId, issuerId: target.issuerId, format, assets }, upload.asOf, unixNow());
+  const asOf = await admitLedger(db, admission(ledgerId, target, format), upload.asOf, unixNow());
 
-  const memoryRows = Math.min(syncRowLimit, Math.floor(SYNC_MEMORY_BYTES / recordBytes(assets.length)));
+  // A private ledger is never built in the request: its rows always go to the spool and the queue's steps.
+  const memoryRows = target.private
+    ? 0
+    : Math.min(syncRowLimit, Math.floor(SYNC_MEMORY_BYTES / recordBytes(assets.length)));
   const spool = new RowSpool(bucket, ledgerId, recordBytes(assets.length), memoryRows);
   // Only a ledger this request failed loses its objects (never a complete one).
   const discard = (failure: LedgerFailure) => failLedger(env, ledgerId, failure);
@@ -239,7 +259,7 @@ export async function putLedger(
   }
 
   try {
-    await spool.finish();
+    await spool.finish({ totals: parsed.totals, lastRow: parsed.lastRow });
     await markLedgerBuilding(db, ledgerId, parsed.rows);
     await env.LEDGER_QUEUE.send({ ledgerId, issuerId: target.issuerId });
   } catch (error) {
@@ -261,12 +281,7 @@ export async function createUpload(
   const { format, units } = request;
   const { assets, decimals } = target;
   const ledgerId = newLedgerId();
-  const asOf = await admitLedger(
-    env.DB,
-    { ledgerId, issuerId: target.issuerId, format, assets },
-    request.asOf,
-    unixNow(),
-  );
+  const asOf = await admitLedger(env.DB, admission(ledgerId, target, format), request.asOf, unixNow());
   const marker: UploadMarker = { version: 1, format, createdAt: unixNow(), units, decimals };
   try {
     await env.BUCKET.put(uploadMarkerKey(ledgerId), JSON.stringify(marker));
@@ -397,6 +412,7 @@ export async function putUploadPart(
         recordBytes: size,
         buckets,
         order: "commitment",
+        totals: parsed.totals.map(String),
         receivedAt: unixNow(),
       };
       if (!(await putPartManifest(bucket, ledgerId, manifest))) {
@@ -547,6 +563,8 @@ export interface LedgerStatusView {
   createdAt: number;
   completedAt: number | null;
   upload?: { partsReceived: number; parts: number[]; units: AmountUnits };
+  /** A private ledger (SPEC §11): its padded leaf count once building, and the blinding secret's id once complete (never the secret). */
+  private?: { scheme: "pedersen-ristretto255-v2"; leafCount: number; depth: number | null; secretId: string | null };
 }
 
 export async function ledgerStatus(
@@ -584,6 +602,16 @@ export async function ledgerStatus(
       : {
           upload: { partsReceived: parts.length, parts: parts.slice(0, MAX_UPLOAD_PARTS), units: markerUnits(marker) },
         }),
+    ...(ledger.scheme === "pedersen-ristretto255-v2"
+      ? {
+          private: {
+            scheme: ledger.scheme,
+            leafCount: ledger.leafCount,
+            depth: ledger.private?.result?.depth ?? null,
+            secretId: ledger.private?.result?.secretId ?? null,
+          },
+        }
+      : {}),
   };
 }
 

@@ -20,6 +20,7 @@ import {
   ledgerHistory,
   markLedgerFailed,
   newestCompleteLedger,
+  type PrivateLedgerParams,
 } from "./ledgerStore.js";
 import type { LedgerFormat } from "./parseLedger.js";
 
@@ -47,7 +48,13 @@ export function describeTime(seconds: number): string {
  */
 export async function admitLedger(
   db: D1Database,
-  ledger: { ledgerId: string; issuerId: string; format: LedgerFormat; assets: readonly string[] },
+  ledger: {
+    ledgerId: string;
+    issuerId: string;
+    format: LedgerFormat;
+    assets: readonly string[];
+    private?: PrivateLedgerParams;
+  },
   asOf: number | undefined,
   now: number,
 ): Promise<number> {
@@ -107,15 +114,26 @@ export async function failLedger(
 export async function latestCompleteLedger(db: D1Database, issuerId: string): Promise<LedgerReading | null> {
   const ledger = await newestCompleteLedger(db, issuerId);
   if (ledger === null || ledger.root === null || ledger.rootSums === null) return null;
-  return {
+  const reading: LedgerReading = {
     ledgerId: ledger.ledgerId,
     assets: ledger.assets,
     root: ledger.root,
     rootSums: ledger.rootSums,
-    users: ledger.rows,
+    // A private ledger is published with its padded leaf count only.
+    users: ledger.leafCount,
     asOf: ledger.asOf,
     order: ledger.leafOrder,
   };
+  const facts = ledger.private?.result;
+  if (facts) {
+    reading.private = {
+      unitDecimals: facts.unitDecimals,
+      rootCommitments: facts.rootCommitments,
+      totals: facts.totals.map((t) => BigInt(t)),
+      totalBlindings: facts.totalBlindings,
+    };
+  }
+  return reading;
 }
 
 /** One page of an issuer's ledger history: each entry says whether it is the current ledger. */

@@ -110,14 +110,16 @@ export class RowSpool {
     return this.bucketRows.map((rows, b) => ({ rows, parts: this.parts[b]! }));
   }
 
-  /** Writes what is buffered and the spool manifest (only when spilled). */
-  async finish(): Promise<void> {
+  /** Writes what is buffered and the spool manifest (only when spilled), with the upload's totals and last row when given. */
+  async finish(facts: { totals?: readonly bigint[]; lastRow?: number } = {}): Promise<void> {
     if (!this.spilled) return;
     const manifest: SpoolManifest = {
       recordBytes: this.recordSize,
       order: "commitment",
       rows: this.rows,
       buckets: await this.flushAll(),
+      ...(facts.totals ? { totals: facts.totals.map(String) } : {}),
+      ...(facts.lastRow !== undefined ? { lastRow: facts.lastRow } : {}),
     };
     await this.bucket.put(spoolManifestKey(this.ledgerId), JSON.stringify(manifest));
   }
@@ -187,6 +189,12 @@ export function joinParts(ledgerId: string, parts: readonly PartManifest[]): Spo
     rows: parts.reduce((n, m) => n + m.rows, 0),
     buckets,
     partRows: parts.map((m) => m.lastRow),
+    // Totals only when every part recorded its own (parts received before totals were kept have none).
+    ...(parts.length > 0 && parts.every((m) => m.totals !== undefined)
+      ? {
+          totals: parts[0]!.totals!.map((_, k) => parts.reduce((t, m) => t + BigInt(m.totals![k]!), 0n).toString(10)),
+        }
+      : {}),
   };
 }
 /** Why the received parts cannot make an upload of `expected` parts, or null when they are exactly 0..expected-1. */

@@ -39,7 +39,52 @@ export interface LedgerRecord {
   /** Unix seconds: when the balances were true (declared at upload). */
   asOf: number;
   leafOrder: LeafOrder;
+  /** The tree scheme: SPEC §2 sum tree, or SPEC §11 private (migrations/0010_private_ledgers.sql). */
+  scheme: LedgerScheme;
+  /** Leaves as published: `rows` for a plain ledger; a private ledger's padded 2^depth once building (0 before). */
+  leafCount: number;
+  /** A private ledger's build parameters and, once complete, its root facts; null for plain ledgers. */
+  private: PrivateLedgerRecord | null;
 }
+
+export type LedgerScheme = "sum-sha256-v1" | "pedersen-ristretto255-v2";
+export const PRIVATE_SCHEME = "pedersen-ristretto255-v2";
+
+/** What a private ledger was admitted with (from the issuer's configuration at upload). */
+export interface PrivateLedgerParams {
+  /** The ledger assets' decimals (base units of the uploaded balances). */
+  decimals: number[];
+  minDepth: number;
+  /** Per ledger asset, the configured unit decimals, or null for the automatic choice. */
+  unitDecimals: (number | null)[];
+}
+
+/** A complete private ledger's public root facts (report, status), plus its depth and secret id. */
+export interface PrivateLedgerFacts {
+  depth: number;
+  leafCount: number;
+  unitDecimals: number[];
+  rootCommitments: Hex[];
+  /** Quantised units, decimal strings. */
+  totals: string[];
+  totalBlindings: Hex[];
+  secretId: Hex;
+}
+
+export interface PrivateLedgerRecord {
+  params: PrivateLedgerParams;
+  result?: PrivateLedgerFacts;
+}
+
+/** A private ledger's leaf count: the smallest power of two holding `rows` and at least 2^minDepth. */
+export function privateLeafCount(rows: number, minDepth: number): number {
+  let depth = minDepth;
+  while (2 ** depth < rows) depth++;
+  return 2 ** depth;
+}
+
+/** SQL for the leaf count the public may see of ledger row `l` (never a private ledger's user count). */
+export const PUBLIC_LEAF_COUNT_SQL = "(CASE WHEN l.scheme IS NULL THEN l.rows ELSE COALESCE(l.leaf_count, 0) END)";
 
 function toProgress(raw: LedgerProgress | ShardedProgress): LedgerProgress {
   if (!("marks" in raw)) return raw;
@@ -72,6 +117,9 @@ export interface LedgerDbRow {
   completed_at: number | null;
   as_of: number;
   leaf_order: "commitment" | null;
+  scheme?: string | null;
+  leaf_count?: number | null;
+  private_json?: string | null;
 }
 
 export function toLedgerRecord(r: LedgerDbRow): LedgerRecord {
@@ -92,6 +140,9 @@ export function toLedgerRecord(r: LedgerDbRow): LedgerRecord {
     completedAt: r.completed_at,
     asOf: r.as_of,
     leafOrder: r.leaf_order ?? null,
+    scheme: r.scheme === PRIVATE_SCHEME ? PRIVATE_SCHEME : "sum-sha256-v1",
+    leafCount: r.scheme === PRIVATE_SCHEME ? (r.leaf_count ?? 0) : r.rows,
+    private: r.private_json ? (JSON.parse(r.private_json) as PrivateLedgerRecord) : null,
   };
 }
 
@@ -112,15 +163,32 @@ export interface NewerLedger {
  */
 export async function insertLedger(
   db: D1Database,
-  ledger: { ledgerId: string; issuerId: string; format: LedgerFormat; assets: readonly string[]; asOf: number },
+  ledger: {
+    ledgerId: string;
+    issuerId: string;
+    format: LedgerFormat;
+    assets: readonly string[];
+    asOf: number;
+    /** A private ledger's parameters; absent for a plain one. */
+    private?: PrivateLedgerParams;
+  },
 ): Promise<NewerLedger | null> {
   const res = await db
     .prepare(
-      `INSERT INTO ledgers (ledger_id, issuer_id, status, format, rows, assets_json, created_at, updated_at, as_of)
-       SELECT ?1, ?2, 'validating', ?3, 0, ?4, ?5, ?5, ?6
+      `INSERT INTO ledgers (ledger_id, issuer_id, status, format, rows, assets_json, created_at, updated_at, as_of, scheme, private_json)
+       SELECT ?1, ?2, 'validating', ?3, 0, ?4, ?5, ?5, ?6, ?7, ?8
        WHERE NOT EXISTS (SELECT 1 FROM ledgers WHERE issuer_id = ?2 AND status IN ('validating', 'building', 'complete') AND as_of >= ?6)`,
     )
-    .bind(ledger.ledgerId, ledger.issuerId, ledger.format, JSON.stringify(ledger.assets), now(), ledger.asOf)
+    .bind(
+      ledger.ledgerId,
+      ledger.issuerId,
+      ledger.format,
+      JSON.stringify(ledger.assets),
+      now(),
+      ledger.asOf,
+      ledger.private ? PRIVATE_SCHEME : null,
+      ledger.private ? JSON.stringify({ params: ledger.private }) : null,
+    )
     .run();
   if (res.meta.changes === 1) return null;
   const row = await db
@@ -151,15 +219,32 @@ export async function newestCompleteLedger(db: D1Database, issuerId: string): Pr
   return row === null ? null : toLedgerRecord(row);
 }
 
-/** validating -> building, recording the row count; false when the ledger is no longer validating. */
+/**
+ * validating -> building, recording the row count (and a private ledger's
+ * padded leaf count, from the minDepth it was admitted with); false when the
+ * ledger is no longer validating.
+ */
 export async function markLedgerBuilding(db: D1Database, ledgerId: string, rows: number): Promise<boolean> {
   const res = await db
     .prepare(
-      "UPDATE ledgers SET status = 'building', rows = ?2, progress_json = NULL, updated_at = ?3 WHERE ledger_id = ?1 AND status = 'validating'",
+      `UPDATE ledgers SET status = 'building', rows = ?2, progress_json = NULL, updated_at = ?3,
+         leaf_count = CASE WHEN scheme IS NULL THEN NULL ELSE ?4 END
+       WHERE ledger_id = ?1 AND status = 'validating'`,
     )
-    .bind(ledgerId, rows, now())
+    .bind(ledgerId, rows, now(), await admittedLeafCount(db, ledgerId, rows))
     .run();
   return res.meta.changes === 1;
+}
+
+/** The padded leaf count of a private ledger about to build `rows` rows; null for a plain one. */
+async function admittedLeafCount(db: D1Database, ledgerId: string, rows: number): Promise<number | null> {
+  const row = await db
+    .prepare("SELECT private_json FROM ledgers WHERE ledger_id = ?1")
+    .bind(ledgerId)
+    .first<{ private_json: string | null }>();
+  if (!row?.private_json) return null;
+  const { params } = JSON.parse(row.private_json) as PrivateLedgerRecord;
+  return privateLeafCount(rows, params.minDepth);
 }
 
 /** Takes the build for `buildId` (the latest attempt wins); false when the ledger is not building. */
@@ -305,7 +390,14 @@ export async function markLedgerComplete(
   db: D1Database,
   ledgerId: string,
   buildId: string,
-  result: { root: Hex; rootSums: readonly bigint[]; rows: number; order: LeafOrder },
+  result: {
+    root: Hex;
+    rootSums: readonly bigint[];
+    rows: number;
+    order: LeafOrder;
+    /** A private ledger's root facts (kept under private_json "result"). */
+    private?: PrivateLedgerFacts;
+  },
 ): Promise<"complete" | "superseded" | null> {
   const [update, select] = await db.batch([
     db
@@ -314,7 +406,9 @@ export async function markLedgerComplete(
            status = CASE WHEN EXISTS (SELECT 1 FROM ledgers AS o WHERE o.issuer_id = ledgers.issuer_id AND o.status = 'complete'
                                         AND o.as_of >= ledgers.as_of AND o.ledger_id <> ledgers.ledger_id)
                     THEN 'superseded' ELSE 'complete' END,
-           root = ?3, root_sums_json = ?4, rows = ?5, completed_at = ?6, updated_at = ?6, progress_json = NULL, leaf_order = ?7
+           root = ?3, root_sums_json = ?4, rows = ?5, completed_at = ?6, updated_at = ?6, progress_json = NULL, leaf_order = ?7,
+           private_json = CASE WHEN ?8 IS NULL THEN private_json ELSE json_set(COALESCE(private_json, '{}'), '$.result', json(?8)) END,
+           leaf_count = COALESCE(?9, leaf_count)
          WHERE ledger_id = ?1 AND status = 'building' AND build_id = ?2`,
       )
       .bind(
@@ -325,6 +419,8 @@ export async function markLedgerComplete(
         result.rows,
         now(),
         result.order,
+        result.private ? JSON.stringify(result.private) : null,
+        result.private?.leafCount ?? null,
       ),
     db.prepare("SELECT status FROM ledgers WHERE ledger_id = ?1 AND build_id = ?2").bind(ledgerId, buildId),
   ]);
@@ -359,7 +455,7 @@ export async function ledgerHistory(
   const after = options.after;
   const { results } = await db
     .prepare(
-      `SELECT l.ledger_id, l.status, l.as_of, l.root, l.rows, l.leaf_order, l.created_at, l.completed_at,
+      `SELECT l.ledger_id, l.status, l.as_of, l.root, ${PUBLIC_LEAF_COUNT_SQL} AS rows, l.leaf_order, l.created_at, l.completed_at,
               (SELECT MIN(sequence) FROM attestations a WHERE a.issuer_id = l.issuer_id AND a.ledger_id = l.ledger_id) AS first_sequence,
               (SELECT MAX(sequence) FROM attestations a WHERE a.issuer_id = l.issuer_id AND a.ledger_id = l.ledger_id) AS last_sequence
        FROM ledgers l

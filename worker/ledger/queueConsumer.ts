@@ -4,6 +4,7 @@
  * request, fanned out over this same queue (message kinds: shardedBuild.ts).
  */
 import { SolventError } from "../../core/errors.js";
+import { blindingSecret } from "../config/secrets.js";
 import type { Env } from "../env.js";
 import { LedgerBuildError } from "./buildLedger.js";
 import { buildPrefix } from "./ledgerFormat.js";
@@ -73,11 +74,12 @@ export interface LedgerConsumerOptions {
 export async function handleLedgerBuild(
   // Bodies are checked (isLedgerBuildMessage), so any batch of the queue is accepted.
   batch: MessageBatch<LedgerBuildMessage> | MessageBatch<unknown>,
-  env: Pick<Env, "DB" | "BUCKET"> & Partial<Pick<Env, "LEDGER_QUEUE">>,
+  env: Pick<Env, "DB" | "BUCKET"> & Partial<Pick<Env, "LEDGER_QUEUE" | "LEDGER_BLINDING_SECRET">>,
   options: LedgerConsumerOptions = {},
 ): Promise<void> {
   const maxAttempts = options.maxAttempts ?? LEDGER_BUILD_MAX_ATTEMPTS;
-  const store = { db: env.DB, bucket: env.BUCKET };
+  // Private builds read the blinding secret when a step needs it; a missing one is retried, then fails the ledger saying so.
+  const store = { db: env.DB, bucket: env.BUCKET, secret: () => blindingSecret(env as Record<string, unknown>) };
   const send =
     options.send ??
     (async (messages: LedgerBuildMessage[]) => {

@@ -24,6 +24,7 @@
  */
 import { bytesToHex, hexToBytes } from "../../core/bytes.js";
 import { buildSumTreeLevels, HASH_BYTES, hashLeaves, SUM_BYTES } from "../../core/liabilities/index.js";
+import type { BlindingSecret } from "../config/secrets.js";
 import {
   commitmentOrder,
   compareCommitments,
@@ -38,7 +39,6 @@ import {
 import {
   buildPrefix,
   countMarks,
-  describeRow,
   indexKey,
   indexPrefix,
   nodeBytes,
@@ -61,10 +61,20 @@ import {
   getShardedProgress,
   markBuildStep,
   markLedgerComplete,
+  PRIVATE_SCHEME,
   readJson,
   readObject,
   readRange,
 } from "./ledgerStore.js";
+import {
+  buildPrivateShard,
+  combinePrivate,
+  isPrivatePlan,
+  type PrivateBuildPlan,
+  paddedSpoolKey,
+  planPrivateBuild,
+  privateRowName,
+} from "./privateBuild.js";
 import { blockBitsFor, SHARD_LAYOUT, serializeShard, shardTopOffset } from "./shardLayout.js";
 import {
   type BuildPlan,
@@ -114,6 +124,13 @@ export type LedgerBuildMessage = LedgerStartMessage | LedgerStepMessage;
 export interface LedgerStore {
   db: D1Database;
   bucket: R2Bucket;
+  /** The blinding secret, read only by private builds (throws when it is not set or unusable). */
+  secret?: () => BlindingSecret;
+}
+
+function privateSecret(store: LedgerStore): BlindingSecret {
+  if (!store.secret) throw new Error("a private ledger build needs LEDGER_BLINDING_SECRET and none was given");
+  return store.secret();
 }
 
 /** Ranged reads in flight per step (Workers allows 6 open connections per invocation). */
@@ -194,16 +211,42 @@ export async function startShardedBuild(
   if (spool.rows !== ledger.rows)
     throw new LedgerBuildError(`storage holds ${spool.rows} rows, the ledger has ${ledger.rows}`);
   if (spool.rows < 1) throw new LedgerBuildError("a ledger needs at least one row");
+  if (ledger.scheme === PRIVATE_SCHEME) {
+    const buildId = randomHex(8);
+    const { plan, padded } = await planPrivateBuild(bucket, ledger, spool, privateSecret(store), {
+      buildId,
+      ...(options.shardSize === undefined ? {} : { shardSize: options.shardSize }),
+    });
+    try {
+      checkBucketSizes(padded, options.maxBucketRows ?? maxBucketRows(spool.recordBytes));
+    } catch (e) {
+      await deletePrefix(bucket, buildPrefix(ledgerId, buildId)).catch(() => {});
+      throw e;
+    }
+    await bucket.put(plan.spoolKey, JSON.stringify(padded));
+    // A start that loses the claim drops its padding and plan with it.
+    return claimPlan(store, plan, ledger.buildId, () => deletePrefix(bucket, buildPrefix(ledgerId, buildId)));
+  }
   checkBucketSizes(spool, options.maxBucketRows ?? maxBucketRows(spool.recordBytes));
 
   const buildId = randomHex(8);
   const shardSize = options.shardSize ?? defaultShardSize(ledger.assets.length);
   const plan = makePlan({ ledgerId, buildId, assets: ledger.assets }, spool, shardSize, `0x${randomHex(32)}`);
-  await bucket.put(planKey(ledgerId, buildId), JSON.stringify(plan));
+  return claimPlan(store, plan, ledger.buildId, () => bucket.delete(planKey(ledgerId, buildId)));
+}
+
+/** Writes the plan and claims the ledger for it; the shuffles to send, or none when another start claimed it first. */
+async function claimPlan(
+  store: LedgerStore,
+  plan: BuildPlan,
+  previous: string | null,
+  dropLoser: () => Promise<void>,
+): Promise<LedgerBuildMessage[]> {
+  await store.bucket.put(planKey(plan.ledgerId, plan.buildId), JSON.stringify(plan));
   const progress: ShardedProgress = { rows: plan.rows, totals: planTotals(plan), marks: {} };
-  if (!(await claimShardedBuild(db, ledgerId, ledger.buildId, buildId, progress))) {
+  if (!(await claimShardedBuild(store.db, plan.ledgerId, previous, plan.buildId, progress))) {
     // Another start claimed it first and fans out itself.
-    await bucket.delete(planKey(ledgerId, buildId));
+    await dropLoser();
     return [];
   }
   return shuffleMessages(plan);
@@ -255,6 +298,13 @@ export async function runBuildStep(store: LedgerStore, message: LedgerStepMessag
     case "shuffle":
       return shuffleBucket(store, plan, message.bucket);
     case "shard":
+      if (isPrivatePlan(plan)) {
+        checkStep("shard", message.shard, plan.shardCount);
+        await buildPrivateShard(store.bucket, plan, message.shard, privateSecret(store), (b) =>
+          orderKey(plan.ledgerId, plan.buildId, b),
+        );
+        return afterFanOutStep(store, plan, `s${message.shard}`);
+      }
       return buildShard(store, plan, message.shard);
     case "index":
       return writeIndexGroup(store, plan, message.group);
@@ -317,7 +367,11 @@ async function shuffleBucket(store: LedgerStore, plan: BuildPlan, b: number): Pr
   const { rows, parts } = plan.buckets[b]!;
   let pieces = Array.from({ length: parts }, (_, p) => ({ key: spoolPartKey(plan.ledgerId, b, p), part: 0 }));
   if (plan.pieces) {
-    const spool = await readJson<SpoolManifest>(store.bucket, spoolManifestKey(plan.ledgerId));
+    // A private build lists its padding beside the upload's objects in its own spool manifest.
+    const spool = await readJson<SpoolManifest>(
+      store.bucket,
+      (plan as Partial<PrivateBuildPlan>).spoolKey ?? spoolManifestKey(plan.ledgerId),
+    );
     if (spool === null) throw new LedgerBuildError(`the spool manifest of ledger ${plan.ledgerId} is missing`);
     pieces = spoolObjects(spool, plan.ledgerId, b);
   }
@@ -426,9 +480,10 @@ export function indexObjects(plan: BuildPlan, entries: Uint8Array): { prefix: nu
       const prev = order[i - 1]! * SPOOL_ENTRY;
       if (compareCommitments(entries, prev, e) === 0) {
         const [a, b] = [v.getUint32(prev + HASH_BYTES + 4), v.getUint32(e + HASH_BYTES + 4)].sort((x, y) => x - y);
-        const rows = plan.partRows
-          ? `${describeRow(a!, plan.partRows)} and ${describeRow(b!, plan.partRows)}`
-          : `rows ${a} and ${b}`;
+        const rows =
+          plan.partRows || isPrivatePlan(plan)
+            ? `${privateRowName(plan, a!)} and ${privateRowName(plan, b!)}`
+            : `rows ${a} and ${b}`;
         throw new LedgerBuildError(
           `${rows} have the same commitment ${bytesToHex(entries.subarray(e, e + HASH_BYTES))}`,
         );
@@ -485,6 +540,11 @@ async function combine(store: LedgerStore, plan: BuildPlan): Promise<LedgerBuild
   const { ledgerId, buildId } = plan;
   const ledger = await getLedger(db, ledgerId);
   if (ledger?.status !== "building" || ledger.buildId !== buildId || ledger.progress?.phase !== "combine") return [];
+  if (isPrivatePlan(plan)) {
+    const shards = Array.from({ length: plan.shardCount }, (_, s) => s);
+    const { reached } = await combinePrivate(db, bucket, plan, (fn) => mapLimit(shards, READ_CONCURRENCY, fn));
+    return afterCombine(store, plan, reached);
+  }
 
   const k = plan.assets.length;
   const sb = SUM_BYTES * k;
@@ -512,14 +572,24 @@ async function combine(store: LedgerStore, plan: BuildPlan): Promise<LedgerBuild
   await bucket.put(treeManifestKey(ledgerId), JSON.stringify(manifest));
   const rootSums = manifest.rootSums.map((s) => BigInt(s));
   // Superseded when a complete ledger of the issuer is at least as new: never current (ledgerStore.ts).
-  if (
-    (await markLedgerComplete(db, ledgerId, buildId, {
-      root: manifest.root,
-      rootSums,
-      rows: plan.rows,
-      order: manifest.order ?? null,
-    })) === null
-  ) {
+  const reached = await markLedgerComplete(db, ledgerId, buildId, {
+    root: manifest.root,
+    rootSums,
+    rows: plan.rows,
+    order: manifest.order ?? null,
+  });
+  return afterCombine(store, plan, reached);
+}
+
+/** After the completing statement: repair the manifest pointer, and drop the scratch objects once complete. */
+async function afterCombine(
+  store: LedgerStore,
+  plan: BuildPlan,
+  reached: "complete" | "superseded" | null,
+): Promise<LedgerBuildMessage[]> {
+  const { db, bucket } = store;
+  const { ledgerId, buildId } = plan;
+  if (reached === null) {
     // A duplicate combine of this build completed it, or the ledger failed meanwhile.
     const now = await getLedger(db, ledgerId);
     if (now?.status === "complete" || now?.status === "superseded")
@@ -531,10 +601,12 @@ async function combine(store: LedgerStore, plan: BuildPlan): Promise<LedgerBuild
   return [];
 }
 
-/** The spool and the build's order, index parts and plan: not needed once complete. */
+/** The spool and the build's order, index parts, padding and plan: not needed once complete. */
 async function deleteScratch(bucket: R2Bucket, ledgerId: string, buildId: string): Promise<void> {
   await deletePrefix(bucket, `${buildPrefix(ledgerId, buildId)}order/`);
   await deletePrefix(bucket, `${buildPrefix(ledgerId, buildId)}idxparts/`);
+  await deletePrefix(bucket, `${buildPrefix(ledgerId, buildId)}padding/`);
+  await bucket.delete(paddedSpoolKey(ledgerId, buildId));
   await bucket.delete(planKey(ledgerId, buildId));
   await deletePrefix(bucket, `ledgers/${ledgerId}/spool/`);
 }
