@@ -235,6 +235,76 @@ export const NonInclusionProof = z
     description: "SPEC §2.1 proof that a commitment is not a leaf of a ledger in commitment order (docs/spec.md).",
   });
 
+const scalars = (description: string) =>
+  z.array(bytes32("32 bytes little-endian, below the group order")).openapi({ description });
+const points = (description: string) => z.array(bytes32("canonical ristretto255 encoding")).openapi({ description });
+const privateAssets = z.array(z.string()).openapi({ example: ["USDC", "BTC"] });
+const privatePath = z
+  .array(
+    z.object({ hash: bytes32("sibling hash"), commitments: points("the sibling's Pedersen commitment per asset") }),
+  )
+  .openapi({ description: "siblings from the leaf up to the root: hashes and commitments only, never a value" });
+
+export const PrivateInclusionProof = z
+  .object({
+    version: z.literal(1),
+    scheme: z.literal("pedersen-ristretto255-v2"),
+    assets: privateAssets,
+    unitDecimals: z
+      .array(z.number().int().nonnegative())
+      .openapi({ description: "per asset, the decimals of the committed unit", example: [2, 8] }),
+    root: bytes32("liabilities root; equals the attestation's liabilitiesRoot"),
+    rootCommitments: points("the root's Pedersen commitment per asset"),
+    totals: z
+      .array(z.string().regex(DECIMAL))
+      .openapi({ description: "per asset, the total in committed units (the root commitment's value)" }),
+    totalBlindings: scalars("per asset, the root commitment's blinding"),
+    leafIndex: z.number().int().nonnegative().openapi({ example: 17 }),
+    values: z
+      .array(z.string().regex(DECIMAL))
+      .openapi({ description: "the user's own values per asset, in committed units", example: ["150", "0"] }),
+    blindings: scalars("the user's own blinding per asset"),
+    path: privatePath,
+    rangeProofs: z.array(z.string().regex(/^0x([0-9a-f]{2})+$/)).openapi({
+      description:
+        "aggregated Bulletproofs that every sibling commitment (level by level, asset by asset) holds a value in [0, 2^64), in chunks of 16, 8, 4, 2, 1",
+    }),
+  })
+  .openapi("PrivateInclusionProof", {
+    description:
+      "SPEC §11 inclusion proof in a private ledger: the user's own opening, every sibling's commitments and hash, range proofs. No other balance or partial sum. Made on the first request and stored: every answer for a leaf is the same bytes.",
+  });
+
+const PrivateNeighbour = z
+  .object({
+    leafIndex: z.number().int().nonnegative(),
+    commitment: bytes32("the neighbour's user commitment"),
+    leafCommitments: points("the neighbour leaf's Pedersen commitments (never their openings)"),
+    path: privatePath,
+  })
+  .openapi("PrivateNeighbour", {
+    description: "SPEC §11: a leaf adjacent to the absent commitment, shown by its commitments and path only.",
+  });
+
+export const PrivateNonInclusionProof = z
+  .object({
+    version: z.literal(1),
+    scheme: z.literal("pedersen-ristretto255-v2"),
+    assets: privateAssets,
+    root: bytes32("liabilities root; equals the attestation's liabilitiesRoot"),
+    rootCommitments: points("the root's Pedersen commitment per asset"),
+    left: PrivateNeighbour.optional().openapi({
+      description: "the greatest leaf commitment below; absent when the commitment sorts first",
+    }),
+    right: PrivateNeighbour.optional().openapi({
+      description: "the smallest leaf commitment above; absent when the commitment sorts last",
+    }),
+  })
+  .openapi("PrivateNonInclusionProof", {
+    description:
+      "SPEC §11 proof that a commitment is not a leaf of a private ledger (leaves include padding, so the edges are leaf 0 and leaf 2^depth - 1).",
+  });
+
 export const KeysDocument = z
   .object({
     keys: z.array(

@@ -29,6 +29,11 @@
  *
  * Nodes of levels below t are read from their shard, nodes of level t and
  * above from top.bin (small: 2·shardCount − 1 nodes).
+ *
+ *   ledgers/{ledgerId}/private-proofs/{leafIndex}.json
+ *                    a leaf's inclusion proof, made on its first request and
+ *                    written once (privateProof.ts): every later answer is
+ *                    these bytes.
  */
 import { bytesToHex, type Hex } from "../../core/bytes.js";
 import {
@@ -82,9 +87,16 @@ export interface PrivateTreeManifest {
   indexBits: number;
 }
 
+/**
+ * Where the inclusion proof of leaf `leafIndex` is kept once made (JSON of
+ * core's PrivateInclusionProof, written once: privateProof.ts).
+ */
+export const privateProofKey = (ledgerId: string, leafIndex: number) =>
+  `ledgers/${ledgerId}/private-proofs/${leafIndex}.json`;
+
 /** Whether a stored tree manifest is a private ledger's (the plain manifest has no `scheme`). */
-export function isPrivateManifest(m: { scheme?: unknown }): m is PrivateTreeManifest {
-  return m.scheme === SCHEME;
+export function isPrivateManifest(m: object): m is PrivateTreeManifest {
+  return (m as { scheme?: unknown }).scheme === SCHEME;
 }
 
 /** Bytes of one node record with `assets` assets. */

@@ -28,6 +28,7 @@ import {
   treeManifestKey,
 } from "./ledgerFormat.js";
 import { readJson, readObject, readRange } from "./ledgerStore.js";
+import { isPrivateManifest, type PrivateTreeManifest } from "./privateLayout.js";
 import { commitmentOffset, parseProofReads, proofReads, shardGeometry, shardLeaves } from "./shardLayout.js";
 
 const INDEX_ENTRY = HASH_BYTES + 4;
@@ -38,8 +39,15 @@ function sumsToStrings(node: Uint8Array, assets: number): string[] {
   return out;
 }
 
+/** What the commitment index of a stored tree is found by (the plain and the private manifests both have it). */
+export interface IndexedTree {
+  ledgerId: string;
+  buildId: string;
+  indexBits: number;
+}
+
 /** Leaf index of `commitment` from its sorted index bucket, or null. */
-async function findLeaf(bucket: R2Bucket, m: TreeManifest, commitment: Uint8Array): Promise<number | null> {
+export async function findLeaf(bucket: R2Bucket, m: IndexedTree, commitment: Uint8Array): Promise<number | null> {
   const entries = await readObject(bucket, indexKey(m.ledgerId, m.buildId, indexPrefix(commitment, m.indexBits)));
   if (entries === null) return null;
   let lo = 0;
@@ -56,17 +64,21 @@ async function findLeaf(bucket: R2Bucket, m: TreeManifest, commitment: Uint8Arra
   return null;
 }
 
+/** A stored tree's manifest: the SPEC §2 sum tree's, or a private ledger's (privateLayout.ts). */
+export type StoredManifest = TreeManifest | PrivateTreeManifest;
+
 /** Manifests of ledgers served recently, per isolate: a stored tree never changes once its ledger is complete. */
-const manifests = new Map<string, TreeManifest>();
+const manifests = new Map<string, StoredManifest>();
 const MANIFEST_CACHE_SIZE = 32;
 
 /** Shard levels with at most this many nodes are read together (64 nodes of 2 assets: 4 KiB a level). */
 const TAIL_NODES = 64;
 
-/** top.bin of recently served ledgers (shardCount * 2 nodes at most: 80 KB at 10M users, 2 assets). */
+/** top.bin of recently served ledgers (shardCount * 2 nodes at most: 80 KB at 10M users, 2 assets; a private ledger's 72 bytes more per asset and node). */
 const tops = new Map<string, Uint8Array>();
 
-async function completeTop(bucket: R2Bucket, m: TreeManifest): Promise<Uint8Array> {
+/** top.bin of a complete build (plain or private layout), cached per isolate. */
+export async function completeTop(bucket: R2Bucket, m: { ledgerId: string; buildId: string }): Promise<Uint8Array> {
   const cacheKey = `${m.ledgerId}/${m.buildId}`;
   const cached = tops.get(cacheKey);
   if (cached !== undefined) return cached;
@@ -78,14 +90,22 @@ async function completeTop(bucket: R2Bucket, m: TreeManifest): Promise<Uint8Arra
 }
 
 /** The ledger's manifest (the pointer to its complete build), cached; null when it has none yet. */
-async function completeManifest(bucket: R2Bucket, ledgerId: string): Promise<TreeManifest | null> {
+export async function completeManifest(bucket: R2Bucket, ledgerId: string): Promise<StoredManifest | null> {
   const cached = manifests.get(ledgerId);
   if (cached !== undefined) return cached;
-  const m = await readJson<TreeManifest>(bucket, treeManifestKey(ledgerId));
+  const m = await readJson<StoredManifest>(bucket, treeManifestKey(ledgerId));
   if (m === null) return null;
   // Only proofs of attested (hence complete) ledgers reach here, so the pointer is final.
   if (manifests.size >= MANIFEST_CACHE_SIZE) manifests.delete(manifests.keys().next().value!);
   manifests.set(ledgerId, m);
+  return m;
+}
+
+/** The ledger's SPEC §2 manifest, or null when it has no stored tree; a private ledger is read by privateProof.ts. */
+async function plainManifest(bucket: R2Bucket, ledgerId: string): Promise<TreeManifest | null> {
+  const m = await completeManifest(bucket, ledgerId);
+  if (m !== null && isPrivateManifest(m))
+    throw new Error(`ledger ${ledgerId} is a private (SPEC §11) ledger: its proofs come from privateProof.ts`);
   return m;
 }
 
@@ -178,7 +198,7 @@ export async function readInclusionProof(
   commitmentHex: string,
 ): Promise<InclusionProof | null> {
   const commitment = hexToBytes(commitmentHex, "commitment", HASH_BYTES);
-  const m = await completeManifest(bucket, ledgerId);
+  const m = await plainManifest(bucket, ledgerId);
   if (m === null) return null;
   const leaf = await findLeaf(bucket, m, commitment);
   if (leaf === null || leaf >= m.leafCount) return null;
@@ -241,7 +261,12 @@ async function readLeafCommitment(bucket: R2Bucket, m: TreeManifest, leaf: numbe
  * commitment of the ledger has) falls back to a binary search over the stored
  * commitments: about log2(leafCount) reads of 32 bytes.
  */
-async function insertionPoint(bucket: R2Bucket, m: TreeManifest, commitment: Uint8Array): Promise<number | null> {
+export async function insertionPoint(
+  bucket: R2Bucket,
+  m: IndexedTree & { leafCount: number },
+  commitment: Uint8Array,
+  commitmentAt: (leaf: number) => Promise<Uint8Array>,
+): Promise<number | null> {
   const entries = await readObject(bucket, indexKey(m.ledgerId, m.buildId, indexPrefix(commitment, m.indexBits)));
   const count = entries === null ? 0 : entries.length / INDEX_ENTRY;
   if (entries !== null && count > 0) {
@@ -257,13 +282,12 @@ async function insertionPoint(bucket: R2Bucket, m: TreeManifest, commitment: Uin
   let hi = m.leafCount;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const c = await readLeafCommitment(bucket, m, mid);
+    const c = await commitmentAt(mid);
     cache.set(mid, c);
     if (compareCommitments(c, commitment) < 0) lo = mid + 1;
     else hi = mid;
   }
-  if (lo < m.leafCount && bytesEqual(cache.get(lo) ?? (await readLeafCommitment(bucket, m, lo)), commitment))
-    return null;
+  if (lo < m.leafCount && bytesEqual(cache.get(lo) ?? (await commitmentAt(lo)), commitment)) return null;
   return lo;
 }
 
@@ -278,9 +302,9 @@ export async function readNonInclusionProof(
   commitmentHex: string,
 ): Promise<NonInclusionProof | null> {
   const commitment = hexToBytes(commitmentHex, "commitment", HASH_BYTES);
-  const m = await completeManifest(bucket, ledgerId);
+  const m = await plainManifest(bucket, ledgerId);
   if (m === null || m.order !== "commitment") return null;
-  const j = await insertionPoint(bucket, m, commitment);
+  const j = await insertionPoint(bucket, m, commitment, (leaf) => readLeafCommitment(bucket, m, leaf));
   if (j === null) return null;
   const [left, right] = await Promise.all([
     j > 0 ? readLeafProof(bucket, m, j - 1) : null,
@@ -305,8 +329,10 @@ export async function readLedgerLeaves(
   bucket: R2Bucket,
   ledgerId: string,
 ): Promise<{ commitment: Hex; balances: bigint[] }[] | null> {
-  const m = await readJson<TreeManifest>(bucket, treeManifestKey(ledgerId));
+  const m = await readJson<StoredManifest>(bucket, treeManifestKey(ledgerId));
   if (m === null) return null;
+  if (isPrivateManifest(m))
+    throw new Error(`ledger ${ledgerId} is a private (SPEC §11) ledger: its leaves are commitments, not balances`);
   const k = m.assets.length;
   const out: { commitment: Hex; balances: bigint[] }[] = [];
   for (let s = 0; s < m.shardCount; s++) {
