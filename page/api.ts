@@ -33,6 +33,8 @@ export interface HistoryPage {
 export interface DemoUser {
   userId: string;
   salt: string;
+  /** The demo issuer whose ledger lists the user ("demo" when the entry does not say). */
+  issuer?: string;
 }
 
 /** A non-2xx answer, with the API's error code and message when it sent one. */

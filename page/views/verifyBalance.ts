@@ -628,11 +628,12 @@ export async function renderVerifyBalance(
                     onclick: () => {
                       userInput.value = u.userId;
                       saltInput.value = u.salt;
-                      if (issuers.some((i) => i.id === "demo") && !issuerId) issuerSelect.value = "demo";
+                      const ledger = u.issuer ?? "demo";
+                      if (issuers.some((i) => i.id === ledger) && (!issuerId || u.issuer)) issuerSelect.value = ledger;
                       submit.focus();
                     },
                   },
-                  `Fill in ${u.userId}`,
+                  `Fill in ${u.userId}${u.issuer && u.issuer !== "demo" ? ` (${u.issuer})` : ""}`,
                 ),
               ),
             ),

@@ -5,7 +5,9 @@
  * with the core (test/support/privateSnapshot.ts) and served with the built
  * page by test/support/staticPublisher.ts. Tampered proofs (a changed sibling
  * commitment, another node's range proof, a wrong blinding) are pasted and
- * must be refused naming the check. Screenshots at 1280 and 390 px.
+ * must be refused naming the check. Screenshots at 1280 and 390 px. Last,
+ * the same through the real Worker: demo-private's ledger built through the
+ * queue and its proof made by the proof route, on anvil and wrangler dev.
  */
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -21,6 +23,7 @@ import {
 } from "../../core/liabilities/private/index.js";
 import { buildPage } from "../../scripts/page/build.js";
 import { launchChromium, SCREENSHOTS, WIDE, WIDTHS } from "../support/chromium.js";
+import { type LiveDemo, startLiveDemo } from "../support/liveDemo.js";
 import { type PrivateSnapshot, privateSnapshot } from "../support/privateSnapshot.js";
 import { type StaticPublisher, startStaticPublisher } from "../support/staticPublisher.js";
 
@@ -277,6 +280,69 @@ describe("verify my balance: a private ledger", () => {
       expect(errors).toEqual([]);
     } finally {
       await close();
+    }
+  });
+});
+
+describe("verify my balance: demo-private through the real Worker", () => {
+  let live: LiveDemo | undefined;
+
+  beforeAll(async () => {
+    // The plain demo is not under test here: few users keep the boot short; demo-private has its 200.
+    live = await startLiveDemo("private-page", { users: 20, privateIssuer: true });
+  });
+
+  afterAll(async () => {
+    await live?.stop();
+  });
+
+  it("accepts a demo-private user's proof made by the Worker, and refuses it with a sibling commitment changed", async () => {
+    const demo = live!.demo;
+    const user = demo.privateUsers[40]!; // not one of the three listed in /demo/users.json
+    const context = await browser!.newContext({ viewport: WIDE });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    const wasmTypes: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("response", (r) => {
+      if (r.url().endsWith("/range-proofs.wasm")) wasmTypes.push(r.headers()["content-type"] ?? "");
+    });
+    try {
+      await page.goto(`${demo.base}/#/verify-balance/demo-private`);
+      await page.waitForSelector("body[data-ready]", { timeout: 30_000 });
+      await verify(page, user);
+      expect(await page.getByTestId("verdict").textContent()).toMatch(
+        /^✓ VALID: your balances \(.+ USD, .+ ETH\) are included in attestation #\d+, signed by 0x[0-9a-fA-F]{40}; the proof revealed no other user's balance$/,
+      );
+      expect(await stepStatuses(page)).toMatchObject({
+        "fetch-proof": "pass",
+        "load-verifier": "note",
+        path: "pass",
+        opening: "pass",
+        range: "pass",
+        signature: "pass",
+        root: "pass",
+        report: "pass",
+      });
+      // The Worker's static assets serve the module with its type, so the page compiles it while it streams in.
+      expect(wasmTypes).toEqual(["application/wasm"]);
+      await page.locator("#balance-result").screenshot({ path: join(SCREENSHOTS, "private-demo-accepted.png") });
+
+      const latest = (await (await fetch(`${demo.base}/v1/issuers/demo-private/attestations/latest`)).json()) as {
+        attestation: { sequence: string };
+      };
+      const res = await fetch(
+        `${demo.base}/v1/issuers/demo-private/proofs/${latest.attestation.sequence}/${userCommitmentHex(user.salt, user.userId)}`,
+      );
+      expect(res.status).toBe(200);
+      const proof = (await res.json()) as PrivateInclusionProof;
+      proof.path[2]!.commitments[1] = proof.path[3]!.commitments[1]!;
+      await verify(page, user, JSON.stringify(proof));
+      expect(await page.getByTestId("verdict").textContent()).toMatch(/^✗ INVALID: /);
+      expect(await page.getByTestId("private-summary").getAttribute("data-failed")).toBe("path");
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 });

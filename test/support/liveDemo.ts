@@ -17,7 +17,11 @@ export interface LiveDemo {
   stop(): Promise<void>;
 }
 
-export async function startLiveDemo(name: string, options: { users: number }): Promise<LiveDemo> {
+/** `privateIssuer` also runs demo-private, whose ledger is private (SPEC §11) and built through the queue. */
+export async function startLiveDemo(
+  name: string,
+  options: { users: number; privateIssuer?: boolean },
+): Promise<LiveDemo> {
   const dir = await mkdtemp(join(tmpdir(), `solvent-${name}-`));
   try {
     const adminToken = bytesToHex(crypto.getRandomValues(new Uint8Array(24))).slice(2);
@@ -35,6 +39,7 @@ export async function startLiveDemo(name: string, options: { users: number }): P
       secretFiles: [secrets],
       adminToken,
       users: options.users,
+      ...(options.privateIssuer ? { privateIssuer: true } : {}),
       tickMs: 0,
       wranglerOutput: "ignore",
     });
