@@ -2,7 +2,8 @@ import { keccak256 } from "viem";
 import { type Attestation, issuerKey, ZERO_HASH } from "./attestation.js";
 import { SolventError } from "./errors.js";
 import { FLAGS } from "./flags.js";
-import { GROUP_ORDER, parsePoint, parseScalar, pedersen, SCHEME, VALUE_LIMIT } from "./liabilities/private/index.js";
+import { GROUP_ORDER, parsePoint, parseScalar, pedersen, SCHEME } from "./liabilities/private/group.js";
+import { VALUE_LIMIT } from "./liabilities/private/quantise.js";
 import { parseAmount, ratioBps, valueUsd } from "./numbers.js";
 import { type ReserveLineItem, ReserveStatus, reserveLineItemFromJson, reservesRoot } from "./reservesTree.js";
 

@@ -3,7 +3,7 @@
  * typed as they arrive; anything that gets verified goes through the core's
  * strict parsers first, so these types only describe, they do not vouch.
  */
-import type { AttestationJson } from "../core/index.js";
+import type { AttestationJson } from "../core/attestation.js";
 import type { ReportJson } from "../core/report.js";
 import type { CoverageEntryJson } from "./verificationCoverage.js";
 
@@ -33,6 +33,8 @@ export interface HistoryPage {
 export interface DemoUser {
   userId: string;
   salt: string;
+  /** The demo issuer whose ledger lists the user ("demo" when the entry does not say). */
+  issuer?: string;
 }
 
 /** A non-2xx answer, with the API's error code and message when it sent one. */

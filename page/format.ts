@@ -2,7 +2,7 @@
  * Display formatting. Money stays a bigint until it becomes text: usd18
  * through the core's formatUsd18, token amounts by their decimals.
  */
-import { formatUsd18, RATIO_BPS_MAX } from "../core/index.js";
+import { formatUsd18, RATIO_BPS_MAX } from "../core/numbers.js";
 
 /** "1234567" → "1,234,567" (digits only). */
 function groupDigits(digits: string): string {

@@ -2,7 +2,7 @@
  * The one rule for an issuer's headline status, shown in the legend and on
  * every badge's tooltip so nobody has to guess what "flagged" means.
  */
-import { decodeFlags } from "../core/index.js";
+import { decodeFlags } from "../core/flags.js";
 
 export type IssuerStatus = "healthy" | "flagged" | "stale";
 

@@ -8,7 +8,6 @@ import { renderDependencies } from "./views/dependencies.js";
 import { renderIssuer } from "./views/issuer.js";
 import { renderOverview } from "./views/overview.js";
 import { renderVerifyAttestation } from "./views/verifyAttestation.js";
-import { renderVerifyBalance } from "./views/verifyBalance.js";
 
 type Route = { nav: string; title: string; render: (main: HTMLElement) => Promise<void> };
 
@@ -22,7 +21,8 @@ function route(hash: string): Route {
     return {
       nav: "verify-balance",
       title: "Verify my balance",
-      render: (m) => renderVerifyBalance(m, a ?? null, b ?? null),
+      // Loaded on demand: it carries the private-proof verifier (SPEC §11), which no other view needs.
+      render: async (m) => (await import("./views/verifyBalance.js")).renderVerifyBalance(m, a ?? null, b ?? null),
     };
   if (head === "verify-attestation")
     return { nav: "verify-attestation", title: "Verify an attestation", render: renderVerifyAttestation };

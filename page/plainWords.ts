@@ -3,7 +3,7 @@
  * statuses), so a reader never has to know the spec to read the page; the
  * codes stay one click away in a disclosure (dom.ts `codes`). No DOM here.
  */
-import { FLAGS } from "../core/index.js";
+import { FLAGS } from "../core/flags.js";
 
 const FLAG_WORDS: Record<string, string> = {
   UNDERCOLLATERALIZED: "Less in reserve than owed",

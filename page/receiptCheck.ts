@@ -7,16 +7,13 @@
  * page, `solvent dispute make` and the publisher's dispute route never
  * disagree on what a receipt proves. No DOM here.
  */
+
+import { attestationFromJson } from "../core/attestation.js";
 import { attestedLedger } from "../core/attestedLedger.js";
-import {
-  attestationFromJson,
-  type BalanceReceipt,
-  checkDispute,
-  type DisputeBundleJson,
-  type Hex,
-  isoTime,
-  verifyReceipt,
-} from "../core/index.js";
+import type { Hex } from "../core/bytes.js";
+import { checkDispute, type DisputeBundleJson } from "../core/dispute.js";
+import { isoTime } from "../core/inclusionCheck.js";
+import { type BalanceReceipt, verifyReceipt } from "../core/receipt.js";
 import type { AttestationAnswer } from "./api.js";
 import { amount } from "./format.js";
 import type { Step } from "./step.js";

@@ -2,7 +2,7 @@
  * An issuer's stored history: reserves against liabilities and the ratio over
  * time, and the hash chain, each link re-computed here with the core.
  */
-import { type Attestation, attestationDigest, attestationFromJson, checkChainLink } from "../../core/index.js";
+import { type Attestation, attestationDigest, attestationFromJson, checkChainLink } from "../../core/attestation.js";
 import type { AttestationAnswer } from "../api.js";
 import { lineChart } from "../charts.js";
 import { h, scrollTable } from "../dom.js";

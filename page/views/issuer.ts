@@ -3,7 +3,8 @@
  * its signature and report checked in the browser, and everything in the
  * report laid out.
  */
-import { type Attestation, attestationFromJson, parseKeysDocument, verifySignedAttestation } from "../../core/index.js";
+import { type Attestation, attestationFromJson, verifySignedAttestation } from "../../core/attestation.js";
+import { parseKeysDocument } from "../../core/keysDocument.js";
 import { checkReport } from "../../core/reportCheck.js";
 import {
   type AttestationAnswer,

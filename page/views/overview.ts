@@ -1,11 +1,6 @@
 /** `#/`: every issuer with its ratio, status and the age of its latest attestation. */
-import {
-  type Attestation,
-  attestationFromJson,
-  type KeysDocument,
-  parseKeysDocument,
-  verifySignedAttestation,
-} from "../../core/index.js";
+import { type Attestation, attestationFromJson, verifySignedAttestation } from "../../core/attestation.js";
+import { type KeysDocument, parseKeysDocument } from "../../core/keysDocument.js";
 import {
   type AttestationAnswer,
   attestationHistory,

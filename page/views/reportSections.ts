@@ -3,8 +3,9 @@
  * reserves are, what is owed, which flags are raised and why, every line
  * item and every price with its sources.
  */
-import { ReserveStatus } from "../../core/index.js";
+
 import type { ReportItemJson, ReportJson, ReportPriceJson } from "../../core/report.js";
+import { ReserveStatus } from "../../core/reservesTree.js";
 import { donut, type Slice } from "../charts.js";
 import { type Child, codes, h, scrollTable } from "../dom.js";
 import { amount, ratio, share, shortHex, tokenAmount, usd, usdCompact, utcTime } from "../format.js";

@@ -8,12 +8,11 @@ import {
   type Attestation,
   attestationDigest,
   attestationFromJson,
-  type Hex,
   issuerKey,
-  type KeysDocument,
-  parseKeysDocument,
   verifySignedAttestation,
-} from "../../core/index.js";
+} from "../../core/attestation.js";
+import type { Hex } from "../../core/bytes.js";
+import { type KeysDocument, parseKeysDocument } from "../../core/keysDocument.js";
 import { checkReport } from "../../core/reportCheck.js";
 import {
   ApiError,

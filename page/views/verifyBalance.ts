@@ -3,7 +3,11 @@
  * balances are in a signed snapshot. The commitment is computed here; only it
  * goes to the publisher, and every check runs in the shared core.
  */
-import { type CheckStep, checkInclusion, checkNonInclusion, type Hex, userCommitmentHex } from "../../core/index.js";
+import type { Hex } from "../../core/bytes.js";
+import { type CheckStep, checkInclusion, checkNonInclusion } from "../../core/inclusionCheck.js";
+import { userCommitmentHex } from "../../core/liabilities/commitment.js";
+import { SCHEME as PRIVATE_SCHEME } from "../../core/liabilities/private/group.js";
+import type { RangeProofEngine } from "../../core/liabilities/private/rangeProof.js";
 import {
   ApiError,
   type AttestationAnswer,
@@ -21,7 +25,8 @@ import { checking, checkList, type Step } from "../checkList.js";
 import { h, uid } from "../dom.js";
 import { save } from "../downloads.js";
 import { amount } from "../format.js";
-import { compareReceipt, type ReceiptOutcome, type SnapshotAnswer } from "../receiptCheck.js";
+import { rangeProofs } from "../rangeProofs.js";
+import type { ReceiptOutcome, SnapshotAnswer } from "../receiptCheck.js";
 
 export interface BalanceInput {
   issuerId: string;
@@ -43,6 +48,8 @@ export interface BalanceResult {
   balances?: string[];
   /** When a receipt was pasted: how it compares with the snapshot. */
   receipt?: ReceiptOutcome;
+  /** The proof was of SPEC §11's private scheme. */
+  private?: boolean;
 }
 
 /** What the balance check fetched and concluded, for the receipt comparison after it. */
@@ -86,9 +93,11 @@ async function receiptOutcome(input: BalanceInput, seen: Seen): Promise<ReceiptO
   if (seen.commitment === undefined) return cannot("your commitment could not be computed from the user id and salt");
   if (seen.attestation === undefined) return cannot("there is no attestation to compare with");
   try {
-    const [keys, report] = await Promise.all([
+    // The receipt check (and the schema library it reads receipts with) loads only when a receipt is pasted.
+    const [keys, report, { compareReceipt }] = await Promise.all([
       seen.keys ?? keysDocument(),
       seen.report ?? reportBytes(input.issuerId, seen.attestation.attestation.sequence),
+      import("../receiptCheck.js"),
     ]);
     return await compareReceipt({
       pasted: input.receipt!,
@@ -101,7 +110,7 @@ async function receiptOutcome(input: BalanceInput, seen: Seen): Promise<ReceiptO
       attestationOfAsOf: (asOf) => attestationOfAsOf(input.issuerId, asOf),
     });
   } catch (e) {
-    return cannot(`the keys document or the report could not be fetched: ${describe(e)}`);
+    return cannot(`the keys document, the report or the receipt check could not be fetched: ${describe(e)}`);
   }
 }
 
@@ -256,25 +265,74 @@ async function checkBalance(input: BalanceInput, seen: Seen): Promise<BalanceRes
     return fail("INVALID: the keys document could not be fetched");
   }
 
+  // A private proof (SPEC §11) is also matched to the signed report's totals, and needs the range-proof verifier.
+  const isPrivate = isPrivateProof(proof);
+  let report: Uint8Array | undefined;
+  let engine: RangeProofEngine | undefined;
+  const loaded: Step[] = [];
+  if (isPrivate) {
+    const [fetched, verifier] = await Promise.allSettled([reportBytes(input.issuerId, sequence), rangeProofs()]);
+    if (fetched.status === "fulfilled") {
+      report = fetched.value;
+      seen.report = report;
+    } else {
+      loaded.push({
+        id: "fetch-report",
+        status: "note",
+        title: "Fetch the signed report",
+        detail: `${describe(fetched.reason)}; the proof's totals are still tied to the signed root, but not matched to the report's`,
+      });
+    }
+    if (verifier.status === "fulfilled") {
+      const { millis, fresh } = verifier.value;
+      engine = verifier.value.engine;
+      loaded.push({
+        id: "load-verifier",
+        status: "note",
+        title: "Load the range-proof verifier",
+        detail: fresh
+          ? `dalek's Bulletproofs as WebAssembly, fetched from this site and compiled in this browser in ${Math.round(millis)} ms (only private proofs need it)`
+          : "dalek's Bulletproofs as WebAssembly, compiled in this browser by an earlier check",
+      });
+    } else {
+      // Core then fails the range step: a private proof is never accepted unchecked.
+      loaded.push({
+        id: "load-verifier",
+        status: "fail",
+        title: "Load the range-proof verifier",
+        detail: describe(verifier.reason),
+      });
+    }
+  }
+
   const core = await checkInclusion({
     proof,
     userId: input.userId,
     salt: input.salt.trim(),
-    attested: { attestation: answer.attestation, signature: answer.signature, keys },
+    attested: { attestation: answer.attestation, signature: answer.signature, keys, ...(report ? { report } : {}) },
+    ...(engine ? { rangeProofs: engine } : {}),
   });
   const [first, ...rest] = core.steps as CheckStep[];
-  steps.push(...(first ? [first] : []), fetchedAttestation, proofStep, ...rest);
-  if (!core.valid) {
+  steps.push(...(first ? [first] : []), fetchedAttestation, proofStep, ...loaded, ...rest);
+  if (!core.valid || loaded.some((s) => s.status === "fail")) {
     seen.answer = { kind: "unavailable", reason: "the inclusion proof does not hold" };
-    return { valid: false, steps, verdict: core.verdict };
+    return { valid: false, steps, verdict: core.verdict, private: isPrivate };
   }
   seen.answer = { kind: "included", proof };
   return {
     valid: true,
     steps,
     verdict: core.verdict,
-    balances: await provenBalances(proof as { assets: string[]; balances: string[] }, input.issuerId, sequence),
+    private: isPrivate,
+    balances: isPrivate
+      ? privateBalances(proof as { assets: string[]; values: string[]; unitDecimals: number[] })
+      : await provenBalances(proof as { assets: string[]; balances: string[] }, input.issuerId, sequence),
   };
+}
+
+/** Whether the proof says it is of SPEC §11's private scheme (core then checks it as one, and only as one). */
+function isPrivateProof(proof: unknown): boolean {
+  return typeof proof === "object" && proof !== null && (proof as { scheme?: unknown }).scheme === PRIVATE_SCHEME;
 }
 
 /** "1,128.389307 USD": the decimals come from the snapshot's report; without it, base units. */
@@ -292,6 +350,11 @@ async function provenBalances(
   return proof.assets.map((asset, i) => amount(proof.balances[i] ?? "0", decimals.get(asset) ?? null, asset));
 }
 
+/** A private proof's own values are in its units (SPEC §11), whose decimals it states; core has checked them by now. */
+function privateBalances(proof: { assets: string[]; values: string[]; unitDecimals: number[] }): string[] {
+  return proof.assets.map((asset, i) => amount(proof.values[i] ?? "0", String(proof.unitDecimals[i] ?? 0), asset));
+}
+
 function field(
   label: string,
   control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement,
@@ -306,6 +369,53 @@ function field(
     control,
     hint ? h("p", { id: hintId!, class: "hint" }, hint) : null,
   );
+}
+
+/** The facts a private proof's check established, in core's words (its step titles), in the order checked. */
+const PRIVATE_FACTS = ["path", "opening", "range", "signature", "root", "report"];
+
+/** A private proof's outcome under the verdict: the facts checked and what was revealed, or the check that refused it. */
+function privateSummary(r: BalanceResult): HTMLElement {
+  const failed = r.steps.find((s) => s.status === "fail");
+  const checked = PRIVATE_FACTS.map((id) => r.steps.find((s) => s.id === id && s.status === "pass")).filter(
+    (s): s is Step => s !== undefined,
+  );
+  const revealed = r.steps.find((s) => s.id === "privacy");
+  return h(
+    "div",
+    {
+      class: `private-summary ${r.valid ? "ok-box" : "bad-box"}`,
+      "data-testid": "private-summary",
+      ...(failed ? { "data-failed": failed.id } : {}),
+    },
+    h(
+      "p",
+      { class: "receipt-headline" },
+      r.valid
+        ? "Private proof (SPEC §11), checked in this browser"
+        : `Private proof refused by the check “${failed?.title ?? "see below"}”`,
+    ),
+    r.valid
+      ? h(
+          "p",
+          {},
+          h("strong", {}, "Checked: "),
+          `${checked.map((s) => s.title.charAt(0).toLowerCase() + s.title.slice(1)).join("; ")}.`,
+        )
+      : h("p", {}, failed?.detail ?? r.verdict),
+    r.valid && revealed ? h("p", {}, h("strong", {}, "Revealed: "), `${revealed.detail}.`) : null,
+  );
+}
+
+/** The check list, with a private proof's summary right under its verdict (which then says what the proof revealed, so the list does not repeat it). */
+function withPrivateSummary(r: BalanceResult): HTMLElement {
+  if (!r.private) return checkList(r.steps, { valid: r.valid, text: r.verdict });
+  const list = checkList(
+    r.steps.filter((s) => !(r.valid && s.id === "privacy")),
+    { valid: r.valid, text: r.verdict },
+  );
+  list.querySelector(".verdict")?.after(privateSummary(r));
+  return list;
 }
 
 /** The receipt's comparison in plain words, with what to do next (a dispute bundle to download, or the attestation of the receipt's asOf). */
@@ -488,7 +598,7 @@ export async function renderVerifyBalance(
               ]
             : []),
           ...(r.receipt ? [receiptVerdict(r.receipt, issuer)] : []),
-          checkList(r.steps, { valid: r.valid, text: r.verdict }),
+          withPrivateSummary(r),
         ),
       )
       .catch((e) => result.replaceChildren(h("p", { class: "bad" }, `The check could not run: ${describe(e)}`)))
@@ -518,11 +628,12 @@ export async function renderVerifyBalance(
                     onclick: () => {
                       userInput.value = u.userId;
                       saltInput.value = u.salt;
-                      if (issuers.some((i) => i.id === "demo") && !issuerId) issuerSelect.value = "demo";
+                      const ledger = u.issuer ?? "demo";
+                      if (issuers.some((i) => i.id === ledger) && (!issuerId || u.issuer)) issuerSelect.value = ledger;
                       submit.focus();
                     },
                   },
-                  `Fill in ${u.userId}`,
+                  `Fill in ${u.userId}${u.issuer && u.issuer !== "demo" ? ` (${u.issuer})` : ""}`,
                 ),
               ),
             ),

@@ -4,9 +4,8 @@
  * coverage after users fetched their proofs, and "Verify my balance" with a
  * pasted receipt signed by the demo exchange's receipts key, at 1280 and 390 px.
  */
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex, type Hex } from "../../core/bytes.js";
 import { userCommitmentHex } from "../../core/liabilities/commitment.js";
@@ -14,12 +13,8 @@ import { signReceipt } from "../../core/receipt.js";
 import type { RunningDemo } from "../../scripts/demo/runDemo.js";
 import { demoReceiptsAccount } from "../../scripts/demo/world.js";
 import { buildPage } from "../../scripts/page/build.js";
+import { launchChromium, PHONE, SCREENSHOTS, WIDE, WIDTHS } from "../support/chromium.js";
 import { type LiveDemo, startLiveDemo } from "../support/liveDemo.js";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const SCREENSHOTS = join(process.cwd(), "test-results", "screenshots");
-const WIDE = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 
 let live: LiveDemo | undefined;
 let demo: RunningDemo | undefined;
@@ -29,11 +24,7 @@ beforeAll(async () => {
   await buildPage();
   live = await startLiveDemo("receipts", { users: 200 });
   demo = live.demo;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-  });
-  await mkdir(SCREENSHOTS, { recursive: true });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -145,10 +136,7 @@ describe("verify my balance with a pasted receipt", () => {
     const commitment = userCommitmentHex(user.salt, user.userId);
     const leftOutSalt = bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
 
-    for (const [viewport, suffix] of [
-      [WIDE, ""],
-      [PHONE, "-phone"],
-    ] as const) {
+    for (const [viewport, suffix] of WIDTHS) {
       const { page, errors, close } = await open("#/verify-balance/demo", viewport);
       try {
         const matches = await verifyWithReceipt(page, user.userId, user.salt, await receiptFor(commitment, held, asOf));
