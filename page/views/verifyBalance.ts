@@ -243,7 +243,10 @@ async function checkBalance(input: BalanceInput, seen: Seen): Promise<BalanceRes
         detail: noLedger
           ? `attestation #${sequence} of "${input.issuerId}" has no user ledger: its liabilities are token supply, not user balances`
           : notThere
-            ? `your commitment is not in this snapshot (attestation #${sequence}): check the user id and the salt you were given for it`
+            ? `your commitment is not in this snapshot (attestation #${sequence}): check the user id and the salt you were given for it` +
+              (/private ledger proves absence only/.test(e.message)
+                ? "; the ledger is private, so its publisher proves an absence only to you: ask the issuer for your non-inclusion proof"
+                : "")
             : `the publisher did not answer: ${describe(e)}`,
       });
       return fail(

@@ -38,7 +38,10 @@ sent). A publisher's refusal is printed in its own words. When your
 commitment is absent from a ledger in commitment order, the publisher's proof
 of that absence (SPEC §2.1) is checked against the signed attestation and its
 report's exact bytes, and a valid one ends with "your commitment is provably
-not in this snapshot" (exit 1: you are not included).
+not in this snapshot" (exit 1: you are not included). A private ledger's
+publisher answers an absence without a proof (its neighbours' commitments
+would open their balances to anyone); the issuer hands you one, and
+--proof FILE checks it like any other.
 --json prints { valid, unusable, verdict, steps } for scripts; for a proof of
 absence also included: false and absenceProven (whether that proof holds).
 Exit status: 0 valid, 1 not valid (or not in the snapshot), 2 unusable input
@@ -99,6 +102,23 @@ export async function verify(args: string[], io: Output): Promise<number> {
     };
   }
   const reportBytes = values.report === undefined ? undefined : await readBytesInput(values.report, "--report");
+  if (isAbsenceProof(proof)) {
+    // A proof of absence the issuer handed over (a private ledger's publisher serves none publicly).
+    if (attested && reportBytes === undefined)
+      throw new UsageError("--report is required with a proof of absence: its ledger is tied to the signed report");
+    const result = await checkNonInclusion({
+      proof,
+      userId: values.user,
+      salt: values.salt,
+      ...(attested && reportBytes ? { attested: { ...attested, report: reportBytes } } : {}),
+    });
+    return reportAbsence(
+      result,
+      "the proof file says your commitment is not in the snapshot",
+      io,
+      values.json === true,
+    );
+  }
   // A private proof carries its own units; the report's bytes are checked against the signed reportHash instead.
   const assetDecimals =
     reportBytes === undefined || isPrivateProof(proof) ? undefined : reportDecimals(jsonOf(reportBytes), "--report");
@@ -111,6 +131,12 @@ export async function verify(args: string[], io: Output): Promise<number> {
     ...(await engineFor(proof)),
   });
   return report(result, io, values.json === true);
+}
+
+/** A SPEC §2.1 / §11 non-inclusion proof (neighbours `left`/`right`, no leaf of its own) rather than an inclusion proof. */
+function isAbsenceProof(proof: unknown): boolean {
+  if (typeof proof !== "object" || proof === null) return false;
+  return ("left" in proof || "right" in proof) && !("leafIndex" in proof) && !("path" in proof);
 }
 
 function jsonOf(bytes: Uint8Array): unknown {
@@ -291,7 +317,9 @@ async function verifyAgainstPublisher(values: VerifyValues, io: Output): Promise
       io,
       json,
       said,
-      "INVALID: your balances are not in this snapshot (check the user id and the salt you were given for this snapshot); this ledger predates commitment order, so the publisher cannot prove the absence",
+      /private ledger proves absence only to the user/.test(said)
+        ? "INVALID: your balances are not in this snapshot (check the user id and the salt you were given for this snapshot); the ledger is private, so its publisher proves an absence only to the user it concerns: ask the issuer for your non-inclusion proof and check it with solvent verify --proof FILE --user … --salt … --attestation … --keys … --report …"
+        : "INVALID: your balances are not in this snapshot (check the user id and the salt you were given for this snapshot); this ledger predates commitment order, so the publisher cannot prove the absence",
     );
   }
   if (!proofAnswer.ok) throw new UsageError(`proof: ${await publisherProblem(proofAnswer, proofUrl)}`);

@@ -21,6 +21,7 @@ import {
   pedersen,
   privateInclusionProof,
   privateLeafIndex,
+  privateNonInclusionProof,
   scalarToHex,
 } from "../../core/liabilities/private/index.js";
 import { nodeRangeProofs } from "../../scripts/lib/rangeProofs.js";
@@ -114,6 +115,13 @@ beforeAll(async () => {
     if (url === "/v1/issuers/acme/reports/1") return res.writeHead(200).end(Buffer.from(served.report));
     const proof = proofs.find((p) => url.endsWith(`/${bytesToHex(ledger.commitments[p.leafIndex]!)}`));
     if (url.startsWith("/v1/issuers/acme/proofs/1/") && proof) return json(200, proof);
+    if (url.startsWith("/v1/issuers/acme/proofs/1/"))
+      return json(404, {
+        error: {
+          code: "NOT_FOUND",
+          message: `${url.split("/").at(-1)} is not in the ledger of attestation 1; a private ledger proves absence only to the user it concerns, through the issuer (its neighbours' commitments would open their balances to anyone)`,
+        },
+      });
     return json(404, { error: { code: "NOT_FOUND", message: `nothing at ${url}` } });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -179,6 +187,50 @@ describe("solvent verify, private proofs from files", () => {
     const unreadable = await verifyOffline(3, { ...proofs[3]!, blindings: ["0x12"] });
     expect(unreadable.code).toBe(2);
     expect(unreadable.stdout).toMatch(/\[FAIL\] Read the private inclusion proof: blindings: must be an array of 2/);
+  });
+});
+
+describe("solvent verify, a private proof of absence the issuer handed over", () => {
+  const outsider = { salt: bytesToHex(new Uint8Array(16).fill(0x7e)), userId: "left-out" };
+  const absence = async () =>
+    file(
+      `absent-${Math.random().toString(36).slice(2)}.json`,
+      JSON.stringify(
+        privateNonInclusionProof(ledger, userCommitment(hexToBytes(outsider.salt, "salt"), outsider.userId)),
+      ),
+    );
+
+  it("checks it offline against the signed attestation and report: provably absent (exit 1)", async () => {
+    const { code, stdout } = await solvent(...verifyFileArgs(await absence(), outsider, files));
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/the proof file says your commitment is not in the snapshot/);
+    expect(lastLine(stdout)).toMatch(/provably not in this snapshot/);
+  });
+
+  it("says a member's absence proof does not hold (the commitment is a leaf)", async () => {
+    const member = users[2]!;
+    const { code, stdout } = await solvent(...verifyFileArgs(await absence(), member, files));
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/\[FAIL\]/);
+    expect(lastLine(stdout)).not.toMatch(/provably not in this snapshot/);
+  });
+
+  it("with --publisher, a private ledger's bare 404 says to ask the issuer for the proof", async () => {
+    const { code, stdout } = await solvent(
+      "verify",
+      "--publisher",
+      base,
+      "--issuer",
+      "acme",
+      "--user",
+      outsider.userId,
+      "--salt",
+      outsider.salt,
+    );
+    expect(code).toBe(1);
+    expect(lastLine(stdout)).toMatch(
+      /the ledger is private, so its publisher proves an absence only to the user it concerns: ask the issuer/,
+    );
   });
 });
 
