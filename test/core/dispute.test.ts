@@ -8,6 +8,7 @@ import {
   compareCommitments,
   userCommitment,
 } from "../../core/liabilities/index.js";
+import { buildPrivateLedger, SCHEME, scalarToHex } from "../../core/liabilities/private/index.js";
 import { signReceipt } from "../../core/receipt.js";
 // Imported, not read from disk: this suite runs in workerd too, which has no file system.
 import vector from "../../docs/test-vectors/receipts-and-disputes.json" with { type: "json" };
@@ -37,15 +38,34 @@ async function ledger(options: { scheme?: string; asOf?: bigint } = {}) {
     .map((u) => ({ commitment: u.commitment, balances: u.balances }))
     .sort((a, b) => compareCommitments(a.commitment, b.commitment));
   const tree = buildLiabilityTree({ assets: ASSETS, rows });
-  const ledgerJson = {
-    id: "lg_test",
-    asOf: String(options.asOf ?? AS_OF),
-    leafCount: String(rows.length),
-    order: "commitment",
-    scheme: options.scheme ?? "sum-sha256-v1",
-    assets: ASSETS,
-    rootSums: tree.rootSums.map(String),
+  const common = { id: "lg_test", asOf: String(options.asOf ?? AS_OF), order: "commitment", assets: ASSETS };
+  // A private ledger's report entry as the publisher writes it (SPEC §4, docs/spec.md §4), over the same users.
+  const privateEntry = () => {
+    const p = buildPrivateLedger({
+      ledgerId: "lg_test",
+      secret: new Uint8Array(32).fill(7),
+      assets: ASSETS.map((symbol) => ({ symbol, decimals: 0, unitDecimals: 0 })),
+      users: rows,
+    });
+    return {
+      ...common,
+      leafCount: String(p.levels[0]!.length),
+      scheme: SCHEME,
+      unitDecimals: ASSETS.map(() => 0),
+      rootCommitments: p.root.encoded.map(bytesToHex),
+      totals: p.totals.map(String),
+      totalBlindings: p.totalBlindings.map(scalarToHex),
+    };
   };
+  const ledgerJson =
+    options.scheme === SCHEME
+      ? privateEntry()
+      : {
+          ...common,
+          leafCount: String(rows.length),
+          scheme: options.scheme ?? "sum-sha256-v1",
+          rootSums: tree.rootSums.map(String),
+        };
   const report = JSON.stringify({ version: 1, issuer: ISSUER, liabilities: { root: tree.root, ledger: ledgerJson } });
   const attested = await attestLedger(PUBLISHER, ISSUER, tree.root, new TextEncoder().encode(report));
   const indexOf = (c: Uint8Array) => rows.findIndex((r) => compareCommitments(r.commitment, c) === 0);
@@ -146,7 +166,7 @@ describe("SPEC §12 disputes (core checkDispute)", () => {
       "report",
       /keccak256 of the report is .* the attestation signs reportHash/,
     );
-    const priv = await ledger({ scheme: "pedersen-ristretto255-v2" });
+    const priv = await ledger({ scheme: SCHEME });
     await failsAt(await bundleFor(priv, leftOut), "report", /private ledgers, SPEC §11, are not covered yet/);
     const later = await ledger({ asOf: AS_OF + 60n });
     await failsAt(
