@@ -133,7 +133,7 @@ export async function planPrivateBuild(
   const padding = leafCount - users;
   if (padding > MAX_START_PADDING)
     throw new LedgerBuildError(
-      `${users} users padded to 2^${depth} leaves needs ${padding} padding leaves, more than the ${MAX_START_PADDING} one build step makes: lower liabilities.ledger.minDepth`,
+      `${users} users padded to 2^${depth} leaves needs ${padding} padding leaves, more than the ${MAX_START_PADDING} the start step makes: lower liabilities.ledger.minDepth if it set the size; otherwise this user count is beyond what a private ledger builds in this version`,
     );
   const unitDecimals = ledger.assets.map((id, k) => {
     const total = BigInt(spool.totals![k]!);
