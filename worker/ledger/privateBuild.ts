@@ -23,12 +23,12 @@ import { bytesToHex, concatBytes, type Hex, readUint128 } from "../../core/bytes
 import { SolventError } from "../../core/errors.js";
 import { HASH_BYTES, SUM_BYTES } from "../../core/liabilities/index.js";
 import {
+  blindingDeriver,
   buildPrivateLevels,
   chooseUnitDecimals,
-  deriveBlinding,
-  type PrivateNode,
+  type PrivateLeafInput,
   paddingCommitment,
-  privateLeaf,
+  privateLeaves,
   quantiseAsset,
   SCHEME,
   scalarToHex,
@@ -223,18 +223,20 @@ export function privateShardFromRecords(
     ),
   );
   const first = s * plan.shardSize;
+  const blinding = blindingDeriver(secret.bytes, plan.ledgerId);
   const commitments = new Uint8Array(count * HASH_BYTES);
-  const leaves: PrivateNode[] = new Array(count);
+  const rowsIn: PrivateLeafInput[] = new Array(count);
   for (let i = 0; i < count; i++) {
     const c = records.subarray(i * rb + 4, i * rb + 4 + HASH_BYTES);
     commitments.set(c, i * HASH_BYTES);
-    leaves[i] = privateLeaf(
-      c.slice(),
-      quantised.map((q) => q[i]!),
-      Array.from({ length: k }, (_, a) => deriveBlinding(secret.bytes, plan.ledgerId, first + i, a)),
-    );
+    rowsIn[i] = {
+      commitment: c.slice(),
+      values: quantised.map((q) => q[i]!),
+      blindings: Array.from({ length: k }, (_, a) => blinding(first + i, a)),
+    };
   }
-  return privateShardObject(commitments, buildPrivateLevels(leaves));
+  // Core's batch path: the leaves' encodings share one field inversion (core/liabilities/private/batch.ts).
+  return privateShardObject(commitments, buildPrivateLevels(privateLeaves(rowsIn)));
 }
 
 /** Reads shard s's leaves in leaf order and stores its subtree. */
